@@ -1,0 +1,49 @@
+# Speakout's two commands: `make run` and `make test`. Everything else is a helper for them.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+# The PostgreSQL server the second test run uses; pytest-django creates and drops its own
+# test database on it (test_<name>), so the database named here is never touched.
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres bench lint format messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@ $(VENV)/.installed
+
+run: $(VENV)/.installed
+	$(BIN)/speakout run
+
+test: test-sqlite test-postgres
+
+test-sqlite: $(VENV)/.installed-dev
+	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-dev
+	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Regenerate the translation catalogs after changing user-facing strings (needs gettext).
+messages: $(VENV)/.installed-dev
+	cd speakout && ../$(BIN)/python ../manage.py makemessages -l es --no-obsolete
+	cd speakout && ../$(BIN)/python ../manage.py compilemessages
+
+clean:
+	rm -rf $(VENV) .pytest_cache test-artifacts

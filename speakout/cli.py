@@ -1,0 +1,164 @@
+"""The ``speakout`` command: run the site, run the worker, or any management command.
+
+    speakout run        migrate, load demo content, print the admin login, serve with granian
+                        and run the background worker beside it (Ctrl-C stops both)
+    speakout worker     the background worker: queued tasks plus the scheduled jobs
+    speakout setup      migrate, load demo content and print the admin login, then exit
+    speakout manage ... any Django management command (``speakout manage createsuperuser``)
+
+Every setting comes from the environment (see docs/configuration.md); the command line only
+overrides where to listen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speakout.settings")
+    import django
+
+    django.setup()
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+def setup(load_demo: bool = True) -> None:
+    """Bring the database up to date, add the demo content once, and make sure an admin exists."""
+    _setup_django()
+    from django.conf import settings
+
+    _manage("migrate", "--no-input", "--verbosity", "0")
+    if settings.PRODUCTION:
+        _manage("collectstatic", "--no-input", "--verbosity", "0")
+    if load_demo:
+        _manage("speakout_load_demo")
+    _manage("speakout_sync_site")
+    _manage("speakout_ensure_admin")
+
+
+def _terminate(processes: list[subprocess.Popen], grace: float = 10.0) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for process in processes:
+        remaining = max(0.1, deadline - time.monotonic())
+        try:
+            process.wait(timeout=remaining)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) -> int:
+    setup(load_demo=load_demo)
+    from django.conf import settings
+
+    server = [
+        sys.executable,
+        "-m",
+        "granian",
+        "--interface",
+        "wsgi",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(int(os.environ.get("SPEAKOUT_THREADS", "8"))),
+        "--no-ws",
+        "--log-level",
+        "warning",
+        "speakout.wsgi:application",
+    ]
+    processes = [subprocess.Popen(server)]
+    if with_worker:
+        processes.append(subprocess.Popen([sys.executable, "-m", "speakout.cli", "worker"]))
+    shown_host = f"[{host}]" if ":" in host else host
+    print(f"Speakout is serving http://{shown_host}:{port}/ (public address {settings.BASE_URL})", flush=True)
+    print("Press Ctrl-C to stop.", flush=True)
+
+    stopping = False
+
+    def stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        while not stopping:
+            if any(process.poll() is not None for process in processes):
+                print("A Speakout process stopped unexpectedly; stopping the rest.", file=sys.stderr)
+                _terminate(processes)
+                return 1
+            time.sleep(0.5)
+    finally:
+        _terminate(processes)
+    print("Speakout stopped.", flush=True)
+    return 0
+
+
+def worker(interval: int | None) -> int:
+    _setup_django()
+    from speakout.worker import run_worker
+
+    return run_worker(interval)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["manage"]:
+        _setup_django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["speakout manage", *argv[1:]])
+        return 0
+
+    parser = argparse.ArgumentParser(prog="speakout", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="serve the site and run the worker")
+    run_parser.add_argument("--host", default=os.environ.get("SPEAKOUT_HOST", "127.0.0.1"))
+    run_parser.add_argument("--port", type=int, default=int(os.environ.get("SPEAKOUT_PORT", "8000")))
+    run_parser.add_argument(
+        "--workers", type=int, default=int(os.environ.get("SPEAKOUT_WEB_PROCESSES", "1")),
+        help="web processes (default 1, or SPEAKOUT_WEB_PROCESSES)",
+    )
+    run_parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+    run_parser.add_argument("--no-demo", action="store_true", help="do not load demo content")
+    worker_parser = commands.add_parser("worker", help="run the background worker")
+    worker_parser.add_argument("--interval", type=int, default=None, help="seconds between scheduled runs")
+    setup_parser = commands.add_parser("setup", help="migrate, load demo content, ensure an admin")
+    setup_parser.add_argument("--no-demo", action="store_true")
+    commands.add_parser("manage", help="run a Django management command")
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        os.environ["SPEAKOUT_HOST"] = args.host
+        os.environ["SPEAKOUT_PORT"] = str(args.port)
+    load_demo = not getattr(args, "no_demo", False) and os.environ.get("SPEAKOUT_DEMO", "1") != "0"
+    if args.command == "run":
+        return run(args.host, args.port, args.workers, not args.no_worker, load_demo)
+    if args.command == "worker":
+        return worker(args.interval)
+    if args.command == "setup":
+        setup(load_demo=load_demo)
+        return 0
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,308 @@
+"""Wagtail pages and snippets of the publishing side: home, reports, standard pages."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db import models
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+from modelcluster.contrib.taggit import ClusterTaggableManager
+from modelcluster.fields import ParentalKey, ParentalManyToManyField
+from taggit.models import Tag, TaggedItemBase
+from wagtail import blocks
+from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
+from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
+from wagtail.fields import RichTextField, StreamField
+from wagtail.images import get_image_model_string
+from wagtail.models import Orderable, Page
+from wagtail.search import index
+from wagtail.snippets.models import register_snippet
+
+from .blocks import RICH_TEXT_FEATURES, NoteBlock, ReportBodyBlock
+
+
+class SeoMixin(models.Model):
+    """Fields for sharing cards (OpenGraph and Twitter) on top of Wagtail's promote tab."""
+
+    social_image = models.ForeignKey(
+        get_image_model_string(),
+        verbose_name=_("sharing image"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    social_image_alt = models.CharField(_("sharing image alt text"), max_length=300, blank=True)
+
+    promote_panels = Page.promote_panels + [
+        MultiFieldPanel(
+            [FieldPanel("social_image"), FieldPanel("social_image_alt")],
+            heading=_("Sharing"),
+        )
+    ]
+
+    class Meta:
+        abstract = True
+
+    def get_meta_description(self) -> str:
+        return self.search_description
+
+    def get_social_image(self):
+        return self.social_image
+
+
+@register_snippet
+class Author(index.Indexed, models.Model):
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), max_length=200, unique=True)
+    bio = models.TextField(_("short biography"), blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("bio")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("author")
+        verbose_name_plural = _("authors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@register_snippet
+class Category(index.Indexed, models.Model):
+    name = models.CharField(_("name"), max_length=100)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+
+    panels = [FieldPanel("name"), FieldPanel("slug"), FieldPanel("description")]
+    search_fields = [index.SearchField("name"), index.AutocompleteField("name")]
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("category")
+        verbose_name_plural = _("categories")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReportTag(TaggedItemBase):
+    content_object = ParentalKey("ReportPage", on_delete=models.CASCADE, related_name="tagged_items")
+
+
+class HomePage(SeoMixin, Page):
+    """The front page: the organisation's name and mission, then the latest reports."""
+
+    mission = RichTextField(_("mission"), features=RICH_TEXT_FEATURES, blank=True)
+    latest_count = models.PositiveSmallIntegerField(_("how many latest reports"), default=5)
+
+    content_panels = Page.content_panels + [FieldPanel("mission"), FieldPanel("latest_count")]
+    search_fields = Page.search_fields + [index.SearchField("mission")]
+    parent_page_types = ["wagtailcore.Page"]
+    max_count = 1
+
+    template = "publishing/home_page.html"
+
+    class Meta:
+        verbose_name = _("home page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["latest_reports"] = ReportPage.published().order_by("-date", "-pk")[
+            : self.latest_count
+        ]
+        context["reports_index"] = ReportIndexPage.objects.live().public().first()
+        return context
+
+
+class ReportIndexPage(RoutablePageMixin, SeoMixin, Page):
+    """All reports, newest first, filterable by category and tag, with feeds for each view."""
+
+    intro = RichTextField(_("introduction"), features=RICH_TEXT_FEATURES, blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro")]
+    search_fields = Page.search_fields + [index.SearchField("intro")]
+    subpage_types = ["speakout_publishing.ReportPage"]
+
+    template = "publishing/report_index_page.html"
+
+    class Meta:
+        verbose_name = _("reports index")
+
+    def reports(self):
+        return (
+            ReportPage.published()
+            .descendant_of(self)
+            .order_by("-date", "-pk")
+            .prefetch_related("categories", "report_authors__author", "tagged_items__tag")
+        )
+
+    def filtered_reports(self, category: Category | None = None, tag: Tag | None = None):
+        reports = self.reports()
+        if category is not None:
+            reports = reports.filter(categories=category)
+        if tag is not None:
+            reports = reports.filter(tags=tag)
+        return reports
+
+    def _listing(self, request, category=None, tag=None):
+        paginator = Paginator(self.filtered_reports(category, tag), settings.SPEAKOUT_REPORTS_PER_PAGE)
+        try:
+            page_of_reports = paginator.page(request.GET.get("page") or 1)
+        except (EmptyPage, PageNotAnInteger) as error:
+            raise Http404(_("There is no such page of reports.")) from error
+        context = {
+            "reports": page_of_reports,
+            "category": category,
+            "tag": tag,
+            "categories": Category.objects.all(),
+        }
+        return self.render(request, context_overrides=context)
+
+    @path("")
+    def all_reports(self, request):
+        return self._listing(request)
+
+    @path("category/<slug:slug>/")
+    def by_category(self, request, slug):
+        return self._listing(request, category=get_object_or_404(Category, slug=slug))
+
+    @path("tag/<slug:slug>/")
+    def by_tag(self, request, slug):
+        return self._listing(request, tag=get_object_or_404(Tag, slug=slug))
+
+    @re_path(r"^feed/(?P<flavour>rss|atom)/$", name="feed")
+    def feed(self, request, flavour):
+        return self._feed(request, flavour)
+
+    @re_path(r"^category/(?P<slug>[-\w]+)/feed/(?P<flavour>rss|atom)/$", name="category_feed")
+    def category_feed(self, request, slug, flavour):
+        return self._feed(request, flavour, category=get_object_or_404(Category, slug=slug))
+
+    @re_path(r"^tag/(?P<slug>[-\w]+)/feed/(?P<flavour>rss|atom)/$", name="tag_feed")
+    def tag_feed(self, request, slug, flavour):
+        return self._feed(request, flavour, tag=get_object_or_404(Tag, slug=slug))
+
+    def _feed(self, request, flavour, category=None, tag=None):
+        from .feeds import ReportsFeed
+
+        return ReportsFeed(index_page=self, flavour=flavour, category=category, tag=tag)(request)
+
+    def feed_urls(self, category=None, tag=None) -> dict[str, str]:
+        if category is not None:
+            name, args = "category_feed", {"slug": category.slug}
+        elif tag is not None:
+            name, args = "tag_feed", {"slug": tag.slug}
+        else:
+            name, args = "feed", {}
+        return {
+            flavour: self.url + self.reverse_subpage(name, kwargs={**args, "flavour": flavour})
+            for flavour in ("rss", "atom")
+        }
+
+    def render(self, request, *args, template=None, context_overrides=None, **kwargs):
+        context_overrides = context_overrides or {}
+        context_overrides.setdefault(
+            "feed_urls",
+            self.feed_urls(context_overrides.get("category"), context_overrides.get("tag")),
+        )
+        return super().render(
+            request, *args, template=template, context_overrides=context_overrides, **kwargs
+        )
+
+
+class ReportAuthor(Orderable):
+    """One name in a report's byline; the order is the editor's."""
+
+    report = ParentalKey("ReportPage", on_delete=models.CASCADE, related_name="report_authors")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="+", verbose_name=_("author"))
+
+    panels = [FieldPanel("author")]
+
+
+class ReportPage(SeoMixin, Page):
+    """A report: the article readers come for, with its discussion underneath."""
+
+    date = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
+    standfirst = models.TextField(
+        _("standfirst"), blank=True, help_text=_("One or two sentences under the title.")
+    )
+    body = StreamField(ReportBodyBlock(), verbose_name=_("body"))
+    notes = StreamField(
+        blocks.StreamBlock([("note", NoteBlock())], required=False),
+        verbose_name=_("notes"),
+        blank=True,
+        help_text=_("Numbered notes after the body. Link to one from the text with #note-1, #note-2…"),
+    )
+    categories = ParentalManyToManyField(Category, blank=True, related_name="reports", verbose_name=_("categories"))
+    tags = ClusterTaggableManager(through=ReportTag, blank=True, verbose_name=_("tags"))
+
+    content_panels = Page.content_panels + [
+        FieldPanel("standfirst"),
+        FieldPanel("date"),
+        InlinePanel("report_authors", label=_("Authors"), heading=_("Byline")),
+        FieldPanel("body"),
+        FieldPanel("notes"),
+        MultiFieldPanel([FieldPanel("categories"), FieldPanel("tags")], heading=_("Filing")),
+    ]
+    search_fields = Page.search_fields + [
+        index.SearchField("standfirst"),
+        index.SearchField("body"),
+        index.FilterField("date"),
+    ]
+    parent_page_types = ["speakout_publishing.ReportIndexPage"]
+    subpage_types: list[str] = []
+
+    template = "publishing/report_page.html"
+
+    class Meta:
+        verbose_name = _("report")
+        verbose_name_plural = _("reports")
+
+    @classmethod
+    def published(cls):
+        """Reports anyone may read: live and without a view restriction."""
+        return cls.objects.live().public()
+
+    @cached_property
+    def authors(self) -> list[Author]:
+        return [link.author for link in self.report_authors.all()]
+
+    def get_meta_description(self) -> str:
+        return self.search_description or self.standfirst
+
+    def get_social_image(self):
+        if self.social_image:
+            return self.social_image
+        for block in self.body:
+            if block.block_type == "image":
+                return block.value["image"]
+        return None
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        context["reports_index"] = self.get_parent().specific
+        return context
+
+
+class StandardPage(SeoMixin, Page):
+    """About, Get involved and other pages that are not reports."""
+
+    intro = models.TextField(_("introduction"), blank=True)
+    body = StreamField(ReportBodyBlock(), verbose_name=_("body"), blank=True)
+
+    content_panels = Page.content_panels + [FieldPanel("intro"), FieldPanel("body")]
+    search_fields = Page.search_fields + [index.SearchField("intro"), index.SearchField("body")]
+
+    template = "publishing/standard_page.html"
+
+    class Meta:
+        verbose_name = _("standard page")
+
+    def get_meta_description(self) -> str:
+        return self.search_description or self.intro

@@ -1,0 +1,359 @@
+"""Speakout's one settings module.
+
+Everything an operator may change comes from environment variables, all of them listed in
+``docs/configuration.md`` (and the README's table). Nobody should need to edit this file to run
+Speakout: the embedded defaults (SQLite in WAL mode, a local cache, mail written to files) work
+on a fresh clone, and production swaps in PostgreSQL, Redis and SMTP through the same variables.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be a yes/no value, not {raw!r}")
+
+
+def env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from error
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+BASE_DIR = PACKAGE_DIR.parent
+
+SPEAKOUT_ENV = env("SPEAKOUT_ENV", "development")
+if SPEAKOUT_ENV not in {"development", "production"}:
+    raise ImproperlyConfigured("SPEAKOUT_ENV must be 'development' or 'production'")
+PRODUCTION = SPEAKOUT_ENV == "production"
+
+DATA_DIR = Path(env("SPEAKOUT_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    key = env("SPEAKOUT_SECRET_KEY")
+    if key:
+        return key
+    if PRODUCTION:
+        raise ImproperlyConfigured("SPEAKOUT_SECRET_KEY must be set when SPEAKOUT_ENV=production")
+    # The embedded default keeps a generated key in the data folder, so sessions and signed
+    # tokens survive restarts without anyone choosing a key by hand.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(64))
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("SPEAKOUT_DEBUG", False)
+
+SITE_NAME = env("SPEAKOUT_SITE_NAME", "Speakout")
+HOST = env("SPEAKOUT_HOST", "127.0.0.1")
+PORT = env_int("SPEAKOUT_PORT", 8000)
+# The public address, used for canonical links, feeds and mail. Behind a proxy or CDN it is the
+# address readers use, not the one granian listens on.
+BASE_URL = env("SPEAKOUT_BASE_URL", f"http://{HOST}:{PORT}").rstrip("/")
+_LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", HOST, urlsplit(BASE_URL).hostname or HOST]
+ALLOWED_HOSTS = env_list("SPEAKOUT_ALLOWED_HOSTS", [] if PRODUCTION else sorted(set(_LOCAL_HOSTS)))
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("SPEAKOUT_ALLOWED_HOSTS must be set when SPEAKOUT_ENV=production")
+CSRF_TRUSTED_ORIGINS = env_list("SPEAKOUT_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    # Speakout's own apps come first so their templates override the libraries' ones.
+    "speakout.theme",
+    "speakout.identity",
+    "speakout.publishing",
+    "wagtail.contrib.forms",
+    "wagtail.contrib.redirects",
+    "wagtail.contrib.routable_page",
+    "wagtail.contrib.settings",
+    "wagtail.contrib.sitemaps",
+    "wagtail.embeds",
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
+    "django_tasks",
+    "django_tasks_db",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.sitemaps",
+    "django.contrib.staticfiles",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+]
+
+ROOT_URLCONF = "speakout.urls"
+WSGI_APPLICATION = "speakout.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.debug",
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "wagtail.contrib.settings.context_processors.settings",
+                "speakout.theme.context_processors.site",
+            ],
+        },
+    },
+]
+
+# Database: SQLite in the data folder by default, anything dj-database-url reads otherwise.
+DATABASE_URL = env("DATABASE_URL")
+if DATABASE_URL:
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60), conn_health_checks=True
+        )
+    }
+else:
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "speakout.sqlite3",
+            "OPTIONS": {
+                # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
+                # the start of a transaction so concurrent writers queue instead of failing.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL;"
+                    "PRAGMA synchronous=NORMAL;"
+                    "PRAGMA foreign_keys=ON;"
+                    "PRAGMA busy_timeout=10000;"
+                ),
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+            },
+        }
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env("SPEAKOUT_CACHE_PREFIX", "speakout"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+TASKS = {
+    "default": {
+        "BACKEND": env("SPEAKOUT_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Languages: English and Spanish ship; the browser's Accept-Language picks one, the switcher
+# in the footer overrides it through Django's set_language view.
+LANGUAGE_CODE = env("SPEAKOUT_LANGUAGE", "en")
+LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+TIME_ZONE = env("SPEAKOUT_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env("SPEAKOUT_MEDIA_DIR", str(DATA_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+# Outside production the files are served straight from the apps' folders, so a fresh clone
+# needs no collectstatic step; production serves the collected, hashed, compressed copies.
+WHITENOISE_USE_FINDERS = not PRODUCTION
+WHITENOISE_MAX_AGE = 31536000 if PRODUCTION else 60
+
+# Mail: files in the data folder until an SMTP host is configured.
+EMAIL_HOST = env("SPEAKOUT_EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env_int("SPEAKOUT_EMAIL_PORT", 587)
+    EMAIL_HOST_USER = env("SPEAKOUT_EMAIL_USER")
+    EMAIL_HOST_PASSWORD = env("SPEAKOUT_EMAIL_PASSWORD")
+    EMAIL_USE_TLS = env_bool("SPEAKOUT_EMAIL_STARTTLS", True)
+    EMAIL_USE_SSL = env_bool("SPEAKOUT_EMAIL_SSL", False)
+    EMAIL_TIMEOUT = env_int("SPEAKOUT_EMAIL_TIMEOUT", 20)
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
+DEFAULT_FROM_EMAIL = env("SPEAKOUT_EMAIL_FROM", "Speakout <speakout@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Wagtail
+WAGTAIL_SITE_NAME = SITE_NAME
+WAGTAILADMIN_BASE_URL = BASE_URL
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
+WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odp", "ods", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home
+WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "publishing/password_required.html"
+WAGTAILEMBEDS_FINDERS = []  # media links render as links; no oEmbed request leaves the server
+TAGGIT_CASE_INSENSITIVE = True
+
+# Security. Production turns the protections on; HSTS is opt-in because it cannot be undone
+# quickly once browsers have cached it.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "SAMEORIGIN"  # the Wagtail editor previews pages in a same-origin frame
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = env_bool("SPEAKOUT_SSL_REDIRECT", PRODUCTION)
+if env_bool("SPEAKOUT_BEHIND_PROXY", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SPEAKOUT_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SPEAKOUT_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SPEAKOUT_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = []
+if not SECURE_HSTS_SECONDS:
+    # HSTS is the operator's decision (SPEAKOUT_HSTS_SECONDS); leaving it off is deliberate.
+    SILENCED_SYSTEM_CHECKS.append("security.W004")
+
+# Content-Security-Policy (django-csp). The public site runs no inline script and loads nothing
+# from another origin. The Wagtail admin gets its own, looser policy in the theme middleware.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "media-src": [SELF],
+        "object-src": [NONE],
+        "frame-src": [NONE],
+        "frame-ancestors": [SELF],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+    }
+}
+SPEAKOUT_ADMIN_CSP_DIRECTIVES = {
+    "default-src": [SELF],
+    "script-src": [SELF, "'unsafe-inline'", "'unsafe-eval'"],
+    "style-src": [SELF, "'unsafe-inline'"],
+    "img-src": [SELF, "data:", "blob:"],
+    "font-src": [SELF, "data:"],
+    "connect-src": [SELF],
+    "frame-src": [SELF],
+    "object-src": [NONE],
+    "frame-ancestors": [SELF],
+    "base-uri": [SELF],
+    "form-action": [SELF],
+}
+
+# Logging goes to stderr. It records no IP address, no query string and no form data:
+# request records are reduced to the method, path and status by the theme's filter.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"no_personal_data": {"()": "speakout.theme.logging.NoPersonalDataFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["no_personal_data"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": env("SPEAKOUT_LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
+        # Wagtail logs every page action at INFO, with titles; the admin's history keeps those.
+        "wagtail": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django_tasks": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "django_tasks_db": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+    },
+}
+
+# Speakout's own settings
+SPEAKOUT_REPORTS_PER_PAGE = env_int("SPEAKOUT_REPORTS_PER_PAGE", 10)
+SPEAKOUT_SCHEDULER_INTERVAL = env_int("SPEAKOUT_SCHEDULER_INTERVAL", 60)
+# (name, every N seconds, dotted path) run by the worker's clock; see speakout/worker.py.
+SPEAKOUT_SCHEDULED_JOBS = [
+    ("publish_scheduled", SPEAKOUT_SCHEDULER_INTERVAL, "speakout.publishing.jobs.publish_scheduled"),
+]

@@ -1,0 +1,19 @@
+from django.conf import settings
+from csp.middleware import CSPMiddleware, PolicyParts
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """The strict site policy everywhere, and a looser one for the Wagtail admin.
+
+    The public pages run no inline script at all. Wagtail's editor still relies on inline
+    styles and a few inline scripts, so its screens (and page previews, which live under the
+    admin's path) get ``SPEAKOUT_ADMIN_CSP_DIRECTIVES`` instead. It still allows no other origin.
+    """
+
+    admin_prefix = "/admin/"
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only=report_only)
+        if not report_only and request.path_info.startswith(self.admin_prefix):
+            return PolicyParts(config=settings.SPEAKOUT_ADMIN_CSP_DIRECTIVES, nonce=parts.nonce)
+        return parts

@@ -1,0 +1,75 @@
+"""The background worker: django-tasks' database worker plus a small clock for scheduled jobs.
+
+Scheduled jobs are listed in ``settings.SPEAKOUT_SCHEDULED_JOBS`` as ``(name, every_seconds,
+dotted path)``. The clock runs in a thread beside the task worker, so nothing needs cron. When
+several workers share a cache (Redis in production), a cache lock lets only one of them run a
+given job per period; with the local cache each worker runs its own clock, which is right for the
+single-worker embedded default.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import close_old_connections
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger("speakout.worker")
+
+
+def run_due_jobs(now: float, last_run: dict[str, float]) -> list[str]:
+    """Run each scheduled job whose period has passed; return the names of those that ran."""
+    ran = []
+    for name, every, dotted_path in settings.SPEAKOUT_SCHEDULED_JOBS:
+        if now - last_run.get(name, 0.0) < every:
+            continue
+        last_run[name] = now
+        if not cache.add(f"speakout:job-lock:{name}", "1", timeout=max(1, every - 1)):
+            continue  # another worker ran it this period
+        try:
+            import_string(dotted_path)()
+            ran.append(name)
+        except Exception:
+            logger.exception("Scheduled job %s failed; it will run again next period", name)
+        finally:
+            close_old_connections()
+    return ran
+
+
+def _clock(stop: threading.Event, tick: float) -> None:
+    last_run: dict[str, float] = {}
+    while not stop.is_set():
+        run_due_jobs(time.monotonic(), last_run)
+        stop.wait(tick)
+
+
+def _quiet_db_worker():
+    """django-tasks' worker, logging at WARNING: a line per task would drown real problems."""
+    from django_tasks_db.management.commands.db_worker import Command
+
+    class QuietWorker(Command):
+        def configure_logging(self, verbosity: int) -> None:
+            super().configure_logging(verbosity)
+            for name in ("django_tasks", "django_tasks_db"):
+                logging.getLogger(name).setLevel(logging.WARNING)
+
+    return QuietWorker()
+
+
+def run_worker(interval: int | None = None) -> int:
+    from django.core.management import call_command
+
+    stop = threading.Event()
+    tick = float(interval or settings.SPEAKOUT_SCHEDULER_INTERVAL)
+    clock = threading.Thread(target=_clock, args=(stop, min(tick, 5.0)), name="speakout-clock", daemon=True)
+    clock.start()
+    try:
+        call_command(_quiet_db_worker(), "--no-startup-delay", "--no-reload")
+    finally:
+        stop.set()
+        clock.join(timeout=5)
+    return 0

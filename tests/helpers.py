@@ -1,0 +1,106 @@
+"""Helpers shared by the test packages: build pages the way an editor would."""
+
+from __future__ import annotations
+
+import io
+import uuid
+from datetime import datetime
+
+from django.core.files.images import ImageFile
+from django.utils import timezone
+from wagtail.images import get_image_model
+from wagtail.models import Page, PageViewRestriction, Site
+
+from speakout.publishing.models import (
+    Author,
+    Category,
+    HomePage,
+    ReportAuthor,
+    ReportIndexPage,
+    ReportPage,
+    StandardPage,
+)
+
+
+def make_image(title: str = "A picture", size=(640, 360), colour=(120, 30, 60)):
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", size, colour).save(buffer, format="PNG")
+    buffer.seek(0)
+    return get_image_model().objects.create(
+        title=title, file=ImageFile(buffer, name=f"{uuid.uuid4().hex}.png")
+    )
+
+
+def paragraph(html: str) -> dict:
+    return {"type": "paragraph", "value": html}
+
+
+class SiteBuilder:
+    def __init__(self) -> None:
+        root = Page.get_first_root_node()
+        self.home = root.add_child(
+            instance=HomePage(title="Test Collective", slug=f"home-{uuid.uuid4().hex[:6]}", mission="<p>Our mission.</p>")
+        )
+        site = Site.objects.get(is_default_site=True)
+        site.root_page = self.home
+        site.site_name = "Test Collective"
+        site.hostname = "testserver"
+        site.port = 80
+        site.save()
+        Site.clear_site_root_paths_cache()
+        self.index = self.home.add_child(instance=ReportIndexPage(title="Reports", slug="reports"))
+
+    def category(self, name: str) -> Category:
+        return Category.objects.get_or_create(slug=name.lower().replace(" ", "-"), defaults={"name": name})[0]
+
+    def author(self, name: str) -> Author:
+        return Author.objects.get_or_create(slug=name.lower().replace(" ", "-"), defaults={"name": name})[0]
+
+    def report(
+        self,
+        title: str,
+        *,
+        date: datetime | None = None,
+        body: list | None = None,
+        standfirst: str = "",
+        categories=(),
+        tags=(),
+        authors=(),
+        notes=(),
+        live: bool = True,
+        private: bool = False,
+    ) -> ReportPage:
+        report = ReportPage(
+            title=title,
+            slug=f"r-{uuid.uuid4().hex[:8]}",
+            date=date or timezone.now(),
+            standfirst=standfirst,
+            body=body or [paragraph(f"<p>Body of {title}.</p>")],
+            notes=[{"type": "note", "value": {"text": text}} for text in notes],
+            live=live,
+        )
+        report.categories = list(categories)
+        report.report_authors = [ReportAuthor(author=a, sort_order=i) for i, a in enumerate(authors)]
+        self.index.add_child(instance=report)
+        if tags:
+            report.tags.add(*tags)
+            report.save()
+        if live:
+            report.save_revision().publish()
+        else:
+            report.save_revision()
+        if private:
+            PageViewRestriction.objects.create(
+                page=report, restriction_type=PageViewRestriction.PASSWORD, password="secret"
+            )
+        return report
+
+    def standard_page(self, title: str, *, intro: str = "", live: bool = True) -> StandardPage:
+        page = self.home.add_child(
+            instance=StandardPage(title=title, slug=f"p-{uuid.uuid4().hex[:8]}", intro=intro, live=live, show_in_menus=True)
+        )
+        if live:
+            page.save_revision().publish()
+        return page
