@@ -277,7 +277,7 @@ TAGGIT_CASE_INSENSITIVE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "SAMEORIGIN"  # the Wagtail editor previews pages in a same-origin frame
+X_FRAME_OPTIONS = "DENY"  # Wagtail lifts this for its own preview frames
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
@@ -306,7 +306,7 @@ CONTENT_SECURITY_POLICY = {
         "media-src": [SELF],
         "object-src": [NONE],
         "frame-src": [NONE],
-        "frame-ancestors": [SELF],
+        "frame-ancestors": [NONE],
         "base-uri": [SELF],
         "form-action": [SELF],
     }

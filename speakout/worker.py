@@ -35,15 +35,15 @@ def run_due_jobs(now: float, last_run: dict[str, float]) -> list[str]:
             ran.append(name)
         except Exception:
             logger.exception("Scheduled job %s failed; it will run again next period", name)
-        finally:
-            close_old_connections()
     return ran
 
 
 def _clock(stop: threading.Event, tick: float) -> None:
     last_run: dict[str, float] = {}
     while not stop.is_set():
+        close_old_connections()  # a long-lived thread must not keep a broken or stale connection
         run_due_jobs(time.monotonic(), last_run)
+        close_old_connections()
         stop.wait(tick)
 
 

@@ -1,0 +1,122 @@
+"""Production settings, secrets, security headers and logging."""
+
+import logging
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_manage(*args, env_overrides, tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    env.update({"SPEAKOUT_DATA_DIR": str(tmp_path)})
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_check_deploy_is_clean_in_production(tmp_path):
+    result = run_manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={
+            "SPEAKOUT_ENV": "production",
+            "SPEAKOUT_SECRET_KEY": "x" * 20 + "a-long-random-production-secret-value-1234567890",
+            "SPEAKOUT_ALLOWED_HOSTS": "reports.example.org",
+            "SPEAKOUT_BASE_URL": "https://reports.example.org",
+        },
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path):
+    result = run_manage(
+        "check",
+        env_overrides={"SPEAKOUT_ENV": "production", "SPEAKOUT_ALLOWED_HOSTS": "reports.example.org"},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode != 0
+    assert "SPEAKOUT_SECRET_KEY must be set" in result.stderr
+
+
+def test_embedded_default_generates_a_private_secret_key_once(tmp_path):
+    first = run_manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env_overrides={}, tmp_path=tmp_path)
+    second = run_manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env_overrides={}, tmp_path=tmp_path)
+    key_file = tmp_path / "secret_key"
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout, "the key survives restarts"
+    assert len(first.stdout.strip()) >= 50
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+
+
+def test_bad_environment_values_fail_clearly(tmp_path):
+    result = run_manage("check", env_overrides={"SPEAKOUT_DEBUG": "maybe"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "SPEAKOUT_DEBUG must be a yes/no value" in result.stderr
+
+
+def test_redis_url_selects_the_redis_cache(tmp_path):
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.core.cache import caches; c = caches['default']; c.set('probe', 'ok'); print(type(c).__name__, c.get('probe'))",
+        env_overrides={"REDIS_URL": "redis://127.0.0.1:6379/15"},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "RedisCache ok"
+
+
+@pytest.mark.django_db
+def test_public_pages_send_a_strict_content_security_policy(client, site_builder):
+    policy = client.get("/")["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in policy.split(";"))
+
+    assert directives["script-src"] == "'self'"
+    assert directives["default-src"] == "'self'"
+    assert "unsafe-inline" not in policy
+    assert directives["object-src"] == "'none'"
+
+
+@pytest.mark.django_db
+def test_public_pages_have_no_inline_script(client, site_builder):
+    site_builder.report("A report")
+    for url in ["/", "/reports/", "/search/?q=report"]:
+        html = client.get(url).content.decode()
+        assert "<script>" not in html and " onclick=" not in html, url
+
+
+@pytest.mark.django_db
+def test_admin_gets_its_own_policy(admin_client):
+    policy = admin_client.get("/admin/")["Content-Security-Policy"]
+    assert "frame-ancestors 'self'" in policy
+    assert "https:" not in policy and "*" not in policy
+
+
+def test_log_records_carry_no_request_details():
+    from django.test import RequestFactory
+
+    from speakout.theme.logging import NoPersonalDataFilter
+
+    request = RequestFactory().get("/reports/?email=someone@example.org", REMOTE_ADDR="203.0.113.9")
+    record = logging.LogRecord("django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", ("/x",), None)
+    record.request = request
+    record.status_code = 500
+
+    NoPersonalDataFilter().filter(record)
+
+    message = record.getMessage()
+    assert message == "GET /reports/ -> 500"
+    assert "203.0.113.9" not in message and "someone@example.org" not in message
+    assert record.request is None

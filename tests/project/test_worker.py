@@ -1,0 +1,72 @@
+"""The worker's clock runs scheduled jobs, such as Wagtail's scheduled publishing, without cron."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.cache import cache
+from django.utils import timezone
+
+from speakout.publishing.models import ReportPage
+from speakout.worker import run_due_jobs
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def clear_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def schedule(site_builder, title, go_live_at):
+    report = site_builder.report(title, live=False)
+    report.go_live_at = go_live_at
+    report.save_revision().publish()  # with a future go-live time, publishing only schedules
+    return ReportPage.objects.get(pk=report.pk)
+
+
+def test_scheduled_report_goes_live_when_its_time_comes(site_builder):
+    report = schedule(site_builder, "Scheduled report", timezone.now() + timedelta(hours=1))
+    assert not report.live and report.latest_revision.approved_go_live_at is not None
+
+    ran = run_due_jobs(now=1000.0, last_run={})
+    assert ran == ["publish_scheduled"]
+    assert not ReportPage.objects.get(pk=report.pk).live, "not before its time"
+
+    # Let the scheduled time pass: move it into the past in the revision and its schedule.
+    past = timezone.now() - timedelta(minutes=1)
+    revision = report.latest_revision
+    revision.approved_go_live_at = past
+    revision.content["go_live_at"] = past.isoformat()
+    revision.save()
+    cache.clear()
+    run_due_jobs(now=2000.0, last_run={})
+
+    assert ReportPage.objects.get(pk=report.pk).live
+
+
+def test_a_job_runs_once_per_period(site_builder):
+    last_run: dict[str, float] = {}
+    assert run_due_jobs(now=1000.0, last_run=last_run) == ["publish_scheduled"]
+    assert run_due_jobs(now=1001.0, last_run=last_run) == [], "too soon for this worker"
+
+
+def test_workers_sharing_a_cache_do_not_both_run_a_job(site_builder):
+    first_worker, second_worker = {}, {}
+    assert run_due_jobs(now=1000.0, last_run=first_worker) == ["publish_scheduled"]
+    assert run_due_jobs(now=1000.0, last_run=second_worker) == [], "the cache lock is held"
+
+
+def test_a_failing_job_is_logged_and_does_not_stop_the_clock(settings, caplog):
+    settings.SPEAKOUT_SCHEDULED_JOBS = [
+        ("broken", 60, "tests.project.test_worker.broken_job"),
+        ("publish_scheduled", 60, "speakout.publishing.jobs.publish_scheduled"),
+    ]
+    ran = run_due_jobs(now=1000.0, last_run={})
+    assert ran == ["publish_scheduled"]
+    assert "Scheduled job broken failed" in caplog.text
+
+
+def broken_job():
+    raise RuntimeError("boom")

@@ -1,0 +1,339 @@
+"""The public site in Spanish: language negotiation, the footer language switcher, and the
+Spanish catalog (speakout/locale/es) being complete, compiled and in step with the code.
+
+When these fail after someone adds or changes a user-facing string, refresh the catalog:
+
+    cd speakout && ../.venv/bin/python ../manage.py makemessages -l es --no-obsolete
+    (translate the new or changed entries in locale/es/LC_MESSAGES/django.po, drop "#, fuzzy")
+    ../.venv/bin/python ../manage.py compilemessages
+
+and commit both django.po and django.mo.
+"""
+
+from __future__ import annotations
+
+import ast
+import gettext as stdlib_gettext
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.core.management import call_command
+from django.test import Client
+from django.utils import translation
+
+import speakout
+
+pytestmark = pytest.mark.django_db
+
+PACKAGE_DIR = Path(speakout.__file__).resolve().parent
+LOCALE_DIR = PACKAGE_DIR / "locale"
+PO_PATH = LOCALE_DIR / "es" / "LC_MESSAGES" / "django.po"
+MO_PATH = LOCALE_DIR / "es" / "LC_MESSAGES" / "django.mo"
+
+REFRESH_HINT = (
+    "refresh the Spanish catalog: `cd speakout && ../.venv/bin/python ../manage.py makemessages -l es "
+    "--no-obsolete`, translate, then `../.venv/bin/python ../manage.py compilemessages`"
+)
+
+SPANISH = ["Últimos informes", "Saltar al contenido principal", "Todos los informes", "Cambiar idioma"]
+ENGLISH = ["Latest reports", "Skip to main content", "All reports", "Change language"]
+
+
+# --- A small .po reader (no polib) -------------------------------------------------------------
+
+
+@dataclass
+class Entry:
+    msgid: str = ""
+    msgid_plural: str | None = None
+    msgctxt: str | None = None
+    msgstr: str = ""
+    msgstr_plural: dict[int, str] = field(default_factory=dict)
+    flags: set[str] = field(default_factory=set)
+    line: int = 0
+
+    @property
+    def is_header(self) -> bool:
+        return self.msgid == "" and self.msgctxt is None
+
+
+def parse_po(path: Path) -> list[Entry]:
+    """Parse a gettext .po file: entries with context, plurals and flags; obsolete (#~) entries skipped."""
+    entries: list[Entry] = []
+    current: Entry | None = None
+    target: str | None = None  # which field continuation lines extend
+    pending_flags: set[str] = set()
+
+    def finish():
+        nonlocal current, target
+        if current is not None:
+            entries.append(current)
+        current, target = None, None
+
+    def append(value: str):
+        if target == "msgid":
+            current.msgid += value
+        elif target == "msgid_plural":
+            current.msgid_plural += value
+        elif target == "msgctxt":
+            current.msgctxt += value
+        elif target == "msgstr":
+            current.msgstr += value
+        elif target.startswith("msgstr["):
+            index = int(target[7:-1])
+            current.msgstr_plural[index] = current.msgstr_plural.get(index, "") + value
+
+    keyword = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?)\s+(".*")\s*$')
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            finish()
+            continue
+        if line.startswith("#~"):
+            continue
+        if line.startswith("#"):
+            if current is not None and target is not None and target.startswith("msgstr"):
+                finish()  # comments belong to the next entry, even without a blank line between
+            if line.startswith("#,"):
+                pending_flags |= {flag.strip() for flag in line[2:].split(",") if flag.strip()}
+            continue
+        match = keyword.match(line)
+        if match:
+            name, value = match.group(1), ast.literal_eval(match.group(2))
+            starts_entry = name == "msgctxt" or (name == "msgid" and target != "msgctxt")
+            if starts_entry:
+                finish()
+                current = Entry(line=number, flags=pending_flags)
+                pending_flags = set()
+                if name == "msgctxt":
+                    current.msgctxt = ""
+            if name == "msgid_plural":
+                current.msgid_plural = ""
+            target = name
+            append(value)
+        elif line.startswith('"') and current is not None and target is not None:
+            append(ast.literal_eval(line))
+        else:
+            raise AssertionError(f"{path}:{number}: cannot parse {raw!r}")
+    finish()
+    return entries
+
+
+@pytest.fixture(scope="module")
+def catalog() -> list[Entry]:
+    assert PO_PATH.exists(), f"{PO_PATH} is missing; {REFRESH_HINT}"
+    return parse_po(PO_PATH)
+
+
+def messages(catalog: list[Entry]) -> list[Entry]:
+    return [entry for entry in catalog if not entry.is_header]
+
+
+def where(entry: Entry) -> str:
+    return f"{PO_PATH.name}:{entry.line} {entry.msgid!r}"
+
+
+# --- (a), (b) Language negotiation from the browser ---------------------------------------------
+
+
+@pytest.mark.parametrize("accept_language", ["es", "es-MX", "es-ES,es;q=0.9,en;q=0.8"])
+def test_home_page_is_spanish_for_spanish_browsers(client, site_builder, accept_language):
+    author_a, author_b = site_builder.author("Ana"), site_builder.author("Bea")
+    site_builder.report("Informe de prueba", authors=[author_a, author_b])
+
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE=accept_language)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert '<html lang="es">' in html
+    assert response["Content-Language"] == "es"
+    assert "Vary" in response and "Accept-Language" in response["Vary"]
+    for text in SPANISH:
+        assert text in html, f"{text!r} missing from the Spanish home page"
+    for text in ENGLISH:
+        assert text not in html, f"English {text!r} left on the Spanish home page"
+    assert "Por" in html and " y " in html, "the byline is translated"
+    assert re.search(r'<option value="es" lang="es"\s+selected>', html), "the switcher shows Spanish as current"
+
+
+@pytest.mark.parametrize("accept_language", ["en", "en-GB,en;q=0.9", "fr"])
+def test_home_page_is_english_for_other_browsers(client, site_builder, settings, accept_language):
+    settings.LANGUAGE_CODE = "en"  # the fallback for languages we do not offer (fr)
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE=accept_language)
+    html = response.content.decode()
+
+    assert response.status_code == 200
+    assert '<html lang="en">' in html
+    for text in ENGLISH:
+        assert text in html, f"{text!r} missing from the English home page"
+    for text in SPANISH:
+        assert text not in html, f"Spanish {text!r} on the English home page"
+    assert re.search(r'<option value="en" lang="en"\s+selected>', html)
+
+
+def test_reports_index_and_not_found_page_are_translated(client, site_builder):
+    site_builder.report("Uno")
+
+    index = client.get("/reports/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+    missing = client.get("/no-such-page/", HTTP_ACCEPT_LANGUAGE="es")
+
+    assert "Seguir estos informes:" in index and "Categorías" in index
+    assert missing.status_code == 404
+    assert "Página no encontrada" in missing.content.decode()
+    assert '<html lang="es">' in missing.content.decode()
+
+
+# --- (c) The footer language switcher -----------------------------------------------------------
+
+
+def test_language_switcher_sets_cookie_and_overrides_accept_language(site_builder):
+    client = Client(enforce_csrf_checks=True)
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    form = re.search(r'<form class="language-switcher" action="([^"]+)" method="post">(.*?)</form>', page, re.S)
+    assert form, "the footer has a language switcher form"
+    action, body = form.group(1), form.group(2)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
+    assert action == "/i18n/setlang/"
+    assert re.search(r'<input name="next" type="hidden" value="/">', body)
+
+    response = client.post(
+        action, {"language": "es", "next": "/", "csrfmiddlewaretoken": token}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    cookie = client.cookies[django_settings.LANGUAGE_COOKIE_NAME]
+    assert cookie.value == "es"
+
+    following = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="es">' in following
+    for text in SPANISH:
+        assert text in following
+
+    # and back again
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', following).group(1)
+    client.post("/i18n/setlang/", {"language": "en", "next": "/", "csrfmiddlewaretoken": token})
+    assert client.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == "en"
+    assert '<html lang="en">' in client.get("/", HTTP_ACCEPT_LANGUAGE="es").content.decode()
+
+
+def test_language_switcher_refuses_offsite_next(client, site_builder):
+    response = client.post("/i18n/setlang/", {"language": "es", "next": "https://evil.example/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+# --- (d) The catalog is complete ----------------------------------------------------------------
+
+
+def test_catalog_header_is_filled_in(catalog):
+    header = catalog[0]
+    assert header.is_header, "the .po starts with its header entry"
+    assert "fuzzy" not in header.flags, "the header is still marked fuzzy"
+    fields = dict(line.split(": ", 1) for line in header.msgstr.splitlines() if ": " in line)
+    assert fields.get("Language") == "es"
+    assert "charset=UTF-8" in fields.get("Content-Type", "")
+    assert fields.get("Plural-Forms", "").startswith("nplurals=")
+
+
+def test_catalog_has_no_untranslated_or_fuzzy_entries(catalog):
+    entries = messages(catalog)
+    assert len(entries) > 50, "the catalog looks truncated"
+
+    fuzzy = [where(e) for e in entries if "fuzzy" in e.flags]
+    empty = [where(e) for e in entries if e.msgid_plural is None and not e.msgstr]
+    nplurals = int(re.search(r"nplurals\s*=\s*(\d+)", catalog[0].msgstr).group(1))
+    bad_plurals = [
+        where(e)
+        for e in entries
+        if e.msgid_plural is not None
+        and (sorted(e.msgstr_plural) != list(range(nplurals)) or not all(e.msgstr_plural.values()))
+    ]
+
+    assert not fuzzy, f"fuzzy entries: {fuzzy}; {REFRESH_HINT}"
+    assert not empty, f"untranslated entries: {empty}; {REFRESH_HINT}"
+    assert not bad_plurals, f"plural entries need all {nplurals} forms: {bad_plurals}"
+
+
+def test_catalog_keeps_placeholders(catalog):
+    placeholder = re.compile(r"%\(\w+\)[sd]|\{\{\s*\w+\s*\}\}|\{\w*\}")
+    broken = []
+    for entry in messages(catalog):
+        wanted = sorted(placeholder.findall(entry.msgid + (entry.msgid_plural or "")))
+        wanted = sorted(set(wanted))
+        for text in [entry.msgstr] if entry.msgid_plural is None else entry.msgstr_plural.values():
+            if sorted(set(placeholder.findall(text))) != wanted:
+                broken.append(f"{where(entry)} -> {text!r}")
+    assert not broken, f"placeholders differ from the English: {broken}"
+
+
+@pytest.mark.skipif(shutil.which("xgettext") is None or shutil.which("msgmerge") is None, reason="needs gettext")
+def test_catalog_covers_every_string_in_the_code(catalog, tmp_path, monkeypatch, settings):
+    """Extract the strings afresh from a copy of the package and compare with the committed catalog."""
+    copy = tmp_path / "speakout"
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "locale", "*.pyc"))
+    (copy / "locale").mkdir()
+    settings.LOCALE_PATHS = [copy / "locale"]
+    monkeypatch.chdir(copy)
+
+    call_command("makemessages", locale=["es"], no_obsolete=True, verbosity=0)
+
+    def keys(entries):
+        return {(e.msgctxt, e.msgid, e.msgid_plural) for e in messages(entries)}
+
+    fresh = keys(parse_po(copy / "locale" / "es" / "LC_MESSAGES" / "django.po"))
+    committed = keys(catalog)
+    new = sorted(msgid for _, msgid, _ in fresh - committed)
+    gone = sorted(msgid for _, msgid, _ in committed - fresh)
+    assert not new, f"strings in the code missing from the catalog: {new}; {REFRESH_HINT}"
+    assert not gone, f"catalog entries no longer in the code: {gone}; {REFRESH_HINT}"
+
+
+# --- (e) The compiled .mo matches the .po -------------------------------------------------------
+
+
+def test_compiled_catalog_matches_po(catalog):
+    """Read django.mo with the standard library and check every .po entry is in it, unchanged."""
+    assert MO_PATH.exists(), f"{MO_PATH} is missing; run compilemessages"
+    with MO_PATH.open("rb") as handle:
+        mo = stdlib_gettext.GNUTranslations(handle)
+
+    stale = []
+    for entry in messages(catalog):
+        if "fuzzy" in entry.flags or not (entry.msgstr or any(entry.msgstr_plural.values())):
+            continue  # msgfmt leaves these out; the completeness test reports them
+        if entry.msgid_plural is None:
+            got = mo.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt is not None else mo.gettext(entry.msgid)
+            if got != entry.msgstr:
+                stale.append(f"{where(entry)}: .mo has {got!r}, .po has {entry.msgstr!r}")
+            continue
+        for index, text in entry.msgstr_plural.items():
+            n = next(n for n in (1, 2, 5, 1_000_000, 0, 21) if mo.plural(n) == index)
+            if entry.msgctxt is not None:
+                got = mo.npgettext(entry.msgctxt, entry.msgid, entry.msgid_plural, n)
+            else:
+                got = mo.ngettext(entry.msgid, entry.msgid_plural, n)
+            if got != text:
+                stale.append(f"{where(entry)}[{index}]: .mo has {got!r}, .po has {text!r}")
+    assert not stale, f"django.mo is stale, run compilemessages: {stale}"
+
+
+def test_django_translates_every_entry_as_the_po_says(catalog):
+    """Through Django's own machinery (which merges Django's and Wagtail's catalogs under ours)."""
+    stale = []
+    with translation.override("es"):
+        for entry in messages(catalog):
+            if entry.msgid_plural is None and entry.msgctxt is None:
+                got = translation.gettext(entry.msgid)
+                if got != entry.msgstr:
+                    stale.append(f"{where(entry)}: got {got!r}, .po has {entry.msgstr!r}")
+            elif entry.msgid_plural is not None and entry.msgctxt is None:
+                got = translation.ngettext(entry.msgid, entry.msgid_plural, 1)
+                if got != entry.msgstr_plural[0]:
+                    stale.append(f"{where(entry)}[0]: got {got!r}, .po has {entry.msgstr_plural[0]!r}")
+    assert not stale, f"Spanish translations do not match the .po (stale .mo?): {stale}"
