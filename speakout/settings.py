@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     # Speakout's own apps come first so their templates override the libraries' ones.
     "speakout.theme",
     "speakout.identity",
+    "speakout.discussion",
     "speakout.publishing",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",

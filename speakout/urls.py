@@ -5,10 +5,14 @@ from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
+import speakout.discussion.api
+
 urlpatterns = [
     path("admin/", include(wagtailadmin_urls)),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("discussion/", include("speakout.discussion.urls")),
+    path("api/", speakout.discussion.api.api.urls),
     path("", include("speakout.publishing.urls")),
     # Uploaded images. In production a front server or CDN may serve MEDIA_ROOT instead, but
     # the embedded default serves them itself so a fresh install shows its pictures.

@@ -6,3 +6,6 @@ class PublishingConfig(AppConfig):
     name = "speakout.publishing"
     label = "speakout_publishing"
     verbose_name = _("Publishing")
+
+    def ready(self):
+        from . import discussion  # noqa: F401  (connects the thread-sync receivers)

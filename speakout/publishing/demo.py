@@ -17,6 +17,7 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from .demo_discussion import load_demo_discussion
 from .models import Author, Category, HomePage, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
 
 ORGANISATION = "Harbour Lane Collective"
@@ -164,7 +165,7 @@ def load_demo_content() -> bool:
     notebook = _image(3, "Notebook pages and a cup")
     keys = _image(4, "Keys on a table")
 
-    _add_report(
+    conference_report = _add_report(
         reports,
         title="Three Days in Lisbon: What We Heard at the Peer Safety Conference",
         slug="peer-safety-conference-lisbon",
@@ -227,6 +228,7 @@ def load_demo_content() -> bool:
         ),
         image=hall,
     )
+    load_demo_discussion(conference_report)
 
     _add_report(
         reports,

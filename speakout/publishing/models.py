@@ -240,6 +240,12 @@ class ReportPage(SeoMixin, Page):
         help_text=_("Numbered notes after the body. Link to one from the text with #note-1, #note-2…"),
     )
     categories = ParentalManyToManyField(Category, blank=True, related_name="reports", verbose_name=_("categories"))
+    replies = models.CharField(
+        _("replies"),
+        max_length=10,
+        choices=[("open", _("Open")), ("closed", _("Closed (replies stay visible)")), ("hidden", _("Hidden"))],
+        default="open",
+    )
     tags = ClusterTaggableManager(through=ReportTag, blank=True, verbose_name=_("tags"))
 
     content_panels = Page.content_panels + [
@@ -250,6 +256,7 @@ class ReportPage(SeoMixin, Page):
         FieldPanel("notes"),
         MultiFieldPanel([FieldPanel("categories"), FieldPanel("tags")], heading=_("Filing")),
     ]
+    settings_panels = Page.settings_panels + [FieldPanel("replies")]
     search_fields = Page.search_fields + [
         index.SearchField("standfirst"),
         index.SearchField("body"),
@@ -284,9 +291,16 @@ class ReportPage(SeoMixin, Page):
                 return block.value["image"]
         return None
 
+    @property
+    def thread_key(self) -> str:
+        return f"report-{self.pk}"
+
     def get_context(self, request, *args, **kwargs):
+        from .discussion import thread_for_report
+
         context = super().get_context(request, *args, **kwargs)
         context["reports_index"] = self.get_parent().specific
+        context["thread"] = thread_for_report(self)
         return context
 
 

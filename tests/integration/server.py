@@ -337,8 +337,22 @@ def server_environment(data_dir: Path, port: int, database_url: str | None) -> d
     return env
 
 
-def start_server(directory: Path) -> SpeakoutServer:
+def _copy_sqlite(source: Path, target: Path) -> None:
+    import sqlite3
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    src.close()
+    dst.close()
+
+
+def start_server(directory: Path, share_database_with: SpeakoutServer | None = None) -> SpeakoutServer:
     """Start ``speakout run`` with its data in ``directory``; return once the home page answers.
+
+    By default it gets a database of its own (migrated and filled with the demo content on
+    start). ``share_database_with`` saves that work for a test that only needs a process of its
+    own: a PostgreSQL server's database is shared as it is, a SQLite one is copied.
 
     The caller must call ``stop()`` and then ``cleanup()`` (the latter also drops the database).
     """
@@ -346,7 +360,17 @@ def start_server(directory: Path) -> SpeakoutServer:
     data_dir = directory / "data"
     port = free_port()
     postgres_server_url = os.environ.get("DATABASE_URL") or None
-    database_url = create_database(postgres_server_url) if postgres_server_url else None
+    if share_database_with is not None:
+        database_url = share_database_with.database_url
+        postgres_server_url = None  # not ours to drop
+        if database_url is None:
+            _copy_sqlite(
+                share_database_with.data_dir / "speakout.sqlite3", data_dir / "speakout.sqlite3"
+            )
+    elif postgres_server_url:
+        database_url = create_database(postgres_server_url)
+    else:
+        database_url = None
     server = SpeakoutServer(
         port=port,
         data_dir=data_dir,
@@ -394,3 +418,36 @@ def speakout_server(tmp_path_factory) -> SpeakoutServer:
                 server.stop()
             finally:
                 server.cleanup()
+
+
+# --- Keep the "server" group on one xdist worker -----------------------------------------------
+#
+# `pytest -n 2 --dist loadgroup` sends the tests of one xdist_group to one worker by adding
+# "@<group>" to their node ids during the worker's collection. pytest-xdist 3.8 does that by
+# writing ``item._nodeid``, which pytest 9.2's structured node ids (``item._id``) no longer
+# read, so the groups are silently ignored and each worker would start its own server
+# (pytest-dev/pytest-xdist#1386). Both test conftests import this hook; it adds the suffix the
+# way the node id is stored now, and does nothing where xdist already did it or is not grouping.
+
+
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        groups = sorted(
+            {
+                str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                for mark in item.iter_markers("xdist_group")
+            }
+        )
+        if not groups:
+            continue
+        suffix = "@" + "_".join(groups)
+        nodeid = item.nodeid
+        if nodeid.endswith(suffix) or not hasattr(item, "_id"):
+            continue
+        try:
+            from _pytest.nodeid import coerce_node_id
+        except ImportError:  # an older pytest: xdist's own suffix works there
+            return
+        item._id = coerce_node_id(nodeid + suffix)

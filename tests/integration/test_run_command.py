@@ -111,16 +111,23 @@ def test_setup_again_changes_nothing(speakout_server):
     assert _page_count(speakout_server) == before
 
 
-def test_ctrl_c_stops_everything(tmp_path):
-    """Ctrl-C in the terminal: SIGINT to the whole process group, as a shell sends it."""
-    server = start_server(tmp_path)
+@pytest.mark.parametrize(
+    "whole_group",
+    [
+        pytest.param(True, id="ctrl-c-in-terminal"),  # the shell signals the whole group
+        pytest.param(False, id="kill-int-pid"),  # only the main process; it stops the rest
+    ],
+)
+def test_sigint_stops_everything(speakout_server, tmp_path, whole_group):
+    """Its own `speakout run` (on a copy of the shared server's database, to skip migrating)."""
+    server = start_server(tmp_path, share_database_with=speakout_server)
     try:
         children = dict(server.children)
         assert any("granian" in args for args in children.values()), children
         assert any("speakout.cli worker" in args for args in children.values()), children
 
         started = time.monotonic()
-        exit_code = server.stop(whole_group=True)
+        exit_code = server.stop(whole_group=whole_group)
         elapsed = time.monotonic() - started
 
         assert exit_code == 0, f"exit code {exit_code} after {elapsed:.1f} s\n{server.log}"

@@ -1,0 +1,506 @@
+"""The discussion's JSON API (django-ninja), mounted at ``/api/``; OpenAPI at ``/api/docs``.
+
+It is the second front end of DESIGN.md's one pipeline: every endpoint calls the same
+``services`` and ``reading`` functions as the HTML views, so outcomes, messages and rules agree.
+
+Identity and CSRF. The API is meant for the site's own script and for the embed widget on other
+origins, which calls it with credentials off. So the API reads **no cookie and no session**:
+everyone is a guest, known only by the signed guest token the API hands out (``guest_token`` in
+a submission's response) and the client sends back in the ``X-Speakout-Guest`` header. Nothing
+a browser attaches on its own (cookies, HTTP auth) grants anything here, which is why the
+endpoints need no CSRF token: ninja's views are CSRF-exempt and only its cookie-based auth
+classes check CSRF, and this API has no auth class. Do not add session authentication to
+writes without enforcing CSRF for those requests (ninja's ``SessionAuth`` does).
+Signed-in readers therefore post through the API as guests; the HTML form keeps their account.
+
+Input. The body must be UTF-8 JSON. Invalid UTF-8, invalid JSON, and strings holding lone
+surrogates (``"\\ud800"`` escapes, which are not text and cannot be stored) are refused with a
+400 that says which, never silently repaired. Output fields are whitelisted in ``api_schemas``.
+
+Errors. Every 400, 403, 404 and 429 has one shape, ``ErrorOut``:
+``{"outcome": "rejected", "code": ..., "errors": {field: [messages]}}``.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import wraps
+from typing import Any, Literal
+
+from csp.decorators import csp_update
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
+from ninja import Header, NinjaAPI, Query, Status
+from ninja.errors import HttpError, ValidationError
+from ninja.parser import Parser
+
+from . import services
+from .api_schemas import (
+    MAX_ID,
+    DeletedOut,
+    EditIn,
+    EditOut,
+    ErrorOut,
+    ReplyIn,
+    ReportedOut,
+    ReportIn,
+    SubmissionOut,
+    ThreadOut,
+)
+from .clients import client_hash, new_guest_token, read_guest_token, sign_guest_token
+from .forms import FlagForm, issue_form_token
+from .models import DiscussionSettings, Reply, Thread
+from .reading import HELD_STATUSES, ReplyNode, load_thread_page
+
+GUEST_HEADER = "X-Speakout-Guest"
+MAX_COUNT_KEYS = 100
+
+ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut}
+
+
+# Errors ---------------------------------------------------------------------------------------
+
+
+class ApiError(Exception):
+    """Raise to answer with the error object."""
+
+    def __init__(self, status: int, code: str, errors: dict[str, list[str]], form_token: str = ""):
+        super().__init__(code)
+        self.status, self.code, self.errors, self.form_token = status, code, errors, form_token
+
+
+class BodyError(ValueError):
+    """The request body is not UTF-8 JSON text."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def error_body(code: str, errors: dict[str, list[str]], form_token: str = "") -> dict[str, Any]:
+    body: dict[str, Any] = {"outcome": "rejected", "code": code, "errors": errors}
+    if form_token:
+        body["form_token"] = form_token
+    return body
+
+
+def general(message: str) -> dict[str, list[str]]:
+    return {"__all__": [message]}
+
+
+# Parsing --------------------------------------------------------------------------------------
+
+
+def _reject_constant(name: str):
+    raise ValueError(_("%(name)s is not a JSON number.") % {"name": name})
+
+
+def _has_lone_surrogate(data: Any) -> bool:
+    # Iterative, so a deeply nested document cannot exhaust the stack here.
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+class StrictJSONParser(Parser):
+    """JSON that is text: strict UTF-8, no NaN or Infinity, no lone surrogates."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        try:
+            text = request.body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BodyError(
+                "invalid_utf8",
+                _("The body is not valid UTF-8 (bad byte at position %(position)d).")
+                % {"position": error.start},
+            ) from error
+        try:
+            data = json.loads(text, parse_constant=_reject_constant)
+        except json.JSONDecodeError as error:
+            raise BodyError(
+                "invalid_json",
+                _("The body is not valid JSON: %(problem)s (line %(line)d, column %(col)d).")
+                % {"problem": error.msg, "line": error.lineno, "col": error.colno},
+            ) from error
+        except (ValueError, RecursionError) as error:
+            raise BodyError(
+                "invalid_json",
+                _("The body is not valid JSON: %(problem)s")
+                % {"problem": error if isinstance(error, ValueError) else _("nested too deeply.")},
+            ) from error
+        if _has_lone_surrogate(data):
+            raise BodyError(
+                "invalid_characters",
+                _(
+                    "The request contains a lone surrogate (an escape from \\ud800 to \\udfff "
+                    "without its pair), which is not text. Nothing was changed or stored."
+                ),
+            )
+        return data
+
+
+# The API --------------------------------------------------------------------------------------
+
+
+def docs_policy(view):
+    """The docs page under the site's strict Content-Security-Policy. With "ninja" in
+    INSTALLED_APPS ninja serves its own copy of Swagger UI, which the policy allows as is;
+    without it ninja links Swagger UI from a CDN with an inline script, so this one page gets
+    just those exceptions."""
+    loosened = csp_update(
+        {
+            "script-src": ["https://cdn.jsdelivr.net", "'unsafe-inline'"],
+            "style-src": ["https://cdn.jsdelivr.net", "'unsafe-inline'"],
+            "img-src": ["https://django-ninja.dev"],
+        }
+    )(view)
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if "ninja" in settings.INSTALLED_APPS:
+            return view(request, *args, **kwargs)
+        return loosened(request, *args, **kwargs)
+
+    return wrapped
+
+
+api = NinjaAPI(
+    title="Speakout discussion API",
+    version="1",
+    description=(
+        "Threads, replies and reports. No cookies or sessions: a guest is known by the signed "
+        "token returned as `guest_token` and sent back in the `X-Speakout-Guest` header."
+    ),
+    urls_namespace="speakout_api",
+    parser=StrictJSONParser(),
+    docs_decorator=docs_policy,
+)
+
+
+@api.exception_handler(ApiError)
+def _api_error(request, exc: ApiError):
+    return api.create_response(
+        request, error_body(exc.code, exc.errors, exc.form_token), status=exc.status
+    )
+
+
+@api.exception_handler(Http404)
+def _not_found(request, exc):
+    return api.create_response(
+        request, error_body("not_found", general(_("Not found."))), status=404
+    )
+
+
+@api.exception_handler(HttpError)
+def _http_error(request, exc: HttpError):
+    # ninja wraps whatever the parser raised; ours says exactly what is wrong with the body.
+    cause = exc.__cause__
+    if isinstance(cause, BodyError):
+        return api.create_response(
+            request, error_body(cause.code, general(cause.message)), status=400
+        )
+    code = "rate_limit" if exc.status_code == 429 else "bad_request"
+    return api.create_response(request, error_body(code, general(str(exc))), status=exc.status_code)
+
+
+@api.exception_handler(ValidationError)
+def _validation_error(request, exc: ValidationError):
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        # loc is e.g. ("body", "payload", "parent") or ("query", "page"): name the field.
+        loc = [part for part in error.get("loc", ()) if isinstance(part, str)]
+        if loc == ["body", "payload"] and error.get("type") == "missing":
+            message = _("The body is empty: send the fields as a JSON object.")
+            return api.create_response(request, error_body("invalid_json", general(message)), 400)
+        field = loc[-1] if len(loc) > 1 and loc[-1] != "payload" else "__all__"
+        errors.setdefault(field, []).append(str(error.get("msg", _("Invalid value."))))
+    return api.create_response(request, error_body("invalid", errors), status=400)
+
+
+@api.exception_handler(RequestDataTooBig)
+def _too_big(request, exc):
+    message = _("The request is too large.")
+    return api.create_response(request, error_body("too_large", general(message)), status=400)
+
+
+# Identity and serialisation ---------------------------------------------------------------------
+
+
+class _HeaderOnly:
+    """What ``read_guest_token`` looks at, with the header and without the cookie (see above)."""
+
+    COOKIES: dict[str, str] = {}
+
+    def __init__(self, value: str):
+        self.headers = {GUEST_HEADER: value}
+
+
+def author_for(request: HttpRequest, guest_header: str, *, create_guest_token: bool = False):
+    """The request's author (always a guest here) and a new guest token if one had to be made."""
+    token = read_guest_token(_HeaderOnly(guest_header)) if guest_header else ""
+    new_token = ""
+    if not token and create_guest_token:
+        token = new_token = new_guest_token()
+    return services.Author(
+        user=None, guest_token=token, client_hash=client_hash(request)
+    ), new_token
+
+
+def public_thread(key: str) -> Thread:
+    """A thread whose replies may appear in public; any other is simply not found."""
+    thread = (
+        Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).first()
+    )
+    if thread is None:
+        raise Http404
+    return thread
+
+
+def reply_data(
+    reply: Reply, *, own: bool, can_change: bool, in_reply_to: str = "", children=None
+) -> dict[str, Any]:
+    # The whitelist: exactly ReplyOut's fields, copied one by one.
+    return {
+        "id": reply.pk,
+        "parent": reply.parent_id,
+        "author_name": reply.author_name,
+        "author_website": reply.author_website,
+        "body_html": reply.body_html,
+        "created_at": reply.created_at,
+        "edited_at": reply.edited_at,
+        "status": "approved" if reply.status == Reply.Status.APPROVED else "held",
+        "own": own,
+        "can_change": can_change,
+        "in_reply_to": in_reply_to,
+        "children": children if children is not None else [],
+    }
+
+
+def nest(nodes: list[ReplyNode], author: services.Author, rules: DiscussionSettings) -> list[dict]:
+    """The flat reading-order list as a tree, following each node's display depth (which
+    ``load_thread_page`` keeps within one step of the previous node's)."""
+    roots: list[dict] = []
+    stack: list[dict] = []  # stack[d] is the latest reply shown at depth d
+    for node in nodes:
+        item = reply_data(
+            node.reply,
+            own=node.own,
+            can_change=node.own and services.can_change(node.reply, author, rules),
+            in_reply_to=node.in_reply_to,
+        )
+        depth = min(node.display_depth, len(stack))
+        del stack[depth:]
+        (stack[-1]["children"] if stack else roots).append(item)
+        stack.append(item)
+    return roots
+
+
+def own_reply(reply_id: int, author: services.Author) -> Reply:
+    """A reply the reader may see (approved, or their own held one) in a public thread."""
+    reply = (
+        Reply.objects.select_related("thread")
+        .filter(pk=reply_id, thread__is_public=True)
+        .exclude(thread__status=Thread.Status.HIDDEN)
+        .first()
+    )
+    if reply is None:
+        raise Http404
+    visible = reply.status == Reply.Status.APPROVED or (
+        reply.status in HELD_STATUSES and services.is_author(reply, author)
+    )
+    if not visible:
+        raise Http404
+    return reply
+
+
+def forbidden() -> ApiError:
+    return ApiError(403, "forbidden", general(_("This reply can no longer be changed.")))
+
+
+GuestHeader = Header(
+    default="", alias=GUEST_HEADER, description="The signed guest token a submission returned."
+)
+
+CountKeys = Query(default=[], description="A thread key; repeat for more threads.")
+
+
+# Endpoints ------------------------------------------------------------------------------------
+
+
+@api.get("/threads/{key}", response={200: ThreadOut, **ERRORS}, tags=["threads"])
+def get_thread(
+    request,
+    key: str,
+    response: HttpResponse,
+    page: int = Query(1, ge=1, le=MAX_ID),
+    sort: Literal["oldest", "newest"] | None = None,
+    guest: str = GuestHeader,
+):
+    """One page of a thread's replies, nested, with a fresh form token for a new reply."""
+    thread = public_thread(key)
+    rules = DiscussionSettings.load()
+    author, _new = author_for(request, guest)
+    newest_first = rules.newest_first if sort is None else sort == "newest"
+    thread_page = load_thread_page(
+        thread,
+        rules=rules,
+        page_number=page,
+        guest_token=author.guest_token,
+        newest_first=newest_first,
+    )
+    # Personal (own held replies) and fresh (the form token): never from a shared cache.
+    add_never_cache_headers(response)
+    patch_vary_headers(response, [GUEST_HEADER])
+    return {
+        "thread": {
+            "key": thread.key,
+            "title": thread.title,
+            "url": thread.url,
+            "status": thread.status,
+            "count": thread.approved_count,
+            "accepts_replies": thread.accepts_replies(rules.auto_close_days),
+        },
+        "page": {
+            "number": thread_page.page_number,
+            "count": thread_page.page_count,
+            "per_page": rules.replies_per_page,
+            "sort": "newest" if newest_first else "oldest",
+        },
+        "replies": nest(thread_page.nodes, author, rules),
+        "form_token": issue_form_token(thread.key),
+    }
+
+
+@api.post(
+    "/threads/{key}/replies",
+    response={200: SubmissionOut, 201: SubmissionOut, **ERRORS},
+    tags=["replies"],
+)
+def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
+    """Send a reply. 201 when stored (published or held for moderation), 200 when the same
+    ``submission_id`` was already stored (the first reply is returned, nothing is added)."""
+    thread = public_thread(key)
+    rules = DiscussionSettings.load()
+    author, new_token = author_for(request, guest, create_guest_token=True)
+    data = {
+        "thread": thread.key,
+        "parent": payload.parent or "",
+        "name": payload.name or "",
+        "email": payload.email or "",
+        "website": payload.website or "",
+        "body": payload.body or "",
+        "form_token": payload.form_token or "",
+        "submission_id": payload.submission_id or "",
+        "homepage": payload.homepage or "",
+    }
+    result = services.submit_reply(thread=thread, data=data, author=author, rules=rules)
+    if not result.ok:
+        raise ApiError(
+            429 if result.code == "rate_limit" else 400,
+            result.code or "invalid",
+            result.errors,
+            form_token=issue_form_token(thread.key),
+        )
+    reply = result.reply
+    own = services.is_author(reply, author)
+    if result.duplicate_of_retry and not (
+        reply.thread_id == thread.pk and (own or reply.status == Reply.Status.APPROVED)
+    ):
+        # The service finds a retry by submission_id alone; show the stored reply only to
+        # someone who may see it here (its author, or anyone once it is published here).
+        raise ApiError(400, "duplicate", general(_("This reply has already been sent.")))
+    deep = reply.parent_id is not None and reply.depth >= max(1, rules.max_depth)
+    body = {
+        "outcome": result.outcome,
+        "reply": reply_data(
+            reply,
+            own=own,
+            can_change=own and services.can_change(reply, author, rules),
+            in_reply_to=reply.parent.author_name if deep and reply.parent else "",
+        ),
+    }
+    # A retry made without the first answer's token cannot be tied to it; a token made for
+    # it would open nothing, so none is handed out.
+    if new_token and own:
+        body["guest_token"] = sign_guest_token(new_token)
+    return Status(200 if result.duplicate_of_retry else 201, body)
+
+
+@api.patch("/replies/{reply_id}", response={200: EditOut, **ERRORS}, tags=["replies"])
+def edit_reply(request, reply_id: int, payload: EditIn, guest: str = GuestHeader):
+    """Change the text of one's own reply, within the edit window."""
+    author, _new = author_for(request, guest)
+    reply = own_reply(reply_id, author)
+    rules = DiscussionSettings.load()
+    if not services.can_change(reply, author, rules):
+        raise forbidden()
+    result = services.edit_reply(reply, payload.body or "", author)
+    if not result.ok:
+        if result.code == "forbidden":
+            raise forbidden()
+        raise ApiError(400, result.code or "invalid", result.errors)
+    can_still_change = services.can_change(result.reply, author, rules)
+    return {
+        "outcome": result.outcome,
+        "reply": reply_data(result.reply, own=True, can_change=can_still_change),
+    }
+
+
+@api.delete("/replies/{reply_id}", response={200: DeletedOut, **ERRORS}, tags=["replies"])
+def delete_reply(request, reply_id: int, guest: str = GuestHeader):
+    """Delete one's own reply, within the edit window."""
+    author, _new = author_for(request, guest)
+    reply = own_reply(reply_id, author)
+    if not services.delete_own_reply(reply, author):
+        raise forbidden()
+    return {"outcome": "deleted", "id": reply.pk}
+
+
+@api.post("/replies/{reply_id}/reports", response={201: ReportedOut, **ERRORS}, tags=["replies"])
+def report_reply(request, reply_id: int, payload: ReportIn):
+    """Report a published reply to the moderators."""
+    reply = (
+        Reply.objects.select_related("thread")
+        .filter(pk=reply_id, status=Reply.Status.APPROVED, thread__is_public=True)
+        .exclude(thread__status=Thread.Status.HIDDEN)
+        .first()
+    )
+    if reply is None:
+        raise Http404
+    form = FlagForm({"reason": payload.reason or "", "note": payload.note or ""})
+    if not form.is_valid():
+        errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
+        raise ApiError(400, "invalid", errors)
+    cleaned = form.cleaned_data
+    services.flag_reply(reply, cleaned["reason"], cleaned["note"], client_hash(request))
+    return Status(201, {"outcome": "reported", "id": reply.pk})
+
+
+@api.get("/counts", response={200: dict[str, int], **ERRORS}, tags=["threads"])
+def counts(request, key: list[str] = CountKeys):
+    """Approved reply counts of many threads at once (``?key=a&key=b``). Threads that are
+    unknown, private or hidden count 0."""
+    keys = list(dict.fromkeys(key))
+    if len(keys) > MAX_COUNT_KEYS:
+        message = _("Ask for at most %(count)d threads at once.") % {"count": MAX_COUNT_KEYS}
+        raise ApiError(400, "too_many_keys", {"key": [message]})
+    found = dict(
+        Thread.objects.filter(key__in=keys, is_public=True)
+        .exclude(status=Thread.Status.HIDDEN)
+        .values_list("key", "approved_count")
+    )
+    return {k: found.get(k, 0) for k in keys}

@@ -1,0 +1,73 @@
+"""Deployment-level settings of the discussion app, read when accessed so override_settings works.
+
+Editors change the everyday rules (hold words, edit window, nesting...) in the admin, on the
+``DiscussionSettings`` row; these are the ones an operator sets in the environment.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+class AppSettings:
+    prefix = "SPEAKOUT_DISCUSSION_"
+
+    def _setting(self, name: str, default):
+        return getattr(settings, self.prefix + name, default)
+
+    @property
+    def POLICY_CHECKS(self) -> list[str]:
+        """Dotted paths of the pipeline's checks, in order. Add your own here."""
+        return self._setting(
+            "POLICY_CHECKS",
+            [
+                "speakout.discussion.policy.ClosedThreadCheck",
+                "speakout.discussion.policy.TimeTrapCheck",
+                "speakout.discussion.policy.HoneypotCheck",
+                "speakout.discussion.policy.RateLimitCheck",
+                "speakout.discussion.policy.DuplicateCheck",
+                "speakout.discussion.policy.BannedCheck",
+                "speakout.discussion.policy.BlockWordsCheck",
+                "speakout.discussion.policy.HoldWordsCheck",
+                "speakout.discussion.policy.LinkCountCheck",
+                "speakout.discussion.policy.TrustCheck",
+            ],
+        )
+
+    @property
+    def MIN_SECONDS_TO_SUBMIT(self) -> int:
+        return self._setting("MIN_SECONDS_TO_SUBMIT", 3)
+
+    @property
+    def FORM_MAX_AGE(self) -> int:
+        return self._setting("FORM_MAX_AGE", 24 * 3600)
+
+    @property
+    def SECONDS_BETWEEN_REPLIES(self) -> int:
+        return self._setting("SECONDS_BETWEEN_REPLIES", 15)
+
+    @property
+    def BURST_LIMIT(self) -> tuple[int, int]:
+        """At most N replies per M seconds from one client or one email address."""
+        return self._setting("BURST_LIMIT", (5, 600))
+
+    @property
+    def TRUSTED_PROXY_COUNT(self) -> int:
+        """How many proxies in front of us append to X-Forwarded-For. 0: ignore the header."""
+        return self._setting("TRUSTED_PROXY_COUNT", 0)
+
+    @property
+    def LOGOUT_URL(self) -> str:
+        """Where the "Log out" button of the reply form posts (the identity app sets it)."""
+        return self._setting("LOGOUT_URL", "/admin/logout/")
+
+    @property
+    def RESERVED_NAMES(self) -> list[str]:
+        return self._setting("RESERVED_NAMES", ["admin", "administrator", "moderator", "staff"])
+
+
+app_settings = AppSettings()
+
+
+def __getattr__(name: str):
+    return getattr(app_settings, name)

@@ -1,0 +1,223 @@
+"""The Leave a Reply form: field rules shared by the HTML form and the JSON API.
+
+Every rule gives a field-specific message, and a rejected form keeps what was typed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+import unicodedata
+import uuid
+from urllib.parse import urlsplit
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core import signing
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from . import app_settings
+from .models import Flag
+
+BODY_MAX_LENGTH = 65535
+NAME_MAX_LENGTH = 100
+_FORM_TOKEN_SALT = "speakout.discussion.form"
+
+# Characters that can disguise a name or reorder text on screen.
+INVISIBLE_OR_BIDI = {
+    *map(chr, range(0x200B, 0x2010)),  # zero-width space/joiners, LRM, RLM
+    *map(chr, range(0x202A, 0x202F)),  # bidi embeddings and overrides
+    *map(chr, range(0x2060, 0x2065)),  # word joiner, invisible operators
+    *map(chr, range(0x2066, 0x206A)),  # bidi isolates
+    "\u00ad",  # soft hyphen
+    "\u034f",  # combining grapheme joiner
+    "\u061c",  # Arabic letter mark
+    "\u115f",
+    "\u1160",
+    "\u3164",  # Hangul fillers
+    "\ufeff",  # byte-order mark / zero-width no-break space
+}
+
+
+def issue_form_token(thread_key: str, issued_at: float | None = None) -> str:
+    """A signed time stamp for the time trap: forms posted too fast or too late are refused."""
+    return signing.dumps({"k": thread_key, "t": issued_at or time.time()}, salt=_FORM_TOKEN_SALT, compress=True)
+
+
+def read_form_token(token: str, thread_key: str) -> float | None:
+    """Seconds since the form was issued, or None if the token is missing, forged or foreign."""
+    try:
+        data = signing.loads(token, salt=_FORM_TOKEN_SALT)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or data.get("k") != thread_key:
+        return None
+    try:
+        return time.time() - float(data["t"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def has_unsafe_characters(text: str, allow_newlines: bool) -> bool:
+    for char in text:
+        if char in INVISIBLE_OR_BIDI:
+            return True
+        if unicodedata.category(char) in {"Cc", "Cs"} and not (allow_newlines and char in "\n\r\t"):
+            return True
+    return False
+
+
+def comparable_name(name: str) -> str:
+    """Fold look-alike spellings together (compatibility forms, case, accents)."""
+    folded = unicodedata.normalize("NFKD", name).casefold()
+    return "".join(char for char in folded if not unicodedata.combining(char) and not char.isspace())
+
+
+def reserved_names() -> set[str]:
+    names = {comparable_name(name) for name in app_settings.RESERVED_NAMES}
+    User = get_user_model()
+    for username, first, last in User.objects.filter(is_staff=True).values_list("username", "first_name", "last_name"):
+        names.add(comparable_name(username))
+        if first or last:
+            names.add(comparable_name(f"{first}{last}"))
+    names.discard("")
+    return names
+
+
+def validate_website(value: str) -> str:
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"}:
+        raise forms.ValidationError(_("The website must start with http:// or https://."), code="scheme")
+    if parts.username or parts.password:
+        raise forms.ValidationError(_("The website address must not contain a user name or password."), code="credentials")
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise forms.ValidationError(_("Enter a full website address."), code="host")
+    if host == "localhost" or host.endswith((".localhost", ".local", ".internal")):
+        raise forms.ValidationError(_("The website must be a public address."), code="private")
+    try:
+        ip = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        ip = None
+    if ip is not None and not ip.is_global:
+        raise forms.ValidationError(_("The website must be a public address."), code="private")
+    return value
+
+
+class ReplyForm(forms.Form):
+    """What a guest or signed-in reader sends. Identity fields are ignored for signed-in readers."""
+
+    thread = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    parent = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+    name = forms.CharField(label=_("Name"), max_length=NAME_MAX_LENGTH, required=False, strip=True)
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        required=False,
+        help_text=_("Never shown to anyone. Used only for notices you ask for."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    website = forms.CharField(
+        label=_("Website"), max_length=500, required=False, widget=forms.URLInput(attrs={"autocomplete": "url"})
+    )
+    body = forms.CharField(
+        label=_("Reply"),
+        max_length=BODY_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        error_messages={"required": _("Write something before sending."), "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d).")},
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    submission_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.
+    homepage = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, require_identity: bool = True, signed_in: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.signed_in = signed_in
+        self.require_identity = require_identity and not signed_in
+        if not self.is_bound:
+            self.fields["submission_id"].initial = uuid.uuid4().hex
+        self.fields["name"].widget.attrs.update({"autocomplete": "name", "maxlength": NAME_MAX_LENGTH})
+        self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name", "")
+        if self.signed_in:
+            return name
+        if not name:
+            if self.require_identity:
+                raise forms.ValidationError(_("Please give a name (any name you like)."), code="required")
+            return ""
+        if "\n" in name or "\r" in name or has_unsafe_characters(name, allow_newlines=False):
+            raise forms.ValidationError(
+                _("The name contains invisible or control characters. Please type it plainly."), code="characters"
+            )
+        if comparable_name(name) in reserved_names():
+            raise forms.ValidationError(_("That name belongs to the site's staff. Please choose another."), code="reserved")
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email", "").strip()
+        if self.signed_in:
+            return ""
+        if not email:
+            if self.require_identity:
+                raise forms.ValidationError(_("Please give an email address. It is never shown."), code="required")
+            return ""
+        if any(char in email for char in "\r\n\0,;<>") or has_unsafe_characters(email, allow_newlines=False):
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        try:
+            validate_email(email)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid") from error
+        local, _at, domain = email.rpartition("@")
+        return f"{local}@{domain.lower()}"
+
+    def clean_website(self) -> str:
+        website = self.cleaned_data.get("website", "").strip()
+        if self.signed_in and not website:
+            return ""
+        scheme, colon, rest = website.partition(":")
+        if colon and scheme and "." not in scheme and "/" not in scheme and scheme.lower() not in ("http", "https"):
+            raise forms.ValidationError(_("The website must start with http:// or https://."), code="scheme")
+        if website and "://" not in website:
+            website = "https://" + website
+        if has_unsafe_characters(website, allow_newlines=False) or any(char.isspace() for char in website):
+            raise forms.ValidationError(_("Enter a valid website address."), code="invalid")
+        website = validate_website(website)
+        if website:
+            forms.URLField().run_validators(website)
+        return website
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data.get("body", "")
+        if _has_control(body):
+            raise forms.ValidationError(_("The reply contains control characters that cannot be stored."), code="characters")
+        if not body:
+            raise forms.ValidationError(_("Write something before sending."), code="required")
+        return body
+
+
+def _has_control(text: str) -> bool:
+    """Control characters other than line breaks and tabs (bidi marks are allowed in bodies:
+    right-to-left writers need them)."""
+    return any(unicodedata.category(char) in {"Cc", "Cs"} and char not in "\n\r\t" for char in text)
+
+
+class FlagForm(forms.Form):
+    reason = forms.ChoiceField(label=_("Why are you reporting this reply?"), choices=Flag.Reason.choices, widget=forms.RadioSelect)
+    note = forms.CharField(label=_("Anything moderators should know (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class EditReplyForm(forms.Form):
+    body = ReplyForm.base_fields["body"]
+
+    def clean_body(self) -> str:
+        body = self.cleaned_data.get("body", "")
+        if _has_control(body):
+            raise forms.ValidationError(_("The reply contains control characters that cannot be stored."), code="characters")
+        return body

@@ -1,0 +1,262 @@
+"""Threads, replies, commenters, reports of replies, and the moderation log.
+
+A thread is keyed by a stable string (a report's ``report-<id>``, or an external page's key), so
+the discussion app needs nothing from Wagtail. Replies store their rendered HTML: rendering and
+sanitising happen once, when a reply is written or edited, never when a page is read.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+PATH_SEGMENT_LENGTH = 9  # 8 base-36 digits and a slash: room for 2.8 trillion replies
+
+
+def path_segment(reply_id: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    value, out = reply_id, ""
+    while value:
+        value, remainder = divmod(value, 36)
+        out = digits[remainder] + out
+    return out.rjust(PATH_SEGMENT_LENGTH - 1, "0") + "/"
+
+
+class Thread(models.Model):
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open: readers may reply")
+        CLOSED = "closed", _("Closed: replies shown, no new ones")
+        HIDDEN = "hidden", _("Hidden: no replies shown")
+
+    key = models.CharField(_("key"), max_length=255, unique=True)
+    url = models.URLField(_("address"), max_length=1000, blank=True)
+    title = models.CharField(_("title"), max_length=500, blank=True)
+    status = models.CharField(_("replies"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    # False for threads of unpublished or private pages: none of their replies may appear in any
+    # public channel (page, feed, API). The publishing side keeps it in step with the page.
+    is_public = models.BooleanField(_("public"), default=True)
+    opened_at = models.DateTimeField(_("opened at"), default=timezone.now)
+    # Bumped on every change readers can see; page caches carry it in their key.
+    version = models.PositiveBigIntegerField(default=1)
+    approved_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("thread")
+        verbose_name_plural = _("threads")
+
+    def __str__(self) -> str:
+        return self.title or self.key
+
+    def bump_version(self) -> None:
+        Thread.objects.filter(pk=self.pk).update(version=F("version") + 1)
+
+    def closes_at(self, auto_close_days: int):
+        if not auto_close_days:
+            return None
+        return self.opened_at + timedelta(days=auto_close_days)
+
+    def accepts_replies(self, auto_close_days: int = 0, now=None) -> bool:
+        if self.status != Thread.Status.OPEN or not self.is_public:
+            return False
+        closes_at = self.closes_at(auto_close_days)
+        return closes_at is None or (now or timezone.now()) < closes_at
+
+    def refresh_approved_count(self) -> None:
+        count = self.replies.filter(status=Reply.Status.APPROVED).count()
+        Thread.objects.filter(pk=self.pk).update(approved_count=count, version=F("version") + 1)
+
+
+class Commenter(models.Model):
+    """The moderation identity behind replies: private, never shown to the public."""
+
+    email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="commenters"
+    )
+    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    website = models.URLField(_("website"), max_length=500, blank=True)
+    approved_count = models.PositiveIntegerField(_("approved replies"), default=0)
+    is_banned = models.BooleanField(_("banned"), default=False)
+    banned_reason = models.CharField(_("ban reason"), max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("commenter")
+        verbose_name_plural = _("commenters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email"], condition=~models.Q(email=""), name="speakout_commenter_unique_email"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.email or f"#{self.pk}"
+
+
+class BannedClient(models.Model):
+    """A banned client hash (a keyed hash of a truncated IP address, never the address)."""
+
+    client_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("banned client")
+
+
+class Reply(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        APPROVED = "approved", _("Approved")
+        SPAM = "spam", _("Spam")
+        TRASH = "trash", _("Trash")
+
+    class Kind(models.TextChoices):
+        REPLY = "reply", _("Reply")
+        PINGBACK = "pingback", _("Pingback")
+        TRACKBACK = "trackback", _("Trackback")
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="replies")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
+    # Materialised tree path: the ancestors' segments then our own. Ordering by it gives the
+    # thread in reading order with one query; it is written once, right after the insert.
+    path = models.CharField(max_length=2000, db_index=True, blank=True)
+    depth = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REPLY)
+    commenter = models.ForeignKey(Commenter, null=True, on_delete=models.SET_NULL, related_name="replies")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_name = models.CharField(_("name"), max_length=100)
+    author_website = models.URLField(_("website"), max_length=500, blank=True)
+    body = models.TextField(_("text"))
+    body_html = models.TextField(editable=False)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    moderation_reason = models.CharField(_("why"), max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    client_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # Hash of the guest's private token: lets a guest see their held reply and edit or
+    # delete within the window, without an account.
+    guest_key = models.CharField(max_length=64, blank=True, db_index=True)
+    submission_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        indexes = [models.Index(fields=["thread", "status", "path"])]
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.body[:60]}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.thread.url}#reply-{self.pk}" if self.thread.url else f"#reply-{self.pk}"
+
+    @property
+    def anchor(self) -> str:
+        return f"reply-{self.pk}"
+
+    @property
+    def is_held(self) -> bool:
+        return self.status != Reply.Status.APPROVED
+
+
+class Flag(models.Model):
+    """A reader's report of a reply ("Report" link), with its reason."""
+
+    class Reason(models.TextChoices):
+        SPAM = "spam", _("Spam")
+        HARASSMENT = "harassment", _("Harassment or abuse")
+        PERSONAL_INFORMATION = "personal", _("Personal information about someone")
+        OTHER = "other", _("Something else")
+
+    reply = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="flags")
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.TextField(_("details"), blank=True, max_length=2000)
+    client_hash = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("report of a reply")
+        verbose_name_plural = _("reports of replies")
+
+
+class ModerationLogEntry(models.Model):
+    """Who decided what about which reply or commenter, when, and why."""
+
+    reply = models.ForeignKey(Reply, null=True, blank=True, on_delete=models.SET_NULL, related_name="log_entries")
+    commenter = models.ForeignKey(
+        Commenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="log_entries"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=40)
+    reason = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("moderation log entry")
+        verbose_name_plural = _("moderation log")
+
+
+class DiscussionSettings(models.Model):
+    """The everyday discussion rules, editable by non-technical editors in the admin."""
+
+    require_name_email = models.BooleanField(_("require a name and an email address"), default=True)
+    hold_first_reply = models.BooleanField(
+        _("hold a commenter's replies until one has been approved"), default=True
+    )
+    hold_link_count = models.PositiveSmallIntegerField(
+        _("hold a reply with this many links or more"), default=2, help_text=_("0 turns this off.")
+    )
+    hold_words = models.TextField(
+        _("hold words"), blank=True, help_text=_("One word or phrase per line. Replies containing one wait for review.")
+    )
+    block_words = models.TextField(
+        _("block words"), blank=True, help_text=_("One word or phrase per line. Replies containing one go to spam.")
+    )
+    auto_close_days = models.PositiveIntegerField(
+        _("close replies this many days after a report is published"), default=0, help_text=_("0: never.")
+    )
+    max_depth = models.PositiveSmallIntegerField(_("nesting depth shown"), default=5)
+    edit_window_minutes = models.PositiveSmallIntegerField(
+        _("minutes a commenter may edit or delete their reply"), default=15
+    )
+    replies_per_page = models.PositiveSmallIntegerField(_("top-level replies per page"), default=50)
+    newest_first = models.BooleanField(_("show newest replies first"), default=False)
+
+    class Meta:
+        verbose_name = _("discussion settings")
+        verbose_name_plural = _("discussion settings")
+
+    def __str__(self) -> str:
+        return str(_("Discussion settings"))
+
+    @classmethod
+    def load(cls) -> DiscussionSettings:
+        instance = cls.objects.filter(pk=1).first()
+        if instance is None:
+            instance, _created = cls.objects.get_or_create(pk=1)
+        return instance
+
+    @staticmethod
+    def _lines(text: str) -> list[str]:
+        return [line.strip().casefold() for line in text.splitlines() if line.strip()]
+
+    @property
+    def hold_word_list(self) -> list[str]:
+        return self._lines(self.hold_words)
+
+    @property
+    def block_word_list(self) -> list[str]:
+        return self._lines(self.block_words)

@@ -1,0 +1,294 @@
+"""The reply policy pipeline: an ordered list of checks, each saying why.
+
+Each check looks at a ``Submission`` and returns ``None`` (no objection) or a ``Verdict``:
+``REJECT`` stops the pipeline and sends the writer back with the message; ``SPAM`` and ``HOLD``
+are collected, and the strongest wins (spam over hold). Every reason is stored on the reply for
+moderators. Add a check by subclassing ``Check`` and listing its dotted path in
+``SPEAKOUT_DISCUSSION_POLICY_CHECKS``.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.cache import cache
+from django.utils.functional import cached_property
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import app_settings
+from .models import BannedClient, Commenter, DiscussionSettings, Reply, Thread
+from .rendering import count_links
+
+
+class Decision(enum.IntEnum):
+    ACCEPT = 0
+    HOLD = 1
+    SPAM = 2
+    REJECT = 3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    decision: Decision
+    code: str
+    message: str
+    field: str | None = None  # the form field the message belongs to, for rejections
+
+
+@dataclass
+class Submission:
+    thread: Thread
+    body: str
+    name: str
+    email: str
+    website: str
+    client_hash: str
+    rules: DiscussionSettings
+    now: datetime
+    parent: Reply | None = None
+    user: object | None = None
+    commenter: Commenter | None = None
+    form_age: float | None = None
+    honeypot: str = ""
+    check_form_token: bool = True
+    extra: dict = field(default_factory=dict)
+
+
+class Check:
+    """One rule. Override ``check``; return None when the rule has nothing to say."""
+
+    code = "check"
+
+    def check(self, submission: Submission) -> Verdict | None:
+        raise NotImplementedError
+
+    def accepted(self, submission: Submission, reply: Reply) -> None:
+        """Called after a reply is stored, so a check can record what it needs (rate limits)."""
+
+
+class ClosedThreadCheck(Check):
+    code = "closed"
+
+    def check(self, submission):
+        if not submission.thread.accepts_replies(submission.rules.auto_close_days, submission.now):
+            return Verdict(Decision.REJECT, self.code, _("Replies are closed for this report."))
+        if submission.parent is not None and (
+            submission.parent.thread_id != submission.thread.pk or submission.parent.status != Reply.Status.APPROVED
+        ):
+            return Verdict(Decision.REJECT, self.code, _("The reply you are answering is no longer available."))
+        return None
+
+
+class TimeTrapCheck(Check):
+    """Forms sent within seconds of being shown are robots; forms older than a day are stale."""
+
+    code = "time_trap"
+
+    def check(self, submission):
+        if not submission.check_form_token:
+            return None
+        age = submission.form_age
+        if age is None or age > app_settings.FORM_MAX_AGE:
+            return Verdict(
+                Decision.REJECT,
+                "form_expired",
+                _("This form has expired. Your text is still here: please send it again."),
+            )
+        if age < app_settings.MIN_SECONDS_TO_SUBMIT:
+            return Verdict(
+                Decision.REJECT,
+                "too_fast",
+                _("That was very quick. Please check your reply and send it again."),
+            )
+        return None
+
+
+class HoneypotCheck(Check):
+    code = "honeypot"
+
+    def check(self, submission):
+        if submission.honeypot:
+            return Verdict(Decision.SPAM, self.code, _("A field only robots see was filled in."))
+        return None
+
+
+class RateLimitCheck(Check):
+    """At most one reply per N seconds, and a burst limit, per client and per email address."""
+
+    code = "rate_limit"
+
+    def _keys(self, submission) -> list[str]:
+        keys = []
+        if submission.client_hash:
+            keys.append(f"client:{submission.client_hash}")
+        if submission.email:
+            keys.append(f"email:{submission.email.lower()}")
+        if submission.user is not None:
+            keys.append(f"user:{submission.user.pk}")
+        return keys
+
+    def check(self, submission):
+        wait = app_settings.SECONDS_BETWEEN_REPLIES
+        burst_count, burst_window = app_settings.BURST_LIMIT
+        for key in self._keys(submission):
+            if wait and cache.get(f"speakout:rl:last:{key}") is not None:
+                return Verdict(
+                    Decision.REJECT,
+                    self.code,
+                    ngettext(
+                        "You are replying too fast. Please wait %(seconds)d second and send again.",
+                        "You are replying too fast. Please wait %(seconds)d seconds and send again.",
+                        wait,
+                    )
+                    % {"seconds": wait},
+                )
+            if burst_count and (cache.get(f"speakout:rl:burst:{key}") or 0) >= burst_count:
+                return Verdict(
+                    Decision.REJECT,
+                    self.code,
+                    _("You have sent many replies in a short time. Please try again in a few minutes."),
+                )
+        return None
+
+    def accepted(self, submission, reply):
+        wait = app_settings.SECONDS_BETWEEN_REPLIES
+        burst_count, burst_window = app_settings.BURST_LIMIT
+        for key in self._keys(submission):
+            if wait:
+                cache.set(f"speakout:rl:last:{key}", 1, timeout=wait)
+            if burst_count:
+                burst_key = f"speakout:rl:burst:{key}"
+                if cache.add(burst_key, 1, timeout=burst_window) is False:
+                    try:
+                        cache.incr(burst_key)
+                    except ValueError:
+                        cache.set(burst_key, 1, timeout=burst_window)
+
+
+class DuplicateCheck(Check):
+    code = "duplicate"
+
+    def check(self, submission):
+        same_text = Reply.objects.filter(thread=submission.thread, body=submission.body).exclude(
+            status=Reply.Status.TRASH
+        )
+        if submission.commenter is not None:
+            same_text = same_text.filter(commenter=submission.commenter)
+        elif submission.user is not None:
+            same_text = same_text.filter(user=submission.user)
+        elif submission.client_hash:
+            same_text = same_text.filter(client_hash=submission.client_hash)
+        else:
+            return None
+        if same_text.exists():
+            return Verdict(
+                Decision.REJECT, self.code, _("You have already posted this reply here."), field="body"
+            )
+        return None
+
+
+class BannedCheck(Check):
+    code = "banned"
+
+    def check(self, submission):
+        if submission.commenter is not None and submission.commenter.is_banned:
+            return Verdict(Decision.SPAM, self.code, _("The commenter is banned."))
+        if submission.client_hash and BannedClient.objects.filter(client_hash=submission.client_hash).exists():
+            return Verdict(Decision.SPAM, self.code, _("The client is banned."))
+        return None
+
+
+class _WordListCheck(Check):
+    decision = Decision.HOLD
+
+    def words(self, rules: DiscussionSettings) -> list[str]:
+        raise NotImplementedError
+
+    def check(self, submission):
+        haystack = " ".join([submission.body, submission.name, submission.email, submission.website]).casefold()
+        for word in self.words(submission.rules):
+            if word in haystack:
+                return Verdict(self.decision, self.code, _("Contains “%(word)s”.") % {"word": word})
+        return None
+
+
+class BlockWordsCheck(_WordListCheck):
+    code = "block_word"
+    decision = Decision.SPAM
+
+    def words(self, rules):
+        return rules.block_word_list
+
+
+class HoldWordsCheck(_WordListCheck):
+    code = "hold_word"
+
+    def words(self, rules):
+        return rules.hold_word_list
+
+
+class LinkCountCheck(Check):
+    code = "links"
+
+    def check(self, submission):
+        limit = submission.rules.hold_link_count
+        links = count_links(submission.body)
+        if limit and links >= limit:
+            return Verdict(
+                Decision.HOLD,
+                self.code,
+                ngettext("Has %(count)d link.", "Has %(count)d links.", links) % {"count": links},
+            )
+        return None
+
+
+class TrustCheck(Check):
+    """Hold a commenter's replies until a moderator has approved one of them."""
+
+    code = "first_reply"
+
+    def check(self, submission):
+        if not submission.rules.hold_first_reply:
+            return None
+        user = submission.user
+        if user is not None and getattr(user, "is_staff", False):
+            return None
+        if submission.commenter is not None and submission.commenter.approved_count > 0:
+            return None
+        return Verdict(Decision.HOLD, self.code, _("First reply from this commenter."))
+
+
+@dataclass
+class PolicyResult:
+    decision: Decision
+    verdicts: list[Verdict]
+
+    @cached_property
+    def rejection(self) -> Verdict | None:
+        return next((verdict for verdict in self.verdicts if verdict.decision == Decision.REJECT), None)
+
+    @property
+    def reasons(self) -> str:
+        return " ".join(verdict.message for verdict in self.verdicts if verdict.decision != Decision.ACCEPT)
+
+
+def load_checks() -> list[Check]:
+    return [import_string(path)() for path in app_settings.POLICY_CHECKS]
+
+
+def evaluate(submission: Submission, checks: list[Check] | None = None) -> PolicyResult:
+    verdicts: list[Verdict] = []
+    decision = Decision.ACCEPT
+    for check in checks if checks is not None else load_checks():
+        verdict = check.check(submission)
+        if verdict is None:
+            continue
+        verdicts.append(verdict)
+        decision = max(decision, verdict.decision)
+        if verdict.decision == Decision.REJECT:
+            break
+    return PolicyResult(decision, verdicts)

@@ -1,0 +1,356 @@
+"""The discussion's one logic layer. The HTML views, the JSON API and importers all call these.
+
+``submit_reply`` is the write path of DESIGN.md: validate, run the policy pipeline, render once,
+store in one transaction, send signals. Its outcome is always one of published, held (visible to
+its author) or rejected with field-specific errors; never a silent drop.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import signals
+from .clients import guest_key
+from .forms import ReplyForm, read_form_token
+from .models import (
+    PATH_SEGMENT_LENGTH,
+    BannedClient,
+    Commenter,
+    DiscussionSettings,
+    Flag,
+    ModerationLogEntry,
+    Reply,
+    Thread,
+    path_segment,
+)
+from .policy import Check, Decision, Submission, evaluate, load_checks
+from .rendering import render_markdown
+
+PUBLISHED = "published"
+HELD = "held"
+REJECTED = "rejected"
+
+
+@dataclass
+class SubmissionResult:
+    outcome: str
+    reply: Reply | None = None
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    code: str = ""
+    duplicate_of_retry: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (PUBLISHED, HELD)
+
+
+@dataclass
+class Author:
+    """Who is writing: a signed-in user, or a guest with a private token (either may be absent)."""
+
+    user: object | None = None
+    guest_token: str = ""
+    client_hash: str = ""
+
+    @property
+    def is_signed_in(self) -> bool:
+        return self.user is not None and getattr(self.user, "is_authenticated", False)
+
+
+def get_or_create_thread(key: str, url: str = "", title: str = "", is_public: bool = True) -> Thread:
+    thread, created = Thread.objects.get_or_create(
+        key=key, defaults={"url": url, "title": title[:500], "is_public": is_public}
+    )
+    changes = {}
+    if url and thread.url != url:
+        changes["url"] = url
+    if title and thread.title != title[:500]:
+        changes["title"] = title[:500]
+    if thread.is_public != is_public:
+        changes["is_public"] = is_public
+    if changes and not created:
+        Thread.objects.filter(pk=thread.pk).update(version=F("version") + 1, **changes)
+        thread.refresh_from_db()
+    return thread
+
+
+def _commenter_for(author: Author, name: str, email: str, website: str) -> Commenter | None:
+    if author.is_signed_in:
+        user = author.user
+        commenter = Commenter.objects.filter(user=user).first()
+        if commenter is None:
+            user_email = (getattr(user, "email", "") or "").strip()
+            commenter = Commenter.objects.filter(email=user_email).first() if user_email else None
+            if commenter is None:
+                commenter = Commenter.objects.create(user=user, email=user_email, display_name=name)
+            elif commenter.user_id is None:
+                commenter.user = user
+                commenter.save(update_fields=["user"])
+        return commenter
+    if not email:
+        return None
+    commenter = Commenter.objects.filter(email=email).first()
+    if commenter is None:
+        try:
+            with transaction.atomic():
+                commenter = Commenter.objects.create(email=email, display_name=name, website=website)
+        except IntegrityError:  # created by a concurrent request
+            commenter = Commenter.objects.get(email=email)
+    return commenter
+
+
+def display_name_for(author: Author, name: str) -> str:
+    if author.is_signed_in:
+        user = author.user
+        full = user.get_full_name() if hasattr(user, "get_full_name") else ""
+        return (full or user.get_username())[:100]
+    return name or _("Anonymous")
+
+
+def submit_reply(
+    *,
+    thread: Thread,
+    data: dict,
+    author: Author,
+    checks: list[Check] | None = None,
+    check_form_token: bool = True,
+    rules: DiscussionSettings | None = None,
+) -> SubmissionResult:
+    """Validate and store one reply. ``data`` holds the form fields (see ``ReplyForm``)."""
+    rules = rules or DiscussionSettings.load()
+    form = ReplyForm(data, require_identity=rules.require_name_email, signed_in=author.is_signed_in)
+    if not form.is_valid():
+        errors = {name: [str(message) for message in messages] for name, messages in form.errors.items()}
+        return SubmissionResult(REJECTED, errors=errors, code="invalid")
+    cleaned = form.cleaned_data
+    if cleaned["thread"] != thread.key:
+        return SubmissionResult(REJECTED, errors={"__all__": [_("This form belongs to another thread.")]}, code="invalid")
+
+    submission_id = cleaned.get("submission_id") or None
+    if submission_id:
+        existing = Reply.objects.filter(submission_id=submission_id).select_related("thread").first()
+        if existing is not None:
+            return _retry_result(existing)
+
+    parent = None
+    if cleaned.get("parent"):
+        parent = Reply.objects.filter(pk=cleaned["parent"]).first()
+        if parent is None:
+            return SubmissionResult(
+                REJECTED, errors={"__all__": [_("The reply you are answering is no longer available.")]}, code="parent"
+            )
+
+    name = display_name_for(author, cleaned.get("name", ""))
+    email = cleaned.get("email", "")
+    website = cleaned.get("website", "")
+    now = timezone.now()
+    with transaction.atomic():
+        commenter = _commenter_for(author, name, email, website)
+        submission = Submission(
+            thread=thread,
+            body=cleaned["body"],
+            name=name,
+            email=email or (commenter.email if commenter else ""),
+            website=website,
+            client_hash=author.client_hash,
+            rules=rules,
+            now=now,
+            parent=parent,
+            user=author.user if author.is_signed_in else None,
+            commenter=commenter,
+            form_age=read_form_token(cleaned.get("form_token") or "", thread.key),
+            honeypot=cleaned.get("homepage", ""),
+            check_form_token=check_form_token,
+        )
+        active_checks = checks if checks is not None else load_checks()
+        result = evaluate(submission, active_checks)
+        if result.rejection is not None:
+            transaction.set_rollback(True)  # nothing was written, not even the commenter
+            target = result.rejection.field or "__all__"
+            return SubmissionResult(REJECTED, errors={target: [result.rejection.message]}, code=result.rejection.code)
+
+        status = {
+            Decision.ACCEPT: Reply.Status.APPROVED,
+            Decision.HOLD: Reply.Status.PENDING,
+            Decision.SPAM: Reply.Status.SPAM,
+        }[result.decision]
+        reply = Reply(
+            thread=thread,
+            parent=parent,
+            depth=(parent.depth + 1) if parent else 0,
+            commenter=commenter,
+            user=author.user if author.is_signed_in else None,
+            author_name=name,
+            author_website=website,
+            body=cleaned["body"],
+            body_html=render_markdown(cleaned["body"]),
+            status=status,
+            moderation_reason=result.reasons[:500],
+            created_at=now,
+            client_hash=author.client_hash,
+            guest_key=guest_key(author.guest_token),
+            submission_id=submission_id,
+        )
+        try:
+            with transaction.atomic():
+                reply.save()
+        except IntegrityError:
+            # The same submission arrived twice at once (a double click); keep the first.
+            existing = Reply.objects.filter(submission_id=submission_id).first()
+            if existing is None:
+                raise
+            return _retry_result(existing)
+        reply.path = _path_base(parent) + path_segment(reply.pk)
+        Reply.objects.filter(pk=reply.pk).update(path=reply.path)
+        if status == Reply.Status.APPROVED:
+            _count_approved(reply, +1)
+        for check in active_checks:
+            check.accepted(submission, reply)
+        outcome = PUBLISHED if status == Reply.Status.APPROVED else HELD
+        signals.reply_posted.send(sender=Reply, reply=reply, outcome=outcome)
+    return SubmissionResult(outcome, reply=reply)
+
+
+MAX_PATH_DEPTH = 200
+
+
+def _path_base(parent: Reply | None) -> str:
+    """The tree path a child extends. Past MAX_PATH_DEPTH levels a reply is filed beside its
+    parent (its ``parent`` and ``depth`` still say where it really belongs), so paths stay short
+    enough to index on every database."""
+    if parent is None:
+        return ""
+    if parent.depth + 1 >= MAX_PATH_DEPTH:
+        return parent.path[: -PATH_SEGMENT_LENGTH]
+    return parent.path
+
+
+def _retry_result(existing: Reply) -> SubmissionResult:
+    outcome = PUBLISHED if existing.status == Reply.Status.APPROVED else HELD
+    return SubmissionResult(outcome, reply=existing, duplicate_of_retry=True)
+
+
+def _count_approved(reply: Reply, delta: int) -> None:
+    Thread.objects.filter(pk=reply.thread_id).update(
+        approved_count=F("approved_count") + delta, version=F("version") + 1
+    )
+    if reply.commenter_id:
+        Commenter.objects.filter(pk=reply.commenter_id).update(approved_count=F("approved_count") + delta)
+
+
+# Authors' own actions -----------------------------------------------------------------------
+
+
+def is_author(reply: Reply, author: Author) -> bool:
+    if author.is_signed_in and reply.user_id is not None:
+        return reply.user_id == author.user.pk
+    return bool(reply.guest_key) and reply.guest_key == guest_key(author.guest_token)
+
+
+def within_edit_window(reply: Reply, rules: DiscussionSettings | None = None, now=None) -> bool:
+    rules = rules or DiscussionSettings.load()
+    return (now or timezone.now()) <= reply.created_at + timedelta(minutes=rules.edit_window_minutes)
+
+
+def can_change(reply: Reply, author: Author, rules: DiscussionSettings | None = None) -> bool:
+    return reply.status != Reply.Status.TRASH and is_author(reply, author) and within_edit_window(reply, rules)
+
+
+def edit_reply(reply: Reply, body: str, author: Author) -> SubmissionResult:
+    from .forms import EditReplyForm
+
+    if not can_change(reply, author):
+        return SubmissionResult(
+            REJECTED, reply=reply, errors={"__all__": [_("This reply can no longer be changed.")]}, code="forbidden"
+        )
+    form = EditReplyForm({"body": body})
+    if not form.is_valid():
+        return SubmissionResult(REJECTED, reply=reply, errors={k: [str(m) for m in v] for k, v in form.errors.items()}, code="invalid")
+    with transaction.atomic():
+        reply.body = form.cleaned_data["body"]
+        reply.body_html = render_markdown(reply.body)
+        reply.edited_at = timezone.now()
+        reply.save(update_fields=["body", "body_html", "edited_at"])
+        reply.thread.bump_version()
+        signals.reply_edited.send(sender=Reply, reply=reply)
+    return SubmissionResult(PUBLISHED if reply.status == Reply.Status.APPROVED else HELD, reply=reply)
+
+
+def delete_own_reply(reply: Reply, author: Author) -> bool:
+    if not can_change(reply, author):
+        return False
+    set_status(reply, Reply.Status.TRASH, actor=None, reason=_("Deleted by its author."), action="author_delete")
+    return True
+
+
+def flag_reply(reply: Reply, reason: str, note: str = "", client_hash: str = "") -> Flag:
+    with transaction.atomic():
+        flag = Flag.objects.create(reply=reply, reason=reason, note=note, client_hash=client_hash)
+        signals.reply_flagged.send(sender=Reply, reply=reply, flag=flag)
+    return flag
+
+
+# Moderators' actions -------------------------------------------------------------------------
+
+
+def set_status(reply: Reply, status: str, *, actor=None, reason: str = "", action: str | None = None) -> Reply:
+    """Move a reply to another queue, keeping counts, the log and the thread version right."""
+    with transaction.atomic():
+        reply = Reply.objects.select_for_update().select_related("thread").get(pk=reply.pk)
+        old_status = reply.status
+        if old_status == status:
+            return reply
+        Reply.objects.filter(pk=reply.pk).update(status=status)
+        reply.status = status
+        if old_status == Reply.Status.APPROVED:
+            _count_approved(reply, -1)
+        elif status == Reply.Status.APPROVED:
+            _count_approved(reply, +1)
+        else:
+            reply.thread.bump_version()
+        if status in (Reply.Status.APPROVED, Reply.Status.SPAM, Reply.Status.TRASH):
+            reply.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        ModerationLogEntry.objects.create(
+            reply=reply, commenter_id=reply.commenter_id, actor=actor, action=action or status, reason=reason[:500]
+        )
+        signals.reply_moderated.send(
+            sender=Reply, reply=reply, old_status=old_status, new_status=status, actor=actor, reason=reason
+        )
+    return reply
+
+
+def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:
+    with transaction.atomic():
+        if reply.status == Reply.Status.APPROVED:
+            _count_approved(reply, -1)
+        ModerationLogEntry.objects.create(
+            reply=None, commenter_id=reply.commenter_id, actor=actor, action="delete", reason=(reason or f"#{reply.pk}")[:500]
+        )
+        Thread.objects.filter(pk=reply.thread_id).update(version=F("version") + 1)
+        reply.delete()
+
+
+def ban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None:
+    with transaction.atomic():
+        commenter.is_banned = True
+        commenter.banned_reason = reason[:500]
+        commenter.save(update_fields=["is_banned", "banned_reason"])
+        hashes = set(commenter.replies.exclude(client_hash="").values_list("client_hash", flat=True))
+        for client_hash in hashes:
+            BannedClient.objects.get_or_create(client_hash=client_hash, defaults={"reason": reason[:500]})
+        ModerationLogEntry.objects.create(commenter=commenter, actor=actor, action="ban", reason=reason[:500])
+
+
+def unban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None:
+    with transaction.atomic():
+        commenter.is_banned = False
+        commenter.save(update_fields=["is_banned"])
+        hashes = set(commenter.replies.exclude(client_hash="").values_list("client_hash", flat=True))
+        BannedClient.objects.filter(client_hash__in=hashes).delete()
+        ModerationLogEntry.objects.create(commenter=commenter, actor=actor, action="unban", reason=reason[:500])

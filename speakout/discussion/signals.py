@@ -1,0 +1,19 @@
+"""Signals of the discussion app. All are sent inside the transaction that made the change, so a
+receiver that writes rows (an outbox mail, a notification) commits or rolls back with it.
+
+reply_posted(sender=Reply, reply, outcome)
+    A new reply was stored. ``outcome`` is "published" or "held" (held covers pending and spam).
+reply_edited(sender=Reply, reply)
+    Its author changed the text.
+reply_moderated(sender=Reply, reply, old_status, new_status, actor, reason)
+    A moderator (or the author, deleting) changed its status.
+reply_flagged(sender=Reply, reply, flag)
+    A reader reported it.
+"""
+
+from django.dispatch import Signal
+
+reply_posted = Signal()
+reply_edited = Signal()
+reply_moderated = Signal()
+reply_flagged = Signal()

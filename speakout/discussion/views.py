@@ -1,0 +1,213 @@
+"""HTML front end of the discussion: plain form posts that work without JavaScript.
+
+The small script in static/discussion/ enhances the same endpoints: it asks for JSON
+(``Accept: application/json``) and gets the same outcome and errors as the HTML.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import unquote_to_bytes
+
+from django.forms.utils import ErrorDict
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from . import app_settings, services
+from .clients import client_hash, new_guest_token, read_guest_token, remember_guest
+from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token
+from .models import DiscussionSettings, Reply, Thread
+from .reading import ReplyNode
+
+
+def wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "")
+
+
+def author_from(request, *, create_guest_token: bool = False) -> tuple[services.Author, str]:
+    """The request's author, and a new guest token if one had to be made (to set as a cookie)."""
+    token = read_guest_token(request)
+    new_token = ""
+    user = request.user if getattr(request, "user", None) is not None and request.user.is_authenticated else None
+    if not token and user is None and create_guest_token:
+        token = new_token = new_guest_token()
+    return services.Author(user=user, guest_token=token, client_hash=client_hash(request)), new_token
+
+
+def undecodable_fields(request) -> list[str]:
+    """Names of posted fields that are not valid UTF-8. Django would silently replace the bad
+    bytes; we refuse instead, so nobody's text is changed behind their back."""
+    content_type = request.content_type or ""
+    if content_type != "application/x-www-form-urlencoded":
+        return []
+    bad = []
+    for pair in request.body.split(b"&"):
+        name, _sep, value = pair.partition(b"=")
+        try:
+            unquote_to_bytes(value.replace(b"+", b" ")).decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(unquote_to_bytes(name).decode("utf-8", "replace"))
+    return bad
+
+
+def reply_form_context(
+    request, thread: Thread, *, rules: DiscussionSettings, form: ReplyForm | None = None, reply_to: Reply | None = None
+) -> dict:
+    signed_in = request.user.is_authenticated
+    if form is None:
+        initial = {"thread": thread.key, "form_token": issue_form_token(thread.key)}
+        if reply_to is not None:
+            initial["parent"] = reply_to.pk
+        form = ReplyForm(initial=initial, require_identity=rules.require_name_email, signed_in=signed_in)
+    return {
+        "thread": thread,
+        "form": form,
+        "reply_to": reply_to,
+        "accepts_replies": thread.accepts_replies(rules.auto_close_days),
+        "signed_in": signed_in,
+        "rules": rules,
+        "post_url": reverse("discussion:post"),
+        "logout_url": app_settings.LOGOUT_URL,
+    }
+
+
+@require_POST
+def post_reply(request):
+    thread = get_object_or_404(Thread, key=request.POST.get("thread", ""))
+    rules = DiscussionSettings.load()
+    bad_fields = undecodable_fields(request)
+    if bad_fields:
+        return _rejected(
+            request,
+            thread,
+            rules,
+            errors={name: [_("This text is not valid UTF-8. Please paste it again.")] for name in bad_fields},
+            status=400,
+        )
+    author, new_token = author_from(request, create_guest_token=True)
+    result = services.submit_reply(thread=thread, data=request.POST, author=author, rules=rules)
+    if not result.ok:
+        status = 429 if result.code == "rate_limit" else 400
+        return _rejected(request, thread, rules, errors=result.errors, status=status)
+
+    reply = result.reply
+    if wants_json(request):
+        node = ReplyNode(reply, display_depth=0, own=True)
+        html = render_to_string(
+            "discussion/reply.html",
+            {"node": node, "thread": thread, "rules": rules, "can_change": True, "accepts_replies": True},
+            request=request,
+        )
+        response = JsonResponse(
+            {
+                "outcome": result.outcome,
+                "id": reply.pk,
+                "parent": reply.parent_id,
+                "html": html,
+                "form_token": issue_form_token(thread.key),
+            },
+            status=201 if not result.duplicate_of_retry else 200,
+        )
+    else:
+        response = HttpResponseRedirect(_reply_location(reply, thread), status=303)
+    if new_token:
+        remember_guest(response, new_token)
+    return response
+
+
+def _reply_location(reply: Reply, thread: Thread) -> str:
+    base = thread.url or reverse("discussion:reply_edit", args=[reply.pk])
+    return f"{base}#reply-{reply.pk}"
+
+
+def _rejected(request, thread, rules, *, errors: dict, status: int):
+    if wants_json(request):
+        return JsonResponse(
+            {"outcome": "rejected", "errors": errors, "form_token": issue_form_token(thread.key)}, status=status
+        )
+    data = request.POST.copy()
+    data["form_token"] = issue_form_token(thread.key)
+    form = ReplyForm(data, require_identity=rules.require_name_email, signed_in=request.user.is_authenticated)
+    form.full_clean()
+    # Show the service's errors (they include the policy's reasons), not a second validation.
+    form._errors = ErrorDict()
+    for name, messages in errors.items():
+        target = name if name in form.fields or name == "__all__" else "__all__"
+        for message in messages:
+            form.add_error(target if target != "__all__" else None, message)
+    reply_to = None
+    parent_id = request.POST.get("parent")
+    if parent_id and parent_id.isdigit():
+        reply_to = Reply.objects.filter(pk=int(parent_id), thread=thread, status=Reply.Status.APPROVED).first()
+    context = reply_form_context(request, thread, rules=rules, form=form, reply_to=reply_to)
+    return render(request, "discussion/reply_rejected.html", context, status=status)
+
+
+def _own_reply(request, reply_id: int) -> tuple[Reply, services.Author]:
+    reply = get_object_or_404(Reply.objects.select_related("thread"), pk=reply_id)
+    author, _new = author_from(request)
+    return reply, author
+
+
+@require_http_methods(["GET", "POST"])
+def edit_reply(request, reply_id: int):
+    reply, author = _own_reply(request, reply_id)
+    if not services.can_change(reply, author):
+        return render(request, "discussion/cannot_change.html", {"reply": reply}, status=403)
+    if request.method == "POST":
+        result = services.edit_reply(reply, request.POST.get("body", ""), author)
+        if result.ok:
+            if wants_json(request):
+                return JsonResponse({"outcome": result.outcome, "id": reply.pk, "body_html": result.reply.body_html})
+            return HttpResponseRedirect(_reply_location(reply, reply.thread), status=303)
+        if wants_json(request):
+            return JsonResponse({"outcome": "rejected", "errors": result.errors}, status=400)
+        form = EditReplyForm(request.POST)
+        form.is_valid()
+        return render(request, "discussion/edit_reply.html", {"reply": reply, "form": form}, status=400)
+    form = EditReplyForm(initial={"body": reply.body})
+    return render(request, "discussion/edit_reply.html", {"reply": reply, "form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def delete_reply(request, reply_id: int):
+    reply, author = _own_reply(request, reply_id)
+    if not services.can_change(reply, author):
+        return render(request, "discussion/cannot_change.html", {"reply": reply}, status=403)
+    if request.method == "POST":
+        services.delete_own_reply(reply, author)
+        if wants_json(request):
+            return JsonResponse({"outcome": "deleted", "id": reply.pk})
+        return HttpResponseRedirect(f"{reply.thread.url}#discussion" if reply.thread.url else "/", status=303)
+    return render(request, "discussion/delete_reply.html", {"reply": reply})
+
+
+@require_http_methods(["GET", "POST"])
+def report_reply(request, reply_id: int):
+    reply = get_object_or_404(
+        Reply.objects.select_related("thread"), pk=reply_id, status=Reply.Status.APPROVED, thread__is_public=True
+    )
+    if request.method == "POST":
+        form = FlagForm(request.POST)
+        if form.is_valid():
+            services.flag_reply(reply, form.cleaned_data["reason"], form.cleaned_data["note"], client_hash(request))
+            if wants_json(request):
+                return JsonResponse({"outcome": "reported", "id": reply.pk}, status=201)
+            return render(request, "discussion/report_thanks.html", {"reply": reply})
+        if wants_json(request):
+            return JsonResponse({"outcome": "rejected", "errors": form.errors.get_json_data()}, status=400)
+        return render(request, "discussion/report_reply.html", {"reply": reply, "form": form}, status=400)
+    return render(request, "discussion/report_reply.html", {"reply": reply, "form": FlagForm()})
+
+
+def reply_permalink(request, reply_id: int):
+    """Where a reply lives: its page, at its anchor (used by feeds and notices)."""
+    reply = get_object_or_404(
+        Reply.objects.select_related("thread"), pk=reply_id, status=Reply.Status.APPROVED, thread__is_public=True
+    )
+    if not reply.thread.url:
+        return HttpResponse(status=404)
+    return HttpResponseRedirect(_reply_location(reply, reply.thread))

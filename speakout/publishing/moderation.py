@@ -1,0 +1,604 @@
+"""The moderators' screens inside the Wagtail admin: reply queues, commenter history, the
+moderation log and the discussion settings.
+
+``wagtail_hooks.py`` registers the URLs and menu items. The discussion app knows nothing of
+Wagtail, so its admin lives here, on the side that knows both. Every decision goes through
+``speakout.discussion.services`` so counts, thread versions, signals and the log stay right.
+
+Everything a reader typed (names, websites, bodies, thread titles, reasons) reaches the
+templates as plain text and is escaped there: no screen marks stored HTML as safe, and links are
+only made from http(s) addresses.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views import View
+from wagtail.admin import messages
+from wagtail.admin.paginator import WagtailPaginator
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from speakout.discussion import services
+from speakout.discussion.models import (
+    Commenter,
+    DiscussionSettings,
+    Flag,
+    ModerationLogEntry,
+    Reply,
+)
+
+#: Needed, besides Wagtail's admin access, for every screen here.
+MODERATE_PERMISSION = "speakout_discussion.change_reply"
+#: Needed to see (and search by) commenters' email addresses. The discussion app defines no
+#: dedicated permission, so this is Django's stock "view commenter": granting it is a deliberate
+#: act, separate from moderating. Superusers have it.
+EMAIL_PERMISSION = "speakout_discussion.view_commenter"
+#: Needed, besides MODERATE_PERMISSION, to change the discussion rules.
+SETTINGS_PERMISSION = "speakout_discussion.change_discussionsettings"
+
+PER_PAGE = 50
+EXCERPT_LENGTH = 300
+REASON_MAX_LENGTH = 500
+
+
+def can_moderate(user) -> bool:
+    return user.is_active and user.has_perm(MODERATE_PERMISSION)
+
+
+def can_see_email(user) -> bool:
+    return user.has_perm(EMAIL_PERMISSION)
+
+
+def can_edit_settings(user) -> bool:
+    return can_moderate(user) and user.has_perm(SETTINGS_PERMISSION)
+
+
+# Plain text from stored values -----------------------------------------------------------------
+
+
+def plain_text(body_html: str) -> str:
+    """The text of stored reply HTML, for showing *escaped*: tags dropped, entities decoded."""
+    text = re.sub(r"<[^>]*>", " ", body_html or "")
+    return " ".join(html.unescape(text).split())
+
+
+def web_address(url: str) -> str:
+    """``url`` if it is an http(s) address, else "" (no javascript:, data: or relative links)."""
+    try:
+        parts = urlsplit((url or "").strip())
+    except ValueError:
+        return ""
+    if parts.scheme.lower() in ("http", "https") and parts.netloc:
+        return url.strip()
+    return ""
+
+
+# Queues ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    label: str
+    status: str = ""  # the status set_status moves a reply to; empty for the other actions
+    destructive: bool = False
+
+
+ACTIONS = {
+    action.name: action
+    for action in [
+        Action("approve", _("Approve"), Reply.Status.APPROVED),
+        Action("pending", _("Hold for review"), Reply.Status.PENDING),
+        Action("dismiss", _("Keep and dismiss reports")),
+        Action("spam", _("Mark as spam"), Reply.Status.SPAM),
+        Action("trash", _("Move to trash"), Reply.Status.TRASH),
+        Action("delete", _("Delete permanently"), destructive=True),
+    ]
+}
+
+
+@dataclass(frozen=True)
+class Queue:
+    slug: str
+    label: str
+    actions: tuple[str, ...]
+    empty_message: str
+
+    def queryset(self) -> QuerySet[Reply]:
+        replies = Reply.objects.all()
+        if self.slug == "reported":
+            return replies.filter(status=Reply.Status.APPROVED).filter(
+                Exists(Flag.objects.filter(reply=OuterRef("pk"), resolved_at__isnull=True))
+            )
+        return replies.filter(status=self.slug)
+
+    @property
+    def available_actions(self) -> list[Action]:
+        return [ACTIONS[name] for name in self.actions]
+
+
+QUEUES = {
+    queue.slug: queue
+    for queue in [
+        Queue(
+            "pending",
+            _("Pending"),
+            ("approve", "spam", "trash"),
+            _("No reply is waiting for review."),
+        ),
+        Queue(
+            "approved",
+            _("Approved"),
+            ("pending", "spam", "trash"),
+            _("No reply has been approved yet."),
+        ),
+        Queue(
+            "reported",
+            _("Reported"),
+            ("dismiss", "pending", "spam", "trash"),
+            _("No published reply has an open report."),
+        ),
+        Queue(
+            "spam",
+            _("Spam"),
+            ("approve", "trash", "delete"),
+            _("The spam queue is empty."),
+        ),
+        Queue(
+            "trash",
+            _("Trash"),
+            ("approve", "pending", "spam", "delete"),
+            _("The trash is empty."),
+        ),
+    ]
+}
+
+#: Permanent deletion is offered only for replies already out of sight.
+DELETABLE_STATUSES = (Reply.Status.SPAM, Reply.Status.TRASH)
+
+
+def queue_counts(request=None) -> dict[str, int]:
+    """How many replies each queue holds: one grouped count of statuses, one of open reports.
+
+    The admin menu shows these on every admin page, so they are kept on the request."""
+    counts = getattr(request, "_speakout_queue_counts", None)
+    if counts is not None:
+        return counts
+    by_status = dict(Reply.objects.order_by().values_list("status").annotate(count=Count("pk")))
+    counts = {slug: by_status.get(slug, 0) for slug in QUEUES if slug != "reported"}
+    counts["reported"] = QUEUES["reported"].queryset().count()
+    if request is not None:
+        request._speakout_queue_counts = counts
+    return counts
+
+
+def search_replies(replies: QuerySet[Reply], query: str, *, include_email: bool) -> QuerySet[Reply]:
+    """Replies whose text, author name, thread title or (if allowed) commenter email match."""
+    query = query.strip()
+    if not query:
+        return replies
+    matches = (
+        Q(body__icontains=query)
+        | Q(author_name__icontains=query)
+        | Q(thread__title__icontains=query)
+    )
+    if include_email:
+        matches |= Q(commenter__email__icontains=query)
+    return replies.filter(matches)
+
+
+def dismiss_reports(reply: Reply, *, actor=None, reason: str = "") -> int:
+    """Keep a reported reply published and mark its open reports resolved, with a log entry.
+
+    ``services.set_status`` resolves reports only when the status changes, and approving an
+    approved reply changes nothing, so the Reported queue needs this. It belongs in
+    ``speakout.discussion.services`` (as ``resolve_flags``); it lives here until it moves."""
+    with transaction.atomic():
+        resolved = reply.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        if resolved:
+            ModerationLogEntry.objects.create(
+                reply=reply,
+                commenter_id=reply.commenter_id,
+                actor=actor,
+                action="dismiss_reports",
+                reason=reason[:REASON_MAX_LENGTH],
+            )
+    return resolved
+
+
+# Rows as the templates see them ---------------------------------------------------------------
+
+
+@dataclass
+class ReplyRow:
+    reply: Reply
+    text: str
+    excerpt: str
+    website: str
+    thread_url: str
+    reply_url: str
+    open_flags: list[Flag]
+    resolved_flag_count: int
+
+    @classmethod
+    def build(cls, reply: Reply) -> ReplyRow:
+        text = plain_text(reply.body_html)
+        flags = list(reply.flags.all())  # prefetched
+        thread_url = web_address(reply.thread.url)
+        return cls(
+            reply=reply,
+            text=text,
+            excerpt=Truncator(text).chars(EXCERPT_LENGTH),
+            website=web_address(reply.author_website),
+            thread_url=thread_url,
+            reply_url=f"{thread_url}#{reply.anchor}" if thread_url else "",
+            open_flags=[flag for flag in flags if flag.resolved_at is None],
+            resolved_flag_count=sum(1 for flag in flags if flag.resolved_at is not None),
+        )
+
+
+def reply_rows(replies) -> list[ReplyRow]:
+    return [ReplyRow.build(reply) for reply in replies]
+
+
+def with_row_relations(replies: QuerySet[Reply]) -> QuerySet[Reply]:
+    return replies.select_related("thread", "commenter").prefetch_related(
+        Prefetch("flags", queryset=Flag.objects.order_by("created_at", "pk"))
+    )
+
+
+LOG_ACTION_LABELS = {
+    "approved": _("Approved"),
+    "pending": _("Held for review"),
+    "spam": _("Marked as spam"),
+    "trash": _("Moved to trash"),
+    "author_delete": _("Deleted by its author"),
+    "delete": _("Deleted permanently"),
+    "ban": _("Banned"),
+    "unban": _("Unbanned"),
+    "dismiss_reports": _("Reports dismissed"),
+}
+
+
+@dataclass
+class LogRow:
+    entry: ModerationLogEntry
+    action_label: str
+    actor_name: str
+    reply_excerpt: str
+
+    @classmethod
+    def build(cls, entry: ModerationLogEntry) -> LogRow:
+        actor = entry.actor
+        actor_name = ""
+        if actor is not None:
+            actor_name = actor.get_full_name() or actor.get_username()
+        reply_excerpt = ""
+        if entry.reply is not None:
+            reply_excerpt = Truncator(plain_text(entry.reply.body_html)).chars(80)
+        return cls(
+            entry=entry,
+            action_label=str(LOG_ACTION_LABELS.get(entry.action, entry.action)),
+            actor_name=actor_name,
+            reply_excerpt=reply_excerpt,
+        )
+
+
+def log_rows(entries) -> list[LogRow]:
+    return [LogRow.build(entry) for entry in entries]
+
+
+def log_entries() -> QuerySet[ModerationLogEntry]:
+    return ModerationLogEntry.objects.select_related("actor", "reply", "reply__thread", "commenter")
+
+
+def paginate(request, items, per_page: int = PER_PAGE):
+    paginator = WagtailPaginator(items, per_page)
+    page = paginator.get_page(request.GET.get("p"))
+    return page, list(paginator.get_elided_page_range(page.number))
+
+
+def read_reason(request) -> str:
+    return " ".join(request.POST.get("reason", "").split())[:REASON_MAX_LENGTH]
+
+
+# Views ----------------------------------------------------------------------------------------
+
+
+class ModerationView(WagtailAdminTemplateMixin, View):
+    """Base of the screens here: Wagtail's admin furniture plus the moderators' permission.
+
+    Wagtail's admin URLs already require admin access; a PermissionDenied raised here becomes
+    Wagtail's usual "you do not have permission" redirect."""
+
+    header_icon = "comment"
+
+    def user_may_enter(self, user) -> bool:
+        return can_moderate(user)
+
+    def dispatch(self, request, *args, **kwargs):
+        if not self.user_may_enter(request.user):
+            raise PermissionDenied
+        self.prepare(**kwargs)
+        return super().dispatch(request, *args, **kwargs)
+
+    def prepare(self, **kwargs) -> None:
+        """Load what the screen is about, once the user may see it (override)."""
+
+    def get_breadcrumbs_items(self):
+        return self.breadcrumbs_items + [
+            {"url": reverse("speakout_moderation:queue", args=["pending"]), "label": _("Replies")},
+            {"url": None, "label": self.get_page_title()},
+        ]
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        counts = queue_counts(self.request)
+        context["queues"] = [
+            {
+                "queue": queue,
+                "count": counts[slug],
+                "url": reverse("speakout_moderation:queue", args=[slug]),
+            }
+            for slug, queue in QUEUES.items()
+        ]
+        context["show_email"] = can_see_email(self.request.user)
+        context["can_edit_settings"] = can_edit_settings(self.request.user)
+        return context
+
+
+class QueueView(ModerationView):
+    """One queue of replies: search, pagination, and bulk or single actions by POST."""
+
+    template_name = "publishing/moderation/queue.html"
+
+    def prepare(self, **kwargs) -> None:
+        self.queue = QUEUES.get(kwargs.get("queue", "pending"))
+        if self.queue is None:
+            raise Http404
+
+    def get_page_title(self):
+        return self.queue.label
+
+    def get(self, request, *args, **kwargs):
+        query = request.GET.get("q", "").strip()
+        replies = search_replies(
+            self.queue.queryset(), query, include_email=can_see_email(request.user)
+        ).order_by("-created_at", "-pk")
+        page, page_range = paginate(request, with_row_relations(replies))
+        context = self.get_context_data(
+            queue=self.queue,
+            query=query,
+            page=page,
+            elided_page_range=page_range,
+            rows=reply_rows(page.object_list),
+            actions=self.queue.available_actions,
+        )
+        return self.render_to_response(context)
+
+    def post(self, request, *args, **kwargs):
+        single = request.POST.get("single", "")
+        if single:
+            # A row's own button: "<action>:<reply id>".
+            action_name, _sep, raw_id = single.partition(":")
+            raw_ids = [raw_id]
+        else:
+            action_name = request.POST.get("action", "")
+            raw_ids = request.POST.getlist("ids")
+        action = ACTIONS.get(action_name)
+        if action is None or action.name not in self.queue.actions:
+            messages.error(request, _("That action is not available here."))
+            return self.back()
+        ids = {int(value) for value in raw_ids if value.isdigit()}
+        if not ids:
+            messages.warning(request, _("Select at least one reply."))
+            return self.back()
+        # Only replies still in this queue: another moderator may have moved some meanwhile.
+        replies = list(
+            self.queue.queryset().filter(pk__in=ids).select_related("thread").order_by("pk")
+        )
+        skipped = len(ids) - len(replies)
+        reason = read_reason(request)
+
+        if action.destructive:
+            replies = [reply for reply in replies if reply.status in DELETABLE_STATUSES]
+            if request.POST.get("confirm") != "yes":
+                return self.confirm_delete(replies, reason)
+
+        done = 0
+        for reply in replies:
+            if action.name == "delete":
+                services.delete_permanently(reply, actor=request.user, reason=reason)
+            elif action.name == "dismiss":
+                dismiss_reports(reply, actor=request.user, reason=reason)
+            else:
+                services.set_status(reply, action.status, actor=request.user, reason=reason)
+            done += 1
+
+        if done:
+            messages.success(request, self.done_message(action, done))
+        if skipped:
+            messages.warning(
+                request,
+                ngettext(
+                    "%(count)d reply was skipped: it is no longer in this queue.",
+                    "%(count)d replies were skipped: they are no longer in this queue.",
+                    skipped,
+                )
+                % {"count": skipped},
+            )
+        return self.back()
+
+    def done_message(self, action: Action, count: int) -> str:
+        templates = {
+            "approve": ngettext("%(count)d reply approved.", "%(count)d replies approved.", count),
+            "pending": ngettext(
+                "%(count)d reply held for review.", "%(count)d replies held for review.", count
+            ),
+            "dismiss": ngettext(
+                "Reports dismissed on %(count)d reply.",
+                "Reports dismissed on %(count)d replies.",
+                count,
+            ),
+            "spam": ngettext(
+                "%(count)d reply marked as spam.", "%(count)d replies marked as spam.", count
+            ),
+            "trash": ngettext(
+                "%(count)d reply moved to trash.", "%(count)d replies moved to trash.", count
+            ),
+            "delete": ngettext(
+                "%(count)d reply deleted permanently.",
+                "%(count)d replies deleted permanently.",
+                count,
+            ),
+        }
+        return templates[action.name] % {"count": count}
+
+    def confirm_delete(self, replies: list[Reply], reason: str):
+        replies = with_row_relations(Reply.objects.filter(pk__in=[reply.pk for reply in replies]))
+        context = self.get_context_data(
+            queue=self.queue,
+            rows=reply_rows(replies.order_by("-created_at", "-pk")),
+            reason=reason,
+            back_url=self.back_url(),
+        )
+        self.template_name = "publishing/moderation/confirm_delete.html"
+        return self.render_to_response(context)
+
+    def back_url(self) -> str:
+        # The form posts to the listing's own address, query string (search, page) included.
+        return self.request.get_full_path()
+
+    def back(self):
+        return HttpResponseRedirect(self.back_url())
+
+
+class BanForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=REASON_MAX_LENGTH, required=False)
+
+
+class CommenterView(ModerationView):
+    """One commenter: their replies across threads, their standing, ban and unban, their log."""
+
+    template_name = "publishing/moderation/commenter.html"
+    header_icon = "user"
+
+    def prepare(self, **kwargs) -> None:
+        self.commenter = get_object_or_404(Commenter, pk=kwargs["pk"])
+
+    def get_page_title(self):
+        return _("Commenter history")
+
+    def get_page_subtitle(self):
+        return str(self.commenter)
+
+    def get(self, request, *args, **kwargs):
+        replies = with_row_relations(self.commenter.replies.order_by("-created_at", "-pk"))
+        page, page_range = paginate(request, replies)
+        by_status = dict(
+            self.commenter.replies.order_by().values_list("status").annotate(count=Count("pk"))
+        )
+        context = self.get_context_data(
+            commenter=self.commenter,
+            website=web_address(self.commenter.website),
+            status_counts=[
+                {"label": label, "count": by_status.get(value, 0)}
+                for value, label in Reply.Status.choices
+            ],
+            page=page,
+            elided_page_range=page_range,
+            rows=reply_rows(page.object_list),
+            log=log_rows(log_entries().filter(commenter=self.commenter)[:PER_PAGE]),
+            ban_form=BanForm(),
+        )
+        return self.render_to_response(context)
+
+    def post(self, request, *args, **kwargs):
+        reason = read_reason(request)
+        action = request.POST.get("action")
+        if action == "ban":
+            services.ban_commenter(self.commenter, actor=request.user, reason=reason)
+            messages.success(request, _("The commenter is banned."))
+        elif action == "unban":
+            services.unban_commenter(self.commenter, actor=request.user, reason=reason)
+            messages.success(request, _("The commenter is no longer banned."))
+        else:
+            messages.error(request, _("That action is not available here."))
+        return HttpResponseRedirect(
+            reverse("speakout_moderation:commenter", args=[self.commenter.pk])
+        )
+
+
+class LogView(ModerationView):
+    """Every moderation decision, newest first."""
+
+    template_name = "publishing/moderation/log.html"
+    header_icon = "history"
+
+    def get_page_title(self):
+        return _("Moderation log")
+
+    def get(self, request, *args, **kwargs):
+        page, page_range = paginate(request, log_entries())
+        context = self.get_context_data(
+            page=page, elided_page_range=page_range, log=log_rows(page.object_list)
+        )
+        return self.render_to_response(context)
+
+
+class DiscussionSettingsForm(forms.ModelForm):
+    class Meta:
+        model = DiscussionSettings
+        fields = [
+            "require_name_email",
+            "hold_first_reply",
+            "hold_link_count",
+            "hold_words",
+            "block_words",
+            "auto_close_days",
+            "max_depth",
+            "edit_window_minutes",
+            "replies_per_page",
+            "newest_first",
+        ]
+
+
+class DiscussionSettingsView(ModerationView):
+    """The one row of discussion rules (``DiscussionSettings.load()``), as a form."""
+
+    template_name = "publishing/moderation/settings.html"
+    header_icon = "cog"
+
+    def user_may_enter(self, user) -> bool:
+        return can_edit_settings(user)
+
+    def get_page_title(self):
+        return _("Discussion settings")
+
+    def get(self, request, *args, **kwargs):
+        form = DiscussionSettingsForm(instance=DiscussionSettings.load())
+        return self.render_to_response(self.get_context_data(form=form))
+
+    def post(self, request, *args, **kwargs):
+        form = DiscussionSettingsForm(request.POST, instance=DiscussionSettings.load())
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Discussion settings saved."))
+            return HttpResponseRedirect(reverse("speakout_moderation:settings"))
+        messages.error(request, _("The settings could not be saved. Please correct the errors."))
+        return self.render_to_response(self.get_context_data(form=form))

@@ -1,0 +1,130 @@
+"""The moderators' side of the discussion, inside the Wagtail admin.
+
+Registers the screens of ``moderation.py`` under ``/admin/replies/`` and a "Replies" menu with
+one item per queue, each showing how many replies it holds. The discussion app stays free of
+Wagtail: this glue lives in the app that knows both.
+"""
+
+from __future__ import annotations
+
+from django.urls import include, path, reverse_lazy
+from django.utils.translation import gettext_lazy as _
+from wagtail import hooks
+from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
+from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
+from wagtail.admin.ui.sidebar import SubMenuItem as SubMenuItemComponent
+
+from . import moderation
+
+app_name = "speakout_moderation"
+
+urlpatterns = [
+    path("", moderation.QueueView.as_view(), name="index"),
+    path("log/", moderation.LogView.as_view(), name="log"),
+    path("settings/", moderation.DiscussionSettingsView.as_view(), name="settings"),
+    path("commenters/<int:pk>/", moderation.CommenterView.as_view(), name="commenter"),
+    path("<slug:queue>/", moderation.QueueView.as_view(), name="queue"),
+]
+
+
+@hooks.register("register_admin_urls")
+def register_moderation_urls():
+    return [path("replies/", include((urlpatterns, app_name), namespace=app_name))]
+
+
+class ModeratorMenuItem(MenuItem):
+    """A menu item only moderators see."""
+
+    def is_shown(self, request):
+        return moderation.can_moderate(request.user)
+
+
+class QueueMenuItem(ModeratorMenuItem):
+    """A queue's menu item, labelled with its size: "Pending (3)"."""
+
+    def __init__(self, queue: moderation.Queue, **kwargs):
+        self.queue = queue
+        super().__init__(
+            queue.label,
+            reverse_lazy("speakout_moderation:queue", args=[queue.slug]),
+            name=f"replies-{queue.slug}",
+            **kwargs,
+        )
+
+    def render_component(self, request):
+        count = moderation.queue_counts(request)[self.queue.slug]
+        return LinkMenuItemComponent(
+            self.name,
+            f"{self.label} ({count})",
+            self.url,
+            icon_name=self.icon_name,
+            classname=self.classname,
+            attrs=self.attrs,
+        )
+
+
+class SettingsMenuItem(MenuItem):
+    def is_shown(self, request):
+        return moderation.can_edit_settings(request.user)
+
+
+class RepliesMenuItem(SubmenuMenuItem):
+    """The "Replies" menu; its label carries the number waiting for review."""
+
+    def render_component(self, request):
+        pending = moderation.queue_counts(request)["pending"]
+        label = f"{self.label} ({pending})" if pending else str(self.label)
+        return SubMenuItemComponent(
+            self.name,
+            label,
+            self.menu.render_component(request),
+            icon_name=self.icon_name,
+            classname=self.classname,
+            attrs=self.attrs,
+        )
+
+
+QUEUE_ICONS = {
+    "pending": "time",
+    "approved": "success",
+    "reported": "warning",
+    "spam": "no-view",
+    "trash": "bin",
+}
+
+
+def replies_menu_items() -> list[MenuItem]:
+    items: list[MenuItem] = [
+        QueueMenuItem(queue, icon_name=QUEUE_ICONS[slug], order=(index + 1) * 100)
+        for index, (slug, queue) in enumerate(moderation.QUEUES.items())
+    ]
+    items.append(
+        ModeratorMenuItem(
+            _("Moderation log"),
+            reverse_lazy("speakout_moderation:log"),
+            name="replies-log",
+            icon_name="history",
+            order=800,
+        )
+    )
+    items.append(
+        SettingsMenuItem(
+            _("Discussion settings"),
+            reverse_lazy("speakout_moderation:settings"),
+            name="replies-settings",
+            icon_name="cog",
+            order=900,
+        )
+    )
+    return items
+
+
+@hooks.register("register_admin_menu_item")
+def register_replies_menu():
+    return RepliesMenuItem(
+        _("Replies"),
+        Menu(items=replies_menu_items()),
+        name="replies",
+        icon_name="comment",
+        order=200,
+    )

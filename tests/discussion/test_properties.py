@@ -1,0 +1,54 @@
+"""Property-based tests: whatever anyone types, nothing active reaches a page."""
+
+import uuid
+
+import pytest
+from django.core.cache import cache
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from speakout.discussion.rendering import render_markdown
+from speakout.discussion.services import Author, submit_reply
+from tests.discussion.conftest import form_data
+from tests.discussion.inert import active_content, page_active_content
+
+# Text biased towards the characters that make markup: brackets, quotes, colons, schemes.
+MARKUP_BITS = st.sampled_from(
+    [
+        "<", ">", '"', "'", "`", "[", "]", "(", ")", ":", "/", "&", "#", ";", "=", "*", "_", "!", "\n", " ",
+        "javascript:", "JaVaScRiPt:", "data:", "vbscript:", "<script>", "</script>", "<img src=x onerror=",
+        "<a href=", "onload=", "style=", "&#x6a;", "&#106;", "\\", "%3C", "<!--", "-->", "<svg", "]]>",
+        "http://", "https://example.org", "mailto:", "\u202e", "\u200b", "<iframe", "<", "`",
+    ]
+)
+hostile_text = st.lists(st.one_of(MARKUP_BITS, st.text(max_size=5)), max_size=40).map("".join)
+
+
+@given(hostile_text)
+@settings(max_examples=400, deadline=None)
+def test_rendered_bodies_are_always_inert(text):
+    assert active_content(render_markdown(text)) == []
+
+
+@pytest.mark.django_db
+@given(body=hostile_text, name=hostile_text, website=hostile_text)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+def test_nothing_typed_into_the_form_becomes_active_on_the_report_page(client, site_builder_once, body, name, website):
+    report, thread = site_builder_once
+    cache.clear()
+    data = form_data(thread, body=body or "x", name=name or "x", website=website)
+    result = submit_reply(
+        thread=thread, data=data, author=Author(client_hash=uuid.uuid4().hex, guest_token="t"), checks=[]
+    )
+    html = client.get(report.url).content.decode()
+    assert page_active_content(html) == []
+    if result.ok:
+        assert active_content(result.reply.body_html) == []
+
+
+@pytest.fixture
+def site_builder_once(site_builder, rules):
+    from speakout.publishing.discussion import thread_for_report
+
+    report = site_builder.report("Property report")
+    return report, thread_for_report(report)
