@@ -358,3 +358,13 @@ SPEAKOUT_SCHEDULER_INTERVAL = env_int("SPEAKOUT_SCHEDULER_INTERVAL", 60)
 SPEAKOUT_SCHEDULED_JOBS = [
     ("publish_scheduled", SPEAKOUT_SCHEDULER_INTERVAL, "speakout.publishing.jobs.publish_scheduled"),
 ]
+
+# Discussion: deployment-level limits (editors change the everyday rules in the admin).
+SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = env_int("SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES", 15)
+SPEAKOUT_DISCUSSION_BURST_LIMIT = (
+    env_int("SPEAKOUT_DISCUSSION_BURST_COUNT", 5),
+    env_int("SPEAKOUT_DISCUSSION_BURST_SECONDS", 600),
+)
+SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT", 3)
+# How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).
+SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT", 0)

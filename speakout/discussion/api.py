@@ -225,7 +225,8 @@ def _validation_error(request, exc: ValidationError):
         loc = [part for part in error.get("loc", ()) if isinstance(part, str)]
         if loc == ["body", "payload"] and error.get("type") == "missing":
             message = _("The body is empty: send the fields as a JSON object.")
-            return api.create_response(request, error_body("invalid_json", general(message)), 400)
+            body = error_body("invalid_json", general(message))
+            return api.create_response(request, body, status=400)
         field = loc[-1] if len(loc) > 1 and loc[-1] != "payload" else "__all__"
         errors.setdefault(field, []).append(str(error.get("msg", _("Invalid value."))))
     return api.create_response(request, error_body("invalid", errors), status=400)

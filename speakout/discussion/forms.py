@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core import signing
-from django.core.validators import validate_email
+from django.core.validators import URLValidator, validate_email
 from django.utils.translation import gettext_lazy as _
 
 from . import app_settings
@@ -190,7 +190,10 @@ class ReplyForm(forms.Form):
             raise forms.ValidationError(_("Enter a valid website address."), code="invalid")
         website = validate_website(website)
         if website:
-            forms.URLField().run_validators(website)
+            try:
+                URLValidator(schemes=["http", "https"])(website)
+            except forms.ValidationError as error:
+                raise forms.ValidationError(_("Enter a valid website address."), code="invalid") from error
         return website
 
     def clean_body(self) -> str:
