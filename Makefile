@@ -47,3 +47,6 @@ messages: $(VENV)/.installed-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts
+
+bench: $(VENV)/.installed-dev
+	bash bench/run.sh

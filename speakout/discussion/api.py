@@ -1,4 +1,6 @@
-"""The discussion's JSON API (django-ninja), mounted at ``/api/``; OpenAPI at ``/api/docs``.
+"""The discussion's JSON API (django-ninja), mounted at ``/api/``.
+
+The OpenAPI schema is served at ``/api/openapi.json`` and browsable at ``/api/docs``.
 
 It is the second front end of DESIGN.md's one pipeline: every endpoint calls the same
 ``services`` and ``reading`` functions as the HTML views, so outcomes, messages and rules agree.
@@ -423,7 +425,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
     ):
         # The service finds a retry by submission_id alone; show the stored reply only to
         # someone who may see it here (its author, or anyone once it is published here).
-        raise ApiError(400, "duplicate", general(_("This reply has already been sent.")))
+        raise ApiError(400, "already_sent", general(_("This reply has already been sent.")))
     deep = reply.parent_id is not None and reply.depth >= max(1, rules.max_depth)
     body = {
         "outcome": result.outcome,

@@ -24,7 +24,14 @@ class ErrorOut(Schema):
     carry a fresh ``form_token``, so the writer can send the kept text again."""
 
     outcome: Literal["rejected"] = "rejected"
-    code: str
+    code: str = Field(
+        description=(
+            "Why, for programs: invalid (see errors), too_fast, form_expired, rate_limit (429), "
+            "closed, parent, duplicate, already_sent, invalid_json, invalid_utf8, "
+            "invalid_characters, too_large, too_many_keys, forbidden (403), not_found (404), "
+            "or the code of a policy check added by the site."
+        )
+    )
     errors: dict[str, list[str]]
     form_token: str | None = None
 

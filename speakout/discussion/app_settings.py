@@ -57,6 +57,10 @@ class AppSettings:
         return self._setting("TRUSTED_PROXY_COUNT", 0)
 
     @property
+    def REPLY_RENDERER(self) -> str:
+        return self._setting("REPLY_RENDERER", "speakout.discussion.html.ReplyRenderer")
+
+    @property
     def LOGOUT_URL(self) -> str:
         """Where the "Log out" button of the reply form posts (the identity app sets it)."""
         return self._setting("LOGOUT_URL", "/admin/logout/")

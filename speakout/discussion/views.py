@@ -11,13 +11,13 @@ from urllib.parse import unquote_to_bytes
 from django.forms.utils import ErrorDict
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from . import app_settings, services
 from .clients import client_hash, new_guest_token, read_guest_token, remember_guest
+from .html import render_single_reply
 from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token
 from .models import DiscussionSettings, Reply, Thread
 from .reading import ReplyNode
@@ -95,12 +95,7 @@ def post_reply(request):
 
     reply = result.reply
     if wants_json(request):
-        node = ReplyNode(reply, display_depth=0, own=True)
-        html = render_to_string(
-            "discussion/reply.html",
-            {"node": node, "thread": thread, "rules": rules, "can_change": True, "accepts_replies": True},
-            request=request,
-        )
+        html = render_single_reply(ReplyNode(reply, display_depth=0, own=True, can_change=True))
         response = JsonResponse(
             {
                 "outcome": result.outcome,

@@ -336,9 +336,9 @@ def test_retried_submission_does_not_reveal_others_replies(client, thread):
     """A submission_id shows its held reply only to its author, and only in its own thread."""
     first = post(client, submission_id="held-one")
     assert first.json()["outcome"] == "held"
-    assert_error(post(client, submission_id="held-one"), 400, "duplicate")
+    assert_error(post(client, submission_id="held-one"), 400, "already_sent")
     services.get_or_create_thread("other", url="http://testserver/y/")
-    assert_error(post(client, key="other", submission_id="held-one"), 400, "duplicate")
+    assert_error(post(client, key="other", submission_id="held-one"), 400, "already_sent")
     guest = first.json()["guest_token"]
     again = post(client, guest=guest, submission_id="held-one")
     assert again.status_code == 200 and again.json()["reply"]["status"] == "held"
@@ -351,6 +351,19 @@ def test_empty_and_null_fields(client, thread):
     assert_error(response, 400, "invalid_json")
     data = assert_error(post(client, body=None, name=None, website=None), 400, "invalid", "body")
     assert set(data["errors"]) == {"body", "name"}
+
+
+def test_post_the_same_text_twice(client, thread, rules):
+    """The duplicate check names the body."""
+    assert post(client).status_code == 201
+    cache.clear()  # past the rate limit
+    assert_error(post(client), 400, "duplicate", "body")
+
+
+def test_post_too_large(client, thread, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    assert_error(post(client, body="x" * 2000), 400, "too_large")
+    assert not Reply.objects.exists()
 
 
 def test_post_to_a_closed_thread(client, thread):

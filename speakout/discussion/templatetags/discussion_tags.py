@@ -2,6 +2,7 @@ from django import template
 from django.utils import timezone
 
 from ..clients import read_guest_token
+from ..html import render_reply_list
 from ..models import DiscussionSettings, Reply, Thread
 from ..reading import load_thread_page
 from ..views import reply_form_context
@@ -46,6 +47,9 @@ def discussion(context, thread: Thread):
         {
             "request": request,
             "page": page,
+            "replies_html": render_reply_list(
+                page.nodes, page.closing_tags, accepts_replies=result["accepts_replies"]
+            ),
             "newest_first": rules.newest_first if newest_first is None else newest_first,
             "csrf_token": context.get("csrf_token"),
         }
