@@ -41,9 +41,9 @@ def setup(load_demo: bool = True) -> None:
     _manage("migrate", "--no-input", "--verbosity", "0")
     if settings.PRODUCTION:
         _manage("collectstatic", "--no-input", "--verbosity", "0")
+    _manage("speakout_sync_site")
     if load_demo:
         _manage("speakout_load_demo")
-    _manage("speakout_sync_site")
     _manage("speakout_ensure_admin")
 
 
@@ -78,7 +78,7 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
         "--workers",
         str(workers),
         "--blocking-threads",
-        str(int(os.environ.get("SPEAKOUT_THREADS", "8"))),
+        str(int(os.environ.get("SPEAKOUT_THREADS", str(2 * (os.cpu_count() or 1))))),
         "--no-ws",
         "--log-level",
         "warning",

@@ -4,6 +4,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from wagtail.models import Site
 
+from speakout.publishing.discussion import sync_reports
+from speakout.publishing.models import ReportPage
+
 
 class Command(BaseCommand):
     help = (
@@ -20,4 +23,6 @@ class Command(BaseCommand):
         )
         if updated:
             Site.clear_site_root_paths_cache()
+            # Threads remember their report's address for feeds and notices; follow the move.
+            sync_reports(ReportPage.objects.all())
             self.stdout.write(f"The default site now answers as {settings.BASE_URL}.")
