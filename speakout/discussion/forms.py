@@ -88,7 +88,11 @@ def reserved_names() -> set[str]:
 def validate_website(value: str) -> str:
     if not value:
         return ""
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a malformed port)
+    except ValueError as error:
+        raise forms.ValidationError(_("Enter a valid website address."), code="invalid") from error
     if parts.scheme not in {"http", "https"}:
         raise forms.ValidationError(_("The website must start with http:// or https://."), code="scheme")
     if parts.username or parts.password:

@@ -136,7 +136,7 @@ def submit_reply(
     if submission_id:
         existing = Reply.objects.filter(submission_id=submission_id).select_related("thread").first()
         if existing is not None:
-            return _retry_result(existing)
+            return _retry_result(existing, thread, author, cleaned["body"])
 
     parent = None
     if cleaned.get("parent"):
@@ -205,7 +205,7 @@ def submit_reply(
             existing = Reply.objects.filter(submission_id=submission_id).first()
             if existing is None:
                 raise
-            return _retry_result(existing)
+            return _retry_result(existing, thread, author, cleaned["body"])
         reply.path = _path_base(parent) + path_segment(reply.pk)
         Reply.objects.filter(pk=reply.pk).update(path=reply.path)
         if status == Reply.Status.APPROVED:
@@ -231,7 +231,17 @@ def _path_base(parent: Reply | None) -> str:
     return parent.path
 
 
-def _retry_result(existing: Reply) -> SubmissionResult:
+def _retry_result(existing: Reply, thread: Thread, author: Author, body: str) -> SubmissionResult:
+    """A resent form returns the reply it created, but only to the person who sent it: a
+    submission id must not become a way to read someone else's held reply. A first-time guest's
+    double click carries no guest cookie yet, so the same client sending the same text counts."""
+    same_sender = is_author(existing, author) or (
+        bool(author.client_hash) and existing.client_hash == author.client_hash and existing.body == body
+    )
+    if existing.thread_id != thread.pk or not same_sender:
+        return SubmissionResult(
+            REJECTED, errors={"__all__": [_("This form was already sent. Please reload the page.")]}, code="already_sent"
+        )
     outcome = PUBLISHED if existing.status == Reply.Status.APPROVED else HELD
     return SubmissionResult(outcome, reply=existing, duplicate_of_retry=True)
 
@@ -323,6 +333,17 @@ def set_status(reply: Reply, status: str, *, actor=None, reason: str = "", actio
             sender=Reply, reply=reply, old_status=old_status, new_status=status, actor=actor, reason=reason
         )
     return reply
+
+
+def resolve_flags(reply: Reply, *, actor=None, reason: str = "") -> int:
+    """Keep a reported reply as it is and close its open reports, with a log entry."""
+    with transaction.atomic():
+        resolved = reply.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        if resolved:
+            ModerationLogEntry.objects.create(
+                reply=reply, commenter_id=reply.commenter_id, actor=actor, action="dismiss_reports", reason=reason[:500]
+            )
+    return resolved
 
 
 def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:

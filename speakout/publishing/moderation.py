@@ -202,25 +202,6 @@ def search_replies(replies: QuerySet[Reply], query: str, *, include_email: bool)
     return replies.filter(matches)
 
 
-def dismiss_reports(reply: Reply, *, actor=None, reason: str = "") -> int:
-    """Keep a reported reply published and mark its open reports resolved, with a log entry.
-
-    ``services.set_status`` resolves reports only when the status changes, and approving an
-    approved reply changes nothing, so the Reported queue needs this. It belongs in
-    ``speakout.discussion.services`` (as ``resolve_flags``); it lives here until it moves."""
-    with transaction.atomic():
-        resolved = reply.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
-        if resolved:
-            ModerationLogEntry.objects.create(
-                reply=reply,
-                commenter_id=reply.commenter_id,
-                actor=actor,
-                action="dismiss_reports",
-                reason=reason[:REASON_MAX_LENGTH],
-            )
-    return resolved
-
-
 # Rows as the templates see them ---------------------------------------------------------------
 
 
@@ -425,7 +406,7 @@ class QueueView(ModerationView):
             if action.name == "delete":
                 services.delete_permanently(reply, actor=request.user, reason=reason)
             elif action.name == "dismiss":
-                dismiss_reports(reply, actor=request.user, reason=reason)
+                services.resolve_flags(reply, actor=request.user, reason=reason)
             else:
                 services.set_status(reply, action.status, actor=request.user, reason=reason)
             done += 1

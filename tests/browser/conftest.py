@@ -57,7 +57,7 @@ def chromium():
 
 
 @pytest.fixture
-def new_context(chromium, speakout_server):
+def new_context(chromium, speakout_server):  # noqa: F811  (the fixture imported above)
     """Make browser contexts (fresh cookies) whose relative URLs go to the server."""
     contexts = []
 

@@ -89,13 +89,15 @@ def test_every_public_page_loads_only_from_its_own_origin(
         seen.add(path)
         problems.current = path
         response = page.goto(path, wait_until="load")
-        assert response is not None and response.status == 200, f"{path}: {response and response.status}"
+        status = response.status if response else None
+        assert status == 200, f"{path} answered {status}"
         page.evaluate(LOAD_ALL_IMAGES)
         expect(page.locator("main")).to_be_visible()
         # Reach each category and tag listing from the links readers follow.
         for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.href)"):
             parts = urlsplit(href)
-            if f"{parts.scheme}://{parts.netloc}" == speakout_server.origin and listing.match(parts.path):
+            same_origin = f"{parts.scheme}://{parts.netloc}" == speakout_server.origin
+            if same_origin and listing.match(parts.path):
                 queue.append(parts.path)
         match = listing.match(urlsplit(page.url).path)
         if match:
@@ -138,7 +140,8 @@ def test_dark_colour_scheme(new_context):
 
     light = new_context(color_scheme="light").new_page()
     light.goto("/")
-    assert relative_luminance(light.evaluate("getComputedStyle(document.body).backgroundColor")) > 0.8
+    background = light.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert relative_luminance(background) > 0.8, background
 
 
 def test_spanish_reader_gets_spanish_page(new_context):

@@ -293,6 +293,11 @@ def test_post_with_wrong_types_gets_the_same_error_object(client, thread, fields
     assert not Reply.objects.exists()
 
 
+@pytest.mark.parametrize("website", ["[", "http://[::1"])
+def test_post_with_a_broken_website_address(client, thread, website):
+    assert_error(post(client, website=website), 400, "invalid", "website")
+
+
 def test_post_too_fast(client, thread):
     """A form token issued moments ago is the time trap: 400 too_fast."""
     data = assert_error(post(client, form_token=issue_form_token("key")), 400, "too_fast")

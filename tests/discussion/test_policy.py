@@ -129,10 +129,17 @@ def test_same_person_same_text_same_thread_is_refused(thread, post_reply, settin
 
 
 def test_retried_submission_returns_the_first_reply(thread, post_reply):
-    first = post_reply(thread, submission_id="retry-1")
-    second = post_reply(thread, submission_id="retry-1")
+    browser = Author(client_hash="one-browser")  # a first-time guest: no guest token yet
+    first = post_reply(thread, author=browser, submission_id="retry-1")
+    second = post_reply(thread, author=browser, submission_id="retry-1")
     assert second.ok and second.reply.pk == first.reply.pk and second.duplicate_of_retry
     assert Reply.objects.count() == 1
+
+
+def test_a_submission_id_does_not_reveal_someone_elses_reply(thread, post_reply):
+    post_reply(thread, author=Author(client_hash="victim", guest_token="v"), submission_id="leaked")
+    other = post_reply(thread, author=Author(client_hash="attacker", guest_token="a"), submission_id="leaked")
+    assert other.outcome == REJECTED and other.reply is None and other.code == "already_sent"
 
 
 # Banned, words, links, trust ------------------------------------------------------------------

@@ -1,8 +1,10 @@
 """Run the real ``speakout run`` command as a subprocess, the way an operator starts the site.
 
 The ``speakout_server`` fixture starts one server per test session (on the xdist worker that runs
-the "server" group) and stops it at the end with SIGINT, like Ctrl-C. ``start_server()`` starts a
-separate, short-lived one for tests that need their own process (the shutdown test).
+the "server" group) and stops it at the end with SIGINT to its main process (``kill -INT``),
+recording the exit code. ``start_server()`` starts a separate, short-lived one for tests that
+need their own process (the shutdown tests); ``stop(whole_group=True)`` signals the whole process
+group instead, as a terminal does on Ctrl-C.
 
 Database: when the test run has ``DATABASE_URL`` (PostgreSQL), each server gets a fresh database
 ``speakout_e2e_<hex>`` on that server, dropped afterwards; otherwise the subprocess uses SQLite in
@@ -51,7 +53,7 @@ def port_accepts_connections(port: int, host: str = "127.0.0.1") -> bool:
 
 
 def database_kind() -> str:
-    """"postgres" when the test run uses PostgreSQL (DATABASE_URL), else "sqlite"."""
+    """The test run's database: "postgres" when DATABASE_URL is set, else "sqlite"."""
     return "postgres" if os.environ.get("DATABASE_URL") else "sqlite"
 
 
@@ -100,7 +102,11 @@ def drop_database(server_url: str, database_url: str) -> None:
 def process_table() -> dict[int, tuple[int, str]]:
     """pid -> (ppid, args) for every process, from ``ps``."""
     output = subprocess.run(
-        ["ps", "-eo", "pid=,ppid=,args="], capture_output=True, text=True, check=True
+        # -ww: whole command lines (ps otherwise cuts them to $COLUMNS, and the port with them)
+        ["ps", "-ww", "-eo", "pid=,ppid=,args="],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     table = {}
     for line in output.splitlines():
@@ -135,7 +141,7 @@ def processes_of_server(port: int, data_dir: Path) -> dict[int, str]:
     found = {}
     me = os.getpid()
     for pid, (_ppid, args) in process_table().items():
-        if pid == me or "ps -eo" in args:
+        if pid == me or args.startswith("ps "):
             continue
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().decode(errors="replace")
@@ -260,6 +266,7 @@ class SpeakoutServer:
         """
         if self.process is None:
             return None
+        started = time.monotonic()
         if self.process.poll() is None:
             if whole_group:
                 os.killpg(self.process.pid, signal.SIGINT)
@@ -274,7 +281,7 @@ class SpeakoutServer:
                 self._note(f"did not stop within {timeout:.0f} s of SIGINT; killed")
                 return self.exit_code
         self.exit_code = self.process.returncode
-        self._note(f"exit code {self.exit_code}")
+        self._note(f"exit code {self.exit_code}, {time.monotonic() - started:.1f} s after SIGINT")
         return self.exit_code
 
     def _kill_group(self) -> None:
@@ -347,7 +354,9 @@ def _copy_sqlite(source: Path, target: Path) -> None:
     dst.close()
 
 
-def start_server(directory: Path, share_database_with: SpeakoutServer | None = None) -> SpeakoutServer:
+def start_server(
+    directory: Path, share_database_with: SpeakoutServer | None = None
+) -> SpeakoutServer:
     """Start ``speakout run`` with its data in ``directory``; return once the home page answers.
 
     By default it gets a database of its own (migrated and filled with the demo content on
