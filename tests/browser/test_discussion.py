@@ -1,0 +1,114 @@
+"""The reply flow in Chromium, with and without JavaScript: a guest replies and sees it awaiting
+moderation, a moderator approves it in the admin, everyone sees it, and a reply to it nests."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
+
+REPORT = "/reports/peer-safety-conference-lisbon/"
+
+
+def wait_out_the_time_trap(page_opened_at: float) -> None:
+    """The form refuses posts sent within seconds of being shown; a person takes longer."""
+    remaining = 3.5 - (time.monotonic() - page_opened_at)
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+def fill_guest_form(page, name: str, email: str, body: str) -> None:
+    page.fill("#respond input[name=name]", name)
+    page.fill("#respond input[name=email]", email)
+    page.fill("#respond textarea[name=body]", body)
+
+
+def reply_id_with_text(page, text: str) -> int:
+    article = page.locator("article.reply", has_text=text).first
+    return int(article.get_attribute("id").removeprefix("reply-"))
+
+
+def approve_as_moderator(new_context, server, reply_id: int) -> None:
+    moderator = new_context().new_page()
+    moderator.goto("/admin/login/")
+    moderator.fill("input[name=username]", server.admin_username)
+    moderator.fill("input[name=password]", server.admin_password)
+    moderator.click("button[type=submit]")
+    moderator.wait_for_url(re.compile(r"/admin/$"))
+    moderator.goto("/admin/replies/pending/")
+    moderator.click(f"button[name=single][value='approve:{reply_id}']")
+    moderator.wait_for_load_state()
+    assert moderator.locator(f"button[name=single][value='approve:{reply_id}']").count() == 0
+
+
+def public_text(new_context, javascript: bool = True) -> str:
+    reader = new_context(java_script_enabled=javascript).new_page()
+    reader.goto(REPORT)
+    return reader.locator("#discussion").inner_text()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["with-javascript", "without-javascript"])
+def test_guest_reply_is_held_approved_then_answered_in_a_nested_reply(new_context, speakout_server, javascript):
+    marker = uuid.uuid4().hex[:8]
+    first_text = f"Thank you for these notes ({marker})."
+    answer_text = f"And a follow-up question ({marker})."
+    guest = new_context(java_script_enabled=javascript).new_page()
+
+    opened = time.monotonic()
+    guest.goto(REPORT)
+    fill_guest_form(guest, "Wren", f"wren-{marker}@example.org", first_text)
+    wait_out_the_time_trap(opened)
+    guest.click("#respond button[type=submit]")
+
+    held = guest.locator("article.reply--held", has_text=first_text)
+    held.wait_for()
+    assert "Awaiting moderation." in held.inner_text()
+    if javascript:
+        assert "awaiting moderation" in guest.locator(".respond__status").inner_text().lower()
+    else:
+        assert re.search(r"#reply-\d+$", guest.url), "the plain post lands on the reply's anchor"
+    assert first_text not in public_text(new_context), "a held reply is for its author only"
+
+    reply_id = reply_id_with_text(guest, first_text)
+    approve_as_moderator(new_context, speakout_server, reply_id)
+    assert first_text in public_text(new_context)
+
+    # The guest answers their own, now approved, reply: it nests under it.
+    opened = time.monotonic()
+    guest.goto(REPORT)
+    guest.click(f"#reply-{reply_id} [data-reply-to]")
+    title = guest.locator("#reply-title").inner_text()
+    assert "Leave a Reply to Wren" in title
+    if javascript:
+        # The script moved the form under the reply being answered.
+        assert guest.locator(f"[data-reply-item='{reply_id}'] #respond").count() == 1
+    else:
+        assert "replyto=" in guest.url
+    fill_guest_form(guest, "Wren", f"wren-{marker}@example.org", answer_text)
+    wait_out_the_time_trap(opened)
+    guest.click("#respond button[type=submit]")
+    guest.locator("article.reply", has_text=answer_text).wait_for()
+
+    reader = new_context(java_script_enabled=javascript).new_page()
+    reader.goto(REPORT)
+    nested = reader.locator(f"[data-reply-item='{reply_id}'] ol.replies--nested article.reply", has_text=answer_text)
+    assert nested.count() == 1, "the answer is shown nested under the reply it answers"
+
+
+def test_bad_input_comes_back_with_the_text_and_a_field_message(new_context, speakout_server):
+    page = new_context().new_page()
+    opened = time.monotonic()
+    page.goto(REPORT)
+    fill_guest_form(page, "Kit", "not-an-address", "Words I do not want to lose.")
+    wait_out_the_time_trap(opened)
+    page.click("#respond button[type=submit]")
+
+    error = page.locator("[data-field=email] .field__error")
+    error.wait_for()
+    assert "valid email" in error.inner_text()
+    assert page.input_value("#respond textarea[name=body]") == "Words I do not want to lose."
+    assert page.locator("#respond input[name=email]").get_attribute("aria-invalid") == "true"
