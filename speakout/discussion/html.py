@@ -19,6 +19,7 @@ from django.utils.html import escape
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from . import app_settings
 from .reading import ReplyNode
@@ -30,7 +31,7 @@ class ReplyRenderer:
     def __init__(self, *, accepts_replies: bool):
         self.accepts_replies = accepts_replies
         self.labels = {
-            "reply": escape(_("Reply")),
+            "reply": escape(pgettext("action on a reply", "Reply")),
             "edit": escape(_("Edit")),
             "delete": escape(_("Delete")),
             "report": escape(_("Report")),
