@@ -47,18 +47,32 @@ def setup(load_demo: bool = True) -> None:
     _manage("speakout_ensure_admin")
 
 
-def _terminate(processes: list[subprocess.Popen], grace: float = 10.0) -> None:
+def _start(command: list[str]) -> subprocess.Popen:
+    # Each child gets its own session: a terminal's Ctrl-C then reaches only this parent, which
+    # stops every child exactly once (a second signal makes some of them abort work midway).
+    return subprocess.Popen(command, start_new_session=True)
+
+
+def _terminate(processes: list[subprocess.Popen], grace: float = 15.0) -> bool:
+    """Stop the children; True if all stopped by themselves within ``grace`` seconds."""
     for process in processes:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
+    clean = True
     deadline = time.monotonic() + grace
     for process in processes:
         remaining = max(0.1, deadline - time.monotonic())
         try:
             process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            clean = False
+        # Kill whatever is left in the child's group (granian's own worker processes included).
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()
+    return clean
 
 
 def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) -> int:
@@ -82,11 +96,13 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
         "--no-ws",
         "--log-level",
         "warning",
+        "--workers-kill-timeout",
+        "5",
         "speakout.wsgi:application",
     ]
-    processes = [subprocess.Popen(server)]
+    processes = [_start(server)]
     if with_worker:
-        processes.append(subprocess.Popen([sys.executable, "-m", "speakout.cli", "worker"]))
+        processes.append(_start([sys.executable, "-m", "speakout.cli", "worker"]))
     shown_host = f"[{host}]" if ":" in host else host
     print(f"Speakout is serving http://{shown_host}:{port}/ (public address {settings.BASE_URL})", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
@@ -99,15 +115,15 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    try:
-        while not stopping:
-            if any(process.poll() is not None for process in processes):
-                print("A Speakout process stopped unexpectedly; stopping the rest.", file=sys.stderr)
-                _terminate(processes)
-                return 1
-            time.sleep(0.5)
-    finally:
-        _terminate(processes)
+    while not stopping:
+        if any(process.poll() is not None for process in processes):
+            print("A Speakout process stopped unexpectedly; stopping the rest.", file=sys.stderr)
+            _terminate(processes)
+            return 1
+        time.sleep(0.2)
+    if not _terminate(processes):
+        print("Speakout stopped, but a process had to be killed.", file=sys.stderr, flush=True)
+        return 1
     print("Speakout stopped.", flush=True)
     return 0
 
@@ -134,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--host", default=os.environ.get("SPEAKOUT_HOST", "127.0.0.1"))
     run_parser.add_argument("--port", type=int, default=int(os.environ.get("SPEAKOUT_PORT", "8000")))
     run_parser.add_argument(
-        "--workers", type=int, default=int(os.environ.get("SPEAKOUT_WEB_PROCESSES", "1")),
+        "--workers",
+        type=int,
+        default=int(os.environ.get("SPEAKOUT_WEB_PROCESSES", "1")),
         help="web processes (default 1, or SPEAKOUT_WEB_PROCESSES)",
     )
     run_parser.add_argument("--no-worker", action="store_true", help="do not start the background worker")

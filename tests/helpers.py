@@ -28,9 +28,7 @@ def make_image(title: str = "A picture", size=(640, 360), colour=(120, 30, 60)):
     buffer = io.BytesIO()
     PILImage.new("RGB", size, colour).save(buffer, format="PNG")
     buffer.seek(0)
-    return get_image_model().objects.create(
-        title=title, file=ImageFile(buffer, name=f"{uuid.uuid4().hex}.png")
-    )
+    return get_image_model().objects.create(title=title, file=ImageFile(buffer, name=f"{uuid.uuid4().hex}.png"))
 
 
 def paragraph(html: str) -> dict:
@@ -41,7 +39,9 @@ class SiteBuilder:
     def __init__(self) -> None:
         root = Page.get_first_root_node()
         self.home = root.add_child(
-            instance=HomePage(title="Test Collective", slug=f"home-{uuid.uuid4().hex[:6]}", mission="<p>Our mission.</p>")
+            instance=HomePage(
+                title="Test Collective", slug=f"home-{uuid.uuid4().hex[:6]}", mission="<p>Our mission.</p>"
+            )
         )
         site = Site.objects.get(is_default_site=True)
         site.root_page = self.home
@@ -99,7 +99,9 @@ class SiteBuilder:
 
     def standard_page(self, title: str, *, intro: str = "", live: bool = True) -> StandardPage:
         page = self.home.add_child(
-            instance=StandardPage(title=title, slug=f"p-{uuid.uuid4().hex[:8]}", intro=intro, live=live, show_in_menus=True)
+            instance=StandardPage(
+                title=title, slug=f"p-{uuid.uuid4().hex[:8]}", intro=intro, live=live, show_in_menus=True
+            )
         )
         if live:
             page.save_revision().publish()

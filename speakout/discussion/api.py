@@ -131,8 +131,7 @@ class StrictJSONParser(Parser):
         except UnicodeDecodeError as error:
             raise BodyError(
                 "invalid_utf8",
-                _("The body is not valid UTF-8 (bad byte at position %(position)d).")
-                % {"position": error.start},
+                _("The body is not valid UTF-8 (bad byte at position %(position)d).") % {"position": error.start},
             ) from error
         try:
             data = json.loads(text, parse_constant=_reject_constant)
@@ -201,16 +200,12 @@ api = NinjaAPI(
 
 @api.exception_handler(ApiError)
 def _api_error(request, exc: ApiError):
-    return api.create_response(
-        request, error_body(exc.code, exc.errors, exc.form_token), status=exc.status
-    )
+    return api.create_response(request, error_body(exc.code, exc.errors, exc.form_token), status=exc.status)
 
 
 @api.exception_handler(Http404)
 def _not_found(request, exc):
-    return api.create_response(
-        request, error_body("not_found", general(_("Not found."))), status=404
-    )
+    return api.create_response(request, error_body("not_found", general(_("Not found."))), status=404)
 
 
 @api.exception_handler(HttpError)
@@ -218,9 +213,7 @@ def _http_error(request, exc: HttpError):
     # ninja wraps whatever the parser raised; ours says exactly what is wrong with the body.
     cause = exc.__cause__
     if isinstance(cause, BodyError):
-        return api.create_response(
-            request, error_body(cause.code, general(cause.message)), status=400
-        )
+        return api.create_response(request, error_body(cause.code, general(cause.message)), status=400)
     code = "rate_limit" if exc.status_code == 429 else "bad_request"
     return api.create_response(request, error_body(code, general(str(exc))), status=exc.status_code)
 
@@ -264,24 +257,18 @@ def author_for(request: HttpRequest, guest_header: str, *, create_guest_token: b
     new_token = ""
     if not token and create_guest_token:
         token = new_token = new_guest_token()
-    return services.Author(
-        user=None, guest_token=token, client_hash=client_hash(request)
-    ), new_token
+    return services.Author(user=None, guest_token=token, client_hash=client_hash(request)), new_token
 
 
 def public_thread(key: str) -> Thread:
     """A thread whose replies may appear in public; any other is simply not found."""
-    thread = (
-        Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).first()
-    )
+    thread = Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).first()
     if thread is None:
         raise Http404
     return thread
 
 
-def reply_data(
-    reply: Reply, *, own: bool, can_change: bool, in_reply_to: str = "", children=None
-) -> dict[str, Any]:
+def reply_data(reply: Reply, *, own: bool, can_change: bool, in_reply_to: str = "", children=None) -> dict[str, Any]:
     # The whitelist: exactly ReplyOut's fields, copied one by one.
     return {
         "id": reply.pk,
@@ -340,9 +327,7 @@ def forbidden() -> ApiError:
     return ApiError(403, "forbidden", general(_("This reply can no longer be changed.")))
 
 
-GuestHeader = Header(
-    default="", alias=GUEST_HEADER, description="The signed guest token a submission returned."
-)
+GuestHeader = Header(default="", alias=GUEST_HEADER, description="The signed guest token a submission returned.")
 
 CountKeys = Query(default=[], description="A thread key; repeat for more threads.")
 

@@ -49,9 +49,7 @@ class ReplyOut(Schema):
     )
     own: bool
     can_change: bool
-    in_reply_to: str = Field(
-        description="The parent's author name, when nesting is flattened at the deepest level."
-    )
+    in_reply_to: str = Field(description="The parent's author name, when nesting is flattened at the deepest level.")
     children: list[ReplyOut] = Field(default_factory=list)
 
 
@@ -89,9 +87,7 @@ class ReplyIn(Schema):
     email: str | None = Field(default=None, description="Never shown, never returned.")
     website: str | None = None
     body: str | None = None
-    form_token: str | None = Field(
-        default=None, description="From the thread's `form_token` (the time trap)."
-    )
+    form_token: str | None = Field(default=None, description="From the thread's `form_token` (the time trap).")
     submission_id: str | None = Field(
         default=None,
         max_length=64,

@@ -96,7 +96,9 @@ def validate_website(value: str) -> str:
     if parts.scheme not in {"http", "https"}:
         raise forms.ValidationError(_("The website must start with http:// or https://."), code="scheme")
     if parts.username or parts.password:
-        raise forms.ValidationError(_("The website address must not contain a user name or password."), code="credentials")
+        raise forms.ValidationError(
+            _("The website address must not contain a user name or password."), code="credentials"
+        )
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise forms.ValidationError(_("Enter a full website address."), code="host")
@@ -132,7 +134,10 @@ class ReplyForm(forms.Form):
         max_length=BODY_MAX_LENGTH,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 6}),
-        error_messages={"required": _("Write something before sending."), "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d).")},
+        error_messages={
+            "required": _("Write something before sending."),
+            "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d)."),
+        },
     )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     submission_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
@@ -161,7 +166,9 @@ class ReplyForm(forms.Form):
                 _("The name contains invisible or control characters. Please type it plainly."), code="characters"
             )
         if comparable_name(name) in reserved_names():
-            raise forms.ValidationError(_("That name belongs to the site's staff. Please choose another."), code="reserved")
+            raise forms.ValidationError(
+                _("That name belongs to the site's staff. Please choose another."), code="reserved"
+            )
         return name
 
     def clean_email(self) -> str:
@@ -203,7 +210,9 @@ class ReplyForm(forms.Form):
     def clean_body(self) -> str:
         body = self.cleaned_data.get("body", "")
         if _has_control(body):
-            raise forms.ValidationError(_("The reply contains control characters that cannot be stored."), code="characters")
+            raise forms.ValidationError(
+                _("The reply contains control characters that cannot be stored."), code="characters"
+            )
         if not body:
             raise forms.ValidationError(_("Write something before sending."), code="required")
         return body
@@ -216,8 +225,15 @@ def _has_control(text: str) -> bool:
 
 
 class FlagForm(forms.Form):
-    reason = forms.ChoiceField(label=_("Why are you reporting this reply?"), choices=Flag.Reason.choices, widget=forms.RadioSelect)
-    note = forms.CharField(label=_("Anything moderators should know (optional)"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.ChoiceField(
+        label=_("Why are you reporting this reply?"), choices=Flag.Reason.choices, widget=forms.RadioSelect
+    )
+    note = forms.CharField(
+        label=_("Anything moderators should know (optional)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
 
 
 class EditReplyForm(forms.Form):
@@ -226,5 +242,7 @@ class EditReplyForm(forms.Form):
     def clean_body(self) -> str:
         body = self.cleaned_data.get("body", "")
         if _has_control(body):
-            raise forms.ValidationError(_("The reply contains control characters that cannot be stored."), code="characters")
+            raise forms.ValidationError(
+                _("The reply contains control characters that cannot be stored."), code="characters"
+            )
         return body

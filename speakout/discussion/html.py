@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.urls import reverse
 from django.utils.html import escape
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
@@ -91,9 +91,10 @@ class ReplyRenderer:
             )
         if node.can_change:
             parts.append(
-                f'<a class="reply__action" href="{self.urls["edit"].format(id=reply_id)}" rel="nofollow">{labels["edit"]}</a>'
+                f'<a class="reply__action" href="{self.urls["edit"].format(id=reply_id)}" rel="nofollow">'
+                f"{labels['edit']}</a>"
                 f'<a class="reply__action" href="{self.urls["delete"].format(id=reply_id)}" rel="nofollow">'
-                f'{labels["delete"]}</a>'
+                f"{labels['delete']}</a>"
             )
         if not held and not node.own:
             parts.append(
@@ -114,9 +115,7 @@ def render_reply_list(nodes: list[ReplyNode], closing_tags: str, *, accepts_repl
     renderer = get_renderer(accepts_replies=accepts_replies)
     out = []
     for node in nodes:
-        out.append(
-            f'{node.before}<li class="replies__item" data-reply-item="{node.reply.pk}">{renderer.render(node)}'
-        )
+        out.append(f'{node.before}<li class="replies__item" data-reply-item="{node.reply.pk}">{renderer.render(node)}')
     out.append(closing_tags)
     return mark_safe("".join(out))
 

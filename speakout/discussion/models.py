@@ -109,6 +109,9 @@ class BannedClient(models.Model):
     class Meta:
         verbose_name = _("banned client")
 
+    def __str__(self) -> str:
+        return self.client_hash[:12]
+
 
 class Reply(models.Model):
     class Status(models.TextChoices):
@@ -123,9 +126,7 @@ class Reply(models.Model):
         TRACKBACK = "trackback", _("Trackback")
 
     thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="replies")
-    parent = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
-    )
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     # Materialised tree path: the ancestors' segments then our own. Ordering by it gives the
     # thread in reading order with one query; it is written once, right after the insert.
     path = models.CharField(max_length=2000, db_index=True, blank=True)
@@ -190,6 +191,9 @@ class Flag(models.Model):
         verbose_name = _("report of a reply")
         verbose_name_plural = _("reports of replies")
 
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} (#{self.reply_id})"
+
 
 class ModerationLogEntry(models.Model):
     """Who decided what about which reply or commenter, when, and why."""
@@ -208,14 +212,15 @@ class ModerationLogEntry(models.Model):
         verbose_name = _("moderation log entry")
         verbose_name_plural = _("moderation log")
 
+    def __str__(self) -> str:
+        return f"{self.action} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class DiscussionSettings(models.Model):
     """The everyday discussion rules, editable by non-technical editors in the admin."""
 
     require_name_email = models.BooleanField(_("require a name and an email address"), default=True)
-    hold_first_reply = models.BooleanField(
-        _("hold a commenter's replies until one has been approved"), default=True
-    )
+    hold_first_reply = models.BooleanField(_("hold a commenter's replies until one has been approved"), default=True)
     hold_link_count = models.PositiveSmallIntegerField(
         _("hold a reply with this many links or more"), default=2, help_text=_("0 turns this off.")
     )

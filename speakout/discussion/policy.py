@@ -185,9 +185,7 @@ class DuplicateCheck(Check):
         else:
             return None
         if same_text.exists():
-            return Verdict(
-                Decision.REJECT, self.code, _("You have already posted this reply here."), field="body"
-            )
+            return Verdict(Decision.REJECT, self.code, _("You have already posted this reply here."), field="body")
         return None
 
 

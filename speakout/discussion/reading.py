@@ -84,8 +84,19 @@ def load_thread_page(
         # root their path starts with; the range covers them too.
         rows = list(
             in_range.order_by("path").only(
-                "id", "parent_id", "path", "depth", "author_name", "author_website", "body_html",
-                "status", "created_at", "edited_at", "user_id", "guest_key", "thread_id",
+                "id",
+                "parent_id",
+                "path",
+                "depth",
+                "author_name",
+                "author_website",
+                "body_html",
+                "status",
+                "created_at",
+                "edited_at",
+                "user_id",
+                "guest_key",
+                "thread_id",
             )
         )
     else:

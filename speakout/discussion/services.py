@@ -130,7 +130,9 @@ def submit_reply(
         return SubmissionResult(REJECTED, errors=errors, code="invalid")
     cleaned = form.cleaned_data
     if cleaned["thread"] != thread.key:
-        return SubmissionResult(REJECTED, errors={"__all__": [_("This form belongs to another thread.")]}, code="invalid")
+        return SubmissionResult(
+            REJECTED, errors={"__all__": [_("This form belongs to another thread.")]}, code="invalid"
+        )
 
     submission_id = cleaned.get("submission_id") or None
     if submission_id:
@@ -227,7 +229,7 @@ def _path_base(parent: Reply | None) -> str:
     if parent is None:
         return ""
     if parent.depth + 1 >= MAX_PATH_DEPTH:
-        return parent.path[: -PATH_SEGMENT_LENGTH]
+        return parent.path[:-PATH_SEGMENT_LENGTH]
     return parent.path
 
 
@@ -240,7 +242,9 @@ def _retry_result(existing: Reply, thread: Thread, author: Author, body: str) ->
     )
     if existing.thread_id != thread.pk or not same_sender:
         return SubmissionResult(
-            REJECTED, errors={"__all__": [_("This form was already sent. Please reload the page.")]}, code="already_sent"
+            REJECTED,
+            errors={"__all__": [_("This form was already sent. Please reload the page.")]},
+            code="already_sent",
         )
     outcome = PUBLISHED if existing.status == Reply.Status.APPROVED else HELD
     return SubmissionResult(outcome, reply=existing, duplicate_of_retry=True)
@@ -281,7 +285,9 @@ def edit_reply(reply: Reply, body: str, author: Author) -> SubmissionResult:
         )
     form = EditReplyForm({"body": body})
     if not form.is_valid():
-        return SubmissionResult(REJECTED, reply=reply, errors={k: [str(m) for m in v] for k, v in form.errors.items()}, code="invalid")
+        return SubmissionResult(
+            REJECTED, reply=reply, errors={k: [str(m) for m in v] for k, v in form.errors.items()}, code="invalid"
+        )
     with transaction.atomic():
         reply.body = form.cleaned_data["body"]
         reply.body_html = render_markdown(reply.body)
@@ -351,7 +357,11 @@ def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:
         if reply.status == Reply.Status.APPROVED:
             _count_approved(reply, -1)
         ModerationLogEntry.objects.create(
-            reply=None, commenter_id=reply.commenter_id, actor=actor, action="delete", reason=(reason or f"#{reply.pk}")[:500]
+            reply=None,
+            commenter_id=reply.commenter_id,
+            actor=actor,
+            action="delete",
+            reason=(reason or f"#{reply.pk}")[:500],
         )
         Thread.objects.filter(pk=reply.thread_id).update(version=F("version") + 1)
         reply.delete()

@@ -17,8 +17,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from . import app_settings, services
 from .clients import client_hash, new_guest_token, read_guest_token, remember_guest
-from .html import render_single_reply
 from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token
+from .html import render_single_reply
 from .models import DiscussionSettings, Reply, Thread
 from .reading import ReplyNode
 

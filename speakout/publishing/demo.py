@@ -112,9 +112,7 @@ def load_demo_content() -> bool:
             title=ORGANISATION,
             slug="home-" + uuid.uuid4().hex[:6],
             mission=MISSION,
-            search_description=(
-                "Reports and organising by a volunteer collective of sex workers and allies."
-            ),
+            search_description=("Reports and organising by a volunteer collective of sex workers and allies."),
         )
     )
     site = Site.objects.filter(is_default_site=True).first()
@@ -195,7 +193,7 @@ def load_demo_content() -> bool:
                 "<p>The most practical session compared warning lists. The groups whose lists were "
                 "used every week had three things in common: reports could be sent in under a "
                 "minute, nothing identified the person reporting, and the list was read out at "
-                "drop-ins for people who do not use phones for work.<sup><a href=\"#note-1\">1</a></sup></p>"
+                'drop-ins for people who do not use phones for work.<sup><a href="#note-1">1</a></sup></p>'
             ),
             _quote(
                 "If a list is hard to add to, it becomes a list of the people who had time that week.",
@@ -250,14 +248,17 @@ def load_demo_content() -> bool:
             ),
             _picture(
                 keys,
-                alt="Abstract drawing of dark green and yellow circles on a pale ground, standing in for keys left on a table.",
+                alt=(
+                    "Abstract drawing of dark green and yellow circles on a pale ground, "
+                    "standing in for keys left on a table."
+                ),
                 caption="Forty-one households lost their homes in six months.",
             ),
             _heading("What we found"),
             _paragraph(
                 "<p>In most cases the landlord cited the new rules directly. Several people were "
                 "given less than a week to leave. Nobody we spoke to had been offered help by the "
-                "council before losing their home.<sup><a href=\"#note-1\">1</a></sup></p>"
+                'council before losing their home.<sup><a href="#note-1">1</a></sup></p>'
             ),
             _quote(
                 "He said the council would fine him if I stayed, so I had to go that night.",
@@ -340,7 +341,10 @@ def load_demo_content() -> bool:
             ),
             _picture(
                 harbour,
-                alt="Abstract drawing of deep red and amber circles on a cream ground, standing in for evening light over a harbour wall.",
+                alt=(
+                    "Abstract drawing of deep red and amber circles on a cream ground, "
+                    "standing in for evening light over a harbour wall."
+                ),
             ),
         ],
         notes=[],

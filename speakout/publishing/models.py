@@ -113,9 +113,7 @@ class HomePage(SeoMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["latest_reports"] = ReportPage.published().order_by("-date", "-pk")[
-            : self.latest_count
-        ]
+        context["latest_reports"] = ReportPage.published().order_by("-date", "-pk")[: self.latest_count]
         context["reports_index"] = ReportIndexPage.objects.live().public().first()
         return context
 
@@ -211,9 +209,7 @@ class ReportIndexPage(RoutablePageMixin, SeoMixin, Page):
             "feed_urls",
             self.feed_urls(context_overrides.get("category"), context_overrides.get("tag")),
         )
-        return super().render(
-            request, *args, template=template, context_overrides=context_overrides, **kwargs
-        )
+        return super().render(request, *args, template=template, context_overrides=context_overrides, **kwargs)
 
 
 class ReportAuthor(Orderable):
@@ -229,9 +225,7 @@ class ReportPage(SeoMixin, Page):
     """A report: the article readers come for, with its discussion underneath."""
 
     date = models.DateTimeField(_("date"), default=timezone.now, db_index=True)
-    standfirst = models.TextField(
-        _("standfirst"), blank=True, help_text=_("One or two sentences under the title.")
-    )
+    standfirst = models.TextField(_("standfirst"), blank=True, help_text=_("One or two sentences under the title."))
     body = StreamField(ReportBodyBlock(), verbose_name=_("body"))
     notes = StreamField(
         blocks.StreamBlock([("note", NoteBlock())], required=False),

@@ -19,12 +19,10 @@ from urllib.parse import urlsplit
 
 from django import forms
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -192,11 +190,7 @@ def search_replies(replies: QuerySet[Reply], query: str, *, include_email: bool)
     query = query.strip()
     if not query:
         return replies
-    matches = (
-        Q(body__icontains=query)
-        | Q(author_name__icontains=query)
-        | Q(thread__title__icontains=query)
-    )
+    matches = Q(body__icontains=query) | Q(author_name__icontains=query) | Q(thread__title__icontains=query)
     if include_email:
         matches |= Q(commenter__email__icontains=query)
     return replies.filter(matches)
@@ -358,9 +352,9 @@ class QueueView(ModerationView):
 
     def get(self, request, *args, **kwargs):
         query = request.GET.get("q", "").strip()
-        replies = search_replies(
-            self.queue.queryset(), query, include_email=can_see_email(request.user)
-        ).order_by("-created_at", "-pk")
+        replies = search_replies(self.queue.queryset(), query, include_email=can_see_email(request.user)).order_by(
+            "-created_at", "-pk"
+        )
         page, page_range = paginate(request, with_row_relations(replies))
         context = self.get_context_data(
             queue=self.queue,
@@ -390,9 +384,7 @@ class QueueView(ModerationView):
             messages.warning(request, _("Select at least one reply."))
             return self.back()
         # Only replies still in this queue: another moderator may have moved some meanwhile.
-        replies = list(
-            self.queue.queryset().filter(pk__in=ids).select_related("thread").order_by("pk")
-        )
+        replies = list(self.queue.queryset().filter(pk__in=ids).select_related("thread").order_by("pk"))
         skipped = len(ids) - len(replies)
         reason = read_reason(request)
 
@@ -428,20 +420,14 @@ class QueueView(ModerationView):
     def done_message(self, action: Action, count: int) -> str:
         templates = {
             "approve": ngettext("%(count)d reply approved.", "%(count)d replies approved.", count),
-            "pending": ngettext(
-                "%(count)d reply held for review.", "%(count)d replies held for review.", count
-            ),
+            "pending": ngettext("%(count)d reply held for review.", "%(count)d replies held for review.", count),
             "dismiss": ngettext(
                 "Reports dismissed on %(count)d reply.",
                 "Reports dismissed on %(count)d replies.",
                 count,
             ),
-            "spam": ngettext(
-                "%(count)d reply marked as spam.", "%(count)d replies marked as spam.", count
-            ),
-            "trash": ngettext(
-                "%(count)d reply moved to trash.", "%(count)d replies moved to trash.", count
-            ),
+            "spam": ngettext("%(count)d reply marked as spam.", "%(count)d replies marked as spam.", count),
+            "trash": ngettext("%(count)d reply moved to trash.", "%(count)d replies moved to trash.", count),
             "delete": ngettext(
                 "%(count)d reply deleted permanently.",
                 "%(count)d replies deleted permanently.",
@@ -491,16 +477,11 @@ class CommenterView(ModerationView):
     def get(self, request, *args, **kwargs):
         replies = with_row_relations(self.commenter.replies.order_by("-created_at", "-pk"))
         page, page_range = paginate(request, replies)
-        by_status = dict(
-            self.commenter.replies.order_by().values_list("status").annotate(count=Count("pk"))
-        )
+        by_status = dict(self.commenter.replies.order_by().values_list("status").annotate(count=Count("pk")))
         context = self.get_context_data(
             commenter=self.commenter,
             website=web_address(self.commenter.website),
-            status_counts=[
-                {"label": label, "count": by_status.get(value, 0)}
-                for value, label in Reply.Status.choices
-            ],
+            status_counts=[{"label": label, "count": by_status.get(value, 0)} for value, label in Reply.Status.choices],
             page=page,
             elided_page_range=page_range,
             rows=reply_rows(page.object_list),
@@ -520,9 +501,7 @@ class CommenterView(ModerationView):
             messages.success(request, _("The commenter is no longer banned."))
         else:
             messages.error(request, _("That action is not available here."))
-        return HttpResponseRedirect(
-            reverse("speakout_moderation:commenter", args=[self.commenter.pk])
-        )
+        return HttpResponseRedirect(reverse("speakout_moderation:commenter", args=[self.commenter.pk]))
 
 
 class LogView(ModerationView):
@@ -536,9 +515,7 @@ class LogView(ModerationView):
 
     def get(self, request, *args, **kwargs):
         page, page_range = paginate(request, log_entries())
-        context = self.get_context_data(
-            page=page, elided_page_range=page_range, log=log_rows(page.object_list)
-        )
+        context = self.get_context_data(page=page, elided_page_range=page_range, log=log_rows(page.object_list))
         return self.render_to_response(context)
 
 

@@ -13,10 +13,8 @@ class NoPersonalDataFilter(logging.Filter):
         request = getattr(record, "request", None)
         if request is not None:
             record.request = None
-            record.msg = "%s %s -> %s" % (
-                getattr(request, "method", "?"),
-                getattr(request, "path", "?"),
-                getattr(record, "status_code", "?"),
-            )
+            method = getattr(request, "method", "?")
+            path = getattr(request, "path", "?")
+            record.msg = f"{method} {path} -> {getattr(record, 'status_code', '?')}"
             record.args = ()
         return True

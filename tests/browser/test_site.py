@@ -49,9 +49,7 @@ def test_home_page_and_a_report(browser_page, speakout_server, page_problems, ar
     for index in range(images.count()):
         image = images.nth(index)
         image.scroll_into_view_if_needed()
-        page.wait_for_function(
-            "img => img.complete && img.naturalWidth > 0", arg=image.element_handle()
-        )
+        page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle())
         alt = image.get_attribute("alt")
         assert alt and alt.strip(), f"picture {index + 1} has no alt text"
     expect(page.locator("article figcaption").first).to_be_visible()
@@ -73,9 +71,7 @@ def _sitemap_paths(server) -> list[str]:
     return paths
 
 
-def test_every_public_page_loads_only_from_its_own_origin(
-    browser_page, speakout_server, page_problems
-):
+def test_every_public_page_loads_only_from_its_own_origin(browser_page, speakout_server, page_problems):
     page = browser_page
     problems = page_problems(page, speakout_server.origin)
     queue = [*_sitemap_paths(speakout_server), "/reports/", "/search/?q=report"]

@@ -71,9 +71,7 @@ def post(client, key="key", *, guest="", raw=None, **fields):
     }
     headers = {"X-Speakout-Guest": guest} if guest else {}
     body = raw if raw is not None else json.dumps(data)
-    return client.post(
-        f"/api/threads/{key}/replies", body, content_type="application/json", headers=headers
-    )
+    return client.post(f"/api/threads/{key}/replies", body, content_type="application/json", headers=headers)
 
 
 def get(client, key="key", *, guest="", **params):
@@ -557,9 +555,7 @@ def test_own_held_reply_can_be_deleted(client, thread):
 
 
 def test_edit_unknown_reply_is_404(client, thread):
-    response = client.patch(
-        "/api/replies/999999", json.dumps({"body": "x"}), content_type="application/json"
-    )
+    response = client.patch("/api/replies/999999", json.dumps({"body": "x"}), content_type="application/json")
     assert_error(response, 404, "not_found")
     assert_error(client.delete(f"/api/replies/{2**70}"), 404, "not_found")
 
@@ -584,9 +580,7 @@ def test_report_a_reply(client, thread):
 def test_report_needs_a_known_reason(client, thread):
     reply = add_reply(thread, "rude words")
     for body in ({"reason": "boring"}, {}):
-        response = client.post(
-            f"/api/replies/{reply.pk}/reports", json.dumps(body), content_type="application/json"
-        )
+        response = client.post(f"/api/replies/{reply.pk}/reports", json.dumps(body), content_type="application/json")
         assert_error(response, 400, "invalid", "reason")
     assert not Flag.objects.exists()
 

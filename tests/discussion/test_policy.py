@@ -113,7 +113,9 @@ def test_burst_limit(thread, post_reply, settings):
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
     settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (3, 600)
     author = Author(client_hash="bursty", guest_token="g")
-    outcomes = [post_reply(thread, author=author, body=f"Reply {n}", email=f"p{n}@example.org").outcome for n in range(4)]
+    outcomes = [
+        post_reply(thread, author=author, body=f"Reply {n}", email=f"p{n}@example.org").outcome for n in range(4)
+    ]
     assert outcomes == [PUBLISHED, PUBLISHED, PUBLISHED, REJECTED]
 
 

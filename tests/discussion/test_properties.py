@@ -15,10 +15,52 @@ from tests.discussion.inert import active_content, page_active_content
 # Text biased towards the characters that make markup: brackets, quotes, colons, schemes.
 MARKUP_BITS = st.sampled_from(
     [
-        "<", ">", '"', "'", "`", "[", "]", "(", ")", ":", "/", "&", "#", ";", "=", "*", "_", "!", "\n", " ",
-        "javascript:", "JaVaScRiPt:", "data:", "vbscript:", "<script>", "</script>", "<img src=x onerror=",
-        "<a href=", "onload=", "style=", "&#x6a;", "&#106;", "\\", "%3C", "<!--", "-->", "<svg", "]]>",
-        "http://", "https://example.org", "mailto:", "\u202e", "\u200b", "<iframe", "<", "`",
+        "<",
+        ">",
+        '"',
+        "'",
+        "`",
+        "[",
+        "]",
+        "(",
+        ")",
+        ":",
+        "/",
+        "&",
+        "#",
+        ";",
+        "=",
+        "*",
+        "_",
+        "!",
+        "\n",
+        " ",
+        "javascript:",
+        "JaVaScRiPt:",
+        "data:",
+        "vbscript:",
+        "<script>",
+        "</script>",
+        "<img src=x onerror=",
+        "<a href=",
+        "onload=",
+        "style=",
+        "&#x6a;",
+        "&#106;",
+        "\\",
+        "%3C",
+        "<!--",
+        "-->",
+        "<svg",
+        "]]>",
+        "http://",
+        "https://example.org",
+        "mailto:",
+        "\u202e",
+        "\u200b",
+        "<iframe",
+        "<",
+        "`",
     ]
 )
 hostile_text = st.lists(st.one_of(MARKUP_BITS, st.text(max_size=5)), max_size=40).map("".join)
@@ -32,7 +74,9 @@ def test_rendered_bodies_are_always_inert(text):
 
 @pytest.mark.django_db
 @given(body=hostile_text, name=hostile_text, website=hostile_text)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 def test_nothing_typed_into_the_form_becomes_active_on_the_report_page(client, site_builder_once, body, name, website):
     report, thread = site_builder_once
     cache.clear()
@@ -52,3 +96,40 @@ def site_builder_once(site_builder, rules):
 
     report = site_builder.report("Property report")
     return report, thread_for_report(report)
+
+
+QUEUE_FOR_STATUS = {"approved": "approved", "pending": "pending", "spam": "spam"}
+
+
+@pytest.mark.django_db
+@given(body=hostile_text, name=hostile_text, website=hostile_text)
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+def test_nothing_typed_into_the_form_becomes_active_in_the_moderation_queues(
+    admin_client, site_builder_once, body, name, website
+):
+    """Whatever a reply holds, its queue page has exactly the active content (Wagtail's own
+    scripts) that the same page has with a harmless reply."""
+    report, thread = site_builder_once
+    cache.clear()
+    data = form_data(thread, body=body or "x", name=name or "x", website=website)
+    result = submit_reply(thread=thread, data=data, author=Author(client_hash=uuid.uuid4().hex), checks=[])
+    if not result.ok:
+        return
+    queue = QUEUE_FOR_STATUS[result.reply.status]
+    hostile_page = admin_client.get(f"/admin/replies/{queue}/").content.decode()
+    result.reply.delete()
+    harmless = submit_reply(
+        thread=thread, data=form_data(thread, body="plain", name="plain"), author=Author(client_hash="h"), checks=[]
+    ).reply
+    baseline_page = admin_client.get(f"/admin/replies/{queue}/").content.decode()
+    harmless.delete()
+    ignore = ("/static/", "/admin/")
+    hostile = sorted(
+        problem for problem in page_active_content(hostile_page, allowed_scripts=()) if not problem.startswith(ignore)
+    )
+    baseline = sorted(
+        problem for problem in page_active_content(baseline_page, allowed_scripts=()) if not problem.startswith(ignore)
+    )
+    assert hostile == baseline

@@ -32,7 +32,7 @@ def bodies(page):
 
 def test_replies_nest_in_reading_order(thread, rules):
     first = add(thread, "first")
-    second = add(thread, "second")
+    add(thread, "second")
     answer = add(thread, "answer to first", parent=first)
     add(thread, "answer to answer", parent=answer)
     thread.refresh_from_db()

@@ -15,7 +15,10 @@ from tests.discussion.inert import assert_inert
         ("1. first\n2. second", "<ol>\n<li>first</li>\n<li>second</li>\n</ol>"),
         ("use `code` here", "<p>use <code>code</code> here</p>"),
         ("line one\nline two", "<p>line one<br>\nline two</p>"),
-        ("[site](https://example.org/a)", '<p><a href="https://example.org/a" rel="nofollow ugc noopener">site</a></p>'),
+        (
+            "[site](https://example.org/a)",
+            '<p><a href="https://example.org/a" rel="nofollow ugc noopener">site</a></p>',
+        ),
     ],
 )
 def test_markdown_subset(source, expected):
@@ -36,7 +39,7 @@ def test_markdown_subset(source, expected):
         "<svg onload=alert(1)>",
         "<iframe src=//evil.example></iframe>",
         '<p style="background:url(javascript:alert(1))">x</p>',
-        "[x](https://ok.example \"title\" onmouseover=alert(1))",
+        '[x](https://ok.example "title" onmouseover=alert(1))',
     ],
 )
 def test_hostile_markup_is_inert(hostile):

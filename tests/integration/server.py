@@ -91,9 +91,7 @@ def drop_database(server_url: str, database_url: str) -> None:
     name = urlsplit(database_url).path.lstrip("/")
     assert name.startswith("speakout_e2e_"), f"refusing to drop {name!r}"
     with _connect(server_url) as connection:
-        connection.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-        )
+        connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 # --- Processes ---------------------------------------------------------------------------------
@@ -232,9 +230,7 @@ class SpeakoutServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 self.exit_code = self.process.returncode
-                raise ServerError(
-                    f"`speakout run` exited with code {self.exit_code} before serving", self.log
-                )
+                raise ServerError(f"`speakout run` exited with code {self.exit_code} before serving", self.log)
             try:
                 status, _headers, _body = self.get("/", timeout=5)
                 if status == 200:
@@ -245,8 +241,7 @@ class SpeakoutServer:
             time.sleep(0.25)
         self.stop()
         raise ServerError(
-            f"`speakout run` did not serve the home page within {START_TIMEOUT:.0f} s "
-            f"({last_problem})",
+            f"`speakout run` did not serve the home page within {START_TIMEOUT:.0f} s ({last_problem})",
             self.log,
         )
 
@@ -338,6 +333,10 @@ def server_environment(data_dir: Path, port: int, database_url: str | None) -> d
         SPEAKOUT_HOST="127.0.0.1",
         SPEAKOUT_PORT=str(port),
         PYTHONUNBUFFERED="1",
+        # Every browser in these tests posts from 127.0.0.1, so the per-client pause between
+        # replies would make them wait; the time trap (3 s) and everything else stay as shipped.
+        SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES="0",
+        SPEAKOUT_DISCUSSION_BURST_COUNT="0",
     )
     if database_url:
         env["DATABASE_URL"] = database_url
@@ -354,9 +353,7 @@ def _copy_sqlite(source: Path, target: Path) -> None:
     dst.close()
 
 
-def start_server(
-    directory: Path, share_database_with: SpeakoutServer | None = None
-) -> SpeakoutServer:
+def start_server(directory: Path, share_database_with: SpeakoutServer | None = None) -> SpeakoutServer:
     """Start ``speakout run`` with its data in ``directory``; return once the home page answers.
 
     By default it gets a database of its own (migrated and filled with the demo content on
@@ -373,9 +370,7 @@ def start_server(
         database_url = share_database_with.database_url
         postgres_server_url = None  # not ours to drop
         if database_url is None:
-            _copy_sqlite(
-                share_database_with.data_dir / "speakout.sqlite3", data_dir / "speakout.sqlite3"
-            )
+            _copy_sqlite(share_database_with.data_dir / "speakout.sqlite3", data_dir / "speakout.sqlite3")
     elif postgres_server_url:
         database_url = create_database(postgres_server_url)
     else:

@@ -61,9 +61,7 @@ def test_printed_admin_login_works(speakout_server):
     assert speakout_server.admin_password, f"no password printed:\n{speakout_server.log}"
 
     cookies = http.cookiejar.CookieJar()
-    browser = urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(cookies)
-    )
+    browser = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(cookies))
     login_url = speakout_server.url("/admin/login/")
     with browser.open(login_url, timeout=20) as response:
         form = response.read().decode()
@@ -89,9 +87,7 @@ def test_printed_admin_login_works(speakout_server):
 
 
 def _page_count(server) -> int:
-    result = server.command(
-        "manage", "shell", "-c", "from wagtail.models import Page; print(Page.objects.count())"
-    )
+    result = server.command("manage", "shell", "-c", "from wagtail.models import Page; print(Page.objects.count())")
     assert result.returncode == 0, result.stdout + result.stderr
     return int(result.stdout.strip().splitlines()[-1])
 
@@ -111,25 +107,13 @@ def test_setup_again_changes_nothing(speakout_server):
     assert _page_count(speakout_server) == before
 
 
-CTRL_C_ORPHANS_GRANIAN_WORKER = pytest.mark.xfail(
-    strict=False,
-    reason=(
-        "Known bug in speakout/cli.py: on Ctrl-C the whole process group gets SIGINT; granian "
-        "(2.8, no --workers-kill-timeout) then waits forever for its worker, `_terminate` "
-        "SIGKILLs granian's main process after its 10 s grace, and granian's worker is left "
-        "running, still serving the port, while the command prints 'Speakout stopped.' and "
-        "exits 0. Timing-dependent, so not strict."
-    ),
-)
-
-
 @pytest.mark.parametrize(
     "whole_group",
     [
         # `kill -INT <pid>`: only the main process gets it and must stop the rest itself.
         pytest.param(False, id="kill-int-pid"),
         # Ctrl-C in a terminal: the shell signals the whole process group.
-        pytest.param(True, id="ctrl-c-in-terminal", marks=CTRL_C_ORPHANS_GRANIAN_WORKER),
+        pytest.param(True, id="ctrl-c-in-terminal"),
     ],
 )
 def test_sigint_stops_everything(speakout_server, tmp_path, whole_group):
@@ -151,9 +135,7 @@ def test_sigint_stops_everything(speakout_server, tmp_path, whole_group):
         assert not port_accepts_connections(server.port), "the port still accepts connections"
         leftovers = server.leftover_processes()
         assert not leftovers, f"processes left running: {leftovers}"
-        ps = subprocess.run(
-            ["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True
-        ).stdout
+        ps = subprocess.run(["ps", "-ww", "-eo", "pid,ppid,args"], capture_output=True, text=True).stdout
         assert not [line for line in ps.splitlines() if re.search(rf"--port {server.port}\b", line)]
     finally:
         server.cleanup()

@@ -54,8 +54,20 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 def test_embedded_default_generates_a_private_secret_key_once(tmp_path):
-    first = run_manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env_overrides={}, tmp_path=tmp_path)
-    second = run_manage("shell", "-c", "from django.conf import settings; print(settings.SECRET_KEY)", env_overrides={}, tmp_path=tmp_path)
+    first = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env_overrides={},
+        tmp_path=tmp_path,
+    )
+    second = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY)",
+        env_overrides={},
+        tmp_path=tmp_path,
+    )
     key_file = tmp_path / "secret_key"
 
     assert first.returncode == 0, first.stderr
@@ -74,7 +86,8 @@ def test_redis_url_selects_the_redis_cache(tmp_path):
     result = run_manage(
         "shell",
         "-c",
-        "from django.core.cache import caches; c = caches['default']; c.set('probe', 'ok'); print(type(c).__name__, c.get('probe'))",
+        "from django.core.cache import caches; c = caches['default']; c.set('probe', 'ok'); "
+        "print(type(c).__name__, c.get('probe'))",
         env_overrides={"REDIS_URL": "redis://127.0.0.1:6379/15"},
         tmp_path=tmp_path,
     )

@@ -40,9 +40,7 @@ def commenter_url(commenter: Commenter) -> str:
 
 @pytest.fixture
 def thread():
-    return services.get_or_create_thread(
-        "report-1", url="https://example.org/reports/housing/", title="Housing report"
-    )
+    return services.get_or_create_thread("report-1", url="https://example.org/reports/housing/", title="Housing report")
 
 
 @pytest.fixture
@@ -84,9 +82,7 @@ def make_reply(
     return reply
 
 
-def submit(
-    thread: Thread, *, name: str, email: str, body: str, hold: bool = True, client_hash: str = ""
-):
+def submit(thread: Thread, *, name: str, email: str, body: str, hold: bool = True, client_hash: str = ""):
     """A reply through the real write path; held for review when ``hold`` (first reply)."""
     result = services.submit_reply(
         thread=thread,
@@ -111,9 +107,7 @@ def make_staff(django_user_model, username: str, *perms: str):
     user = django_user_model.objects.create_user(username=username, password="pw", is_staff=True)
     for perm in ("wagtailadmin.access_admin", *perms):
         app_label, codename = perm.split(".")
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label=app_label, codename=codename)
-        )
+        user.user_permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
     return user
 
 
@@ -229,9 +223,7 @@ def test_queue_page_query_count_does_not_grow_with_replies(admin_client, thread,
         make_reply(thread, body=f"few {number}", email=f"few{number}@example.org")
     few = queries()
     for number in range(20):
-        reply = make_reply(
-            other_thread if number % 2 else thread, body=f"many {number}", email=f"m{number}@ex.org"
-        )
+        reply = make_reply(other_thread if number % 2 else thread, body=f"many {number}", email=f"m{number}@ex.org")
         Flag.objects.create(reply=reply, reason=Flag.Reason.SPAM)
 
     assert queries() == few
@@ -330,12 +322,8 @@ def test_delete_permanently_only_from_spam_and_trash(admin_client, thread):
     pending = make_reply(thread, status="pending", body="pending")
     approved = make_reply(thread, status="approved", body="approved")
 
-    admin_client.post(
-        queue_url("pending"), {"action": "delete", "ids": [pending.pk], "confirm": "yes"}
-    )
-    admin_client.post(
-        queue_url("spam"), {"action": "delete", "ids": [approved.pk], "confirm": "yes"}
-    )
+    admin_client.post(queue_url("pending"), {"action": "delete", "ids": [pending.pk], "confirm": "yes"})
+    admin_client.post(queue_url("spam"), {"action": "delete", "ids": [approved.pk], "confirm": "yes"})
     html = admin_client.get(queue_url("pending")).content.decode()
 
     assert Reply.objects.filter(pk__in=[pending.pk, approved.pk]).count() == 2
@@ -356,9 +344,7 @@ def test_dismissing_reports_keeps_the_reply_and_clears_the_queue(admin_client, a
     reply = make_reply(thread, status="approved")
     Flag.objects.create(reply=reply, reason=Flag.Reason.OTHER)
 
-    admin_client.post(
-        queue_url("reported"), {"action": "dismiss", "ids": [reply.pk], "reason": "Fair comment"}
-    )
+    admin_client.post(queue_url("reported"), {"action": "dismiss", "ids": [reply.pk], "reason": "Fair comment"})
 
     assert Reply.objects.get(pk=reply.pk).status == "approved"
     assert not Flag.objects.filter(reply=reply, resolved_at__isnull=True).exists()
@@ -423,9 +409,7 @@ def test_email_needs_the_view_commenter_permission(client, django_user_model, th
     moderator = django_user_model.objects.get(pk=moderator.pk)  # drop the permission cache
     client.force_login(moderator)
     assert "secret@example.org" in client.get(queue_url("pending")).content.decode()
-    assert row_ids(client.get(queue_url("pending"), {"q": "secret@"}).content.decode()) == {
-        reply.pk
-    }
+    assert row_ids(client.get(queue_url("pending"), {"q": "secret@"}).content.decode()) == {reply.pk}
 
 
 def all_screens(reply: Reply) -> list[str]:
@@ -472,9 +456,7 @@ def test_staff_without_moderation_permission_is_refused(client, django_user_mode
     assert "Pending (" not in home, "the Replies menu is hidden"
 
 
-def test_moderator_without_settings_permission_cannot_change_rules(
-    client, django_user_model, thread
-):
+def test_moderator_without_settings_permission_cannot_change_rules(client, django_user_model, thread):
     moderator = make_staff(django_user_model, "mod", "speakout_discussion.change_reply")
     client.force_login(moderator)
 
@@ -489,12 +471,8 @@ def test_moderator_without_settings_permission_cannot_change_rules(
 
 
 def test_commenter_history_lists_replies_and_bans(admin_client, admin_user, thread, other_thread):
-    first = submit(
-        thread, name="Ada", email="ada@example.org", body="On housing", hold=False, client_hash="h1"
-    )
-    second = submit(
-        other_thread, name="Ada", email="ada@example.org", body="On buses", client_hash="h2"
-    )
+    first = submit(thread, name="Ada", email="ada@example.org", body="On housing", hold=False, client_hash="h1")
+    second = submit(other_thread, name="Ada", email="ada@example.org", body="On buses", client_hash="h2")
     services.set_status(second, Reply.Status.SPAM, actor=admin_user, reason="Selling things")
     make_reply(thread, name="Bea", email="bea@example.org", body="Someone else entirely")
     commenter = Commenter.objects.get(email="ada@example.org")
@@ -528,9 +506,7 @@ def test_commenter_history_lists_replies_and_bans(admin_client, admin_user, thre
     commenter.refresh_from_db()
     assert not commenter.is_banned
     assert not BannedClient.objects.exists()
-    assert ModerationLogEntry.objects.filter(
-        action="unban", actor=admin_user, reason="Apologised"
-    ).exists()
+    assert ModerationLogEntry.objects.filter(action="unban", actor=admin_user, reason="Apologised").exists()
 
 
 def test_moderation_log_lists_who_did_what(admin_client, admin_user, thread):
@@ -602,21 +578,15 @@ def test_hostile_content_renders_harmlessly_everywhere(admin_client, admin_user,
         "body_html": f'<p>{SCRIPT}<img src=x onerror=alert(1)><a href="{JS_URL}">click</a></p>',
         "reason": f"{SCRIPT}{IMG}",
     }
-    replies = {
-        status: make_reply(thread, status=status, **hostile) for status in Reply.Status.values
-    }
+    replies = {status: make_reply(thread, status=status, **hostile) for status in Reply.Status.values}
     Flag.objects.create(reply=replies["approved"], reason=Flag.Reason.OTHER, note=SCRIPT + IMG)
-    services.set_status(
-        make_reply(thread, **hostile), "trash", actor=admin_user, reason=SCRIPT + IMG
-    )
+    services.set_status(make_reply(thread, **hostile), "trash", actor=admin_user, reason=SCRIPT + IMG)
     commenter = Commenter.objects.get(email="evil@example.org")
     services.ban_commenter(commenter, actor=admin_user, reason=SCRIPT + IMG)
 
     pages = {url: admin_client.get(url) for url in all_screens(replies["pending"])}
     pages["search"] = admin_client.get(queue_url("pending"), {"q": "<script>"})
-    pages["confirm"] = admin_client.post(
-        queue_url("spam"), {"action": "delete", "ids": [replies["spam"].pk]}
-    )
+    pages["confirm"] = admin_client.post(queue_url("spam"), {"action": "delete", "ids": [replies["spam"].pk]})
     pages["home"] = admin_client.get(reverse("wagtailadmin_home"))
     pages["after action"] = admin_client.post(
         queue_url("pending"),

@@ -74,7 +74,10 @@ def test_report_page_renders_every_part(client, site_builder):
         {"type": "heading", "value": {"text": "What we found", "level": "h2"}},
         paragraph('<p>See the note.<sup><a href="#note-1">1</a></sup></p>'),
         {"type": "quote", "value": {"quote": "Nobody asked us.", "attribution": "A member"}},
-        {"type": "image", "value": {"image": image.pk, "alt_text": "Boats at dusk", "caption": "The harbour", "credit": ""}},
+        {
+            "type": "image",
+            "value": {"image": image.pk, "alt_text": "Boats at dusk", "caption": "The harbour", "credit": ""},
+        },
         {
             "type": "media_link",
             "value": {"url": "https://video.example/talk", "title": "The talk", "description": "", "kind": "video"},

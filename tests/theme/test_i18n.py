@@ -162,12 +162,8 @@ def test_home_page_is_spanish_for_spanish_browsers(client, site_builder, accept_
         assert text in html, f"{text!r} missing from the Spanish home page"
     for text in ENGLISH:
         assert text not in html, f"English {text!r} left on the Spanish home page"
-    assert 'Por <span class="author">Ana</span> y <span class="author">Bea</span>' in html, (
-        "the byline is translated"
-    )
-    assert re.search(r'<option value="es" lang="es"\s+selected>', html), (
-        "the switcher shows Spanish as current"
-    )
+    assert 'Por <span class="author">Ana</span> y <span class="author">Bea</span>' in html, "the byline is translated"
+    assert re.search(r'<option value="es" lang="es"\s+selected>', html), "the switcher shows Spanish as current"
 
 
 @pytest.mark.parametrize("accept_language", ["en", "en-GB,en;q=0.9", "fr"])
@@ -203,9 +199,7 @@ def test_reports_index_and_not_found_page_are_translated(client, site_builder):
 def test_language_switcher_sets_cookie_and_overrides_accept_language(site_builder):
     client = Client(enforce_csrf_checks=True)
     page = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    form = re.search(
-        r'<form class="language-switcher" action="([^"]+)" method="post">(.*?)</form>', page, re.S
-    )
+    form = re.search(r'<form class="language-switcher" action="([^"]+)" method="post">(.*?)</form>', page, re.S)
     assert form, "the footer has a language switcher form"
     action, body = form.group(1), form.group(2)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', body).group(1)
@@ -286,15 +280,11 @@ def test_catalog_keeps_placeholders(catalog):
     assert not broken, f"placeholders differ from the English: {broken}"
 
 
-@pytest.mark.skipif(
-    shutil.which("xgettext") is None or shutil.which("msgmerge") is None, reason="needs gettext"
-)
+@pytest.mark.skipif(shutil.which("xgettext") is None or shutil.which("msgmerge") is None, reason="needs gettext")
 def test_catalog_covers_every_string_in_the_code(catalog, tmp_path, monkeypatch, settings):
     """Extract the strings afresh from a copy of the package; compare with the committed catalog."""
     copy = tmp_path / "speakout"
-    shutil.copytree(
-        PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "locale", "*.pyc")
-    )
+    shutil.copytree(PACKAGE_DIR, copy, ignore=shutil.ignore_patterns("__pycache__", "locale", "*.pyc"))
     (copy / "locale").mkdir()
     settings.LOCALE_PATHS = [copy / "locale"]
     monkeypatch.chdir(copy)
@@ -326,11 +316,7 @@ def test_compiled_catalog_matches_po(catalog):
         if "fuzzy" in entry.flags or not (entry.msgstr or any(entry.msgstr_plural.values())):
             continue  # msgfmt leaves these out; the completeness test reports them
         if entry.msgid_plural is None:
-            got = (
-                mo.pgettext(entry.msgctxt, entry.msgid)
-                if entry.msgctxt is not None
-                else mo.gettext(entry.msgid)
-            )
+            got = mo.pgettext(entry.msgctxt, entry.msgid) if entry.msgctxt is not None else mo.gettext(entry.msgid)
             if got != entry.msgstr:
                 stale.append(f"{where(entry)}: .mo has {got!r}, .po has {entry.msgstr!r}")
             continue
@@ -357,7 +343,5 @@ def test_django_translates_every_entry_as_the_po_says(catalog):
             elif entry.msgid_plural is not None and entry.msgctxt is None:
                 got = translation.ngettext(entry.msgid, entry.msgid_plural, 1)
                 if got != entry.msgstr_plural[0]:
-                    stale.append(
-                        f"{where(entry)}[0]: got {got!r}, .po has {entry.msgstr_plural[0]!r}"
-                    )
+                    stale.append(f"{where(entry)}[0]: got {got!r}, .po has {entry.msgstr_plural[0]!r}")
     assert not stale, f"Spanish translations do not match the .po (stale .mo?): {stale}"

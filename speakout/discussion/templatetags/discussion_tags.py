@@ -47,9 +47,7 @@ def discussion(context, thread: Thread):
         {
             "request": request,
             "page": page,
-            "replies_html": render_reply_list(
-                page.nodes, page.closing_tags, accepts_replies=result["accepts_replies"]
-            ),
+            "replies_html": render_reply_list(page.nodes, page.closing_tags, accepts_replies=result["accepts_replies"]),
             "newest_first": rules.newest_first if newest_first is None else newest_first,
             "csrf_token": context.get("csrf_token"),
         }

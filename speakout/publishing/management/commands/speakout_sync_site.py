@@ -18,8 +18,10 @@ class Command(BaseCommand):
         parts = urlsplit(settings.BASE_URL)
         hostname = parts.hostname or "localhost"
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        updated = Site.objects.filter(is_default_site=True).exclude(hostname=hostname, port=port).update(
-            hostname=hostname, port=port
+        updated = (
+            Site.objects.filter(is_default_site=True)
+            .exclude(hostname=hostname, port=port)
+            .update(hostname=hostname, port=port)
         )
         if updated:
             Site.clear_site_root_paths_cache()
