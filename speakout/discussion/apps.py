@@ -7,3 +7,6 @@ class DiscussionConfig(AppConfig):
     label = "speakout_discussion"
     verbose_name = _("Discussion")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the system checks)

@@ -11,11 +11,11 @@ once per page. To change the markup, point ``SPEAKOUT_DISCUSSION_REPLY_RENDERER`
 from __future__ import annotations
 
 from datetime import date
+from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -41,6 +41,7 @@ class ReplyRenderer:
             "in_reply_to": _("in reply to %(name)s"),
         }
         self._dates: dict[date, str] = {}
+        self._utc = timezone.get_current_timezone_name() == "UTC"
         placeholder = 987654321
         self.urls = {
             name: reverse(f"discussion:reply_{name}", args=[placeholder]).replace(str(placeholder), "{id}")
@@ -48,7 +49,7 @@ class ReplyRenderer:
         }
 
     def when(self, moment) -> tuple[str, str]:
-        local = timezone.localtime(moment)
+        local = moment if self._utc else timezone.localtime(moment)
         day = local.date()
         shown = self._dates.get(day)
         if shown is None:

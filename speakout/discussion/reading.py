@@ -7,9 +7,9 @@ query. A reader also sees their own held replies, marked as awaiting moderation.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.utils.safestring import SafeString, mark_safe
 
@@ -18,10 +18,43 @@ from .models import PATH_SEGMENT_LENGTH, DiscussionSettings, Reply, Thread
 
 HELD_STATUSES = (Reply.Status.PENDING, Reply.Status.SPAM)
 
+ROW_FIELDS = (
+    "id", "parent_id", "path", "depth", "author_name", "author_website", "body_html",
+    "status", "created_at", "edited_at", "user_id", "guest_key", "thread_id",
+)  # fmt: skip
+
+
+@dataclass(slots=True)
+class ReplyRow:
+    """What a page shows of a reply: read as plain values, which is several times faster than
+    building model instances for a long thread."""
+
+    id: int
+    parent_id: int | None
+    path: str
+    depth: int
+    author_name: str
+    author_website: str
+    body_html: str
+    status: str
+    created_at: object
+    edited_at: object
+    user_id: int | None
+    guest_key: str
+    thread_id: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def is_held(self) -> bool:
+        return self.status != Reply.Status.APPROVED
+
 
 @dataclass
 class ReplyNode:
-    reply: Reply
+    reply: Reply | ReplyRow
     display_depth: int
     in_reply_to: str = ""  # shown when nesting is flattened at the deepest level
     own: bool = False
@@ -71,10 +104,19 @@ def load_thread_page(
     newest_first = rules.newest_first if newest_first is None else newest_first
     replies = visible_replies(thread, user=user, guest_token=guest_token)
     top_level = replies.filter(depth=0).order_by("-path" if newest_first else "path").values_list("path", flat=True)
-    paginator = Paginator(top_level, rules.replies_per_page)
-    page_count = max(1, paginator.num_pages)
-    page_number = min(max(1, page_number), page_count)
-    roots = list(paginator.page(page_number).object_list) if paginator.count else []
+    per_page = max(1, rules.replies_per_page)
+    page_number = max(1, page_number)
+    roots = []
+    if page_number == 1:
+        # Most threads fit on one page: one query tells us so, without counting.
+        roots = list(top_level[: per_page + 1])
+        page_count = 1 if len(roots) <= per_page else math.ceil(top_level.count() / per_page)
+        roots = roots[:per_page]
+    else:
+        page_count = max(1, math.ceil(top_level.count() / per_page))
+        page_number = min(page_number, page_count)
+        start = (page_number - 1) * per_page
+        roots = list(top_level[start : start + per_page])
 
     if roots:
         low, high = min(roots), max(roots)
@@ -82,23 +124,7 @@ def load_thread_page(
         in_range = replies.filter(path__gte=low, path__lt=high + "~")
         # Replies filed at the path-depth cap, or whose top-level ancestor is gone, belong to the
         # root their path starts with; the range covers them too.
-        rows = list(
-            in_range.order_by("path").only(
-                "id",
-                "parent_id",
-                "path",
-                "depth",
-                "author_name",
-                "author_website",
-                "body_html",
-                "status",
-                "created_at",
-                "edited_at",
-                "user_id",
-                "guest_key",
-                "thread_id",
-            )
-        )
+        rows = [ReplyRow(*values) for values in in_range.order_by("path").values_list(*ROW_FIELDS)]
     else:
         rows = []
 

@@ -20,7 +20,14 @@ def report_is_public(report) -> bool:
     return bool(report.live) and not report.get_view_restrictions().exists()
 
 
-def thread_for_report(report) -> Thread:
+def thread_for_report(report, *, refresh: bool = True, create: bool = True) -> Thread | None:
+    """The report's thread, created if missing. ``refresh=False`` (page views) trusts the signal
+    receivers below to have kept its address, public flag and status in step; ``create=False``
+    only reads (previews)."""
+    if not refresh or not create:
+        thread = Thread.objects.filter(key=report.thread_key).first()
+        if thread is not None or not create:
+            return thread
     thread = get_or_create_thread(
         report.thread_key, url=report.full_url or "", title=report.title, is_public=report_is_public(report)
     )

@@ -294,7 +294,11 @@ class ReportPage(SeoMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         context["reports_index"] = self.get_parent().specific
-        context["thread"] = thread_for_report(self)
+        if getattr(request, "is_preview", False):
+            # A preview must not change the live thread (the draft may switch replies off).
+            context["thread"] = thread_for_report(self, create=False) if self.pk else None
+        else:
+            context["thread"] = thread_for_report(self, refresh=False)
         return context
 
 

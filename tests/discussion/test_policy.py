@@ -232,3 +232,15 @@ def test_new_checks_plug_in_by_setting(thread, post_reply, settings):
     settings.SPEAKOUT_DISCUSSION_POLICY_CHECKS = ["tests.discussion.test_policy.HoldEverythingCheck"]
     result = post_reply(thread)
     assert result.outcome == HELD and result.reply.moderation_reason == "Held by a custom check."
+
+
+def test_a_misconfigured_check_fails_the_system_checks(settings):
+    from speakout.discussion.checks import check_policy_checks
+
+    settings.SPEAKOUT_DISCUSSION_POLICY_CHECKS = [
+        "speakout.discussion.policy.NoSuchCheck",
+        "speakout.discussion.models.Reply",
+    ]
+    assert [error.id for error in check_policy_checks()] == ["speakout_discussion.E001", "speakout_discussion.E002"]
+    settings.SPEAKOUT_DISCUSSION_POLICY_CHECKS = ["speakout.discussion.policy.HoneypotCheck"]
+    assert check_policy_checks() == []

@@ -1,5 +1,7 @@
 from django import template
+from django.core.cache import cache
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from ..clients import read_guest_token
 from ..html import render_reply_list
@@ -9,45 +11,73 @@ from ..views import reply_form_context
 
 register = template.Library()
 
+LISTING_CACHE_SECONDS = 24 * 3600
+
+
+def _listing(thread: Thread, rules: DiscussionSettings, *, page_number, newest_first, user, guest_token, accepts):
+    """The rendered reply list and its paging. Readers with nothing of their own in it (no
+    account, no guest token) all see the same list, so theirs is cached under the thread's
+    version, which every visible change bumps: a new approved reply shows on the next request."""
+    anonymous = user is None and not guest_token
+    key = None
+    if anonymous:
+        key = (
+            f"speakout:discussion:list:{thread.pk}:{thread.version}:{get_language()}:{page_number}:"
+            f"{newest_first}:{accepts}:{rules.max_depth}:{rules.replies_per_page}:{rules.newest_first}"
+        )
+        cached = cache.get(key)
+        if cached is not None:
+            return cached
+    page = load_thread_page(
+        thread, rules=rules, page_number=page_number, user=user, guest_token=guest_token, newest_first=newest_first
+    )
+    window = timezone.timedelta(minutes=rules.edit_window_minutes)
+    now = timezone.now()
+    for node in page.nodes:
+        node.can_change = node.own and now <= node.reply.created_at + window
+    listing = {
+        "html": render_reply_list(page.nodes, page.closing_tags, accepts_replies=accepts),
+        "has_replies": bool(page.nodes),
+        "page_number": page.page_number,
+        "page_count": page.page_count,
+        "has_other_pages": page.has_other_pages,
+    }
+    if key is not None:
+        cache.set(key, listing, LISTING_CACHE_SECONDS)
+    return listing
+
 
 @register.inclusion_tag("discussion/thread.html", takes_context=True)
 def discussion(context, thread: Thread):
     """The whole discussion block for a thread: count, replies, and the Leave a Reply form."""
     request = context["request"]
     rules = DiscussionSettings.load()
-    order = request.GET.get("replies")
-    newest_first = {"newest": True, "oldest": False}.get(order)
+    newest_first = {"newest": True, "oldest": False}.get(request.GET.get("replies"))
     try:
-        page_number = int(request.GET.get("replies_page", "1"))
+        page_number = max(1, int(request.GET.get("replies_page", "1")))
     except ValueError:
         page_number = 1
     user = request.user if request.user.is_authenticated else None
-    page = load_thread_page(
+    accepts = thread.accepts_replies(rules.auto_close_days)
+    listing = _listing(
         thread,
-        rules=rules,
+        rules,
         page_number=page_number,
+        newest_first=newest_first,
         user=user,
         guest_token=read_guest_token(request),
-        newest_first=newest_first,
+        accepts=accepts,
     )
-    window = timezone.timedelta(minutes=rules.edit_window_minutes)
-    now = timezone.now()
-    for node in page.nodes:
-        node.can_change = node.own and now <= node.reply.created_at + window
     reply_to = None
     reply_to_id = request.GET.get("replyto", "")
     if reply_to_id.isdigit():
-        reply_to = next((node.reply for node in page.nodes if node.reply.pk == int(reply_to_id)), None)
-        if reply_to is None:
-            reply_to = Reply.objects.filter(pk=int(reply_to_id), thread=thread, status=Reply.Status.APPROVED).first()
-        if reply_to is not None and reply_to.status != Reply.Status.APPROVED:
-            reply_to = None
+        reply_to = Reply.objects.filter(pk=int(reply_to_id), thread=thread, status=Reply.Status.APPROVED).first()
     result = reply_form_context(request, thread, rules=rules, reply_to=reply_to)
     result.update(
         {
             "request": request,
-            "page": page,
-            "replies_html": render_reply_list(page.nodes, page.closing_tags, accepts_replies=result["accepts_replies"]),
+            "listing": listing,
+            "count": thread.approved_count,
             "newest_first": rules.newest_first if newest_first is None else newest_first,
             "csrf_token": context.get("csrf_token"),
         }
