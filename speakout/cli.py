@@ -76,6 +76,10 @@ def _terminate(processes: list[subprocess.Popen], grace: float = 15.0) -> bool:
 
 
 def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) -> int:
+    if workers > 1 and not os.environ.get("REDIS_URL"):
+        # Caches, rate limits and job locks must be shared between processes.
+        print("Several web processes need a shared cache: set REDIS_URL (see docs/production.md).", file=sys.stderr)
+        return 2
     setup(load_demo=load_demo)
     from django.conf import settings
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
@@ -247,11 +248,21 @@ class DiscussionSettings(models.Model):
     def __str__(self) -> str:
         return str(_("Discussion settings"))
 
+    CACHE_KEY = "speakout:discussion:settings"
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        cache.delete(self.CACHE_KEY)
+
     @classmethod
     def load(cls) -> DiscussionSettings:
-        instance = cls.objects.filter(pk=1).first()
+        """The settings row, from the shared cache when possible (it is read on every page)."""
+        instance = cache.get(cls.CACHE_KEY)
         if instance is None:
-            instance, _created = cls.objects.get_or_create(pk=1)
+            instance = cls.objects.filter(pk=1).first()
+            if instance is None:
+                instance, _created = cls.objects.get_or_create(pk=1)
+            cache.set(cls.CACHE_KEY, instance, 300)
         return instance
 
     @staticmethod

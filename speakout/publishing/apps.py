@@ -8,4 +8,6 @@ class PublishingConfig(AppConfig):
     verbose_name = _("Publishing")
 
     def ready(self):
-        from . import discussion  # noqa: F401  (connects the thread-sync receivers)
+        from . import cache, discussion  # noqa: F401  (discussion connects the thread-sync receivers)
+
+        cache.connect()

@@ -23,6 +23,7 @@ from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
 from .blocks import RICH_TEXT_FEATURES, NoteBlock, ReportBodyBlock
+from .cache import content_version
 
 
 class SeoMixin(models.Model):
@@ -294,6 +295,7 @@ class ReportPage(SeoMixin, Page):
 
         context = super().get_context(request, *args, **kwargs)
         context["reports_index"] = self.get_parent().specific
+        context["content_version"] = content_version()
         if getattr(request, "is_preview", False):
             # A preview must not change the live thread (the draft may switch replies off).
             context["thread"] = thread_for_report(self, create=False) if self.pk else None

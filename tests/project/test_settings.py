@@ -137,3 +137,16 @@ def test_log_records_carry_no_request_details():
     assert message == "GET /reports/ -> 500"
     assert "203.0.113.9" not in message and "someone@example.org" not in message
     assert record.request is None
+
+
+def test_several_web_processes_need_redis(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key not in ("DJANGO_SETTINGS_MODULE", "REDIS_URL")}
+    result = subprocess.run(
+        [sys.executable, "-m", "speakout.cli", "run", "--workers", "2", "--port", "1"],
+        env={**env, "SPEAKOUT_DATA_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "set REDIS_URL" in result.stderr

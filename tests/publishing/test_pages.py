@@ -168,3 +168,35 @@ def test_image_block_requires_alt_text():
     block = CaptionedImageBlock()
     with pytest.raises(ValidationError):
         block.clean(block.to_python({"image": image.pk, "alt_text": "", "caption": "", "credit": ""}))
+
+
+def test_cached_article_and_menu_follow_edits(client, site_builder):
+    """The article and the menu are cached, but a new revision, an edited category or a new
+    menu page shows on the next request."""
+    category = site_builder.category("Research")
+    report = site_builder.report("Cached report", categories=[category], standfirst="First standfirst.")
+    assert "First standfirst." in client.get(report.url).content.decode()
+
+    report.standfirst = "Second standfirst."
+    report.save_revision().publish()
+    assert "Second standfirst." in client.get(report.url).content.decode()
+
+    category.name = "Renamed research"
+    category.save()
+    assert "Renamed research" in client.get(report.url).content.decode()
+
+    site_builder.standard_page("Brand new page")
+    assert "Brand new page" in client.get(report.url).content.decode()
+
+
+def test_preview_is_never_served_from_the_cache(client, site_builder):
+    report = site_builder.report("Previewed report", standfirst="Live words.")
+    assert "Live words." in client.get(report.url).content.decode()  # the live article is cached
+    report.standfirst = "Draft words."
+    draft = report.save_revision().as_object()
+
+    preview = draft.make_preview_request()
+    preview.render()
+
+    assert "Draft words." in preview.content.decode(), "a preview shows the draft, not the cached article"
+    assert "Draft words." not in client.get(report.url).content.decode(), "and leaves nothing in the cache"

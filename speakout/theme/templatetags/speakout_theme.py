@@ -1,5 +1,8 @@
 from django import template
+from django.core.cache import cache
 from wagtail.models import Site
+
+from speakout.theme.cache import content_version
 
 register = template.Library()
 
@@ -11,7 +14,15 @@ def main_menu(context):
     site = Site.find_for_request(request) if request is not None else None
     if site is None:
         return []
-    return site.root_page.get_children().live().public().in_menu()
+    key = f"speakout:menu:{site.pk}:{content_version()}"
+    menu = cache.get(key)
+    if menu is None:
+        menu = [
+            {"pk": page.pk, "title": page.title, "url": page.get_url(request)}
+            for page in site.root_page.get_children().live().public().in_menu()
+        ]
+        cache.set(key, menu, 24 * 3600)
+    return menu
 
 
 @register.simple_tag(takes_context=True)
