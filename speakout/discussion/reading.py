@@ -118,15 +118,21 @@ def load_thread_page(
         start = (page_number - 1) * per_page
         roots = list(top_level[start : start + per_page])
 
-    if roots:
-        low, high = min(roots), max(roots)
-        # Everything from the first root's subtree to the end of the last root's subtree.
-        in_range = replies.filter(path__gte=low, path__lt=high + "~")
-        # Replies filed at the path-depth cap, or whose top-level ancestor is gone, belong to the
-        # root their path starts with; the range covers them too.
-        rows = [ReplyRow(*values) for values in in_range.order_by("path").values_list(*ROW_FIELDS)]
+    if page_count == 1:
+        in_range = replies  # the whole thread, including replies whose top-level reply is gone
     else:
-        rows = []
+        # A page is a contiguous range of paths: from its lowest root (or the start, if no root
+        # sorts before it) up to the next page's lowest root (or the end). Replies whose
+        # top-level reply was removed fall in a gap between roots and go with the roots before it.
+        low, high = min(roots), max(roots)
+        all_roots = replies.filter(depth=0).values_list("path", flat=True)
+        in_range = replies
+        if all_roots.filter(path__lt=low).exists():
+            in_range = in_range.filter(path__gte=low)
+        following = all_roots.filter(path__gt=high).order_by("path").first()
+        if following is not None:
+            in_range = in_range.filter(path__lt=following)
+    rows = [ReplyRow(*values) for values in in_range.order_by("path").values_list(*ROW_FIELDS)]
 
     nodes = _arrange(rows, rules.max_depth, newest_first, user, guest_key(guest_token))
     closing = _add_nesting_tags(nodes)

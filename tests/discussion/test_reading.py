@@ -174,3 +174,39 @@ def test_cached_reply_list_follows_every_visible_change(client, site_builder, ru
     Reply.objects.filter(pk=first.pk).update(body_html="<p>edited words</p>")
     thread.bump_version()
     assert "edited words" in client.get(report.url).content.decode()
+
+
+def test_answers_to_a_removed_top_level_reply_stay_visible(thread, rules):
+    first = add(thread, "first root")
+    add(thread, "answer to the first root", parent=first)
+    last = add(thread, "last root")
+    add(thread, "answer to the last root", parent=last)
+    set_status(first, Reply.Status.TRASH)
+    set_status(last, Reply.Status.TRASH)
+
+    page = load_thread_page(thread, rules=rules)
+
+    assert bodies(page) == [("answer to the first root", 0), ("answer to the last root", 0)]
+
+
+def test_paged_threads_keep_orphaned_answers_exactly_once(thread, rules):
+    rules.replies_per_page = 2
+    roots = [add(thread, f"root {n}") for n in range(6)]
+    for n in (0, 2, 5):
+        add(thread, f"answer {n}", parent=roots[n])
+    for n in (0, 2, 5):
+        set_status(roots[n], Reply.Status.TRASH)
+
+    shown = []
+    for number in (1, 2):
+        shown += [body for body, _depth in bodies(load_thread_page(thread, rules=rules, page_number=number))]
+    newest = []
+    for number in (1, 2):
+        newest += [
+            body
+            for body, _depth in bodies(load_thread_page(thread, rules=rules, page_number=number, newest_first=True))
+        ]
+
+    expected = {"root 1", "root 3", "root 4", "answer 0", "answer 2", "answer 5"}
+    assert sorted(shown) == sorted(expected) and len(shown) == len(expected)
+    assert sorted(newest) == sorted(expected) and len(newest) == len(expected)
