@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "speakout.theme",
     "speakout.identity",
     "speakout.discussion",
+    "speakout.outbox",
     "speakout.publishing",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -119,6 +120,7 @@ INSTALLED_APPS = [
     "taggit",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # serves its own copy of the API docs page's assets: no CDN
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -261,6 +263,8 @@ else:
     EMAIL_FILE_PATH = DATA_DIR / "mail"
 DEFAULT_FROM_EMAIL = env("SPEAKOUT_EMAIL_FROM", "Speakout <speakout@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The outbox sends at most this many mails a minute, across all workers (0: no limit).
+SPEAKOUT_EMAIL_RATE_PER_MINUTE = env_int("SPEAKOUT_EMAIL_RATE_PER_MINUTE", 60)
 
 # Wagtail
 WAGTAIL_SITE_NAME = SITE_NAME
@@ -357,6 +361,8 @@ SPEAKOUT_SCHEDULER_INTERVAL = env_int("SPEAKOUT_SCHEDULER_INTERVAL", 60)
 # (name, every N seconds, dotted path) run by the worker's clock; see speakout/worker.py.
 SPEAKOUT_SCHEDULED_JOBS = [
     ("publish_scheduled", SPEAKOUT_SCHEDULER_INTERVAL, "speakout.publishing.jobs.publish_scheduled"),
+    # Retries, rate-limited mails and mails whose worker died mid-send.
+    ("send_due_mail", 30, "speakout.outbox.jobs.send_due_mail"),
 ]
 
 # Discussion: deployment-level limits (editors change the everyday rules in the admin).

@@ -26,10 +26,8 @@ Errors. Every 400, 403, 404 and 429 has one shape, ``ErrorOut``:
 from __future__ import annotations
 
 import json
-from functools import wraps
 from typing import Any, Literal
 
-from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -55,11 +53,6 @@ from .clients import client_hash, new_guest_token, read_guest_token, sign_guest_
 from .forms import FlagForm, issue_form_token
 from .models import DiscussionSettings, Reply, Thread
 from .reading import HELD_STATUSES, ReplyNode, load_thread_page
-
-try:  # The site's Content-Security-Policy; the discussion app also runs without it.
-    from csp.decorators import csp_update
-except ImportError:  # pragma: no cover
-    csp_update = None
 
 GUEST_HEADER = "X-Speakout-Guest"
 MAX_COUNT_KEYS = 100
@@ -161,30 +154,6 @@ class StrictJSONParser(Parser):
 # The API --------------------------------------------------------------------------------------
 
 
-def docs_policy(view):
-    """The docs page under the site's strict Content-Security-Policy. With "ninja" in
-    INSTALLED_APPS ninja serves its own copy of Swagger UI, which the policy allows as is;
-    without it ninja links Swagger UI from a CDN with an inline script, so this one page gets
-    just those exceptions."""
-    if csp_update is None:
-        return view
-    loosened = csp_update(
-        {
-            "script-src": ["https://cdn.jsdelivr.net", "'unsafe-inline'"],
-            "style-src": ["https://cdn.jsdelivr.net", "'unsafe-inline'"],
-            "img-src": ["https://django-ninja.dev"],
-        }
-    )(view)
-
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if "ninja" in settings.INSTALLED_APPS:
-            return view(request, *args, **kwargs)
-        return loosened(request, *args, **kwargs)
-
-    return wrapped
-
-
 api = NinjaAPI(
     title="Speakout discussion API",
     version="1",
@@ -194,7 +163,6 @@ api = NinjaAPI(
     ),
     urls_namespace="speakout_api",
     parser=StrictJSONParser(),
-    docs_decorator=docs_policy,
 )
 
 

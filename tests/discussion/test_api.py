@@ -4,6 +4,7 @@ error shape."""
 from __future__ import annotations
 
 import json
+import re
 import time
 from datetime import timedelta
 
@@ -675,3 +676,7 @@ def test_docs_page(client):
     response = client.get("/api/docs")
     assert response.status_code == 200
     assert b"swagger" in response.content.lower()
+    # The docs page loads its assets from this site, never from a CDN.
+    html = response.content.decode()
+    assert re.findall(r'(?:src|href)="(https?:)?//', html) == []
+    assert "'self'" in response["Content-Security-Policy"] and "cdn" not in response["Content-Security-Policy"]
