@@ -2,7 +2,8 @@
 
 Registers the screens of ``moderation.py`` under ``/admin/replies/`` and a "Replies" menu with
 one item per queue, each showing how many replies it holds. The discussion app stays free of
-Wagtail: this glue lives in the app that knows both.
+Wagtail: this glue lives in the app that knows both. It also registers the outbox's "Mail
+outbox" screen (``speakout.outbox.admin_views``) under ``/admin/outbox/`` and the Settings menu.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.admin.ui.sidebar import SubMenuItem as SubMenuItemComponent
+
+from speakout.outbox import admin_views as outbox_admin
 
 from . import moderation
 
@@ -127,4 +130,36 @@ def register_replies_menu():
         name="replies",
         icon_name="comment",
         order=200,
+    )
+
+
+# The mail outbox ------------------------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_outbox_urls():
+    return [
+        path(
+            "outbox/",
+            include(
+                ([path("", outbox_admin.OutboxView.as_view(), name="index")], "speakout_outbox"),
+                namespace="speakout_outbox",
+            ),
+        )
+    ]
+
+
+class OutboxMenuItem(MenuItem):
+    def is_shown(self, request):
+        return outbox_admin.can_manage_outbox(request.user)
+
+
+@hooks.register("register_settings_menu_item")
+def register_outbox_menu_item():
+    return OutboxMenuItem(
+        _("Mail outbox"),
+        reverse_lazy("speakout_outbox:index"),
+        name="mail-outbox",
+        icon_name="mail",
+        order=900,
     )

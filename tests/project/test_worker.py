@@ -13,7 +13,11 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def clear_cache():
+def clear_cache(settings):
+    """Fresh job locks, and only the publishing job: these tests are about the clock itself."""
+    settings.SPEAKOUT_SCHEDULED_JOBS = [
+        job for job in settings.SPEAKOUT_SCHEDULED_JOBS if job[0] == "publish_scheduled"
+    ]
     cache.clear()
     yield
     cache.clear()

@@ -1,0 +1,48 @@
+"""The outbox table: one row per outgoing mail, to one address."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+#: Headers a caller may set; everything else (From, To, Subject, Message-ID, Date) is ours.
+ALLOWED_HEADERS = ("List-Unsubscribe", "List-Unsubscribe-Post", "Reply-To")
+SUBJECT_MAX_LENGTH = 500
+ERROR_MAX_LENGTH = 1000
+
+
+class OutgoingMail(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    to = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=SUBJECT_MAX_LENGTH)
+    text_body = models.TextField(_("text body"))
+    html_body = models.TextField(_("HTML body"), blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=35, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # When a worker claimed the row: a claim older than the claim timeout means it died mid-send.
+    claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    # Generated once, so a retry after a crash sends the same message, not a second one.
+    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True, editable=False)
+    # Callers that may run twice (a retried request, a re-run job) pass one to queue once.
+    dedupe_key = models.CharField(_("deduplication key"), max_length=255, null=True, blank=True, unique=True)
+
+    class Meta:
+        verbose_name = _("outgoing mail")
+        verbose_name_plural = _("outgoing mail")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="speakout_outbox_due")]
+
+    def __str__(self) -> str:
+        return self.subject

@@ -1,0 +1,295 @@
+"""Queueing and sending outgoing mail.
+
+``queue_mail`` writes a row in the caller's transaction and, once that transaction commits,
+enqueues ``send_mail_task``. ``send_pending`` claims a row with a conditional UPDATE (so two
+workers never send the same mail), sends it through Django's configured EMAIL_BACKEND and
+records the outcome: sent, or pending again with exponential backoff, or failed once the mail
+has been retried for at least a day. ``send_due_mail`` (the worker's sweep) picks up retries,
+rate-limited mails, mails whose task was lost, and mails whose worker died mid-send.
+
+If a worker dies after the mail server accepted a message but before the row says "sent", the
+mail is sent again after the claim timeout, with the same Message-ID, so receivers can tell.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import datetime, timedelta
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from .app_settings import app_settings
+from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail
+
+logger = logging.getLogger("speakout.outbox")
+
+Status = OutgoingMail.Status
+
+SENT = "sent"
+RETRY = "retry"
+FAILED = "failed"
+RATE_LIMITED = "rate_limited"
+NOT_CLAIMED = "not_claimed"
+
+_FORBIDDEN = re.compile(r"[\r\n\0]")
+_LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
+_CANONICAL_HEADERS = {name.lower(): name for name in ALLOWED_HEADERS}
+
+
+# Queueing -------------------------------------------------------------------------------------
+
+
+def _check_line(what: str, value: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"The {what} must be a string.")
+    if _FORBIDDEN.search(value):
+        raise ValueError(f"The {what} must not contain line breaks or NUL characters.")
+    return value
+
+
+def clean_address(to: str) -> str:
+    _check_line("recipient address", to)
+    address = to.strip()
+    try:
+        validate_email(address)
+    except ValidationError as error:
+        raise ValueError(f"The recipient address {address!r} is not a valid email address.") from error
+    return address
+
+
+def clean_headers(headers: dict[str, str] | None) -> dict[str, str]:
+    cleaned: dict[str, str] = {}
+    for name, value in (headers or {}).items():
+        canonical = _CANONICAL_HEADERS.get(str(name).strip().lower())
+        if canonical is None:
+            allowed = ", ".join(ALLOWED_HEADERS)
+            raise ValueError(f"The header {name!r} may not be set; only these may: {allowed}.")
+        cleaned[canonical] = _check_line(f"{canonical} header", value).strip()
+    if "Reply-To" in cleaned:
+        clean_address(parseaddr(cleaned["Reply-To"])[1] or cleaned["Reply-To"])
+    return cleaned
+
+
+def message_id_domain() -> str:
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2]
+    return domain or "localhost"
+
+
+def new_message_id() -> str:
+    return f"<{uuid.uuid4().hex}@{message_id_domain()}>"
+
+
+def queue_mail(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    language: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutgoingMail:
+    """Write an outgoing mail in the current transaction; it is sent once that commits.
+
+    Call it inside the ``transaction.atomic()`` that stores what caused the mail: a rollback
+    drops the mail too. With a ``dedupe_key`` already used, the existing row is returned and
+    nothing new is queued. Raises ValueError for a bad address, a subject or header value with
+    a line break or NUL (header injection), a header outside ``ALLOWED_HEADERS``, or a bad
+    language tag."""
+    address = clean_address(to)
+    _check_line("subject", subject)
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        raise ValueError(f"The subject must be at most {SUBJECT_MAX_LENGTH} characters.")
+    cleaned_headers = clean_headers(headers)
+    language = (language or "").strip()
+    if language and not _LANGUAGE.match(language):
+        raise ValueError(f"{language!r} is not a language tag.")
+    if dedupe_key is not None:
+        _check_line("deduplication key", dedupe_key)
+        existing = OutgoingMail.objects.filter(dedupe_key=dedupe_key).first()
+        if existing is not None:
+            return existing
+    try:
+        with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
+            mail = OutgoingMail.objects.create(
+                to=address,
+                subject=subject,
+                text_body=text,
+                html_body=html or "",
+                headers=cleaned_headers,
+                language=language,
+                message_id=new_message_id(),
+                dedupe_key=dedupe_key,
+            )
+    except IntegrityError:
+        if dedupe_key is None:
+            raise
+        return OutgoingMail.objects.get(dedupe_key=dedupe_key)
+    schedule_send(mail.pk)
+    return mail
+
+
+def schedule_send(mail_id: int) -> None:
+    """Enqueue the send task once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _enqueue(mail_id))
+
+
+def _enqueue(mail_id: int) -> None:
+    from .tasks import send_mail_task
+
+    try:
+        send_mail_task.enqueue(mail_id)
+    except Exception:
+        # The row is committed; the worker's sweep sends it even without a task.
+        logger.exception("Could not enqueue outgoing mail %s; the sweep will send it", mail_id)
+
+
+# Sending --------------------------------------------------------------------------------------
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """1 minute after the first failure, then 2, 4, 8... capped (2 hours by default)."""
+    seconds = app_settings.FIRST_RETRY_SECONDS * 2 ** max(0, min(attempts - 1, 30))
+    return timedelta(seconds=min(seconds, app_settings.MAX_RETRY_SECONDS))
+
+
+def take_rate_slot(now: datetime) -> bool:
+    """Count one send against this minute's limit (shared cache); False when it is used up."""
+    limit = app_settings.RATE_PER_MINUTE
+    if limit <= 0:
+        return True
+    key = f"speakout:outbox:rate:{int(now.timestamp()) // 60}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=120)
+        count = 1
+    return count <= limit
+
+
+def claim(mail_id: int, now: datetime) -> bool:
+    """Take a due pending mail for sending. Only one caller ever gets True for one attempt."""
+    return (
+        OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).update(
+            status=Status.SENDING, claimed_at=now
+        )
+        == 1
+    )
+
+
+def build_message(mail: OutgoingMail, connection=None) -> EmailMultiAlternatives:
+    headers = {**mail.headers, "Message-ID": mail.message_id}
+    if mail.language:
+        headers["Content-Language"] = mail.language
+    message = EmailMultiAlternatives(
+        subject=mail.subject,
+        body=mail.text_body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[mail.to],
+        headers=headers,
+        connection=connection,
+    )
+    if mail.html_body:
+        message.attach_alternative(mail.html_body, "text/html")
+    return message
+
+
+def describe_error(error: BaseException, mail: OutgoingMail) -> str:
+    """The exception's class and message, without the recipient's address, truncated."""
+    text = f"{type(error).__name__}: {error}".replace(mail.to, "<recipient>")
+    return text[:ERROR_MAX_LENGTH]
+
+
+def send_pending(mail_id: int, *, now: datetime | None = None) -> str:
+    """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
+    RATE_LIMITED or NOT_CLAIMED)."""
+    now = now or timezone.now()
+    if not OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).exists():
+        return NOT_CLAIMED
+    if not take_rate_slot(now):
+        next_minute = datetime.fromtimestamp((int(now.timestamp()) // 60 + 1) * 60, tz=now.tzinfo)
+        OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING).update(next_attempt_at=next_minute)
+        return RATE_LIMITED
+    if not claim(mail_id, now):
+        return NOT_CLAIMED
+    mail = OutgoingMail.objects.get(pk=mail_id)
+    try:
+        sent = build_message(mail, connection=get_connection(fail_silently=False)).send(fail_silently=False)
+        if not sent:
+            raise RuntimeError("The mail backend accepted no message.")
+    except Exception as error:
+        return record_failure(mail, error, now=timezone.now())
+    OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(
+        status=Status.SENT, sent_at=timezone.now(), claimed_at=None, attempts=mail.attempts + 1, last_error=""
+    )
+    return SENT
+
+
+def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -> str:
+    attempts = mail.attempts + 1
+    changes = {"attempts": attempts, "claimed_at": None, "last_error": describe_error(error, mail)}
+    if now - mail.created_at >= timedelta(seconds=app_settings.RETRY_FOR_SECONDS):
+        changes["status"] = Status.FAILED
+        outcome = FAILED
+        logger.warning("Outgoing mail %s failed after %s attempts: %s", mail.pk, attempts, type(error).__name__)
+    else:
+        changes["status"] = Status.PENDING
+        changes["next_attempt_at"] = now + retry_delay(attempts)
+        outcome = RETRY
+        logger.info("Outgoing mail %s not sent (%s); retrying later", mail.pk, type(error).__name__)
+    OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(**changes)
+    return outcome
+
+
+def release_stale_claims(now: datetime | None = None) -> int:
+    """Put mails back to pending whose worker died mid-send (claimed too long ago)."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
+    return OutgoingMail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
+        status=Status.PENDING, claimed_at=None, next_attempt_at=now
+    )
+
+
+def send_due_mail(now: datetime | None = None) -> dict[str, int]:
+    """Release stale claims, then send due pending mails, oldest due first.
+
+    Stops at the send limit, and at the first failure: the server is probably down, and the
+    remaining mails are simply tried on the next sweep (each attempt may wait EMAIL_TIMEOUT)."""
+    now = now or timezone.now()
+    counts = {"released": release_stale_claims(now), SENT: 0, RETRY: 0, FAILED: 0}
+    due = OutgoingMail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
+    for mail_id in list(due.values_list("pk", flat=True)[: app_settings.SWEEP_BATCH]):
+        outcome = send_pending(mail_id, now=now)
+        if outcome in counts:
+            counts[outcome] += 1
+        if outcome in (RATE_LIMITED, RETRY, FAILED):
+            break
+    return counts
+
+
+def retry_now(mail_ids) -> int:
+    """Put failed and pending mails back to pending, due now, and enqueue them (the admin's
+    "Retry now"). A failed mail gets one more attempt; returns how many were re-queued."""
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            OutgoingMail.objects.filter(pk__in=mail_ids, status__in=[Status.PENDING, Status.FAILED]).values_list(
+                "pk", flat=True
+            )
+        )
+        OutgoingMail.objects.filter(pk__in=ids, status__in=[Status.PENDING, Status.FAILED]).update(
+            status=Status.PENDING, next_attempt_at=now
+        )
+        for mail_id in ids:
+            schedule_send(mail_id)
+    return len(ids)

@@ -1,0 +1,102 @@
+"""Queueing mail: in the caller's transaction, idempotent with a dedupe key, and refusing
+anything that could inject a header."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import transaction
+
+from speakout.outbox.models import OutgoingMail
+from speakout.outbox.services import queue_mail
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rolled_back_transaction_leaves_no_mail_and_sends_nothing(mailoutbox):
+    """A mail queued in a transaction that rolls back is neither stored nor sent."""
+    with pytest.raises(Boom), transaction.atomic():
+        queue_mail("ada@example.org", "Hello", "Text")
+        raise Boom
+    assert OutgoingMail.objects.count() == 0
+    assert mailoutbox == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_committed_mail_is_sent_once(mailoutbox):
+    """Nothing is sent before the commit; after it the mail goes out once and is marked sent."""
+    with transaction.atomic():
+        mail = queue_mail("ada@example.org", "Hello", "Text", "<p>Text</p>")
+        assert mailoutbox == []
+    assert len(mailoutbox) == 1
+    assert mailoutbox[0].to == ["ada@example.org"]
+    mail.refresh_from_db()
+    assert mail.status == OutgoingMail.Status.SENT
+    assert mail.attempts == 1
+    assert mail.sent_at is not None
+
+
+@pytest.mark.django_db
+def test_dedupe_key_queues_once(django_capture_on_commit_callbacks, mailoutbox):
+    """Queueing twice with the same dedupe key returns the first row and sends one mail."""
+    with django_capture_on_commit_callbacks(execute=True):
+        first = queue_mail("ada@example.org", "Hello", "Text", dedupe_key="welcome:1")
+        second = queue_mail("ada@example.org", "Hello", "Text", dedupe_key="welcome:1")
+    assert first.pk == second.pk
+    assert OutgoingMail.objects.count() == 1
+    assert len(mailoutbox) == 1
+
+
+@pytest.mark.django_db
+def test_message_ids_are_unique_and_use_the_sender_domain():
+    """Each row gets its own Message-ID, in the From address's domain."""
+    one = queue_mail("ada@example.org", "One", "Text")
+    two = queue_mail("ada@example.org", "Two", "Text")
+    assert one.message_id != two.message_id
+    assert one.message_id.startswith("<") and one.message_id.endswith("@example.org>")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"to": "ada@example.org\r\nBcc: victim@example.org"},
+        {"to": "ada@example.org\nBcc: victim@example.org"},
+        {"to": "ada@example.org\0"},
+        {"subject": "Hi\r\nBcc: victim@example.org"},
+        {"subject": "Hi\nthere"},
+        {"subject": "Hi\0"},
+        {"headers": {"Reply-To": "a@example.org\r\nBcc: victim@example.org"}},
+        {"headers": {"List-Unsubscribe": "<https://example.org/u>\nBcc: victim@example.org"}},
+        {"headers": {"List-Unsubscribe-Post": "List-Unsubscribe=One-Click\0"}},
+        {"headers": {"Bcc": "victim@example.org"}},
+        {"headers": {"From": "boss@example.org"}},
+        {"headers": {"Message-ID": "<fixed@example.org>"}},
+        {"to": "not an address"},
+        {"to": "ada@example.org, eve@example.org"},
+        {"headers": {"Reply-To": "not an address"}},
+        {"language": "en\nX: y"},
+    ],
+)
+def test_header_injection_is_refused(kwargs):
+    """Line breaks and NULs in the address, subject or header values, headers outside the
+    whitelist and bad addresses raise ValueError, and nothing is stored."""
+    arguments = {"to": "ada@example.org", "subject": "Hello", "text": "Text", **kwargs}
+    with pytest.raises(ValueError):
+        queue_mail(**arguments)
+    assert OutgoingMail.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_whitelisted_headers_are_stored_canonically():
+    mail = queue_mail(
+        "ada@example.org",
+        "Hello",
+        "Text",
+        headers={"list-unsubscribe": "<https://example.org/u/abc>", "REPLY-TO": "team@example.org"},
+        language="es",
+    )
+    assert mail.headers == {"List-Unsubscribe": "<https://example.org/u/abc>", "Reply-To": "team@example.org"}
+    assert mail.language == "es"
