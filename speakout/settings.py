@@ -101,6 +101,8 @@ INSTALLED_APPS = [
     "speakout.identity",
     "speakout.discussion",
     "speakout.outbox",
+    "speakout.subscriptions",
+    "speakout.contact",
     "speakout.publishing",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -363,6 +365,10 @@ SPEAKOUT_SCHEDULED_JOBS = [
     ("publish_scheduled", SPEAKOUT_SCHEDULER_INTERVAL, "speakout.publishing.jobs.publish_scheduled"),
     # Retries, rate-limited mails and mails whose worker died mid-send.
     ("send_due_mail", 30, "speakout.outbox.jobs.send_due_mail"),
+    # Unconfirmed subscription requests expire; digests go out when due (checked hourly).
+    ("subscriptions_expire_requests", 3600, "speakout.subscriptions.jobs.delete_expired_requests"),
+    ("send_daily_digest", 3600, "speakout.subscriptions.jobs.send_daily_digest"),
+    ("send_weekly_digest", 3600, "speakout.subscriptions.jobs.send_weekly_digest"),
 ]
 
 # Discussion: deployment-level limits (editors change the everyday rules in the admin).
@@ -374,3 +380,6 @@ SPEAKOUT_DISCUSSION_BURST_LIMIT = (
 SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT", 3)
 # How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).
 SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT", 0)
+
+# Contact form: minimum seconds between two messages from one client or one email address.
+SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)

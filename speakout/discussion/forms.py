@@ -139,6 +139,9 @@ class ReplyForm(forms.Form):
             "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d)."),
         },
     )
+    # Carried to the ``reply_posted`` signal; whoever listens (the subscriptions app) acts on them.
+    notify_replies = forms.BooleanField(label=_("Notify me of new comments by email"), required=False)
+    notify_posts = forms.BooleanField(label=_("Notify me of new posts by email"), required=False)
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     submission_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.

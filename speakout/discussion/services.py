@@ -215,7 +215,13 @@ def submit_reply(
         for check in active_checks:
             check.accepted(submission, reply)
         outcome = PUBLISHED if status == Reply.Status.APPROVED else HELD
-        signals.reply_posted.send(sender=Reply, reply=reply, outcome=outcome)
+        signals.reply_posted.send(
+            sender=Reply,
+            reply=reply,
+            outcome=outcome,
+            notify_replies=bool(cleaned.get("notify_replies")),
+            notify_posts=bool(cleaned.get("notify_posts")),
+        )
     return SubmissionResult(outcome, reply=reply)
 
 

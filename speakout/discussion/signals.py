@@ -1,8 +1,10 @@
 """Signals of the discussion app. All are sent inside the transaction that made the change, so a
 receiver that writes rows (an outbox mail, a notification) commits or rolls back with it.
 
-reply_posted(sender=Reply, reply, outcome)
+reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts)
     A new reply was stored. ``outcome`` is "published" or "held" (held covers pending and spam).
+    ``notify_replies`` and ``notify_posts`` are the form's "notify me of new comments / new posts
+    by email" boxes (booleans); the discussion only carries them, a listener acts on them.
 reply_edited(sender=Reply, reply)
     Its author changed the text.
 reply_moderated(sender=Reply, reply, old_status, new_status, actor, reason)

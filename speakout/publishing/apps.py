@@ -11,3 +11,12 @@ class PublishingConfig(AppConfig):
         from . import cache, discussion  # noqa: F401  (discussion connects the thread-sync receivers)
 
         cache.connect()
+
+        from django.apps import apps
+
+        if apps.is_installed("speakout.subscriptions"):
+            from speakout.subscriptions import wagtail as subscriptions
+
+            from .models import ReportPage
+
+            subscriptions.connect(ReportPage)  # new-post notifications on a report's first publication

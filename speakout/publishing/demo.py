@@ -17,6 +17,8 @@ from django.utils import timezone
 from wagtail.images import get_image_model
 from wagtail.models import Page, Site
 
+from speakout.contact.models import ContactPage
+
 from .demo_discussion import load_demo_discussion
 from .models import Author, Category, HomePage, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
 
@@ -217,8 +219,8 @@ def load_demo_content() -> bool:
                 "A recording of the final session, published by the organisers.",
             ),
             _paragraph(
-                "<p>If your group would like our full session notes, please contact us. We are happy "
-                "to share anything that does not identify a speaker.</p>"
+                '<p>If your group would like our full session notes, please <a href="/contact-us/">contact us</a>. '
+                "We are happy to share anything that does not identify a speaker.</p>"
             ),
         ],
         notes=_notes(
@@ -400,6 +402,22 @@ def load_demo_content() -> bool:
         )
     )
     involved.save_revision().publish()
+
+    contact = home.add_child(
+        instance=ContactPage(
+            title="Contact us",
+            slug="contact-us",
+            show_in_menus=True,
+            intro=(
+                "<p>Write to us about anything: press questions, volunteering, or help you need. A member "
+                "of the collective reads every message and answers within a few days. Use any name you like.</p>"
+            ),
+            topics="Press\nVolunteering\nSupport\nSomething else",
+            recipients="collective@example.org",
+            thank_you="<p>Thank you. Your message has reached the collective, and we will answer soon.</p>",
+        )
+    )
+    contact.save_revision().publish()
     return True
 
 

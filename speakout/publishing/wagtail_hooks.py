@@ -163,3 +163,48 @@ def register_outbox_menu_item():
         icon_name="mail",
         order=900,
     )
+
+
+# The contact inbox ----------------------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_contact_urls():
+    from speakout.contact import admin_urls as contact_admin_urls
+
+    return [
+        path("contact/", include((contact_admin_urls.urlpatterns, "speakout_contact"), namespace="speakout_contact"))
+    ]
+
+
+class ContactMenuItem(MenuItem):
+    """ "Contact messages", labelled with the number of unread ones: "Contact messages (2)"."""
+
+    def is_shown(self, request):
+        from speakout.contact import admin_views as contact_admin
+
+        return contact_admin.can_view(request.user)
+
+    def render_component(self, request):
+        from speakout.contact import admin_views as contact_admin
+
+        unread = contact_admin.unread_count()
+        return LinkMenuItemComponent(
+            self.name,
+            f"{self.label} ({unread})" if unread else str(self.label),
+            self.url,
+            icon_name=self.icon_name,
+            classname=self.classname,
+            attrs=self.attrs,
+        )
+
+
+@hooks.register("register_admin_menu_item")
+def register_contact_menu_item():
+    return ContactMenuItem(
+        _("Contact messages"),
+        reverse_lazy("speakout_contact:index"),
+        name="contact-messages",
+        icon_name="mail",
+        order=250,
+    )

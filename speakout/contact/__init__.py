@@ -1,0 +1,1 @@
+"""The private contact form: a Wagtail page type, stored messages, an admin inbox."""

@@ -1,0 +1,186 @@
+"""The "Contact messages" inbox inside the Wagtail admin.
+
+Registered by ``speakout/publishing/wagtail_hooks.py``. Names, addresses and messages are
+visitors' text: the templates print them through autoescaping only, and the CSV export
+neutralises cells a spreadsheet would run as formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from wagtail.admin import messages
+from wagtail.admin.paginator import WagtailPaginator
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from .models import ContactMessage
+
+VIEW = "speakout_contact.view_contactmessage"
+CHANGE = "speakout_contact.change_contactmessage"
+DELETE = "speakout_contact.delete_contactmessage"
+PER_PAGE = 50
+
+
+def _allowed(user, permission: str) -> bool:
+    return user.is_active and (user.is_superuser or user.has_perm(permission))
+
+
+def can_view(user) -> bool:
+    return _allowed(user, VIEW)
+
+
+def unread_count() -> int:
+    return ContactMessage.objects.filter(read_at__isnull=True, archived=False, is_spam=False).count()
+
+
+def folders() -> dict[str, dict]:
+    messages_ = ContactMessage.objects.all()
+    return {
+        "inbox": {"label": _("Inbox"), "queryset": messages_.filter(archived=False, is_spam=False)},
+        "archived": {"label": _("Archived"), "queryset": messages_.filter(archived=True, is_spam=False)},
+        "spam": {"label": _("Spam"), "queryset": messages_.filter(is_spam=True)},
+    }
+
+
+def current_folder(request) -> str:
+    folder = request.GET.get("folder", "inbox")
+    return folder if folder in folders() else "inbox"
+
+
+class InboxView(WagtailAdminTemplateMixin, View):
+    template_name = "contact/admin/index.html"
+    header_icon = "mail"
+    page_title = _("Contact messages")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_view(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        all_folders = folders()
+        current = current_folder(request)
+        paginator = WagtailPaginator(all_folders[current]["queryset"], PER_PAGE)
+        page = paginator.get_page(request.GET.get("p"))
+        index = reverse("speakout_contact:index")
+        context = self.get_context_data(
+            folders=[
+                {
+                    "slug": slug,
+                    "label": item["label"],
+                    "count": item["queryset"].count(),
+                    "url": f"{index}?folder={slug}",
+                }
+                for slug, item in all_folders.items()
+            ],
+            current=current,
+            page=page,
+            elided_page_range=list(paginator.get_elided_page_range(page.number)),
+            contact_messages=list(page.object_list),
+            export_url=f"{reverse('speakout_contact:export')}?folder={current}",
+        )
+        return self.render_to_response(context)
+
+
+class MessageView(WagtailAdminTemplateMixin, View):
+    """One message. Opening it marks it read; POST marks it unread, archives or restores it."""
+
+    template_name = "contact/admin/message.html"
+    header_icon = "mail"
+    page_title = _("Contact message")
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        if not can_view(request.user):
+            raise PermissionDenied
+        self.message = get_object_or_404(ContactMessage, pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        if self.message.read_at is None and _allowed(request.user, CHANGE):
+            ContactMessage.objects.filter(pk=self.message.pk, read_at__isnull=True).update(read_at=timezone.now())
+            self.message.refresh_from_db()
+        context = self.get_context_data(
+            contact_message=self.message,
+            can_change=_allowed(request.user, CHANGE),
+            can_delete=_allowed(request.user, DELETE),
+            index_url=reverse("speakout_contact:index"),
+        )
+        return self.render_to_response(context)
+
+    def post(self, request, *args, **kwargs):
+        if not _allowed(request.user, CHANGE):
+            raise PermissionDenied
+        action = request.POST.get("action", "")
+        queryset = ContactMessage.objects.filter(pk=self.message.pk)
+        if action == "unread":
+            queryset.update(read_at=None)
+            messages.success(request, _("Marked as unread."))
+            return HttpResponseRedirect(reverse("speakout_contact:index"))
+        if action == "archive":
+            queryset.update(archived=True)
+            messages.success(request, _("Archived."))
+            return HttpResponseRedirect(reverse("speakout_contact:index"))
+        if action == "unarchive":
+            queryset.update(archived=False)
+            messages.success(request, _("Moved back to the inbox."))
+        return HttpResponseRedirect(reverse("speakout_contact:message", args=[self.message.pk]))
+
+
+class DeleteView(WagtailAdminTemplateMixin, View):
+    """Asks first (GET), deletes on POST."""
+
+    template_name = "contact/admin/delete.html"
+    header_icon = "bin"
+    page_title = _("Delete contact message")
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        if not _allowed(request.user, DELETE):
+            raise PermissionDenied
+        self.message = get_object_or_404(ContactMessage, pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(contact_message=self.message))
+
+    def post(self, request, *args, **kwargs):
+        self.message.delete()
+        messages.success(request, _("The message was deleted."))
+        return HttpResponseRedirect(reverse("speakout_contact:index"))
+
+
+def _cell(value) -> str:
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def export_csv(request):
+    """The listed folder's messages (all pages) as CSV."""
+    if not can_view(request.user):
+        raise PermissionDenied
+    folder = current_folder(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="contact-messages-{folder}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["received", "name", "email", "topic", "message", "read", "archived", "spam", "copy_requested"])
+    for message in folders()[folder]["queryset"].iterator():
+        writer.writerow(
+            [
+                message.created_at.isoformat(),
+                _cell(message.name),
+                _cell(message.email),
+                _cell(message.topic),
+                _cell(message.message),
+                message.read_at.isoformat() if message.read_at else "",
+                int(message.archived),
+                int(message.is_spam),
+                int(message.copy_requested),
+            ]
+        )
+    return response

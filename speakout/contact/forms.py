@@ -1,0 +1,85 @@
+"""The contact form. Field rules follow the reply form's (speakout.discussion.forms): every rule
+gives a field-specific message, and a rejected form keeps what was typed."""
+
+from __future__ import annotations
+
+import unicodedata
+
+from django import forms
+from django.core.validators import validate_email
+from django.utils.translation import gettext_lazy as _
+
+from speakout.discussion.forms import NAME_MAX_LENGTH, has_unsafe_characters
+
+MESSAGE_MAX_LENGTH = 10_000
+
+
+class ContactForm(forms.Form):
+    name = forms.CharField(
+        label=_("Name"),
+        max_length=NAME_MAX_LENGTH,
+        strip=True,
+        error_messages={
+            "required": _("Please give a name (any name you like)."),
+            "max_length": _("A name can be at most %(limit_value)d characters long (it has %(show_value)d)."),
+        },
+    )
+    email = forms.CharField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We answer to this address. It is never shown to anyone."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Please give an email address so that we can answer.")},
+    )
+    topic = forms.ChoiceField(label=_("Topic"), required=False)
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=MESSAGE_MAX_LENGTH,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={
+            "required": _("Write something before sending."),
+            "max_length": _("A message can be at most %(limit_value)d characters long (it has %(show_value)d)."),
+        },
+    )
+    send_copy = forms.BooleanField(label=_("Send me a copy"), required=False)
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.
+    homepage = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, topics: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if topics:
+            self.fields["topic"].choices = [("", _("Choose a topic (optional)"))] + [(t, t) for t in topics]
+        else:
+            del self.fields["topic"]
+        self.fields["name"].widget.attrs.update({"autocomplete": "name"})
+        self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_name(self) -> str:
+        name = self.cleaned_data.get("name", "")
+        if has_unsafe_characters(name, allow_newlines=False):
+            raise forms.ValidationError(
+                _("The name contains invisible or control characters. Please type it plainly."), code="characters"
+            )
+        return name
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data.get("email", "").strip()
+        if any(char in email for char in "\r\n\0,;<>") or has_unsafe_characters(email, allow_newlines=False):
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        try:
+            validate_email(email)
+        except forms.ValidationError as error:
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid") from error
+        local, _at, domain = email.rpartition("@")
+        return f"{local}@{domain.lower()}"
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data.get("message", "")
+        # Bidi marks are allowed (right-to-left writers need them); other control characters are not.
+        if any(unicodedata.category(char) in {"Cc", "Cs"} and char not in "\n\r\t" for char in message):
+            raise forms.ValidationError(
+                _("The message contains control characters that cannot be stored."), code="characters"
+            )
+        return message

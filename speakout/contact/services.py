@@ -1,0 +1,177 @@
+"""Storing a contact message and queueing its mails, in one transaction.
+
+The spam defence is the reply pipeline's (``speakout.discussion.policy``): the time trap
+refuses, the honeypot and block words store the message as spam (never mailed), and a rate
+limit of its own (``SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES``) refuses a client or an email
+address that sent a message a moment ago.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from speakout.discussion import policy
+from speakout.discussion.forms import INVISIBLE_OR_BIDI
+from speakout.discussion.models import DiscussionSettings
+from speakout.outbox.models import SUBJECT_MAX_LENGTH
+from speakout.outbox.services import queue_mail
+
+from .app_settings import app_settings
+from .models import ContactMessage, ContactPage
+
+SUBJECT_WORDS = 8
+SUBJECT_TEXT_LENGTH = 70
+
+
+def form_key(page: ContactPage) -> str:
+    """What the time-trap token is bound to."""
+    return f"contact:{page.pk}"
+
+
+class ContactRateLimitCheck(policy.Check):
+    """At most one message per N seconds per client and per email address."""
+
+    code = "rate_limit"
+
+    def _keys(self, submission) -> list[str]:
+        keys = []
+        if submission.client_hash:
+            keys.append(f"speakout:contact:rl:client:{submission.client_hash}")
+        if submission.email:
+            keys.append(f"speakout:contact:rl:email:{submission.email.lower()}")
+        return keys
+
+    def check(self, submission):
+        wait = app_settings.SECONDS_BETWEEN_MESSAGES
+        if wait and any(cache.get(key) is not None for key in self._keys(submission)):
+            return policy.Verdict(
+                policy.Decision.REJECT,
+                self.code,
+                ngettext(
+                    "You have just sent a message. Please wait %(seconds)d second and send again.",
+                    "You have just sent a message. Please wait %(seconds)d seconds and send again.",
+                    wait,
+                )
+                % {"seconds": wait},
+            )
+        return None
+
+    def accepted(self, submission, message):
+        wait = app_settings.SECONDS_BETWEEN_MESSAGES
+        if wait:
+            for key in self._keys(submission):
+                cache.set(key, 1, timeout=wait)
+
+
+def checks() -> list[policy.Check]:
+    return [policy.TimeTrapCheck(), policy.HoneypotCheck(), ContactRateLimitCheck(), policy.BlockWordsCheck()]
+
+
+@dataclass
+class Outcome:
+    message: ContactMessage | None = None
+    code: str = ""
+    error: str = ""
+    mails: list = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.message is not None
+
+
+def one_line(text: str) -> str:
+    """Text fit for a header: no line breaks, control, invisible or bidi characters; single spaces."""
+    kept = "".join(
+        " " if char.isspace() or char in INVISIBLE_OR_BIDI or not char.isprintable() else char for char in text
+    )
+    return re.sub(r" +", " ", kept).strip()
+
+
+def subject_for(topic: str, message: str) -> str:
+    about = one_line(topic) or " ".join(one_line(message).split(" ")[:SUBJECT_WORDS])
+    if len(about) > SUBJECT_TEXT_LENGTH:
+        about = about[: SUBJECT_TEXT_LENGTH - 1].rstrip() + "…"
+    return (_("Contact: %(about)s") % {"about": about})[:SUBJECT_MAX_LENGTH]
+
+
+def submit_message(
+    page: ContactPage,
+    data: dict,
+    *,
+    client_hash: str,
+    form_age: float | None,
+    honeypot: str = "",
+    inbox_url: str = "",
+    site_name: str = "",
+) -> Outcome:
+    """Check, store and queue one message. ``data`` is a contact form's cleaned data.
+
+    Refused (time trap, rate limit): nothing is stored, ``Outcome.code`` says why. Spam: stored,
+    marked, not mailed. Otherwise stored, with one mail per recipient (Reply-To: the sender) and
+    a copy to the sender if asked, all in one transaction: any error stores and queues nothing."""
+    submission = policy.Submission(
+        thread=None,
+        body=data["message"],
+        name=data["name"],
+        email=data["email"],
+        website="",
+        client_hash=client_hash,
+        rules=DiscussionSettings.load(),
+        now=timezone.now(),
+        form_age=form_age,
+        honeypot=honeypot,
+    )
+    pipeline = checks()
+    result = policy.evaluate(submission, pipeline)
+    if result.rejection is not None:
+        return Outcome(code=result.rejection.code, error=result.rejection.message)
+    spam = result.decision == policy.Decision.SPAM
+    with transaction.atomic():
+        message = ContactMessage.objects.create(
+            page=page,
+            name=data["name"],
+            email=data["email"],
+            topic=data.get("topic") or "",
+            message=data["message"],
+            client_hash=client_hash,
+            copy_requested=bool(data.get("send_copy")),
+            is_spam=spam,
+            spam_reason=result.reasons[:500] if spam else "",
+        )
+        mails = [] if spam else queue_message_mails(page, message, inbox_url=inbox_url, site_name=site_name)
+    for check in pipeline:
+        check.accepted(submission, message)
+    return Outcome(message=message, code="spam" if spam else "sent", mails=mails)
+
+
+def queue_message_mails(page: ContactPage, message: ContactMessage, *, inbox_url: str, site_name: str) -> list:
+    """One mail per recipient address, and the sender's copy if asked. Call inside a transaction."""
+    language = translation.get_language() or ""
+    subject = subject_for(message.topic, message.message)
+    context = {"message": message, "page": page, "inbox_url": inbox_url, "site_name": site_name, "copy": False}
+    text = render_to_string("contact/email/message.txt", context)
+    html = render_to_string("contact/email/message.html", context)
+    reply_to = {"Reply-To": message.email}
+    mails = [
+        queue_mail(address, subject, text, html, headers=reply_to, language=language) for address in page.recipient_list
+    ]
+    if message.copy_requested:
+        copy = {**context, "copy": True, "inbox_url": ""}
+        mails.append(
+            queue_mail(
+                message.email,
+                (_("Copy: %(subject)s") % {"subject": subject})[:SUBJECT_MAX_LENGTH],
+                render_to_string("contact/email/message.txt", copy),
+                render_to_string("contact/email/message.html", copy),
+                language=language,
+            )
+        )
+    return mails

@@ -1,0 +1,23 @@
+"""Settings of the subscriptions app, read when accessed so override_settings works."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+class AppSettings:
+    def _setting(self, name: str, default):
+        return getattr(settings, name, default)
+
+    @property
+    def CONFIRM_MAX_AGE(self) -> int:
+        """Seconds a confirmation link stays valid; an unconfirmed request is deleted after it."""
+        return self._setting("SPEAKOUT_SUBSCRIPTIONS_CONFIRM_MAX_AGE", 7 * 24 * 3600)
+
+    @property
+    def BASE_URL(self) -> str:
+        """The public address that links in mails start with."""
+        return self._setting("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+app_settings = AppSettings()

@@ -1,0 +1,45 @@
+"""The standalone "Follow this discussion by email" form shown under each report."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Subscription
+
+
+class FollowForm(forms.Form):
+    thread = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Please give an email address."), "invalid": _("Enter a valid email address.")},
+    )
+    notify_replies = forms.BooleanField(label=_("New comments on this report"), required=False, initial=True)
+    notify_posts = forms.BooleanField(label=_("New posts"), required=False)
+    frequency = forms.ChoiceField(
+        label=_("How often"),
+        choices=Subscription.Frequency.choices,
+        initial=Subscription.Frequency.INSTANT,
+        required=False,
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.
+    homepage = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if any(char in email for char in "\r\n\0,;<>"):
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        return email
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("notify_replies") and not cleaned.get("notify_posts"):
+            raise forms.ValidationError(_("Choose what you want to hear about."), code="nothing")
+        return cleaned

@@ -1,0 +1,56 @@
+"""The subscriptions' mails: rendered from text and HTML templates in the subscriber's language,
+queued in the outbox in the caller's transaction. Every mail but the confirmation carries the
+subscription's one-click unsubscribe link and the RFC 8058 headers."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from speakout.outbox.services import queue_mail
+
+from . import tokens
+from .app_settings import app_settings
+from .models import Subscription
+
+
+def absolute(path: str) -> str:
+    return f"{app_settings.BASE_URL}{path}"
+
+
+def confirm_url(subscription: Subscription) -> str:
+    return absolute(reverse("subscriptions:confirm", args=[tokens.make_token(subscription, tokens.CONFIRM)]))
+
+
+def unsubscribe_url(subscription: Subscription) -> str:
+    return absolute(reverse("subscriptions:unsubscribe", args=[tokens.make_token(subscription, tokens.UNSUBSCRIBE)]))
+
+
+def language_of(subscription: Subscription) -> str:
+    return subscription.language or settings.LANGUAGE_CODE
+
+
+def send(subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str, unsubscribe=True):
+    """Render ``subscriptions/email/<template>.txt`` and ``.html`` and queue one mail. ``subject``
+    may be a callable, so it is translated in the subscriber's language."""
+    language = language_of(subscription)
+    headers = {}
+    with translation.override(language):
+        context = {
+            "subscription": subscription,
+            "site_name": settings.SITE_NAME,
+            "base_url": app_settings.BASE_URL,
+            "language": language,
+            **context,
+        }
+        if unsubscribe:
+            context["unsubscribe_url"] = link = unsubscribe_url(subscription)
+            headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+        text = render_to_string(f"subscriptions/email/{template}.txt", context)
+        html = render_to_string(f"subscriptions/email/{template}.html", context)
+        subject = " ".join(str(subject() if callable(subject) else subject).split())[:500]
+    return queue_mail(
+        subscription.email, subject, text, html, headers=headers, language=language, dedupe_key=dedupe_key
+    )

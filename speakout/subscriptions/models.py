@@ -1,0 +1,108 @@
+"""Who wants mail about what: a thread's new replies, or new posts (site-wide or one category).
+
+A row is created unconfirmed by a request and receives nothing but its one confirmation mail
+until the address confirms. Unsubscribing keeps the row (with ``unsubscribed_at``) so old links
+still open a page that says so; a new request creates a new row.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from speakout.discussion.models import Reply, Thread
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Subscription(models.Model):
+    class Kind(models.TextChoices):
+        THREAD = "thread", _("New replies in a discussion")
+        POSTS = "posts", _("New posts")
+
+    class Frequency(models.TextChoices):
+        INSTANT = "instant", _("At once")
+        DAILY = "daily", _("Daily digest")
+        WEEKLY = "weekly", _("Weekly digest")
+
+    email = models.EmailField(_("email"), max_length=254)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    thread = models.ForeignKey(
+        Thread, verbose_name=_("thread"), null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
+    )
+    category = models.SlugField(_("category"), max_length=100, blank=True, help_text=_("Empty: the whole site."))
+    # What the row is about, as one value ("thread:12", "posts:", "posts:housing"), so one unique
+    # constraint covers every kind on every database.
+    target = models.CharField(_("target"), max_length=120, editable=False)
+    frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.INSTANT)
+    language = models.CharField(_("language"), max_length=35, blank=True)
+    secret = models.CharField(_("secret"), max_length=64, default=new_secret, editable=False)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(_("unsubscribed at"), null=True, blank=True)
+    last_digest_at = models.DateTimeField(_("last digest at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "target"],
+                condition=Q(unsubscribed_at__isnull=True),
+                name="speakout_subscription_one_active",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} → {self.target}"
+
+    @staticmethod
+    def target_for(kind: str, thread: Thread | None = None, category: str = "") -> str:
+        if kind == Subscription.Kind.THREAD:
+            return f"thread:{thread.pk}"
+        return f"posts:{category}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.confirmed_at is not None and self.unsubscribed_at is None
+
+
+class NotifiedReply(models.Model):
+    """A reply whose approval subscribers have heard about: approving it again sends nothing."""
+
+    reply = models.OneToOneField(Reply, on_delete=models.CASCADE, related_name="+", verbose_name=_("reply"))
+    notified_at = models.DateTimeField(_("notified at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("notified reply")
+        verbose_name_plural = _("notified replies")
+
+    def __str__(self) -> str:
+        return f"#{self.reply_id}"
+
+
+class Announcement(models.Model):
+    """A first publication (one per post, ever): instant mails go out when it is recorded, and
+    the digests list the announcements made since a subscriber's last digest."""
+
+    key = models.CharField(_("key"), max_length=255, unique=True)
+    title = models.CharField(_("title"), max_length=500)
+    url = models.URLField(_("address"), max_length=1000)
+    summary = models.TextField(_("summary"), blank=True)
+    categories = models.JSONField(_("categories"), default=list, blank=True)
+    published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("announcement")
+        verbose_name_plural = _("announcements")
+        ordering = ["published_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.title

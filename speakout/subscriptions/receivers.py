@@ -1,0 +1,41 @@
+"""Listeners on the discussion's signals (the discussion app knows nothing of subscriptions).
+
+Both signals are sent inside the transaction that stored the change, so the subscription rows
+and the queued mails commit or roll back with the reply.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from speakout.discussion import signals
+from speakout.discussion.models import Reply
+
+from . import services
+
+logger = logging.getLogger("speakout.subscriptions")
+
+
+def on_reply_posted(sender, reply, outcome, notify_replies=False, notify_posts=False, **kwargs):
+    if (notify_replies or notify_posts) and reply.status != Reply.Status.SPAM:
+        email = services.author_email(reply)
+        if email:
+            try:
+                if notify_replies:
+                    services.request_subscription(email, kind=services.Kind.THREAD, thread=reply.thread)
+                if notify_posts:
+                    services.request_subscription(email, kind=services.Kind.POSTS)
+            except ValueError:
+                logger.info("Reply %s asked for notifications with an unusable address", reply.pk)
+    if outcome == "published":
+        services.notify_reply_approved(reply)
+
+
+def on_reply_moderated(sender, reply, old_status, new_status, **kwargs):
+    if new_status == Reply.Status.APPROVED:
+        services.notify_reply_approved(reply)
+
+
+def connect() -> None:
+    signals.reply_posted.connect(on_reply_posted, sender=Reply, dispatch_uid="speakout-subscriptions-posted")
+    signals.reply_moderated.connect(on_reply_moderated, sender=Reply, dispatch_uid="speakout-subscriptions-moderated")

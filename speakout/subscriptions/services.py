@@ -1,0 +1,284 @@
+"""The subscriptions' one logic layer: requests (double opt-in), confirmation, unsubscription,
+and the notifications sent on approved replies and first publications, plus the digests.
+
+Every function that writes runs in a transaction and queues its mails in it (the outbox), so a
+rollback drops both. Nothing but the one confirmation mail is ever sent to an unconfirmed row.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from speakout.discussion.models import Reply, Thread
+
+from . import mails
+from .app_settings import app_settings
+from .models import Announcement, NotifiedReply, Subscription
+
+Kind = Subscription.Kind
+Frequency = Subscription.Frequency
+DIGEST_PERIODS = {Frequency.DAILY: timedelta(days=1), Frequency.WEEKLY: timedelta(days=7)}
+
+
+def normalise_email(email: str) -> str:
+    """The address as stored and compared: trimmed and lower-cased. Raises ValueError if invalid."""
+    address = (email or "").strip().lower()
+    if any(char in address for char in "\r\n\0,;<> ") or len(address) > 254:
+        raise ValueError("Not a valid email address.")
+    try:
+        validate_email(address)
+    except ValidationError as error:
+        raise ValueError("Not a valid email address.") from error
+    return address
+
+
+def active(queryset=None):
+    """Confirmed rows that have not unsubscribed: the only ones that get notifications."""
+    queryset = queryset if queryset is not None else Subscription.objects.all()
+    return queryset.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
+
+
+# Requests and confirmation -------------------------------------------------------------------
+
+
+def request_subscription(
+    email: str,
+    *,
+    kind: str,
+    thread: Thread | None = None,
+    category: str = "",
+    frequency: str = Frequency.INSTANT,
+    language: str = "",
+) -> Subscription:
+    """Create (or reuse) an unconfirmed subscription and queue its one confirmation mail.
+
+    The caller's response must not depend on the result: an address that is already subscribed
+    gets nothing new, an unconfirmed one keeps its single confirmation mail (a repeated request
+    queues no second one), a new one gets its confirmation. Raises ValueError for a bad address
+    or arguments."""
+    address = normalise_email(email)
+    if kind == Kind.THREAD:
+        if thread is None:
+            raise ValueError("A thread subscription needs a thread.")
+        category = ""
+        frequency = Frequency.INSTANT
+    elif kind == Kind.POSTS:
+        thread = None
+        if frequency not in Frequency.values:
+            raise ValueError(f"Unknown frequency {frequency!r}.")
+    else:
+        raise ValueError(f"Unknown kind {kind!r}.")
+    target = Subscription.target_for(kind, thread, category)
+    language = language or translation.get_language() or ""
+    with transaction.atomic():
+        subscription = Subscription.objects.filter(email=address, target=target, unsubscribed_at__isnull=True).first()
+        if subscription is None:
+            try:
+                with transaction.atomic():
+                    subscription = Subscription.objects.create(
+                        email=address,
+                        kind=kind,
+                        thread=thread,
+                        category=category,
+                        target=target,
+                        frequency=frequency,
+                        language=language[:35],
+                    )
+            except IntegrityError:  # a concurrent request created it
+                subscription = Subscription.objects.get(email=address, target=target, unsubscribed_at__isnull=True)
+        if subscription.confirmed_at is None:
+            send_confirmation(subscription)
+    return subscription
+
+
+def send_confirmation(subscription: Subscription) -> None:
+    """The one confirmation mail of an unconfirmed row (the outbox's dedupe key keeps it one)."""
+    if subscription.kind == Kind.THREAD:
+        title = subscription.thread.title or subscription.thread.key
+
+        def subject():
+            return _("Please confirm: new replies to “%(title)s”") % {"title": title}
+
+    else:
+
+        def subject():
+            return _("Please confirm your subscription to new posts")
+
+    mails.send(
+        subscription,
+        "confirm",
+        subject,
+        {
+            "confirm_url": mails.confirm_url(subscription),
+            "thread": subscription.thread,
+            "days": app_settings.CONFIRM_MAX_AGE // 86400,
+        },
+        dedupe_key=f"subscriptions:confirm:{subscription.pk}",
+        unsubscribe=False,
+    )
+
+
+def confirm(subscription: Subscription, now: datetime | None = None) -> bool:
+    """Confirm a pending, unexpired request. False when it was unsubscribed or has expired."""
+    now = now or timezone.now()
+    if subscription.unsubscribed_at is not None:
+        return False
+    if subscription.confirmed_at is not None:
+        return True
+    if subscription.created_at < now - timedelta(seconds=app_settings.CONFIRM_MAX_AGE):
+        return False
+    updated = Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(confirmed_at=now)
+    if updated:
+        subscription.confirmed_at = now
+    return True
+
+
+def unsubscribe(subscription: Subscription, now: datetime | None = None) -> None:
+    """Stop all mail for this subscription (idempotent)."""
+    now = now or timezone.now()
+    Subscription.objects.filter(pk=subscription.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
+    subscription.unsubscribed_at = subscription.unsubscribed_at or now
+
+
+def delete_expired_requests(now: datetime | None = None) -> int:
+    """Delete unconfirmed requests older than the confirmation link's lifetime."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=app_settings.CONFIRM_MAX_AGE)
+    deleted, _counts = Subscription.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff).delete()
+    return deleted
+
+
+# Reply notifications -------------------------------------------------------------------------
+
+
+def author_email(reply: Reply) -> str:
+    if reply.commenter_id and reply.commenter.email:
+        return reply.commenter.email
+    if reply.user_id:
+        return getattr(reply.user, "email", "") or ""
+    return ""
+
+
+def notify_reply_approved(reply: Reply) -> int:
+    """Tell the thread's confirmed subscribers about an approved reply, once per reply ever.
+
+    Never for a reply that is not approved (held and spam replies must not become a way to send
+    mail through us), never to the reply's own author. Returns how many mails were queued."""
+    if reply.status != Reply.Status.APPROVED:
+        return 0
+    with transaction.atomic():
+        _record, created = NotifiedReply.objects.get_or_create(reply_id=reply.pk)
+        if not created:
+            return 0
+        own = author_email(reply).strip().lower()
+        thread = reply.thread
+        count = 0
+        for subscription in active(Subscription.objects.filter(kind=Kind.THREAD, thread=thread)).exclude(email=own):
+
+            def subject(title=thread.title or thread.key):
+                return _("New reply to “%(title)s”") % {"title": title}
+
+            mails.send(
+                subscription,
+                "reply",
+                subject,
+                {"reply": reply, "thread": thread, "reply_url": f"{thread.url}#reply-{reply.pk}" if thread.url else ""},
+                dedupe_key=f"subscriptions:reply:{reply.pk}:{subscription.pk}",
+            )
+            count += 1
+    return count
+
+
+# New posts -----------------------------------------------------------------------------------
+
+
+def posts_subscribers(categories, frequency: str | None = None):
+    queryset = active(Subscription.objects.filter(kind=Kind.POSTS)).filter(
+        Q(category="") | Q(category__in=list(categories))
+    )
+    if frequency is not None:
+        queryset = queryset.filter(frequency=frequency)
+    return queryset
+
+
+def announce_post(
+    key: str, *, title: str, url: str, summary: str = "", categories=(), published_at: datetime | None = None
+) -> Announcement | None:
+    """Record a first publication and queue the instant mails. A key already announced sends
+    nothing and returns None. Digest subscribers hear about it in their next digest."""
+    with transaction.atomic():
+        announcement, created = Announcement.objects.get_or_create(
+            key=key,
+            defaults={
+                "title": title[:500],
+                "url": url,
+                "summary": summary,
+                "categories": list(categories),
+                "published_at": published_at or timezone.now(),
+            },
+        )
+        if not created:
+            return None
+        for subscription in posts_subscribers(announcement.categories, Frequency.INSTANT):
+
+            def subject(title=announcement.title):
+                return _("New post: %(title)s") % {"title": title}
+
+            mails.send(
+                subscription,
+                "post",
+                subject,
+                {"announcement": announcement},
+                dedupe_key=f"subscriptions:post:{announcement.pk}:{subscription.pk}",
+            )
+    return announcement
+
+
+def send_digests(frequency: str, now: datetime | None = None) -> int:
+    """Queue the digests that are due: one per subscriber whose last digest (or confirmation) is
+    at least a period old, listing the posts announced since, if there are any. Returns how many
+    were queued."""
+    now = now or timezone.now()
+    period = DIGEST_PERIODS[frequency]
+    sent = 0
+    due = active(Subscription.objects.filter(kind=Kind.POSTS, frequency=frequency)).filter(
+        Q(last_digest_at__lte=now - period) | Q(last_digest_at__isnull=True, confirmed_at__lte=now - period)
+    )
+    for subscription_id in list(due.values_list("pk", flat=True)):
+        with transaction.atomic():
+            subscription = active(Subscription.objects.select_for_update()).filter(pk=subscription_id).first()
+            if subscription is None:
+                continue
+            since = subscription.last_digest_at or subscription.confirmed_at
+            if since > now - period:  # another worker sent it meanwhile
+                continue
+            announcements = Announcement.objects.filter(published_at__gt=since, published_at__lte=now)
+            if subscription.category:
+                announcements = [a for a in announcements if subscription.category in (a.categories or [])]
+            else:
+                announcements = list(announcements)
+            if announcements:
+                count = len(announcements)
+
+                def subject(count=count):
+                    if frequency == Frequency.DAILY:
+                        return _("Today's new posts (%(count)d)") % {"count": count}
+                    return _("This week's new posts (%(count)d)") % {"count": count}
+
+                mails.send(
+                    subscription,
+                    "digest",
+                    subject,
+                    {"announcements": announcements, "frequency": frequency},
+                    dedupe_key=f"subscriptions:digest:{subscription.pk}:{now.isoformat()}",
+                )
+                sent += 1
+            Subscription.objects.filter(pk=subscription.pk).update(last_digest_at=now)
+    return sent

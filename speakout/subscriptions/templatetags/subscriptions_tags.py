@@ -1,0 +1,20 @@
+from django import template
+from django.urls import reverse
+
+from speakout.discussion.forms import issue_form_token
+
+from ..forms import FollowForm
+
+register = template.Library()
+
+
+@register.inclusion_tag("subscriptions/follow_form.html", takes_context=True)
+def follow_form(context, thread):
+    """The "Follow this discussion by email" form for a thread, with a fresh time-trap token."""
+    form = FollowForm(initial={"thread": thread.key, "form_token": issue_form_token(thread.key)})
+    return {
+        "thread": thread,
+        "form": form,
+        "action": reverse("subscriptions:follow"),
+        "csrf_token": context.get("csrf_token"),
+    }

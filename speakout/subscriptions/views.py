@@ -1,0 +1,104 @@
+"""Pages of the subscriptions: the follow form's answer, confirmation and unsubscription.
+
+A GET never changes anything: the links in mails open a page with a button, and the button's
+POST acts. The unsubscribe POST needs no session and no CSRF token (the signed link authorises
+it), so mail clients can send RFC 8058's one-click POST.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import cache
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from speakout.discussion import app_settings as discussion_settings
+from speakout.discussion.clients import client_hash
+from speakout.discussion.forms import issue_form_token, read_form_token
+from speakout.discussion.models import Thread
+
+from . import services, tokens
+from .forms import FollowForm
+
+FOLLOW_LIMIT = (10, 3600)  # requests per client, per seconds
+
+
+def _rate_limited(request) -> bool:
+    count, window = FOLLOW_LIMIT
+    key = f"speakout:subscriptions:follow:{client_hash(request)}"
+    cache.add(key, 0, timeout=window)
+    try:
+        return cache.incr(key) > count
+    except ValueError:
+        cache.add(key, 1, timeout=window)
+        return False
+
+
+def _form_page(request, thread, form, status):
+    data = form.data.copy()
+    data["form_token"] = issue_form_token(thread.key)
+    form.data = data
+    return render(request, "subscriptions/follow.html", {"thread": thread, "form": form}, status=status)
+
+
+@require_POST
+def follow(request):
+    thread = get_object_or_404(Thread, key=request.POST.get("thread", ""), is_public=True)
+    form = FollowForm(request.POST)
+    if not form.is_valid():
+        return _form_page(request, thread, form, 400)
+    cleaned = form.cleaned_data
+    done = render(request, "subscriptions/requested.html", {"thread": thread})
+    if cleaned["homepage"]:
+        return done  # a robot: it learns nothing, and nothing is sent
+    age = read_form_token(cleaned["form_token"], thread.key)
+    if age is None or age > discussion_settings.FORM_MAX_AGE:
+        form.add_error(None, _("This form has expired. Please send it again."))
+        return _form_page(request, thread, form, 400)
+    if age < discussion_settings.MIN_SECONDS_TO_SUBMIT:
+        form.add_error(None, _("That was very quick. Please check the form and send it again."))
+        return _form_page(request, thread, form, 400)
+    if _rate_limited(request):
+        form.add_error(None, _("Too many requests from your connection. Please try again later."))
+        return _form_page(request, thread, form, 429)
+    try:
+        if cleaned["notify_replies"]:
+            services.request_subscription(cleaned["email"], kind=services.Kind.THREAD, thread=thread)
+        if cleaned["notify_posts"]:
+            services.request_subscription(
+                cleaned["email"], kind=services.Kind.POSTS, frequency=cleaned["frequency"] or "instant"
+            )
+    except ValueError:
+        form.add_error("email", _("Enter a valid email address."))
+        return _form_page(request, thread, form, 400)
+    # The same page whether the address was new, pending or already subscribed.
+    return done
+
+
+def _invalid(request):
+    return render(request, "subscriptions/invalid_link.html", status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request, token):
+    subscription = tokens.read_token(token, tokens.CONFIRM)
+    if subscription is None or subscription.unsubscribed_at is not None:
+        return _invalid(request)
+    if request.method == "POST":
+        if not services.confirm(subscription):
+            return _invalid(request)
+        return render(request, "subscriptions/confirmed.html", {"subscription": subscription})
+    return render(request, "subscriptions/confirm.html", {"subscription": subscription, "token": token})
+
+
+@csrf_exempt  # the signed token authorises the POST; RFC 8058 one-click sends no session
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request, token):
+    subscription = tokens.read_token(token, tokens.UNSUBSCRIBE)
+    if subscription is None:
+        return _invalid(request)
+    if request.method == "POST":
+        services.unsubscribe(subscription)
+        return render(request, "subscriptions/unsubscribed.html", {"subscription": subscription})
+    return render(request, "subscriptions/unsubscribe.html", {"subscription": subscription, "token": token})

@@ -1,0 +1,199 @@
+"""The contact page: the form, storing, queueing mail in one transaction, the spam defence."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.test import override_settings
+
+from speakout.contact.models import ContactMessage
+from speakout.contact.services import form_key, subject_for
+from speakout.discussion.forms import issue_form_token
+from speakout.discussion.models import DiscussionSettings
+from speakout.outbox.models import OutgoingMail
+
+pytestmark = pytest.mark.django_db
+
+
+def test_page_renders_the_form_without_the_recipient_addresses(client, contact_page):
+    response = client.get(contact_page.url)
+    html = response.content.decode()
+    assert response.status_code == 200
+    for name in ("name", "email", "topic", "message", "send_copy", "homepage", "form_token"):
+        assert f'name="{name}"' in html
+    assert "Write to us." in html
+    assert '<option value="Press">Press</option>' in html
+    assert "org.example" not in html, "the organisation's addresses are never printed"
+
+
+def test_a_sent_message_is_stored_and_mailed_to_each_recipient(client, contact_page, post_data):
+    response = client.post(contact_page.url, post_data(send_copy="on"))
+    assert response.status_code == 303
+    assert response["Location"].endswith(f"{contact_page.url}?sent=1")
+
+    message = ContactMessage.objects.get()
+    assert (message.name, message.email, message.topic, message.page_id) == (
+        "Ada",
+        "ada@example.net",
+        "Press",
+        contact_page.pk,
+    )
+    assert message.copy_requested and not message.is_spam and message.read_at is None and message.client_hash
+
+    mails = {mail.to: mail for mail in OutgoingMail.objects.all()}
+    assert set(mails) == {"team@org.example", "board@org.example", "ada@example.net"}
+    for address in ("team@org.example", "board@org.example"):
+        assert mails[address].headers == {"Reply-To": "ada@example.net"}
+        assert mails[address].subject == "Contact: Press"
+        assert "talk about your report" in mails[address].text_body
+        assert "talk about your report" in mails[address].html_body
+    copy = mails["ada@example.net"]
+    assert "Reply-To" not in copy.headers
+    assert "org.example" not in copy.text_body + copy.html_body + copy.subject
+
+    thanks = client.get(response["Location"]).content.decode()
+    assert "Thanks, we got it." in thanks
+    assert 'name="message"' not in thanks
+
+
+def test_no_copy_unless_asked_and_no_topic_uses_the_first_words(client, contact_page, post_data):
+    response = client.post(contact_page.url, post_data(topic="", message="Line one\r\nline two of my long question"))
+    assert response.status_code == 303
+    assert sorted(OutgoingMail.objects.values_list("to", flat=True)) == ["board@org.example", "team@org.example"]
+    assert set(OutgoingMail.objects.values_list("subject", flat=True)) == {
+        "Contact: Line one line two of my long question"
+    }
+
+
+def test_subject_is_one_clean_line():
+    assert subject_for("", "Hi\u202e there\r\nBcc: x@y.z\0") == "Contact: Hi there Bcc: x@y.z"
+    assert len(subject_for("", "word " * 200)) < 100
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"name": ""}, "name", "Please give a name"),
+        ({"name": "x" * 101}, "name", "at most 100 characters"),
+        ({"name": "Ada\u202eevil"}, "name", "invisible or control characters"),
+        ({"name": "Ada\u200b"}, "name", "invisible or control characters"),
+        ({"email": "ada@example.net\r\nBcc: victim@example.org"}, "email", "Enter a valid email address"),
+        ({"email": "not an address"}, "email", "Enter a valid email address"),
+        ({"email": ""}, "email", "Please give an email address"),
+        ({"message": "   \n  "}, "message", "Write something before sending"),
+        ({"message": "y" * 10_001}, "message", "at most 10000 characters"),
+        ({"message": "bell\x07"}, "message", "control characters"),
+        ({"topic": "Not a topic"}, "topic", "Select a valid choice"),
+    ],
+)
+def test_each_bad_field_is_refused_with_its_message_and_the_text_kept(
+    client, contact_page, post_data, changes, field, message
+):
+    data = post_data(**changes)
+    if field != "message":
+        data["message"] = "My <b>kept</b> text"
+    response = client.post(contact_page.url, data)
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert f'data-field="{field}"' in html and "field--error" in html
+    assert message in html
+    if field != "message":
+        assert "My &lt;b&gt;kept&lt;/b&gt; text" in html
+    assert not ContactMessage.objects.exists() and not OutgoingMail.objects.exists()
+
+
+def test_invalid_utf8_is_refused_with_a_message(client, contact_page, post_data):
+    data = post_data()
+    body = "&".join(
+        f"{key}={value}" for key, value in {**data, "message": "abc", "form_token": data["form_token"]}.items()
+    )
+    body = body.replace("message=abc", "message=abc%FF%FE")
+    response = client.post(contact_page.url, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "not valid UTF-8" in response.content.decode()
+    assert not ContactMessage.objects.exists()
+
+
+def test_honeypot_stores_the_message_as_spam_and_mails_nothing(client, contact_page, post_data):
+    response = client.post(contact_page.url, post_data(homepage="http://spam.example"))
+    assert response.status_code == 303, "a robot is not told"
+    message = ContactMessage.objects.get()
+    assert message.is_spam and message.spam_reason
+    assert not OutgoingMail.objects.exists()
+
+
+def test_block_words_store_the_message_as_spam(client, contact_page, post_data):
+    rules = DiscussionSettings.load()
+    rules.block_words = "cheap pills"
+    rules.save()
+    client.post(contact_page.url, post_data(message="Buy CHEAP PILLS now"))
+    assert ContactMessage.objects.get().is_spam
+    assert not OutgoingMail.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("token", "message"),
+    [
+        (lambda page: issue_form_token(form_key(page)), "very quick"),
+        (lambda page: issue_form_token(form_key(page), time.time() - 3 * 24 * 3600), "expired"),
+        (lambda page: "forged", "expired"),
+    ],
+)
+def test_time_trap_refuses_and_keeps_the_text(client, contact_page, post_data, token, message):
+    response = client.post(contact_page.url, post_data(form_token=token(contact_page), message="Kept words"))
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html and "Kept words" in html
+    assert not ContactMessage.objects.exists()
+
+
+@override_settings(SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES=30)
+def test_rate_limit_per_client_and_per_email(client, contact_page, post_data):
+    assert client.post(contact_page.url, post_data()).status_code == 303
+    again = client.post(contact_page.url, post_data(email="other@example.net", message="Second one"))
+    assert again.status_code == 429
+    assert "Please wait 30 seconds" in again.content.decode() and "Second one" in again.content.decode()
+    other_client = client.post(contact_page.url, post_data(message="From elsewhere"), REMOTE_ADDR="198.51.100.7")
+    assert other_client.status_code == 429, "the same email address from another client is limited too"
+    assert ContactMessage.objects.count() == 1
+
+
+@override_settings(SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES=0)
+def test_rate_limit_can_be_switched_off(client, contact_page, post_data):
+    assert client.post(contact_page.url, post_data()).status_code == 303
+    assert client.post(contact_page.url, post_data(message="Second")).status_code == 303
+
+
+def test_a_failure_while_queueing_stores_and_queues_nothing(client, contact_page, post_data, monkeypatch):
+    import speakout.outbox.services as outbox_services
+    from speakout.contact import services
+
+    real = outbox_services.queue_mail
+    calls = []
+
+    def failing(to, *args, **kwargs):
+        calls.append(to)
+        if len(calls) == 2:
+            raise RuntimeError("database trouble")
+        return real(to, *args, **kwargs)
+
+    monkeypatch.setattr(services, "queue_mail", failing)
+    response = client.post(contact_page.url, post_data(message="Please keep this"))
+    html = response.content.decode()
+    assert response.status_code == 503
+    assert "could not be sent" in html and "Please keep this" in html
+    assert len(calls) == 2
+    assert not ContactMessage.objects.exists(), "the message is rolled back with its mails"
+    assert not OutgoingMail.objects.exists(), "the first mail was rolled back too"
+
+
+def test_hostile_content_is_escaped_in_the_html_mail(client, contact_page, post_data):
+    client.post(
+        contact_page.url,
+        post_data(name="<script>alert(1)</script>", message="<img src=x onerror=alert(2)>\nbye", send_copy="on"),
+    )
+    for mail in OutgoingMail.objects.all():
+        assert "<script>" not in mail.html_body and "<img" not in mail.html_body
+        assert "&lt;script&gt;" in mail.html_body
+        assert "<script>alert(1)</script>" in mail.text_body, "the plain text part is not HTML-escaped"

@@ -1,0 +1,94 @@
+"""Reply notifications: approved replies only, once per reply, never to the reply's own author;
+the reply form's two boxes request subscriptions for the commenter's address."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from speakout.discussion.models import Reply
+from speakout.discussion.services import Author, set_status
+from speakout.subscriptions.models import NotifiedReply, Subscription
+
+from .conftest import HOLD, SPAM, mails_to
+
+pytestmark = pytest.mark.django_db
+
+
+def test_published_reply_notifies_confirmed_subscribers_except_its_author(thread, post_reply, subscribe):
+    subscribe("ada@example.org", thread=thread)
+    subscribe("bob@example.org", thread=thread)
+    other = subscribe("carol@example.org", thread=thread)
+    other.unsubscribed_at = other.confirmed_at
+    other.save()
+    result = post_reply(thread, email="Bob@example.org", body="Hello thread")
+    assert result.outcome == "published"
+    [mail] = mails_to("ada@example.org")
+    assert "A test report" in mail.subject
+    assert "Hello thread" in mail.text_body and f"#reply-{result.reply.pk}" in mail.html_body
+    assert (
+        mail.headers["List-Unsubscribe"].startswith("<http")
+        and "/subscriptions/unsubscribe/" in mail.headers["List-Unsubscribe"]
+    )
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mails_to("bob@example.org") == []  # the author
+    assert mails_to("carol@example.org") == []  # unsubscribed
+
+
+@pytest.mark.parametrize("checks", [HOLD, SPAM], ids=["held", "spam"])
+def test_held_and_spam_replies_notify_nobody_and_approval_notifies_once(thread, post_reply, subscribe, checks):
+    subscribe("ada@example.org", thread=thread)
+    result = post_reply(thread, checks=checks, email="bob@example.org", body="<b>Buy</b> now")
+    assert result.outcome == "held"
+    assert mails_to("ada@example.org") == []
+    set_status(result.reply, Reply.Status.APPROVED)
+    [mail] = mails_to("ada@example.org")
+    assert "&lt;b&gt;Buy&lt;/b&gt;" in mail.html_body  # autoescaped
+    set_status(result.reply, Reply.Status.PENDING)
+    set_status(result.reply, Reply.Status.APPROVED)
+    assert len(mails_to("ada@example.org")) == 1
+    assert NotifiedReply.objects.count() == 1
+
+
+def test_moving_to_other_queues_notifies_nobody(thread, post_reply, subscribe):
+    subscribe("ada@example.org", thread=thread)
+    result = post_reply(thread, checks=HOLD, email="bob@example.org")
+    set_status(result.reply, Reply.Status.SPAM)
+    set_status(result.reply, Reply.Status.TRASH)
+    assert mails_to("ada@example.org") == []
+
+
+def test_reply_form_boxes_request_subscriptions_for_a_guest(thread, post_reply):
+    post_reply(thread, email="ada@example.org", notify_replies="on", notify_posts="on")
+    kinds = sorted(Subscription.objects.filter(email="ada@example.org").values_list("kind", flat=True))
+    assert kinds == ["posts", "thread"]
+    assert not Subscription.objects.filter(confirmed_at__isnull=False).exists()
+    mails = mails_to("ada@example.org")
+    assert len(mails) == 2 and all("/subscriptions/confirm/" in mail.text_body for mail in mails)
+
+
+def test_reply_form_boxes_unticked_request_nothing(thread, post_reply):
+    post_reply(thread, email="ada@example.org")
+    assert not Subscription.objects.exists()
+
+
+def test_spam_reply_requests_no_subscription(thread, post_reply):
+    post_reply(thread, checks=SPAM, email="victim@example.org", notify_replies="on")
+    assert not Subscription.objects.exists() and mails_to("victim@example.org") == []
+
+
+def test_signed_in_commenter_subscribes_with_the_account_address(thread, post_reply):
+    user = get_user_model().objects.create_user("ada", email="ada.account@example.org", password="x")
+    post_reply(thread, author=Author(user=user, client_hash="c"), email="", notify_replies="on")
+    assert Subscription.objects.get().email == "ada.account@example.org"
+
+
+def test_reply_form_shows_the_boxes(client, thread, rules):
+    from speakout.discussion.views import reply_form_context
+
+    request = client.get("/").wsgi_request
+    html = __import__("django.template.loader", fromlist=["render_to_string"]).render_to_string(
+        "discussion/reply_form.html", reply_form_context(request, thread, rules=rules), request=request
+    )
+    assert 'name="notify_replies"' in html and 'name="notify_posts"' in html
+    assert "Notify me of new comments by email" in html and "Notify me of new posts by email" in html
