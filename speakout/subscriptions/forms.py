@@ -29,6 +29,8 @@ class FollowForm(forms.Form):
     homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, **kwargs):
+        # Its own id prefix: the form sits on the same page as the reply form, and ids must be unique.
+        kwargs.setdefault("auto_id", "follow_%s")
         super().__init__(*args, **kwargs)
         self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 

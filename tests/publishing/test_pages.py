@@ -200,3 +200,14 @@ def test_preview_is_never_served_from_the_cache(client, site_builder):
 
     assert "Draft words." in preview.content.decode(), "a preview shows the draft, not the cached article"
     assert "Draft words." not in client.get(report.url).content.decode(), "and leaves nothing in the cache"
+
+
+def test_report_page_has_unique_element_ids(client, site_builder):
+    """The reply form and the follow form share a page; labels must point at one element each."""
+    import re
+    from collections import Counter
+
+    report = site_builder.report("Ids report")
+    html = client.get(report.url).content.decode()
+    duplicates = [name for name, count in Counter(re.findall(r'\sid="([^"]+)"', html)).items() if count > 1]
+    assert duplicates == []
