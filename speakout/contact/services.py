@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -36,39 +35,20 @@ def form_key(page: ContactPage) -> str:
     return f"contact:{page.pk}"
 
 
-class ContactRateLimitCheck(policy.Check):
-    """At most one message per N seconds per client and per email address."""
+class ContactRateLimitCheck(policy.RateLimitCheck):
+    """At most one message per N seconds per client and per email address (no burst limit)."""
 
-    code = "rate_limit"
+    scope = "speakout:contact:rl"
 
-    def _keys(self, submission) -> list[str]:
-        keys = []
-        if submission.client_hash:
-            keys.append(f"speakout:contact:rl:client:{submission.client_hash}")
-        if submission.email:
-            keys.append(f"speakout:contact:rl:email:{submission.email.lower()}")
-        return keys
+    def limits(self) -> tuple[int, int, int]:
+        return app_settings.SECONDS_BETWEEN_MESSAGES, 0, 0
 
-    def check(self, submission):
-        wait = app_settings.SECONDS_BETWEEN_MESSAGES
-        if wait and any(cache.get(key) is not None for key in self._keys(submission)):
-            return policy.Verdict(
-                policy.Decision.REJECT,
-                self.code,
-                ngettext(
-                    "You have just sent a message. Please wait %(seconds)d second and send again.",
-                    "You have just sent a message. Please wait %(seconds)d seconds and send again.",
-                    wait,
-                )
-                % {"seconds": wait},
-            )
-        return None
-
-    def accepted(self, submission, message):
-        wait = app_settings.SECONDS_BETWEEN_MESSAGES
-        if wait:
-            for key in self._keys(submission):
-                cache.set(key, 1, timeout=wait)
+    def wait_message(self, seconds: int) -> str:
+        return ngettext(
+            "You have just sent a message. Please wait %(seconds)d second and send again.",
+            "You have just sent a message. Please wait %(seconds)d seconds and send again.",
+            seconds,
+        ) % {"seconds": seconds}
 
 
 def checks() -> list[policy.Check]:

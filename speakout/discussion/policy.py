@@ -117,9 +117,25 @@ class HoneypotCheck(Check):
 
 
 class RateLimitCheck(Check):
-    """At most one reply per N seconds, and a burst limit, per client and per email address."""
+    """At most one reply per N seconds, and a burst limit, per client, email address and account.
+
+    Other forms reuse it by overriding ``scope`` (the cache key prefix), ``limits`` and
+    ``wait_message`` (see speakout.contact.services)."""
 
     code = "rate_limit"
+    scope = "speakout:rl"
+
+    def limits(self) -> tuple[int, int, int]:
+        """Seconds between two posts, then at most this many posts per this many seconds."""
+        burst_count, burst_window = app_settings.BURST_LIMIT
+        return app_settings.SECONDS_BETWEEN_REPLIES, burst_count, burst_window
+
+    def wait_message(self, seconds: int) -> str:
+        return ngettext(
+            "You are replying too fast. Please wait %(seconds)d second and send again.",
+            "You are replying too fast. Please wait %(seconds)d seconds and send again.",
+            seconds,
+        ) % {"seconds": seconds}
 
     def _keys(self, submission) -> list[str]:
         keys = []
@@ -132,21 +148,11 @@ class RateLimitCheck(Check):
         return keys
 
     def check(self, submission):
-        wait = app_settings.SECONDS_BETWEEN_REPLIES
-        burst_count, burst_window = app_settings.BURST_LIMIT
+        wait, burst_count, _burst_window = self.limits()
         for key in self._keys(submission):
-            if wait and cache.get(f"speakout:rl:last:{key}") is not None:
-                return Verdict(
-                    Decision.REJECT,
-                    self.code,
-                    ngettext(
-                        "You are replying too fast. Please wait %(seconds)d second and send again.",
-                        "You are replying too fast. Please wait %(seconds)d seconds and send again.",
-                        wait,
-                    )
-                    % {"seconds": wait},
-                )
-            if burst_count and (cache.get(f"speakout:rl:burst:{key}") or 0) >= burst_count:
+            if wait and cache.get(f"{self.scope}:last:{key}") is not None:
+                return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
+            if burst_count and (cache.get(f"{self.scope}:burst:{key}") or 0) >= burst_count:
                 return Verdict(
                     Decision.REJECT,
                     self.code,
@@ -155,13 +161,12 @@ class RateLimitCheck(Check):
         return None
 
     def accepted(self, submission, reply):
-        wait = app_settings.SECONDS_BETWEEN_REPLIES
-        burst_count, burst_window = app_settings.BURST_LIMIT
+        wait, burst_count, burst_window = self.limits()
         for key in self._keys(submission):
             if wait:
-                cache.set(f"speakout:rl:last:{key}", 1, timeout=wait)
+                cache.set(f"{self.scope}:last:{key}", 1, timeout=wait)
             if burst_count:
-                burst_key = f"speakout:rl:burst:{key}"
+                burst_key = f"{self.scope}:burst:{key}"
                 if cache.add(burst_key, 1, timeout=burst_window) is False:
                     try:
                         cache.incr(burst_key)
