@@ -267,6 +267,9 @@ DEFAULT_FROM_EMAIL = env("SPEAKOUT_EMAIL_FROM", "Speakout <speakout@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The outbox sends at most this many mails a minute, across all workers (0: no limit).
 SPEAKOUT_EMAIL_RATE_PER_MINUTE = env_int("SPEAKOUT_EMAIL_RATE_PER_MINUTE", 60)
+# A mail "sending" for longer than this belongs to a worker that died mid-send: it is retried.
+# Keep it well above SPEAKOUT_EMAIL_TIMEOUT.
+SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS = env_int("SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS", 600)
 
 # Wagtail
 WAGTAIL_SITE_NAME = SITE_NAME
@@ -364,11 +367,13 @@ SPEAKOUT_SCHEDULER_INTERVAL = env_int("SPEAKOUT_SCHEDULER_INTERVAL", 60)
 SPEAKOUT_SCHEDULED_JOBS = [
     ("publish_scheduled", SPEAKOUT_SCHEDULER_INTERVAL, "speakout.publishing.jobs.publish_scheduled"),
     # Retries, rate-limited mails and mails whose worker died mid-send.
-    ("send_due_mail", 30, "speakout.outbox.jobs.send_due_mail"),
+    ("send_due_mail", env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30), "speakout.outbox.jobs.send_due_mail"),
     # Unconfirmed subscription requests expire; digests go out when due (checked hourly).
     ("subscriptions_expire_requests", 3600, "speakout.subscriptions.jobs.delete_expired_requests"),
     ("send_daily_digest", 3600, "speakout.subscriptions.jobs.send_daily_digest"),
     ("send_weekly_digest", 3600, "speakout.subscriptions.jobs.send_weekly_digest"),
+    # Moderators' daily summary, when the discussion rules ask for one (once a day, checked hourly).
+    ("moderator_daily_summary", 3600, "speakout.publishing.alerts.send_daily_summaries"),
 ]
 
 # Discussion: deployment-level limits (editors change the everyday rules in the admin).
@@ -378,6 +383,8 @@ SPEAKOUT_DISCUSSION_BURST_LIMIT = (
     env_int("SPEAKOUT_DISCUSSION_BURST_SECONDS", 600),
 )
 SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT", 3)
+# Most mails a moderator gets about held or reported replies in an hour (0: no cap).
+SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = env_int("SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
 # How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).
 SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT", 0)
 

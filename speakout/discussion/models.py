@@ -241,6 +241,19 @@ class DiscussionSettings(models.Model):
     replies_per_page = models.PositiveSmallIntegerField(_("top-level replies per page"), default=50)
     newest_first = models.BooleanField(_("show newest replies first"), default=False)
 
+    class ModeratorAlerts(models.TextChoices):
+        EACH = "each", _("A mail for each held or reported reply")
+        DAILY = "daily", _("One daily summary")
+        OFF = "off", _("No mail")
+
+    moderator_alerts = models.CharField(
+        _("mail moderators about held and reported replies"),
+        max_length=10,
+        choices=ModeratorAlerts.choices,
+        default=ModeratorAlerts.EACH,
+        help_text=_("Sent to everyone who may moderate replies and has an email address."),
+    )
+
     class Meta:
         verbose_name = _("discussion settings")
         verbose_name_plural = _("discussion settings")

@@ -7,8 +7,9 @@ records the outcome: sent, or pending again with exponential backoff, or failed 
 has been retried for at least a day. ``send_due_mail`` (the worker's sweep) picks up retries,
 rate-limited mails, mails whose task was lost, and mails whose worker died mid-send.
 
-If a worker dies after the mail server accepted a message but before the row says "sent", the
-mail is sent again after the claim timeout, with the same Message-ID, so receivers can tell.
+If a worker dies in the instant after the mail server accepted a message and before the row says
+"sent" (one database write), the mail is sent again after the claim timeout, with the same
+Message-ID, so receivers can tell. A worker killed at any other point sends nothing twice.
 """
 
 from __future__ import annotations
@@ -223,16 +224,30 @@ def send_pending(mail_id: int, *, now: datetime | None = None) -> str:
     if not claim(mail_id, now):
         return NOT_CLAIMED
     mail = OutgoingMail.objects.get(pk=mail_id)
+    connection = get_connection(fail_silently=False)
     try:
-        sent = build_message(mail, connection=get_connection(fail_silently=False)).send(fail_silently=False)
+        # The connection is opened here, not by send(), so the row says "sent" as soon as the
+        # server has accepted the message, before the QUIT round trip: a crash in between
+        # would otherwise send it again.
+        connection.open()
+        sent = connection.send_messages([build_message(mail, connection=connection)])
         if not sent:
             raise RuntimeError("The mail backend accepted no message.")
     except Exception as error:
+        _close_quietly(connection)
         return record_failure(mail, error, now=timezone.now())
     OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), claimed_at=None, attempts=mail.attempts + 1, last_error=""
     )
+    _close_quietly(connection)
     return SENT
+
+
+def _close_quietly(connection) -> None:
+    try:
+        connection.close()
+    except Exception:  # the message's fate is already recorded; a failing QUIT changes nothing
+        logger.debug("Closing the mail connection failed", exc_info=True)
 
 
 def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -> str:

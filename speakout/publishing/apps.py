@@ -12,6 +12,10 @@ class PublishingConfig(AppConfig):
 
         cache.connect()
 
+        from . import alerts
+
+        alerts.connect()  # mail to moderators about held and reported replies
+
         from django.apps import apps
 
         if apps.is_installed("speakout.subscriptions"):

@@ -533,6 +533,7 @@ class DiscussionSettingsForm(forms.ModelForm):
             "edit_window_minutes",
             "replies_per_page",
             "newest_first",
+            "moderator_alerts",
         ]
 
 

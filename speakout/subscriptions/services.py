@@ -63,6 +63,25 @@ def request_subscription(
     gets nothing new, an unconfirmed one keeps its single confirmation mail (a repeated request
     queues no second one), a new one gets its confirmation. Raises ValueError for a bad address
     or arguments."""
+    with transaction.atomic():
+        subscription = open_subscription(
+            email, kind=kind, thread=thread, category=category, frequency=frequency, language=language
+        )
+        if subscription.confirmed_at is None:
+            send_confirmation(subscription)
+    return subscription
+
+
+def open_subscription(
+    email: str,
+    *,
+    kind: str,
+    thread: Thread | None = None,
+    category: str = "",
+    frequency: str = Frequency.INSTANT,
+    language: str = "",
+) -> Subscription:
+    """The address's active row for this target, created (unconfirmed) if there is none."""
     address = normalise_email(email)
     if kind == Kind.THREAD:
         if thread is None:
@@ -77,24 +96,21 @@ def request_subscription(
         raise ValueError(f"Unknown kind {kind!r}.")
     target = Subscription.target_for(kind, thread, category)
     language = language or translation.get_language() or ""
-    with transaction.atomic():
-        subscription = Subscription.objects.filter(email=address, target=target, unsubscribed_at__isnull=True).first()
-        if subscription is None:
-            try:
-                with transaction.atomic():
-                    subscription = Subscription.objects.create(
-                        email=address,
-                        kind=kind,
-                        thread=thread,
-                        category=category,
-                        target=target,
-                        frequency=frequency,
-                        language=language[:35],
-                    )
-            except IntegrityError:  # a concurrent request created it
-                subscription = Subscription.objects.get(email=address, target=target, unsubscribed_at__isnull=True)
-        if subscription.confirmed_at is None:
-            send_confirmation(subscription)
+    subscription = Subscription.objects.filter(email=address, target=target, unsubscribed_at__isnull=True).first()
+    if subscription is None:
+        try:
+            with transaction.atomic():
+                subscription = Subscription.objects.create(
+                    email=address,
+                    kind=kind,
+                    thread=thread,
+                    category=category,
+                    target=target,
+                    frequency=frequency,
+                    language=language[:35],
+                )
+        except IntegrityError:  # a concurrent request created it
+            subscription = Subscription.objects.get(email=address, target=target, unsubscribed_at__isnull=True)
     return subscription
 
 
@@ -282,3 +298,61 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
                 sent += 1
             Subscription.objects.filter(pk=subscription.pk).update(last_digest_at=now)
     return sent
+
+
+# A signed-in reader's own subscriptions ------------------------------------------------------
+
+
+def verified_addresses(user) -> list[str]:
+    """The addresses a signed-in reader has proved they own: allauth's verified ones when
+    allauth is installed; otherwise the account's own address (accounts then come from staff)."""
+    from django.apps import apps
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if apps.is_installed("allauth.account"):
+        from allauth.account.models import EmailAddress
+
+        emails = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+    else:
+        emails = [user.email] if user.email else []
+    addresses = []
+    for email in emails:
+        try:
+            addresses.append(normalise_email(email))
+        except ValueError:
+            continue
+    return sorted(set(addresses))
+
+
+def subscribe_verified(
+    email: str, *, kind: str, thread: Thread | None = None, frequency: str = Frequency.INSTANT, language: str = ""
+) -> Subscription:
+    """Subscribe an address already proved to be the reader's (a verified account address): the
+    row is confirmed at once and no confirmation mail goes out."""
+    with transaction.atomic():
+        subscription = open_subscription(email, kind=kind, thread=thread, frequency=frequency, language=language)
+        if subscription.confirmed_at is None:  # however old the request: the address is proved now
+            subscription.confirmed_at = timezone.now()
+            Subscription.objects.filter(pk=subscription.pk).update(confirmed_at=subscription.confirmed_at)
+        if subscription.kind == Kind.POSTS and subscription.frequency != frequency:
+            change_frequency(subscription, frequency)
+    return subscription
+
+
+def change_frequency(subscription: Subscription, frequency: str) -> None:
+    if subscription.kind != Kind.POSTS or frequency not in Frequency.values:
+        raise ValueError(f"Unknown frequency {frequency!r}.")
+    Subscription.objects.filter(pk=subscription.pk).update(frequency=frequency)
+    subscription.frequency = frequency
+
+
+def subscriptions_of(addresses) -> list[Subscription]:
+    """Every subscription of these addresses that is pending or active, newest first."""
+    return list(Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).select_related("thread"))
+
+
+def unsubscribe_all(addresses, now: datetime | None = None) -> int:
+    """Stop every subscription of these addresses; returns how many were stopped."""
+    now = now or timezone.now()
+    return Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).update(unsubscribed_at=now)

@@ -1,11 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import account, views
 
 app_name = "subscriptions"
 
 urlpatterns = [
     path("follow/", views.follow, name="follow"),
+    path("mine/", account.my_subscriptions, name="mine"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
 ]

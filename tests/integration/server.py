@@ -79,7 +79,7 @@ def create_database(server_url: str) -> str:
     from psycopg import sql
 
     name = f"speakout_e2e_{uuid.uuid4().hex[:12]}"
-    with _connect(server_url) as connection:
+    with _connect(server_url, "postgres") as connection:
         connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     parts = urlsplit(server_url)
     return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
@@ -90,7 +90,7 @@ def drop_database(server_url: str, database_url: str) -> None:
 
     name = urlsplit(database_url).path.lstrip("/")
     assert name.startswith("speakout_e2e_"), f"refusing to drop {name!r}"
-    with _connect(server_url) as connection:
+    with _connect(server_url, "postgres") as connection:
         connection.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 

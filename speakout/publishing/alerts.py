@@ -1,0 +1,199 @@
+"""Mail to moderators when a reply waits for review or a reader reports one.
+
+The discussion rules (``DiscussionSettings.moderator_alerts``) choose between a mail for each
+held or reported reply, one daily summary, or nothing. Recipients are the active users who may
+moderate replies in the admin and have an email address. Each mail links to the admin's queue,
+where signing in is required and every decision is a POST: nothing in a mail changes anything.
+
+Mails go through the outbox in the transaction that stored the reply or the report, with a
+deduplication key, so a retried request or a second report of the same reply sends nothing new.
+A flood of held replies is capped per moderator and hour (``SPEAKOUT_MODERATOR_ALERTS_PER_HOUR``);
+what the cap holds back still waits in the queue, and the daily summary lists it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.db.models import Exists, OuterRef
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext, gettext_noop
+
+from speakout.discussion import signals
+from speakout.discussion.models import DiscussionSettings, Flag, Reply
+from speakout.outbox.services import queue_mail
+
+from .moderation import MODERATE_PERMISSION, plain_text
+
+logger = logging.getLogger("speakout.publishing.alerts")
+
+Alerts = DiscussionSettings.ModeratorAlerts
+ADMIN_ACCESS_PERMISSION = "wagtailadmin.access_admin"
+EXCERPT_LENGTH = 600
+DIGEST_ITEMS = 20
+
+
+def base_url() -> str:
+    return getattr(settings, "BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def admin_url(name: str, *args) -> str:
+    return base_url() + reverse(name, args=args)
+
+
+def moderators():
+    """Active users who can reach the admin and moderate replies, with an email address."""
+    users = get_user_model().objects.with_perm(MODERATE_PERMISSION, is_active=True, include_superusers=True)
+    admins = get_user_model().objects.with_perm(ADMIN_ACCESS_PERMISSION, is_active=True, include_superusers=True)
+    return users.filter(pk__in=admins.values("pk")).exclude(email="").order_by("pk")
+
+
+def language_of(user) -> str:
+    try:
+        from wagtail.users.models import UserProfile
+
+        # The profile's own choice, not get_preferred_language(): that falls back to the language
+        # of the current request, which is the commenter's, not the moderator's.
+        return UserProfile.get_for_user(user).preferred_language or settings.LANGUAGE_CODE
+    except Exception:  # no profile yet, or Wagtail's users app not installed
+        return settings.LANGUAGE_CODE
+
+
+def under_hourly_cap(user, now: datetime) -> bool:
+    limit = getattr(settings, "SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
+    if limit <= 0:
+        return True
+    key = f"speakout:moderator-alerts:{user.pk}:{int(now.timestamp()) // 3600}"
+    cache.add(key, 0, timeout=2 * 3600)
+    try:
+        return cache.incr(key) <= limit
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, timeout=2 * 3600)
+        return True
+
+
+def reply_context(reply: Reply) -> dict:
+    return {
+        "reply": reply,
+        "thread_title": reply.thread.title or reply.thread.key,
+        "excerpt": plain_text(reply.body_html)[:EXCERPT_LENGTH],
+        "reply_url": base_url() + reply.get_absolute_url() if reply.thread.url.startswith("/") else "",
+    }
+
+
+def send(user, template: str, subject: str, context: dict, *, dedupe_key: str) -> None:
+    language = language_of(user)
+    with translation.override(language):
+        context = {"site_name": settings.SITE_NAME, "language": language, "user": user, **context}
+        text = render_to_string(f"publishing/email/{template}.txt", context)
+        html = render_to_string(f"publishing/email/{template}.html", context)
+        subject = " ".join(gettext(subject).format(**context.get("subject_values", {})).split())[:500]
+    queue_mail(user.email, subject, text, html, language=language, dedupe_key=dedupe_key)
+
+
+def alert_each(reply: Reply, *, template: str, subject: str, key: str, extra: dict) -> int:
+    now = timezone.now()
+    sent = 0
+    for user in moderators():
+        if not under_hourly_cap(user, now):
+            logger.info("Moderator alert held back by the hourly cap")
+            continue
+        send(user, template, subject, {**reply_context(reply), **extra}, dedupe_key=f"{key}:{reply.pk}:{user.pk}")
+        sent += 1
+    return sent
+
+
+# Receivers -----------------------------------------------------------------------------------
+
+
+def on_reply_posted(sender, reply, outcome, **kwargs):
+    # Spam goes to its own queue without a mail: alerting on it would let spammers mail us.
+    if reply.status != Reply.Status.PENDING or DiscussionSettings.load().moderator_alerts != Alerts.EACH:
+        return
+    alert_each(
+        reply,
+        template="moderation_held",
+        subject=gettext_noop("A reply is waiting for review: “{title}”"),
+        key="moderation-held",
+        extra={
+            "queue_url": admin_url("speakout_moderation:queue", "pending"),
+            "subject_values": {"title": reply.thread.title or reply.thread.key},
+        },
+    )
+
+
+def on_reply_flagged(sender, reply, flag, **kwargs):
+    if reply.status != Reply.Status.APPROVED or DiscussionSettings.load().moderator_alerts != Alerts.EACH:
+        return
+    alert_each(
+        reply,
+        template="moderation_reported",
+        subject=gettext_noop("A reader reported a reply: “{title}”"),
+        key="moderation-reported",  # one mail per reply, however many readers report it
+        extra={
+            "flag": flag,
+            "queue_url": admin_url("speakout_moderation:queue", "reported"),
+            "subject_values": {"title": reply.thread.title or reply.thread.key},
+        },
+    )
+
+
+def connect() -> None:
+    signals.reply_posted.connect(on_reply_posted, sender=Reply, dispatch_uid="speakout-moderator-alerts-posted")
+    signals.reply_flagged.connect(on_reply_flagged, sender=Reply, dispatch_uid="speakout-moderator-alerts-flagged")
+
+
+# The daily summary ---------------------------------------------------------------------------
+
+
+def waiting_replies():
+    return Reply.objects.filter(status=Reply.Status.PENDING).select_related("thread").order_by("-created_at", "-pk")
+
+
+def reported_replies():
+    unresolved = Flag.objects.filter(reply=OuterRef("pk"), resolved_at__isnull=True)
+    return (
+        Reply.objects.filter(status=Reply.Status.APPROVED)
+        .filter(Exists(unresolved))
+        .select_related("thread")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def send_daily_summaries(now: datetime | None = None) -> int:
+    """Once a day, when the rules ask for it and something waits: one summary per moderator.
+    Run hourly by the worker's clock; the day in the deduplication key keeps it to one a day."""
+    now = now or timezone.now()
+    if DiscussionSettings.load().moderator_alerts != Alerts.DAILY:
+        return 0
+    waiting, reported = waiting_replies(), reported_replies()
+    waiting_count, reported_count = waiting.count(), reported.count()
+    if not waiting_count and not reported_count:
+        return 0
+    context = {
+        "waiting_count": waiting_count,
+        "reported_count": reported_count,
+        "waiting": [reply_context(reply) for reply in waiting[:DIGEST_ITEMS]],
+        "reported": [reply_context(reply) for reply in reported[:DIGEST_ITEMS]],
+        "pending_url": admin_url("speakout_moderation:queue", "pending"),
+        "reported_url": admin_url("speakout_moderation:queue", "reported"),
+        "subject_values": {"waiting": waiting_count, "reported": reported_count},
+    }
+    day = timezone.localdate(now).isoformat()
+    sent = 0
+    for user in moderators():
+        send(
+            user,
+            "moderation_summary",
+            gettext_noop("Replies to review: {waiting} waiting, {reported} reported"),
+            context,
+            dedupe_key=f"moderation-summary:{day}:{user.pk}",
+        )
+        sent += 1
+    return sent

@@ -1,0 +1,218 @@
+"""The real ``speakout worker`` killed with SIGKILL in the middle of an SMTP conversation, then
+started again: every queued mail reaches the (real, aiosmtpd) server exactly once.
+
+The server answers each message slowly, so the kill lands while a message is being handed over.
+Like a real mail server, it keeps a message only once it has answered "250" to it: a client that
+vanishes before that answer leaves nothing behind. The dead worker's mail stays "sending" until
+the claim timeout passes; the restarted worker's sweep then sends it.
+
+The worker runs as a separate process on a database of its own (SQLite in a data folder, or a
+throwaway PostgreSQL database when the test run uses PostgreSQL), exactly as ``make run`` starts it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from tests.integration.server import create_database, drop_database, free_port, server_environment
+
+MAILS = 12
+SLOW_ANSWER_SECONDS = 0.4
+DEADLINE_SECONDS = 180
+
+
+class SlowMailServer:
+    """Answers each message after a pause; keeps it only if the client is still there.
+
+    It also counts open conversations (from MAIL to QUIT) and those in their pause. The worker
+    sends from two threads (its task runner and its sweep), so the test kills it only while every
+    open conversation is in its pause: otherwise a thread might be in the one instant where a
+    duplicate cannot be avoided (accepted by the server, not yet recorded; see
+    ``speakout.outbox.services``)."""
+
+    def __init__(self):
+        self.envelopes = []
+        self.open_conversations = 0
+        self.pausing = 0
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.open_conversations += 1
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_QUIT(self, server, session, envelope):
+        self.open_conversations -= 1
+        return "221 Bye"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.pausing += 1
+        try:
+            # aiosmtpd cancels this coroutine when the client disconnects during the pause.
+            await asyncio.sleep(SLOW_ANSWER_SECONDS)
+            self.envelopes.append(envelope)
+            return "250 Message accepted for delivery"
+        finally:
+            self.pausing -= 1
+
+    def every_conversation_mid_send(self) -> bool:
+        return self.open_conversations >= 1 and self.pausing == self.open_conversations
+
+    def message_ids(self) -> list[str]:
+        ids = []
+        for envelope in list(self.envelopes):
+            for line in envelope.content.decode(errors="replace").splitlines():
+                if line.lower().startswith("message-id:"):
+                    ids.append(line.split(":", 1)[1].strip())
+                    break
+        return ids
+
+
+MIGRATE_AND_QUEUE_MAILS = f"""
+from django.core.management import call_command
+from django.db import transaction
+call_command("migrate", interactive=False, verbosity=0)
+from speakout.outbox.services import queue_mail
+with transaction.atomic():
+    for number in range({MAILS}):
+        queue_mail(f"reader{{number}}@example.org", f"Mail {{number}}", "Plain words", "<p>HTML words</p>")
+"""
+
+OUTBOX_ROWS = "SELECT message_id, status FROM speakout_outbox_outgoingmail ORDER BY id"
+
+
+@pytest.fixture
+def worker_env(tmp_path):
+    smtp = SlowMailServer()
+    controller = Controller(smtp, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    postgres_server = os.environ.get("DATABASE_URL")
+    database_url = create_database(postgres_server) if postgres_server else None
+    data_dir = tmp_path / "data"
+    env = server_environment(data_dir, free_port(), database_url)
+    env.update(
+        SPEAKOUT_EMAIL_HOST="127.0.0.1",
+        SPEAKOUT_EMAIL_PORT=str(controller.port),
+        SPEAKOUT_EMAIL_STARTTLS="false",
+        SPEAKOUT_EMAIL_TIMEOUT="5",
+        SPEAKOUT_EMAIL_FROM="Speakout <speakout@example.org>",
+        SPEAKOUT_EMAIL_RATE_PER_MINUTE="0",
+        SPEAKOUT_OUTBOX_SWEEP_SECONDS="1",
+        SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS="3",
+        SPEAKOUT_SCHEDULER_INTERVAL="1",
+    )
+    try:
+        yield env, smtp, tmp_path
+    finally:
+        controller.stop()
+        if database_url:
+            drop_database(postgres_server, database_url)
+
+
+def speakout(env, tmp_path: Path, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "speakout.cli", *args],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, f"speakout {args[:2]} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def start_worker(env, tmp_path: Path, log_name: str) -> subprocess.Popen:
+    log = open(tmp_path / log_name, "wb")  # noqa: SIM115 (kept open for the process's life)
+    return subprocess.Popen(
+        [sys.executable, "-m", "speakout.cli", "worker"],
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def outbox(env) -> list[tuple[str, str]]:
+    """The outbox rows, read straight from the worker's database."""
+    if env.get("DATABASE_URL"):
+        import psycopg
+
+        with psycopg.connect(env["DATABASE_URL"]) as connection:
+            return [tuple(row) for row in connection.execute(OUTBOX_ROWS).fetchall()]
+    with closing(sqlite3.connect(Path(env["SPEAKOUT_DATA_DIR"]) / "speakout.sqlite3")) as connection:
+        return [tuple(row) for row in connection.execute(OUTBOX_ROWS).fetchall()]
+
+
+def wait_for(condition, what: str, worker: subprocess.Popen, tmp_path: Path, log_name: str) -> None:
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    while not condition():
+        if worker.poll() is not None:
+            pytest.fail(f"the worker exited ({worker.returncode}):\n{(tmp_path / log_name).read_text()}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}:\n{(tmp_path / log_name).read_text()}")
+        time.sleep(0.02)
+
+
+def stop(worker: subprocess.Popen, sig=signal.SIGKILL) -> None:
+    try:
+        os.killpg(worker.pid, sig)
+    except ProcessLookupError:
+        pass
+    worker.wait(timeout=30)
+
+
+def test_worker_killed_mid_send_then_restarted_sends_every_mail_exactly_once(worker_env):
+    env, smtp, tmp_path = worker_env
+    speakout(env, tmp_path, "manage", "shell", "-c", MIGRATE_AND_QUEUE_MAILS)
+    queued = outbox(env)
+    assert len(queued) == MAILS and {status for _id, status in queued} == {"pending"}
+
+    worker = start_worker(env, tmp_path, "worker-1.log")
+    try:
+        wait_for(
+            lambda: len(smtp.envelopes) >= 3 and smtp.every_conversation_mid_send(),
+            "the worker to be in the middle of its fourth mail or later",
+            worker,
+            tmp_path,
+            "worker-1.log",
+        )
+        stop(worker)  # SIGKILL: no clean-up, no "finally"
+    finally:
+        if worker.poll() is None:
+            stop(worker)
+    delivered_before_restart = len(smtp.envelopes)
+    statuses = [status for _id, status in outbox(env)]
+    assert "sending" in statuses, "the kill should have caught a mail mid-send"
+    assert delivered_before_restart < MAILS
+
+    worker = start_worker(env, tmp_path, "worker-2.log")
+    try:
+        wait_for(
+            lambda: len(smtp.envelopes) >= MAILS,
+            "every mail to arrive after the restart",
+            worker,
+            tmp_path,
+            "worker-2.log",
+        )
+        time.sleep(3 * SLOW_ANSWER_SECONDS + 1)  # room for any duplicate to show up
+    finally:
+        stop(worker, signal.SIGINT)
+
+    received = smtp.message_ids()
+    assert len(received) == MAILS, f"{len(received)} messages arrived for {MAILS} mails"
+    assert sorted(received) == sorted(message_id for message_id, _status in queued), "each mail exactly once"
+    assert {status for _id, status in outbox(env)} == {"sent"}
