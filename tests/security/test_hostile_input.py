@@ -1,0 +1,184 @@
+"""Every hostile or fragile value of ``corpus.py``, in every field, through the HTML form and the
+JSON API. Each attempt must end as published, held or refused with a field-specific reason and
+the typed text returned: never a 500, never a silent rewrite. Then every place the stored replies
+appear (the report page, the moderation queues and commenter history, the feeds, the
+notification and moderator mails) must show them as text only: no commenter script can run."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.utils.html import escape
+
+from speakout.discussion.forms import issue_form_token
+from speakout.discussion.models import Commenter, DiscussionSettings, Reply
+from speakout.outbox.models import OutgoingMail
+from speakout.publishing.discussion import thread_for_report
+from speakout.subscriptions.models import Subscription
+
+from . import corpus
+from .executable import assert_no_live_payload
+
+pytestmark = pytest.mark.django_db
+
+OUTCOMES = {"published", "held", "refused"}
+
+
+@pytest.fixture
+def open_rules(settings):
+    """Everything that would refuse an attempt for reasons other than its content is off: the
+    per-client pause, the burst limit and the first-reply hold. Content rules stay as shipped."""
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
+    settings.SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = 0
+    settings.BASE_URL = "http://testserver"
+    cache.clear()
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = False
+    rules.replies_per_page = 1000  # every reply on one page, to check them all
+    rules.save()
+    yield rules
+    cache.clear()
+
+
+@pytest.fixture
+def reports(site_builder, open_rules):
+    """Two reports (one per channel, so the same text is no duplicate), a subscriber on each and
+    a moderator with an address, so notification and moderator mails are made too."""
+    form_report = site_builder.report("Report for the form")
+    api_report = site_builder.report("Report for the API")
+    threads = {"form": thread_for_report(form_report), "api": thread_for_report(api_report)}
+    for thread in threads.values():
+        Subscription.objects.create(
+            email="watcher@example.org",
+            kind="thread",
+            thread=thread,
+            target=Subscription.target_for("thread", thread),
+            confirmed_at=thread.created_at,
+        )
+    get_user_model().objects.create_superuser("mod", "mod@example.org", "x")
+    return {"form": form_report, "api": api_report}, threads
+
+
+def base_fields(number: int) -> dict:
+    return {
+        "name": f"Tester {number}",
+        "email": f"tester{number}@example.org",
+        "website": "",
+        "body": f"Case {number}: an ordinary reply.",
+    }
+
+
+def send_form(client, thread, fields):
+    data = {
+        "thread": thread.key,
+        "form_token": issue_form_token(thread.key, issued_at=time.time() - 10),
+        "submission_id": uuid.uuid4().hex,
+        **fields,
+    }
+    response = client.post("/discussion/post/", data)
+    if response.status_code in (302, 303):
+        return "stored", response
+    assert response.status_code == 400, f"form answered {response.status_code} for {fields!r:.200}"
+    page = response.content.decode()
+    assert 'class="errorlist' in page or "field__error" in page, "a refusal must say why"
+    # The typed text comes back in the form, escaped, so nothing is lost.
+    typed = fields["body"].replace("\r\n", "\n")
+    if typed.strip() and "\x00" not in typed:
+        assert escape(typed.strip()) in page, "the typed text must be returned"
+    return "refused", response
+
+
+def send_api(client, thread, fields):
+    payload = {"form_token": issue_form_token(thread.key, issued_at=time.time() - 10), **fields}
+    response = client.post(f"/api/threads/{thread.key}/replies", json.dumps(payload), content_type="application/json")
+    if response.status_code in (200, 201, 202):
+        return "stored", response
+    assert response.status_code in (400, 422), f"API answered {response.status_code} for {fields!r:.200}"
+    data = response.json()
+    assert data["outcome"] == "rejected" and data["errors"], "a refusal must say why"
+    return "refused", response
+
+
+CHANNELS = {"form": send_form, "api": send_api}
+
+
+def test_every_hostile_value_is_stored_as_typed_or_refused_with_a_reason_and_runs_nowhere(
+    client, admin_client, reports
+):
+    pages, threads = reports
+    tally: Counter = Counter()
+    stored_as_typed = []
+    for channel, send in CHANNELS.items():
+        for number, (field, value) in enumerate(corpus.every_field_case()):
+            fields = base_fields(number)
+            fields[field] = value
+            before = Reply.objects.count()
+            result, _response = send(client, threads[channel], fields)
+            after = Reply.objects.count()
+            if result == "stored":
+                assert after == before + 1, f"{channel} said stored but stored {after - before} replies"
+                reply = Reply.objects.latest("pk")
+                tally[(channel, reply.status)] += 1
+                if field == "body":
+                    assert reply.body.strip() == value.replace("\r\n", "\n").strip(), "no silent rewrite"
+                    stored_as_typed.append(reply)
+            else:
+                assert after == before, f"{channel} refused but stored a reply"
+                tally[(channel, "refused")] += 1
+
+    attempts = 2 * len(corpus.every_field_case())
+    assert sum(tally.values()) == attempts
+    # Text that must survive is stored, and shown, as typed.
+    for value in corpus.MUST_SURVIVE:
+        assert any(reply.body == value for reply in stored_as_typed), f"{value!r} did not survive"
+
+    # Public pages: the reports themselves, approved replies included.
+    for page in pages.values():
+        html = client.get(page.url).content.decode()
+        assert_no_live_payload(html, f"the report page {page.url}")
+        assert escape(corpus.MUST_SURVIVE[0]) in html or corpus.MUST_SURVIVE[0] in html
+
+    # Feeds: the site's and each thread's, both flavours.
+    for flavour in ("rss", "atom"):
+        feed = client.get(f"/discussion/feed/{flavour}/")
+        assert feed.status_code == 200
+        assert_no_live_payload(_feed_entries_as_html(feed.content.decode()), f"the {flavour} feed")
+        for thread in threads.values():
+            feed = client.get(f"/discussion/thread/{thread.key}/feed/{flavour}/")
+            assert feed.status_code == 200
+            assert_no_live_payload(_feed_entries_as_html(feed.content.decode()), f"{thread.key}'s {flavour} feed")
+
+    # The admin: every queue, and the history of a few commenters.
+    for queue in ("pending", "approved", "spam", "trash", "reported"):
+        response = admin_client.get(f"/admin/replies/{queue}/")
+        assert response.status_code == 200
+        assert_no_live_payload(response.content.decode(), f"the {queue} queue")
+    for commenter in Commenter.objects.order_by("pk")[:20]:
+        response = admin_client.get(f"/admin/replies/commenters/{commenter.pk}/")
+        assert response.status_code == 200
+        assert_no_live_payload(response.content.decode(), f"commenter {commenter.pk}'s history")
+
+    # Mails: reply notifications and moderator mails, both parts.
+    mails = list(OutgoingMail.objects.all())
+    assert any(mail.to == "watcher@example.org" for mail in mails), "notifications were made"
+    for mail in mails:
+        assert_no_live_payload(mail.html_body, f"the mail {mail.subject!r}")
+        assert "\n" not in mail.subject and "\r" not in mail.subject
+
+    print("hostile input:", dict(sorted(tally.items())))
+
+
+def _feed_entries_as_html(xml: str) -> str:
+    """Feed readers show entry content as HTML: decode the XML-escaped content to check it."""
+    import html as html_module
+    import re
+
+    parts = re.findall(r"<(?:description|content|summary)[^>]*>(.*?)</(?:description|content|summary)>", xml, re.S)
+    return "\n".join(html_module.unescape(part) for part in parts)
