@@ -183,6 +183,16 @@ class Reply(models.Model):
     def __str__(self) -> str:
         return f"{self.author_name}: {self.body[:60]}"
 
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.avatar_key:
+            # Replies made outside submit_reply (importers, the shell) get their author's avatar too.
+            from .avatars import avatar_key, seed_for
+
+            email = self.commenter.email if self.commenter_id else ""
+            seed = seed_for(email=email, user_id=self.user_id, guest_key=self.guest_key, name=self.author_name)
+            self.avatar_key = avatar_key(seed)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return f"{self.thread.url}#reply-{self.pk}" if self.thread.url else f"#reply-{self.pk}"
 

@@ -87,3 +87,11 @@ def test_replies_without_a_key_get_the_plain_avatar(client, report_with_replies)
     first.thread.bump_version()
     html = client.get(report.url).content.decode()
     assert "/discussion/avatar/0000000000000000.svg" in html
+
+
+def test_a_reply_stored_directly_gets_its_authors_avatar(thread):
+    from speakout.discussion.models import Commenter
+
+    commenter = Commenter.objects.create(email="imported@example.org", display_name="Imported")
+    reply = Reply.objects.create(thread=thread, commenter=commenter, author_name="Imported", body="x", body_html="x")
+    assert reply.avatar_key == avatar_key("email:imported@example.org")

@@ -37,9 +37,7 @@ def test_request_page_is_a_form(client):
     assert not ManageRequest.objects.exists()
 
 
-def test_known_and_unknown_addresses_get_the_same_answer_and_only_known_get_mail(
-    thread, reply_as, request_link
-):
+def test_known_and_unknown_addresses_get_the_same_answer_and_only_known_get_mail(thread, reply_as, request_link):
     reply_as(thread)
     known = request_link(EMAIL)
     unknown = request_link("nobody@example.org")
@@ -194,7 +192,9 @@ def test_edit_keeps_the_text_on_a_bad_body(thread, reply_as, manage_link, client
 
 def test_edit_after_the_window_is_refused(thread, reply_as, manage_link, client, rules):
     reply = reply_as(thread)
-    Reply.objects.filter(pk=reply.pk).update(created_at=timezone.now() - timedelta(minutes=rules.edit_window_minutes + 1))
+    Reply.objects.filter(pk=reply.pk).update(
+        created_at=timezone.now() - timedelta(minutes=rules.edit_window_minutes + 1)
+    )
     path = manage_link()
     assert client.get(f"{path}reply/{reply.pk}/edit/").status_code == 403
     assert client.post(f"{path}reply/{reply.pk}/edit/", {"body": "Late change"}).status_code == 403
@@ -227,9 +227,7 @@ def test_delete_removes_the_reply_at_any_time(thread, reply_as, manage_link, cli
     assert thread.approved_count == 0
 
 
-def test_anonymise_keeps_the_text_and_leaves_no_way_back_to_the_email(
-    thread, reply_as, manage_link, client, subscribe
-):
+def test_anonymise_keeps_the_text_and_leaves_no_way_back_to_the_email(thread, reply_as, manage_link, client, subscribe):
     reply = reply_as(thread, website="https://robin.example.org/", body="Words worth keeping.")
     other = reply_as(thread, body="Still signed.")
     # A notice about the reply went out to a subscriber: its stored copy carries the name.

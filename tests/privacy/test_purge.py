@@ -77,6 +77,7 @@ def test_held_replies_never_moderated_are_deleted_after_the_period(thread, reply
 
     remaining = set(Reply.objects.values_list("pk", flat=True))
     assert remaining == {looked_at.pk, young, old_published}
+    assert stale_pending not in remaining and stale_spam.pk not in remaining
     assert counts["held_replies"] == 2
     thread.refresh_from_db()
     assert thread.approved_count == 1
@@ -97,7 +98,12 @@ def test_forgotten_addresses_are_deleted_after_the_grace_period(db):
 
 def mail(status, **fields):
     return OutgoingMail.objects.create(
-        to="someone@example.org", subject="s", text_body="t", status=status, message_id=f"<{uuid.uuid4().hex}@x>", **fields
+        to="someone@example.org",
+        subject="s",
+        text_body="t",
+        status=status,
+        message_id=f"<{uuid.uuid4().hex}@x>",
+        **fields,
     )
 
 
