@@ -89,7 +89,7 @@ def _over_limit(request, email: str) -> bool:
 
 @require_http_methods(["GET", "POST"])
 def request_link(request):
-    form = EmailForm(request.POST or None)
+    form = EmailForm(request.POST if request.method == "POST" else None)
     context = {"form": form, "hours": app_settings.LINK_MAX_AGE // 3600}
     if request.method == "POST":
         if not form.is_valid():
@@ -252,7 +252,7 @@ def delete_account(request):
     user = request.user
     if user.is_staff or user.is_superuser:
         return render(request, "privacy/delete_account.html", {"staff": True}, status=403)
-    form = DeleteAccountForm(request.POST or None)
+    form = DeleteAccountForm(request.POST if request.method == "POST" else None)
     if request.method == "POST":
         if not form.is_valid():
             return render(request, "privacy/delete_account.html", {"form": form}, status=400)

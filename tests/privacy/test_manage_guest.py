@@ -331,3 +331,9 @@ def test_forget_me_anonymises_all_and_erases_the_address(
     # A new request for the address finds nothing to manage, and so sends nothing.
     request_link(EMAIL)
     assert mails_to(EMAIL) == []
+
+
+def test_an_empty_request_is_a_field_error(client):
+    response = client.post("/privacy/my-replies/", {})
+    assert response.status_code == 400
+    assert "This field is required." in response.content.decode()
