@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "speakout.outbox",
     "speakout.subscriptions",
     "speakout.contact",
+    "speakout.privacy",
     "speakout.publishing",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -374,6 +375,8 @@ SPEAKOUT_SCHEDULED_JOBS = [
     ("send_weekly_digest", 3600, "speakout.subscriptions.jobs.send_weekly_digest"),
     # Moderators' daily summary, when the discussion rules ask for one (once a day, checked hourly).
     ("moderator_daily_summary", 3600, "speakout.publishing.alerts.send_daily_summaries"),
+    # Deletes what the retention settings below say has expired; logs counts only.
+    ("privacy_purge", 3600, "speakout.privacy.jobs.purge_expired"),
 ]
 
 # Discussion: deployment-level limits (editors change the everyday rules in the admin).
@@ -390,3 +393,14 @@ SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT"
 
 # Contact form: minimum seconds between two messages from one client or one email address.
 SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)
+
+# Privacy and retention (docs/privacy.md; the /privacy/ page shows these very numbers).
+# Client hashes (keyed hashes of truncated IP addresses) are cleared after this many days; the
+# key they are made with rotates every SPEAKOUT_CLIENT_KEY_DAYS.
+SPEAKOUT_DISCUSSION_CLIENT_HASH_DAYS = env_int("SPEAKOUT_CLIENT_HASH_DAYS", 30)
+SPEAKOUT_DISCUSSION_CLIENT_KEY_DAYS = env_int("SPEAKOUT_CLIENT_KEY_DAYS", 7)
+SPEAKOUT_PRIVACY_HELD_REPLY_DAYS = env_int("SPEAKOUT_HELD_REPLY_DAYS", 90)
+SPEAKOUT_PRIVACY_SENT_MAIL_DAYS = env_int("SPEAKOUT_SENT_MAIL_DAYS", 30)
+SPEAKOUT_PRIVACY_FORGET_AFTER_DAYS = env_int("SPEAKOUT_FORGET_AFTER_DAYS", 7)
+SPEAKOUT_PRIVACY_UNSUBSCRIBED_DAYS = env_int("SPEAKOUT_UNSUBSCRIBED_DAYS", 90)
+SPEAKOUT_PRIVACY_LINK_MAX_AGE = env_int("SPEAKOUT_MANAGE_LINK_HOURS", 24) * 3600

@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 from typing import Any, Literal
 
+from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
@@ -49,8 +50,9 @@ from .api_schemas import (
     SubmissionOut,
     ThreadOut,
 )
-from .clients import client_hash, new_guest_token, read_guest_token, sign_guest_token
+from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, sign_guest_token
 from .forms import FlagForm, issue_form_token
+from .html import avatar_url
 from .models import DiscussionSettings, Reply, Thread
 from .reading import HELD_STATUSES, ReplyNode, load_thread_page
 
@@ -225,7 +227,9 @@ def author_for(request: HttpRequest, guest_header: str, *, create_guest_token: b
     new_token = ""
     if not token and create_guest_token:
         token = new_token = new_guest_token()
-    return services.Author(user=None, guest_token=token, client_hash=client_hash(request)), new_token
+    return services.Author(
+        user=None, guest_token=token, client_hash=client_hash(request), client_hashes=tuple(client_hashes(request))
+    ), new_token
 
 
 def public_thread(key: str) -> Thread:
@@ -243,6 +247,7 @@ def reply_data(reply: Reply, *, own: bool, can_change: bool, in_reply_to: str = 
         "parent": reply.parent_id,
         "author_name": reply.author_name,
         "author_website": reply.author_website,
+        "avatar_url": getattr(settings, "BASE_URL", "") + avatar_url(reply.avatar_key),
         "body_html": reply.body_html,
         "created_at": reply.created_at,
         "edited_at": reply.edited_at,

@@ -41,6 +41,7 @@ class ReplyOut(Schema):
     parent: int | None
     author_name: str
     author_website: str
+    avatar_url: str = Field(description="The author's avatar: an SVG drawn by this site, same origin.")
     body_html: str
     created_at: datetime
     edited_at: datetime | None

@@ -57,6 +57,16 @@ class AppSettings:
         return self._setting("TRUSTED_PROXY_COUNT", 0)
 
     @property
+    def CLIENT_HASH_DAYS(self) -> int:
+        """Days a client hash (keyed hash of a truncated IP address) is kept; the purge clears it."""
+        return self._setting("CLIENT_HASH_DAYS", 30)
+
+    @property
+    def CLIENT_KEY_DAYS(self) -> int:
+        """Days between two rotations of the client hash key."""
+        return self._setting("CLIENT_KEY_DAYS", 7)
+
+    @property
     def REPLY_RENDERER(self) -> str:
         return self._setting("REPLY_RENDERER", "speakout.discussion.html.ReplyRenderer")
 

@@ -1,7 +1,10 @@
 """Who is posting, as far as the discussion needs to know, without storing who they are.
 
 * The client hash is a keyed hash of the IP address truncated to /24 (IPv4) or /48 (IPv6). It
-  serves rate limits and bans; the address itself is never stored.
+  serves rate limits and bans; the address itself is never stored. The key is a random secret
+  that rotates every ``SPEAKOUT_CLIENT_KEY_DAYS`` (``ClientKey``); the previous keys stay valid
+  for the retention window (``SPEAKOUT_CLIENT_HASH_DAYS``), so a ban or a rate limit recorded
+  just before a rotation still matches. The privacy app's purge deletes older keys and hashes.
 * ``X-Forwarded-For`` is ignored unless the operator says how many proxies sit in front
   (``SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT``); otherwise anyone could spoof it to dodge limits.
 * A guest gets a random token in a signed cookie; replies keep only its hash. The token lets the
@@ -14,9 +17,13 @@ import hashlib
 import hmac
 import ipaddress
 import secrets
+from datetime import datetime
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from . import app_settings
 
@@ -51,13 +58,71 @@ def _keyed_hash(value: str, purpose: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
-def client_hash_for_ip(address: str) -> str:
+def key_period(now: datetime | None = None) -> int:
+    seconds = max(1, app_settings.CLIENT_KEY_DAYS) * 86400
+    return int((now or timezone.now()).timestamp() // seconds)
+
+
+def oldest_kept_period(now: datetime | None = None) -> int:
+    """Keys of this period or later are still honoured: their last hash is not yet past retention."""
+    periods_kept = -(-max(0, app_settings.CLIENT_HASH_DAYS) // max(1, app_settings.CLIENT_KEY_DAYS))
+    return key_period(now) - periods_kept
+
+
+def client_keys(now: datetime | None = None) -> list[str]:
+    """The current key first, then the older keys still kept. Creates the current one if needed.
+    Read from the shared cache for a few minutes: every reply and report computes hashes."""
+    from .models import ClientKey
+
+    period = key_period(now)
+    cache_key = f"speakout:client-keys:{period}"
+    keys = cache.get(cache_key)
+    if keys:
+        return keys
+    current = ClientKey.objects.filter(period=period).first()
+    if current is None:
+        try:
+            with transaction.atomic():
+                current = ClientKey.objects.create(period=period, secret=secrets.token_hex(32))
+        except IntegrityError:  # another process made it first
+            current = ClientKey.objects.get(period=period)
+    older = ClientKey.objects.filter(period__lt=period, period__gte=oldest_kept_period(now)).order_by("-period")
+    keys = [current.secret, *older.values_list("secret", flat=True)]
+    cache.set(cache_key, keys, 300)
+    return keys
+
+
+def _client_hash_with(secret: str, truncated: str) -> str:
+    return hmac.new(bytes.fromhex(secret), truncated.encode(), hashlib.sha256).hexdigest()
+
+
+def client_hashes_for_ip(address: str, now: datetime | None = None) -> list[str]:
+    """The address's hash under every key still kept, the current key's first."""
     truncated = truncate_ip(address)
-    return _keyed_hash(truncated, "client") if truncated else ""
+    if not truncated:
+        return []
+    return [_client_hash_with(secret, truncated) for secret in client_keys(now)]
+
+
+def client_hash_for_ip(address: str, now: datetime | None = None) -> str:
+    hashes = client_hashes_for_ip(address, now)
+    return hashes[0] if hashes else ""
+
+
+def client_hashes(request) -> list[str]:
+    hashes = getattr(request, "_speakout_client_hashes", None)
+    if hashes is None:
+        hashes = client_hashes_for_ip(client_ip(request))
+        try:
+            request._speakout_client_hashes = hashes
+        except AttributeError:
+            pass
+    return hashes
 
 
 def client_hash(request) -> str:
-    return client_hash_for_ip(client_ip(request))
+    hashes = client_hashes(request)
+    return hashes[0] if hashes else ""
 
 
 def new_guest_token() -> str:

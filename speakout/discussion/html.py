@@ -22,7 +22,17 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from . import app_settings
+from .avatars import DEFAULT_KEY
 from .reading import ReplyNode
+
+
+def avatar_url_pattern() -> str:
+    """The avatar view's path with ``{key}`` in place of the key (reversed once per page)."""
+    return reverse("discussion:avatar", args=["0" * 16]).replace("0" * 16, "{key}")
+
+
+def avatar_url(key: str) -> str:
+    return avatar_url_pattern().format(key=key or DEFAULT_KEY)
 
 
 class ReplyRenderer:
@@ -47,6 +57,7 @@ class ReplyRenderer:
             name: reverse(f"discussion:reply_{name}", args=[placeholder]).replace(str(placeholder), "{id}")
             for name in ("edit", "delete", "report")
         }
+        self.avatar_url = avatar_url_pattern()
 
     def when(self, moment) -> tuple[str, str]:
         local = moment if self._utc else timezone.localtime(moment)
@@ -70,7 +81,8 @@ class ReplyRenderer:
         parts = [
             f'<article class="reply{" reply--held" if held else ""}" id="reply-{reply_id}" '
             f'aria-labelledby="reply-{reply_id}-author"><header class="reply__header">'
-            f'<span class="reply__avatar" aria-hidden="true">{escape(reply.author_name[:1].upper())}</span>'
+            f'<img class="reply__avatar" src="{self.avatar_url.format(key=reply.avatar_key or DEFAULT_KEY)}" '
+            'alt="" loading="lazy">'
             f'<span class="reply__author" id="reply-{reply_id}-author">{author}</span>'
         ]
         if node.in_reply_to:

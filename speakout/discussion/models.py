@@ -86,6 +86,9 @@ class Commenter(models.Model):
     is_banned = models.BooleanField(_("banned"), default=False)
     banned_reason = models.CharField(_("ban reason"), max_length=500, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set when the person asked to be forgotten: their replies are already detached, and the
+    # retention purge deletes this row (and so the address) once the grace period has passed.
+    forget_requested_at = models.DateTimeField(_("asked to be forgotten at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("commenter")
@@ -98,6 +101,24 @@ class Commenter(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or self.email or f"#{self.pk}"
+
+
+class ClientKey(models.Model):
+    """A secret that client hashes are keyed with, one per rotation period.
+
+    Old keys are kept for the retention window, so bans and rate limits recorded under them still
+    match a returning client; then they are deleted, after which nothing can link their hashes to
+    an address again, not even with the site's secret key."""
+
+    period = models.PositiveIntegerField(unique=True)
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("client hash key")
+
+    def __str__(self) -> str:
+        return f"#{self.period}"
 
 
 class BannedClient(models.Model):
@@ -146,6 +167,8 @@ class Reply(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     edited_at = models.DateTimeField(null=True, blank=True)
     client_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    # The public avatar: a keyed hash of the author's email, account or guest token (see avatars.py).
+    avatar_key = models.CharField(max_length=16, blank=True)
     # Hash of the guest's private token: lets a guest see their held reply and edit or
     # delete within the window, without an account.
     guest_key = models.CharField(max_length=64, blank=True, db_index=True)
@@ -159,6 +182,16 @@ class Reply(models.Model):
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.body[:60]}"
+
+    def save(self, *args, **kwargs):
+        if self._state.adding and not self.avatar_key:
+            # Replies made outside submit_reply (importers, the shell) get their author's avatar too.
+            from .avatars import avatar_key, seed_for
+
+            email = self.commenter.email if self.commenter_id else ""
+            seed = seed_for(email=email, user_id=self.user_id, guest_key=self.guest_key, name=self.author_name)
+            self.avatar_key = avatar_key(seed)
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return f"{self.thread.url}#reply-{self.pk}" if self.thread.url else f"#reply-{self.pk}"

@@ -56,6 +56,15 @@ class Submission:
     honeypot: str = ""
     check_form_token: bool = True
     extra: dict = field(default_factory=dict)
+    # The client's hash under every key still kept (current first), so bans and rate limits
+    # recorded before a key rotation still match. Empty: just ``client_hash``.
+    client_hashes: tuple[str, ...] = ()
+
+    @property
+    def all_client_hashes(self) -> tuple[str, ...]:
+        if self.client_hashes:
+            return tuple(self.client_hashes)
+        return (self.client_hash,) if self.client_hash else ()
 
 
 class Check:
@@ -137,10 +146,10 @@ class RateLimitCheck(Check):
             seconds,
         ) % {"seconds": seconds}
 
-    def _keys(self, submission) -> list[str]:
+    def _keys(self, submission, *, every_client_key: bool = False) -> list[str]:
         keys = []
-        if submission.client_hash:
-            keys.append(f"client:{submission.client_hash}")
+        hashes = submission.all_client_hashes if every_client_key else (submission.client_hash,)
+        keys.extend(f"client:{value}" for value in hashes if value)
         if submission.email:
             keys.append(f"email:{submission.email.lower()}")
         if submission.user is not None:
@@ -149,7 +158,7 @@ class RateLimitCheck(Check):
 
     def check(self, submission):
         wait, burst_count, _burst_window = self.limits()
-        for key in self._keys(submission):
+        for key in self._keys(submission, every_client_key=True):
             if wait and cache.get(f"{self.scope}:last:{key}") is not None:
                 return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
             if burst_count and (cache.get(f"{self.scope}:burst:{key}") or 0) >= burst_count:
@@ -200,9 +209,20 @@ class BannedCheck(Check):
     def check(self, submission):
         if submission.commenter is not None and submission.commenter.is_banned:
             return Verdict(Decision.SPAM, self.code, _("The commenter is banned."))
-        if submission.client_hash and BannedClient.objects.filter(client_hash=submission.client_hash).exists():
-            return Verdict(Decision.SPAM, self.code, _("The client is banned."))
+        hashes = submission.all_client_hashes
+        if hashes:
+            banned = BannedClient.objects.filter(client_hash__in=hashes).first()
+            if banned is not None:
+                submission.extra["banned_client"] = banned
+                return Verdict(Decision.SPAM, self.code, _("The client is banned."))
         return None
+
+    def accepted(self, submission, reply):
+        # A ban recorded under an older key carries over to the current key, so it outlives the
+        # rotation for as long as the client keeps coming back.
+        banned = submission.extra.get("banned_client")
+        if banned is not None and submission.client_hash and banned.client_hash != submission.client_hash:
+            BannedClient.objects.get_or_create(client_hash=submission.client_hash, defaults={"reason": banned.reason})
 
 
 class _WordListCheck(Check):

@@ -20,7 +20,7 @@ HELD_STATUSES = (Reply.Status.PENDING, Reply.Status.SPAM)
 
 ROW_FIELDS = (
     "id", "parent_id", "path", "depth", "author_name", "author_website", "body_html",
-    "status", "created_at", "edited_at", "user_id", "guest_key", "thread_id",
+    "status", "created_at", "edited_at", "user_id", "guest_key", "thread_id", "avatar_key",
 )  # fmt: skip
 
 
@@ -42,6 +42,7 @@ class ReplyRow:
     user_id: int | None
     guest_key: str
     thread_id: int
+    avatar_key: str
 
     @property
     def pk(self) -> int:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import signals
+from .avatars import avatar_key, seed_for
 from .clients import guest_key
 from .forms import ReplyForm, read_form_token
 from .models import (
@@ -57,6 +58,7 @@ class Author:
     user: object | None = None
     guest_token: str = ""
     client_hash: str = ""
+    client_hashes: tuple[str, ...] = ()  # under every key still kept (see clients.client_keys)
 
     @property
     def is_signed_in(self) -> bool:
@@ -103,6 +105,17 @@ def _commenter_for(author: Author, name: str, email: str, website: str) -> Comme
         except IntegrityError:  # created by a concurrent request
             commenter = Commenter.objects.get(email=email)
     return commenter
+
+
+def avatar_key_for(author: Author, commenter: Commenter | None, name: str) -> str:
+    return avatar_key(
+        seed_for(
+            email=commenter.email if commenter is not None else "",
+            user_id=author.user.pk if author.is_signed_in else None,
+            guest_key=guest_key(author.guest_token),
+            name=name,
+        )
+    )
 
 
 def display_name_for(author: Author, name: str) -> str:
@@ -161,6 +174,7 @@ def submit_reply(
             email=email or (commenter.email if commenter else ""),
             website=website,
             client_hash=author.client_hash,
+            client_hashes=tuple(author.client_hashes),
             rules=rules,
             now=now,
             parent=parent,
@@ -197,6 +211,7 @@ def submit_reply(
             created_at=now,
             client_hash=author.client_hash,
             guest_key=guest_key(author.guest_token),
+            avatar_key=avatar_key_for(author, commenter, name),
             submission_id=submission_id,
         )
         try:
@@ -282,10 +297,19 @@ def can_change(reply: Reply, author: Author, rules: DiscussionSettings | None = 
     return reply.status != Reply.Status.TRASH and is_author(reply, author) and within_edit_window(reply, rules)
 
 
-def edit_reply(reply: Reply, body: str, author: Author) -> SubmissionResult:
+def owner_can_edit(reply: Reply, rules: DiscussionSettings | None = None) -> bool:
+    """For a person whose ownership was proven another way (a signed "manage my replies" link,
+    their account): the same window as ``can_change``, without the cookie."""
+    return reply.status != Reply.Status.TRASH and within_edit_window(reply, rules)
+
+
+def edit_reply(reply: Reply, body: str, author: Author | None, *, owner_confirmed: bool = False) -> SubmissionResult:
+    """Change a reply's text, rendered and sanitised like a new one. ``owner_confirmed``: the
+    caller has already proven the reader owns the reply (``author`` may then be None)."""
     from .forms import EditReplyForm
 
-    if not can_change(reply, author):
+    allowed = owner_can_edit(reply) if owner_confirmed else can_change(reply, author)
+    if not allowed:
         return SubmissionResult(
             REJECTED, reply=reply, errors={"__all__": [_("This reply can no longer be changed.")]}, code="forbidden"
         )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("reply/<int:reply_id>/edit/", views.edit_reply, name="reply_edit"),
     path("reply/<int:reply_id>/delete/", views.delete_reply, name="reply_delete"),
     path("reply/<int:reply_id>/report/", views.report_reply, name="reply_report"),
+    path("avatar/<str:key>.svg", views.avatar, name="avatar"),
     path("feed/<str:flavour>/", feeds.latest_replies_feed, name="feed"),
     path("thread/<str:key>/feed/<str:flavour>/", feeds.thread_feed, name="thread_feed"),
 ]

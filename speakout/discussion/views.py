@@ -15,8 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from . import app_settings, services
-from .clients import client_hash, new_guest_token, read_guest_token, remember_guest
+from . import app_settings, avatars, services
+from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, remember_guest
 from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token
 from .html import render_single_reply
 from .models import DiscussionSettings, Reply, Thread
@@ -34,7 +34,9 @@ def author_from(request, *, create_guest_token: bool = False) -> tuple[services.
     user = request.user if getattr(request, "user", None) is not None and request.user.is_authenticated else None
     if not token and user is None and create_guest_token:
         token = new_token = new_guest_token()
-    return services.Author(user=user, guest_token=token, client_hash=client_hash(request)), new_token
+    return services.Author(
+        user=user, guest_token=token, client_hash=client_hash(request), client_hashes=tuple(client_hashes(request))
+    ), new_token
 
 
 def undecodable_fields(request) -> list[str]:
@@ -206,3 +208,17 @@ def reply_permalink(request, reply_id: int):
     if not reply.thread.url:
         return HttpResponse(status=404)
     return HttpResponseRedirect(_reply_location(reply, reply.thread))
+
+
+AVATAR_MAX_AGE = 365 * 24 * 3600
+
+
+@require_http_methods(["GET", "HEAD"])
+def avatar(request, key: str):
+    """The picture for an avatar key. It depends on the key alone, so it never changes: cached
+    for a year by browsers and any CDN, and it reads nothing from the database."""
+    if not avatars.KEY_PATTERN.match(key):
+        return HttpResponse(status=404)
+    response = HttpResponse(avatars.render_svg(key), content_type="image/svg+xml")
+    response["Cache-Control"] = f"public, max-age={AVATAR_MAX_AGE}, immutable"
+    return response

@@ -25,6 +25,7 @@ REPLY_FIELDS = {
     "parent",
     "author_name",
     "author_website",
+    "avatar_url",
     "body_html",
     "created_at",
     "edited_at",

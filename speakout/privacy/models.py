@@ -1,0 +1,32 @@
+"""The one table of the privacy app: requests for a "manage my replies" link.
+
+The link carries only this row's id and random secret, signed: never the address, which would
+otherwise end up in browser histories and proxy logs. A row whose address is unknown is deleted
+by the task that looked; the others are purged once their link has expired.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ManageRequest(models.Model):
+    email = models.EmailField(_("email"), max_length=254)
+    secret = models.CharField(max_length=64, default=new_secret, editable=False)
+    language = models.CharField(max_length=35, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("request for a manage link")
+        verbose_name_plural = _("requests for a manage link")
+
+    def __str__(self) -> str:
+        return f"#{self.pk}"

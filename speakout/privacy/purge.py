@@ -1,0 +1,117 @@
+"""The retention purge: delete what the settings say has expired, and log counts only.
+
+Run hourly by the worker's clock (``privacy_purge`` in ``SPEAKOUT_SCHEDULED_JOBS``). Unconfirmed
+subscription requests are not handled here: the subscriptions app's own job deletes them when
+their confirmation link expires.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from speakout.discussion import app_settings as discussion_settings
+from speakout.discussion import services as discussion
+from speakout.discussion.clients import oldest_kept_period
+from speakout.discussion.models import BannedClient, ClientKey, Commenter, Flag, ModerationLogEntry, Reply
+from speakout.outbox.models import OutgoingMail
+from speakout.subscriptions.models import Subscription
+
+from .app_settings import app_settings
+from .models import ManageRequest
+
+logger = logging.getLogger("speakout.privacy")
+
+
+def _days_ago(now: datetime, days: int) -> datetime:
+    return now - timedelta(days=days)
+
+
+def purge_client_hashes(now: datetime) -> dict[str, int]:
+    days = discussion_settings.CLIENT_HASH_DAYS
+    if days <= 0:
+        return {}
+    cutoff = _days_ago(now, days)
+    counts = {
+        "reply_client_hashes": Reply.objects.filter(created_at__lt=cutoff)
+        .exclude(client_hash="")
+        .update(client_hash=""),
+        "flag_client_hashes": Flag.objects.filter(created_at__lt=cutoff).exclude(client_hash="").update(client_hash=""),
+        # Keys past the window: deleting them makes their hashes unlinkable for good. A ban made
+        # under them is void too, unless the client came back and it was carried to a newer key.
+        "client_keys": ClientKey.objects.filter(period__lt=oldest_kept_period(now)).delete()[0],
+        "banned_client_hashes": BannedClient.objects.filter(created_at__lt=cutoff).delete()[0],
+    }
+    from django.apps import apps
+
+    if apps.is_installed("speakout.contact"):
+        from speakout.contact.models import ContactMessage
+
+        counts["contact_client_hashes"] = (
+            ContactMessage.objects.filter(created_at__lt=cutoff).exclude(client_hash="").update(client_hash="")
+        )
+    return counts
+
+
+def purge_held_replies(now: datetime) -> int:
+    """Replies held (pending or spam) that no moderator ever acted on."""
+    days = app_settings.HELD_REPLY_DAYS
+    if days <= 0:
+        return 0
+    acted_on = ModerationLogEntry.objects.filter(reply=OuterRef("pk"))
+    stale = Reply.objects.filter(
+        status__in=[Reply.Status.PENDING, Reply.Status.SPAM], created_at__lt=_days_ago(now, days)
+    ).filter(~Exists(acted_on))
+    count = 0
+    for reply in stale.select_related("thread").iterator(chunk_size=200):
+        discussion.delete_permanently(reply, reason="retention")
+        count += 1
+    return count
+
+
+def purge_forgotten(now: datetime) -> int:
+    cutoff = _days_ago(now, max(0, app_settings.FORGET_AFTER_DAYS))
+    return Commenter.objects.filter(forget_requested_at__isnull=False, forget_requested_at__lte=cutoff).delete()[0]
+
+
+def purge_sent_mail(now: datetime) -> int:
+    days = app_settings.SENT_MAIL_DAYS
+    if days <= 0:
+        return 0
+    cutoff = _days_ago(now, days)
+    done = Q(status=OutgoingMail.Status.SENT, sent_at__lt=cutoff) | Q(
+        status=OutgoingMail.Status.FAILED, created_at__lt=cutoff
+    )
+    return OutgoingMail.objects.filter(done).delete()[0]
+
+
+def purge_unsubscribed(now: datetime) -> int:
+    days = app_settings.UNSUBSCRIBED_DAYS
+    if days <= 0:
+        return 0
+    return Subscription.objects.filter(unsubscribed_at__lt=_days_ago(now, days)).delete()[0]
+
+
+def purge_manage_requests(now: datetime) -> int:
+    cutoff = now - timedelta(seconds=app_settings.LINK_MAX_AGE)
+    return ManageRequest.objects.filter(created_at__lt=cutoff).delete()[0]
+
+
+def purge_expired(now: datetime | None = None) -> dict[str, int]:
+    """Run every purge; return {what: how many rows} and log the same (counts, nothing else)."""
+    now = now or timezone.now()
+    counts: dict[str, int] = {}
+    with transaction.atomic():
+        counts.update(purge_client_hashes(now))
+    counts["held_replies"] = purge_held_replies(now)
+    with transaction.atomic():
+        counts["forgotten_commenters"] = purge_forgotten(now)
+        counts["sent_mail"] = purge_sent_mail(now)
+        counts["ended_subscriptions"] = purge_unsubscribed(now)
+        counts["manage_link_requests"] = purge_manage_requests(now)
+    logger.info("Retention purge: %s", ", ".join(f"{name}={count}" for name, count in sorted(counts.items())))
+    return counts

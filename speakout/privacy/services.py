@@ -1,0 +1,344 @@
+"""A person's rights over their data: see it, export it, change or delete their replies,
+anonymise them, stop all mail, and be forgotten.
+
+Who "the person" is comes as an ``Owner``: an email address proven by a signed link, or a
+signed-in account (with its verified addresses). Every action here writes in one transaction,
+reuses the discussion's and the subscriptions' services (so an edit is rendered and sanitised by
+the same pipeline as a new reply), and never sends anything to an address that is not proven.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from speakout.discussion import services as discussion
+from speakout.discussion.avatars import random_avatar_key
+from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread
+from speakout.outbox.models import OutgoingMail
+from speakout.outbox.services import queue_mail
+from speakout.subscriptions import services as subscriptions
+from speakout.subscriptions.models import Subscription
+
+from . import tokens
+from .app_settings import app_settings
+from .models import ManageRequest
+
+logger = logging.getLogger("speakout.privacy")
+
+
+def normalise(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+# Who is asking -------------------------------------------------------------------------------
+
+
+def verified_emails(user) -> list[str]:
+    """The account's addresses that were proven to belong to it. With allauth, its verified
+    addresses; without it, accounts are made by staff, so the account's own address counts."""
+    if apps.is_installed("allauth.account"):
+        from allauth.account.models import EmailAddress
+
+        found = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
+        return sorted({normalise(email) for email in found if email})
+    return [normalise(user.email)] if getattr(user, "email", "") else []
+
+
+@dataclass
+class Owner:
+    """The person whose data a page shows: proven addresses, and an account if signed in."""
+
+    emails: list[str] = field(default_factory=list)
+    user: object | None = None
+
+    @classmethod
+    def for_email(cls, email: str) -> Owner:
+        return cls(emails=[normalise(email)])
+
+    @classmethod
+    def for_user(cls, user) -> Owner:
+        return cls(emails=verified_emails(user), user=user)
+
+    def _email_q(self, field_name: str) -> Q:
+        query = Q(pk__in=[])
+        for email in self.emails:
+            query |= Q(**{f"{field_name}__iexact": email})
+        return query
+
+    def commenters(self):
+        query = self._email_q("email")
+        if self.user is not None:
+            query |= Q(user=self.user)
+        return Commenter.objects.filter(query, forget_requested_at__isnull=True)
+
+    def all_replies(self):
+        """Every reply, the ones they or a moderator put in the trash included."""
+        query = Q(commenter__in=list(self.commenters().values_list("pk", flat=True)))
+        if self.user is not None:
+            query |= Q(user=self.user)
+        return Reply.objects.filter(query).select_related("thread")
+
+    def replies(self):
+        """The replies the manage page lists: all but the trashed ones."""
+        return self.all_replies().exclude(status=Reply.Status.TRASH)
+
+    def subscriptions(self):
+        return Subscription.objects.filter(self._email_q("email")).select_related("thread")
+
+    def contact_messages(self):
+        if not apps.is_installed("speakout.contact"):
+            return []
+        from speakout.contact.models import ContactMessage
+
+        return ContactMessage.objects.filter(self._email_q("email"))
+
+    def owns(self, reply: Reply) -> bool:
+        return self.replies().filter(pk=reply.pk).exists()
+
+
+def is_known(email: str) -> bool:
+    """Whether we hold anything under this address that the manage page can act on."""
+    owner = Owner.for_email(email)
+    return owner.commenters().exists() or owner.subscriptions().exists()
+
+
+# The link ------------------------------------------------------------------------------------
+
+
+def request_manage_link(email: str, *, language: str = "") -> ManageRequest:
+    """Record a request and enqueue the task that decides whether to mail. The caller's response
+    must be the same either way: this does the same work for known and unknown addresses."""
+    with transaction.atomic():
+        request = ManageRequest.objects.create(
+            email=normalise(email), language=(language or translation.get_language() or "")[:35]
+        )
+        transaction.on_commit(lambda: _enqueue(request.pk))
+    return request
+
+
+def _enqueue(request_id: int) -> None:
+    from .tasks import send_manage_link_task
+
+    send_manage_link_task.enqueue(request_id)
+
+
+def manage_url(request: ManageRequest) -> str:
+    base = getattr(settings, "BASE_URL", "").rstrip("/")
+    return f"{base}{reverse('privacy:manage', args=[tokens.make_token(request)])}"
+
+
+def send_manage_link(request_id: int) -> bool:
+    request = ManageRequest.objects.filter(pk=request_id).first()
+    if request is None:
+        return False
+    if not is_known(request.email):
+        request.delete()  # nothing to manage: keep no trace of the address
+        return False
+    language = request.language or settings.LANGUAGE_CODE
+    with translation.override(language), transaction.atomic():
+        context = {
+            "manage_url": manage_url(request),
+            "hours": app_settings.LINK_MAX_AGE // 3600,
+            "site_name": settings.SITE_NAME,
+            "language": language,
+        }
+        text = render_to_string("privacy/email/manage_link.txt", context)
+        html = render_to_string("privacy/email/manage_link.html", context)
+        subject = _("Your link to manage your replies")
+        queue_mail(request.email, subject, text, html, language=language, dedupe_key=f"privacy:manage:{request.pk}")
+    return True
+
+
+# Actions -------------------------------------------------------------------------------------
+
+
+def anonymous_name() -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Anonymous")
+
+
+def edit(owner: Owner, reply: Reply, body: str) -> discussion.SubmissionResult:
+    """Change the text within the discussion's edit window, through the discussion's pipeline."""
+    if not owner.owns(reply):
+        return discussion.SubmissionResult(discussion.REJECTED, reply=reply, code="forbidden")
+    return discussion.edit_reply(reply, body, None, owner_confirmed=True)
+
+
+def can_edit(reply: Reply) -> bool:
+    return discussion.owner_can_edit(reply)
+
+
+def delete(owner: Owner, reply: Reply) -> bool:
+    """Delete a reply for good (at any time; replies to it stay, as replies to a removed one)."""
+    if not owner.owns(reply):
+        return False
+    discussion.delete_permanently(reply, reason=_("Deleted by its author."))
+    return True
+
+
+def _anonymise(reply_id: int) -> None:
+    """Keep the text; drop the name, website, avatar and every link back to the author."""
+    with transaction.atomic():
+        reply = Reply.objects.select_for_update().filter(pk=reply_id).first()
+        if reply is None:
+            return
+        Reply.objects.filter(pk=reply.pk).update(
+            author_name=anonymous_name(),
+            author_website="",
+            commenter=None,
+            user=None,
+            guest_key="",
+            client_hash="",
+            submission_id=None,
+            avatar_key=random_avatar_key(),
+        )
+        ModerationLogEntry.objects.filter(reply_id=reply.pk).update(commenter=None)
+        # Stored copies of the notices that carried the old name (already delivered ones stay
+        # in the subscribers' inboxes; we keep no copy).
+        OutgoingMail.objects.filter(dedupe_key__startswith=f"subscriptions:reply:{reply.pk}:").exclude(
+            status=OutgoingMail.Status.SENDING
+        ).delete()
+        Thread.objects.get(pk=reply.thread_id).bump_version()
+
+
+def anonymise(owner: Owner, reply: Reply) -> bool:
+    if not owner.owns(reply):
+        return False
+    _anonymise(reply.pk)
+    return True
+
+
+def stop_notifications(owner: Owner) -> int:
+    """End every subscription of the owner's addresses (confirmed or not). Returns how many."""
+    count = 0
+    with transaction.atomic():
+        for subscription in owner.subscriptions().filter(unsubscribed_at__isnull=True):
+            subscriptions.unsubscribe(subscription)
+            count += 1
+    return count
+
+
+def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None = None) -> int:
+    """Anonymise (or delete) every reply, delete the subscriptions, the stored mail to the
+    addresses and the link requests, and mark the commenter rows to be deleted by the purge
+    (``FORGET_AFTER_DAYS``). Returns how many replies were changed."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        reply_ids = list(owner.all_replies().values_list("pk", flat=True))
+        for reply in Reply.objects.filter(pk__in=reply_ids).select_related("thread"):
+            if delete_replies:
+                discussion.delete_permanently(reply, reason=_("Deleted by its author."))
+            else:
+                _anonymise(reply.pk)
+        owner.subscriptions().delete()
+        emails = list(owner.emails)
+        for commenter in owner.commenters():
+            if commenter.email:
+                emails.append(normalise(commenter.email))
+        mail_q = Q(pk__in=[])
+        request_q = Q(pk__in=[])
+        for email in set(emails):
+            mail_q |= Q(to__iexact=email)
+            request_q |= Q(email__iexact=email)
+        OutgoingMail.objects.filter(mail_q).exclude(status=OutgoingMail.Status.SENDING).delete()
+        ManageRequest.objects.filter(request_q).delete()
+        owner.commenters().update(forget_requested_at=now, user=None, display_name="", website="")
+    return len(reply_ids)
+
+
+def delete_account(user, *, delete_replies: bool) -> None:
+    """Forget everything the account made (replies deleted or anonymised, as chosen), then
+    delete the account itself. Staff accounts are removed by an administrator instead."""
+    if user.is_staff or user.is_superuser:
+        raise PermissionError("Staff accounts are deleted by an administrator.")
+    with transaction.atomic():
+        forget(Owner.for_user(user), delete_replies=delete_replies)
+        user.delete()
+
+
+# Export --------------------------------------------------------------------------------------
+
+
+def _when(value) -> str | None:
+    return value.isoformat() if value else None
+
+
+def export(owner: Owner) -> dict:
+    """Everything we hold under the owner's addresses and account, as plain JSON values."""
+    data = {
+        "generated_at": timezone.now().isoformat(),
+        "site": getattr(settings, "BASE_URL", ""),
+        "emails": owner.emails,
+        "account": None,
+        "commenters": [
+            {
+                "email": commenter.email,
+                "display_name": commenter.display_name,
+                "website": commenter.website,
+                "approved_replies": commenter.approved_count,
+                "banned": commenter.is_banned,
+                "created_at": _when(commenter.created_at),
+            }
+            for commenter in owner.commenters()
+        ],
+        "replies": [
+            {
+                "id": reply.pk,
+                "thread": {"title": reply.thread.title, "url": reply.thread.url},
+                "parent": reply.parent_id,
+                "status": reply.status,
+                "author_name": reply.author_name,
+                "author_website": reply.author_website,
+                "body": reply.body,
+                "body_html": reply.body_html,
+                "created_at": _when(reply.created_at),
+                "edited_at": _when(reply.edited_at),
+            }
+            for reply in owner.replies().order_by("created_at", "pk")
+        ],
+        "subscriptions": [
+            {
+                "email": subscription.email,
+                "kind": subscription.kind,
+                "thread": subscription.thread.title if subscription.thread_id else None,
+                "category": subscription.category,
+                "frequency": subscription.frequency,
+                "language": subscription.language,
+                "created_at": _when(subscription.created_at),
+                "confirmed_at": _when(subscription.confirmed_at),
+                "unsubscribed_at": _when(subscription.unsubscribed_at),
+            }
+            for subscription in owner.subscriptions()
+        ],
+        "contact_messages": [
+            {
+                "name": message.name,
+                "email": message.email,
+                "topic": message.topic,
+                "message": message.message,
+                "created_at": _when(message.created_at),
+            }
+            for message in owner.contact_messages()
+        ],
+    }
+    if owner.user is not None:
+        user = owner.user
+        data["account"] = {
+            "username": user.get_username(),
+            "name": user.get_full_name() if hasattr(user, "get_full_name") else "",
+            "email": getattr(user, "email", ""),
+            "date_joined": _when(getattr(user, "date_joined", None)),
+            "last_login": _when(getattr(user, "last_login", None)),
+        }
+    return data

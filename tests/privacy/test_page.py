@@ -1,0 +1,56 @@
+"""The privacy page states the numbers of the running settings, and every page links to it."""
+
+import pytest
+from django.test import override_settings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_privacy_page_states_the_settings_in_force(client):
+    html = client.get("/privacy/").content.decode()
+    for fact in (
+        "The hash is cleared after 30 days",
+        "changes every 7 days",
+        "ever looks at are deleted after 90 days",
+        "a copy of a sent mail is deleted after 30 days",
+        "an unconfirmed request is deleted after 7 days",
+        "an ended subscription is deleted after 90 days",
+        "valid for 24 hours",
+        "your address is deleted within 7 days",
+        "<code>speakout_guest</code>",
+        "<code>csrftoken</code>",
+        "<code>sessionid</code>",
+        "<code>django_language</code>",
+    ):
+        assert fact in html, fact
+
+
+@override_settings(
+    SPEAKOUT_DISCUSSION_CLIENT_HASH_DAYS=12,
+    SPEAKOUT_DISCUSSION_CLIENT_KEY_DAYS=1,
+    SPEAKOUT_PRIVACY_HELD_REPLY_DAYS=45,
+    SPEAKOUT_PRIVACY_SENT_MAIL_DAYS=3,
+    SPEAKOUT_PRIVACY_LINK_MAX_AGE=3600,
+    SESSION_COOKIE_NAME="so_session",
+)
+def test_changing_the_settings_changes_the_page(client):
+    html = client.get("/privacy/").content.decode()
+    assert "The hash is cleared after 12 days" in html
+    assert "changes every 1 day," in html
+    assert "ever looks at are deleted after 45 days" in html
+    assert "a copy of a sent mail is deleted after 3 days" in html
+    assert "valid for 1 hour," in html
+    assert "<code>so_session</code>" in html
+    assert "after 30 days" not in html
+
+
+def test_privacy_page_is_in_spanish_too(client):
+    html = client.get("/privacy/", headers={"Accept-Language": "es"}).content.decode()
+    assert 'lang="es"' in html
+    assert "30 días" in html
+
+
+def test_every_site_page_links_to_privacy_and_manage_my_replies(client, site_builder):
+    html = client.get("/").content.decode()
+    assert 'href="/privacy/"' in html
+    assert 'href="/privacy/my-replies/"' in html
