@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('speakout_discussion', '0001_initial'),
+        ('speakout_discussion', '0002_privacy'),
     ]
 
     operations = [
