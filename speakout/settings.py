@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "speakout.theme",
     "speakout.identity",
     "speakout.discussion",
+    "speakout.embed",
     "speakout.outbox",
     "speakout.subscriptions",
     "speakout.contact",
@@ -136,6 +137,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py).
+    "speakout.embed.middleware.EmbedMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -383,3 +386,9 @@ SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT"
 
 # Contact form: minimum seconds between two messages from one client or one email address.
 SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)
+
+# Embedding the discussion on other sites (speakout/embed): origins allowed besides the admin's
+# list, where Isso's API is served ("" turns it off), and how long a widget's sign-in lasts.
+SPEAKOUT_EMBED_ORIGINS = env_list("SPEAKOUT_EMBED_ORIGINS", [])
+SPEAKOUT_EMBED_ISSO_PREFIX = env("SPEAKOUT_EMBED_ISSO_PREFIX", "isso")
+SPEAKOUT_EMBED_SIGNIN_MAX_AGE = env_int("SPEAKOUT_EMBED_SIGNIN_MAX_AGE", 3600)
