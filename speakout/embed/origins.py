@@ -2,7 +2,9 @@
 
 An origin is ``scheme://host[:port]`` exactly as a browser sends it in the ``Origin`` header.
 The list is the admin's ``AllowedOrigin`` rows plus ``SPEAKOUT_EMBED_ORIGINS``; it is read on
-every cross-origin request, so it is cached and the cache is dropped whenever a row changes.
+every cross-origin request, so it is cached: the shared cache is dropped whenever a row
+changes, and entries live at most CACHE_SECONDS, so a per-process cache (the embedded default)
+also sees a change within that time.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from django.db.models.signals import post_delete, post_save
 from . import app_settings
 
 CACHE_KEY = "speakout:embed:origins"
+CACHE_SECONDS = 30
 
 
 @dataclass(frozen=True)
@@ -71,7 +74,7 @@ def allowed_origins() -> dict[str, str]:
     table = cache.get(CACHE_KEY)
     if table is None:
         table = _load()
-        cache.set(CACHE_KEY, table, 300)
+        cache.set(CACHE_KEY, table, CACHE_SECONDS)
     return table
 
 

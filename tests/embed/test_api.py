@@ -152,9 +152,10 @@ def test_key_prefix_separates_sites_with_the_same_paths(rules, allowed_site):
 
 def test_counts_for_many_pages_in_one_request(client, rules, allowed_site):
     thread = Thread.objects.create(key="/a/", url=f"{SITE}/a/")
-    for body in ("One reply here.", "Another one here."):
-        data = {"thread": "/a/", "name": "Kim", "email": "kim@example.org", "body": body, "form_token": old_token("/a/")}
-        services.submit_reply(thread=thread, data=data, author=services.Author(client_hash=body))
+    for n, body in enumerate(("One reply here.", "Another one here.")):
+        email = f"kim{n}@example.org"
+        data = {"thread": "/a/", "name": "Kim", "email": email, "body": body, "form_token": old_token("/a/")}
+        assert services.submit_reply(thread=thread, data=data, author=services.Author(client_hash=f"c{n}")).ok
     response = client.get("/embed/api/counts?key=/a/&key=/b/&lang=es")
     assert response.status_code == 200
     assert response.json() == {"counts": {"/a/": 2, "/b/": 0}, "text": {"/a/": "2 respuestas", "/b/": "0 respuestas"}}
