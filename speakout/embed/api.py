@@ -51,6 +51,7 @@ api.exception_handler(HttpError)(discussion_api._http_error)
 api.exception_handler(ValidationError)(discussion_api._validation_error)
 
 ERRORS = discussion_api.ERRORS
+CountKeys = Query(..., description="A page path (or key); repeat for more pages.")
 KeyParam = Query(..., min_length=1, max_length=255, description="The page's path, or the key it chose.")
 
 
@@ -137,7 +138,11 @@ def get_thread(
         )
         replies = discussion_api.nest(thread_page.nodes, author, rules)
         with_sources(replies)
-        page_info = {"number": thread_page.page_number, "count": thread_page.page_count, "per_page": rules.replies_per_page}
+        page_info = {
+            "number": thread_page.page_number,
+            "count": thread_page.page_count,
+            "per_page": rules.replies_per_page,
+        }
         accepts = thread.accepts_replies(rules.auto_close_days)
     else:
         accepts = embed_origin(request) is not None
@@ -232,7 +237,7 @@ def create_thread(request, key: str, payload: EmbedReplyIn) -> tuple[Thread, boo
 
 
 @api.get("/counts", response={200: dict, **ERRORS}, tags=["threads"])
-def counts(request, response: HttpResponse, key: list[str] = Query(...), lang: str = ""):
+def counts(request, response: HttpResponse, key: list[str] = CountKeys, lang: str = ""):
     """Approved reply counts for many pages at once (``?key=/a/&key=/b/``), with the text to show."""
     keys = list(dict.fromkeys(key))
     if len(keys) > MAX_COUNT_KEYS:

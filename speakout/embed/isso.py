@@ -104,7 +104,13 @@ def _cookie_header(name: str, value: str, max_age: int, secure: bool, path: str)
 def set_edit_cookies(request, response, reply_id: int, value: str, max_age: int) -> None:
     secure = request.is_secure()
     response.set_cookie(
-        str(reply_id), value, max_age=max_age, path="/", secure=secure, httponly=True, samesite="None" if secure else "Lax"
+        str(reply_id),
+        value,
+        max_age=max_age,
+        path="/",
+        secure=secure,
+        httponly=True,
+        samesite="None" if secure else "Lax",
     )
     # For the client, which reads it from the response and stores it on the page.
     response["X-Set-Cookie"] = _cookie_header(f"isso-{reply_id}", value, max_age, secure, "/")

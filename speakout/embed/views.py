@@ -69,7 +69,11 @@ def signin(request):
         return response
     user = request.user
     name = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    context = {"origin": entry.origin, "token": sign_user_token(user, entry.origin), "name": name or user.get_username()}
+    context = {
+        "origin": entry.origin,
+        "token": sign_user_token(user, entry.origin),
+        "name": name or user.get_username(),
+    }
     response = render(request, "embed/signin.html", context)
     response["Cross-Origin-Opener-Policy"] = "unsafe-none"  # the opener is on another origin
     response["Cache-Control"] = "no-store"
@@ -127,9 +131,9 @@ def thread_page(request):
     context.update(
         {
             # The page travels in the form's address, so the discussion's form template serves as is.
-            "post_url": reverse("embed:thread_post") + "?" + urlencode(
-                {"url": url, "key": request.GET.get("key", ""), "title": title}
-            ),
+            "post_url": reverse("embed:thread_post")
+            + "?"
+            + urlencode({"url": url, "key": request.GET.get("key", ""), "title": title}),
             "page_url": url,
             "listing_html": listing_html,
             "count": count,

@@ -4,7 +4,6 @@ loopback origin (another port) and pointed at the real `speakout run`."""
 from __future__ import annotations
 
 import functools
-import re
 import shutil
 import threading
 import time
@@ -80,7 +79,8 @@ def widget_page(site, server, key: str, title: str = "Notes from the field") -> 
     hosted = f"{server.base_url}/embed/thread/?url={site.origin}{key}"
     return site.write(
         f"post-{uuid.uuid4().hex[:8]}.html",
-        f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>{title}</title>
+        f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>{title}</title>
 <style>button {{ display: none !important; }} * {{ color: red !important; }}</style></head><body>
 <h1>{title}</h1><p>An article on another site.</p>
 <div data-speakout-thread data-speakout-key="{key}" data-speakout-url="{site.origin}{key}">
@@ -239,7 +239,8 @@ def test_the_count_script_fills_many_links_from_one_request(new_context, speakou
     page.on("request", lambda r: "/embed/api/counts" in r.url and requests.append(r.url))
     index = site.write(
         "index.html",
-        f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Index</title></head><body>
+        f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>Index</title></head><body>
 <ul><li><a href="/posts/one/" data-speakout-count>Replies</a></li>
 <li><a href="/posts/two/" data-speakout-count>Replies</a></li>
 <li><a href="/elsewhere.html" data-speakout-count="/posts/one/">Replies</a></li></ul>
@@ -262,7 +263,8 @@ def test_isso_s_own_client_posts_lists_edits_and_deletes(new_context, speakout_s
     page_name = f"isso-{marker}.html"
     url = site.write(
         page_name,
-        f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Isso here</title></head><body>
+        f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,">
+<title>Isso here</title></head><body>
 <h1>Isso here</h1>
 <script data-isso="{speakout_server.base_url}/isso/" data-isso-css-url="{site.origin}/isso.css"
         data-isso-vote="false" src="/embed.min.js"></script>

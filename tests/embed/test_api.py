@@ -77,9 +77,7 @@ def test_a_disallowed_origin_cannot_post_or_preflight(rules, allowed_site):
     assert response.status_code == 403
     assert response.json()["code"] == "origin"
     assert "Access-Control-Allow-Origin" not in response
-    preflight = stranger.options(
-        "/embed/api/replies?key=/x/", headers={"Access-Control-Request-Method": "POST"}
-    )
+    preflight = stranger.options("/embed/api/replies?key=/x/", headers={"Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 403 and "Access-Control-Allow-Origin" not in preflight
     # The discussion API's writes are guarded the same way.
     Thread.objects.create(key="report-1", url="http://testserver/r/")

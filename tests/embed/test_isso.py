@@ -14,11 +14,30 @@ from .conftest import OTHER, SITE
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = {"id", "parent", "text", "author", "website", "mode", "created", "modified", "likes", "dislikes", "hash", "notification"}
+FIELDS = {
+    "id",
+    "parent",
+    "text",
+    "author",
+    "website",
+    "mode",
+    "created",
+    "modified",
+    "likes",
+    "dislikes",
+    "hash",
+    "notification",
+}
 
 
 def new(client, uri="/post/", **fields):
-    data = {"text": "Hello from *Isso*.", "author": "Ines", "email": "ines@example.org", "website": None, "parent": None}
+    data = {
+        "text": "Hello from *Isso*.",
+        "author": "Ines",
+        "email": "ines@example.org",
+        "website": None,
+        "parent": None,
+    }
     data.update(fields)
     return client.post(f"/isso/new?uri={uri}", json.dumps(data), content_type="application/json")
 
@@ -66,8 +85,15 @@ def test_held_replies_answer_202_and_show_to_their_author_only(client, rules, al
 
 def test_replies_nest_two_levels_as_in_isso(client, rules, allowed_site):
     first = new(client).json()
-    second = new(Client(HTTP_ORIGIN=SITE, REMOTE_ADDR="10.1.0.1"), text="An answer.", email="b@example.org", parent=first["id"]).json()
-    third = new(Client(HTTP_ORIGIN=SITE, REMOTE_ADDR="10.2.0.1"), text="A deeper answer.", email="c@example.org", parent=second["id"]).json()
+    second = new(
+        Client(HTTP_ORIGIN=SITE, REMOTE_ADDR="10.1.0.1"), text="An answer.", email="b@example.org", parent=first["id"]
+    ).json()
+    third = new(
+        Client(HTTP_ORIGIN=SITE, REMOTE_ADDR="10.2.0.1"),
+        text="A deeper answer.",
+        email="c@example.org",
+        parent=second["id"],
+    ).json()
     listing = client.get("/isso/?uri=/post/").json()
     assert listing["total_replies"] == 3
     top = listing["replies"][0]
@@ -82,7 +108,9 @@ def test_replies_nest_two_levels_as_in_isso(client, rules, allowed_site):
 def test_errors_use_isso_status_codes(client, rules, allowed_site):
     assert new(client, text="hi").status_code == 400  # too short, as Isso says
     assert new(client, parent="x").status_code == 400
-    assert client.post("/isso/new?uri=/p/", "text=x", content_type="application/x-www-form-urlencoded").status_code == 403
+    assert (
+        client.post("/isso/new?uri=/p/", "text=x", content_type="application/x-www-form-urlencoded").status_code == 403
+    )
     assert client.get("/isso/?uri=/p/&limit=x").status_code == 400
     assert client.get("/isso/").status_code == 400
     assert client.get("/isso/id/999999").status_code == 404
