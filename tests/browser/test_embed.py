@@ -4,6 +4,7 @@ loopback origin (another port) and pointed at the real `speakout run`."""
 from __future__ import annotations
 
 import functools
+import re
 import shutil
 import threading
 import time
@@ -203,6 +204,17 @@ def test_the_widget_speaks_spanish(new_context, speakout_server, sites):
     page.goto(spanish)
     page.locator(".so-count").wait_for()
     assert page.locator(".so-count").inner_text() == "0 respuestas"
+
+
+def test_without_javascript_the_link_leads_to_the_hosted_thread(new_context, speakout_server, sites):
+    site, _stranger = sites
+    key = f"/posts/{uuid.uuid4().hex[:8]}/"
+    page = new_context(java_script_enabled=False).new_page()
+    page.goto(widget_page(site, speakout_server, key))
+    page.click("text=Read and reply on Speakout")
+    page.wait_for_url(re.compile(r"/embed/thread/"))
+    assert "Leave a Reply" in page.locator("#respond").inner_text()
+    assert page.locator("#respond textarea[name=body]").is_visible()
 
 
 def test_a_disallowed_origin_cannot_post(new_context, speakout_server, sites):
