@@ -329,5 +329,4 @@ def widget_strings() -> dict[str, Any]:
         "earlier": _("Earlier replies"),
         "later": _("Later replies"),
         "page": _("Page %(number)s of %(total)s"),
-        "powered": _("Discussion by %(site)s"),
     }
