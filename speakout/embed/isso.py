@@ -284,6 +284,8 @@ def new(request):
     uri = request.GET.get("uri")
     if not uri:
         return text("missing uri query", 400)
+    if not uri.startswith("/") or uri.startswith("//"):
+        return text(_("The uri must be a path on the page's site, such as /posts/hello/."), 400)
     data, error = read_json(request)
     if error:
         return error

@@ -204,3 +204,28 @@ def test_the_hosted_page_shows_the_thread_and_takes_a_reply_without_javascript(r
 
 def test_the_hosted_page_is_only_for_allowed_sites(db):
     assert Client().get("/embed/thread/", {"url": f"{OTHER}/x/"}).status_code == 404
+
+
+def test_threads_of_other_sites_are_moderated_like_any_other(client, rules, allowed_site, django_user_model):
+    rules.hold_first_reply = True
+    rules.save()
+    assert post(client, "/posts/queue/", title="Queued elsewhere").json()["outcome"] == "held"
+    moderator = Client()
+    moderator.force_login(django_user_model.objects.create_superuser("mod", "mod@example.org", "pw"))
+    queue = moderator.get("/admin/replies/pending/").content.decode()
+    assert "Queued elsewhere" in queue and f"{SITE}/posts/queue/" in queue
+
+
+def test_the_allow_list_has_an_admin_screen(allowed_site, django_user_model):
+    admin = Client()
+    admin.force_login(django_user_model.objects.create_superuser("boss", "boss@example.org", "pw"))
+    listing = admin.get("/admin/embed_origins/")
+    assert listing.status_code == 200 and SITE in listing.content.decode()
+    created = admin.post(
+        "/admin/embed_origins/new/",
+        {"origin": "HTTPS://News.Example.org:443/", "key_prefix": "", "note": "", "is_active": "on"},
+    )
+    assert created.status_code == 302, created.content.decode()[:3000]
+    assert AllowedOrigin.objects.filter(origin="https://news.example.org").exists()
+    refused = admin.post("/admin/embed_origins/new/", {"origin": "https://x.example.org/path", "is_active": "on"})
+    assert refused.status_code == 200 and "no path" in refused.content.decode()

@@ -113,6 +113,7 @@ def test_errors_use_isso_status_codes(client, rules, allowed_site):
     )
     assert client.get("/isso/?uri=/p/&limit=x").status_code == 400
     assert client.get("/isso/").status_code == 400
+    assert new(client, uri="https://evil.example/").status_code == 400
     assert client.get("/isso/id/999999").status_code == 404
     assert new(client, author="", email="").status_code == 400  # name and email required by the rules
     assert not Thread.objects.filter(replies__isnull=False).exists()
