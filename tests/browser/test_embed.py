@@ -316,3 +316,34 @@ def test_isso_s_own_client_posts_lists_edits_and_deletes(new_context, speakout_s
     page.locator("#isso-thread .isso-postbox").first.wait_for()
     assert page.locator(f"#isso-{comment_id}").count() == 0
     assert problems.errors == []
+
+
+def test_signing_in_through_the_small_window_posts_as_the_account(new_context, speakout_server, sites):
+    site, _stranger = sites
+    context = new_context()
+    login = context.new_page()
+    login.goto("/admin/login/")
+    login.fill("input[name=username]", speakout_server.admin_username)
+    login.fill("input[name=password]", speakout_server.admin_password)
+    login.click("button[type=submit]")
+    login.wait_for_url(re.compile(r"/admin/$"))
+
+    page = context.new_page()
+    problems = Problems(page)
+    page.goto(widget_page(site, speakout_server, f"/posts/{uuid.uuid4().hex[:8]}/"))
+    with context.expect_page() as window:
+        page.locator(".so-signin button").click()
+    window.value.wait_for_event("close")
+    identity = page.locator(".so-identity")
+    identity.wait_for()
+    assert speakout_server.admin_username in identity.inner_text()
+    assert page.evaluate("localStorage.getItem('speakout-user')"), "the token is kept by the page"
+    assert page.locator("[data-speakout-thread] input[name=email]").count() == 0
+    opened = time.monotonic()
+    page.fill("[data-speakout-thread] textarea[name=body]", "Signed in from another site.")
+    wait_out_the_time_trap(opened)
+    page.click("[data-speakout-thread] .so-form .so-submit")
+    reply = page.locator(".so-reply", has_text="Signed in from another site.")
+    reply.wait_for()
+    assert speakout_server.admin_username in reply.locator(".so-author").inner_text()
+    assert problems.errors == []
