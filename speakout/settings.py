@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "speakout.theme",
     "speakout.identity",
     "speakout.discussion",
+    "speakout.embed",
     "speakout.outbox",
     "speakout.subscriptions",
     "speakout.contact",
@@ -137,6 +138,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py).
+    "speakout.embed.middleware.EmbedMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -404,3 +407,10 @@ SPEAKOUT_PRIVACY_SENT_MAIL_DAYS = env_int("SPEAKOUT_SENT_MAIL_DAYS", 30)
 SPEAKOUT_PRIVACY_FORGET_AFTER_DAYS = env_int("SPEAKOUT_FORGET_AFTER_DAYS", 7)
 SPEAKOUT_PRIVACY_UNSUBSCRIBED_DAYS = env_int("SPEAKOUT_UNSUBSCRIBED_DAYS", 90)
 SPEAKOUT_PRIVACY_LINK_MAX_AGE = env_int("SPEAKOUT_MANAGE_LINK_HOURS", 24) * 3600
+
+
+# Embedding the discussion on other sites (speakout/embed): origins allowed besides the admin's
+# list, where Isso's API is served ("" turns it off), and how long a widget's sign-in lasts.
+SPEAKOUT_EMBED_ORIGINS = env_list("SPEAKOUT_EMBED_ORIGINS", [])
+SPEAKOUT_EMBED_ISSO_PREFIX = env("SPEAKOUT_EMBED_ISSO_PREFIX", "isso")
+SPEAKOUT_EMBED_SIGNIN_MAX_AGE = env_int("SPEAKOUT_EMBED_SIGNIN_MAX_AGE", 3600)

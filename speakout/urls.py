@@ -15,6 +15,7 @@ urlpatterns = [
     path("api/", speakout.discussion.api.api.urls),
     path("subscriptions/", include("speakout.subscriptions.urls")),
     path("privacy/", include("speakout.privacy.urls")),
+    path("", include("speakout.embed.urls")),
     path("", include("speakout.publishing.urls")),
     # Uploaded images. In production a front server or CDN may serve MEDIA_ROOT instead, but
     # the embedded default serves them itself so a fresh install shows its pictures.

@@ -373,6 +373,9 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
         "form_token": payload.form_token or "",
         "submission_id": payload.submission_id or "",
         "homepage": payload.homepage or "",
+        # The two boxes of the form; the subscriptions app acts on them (double opt-in).
+        "notify_replies": bool(payload.notify_replies),
+        "notify_posts": bool(payload.notify_posts),
     }
     result = services.submit_reply(thread=thread, data=data, author=author, rules=rules)
     if not result.ok:

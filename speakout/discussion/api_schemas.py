@@ -95,6 +95,8 @@ class ReplyIn(Schema):
         description="A random id per submission; sending it again returns the first reply.",
     )
     homepage: str | None = Field(default=None, description="Honeypot: leave empty.")
+    notify_replies: bool | None = Field(default=None, description="Ask for mail about new replies in this thread.")
+    notify_posts: bool | None = Field(default=None, description="Ask for mail about new posts.")
 
 
 class SubmissionOut(Schema):

@@ -20,9 +20,16 @@ def test_discussion_runs_in_a_project_without_wagtail():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "discussion works without Wagtail" in result.stdout
+    assert "embed works without Wagtail" in result.stdout
 
 
 def test_no_discussion_module_imports_wagtail():
     sources = (ROOT / "speakout/discussion").rglob("*.py")
     offenders = [str(path) for path in sources if "wagtail" in path.read_text()]
+    assert offenders == []
+
+
+def test_only_the_embed_app_s_wagtail_hooks_import_wagtail():
+    sources = (ROOT / "speakout/embed").rglob("*.py")
+    offenders = [str(path) for path in sources if "wagtail" in path.read_text() and path.name != "wagtail_hooks.py"]
     assert offenders == []

@@ -38,6 +38,31 @@ response = client.post(
 assert response.status_code == 303, response.content.decode()[:2000]
 assert Reply.objects.get().body_html == "<p>Works <em>anywhere</em>.</p>"
 assert "Works <em>anywhere</em>." in client.get("/article/").content.decode()
+
+# The embed app stands alone too: a page on an allowed site starts a thread with its first reply.
+import json  # noqa: E402
+
+from speakout.discussion.models import Thread  # noqa: E402
+
+assert client.get("/embed.js").status_code == 200
+embedded = Client(HTTP_ORIGIN="https://static.example.org", REMOTE_ADDR="10.9.8.7")
+response = embedded.post(
+    "/embed/api/replies?key=/notes/",
+    json.dumps(
+        {
+            "name": "Ari",
+            "email": "ari@example.org",  # another client and address: no rate limit
+            "body": "From a static site.",
+            "form_token": issue_form_token("/notes/", issued_at=time.time() - 10),
+            "url": "https://static.example.org/notes/",
+        }
+    ),
+    content_type="application/json",
+)
+assert response.status_code == 201, response.content.decode()[:2000]
+assert Thread.objects.get(key="/notes/").url == "https://static.example.org/notes/"
+assert embedded.post("/isso/count", '["/notes/"]', content_type="application/json").json() == [1]
 loaded = sorted(name for name in sys.modules if name == "wagtail" or name.startswith("wagtail."))
 assert not loaded, f"Wagtail modules were imported: {loaded[:10]}"
 print("discussion works without Wagtail")
+print("embed works without Wagtail")

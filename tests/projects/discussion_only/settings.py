@@ -15,9 +15,11 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "speakout.discussion",
+    "speakout.embed",
 ]
 MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "speakout.embed.middleware.EmbedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -42,3 +44,4 @@ STATIC_URL = "/static/"
 USE_TZ = True
 SITE_NAME = "Any site"
 BASE_URL = "http://testserver"
+SPEAKOUT_EMBED_ORIGINS = ["https://static.example.org"]

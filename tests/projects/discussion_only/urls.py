@@ -12,4 +12,5 @@ def article(request):
 urlpatterns = [
     path("article/", article),
     path("discussion/", include("speakout.discussion.urls")),
+    path("", include("speakout.embed.urls")),
 ]

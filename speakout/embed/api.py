@@ -1,0 +1,332 @@
+"""The widget's endpoints (django-ninja), mounted at ``/embed/api/``.
+
+They add to Speakout's discussion API (``/api/``, which the widget also uses to edit, delete
+and report) what a page on another site needs: threads addressed by the page's path, so a
+thread can be read before it exists and is created by its first reply (from allow-listed
+origins only, with the page's canonical URL and title); the signed-in reader's token from the
+sign-in window (``X-Speakout-User``); counts for many links at once; and the widget's strings.
+
+Like ``/api/``, nothing here reads a cookie or the session: identity travels in headers, so
+CORS runs with credentials off and no CSRF token is needed (see speakout.discussion.api).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpResponse
+from django.urls import reverse
+from django.utils import translation
+from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from ninja import Header, NinjaAPI, Query, Status
+from ninja.errors import HttpError, ValidationError
+from pydantic import Field
+
+from speakout.discussion import api as discussion_api
+from speakout.discussion import services
+from speakout.discussion.api import GUEST_HEADER, MAX_COUNT_KEYS, ApiError, general
+from speakout.discussion.api_schemas import MAX_ID, ReplyIn
+from speakout.discussion.forms import issue_form_token
+from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
+from speakout.discussion.reading import load_thread_page
+
+from .origins import Origin, origin_of
+from .tokens import USER_HEADER, read_user_token
+
+api = NinjaAPI(
+    title="Speakout embed API",
+    version="1",
+    description="What the embeddable widget needs besides the discussion API at /api/.",
+    urls_namespace="speakout_embed_api",
+    parser=discussion_api.StrictJSONParser(),
+)
+
+# The same error shapes as /api/.
+api.exception_handler(ApiError)(discussion_api._api_error)
+api.exception_handler(Http404)(discussion_api._not_found)
+api.exception_handler(HttpError)(discussion_api._http_error)
+api.exception_handler(ValidationError)(discussion_api._validation_error)
+
+ERRORS = discussion_api.ERRORS
+CountKeys = Query(..., description="A page path (or key); repeat for more pages.")
+KeyParam = Query(..., min_length=1, max_length=255, description="The page's path, or the key it chose.")
+
+
+class EmbedReplyIn(ReplyIn):
+    url: str | None = Field(default=None, max_length=1000, description="The page's canonical URL.")
+    title: str | None = Field(default=None, max_length=500, description="The page's title.")
+
+
+def embed_origin(request) -> Origin | None:
+    """The allow-list entry of the calling page (set by EmbedMiddleware), None on Speakout's own."""
+    return getattr(request, "speakout_embed_origin", None)
+
+
+def thread_key(request, key: str) -> str:
+    entry = embed_origin(request)
+    return entry.thread_key(key) if entry else key
+
+
+def author_for(request, guest: str, user_token: str, *, create_guest_token: bool = False):
+    author, new_token = discussion_api.author_for(request, guest, create_guest_token=create_guest_token)
+    entry = embed_origin(request)
+    author.user = read_user_token(user_token, entry.origin if entry else None)
+    return author, new_token
+
+
+def visible_thread(key: str) -> Thread | None:
+    thread = Thread.objects.filter(key=key).first()
+    if thread is not None and (not thread.is_public or thread.status == Thread.Status.HIDDEN):
+        raise Http404
+    return thread
+
+
+def with_sources(replies: list[dict]) -> None:
+    """Add the text as written to the replies the reader may still edit (the edit box needs it)."""
+    stack, editable = list(replies), {}
+    while stack:
+        item = stack.pop()
+        stack.extend(item["children"])
+        if item["can_change"]:
+            editable[item["id"]] = item
+    for pk, body in Reply.objects.filter(pk__in=list(editable)).values_list("pk", "body"):
+        editable[pk]["body"] = body
+
+
+def viewer(author) -> dict[str, Any]:
+    if author.is_signed_in:
+        return {"signed_in": True, "name": services.display_name_for(author, "")}
+    return {"signed_in": False, "name": ""}
+
+
+GuestHeader = Header(default="", alias=GUEST_HEADER)
+UserHeader = Header(default="", alias=USER_HEADER, description="A sign-in token from the sign-in window.")
+
+
+@api.get("/thread", response={200: dict, **ERRORS}, tags=["threads"])
+def get_thread(
+    request,
+    response: HttpResponse,
+    key: str = KeyParam,
+    page: int = Query(1, ge=1, le=MAX_ID),
+    sort: Literal["oldest", "newest"] | None = None,
+    guest: str = GuestHeader,
+    user_token: str = UserHeader,
+):
+    """A page's thread: replies, count, a form token, and who the reader is. A thread that does
+    not exist yet reads as empty; its first reply creates it."""
+    full_key = thread_key(request, key)
+    thread = visible_thread(full_key)
+    rules = DiscussionSettings.load()
+    author, _new = author_for(request, guest, user_token)
+    newest_first = rules.newest_first if sort is None else sort == "newest"
+    add_never_cache_headers(response)
+    patch_vary_headers(response, [GUEST_HEADER, USER_HEADER])
+    replies: list[dict] = []
+    page_info = {"number": 1, "count": 1, "per_page": rules.replies_per_page}
+    if thread is not None:
+        thread_page = load_thread_page(
+            thread,
+            rules=rules,
+            page_number=page,
+            user=author.user if author.is_signed_in else None,
+            guest_token=author.guest_token,
+            newest_first=newest_first,
+        )
+        replies = discussion_api.nest(thread_page.nodes, author, rules)
+        with_sources(replies)
+        page_info = {
+            "number": thread_page.page_number,
+            "count": thread_page.page_count,
+            "per_page": rules.replies_per_page,
+        }
+        accepts = thread.accepts_replies(rules.auto_close_days)
+    else:
+        accepts = embed_origin(request) is not None
+    return {
+        "thread": {
+            "key": full_key,
+            "title": thread.title if thread else "",
+            "url": thread.url if thread else "",
+            "count": thread.approved_count if thread else 0,
+            "accepts_replies": accepts,
+        },
+        "page": {**page_info, "sort": "newest" if newest_first else "oldest"},
+        "replies": replies,
+        "form_token": issue_form_token(full_key),
+        "viewer": viewer(author),
+        "require_name_email": rules.require_name_email,
+        "hosted_url": request.build_absolute_uri(reverse("embed:thread")),
+    }
+
+
+@api.post("/replies", response={200: dict, 201: dict, **ERRORS}, tags=["replies"])
+def post_reply(
+    request,
+    payload: EmbedReplyIn,
+    key: str = KeyParam,
+    guest: str = GuestHeader,
+    user_token: str = UserHeader,
+):
+    """Send a reply; the page's first reply creates its thread (allow-listed origins only)."""
+    full_key = thread_key(request, key)
+    thread = visible_thread(full_key)
+    created = False
+    if thread is None:
+        thread, created = create_thread(request, full_key, payload)
+    rules = DiscussionSettings.load()
+    author, new_token = author_for(request, guest, user_token, create_guest_token=True)
+    data = {
+        "thread": thread.key,
+        "parent": payload.parent or "",
+        "name": payload.name or "",
+        "email": payload.email or "",
+        "website": payload.website or "",
+        "body": payload.body or "",
+        "form_token": payload.form_token or "",
+        "submission_id": payload.submission_id or "",
+        "homepage": payload.homepage or "",
+        "notify_replies": bool(payload.notify_replies),
+        "notify_posts": bool(payload.notify_posts),
+    }
+    if payload.parent and not Reply.objects.filter(pk=payload.parent, thread=thread).exists():
+        data["parent"] = MAX_ID  # a reply of another thread: refused as "no longer available"
+    result = services.submit_reply(thread=thread, data=data, author=author, rules=rules)
+    if not result.ok:
+        if created:
+            # Nothing was said on it: a refused first reply leaves no empty thread behind.
+            Thread.objects.filter(pk=thread.pk, replies__isnull=True).delete()
+        raise ApiError(
+            429 if result.code == "rate_limit" else 400,
+            result.code or "invalid",
+            result.errors,
+            form_token=issue_form_token(full_key),
+        )
+    reply = result.reply
+    own = services.is_author(reply, author)
+    if result.duplicate_of_retry and not (reply.thread_id == thread.pk and own):
+        raise ApiError(400, "already_sent", general(_("This reply has already been sent.")))
+    body: dict[str, Any] = {
+        "outcome": result.outcome,
+        "reply": discussion_api.reply_data(
+            reply, own=own, can_change=own and services.can_change(reply, author, rules)
+        ),
+    }
+    if new_token and own:
+        body["guest_token"] = discussion_api.sign_guest_token(new_token)
+    return Status(200 if result.duplicate_of_retry else 201, body)
+
+
+def create_thread(request, key: str, payload: EmbedReplyIn) -> tuple[Thread, bool]:
+    entry = embed_origin(request)
+    if entry is None:
+        raise ApiError(403, "origin", general(_("Only allowed sites can start a discussion here.")))
+    url = (payload.url or "").strip()
+    if origin_of(url) != entry.origin:
+        message = _("The page address must be on %(origin)s.") % {"origin": entry.origin}
+        raise ApiError(400, "invalid", {"url": [message]})
+    title = (payload.title or "").strip()[:500]
+    try:
+        with transaction.atomic():
+            return Thread.objects.create(key=key, url=url, title=title or url), True
+    except IntegrityError:  # its first reply came in twice at once
+        return Thread.objects.get(key=key), False
+
+
+@api.get("/counts", response={200: dict, **ERRORS}, tags=["threads"])
+def counts(request, response: HttpResponse, key: list[str] = CountKeys, lang: str = ""):
+    """Approved reply counts for many pages at once (``?key=/a/&key=/b/``), with the text to show."""
+    keys = list(dict.fromkeys(key))
+    if len(keys) > MAX_COUNT_KEYS:
+        message = _("Ask for at most %(count)d threads at once.") % {"count": MAX_COUNT_KEYS}
+        raise ApiError(400, "too_many_keys", {"key": [message]})
+    full = {k: thread_key(request, k) for k in keys}
+    found = dict(
+        Thread.objects.filter(key__in=list(full.values()), is_public=True)
+        .exclude(status=Thread.Status.HIDDEN)
+        .values_list("key", "approved_count")
+    )
+    numbers = {k: found.get(full[k], 0) for k in keys}
+    with translation.override(_language(lang)):
+        texts = {k: count_text(n) for k, n in numbers.items()}
+    patch_cache_control(response, public=True, max_age=60)
+    return {"counts": numbers, "text": texts}
+
+
+def count_text(count: int) -> str:
+    return ngettext("%(count)d reply", "%(count)d replies", count) % {"count": count}
+
+
+def _language(lang: str) -> str:
+    from django.conf import settings
+
+    codes = [code for code, _name in settings.LANGUAGES]
+    lang = (lang or "").lower().split("-")[0]
+    return lang if lang in codes else settings.LANGUAGE_CODE
+
+
+@api.get("/strings", response={200: dict}, tags=["widget"])
+def strings(request, response: HttpResponse, lang: str = ""):
+    """The widget's words in one language (``lang``, else the site's default)."""
+    language = _language(lang)
+    with translation.override(language):
+        words = widget_strings()
+    patch_cache_control(response, public=True, max_age=3600)
+    return {"lang": language, "strings": words}
+
+
+def widget_strings() -> dict[str, Any]:
+    from django.utils.translation import pgettext
+
+    return {
+        "count_one": ngettext("%(count)d reply", "%(count)d replies", 1),
+        "count_other": ngettext("%(count)d reply", "%(count)d replies", 2),
+        "empty": _("No replies yet. Yours could be the first."),
+        "closed": _("Replies are closed."),
+        "leave": _("Leave a Reply"),
+        "leave_to": _("Leave a Reply to %(name)s"),
+        "cancel_reply": _("Cancel reply"),
+        "name": _("Name"),
+        "email": _("Email"),
+        "email_help": _("Never shown to anyone. Used only for notices you ask for."),
+        "website": _("Website"),
+        "body": _("Reply"),
+        "notify_replies": _("Notify me of new comments by email"),
+        "notify_posts": _("Notify me of new posts by email"),
+        "honeypot": _("Leave this field empty"),
+        "submit": _("Post Reply"),
+        "sending": _("Sending…"),
+        "reply": pgettext("action on a reply", "Reply"),
+        "edit": _("Edit"),
+        "delete": _("Delete"),
+        "report": _("Report"),
+        "save": _("Save"),
+        "cancel": _("Cancel"),
+        "edited": _("(edited)"),
+        "held": _("Awaiting moderation."),
+        "held_note": _("Only you can see this reply until a moderator approves it."),
+        "in_reply_to": _("in reply to %(name)s"),
+        "posted": _("Your reply has been posted."),
+        "held_posted": _("Your reply is awaiting moderation. Only you can see it until a moderator approves it."),
+        "saved": _("Your changes have been saved."),
+        "deleted": _("Your reply has been deleted."),
+        "confirm_delete": _("Delete this reply? This cannot be undone."),
+        "reported": _("Thank you. A moderator will look at this reply."),
+        "report_title": _("Why are you reporting this reply?"),
+        "report_note": _("Anything moderators should know (optional)"),
+        "send_report": _("Send report"),
+        "reasons": [[value, str(label)] for value, label in Flag.Reason.choices],
+        "network": _("Your reply could not be sent. Check your connection; your text is still here."),
+        "load_error": _("The replies could not be loaded."),
+        "sign_in": _("Sign in"),
+        "sign_out": _("Log out"),
+        "commenting_as": _("You are commenting as %(name)s."),
+        "oldest": _("Oldest first"),
+        "newest": _("Newest first"),
+        "earlier": _("Earlier replies"),
+        "later": _("Later replies"),
+        "page": _("Page %(number)s of %(total)s"),
+    }

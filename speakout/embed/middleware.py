@@ -1,0 +1,98 @@
+"""CORS for the embed paths, the Origin check on writes, and the sign-in window's opener.
+
+Why not django-cors-headers: it has one credentials switch for the whole site, and the two
+APIs need opposite answers. Speakout's own API and the widget's endpoints run with credentials
+off (identity travels in headers, so no cookie can be abused cross-site), while Isso's client
+always sends ``withCredentials`` and keeps its edit rights in a cookie, so its endpoints must
+allow credentials for exactly the allow-listed origins. The rules fit in this one class,
+scoped to three path prefixes; everything else on the site gets no CORS header at all.
+
+Every unsafe request (POST, PUT, PATCH, DELETE) to those paths that carries an ``Origin``
+other than Speakout's own must come from an allow-listed origin, or it is refused with 403
+before any view runs. Browsers always send ``Origin`` on such requests; programs that send none
+(curl, a server) are not browsers and CORS does not concern them.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+
+from . import app_settings
+from .origins import allowed, normalise_origin, own_origin
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE"
+ALLOW_HEADERS = "Content-Type, X-Speakout-Guest, X-Speakout-User"
+SIGNIN_COOKIE = "speakout_embed_signin"
+
+
+def embed_prefixes() -> tuple[tuple[str, bool], ...]:
+    """(path prefix, credentials allowed) for every path the widget or Isso's client calls."""
+    prefixes = [("/api/", False), ("/embed/", False)]
+    if app_settings.ISSO_PREFIX:
+        prefixes.append((f"/{app_settings.ISSO_PREFIX}/", True))
+    return tuple(prefixes)
+
+
+def _forbidden_origin() -> HttpResponse:
+    body = {
+        "outcome": "rejected",
+        "code": "origin",
+        "errors": {"__all__": [_("This site is not allowed to post here.")]},
+    }
+    return HttpResponse(json.dumps(body), status=403, content_type="application/json")
+
+
+class EmbedMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        scope = next(((p, creds) for p, creds in embed_prefixes() if request.path_info.startswith(p)), None)
+        if scope is None:
+            return self._opener(request, self.get_response(request))
+        credentials = scope[1]
+        origin = request.headers.get("Origin")
+        entry = None
+        if origin is not None and normalise_origin(origin) != own_origin(request):
+            entry = allowed(origin)
+            if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+                response = HttpResponse(status=204 if entry else 403)
+                if entry:
+                    response["Access-Control-Allow-Methods"] = ALLOW_METHODS
+                    response["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+                    response["Access-Control-Max-Age"] = str(app_settings.CORS_MAX_AGE)
+                    self._allow(response, entry.origin, credentials)
+                patch_vary_headers(response, ["Origin"])
+                return response
+            if request.method not in SAFE_METHODS and entry is None:
+                response = _forbidden_origin()
+                patch_vary_headers(response, ["Origin"])
+                return response
+        request.speakout_embed_origin = entry
+        response = self.get_response(request)
+        if entry is not None:
+            self._allow(response, entry.origin, credentials)
+        patch_vary_headers(response, ["Origin"])
+        return response
+
+    @staticmethod
+    def _allow(response, origin: str, credentials: bool) -> None:
+        response["Access-Control-Allow-Origin"] = origin
+        if credentials:
+            response["Access-Control-Allow-Credentials"] = "true"
+            response["Access-Control-Expose-Headers"] = "X-Set-Cookie, Date"
+
+    @staticmethod
+    def _opener(request, response):
+        # The site sends Cross-Origin-Opener-Policy: same-origin, which cuts a window off from
+        # the page that opened it. While someone signs in through the widget's window (a short
+        # cookie the sign-in view sets), the login pages keep the browser's default instead, so
+        # the window can still hand its token to the embedding page at the end.
+        if SIGNIN_COOKIE in request.COOKIES:
+            response["Cross-Origin-Opener-Policy"] = "unsafe-none"
+        return response

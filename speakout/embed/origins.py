@@ -1,0 +1,104 @@
+"""The allow-list: which origins may embed the discussion, and what that lets them do.
+
+An origin is ``scheme://host[:port]`` exactly as a browser sends it in the ``Origin`` header.
+The list is the admin's ``AllowedOrigin`` rows plus ``SPEAKOUT_EMBED_ORIGINS``; it is read on
+every cross-origin request, so it is cached: the shared cache is dropped whenever a row
+changes, and entries live at most CACHE_SECONDS, so a per-process cache (the embedded default)
+also sees a change within that time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from django.core.cache import cache
+from django.db.models.signals import post_delete, post_save
+
+from . import app_settings
+
+CACHE_KEY = "speakout:embed:origins"
+CACHE_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class Origin:
+    origin: str
+    key_prefix: str = ""
+
+    def thread_key(self, path_or_key: str) -> str:
+        """The thread key for a page path (or a key the page chose) on this origin."""
+        return f"{self.key_prefix}{path_or_key}"[:255]
+
+
+def normalise_origin(value: str) -> str:
+    """``https://Example.org:443/`` -> ``https://example.org``; "" when it is not an origin."""
+    try:
+        parts = urlsplit((value or "").strip())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return ""
+    if parts.username or parts.password or parts.path not in ("", "/") or parts.query or parts.fragment:
+        return ""
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default else "")
+
+
+def origin_of(url: str) -> str:
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:
+        return ""
+    return normalise_origin(f"{parts.scheme}://{parts.netloc}") if parts.scheme and parts.netloc else ""
+
+
+def _load() -> dict[str, str]:
+    from .models import AllowedOrigin
+
+    table = {}
+    for origin in app_settings.ORIGINS:
+        normalised = normalise_origin(origin)
+        if normalised:
+            table[normalised] = ""
+    for origin, prefix in AllowedOrigin.objects.filter(is_active=True).values_list("origin", "key_prefix"):
+        table[normalise_origin(origin) or origin] = prefix
+    return table
+
+
+def allowed_origins() -> dict[str, str]:
+    table = cache.get(CACHE_KEY)
+    if table is None:
+        table = _load()
+        cache.set(CACHE_KEY, table, CACHE_SECONDS)
+    return table
+
+
+def allowed(origin: str) -> Origin | None:
+    """The allow-list entry for an ``Origin`` header value, or None."""
+    normalised = normalise_origin(origin)
+    if not normalised:
+        return None
+    table = allowed_origins()
+    if normalised not in table:
+        return None
+    return Origin(normalised, table[normalised])
+
+
+def own_origin(request) -> str:
+    return normalise_origin(f"{request.scheme}://{request.get_host()}")
+
+
+def _forget(**kwargs) -> None:
+    cache.delete(CACHE_KEY)
+
+
+def connect() -> None:
+    from .models import AllowedOrigin
+
+    post_save.connect(_forget, sender=AllowedOrigin, dispatch_uid="speakout-embed-origins-saved")
+    post_delete.connect(_forget, sender=AllowedOrigin, dispatch_uid="speakout-embed-origins-deleted")
