@@ -36,7 +36,7 @@ def configured_providers(request) -> list[LoginProvider]:
         kind = getattr(app, "provider", "") or provider.id
         providers.append(
             LoginProvider(
-                id=provider.id,
+                id=provider.sub_id,
                 name=(getattr(app, "name", "") or provider.name),
                 icon=ICONS.get(kind, "openid"),
                 login_url=provider.get_login_url(request),

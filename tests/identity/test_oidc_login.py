@@ -1,0 +1,65 @@
+"""Social login end to end: a reader clicks the provider's icon on a report's reply form, signs
+in at a real OpenID Connect provider on loopback, consents, comes back to the same report and
+posts a reply as that identity."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+from allauth.socialaccount.models import SocialAccount, SocialApp
+
+from speakout.discussion.models import Reply
+from tests.helpers import SiteBuilder
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
+    live_server, oidc_provider, chromium, settings
+):
+    settings.SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = 0
+    report = SiteBuilder().report("Water rights hearing")
+    report_path = urlsplit(report.full_url).path
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="loopback",
+        name="Loopback ID",
+        client_id=oidc_provider.client_id,
+        secret=oidc_provider.secret if hasattr(oidc_provider, "secret") else oidc_provider.client_secret,
+        settings={"server_url": oidc_provider.server_url},
+    )
+
+    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        page.goto(report_path)
+        assert "Fill in your details below or click an icon to log in" in page.inner_text("#respond")
+
+        page.click("#respond button[data-provider=loopback]")
+        page.wait_for_url(re.compile(r"^http://127\.0\.0\.2:\d+/login/"))
+        page.fill("input[name=username]", oidc_provider.username)
+        page.fill("input[name=password]", oidc_provider.password)
+        page.click("button[type=submit]")
+        page.wait_for_url(re.compile(r"^http://127\.0\.0\.2:\d+/o/authorize/"))
+        page.click("input[name=allow]")  # consent
+
+        page.wait_for_url(re.compile(re.escape(f"{live_server.url}{report_path}") + r"#respond$"))
+        identity = page.inner_text("#respond .respond__identity")
+        assert f"You are commenting as {oidc_provider.name}" in identity
+        assert "Log out" in identity and "Change" in identity
+
+        page.fill("#respond textarea[name=body]", "Signed in through the loopback provider.")
+        page.click("#respond button.reply-form__submit")
+        page.locator("article.reply", has_text="Signed in through the loopback provider.").wait_for()
+    finally:
+        context.close()
+
+    reply = Reply.objects.get(body="Signed in through the loopback provider.")
+    assert reply.user is not None
+    account = SocialAccount.objects.get(user=reply.user)
+    assert account.provider == "loopback"
+    assert account.extra_data.get("email") == oidc_provider.email or reply.user.email == oidc_provider.email
+    assert reply.user.email == oidc_provider.email
