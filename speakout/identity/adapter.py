@@ -7,7 +7,7 @@ sign up; ``SocialAccountAdapter`` (``SOCIALACCOUNT_ADAPTER``) for social sign-up
 from __future__ import annotations
 
 from allauth.account.adapter import DefaultAccountAdapter
-from allauth.core import context
+from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
@@ -22,7 +22,7 @@ class AccountAdapter(DefaultAccountAdapter):
     password reset message; the worker sends it with retries."""
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        request = context.request
+        request = allauth_context.request
         ctx = {"email": email, "current_site": get_current_site(request) if request is not None else None}
         if request is not None:
             ctx["request"] = request

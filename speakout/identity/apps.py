@@ -8,6 +8,7 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Identity")
 
     def ready(self) -> None:
-        from . import providers
+        from . import providers, receivers
 
         providers.connect()
+        receivers.connect()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 
 def provider_choices() -> list[tuple[str, str]]:
-    return sorted(((provider_class.id, provider_class.name) for provider_class in registry.get_class_list()))
+    return sorted((provider_class.id, provider_class.name) for provider_class in registry.get_class_list())
 
 
 class SocialAppForm(forms.ModelForm):

@@ -35,9 +35,9 @@ def reply_id_with_text(page, text: str) -> int:
 def approve_as_moderator(new_context, server, reply_id: int) -> None:
     moderator = new_context().new_page()
     moderator.goto("/admin/login/")
-    moderator.fill("input[name=username]", server.admin_username)
+    moderator.fill("input[name=login]", server.admin_username)
     moderator.fill("input[name=password]", server.admin_password)
-    moderator.click("button[type=submit]")
+    moderator.click("main form button[type=submit]")
     moderator.wait_for_url(re.compile(r"/admin/$"))
     moderator.goto("/admin/replies/pending/")
     moderator.click(f"button[name=single][value='approve:{reply_id}']")

@@ -63,3 +63,34 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
     assert account.provider == "loopback"
     assert account.extra_data.get("email") == oidc_provider.email or reply.user.email == oidc_provider.email
     assert reply.user.email == oidc_provider.email
+
+
+def test_login_and_signup_pages_make_no_request_off_the_site(live_server, chromium, site_builder):
+    """With a provider configured, nothing from it (script, image, font) loads until a click."""
+    report = site_builder.report("Open data report")
+    SocialApp.objects.create(provider="github", name="GitHub", client_id="id", secret="s")
+    SocialApp.objects.create(
+        provider="openid_connect",
+        provider_id="org",
+        name="Org ID",
+        client_id="id",
+        settings={"server_url": "https://x"},
+    )
+    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
+    origin = urlsplit(live_server.url).netloc
+    elsewhere = []
+    context.on("request", lambda request: urlsplit(request.url).netloc == origin or elsewhere.append(request.url))
+    try:
+        page = context.new_page()
+        for path in (
+            urlsplit(report.full_url).path,
+            "/accounts/signup/",
+            "/accounts/password/reset/",
+            "/accounts/login/",
+        ):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+        assert page.locator("button[data-provider=github]").count() == 1, "the login page lists the provider"
+    finally:
+        context.close()
+    assert elsewhere == []

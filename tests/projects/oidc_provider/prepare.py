@@ -1,6 +1,6 @@
 """Prepare the provider's database: tables, one user and one OIDC client application.
 
-    python -m tests.projects.oidc_provider.prepare REDIRECT_URI CLIENT_ID CLIENT_SECRET USERNAME PASSWORD NAME EMAIL
+python -m tests.projects.oidc_provider.prepare REDIRECT_URI CLIENT_ID CLIENT_SECRET USERNAME PASSWORD NAME EMAIL
 """
 
 import os
