@@ -419,7 +419,8 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset request for an unknown address
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(BASE_URL).scheme or "https"
-ACCOUNT_SIGNUP_SIGNUP_ENABLED = env_bool("SPEAKOUT_ACCOUNT_SIGNUP", True)
+# Site-account sign-up (signing in with a configured provider stays open either way).
+SPEAKOUT_ACCOUNT_SIGNUP_OPEN = env_bool("SPEAKOUT_ACCOUNT_SIGNUP", True)
 # Allauth keeps its counters in the default cache: Redis in production, so every web process
 # counts the same attempts. Values are allauth's own format (see docs/accounts.md).
 ACCOUNT_RATE_LIMITS = {

@@ -9,12 +9,13 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.db import transaction
 from django.utils.translation import get_language
 
 from speakout.outbox.services import queue_mail
+
+from .app_settings import app_settings
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -38,7 +39,7 @@ class AccountAdapter(DefaultAccountAdapter):
                 queue_mail(address, message.subject, text, html, language=get_language() or "")
 
     def is_open_for_signup(self, request) -> bool:
-        return bool(getattr(settings, "ACCOUNT_SIGNUP_SIGNUP_ENABLED", True))
+        return app_settings.ACCOUNT_SIGNUP_OPEN
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -17,6 +17,10 @@ class AppSettings:
         return bool(self._setting("STAFF_REQUIRE_MFA", False))
 
     @property
+    def ACCOUNT_SIGNUP_OPEN(self) -> bool:
+        return bool(self._setting("ACCOUNT_SIGNUP_OPEN", True))
+
+    @property
     def ADMIN_PREFIX(self) -> str:
         return self._setting("ADMIN_PREFIX", "/admin/")
 

@@ -170,3 +170,19 @@ def test_superuser_made_by_the_operator_can_sign_in_without_verifying(client):
     get_user_model().objects.create_superuser("root", "root@example.org", "a long passphrase 42")
     response = client.post(reverse("account_login"), {"login": "root", "password": "a long passphrase 42"})
     assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_sign_up_can_be_closed(client, settings):
+    settings.SPEAKOUT_ACCOUNT_SIGNUP_OPEN = False
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "username": "late",
+            "email": "late@example.org",
+            "password1": "p4ss phrase long",
+            "password2": "p4ss phrase long",
+        },
+    )
+    assert response.status_code == 200
+    assert "closed" in response.content.decode().lower()
+    assert not OutgoingMail.objects.exists()
