@@ -10,7 +10,9 @@ from urllib.parse import urlsplit
 import pytest
 from allauth.socialaccount.models import SocialAccount, SocialApp
 
-from speakout.discussion.models import Reply
+from speakout.discussion.models import DiscussionSettings, Reply
+from speakout.discussion.services import Author, submit_reply
+from speakout.publishing.discussion import thread_for_report
 from tests.helpers import SiteBuilder
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -22,12 +24,24 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
     settings.SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = 0
     report = SiteBuilder().report("Water rights hearing")
     report_path = urlsplit(report.full_url).path
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = False
+    rules.save()
+    thread = thread_for_report(report)
+    earlier = submit_reply(
+        thread=thread,
+        data={"thread": thread.key, "name": "Jun", "email": "jun@example.org", "website": "", "body": "Who testified?"},
+        author=Author(),
+        checks=[],
+        check_form_token=False,
+        rules=rules,
+    ).reply
     SocialApp.objects.create(
         provider="openid_connect",
         provider_id="loopback",
         name="Loopback ID",
         client_id=oidc_provider.client_id,
-        secret=oidc_provider.secret if hasattr(oidc_provider, "secret") else oidc_provider.client_secret,
+        secret=oidc_provider.client_secret,
         settings={"server_url": oidc_provider.server_url},
     )
 
@@ -37,6 +51,9 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
         page = context.new_page()
         page.goto(report_path)
         assert "Fill in your details below or click an icon to log in" in page.inner_text("#respond")
+        # Answer Jun's reply: the script moves the form under it; the login must come back there.
+        page.click(f"a[data-reply-to='{earlier.pk}']")
+        assert "Leave a Reply to Jun" in page.inner_text("#reply-title")
 
         page.click("#respond button[data-provider=loopback]")
         page.wait_for_url(re.compile(r"^http://127\.0\.0\.2:\d+/login/"))
@@ -46,7 +63,8 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
         page.wait_for_url(re.compile(r"^http://127\.0\.0\.2:\d+/o/authorize/"))
         page.click("input[name=allow]")  # consent
 
-        page.wait_for_url(re.compile(re.escape(f"{live_server.url}{report_path}") + r"#respond$"))
+        page.wait_for_url(re.compile(re.escape(f"{live_server.url}{report_path}?replyto={earlier.pk}") + r"#respond$"))
+        assert "Leave a Reply to Jun" in page.inner_text("#reply-title")
         identity = page.inner_text("#respond .respond__identity")
         assert f"You are commenting as {oidc_provider.name}" in identity
         assert "Log out" in identity and "Change" in identity
@@ -59,9 +77,9 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
 
     reply = Reply.objects.get(body="Signed in through the loopback provider.")
     assert reply.user is not None
+    assert reply.parent_id == earlier.pk, "it answers the reply the reader had chosen"
     account = SocialAccount.objects.get(user=reply.user)
     assert account.provider == "loopback"
-    assert account.extra_data.get("email") == oidc_provider.email or reply.user.email == oidc_provider.email
     assert reply.user.email == oidc_provider.email
 
 
