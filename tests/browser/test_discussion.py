@@ -91,6 +91,7 @@ def test_guest_reply_is_held_approved_then_answered_in_a_nested_reply(new_contex
     fill_guest_form(guest, "Wren", f"wren-{marker}@example.org", answer_text)
     wait_out_the_time_trap(opened)
     guest.click("#respond button[type=submit]")
+    guest.wait_for_load_state()  # without JavaScript the post navigates; look at the new page
     guest.locator("article.reply", has_text=answer_text).wait_for()
 
     reader = new_context(java_script_enabled=javascript).new_page()

@@ -1,9 +1,6 @@
 import pytest
 from django.core.cache import cache
 
-from tests.browser.conftest import chromium  # noqa: F401  (Debian's Chromium through Playwright)
-from tests.identity.oidc import oidc_provider  # noqa: F401
-
 
 @pytest.fixture(autouse=True)
 def clear_cache():

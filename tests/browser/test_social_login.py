@@ -1,6 +1,6 @@
 """Social login end to end: a reader clicks the provider's icon on a report's reply form, signs
 in at a real OpenID Connect provider on loopback, consents, comes back to the same report and
-posts a reply as that identity."""
+posts a reply as that identity. Before the click, no page makes a request off the site."""
 
 from __future__ import annotations
 
@@ -14,12 +14,20 @@ from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.discussion.services import Author, submit_reply
 from speakout.publishing.discussion import thread_for_report
 from tests.helpers import SiteBuilder
+from tests.identity.oidc import oidc_provider  # noqa: F401  (the loopback provider process)
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+# Chromium (the session's one Playwright, from tests/browser/conftest.py) against pytest-django's
+# live server, which runs in this process so the test can set up and check the database.
+# One transactional test only (the live server's thread must see its rows); serialized_rollback
+# asks pytest-django to keep what migrations created (Wagtail's root page) for later tests.
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
-    live_server, oidc_provider, chromium, settings
+    live_server,
+    oidc_provider,  # noqa: F811
+    chromium,
+    settings,
 ):
     settings.SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = 0
     report = SiteBuilder().report("Water rights hearing")
@@ -44,6 +52,22 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
         secret=oidc_provider.client_secret,
         settings={"server_url": oidc_provider.server_url},
     )
+
+    # Before any click, no page (the report, sign in, sign up, password reset) asks another origin
+    # for anything: the icons are local and nothing of the provider's loads.
+    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
+    origin = urlsplit(live_server.url).netloc
+    elsewhere = []
+    context.on("request", lambda request: urlsplit(request.url).netloc == origin or elsewhere.append(request.url))
+    try:
+        page = context.new_page()
+        for path in (report_path, "/accounts/signup/", "/accounts/password/reset/", "/accounts/login/"):
+            page.goto(path)
+            page.wait_for_load_state("networkidle")
+        assert page.locator("button[data-provider=loopback]").count() == 1, "the login page lists the provider"
+    finally:
+        context.close()
+    assert elsewhere == []
 
     context = chromium.new_context(base_url=live_server.url, locale="en-GB")
     context.set_default_timeout(20_000)
@@ -81,34 +105,3 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
     account = SocialAccount.objects.get(user=reply.user)
     assert account.provider == "loopback"
     assert reply.user.email == oidc_provider.email
-
-
-def test_login_and_signup_pages_make_no_request_off_the_site(live_server, chromium, site_builder):
-    """With a provider configured, nothing from it (script, image, font) loads until a click."""
-    report = site_builder.report("Open data report")
-    SocialApp.objects.create(provider="github", name="GitHub", client_id="id", secret="s")
-    SocialApp.objects.create(
-        provider="openid_connect",
-        provider_id="org",
-        name="Org ID",
-        client_id="id",
-        settings={"server_url": "https://x"},
-    )
-    context = chromium.new_context(base_url=live_server.url, locale="en-GB")
-    origin = urlsplit(live_server.url).netloc
-    elsewhere = []
-    context.on("request", lambda request: urlsplit(request.url).netloc == origin or elsewhere.append(request.url))
-    try:
-        page = context.new_page()
-        for path in (
-            urlsplit(report.full_url).path,
-            "/accounts/signup/",
-            "/accounts/password/reset/",
-            "/accounts/login/",
-        ):
-            page.goto(path)
-            page.wait_for_load_state("networkidle")
-        assert page.locator("button[data-provider=github]").count() == 1, "the login page lists the provider"
-    finally:
-        context.close()
-    assert elsewhere == []
