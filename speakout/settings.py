@@ -131,6 +131,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
+    # Accounts, social login and MFA (configured in the identity section below).
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.github",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.facebook",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -144,7 +153,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "speakout.identity.middleware.StaffMFAMiddleware",
+    "speakout.identity.middleware.ProviderRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
 ]
@@ -414,3 +426,57 @@ SPEAKOUT_PRIVACY_LINK_MAX_AGE = env_int("SPEAKOUT_MANAGE_LINK_HOURS", 24) * 3600
 SPEAKOUT_EMBED_ORIGINS = env_list("SPEAKOUT_EMBED_ORIGINS", [])
 SPEAKOUT_EMBED_ISSO_PREFIX = env("SPEAKOUT_EMBED_ISSO_PREFIX", "isso")
 SPEAKOUT_EMBED_SIGNIN_MAX_AGE = env_int("SPEAKOUT_EMBED_SIGNIN_MAX_AGE", 3600)
+# Identity: accounts, social login and MFA (django-allauth). See docs/accounts.md.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/"
+# Wagtail's own login and password reset screens are replaced by allauth's (one login, with its
+# rate limits and MFA); /admin/login/ redirects there too (speakout/urls.py).
+WAGTAILADMIN_LOGIN_URL = "/accounts/login/"
+WAGTAIL_PASSWORD_RESET_ENABLED = False
+ACCOUNT_ADAPTER = "speakout.identity.adapter.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "speakout.identity.adapter.SocialAccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_CHANGE_EMAIL = True
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset request for an unknown address sends nothing
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(BASE_URL).scheme or "https"
+# Site-account sign-up (signing in with a configured provider stays open either way).
+SPEAKOUT_ACCOUNT_SIGNUP_OPEN = env_bool("SPEAKOUT_ACCOUNT_SIGNUP", True)
+# Allauth keeps its counters in the default cache: Redis in production, so every web process
+# counts the same attempts. Values are allauth's own format (see docs/accounts.md).
+ACCOUNT_RATE_LIMITS = {
+    "login": env("SPEAKOUT_RATE_LIMIT_LOGIN", "30/m/ip"),
+    "login_failed": env("SPEAKOUT_RATE_LIMIT_LOGIN_FAILED", "10/m/ip,5/5m/key"),
+    "signup": env("SPEAKOUT_RATE_LIMIT_SIGNUP", "20/m/ip"),
+    "reset_password": env("SPEAKOUT_RATE_LIMIT_PASSWORD_RESET", "20/m/ip,5/m/key"),
+}
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # a provider's email never takes over a site account
+SOCIALACCOUNT_STORE_TOKENS = False  # we only need to know who someone is
+SOCIALACCOUNT_PROVIDERS = {
+    # Every provider's keys live in the admin (Settings > Login providers), never here.
+    "openid_connect": {"OAUTH_PKCE_ENABLED": True},
+}
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = SITE_NAME
+# Browsers allow WebAuthn on http://localhost only; production is https.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = not PRODUCTION
+# Anyone who can reach the Wagtail admin must set up a second factor before it serves them.
+SPEAKOUT_STAFF_REQUIRE_MFA = env_bool("SPEAKOUT_STAFF_REQUIRE_MFA", PRODUCTION)
+# Links on the account page, (label, URL name) pairs: other apps add theirs here.
+SPEAKOUT_ACCOUNT_LINKS = [
+    (_("My replies: edit, delete, anonymise or export them"), "privacy:account"),
+    (_("My subscriptions: what mail I get"), "subscriptions:mine"),
+    (_("Delete my account"), "privacy:delete_account"),
+]
+SPEAKOUT_DISCUSSION_LOGOUT_URL = "/accounts/logout/"
+SPEAKOUT_DISCUSSION_IDENTITY_TEMPLATE = "identity/reply_form_identity.html"

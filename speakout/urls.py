@@ -6,9 +6,15 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 import speakout.discussion.api
+from speakout.identity import views as identity_views
 
 urlpatterns = [
+    # One way in for everyone: the admin's login and password reset hand over to allauth's.
+    path("admin/login/", identity_views.admin_login),
+    path("admin/password_reset/", identity_views.admin_password_reset),
     path("admin/", include(wagtailadmin_urls)),
+    path("accounts/", include("speakout.identity.urls")),
+    path("accounts/", include("allauth.urls")),
     path("documents/", include(wagtaildocs_urls)),
     path("i18n/", include("django.conf.urls.i18n")),
     path("discussion/", include("speakout.discussion.urls")),

@@ -76,6 +76,11 @@ class AppSettings:
         return self._setting("LOGOUT_URL", "/admin/logout/")
 
     @property
+    def IDENTITY_TEMPLATE(self) -> str:
+        """The reply form's "who is commenting" part; the identity app sets one with login icons."""
+        return self._setting("IDENTITY_TEMPLATE", "discussion/includes/identity.html")
+
+    @property
     def RESERVED_NAMES(self) -> list[str]:
         return self._setting("RESERVED_NAMES", ["admin", "administrator", "moderator", "staff"])
 

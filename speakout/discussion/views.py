@@ -73,6 +73,7 @@ def reply_form_context(
         "rules": rules,
         "post_url": reverse("discussion:post"),
         "logout_url": app_settings.LOGOUT_URL,
+        "identity_template": app_settings.IDENTITY_TEMPLATE,
     }
 
 

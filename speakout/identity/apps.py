@@ -6,3 +6,9 @@ class IdentityConfig(AppConfig):
     name = "speakout.identity"
     label = "speakout_identity"
     verbose_name = _("Identity")
+
+    def ready(self) -> None:
+        from . import providers, receivers
+
+        providers.connect()
+        receivers.connect()

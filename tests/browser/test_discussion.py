@@ -35,9 +35,9 @@ def reply_id_with_text(page, text: str) -> int:
 def approve_as_moderator(new_context, server, reply_id: int) -> None:
     moderator = new_context().new_page()
     moderator.goto("/admin/login/")
-    moderator.fill("input[name=username]", server.admin_username)
+    moderator.fill("input[name=login]", server.admin_username)
     moderator.fill("input[name=password]", server.admin_password)
-    moderator.click("button[type=submit]")
+    moderator.click("main form button[type=submit]")
     moderator.wait_for_url(re.compile(r"/admin/$"))
     moderator.goto("/admin/replies/pending/")
     moderator.click(f"button[name=single][value='approve:{reply_id}']")
@@ -91,6 +91,7 @@ def test_guest_reply_is_held_approved_then_answered_in_a_nested_reply(new_contex
     fill_guest_form(guest, "Wren", f"wren-{marker}@example.org", answer_text)
     wait_out_the_time_trap(opened)
     guest.click("#respond button[type=submit]")
+    guest.wait_for_load_state()  # without JavaScript the post navigates; look at the new page
     guest.locator("article.reply", has_text=answer_text).wait_for()
 
     reader = new_context(java_script_enabled=javascript).new_page()

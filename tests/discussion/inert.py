@@ -83,7 +83,9 @@ class _PageCollector(HTMLParser):
             self.problems.append("inline script content")
 
 
-def page_active_content(html: str, allowed_scripts=("/static/discussion/discussion.js",)) -> list[str]:
+def page_active_content(
+    html: str, allowed_scripts=("/static/discussion/discussion.js", "/static/identity/identity.js")
+) -> list[str]:
     collector = _PageCollector(set(allowed_scripts))
     collector.feed(html)
     collector.close()

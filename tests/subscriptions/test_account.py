@@ -16,7 +16,11 @@ URL = "/subscriptions/mine/"
 
 @pytest.fixture
 def reader(db):
-    return get_user_model().objects.create_user("rey", "Rey@Example.org", "x")
+    from allauth.account.models import EmailAddress
+
+    user = get_user_model().objects.create_user("rey", "Rey@Example.org", "x")
+    EmailAddress.objects.create(user=user, email="Rey@Example.org", verified=True, primary=True)
+    return user
 
 
 def test_signing_in_is_required(client):
@@ -87,3 +91,16 @@ def test_a_get_changes_nothing(client, reader, thread, subscribe):
     client.get(URL, {"action": "stop_all", "subscription": subscription.pk})
     subscription.refresh_from_db()
     assert subscription.unsubscribed_at is None
+
+
+def test_with_allauth_only_verified_addresses_count(client, reader, thread, subscribe):
+    """An address added to the account but not yet verified gives no view of its subscriptions."""
+    from allauth.account.models import EmailAddress
+
+    EmailAddress.objects.create(user=reader, email="claimed@example.org", verified=False, primary=False)
+    subscribe("rey@example.org", thread=thread)
+    subscribe("claimed@example.org")
+    client.force_login(reader)
+    page = client.get(URL).content.decode()
+    assert "rey@example.org" in page
+    assert "claimed@example.org" not in page

@@ -1,0 +1,50 @@
+"""Allauth adapters: where Speakout's policy meets allauth's flows.
+
+Override ``AccountAdapter`` (``ACCOUNT_ADAPTER``) to change how account mail is sent or who may
+sign up; ``SocialAccountAdapter`` (``SOCIALACCOUNT_ADAPTER``) for social sign-up policy.
+"""
+
+from __future__ import annotations
+
+from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.contrib.sites.shortcuts import get_current_site
+from django.db import transaction
+from django.utils.translation import get_language
+
+from speakout.outbox.services import queue_mail
+
+from .app_settings import app_settings
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    """Account mail goes through the outbox, so a mail server outage loses no verification or
+    password reset message; the worker sends it with retries."""
+
+    def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
+        request = allauth_context.request
+        ctx = {"email": email, "current_site": get_current_site(request) if request is not None else None}
+        if request is not None:
+            ctx["request"] = request
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), None)
+        if message.content_subtype == "html":  # allauth found only an HTML template
+            html, text = message.body, ""
+        else:
+            text = message.body
+        with transaction.atomic():
+            for address in message.to:
+                queue_mail(address, message.subject, text, html, language=get_language() or "")
+
+    def is_open_for_signup(self, request) -> bool:
+        return app_settings.ACCOUNT_SIGNUP_OPEN
+
+
+class SocialAccountAdapter(DefaultSocialAccountAdapter):
+    """Signing in with a configured provider stays open even when site-account sign-up is off:
+    the operator chose to trust that provider by adding it."""
+
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return True

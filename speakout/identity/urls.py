@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "identity"
+
+# Mounted at /accounts/ before allauth's own pages (login, signup, email, password, providers,
+# two-factor), which share the prefix.
+urlpatterns = [
+    path("", views.account, name="account"),
+    path("switch/", views.switch, name="switch"),
+]
