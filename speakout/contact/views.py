@@ -16,8 +16,8 @@ from wagtail.models import Site
 
 from speakout.discussion.clients import client_hash
 from speakout.discussion.forms import issue_form_token, read_form_token
-from speakout.pagecache.holes import per_request
 from speakout.discussion.views import undecodable_fields
+from speakout.pagecache.holes import per_request
 
 from . import services
 from .forms import ContactForm
