@@ -12,6 +12,8 @@ it asked for no private caching, and it read no CSRF token except through the pl
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections import OrderedDict
 
 from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
@@ -30,6 +32,32 @@ _SKIPPED_HEADERS = {
 }  # fmt: skip
 _VARY_ALLOWED = {"accept-encoding", "accept-language", "cookie", "x-speakout-guest"}
 _dep_hints: dict[str, tuple[str, ...]] = {}
+# Recently served entries, kept in this process too: a hit then costs one small read of the
+# versions from the shared cache instead of fetching and unpickling the whole page.
+LOCAL_ENTRIES = 48
+_local: OrderedDict[str, entries.Entry] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _remember(entry_key: str, entry: entries.Entry) -> None:
+    with _local_lock:
+        _local[entry_key] = entry
+        _local.move_to_end(entry_key)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+
+
+def _forget(entry_key: str) -> None:
+    with _local_lock:
+        _local.pop(entry_key, None)
+
+
+def _still_valid(entry: entries.Entry, found: dict) -> bool:
+    now = {name: found[versions.key(name)] for name in entry.deps if versions.key(name) in found}
+    missing = [name for name in entry.deps if name not in now]
+    if missing:
+        now.update(versions.current(missing))
+    return all(now[name] == value for name, value in entry.deps.items())
 
 
 def is_eligible(request) -> bool:
@@ -53,24 +81,27 @@ def lookup(base: str, encoding: str) -> entries.Entry | None:
     """The stored entry, if every version it was built from still stands (one cache round trip
     when the versions' names are known from an earlier lookup in this process)."""
     entry_key = f"{base}:{encoding}"
+    local = _local.get(entry_key)
+    if local is not None:
+        if _still_valid(local, cache.get_many([versions.key(name) for name in local.deps])):
+            return local
+        _forget(entry_key)
     hinted = _dep_hints.get(base, ())
     found = cache.get_many([entry_key, *(versions.key(name) for name in hinted)])
     entry = found.get(entry_key)
     if entry is None:
         return None
-    now = {name: found[versions.key(name)] for name in entry.deps if versions.key(name) in found}
-    missing = [name for name in entry.deps if name not in now]
-    if missing:
-        now.update(versions.current(missing))
-        _dep_hints[base] = tuple(entry.deps)
-    if any(now[name] != value for name, value in entry.deps.items()):
+    _dep_hints[base] = tuple(entry.deps)
+    if not _still_valid(entry, found):
         return None
+    _remember(entry_key, entry)
     return entry
 
 
 def store(base: str, entry: entries.Entry) -> None:
     cache.set(f"{base}:{entry.encoding}", entry, app_settings.TIMEOUT)
     _dep_hints[base] = tuple(entry.deps)
+    _remember(f"{base}:{entry.encoding}", entry)
 
 
 class PageCacheMiddleware:
