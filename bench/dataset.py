@@ -46,12 +46,12 @@ def add_replies(thread, count: int, *, threaded: bool = True) -> None:
 
     html = render_markdown("A reply with *some* emphasis and a [link](https://example.org/).")
     created: list[Reply] = []
-    batch = 500
+    batch = 50
     for start in range(0, count, batch):
         rows = []
         for number in range(start, min(count, start + batch)):
-            # A quarter start a conversation; the rest answer one of the few latest replies.
-            parent = created[number - 1 - number % 5] if threaded and number % 4 and number > 5 else None
+            # A quarter start a conversation; the rest answer one of the latest replies stored.
+            parent = created[len(created) - 1 - number % 5] if threaded and number % 4 and len(created) > 5 else None
             rows.append(
                 Reply(
                     thread=thread, parent=parent, depth=(parent.depth + 1) if parent else 0,

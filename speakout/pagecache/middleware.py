@@ -153,6 +153,8 @@ class PageCacheMiddleware:
     def storable(request, response, capture: Capture, csrf_used: bool) -> bool:
         if not capture.shareable or csrf_used or response.status_code != 200 or response.streaming:
             return False
+        if request.method != "GET":  # a view may leave the body out of a HEAD answer
+            return False
         if response.cookies or (hasattr(request, "session") and request.session.modified):
             return False
         control = response.get("Cache-Control", "").lower()
