@@ -187,6 +187,10 @@ def nginx(scratch: Path, page: bytes, port: int) -> subprocess.Popen:
     root = scratch / "nginx"
     (root / "html").mkdir(parents=True)
     (root / "html/page.html").write_bytes(page)
+    # nginx's workers run as another user: they must be able to reach and read the copy.
+    for path in (scratch, root, root / "html"):
+        path.chmod(0o755)
+    (root / "html/page.html").chmod(0o644)
     (root / "nginx.conf").write_text(
         f"""daemon off; worker_processes {os.cpu_count() or 1}; pid {root}/nginx.pid; error_log {root}/error.log;
 events {{ worker_connections 1024; }}
