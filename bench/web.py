@@ -41,7 +41,7 @@ local id = tostring(math.random(1, 1e9))
 request = function()
   counter = counter + 1
   local body = string.format('{"name":"Bench %s","email":"bench%s-%d@example.org",' ..
-    '"body":"Benchmark reply %s-%d, with **Markdown**."}', id, id, counter, id, counter)
+    '"body":"Benchmark reply %s-%d, with **Markdown**.","form_token":"%(token)s"}', id, id, counter, id, counter)
   return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json"}, body)
 end
 """
@@ -173,7 +173,10 @@ def build(env: dict) -> dict:
 
 def post_replies(env: dict, base: str, data: dict, scratch: Path) -> dict:
     script = scratch / "post.lua"
-    script.write_text(POST_LUA.replace("%(path)s", f"/api/threads/{data['thread_key']}/replies"))
+    # One time-trap token (valid for a day) for every post: the API refuses posts without one.
+    token = json.loads(fetch(base + data["api_url"])[0])["form_token"]
+    lua = POST_LUA.replace("%(path)s", f"/api/threads/{data['thread_key']}/replies")
+    script.write_text(lua.replace("%(token)s", token))
     before = count_rows(env, data["thread_key"])
     result = wrk(base + "/", script=str(script))
     after = count_rows(env, data["thread_key"])
@@ -228,7 +231,7 @@ def weights(base: str, page_url: str) -> dict:
     static_headers = fetch(base + static[0])[1] if static else {}
     return {"html": len(html), "gzip": len(gz), "br": len(br), "js_gz": assets["js"], "css_gz": assets["css"],
             "gzip_served": headers.get("Content-Encoding") == "gzip", "static_name": static[0] if static else "",
-            "static_cache": static_headers.get("Cache-Control", "")}  # fmt: skip
+            "static_cache": {k.lower(): v for k, v in static_headers.items()}.get("cache-control", "")}  # fmt: skip
 
 
 def postgres_url(name: str) -> str | None:
