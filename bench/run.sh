@@ -1,16 +1,28 @@
 #!/usr/bin/env bash
-# Run every benchmark and write docs/benchmarks.md.
+# Run every benchmark and write docs/benchmarks.md (see docs/benchmarks.md for what is measured).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
+# wrk and nginx from Debian, if missing (the HTTP benchmark compares Speakout with nginx).
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get install -y -q "${missing[@]}" >/dev/null
+fi
 tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+SPEAKOUT_BENCH_HTTP_OUT="$tmp/http.md" "$py" bench/web.py
+env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/sqlite.md" "$py" bench/discussion.py >/dev/null
 {
   echo "# Benchmarks"
   echo
-  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d). Figures depend on the machine; compare runs on the same one."
+  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d). Figures depend on the machine (and on what else runs on it); compare runs on the same one."
   echo
+  cat "$tmp/http.md"
+  echo
+  cat "$tmp/sqlite.md"
 } > "$tmp/out.md"
-env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/sqlite.md" "$py" bench/discussion.py >/dev/null
-cat "$tmp/sqlite.md" >> "$tmp/out.md"
 mv "$tmp/out.md" docs/benchmarks.md
 cat docs/benchmarks.md

@@ -102,8 +102,11 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
         "warning",
         "--workers-kill-timeout",
         "5",
-        "speakout.wsgi:application",
     ]
+    if os.environ.get("SPEAKOUT_BACKPRESSURE"):
+        # Requests a process takes on at once; beyond it granian queues at the socket.
+        server += ["--backpressure", os.environ["SPEAKOUT_BACKPRESSURE"]]
+    server.append("speakout.wsgi:application")
     processes = [_start(server)]
     if with_worker:
         processes.append(_start([sys.executable, "-m", "speakout.cli", "worker"]))

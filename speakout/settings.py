@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "speakout.contact",
     "speakout.privacy",
     "speakout.publishing",
+    "speakout.pagecache",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -146,12 +147,15 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
-    # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py).
-    "speakout.embed.middleware.EmbedMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py);
+    # outside the page cache, so cached answers get their CORS headers too.
+    "speakout.embed.middleware.EmbedMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
+    # Anonymous pages from the cache, before sessions, routing and rendering (docs/caching.md).
+    "speakout.pagecache.middleware.PageCacheMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -178,6 +182,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "speakout.theme.context_processors.site",
+                "speakout.pagecache.holes.csrf",  # a placeholder token in pages rendered for the cache
             ],
         },
     },
@@ -405,6 +410,9 @@ SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SEC
 SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = env_int("SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
 # How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).
 SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT", 0)
+
+# Page cache for anonymous readers (docs/caching.md): on unless switched off.
+SPEAKOUT_PAGE_CACHE_ENABLED = env_bool("SPEAKOUT_PAGE_CACHE", True)
 
 # Contact form: minimum seconds between two messages from one client or one email address.
 SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)

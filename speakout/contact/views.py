@@ -17,6 +17,7 @@ from wagtail.models import Site
 from speakout.discussion.clients import client_hash
 from speakout.discussion.forms import issue_form_token, read_form_token
 from speakout.discussion.views import undecodable_fields
+from speakout.pagecache.holes import per_request
 
 from . import services
 from .forms import ContactForm
@@ -37,7 +38,7 @@ def _render(page, request, form=None, *, sent=False, status=200):
 
 def _fresh_form(page, request, data=None) -> ContactForm:
     """A form (bound to ``data`` if given, so the typed text comes back) with a new time-trap token."""
-    token = issue_form_token(services.form_key(page))
+    token = per_request(request, issue_form_token, services.form_key(page))
     if data is None:
         return ContactForm(initial={"form_token": token}, topics=page.topic_list)
     data = data.copy()

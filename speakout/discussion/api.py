@@ -37,6 +37,9 @@ from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
+from speakout.pagecache.capture import share
+from speakout.pagecache.holes import per_request
+
 from . import services
 from .api_schemas import (
     MAX_ID,
@@ -53,7 +56,7 @@ from .api_schemas import (
 from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, sign_guest_token
 from .forms import FlagForm, issue_form_token
 from .html import avatar_url
-from .models import DiscussionSettings, Reply, Thread
+from .models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
 from .reading import HELD_STATUSES, ReplyNode, load_thread_page
 
 GUEST_HEADER = "X-Speakout-Guest"
@@ -318,6 +321,9 @@ def get_thread(
     guest: str = GuestHeader,
 ):
     """One page of a thread's replies, nested, with a fresh form token for a new reply."""
+    # Without a guest token the answer is the same for everyone: the page cache may keep it
+    # (until the thread or the rules change), with the form token filled in per response.
+    shared = not guest and share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
     thread = public_thread(key)
     rules = DiscussionSettings.load()
     author, _new = author_for(request, guest)
@@ -329,8 +335,9 @@ def get_thread(
         guest_token=author.guest_token,
         newest_first=newest_first,
     )
-    # Personal (own held replies) and fresh (the form token): never from a shared cache.
-    add_never_cache_headers(response)
+    if not shared:
+        # Personal (own held replies) and fresh (the form token): never from a shared cache.
+        add_never_cache_headers(response)
     patch_vary_headers(response, [GUEST_HEADER])
     return {
         "thread": {
@@ -348,7 +355,7 @@ def get_thread(
             "sort": "newest" if newest_first else "oldest",
         },
         "replies": nest(thread_page.nodes, author, rules),
-        "form_token": issue_form_token(thread.key),
+        "form_token": per_request(request, issue_form_token, thread.key),
     }
 
 

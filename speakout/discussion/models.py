@@ -7,6 +7,7 @@ sanitising happen once, when a reply is written or edited, never when a page is 
 
 from __future__ import annotations
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,8 @@ from django.db import models
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from speakout.pagecache import versions
 
 PATH_SEGMENT_LENGTH = 9  # 8 base-36 digits and a slash: room for 2.8 trillion replies
 
@@ -26,6 +29,26 @@ def path_segment(reply_id: int) -> str:
         value, remainder = divmod(value, 36)
         out = digits[remainder] + out
     return out.rjust(PATH_SEGMENT_LENGTH - 1, "0") + "/"
+
+
+def thread_dependency(key: str) -> str:
+    """The name of a thread's version in the page cache (speakout.pagecache.versions)."""
+    return "thread:" + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()[:20]
+
+
+SETTINGS_DEPENDENCY = "discussion-settings"
+
+
+class ThreadQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        """Every change of a thread's version also retires the cached pages and JSON showing it,
+        whichever code makes it (services, moderation, importers)."""
+        if "version" not in kwargs:
+            return super().update(**kwargs)
+        keys = list(self.values_list("key", flat=True))
+        count = super().update(**kwargs)
+        versions.bump(*(thread_dependency(key) for key in keys))
+        return count
 
 
 class Thread(models.Model):
@@ -47,12 +70,18 @@ class Thread(models.Model):
     approved_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = ThreadQuerySet.as_manager()
+
     class Meta:
         verbose_name = _("thread")
         verbose_name_plural = _("threads")
 
     def __str__(self) -> str:
         return self.title or self.key
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        versions.bump(thread_dependency(self.key))
 
     def bump_version(self) -> None:
         Thread.objects.filter(pk=self.pk).update(version=F("version") + 1)
@@ -299,6 +328,7 @@ class DiscussionSettings(models.Model):
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
         cache.delete(self.CACHE_KEY)
+        versions.bump(SETTINGS_DEPENDENCY)  # every page showing a discussion renders differently
 
     @classmethod
     def load(cls) -> DiscussionSettings:

@@ -15,6 +15,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from speakout.pagecache.holes import per_request
+
 from . import app_settings, avatars, services
 from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, remember_guest
 from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token
@@ -60,7 +62,7 @@ def reply_form_context(
 ) -> dict:
     signed_in = request.user.is_authenticated
     if form is None:
-        initial = {"thread": thread.key, "form_token": issue_form_token(thread.key)}
+        initial = {"thread": thread.key, "form_token": per_request(request, issue_form_token, thread.key)}
         if reply_to is not None:
             initial["parent"] = reply_to.pk
         form = ReplyForm(initial=initial, require_identity=rules.require_name_email, signed_in=signed_in)

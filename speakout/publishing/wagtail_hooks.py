@@ -15,7 +15,9 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.admin.ui.sidebar import SubMenuItem as SubMenuItemComponent
 
+from speakout.discussion.models import thread_dependency
 from speakout.outbox import admin_views as outbox_admin
+from speakout.pagecache.capture import capturing, share
 
 from . import moderation
 
@@ -208,3 +210,17 @@ def register_contact_menu_item():
         icon_name="mail",
         order=250,
     )
+
+
+@hooks.register("before_serve_page")
+def share_public_pages(page, request, serve_args, serve_kwargs):
+    """A live page without view restrictions looks the same to every anonymous reader, so the
+    page cache may keep it until the site's content (or, for a report, its thread) changes."""
+    if capturing(request) is None or getattr(request, "is_preview", False):
+        return None
+    if page.get_view_restrictions().exists():
+        return None
+    thread_key = getattr(page, "thread_key", None)
+    # Declared before the page reads its thread, so a reply arriving meanwhile retires the copy.
+    share(request, *([thread_dependency(thread_key)] if thread_key else []))
+    return None

@@ -1,29 +1,23 @@
-"""A content version for caching published fragments (article bodies, the menu).
+"""A content version for caching published fragments (article bodies, the menu) and pages.
 
 Any change an anonymous reader could see other than through a page's own revision (a page
 published or unpublished, an edited author, category, tag or image) bumps the version, and every
-cached fragment carries it in its key, so nothing stale is served. The version lives in the
-shared cache (Redis in production), so all processes see a bump at once. The publishing app
-connects the signals that bump it (speakout/publishing/cache.py).
+cached fragment carries it in its key, so nothing stale is served. The version is the page
+cache's "content" counter (speakout.pagecache.versions), kept in the shared cache (Redis in
+production) so all processes see a bump at once; every cached page depends on it too. The
+publishing app connects the signals that bump it (speakout/publishing/cache.py).
 """
 
 from __future__ import annotations
 
-from django.core.cache import cache
+from speakout.pagecache import versions
 
-VERSION_KEY = "speakout:content-version"
+NAME = "content"
 
 
 def content_version() -> int:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, 1, timeout=None)
-        version = cache.get(VERSION_KEY) or 1
-    return version
+    return versions.current([NAME])[NAME]
 
 
 def bump_content_version(**kwargs) -> None:
-    try:
-        cache.incr(VERSION_KEY)
-    except ValueError:  # not set yet, or evicted: start again above any version cached before
-        cache.set(VERSION_KEY, 2, timeout=None)
+    versions.bump(NAME)

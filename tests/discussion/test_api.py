@@ -459,8 +459,14 @@ def test_api_ignores_the_guest_cookie(client, thread):
     assert client.delete(f"/api/replies/{reply.pk}").status_code == 404
 
 
-def test_thread_responses_are_not_cached(client, thread):
+def test_thread_responses_are_kept_by_no_shared_cache(client, thread):
+    """Anonymous answers come from Speakout's own cache with a fresh form token each time, so
+    they are private to the browser; a guest's answer (own held replies) is not stored at all."""
     response = get(client)
+    assert response["Cache-Control"] == "private, no-cache"
+    assert "X-Speakout-Guest" in response["Vary"]
+    guest = post(client).json()["guest_token"]
+    response = client.get(f"/api/threads/{thread.key}", headers={"X-Speakout-Guest": guest})
     assert "no-store" in response["Cache-Control"]
     assert "X-Speakout-Guest" in response["Vary"]
 

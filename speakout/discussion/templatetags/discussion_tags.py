@@ -3,9 +3,11 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import get_language
 
+from speakout.pagecache.capture import depends_on
+
 from ..clients import read_guest_token
 from ..html import render_reply_list
-from ..models import DiscussionSettings, Reply, Thread
+from ..models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
 from ..reading import load_thread_page
 from ..views import reply_form_context
 
@@ -51,6 +53,8 @@ def _listing(thread: Thread, rules: DiscussionSettings, *, page_number, newest_f
 def discussion(context, thread: Thread):
     """The whole discussion block for a thread: count, replies, and the Leave a Reply form."""
     request = context["request"]
+    # A page cached for anonymous readers is retired when this thread or the rules change.
+    depends_on(request, thread_dependency(thread.key), SETTINGS_DEPENDENCY)
     rules = DiscussionSettings.load()
     newest_first = {"newest": True, "oldest": False}.get(request.GET.get("replies"))
     try:

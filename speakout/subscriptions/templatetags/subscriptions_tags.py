@@ -2,6 +2,7 @@ from django import template
 from django.urls import reverse
 
 from speakout.discussion.forms import issue_form_token
+from speakout.pagecache.holes import per_request
 
 from ..forms import FollowForm
 
@@ -11,7 +12,9 @@ register = template.Library()
 @register.inclusion_tag("subscriptions/follow_form.html", takes_context=True)
 def follow_form(context, thread):
     """The "Follow this discussion by email" form for a thread, with a fresh time-trap token."""
-    form = FollowForm(initial={"thread": thread.key, "form_token": issue_form_token(thread.key)})
+    form = FollowForm(
+        initial={"thread": thread.key, "form_token": per_request(context["request"], issue_form_token, thread.key)}
+    )
     return {
         "thread": thread,
         "form": form,

@@ -1,0 +1,427 @@
+"""HTTP benchmarks against a production-mode server (issue 7), run by ``make bench``.
+
+Builds the data set in a scratch data folder (bench/dataset.py), starts Speakout as in
+production (granian, one web process per core, Redis, the background worker) and nginx serving a
+saved copy of the same report page, then loads both with wrk (2 threads, 32 connections on
+loopback). Every measurement runs three times, interleaved, and reports the median with min and
+max. Reply posts run on SQLite and, when it answers, PostgreSQL. Writes a dated section to
+docs/benchmarks.md (newest first) and stops everything it started.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import re
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = str(ROOT / ".venv/bin/python")
+SECONDS = int(os.environ.get("SPEAKOUT_BENCH_SECONDS", "5"))
+ROUNDS = 3
+THREADS, CONNECTIONS = 2, 32
+POSTGRES = os.environ.get("SPEAKOUT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
+REDIS = os.environ.get("SPEAKOUT_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+
+POST_LUA = """
+local counter = 0
+local id = tostring(math.random(1, 1e9))
+request = function()
+  counter = counter + 1
+  local body = string.format('{"name":"Bench %s","email":"bench%s-%d@example.org",' ..
+    '"body":"Benchmark reply %s-%d, with **Markdown**.","form_token":"%(token)s"}', id, id, counter, id, counter)
+  return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json"}, body)
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=2).read()
+            return
+        except Exception:
+            time.sleep(0.3)
+    raise RuntimeError(f"{url} did not answer")
+
+
+def wrk(url: str, *, headers=(), script: str | None = None, seconds: int = SECONDS) -> dict:
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency"]
+    for header in headers:
+        command += ["-H", header]
+    if script:
+        command += ["-s", script]
+    out = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    total = int(re.search(r"(\d+) requests in", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    latency = {}
+    for label in ("50", "99"):
+        match = re.search(rf"\s{label}%\s+([\d.]+)(us|ms|s)\b", out)
+        value, unit = float(match.group(1)), match.group(2)
+        latency[label] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+    return {"rate": rate, "total": total, "errors": int(errors.group(1)) if errors else 0, "p50": latency["50"],
+            "p99": latency["99"]}  # fmt: skip
+
+
+def spread(values: list[float], fmt: str = "{:.0f}") -> str:
+    return f"{fmt.format(statistics.median(values))} ({fmt.format(min(values))}–{fmt.format(max(values))})"
+
+
+class Stack:
+    """Everything started for one database: the server, the worker; stopped on exit."""
+
+    def __init__(self, env: dict, port: int):
+        self.env, self.port, self.processes = env, port, []
+
+    def start(self) -> None:
+        log = open(Path(self.env["SPEAKOUT_DATA_DIR"]) / "server.log", "a")
+        # granian exactly as `speakout run --workers N` starts it (its setup step already ran in
+        # bench/dataset.py, and collecting static files twice takes minutes).
+        cores = os.cpu_count() or 1
+        self.processes.append(
+            subprocess.Popen(
+                [PY, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(cores), "--blocking-threads", str(2 * cores), "--no-ws", "--log-level", "warning",
+                 "--workers-kill-timeout", "5", "speakout.wsgi:application"],
+                env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True,
+            )
+        )  # fmt: skip
+        self.processes.append(
+            subprocess.Popen(
+                [PY, "-m", "speakout.cli", "worker"], env=self.env, cwd=ROOT, stdout=log, stderr=log,
+                start_new_session=True,
+            )
+        )  # fmt: skip
+        wait_for(f"http://127.0.0.1:{self.port}/robots.txt", timeout=300)
+
+    def memory_mb(self) -> dict[str, list[float]]:
+        """Resident memory of the web processes (granian's workers) and the background worker."""
+        result = {"web": [], "worker": []}
+        tree = subprocess.run(["ps", "-eo", "pid,ppid,sid,rss,args"], capture_output=True, text=True).stdout
+        for line in tree.splitlines()[1:]:
+            pid, _ppid, sid, rss, args = line.split(None, 4)
+            if int(sid) == self.processes[0].pid and "granian" in args and int(pid) != self.processes[0].pid:
+                result["web"].append(int(rss) / 1024)
+            if int(sid) == self.processes[1].pid and int(pid) == self.processes[1].pid:
+                result["worker"].append(int(rss) / 1024)
+        return result
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGTERM)
+        for process in self.processes:
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+def environment(data_dir: Path, port: int, database_url: str = "") -> dict:
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(
+        SPEAKOUT_ENV="production", SPEAKOUT_DATA_DIR=str(data_dir), SPEAKOUT_SECRET_KEY=secrets.token_urlsafe(50),
+        SPEAKOUT_ALLOWED_HOSTS="127.0.0.1,localhost,testserver", SPEAKOUT_BASE_URL=f"http://127.0.0.1:{port}",
+        SPEAKOUT_SSL_REDIRECT="no", REDIS_URL=REDIS, SPEAKOUT_CACHE_PREFIX=f"bench-{os.getpid()}-{port}",
+        SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES="0", SPEAKOUT_DISCUSSION_BURST_COUNT="0",
+        SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT="0", SPEAKOUT_LOG_LEVEL="WARNING", SPEAKOUT_DEMO="0",
+        SPEAKOUT_EMAIL_RATE_PER_MINUTE="0",
+    )  # fmt: skip
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def count_rows(env: dict, thread_key: str) -> tuple[int, int]:
+    code = (
+        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='speakout.settings';django.setup();"
+        "from speakout.discussion.models import Reply;from speakout.outbox.models import OutgoingMail;"
+        f"print(Reply.objects.filter(thread__key={thread_key!r}).count(), OutgoingMail.objects.count())"
+    )
+    out = subprocess.run([PY, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    replies, mails = out.split()
+    return int(replies), int(mails)
+
+
+def build(env: dict) -> dict:
+    out = subprocess.run([PY, str(ROOT / "bench/dataset.py")], env=env, cwd=ROOT, capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError(out.stderr[-3000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def post_replies(env: dict, base: str, data: dict, scratch: Path) -> dict:
+    script = scratch / "post.lua"
+    # One time-trap token (valid for a day) for every post: the API refuses posts without one.
+    token = json.loads(fetch(base + data["api_url"])[0])["form_token"]
+    lua = POST_LUA.replace("%(path)s", f"/api/threads/{data['thread_key']}/replies")
+    script.write_text(lua.replace("%(token)s", token))
+    before = count_rows(env, data["thread_key"])
+    result = wrk(base + "/", script=str(script))
+    after = count_rows(env, data["thread_key"])
+    accepted = result["total"] - result["errors"]
+    stored = after[0] - before[0]
+    return {"rate": stored / SECONDS, "accepted": accepted, "stored": stored, "mails": after[1] - before[1],
+            "errors": result["errors"], "p50": result["p50"], "p99": result["p99"]}  # fmt: skip
+
+
+def nginx(scratch: Path, page: bytes, port: int) -> subprocess.Popen:
+    root = scratch / "nginx"
+    (root / "html").mkdir(parents=True)
+    (root / "html/page.html").write_bytes(page)
+    # nginx's workers run as another user: they must be able to reach and read the copy.
+    for path in (scratch, root, root / "html"):
+        path.chmod(0o755)
+    (root / "html/page.html").chmod(0o644)
+    (root / "nginx.conf").write_text(
+        f"""daemon off; worker_processes {os.cpu_count() or 1}; pid {root}/nginx.pid; error_log {root}/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
+  client_body_temp_path {root}/tmp; proxy_temp_path {root}/tmp; fastcgi_temp_path {root}/tmp;
+  uwsgi_temp_path {root}/tmp; scgi_temp_path {root}/tmp;
+  server {{ listen 127.0.0.1:{port}; root {root}/html; default_type text/html;
+           location / {{ try_files /page.html =404; }} }} }}
+"""
+    )
+    process = subprocess.Popen(["nginx", "-c", str(root / "nginx.conf"), "-p", str(root)], start_new_session=True)
+    wait_for(f"http://127.0.0.1:{port}/")
+    return process
+
+
+def fetch(url: str, **headers) -> tuple[bytes, dict]:
+    request = urllib.request.Request(url, headers=headers)
+    with urllib.request.urlopen(request) as response:
+        return response.read(), dict(response.headers)
+
+
+def weights(base: str, page_url: str) -> dict:
+    html, _headers = fetch(base + page_url)
+    gz, headers = fetch(base + page_url, **{"Accept-Encoding": "gzip"})
+    br, _h = fetch(base + page_url, **{"Accept-Encoding": "br"})
+    text = html.decode()
+    assets = {"js": 0, "css": 0}
+    for kind, pattern in (("js", r'<script[^>]+src="([^"]+)"'), ("css", r'<link rel="stylesheet" href="([^"]+)"')):
+        for src in set(re.findall(pattern, text)):
+            body, asset_headers = fetch(base + src, **{"Accept-Encoding": "gzip"})
+            if asset_headers.get("Content-Encoding") != "gzip":
+                body = gzip.compress(body)
+            assets[kind] += len(body)
+    static = re.findall(r'href="(/static/[^"]+\.css)"', text)
+    static_headers = fetch(base + static[0])[1] if static else {}
+    return {"html": len(html), "gzip": len(gz), "br": len(br), "js_gz": assets["js"], "css_gz": assets["css"],
+            "gzip_served": headers.get("Content-Encoding") == "gzip", "static_name": static[0] if static else "",
+            "static_cache": {k.lower(): v for k, v in static_headers.items()}.get("cache-control", "")}  # fmt: skip
+
+
+def postgres_url(name: str) -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return None
+    try:
+        with psycopg.connect(POSTGRES, autocommit=True, connect_timeout=3) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            connection.execute(f'CREATE DATABASE "{name}"')
+    except Exception:
+        return None
+    return POSTGRES.rsplit("/", 1)[0] + "/" + name
+
+
+def drop_postgres(name: str) -> None:
+    import psycopg
+
+    with psycopg.connect(POSTGRES, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def clear_redis_prefix(prefix: str) -> None:
+    try:
+        import redis
+
+        client = redis.Redis.from_url(REDIS)
+        for key in client.scan_iter(f"{prefix}:*", count=1000):
+            client.delete(key)
+    except Exception:
+        pass
+
+
+def main() -> int:
+    for tool in ("wrk", "nginx"):
+        if not shutil.which(tool) and not Path(f"/usr/sbin/{tool}").exists():
+            print(f"{tool} is missing (bench/run.sh installs it)", file=sys.stderr)
+            return 2
+    os.environ["PATH"] += ":/usr/sbin"
+    scratch = Path(tempfile.mkdtemp(prefix="speakout-bench-http-"))
+    started: list = []
+    databases: list[str] = []
+    prefixes: list[str] = []
+    try:
+        port, nginx_port = free_port(), free_port()
+        env = environment(scratch / "sqlite", port)
+        (scratch / "sqlite").mkdir()
+        prefixes.append(env["SPEAKOUT_CACHE_PREFIX"])
+        print("Building the data set (SQLite)...", flush=True)
+        data = build(env)
+        stack = Stack(env, port)
+        started.append(stack)
+        stack.start()
+        base = f"http://127.0.0.1:{port}"
+        page_url = base + data["report_url"]
+        saved, _headers = fetch(page_url)
+        fetch(page_url, **{"Accept-Encoding": "gzip"})
+        fetch(base + data["api_url"])
+        server = nginx(scratch, saved, nginx_port)
+        started.append(server)
+        weight = weights(base, data["report_url"])
+
+        signed_in = [f"Cookie: sessionid={data['session']}"]
+        guest = [f"X-Speakout-Guest: {data['guest_header']}"]
+        runs = {
+            "nginx, static copy of the page": (f"http://127.0.0.1:{nginx_port}/", []),
+            "Report page, anonymous (page cache)": (page_url, []),
+            "Report page, anonymous, gzip (page cache)": (page_url, ["Accept-Encoding: gzip"]),
+            "Report page, signed-in reader (uncached)": (page_url, signed_in),
+            "Thread JSON, anonymous (cached)": (base + data["api_url"], []),
+            "Thread JSON, guest token (uncached)": (base + data["api_url"], guest),
+        }
+        results: dict[str, list[dict]] = {name: [] for name in runs}
+        for round_number in range(ROUNDS):
+            print(f"Round {round_number + 1} of {ROUNDS}...", flush=True)
+            for name, (url, headers) in runs.items():
+                results[name].append(wrk(url, headers=headers))
+        posts = {"SQLite": [post_replies(env, base, data, scratch) for _ in range(ROUNDS)]}
+        memory = stack.memory_mb()
+        stack.stop()
+
+        name = f"speakout_bench_{os.getpid()}"
+        url = postgres_url(name)
+        if url:
+            databases.append(name)
+            port2 = free_port()
+            env2 = environment(scratch / "postgres", port2, url)
+            env2["SPEAKOUT_BENCH_GROWTH"] = "0"  # the growth series ran on SQLite
+            # The same collected static files: collecting (and compressing) them again takes minutes.
+            shutil.copytree(scratch / "sqlite/static", scratch / "postgres/static")
+            prefixes.append(env2["SPEAKOUT_CACHE_PREFIX"])
+            print("Building the data set (PostgreSQL)...", flush=True)
+            data2 = build(env2)
+            stack2 = Stack(env2, port2)
+            started.append(stack2)
+            stack2.start()
+            posts["PostgreSQL"] = [
+                post_replies(env2, f"http://127.0.0.1:{port2}", data2, scratch) for _ in range(ROUNDS)
+            ]
+            stack2.stop()
+        write_report(data, results, posts, memory, weight)
+    finally:
+        for item in started:
+            if isinstance(item, Stack):
+                item.stop()
+            elif item.poll() is None:
+                os.killpg(item.pid, signal.SIGTERM)
+                item.wait(timeout=20)
+        for name in databases:
+            drop_postgres(name)
+        for prefix in prefixes:
+            clear_redis_prefix(prefix)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return 0
+
+
+def machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")),
+        platform.processor(),
+    )  # fmt: skip
+    load = os.getloadavg()[0]
+    return f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; load average {load:.1f} at the start"
+
+
+def write_report(data, results, posts, memory, weight) -> None:
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    nginx_rates = [run["rate"] for run in results["nginx, static copy of the page"]]
+    lines = [
+        f"## HTTP, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} (issue 7)",
+        "",
+        f"Machine: {machine()}. Commit {commit.stdout.strip() or 'unknown'}.",
+        f"Settings: `SPEAKOUT_ENV=production`, granian (as `speakout run --workers {os.cpu_count()}` starts it: WSGI, "
+        f"{2 * (os.cpu_count() or 1)} blocking threads), Redis cache, SQLite (WAL) unless noted, the background "
+        f"worker running; nginx 1.x serving a saved copy of the same page from a file. wrk on loopback, "
+        f"{THREADS} threads, {CONNECTIONS} connections, {SECONDS} s per run, {ROUNDS} runs interleaved; "
+        "figures are the median (min–max). The report has 200 threaded replies; one reader follows it, so "
+        "every accepted reply queues a notification mail.",
+        "",
+        "| What | req/s | ratio to nginx | p50 ms | p99 ms |",
+        "|---|---|---|---|---|",
+    ]
+    for name, runs in results.items():
+        rates = [run["rate"] for run in runs]
+        ratio = statistics.median(rates) / statistics.median(nginx_rates)
+        errors = sum(run["errors"] for run in runs)
+        note = f" ({errors} non-2xx)" if errors else ""
+        lines.append(
+            f"| {name}{note} | {spread(rates)} | {ratio:.2f} | {spread([r['p50'] for r in runs], '{:.1f}')} "
+            f"| {spread([r['p99'] for r in runs], '{:.1f}')} |"
+        )
+    lines += ["", "Reply posts (JSON API, every post a new reader; rate limits off by environment):", ""]
+    lines += ["| Database | replies stored/s | accepted | stored | notifications queued | p50 ms | p99 ms |"]
+    lines += ["|---|---|---|---|---|---|---|"]
+    for database, runs in posts.items():
+        lines.append(
+            f"| {database} | {spread([r['rate'] for r in runs])} | {sum(r['accepted'] for r in runs)} "
+            f"| {sum(r['stored'] for r in runs)} | {sum(r['mails'] for r in runs)} "
+            f"| {spread([r['p50'] for r in runs], '{:.1f}')} | {spread([r['p99'] for r in runs], '{:.1f}')} |"
+        )
+    lines += ["", "Growth (server time in-process, signed-in reader so nothing is cached; first page, 50 top-level "
+              "replies a page):", "", "| Replies | median ms | max ms | queries |", "|---|---|---|---|"]  # fmt: skip
+    for row in data["growth"]:
+        lines.append(f"| {row['replies']:,} | {row['median_ms']:.1f} | {row['max_ms']:.1f} | {row['queries']} |")
+    lines += ["", "Database queries per request:", "", "| Request | queries |", "|---|---|"]
+    lines += [f"| {name} | {count} |" for name, count in data["queries"].items()]
+    web = ", ".join(f"{value:.0f}" for value in memory["web"]) or "n/a"
+    worker = ", ".join(f"{value:.0f}" for value in memory["worker"]) or "n/a"
+    lines += [
+        "",
+        f"Memory after the run (resident MB): web processes {web}; worker {worker}.",
+        f"Weight of the 200-reply page: {weight['html'] / 1024:.0f} KB of HTML, {weight['gzip'] / 1024:.1f} KB "
+        f"gzipped, {weight['br'] / 1024:.1f} KB with brotli; its JavaScript {weight['js_gz'] / 1024:.1f} KB and CSS "
+        f"{weight['css_gz'] / 1024:.1f} KB gzipped.",
+        f"Static files: hashed names (e.g. `{weight['static_name']}`), `Cache-Control: {weight['static_cache']}`.",
+        "",
+    ]
+    section = "\n".join(lines)
+    print(section)
+    target = ROOT / "docs/benchmarks.md"
+    existing = target.read_text() if target.exists() else "# Benchmarks\n"
+    title, _sep, rest = existing.partition("\n")
+    out = Path(os.environ.get("SPEAKOUT_BENCH_HTTP_OUT", ""))
+    if str(out) not in ("", "."):
+        out.write_text(section)
+    else:
+        target.write_text(f"{title}\n\n{section}\n{rest.lstrip()}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

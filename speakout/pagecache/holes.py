@@ -1,0 +1,45 @@
+"""Per-request values inside a shared page.
+
+While a page is rendered for the cache, a per-request value is written as a placeholder, and
+every response (the first included) gets a fresh value in its place. The CSRF token is one: the
+``csrf`` context processor below stands in for Django's, and the value filled in is Django's own
+``get_token(request)`` for the reader at hand, so CsrfViewMiddleware sets that reader's cookie as
+usual. A view's time-trap token is another, through ``per_request``.
+"""
+
+from __future__ import annotations
+
+from django.middleware.csrf import get_token
+from django.utils.module_loading import import_string
+
+from .capture import capturing
+
+
+def per_request(request, func, *args) -> str:
+    """``func(*args)`` now, or a placeholder for it when the page is being rendered for the shared
+    cache. ``func`` must be a module-level function and ``args`` plain values (they are stored)."""
+    capture = capturing(request)
+    if capture is None:
+        return func(*args)
+    return capture.hole(("call", f"{func.__module__}.{func.__qualname__}", tuple(args)))
+
+
+def csrf(request) -> dict:
+    """Context processor, listed after Django's built-in one: a placeholder for the CSRF token
+    while rendering for the shared cache, nothing otherwise (Django's own value stands)."""
+    capture = capturing(request)
+    if capture is None:
+        return {}
+    return {"csrf_token": capture.hole(("csrf",))}
+
+
+_functions: dict[str, object] = {}
+
+
+def fill(spec: tuple, request) -> str:
+    if spec[0] == "csrf":
+        return get_token(request)
+    function = _functions.get(spec[1])
+    if function is None:
+        function = _functions[spec[1]] = import_string(spec[1])
+    return function(*spec[2])

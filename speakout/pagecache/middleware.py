@@ -1,0 +1,216 @@
+"""The page cache middleware. It sits right after CsrfViewMiddleware (checks.py insists), so on a
+hit it runs before sessions, authentication, URL routing, Wagtail and templates, and Django's
+CSRF middleware still sets each reader's cookie for the token filled into their copy.
+
+Only GET and HEAD requests of anonymous readers are looked up: no query string, no cookie but
+the CSRF and language ones (a session cookie means a signed-in reader, the guest cookie a guest
+who may see their held replies), no Authorization or guest header. A response is stored only if
+its view called ``share()``, it is a complete 200, it sets no cookie, it did not use the session,
+it asked for no private caching, and it read no CSRF token except through the placeholder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+
+from django.core.cache import cache
+from django.http import HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
+from django.utils.http import http_date, parse_etags
+from django.utils.translation import get_language
+
+from . import app_settings, entries, versions
+from .capture import ATTRIBUTE, Capture
+from .holes import fill
+
+STATUS_HEADER = "X-Speakout-Cache"
+# Headers a stored response keeps; the rest are the page cache's own or are set per response.
+_SKIPPED_HEADERS = {
+    "set-cookie", "cache-control", "etag", "last-modified", "expires", "content-length", "content-encoding",
+}  # fmt: skip
+_VARY_ALLOWED = {"accept-encoding", "accept-language", "cookie", "x-speakout-guest"}
+_dep_hints: dict[str, tuple[str, ...]] = {}
+# Recently served entries, kept in this process too: a hit then costs one small read of the
+# versions from the shared cache instead of fetching and unpickling the whole page.
+LOCAL_ENTRIES = 48
+_local: OrderedDict[str, entries.Entry] = OrderedDict()
+_local_lock = threading.Lock()
+
+
+def _remember(entry_key: str, entry: entries.Entry) -> None:
+    with _local_lock:
+        _local[entry_key] = entry
+        _local.move_to_end(entry_key)
+        while len(_local) > LOCAL_ENTRIES:
+            _local.popitem(last=False)
+
+
+def _forget(entry_key: str) -> None:
+    with _local_lock:
+        _local.pop(entry_key, None)
+
+
+def _still_valid(entry: entries.Entry, found: dict) -> bool:
+    now = {name: found[versions.key(name)] for name in entry.deps if versions.key(name) in found}
+    missing = [name for name in entry.deps if name not in now]
+    if missing:
+        now.update(versions.current(missing))
+    return all(now[name] == value for name, value in entry.deps.items())
+
+
+def is_eligible(request) -> bool:
+    if request.method not in ("GET", "HEAD") or not app_settings.ENABLED:
+        return False
+    meta = request.META
+    if meta.get("QUERY_STRING") or request.path_info.startswith(app_settings.EXCLUDED_PREFIXES):
+        return False
+    if any(name in meta for name in app_settings.PERSONAL_HEADERS):
+        return False
+    neutral = app_settings.NEUTRAL_COOKIES
+    return all(name in neutral for name in request.COOKIES)
+
+
+def base_key(request) -> str:
+    raw = f"{request.scheme}://{request.get_host()}{request.path}|{get_language()}"
+    return "speakout:page:" + hashlib.md5(raw.encode(), usedforsecurity=False).hexdigest()
+
+
+def lookup(base: str, encoding: str) -> entries.Entry | None:
+    """The stored entry, if every version it was built from still stands (one cache round trip
+    when the versions' names are known from an earlier lookup in this process)."""
+    entry_key = f"{base}:{encoding}"
+    local = _local.get(entry_key)
+    if local is not None:
+        if _still_valid(local, cache.get_many([versions.key(name) for name in local.deps])):
+            return local
+        _forget(entry_key)
+    hinted = _dep_hints.get(base, ())
+    found = cache.get_many([entry_key, *(versions.key(name) for name in hinted)])
+    entry = found.get(entry_key)
+    if entry is None:
+        return None
+    _dep_hints[base] = tuple(entry.deps)
+    if not _still_valid(entry, found):
+        return None
+    _remember(entry_key, entry)
+    return entry
+
+
+def store(base: str, entry: entries.Entry) -> None:
+    cache.set(f"{base}:{entry.encoding}", entry, app_settings.TIMEOUT)
+    _dep_hints[base] = tuple(entry.deps)
+    _remember(f"{base}:{entry.encoding}", entry)
+
+
+class PageCacheMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not is_eligible(request):
+            return self.get_response(request)
+        base = base_key(request)
+        encoding = entries.choose_encoding(request.META.get("HTTP_ACCEPT_ENCODING", ""))
+        entry = lookup(base, encoding)
+        if entry is None and encoding != "identity":
+            source = lookup(base, "identity")
+            if source is not None:
+                entry = entries.encode(source, encoding)
+                store(base, entry)
+        if entry is not None:
+            return respond(request, entry, "hit")
+
+        capture = Capture()
+        capture.depend(["content"])
+        setattr(request, ATTRIBUTE, capture)
+        csrf_used_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+        try:
+            response = self.get_response(request)
+        finally:
+            delattr(request, ATTRIBUTE)
+            # get_token() called during rendering means a real token may be in the page.
+            csrf_used = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = csrf_used_before or csrf_used
+        if self.storable(request, response, capture, csrf_used):
+            headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIPPED_HEADERS]
+            source = entries.source(
+                response.status_code, headers, capture.deps, capture.holes, response.content, capture.nonce
+            )
+            store(base, source)
+            entry = source
+            if encoding != "identity":
+                entry = entries.encode(source, encoding)
+                store(base, entry)
+            return respond(request, entry, "miss")
+        if capture.holes:
+            fill_in_place(request, response, capture)
+        return response
+
+    @staticmethod
+    def storable(request, response, capture: Capture, csrf_used: bool) -> bool:
+        if not capture.shareable or csrf_used or response.status_code != 200 or response.streaming:
+            return False
+        if request.method != "GET":  # a view may leave the body out of a HEAD answer
+            return False
+        if response.cookies or (hasattr(request, "session") and request.session.modified):
+            return False
+        control = response.get("Cache-Control", "").lower()
+        if "private" in control or "no-store" in control:
+            return False
+        vary = {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
+        return vary <= _VARY_ALLOWED
+
+
+def _values(request, holes) -> list[bytes]:
+    return [fill(spec, request).encode() for spec in holes]
+
+
+def fill_in_place(request, response, capture: Capture) -> None:
+    """A response that is not stored still needs its placeholders replaced."""
+    if response.streaming:
+        response.streaming_content = [b"".join(response.streaming_content)]
+        content = response.streaming_content[0]
+    else:
+        content = response.content
+    head, tail = entries.split(content, capture.nonce)
+    values = _values(request, capture.holes)
+    body = head + b"".join(piece if isinstance(piece, bytes) else values[piece] for piece in tail)
+    if response.streaming:
+        response.streaming_content = [body]
+    else:
+        response.content = body
+
+
+def respond(request, entry: entries.Entry, status: str):
+    etag = entry.etag
+    has_csrf = ("csrf",) in entry.holes
+    # A copy the reader already has is still good, unless it carries a CSRF token and the reader
+    # has lost the cookie that goes with it.
+    if request.META.get("HTTP_IF_NONE_MATCH") and (not has_csrf or "CSRF_COOKIE" in request.META):
+        tags = {tag.removeprefix("W/") for tag in parse_etags(request.META["HTTP_IF_NONE_MATCH"])}
+        if etag.removeprefix("W/") in tags or "*" in tags:
+            response = HttpResponseNotModified()
+            _cache_headers(response, entry, etag)
+            response[STATUS_HEADER] = status
+            return response
+    body = b"" if request.method == "HEAD" else entry.body(_values(request, entry.holes))
+    response = HttpResponse(body, status=entry.status)
+    for name, value in entry.headers:
+        response[name] = value
+    if entry.encoding != "identity":
+        response["Content-Encoding"] = entry.encoding
+    _cache_headers(response, entry, etag)
+    response[STATUS_HEADER] = status
+    return response
+
+
+def _cache_headers(response, entry: entries.Entry, etag: str) -> None:
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(entry.built_at)
+    # Pages with a per-reader token must not be kept by a shared cache (a CDN would hand one
+    # reader's token to the next); browsers may keep them and revalidate (a cheap 304).
+    response["Cache-Control"] = "private, no-cache" if entry.holes else "public, no-cache"
+    patch_vary_headers(response, ("Accept-Encoding", "Cookie"))

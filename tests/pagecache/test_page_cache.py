@@ -1,0 +1,249 @@
+"""The anonymous page cache: a stored page is never stale, never personal and never carries one
+reader's CSRF or form token to another. These tests drive the whole middleware stack."""
+
+from __future__ import annotations
+
+import gzip
+import re
+import time
+
+import brotli
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from speakout.discussion import services
+from speakout.discussion.forms import read_form_token
+from speakout.discussion.models import DiscussionSettings, Reply, Thread
+from speakout.pagecache.middleware import STATUS_HEADER
+
+TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+FORM_TOKEN = re.compile(r'name="form_token" value="([^"]+)"')
+
+
+@pytest.fixture
+def report(site_builder, settings):
+    settings.SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = 0
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = False
+    rules.save()
+    return site_builder.report("Rents in the old town")
+
+
+def thread_of(report) -> Thread:
+    return Thread.objects.get(key=report.thread_key)
+
+
+def page(client, report, **headers):
+    response = client.get(report.url, headers=headers)
+    assert response.status_code == 200
+    return response
+
+
+def text(response) -> str:
+    return response.content.decode()
+
+
+def post(client, report, body, token, **extra):
+    thread = thread_of(report)
+    form = {"thread": thread.key, "name": "Ada", "email": "ada@example.org", "body": body,
+            "form_token": token, "csrfmiddlewaretoken": extra.pop("csrf", "")}  # fmt: skip
+    form.update(extra)
+    return client.post("/discussion/post/", form)
+
+
+def published_reply(report, body="An early reply.", guest_token="") -> Reply:
+    result = services.submit_reply(
+        thread=thread_of(report),
+        data={"thread": report.thread_key, "name": "Bo", "email": "bo@example.org", "body": body},
+        author=services.Author(client_hash="tests", guest_token=guest_token),
+        checks=[],
+    )
+    assert result.outcome == services.PUBLISHED
+    return result.reply
+
+
+def test_second_anonymous_request_is_served_from_the_cache(client, report):
+    first = page(client, report)
+    second = page(client, report)
+    assert first[STATUS_HEADER] == "miss"
+    assert second[STATUS_HEADER] == "hit"
+    assert "Rents in the old town" in text(second)
+    assert "Leave a Reply" in text(second)
+    assert "speakout-hole-" not in text(first) + text(second)
+
+
+def test_two_anonymous_readers_get_their_own_tokens_and_both_can_post(report):
+    ada, bo = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    page(Client(), report)  # someone else fills the cache
+    pages = [page(ada, report), page(bo, report)]
+    assert [response[STATUS_HEADER] for response in pages] == ["hit", "hit"]
+    tokens = [TOKEN.findall(text(response)) for response in pages]
+    assert tokens[0] and tokens[1]
+    assert set(tokens[0]).isdisjoint(tokens[1])
+    assert ada.cookies["csrftoken"].value != bo.cookies["csrftoken"].value
+    for reader, response, body in ((ada, pages[0], "Ada was here."), (bo, pages[1], "Bo agrees.")):
+        form_token = FORM_TOKEN.findall(text(response))[0]
+        sent = post(reader, report, body, form_token, csrf=TOKEN.findall(text(response))[0])
+        assert sent.status_code == 303, sent.content[:500]
+    # Without a token of one's own, the post is refused by Django's CSRF check.
+    eve = Client(enforce_csrf_checks=True)
+    refused = post(eve, report, "Stolen token.", FORM_TOKEN.findall(text(pages[0]))[0], csrf=tokens[0][0])
+    assert refused.status_code == 403
+    shown = text(page(Client(), report))
+    assert "Ada was here." in shown and "Bo agrees." in shown and "Stolen token." not in shown
+
+
+def test_time_trap_tokens_are_fresh_in_every_cached_copy(client, report):
+    page(client, report)
+    time.sleep(1.1)
+    response = page(client, report)
+    assert response[STATUS_HEADER] == "hit"
+    ages = [read_form_token(token, report.thread_key) for token in FORM_TOKEN.findall(text(response))]
+    assert ages and all(age is not None and age < 1 for age in ages)
+
+
+def test_new_reply_edit_moderation_and_report_edit_show_on_the_next_request(client, report):
+    assert page(client, report)[STATUS_HEADER] == "miss"
+    assert page(client, report)[STATUS_HEADER] == "hit"
+    reply = published_reply(report, "A first thought.", guest_token="bo")
+    assert "A first thought." in text(page(client, report))
+
+    assert services.edit_reply(reply, "A second thought.", services.Author(guest_token="bo")).ok
+    shown = text(page(client, report))
+    assert "A second thought." in shown and "A first thought." not in shown
+
+    services.set_status(reply, Reply.Status.TRASH, reason="Off topic")
+    assert "A second thought." not in text(page(client, report))
+    services.set_status(reply, Reply.Status.APPROVED)
+    assert "A second thought." in text(page(client, report))
+
+    report.title = "Rents in the old town, revisited"
+    report.save_revision().publish()
+    assert "Rents in the old town, revisited" in text(page(client, report))
+
+
+def test_an_authors_edit_shows_on_the_next_request(report):
+    guest = Client()
+    form_token = FORM_TOKEN.findall(text(page(guest, report)))[0]
+    assert post(guest, report, "Wrong words.", form_token).status_code == 303
+    reader = Client()
+    assert "Wrong words." in text(page(reader, report))
+    reply = Reply.objects.get(body="Wrong words.")
+    edited = guest.post(f"/discussion/reply/{reply.pk}/edit/", {"body": "Right words."})
+    assert edited.status_code == 303
+    shown = text(page(reader, report))
+    assert "Right words." in shown and "Wrong words." not in shown
+
+
+def test_signed_in_reader_never_gets_a_cached_page(client, report):
+    page(Client(), report)
+    user = get_user_model().objects.create_user("sam", "sam@example.org", "pw", first_name="Sam")
+    client.force_login(user)
+    response = page(client, report)
+    assert STATUS_HEADER not in response
+    assert "You are commenting as" in text(response)
+    assert "You are commenting as" not in text(page(Client(), report))
+
+
+def test_guest_with_a_held_reply_never_gets_a_cached_page(report):
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = True
+    rules.save()
+    guest, reader = Client(), Client()
+    page(reader, report)
+    form_token = FORM_TOKEN.findall(text(page(guest, report)))[0]
+    assert post(guest, report, "Please approve me.", form_token).status_code == 303
+    assert guest.cookies.get("speakout_guest")
+    mine = page(guest, report)
+    assert STATUS_HEADER not in mine
+    assert "Please approve me." in text(mine) and "Awaiting moderation." in text(mine)
+    theirs = page(reader, report)
+    assert theirs[STATUS_HEADER] in ("hit", "miss")
+    assert "Please approve me." not in text(theirs)
+    assert "Please approve me." not in text(page(Client(), report))
+
+
+def test_other_cookies_query_strings_search_and_admin_bypass_the_cache(client, report):
+    page(client, report)
+    client.cookies["sessionid"] = "whatever"
+    assert STATUS_HEADER not in page(client, report)
+    other = Client()
+    other.cookies["messages"] = "x"
+    assert STATUS_HEADER not in page(other, report)
+    anonymous = Client()
+    assert STATUS_HEADER not in anonymous.get(report.url + "?replies=newest")
+    assert STATUS_HEADER not in anonymous.get("/search/?q=rents")
+    assert STATUS_HEADER not in anonymous.get("/admin/login/")
+    assert STATUS_HEADER not in anonymous.head("/admin/login/")
+
+
+def test_compressed_variants_decode_to_the_page(client, report):
+    published_reply(report, "Compressed words.")
+    plain = page(client, report)
+    for encoding, decode in (("br", brotli.decompress), ("gzip", gzip.decompress)):
+        for _round in range(2):  # the first builds the variant, the second serves it
+            response = page(client, report, accept_encoding=f"{encoding}, deflate")
+            assert response["Content-Encoding"] == encoding
+            assert "Accept-Encoding" in response["Vary"]
+            body = decode(response.content).decode()
+            assert TOKEN.sub("", FORM_TOKEN.sub("", body)) == TOKEN.sub("", FORM_TOKEN.sub("", text(plain)))
+            assert TOKEN.findall(body) and TOKEN.findall(body)[0] not in text(plain)
+    refused = page(client, report, accept_encoding="br;q=0, gzip;q=0")
+    assert "Content-Encoding" not in refused
+    assert "Leave a Reply" in text(refused)
+
+
+def test_etag_and_last_modified_allow_a_not_modified_answer(client, report):
+    first = page(client, report)
+    assert first["ETag"].startswith('W/"') and first["Last-Modified"]
+    assert first["Cache-Control"] == "private, no-cache"
+    again = client.get(report.url, headers={"if-none-match": first["ETag"]})
+    assert again.status_code == 304
+    assert again["ETag"] == first["ETag"]
+    # Without the cookie that goes with the copy's token, the reader gets a new copy.
+    stranger = Client().get(report.url, headers={"if-none-match": first["ETag"]})
+    assert stranger.status_code == 200
+    published_reply(report, "News.")
+    changed = client.get(report.url, headers={"if-none-match": first["ETag"]})
+    assert changed.status_code == 200 and changed["ETag"] != first["ETag"]
+    assert "News." in text(changed)
+
+
+def test_head_request_gets_the_headers_only(client, report):
+    page(client, report)
+    response = client.head(report.url)
+    assert response.status_code == 200 and response.content == b""
+    assert response[STATUS_HEADER] == "hit"
+
+
+def test_discussion_settings_change_retires_cached_pages(client, report):
+    for number in range(3):
+        published_reply(report, f"Reply {number}.")
+    assert "Reply 0." in text(page(client, report))
+    page(client, report)
+    rules = DiscussionSettings.load()
+    rules.newest_first = True
+    rules.save()
+    shown = text(page(client, report))
+    assert shown.index("Reply 2.") < shown.index("Reply 0.")
+
+
+def test_private_and_draft_reports_are_not_stored(client, site_builder):
+    private = site_builder.report("Members only", private=True)
+    for _round in range(2):
+        response = client.get(private.url)
+        assert STATUS_HEADER not in response
+
+
+def test_thread_json_is_cached_with_a_fresh_form_token_and_follows_new_replies(client, report):
+    url = f"/api/threads/{report.thread_key}"
+    first, second = client.get(url), client.get(url)
+    assert (first[STATUS_HEADER], second[STATUS_HEADER]) == ("miss", "hit")
+    assert first.json()["form_token"] != second.json()["form_token"]
+    assert read_form_token(second.json()["form_token"], report.thread_key) < 5
+    published_reply(report, "Seen by the widget.")
+    replies = client.get(url).json()["replies"]
+    assert [reply["body_html"] for reply in replies] == ["<p>Seen by the widget.</p>"]
