@@ -109,7 +109,7 @@ def worker_env(tmp_path):
         SPEAKOUT_EMAIL_FROM="Speakout <speakout@example.org>",
         SPEAKOUT_EMAIL_RATE_PER_MINUTE="0",
         SPEAKOUT_OUTBOX_SWEEP_SECONDS="1",
-        SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS="3",
+        SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS="12",  # well above a send, even on a loaded machine
         SPEAKOUT_SCHEDULER_INTERVAL="1",
     )
     try:

@@ -539,6 +539,7 @@ def test_discussion_settings_are_editable(admin_client):
         "edit_window_minutes": 10,
         "replies_per_page": 25,
         "newest_first": "on",
+        "moderator_alerts": "off",
     }
 
     assert admin_client.get(url).status_code == 200
