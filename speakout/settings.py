@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "speakout.outbox",
     "speakout.subscriptions",
     "speakout.contact",
+    "speakout.safety",
     "speakout.publishing",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
@@ -374,6 +375,8 @@ SPEAKOUT_SCHEDULED_JOBS = [
     ("send_weekly_digest", 3600, "speakout.subscriptions.jobs.send_weekly_digest"),
     # Moderators' daily summary, when the discussion rules ask for one (once a day, checked hourly).
     ("moderator_daily_summary", 3600, "speakout.publishing.alerts.send_daily_summaries"),
+    # The spam filter is rebuilt from moderators' decisions (it also learns from each as it is made).
+    ("safety_retrain_spam_model", env_int("SPEAKOUT_SAFETY_RETRAIN_SECONDS", 86400), "speakout.safety.jobs.retrain"),
 ]
 
 # Discussion: deployment-level limits (editors change the everyday rules in the admin).
@@ -387,6 +390,12 @@ SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SEC
 SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = env_int("SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
 # How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).
 SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT", 0)
+# Safety checks appended to the discussion's policy pipeline (see docs/safety.md).
+SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
+    "speakout.safety.checks.PersonalDataCheck",
+    "speakout.safety.checks.SpamScoreCheck",
+]
+SPEAKOUT_SAFETY_PHONE_REGIONS = env_list("SPEAKOUT_SAFETY_PHONE_REGIONS", ["ES", "GB", "US"])
 
 # Contact form: minimum seconds between two messages from one client or one email address.
 SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)

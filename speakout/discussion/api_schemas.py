@@ -34,6 +34,10 @@ class ErrorOut(Schema):
     )
     errors: dict[str, list[str]]
     form_token: str | None = None
+    confirm: dict[str, str] | None = Field(
+        default=None,
+        description="Warnings the writer may overrule: send the reply again with these codes in `confirm`.",
+    )
 
 
 class ReplyOut(Schema):
@@ -94,6 +98,10 @@ class ReplyIn(Schema):
         description="A random id per submission; sending it again returns the first reply.",
     )
     homepage: str | None = Field(default=None, description="Honeypot: leave empty.")
+    confirm: list[str] | None = Field(
+        default=None,
+        description="Codes of warnings to overrule (an error's `confirm` keys), e.g. `personal_data`.",
+    )
 
 
 class SubmissionOut(Schema):
