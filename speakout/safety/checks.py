@@ -119,6 +119,8 @@ def describe_feature(token: str) -> str:
     kind, _sep, value = token.partition(":")
     if kind == "~domain":
         return _("links to %(domain)s") % {"domain": value}
+    if kind == "~tld":
+        return _("links to .%(tld)s addresses") % {"tld": value}
     if kind == "~website":
         return _("website %(domain)s") % {"domain": value}
     if kind == "~name":

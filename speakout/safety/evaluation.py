@@ -65,3 +65,39 @@ def score_examples(examples: list[Example]) -> tuple[dict[str, Score], list[tupl
         if found != example.kinds:
             mistakes.append((example, found))
     return scores, mistakes
+
+
+# The spam filter ------------------------------------------------------------------------------
+
+
+@dataclass
+class SpamExample:
+    spam: bool
+    language: str
+    text: str
+
+
+def load_spam_examples(path: Path) -> list[SpamExample]:
+    examples = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        label, language, text = line.split("\t", 2)
+        examples.append(SpamExample(label == "spam", language, text))
+    return examples
+
+
+def split_spam_examples(examples: list[SpamExample]) -> tuple[list[SpamExample], list[SpamExample]]:
+    """Every fourth example is held out for measuring; the rest are "moderation decisions"."""
+    return [e for i, e in enumerate(examples) if i % 4], [e for i, e in enumerate(examples) if not i % 4]
+
+
+def spam_accuracy(model, examples: list[SpamExample], threshold: float = 0.5) -> float:
+    """Share of examples the model labels right; with too few decisions it says "not spam"."""
+    from .spam import features
+
+    right = 0
+    for example in examples:
+        score = model.score(features(example.text))
+        right += (score is not None and score.probability >= threshold) == example.spam
+    return right / len(examples)

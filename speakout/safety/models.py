@@ -77,6 +77,9 @@ class SpamModel(models.Model):
     class Meta:
         verbose_name = _("spam model")
 
+    def __str__(self) -> str:
+        return str(_("Spam model"))
+
 
 class ReplyAssessment(models.Model):
     """What the safety checks found when a reply came in, and how the spam model learnt from it."""
@@ -94,6 +97,9 @@ class ReplyAssessment(models.Model):
 
     class Meta:
         verbose_name = _("reply assessment")
+
+    def __str__(self) -> str:
+        return f"#{self.reply_id}"
 
     @property
     def spam_percent(self) -> int | None:

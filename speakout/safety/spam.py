@@ -34,6 +34,7 @@ def features(body: str, name: str = "", website: str = "") -> Counter:
     tokens: Counter = Counter(fold(word) for word in _WORD.findall(body))
     for domain in _DOMAIN.findall(body):
         tokens[f"~domain:{domain.lower()}"] += 1
+        tokens[f"~tld:{domain.lower().rsplit('.', 1)[-1]}"] += 1
     links = count_links(body)
     tokens[f"~links:{min(links, 3)}{'+' if links >= 3 else ''}"] += 1
     letters = [char for char in body if char.isalpha()]
