@@ -65,6 +65,8 @@ def _plausible_phone(raw: str, before: str, after: str) -> bool:
     digits = re.sub(r"\D", "", raw)
     if len(digits) < 7 or len(digits) > 15:
         return False
+    if re.fullmatch(r"\(?\d+\)?", raw.strip()) and len(digits) < 9:
+        return False  # a bare run of 7 or 8 digits is a code or an id more often than a phone
     if _DATE_LIKE.match(raw.strip()) or _YEAR_RANGE.match(raw.strip()) or _NOT_PHONE_CONTEXT.search(before[-20:]):
         return False
     if re.search(r"[A-Za-z]-$", before) or re.search(r"\bisbn\b", before[-25:], re.IGNORECASE):

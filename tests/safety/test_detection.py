@@ -40,6 +40,8 @@ def test_recall_and_precision_per_kind():
         ("JOSÉ   pérez was there", {"name"}),
         ("josé pérezgarcía was there", set()),  # a name only counts on word boundaries
         ("In 2024 we spent €12,500 on 3 reports.", set()),
+        ("Thank you for these notes (38157909).", set()),
+        ("Móvil 699123456", {"phone"}),
     ],
 )
 def test_single_cases(text, kinds):
