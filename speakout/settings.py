@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "speakout.subscriptions",
     "speakout.contact",
     "speakout.privacy",
+    "speakout.safety",
     "speakout.publishing",
     "speakout.pagecache",
     "wagtail.contrib.forms",
@@ -397,6 +398,8 @@ SPEAKOUT_SCHEDULED_JOBS = [
     ("moderator_daily_summary", 3600, "speakout.publishing.alerts.send_daily_summaries"),
     # Deletes what the retention settings below say has expired; logs counts only.
     ("privacy_purge", 3600, "speakout.privacy.jobs.purge_expired"),
+    # The spam filter is rebuilt from moderators' decisions (it also learns from each as it is made).
+    ("safety_retrain_spam_model", env_int("SPEAKOUT_SAFETY_RETRAIN_SECONDS", 86400), "speakout.safety.jobs.retrain"),
 ]
 
 # Discussion: deployment-level limits (editors change the everyday rules in the admin).
@@ -410,6 +413,12 @@ SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SEC
 SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = env_int("SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
 # How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).
 SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT", 0)
+# Safety checks appended to the discussion's policy pipeline (see docs/safety.md).
+SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
+    "speakout.safety.checks.PersonalDataCheck",
+    "speakout.safety.checks.SpamScoreCheck",
+]
+SPEAKOUT_SAFETY_PHONE_REGIONS = env_list("SPEAKOUT_SAFETY_PHONE_REGIONS", ["ES", "GB", "US"])
 
 # Page cache for anonymous readers (docs/caching.md): on unless switched off.
 SPEAKOUT_PAGE_CACHE_ENABLED = env_bool("SPEAKOUT_PAGE_CACHE", True)

@@ -71,9 +71,12 @@ ERRORS = {400: ErrorOut, 403: ErrorOut, 404: ErrorOut, 429: ErrorOut}
 class ApiError(Exception):
     """Raise to answer with the error object."""
 
-    def __init__(self, status: int, code: str, errors: dict[str, list[str]], form_token: str = ""):
+    def __init__(
+        self, status: int, code: str, errors: dict[str, list[str]], form_token: str = "", confirm: dict | None = None
+    ):
         super().__init__(code)
         self.status, self.code, self.errors, self.form_token = status, code, errors, form_token
+        self.confirm = confirm or {}
 
 
 class BodyError(ValueError):
@@ -84,10 +87,12 @@ class BodyError(ValueError):
         self.code, self.message = code, message
 
 
-def error_body(code: str, errors: dict[str, list[str]], form_token: str = "") -> dict[str, Any]:
+def error_body(code: str, errors: dict[str, list[str]], form_token: str = "", confirm=None) -> dict[str, Any]:
     body: dict[str, Any] = {"outcome": "rejected", "code": code, "errors": errors}
     if form_token:
         body["form_token"] = form_token
+    if confirm:
+        body["confirm"] = confirm  # warnings the sender may overrule by sending their codes in `confirm`
     return body
 
 
@@ -173,7 +178,9 @@ api = NinjaAPI(
 
 @api.exception_handler(ApiError)
 def _api_error(request, exc: ApiError):
-    return api.create_response(request, error_body(exc.code, exc.errors, exc.form_token), status=exc.status)
+    return api.create_response(
+        request, error_body(exc.code, exc.errors, exc.form_token, exc.confirm), status=exc.status
+    )
 
 
 @api.exception_handler(Http404)
@@ -383,6 +390,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
         # The two boxes of the form; the subscriptions app acts on them (double opt-in).
         "notify_replies": bool(payload.notify_replies),
         "notify_posts": bool(payload.notify_posts),
+        "confirm": payload.confirm or [],
     }
     result = services.submit_reply(thread=thread, data=data, author=author, rules=rules)
     if not result.ok:
@@ -391,6 +399,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
             result.code or "invalid",
             result.errors,
             form_token=issue_form_token(thread.key),
+            confirm=result.confirm,
         )
     reply = result.reply
     own = services.is_author(reply, author)

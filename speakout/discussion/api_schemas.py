@@ -34,6 +34,10 @@ class ErrorOut(Schema):
     )
     errors: dict[str, list[str]]
     form_token: str | None = None
+    confirm: dict[str, str] | None = Field(
+        default=None,
+        description="Warnings the writer may overrule: send the reply again with these codes in `confirm`.",
+    )
 
 
 class ReplyOut(Schema):
@@ -97,6 +101,10 @@ class ReplyIn(Schema):
     homepage: str | None = Field(default=None, description="Honeypot: leave empty.")
     notify_replies: bool | None = Field(default=None, description="Ask for mail about new replies in this thread.")
     notify_posts: bool | None = Field(default=None, description="Ask for mail about new posts.")
+    confirm: list[str] | None = Field(
+        default=None,
+        description="Codes of warnings to overrule (an error's `confirm` keys), e.g. `personal_data`.",
+    )
 
 
 class SubmissionOut(Schema):

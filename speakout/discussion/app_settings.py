@@ -17,7 +17,8 @@ class AppSettings:
 
     @property
     def POLICY_CHECKS(self) -> list[str]:
-        """Dotted paths of the pipeline's checks, in order. Add your own here."""
+        """Dotted paths of the pipeline's checks, in order. Add your own here, or append them
+        with ``SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS`` (how other apps plug in)."""
         return self._setting(
             "POLICY_CHECKS",
             [
@@ -32,7 +33,7 @@ class AppSettings:
                 "speakout.discussion.policy.LinkCountCheck",
                 "speakout.discussion.policy.TrustCheck",
             ],
-        )
+        ) + list(self._setting("EXTRA_POLICY_CHECKS", []))
 
     @property
     def MIN_SECONDS_TO_SUBMIT(self) -> int:

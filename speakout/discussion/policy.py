@@ -37,6 +37,9 @@ class Verdict:
     code: str
     message: str
     field: str | None = None  # the form field the message belongs to, for rejections
+    # A rejection the writer may overrule: the label of a "send anyway" checkbox. Ticked, its
+    # code comes back in ``Submission.extra["confirm"]`` and the check decides again.
+    confirm: str = ""
 
 
 @dataclass

@@ -45,6 +45,7 @@ class SubmissionResult:
     errors: dict[str, list[str]] = field(default_factory=dict)
     code: str = ""
     duplicate_of_retry: bool = False
+    confirm: dict[str, str] = field(default_factory=dict)  # {check code: "send anyway" label}
 
     @property
     def ok(self) -> bool:
@@ -183,13 +184,17 @@ def submit_reply(
             form_age=read_form_token(cleaned.get("form_token") or "", thread.key),
             honeypot=cleaned.get("homepage", ""),
             check_form_token=check_form_token,
+            extra={"confirm": _confirmations(data)},
         )
         active_checks = checks if checks is not None else load_checks()
         result = evaluate(submission, active_checks)
         if result.rejection is not None:
             transaction.set_rollback(True)  # nothing was written, not even the commenter
             target = result.rejection.field or "__all__"
-            return SubmissionResult(REJECTED, errors={target: [result.rejection.message]}, code=result.rejection.code)
+            confirm = {result.rejection.code: result.rejection.confirm} if result.rejection.confirm else {}
+            return SubmissionResult(
+                REJECTED, errors={target: [result.rejection.message]}, code=result.rejection.code, confirm=confirm
+            )
 
         status = {
             Decision.ACCEPT: Reply.Status.APPROVED,
@@ -238,6 +243,14 @@ def submit_reply(
             notify_posts=bool(cleaned.get("notify_posts")),
         )
     return SubmissionResult(outcome, reply=reply)
+
+
+def _confirmations(data) -> set[str]:
+    """Codes of the warnings the writer chose to overrule (the ``confirm`` field, repeatable)."""
+    values = data.getlist("confirm") if hasattr(data, "getlist") else data.get("confirm") or []
+    if isinstance(values, str):
+        values = [values]
+    return {str(value) for value in values if value}
 
 
 MAX_PATH_DEPTH = 200

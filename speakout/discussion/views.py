@@ -96,7 +96,7 @@ def post_reply(request):
     result = services.submit_reply(thread=thread, data=request.POST, author=author, rules=rules)
     if not result.ok:
         status = 429 if result.code == "rate_limit" else 400
-        return _rejected(request, thread, rules, errors=result.errors, status=status)
+        return _rejected(request, thread, rules, errors=result.errors, status=status, confirm=result.confirm)
 
     reply = result.reply
     if wants_json(request):
@@ -123,11 +123,12 @@ def _reply_location(reply: Reply, thread: Thread) -> str:
     return f"{base}#reply-{reply.pk}"
 
 
-def _rejected(request, thread, rules, *, errors: dict, status: int):
+def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dict | None = None):
     if wants_json(request):
-        return JsonResponse(
-            {"outcome": "rejected", "errors": errors, "form_token": issue_form_token(thread.key)}, status=status
-        )
+        body = {"outcome": "rejected", "errors": errors, "form_token": issue_form_token(thread.key)}
+        if confirm:
+            body["confirm"] = confirm
+        return JsonResponse(body, status=status)
     data = request.POST.copy()
     data["form_token"] = issue_form_token(thread.key)
     form = ReplyForm(data, require_identity=rules.require_name_email, signed_in=request.user.is_authenticated)
@@ -143,6 +144,7 @@ def _rejected(request, thread, rules, *, errors: dict, status: int):
     if parent_id and parent_id.isdigit():
         reply_to = Reply.objects.filter(pk=int(parent_id), thread=thread, status=Reply.Status.APPROVED).first()
     context = reply_form_context(request, thread, rules=rules, form=form, reply_to=reply_to)
+    context["confirm"] = confirm or {}
     return render(request, "discussion/reply_rejected.html", context, status=status)
 
 

@@ -39,6 +39,7 @@ from speakout.discussion.models import (
     ModerationLogEntry,
     Reply,
 )
+from speakout.safety.models import SafetySettings
 
 #: Needed, besides Wagtail's admin access, for every screen here.
 MODERATE_PERMISSION = "speakout_discussion.change_reply"
@@ -209,6 +210,7 @@ class ReplyRow:
     reply_url: str
     open_flags: list[Flag]
     resolved_flag_count: int
+    assessment: object = None  # the safety app's ReplyAssessment (spam score, personal data), if any
 
     @classmethod
     def build(cls, reply: Reply) -> ReplyRow:
@@ -224,6 +226,7 @@ class ReplyRow:
             reply_url=f"{thread_url}#{reply.anchor}" if thread_url else "",
             open_flags=[flag for flag in flags if flag.resolved_at is None],
             resolved_flag_count=sum(1 for flag in flags if flag.resolved_at is not None),
+            assessment=getattr(reply, "safety_assessment", None),
         )
 
 
@@ -232,7 +235,7 @@ def reply_rows(replies) -> list[ReplyRow]:
 
 
 def with_row_relations(replies: QuerySet[Reply]) -> QuerySet[Reply]:
-    return replies.select_related("thread", "commenter").prefetch_related(
+    return replies.select_related("thread", "commenter", "safety_assessment").prefetch_related(
         Prefetch("flags", queryset=Flag.objects.order_by("created_at", "pk"))
     )
 
@@ -561,3 +564,35 @@ class DiscussionSettingsView(ModerationView):
             return HttpResponseRedirect(reverse("speakout_moderation:settings"))
         messages.error(request, _("The settings could not be saved. Please correct the errors."))
         return self.render_to_response(self.get_context_data(form=form))
+
+
+class SafetySettingsForm(forms.ModelForm):
+    class Meta:
+        model = SafetySettings
+        fields = ["personal_data_guard", "protected_names", "spam_filter", "spam_hold_score", "spam_score"]
+
+
+class SafetySettingsView(ModerationView):
+    """The safety app's row (personal-data guard, protected names, spam filter), as a form."""
+
+    template_name = "publishing/moderation/settings.html"
+    header_icon = "warning"
+
+    def user_may_enter(self, user) -> bool:
+        return can_edit_settings(user)
+
+    def get_page_title(self):
+        return _("Safety settings")
+
+    def get(self, request, *args, **kwargs):
+        form = SafetySettingsForm(instance=SafetySettings.load())
+        return self.render_to_response(self.get_context_data(form=form, current_tab="safety"))
+
+    def post(self, request, *args, **kwargs):
+        form = SafetySettingsForm(request.POST, instance=SafetySettings.load())
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Safety settings saved."))
+            return HttpResponseRedirect(reverse("speakout_moderation:safety"))
+        messages.error(request, _("The settings could not be saved. Please correct the errors."))
+        return self.render_to_response(self.get_context_data(form=form, current_tab="safety"))

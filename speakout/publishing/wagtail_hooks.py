@@ -27,6 +27,7 @@ urlpatterns = [
     path("", moderation.QueueView.as_view(), name="index"),
     path("log/", moderation.LogView.as_view(), name="log"),
     path("settings/", moderation.DiscussionSettingsView.as_view(), name="settings"),
+    path("safety/", moderation.SafetySettingsView.as_view(), name="safety"),
     path("commenters/<int:pk>/", moderation.CommenterView.as_view(), name="commenter"),
     path("<slug:queue>/", moderation.QueueView.as_view(), name="queue"),
 ]

@@ -1,0 +1,156 @@
+"""The safety checks, listed in the discussion's policy pipeline (see speakout/settings.py)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from speakout.discussion.policy import Check, Decision, Verdict
+
+from . import app_settings
+from .detect import ADDRESS, EMAIL, NAME, PHONE, find_personal_data
+from .models import ReplyAssessment, SafetySettings
+from .spam import features, load_model
+
+# The fields a reader sees (the email field is never shown, so it is not checked).
+FIELDS = (("name", gettext_lazy("name")), ("website", gettext_lazy("website")), ("body", gettext_lazy("reply")))
+
+
+def looks_like(kind: str, text: str) -> str:
+    return {
+        PHONE: _("“%(text)s” looks like a phone number"),
+        EMAIL: _("“%(text)s” looks like an email address"),
+        ADDRESS: _("“%(text)s” looks like a street address"),
+        NAME: _("“%(text)s” is the name of someone this site protects"),
+    }[kind] % {"text": text}
+
+
+def kind_label(kind: str) -> str:
+    return {
+        PHONE: _("a phone number"),
+        EMAIL: _("an email address"),
+        ADDRESS: _("a street address"),
+        NAME: _("a protected name"),
+    }[kind]
+
+
+def _remember(reply, **values) -> None:
+    ReplyAssessment.objects.update_or_create(reply=reply, defaults=values)
+
+
+class PersonalDataCheck(Check):
+    """Personal data in what readers will see: warn first; if the writer confirms, hold."""
+
+    code = "personal_data"
+
+    def findings(self, submission) -> dict[str, list]:
+        settings = SafetySettings.load()
+        names = settings.protected_name_list
+        found = {}
+        for field, _label in FIELDS:
+            text = getattr(submission, field, "") or ""
+            hits = find_personal_data(text, protected_names=names, regions=app_settings.PHONE_REGIONS)
+            if hits:
+                found[field] = hits
+        return found
+
+    def check(self, submission):
+        if not SafetySettings.load().personal_data_guard:
+            return None
+        found = self.findings(submission)
+        submission.extra["personal_data"] = found
+        if not found:
+            return None
+        if self.code in submission.extra.get("confirm", ()):
+            where = []
+            for field, label in FIELDS:
+                kinds = list(dict.fromkeys(hit.kind for hit in found.get(field, [])))
+                if kinds:
+                    where.append(
+                        _("%(what)s in the %(field)s")
+                        % {"what": ", ".join(kind_label(kind) for kind in kinds), "field": label}
+                    )
+            return Verdict(
+                Decision.HOLD,
+                self.code,
+                _("Posted anyway with personal data: %(where)s.") % {"where": "; ".join(where)},
+            )
+        field = next(name for name, _label in FIELDS if name in found)
+        first_of_kind = {}
+        for hit in found[field]:
+            first_of_kind.setdefault(hit.kind, hit.text)
+        what = "; ".join(looks_like(kind, text) for kind, text in first_of_kind.items())
+        return Verdict(
+            Decision.REJECT,
+            self.code,
+            _(
+                "%(what)s — people here may be put at risk. Please take it out, or tick “Post anyway” "
+                "and a moderator will read your reply before it appears."
+            )
+            % {"what": what},
+            field=field,
+            confirm=_("Post anyway: a moderator will read it first"),
+        )
+
+    def accepted(self, submission, reply):
+        found = submission.extra.get("personal_data")
+        if found:
+            _remember(
+                reply,
+                personal_data=[{"field": field, "kind": hit.kind} for field, hits in found.items() for hit in hits],
+            )
+
+
+RULE_FEATURES = {
+    "~links:3+": gettext_lazy("3 or more links"),
+    "~links:2": gettext_lazy("2 links"),
+    "~links:1": gettext_lazy("1 link"),
+    "~links:0": gettext_lazy("no links"),
+    "~caps": gettext_lazy("mostly capitals"),
+    "~shouting!": gettext_lazy("many exclamation marks"),
+    "~has-website": gettext_lazy("gives a website"),
+    "~short": gettext_lazy("very short"),
+}
+
+
+def describe_feature(token: str) -> str:
+    if token in RULE_FEATURES:
+        return str(RULE_FEATURES[token])
+    kind, _sep, value = token.partition(":")
+    if kind == "~domain":
+        return _("links to %(domain)s") % {"domain": value}
+    if kind == "~tld":
+        return _("links to .%(tld)s addresses") % {"tld": value}
+    if kind == "~website":
+        return _("website %(domain)s") % {"domain": value}
+    if kind == "~name":
+        return _("name “%(word)s”") % {"word": value}
+    return f"“{token}”"
+
+
+class SpamScoreCheck(Check):
+    """The local spam model's score, with the rule features it learnt, as one verdict."""
+
+    code = "spam_score"
+
+    def check(self, submission):
+        settings = SafetySettings.load()
+        if not settings.spam_filter:
+            return None
+        score = load_model().score(features(submission.body, submission.name, submission.website))
+        if score is None:
+            return None  # not enough decisions yet to say anything
+        submission.extra["spam_score"] = score
+        percent = round(score.probability * 100)
+        reasons = ", ".join(describe_feature(token) for token in score.reasons)
+        message = _("Spam score %(percent)d%% (%(reasons)s).") % {"percent": percent, "reasons": reasons or "—"}
+        if settings.spam_score and percent >= settings.spam_score:
+            return Verdict(Decision.SPAM, self.code, message)
+        if settings.spam_hold_score and percent >= settings.spam_hold_score:
+            return Verdict(Decision.HOLD, self.code, message)
+        return None
+
+    def accepted(self, submission, reply):
+        score = submission.extra.get("spam_score")
+        if score is not None:
+            _remember(reply, spam_score=score.probability, spam_reasons=score.reasons)
