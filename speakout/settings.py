@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "speakout.subscriptions",
     "speakout.contact",
     "speakout.publishing",
+    "speakout.interchange",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -143,6 +144,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "speakout.interchange.middleware.OldQueryLinkMiddleware",
 ]
 
 ROOT_URLCONF = "speakout.urls"
