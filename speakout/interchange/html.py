@@ -26,6 +26,8 @@ _BLOCK_TAGS = (
     "main|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul|iframe|video|audio|object|embed|"
     "script|style|details|summary"
 )
+_OPEN_BLOCK = re.compile(rf"(<(?:{_BLOCK_TAGS})[\s/>])", re.I)
+_CLOSE_BLOCK = re.compile(rf"(</(?:{_BLOCK_TAGS})>)", re.I)
 _STARTS_WITH_BLOCK = re.compile(rf"^\s*</?({_BLOCK_TAGS})\b", re.I)
 _ENDS_WITH_BLOCK = re.compile(rf"</?({_BLOCK_TAGS})\b[^>]*>\s*$", re.I)
 
@@ -57,6 +59,8 @@ _MEDIA = {"iframe": "video", "video": "video", "audio": "audio", "embed": "other
 def autop(html: str) -> str:
     """Blank lines → paragraphs and single newlines → line breaks, as WordPress shows a post."""
     html = _MORE.sub("", _BLOCK_COMMENT.sub("", html.replace("\r\n", "\n").replace("\r", "\n")))
+    # Like wpautop: block-level tags stand apart, so text beside them becomes its own paragraph.
+    html = _CLOSE_BLOCK.sub("\\1\n\n", _OPEN_BLOCK.sub("\n\n\\1", html))
     out = []
     for chunk in _BLANK_LINES.split(html.strip()):
         chunk = chunk.strip()

@@ -314,9 +314,6 @@ class SiteWriter:
                 setattr(page, name, value)
             self._set_filing(page, post)
             page.save()
-        if post.kind == ImportedItem.Kind.REPORT and post.tags:
-            page.tags.set(post.tags)
-            page.save(update_fields=[])
         self.result.count(post.kind, "created" if created else "updated")
         self._remember(post.kind, post.source_id, page.pk, digest, data=post.data)
         self.pages_by_source[post.source_id] = page
@@ -330,6 +327,8 @@ class SiteWriter:
         page.categories = [self.categories[c] for c in post.categories if c in self.categories]
         authors = [self.authors[a] for a in post.authors if a in self.authors]
         page.report_authors = [ReportAuthor(author=author, sort_order=i) for i, author in enumerate(authors)]
+        # Tags ride on the page's own save (modelcluster), not a second one.
+        page.tags.set(post.tags)
 
     def _redirects(self, page: Page, links: list[str]) -> None:
         own = Redirect.normalise_path(page.url_path[len(self.home.url_path) - 1 :]) if self.home else ""

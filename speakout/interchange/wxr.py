@@ -139,36 +139,28 @@ class WXRImporter(Importer):
         post_type = fields.get("wp:post_type", "").strip()
         title = fields.get("title", "")
         what = _("“%(title)s” (id %(id)s)") % {"title": title[:80], "id": post_id or "?"}
+        comments = list(self._comments(element))
         if not post_id or not post_type:
-            self.result.skip(what, _("it has no WordPress post id or type"))
-            return
+            return self._skip(what, _("it has no WordPress post id or type"), comments)
         if post_type == "attachment":
             self.result.count("attachment", "seen")
             return
         kind = POST_TYPES.get(post_type)
         if kind is None:
-            self.result.skip(what, _("the post type “%(type)s” has no equivalent here") % {"type": post_type})
-            return
+            reason = _("the post type “%(type)s” has no equivalent here") % {"type": post_type}
+            return self._skip(what, reason, comments)
         key = f"{post_type}:{post_id}"
         if key in self.seen_posts:
-            self.result.skip(what, _("the same post id appears earlier in the file"))
-            return
+            return self._skip(what, _("the same post id appears earlier in the file"), comments)
         self.seen_posts.add(key)
         status = fields.get("wp:status", "publish").strip() or "publish"
-        comments = list(self._comments(element))
         if status in ("trash", "auto-draft", "inherit"):
             reason = {
                 "trash": _("it is in WordPress's trash"),
                 "auto-draft": _("it is an automatic draft nobody saved"),
                 "inherit": _("it is a revision"),
             }[status]
-            self.result.skip(what, reason)
-            if comments:
-                self.result.skip(
-                    _("%(count)s replies to %(what)s") % {"count": len(comments), "what": what},
-                    _("their post was skipped"),
-                )
-            return
+            return self._skip(what, reason, comments)
         date = (
             parse_wp(fields.get("wp:post_date_gmt", ""), utc=True)
             or parse_rfc822(fields.get("pubDate", ""))
@@ -240,6 +232,14 @@ class WXRImporter(Importer):
         if comments:
             thread = self.writer.thread_for_page(page)
             self.writer.save_replies(thread, comments, prefix="wp:")
+
+    def _skip(self, what: str, reason: str, comments: list) -> None:
+        self.result.skip(what, reason)
+        if comments:
+            self.result.skip(
+                _("%(count)s replies to %(what)s") % {"count": len(comments), "what": what},
+                _("their post was skipped"),
+            )
 
     def _comments(self, element):
         for name, child in children(element):
