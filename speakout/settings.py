@@ -385,3 +385,11 @@ SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT"
 
 # Contact form: minimum seconds between two messages from one client or one email address.
 SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)
+
+# Interchange: scheduled backups by the worker (0 hours: off), keeping the newest N archives.
+SPEAKOUT_BACKUP_EVERY_HOURS = env_int("SPEAKOUT_BACKUP_EVERY_HOURS", 0)
+SPEAKOUT_BACKUP_KEEP = env_int("SPEAKOUT_BACKUP_KEEP", 7)
+if SPEAKOUT_BACKUP_EVERY_HOURS > 0:
+    SPEAKOUT_SCHEDULED_JOBS.append(
+        ("backup", SPEAKOUT_BACKUP_EVERY_HOURS * 3600, "speakout.interchange.backup.scheduled_backup")
+    )

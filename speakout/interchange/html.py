@@ -24,7 +24,7 @@ _BLANK_LINES = re.compile(r"\n\s*\n")
 _BLOCK_TAGS = (
     "address|article|aside|blockquote|dd|div|dl|dt|figcaption|figure|footer|form|h[1-6]|header|hr|li|"
     "main|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul|iframe|video|audio|object|embed|"
-    "script|style|details|summary"
+    "details|summary"
 )
 _OPEN_BLOCK = re.compile(rf"(<(?:{_BLOCK_TAGS})[\s/>])", re.I)
 _CLOSE_BLOCK = re.compile(rf"(</(?:{_BLOCK_TAGS})>)", re.I)

@@ -66,3 +66,10 @@ def content_counts() -> dict:
         "threads": Thread.objects.count(),
         "items": ImportedItem.objects.count(),
     }
+
+
+@pytest.fixture
+def site_builder_transactional(transactional_db):
+    from tests.helpers import SiteBuilder
+
+    return SiteBuilder()
