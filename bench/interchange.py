@@ -49,7 +49,7 @@ def generate(path: Path, posts: int = POSTS, per_post: int = REPLIES_PER_POST) -
                 f"<link>https://bench.example.org/{day.replace('-', '/')}/report-{post}/</link>"
                 "<dc:creator>editor</dc:creator>"
                 f"<content:encoded><![CDATA[<!-- wp:paragraph -->First paragraph of report {post} with "
-                "<strong>bold</strong> and a <a href=\"https://example.org/\">link</a>.\n\n"
+                '<strong>bold</strong> and a <a href="https://example.org/">link</a>.\n\n'
                 "Second paragraph.\n<!-- /wp:paragraph -->\n<h2>A heading</h2>\nClosing words.]]>"
                 "</content:encoded>"
                 f"<wp:post_id>{post}</wp:post_id><wp:post_date_gmt>{day} 10:00:00</wp:post_date_gmt>"

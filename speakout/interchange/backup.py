@@ -63,9 +63,12 @@ def table_summary() -> dict[str, dict]:
     for model in content_models():
         digest = hashlib.sha256()
         count = 0
-        names = [field.attname for field in model._meta.concrete_fields]
+        fields = model._meta.concrete_fields
+        names = [field.attname for field in fields]
         for row in model._base_manager.order_by("pk").values_list(*names).iterator(chunk_size=2000):
-            digest.update(repr(row).encode())
+            # get_prep_value gives plain data (a StreamField's blocks, not an object's repr).
+            plain = [field.get_prep_value(value) for field, value in zip(fields, row, strict=True)]
+            digest.update(json.dumps(plain, sort_keys=True, default=str).encode())
             count += 1
         out[model._meta.label] = {"count": count, "checksum": digest.hexdigest()}
     return out
