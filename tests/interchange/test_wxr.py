@@ -176,7 +176,8 @@ def test_media_folder_imports_files_and_rewrites_links(site, tmp_path):
         )
         .replace(
             "<h2>What we found</h2>",
-            '<p><img src="https://tenants.example.org/wp-content/uploads/2023/01/boiler-300x150.png" alt="The boiler"></p>'
+            '<p><img src="https://tenants.example.org/wp-content/uploads/2023/01/boiler-300x150.png" '
+            'alt="The boiler"></p>'
             "<h2>What we found</h2>",
         ),
         encoding="utf-8",
