@@ -61,8 +61,9 @@ def test_editors_without_permission_are_refused(client, site):
     assert client.get(reverse("speakout_interchange:index")).status_code in (302, 403)
 
 
-def test_speakout_command_entries(site, tmp_path, capsys):
-    """`speakout import` and `speakout export` reach the management commands."""
+def test_speakout_command_entries(site_builder_transactional, tmp_path, capsys):
+    """`speakout import` and `speakout export` reach the management commands. (They close the
+    database connections when done, as Django's commands do, hence a transactional test.)"""
     assert main(["import", str(FIXTURES / "edge-cases.xml"), "--quiet"]) == 0
     assert ReportPage.objects.count() == 3
     out = tmp_path / "site.xml"
