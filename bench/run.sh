@@ -24,5 +24,8 @@ env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/sqlite.md" "$py" bench/discussion.p
   echo
   cat "$tmp/sqlite.md"
 } > "$tmp/out.md"
+# Interchange (issue 6): import and export of a generated 2,000-post, 100,000-reply WXR file.
+env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/interchange.md" "$py" bench/interchange.py >/dev/null
+{ echo; cat "$tmp/interchange.md"; } >> "$tmp/out.md"
 mv "$tmp/out.md" docs/benchmarks.md
 cat docs/benchmarks.md

@@ -5,6 +5,7 @@
     speakout worker     the background worker: queued tasks plus the scheduled jobs
     speakout setup      migrate, load demo content and print the admin login, then exit
     speakout manage ... any Django management command (``speakout manage createsuperuser``)
+    speakout import FILE / export / backup / restore ARCHIVE   see docs/interchange.md
 
 Every setting comes from the environment (see docs/configuration.md); the command line only
 overrides where to listen.
@@ -142,8 +143,23 @@ def worker(interval: int | None) -> int:
     return run_worker(interval)
 
 
+INTERCHANGE_COMMANDS = {
+    "import": "speakout_import",
+    "export": "speakout_export",
+    "backup": "speakout_backup",
+    "restore": "speakout_restore",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] and argv[0] in INTERCHANGE_COMMANDS:
+        # Thin entries for the interchange app's management commands (their own --help applies).
+        _setup_django()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line([f"speakout {argv[0]}", INTERCHANGE_COMMANDS[argv[0]], *argv[1:]])
+        return 0
     if argv[:1] == ["manage"]:
         _setup_django()
         from django.core.management import execute_from_command_line
@@ -169,6 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     setup_parser = commands.add_parser("setup", help="migrate, load demo content, ensure an admin")
     setup_parser.add_argument("--no-demo", action="store_true")
     commands.add_parser("manage", help="run a Django management command")
+    commands.add_parser("import", help="import a WordPress, Disqus or Isso export (FILE, --format, --dry-run, ...)")
+    commands.add_parser("export", help="export the site (--format wxr|json, --output FILE)")
+    commands.add_parser("backup", help="write a backup archive")
+    commands.add_parser("restore", help="restore a backup archive into an empty instance")
 
     args = parser.parse_args(argv)
     if args.command == "run":

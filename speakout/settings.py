@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "speakout.safety",
     "speakout.publishing",
     "speakout.pagecache",
+    "speakout.interchange",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -164,6 +165,7 @@ MIDDLEWARE = [
     "speakout.identity.middleware.ProviderRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    "speakout.interchange.middleware.OldQueryLinkMiddleware",
 ]
 
 ROOT_URLCONF = "speakout.urls"
@@ -497,3 +499,10 @@ SPEAKOUT_ACCOUNT_LINKS = [
 ]
 SPEAKOUT_DISCUSSION_LOGOUT_URL = "/accounts/logout/"
 SPEAKOUT_DISCUSSION_IDENTITY_TEMPLATE = "identity/reply_form_identity.html"
+# Interchange: scheduled backups by the worker (0 hours: off), keeping the newest N archives.
+SPEAKOUT_BACKUP_EVERY_HOURS = env_int("SPEAKOUT_BACKUP_EVERY_HOURS", 0)
+SPEAKOUT_BACKUP_KEEP = env_int("SPEAKOUT_BACKUP_KEEP", 7)
+if SPEAKOUT_BACKUP_EVERY_HOURS > 0:
+    SPEAKOUT_SCHEDULED_JOBS.append(
+        ("backup", SPEAKOUT_BACKUP_EVERY_HOURS * 3600, "speakout.interchange.backup.scheduled_backup")
+    )

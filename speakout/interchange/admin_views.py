@@ -1,0 +1,82 @@
+"""The "Import" screen in the Wagtail admin: upload an export, watch it run, read the result.
+
+The import runs as a background task (the worker); the run's page shows its progress and
+reloads itself until the run is over (a meta refresh: no script needed).
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views import View
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from . import progress as progress_store
+from .forms import ImportForm
+from .models import ImportRun
+from .report import summary_lines
+from .tasks import run_import_task
+
+PERMISSION = "speakout_interchange.add_importrun"
+
+
+def can_import(user) -> bool:
+    return user.is_active and (user.is_superuser or user.has_perm(PERMISSION))
+
+
+class _Guarded(WagtailAdminTemplateMixin, View):
+    header_icon = "download"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_import(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+
+class ImportView(_Guarded):
+    template_name = "interchange/admin/index.html"
+    page_title = _("Import")
+
+    def get(self, request, *args, **kwargs):
+        return self.render(ImportForm())
+
+    def post(self, request, *args, **kwargs):
+        form = ImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        upload = form.cleaned_data["file"]
+        run = ImportRun.objects.create(
+            file=upload,
+            original_name=upload.name[:300],
+            format=form.cleaned_data["format"],
+            dry_run=form.cleaned_data["dry_run"],
+            started_by=request.user,
+        )
+        run_import_task.enqueue(run.pk)
+        return HttpResponseRedirect(reverse("speakout_interchange:run", args=[run.pk]))
+
+    def render(self, form, status=200):
+        context = self.get_context_data(form=form, runs=ImportRun.objects.all()[:20])
+        return self.render_to_response(context, status=status)
+
+
+class RunView(_Guarded):
+    template_name = "interchange/admin/run.html"
+    page_title = _("Import")
+
+    def get(self, request, pk, *args, **kwargs):
+        run = get_object_or_404(ImportRun, pk=pk)
+        running = run.status in (ImportRun.Status.QUEUED, ImportRun.Status.RUNNING)
+        progress = progress_store.load(run.pk) if running else {}
+        context = self.get_context_data(
+            run=run,
+            running=running,
+            progress=progress,
+            percent=int((progress.get("fraction") or 0) * 100),
+            lines=summary_lines(run.summary) if run.status == ImportRun.Status.DONE else [],
+            index_url=reverse("speakout_interchange:index"),
+        )
+        return self.render_to_response(context)

@@ -1,0 +1,287 @@
+"""WordPress HTML → the blocks of a report's body.
+
+WordPress stores a post as loosely structured HTML: paragraphs are blank lines (its ``wpautop``
+adds the ``<p>`` tags when a page is shown), the block editor leaves ``<!-- wp:... -->``
+comments, and old posts carry any markup an editor ever pasted. We add the paragraphs, drop
+the comments, read the result with BeautifulSoup and keep only what the report's blocks can
+hold: headings, paragraphs and lists (rich text limited to the editor's features, cleaned by
+nh3), quotes, images and media links. Everything else is reduced to its text.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from html import escape
+
+import nh3
+from bs4 import BeautifulSoup, Comment, NavigableString, Tag
+
+_BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.S)
+_MORE = re.compile(r"<!--\s*(more|nextpage|noteaser)\b.*?-->", re.S | re.I)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_BLOCK_TAGS = (
+    "address|article|aside|blockquote|dd|div|dl|dt|figcaption|figure|footer|form|h[1-6]|header|hr|li|"
+    "main|nav|ol|p|pre|section|table|tbody|td|tfoot|th|thead|tr|ul|iframe|video|audio|object|embed|"
+    "details|summary"
+)
+_OPEN_BLOCK = re.compile(rf"(<(?:{_BLOCK_TAGS})[\s/>])", re.I)
+_CLOSE_BLOCK = re.compile(rf"(</(?:{_BLOCK_TAGS})>)", re.I)
+_STARTS_WITH_BLOCK = re.compile(rf"^\s*</?({_BLOCK_TAGS})\b", re.I)
+_ENDS_WITH_BLOCK = re.compile(rf"</?({_BLOCK_TAGS})\b[^>]*>\s*$", re.I)
+
+RICH_TAGS = {"b", "i", "a", "ol", "ul", "li", "sup", "sub", "br"}
+_INLINE_RENAME = {"strong": "b", "em": "i", "cite": "i", "dfn": "i", "var": "i"}
+_HEADINGS = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h3", "h5": "h3", "h6": "h3"}
+_CONTAINERS = {
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "footer",
+    "aside",
+    "nav",
+    "figure",
+    "details",
+    "center",
+    "form",
+    "dl",
+    "tbody",
+    "thead",
+    "tfoot",
+}
+_DROP = {"script", "style", "noscript", "template", "hr", "button", "input", "select", "textarea"}
+_MEDIA = {"iframe": "video", "video": "video", "audio": "audio", "embed": "other", "object": "other"}
+
+
+def autop(html: str) -> str:
+    """Blank lines → paragraphs and single newlines → line breaks, as WordPress shows a post."""
+    html = _MORE.sub("", _BLOCK_COMMENT.sub("", html.replace("\r\n", "\n").replace("\r", "\n")))
+    # Like wpautop: block-level tags stand apart, so text beside them becomes its own paragraph.
+    html = _CLOSE_BLOCK.sub("\\1\n\n", _OPEN_BLOCK.sub("\n\n\\1", html))
+    out = []
+    for chunk in _BLANK_LINES.split(html.strip()):
+        chunk = chunk.strip()
+        if not chunk:
+            continue
+        if _STARTS_WITH_BLOCK.match(chunk) or _ENDS_WITH_BLOCK.search(chunk):
+            out.append(chunk)
+        else:
+            out.append("<p>" + chunk.replace("\n", "<br>\n") + "</p>")
+    return "\n".join(out)
+
+
+def clean_rich_text(html: str) -> str:
+    """Only what the editor's rich text features allow; links keep their address only."""
+    return nh3.clean(
+        html,
+        tags=RICH_TAGS,
+        attributes={"a": {"href"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel=None,
+        strip_comments=True,
+    ).strip()
+
+
+class BodyConverter:
+    """Turns one post's HTML into StreamField data. ``image_for(url)`` returns an imported
+    image for an attachment address (or None), ``url_map`` rewrites links to imported files."""
+
+    def __init__(self, image_for: Callable[[str], object | None] | None = None, url_map: dict | None = None):
+        self.image_for = image_for or (lambda url: None)
+        self.url_map = url_map or {}
+
+    def convert(self, html: str) -> list[dict]:
+        self.blocks: list[dict] = []
+        self.inline: list[str] = []
+        soup = BeautifulSoup(autop(html or ""), "html.parser")
+        self._walk(soup)
+        self._flush()
+        return self.blocks
+
+    # -- walking --------------------------------------------------------------------------
+    def _walk(self, node) -> None:
+        for child in list(node.children):
+            if isinstance(child, Comment):
+                continue
+            if isinstance(child, NavigableString):
+                if str(child).strip():
+                    self.inline.append(escape(str(child)))
+                elif self.inline:
+                    self.inline.append(" ")
+                continue
+            if not isinstance(child, Tag):
+                continue
+            self._element(child)
+
+    def _element(self, tag: Tag) -> None:
+        name = tag.name.lower()
+        if name in _DROP:
+            return
+        if name in _HEADINGS:
+            self._flush()
+            heading = tag.get_text(" ", strip=True)
+            if heading:
+                self.blocks.append({"type": "heading", "value": {"text": heading[:200], "level": _HEADINGS[name]}})
+            return
+        if name == "p":
+            self._flush()
+            self._paragraph(tag)
+            self._flush()
+            return
+        if name in ("ul", "ol"):
+            self._flush()
+            self._rich(str(self._rewrite(tag)))
+            return
+        if name == "blockquote":
+            self._flush()
+            cite = tag.find("cite")
+            attribution = cite.extract().get_text(" ", strip=True) if cite else ""
+            quote = "\n\n".join(p.get_text(" ", strip=True) for p in tag.find_all("p")) or tag.get_text(" ", strip=True)
+            if quote:
+                self.blocks.append({"type": "quote", "value": {"quote": quote, "attribution": attribution[:200]}})
+            return
+        if name == "pre":
+            self._flush()
+            lines = [escape(line) for line in tag.get_text().splitlines()]
+            if any(line.strip() for line in lines):
+                self._rich("<p>" + "<br>".join(lines) + "</p>")
+            return
+        if name == "img":
+            self._flush()
+            self._image(tag)
+            return
+        if name in _MEDIA:
+            self._flush()
+            inner = tag.find("source")
+            source = tag.get("src") or tag.get("data") or (inner.get("src") if inner else "")
+            if source and str(source).startswith(("http://", "https://")):
+                self.blocks.append(
+                    {
+                        "type": "media_link",
+                        "value": {
+                            "url": str(source),
+                            "title": (tag.get("title") or os.path.basename(str(source).rstrip("/")) or str(source))[
+                                :200
+                            ],
+                            "description": "",
+                            "kind": _MEDIA[name],
+                        },
+                    }
+                )
+            return
+        if name == "table":
+            self._flush()
+            for row in tag.find_all("tr"):
+                cells = [escape(cell.get_text(" ", strip=True)) for cell in row.find_all(["td", "th"])]
+                if any(cells):
+                    self._rich("<p>" + " · ".join(cells) + "</p>")
+            return
+        if name in _CONTAINERS or name == "figcaption":
+            self._flush()
+            self._walk(tag)
+            self._flush()
+            return
+        if tag.find(["img", "p", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "figure"]):
+            # An inline element wrapping block content (a link around an image, say).
+            self._flush()
+            self._walk(tag)
+            self._flush()
+            return
+        self.inline.append(str(self._rewrite(tag)))
+
+    def _paragraph(self, tag: Tag) -> None:
+        for image in tag.find_all("img"):
+            image_block = self._image_block(image)
+            if image_block:
+                self._flush()
+                self.blocks.append(image_block)
+                (image.parent if image.parent and image.parent.name == "a" else image).extract()
+            else:
+                image.replace_with(self._image_link(image))
+        for child in list(tag.children):
+            if isinstance(child, Tag) and child.name in _MEDIA:
+                self._flush()
+                self._element(child)
+            elif isinstance(child, Tag) and child.name in _DROP:
+                continue
+            elif isinstance(child, Comment):
+                continue
+            elif isinstance(child, NavigableString):
+                self.inline.append(escape(str(child)))
+            else:
+                self.inline.append(str(self._rewrite(child)))
+
+    def _image(self, tag: Tag) -> None:
+        block = self._image_block(tag)
+        if block:
+            self.blocks.append(block)
+        else:
+            self._rich("<p>" + str(self._image_link(tag)) + "</p>")
+
+    def _image_block(self, tag: Tag) -> dict | None:
+        src = str(tag.get("src") or "")
+        image = self.image_for(src) if src else None
+        if image is None:
+            return None
+        alt = str(tag.get("alt") or "").strip() or getattr(image, "title", "") or os.path.basename(src)
+        caption = ""
+        figure = tag.find_parent("figure")
+        if figure is not None and figure.find("figcaption"):
+            caption = figure.find("figcaption").get_text(" ", strip=True)
+            figure.find("figcaption").decompose()
+        return {
+            "type": "image",
+            "value": {"image": image.pk, "alt_text": alt[:300], "caption": caption[:300], "credit": ""},
+        }
+
+    def _image_link(self, tag: Tag):
+        """An image we could not import stays reachable as a link to its old address."""
+        src = str(tag.get("src") or "")
+        label = str(tag.get("alt") or "").strip() or os.path.basename(src.split("?")[0]) or src
+        if not src:
+            return NavigableString(label)
+        soup = BeautifulSoup("", "html.parser")
+        link = soup.new_tag("a", href=self.url_map.get(src, src))
+        link.string = label
+        return link
+
+    def _rewrite(self, tag: Tag) -> Tag:
+        for link in [tag, *tag.find_all("a")] if isinstance(tag, Tag) else []:
+            if link.name == "a" and link.get("href") in self.url_map:
+                link["href"] = self.url_map[link["href"]]
+        for old, new in _INLINE_RENAME.items():
+            for element in tag.find_all(old) if isinstance(tag, Tag) else []:
+                element.name = new
+            if isinstance(tag, Tag) and tag.name == old:
+                tag.name = new
+        return tag
+
+    # -- output ---------------------------------------------------------------------------
+    def _flush(self) -> None:
+        if not self.inline:
+            return
+        html = "".join(self.inline).strip()
+        self.inline = []
+        # Line breaks at either end of a paragraph carry nothing.
+        html = re.sub(r"^(\s*<br\s*/?>\s*)+|(\s*<br\s*/?>\s*)+$", "", html)
+        if html:
+            self._rich(f"<p>{html}</p>")
+
+    def _rich(self, html: str) -> None:
+        cleaned = clean_rich_text(html)
+        if re.sub(r"<[^>]+>|\s|&nbsp;", "", cleaned):
+            if not cleaned.startswith(("<p>", "<ul>", "<ol>")):
+                cleaned = f"<p>{cleaned}</p>"
+            self.blocks.append({"type": "paragraph", "value": cleaned})
+
+
+def html_to_text(html: str) -> str:
+    """Plain text of a fragment (excerpts become a report's standfirst)."""
+    return BeautifulSoup(autop(html or ""), "html.parser").get_text(" ", strip=True)
+
+
+def convert_body(html: str, **kwargs) -> list[dict]:
+    return BodyConverter(**kwargs).convert(html)

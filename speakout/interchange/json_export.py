@@ -1,0 +1,204 @@
+"""Everything as one JSON document: pages with their bodies, snippets, tags, threads with
+replies, commenters, reports of replies, the moderation log, discussion settings, redirects,
+and every other row of Speakout's own apps (subscriptions, contact messages, the outbox).
+
+Written record by record, so memory stays flat however large the site is.
+"""
+
+from __future__ import annotations
+
+import json
+
+from django.apps import apps
+from django.conf import settings
+from django.core.serializers import serialize
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+from taggit.models import Tag
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.models import Page, PageViewRestriction
+
+from speakout.discussion.models import (
+    Commenter,
+    DiscussionSettings,
+    Flag,
+    ModerationLogEntry,
+    Reply,
+    Thread,
+)
+from speakout.publishing.models import Author, Category, ReportPage, StandardPage
+
+from .models import ImportedItem
+
+FORMAT = "speakout-json"
+VERSION = 1
+# Models written in their own sections; other rows of Speakout's apps go under "other".
+_STRUCTURED = {Commenter, DiscussionSettings, Flag, ModerationLogEntry, Reply, Thread, ImportedItem}
+
+
+def _dump(value) -> str:
+    return json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)
+
+
+class JSONWriter:
+    def __init__(self, out):
+        self.out = out
+        self._first_section = True
+        self.counts: dict[str, int] = {}
+
+    def section(self, name: str, rows) -> None:
+        self.out.write(("" if self._first_section else ",\n") + f"{_dump(name)}: [")
+        self._first_section = False
+        count = 0
+        for row in rows:
+            self.out.write(("\n" if count == 0 else ",\n") + _dump(row))
+            count += 1
+        self.out.write("\n]")
+        self.counts[name] = count
+
+    def value(self, name: str, value) -> None:
+        self.out.write(("" if self._first_section else ",\n") + f"{_dump(name)}: {_dump(value)}")
+        self._first_section = False
+
+    def write(self) -> None:
+        self.out.write("{\n")
+        self.value("format", FORMAT)
+        self.value("version", VERSION)
+        self.value("exported_at", timezone.now())
+        self.value("site", {"name": settings.SITE_NAME, "base_url": settings.BASE_URL})
+        self.section("authors", Author.objects.order_by("pk").values("id", "name", "slug", "bio"))
+        parents = {
+            item.source_id: item.data.get("parent", "")
+            for item in ImportedItem.objects.filter(kind=ImportedItem.Kind.CATEGORY)
+        }
+        self.section(
+            "categories",
+            (
+                {**row, "parent": parents.get(row["slug"], "")}
+                for row in Category.objects.order_by("pk").values("id", "name", "slug", "description")
+            ),
+        )
+        self.section("tags", Tag.objects.order_by("pk").values("id", "name", "slug"))
+        self.section("pages", self._pages())
+        self.section("threads", self._threads())
+        self.section(
+            "commenters",
+            Commenter.objects.order_by("pk")
+            .values(
+                "id",
+                "email",
+                "user_id",
+                "display_name",
+                "website",
+                "approved_count",
+                "is_banned",
+                "banned_reason",
+                "created_at",
+            )
+            .iterator(),
+        )
+        self.section(
+            "flags",
+            Flag.objects.order_by("pk").values("id", "reply_id", "reason", "note", "created_at", "resolved_at"),
+        )
+        self.section(
+            "moderation_log",
+            ModerationLogEntry.objects.order_by("pk")
+            .values("id", "reply_id", "commenter_id", "actor_id", "action", "reason", "created_at")
+            .iterator(),
+        )
+        self.section(
+            "discussion_settings",
+            [{k: v for k, v in row.items()} for row in DiscussionSettings.objects.values()],
+        )
+        self.section(
+            "redirects",
+            Redirect.objects.order_by("pk").values(
+                "old_path", "is_permanent", "redirect_page_id", "redirect_link", "site_id"
+            ),
+        )
+        self.section("imported_items", ImportedItem.objects.order_by("pk").values().iterator())
+        self.section("other", self._other())
+        self.out.write("\n}\n")
+
+    def _pages(self):
+        restrictions = set(PageViewRestriction.objects.values_list("page_id", flat=True))
+        for model, kind in ((ReportPage, "report"), (StandardPage, "page")):
+            pages = model.objects.order_by("path")
+            if model is ReportPage:
+                pages = pages.prefetch_related("categories", "tagged_items__tag", "report_authors__author")
+            for page in pages.iterator(chunk_size=200):
+                row = {
+                    "id": page.pk,
+                    "type": kind,
+                    "title": page.title,
+                    "slug": page.slug,
+                    "url_path": page.url_path,
+                    "parent_id": Page.objects.parent_of(page).values_list("pk", flat=True).first(),
+                    "live": page.live,
+                    "restricted": page.pk in restrictions,
+                    "first_published_at": page.first_published_at,
+                    "last_published_at": page.last_published_at,
+                    "go_live_at": page.go_live_at,
+                    "seo_title": page.seo_title,
+                    "search_description": page.search_description,
+                    "body": page.body.get_prep_value(),
+                }
+                if kind == "report":
+                    row.update(
+                        date=page.date,
+                        standfirst=page.standfirst,
+                        notes=page.notes.get_prep_value(),
+                        replies=page.replies,
+                        categories=[c.slug for c in page.categories.all()],
+                        tags=[t.tag.name for t in page.tagged_items.all()],
+                        authors=[a.slug for a in page.authors],
+                    )
+                else:
+                    row["intro"] = page.intro
+                yield row
+
+    def _threads(self):
+        fields = (
+            "id",
+            "parent_id",
+            "depth",
+            "kind",
+            "commenter_id",
+            "user_id",
+            "author_name",
+            "author_website",
+            "body",
+            "body_html",
+            "status",
+            "moderation_reason",
+            "created_at",
+            "edited_at",
+            "external_id",
+        )
+        for thread in Thread.objects.order_by("pk").iterator(chunk_size=200):
+            yield {
+                "key": thread.key,
+                "url": thread.url,
+                "title": thread.title,
+                "status": thread.status,
+                "is_public": thread.is_public,
+                "opened_at": thread.opened_at,
+                "approved_count": thread.approved_count,
+                "replies": list(thread.replies.order_by("path", "pk").values(*fields)),
+            }
+
+    def _other(self):
+        for model in apps.get_models():
+            label = model._meta.app_label
+            if not label.startswith("speakout_") or model in _STRUCTURED or model._meta.proxy:
+                continue
+            if label == "speakout_publishing":
+                continue  # written above as pages, authors and categories
+            yield from serialize("python", model.objects.order_by("pk").iterator(chunk_size=500))
+
+
+def export_json(out) -> JSONWriter:
+    writer = JSONWriter(out)
+    writer.write()
+    return writer

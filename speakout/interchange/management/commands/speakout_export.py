@@ -1,0 +1,32 @@
+"""``speakout export --format wxr|json [--output FILE]``: the whole site in one file."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+
+from speakout.interchange.json_export import export_json
+from speakout.interchange.wxr_export import export_wxr
+
+
+class Command(BaseCommand):
+    help = "Export the site as WXR 1.2 (WordPress reads it) or as JSON (everything)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", choices=["wxr", "json"], default="wxr")
+        parser.add_argument("--output", "-o", help="file to write (default: standard output)")
+
+    def handle(self, *args, **options):
+        exporter = export_wxr if options["format"] == "wxr" else export_json
+        if options["output"]:
+            path = Path(options["output"])
+            partial = path.with_name(path.name + ".partial")
+            with open(partial, "w", encoding="utf-8") as out:
+                exporter(out)
+            partial.replace(path)
+            if options["verbosity"]:
+                self.stderr.write(f"Wrote {path}")
+        else:
+            exporter(sys.stdout)

@@ -1,0 +1,38 @@
+"""Where a background import leaves its progress for the admin screen to read.
+
+The import runs in one transaction, so a progress row in the database would only appear when
+it is over. The progress goes to a small JSON file in the data folder instead (the web process
+and the worker share it), written atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from django.conf import settings
+
+
+def _path(run_id: int) -> Path:
+    folder = Path(settings.DATA_DIR) / "interchange"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"progress-{int(run_id)}.json"
+
+
+def save(run_id: int, data: dict) -> None:
+    path = _path(run_id)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(data))
+    os.replace(partial, path)
+
+
+def load(run_id: int) -> dict:
+    try:
+        return json.loads(_path(run_id).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def clear(run_id: int) -> None:
+    _path(run_id).unlink(missing_ok=True)

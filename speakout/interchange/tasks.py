@@ -1,0 +1,42 @@
+"""Background tasks of the interchange app (django-tasks). They take ids, never rows."""
+
+from __future__ import annotations
+
+import time
+
+from django_tasks import task
+
+
+@task()
+def run_import_task(run_id: int) -> str:
+    """Run an import uploaded in the admin; progress goes to ``progress``, the result to the run."""
+    from django.utils import timezone
+
+    from . import progress as progress_store
+    from .errors import ImportFailed
+    from .importers import run_import
+    from .models import ImportRun
+
+    run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).first()
+    if run is None:
+        return "gone"
+    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
+    last = [0.0]
+
+    def report(progress) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.5 or progress.fraction >= 1:
+            last[0] = now
+            progress_store.save(run.pk, progress.as_dict())
+
+    try:
+        result = run_import(run.file.path, format=run.format or None, dry_run=run.dry_run, on_progress=report)
+    except ImportFailed as error:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED, error=str(error), finished_at=timezone.now()
+        )
+        return "failed"
+    ImportRun.objects.filter(pk=run.pk).update(
+        status=ImportRun.Status.DONE, summary=result.as_dict(), finished_at=timezone.now()
+    )
+    return "done"

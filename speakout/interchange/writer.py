@@ -1,0 +1,562 @@
+"""Writes what the format readers found into the site: pages, snippets, threads and replies.
+
+The readers (wxr.py, disqus.py, isso.py) only parse; this class decides how a source item maps
+onto Speakout and remembers it in ``ImportedItem``, which makes every import idempotent: an
+item seen before is updated when its content changed and left alone otherwise.
+
+Replies are written in bulk, a thread at a time. Their ids are reserved up front so the tree
+path (which contains the reply's own id) is computed before the insert, in one statement per
+batch instead of an insert plus an update per reply.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from django.core.files import File
+from django.db import connection
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Page, Site
+
+from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment
+from speakout.discussion.rendering import render_markdown, sanitise
+from speakout.discussion.services import MAX_PATH_DEPTH, get_or_create_thread
+from speakout.publishing.models import Author, Category, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
+
+from .errors import ImportFailed
+from .html import autop, convert_body, html_to_text
+from .models import ImportedItem
+from .result import ImportResult
+
+BATCH_SIZE = 1000
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
+_SIZE_SUFFIX = re.compile(r"-\d+x\d+(?=\.[A-Za-z0-9]+$)")
+
+
+def checksum(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class PostData:
+    """One post or page as a reader found it."""
+
+    source_id: str
+    kind: str  # ImportedItem.Kind.REPORT or PAGE
+    title: str
+    slug: str = ""
+    date: datetime | None = None
+    live: bool = True
+    go_live_at: datetime | None = None
+    body_html: str = ""
+    excerpt: str = ""
+    authors: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    old_links: list[str] = field(default_factory=list)
+    replies_open: bool = True
+    parent_source_id: str = ""
+    data: dict = field(default_factory=dict)
+
+
+@dataclass
+class CommentData:
+    """One reply as a reader found it; ``parent_id`` is the source id of its parent."""
+
+    source_id: str
+    parent_id: str = ""
+    author_name: str = ""
+    email: str = ""
+    website: str = ""
+    created_at: datetime | None = None
+    body: str = ""
+    status: str = Reply.Status.APPROVED
+    kind: str = Reply.Kind.REPLY
+    markdown: bool = False  # Isso keeps Markdown; WordPress and Disqus keep HTML
+
+
+def reserve_ids(model, count: int) -> list[int]:
+    """``count`` fresh primary keys for ``model``. Called inside the import's transaction: on
+    PostgreSQL the sequence hands them out; on SQLite the transaction holds the write lock, so
+    nobody else can take the ids after the current maximum."""
+    if count <= 0:
+        return []
+    table, column = model._meta.db_table, model._meta.pk.column
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
+            )
+            return [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT MAX({connection.ops.quote_name(column)}) FROM {connection.ops.quote_name(table)}")
+        start = cursor.fetchone()[0] or 0
+        if connection.vendor == "sqlite":
+            # AUTOINCREMENT never reuses the id of a deleted row; neither do we.
+            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+            row = cursor.fetchone()
+            start = max(start, row[0] if row else 0)
+        return list(range(start + 1, start + 1 + count))
+
+
+def old_path(link: str) -> str:
+    """The path (and query) of an old address, as the redirects app stores it."""
+    if not link:
+        return ""
+    parts = urlsplit(link.strip())
+    path = parts.path or "/"
+    return Redirect.normalise_path(path + (f"?{parts.query}" if parts.query else ""))
+
+
+class SiteWriter:
+    def __init__(
+        self,
+        source: str,
+        result: ImportResult,
+        *,
+        media_dir: Path | None = None,
+        dry_run: bool = False,
+        tick: Callable[[int, int], None] | None = None,
+    ):
+        self.source = source
+        self.result = result
+        self.media_dir = media_dir
+        self.dry_run = dry_run
+        self.tick = tick or (lambda items, replies: None)
+        self.authors: dict[str, Author] = {}
+        self.categories: dict[str, Category] = {}
+        self.media_urls: dict[str, str] = {}  # old address → new address
+        self.media_images: dict[str, object] = {}  # old address (without size suffix) → image
+        self.pages_by_source: dict[str, Page] = {}
+        self.touched_commenters: set[int] = set()
+        self._home = None
+        self._index = None
+        self._slugs: dict[int, set[str]] = {}
+
+    # -- the site's structure ---------------------------------------------------------------
+    @property
+    def home(self) -> Page:
+        if self._home is None:
+            site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
+            if site is None:
+                raise ImportFailed(_("There is no site to import into yet. Run “speakout setup” first."))
+            self._home = site.root_page.specific
+        return self._home
+
+    @property
+    def index(self) -> ReportIndexPage:
+        if self._index is None:
+            index = ReportIndexPage.objects.descendant_of(self.home).first()
+            if index is None:
+                index = self.home.add_child(instance=ReportIndexPage(title=_("Reports"), slug="reports", live=True))
+            self._index = index
+        return self._index
+
+    def _free_slug(self, parent: Page, wanted: str, fallback: str) -> str:
+        if parent.pk not in self._slugs:
+            self._slugs[parent.pk] = set(parent.get_children().values_list("slug", flat=True))
+        taken = self._slugs[parent.pk]
+        base = slugify(unquote(wanted or ""), allow_unicode=True)[:240] or slugify(fallback, allow_unicode=True)[:240]
+        base = base or "item"
+        slug, n = base, 1
+        while slug in taken:
+            n += 1
+            slug = f"{base}-{n}"
+        taken.add(slug)
+        return slug
+
+    # -- remembered items ------------------------------------------------------------------
+    def _item(self, kind: str, source_id: str) -> ImportedItem | None:
+        return ImportedItem.objects.filter(source=self.source, kind=kind, source_id=source_id).first()
+
+    def _remember(self, kind: str, source_id: str, obj_id, digest: str = "", data: dict | None = None) -> None:
+        ImportedItem.objects.update_or_create(
+            source=self.source,
+            kind=kind,
+            source_id=source_id,
+            defaults={"object_id": str(obj_id), "checksum": digest, "data": data or {}},
+        )
+
+    # -- authors, categories ---------------------------------------------------------------
+    def author(self, key: str, name: str, data: dict | None = None) -> Author | None:
+        key = (key or "").strip()
+        if not key:
+            return None
+        if key in self.authors:
+            return self.authors[key]
+        slug = slugify(key, allow_unicode=True)[:200] or slugify(name, allow_unicode=True)[:200]
+        if not slug:
+            self.result.skip(_("author %(key)s") % {"key": key}, _("no usable name"))
+            return None
+        author, created = Author.objects.get_or_create(slug=slug, defaults={"name": (name or key)[:200]})
+        if not created and name and author.name != name[:200] and self._item("author", key):
+            author.name = name[:200]
+            author.save(update_fields=["name"])
+        self.result.count("author", "created" if created else "existing")
+        self._remember("author", key, author.pk, data=data)
+        self.authors[key] = author
+        return author
+
+    def category(self, slug: str, name: str, parent: str = "", description: str = "") -> Category | None:
+        clean = slugify(unquote(slug or ""), allow_unicode=True)[:100] or slugify(name, allow_unicode=True)[:100]
+        if not clean:
+            self.result.skip(_("category %(name)s") % {"name": name}, _("no usable name"))
+            return None
+        if clean in self.categories:
+            return self.categories[clean]
+        category, created = Category.objects.get_or_create(
+            slug=clean, defaults={"name": (name or clean)[:100], "description": description}
+        )
+        self.result.count("category", "created" if created else "existing")
+        # Our categories are flat; the parent is kept for the WXR export.
+        parent_slug = slugify(unquote(parent or ""), allow_unicode=True)[:100]
+        self._remember("category", clean, category.pk, data={"parent": parent_slug} if parent_slug else {})
+        self.categories[clean] = category
+        return category
+
+    # -- media -----------------------------------------------------------------------------
+    def attachment(self, source_id: str, url: str, title: str) -> None:
+        """Import an attachment's file from the media folder and remember its new address."""
+        if not url:
+            return
+        path = urlsplit(url).path
+        marker = "/wp-content/uploads/"
+        relative = unquote(path.split(marker, 1)[1]) if marker in path else unquote(path.lstrip("/"))
+        local = (self.media_dir / relative) if self.media_dir else None
+        if local is None or not local.is_file():
+            self.result.skip(
+                _("attachment %(url)s") % {"url": url},
+                _("the file is not in the media folder; its old address is kept"),
+            )
+            return
+        existing = self._item("attachment", source_id)
+        extension = local.suffix.lower()
+        model = get_image_model() if extension in IMAGE_EXTENSIONS else get_document_model()
+        obj = model.objects.filter(pk=existing.object_id).first() if existing and existing.object_id else None
+        if obj is None:
+            if self.dry_run:
+                self.result.count("attachment", "created")
+                return
+            with local.open("rb") as handle:
+                obj = model(title=(title or local.name)[:255])
+                obj.file.save(os.path.basename(relative), File(handle), save=False)
+                obj.save()
+            self.result.count("attachment", "created")
+            self._remember(
+                "attachment", source_id, obj.pk, data={"url": url, "type": model._meta.model_name, "file": relative}
+            )
+        else:
+            self.result.count("attachment", "unchanged")
+        new_url = obj.file.url if extension in IMAGE_EXTENSIONS else obj.url
+        self.media_urls[url] = new_url
+        if extension in IMAGE_EXTENSIONS:
+            self.media_images[url.split("?")[0]] = obj
+
+    def image_for(self, url: str):
+        url = url.split("?")[0]
+        return self.media_images.get(url) or self.media_images.get(_SIZE_SUFFIX.sub("", url))
+
+    # -- pages -----------------------------------------------------------------------------
+    def save_post(self, post: PostData) -> Page | None:
+        body = convert_body(post.body_html, image_for=self.image_for, url_map=self.media_urls)
+        standfirst = html_to_text(post.excerpt)[:1000]
+        digest = checksum(
+            [post.title, post.slug, post.date, post.live, body, standfirst, post.authors, post.categories, post.tags]
+            + [post.replies_open, post.data]
+        )
+        model = ReportPage if post.kind == ImportedItem.Kind.REPORT else StandardPage
+        item = self._item(post.kind, post.source_id)
+        page = model.objects.filter(pk=item.object_id).first() if item and item.object_id else None
+        title = (html_to_text(post.title) or post.title or _("Untitled"))[:255]
+        if page is not None and item.checksum == digest:
+            self.result.count(post.kind, "unchanged")
+            self.pages_by_source[post.source_id] = page
+            return page
+        date = post.date
+        fields = {"title": title, "live": post.live, "body": body}
+        if post.kind == ImportedItem.Kind.REPORT:
+            fields.update(standfirst=standfirst, replies="open" if post.replies_open else "closed")
+            if date:
+                fields["date"] = date
+        else:
+            fields["intro"] = standfirst
+        if post.live and date:
+            fields.update(first_published_at=date, last_published_at=date)
+        if not post.live and post.go_live_at:
+            fields["go_live_at"] = post.go_live_at
+        created = page is None
+        if created:
+            parent = self.index if post.kind == ImportedItem.Kind.REPORT else self.home
+            if post.parent_source_id and post.parent_source_id in self.pages_by_source:
+                parent_page = self.pages_by_source[post.parent_source_id]
+                if not isinstance(parent_page.specific, ReportPage):
+                    parent = parent_page
+            page = model(slug=self._free_slug(parent, post.slug, title), has_unpublished_changes=not post.live)
+            for name, value in fields.items():
+                setattr(page, name, value)
+            self._set_filing(page, post)
+            parent.add_child(instance=page)
+        else:
+            for name, value in fields.items():
+                setattr(page, name, value)
+            self._set_filing(page, post)
+            page.save()
+        self.result.count(post.kind, "created" if created else "updated")
+        self._remember(post.kind, post.source_id, page.pk, digest, data=post.data)
+        self.pages_by_source[post.source_id] = page
+        self._redirects(page, post.old_links)
+        self.tick(1, 0)
+        return page
+
+    def _set_filing(self, page: Page, post: PostData) -> None:
+        if not isinstance(page, ReportPage):
+            return
+        page.categories = [self.categories[c] for c in post.categories if c in self.categories]
+        authors = [self.authors[a] for a in post.authors if a in self.authors]
+        page.report_authors = [ReportAuthor(author=author, sort_order=i) for i, author in enumerate(authors)]
+        # Tags ride on the page's own save (modelcluster), not a second one.
+        page.tags.set(post.tags)
+
+    def _redirects(self, page: Page, links: list[str]) -> None:
+        own = Redirect.normalise_path(page.url_path[len(self.home.url_path) - 1 :]) if self.home else ""
+        for link in links:
+            path = old_path(link)
+            if not path or path == "/" or path == own:
+                continue
+            _redirect, created = Redirect.objects.update_or_create(
+                old_path=path, site=None, defaults={"redirect_page": page, "is_permanent": True}
+            )
+            self.result.count("redirect", "created" if created else "updated")
+
+    # -- threads and replies ---------------------------------------------------------------
+    def thread_for_page(self, page: Page) -> Thread:
+        report = page.specific
+        key = getattr(report, "thread_key", f"page-{page.pk}")
+        thread = get_or_create_thread(
+            key,
+            url=page.full_url or "",
+            title=page.title,
+            is_public=bool(page.live) and not page.get_view_restrictions().exists(),
+        )
+        status = getattr(report, "replies", "open")
+        opened = getattr(report, "first_published_at", None) or getattr(report, "date", None)
+        changes = {}
+        if thread.status != status:
+            changes["status"] = status
+        if opened and thread.opened_at != opened:
+            changes["opened_at"] = opened
+        if changes:
+            Thread.objects.filter(pk=thread.pk).update(**changes)
+        return thread
+
+    def external_thread(self, key: str, url: str, title: str) -> Thread:
+        thread = get_or_create_thread(key[:255], url=url[:1000] if url.startswith(("http://", "https://")) else "")
+        if title and not thread.title:
+            Thread.objects.filter(pk=thread.pk).update(title=title[:500])
+        return thread
+
+    def page_for_url(self, url: str) -> Page | None:
+        """The imported or existing page an external thread's address points at, if any."""
+        if not url:
+            return None
+        path = urlsplit(url).path or "/"
+        if not path.endswith("/"):
+            path += "/"
+        home_path = self.home.url_path
+        page = Page.objects.filter(url_path=home_path.rstrip("/") + path).first()
+        if page is None:
+            redirect = Redirect.objects.filter(old_path=old_path(url), redirect_page__isnull=False).first()
+            page = redirect.redirect_page if redirect else None
+        return page
+
+    def save_replies(self, thread: Thread, comments: list[CommentData], prefix: str) -> None:
+        """Store a thread's replies with their tree. A reply whose parent is missing joins the
+        thread at the top; a reply may come before its parent in the file."""
+        by_id: dict[str, CommentData] = {}
+        for comment in comments:
+            if not comment.source_id:
+                self.result.skip(_("a reply in “%(thread)s”") % {"thread": thread}, _("it has no id"))
+                continue
+            if comment.source_id in by_id:
+                self.result.skip(
+                    _("reply %(id)s") % {"id": comment.source_id}, _("the same id appears twice in the file")
+                )
+                continue
+            by_id[comment.source_id] = comment
+        existing = {
+            row["external_id"][len(prefix) :]: row
+            for row in Reply.objects.filter(thread=thread, external_id__startswith=prefix).values(
+                "id", "external_id", "status", "body", "kind", "path", "depth", "commenter_id"
+            )
+        }
+        # Parents: a missing one (or a loop) makes the reply top-level.
+        parent_of: dict[str, str] = {}
+        for sid, comment in by_id.items():
+            parent = comment.parent_id if comment.parent_id and comment.parent_id != "0" else ""
+            if parent and parent not in by_id and parent not in existing:
+                self.result.note(
+                    _("reply %(id)s") % {"id": sid},
+                    _("its parent %(parent)s is not in the file; it joins the thread at the top") % {"parent": parent},
+                )
+                parent = ""
+            parent_of[sid] = parent
+        depth_of: dict[str, int] = {}
+
+        def depth(sid: str) -> int:
+            chain, node = [], sid
+            while node and node not in depth_of and node not in existing:
+                if node in chain:  # a loop: break it at this reply
+                    parent_of[node] = ""
+                    self.result.note(_("reply %(id)s") % {"id": node}, _("its parents form a loop; it joins the top"))
+                    break
+                chain.append(node)
+                node = parent_of.get(node, "")
+            base = depth_of.get(node, existing[node]["depth"] if node in existing else -1) if node else -1
+            for member in reversed(chain):
+                base = base + 1 if parent_of.get(member) else 0
+                depth_of[member] = base
+            return depth_of.get(sid, existing[sid]["depth"] if sid in existing else 0)
+
+        new_ids = [sid for sid in by_id if sid not in existing]
+        for sid in new_ids:
+            depth(sid)
+        # Updates to replies we already have: status, text and kind only (the tree stays).
+        updated = []
+        for sid, row in existing.items():
+            comment = by_id.get(sid)
+            if comment is None:
+                continue
+            if (row["status"], row["body"], row["kind"]) != (comment.status, comment.body, comment.kind):
+                updated.append(
+                    Reply(
+                        pk=row["id"],
+                        status=comment.status,
+                        body=comment.body,
+                        body_html=self._reply_html(comment),
+                        kind=comment.kind,
+                    )
+                )
+            else:
+                self.result.count("reply", "unchanged")
+            self.result.replies_by_status[comment.status] += 1
+            self.result.replies_by_kind[comment.kind] += 1
+            self.result.max_depth = max(self.result.max_depth, row["depth"])
+        if updated:
+            Reply.objects.bulk_update(updated, ["status", "body", "body_html", "kind"], batch_size=BATCH_SIZE)
+            self.result.count("reply", "updated", len(updated))
+        commenters = self._commenters([by_id[sid] for sid in new_ids])
+        ids = dict(zip(new_ids, reserve_ids(Reply, len(new_ids)), strict=True))
+        paths: dict[str, str] = {sid: row["path"] for sid, row in existing.items()}
+        pks: dict[str, int] = {sid: row["id"] for sid, row in existing.items()}
+        pks.update(ids)
+        batch: list[Reply] = []
+        for sid in sorted(new_ids, key=lambda s: depth_of[s]):
+            comment = by_id[sid]
+            parent = parent_of[sid]
+            level = depth_of[sid]
+            base = paths.get(parent, "") if parent else ""
+            if parent and level >= MAX_PATH_DEPTH:
+                base = base[:-PATH_SEGMENT_LENGTH]
+            paths[sid] = base + path_segment(ids[sid])
+            email = _email(comment.email)
+            batch.append(
+                Reply(
+                    id=ids[sid],
+                    thread=thread,
+                    parent_id=pks[parent] if parent else None,
+                    path=paths[sid],
+                    depth=level,
+                    kind=comment.kind,
+                    commenter_id=commenters.get(email) if email else None,
+                    author_name=(comment.author_name or _("Anonymous"))[:100],
+                    author_website=_website(comment.website),
+                    body=comment.body,
+                    body_html=self._reply_html(comment),
+                    status=comment.status,
+                    created_at=comment.created_at or thread.opened_at,
+                    external_id=f"{prefix}{sid}"[:100],
+                )
+            )
+            self.result.replies_by_status[comment.status] += 1
+            self.result.replies_by_kind[comment.kind] += 1
+            self.result.max_depth = max(self.result.max_depth, level)
+            if len(batch) >= BATCH_SIZE:
+                self._insert(batch)
+                batch = []
+        self._insert(batch)
+        if new_ids or updated:
+            thread.refresh_approved_count()
+
+    def _insert(self, batch: list[Reply]) -> None:
+        if not batch:
+            return
+        Reply.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        self.result.count("reply", "created", len(batch))
+        self.tick(0, len(batch))
+
+    def _reply_html(self, comment: CommentData) -> str:
+        if not comment.body:
+            return ""
+        return render_markdown(comment.body) if comment.markdown else sanitise(autop(comment.body))
+
+    def _commenters(self, comments: list[CommentData]) -> dict[str, int]:
+        wanted: dict[str, CommentData] = {}
+        for comment in comments:
+            email = _email(comment.email)
+            if email and email not in wanted:
+                wanted[email] = comment
+        if not wanted:
+            return {}
+        found = dict(Commenter.objects.filter(email__in=list(wanted)).values_list("email", "id"))
+        missing = [
+            Commenter(email=email, display_name=(c.author_name or "")[:100], website=_website(c.website))
+            for email, c in wanted.items()
+            if email not in found
+        ]
+        if missing:
+            for commenter in Commenter.objects.bulk_create(missing):
+                found[commenter.email] = commenter.pk
+            self.result.count("commenter", "created", len(missing))
+        self.touched_commenters.update(found.values())
+        return found
+
+    def finish(self) -> None:
+        """Counts that span threads: each touched commenter's approved replies."""
+        ids = sorted(self.touched_commenters)
+        approved = (
+            Reply.objects.filter(commenter=OuterRef("pk"), status=Reply.Status.APPROVED)
+            .order_by()
+            .values("commenter")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+        for start in range(0, len(ids), 500):
+            Commenter.objects.filter(pk__in=ids[start : start + 500]).update(
+                approved_count=Coalesce(Subquery(approved), 0)
+            )
+        from speakout.theme.cache import bump_content_version
+
+        bump_content_version()
+
+
+def _email(value: str) -> str:
+    value = (value or "").strip()
+    return value[:254] if "@" in value and " " not in value else ""
+
+
+def _website(value: str) -> str:
+    value = (value or "").strip()
+    return value[:500] if value.startswith(("http://", "https://")) and len(value) <= 500 else ""

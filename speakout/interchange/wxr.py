@@ -1,0 +1,289 @@
+"""WordPress eXtended RSS (WXR 1.0, 1.1 and 1.2), read as a stream.
+
+Channel-level authors, categories, tags and terms come first in a WordPress export; each
+``<item>`` (a post, page or attachment with its comments) is handled and freed as soon as it is
+complete, so memory holds one item at a time.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from django.utils.translation import gettext as _
+from wagtail.models import PageViewRestriction
+
+from speakout.discussion.models import Reply
+
+from .dates import parse_rfc822, parse_wp
+from .errors import ImportFailed
+from .importers import Importer
+from .models import ImportedItem
+from .writer import CommentData, PostData
+from .xmlstream import CountingReader, children, first_texts, stream, text
+
+_VERSION = re.compile(r"^1\.[0-2]$")
+COMMENT_STATUS = {
+    "1": Reply.Status.APPROVED,
+    "approve": Reply.Status.APPROVED,
+    "approved": Reply.Status.APPROVED,
+    "0": Reply.Status.PENDING,
+    "hold": Reply.Status.PENDING,
+    "spam": Reply.Status.SPAM,
+    "trash": Reply.Status.TRASH,
+    "post-trashed": Reply.Status.TRASH,
+}
+COMMENT_KIND = {"pingback": Reply.Kind.PINGBACK, "trackback": Reply.Kind.TRACKBACK}
+POST_TYPES = {"post": ImportedItem.Kind.REPORT, "page": ImportedItem.Kind.PAGE}
+
+
+class WXRImporter(Importer):
+    format = "wxr"
+    label = "WordPress (WXR)"
+
+    @classmethod
+    def detect(cls, peek: bytes) -> bool:
+        return b"<rss" in peek and re.search(rb"wordpress\.(org|com)/export", peek) is not None
+
+    def run(self) -> None:
+        self.version = ""
+        self.channel: dict[str, str] = {}
+        self.seen_posts: set[str] = set()
+        # WordPress 2.x wrote WXR 1.0 without a version tag; its namespace says the version.
+        with open(self.path, "rb") as handle:
+            peek = handle.read(8192)
+        self.implied_version = "1.0" if re.search(rb"wordpress\.org/export/1\.0/", peek) else ""
+        if self.writer.media_dir is not None:
+            self._import_media()
+        with open(self.path, "rb") as handle:
+            reader = CountingReader(handle)
+            for name, element, _parent in stream(reader, depth=2):
+                self._channel_child(name, element)
+                self.moved(reader.position)
+        if not self.version:
+            raise ImportFailed(_("This is not a WordPress export: it has no WXR version (wp:wxr_version)."))
+
+    # -- channel --------------------------------------------------------------------------
+    def _channel_child(self, name: str, element) -> None:
+        if name == "wp:wxr_version":
+            self.version = text(element).strip()
+            if not _VERSION.match(self.version):
+                raise ImportFailed(
+                    _("Unsupported WXR version “%(version)s”: WXR 1.0, 1.1 and 1.2 can be imported.")
+                    % {"version": self.version[:20]}
+                )
+            return
+        if name in ("title", "link", "wp:base_site_url", "wp:base_blog_url"):
+            self.channel.setdefault(name, text(element).strip())
+            return
+        if name in ("wp:author", "wp:category", "wp:tag", "wp:term", "item"):
+            if not self.version and self.implied_version:
+                self.version = self.implied_version
+                self.result.note(_("version"), _("no version tag; read as WXR 1.0 (a WordPress 2 export)"))
+            if not self.version:
+                raise ImportFailed(_("This is not a WordPress export: it has no WXR version (wp:wxr_version)."))
+            self._ensure_source()
+        if name == "wp:author":
+            self._author(first_texts(element))
+        elif name == "wp:category":
+            fields = first_texts(element)
+            self.writer.category(
+                fields.get("wp:category_nicename", ""),
+                fields.get("wp:cat_name", ""),
+                fields.get("wp:category_parent", ""),
+                fields.get("wp:category_description", ""),
+            )
+        elif name == "wp:tag":
+            self.result.count("tag", "seen")
+        elif name == "wp:term":
+            fields = first_texts(element)
+            taxonomy = fields.get("wp:term_taxonomy", "")
+            if taxonomy == "category":
+                self.writer.category(
+                    fields.get("wp:term_slug", ""),
+                    fields.get("wp:term_name", ""),
+                    fields.get("wp:term_parent", ""),
+                    fields.get("wp:term_description", ""),
+                )
+            elif taxonomy == "post_tag":
+                self.result.count("tag", "seen")
+            else:
+                self.result.skip(
+                    _("term %(slug)s") % {"slug": fields.get("wp:term_slug", "")},
+                    _("the taxonomy “%(taxonomy)s” has no equivalent here") % {"taxonomy": taxonomy},
+                )
+        elif name == "item":
+            self._item(element)
+
+    def _ensure_source(self) -> None:
+        if not self.writer.source:
+            base = (
+                self.channel.get("wp:base_blog_url") or self.channel.get("link") or self.channel.get("title") or ""
+            ).rstrip("/")
+            self.writer.source = f"wordpress:{base}"[:300]
+
+    def _author(self, fields: dict[str, str]) -> None:
+        login = fields.get("wp:author_login", "").strip()
+        name = fields.get("wp:author_display_name", "").strip() or " ".join(
+            part for part in (fields.get("wp:author_first_name", ""), fields.get("wp:author_last_name", "")) if part
+        )
+        if not login:
+            self.result.skip(_("an author"), _("it has no login name"))
+            return
+        self.writer.author(login, name or login, data={"email": fields.get("wp:author_email", "")})
+
+    # -- items ----------------------------------------------------------------------------
+    def _item(self, element) -> None:
+        fields = first_texts(element)
+        post_id = fields.get("wp:post_id", "").strip()
+        post_type = fields.get("wp:post_type", "").strip()
+        title = fields.get("title", "")
+        what = _("“%(title)s” (id %(id)s)") % {"title": title[:80], "id": post_id or "?"}
+        comments = list(self._comments(element))
+        if not post_id or not post_type:
+            return self._skip(what, _("it has no WordPress post id or type"), comments)
+        if post_type == "attachment":
+            self.result.count("attachment", "seen")
+            return
+        kind = POST_TYPES.get(post_type)
+        if kind is None:
+            reason = _("the post type “%(type)s” has no equivalent here") % {"type": post_type}
+            return self._skip(what, reason, comments)
+        key = f"{post_type}:{post_id}"
+        if key in self.seen_posts:
+            return self._skip(what, _("the same post id appears earlier in the file"), comments)
+        self.seen_posts.add(key)
+        status = fields.get("wp:status", "publish").strip() or "publish"
+        if status in ("trash", "auto-draft", "inherit"):
+            reason = {
+                "trash": _("it is in WordPress's trash"),
+                "auto-draft": _("it is an automatic draft nobody saved"),
+                "inherit": _("it is a revision"),
+            }[status]
+            return self._skip(what, reason, comments)
+        date = (
+            parse_wp(fields.get("wp:post_date_gmt", ""), utc=True)
+            or parse_rfc822(fields.get("pubDate", ""))
+            or parse_wp(fields.get("wp:post_date", ""), utc=False)
+        )
+        terms_categories, tags = [], []
+        for name, child in children(element):
+            if name != "category":
+                continue
+            domain = child.get("domain", "")
+            if domain == "category":
+                slug = child.get("nicename", "") or text(child)
+                category = self.writer.category(slug, text(child))
+                if category is not None:
+                    terms_categories.append(category.slug)
+            elif domain in ("post_tag", "tag"):
+                label = text(child).strip()
+                if label:
+                    tags.append(label[:100])
+        link = fields.get("link", "").strip()
+        post_name = fields.get("wp:post_name", "").strip()
+        old_links = [link] if link else []
+        query = "page_id" if post_type == "page" else "p"
+        old_links.append(f"/?{query}={post_id}")
+        guid = fields.get("guid", "")
+        if "?" in guid and urlsplit(guid).query and urlsplit(guid).query != f"{query}={post_id}":
+            old_links.append(guid)
+        if post_name:
+            old_links.append(f"/{post_name}/")
+        creator = fields.get("dc:creator", "").strip()
+        if creator and creator not in self.writer.authors:
+            self.writer.author(creator, creator)
+        live = status == "publish"
+        password = fields.get("wp:post_password", "")
+        post = PostData(
+            source_id=post_id,
+            kind=kind,
+            title=title,
+            slug=post_name,
+            date=date,
+            live=live,
+            go_live_at=date if status == "future" else None,
+            body_html=fields.get("content:encoded", ""),
+            excerpt=fields.get("excerpt:encoded", ""),
+            authors=[creator] if creator else [],
+            categories=list(dict.fromkeys(terms_categories)),
+            tags=list(dict.fromkeys(tags)),
+            old_links=old_links,
+            replies_open=fields.get("wp:comment_status", "open").strip() != "closed",
+            parent_source_id=fields.get("wp:post_parent", "").strip(),
+            data={
+                "post_id": post_id,
+                "status": status,
+                "sticky": fields.get("wp:is_sticky", "0").strip() == "1",
+                "link": link,
+                "menu_order": fields.get("wp:menu_order", "0").strip(),
+                "password": bool(password),
+            },
+        )
+        if status in ("private", "draft", "pending", "future"):
+            self.result.note(what, _("kept as a draft (it was “%(status)s” in WordPress)") % {"status": status})
+        page = self.writer.save_post(post)
+        if page is None:
+            return
+        if password and live and not PageViewRestriction.objects.filter(page=page).exists():
+            PageViewRestriction.objects.create(
+                page=page, restriction_type=PageViewRestriction.PASSWORD, password=password[:255]
+            )
+        if comments:
+            thread = self.writer.thread_for_page(page)
+            self.writer.save_replies(thread, comments, prefix="wp:")
+
+    def _skip(self, what: str, reason: str, comments: list) -> None:
+        self.result.skip(what, reason)
+        if comments:
+            self.result.skip(
+                _("%(count)s replies to %(what)s") % {"count": len(comments), "what": what},
+                _("their post was skipped"),
+            )
+
+    def _comments(self, element):
+        for name, child in children(element):
+            if name != "wp:comment":
+                continue
+            fields = first_texts(child)
+            approved = fields.get("wp:comment_approved", "1").strip()
+            status = COMMENT_STATUS.get(approved)
+            comment_id = fields.get("wp:comment_id", "").strip()
+            if status is None:
+                self.result.note(
+                    _("reply %(id)s") % {"id": comment_id},
+                    _("unknown status “%(status)s”; held for moderation") % {"status": approved[:20]},
+                )
+                status = Reply.Status.PENDING
+            yield CommentData(
+                source_id=comment_id,
+                parent_id=fields.get("wp:comment_parent", "").strip(),
+                author_name=fields.get("wp:comment_author", "").strip(),
+                email=fields.get("wp:comment_author_email", ""),
+                website=fields.get("wp:comment_author_url", ""),
+                created_at=parse_wp(fields.get("wp:comment_date_gmt", ""), utc=True)
+                or parse_wp(fields.get("wp:comment_date", ""), utc=False),
+                body=fields.get("wp:comment_content", ""),
+                status=status,
+                kind=COMMENT_KIND.get(fields.get("wp:comment_type", "").strip(), Reply.Kind.REPLY),
+            )
+
+    # -- media ----------------------------------------------------------------------------
+    def _import_media(self) -> None:
+        """A first pass for attachments, so that bodies can point at the imported files."""
+        with open(self.path, "rb") as handle:
+            for name, element, _parent in stream(handle, depth=2):
+                if name == "wp:wxr_version":
+                    self.version = text(element).strip()
+                elif name in ("title", "link", "wp:base_site_url", "wp:base_blog_url"):
+                    self.channel.setdefault(name, text(element).strip())
+                elif name == "item":
+                    fields = first_texts(element)
+                    if fields.get("wp:post_type", "").strip() == "attachment":
+                        self._ensure_source()
+                        self.writer.attachment(
+                            fields.get("wp:post_id", "").strip(),
+                            fields.get("wp:attachment_url", "").strip() or fields.get("guid", "").strip(),
+                            fields.get("title", ""),
+                        )
+        self.version = ""

@@ -1,0 +1,234 @@
+"""Write the site as WXR 1.2, the file WordPress's own importer reads.
+
+Posts are reports, pages are standard pages, authors and terms come first as WordPress writes
+them, and each item carries its replies with their parent ids, statuses and kinds. Bodies are
+written as plain HTML (internal links expanded to addresses); text goes into CDATA sections
+like WordPress's exporter does, so its regular-expression fallback parser reads them too.
+
+External threads (Disqus or Isso threads that match no page) have no place in WXR; the JSON
+export carries them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC
+from html import escape
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.html import format_html
+from taggit.models import Tag
+from wagtail.models import Page, Site
+from wagtail.rich_text import expand_db_html
+
+from speakout.discussion.models import Reply, Thread
+from speakout.publishing.models import Author, Category, ReportPage, StandardPage
+
+from .models import ImportedItem
+
+STATUS_OUT = {
+    Reply.Status.APPROVED: "1",
+    Reply.Status.PENDING: "0",
+    Reply.Status.SPAM: "spam",
+    Reply.Status.TRASH: "trash",
+}
+
+
+def cdata(value) -> str:
+    text = "" if value is None else str(value)
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _local(moment) -> str:
+    if not moment:
+        return "0000-00-00 00:00:00"
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _gmt(moment) -> str:
+    if not moment:
+        return "0000-00-00 00:00:00"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _rfc822(moment) -> str:
+    if not moment:
+        return ""
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def body_html(stream) -> str:
+    """A StreamField body as the HTML WordPress keeps in post_content."""
+    parts = []
+    for block in stream or []:
+        value = block.value
+        if block.block_type == "heading":
+            parts.append(format_html("<{0}>{1}</{0}>", value["level"], value["text"]))
+        elif block.block_type == "paragraph":
+            parts.append(expand_db_html(value.source))
+        elif block.block_type == "quote":
+            cite = format_html("<cite>{}</cite>", value["attribution"]) if value["attribution"] else ""
+            parts.append(format_html("<blockquote><p>{}</p>{}</blockquote>", value["quote"], cite))
+        elif block.block_type == "image":
+            image = value["image"]
+            src = image.file.url if image else ""
+            caption = format_html("<figcaption>{}</figcaption>", value["caption"]) if value["caption"] else ""
+            parts.append(format_html('<figure><img src="{}" alt="{}">{}</figure>', src, value["alt_text"], caption))
+        elif block.block_type == "media_link":
+            parts.append(format_html('<p><a href="{}">{}</a></p>', value["url"], value["title"]))
+    return "\n\n".join(str(part) for part in parts)
+
+
+class WXRWriter:
+    def __init__(self, out):
+        self.out = out
+        self.items = 0
+        self.replies = 0
+
+    def w(self, text: str) -> None:
+        self.out.write(text)
+
+    def tag(self, name: str, value, raw: bool = False) -> None:
+        self.w(f"\t\t<{name}>{value if raw else cdata(value)}</{name}>\n")
+
+    def write(self) -> None:
+        site = Site.objects.filter(is_default_site=True).first()
+        base = settings.BASE_URL
+        self.w('<?xml version="1.0" encoding="UTF-8" ?>\n')
+        self.w('<!-- generator="Speakout" -->\n')
+        self.w(
+            '<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" '
+            'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+            'xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+            'xmlns:wp="http://wordpress.org/export/1.2/">\n<channel>\n'
+        )
+        self.w(f"\t<title>{escape(site.site_name if site else settings.SITE_NAME)}</title>\n")
+        self.w(f"\t<link>{escape(base)}</link>\n\t<description></description>\n")
+        self.w(f"\t<pubDate>{_rfc822(timezone.now())}</pubDate>\n\t<language>{settings.LANGUAGE_CODE}</language>\n")
+        self.w("\t<wp:wxr_version>1.2</wp:wxr_version>\n")
+        self.w(f"\t<wp:base_site_url>{escape(base)}</wp:base_site_url>\n")
+        self.w(f"\t<wp:base_blog_url>{escape(base)}</wp:base_blog_url>\n")
+        for author in Author.objects.order_by("pk"):
+            self.w("\t<wp:author>")
+            self.w(f"<wp:author_id>{author.pk}</wp:author_id>")
+            self.w(f"<wp:author_login>{cdata(author.slug)}</wp:author_login>")
+            self.w("<wp:author_email></wp:author_email>")
+            self.w(f"<wp:author_display_name>{cdata(author.name)}</wp:author_display_name>")
+            self.w("</wp:author>\n")
+        parents = {
+            item.source_id: item.data.get("parent", "")
+            for item in ImportedItem.objects.filter(kind=ImportedItem.Kind.CATEGORY).exclude(data={})
+        }
+        categories = list(Category.objects.order_by("pk"))
+        known = {category.slug for category in categories}
+        # WordPress wants a parent before its children.
+        categories.sort(key=lambda category: parents.get(category.slug, "") in known)
+        for category in categories:
+            parent = parents.get(category.slug, "")
+            self.w("\t<wp:category>")
+            self.w(f"<wp:term_id>{category.pk}</wp:term_id>")
+            self.w(f"<wp:category_nicename>{cdata(category.slug)}</wp:category_nicename>")
+            self.w(f"<wp:category_parent>{cdata(parent if parent in known else '')}</wp:category_parent>")
+            self.w(f"<wp:cat_name>{cdata(category.name)}</wp:cat_name>")
+            if category.description:
+                self.w(f"<wp:category_description>{cdata(category.description)}</wp:category_description>")
+            self.w("</wp:category>\n")
+        for tag in Tag.objects.filter(speakout_publishing_reporttag_items__isnull=False).distinct().order_by("pk"):
+            self.w(f"\t<wp:tag><wp:term_id>{tag.pk}</wp:term_id><wp:tag_slug>{cdata(tag.slug)}</wp:tag_slug>")
+            self.w(f"<wp:tag_name>{cdata(tag.name)}</wp:tag_name></wp:tag>\n")
+        extras = {
+            (item.kind, item.object_id): item.data
+            for item in ImportedItem.objects.filter(kind__in=[ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE])
+        }
+        reports = (
+            ReportPage.objects.order_by("path")
+            .prefetch_related("categories", "tagged_items__tag", "report_authors__author")
+            .iterator(chunk_size=200)
+        )
+        for report in reports:
+            self.item(report, "post", extras.get(("report", str(report.pk)), {}))
+        root = site.root_page if site else None
+        for page in StandardPage.objects.order_by("path").iterator(chunk_size=200):
+            self.item(page, "page", extras.get(("page", str(page.pk)), {}), root=root)
+        self.w("</channel>\n</rss>\n")
+
+    def item(self, page: Page, post_type: str, extra: dict, root: Page | None = None) -> None:
+        is_report = post_type == "post"
+        date = getattr(page, "date", None) if is_report else None
+        date = date or page.first_published_at or page.latest_revision_created_at or timezone.now()
+        restricted = page.get_view_restrictions().first()
+        if page.live:
+            status = "publish"
+        else:
+            status = (
+                extra.get("status") if extra.get("status") in ("draft", "pending", "private", "future") else "draft"
+            )
+        parent_id = 0
+        if not is_report and root is not None:
+            parent = page.get_parent()
+            parent_id = parent.pk if parent and parent.pk != root.pk and parent.depth > root.depth else 0
+        url = page.full_url or ""
+        self.w("\t<item>\n")
+        self.tag("title", page.title)
+        self.tag("link", escape(url), raw=True)
+        self.tag("pubDate", _rfc822(date), raw=True)
+        authors = page.authors if is_report else []
+        self.tag("dc:creator", authors[0].slug if authors else "")
+        self.w(f'\t\t<guid isPermaLink="false">{escape(settings.BASE_URL)}/?p={page.pk}</guid>\n')
+        self.tag("description", "", raw=True)
+        self.tag("content:encoded", body_html(page.body))
+        self.tag("excerpt:encoded", page.standfirst if is_report else page.intro)
+        self.tag("wp:post_id", page.pk, raw=True)
+        self.tag("wp:post_date", _local(date))
+        self.tag("wp:post_date_gmt", _gmt(date) if page.live else "0000-00-00 00:00:00")
+        replies_open = (getattr(page, "replies", "open") == "open") if is_report else False
+        self.tag("wp:comment_status", "open" if replies_open else "closed")
+        self.tag("wp:ping_status", "closed")
+        self.tag("wp:post_name", page.slug)
+        self.tag("wp:status", status)
+        self.tag("wp:post_parent", parent_id, raw=True)
+        self.tag("wp:menu_order", extra.get("menu_order", 0) or 0, raw=True)
+        self.tag("wp:post_type", post_type)
+        password = restricted.password if restricted is not None and restricted.password else ""
+        self.tag("wp:post_password", password)
+        self.tag("wp:is_sticky", 1 if extra.get("sticky") else 0, raw=True)
+        if is_report:
+            for category in page.categories.all():
+                self.w(f'\t\t<category domain="category" nicename="{escape(category.slug)}">')
+                self.w(f"{cdata(category.name)}</category>\n")
+            for tagged in page.tagged_items.all():
+                self.w(f'\t\t<category domain="post_tag" nicename="{escape(tagged.tag.slug)}">')
+                self.w(f"{cdata(tagged.tag.name)}</category>\n")
+        key = getattr(page, "thread_key", f"page-{page.pk}")
+        thread = Thread.objects.filter(key=key).first()
+        if thread is not None:
+            self.comments(thread.replies.order_by("path", "pk").select_related("commenter"))
+        self.w("\t</item>\n")
+        self.items += 1
+
+    def comments(self, replies: Iterable[Reply]) -> None:
+        for reply in replies:
+            kind = {"pingback": "pingback", "trackback": "trackback"}.get(reply.kind, "comment")
+            self.w("\t\t<wp:comment>\n")
+            self.w(f"\t\t\t<wp:comment_id>{reply.pk}</wp:comment_id>\n")
+            self.w(f"\t\t\t<wp:comment_author>{cdata(reply.author_name)}</wp:comment_author>\n")
+            email = reply.commenter.email if reply.commenter else ""
+            self.w(f"\t\t\t<wp:comment_author_email>{cdata(email)}</wp:comment_author_email>\n")
+            self.w(f"\t\t\t<wp:comment_author_url>{escape(reply.author_website)}</wp:comment_author_url>\n")
+            self.w("\t\t\t<wp:comment_author_IP></wp:comment_author_IP>\n")
+            self.w(f"\t\t\t<wp:comment_date>{_local(reply.created_at)}</wp:comment_date>\n")
+            self.w(f"\t\t\t<wp:comment_date_gmt>{_gmt(reply.created_at)}</wp:comment_date_gmt>\n")
+            self.w(f"\t\t\t<wp:comment_content>{cdata(reply.body)}</wp:comment_content>\n")
+            self.w(f"\t\t\t<wp:comment_approved>{STATUS_OUT.get(reply.status, '0')}</wp:comment_approved>\n")
+            self.w(f"\t\t\t<wp:comment_type>{kind}</wp:comment_type>\n")
+            self.w(f"\t\t\t<wp:comment_parent>{reply.parent_id or 0}</wp:comment_parent>\n")
+            self.w(f"\t\t\t<wp:comment_user_id>{reply.user_id or 0}</wp:comment_user_id>\n")
+            self.w("\t\t</wp:comment>\n")
+            self.replies += 1
+
+
+def export_wxr(out) -> WXRWriter:
+    writer = WXRWriter(out)
+    writer.write()
+    return writer

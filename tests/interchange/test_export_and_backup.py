@@ -1,0 +1,132 @@
+"""Round trips: import → export WXR → import into a fresh site; backup → restore."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from wagtail.contrib.redirects.models import Redirect
+from wagtail.models import Page
+
+from speakout.discussion.models import Commenter, DiscussionSettings, ModerationLogEntry, Reply, Thread
+from speakout.discussion.services import set_status
+from speakout.interchange import backup
+from speakout.interchange.errors import ImportFailed
+from speakout.interchange.importers import run_import
+from speakout.interchange.models import ImportedItem
+from speakout.publishing.models import Author, Category, ReportPage, StandardPage
+
+from .conftest import FIXTURES, TESTDATA, snapshot
+
+
+def wipe_site(site) -> None:
+    """Back to a site with only its home and an empty reports index."""
+    for page in Page.objects.filter(depth__gt=site.index.depth - 1).exclude(pk__in=[site.home.pk, site.index.pk]):
+        if Page.objects.filter(pk=page.pk).exists():
+            page.delete()
+    for model in (Reply, Thread, Commenter, ImportedItem, Redirect, Author, Category):
+        model.objects.all().delete()
+
+
+@pytest.mark.parametrize(
+    "source", [FIXTURES / "edge-cases.xml", TESTDATA / "wordpress" / "themeunittestdata.wordpress.xml"]
+)
+def test_wxr_round_trip(site, tmp_path, source):
+    """Export WXR, import it into an emptied site: same reports, replies, tree and statuses."""
+    run_import(source)
+    before = snapshot()
+    exported = tmp_path / "export.xml"
+    call_command("speakout_export", "--format", "wxr", "--output", str(exported), verbosity=0)
+    wipe_site(site)
+    assert ReportPage.objects.count() == 0 and Reply.objects.count() == 0
+    result = run_import(exported)
+    assert not [why for _what, why in result.skipped if "post type" not in why]
+    after = snapshot()
+    assert after["replies"] == before["replies"]
+    assert after["kinds"] == before["kinds"]
+    assert after["pages"] == before["pages"]
+    assert after["reports"] == before["reports"]
+
+
+def test_wxr_export_is_what_wordpress_expects(site):
+    """Version 1.2, the WordPress namespaces, CDATA bodies, statuses as WordPress writes them."""
+    run_import(FIXTURES / "edge-cases.xml")
+    out = io.StringIO()
+    from speakout.interchange.wxr_export import export_wxr
+
+    writer = export_wxr(out)
+    text = out.getvalue()
+    assert writer.items == 4 and writer.replies == 9
+    assert "<wp:wxr_version>1.2</wp:wxr_version>" in text
+    assert 'xmlns:wp="http://wordpress.org/export/1.2/"' in text
+    assert "<wp:comment_approved>spam</wp:comment_approved>" in text
+    assert "<wp:comment_type>pingback</wp:comment_type>" in text
+    assert "<wp:category_parent><![CDATA[housing]]></wp:category_parent>" in text
+    assert "<wp:is_sticky>1</wp:is_sticky>" in text
+    assert "<wp:status><![CDATA[private]]></wp:status>" in text or "<wp:status><![CDATA[draft]]></wp:status>" in text
+
+
+def test_json_export_has_everything(site, tmp_path):
+    """The JSON export carries pages, threads with replies, settings and the moderation log."""
+    run_import(FIXTURES / "edge-cases.xml")
+    DiscussionSettings.load()
+    reply = Reply.objects.get(external_id="wp:10")
+    set_status(reply, Reply.Status.APPROVED, reason="imported, checked")
+    path = tmp_path / "all.json"
+    call_command("speakout_export", "--format", "json", "--output", str(path), verbosity=0)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    assert data["format"] == "speakout-json"
+    assert {p["title"] for p in data["pages"]} >= {"Winter heating survey", "About us"}
+    assert sum(len(t["replies"]) for t in data["threads"]) == Reply.objects.count()
+    assert len(data["moderation_log"]) == ModerationLogEntry.objects.count() >= 1
+    assert data["discussion_settings"][0]["hold_first_reply"] is True
+    assert any(r["old_path"] == "/?p=101" for r in data["redirects"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_and_restore(site_builder_transactional, tmp_path, settings):
+    """A backup restored into an emptied instance gives the same counts and row checksums."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    from tests.helpers import make_image
+
+    make_image("Boiler room")
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    manifest = backup.read_manifest(archive)
+    assert manifest["tables"]["speakout_discussion.Reply"]["count"] == 9
+    assert any(name.startswith("media/original_images/") for name in manifest["files"])
+    with pytest.raises(ImportFailed, match="already has content"):
+        backup.restore(archive)
+    # An empty instance: the content is gone (and the media files with it).
+    Reply.objects.all().delete()
+    for page in ReportPage.objects.all():
+        page.delete()
+    StandardPage.objects.all().delete()
+    for path in (tmp_path / "media").rglob("*"):
+        if path.is_file():
+            path.unlink()
+    restored = backup.restore(archive, force=True)
+    assert backup.table_summary() == restored["tables"]
+    assert Reply.objects.count() == 9
+    assert any(path.is_file() for path in (tmp_path / "media").rglob("*.png"))
+
+
+def test_damaged_archive_is_refused(site, tmp_path):
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    damaged = tmp_path / "damaged.tar.gz"
+    import tarfile
+
+    with tarfile.open(archive) as source, tarfile.open(damaged, "w:gz") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read()
+            if member.name.startswith("database"):
+                data = data[:-10] + b"0123456789"
+            member.size = len(data)
+            target.addfile(member, io.BytesIO(data))
+    count = Reply.objects.count()
+    with pytest.raises(ImportFailed, match="damaged"):
+        backup.restore(damaged, force=True)
+    assert Reply.objects.count() == count
