@@ -113,7 +113,10 @@ def test_backup_and_restore(site_builder_transactional, tmp_path, settings):
     assert any(path.is_file() for path in (tmp_path / "media").rglob("*.png"))
 
 
-def test_damaged_archive_is_refused(site, tmp_path):
+# Transactional like the test above: SQLite's online backup of the in-memory test database waits
+# forever inside a test's open transaction once a live-server test has shared the connection.
+@pytest.mark.django_db(transaction=True)
+def test_damaged_archive_is_refused(site_builder_transactional, tmp_path):
     run_import(FIXTURES / "edge-cases.xml")
     archive = backup.backup(tmp_path / "site.tar.gz")
     damaged = tmp_path / "damaged.tar.gz"
