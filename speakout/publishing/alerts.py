@@ -49,8 +49,11 @@ def admin_url(name: str, *args) -> str:
 
 def moderators():
     """Active users who can reach the admin and moderate replies, with an email address."""
-    users = get_user_model().objects.with_perm(MODERATE_PERMISSION, is_active=True, include_superusers=True)
-    admins = get_user_model().objects.with_perm(ADMIN_ACCESS_PERMISSION, is_active=True, include_superusers=True)
+    # Permissions come from groups and users through Django's model backend (allauth's adds none).
+    backend = "django.contrib.auth.backends.ModelBackend"
+    manager = get_user_model().objects
+    users = manager.with_perm(MODERATE_PERMISSION, is_active=True, include_superusers=True, backend=backend)
+    admins = manager.with_perm(ADMIN_ACCESS_PERMISSION, is_active=True, include_superusers=True, backend=backend)
     return users.filter(pk__in=admins.values("pk")).exclude(email="").order_by("pk")
 
 
