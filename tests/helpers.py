@@ -38,6 +38,21 @@ def paragraph(html: str) -> dict:
 class SiteBuilder:
     def __init__(self) -> None:
         root = Page.get_first_root_node()
+        if root is None:
+            # A transactional test flushed the database (Wagtail's locale, root page and default
+            # site come from migrations, so the flush removed them): put them back.
+            from django.conf import settings
+            from wagtail.coreutils import get_supported_content_language_variant
+            from wagtail.models import Locale
+
+            Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+            from wagtail.models import Collection
+
+            if Collection.get_first_root_node() is None:
+                Collection.add_root(name="Root")
+            root = Page.add_root(instance=Page(title="Root", slug="root", live=True))
+        if not Site.objects.filter(is_default_site=True).exists():
+            Site.objects.create(hostname="testserver", port=80, root_page=root, is_default_site=True)
         self.home = root.add_child(
             instance=HomePage(
                 title="Test Collective", slug=f"home-{uuid.uuid4().hex[:6]}", mission="<p>Our mission.</p>"

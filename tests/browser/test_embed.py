@@ -323,9 +323,9 @@ def test_signing_in_through_the_small_window_posts_as_the_account(new_context, s
     context = new_context()
     login = context.new_page()
     login.goto("/admin/login/")
-    login.fill("input[name=username]", speakout_server.admin_username)
+    login.fill("input[name=login]", speakout_server.admin_username)  # allauth's one login form
     login.fill("input[name=password]", speakout_server.admin_password)
-    login.click("button[type=submit]")
+    login.click("main form button[type=submit]")
     login.wait_for_url(re.compile(r"/admin/$"))
 
     page = context.new_page()
