@@ -39,6 +39,9 @@ class SiteBuilder:
     def __init__(self) -> None:
         root = Page.get_first_root_node()
         if root is None:
+            from django.contrib.contenttypes.models import ContentType
+
+            ContentType.objects.clear_cache()  # the flush renumbered the content types
             # A transactional test flushed the database (Wagtail's locale, root page and default
             # site come from migrations, so the flush removed them): put them back.
             from django.conf import settings

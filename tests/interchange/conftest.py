@@ -14,6 +14,9 @@ from speakout.publishing.models import ReportPage, StandardPage
 # holds from a git worktree at /work/wt-NAME, whose sibling is /work/shared.
 REPOSITORY = Path(__file__).resolve().parents[2]
 TESTDATA = REPOSITORY.parent / "shared" / "testdata"
+# The shared files are required: without them the parametrised tests would silently shrink.
+if not (TESTDATA / "wordpress").is_dir():
+    raise RuntimeError(f"The shared test data is missing: expected it at {TESTDATA} (../shared/testdata).")
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
