@@ -45,14 +45,11 @@ def normalise(email: str) -> str:
 
 
 def verified_emails(user) -> list[str]:
-    """The account's addresses that were proven to belong to it. With allauth, its verified
-    addresses; without it, accounts are made by staff, so the account's own address counts."""
-    if apps.is_installed("allauth.account"):
-        from allauth.account.models import EmailAddress
+    """The account's proven addresses: the same rule as the subscriptions page (allauth's
+    verified addresses; without allauth, the account's own address)."""
+    from speakout.subscriptions.services import verified_addresses
 
-        found = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
-        return sorted({normalise(email) for email in found if email})
-    return [normalise(user.email)] if getattr(user, "email", "") else []
+    return verified_addresses(user)
 
 
 @dataclass
