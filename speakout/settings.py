@@ -411,6 +411,7 @@ SPEAKOUT_DISCUSSION_BURST_LIMIT = (
     env_int("SPEAKOUT_DISCUSSION_BURST_SECONDS", 600),
 )
 SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT", 3)
+SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR = env_int("SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR", 20)
 # Most mails a moderator gets about held or reported replies in an hour (0: no cap).
 SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = env_int("SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
 # How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).

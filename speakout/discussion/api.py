@@ -459,12 +459,7 @@ def delete_reply(request, reply_id: int, guest: str = GuestHeader):
 @api.post("/replies/{reply_id}/reports", response={201: ReportedOut, **ERRORS}, tags=["replies"])
 def report_reply(request, reply_id: int, payload: ReportIn):
     """Report a published reply to the moderators."""
-    reply = (
-        Reply.objects.select_related("thread")
-        .filter(pk=reply_id, status=Reply.Status.APPROVED, thread__is_public=True)
-        .exclude(thread__status=Thread.Status.HIDDEN)
-        .first()
-    )
+    reply = services.reportable_replies().filter(pk=reply_id).first()
     if reply is None:
         raise Http404
     form = FlagForm({"reason": payload.reason or "", "note": payload.note or ""})
@@ -472,7 +467,10 @@ def report_reply(request, reply_id: int, payload: ReportIn):
         errors = {name: [str(m) for m in messages] for name, messages in form.errors.items()}
         raise ApiError(400, "invalid", errors)
     cleaned = form.cleaned_data
-    services.flag_reply(reply, cleaned["reason"], cleaned["note"], client_hash(request))
+    try:
+        services.flag_reply(reply, cleaned["reason"], cleaned["note"], client_hash(request))
+    except services.TooManyReports as error:
+        raise ApiError(429, "rate_limit", general(str(error))) from error
     return Status(201, {"outcome": "reported", "id": reply.pk})
 
 

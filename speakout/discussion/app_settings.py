@@ -53,6 +53,11 @@ class AppSettings:
         return self._setting("BURST_LIMIT", (5, 600))
 
     @property
+    def REPORTS_PER_HOUR(self) -> int:
+        """Reports of replies one client may send per hour (0: no limit)."""
+        return self._setting("REPORTS_PER_HOUR", 20)
+
+    @property
     def TRUSTED_PROXY_COUNT(self) -> int:
         """How many proxies in front of us append to X-Forwarded-For. 0: ignore the header."""
         return self._setting("TRUSTED_PROXY_COUNT", 0)

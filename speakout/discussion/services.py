@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from . import signals
+from .app_settings import app_settings
 from .avatars import avatar_key, seed_for
 from .clients import guest_key
 from .forms import ReplyForm, read_form_token
@@ -348,7 +349,36 @@ def delete_own_reply(reply: Reply, author: Author) -> bool:
     return True
 
 
+class TooManyReports(Exception):
+    """A client sent more reports than ``REPORTS_PER_HOUR`` allows; the message says so."""
+
+    def __init__(self):
+        super().__init__(_("You have sent many reports in a short time. Please try again later."))
+
+
+def reportable_replies():
+    """Replies a reader may report: published, on a public thread that is not hidden."""
+    return (
+        Reply.objects.select_related("thread")
+        .filter(status=Reply.Status.APPROVED, thread__is_public=True)
+        .exclude(thread__status=Thread.Status.HIDDEN)
+    )
+
+
 def flag_reply(reply: Reply, reason: str, note: str = "", client_hash: str = "") -> Flag:
+    """Record a reader's report and tell the moderators (signal ``reply_flagged``).
+
+    A client's second report of the same reply, while the first is open, changes nothing and
+    alerts nobody; past ``REPORTS_PER_HOUR`` reports in an hour a client gets TooManyReports,
+    so reports cannot be used to flood the moderators' mailboxes."""
+    if client_hash:
+        open_report = reply.flags.filter(client_hash=client_hash, resolved_at__isnull=True).first()
+        if open_report is not None:
+            return open_report
+        limit = app_settings.REPORTS_PER_HOUR
+        recent = Flag.objects.filter(client_hash=client_hash, created_at__gte=timezone.now() - timedelta(hours=1))
+        if limit and recent.count() >= limit:
+            raise TooManyReports()
     with transaction.atomic():
         flag = Flag.objects.create(reply=reply, reason=reason, note=note, client_hash=client_hash)
         signals.reply_flagged.send(sender=Reply, reply=reply, flag=flag)

@@ -189,13 +189,17 @@ def delete_reply(request, reply_id: int):
 
 @require_http_methods(["GET", "POST"])
 def report_reply(request, reply_id: int):
-    reply = get_object_or_404(
-        Reply.objects.select_related("thread"), pk=reply_id, status=Reply.Status.APPROVED, thread__is_public=True
-    )
+    reply = get_object_or_404(services.reportable_replies(), pk=reply_id)
     if request.method == "POST":
         form = FlagForm(request.POST)
         if form.is_valid():
-            services.flag_reply(reply, form.cleaned_data["reason"], form.cleaned_data["note"], client_hash(request))
+            try:
+                services.flag_reply(reply, form.cleaned_data["reason"], form.cleaned_data["note"], client_hash(request))
+            except services.TooManyReports as error:
+                form.add_error(None, str(error))
+                if wants_json(request):
+                    return JsonResponse({"outcome": "rejected", "errors": form.errors.get_json_data()}, status=429)
+                return render(request, "discussion/report_reply.html", {"reply": reply, "form": form}, status=429)
             if wants_json(request):
                 return JsonResponse({"outcome": "reported", "id": reply.pk}, status=201)
             return render(request, "discussion/report_thanks.html", {"reply": reply})

@@ -593,6 +593,20 @@ def test_report_needs_a_known_reason(client, thread):
     assert not Flag.objects.exists()
 
 
+def test_reports_past_the_hourly_limit_are_429(client, thread, settings):
+    settings.SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR = 1
+    first, second = add_reply(thread, "one"), add_reply(thread, "two")
+
+    def report(reply):
+        body = json.dumps({"reason": "spam"})
+        return client.post(f"/api/replies/{reply.pk}/reports", body, content_type="application/json")
+
+    assert report(first).status_code == 201
+    assert report(first).status_code == 201  # the same report again: still one
+    assert_error(report(second), 429, "rate_limit")
+    assert list(Flag.objects.values_list("reply", flat=True)) == [first.pk]
+
+
 def test_report_of_a_reply_not_shown_is_404(client, thread):
     held = add_reply(thread, "waiting", status=Reply.Status.PENDING)
     response = client.post(

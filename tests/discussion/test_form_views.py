@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from speakout.discussion.clients import GUEST_COOKIE
-from speakout.discussion.models import Flag, Reply
+from speakout.discussion.models import Flag, Reply, Thread
 from tests.discussion.conftest import form_data
+from tests.discussion.test_api import add_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -172,6 +173,40 @@ def test_report_a_reply_with_a_reason(client, thread, rules):
     assert sent.status_code == 200
     flag = Flag.objects.get()
     assert flag.reason == "harassment" and flag.note == "Targets a member."
+
+
+def test_reports_from_one_reader_are_counted_once_and_limited(client, thread, rules, settings):
+    """A second report of the same reply adds nothing; past the hourly limit the reader is told
+    why (429, the form again) and nothing is stored, so reports cannot flood the moderators."""
+    settings.SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR = 2
+    client.post("/discussion/post/", form_data(thread))
+    first = Reply.objects.get()
+    second, third = add_reply(thread, "Another.", name="Bo"), add_reply(thread, "A third.", name="Cy")
+    reader = client.__class__()
+
+    for _ in range(2):
+        assert reader.post(f"/discussion/reply/{first.pk}/report/", {"reason": "spam"}).status_code == 200
+    assert reader.post(f"/discussion/reply/{second.pk}/report/", {"reason": "spam"}).status_code == 200
+    refused = reader.post(f"/discussion/reply/{third.pk}/report/", {"reason": "other", "note": "Keep my words."})
+    refused_json = reader.post(
+        f"/discussion/reply/{third.pk}/report/", {"reason": "other"}, headers={"Accept": "application/json"}
+    )
+
+    assert Flag.objects.filter(reply=first).count() == 1
+    assert refused.status_code == 429
+    page = refused.content.decode()
+    assert "many reports in a short time" in page and "Keep my words." in page
+    assert refused_json.status_code == 429 and refused_json.json()["outcome"] == "rejected"
+    assert not Flag.objects.filter(reply=third).exists()
+
+
+def test_replies_of_a_hidden_thread_cannot_be_reported(client, thread, rules):
+    client.post("/discussion/post/", form_data(thread))
+    reply = Reply.objects.get()
+    Thread.objects.filter(pk=thread.pk).update(status=Thread.Status.HIDDEN)
+    assert client.get(f"/discussion/reply/{reply.pk}/report/").status_code == 404
+    assert client.post(f"/discussion/reply/{reply.pk}/report/", {"reason": "spam"}).status_code == 404
+    assert not Flag.objects.exists()
 
 
 def test_signed_in_reader_comments_as_themselves(client, thread, rules):
