@@ -144,7 +144,7 @@ class RemovalNoticeViewSet(ModelViewSet):
     icon = "mail"
     menu_label = _("Removal notices")
     add_to_admin_menu = False
-    url_prefix = "replies/notices"
+    url_prefix = "removal-notices"
     name = "removal_notices"
     form_fields = ["title", "message", "sort_order"]
     list_display = ["title", "message", "sort_order"]
