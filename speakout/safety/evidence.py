@@ -217,6 +217,7 @@ def build_bundle(hold: EvidenceHold) -> bytes:
             "content_file": CONTENT_FILE,
             "seal_file": SEAL_FILE,
             "bundle_name": bundle_name(hold),
+            "sealed_at": _time(hold.held_at),
         },
     )
     buffer = io.BytesIO()
