@@ -439,6 +439,8 @@ SPEAKOUT_PRIVACY_SENT_MAIL_DAYS = env_int("SPEAKOUT_SENT_MAIL_DAYS", 30)
 SPEAKOUT_PRIVACY_FORGET_AFTER_DAYS = env_int("SPEAKOUT_FORGET_AFTER_DAYS", 7)
 SPEAKOUT_PRIVACY_UNSUBSCRIBED_DAYS = env_int("SPEAKOUT_UNSUBSCRIBED_DAYS", 90)
 SPEAKOUT_PRIVACY_LINK_MAX_AGE = env_int("SPEAKOUT_MANAGE_LINK_HOURS", 24) * 3600
+# Replies held as evidence are exempt from the purges until released; then their sealed copy goes.
+SPEAKOUT_PRIVACY_RELEASED_EVIDENCE_DAYS = env_int("SPEAKOUT_RELEASED_EVIDENCE_DAYS", 30)
 
 
 # Embedding the discussion on other sites (speakout/embed): origins allowed besides the admin's

@@ -34,6 +34,12 @@ class AppSettings:
         return self._setting("UNSUBSCRIBED_DAYS", 90)
 
     @property
+    def RELEASED_EVIDENCE_DAYS(self) -> int:
+        """The sealed copy of a reply released from an evidence hold is dropped after this many
+        days (its hashes stay). While held, a reply is exempt from every purge."""
+        return self._setting("RELEASED_EVIDENCE_DAYS", 30)
+
+    @property
     def LINK_MAX_AGE(self) -> int:
         """Seconds a "manage my replies" link works."""
         return self._setting("LINK_MAX_AGE", 24 * 3600)

@@ -27,6 +27,23 @@ from .models import ManageRequest
 logger = logging.getLogger("speakout.privacy")
 
 
+def _evidence():
+    """The safety app's evidence holds, when it is installed: held replies are exempt from every
+    routine purge here until a moderator releases them (docs/safety.md, "Evidence hold")."""
+    from django.apps import apps
+
+    if not apps.is_installed("speakout.safety"):
+        return None
+    from speakout.safety import evidence
+
+    return evidence
+
+
+def exclude_held_evidence(queryset, reply_field: str = "pk"):
+    evidence = _evidence()
+    return queryset if evidence is None else queryset.exclude(evidence.is_held(reply_field))
+
+
 def _days_ago(now: datetime, days: int) -> datetime:
     return now - timedelta(days=days)
 
@@ -37,10 +54,12 @@ def purge_client_hashes(now: datetime) -> dict[str, int]:
         return {}
     cutoff = _days_ago(now, days)
     counts = {
-        "reply_client_hashes": Reply.objects.filter(created_at__lt=cutoff)
-        .exclude(client_hash="")
-        .update(client_hash=""),
-        "flag_client_hashes": Flag.objects.filter(created_at__lt=cutoff).exclude(client_hash="").update(client_hash=""),
+        "reply_client_hashes": exclude_held_evidence(
+            Reply.objects.filter(created_at__lt=cutoff).exclude(client_hash="")
+        ).update(client_hash=""),
+        "flag_client_hashes": exclude_held_evidence(
+            Flag.objects.filter(created_at__lt=cutoff).exclude(client_hash=""), "reply_id"
+        ).update(client_hash=""),
         # Keys past the window: deleting them makes their hashes unlinkable for good. A ban made
         # under them is void too, unless the client came back and it was carried to a newer key.
         "client_keys": ClientKey.objects.filter(period__lt=oldest_kept_period(now)).delete()[0],
@@ -63,9 +82,11 @@ def purge_held_replies(now: datetime) -> int:
     if days <= 0:
         return 0
     acted_on = ModerationLogEntry.objects.filter(reply=OuterRef("pk"))
-    stale = Reply.objects.filter(
-        status__in=[Reply.Status.PENDING, Reply.Status.SPAM], created_at__lt=_days_ago(now, days)
-    ).filter(~Exists(acted_on))
+    stale = exclude_held_evidence(
+        Reply.objects.filter(
+            status__in=[Reply.Status.PENDING, Reply.Status.SPAM], created_at__lt=_days_ago(now, days)
+        ).filter(~Exists(acted_on))
+    )
     count = 0
     for reply in stale.select_related("thread").iterator(chunk_size=200):
         discussion.delete_permanently(reply, reason="retention")
@@ -75,7 +96,25 @@ def purge_held_replies(now: datetime) -> int:
 
 def purge_forgotten(now: datetime) -> int:
     cutoff = _days_ago(now, max(0, app_settings.FORGET_AFTER_DAYS))
-    return Commenter.objects.filter(forget_requested_at__isnull=False, forget_requested_at__lte=cutoff).delete()[0]
+    due = Commenter.objects.filter(forget_requested_at__isnull=False, forget_requested_at__lte=cutoff)
+    evidence = _evidence()
+    if evidence is not None:  # kept while one of their replies is held as evidence
+        due = due.exclude(Exists(evidence.active_holds().filter(reply__commenter=OuterRef("pk"))))
+    return due.delete()[0]
+
+
+def purge_released_evidence(now: datetime) -> int:
+    """Drop the sealed copy of released holds after the retention period. The hold's hashes stay,
+    so the chain of seals and the moderation log still prove what was sealed."""
+    evidence = _evidence()
+    days = app_settings.RELEASED_EVIDENCE_DAYS
+    if evidence is None or days <= 0:
+        return 0
+    return (
+        evidence.EvidenceHold.objects.filter(released_at__lt=_days_ago(now, days))
+        .exclude(content="")
+        .update(content="")
+    )
 
 
 def purge_sent_mail(now: datetime) -> int:
@@ -113,5 +152,6 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
         counts["sent_mail"] = purge_sent_mail(now)
         counts["ended_subscriptions"] = purge_unsubscribed(now)
         counts["manage_link_requests"] = purge_manage_requests(now)
+        counts["released_evidence"] = purge_released_evidence(now)
     logger.info("Retention purge: %s", ", ".join(f"{name}={count}" for name, count in sorted(counts.items())))
     return counts

@@ -33,6 +33,7 @@ from speakout.subscriptions.models import Subscription
 from . import tokens
 from .app_settings import app_settings
 from .models import ManageRequest
+from .purge import exclude_held_evidence
 
 logger = logging.getLogger("speakout.privacy")
 
@@ -232,7 +233,8 @@ def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None =
     (``FORGET_AFTER_DAYS``). Returns how many replies were changed."""
     now = now or timezone.now()
     with transaction.atomic():
-        reply_ids = list(owner.all_replies().values_list("pk", flat=True))
+        # A reply held as evidence stays as it was sealed until a moderator releases it.
+        reply_ids = list(exclude_held_evidence(owner.all_replies()).values_list("pk", flat=True))
         for reply in Reply.objects.filter(pk__in=reply_ids).select_related("thread"):
             if delete_replies:
                 discussion.delete_permanently(reply, reason=_("Deleted by its author."))

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django import forms
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -39,7 +41,8 @@ from speakout.discussion.models import (
     ModerationLogEntry,
     Reply,
 )
-from speakout.safety.models import SafetySettings
+from speakout.safety import care, evidence
+from speakout.safety.models import PendingBan, RemovalNotice, SafetySettings
 
 #: Needed, besides Wagtail's admin access, for every screen here.
 MODERATE_PERMISSION = "speakout_discussion.change_reply"
@@ -119,7 +122,8 @@ class Queue:
     empty_message: str
 
     def queryset(self) -> QuerySet[Reply]:
-        replies = Reply.objects.all()
+        # Replies held as evidence are on the Evidence screen only, out of reach of the actions here.
+        replies = Reply.objects.exclude(evidence.is_held())
         if self.slug == "reported":
             return replies.filter(status=Reply.Status.APPROVED).filter(
                 Exists(Flag.objects.filter(reply=OuterRef("pk"), resolved_at__isnull=True))
@@ -169,6 +173,8 @@ QUEUES = {
 
 #: Permanent deletion is offered only for replies already out of sight.
 DELETABLE_STATUSES = (Reply.Status.SPAM, Reply.Status.TRASH)
+#: Decisions that take a reply down, after which the commenter may be sent a removal notice.
+REMOVING_STATUSES = (Reply.Status.SPAM, Reply.Status.TRASH)
 
 
 def queue_counts(request=None) -> dict[str, int]:
@@ -178,7 +184,9 @@ def queue_counts(request=None) -> dict[str, int]:
     counts = getattr(request, "_speakout_queue_counts", None)
     if counts is not None:
         return counts
-    by_status = dict(Reply.objects.order_by().values_list("status").annotate(count=Count("pk")))
+    by_status = dict(
+        Reply.objects.exclude(evidence.is_held()).order_by().values_list("status").annotate(count=Count("pk"))
+    )
     counts = {slug: by_status.get(slug, 0) for slug in QUEUES if slug != "reported"}
     counts["reported"] = QUEUES["reported"].queryset().count()
     if request is not None:
@@ -211,6 +219,11 @@ class ReplyRow:
     open_flags: list[Flag]
     resolved_flag_count: int
     assessment: object = None  # the safety app's ReplyAssessment (spam score, personal data), if any
+
+    @property
+    def sensitive(self) -> bool:
+        """Reported or held for review: blurred until the moderator chooses to read it."""
+        return bool(self.open_flags) or self.reply.status == Reply.Status.PENDING
 
     @classmethod
     def build(cls, reply: Reply) -> ReplyRow:
@@ -250,6 +263,10 @@ LOG_ACTION_LABELS = {
     "ban": _("Banned"),
     "unban": _("Unbanned"),
     "dismiss_reports": _("Reports dismissed"),
+    "evidence_hold": _("Held as evidence"),
+    "evidence_release": _("Released from evidence hold"),
+    "ban_requested": _("Ban asked for (waiting for a second moderator)"),
+    "ban_withdrawn": _("Ban request withdrawn"),
 }
 
 
@@ -337,6 +354,8 @@ class ModerationView(WagtailAdminTemplateMixin, View):
         ]
         context["show_email"] = can_see_email(self.request.user)
         context["can_edit_settings"] = can_edit_settings(self.request.user)
+        context["blur"] = SafetySettings.load().blur_held_content
+        context["can_hold_evidence"] = self.request.user.has_perm("speakout_safety.hold_evidence")
         return context
 
 
@@ -366,6 +385,7 @@ class QueueView(ModerationView):
             elided_page_range=page_range,
             rows=reply_rows(page.object_list),
             actions=self.queue.available_actions,
+            notices=list(RemovalNotice.objects.all()),
         )
         return self.render_to_response(context)
 
@@ -396,18 +416,32 @@ class QueueView(ModerationView):
             if request.POST.get("confirm") != "yes":
                 return self.confirm_delete(replies, reason)
 
-        done = 0
+        notice = self.chosen_notice(action)
+        done = notices_sent = 0
         for reply in replies:
             if action.name == "delete":
                 services.delete_permanently(reply, actor=request.user, reason=reason)
             elif action.name == "dismiss":
                 services.resolve_flags(reply, actor=request.user, reason=reason)
             else:
-                services.set_status(reply, action.status, actor=request.user, reason=reason)
+                with transaction.atomic():  # the notice is queued only if the decision is stored
+                    reply = services.set_status(reply, action.status, actor=request.user, reason=reason)
+                    if notice is not None:
+                        notices_sent += care.send_removal_notice(reply, notice)
             done += 1
 
         if done:
             messages.success(request, self.done_message(action, done))
+        if notices_sent:
+            messages.success(
+                request,
+                ngettext(
+                    "A notice is on its way to %(count)d commenter.",
+                    "Notices are on their way to %(count)d commenters.",
+                    notices_sent,
+                )
+                % {"count": notices_sent},
+            )
         if skipped:
             messages.warning(
                 request,
@@ -419,6 +453,13 @@ class QueueView(ModerationView):
                 % {"count": skipped},
             )
         return self.back()
+
+    def chosen_notice(self, action: Action) -> RemovalNotice | None:
+        """The removal notice to send, if the moderator ticked the box and the action removes."""
+        if action.status not in REMOVING_STATUSES or self.request.POST.get("notify") != "yes":
+            return None
+        raw_id = self.request.POST.get("notice", "")
+        return RemovalNotice.objects.filter(pk=int(raw_id)).first() if raw_id.isdigit() else None
 
     def done_message(self, action: Action, count: int) -> str:
         templates = {
@@ -490,6 +531,8 @@ class CommenterView(ModerationView):
             rows=reply_rows(page.object_list),
             log=log_rows(log_entries().filter(commenter=self.commenter)[:PER_PAGE]),
             ban_form=BanForm(),
+            pending_ban=PendingBan.objects.filter(commenter=self.commenter).select_related("requested_by").first(),
+            ban_needs_confirmation=SafetySettings.load().ban_needs_confirmation,
         )
         return self.render_to_response(context)
 
@@ -497,8 +540,21 @@ class CommenterView(ModerationView):
         reason = read_reason(request)
         action = request.POST.get("action")
         if action == "ban":
-            services.ban_commenter(self.commenter, actor=request.user, reason=reason)
-            messages.success(request, _("The commenter is banned."))
+            if care.request_ban(self.commenter, actor=request.user, reason=reason) == care.BANNED:
+                messages.success(request, _("The commenter is banned."))
+            else:
+                messages.success(request, _("The ban waits for another moderator to confirm it."))
+        elif action == "confirm_ban":
+            outcome = care.confirm_ban(self.commenter, actor=request.user)
+            if outcome == care.BANNED:
+                messages.success(request, _("The commenter is banned."))
+            elif outcome == care.OWN_REQUEST:
+                messages.error(request, _("Another moderator must confirm the ban you asked for."))
+            else:
+                messages.warning(request, _("No ban is waiting for confirmation."))
+        elif action == "withdraw_ban":
+            care.withdraw_ban(self.commenter, actor=request.user, reason=reason)
+            messages.success(request, _("The ban request is withdrawn."))
         elif action == "unban":
             services.unban_commenter(self.commenter, actor=request.user, reason=reason)
             messages.success(request, _("The commenter is no longer banned."))
@@ -507,8 +563,42 @@ class CommenterView(ModerationView):
         return HttpResponseRedirect(reverse("speakout_moderation:commenter", args=[self.commenter.pk]))
 
 
+class LogFilterForm(forms.Form):
+    """The decision log's filters (all optional, combined)."""
+
+    actor = forms.ModelChoiceField(label=_("Who"), queryset=get_user_model().objects.none(), required=False)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    reason = forms.CharField(label=_("Reason contains"), required=False, max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        actors = ModerationLogEntry.objects.filter(actor__isnull=False).values("actor")
+        self.fields["actor"].queryset = get_user_model().objects.filter(pk__in=actors).order_by("username")
+        self.fields["actor"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
+        self.fields["action"].choices = [("", _("Any"))] + [(key, label) for key, label in LOG_ACTION_LABELS.items()]
+
+    def filter(self, entries: QuerySet[ModerationLogEntry]) -> QuerySet[ModerationLogEntry]:
+        if not self.is_valid():
+            return entries
+        data = self.cleaned_data
+        if data["actor"]:
+            entries = entries.filter(actor=data["actor"])
+        if data["action"]:
+            # The status changes are logged under the status name ("approved" for approve).
+            entries = entries.filter(action=data["action"])
+        if data["since"]:
+            entries = entries.filter(created_at__date__gte=data["since"])
+        if data["until"]:
+            entries = entries.filter(created_at__date__lte=data["until"])
+        if data["reason"].strip():
+            entries = entries.filter(reason__icontains=data["reason"].strip())
+        return entries
+
+
 class LogView(ModerationView):
-    """Every moderation decision, newest first."""
+    """The decision log: every moderation decision (who, what, when, why), newest first, filterable."""
 
     template_name = "publishing/moderation/log.html"
     header_icon = "history"
@@ -517,8 +607,15 @@ class LogView(ModerationView):
         return _("Moderation log")
 
     def get(self, request, *args, **kwargs):
-        page, page_range = paginate(request, log_entries())
-        context = self.get_context_data(page=page, elided_page_range=page_range, log=log_rows(page.object_list))
+        filters = LogFilterForm(request.GET or None)
+        page, page_range = paginate(request, filters.filter(log_entries()))
+        context = self.get_context_data(
+            page=page,
+            elided_page_range=page_range,
+            log=log_rows(page.object_list),
+            filters=filters,
+            filtered=filters.is_bound and filters.is_valid() and any(filters.cleaned_data.values()),
+        )
         return self.render_to_response(context)
 
 
@@ -569,7 +666,15 @@ class DiscussionSettingsView(ModerationView):
 class SafetySettingsForm(forms.ModelForm):
     class Meta:
         model = SafetySettings
-        fields = ["personal_data_guard", "protected_names", "spam_filter", "spam_hold_score", "spam_score"]
+        fields = [
+            "personal_data_guard",
+            "protected_names",
+            "spam_filter",
+            "spam_hold_score",
+            "spam_score",
+            "blur_held_content",
+            "ban_needs_confirmation",
+        ]
 
 
 class SafetySettingsView(ModerationView):

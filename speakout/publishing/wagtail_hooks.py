@@ -19,7 +19,7 @@ from speakout.discussion.models import thread_dependency
 from speakout.outbox import admin_views as outbox_admin
 from speakout.pagecache.capture import capturing, share
 
-from . import moderation
+from . import evidence_admin, moderation
 
 app_name = "speakout_moderation"
 
@@ -29,6 +29,10 @@ urlpatterns = [
     path("settings/", moderation.DiscussionSettingsView.as_view(), name="settings"),
     path("safety/", moderation.SafetySettingsView.as_view(), name="safety"),
     path("commenters/<int:pk>/", moderation.CommenterView.as_view(), name="commenter"),
+    path("evidence/", evidence_admin.EvidenceListView.as_view(), name="evidence"),
+    path("evidence/hold/", evidence_admin.HoldView.as_view(), name="evidence_hold"),
+    path("evidence/<int:pk>/bundle/", evidence_admin.BundleView.as_view(), name="evidence_bundle"),
+    path("evidence/<int:pk>/release/", evidence_admin.ReleaseView.as_view(), name="evidence_release"),
     path("<slug:queue>/", moderation.QueueView.as_view(), name="queue"),
 ]
 
@@ -66,6 +70,20 @@ class QueueMenuItem(ModeratorMenuItem):
             icon_name=self.icon_name,
             classname=self.classname,
             attrs=self.attrs,
+        )
+
+
+class EvidenceMenuItem(MenuItem):
+    def is_shown(self, request):
+        return evidence_admin.can_hold_evidence(request.user)
+
+
+class NoticesMenuItem(MenuItem):
+    def is_shown(self, request):
+        return moderation.can_moderate(
+            request.user
+        ) and evidence_admin.removal_notice_viewset.permission_policy.user_has_any_permission(
+            request.user, ["add", "change", "delete"]
         )
 
 
@@ -114,6 +132,24 @@ def replies_menu_items() -> list[MenuItem]:
         )
     )
     items.append(
+        EvidenceMenuItem(
+            _("Evidence"),
+            reverse_lazy("speakout_moderation:evidence"),
+            name="replies-evidence",
+            icon_name="lock",
+            order=820,
+        )
+    )
+    items.append(
+        NoticesMenuItem(
+            _("Removal notices"),
+            reverse_lazy("removal_notices:index"),
+            name="replies-notices",
+            icon_name="mail",
+            order=850,
+        )
+    )
+    items.append(
         SettingsMenuItem(
             _("Discussion settings"),
             reverse_lazy("speakout_moderation:settings"),
@@ -134,6 +170,11 @@ def register_replies_menu():
         icon_name="comment",
         order=200,
     )
+
+
+@hooks.register("register_admin_viewset")
+def register_removal_notices():
+    return evidence_admin.removal_notice_viewset
 
 
 # The mail outbox ------------------------------------------------------------------------------
