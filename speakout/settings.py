@@ -302,6 +302,7 @@ WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.databa
 WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]
 WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odp", "ods", "odt", "pdf", "pptx", "rtf", "txt", "xlsx"]
 WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no staff email hashes sent to Gravatar; local placeholder avatars
 WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "publishing/password_required.html"
 WAGTAILEMBEDS_FINDERS = []  # media links render as links; no oEmbed request leaves the server
 TAGGIT_CASE_INSENSITIVE = True

@@ -605,3 +605,13 @@ def test_hostile_content_renders_harmlessly_everywhere(admin_client, admin_user,
     assert "&lt;img src=x onerror=alert(1)&gt;" in queue_html
     assert "javascript:alert(1)" in queue_html, "the website is shown as text, not as a link"
     assert row_ids(pages["search"].content.decode()) == {replies["pending"].pk}
+
+
+def test_admin_pages_load_no_gravatar(admin_client, thread):
+    """A moderator's email is never hashed into a request to a third party (Gravatar): the admin
+    shows Wagtail's local placeholder avatar instead."""
+    make_reply(thread, status=Reply.Status.PENDING)
+    for path in ("/admin/", queue_url("pending"), "/admin/account/"):
+        response = admin_client.get(path, follow=True)
+        assert response.status_code == 200, path
+        assert "gravatar" not in response.content.decode().lower(), path
