@@ -419,6 +419,8 @@ SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT"
 SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.checks.PersonalDataCheck",
     "speakout.safety.checks.SpamScoreCheck",
+    "speakout.safety.pileon.ApprovedRepliersOnlyCheck",
+    "speakout.safety.pileon.PileOnCheck",
 ]
 SPEAKOUT_SAFETY_PHONE_REGIONS = env_list("SPEAKOUT_SAFETY_PHONE_REGIONS", ["ES", "GB", "US"])
 

@@ -569,7 +569,15 @@ class DiscussionSettingsView(ModerationView):
 class SafetySettingsForm(forms.ModelForm):
     class Meta:
         model = SafetySettings
-        fields = ["personal_data_guard", "protected_names", "spam_filter", "spam_hold_score", "spam_score"]
+        fields = [
+            "personal_data_guard",
+            "protected_names",
+            "spam_filter",
+            "spam_hold_score",
+            "spam_score",
+            "pile_on_replies",
+            "pile_on_minutes",
+        ]
 
 
 class SafetySettingsView(ModerationView):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.cache import cache
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +38,19 @@ class SafetySettings(models.Model):
         _("send replies with a spam score of at least this to spam"),
         default=95,
         help_text=_("In percent. 0 turns this off (such replies are held instead)."),
+    )
+    pile_on_replies = models.PositiveSmallIntegerField(
+        _("pile-on brake: replies to one person"),
+        default=10,
+        help_text=_(
+            "When one person receives this many replies within the minutes below, further replies to them wait "
+            "for review and moderators get a mail. 0 turns the brake off."
+        ),
+    )
+    pile_on_minutes = models.PositiveSmallIntegerField(
+        _("pile-on brake: within minutes"),
+        default=30,
+        validators=[MinValueValidator(1)],
     )
 
     class Meta:
