@@ -45,7 +45,7 @@ def switch(request):
 
 
 class PseudonymSignupView(SignupView):
-    """"Reply under a pseudonym": allauth's sign-up view (rate limits, enumeration prevention,
+    """ "Reply under a pseudonym": allauth's sign-up view (rate limits, enumeration prevention,
     verification mail through the outbox) with a pseudonym and an email address. Following the
     mailed link in the same browser signs the reader in and brings them back to ``next``."""
 

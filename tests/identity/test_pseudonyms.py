@@ -17,7 +17,8 @@ from speakout.discussion.models import Commenter, Reply
 from speakout.outbox.models import OutgoingMail
 from tests.discussion.conftest import form_data, rules  # noqa: F401
 
-pytestmark = pytest.mark.django_db
+# The discussion's rules with the first-reply hold off, so a reply publishes at once.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]
 
 User = get_user_model()
 
@@ -43,9 +44,7 @@ def link_in(mail: OutgoingMail, path: str) -> str:
 def open_pseudonym(client, report, pseudonym="quietfox", email="lena@example.org"):
     """Sign up under a pseudonym from the reply form and follow the mailed link."""
     next_url = f"{report.url}#respond"
-    response = client.post(
-        reverse("identity:pseudonym"), {"username": pseudonym, "email": email, "next": next_url}
-    )
+    response = client.post(reverse("identity:pseudonym"), {"username": pseudonym, "email": email, "next": next_url})
     assert response.status_code == 302, response.content.decode()
     assert response["Location"] == reverse("account_email_verification_sent")
     assert "_auth_user_id" not in client.session  # not until the address is proved
@@ -61,11 +60,12 @@ def moderator(username, *codenames):
     user = User.objects.create_user(username=username, password="pw", is_staff=True)
     user.user_permissions.add(Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin"))
     for codename in ("change_reply", *codenames):
-        user.user_permissions.add(Permission.objects.get(content_type__app_label="speakout_discussion", codename=codename))
+        permission = Permission.objects.get(content_type__app_label="speakout_discussion", codename=codename)
+        user.user_permissions.add(permission)
     return user
 
 
-def test_reply_under_a_pseudonym_then_moderators_see_a_handle_not_the_address(client, report, thread, rules):
+def test_reply_under_a_pseudonym_then_moderators_see_a_handle_not_the_address(client, report, thread):
     page = client.get(report.url).content.decode()
     assert f'href="{reverse("identity:pseudonym")}?next=' in page  # offered on the reply form
     form_page = client.get(reverse("identity:pseudonym")).content.decode()
@@ -73,7 +73,7 @@ def test_reply_under_a_pseudonym_then_moderators_see_a_handle_not_the_address(cl
 
     user = open_pseudonym(client, report)
     assert not user.has_usable_password()
-    assert f"You are commenting as <strong>quietfox</strong>" in client.get(report.url).content.decode()
+    assert "You are commenting as <strong>quietfox</strong>" in client.get(report.url).content.decode()
 
     response = client.post("/discussion/post/", form_data(thread, body="It happened to me too."))
     assert response.status_code == 303
@@ -107,7 +107,7 @@ def test_reply_under_a_pseudonym_then_moderators_see_a_handle_not_the_address(cl
     assert "lena@example.org" in client.get(queue).content.decode()
 
 
-def test_the_handle_is_stable_and_says_nothing(rules):
+def test_the_handle_is_stable_and_says_nothing():
     commenter = Commenter.objects.create(email="kim@example.org", display_name="")
     handle = commenter.handle
     commenter.display_name = "Kim"
@@ -118,7 +118,7 @@ def test_the_handle_is_stable_and_says_nothing(rules):
     assert "kim" not in handle
 
 
-def test_the_reader_comes_back_with_a_code_mailed_to_them(client, report, rules):
+def test_the_reader_comes_back_with_a_code_mailed_to_them(client, report):
     open_pseudonym(client, report)
     client.logout()
     OutgoingMail.objects.all().delete()
@@ -139,7 +139,7 @@ def test_the_reader_comes_back_with_a_code_mailed_to_them(client, report, rules)
         ("Moderator", "x@example.org", "That name belongs to the site&#x27;s staff."),
     ],
 )
-def test_a_pseudonym_that_identifies_is_refused_and_the_form_kept(client, rules, pseudonym, email, message):
+def test_a_pseudonym_that_identifies_is_refused_and_the_form_kept(client, pseudonym, email, message):
     response = client.post(reverse("identity:pseudonym"), {"username": pseudonym, "email": email})
     assert response.status_code == 200
     html = response.content.decode()

@@ -61,13 +61,17 @@ def test_only_approved_commenters_may_reply_holds_newcomers_with_the_reason(clie
     assert response.json()["outcome"] == "published"
 
     # Her own follow-up, and replies to a reply without the choice, are not held.
-    assert post(client, thread, parent=target.pk, name="Alice", email="alice@example.org", body="Thanks.").json()[
-        "outcome"
-    ] == "published"
+    assert (
+        post(client, thread, parent=target.pk, name="Alice", email="alice@example.org", body="Thanks.").json()[
+            "outcome"
+        ]
+        == "published"
+    )
     open_reply = alice_reply(client, thread, body="Another point.")
-    assert post(client, thread, parent=open_reply.pk, name="Other", email="o@example.org", body="Hm.").json()[
-        "outcome"
-    ] == "published"
+    assert (
+        post(client, thread, parent=open_reply.pk, name="Other", email="o@example.org", body="Hm.").json()["outcome"]
+        == "published"
+    )
 
 
 def test_the_form_offers_the_choice_and_the_api_takes_it(client, thread, rules):
@@ -116,9 +120,10 @@ def test_a_burst_aimed_at_one_person_is_braked_and_moderators_are_told_once(clie
         "Pile-on brake: the person answered received 4 replies in the last 10 minutes.",
     ]
     # Someone else in the same thread is unaffected.
-    assert post(client, thread, parent=other.pk, name="Q", email="q@example.org", body="To Bea.").json()[
-        "outcome"
-    ] == "published"
+    assert (
+        post(client, thread, parent=other.pk, name="Q", email="q@example.org", body="To Bea.").json()["outcome"]
+        == "published"
+    )
 
     pile_on_mail = OutgoingMail.objects.filter(subject__startswith="Many replies to one person")
     assert pile_on_mail.count() == 1
@@ -138,12 +143,13 @@ def test_staff_and_a_switched_off_brake_are_not_held(client, thread, rules, mode
     settings_row.pile_on_replies = 1
     settings_row.save()
     target = alice_reply(client, thread)
-    assert post(client, thread, parent=target.pk, name="P", email="p@example.org", body="One.").json()[
-        "outcome"
-    ] == "published"
-    assert post(client, thread, parent=target.pk, name="Q", email="q@example.org", body="Two.").json()[
-        "outcome"
-    ] == "held"
+    assert (
+        post(client, thread, parent=target.pk, name="P", email="p@example.org", body="One.").json()["outcome"]
+        == "published"
+    )
+    assert (
+        post(client, thread, parent=target.pk, name="Q", email="q@example.org", body="Two.").json()["outcome"] == "held"
+    )
 
     client.force_login(moderator)
     assert post(client, thread, parent=target.pk, body="A moderator's note.").json()["outcome"] == "published"
@@ -151,9 +157,10 @@ def test_staff_and_a_switched_off_brake_are_not_held(client, thread, rules, mode
 
     settings_row.pile_on_replies = 0
     settings_row.save()
-    assert post(client, thread, parent=target.pk, name="R", email="r@example.org", body="Three.").json()[
-        "outcome"
-    ] == "published"
+    assert (
+        post(client, thread, parent=target.pk, name="R", email="r@example.org", body="Three.").json()["outcome"]
+        == "published"
+    )
 
 
 def test_no_alert_mail_when_moderator_mail_is_off(client, thread, rules, moderator):
@@ -165,9 +172,9 @@ def test_no_alert_mail_when_moderator_mail_is_off(client, thread, rules, moderat
     discussion_rules.save()
     target = alice_reply(client, thread)
     post(client, thread, parent=target.pk, name="P", email="p@example.org", body="One.")
-    assert post(client, thread, parent=target.pk, name="Q", email="q@example.org", body="Two.").json()[
-        "outcome"
-    ] == "held"
+    assert (
+        post(client, thread, parent=target.pk, name="Q", email="q@example.org", body="Two.").json()["outcome"] == "held"
+    )
     assert not OutgoingMail.objects.exists()
 
 
@@ -189,5 +196,6 @@ def test_moderators_set_the_brake_in_the_safety_settings(admin_client):
     assert response.status_code == 302
     row = SafetySettings.load()
     assert (row.pile_on_replies, row.pile_on_minutes) == (6, 5)
-    response = admin_client.post(url, {"spam_hold_score": 60, "spam_score": 95, "pile_on_replies": 6, "pile_on_minutes": 0})
+    refused = {"spam_hold_score": 60, "spam_score": 95, "pile_on_replies": 6, "pile_on_minutes": 0}
+    response = admin_client.post(url, refused)
     assert response.status_code == 200 and "pile_on_minutes" in response.content.decode()
