@@ -421,6 +421,8 @@ SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT"
 SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.checks.PersonalDataCheck",
     "speakout.safety.checks.SpamScoreCheck",
+    "speakout.safety.pileon.ApprovedRepliersOnlyCheck",
+    "speakout.safety.pileon.PileOnCheck",
 ]
 SPEAKOUT_SAFETY_PHONE_REGIONS = env_list("SPEAKOUT_SAFETY_PHONE_REGIONS", ["ES", "GB", "US"])
 
@@ -474,6 +476,12 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(BASE_URL).scheme or "https"
 # Site-account sign-up (signing in with a configured provider stays open either way).
 SPEAKOUT_ACCOUNT_SIGNUP_OPEN = env_bool("SPEAKOUT_ACCOUNT_SIGNUP", True)
+# "Reply under a pseudonym" (docs/accounts.md): a passwordless account proved by allauth's
+# verification link, which signs the reader in when opened in the same browser; they come back
+# with a code mailed to them. Both mails go through the outbox.
+SPEAKOUT_PSEUDONYMS = env_bool("SPEAKOUT_PSEUDONYMS", True)
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_LOGIN_BY_CODE_ENABLED = SPEAKOUT_PSEUDONYMS
 # Allauth keeps its counters in the default cache: Redis in production, so every web process
 # counts the same attempts. Values are allauth's own format (see docs/accounts.md).
 ACCOUNT_RATE_LIMITS = {

@@ -390,6 +390,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
         # The two boxes of the form; the subscriptions app acts on them (double opt-in).
         "notify_replies": bool(payload.notify_replies),
         "notify_posts": bool(payload.notify_posts),
+        "approved_repliers_only": bool(payload.approved_repliers_only),
         "confirm": payload.confirm or [],
     }
     result = services.submit_reply(thread=thread, data=data, author=author, rules=rules)

@@ -101,6 +101,9 @@ class ReplyIn(Schema):
     homepage: str | None = Field(default=None, description="Honeypot: leave empty.")
     notify_replies: bool | None = Field(default=None, description="Ask for mail about new replies in this thread.")
     notify_posts: bool | None = Field(default=None, description="Ask for mail about new posts.")
+    approved_repliers_only: bool | None = Field(
+        default=None, description="Only commenters with an approved reply may answer this one without review."
+    )
     confirm: list[str] | None = Field(
         default=None,
         description="Codes of warnings to overrule (an error's `confirm` keys), e.g. `personal_data`.",

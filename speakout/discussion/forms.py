@@ -142,6 +142,13 @@ class ReplyForm(forms.Form):
     # Carried to the ``reply_posted`` signal; whoever listens (the subscriptions app) acts on them.
     notify_replies = forms.BooleanField(label=_("Notify me of new comments by email"), required=False)
     notify_posts = forms.BooleanField(label=_("Notify me of new posts by email"), required=False)
+    # Stored on the reply; a policy check (speakout.safety.pileon) holds answers from commenters
+    # who have no approved reply yet.
+    approved_repliers_only = forms.BooleanField(
+        label=_("Only approved commenters may reply to me"),
+        required=False,
+        help_text=_("Replies to this one from people new here wait until a moderator has read them."),
+    )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     submission_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.

@@ -8,6 +8,7 @@ sanitising happen once, when a reply is written or edited, never when a page is 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from datetime import timedelta
 
 from django.conf import settings
@@ -102,9 +103,22 @@ class Thread(models.Model):
         Thread.objects.filter(pk=self.pk).update(approved_count=count, version=F("version") + 1)
 
 
-class Commenter(models.Model):
-    """The moderation identity behind replies: private, never shown to the public."""
+HANDLE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"  # no 0/o, 1/l/i: read aloud or copied by hand
 
+
+def new_handle() -> str:
+    """A random, meaningless label such as ``k7qm-2xd9`` (40 bits), fixed for a commenter's life."""
+    letters = "".join(secrets.choice(HANDLE_ALPHABET) for _ in range(8))
+    return f"{letters[:4]}-{letters[4:]}"
+
+
+class Commenter(models.Model):
+    """The moderation identity behind replies: private, never shown to the public.
+
+    Moderators know a commenter by ``handle``, an opaque label that says nothing about the
+    person; the email address needs the ``view_commenter_email`` permission (docs/safety.md)."""
+
+    handle = models.CharField(_("handle"), max_length=9, unique=True, default=new_handle, editable=False)
     email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="commenters"
@@ -122,6 +136,7 @@ class Commenter(models.Model):
     class Meta:
         verbose_name = _("commenter")
         verbose_name_plural = _("commenters")
+        permissions = [("view_commenter_email", _("Can see commenters' email addresses"))]
         constraints = [
             models.UniqueConstraint(
                 fields=["email"], condition=~models.Q(email=""), name="speakout_commenter_unique_email"
@@ -129,7 +144,8 @@ class Commenter(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.display_name or self.email or f"#{self.pk}"
+        # Never the email: this appears on moderators' screens whatever their permissions.
+        return self.display_name or self.handle
 
 
 class ClientKey(models.Model):
@@ -203,6 +219,9 @@ class Reply(models.Model):
     guest_key = models.CharField(max_length=64, blank=True, db_index=True)
     submission_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
     external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    # The writer's pile-on brake: replies to this one from commenters without an approved reply
+    # wait for review (enforced by a policy check, speakout.safety.pileon).
+    approved_repliers_only = models.BooleanField(_("only approved commenters may reply"), default=False)
 
     class Meta:
         verbose_name = _("reply")

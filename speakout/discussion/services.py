@@ -219,6 +219,7 @@ def submit_reply(
             guest_key=guest_key(author.guest_token),
             avatar_key=avatar_key_for(author, commenter, name),
             submission_id=submission_id,
+            approved_repliers_only=bool(cleaned.get("approved_repliers_only")),
         )
         try:
             with transaction.atomic():

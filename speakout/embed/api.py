@@ -191,6 +191,7 @@ def post_reply(
         "homepage": payload.homepage or "",
         "notify_replies": bool(payload.notify_replies),
         "notify_posts": bool(payload.notify_posts),
+        "approved_repliers_only": bool(payload.approved_repliers_only),
     }
     if payload.parent and not Reply.objects.filter(pk=payload.parent, thread=thread).exists():
         data["parent"] = MAX_ID  # a reply of another thread: refused as "no longer available"

@@ -21,6 +21,11 @@ class AppSettings:
         return bool(self._setting("ACCOUNT_SIGNUP_OPEN", True))
 
     @property
+    def PSEUDONYMS(self) -> bool:
+        """Readers may open a passwordless account under a pseudonym, proving their email once."""
+        return bool(self._setting("PSEUDONYMS", True))
+
+    @property
     def ADMIN_PREFIX(self) -> str:
         return self._setting("ADMIN_PREFIX", "/admin/")
 

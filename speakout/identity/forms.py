@@ -1,11 +1,14 @@
-"""The admin form for a login provider (an allauth SocialApp)."""
+"""The pseudonym sign-up form, and the admin form for a login provider (an allauth SocialApp)."""
 
 from __future__ import annotations
 
+from allauth.account.forms import BaseSignupForm
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers import registry
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from speakout.discussion.forms import comparable_name, reserved_names
 
 
 def provider_choices() -> list[tuple[str, str]]:
@@ -48,4 +51,39 @@ class SocialAppForm(forms.ModelForm):
             server_url = (cleaned.get("settings") or {}).get("server_url", "")
             if not isinstance(server_url, str) or not server_url.startswith(("https://", "http://")):
                 self.add_error("settings", _('Give the provider\'s address as {"server_url": "https://…"}.'))
+        return cleaned
+
+
+class PseudonymSignupForm(BaseSignupForm):
+    """A pseudonym and an email address, no password: allauth's sign-up without its password
+    fields. The address is proved by allauth's verification link and never shown; later
+    sign-ins are by a code mailed to it (``ACCOUNT_LOGIN_BY_CODE_ENABLED``)."""
+
+    field_order = ["username", "email"]
+    by_passkey = False  # allauth's sign-up view asks (passkey sign-ups are another flow)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["username"].label = _("Pseudonym")
+        self.fields["username"].help_text = _(
+            "The only name readers will see. Letters, digits and @ . + - _ only. Choose one that does not identify you."
+        )
+        self.fields["username"].widget.attrs.update({"placeholder": _("Pseudonym"), "autocomplete": "nickname"})
+        self.fields["email"].help_text = _(
+            "Never shown to readers. We mail you a link to prove it is yours, once; later you sign in with a "
+            "code mailed to it."
+        )
+
+    def clean_username(self) -> str:
+        username = super().clean_username()
+        if comparable_name(username) in reserved_names():
+            raise forms.ValidationError(_("That name belongs to the site's staff. Please choose another."))
+        return username
+
+    def clean(self):
+        cleaned = super().clean()
+        username, email = cleaned.get("username", ""), cleaned.get("email", "")
+        local_part = comparable_name(email.partition("@")[0])
+        if username and len(local_part) >= 3 and local_part in comparable_name(username):
+            self.add_error("username", _("This pseudonym gives away your email address. Please choose another."))
         return cleaned

@@ -9,4 +9,5 @@ app_name = "identity"
 urlpatterns = [
     path("", views.account, name="account"),
     path("switch/", views.switch, name="switch"),
+    path("pseudonym/", views.PseudonymSignupView.as_view(), name="pseudonym"),
 ]

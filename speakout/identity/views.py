@@ -5,12 +5,14 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from allauth.account.utils import get_next_redirect_url
+from allauth.account.views import SignupView
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 
 from .app_settings import app_settings
+from .forms import PseudonymSignupForm
 from .providers import configured_providers
 
 
@@ -40,6 +42,26 @@ def switch(request):
         "identity/switch.html",
         {"next_url": next_url, "login_url": login_url, "providers": configured_providers(request)},
     )
+
+
+class PseudonymSignupView(SignupView):
+    """ "Reply under a pseudonym": allauth's sign-up view (rate limits, enumeration prevention,
+    verification mail through the outbox) with a pseudonym and an email address. Following the
+    mailed link in the same browser signs the reader in and brings them back to ``next``."""
+
+    form_class = PseudonymSignupForm
+    template_name = "identity/pseudonym_signup.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if not app_settings.PSEUDONYMS:
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_form_class(self):
+        return self.form_class  # not ACCOUNT_FORMS["signup"]: that one asks for a password
+
+    def is_open(self) -> bool:
+        return True  # open even when site-account sign-up is closed (SPEAKOUT_PSEUDONYMS decides)
 
 
 def admin_login(request):

@@ -283,6 +283,7 @@ def export(owner: Owner) -> dict:
         "commenters": [
             {
                 "email": commenter.email,
+                "handle": commenter.handle,  # the label moderators know them by
                 "display_name": commenter.display_name,
                 "website": commenter.website,
                 "approved_replies": commenter.approved_count,

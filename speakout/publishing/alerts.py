@@ -28,6 +28,7 @@ from django.utils.translation import gettext, gettext_noop
 from speakout.discussion import signals
 from speakout.discussion.models import DiscussionSettings, Flag, Reply
 from speakout.outbox.services import queue_mail
+from speakout.safety.signals import pile_on_detected
 
 from .moderation import MODERATE_PERMISSION, plain_text
 
@@ -147,9 +148,30 @@ def on_reply_flagged(sender, reply, flag, **kwargs):
     )
 
 
+def on_pile_on(sender, reply, target, count, minutes, **kwargs):
+    """A burst of replies aimed at one person (speakout.safety.pileon): happening now, so it is
+    mailed even when the rules ask for a daily summary; only "no mail" silences it."""
+    if DiscussionSettings.load().moderator_alerts == Alerts.OFF:
+        return
+    alert_each(
+        reply,
+        template="moderation_pile_on",
+        subject=gettext_noop("Many replies to one person on “{title}”"),
+        key="moderation-pile-on",
+        extra={
+            "target": target,
+            "count": count,
+            "minutes": minutes,
+            "queue_url": admin_url("speakout_moderation:queue", "pending"),
+            "subject_values": {"title": reply.thread.title or reply.thread.key},
+        },
+    )
+
+
 def connect() -> None:
     signals.reply_posted.connect(on_reply_posted, sender=Reply, dispatch_uid="speakout-moderator-alerts-posted")
     signals.reply_flagged.connect(on_reply_flagged, sender=Reply, dispatch_uid="speakout-moderator-alerts-flagged")
+    pile_on_detected.connect(on_pile_on, sender=Reply, dispatch_uid="speakout-moderator-alerts-pile-on")
 
 
 # The daily summary ---------------------------------------------------------------------------

@@ -43,13 +43,14 @@ from speakout.discussion.models import (
 )
 from speakout.safety import care, evidence
 from speakout.safety.models import PendingBan, RemovalNotice, SafetySettings
+from speakout.subscriptions.services import verified_addresses
 
 #: Needed, besides Wagtail's admin access, for every screen here.
 MODERATE_PERMISSION = "speakout_discussion.change_reply"
-#: Needed to see (and search by) commenters' email addresses. The discussion app defines no
-#: dedicated permission, so this is Django's stock "view commenter": granting it is a deliberate
-#: act, separate from moderating. Superusers have it.
-EMAIL_PERMISSION = "speakout_discussion.view_commenter"
+#: Needed to see (and search by) commenters' email addresses: a permission of its own, so
+#: granting it is a deliberate act, separate from moderating. Without it moderators know a
+#: commenter by their opaque handle (docs/safety.md). Superusers have it.
+EMAIL_PERMISSION = "speakout_discussion.view_commenter_email"
 #: Needed, besides MODERATE_PERMISSION, to change the discussion rules.
 SETTINGS_PERMISSION = "speakout_discussion.change_discussionsettings"
 
@@ -200,6 +201,7 @@ def search_replies(replies: QuerySet[Reply], query: str, *, include_email: bool)
     if not query:
         return replies
     matches = Q(body__icontains=query) | Q(author_name__icontains=query) | Q(thread__title__icontains=query)
+    matches |= Q(commenter__handle=query.lower())
     if include_email:
         matches |= Q(commenter__email__icontains=query)
     return replies.filter(matches)
@@ -516,7 +518,7 @@ class CommenterView(ModerationView):
         return _("Commenter history")
 
     def get_page_subtitle(self):
-        return str(self.commenter)
+        return self.commenter.handle
 
     def get(self, request, *args, **kwargs):
         replies = with_row_relations(self.commenter.replies.order_by("-created_at", "-pk"))
@@ -524,6 +526,8 @@ class CommenterView(ModerationView):
         by_status = dict(self.commenter.replies.order_by().values_list("status").annotate(count=Count("pk")))
         context = self.get_context_data(
             commenter=self.commenter,
+            reports_received=Flag.objects.filter(reply__commenter=self.commenter).count(),
+            email_proved=email_proved(self.commenter),
             website=web_address(self.commenter.website),
             status_counts=[{"label": label, "count": by_status.get(value, 0)} for value, label in Reply.Status.choices],
             page=page,
@@ -595,6 +599,14 @@ class LogFilterForm(forms.Form):
         if data["reason"].strip():
             entries = entries.filter(reason__icontains=data["reason"].strip())
         return entries
+
+
+def email_proved(commenter: Commenter) -> bool:
+    """Whether the commenter proved their address (a site account with it verified), without
+    saying what it is: a guest's typed address proves nothing."""
+    if commenter.user is None or not commenter.email:
+        return False
+    return commenter.email.lower() in {address.lower() for address in verified_addresses(commenter.user)}
 
 
 class LogView(ModerationView):
@@ -674,6 +686,8 @@ class SafetySettingsForm(forms.ModelForm):
             "spam_score",
             "blur_held_content",
             "ban_needs_confirmation",
+            "pile_on_replies",
+            "pile_on_minutes",
         ]
 
 

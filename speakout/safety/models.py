@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -49,6 +50,19 @@ class SafetySettings(models.Model):
         _("a ban needs a second moderator"),
         default=False,
         help_text=_("A ban waits until another moderator confirms it. The moderator who asked cannot confirm it."),
+    )
+    pile_on_replies = models.PositiveSmallIntegerField(
+        _("pile-on brake: replies to one person"),
+        default=10,
+        help_text=_(
+            "When one person receives this many replies within the minutes below, further replies to them wait "
+            "for review and moderators get a mail. 0 turns the brake off."
+        ),
+    )
+    pile_on_minutes = models.PositiveSmallIntegerField(
+        _("pile-on brake: within minutes"),
+        default=30,
+        validators=[MinValueValidator(1)],
     )
 
     class Meta:

@@ -88,6 +88,7 @@ def test_guest_reply_is_held_approved_then_answered_in_a_nested_reply(new_contex
         assert guest.locator(f"[data-reply-item='{reply_id}'] #respond").count() == 1
     else:
         assert "replyto=" in guest.url
+        opened = time.monotonic()  # the link loaded a new page, with a newly stamped form
     fill_guest_form(guest, "Wren", f"wren-{marker}@example.org", answer_text)
     wait_out_the_time_trap(opened)
     guest.click("#respond button[type=submit]")

@@ -392,8 +392,9 @@ def test_search_by_text_name_email_and_thread_title(admin_client, thread, other_
 # Email visibility and permissions -------------------------------------------------------------
 
 
-def test_email_needs_the_view_commenter_permission(client, django_user_model, thread):
-    """Moderators without "view commenter" see neither addresses nor search by them."""
+def test_email_needs_the_view_commenter_email_permission(client, django_user_model, thread):
+    """Moderators without "see commenters' email addresses" see neither addresses nor search by
+    them; Django's stock "view commenter" is not enough."""
     reply = make_reply(thread, email="secret@example.org", body="Words")
     moderator = make_staff(django_user_model, "mod", "speakout_discussion.change_reply")
     client.force_login(moderator)
@@ -408,6 +409,11 @@ def test_email_needs_the_view_commenter_permission(client, django_user_model, th
 
     moderator.user_permissions.add(Permission.objects.get(codename="view_commenter"))
     moderator = django_user_model.objects.get(pk=moderator.pk)  # drop the permission cache
+    client.force_login(moderator)
+    assert "secret@example.org" not in client.get(queue_url("pending")).content.decode()
+
+    moderator.user_permissions.add(Permission.objects.get(codename="view_commenter_email"))
+    moderator = django_user_model.objects.get(pk=moderator.pk)
     client.force_login(moderator)
     assert "secret@example.org" in client.get(queue_url("pending")).content.decode()
     assert row_ids(client.get(queue_url("pending"), {"q": "secret@"}).content.decode()) == {reply.pk}

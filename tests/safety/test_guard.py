@@ -115,6 +115,8 @@ def test_moderators_see_why_in_the_queue_and_can_edit_the_names(client, admin_cl
             "spam_filter": "on",
             "spam_hold_score": 70,
             "spam_score": 97,
+            "pile_on_replies": 10,
+            "pile_on_minutes": 30,
         },
     )
     assert response.status_code == 302

@@ -2,6 +2,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django import template
 
+from ..app_settings import app_settings
 from ..providers import configured_providers
 
 register = template.Library()
@@ -22,3 +23,9 @@ def return_to(thread, reply_to=None) -> str:
     if reply_to is not None:
         return f"{path}?{urlencode({'replyto': reply_to.pk})}#respond"
     return f"{path}#respond"
+
+
+@register.simple_tag
+def pseudonyms_open() -> bool:
+    """Whether the reply form offers "reply under a pseudonym" (``SPEAKOUT_PSEUDONYMS``)."""
+    return app_settings.PSEUDONYMS
