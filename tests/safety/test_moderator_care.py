@@ -87,6 +87,8 @@ def test_the_safety_settings_screen_has_the_care_settings(admin_client):
         "spam_hold_score": "60",
         "spam_score": "95",
         "ban_needs_confirmation": "on",
+        "pile_on_replies": "10",
+        "pile_on_minutes": "30",
     }
     assert admin_client.post(url, data).status_code == 302
     saved = SafetySettings.objects.get(pk=1)
