@@ -280,6 +280,8 @@ class BodyConverter:
 
 def html_to_text(html: str) -> str:
     """Plain text of a fragment (excerpts become a report's standfirst)."""
+    if not html or not html.strip():
+        return ""
     return BeautifulSoup(autop(html or ""), "html.parser").get_text(" ", strip=True)
 
 

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 
 from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment
 from speakout.discussion.rendering import render_markdown, sanitise
@@ -199,6 +199,8 @@ class SiteWriter:
         self._index = None
         self._slugs: dict[int, set[str]] = {}
         self._last_child_path: dict[int, str | None] = {}
+        self._commenter_ids: dict[str, int] = {}  # email → commenter, across threads
+        self._any_restriction: bool | None = None  # does any page have a view restriction?
 
     # -- the site's structure ---------------------------------------------------------------
     @property
@@ -366,8 +368,10 @@ class SiteWriter:
             page = model(slug=self._free_slug(parent, post.slug, title), has_unpublished_changes=not post.live)
             for name, value in fields.items():
                 setattr(page, name, value)
-            self._set_filing(page, post)
+            if post.tags and isinstance(page, ReportPage):
+                page.tags.set(post.tags)
             self._add_child(parent, page)
+            self._file_new_page(page, post)
         else:
             for name, value in fields.items():
                 setattr(page, name, value)
@@ -405,6 +409,21 @@ class SiteWriter:
         Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + 1)
         parent.numchild += 1
 
+    def _file_new_page(self, page: Page, post: PostData) -> None:
+        """A new report's categories and byline, inserted directly: through modelcluster each
+        relation costs a lookup of what is already there (nothing, for a new page)."""
+        if not isinstance(page, ReportPage):
+            return
+        categories = list(dict.fromkeys(self.categories[c].pk for c in post.categories if c in self.categories))
+        if categories:
+            through = ReportPage.categories.through
+            through.objects.bulk_create([through(reportpage_id=page.pk, category_id=pk) for pk in categories])
+        authors = list(dict.fromkeys(self.authors[a].pk for a in post.authors if a in self.authors))
+        if authors:
+            ReportAuthor.objects.bulk_create(
+                [ReportAuthor(report_id=page.pk, author_id=pk, sort_order=i) for i, pk in enumerate(authors)]
+            )
+
     def _set_filing(self, page: Page, post: PostData) -> None:
         if not isinstance(page, ReportPage):
             return
@@ -431,15 +450,26 @@ class SiteWriter:
             Redirect.objects.bulk_create(missing)
             self.result.count("redirect", "created", len(missing))
 
+    def restrict_with_password(self, page: Page, password: str) -> None:
+        if not PageViewRestriction.objects.filter(page=page).exists():
+            PageViewRestriction.objects.create(
+                page=page, restriction_type=PageViewRestriction.PASSWORD, password=password[:255]
+            )
+        self._any_restriction = True
+
     # -- threads and replies ---------------------------------------------------------------
     def thread_for_page(self, page: Page) -> Thread:
         report = page.specific
         key = getattr(report, "thread_key", f"page-{page.pk}")
+        if self._any_restriction is None:
+            self._any_restriction = PageViewRestriction.objects.exists()
+        # Without any view restriction on the site, no page needs its ancestors looked up.
+        restricted = self._any_restriction and page.get_view_restrictions().exists()
         thread = get_or_create_thread(
             key,
             url=page.full_url or "",
             title=page.title,
-            is_public=bool(page.live) and not page.get_view_restrictions().exists(),
+            is_public=bool(page.live) and not restricted,
         )
         status = getattr(report, "replies", "open")
         opened = getattr(report, "first_published_at", None) or getattr(report, "date", None)
@@ -588,8 +618,13 @@ class SiteWriter:
                 self._insert(batch)
                 batch = []
         self._insert(batch)
-        if new_ids or updated:
+        if updated or (new_ids and (existing or thread.approved_count)):
             thread.refresh_approved_count()
+        elif new_ids:
+            # The thread had no approved reply (its count is kept by every change): count the new
+            # ones here instead of in the database.
+            approved = sum(by_id[sid].status == Reply.Status.APPROVED for sid in new_ids)
+            Thread.objects.filter(pk=thread.pk).update(approved_count=approved, version=F("version") + 1)
 
     def _insert(self, batch: list[tuple]) -> None:
         if not batch:
@@ -611,7 +646,10 @@ class SiteWriter:
                 wanted[email] = comment
         if not wanted:
             return {}
-        found = dict(Commenter.objects.filter(email__in=list(wanted)).values_list("email", "id"))
+        found = {email: self._commenter_ids[email] for email in wanted if email in self._commenter_ids}
+        unknown = [email for email in wanted if email not in found]
+        if unknown:
+            found.update(Commenter.objects.filter(email__in=unknown).values_list("email", "id"))
         missing = [
             Commenter(email=email, display_name=(c.author_name or "")[:100], website=_website(c.website))
             for email, c in wanted.items()
@@ -622,6 +660,7 @@ class SiteWriter:
                 found[commenter.email] = commenter.pk
             self.result.count("commenter", "created", len(missing))
         self.touched_commenters.update(found.values())
+        self._commenter_ids.update(found)
         return found
 
     def finish(self) -> None:
