@@ -201,6 +201,8 @@ class SiteWriter:
         self._last_child_path: dict[int, str | None] = {}
         self._commenter_ids: dict[str, int] = {}  # email → commenter, across threads
         self._any_restriction: bool | None = None  # does any page have a view restriction?
+        self._redirect_paths: set[str] | None = None
+        self._items: dict[tuple[str, str], dict[str, ImportedItem]] = {}  # (source, kind) → source id → record
 
     # -- the site's structure ---------------------------------------------------------------
     @property
@@ -236,6 +238,16 @@ class SiteWriter:
 
     # -- remembered items ------------------------------------------------------------------
     def _item(self, kind: str, source_id: str) -> ImportedItem | None:
+        if kind in (ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE):
+            # Posts and pages: the source's records read once rather than one query per post.
+            if (self.source, kind) not in self._items:
+                self._items[self.source, kind] = {
+                    item.source_id: item
+                    for item in ImportedItem.objects.filter(source=self.source, kind=kind).only(
+                        "pk", "source_id", "object_id", "checksum"
+                    )
+                }
+            return self._items[self.source, kind].get(source_id)
         return ImportedItem.objects.filter(source=self.source, kind=kind, source_id=source_id).first()
 
     def _remember(
@@ -245,9 +257,11 @@ class SiteWriter:
         values = {"object_id": str(obj_id), "checksum": digest, "data": data or {}}
         if item is not None:
             ImportedItem.objects.filter(pk=item.pk).update(**values, imported_at=timezone.now())
+            item.object_id, item.checksum = values["object_id"], digest
         elif kind in (ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE):
             # save_post looked the record up and found none: no second lookup.
-            ImportedItem.objects.create(source=self.source, kind=kind, source_id=source_id, **values)
+            item = ImportedItem.objects.create(source=self.source, kind=kind, source_id=source_id, **values)
+            self._items.setdefault((self.source, kind), {})[source_id] = item
         else:
             ImportedItem.objects.update_or_create(source=self.source, kind=kind, source_id=source_id, defaults=values)
 
@@ -438,7 +452,15 @@ class SiteWriter:
         paths = list(dict.fromkeys(path for path in map(old_path, links) if path and path != "/" and path != own))
         if not paths:
             return
-        existing = {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=paths, site=None)}
+        if self._redirect_paths is None:
+            # Every old path once, so a page whose paths are all new needs no lookup.
+            self._redirect_paths = set(Redirect.objects.filter(site=None).values_list("old_path", flat=True))
+        known = [path for path in paths if path in self._redirect_paths]
+        existing = (
+            {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
+            if known
+            else {}
+        )
         for redirect in existing.values():
             if redirect.redirect_page_id != page.pk or not redirect.is_permanent:
                 redirect.redirect_page, redirect.is_permanent = page, True
@@ -448,6 +470,7 @@ class SiteWriter:
         missing = [redirect for redirect in missing if redirect.old_path not in existing]
         if missing:
             Redirect.objects.bulk_create(missing)
+            self._redirect_paths.update(redirect.old_path for redirect in missing)
             self.result.count("redirect", "created", len(missing))
 
     def restrict_with_password(self, page: Page, password: str) -> None:
