@@ -404,6 +404,9 @@ class SiteWriter:
         time: the slug is already free under the parent, the title cut to length and the body
         built from valid blocks. The parent's last child path is remembered between pages."""
         if parent.pk not in self._last_child_path:
+            # Lock the parent as add_child does, so an editor adding a page under it waits for the
+            # import's transaction instead of taking the same path (SQLite has one writer anyway).
+            list(Page.objects.select_for_update().filter(pk=parent.pk).values_list("pk", flat=True))
             last = (
                 Page.objects.filter(depth=parent.depth + 1, path__startswith=parent.path)
                 .order_by("-path")
