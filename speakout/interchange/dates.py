@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
 from django.utils import timezone
+
+_WP_DATE = re.compile(r"(\d{4})-(\d\d)-(\d\d) (\d\d):(\d\d):(\d\d)")
 
 
 def parse_wp(value: str, *, utc: bool) -> datetime | None:
@@ -14,7 +17,11 @@ def parse_wp(value: str, *, utc: bool) -> datetime | None:
     if not value or value.startswith("0000"):
         return None
     try:
-        naive = datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S")
+        # The usual, zero-padded form without strptime, which is slow for 100,000 replies.
+        if _WP_DATE.match(value):
+            naive = datetime(*map(int, _WP_DATE.match(value).groups()))
+        else:
+            naive = datetime.strptime(value[:19], "%Y-%m-%d %H:%M:%S")
     except ValueError:
         return None
     if utc:

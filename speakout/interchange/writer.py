@@ -22,15 +22,15 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.core.files import File
-from django.db import connection
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db import connection, models
+from django.db.models import Count, F
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Page, PageViewRestriction, Site
 
 from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment
 from speakout.discussion.rendering import render_markdown, sanitise
@@ -89,6 +89,49 @@ class CommentData:
     markdown: bool = False  # Isso keeps Markdown; WordPress and Disqus keep HTML
 
 
+# The columns save_replies fills in; every other column of a reply gets its default.
+REPLY_COLUMNS = (
+    "id",
+    "thread_id",
+    "parent_id",
+    "path",
+    "depth",
+    "kind",
+    "commenter_id",
+    "author_name",
+    "author_website",
+    "body",
+    "body_html",
+    "status",
+    "created_at",
+    "external_id",
+)
+
+
+def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """INSERT ``rows`` (values for the fields named by ``columns``, as attribute names) with one
+    executemany; every other field gets its default. For plain values only: no save(), no
+    signals. bulk_create prepares each value of each row through its field, which was most of
+    the time of a 100,000-reply import; here only dates are prepared, once per value."""
+    fields = {field.attname: field for field in model._meta.concrete_fields}
+    given = [fields[name] for name in columns]
+    others = [field for name, field in fields.items() if name not in columns]
+    defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in others)
+    dates = [i for i, field in enumerate(given) if isinstance(field, models.DateTimeField)]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in given + others)
+    marks = ", ".join(["%s"] * (len(given) + len(others)))
+    prepared = []
+    for row in rows:
+        if dates:
+            row = list(row)
+            for i in dates:
+                row[i] = given[i].get_db_prep_save(row[i], connection)
+        prepared.append((*row, *defaults))
+    with connection.cursor() as cursor:
+        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})", prepared)
+
+
 def reserve_ids(model, count: int) -> list[int]:
     """``count`` fresh primary keys for ``model``. Called inside the import's transaction: on
     PostgreSQL the sequence hands them out; on SQLite the transaction holds the write lock, so
@@ -110,6 +153,16 @@ def reserve_ids(model, count: int) -> list[int]:
             row = cursor.fetchone()
             start = max(start, row[0] if row else 0)
         return list(range(start + 1, start + 1 + count))
+
+
+def _next_path(path: str) -> str:
+    """The tree path of the sibling after ``path`` (treebeard's ``_inc_path``)."""
+    step = Page.steplen
+    number = Page._str2int(path[-step:]) + 1
+    key = Page._int2str(number)
+    if len(key) > step:
+        raise ImportFailed(_("Too many pages under one parent page."))
+    return path[:-step] + Page.alphabet[0] * (step - len(key)) + key
 
 
 def old_path(link: str) -> str:
@@ -145,6 +198,11 @@ class SiteWriter:
         self._home = None
         self._index = None
         self._slugs: dict[int, set[str]] = {}
+        self._last_child_path: dict[int, str | None] = {}
+        self._commenter_ids: dict[str, int] = {}  # email → commenter, across threads
+        self._any_restriction: bool | None = None  # does any page have a view restriction?
+        self._redirect_paths: set[str] | None = None
+        self._items: dict[tuple[str, str], dict[str, ImportedItem]] = {}  # (source, kind) → source id → record
 
     # -- the site's structure ---------------------------------------------------------------
     @property
@@ -180,15 +238,32 @@ class SiteWriter:
 
     # -- remembered items ------------------------------------------------------------------
     def _item(self, kind: str, source_id: str) -> ImportedItem | None:
+        if kind in (ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE):
+            # Posts and pages: the source's records read once rather than one query per post.
+            if (self.source, kind) not in self._items:
+                self._items[self.source, kind] = {
+                    item.source_id: item
+                    for item in ImportedItem.objects.filter(source=self.source, kind=kind).only(
+                        "pk", "source_id", "object_id", "checksum"
+                    )
+                }
+            return self._items[self.source, kind].get(source_id)
         return ImportedItem.objects.filter(source=self.source, kind=kind, source_id=source_id).first()
 
-    def _remember(self, kind: str, source_id: str, obj_id, digest: str = "", data: dict | None = None) -> None:
-        ImportedItem.objects.update_or_create(
-            source=self.source,
-            kind=kind,
-            source_id=source_id,
-            defaults={"object_id": str(obj_id), "checksum": digest, "data": data or {}},
-        )
+    def _remember(
+        self, kind: str, source_id: str, obj_id, digest: str = "", data: dict | None = None, *, item=None
+    ) -> None:
+        """Record a source item; ``item`` is its record when the caller already looked it up."""
+        values = {"object_id": str(obj_id), "checksum": digest, "data": data or {}}
+        if item is not None:
+            ImportedItem.objects.filter(pk=item.pk).update(**values, imported_at=timezone.now())
+            item.object_id, item.checksum = values["object_id"], digest
+        elif kind in (ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE):
+            # save_post looked the record up and found none: no second lookup.
+            item = ImportedItem.objects.create(source=self.source, kind=kind, source_id=source_id, **values)
+            self._items.setdefault((self.source, kind), {})[source_id] = item
+        else:
+            ImportedItem.objects.update_or_create(source=self.source, kind=kind, source_id=source_id, defaults=values)
 
     # -- authors, categories ---------------------------------------------------------------
     def author(self, key: str, name: str, data: dict | None = None) -> Author | None:
@@ -307,19 +382,64 @@ class SiteWriter:
             page = model(slug=self._free_slug(parent, post.slug, title), has_unpublished_changes=not post.live)
             for name, value in fields.items():
                 setattr(page, name, value)
-            self._set_filing(page, post)
-            parent.add_child(instance=page)
+            if post.tags and isinstance(page, ReportPage):
+                page.tags.set(post.tags)
+            self._add_child(parent, page)
+            self._file_new_page(page, post)
         else:
             for name, value in fields.items():
                 setattr(page, name, value)
             self._set_filing(page, post)
             page.save()
         self.result.count(post.kind, "created" if created else "updated")
-        self._remember(post.kind, post.source_id, page.pk, digest, data=post.data)
+        self._remember(post.kind, post.source_id, page.pk, digest, data=post.data, item=item)
         self.pages_by_source[post.source_id] = page
         self._redirects(page, post.old_links)
         self.tick(1, 0)
         return page
+
+    def _add_child(self, parent: Page, page: Page) -> None:
+        """treebeard's ``add_child`` without its per-page lookups (the parent's row, its last
+        child, the locale) and without Wagtail's full validation, which dominated an import's
+        time: the slug is already free under the parent, the title cut to length and the body
+        built from valid blocks. The parent's last child path is remembered between pages."""
+        if parent.pk not in self._last_child_path:
+            # Lock the parent as add_child does, so an editor adding a page under it waits for the
+            # import's transaction instead of taking the same path (SQLite has one writer anyway).
+            list(Page.objects.select_for_update().filter(pk=parent.pk).values_list("pk", flat=True))
+            last = (
+                Page.objects.filter(depth=parent.depth + 1, path__startswith=parent.path)
+                .order_by("-path")
+                .values_list("path", flat=True)
+                .first()
+            )
+            self._last_child_path[parent.pk] = last
+        last = self._last_child_path[parent.pk]
+        page.depth = parent.depth + 1
+        page.path = Page._get_path(parent.path, page.depth, 1) if last is None else _next_path(last)
+        page.numchild = 0
+        page.locale_id = parent.locale_id
+        page.draft_title = page.title
+        page._cached_parent_obj = parent
+        page.save(clean=False)
+        self._last_child_path[parent.pk] = page.path
+        Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + 1)
+        parent.numchild += 1
+
+    def _file_new_page(self, page: Page, post: PostData) -> None:
+        """A new report's categories and byline, inserted directly: through modelcluster each
+        relation costs a lookup of what is already there (nothing, for a new page)."""
+        if not isinstance(page, ReportPage):
+            return
+        categories = list(dict.fromkeys(self.categories[c].pk for c in post.categories if c in self.categories))
+        if categories:
+            through = ReportPage.categories.through
+            through.objects.bulk_create([through(reportpage_id=page.pk, category_id=pk) for pk in categories])
+        authors = list(dict.fromkeys(self.authors[a].pk for a in post.authors if a in self.authors))
+        if authors:
+            ReportAuthor.objects.bulk_create(
+                [ReportAuthor(report_id=page.pk, author_id=pk, sort_order=i) for i, pk in enumerate(authors)]
+            )
 
     def _set_filing(self, page: Page, post: PostData) -> None:
         if not isinstance(page, ReportPage):
@@ -332,24 +452,50 @@ class SiteWriter:
 
     def _redirects(self, page: Page, links: list[str]) -> None:
         own = Redirect.normalise_path(page.url_path[len(self.home.url_path) - 1 :]) if self.home else ""
-        for link in links:
-            path = old_path(link)
-            if not path or path == "/" or path == own:
-                continue
-            _redirect, created = Redirect.objects.update_or_create(
-                old_path=path, site=None, defaults={"redirect_page": page, "is_permanent": True}
+        paths = list(dict.fromkeys(path for path in map(old_path, links) if path and path != "/" and path != own))
+        if not paths:
+            return
+        if self._redirect_paths is None:
+            # Every old path once, so a page whose paths are all new needs no lookup.
+            self._redirect_paths = set(Redirect.objects.filter(site=None).values_list("old_path", flat=True))
+        known = [path for path in paths if path in self._redirect_paths]
+        existing = (
+            {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
+            if known
+            else {}
+        )
+        for redirect in existing.values():
+            if redirect.redirect_page_id != page.pk or not redirect.is_permanent:
+                redirect.redirect_page, redirect.is_permanent = page, True
+                redirect.save()
+            self.result.count("redirect", "updated")
+        missing = [Redirect(old_path=path, site=None, redirect_page=page, is_permanent=True) for path in paths]
+        missing = [redirect for redirect in missing if redirect.old_path not in existing]
+        if missing:
+            Redirect.objects.bulk_create(missing)
+            self._redirect_paths.update(redirect.old_path for redirect in missing)
+            self.result.count("redirect", "created", len(missing))
+
+    def restrict_with_password(self, page: Page, password: str) -> None:
+        if not PageViewRestriction.objects.filter(page=page).exists():
+            PageViewRestriction.objects.create(
+                page=page, restriction_type=PageViewRestriction.PASSWORD, password=password[:255]
             )
-            self.result.count("redirect", "created" if created else "updated")
+        self._any_restriction = True
 
     # -- threads and replies ---------------------------------------------------------------
     def thread_for_page(self, page: Page) -> Thread:
         report = page.specific
         key = getattr(report, "thread_key", f"page-{page.pk}")
+        if self._any_restriction is None:
+            self._any_restriction = PageViewRestriction.objects.exists()
+        # Without any view restriction on the site, no page needs its ancestors looked up.
+        restricted = self._any_restriction and page.get_view_restrictions().exists()
         thread = get_or_create_thread(
             key,
             url=page.full_url or "",
             title=page.title,
-            is_public=bool(page.live) and not page.get_view_restrictions().exists(),
+            is_public=bool(page.live) and not restricted,
         )
         status = getattr(report, "replies", "open")
         opened = getattr(report, "first_published_at", None) or getattr(report, "date", None)
@@ -462,7 +608,8 @@ class SiteWriter:
         paths: dict[str, str] = {sid: row["path"] for sid, row in existing.items()}
         pks: dict[str, int] = {sid: row["id"] for sid, row in existing.items()}
         pks.update(ids)
-        batch: list[Reply] = []
+        batch: list[tuple] = []
+        anonymous = _("Anonymous")
         for sid in sorted(new_ids, key=lambda s: depth_of[s]):
             comment = by_id[sid]
             parent = parent_of[sid]
@@ -473,21 +620,21 @@ class SiteWriter:
             paths[sid] = base + path_segment(ids[sid])
             email = _email(comment.email)
             batch.append(
-                Reply(
-                    id=ids[sid],
-                    thread=thread,
-                    parent_id=pks[parent] if parent else None,
-                    path=paths[sid],
-                    depth=level,
-                    kind=comment.kind,
-                    commenter_id=commenters.get(email) if email else None,
-                    author_name=(comment.author_name or _("Anonymous"))[:100],
-                    author_website=_website(comment.website),
-                    body=comment.body,
-                    body_html=self._reply_html(comment),
-                    status=comment.status,
-                    created_at=comment.created_at or thread.opened_at,
-                    external_id=f"{prefix}{sid}"[:100],
+                (
+                    ids[sid],
+                    thread.pk,
+                    pks[parent] if parent else None,
+                    paths[sid],
+                    level,
+                    comment.kind,
+                    commenters.get(email) if email else None,
+                    (comment.author_name or anonymous)[:100],
+                    _website(comment.website),
+                    comment.body,
+                    self._reply_html(comment),
+                    comment.status,
+                    comment.created_at or thread.opened_at,
+                    f"{prefix}{sid}"[:100],
                 )
             )
             self.result.replies_by_status[comment.status] += 1
@@ -497,13 +644,18 @@ class SiteWriter:
                 self._insert(batch)
                 batch = []
         self._insert(batch)
-        if new_ids or updated:
+        if updated or (new_ids and (existing or thread.approved_count)):
             thread.refresh_approved_count()
+        elif new_ids:
+            # The thread had no approved reply (its count is kept by every change): count the new
+            # ones here instead of in the database.
+            approved = sum(by_id[sid].status == Reply.Status.APPROVED for sid in new_ids)
+            Thread.objects.filter(pk=thread.pk).update(approved_count=approved, version=F("version") + 1)
 
-    def _insert(self, batch: list[Reply]) -> None:
+    def _insert(self, batch: list[tuple]) -> None:
         if not batch:
             return
-        Reply.objects.bulk_create(batch, batch_size=BATCH_SIZE)
+        insert_rows(Reply, REPLY_COLUMNS, batch)
         self.result.count("reply", "created", len(batch))
         self.tick(0, len(batch))
 
@@ -520,7 +672,10 @@ class SiteWriter:
                 wanted[email] = comment
         if not wanted:
             return {}
-        found = dict(Commenter.objects.filter(email__in=list(wanted)).values_list("email", "id"))
+        found = {email: self._commenter_ids[email] for email in wanted if email in self._commenter_ids}
+        unknown = [email for email in wanted if email not in found]
+        if unknown:
+            found.update(Commenter.objects.filter(email__in=unknown).values_list("email", "id"))
         missing = [
             Commenter(email=email, display_name=(c.author_name or "")[:100], website=_website(c.website))
             for email, c in wanted.items()
@@ -531,22 +686,30 @@ class SiteWriter:
                 found[commenter.email] = commenter.pk
             self.result.count("commenter", "created", len(missing))
         self.touched_commenters.update(found.values())
+        self._commenter_ids.update(found)
         return found
 
     def finish(self) -> None:
         """Counts that span threads: each touched commenter's approved replies."""
         ids = sorted(self.touched_commenters)
-        approved = (
-            Reply.objects.filter(commenter=OuterRef("pk"), status=Reply.Status.APPROVED)
-            .order_by()
-            .values("commenter")
-            .annotate(n=Count("pk"))
-            .values("n")
-        )
         for start in range(0, len(ids), 500):
-            Commenter.objects.filter(pk__in=ids[start : start + 500]).update(
-                approved_count=Coalesce(Subquery(approved), 0)
+            chunk = ids[start : start + 500]
+            # Grouped by commenter through its own index: a correlated subquery per commenter lets
+            # SQLite pick the status index instead and scan every approved reply once per commenter.
+            approved = dict(
+                Reply.objects.filter(commenter_id__in=chunk, status=Reply.Status.APPROVED)
+                .order_by()
+                .values_list("commenter_id")
+                .annotate(n=Count("pk"))
             )
+            current = Commenter.objects.filter(pk__in=chunk).values_list("pk", "approved_count")
+            changed: dict[int, list[int]] = {}
+            for pk, count in current:
+                if approved.get(pk, 0) != count:
+                    changed.setdefault(approved.get(pk, 0), []).append(pk)
+            # Few distinct counts: one update per count is far cheaper than a CASE per row.
+            for count, pks in changed.items():
+                Commenter.objects.filter(pk__in=pks).update(approved_count=count)
         from speakout.theme.cache import bump_content_version
 
         bump_content_version()

@@ -11,7 +11,6 @@ import re
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
-from wagtail.models import PageViewRestriction
 
 from speakout.discussion.models import Reply
 
@@ -225,10 +224,8 @@ class WXRImporter(Importer):
         page = self.writer.save_post(post)
         if page is None:
             return
-        if password and live and not PageViewRestriction.objects.filter(page=page).exists():
-            PageViewRestriction.objects.create(
-                page=page, restriction_type=PageViewRestriction.PASSWORD, password=password[:255]
-            )
+        if password and live:
+            self.writer.restrict_with_password(page, password)
         if comments:
             thread = self.writer.thread_for_page(page)
             self.writer.save_replies(thread, comments, prefix="wp:")
