@@ -125,22 +125,16 @@ def small_disk(directory: Path, size_mb: int):
 def fill(directory: Path) -> Path:
     """Write a file until the file system is full; returns it (delete it to free the space)."""
     filler = directory / "filler"
-    chunk = b"\0" * (256 * 1024)
-    with open(filler, "wb") as handle:
-        try:
-            while True:
-                handle.write(chunk)
-                handle.flush()
-        except OSError as error:
-            assert error.errno == errno.ENOSPC, error
-    # Whatever fit in the last partial chunk too.
-    with open(filler, "ab") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 512)
-                handle.flush()
-        except OSError:
-            pass
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        for size in (1 << 20, 1 << 12, 1):  # big pieces first, then whatever bytes are left
+            try:
+                while True:
+                    os.write(fd, b"\0" * size)
+            except OSError as error:
+                assert error.errno == errno.ENOSPC, error
+    finally:
+        os.close(fd)
     return filler
 
 
