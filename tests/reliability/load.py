@@ -148,6 +148,7 @@ class Figures:
     accepted: int
     refused: int
     unavailable: int
+    met_503: int  # answered 503 at least once (then, maybe, stored when sent again)
     no_answer: int
     stored: int
     lost: int
@@ -157,7 +158,8 @@ class Figures:
     def line(self, label: str) -> str:
         return (
             f"{label}: attempts {self.attempts}, accepted {self.accepted}, refused {self.refused}, "
-            f"503 {self.unavailable}, no answer {self.no_answer}, stored {self.stored}, lost {self.lost}, "
+            f"503 at last {self.unavailable} (503 on some try {self.met_503}), no answer {self.no_answer}, "
+            f"stored {self.stored}, lost {self.lost}, "
             f"duplicated {self.duplicated}, 500s {self.server_errors}"
         )
 
@@ -170,6 +172,7 @@ def figures(attempts: list[Attempt], stored: dict[str, int]) -> Figures:
         accepted=len(accepted),
         refused=sum(1 for status in final if 400 <= status < 500),
         unavailable=sum(1 for status in final if status == 503),
+        met_503=sum(1 for a in attempts if 503 in a.answers),
         no_answer=sum(1 for status in final if status == 0),
         stored=len(stored),
         lost=sum(1 for a in accepted if stored.get(a.submission_id, 0) == 0),
