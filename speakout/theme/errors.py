@@ -17,8 +17,10 @@ from __future__ import annotations
 import json
 import sys
 
+from django.core.exceptions import SuspiciousOperation
 from django.db import InterfaceError, OperationalError
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse, RawPostDataException
+from django.http.multipartparser import MultiPartParserError
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
@@ -64,15 +66,16 @@ def submitted_fields(request) -> list[tuple[str, str]]:
     members of a JSON object (text only; nothing that could not be read is invented)."""
     if request.method != "POST":
         return []
-    if request.content_type == "application/json":
-        try:
+    try:
+        if request.content_type == "application/json":
             data = json.loads(request.body)
-        except (ValueError, UnicodeDecodeError):
-            return []
-        if not isinstance(data, dict):
-            return []
-        return [(str(name), value) for name, value in data.items() if isinstance(value, str)]
-    return [(name, value) for name, values in request.POST.lists() for value in values]
+            if not isinstance(data, dict):
+                return []
+            return [(str(name), value) for name, value in data.items() if isinstance(value, str)]
+        return [(name, value) for name, values in request.POST.lists() for value in values]
+    except (ValueError, SuspiciousOperation, RawPostDataException, MultiPartParserError):
+        # A body that is too big, malformed or already consumed: answer the 503 without it.
+        return []
 
 
 def wants_json(request) -> bool:
