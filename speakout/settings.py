@@ -207,14 +207,12 @@ else:
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
                 # the start of a transaction so concurrent writers queue instead of failing.
-                "init_command": (
-                    "PRAGMA journal_mode=WAL;"
-                    "PRAGMA synchronous=NORMAL;"
-                    "PRAGMA foreign_keys=ON;"
-                    "PRAGMA busy_timeout=10000;"
-                ),
+                # NORMAL syncs at checkpoints: a crashed process loses no commit (a power cut may
+                # lose the last ones; see docs/reliability.md).
+                "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;",
                 "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
+                # How long a writer waits for the lock before its request gets a 503 "try again".
+                "timeout": env_int("SPEAKOUT_SQLITE_BUSY_TIMEOUT", 10),
             },
         }
     }

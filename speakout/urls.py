@@ -28,3 +28,6 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     path("", include(wagtail_urls)),
 ]
+
+# A database that cannot be used answers 503 with the typed text, not a 500 (docs/reliability.md).
+handler500 = "speakout.theme.errors.server_error"

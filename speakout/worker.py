@@ -10,12 +10,13 @@ single-worker embedded default.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger("speakout.worker")
@@ -68,8 +69,32 @@ def run_worker(interval: int | None = None) -> int:
     clock = threading.Thread(target=_clock, args=(stop, min(tick, 5.0)), name="speakout-clock", daemon=True)
     clock.start()
     try:
-        call_command(_quiet_db_worker(), "--no-startup-delay", "--no-reload")
+        while not stop.is_set():
+            try:
+                call_command(_quiet_db_worker(), "--no-startup-delay", "--no-reload")
+                break  # stopped by a signal
+            except (OperationalError, InterfaceError):
+                # The database is down or unreachable. Exiting would make `speakout run` stop
+                # the whole site; waiting keeps the web answering 503s and resumes by itself.
+                logger.warning(
+                    "The database is unavailable; the worker tries again in %d s", DATABASE_RETRY_SECONDS, exc_info=True
+                )
+                close_old_connections()
+                _wait_for_database(stop)
     finally:
         stop.set()
         clock.join(timeout=5)
     return 0
+
+
+DATABASE_RETRY_SECONDS = 5
+
+
+def _wait_for_database(stop: threading.Event) -> None:
+    """Sleep before the next try; SIGINT or SIGTERM meanwhile stops the worker at once."""
+    handlers = {number: signal.signal(number, lambda *_args: stop.set()) for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        stop.wait(DATABASE_RETRY_SECONDS)
+    finally:
+        for number, handler in handlers.items():
+            signal.signal(number, handler)

@@ -74,3 +74,19 @@ def test_a_failing_job_is_logged_and_does_not_stop_the_clock(settings, caplog):
 
 def broken_job():
     raise RuntimeError("boom")
+
+
+def test_the_worker_waits_out_a_database_outage_instead_of_exiting(monkeypatch, caplog):
+    """An unreachable database must not end the worker: `speakout run` would stop the site."""
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    import speakout.worker
+
+    monkeypatch.setattr(speakout.worker, "DATABASE_RETRY_SECONDS", 0)
+    outage = OperationalError("connection to server failed: Connection refused")
+    with mock.patch("django.core.management.call_command", side_effect=[outage, outage, None]) as command:
+        assert speakout.worker.run_worker(interval=3600) == 0
+    assert command.call_count == 3
+    assert "The database is unavailable" in caplog.text

@@ -1,0 +1,125 @@
+"""The site's answer to an error nobody caught: a 503 with the typed text when the database is
+unavailable, Django's plain 500 page otherwise.
+
+Django calls ``handler500`` (set in ``speakout/urls.py``) for an exception raised anywhere in a
+view or a middleware, inside the ``except`` block, so the exception is still at hand. When the
+database is down, locked for too long or its disk is full, the driver's error reaches here as
+``OperationalError`` or ``InterfaceError``: the request's transaction was rolled back, and the
+reader gets "could not save, please try again" with every field they typed, ready to send again
+(see docs/reliability.md). A retried reply keeps its ``submission_id``, so it is never stored twice.
+
+The page needs no database: it is rendered without context processors (they read the Wagtail
+site) and the CSRF token is passed in by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from django.core.exceptions import SuspiciousOperation
+from django.db import InterfaceError, OperationalError
+from django.http import HttpResponse, JsonResponse, RawPostDataException
+from django.http.multipartparser import MultiPartParserError
+from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views import defaults
+from django.views.decorators.csrf import requires_csrf_token
+
+RETRY_AFTER_SECONDS = 10
+
+# Fields a person never types: sent back as they came, out of sight.
+MACHINE_FIELDS = {"thread", "parent", "form_token", "submission_id", "homepage", "confirm", "next"}
+# The CSRF token is replaced by a fresh one.
+DROPPED_FIELDS = {"csrfmiddlewaretoken"}
+LABELS = {
+    "name": gettext_lazy("Name"),
+    "email": gettext_lazy("Email"),
+    "website": gettext_lazy("Website"),
+    "body": gettext_lazy("Reply"),
+    "message": gettext_lazy("Message"),
+    "topic": gettext_lazy("Topic"),
+}
+LONG_TEXT_FIELDS = {"body", "message", "note"}
+
+
+def database_unavailable(error: BaseException | None) -> bool:
+    """Whether ``error`` (or what it was raised from) says the database cannot be used now."""
+    while error is not None:
+        if isinstance(error, (OperationalError, InterfaceError)):
+            return True
+        error = error.__cause__
+    return False
+
+
+@requires_csrf_token
+def server_error(request, template_name: str = "500.html"):
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable(request)
+    return defaults.server_error(request, template_name)
+
+
+def submitted_fields(request) -> list[tuple[str, str]]:
+    """What the request carried, as (name, value) pairs in order: the form's fields, or the
+    members of a JSON object (text only; nothing that could not be read is invented)."""
+    if request.method != "POST":
+        return []
+    try:
+        if request.content_type == "application/json":
+            data = json.loads(request.body)
+            if not isinstance(data, dict):
+                return []
+            return [(str(name), value) for name, value in data.items() if isinstance(value, str)]
+        return [(name, value) for name, values in request.POST.lists() for value in values]
+    except (ValueError, SuspiciousOperation, RawPostDataException, MultiPartParserError):
+        # A body that is too big, malformed or already consumed: answer the 503 without it.
+        return []
+
+
+def wants_json(request) -> bool:
+    return "application/json" in request.headers.get("Accept", "") or request.content_type == "application/json"
+
+
+def unavailable(request):
+    """The 503 answer: HTML with the form to send again, or JSON with the fields echoed."""
+    fields = [(name, value) for name, value in submitted_fields(request) if name not in DROPPED_FIELDS]
+    if request.method == "POST":
+        message = _("Could not save, please try again in a moment. Nothing you typed is lost: it is all here.")
+    else:
+        message = _("The site cannot reach its database just now. Please try again in a moment.")
+    if wants_json(request):
+        submitted: dict[str, str | list[str]] = {}
+        for name, value in fields:
+            previous = submitted.get(name)
+            if previous is None:
+                submitted[name] = value
+            else:
+                submitted[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        body = {"outcome": "unavailable", "code": "unavailable", "errors": {"__all__": [message]}}
+        if request.method == "POST":
+            body["submitted"] = submitted
+        response = JsonResponse(body, status=503)
+    else:
+        context = {
+            "message": message,
+            "action": request.get_full_path(),
+            "visible": [
+                {
+                    "name": name,
+                    "value": value,
+                    "label": LABELS.get(name, name),
+                    "long": name in LONG_TEXT_FIELDS or "\n" in value,
+                }
+                for name, value in fields
+                if name not in MACHINE_FIELDS and value != "on"
+            ],
+            "hidden": [(name, value) for name, value in fields if name in MACHINE_FIELDS or value == "on"],
+            "csrf_token": get_token(request),
+            "LANGUAGE_CODE": getattr(request, "LANGUAGE_CODE", ""),
+        }
+        response = HttpResponse(render_to_string("503.html", context), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
