@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -45,13 +46,17 @@ def add_replies(thread, count: int, *, threaded: bool = True) -> None:
     from speakout.discussion.rendering import render_markdown
 
     html = render_markdown("A reply with *some* emphasis and a [link](https://example.org/).")
-    created: list[Reply] = []
+    previous: list[Reply] = []
+    chooser = random.Random(count)  # the same threads on every run
     batch = 50
     for start in range(0, count, batch):
         rows = []
         for number in range(start, min(count, start + batch)):
-            # A quarter start a conversation; the rest answer one of the latest replies stored.
-            parent = created[len(created) - 1 - number % 5] if threaded and number % 4 and len(created) > 5 else None
+            # A quarter start a conversation; the rest answer a reply of the batch before, spread
+            # over all of it, so a conversation holds about four replies as in a real thread.
+            # (Answering only the latest few replies made four conversations hold nearly all of
+            # them, and the first page of a 10,000-reply thread hold 6,000.)
+            parent = previous[chooser.randrange(len(previous))] if threaded and number % 4 and previous else None
             rows.append(
                 Reply(
                     thread=thread, parent=parent, depth=(parent.depth + 1) if parent else 0,
@@ -63,7 +68,7 @@ def add_replies(thread, count: int, *, threaded: bool = True) -> None:
         for reply in rows:
             reply.path = (reply.parent.path if reply.parent else "") + path_segment(reply.pk)
         Reply.objects.bulk_update(rows, ["path"])
-        created.extend(rows)
+        previous = rows
     thread.refresh_approved_count()
 
 
