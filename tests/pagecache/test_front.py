@@ -12,6 +12,8 @@ import sys
 import brotli
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 
 from speakout.discussion import services
@@ -84,12 +86,21 @@ def call(app, path: str, *, method: str = "GET", query: str = "", cookies: dict 
     def start_response(status, response_headers, exc_info=None):
         captured["status"], captured["headers"] = status, response_headers
 
-    chunks = app(environ, start_response)
+    # As Django's test client does: the request must not close the connection that holds the
+    # test's transaction.
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
     try:
-        body = b"".join(chunks)
+        chunks = app(environ, start_response)
+        try:
+            body = b"".join(chunks)
+        finally:
+            if hasattr(chunks, "close"):
+                chunks.close()
     finally:
-        if hasattr(chunks, "close"):
-            chunks.close()
+        for signal in signals:
+            signal.connect(close_old_connections)
     return Answer(captured["status"], captured["headers"], body)
 
 
