@@ -254,6 +254,21 @@ def test_discussion_settings_change_retires_cached_pages(client, report):
     assert shown.index("Reply 2.") < shown.index("Reply 0.")
 
 
+def test_a_page_that_gains_a_view_restriction_leaves_the_cache_at_once(client, site_builder):
+    """A standard page has no thread whose version would retire its cached copy: the
+    restriction itself must."""
+    from wagtail.models import PageViewRestriction
+
+    standard = site_builder.standard_page("Our finances", intro="Open books.")
+    for _round in range(2):
+        assert "Open books." in text(page(client, standard))
+    assert page(client, standard)[STATUS_HEADER] == "hit"
+    PageViewRestriction.objects.create(page=standard, restriction_type=PageViewRestriction.PASSWORD, password="pw")
+    response = client.get(standard.url)
+    assert "Open books." not in response.content.decode()
+    assert 'type="password"' in response.content.decode()
+
+
 def test_private_and_draft_reports_are_not_stored(client, site_builder):
     private = site_builder.report("Members only", private=True)
     for _round in range(2):
