@@ -62,7 +62,10 @@ class PageCacheFront:
             return self.application(environ, start_response)
         learned = self._shapes.get(shape)
         if learned is not None:
-            answer = self.answer(environ, *learned)
+            try:
+                answer = self.answer(environ, *learned)
+            except Exception:  # the shared cache unreachable, say: Django answers, or reports it
+                answer = None
             if answer is not None:
                 status, headers, body = answer
                 start_response(status, headers)
