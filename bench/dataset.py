@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import statistics
 import sys
 import time
@@ -45,13 +46,17 @@ def add_replies(thread, count: int, *, threaded: bool = True) -> None:
     from speakout.discussion.rendering import render_markdown
 
     html = render_markdown("A reply with *some* emphasis and a [link](https://example.org/).")
-    created: list[Reply] = []
+    previous: list[Reply] = []
+    chooser = random.Random(count)  # the same threads on every run
     batch = 50
     for start in range(0, count, batch):
         rows = []
         for number in range(start, min(count, start + batch)):
-            # A quarter start a conversation; the rest answer one of the latest replies stored.
-            parent = created[len(created) - 1 - number % 5] if threaded and number % 4 and len(created) > 5 else None
+            # A quarter start a conversation; the rest answer a reply of the batch before, spread
+            # over all of it, so a conversation holds about four replies as in a real thread.
+            # (Answering only the latest few replies made four conversations hold nearly all of
+            # them, and the first page of a 10,000-reply thread hold 6,000.)
+            parent = previous[chooser.randrange(len(previous))] if threaded and number % 4 and previous else None
             rows.append(
                 Reply(
                     thread=thread, parent=parent, depth=(parent.depth + 1) if parent else 0,
@@ -63,7 +68,7 @@ def add_replies(thread, count: int, *, threaded: bool = True) -> None:
         for reply in rows:
             reply.path = (reply.parent.path if reply.parent else "") + path_segment(reply.pk)
         Reply.objects.bulk_update(rows, ["path"])
-        created.extend(rows)
+        previous = rows
     thread.refresh_approved_count()
 
 
@@ -108,8 +113,8 @@ def main() -> int:
     from django.test import Client
     from django.utils import timezone
 
-    from speakout.discussion.clients import sign_guest_token
-    from speakout.discussion.models import DiscussionSettings
+    from speakout.discussion.clients import guest_key, sign_guest_token
+    from speakout.discussion.models import DiscussionSettings, Reply
     from speakout.subscriptions.models import Subscription
 
     rules = DiscussionSettings.load()
@@ -129,6 +134,17 @@ def main() -> int:
     signed_in.force_login(user)
     session = signed_in.cookies["sessionid"].value
     guest_header = sign_guest_token("bench-guest")
+    # Readers with a reply of their own in the thread get their reply list rendered for them
+    # (the others share the cached one): one signed-in writer and one guest, each owning the
+    # thread's last reply, so the thread still holds 200 replies.
+    writer = get_user_model().objects.create_user("writer", "writer@example.org", "bench-password")
+    writing = Client()
+    writing.force_login(writer)
+    writer_session = writing.cookies["sessionid"].value
+    writer_guest_header = sign_guest_token("bench-guest-writer")
+    last = Reply.objects.filter(thread=thread).order_by("-pk").first()
+    Reply.objects.filter(pk=last.pk).update(user=writer, guest_key=guest_key("bench-guest-writer"))
+    thread.bump_version()
 
     anonymous = Client()
     api = f"/api/threads/{thread.key}"
@@ -136,9 +152,11 @@ def main() -> int:
         "Report page, anonymous, first request (stored)": queries(anonymous, report.url),
         "Report page, anonymous, cached": queries(anonymous, report.url),
         "Report page, signed-in reader": queries(signed_in, report.url),
+        "Report page, signed-in reader with a reply of their own": queries(writing, report.url),
         "Thread JSON, anonymous, first request (stored)": queries(anonymous, api),
         "Thread JSON, anonymous, cached": queries(anonymous, api),
         "Thread JSON, with a guest token (uncached)": queries(anonymous, api, x_speakout_guest=guest_header),
+        "Thread JSON, guest with a reply of their own": queries(anonymous, api, x_speakout_guest=writer_guest_header),
         "Home page, anonymous, first request": queries(Client(), "/"),
     }
 
@@ -146,13 +164,17 @@ def main() -> int:
     rules.replies_per_page = 50
     rules.save()
     for size in GROWTH if os.environ.get("SPEAKOUT_BENCH_GROWTH", "1") == "1" else ():
-        grown, _thread = report_with_replies(f"Growth {size}", size)
+        grown, grown_thread = report_with_replies(f"Growth {size}", size)
+        # The writer owns a reply on the first page, so their page renders its reply list.
+        first_root = Reply.objects.filter(thread=grown_thread, depth=0).order_by("path").first()
+        Reply.objects.filter(pk=first_root.pk).update(user=writer)
+        grown_thread.bump_version()
         cache.clear()
-        server_times(signed_in, grown.url, 5)  # warm up
-        samples = server_times(signed_in, grown.url, 15 if size < 10000 else 10)
+        server_times(writing, grown.url, 5)  # warm up
+        samples = server_times(writing, grown.url, 15 if size < 10000 else 10)
         growth.append(
             {"replies": size, "median_ms": statistics.median(samples), "max_ms": max(samples),
-             "queries": queries(signed_in, grown.url)}
+             "queries": queries(writing, grown.url)}
         )  # fmt: skip
     rules.replies_per_page = 500
     rules.save()
@@ -165,6 +187,8 @@ def main() -> int:
                 "api_url": api,
                 "session": session,
                 "guest_header": guest_header,
+                "writer_session": writer_session,
+                "writer_guest_header": writer_guest_header,
                 "queries": counts,
                 "growth": growth,
             }

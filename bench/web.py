@@ -297,13 +297,17 @@ def main() -> int:
 
         signed_in = [f"Cookie: sessionid={data['session']}"]
         guest = [f"X-Speakout-Guest: {data['guest_header']}"]
+        writer = [f"Cookie: sessionid={data['writer_session']}"]
+        writer_guest = [f"X-Speakout-Guest: {data['writer_guest_header']}"]
         runs = {
             "nginx, static copy of the page": (f"http://127.0.0.1:{nginx_port}/", []),
             "Report page, anonymous (page cache)": (page_url, []),
             "Report page, anonymous, gzip (page cache)": (page_url, ["Accept-Encoding: gzip"]),
-            "Report page, signed-in reader (uncached)": (page_url, signed_in),
+            "Report page, signed-in reader (uncached page, shared reply list)": (page_url, signed_in),
+            "Report page, signed-in reader with a reply of their own (all rendered)": (page_url, writer),
             "Thread JSON, anonymous (cached)": (base + data["api_url"], []),
-            "Thread JSON, guest token (uncached)": (base + data["api_url"], guest),
+            "Thread JSON, guest token (uncached, shared reply list)": (base + data["api_url"], guest),
+            "Thread JSON, guest with a reply of their own (all rendered)": (base + data["api_url"], writer_guest),
         }
         results: dict[str, list[dict]] = {name: [] for name in runs}
         for round_number in range(ROUNDS):
@@ -394,8 +398,9 @@ def write_report(data, results, posts, memory, weight) -> None:
             f"| {sum(r['stored'] for r in runs)} | {sum(r['mails'] for r in runs)} "
             f"| {spread([r['p50'] for r in runs], '{:.1f}')} | {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
-    lines += ["", "Growth (server time in-process, signed-in reader so nothing is cached; first page, 50 top-level "
-              "replies a page):", "", "| Replies | median ms | max ms | queries |", "|---|---|---|---|"]  # fmt: skip
+    lines += ["", "Growth (server time in-process, a signed-in reader with a reply on the first page, so nothing of "
+              "the discussion is cached; first page, 50 top-level replies a page, a conversation holding about four "
+              "replies):", "", "| Replies | median ms | max ms | queries |", "|---|---|---|---|"]  # fmt: skip
     for row in data["growth"]:
         lines.append(f"| {row['replies']:,} | {row['median_ms']:.1f} | {row['max_ms']:.1f} | {row['queries']} |")
     lines += ["", "Database queries per request:", "", "| Request | queries |", "|---|---|"]

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import include, path
+from django.urls import include, path, re_path
 from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -7,6 +7,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 
 import speakout.discussion.api
 from speakout.identity import views as identity_views
+from speakout.publishing import routing
 
 urlpatterns = [
     # One way in for everyone: the admin's login and password reset hand over to allauth's.
@@ -26,7 +27,10 @@ urlpatterns = [
     # Uploaded images. In production a front server or CDN may serve MEDIA_ROOT instead, but
     # the embedded default serves them itself so a fresh install shows its pictures.
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
-    path("", include(wagtail_urls)),
+    # Wagtail's URLs (its password and login helpers), with its page view replaced by the same
+    # view with remembered routes (publishing/routing.py), under the same name and pattern.
+    *[pattern for pattern in wagtail_urls.urlpatterns if getattr(pattern, "name", "") != "wagtail_serve"],
+    re_path(wagtail_urls.serve_pattern, routing.serve, name="wagtail_serve"),
 ]
 
 # A database that cannot be used answers 503 with the typed text, not a 500 (docs/reliability.md).

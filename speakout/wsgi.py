@@ -4,4 +4,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speakout.settings")
 
-application = get_wsgi_application()
+from speakout.pagecache.front import PageCacheFront  # noqa: E402  (after the settings module is named)
+
+# Anonymous page-cache hits are answered in front of Django (docs/caching.md); the rest is Django.
+application = PageCacheFront(get_wsgi_application())

@@ -45,6 +45,11 @@ def issue_form_token(thread_key: str, issued_at: float | None = None) -> str:
     return signing.dumps({"k": thread_key, "t": issued_at or time.time()}, salt=_FORM_TOKEN_SALT, compress=True)
 
 
+def new_submission_id() -> str:
+    """A fresh id for one form, so a resent form (a double click) stores one reply."""
+    return uuid.uuid4().hex
+
+
 def read_form_token(token: str, thread_key: str) -> float | None:
     """Seconds since the form was issued, or None if the token is missing, forged or foreign."""
     try:
@@ -159,7 +164,7 @@ class ReplyForm(forms.Form):
         self.signed_in = signed_in
         self.require_identity = require_identity and not signed_in
         if not self.is_bound:
-            self.fields["submission_id"].initial = uuid.uuid4().hex
+            self.fields["submission_id"].initial = new_submission_id()
         self.fields["name"].widget.attrs.update({"autocomplete": "name", "maxlength": NAME_MAX_LENGTH})
         self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 

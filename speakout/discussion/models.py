@@ -226,7 +226,12 @@ class Reply(models.Model):
     class Meta:
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
-        indexes = [models.Index(fields=["thread", "status", "path"])]
+        indexes = [
+            models.Index(fields=["thread", "status", "path"]),
+            # A large thread's pages: its top-level replies counted and ranged without reading
+            # the rest of the thread.
+            models.Index(fields=["thread", "status", "depth", "path"], name="speakout_reply_top_level"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author_name}: {self.body[:60]}"

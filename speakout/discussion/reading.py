@@ -17,6 +17,9 @@ from .clients import guest_key
 from .models import PATH_SEGMENT_LENGTH, DiscussionSettings, Reply, Thread
 
 HELD_STATUSES = (Reply.Status.PENDING, Reply.Status.SPAM)
+# Rendered reply lists are kept this long unused; the thread's version in their key, not their
+# age, decides whether they are current.
+LISTING_CACHE_SECONDS = 24 * 3600
 
 ROW_FIELDS = (
     "id", "parent_id", "path", "depth", "author_name", "author_website", "body_html",
@@ -80,17 +83,34 @@ class ThreadPage:
         return self.page_count > 1
 
 
-def visible_replies(thread: Thread, *, user=None, guest_token: str = ""):
-    """Approved replies, plus the reader's own held ones."""
-    own = Q(pk__in=[])
+def _own(user, guest_token: str) -> Q | None:
+    """The reader's replies (by account or guest token), or None for a reader with neither."""
+    own = None
     if user is not None and getattr(user, "is_authenticated", False):
-        own |= Q(user_id=user.pk)
+        own = Q(user_id=user.pk)
     key = guest_key(guest_token)
     if key:
-        own |= Q(guest_key=key)
-    return Reply.objects.filter(thread=thread).filter(
-        Q(status=Reply.Status.APPROVED) | (own & Q(status__in=HELD_STATUSES))
-    )
+        own = Q(guest_key=key) if own is None else own | Q(guest_key=key)
+    return own
+
+
+def visible_replies(thread: Thread, *, user=None, guest_token: str = ""):
+    """Approved replies, plus the reader's own held ones."""
+    own = _own(user, guest_token)
+    shown = Q(status=Reply.Status.APPROVED)
+    if own is not None:
+        shown |= own & Q(status__in=HELD_STATUSES)
+    return Reply.objects.filter(thread=thread).filter(shown)
+
+
+def shows_own_replies(thread: Thread, *, user=None, guest_token: str = "") -> bool:
+    """Whether the reader has a reply on show in the thread (approved, or held and so shown to
+    them alone). A reader without one sees exactly what an anonymous reader sees, so the shared,
+    cached rendering of the thread serves them too."""
+    own = _own(user, guest_token)
+    if own is None:
+        return False
+    return Reply.objects.filter(own, thread=thread, status__in=(Reply.Status.APPROVED, *HELD_STATUSES)).exists()
 
 
 def load_thread_page(

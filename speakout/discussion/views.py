@@ -19,7 +19,7 @@ from speakout.pagecache.holes import per_request
 
 from . import app_settings, avatars, services
 from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, remember_guest
-from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token
+from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token, new_submission_id
 from .html import render_single_reply
 from .models import DiscussionSettings, Reply, Thread
 from .reading import ReplyNode
@@ -62,7 +62,12 @@ def reply_form_context(
 ) -> dict:
     signed_in = request.user.is_authenticated
     if form is None:
-        initial = {"thread": thread.key, "form_token": per_request(request, issue_form_token, thread.key)}
+        # Both are per reader: a page kept for everyone gets them filled in on each response.
+        initial = {
+            "thread": thread.key,
+            "form_token": per_request(request, issue_form_token, thread.key),
+            "submission_id": per_request(request, new_submission_id),
+        }
         if reply_to is not None:
             initial["parent"] = reply_to.pk
         form = ReplyForm(initial=initial, require_identity=rules.require_name_email, signed_in=signed_in)

@@ -43,9 +43,12 @@ class Entry:
 
     @property
     def etag(self) -> str:
-        digest = hashlib.sha1(repr(sorted(self.deps.items())).encode() + str(self.built_at).encode()).hexdigest()
-        # Weak when per-request values differ between responses: the same page, not the same bytes.
-        return f'{"W/" if self.holes else ""}"{digest[:20]}"'
+        etag = self.__dict__.get("_etag")
+        if etag is None:  # computed once per entry: it is read on every response
+            digest = hashlib.sha1(repr(sorted(self.deps.items())).encode() + str(self.built_at).encode()).hexdigest()
+            # Weak when per-request values differ between responses: the same page, not the same bytes.
+            etag = self.__dict__["_etag"] = f'{"W/" if self.holes else ""}"{digest[:20]}"'
+        return etag
 
     def body(self, values: list[bytes]) -> bytes:
         if not self.tail:

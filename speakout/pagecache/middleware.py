@@ -26,6 +26,9 @@ from .capture import ATTRIBUTE, Capture
 from .holes import fill
 
 STATUS_HEADER = "X-Speakout-Cache"
+# Where an answer from the cache leaves its entry's key and encoding, for the WSGI front
+# (front.py) to answer the next request of the same shape itself.
+ENVIRON_KEY = "speakout.pagecache.entry"
 # Headers a stored response keeps; the rest are the page cache's own or are set per response.
 _SKIPPED_HEADERS = {
     "set-cookie", "cache-control", "etag", "last-modified", "expires", "content-length", "content-encoding",
@@ -120,6 +123,7 @@ class PageCacheMiddleware:
                 entry = entries.encode(source, encoding)
                 store(base, entry)
         if entry is not None:
+            request.META[ENVIRON_KEY] = (base, entry.encoding)
             return respond(request, entry, "hit")
 
         capture = Capture()
@@ -144,6 +148,7 @@ class PageCacheMiddleware:
             if encoding != "identity":
                 entry = entries.encode(source, encoding)
                 store(base, entry)
+            request.META[ENVIRON_KEY] = (base, entry.encoding)
             return respond(request, entry, "miss")
         if capture.holes:
             fill_in_place(request, response, capture)

@@ -294,7 +294,12 @@ class ReportPage(SeoMixin, Page):
         from .discussion import thread_for_report
 
         context = super().get_context(request, *args, **kwargs)
-        context["reports_index"] = self.get_parent().specific
+        # Wagtail's routing leaves the parent on the page; a remembered route (routing.py) does
+        # not, and one query for the specific parent beats get_parent().specific's two.
+        parent = getattr(self, "_cached_parent_obj", None)
+        if parent is None:
+            parent = ReportIndexPage.objects.ancestor_of(self).filter(depth=self.depth - 1).first()
+        context["reports_index"] = parent.specific if parent is not None else None
         context["content_version"] = content_version()
         if getattr(request, "is_preview", False):
             # A preview must not change the live thread (the draft may switch replies off).

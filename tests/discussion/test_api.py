@@ -450,6 +450,61 @@ def test_own_held_reply_shows_only_with_the_guest_header(client, thread):
     assert get(client, guest="forged").json()["replies"] == []
 
 
+def test_a_guest_without_replies_gets_the_shared_answer_and_one_with_replies_their_own(client, thread, rules):
+    """A guest token with nothing of its own in the thread reads the same replies as everyone,
+    from the list kept under the thread's version; once the guest's reply is there, their
+    answer marks it as theirs and the shared one does not."""
+    add_reply(thread, "Everyone sees this.")
+    stranger = sign_guest_token("a-stranger")
+    anonymous = get(Client()).json()
+    assert get(client, guest=stranger).json()["replies"] == anonymous["replies"]
+    with django_assert_queries_fewer_than(client, 4):
+        assert get(client, guest=stranger).json()["replies"] == anonymous["replies"]
+
+    created = post(client)
+    guest = created.json()["guest_token"]
+    mine = get(client, guest=guest).json()["replies"]
+    assert [(reply["own"], reply["can_change"]) for reply in mine] == [(False, False), (True, True)]
+    assert [reply["own"] for reply in get(client, guest=stranger).json()["replies"]] == [False, False]
+    assert [reply["own"] for reply in get(Client()).json()["replies"]] == [False, False]
+
+
+def django_assert_queries_fewer_than(client, limit: int):
+    from contextlib import contextmanager
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    @contextmanager
+    def check():
+        with CaptureQueriesContext(connection) as queries:
+            yield
+        assert len(queries) < limit, [query["sql"] for query in queries]
+
+    return check()
+
+
+def test_thread_json_is_written_exactly_as_the_schema_says(client, thread, rules):
+    """The thread answer is encoded without the schema's validation; it must still be valid
+    against it, field for field and in order."""
+    from speakout.discussion.api_schemas import ThreadOut
+
+    parent = add_reply(thread, "First.")
+    add_reply(thread, "Second.", parent=parent)
+    response = get(client)
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    data = response.json()
+    assert list(data) == list(ThreadOut.model_fields)
+    assert (
+        ThreadOut.model_validate(data).model_dump(mode="json")["replies"][0]["children"][0]["id"]
+        == (data["replies"][0]["children"][0]["id"])
+    )
+    assert list(data["replies"][0]) == [
+        "id", "parent", "author_name", "author_website", "avatar_url", "body_html", "created_at",
+        "edited_at", "status", "own", "can_change", "in_reply_to", "children",
+    ]  # fmt: skip
+
+
 def test_api_ignores_the_guest_cookie(client, thread):
     """Identity comes from the header only: the HTML form's cookie opens nothing here."""
     guest = post(client).json()["guest_token"]

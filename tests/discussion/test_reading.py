@@ -7,6 +7,7 @@ import uuid
 import pytest
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from speakout.discussion.models import Reply, path_segment
@@ -210,3 +211,52 @@ def test_paged_threads_keep_orphaned_answers_exactly_once(thread, rules):
     expected = {"root 1", "root 3", "root 4", "answer 0", "answer 2", "answer 5"}
     assert sorted(shown) == sorted(expected) and len(shown) == len(expected)
     assert sorted(newest) == sorted(expected) and len(newest) == len(expected)
+
+
+def test_signed_in_reader_without_replies_shares_the_cached_list_and_one_with_replies_does_not(
+    client, site_builder, rules
+):
+    """A reader with no reply on show sees what an anonymous reader sees, from the same cached
+    list; as soon as one of their replies is there, their list is their own (no Report link on
+    it, Edit and Delete within the window)."""
+    from django.contrib.auth import get_user_model
+
+    from speakout.publishing.discussion import thread_for_report
+
+    report = site_builder.report("Shared lists")
+    thread = thread_for_report(report)
+    other = add(thread, "someone else's words")
+    user = get_user_model().objects.create_user("kim", "kim@example.org", "pw")
+    client.force_login(user)
+    client.get(report.url)  # fills the cached list
+    with CaptureQueriesContext(connection) as queries:
+        html = client.get(report.url).content.decode()
+    assert "someone else's words" in html
+    assert f"/discussion/reply/{other.pk}/report/" in html
+    assert not any("ORDER BY" in query["sql"] and "body_html" in query["sql"] for query in queries), (
+        "the list came from the cache"
+    )
+
+    mine = add(thread, "my own words", author=Author(user=user, client_hash="kim"))
+    html = client.get(report.url).content.decode()
+    assert "my own words" in html and "someone else's words" in html
+    assert f"/discussion/reply/{mine.pk}/edit/" in html
+    assert f"/discussion/reply/{mine.pk}/report/" not in html
+    assert f"/discussion/reply/{mine.pk}/edit/" not in Client().get(report.url).content.decode()
+
+
+def test_a_large_threads_first_page_reads_only_its_own_replies(thread, rules):
+    """Paging by top-level reply: the first page of a long thread reads its top-level replies'
+    range and counts the top-level replies; it never reads the rest of the thread."""
+    rules.replies_per_page = 5
+    rules.save()
+    roots = [add(thread, f"root {number}") for number in range(12)]
+    for root in roots:
+        add(thread, f"answer to {root.pk}", parent=root)
+    with CaptureQueriesContext(connection) as queries:
+        page = load_thread_page(thread, rules=rules)
+    assert page.page_count == 3
+    assert len(page.nodes) == 10
+    assert len(queries) <= 5
+    row_queries = [query["sql"] for query in queries if "body_html" in query["sql"]]
+    assert len(row_queries) == 1 and '"path" <' in row_queries[0]

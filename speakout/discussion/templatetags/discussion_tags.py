@@ -8,21 +8,20 @@ from speakout.pagecache.capture import depends_on
 from ..clients import read_guest_token
 from ..html import render_reply_list
 from ..models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
-from ..reading import load_thread_page
+from ..reading import LISTING_CACHE_SECONDS, load_thread_page, shows_own_replies
 from ..views import reply_form_context
 
 register = template.Library()
 
-LISTING_CACHE_SECONDS = 24 * 3600
-
 
 def _listing(thread: Thread, rules: DiscussionSettings, *, page_number, newest_first, user, guest_token, accepts):
     """The rendered reply list and its paging. Readers with nothing of their own in it (no
-    account, no guest token) all see the same list, so theirs is cached under the thread's
-    version, which every visible change bumps: a new approved reply shows on the next request."""
-    anonymous = user is None and not guest_token
+    account or guest token, or no reply of theirs on show: most signed-in readers) all see the
+    same list, so theirs is cached under the thread's version, which every visible change
+    bumps: a new approved reply shows on the next request."""
+    shared = not shows_own_replies(thread, user=user, guest_token=guest_token)
     key = None
-    if anonymous:
+    if shared:
         key = (
             f"speakout:discussion:list:{thread.pk}:{thread.version}:{get_language()}:{page_number}:"
             f"{newest_first}:{accepts}:{rules.max_depth}:{rules.replies_per_page}:{rules.newest_first}"

@@ -1,0 +1,138 @@
+"""The page cache in front of Django: a WSGI application that answers cache hits itself.
+
+``PageCacheMiddleware`` answers a hit before sessions, routing and templates, but after Django
+has built its request and run the middleware above it (security headers, the content security
+policy, the language, CSRF, CORS); for a cached page those cost more than the answer itself.
+This wrapper answers the same hits without any of that, and sends everything else to Django:
+
+* It only considers requests the cache could answer: ``GET`` without a query string, no
+  ``Origin`` (CORS answers are Django's), no personal header, no cookie but the neutral ones, and
+  a path outside the excluded prefixes.
+* It learns from Django. When Django answers such a request from the page cache, the middleware
+  notes the entry's key in the WSGI environ, and this wrapper keeps the key and the headers the
+  outer middleware added (the security headers, ``Content-Language``, ``Vary``) for requests of
+  the same shape: path, host, scheme (and the forwarded one), language cookie, Accept-Language and
+  Accept-Encoding. Whatever Django decides about those (the language, a redirect to HTTPS, a
+  disallowed host) is therefore never guessed here: a shape Django did not answer from the cache
+  is never answered by the wrapper.
+* A learned shape is answered with the same lookup the middleware makes (the entry is served only
+  while every version it was built from stands, so a new reply, an edit, a moderation decision
+  or a report edit shows on the next request), the same response (``respond``: precompressed
+  body, ``ETag``, ``304 Not Modified``), per-reader values filled in, and Django's own
+  ``CsrfViewMiddleware`` setting or refreshing the reader's CSRF cookie as it would.
+
+The learned shapes live in this process only (a bounded table); each process learns from its own
+first request of a shape. See docs/caching.md.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIRequest
+from django.http import HttpResponse, parse_cookie
+from django.middleware.csrf import CsrfViewMiddleware
+from django.utils.cache import patch_vary_headers
+
+from . import app_settings
+from .middleware import ENVIRON_KEY, lookup, respond
+
+SHAPES = 4096
+# Headers that belong to one response, not to every response of a shape.
+_PER_RESPONSE = {"set-cookie", "content-length", "date", "server"}
+# Headers ``respond`` writes from the entry itself; the rest of a learned response is the outer
+# middleware's. Vary is merged, since both add to it.
+_OWN = {"content-type", "content-encoding", "etag", "last-modified", "cache-control", "x-speakout-cache"}
+
+
+class PageCacheFront:
+    """Wrap Django's WSGI application: ``application = PageCacheFront(get_wsgi_application())``."""
+
+    def __init__(self, application):
+        self.application = application
+        self.csrf = CsrfViewMiddleware(lambda request: HttpResponse())
+        self._shapes: OrderedDict[tuple, tuple[str, str, list[tuple[str, str]]]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        shape = self.shape(environ)
+        if shape is None:
+            return self.application(environ, start_response)
+        learned = self._shapes.get(shape)
+        if learned is not None:
+            try:
+                answer = self.answer(environ, *learned)
+            except Exception:  # the shared cache unreachable, say: Django answers, or reports it
+                answer = None
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
+        return self.application(environ, self._learning(environ, start_response, shape))
+
+    @staticmethod
+    def shape(environ) -> tuple | None:
+        """What Django's answer to this request depends on, or None if the cache cannot answer it."""
+        if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING") or not app_settings.ENABLED:
+            return None
+        if "HTTP_ORIGIN" in environ or "HTTP_HOST" not in environ:
+            return None
+        if any(name in environ for name in app_settings.PERSONAL_HEADERS):
+            return None
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith("/") or path.startswith(app_settings.EXCLUDED_PREFIXES):
+            return None
+        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
+        neutral = app_settings.NEUTRAL_COOKIES
+        if any(name not in neutral for name in cookies):
+            return None
+        return (
+            environ.get("SCRIPT_NAME", ""),
+            path,
+            environ["HTTP_HOST"],
+            environ.get("wsgi.url_scheme", "http"),
+            environ.get("HTTP_X_FORWARDED_PROTO", ""),
+            cookies.get(settings.LANGUAGE_COOKIE_NAME, ""),
+            environ.get("HTTP_ACCEPT_LANGUAGE", ""),
+            environ.get("HTTP_ACCEPT_ENCODING", ""),
+        )
+
+    def answer(self, environ, base: str, encoding: str, outer: list[tuple[str, str]]):
+        """(status, headers, body) for a hit, or None to let Django answer."""
+        entry = lookup(base, encoding)
+        if entry is None:
+            return None
+        request = WSGIRequest(environ)
+        self.csrf.process_request(request)  # reads the reader's CSRF cookie, as Django would
+        response = respond(request, entry, "hit")
+        for name, value in outer:
+            if name.lower() == "vary":
+                patch_vary_headers(response, [part.strip() for part in value.split(",")])
+            elif name not in response:
+                response[name] = value
+        response = self.csrf.process_response(request, response)  # sets the cookie if a token was used
+        headers = [
+            *response.items(),
+            *(("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()),
+        ]
+        headers.append(("Content-Length", str(len(response.content))))
+        return f"{response.status_code} {response.reason_phrase}", headers, response.content
+
+    def _learning(self, environ, start_response, shape: tuple):
+        def learn(status, headers, exc_info=None):
+            answered = environ.get(ENVIRON_KEY)
+            if answered is not None and status.startswith("200 "):
+                self._remember(shape, *answered, headers)
+            return start_response(status, headers, exc_info) if exc_info else start_response(status, headers)
+
+        return learn
+
+    def _remember(self, shape: tuple, base: str, encoding: str, headers) -> None:
+        outer = [(name, value) for name, value in headers if name.lower() not in _PER_RESPONSE | _OWN]
+        with self._lock:
+            self._shapes[shape] = (base, encoding, outer)
+            self._shapes.move_to_end(shape)
+            while len(self._shapes) > SHAPES:
+                self._shapes.popitem(last=False)

@@ -1,0 +1,92 @@
+"""Page routing that remembers its answers.
+
+Wagtail finds the page for a path by walking the tree from the site's root, two queries per
+level (the child, then its specific type), after a query for the site. For a report that is six
+or seven queries and most of an uncached page's time. This view asks Wagtail once and remembers
+which site answers a host and which page answers a path, under the content version
+(``speakout.theme.cache``): publishing, unpublishing, moving a page, changing a slug and saving a
+site all bump it, so a remembered answer never outlives what it was built from. The next request
+then loads the page by its primary key (one query) and hands it to Wagtail's own ``serve`` view,
+which runs the ``before_serve_page`` hooks (view restrictions, the page cache) as usual.
+
+Only plain answers are remembered: a live page of a type that does not route further itself
+(reports, standard pages, the home page). Index pages with sub-routes (categories, tags, feeds)
+and anything unusual are routed by Wagtail every time. The memory is per process and small; the
+version it is keyed by lives in the shared cache, so a change made through any process counts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from wagtail.models import Page, Site
+from wagtail.url_routing import RouteResult
+from wagtail.views import serve as wagtail_serve
+
+from speakout.theme.cache import content_version
+
+REMEMBERED_ROUTES = 2000
+_routes: OrderedDict[tuple, tuple[type[Page], int]] = OrderedDict()
+_sites: dict[tuple, Site | None] = {}
+_lock = threading.Lock()
+
+
+def _site(request, version: int) -> Site | None:
+    key = (request.get_host(), request.get_port(), version)
+    try:
+        site = _sites[key]
+    except KeyError:
+        site = Site.find_for_request(request)
+        with _lock:
+            if len(_sites) > 100:  # hosts are few; old versions' entries are dead weight
+                _sites.clear()
+            _sites[key] = site
+    request._wagtail_site = site  # Wagtail's own per-request memo (see Site.find_for_request)
+    return site
+
+
+def _remembered_page(key: tuple) -> Page | None:
+    with _lock:
+        known = _routes.get(key)
+        if known is not None:
+            _routes.move_to_end(key)
+    if known is None:
+        return None
+    model, pk = known
+    return model.objects.filter(pk=pk, live=True).first()
+
+
+def _remember(key: tuple, route) -> None:
+    page, args, kwargs = route
+    if args or kwargs or type(page).route is not Page.route or not page.live:
+        return
+    with _lock:
+        _routes[key] = (type(page), page.pk)
+        while len(_routes) > REMEMBERED_ROUTES:
+            _routes.popitem(last=False)
+
+
+def forget_all() -> None:
+    """Drop what this process remembers (tests; the content version normally does this)."""
+    with _lock:
+        _routes.clear()
+        _sites.clear()
+
+
+def serve(request, path: str):
+    """Wagtail's page view, with the route looked up from memory when it is known."""
+    version = content_version()
+    site = _site(request, version)
+    key = None
+    if site is not None and not getattr(request, "is_preview", False):
+        key = (site.pk, path, version)
+        page = _remembered_page(key)
+        if page is not None:
+            # Wagtail's documented per-request memo of Page.route_for_request.
+            request._wagtail_route_for_request = RouteResult(page)
+    response = wagtail_serve(request, path)
+    route = getattr(request, "_wagtail_route_for_request", None)
+    if key is not None and route is not None:
+        _remember(key, route)
+    return response

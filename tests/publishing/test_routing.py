@@ -1,0 +1,97 @@
+"""Remembered page routes (speakout/publishing/routing.py): the second request for a page skips
+Wagtail's walk down the tree, and anything that changes which page answers a path (unpublishing,
+a new slug, a move, a deletion, a view restriction) counts on the very next request."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import PageViewRestriction
+
+from speakout.publishing import routing
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _forget_routes():
+    routing.forget_all()
+    yield
+    routing.forget_all()
+
+
+def signed_in_client() -> Client:
+    """A reader the page cache does not answer, so every request is routed."""
+    from django.contrib.auth import get_user_model
+
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("lee", "lee@example.org", "pw"))
+    return client
+
+
+def queries_for(client, url: str) -> tuple[int, int, str]:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    page_queries = [query for query in queries if '"wagtailcore_page"' in query["sql"]]
+    return response.status_code, len(page_queries), response.content.decode()
+
+
+def test_a_remembered_route_serves_the_same_page_with_fewer_queries(site_builder):
+    report = site_builder.report("Bus routes")
+    client = signed_in_client()
+    status, first_count, first = queries_for(client, report.url)
+    status_again, second_count, second = queries_for(client, report.url)
+    assert status == status_again == 200
+    assert "Bus routes" in second and "Body of Bus routes." in second
+    assert second_count < first_count
+    assert second_count <= 3  # the page, its parent (the feed link) and the view-restriction check
+
+
+def test_unpublished_and_deleted_pages_are_gone_on_the_next_request(site_builder):
+    gone, deleted = site_builder.report("Withdrawn"), site_builder.report("Removed")
+    client = signed_in_client()
+    for report in (gone, deleted):
+        for _round in range(2):
+            assert client.get(report.url).status_code == 200
+    gone.unpublish()
+    assert client.get(gone.url).status_code == 404
+    url = deleted.url
+    deleted.delete()
+    assert client.get(url).status_code == 404
+
+
+def test_a_new_slug_moves_the_page_at_once(site_builder):
+    report = site_builder.report("Cycle lanes")
+    client = signed_in_client()
+    old_url = report.url
+    for _round in range(2):
+        assert client.get(old_url).status_code == 200
+    report.slug = "cycle-lanes-2027"
+    report.save_revision().publish()
+    assert client.get(old_url).status_code == 404
+    assert client.get("/reports/cycle-lanes-2027/").status_code == 200
+
+
+def test_a_view_restriction_added_later_is_enforced(site_builder):
+    report = site_builder.report("Council minutes")
+    client = signed_in_client()
+    for _round in range(2):
+        assert "Body of Council minutes." in client.get(report.url).content.decode()
+    PageViewRestriction.objects.create(page=report, restriction_type=PageViewRestriction.PASSWORD, password="pw")
+    html = client.get(report.url).content.decode()
+    assert 'type="password"' in html and "Body of Council minutes." not in html
+
+
+def test_index_pages_with_their_own_routes_still_route(site_builder):
+    from speakout.publishing.models import Category
+
+    category = Category.objects.create(name="Housing", slug="housing")
+    site_builder.report("Rent caps", categories=[category])
+    client = signed_in_client()
+    for _round in range(2):
+        listing = client.get("/reports/category/housing/")
+        assert listing.status_code == 200 and "Rent caps" in listing.content.decode()
+        assert client.get("/reports/feed/rss/").status_code == 200
+        assert client.get("/reports/category/nothing/").status_code == 404
