@@ -43,7 +43,9 @@ class Entry:
 
     @property
     def etag(self) -> str:
-        digest = hashlib.sha1(repr(sorted(self.deps.items())).encode() + str(self.built_at).encode()).hexdigest()
+        digest = hashlib.sha1(
+            repr(sorted(self.deps.items())).encode() + str(self.built_at).encode(), usedforsecurity=False
+        ).hexdigest()
         # Weak when per-request values differ between responses: the same page, not the same bytes.
         return f'{"W/" if self.holes else ""}"{digest[:20]}"'
 
