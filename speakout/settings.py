@@ -231,7 +231,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Rate limits live here too: with locmem's default of 300 entries, a flood from a few
+    # hundred senders culled the counters and let replies through (tests/security/test_floods.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 TASKS = {
     "default": {

@@ -10,6 +10,7 @@ moderators. Add a check by subclassing ``Check`` and listing its dotted path in
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,6 +75,11 @@ class Check:
     """One rule. Override ``check``; return None when the rule has nothing to say."""
 
     code = "check"
+    # True for a check that reads only the submission's own fields, the thread, the client hashes
+    # and the cache (no commenter, no query). The checks at the head of the pipeline that say so
+    # also run before the reply's transaction, so a flood of refused attempts takes no database
+    # write lock; they run again inside it with the commenter known.
+    early = False
 
     def check(self, submission: Submission) -> Verdict | None:
         raise NotImplementedError
@@ -84,6 +90,7 @@ class Check:
 
 class ClosedThreadCheck(Check):
     code = "closed"
+    early = True
 
     def check(self, submission):
         if not submission.thread.accepts_replies(submission.rules.auto_close_days, submission.now):
@@ -99,6 +106,7 @@ class TimeTrapCheck(Check):
     """Forms sent within seconds of being shown are robots; forms older than a day are stale."""
 
     code = "time_trap"
+    early = True
 
     def check(self, submission):
         if not submission.check_form_token:
@@ -121,6 +129,7 @@ class TimeTrapCheck(Check):
 
 class HoneypotCheck(Check):
     code = "honeypot"
+    early = True
 
     def check(self, submission):
         if submission.honeypot:
@@ -136,6 +145,7 @@ class RateLimitCheck(Check):
 
     code = "rate_limit"
     scope = "speakout:rl"
+    early = True
 
     def limits(self) -> tuple[int, int, int]:
         """Seconds between two posts, then at most this many posts per this many seconds."""
@@ -304,6 +314,11 @@ class PolicyResult:
 
 def load_checks() -> list[Check]:
     return [import_string(path)() for path in app_settings.POLICY_CHECKS]
+
+
+def early_checks(checks: list[Check]) -> list[Check]:
+    """The head of the pipeline that needs no commenter and no query (see ``Check.early``)."""
+    return list(itertools.takewhile(lambda check: check.early, checks))
 
 
 def evaluate(submission: Submission, checks: list[Check] | None = None) -> PolicyResult:
