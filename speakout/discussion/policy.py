@@ -84,6 +84,12 @@ class Check:
     def check(self, submission: Submission) -> Verdict | None:
         raise NotImplementedError
 
+    def reserve(self, submission: Submission) -> Verdict | None:
+        """Called inside the reply's transaction once every check has passed, just before it is
+        stored: claim atomically what ``check`` only looked at, so concurrent submissions cannot
+        all pass (rate limits). Return a rejection if another one got there first."""
+        return None
+
     def accepted(self, submission: Submission, reply: Reply) -> None:
         """Called after a reply is stored, so a check can record what it needs (rate limits)."""
 
@@ -182,7 +188,51 @@ class RateLimitCheck(Check):
                 )
         return None
 
+    def reserve(self, submission):
+        """Claim the pause and a place in the burst atomically (``cache.add`` and ``incr`` are
+        atomic in Redis and the local cache); ``check`` alone let concurrent requests from one
+        client all through (tests/security/test_floods.py on PostgreSQL)."""
+        wait, burst_count, burst_window = self.limits()
+        claimed: list[str] = []
+        counted: list[str] = []
+
+        def undo() -> None:
+            cache.delete_many(claimed)
+            for key in counted:
+                try:
+                    cache.decr(key)
+                except ValueError:
+                    pass
+
+        for key in self._keys(submission):
+            if wait:
+                last_key = f"{self.scope}:last:{key}"
+                if not cache.add(last_key, 1, timeout=wait):
+                    undo()
+                    return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
+                claimed.append(last_key)
+            if burst_count:
+                burst_key = f"{self.scope}:burst:{key}"
+                cache.add(burst_key, 0, timeout=burst_window)
+                try:
+                    sent = cache.incr(burst_key)
+                except ValueError:  # expired between the two calls
+                    cache.add(burst_key, 1, timeout=burst_window)
+                    sent = 1
+                counted.append(burst_key)
+                if sent > burst_count:
+                    undo()
+                    return Verdict(
+                        Decision.REJECT,
+                        self.code,
+                        _("You have sent many replies in a short time. Please try again in a few minutes."),
+                    )
+        submission.extra["rate_limit_reserved"] = True
+        return None
+
     def accepted(self, submission, reply):
+        if submission.extra.get("rate_limit_reserved"):
+            return  # recorded by reserve()
         wait, burst_count, burst_window = self.limits()
         for key in self._keys(submission):
             if wait:

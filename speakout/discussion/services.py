@@ -200,6 +200,11 @@ def submit_reply(
         if result.rejection is not None:
             transaction.set_rollback(True)  # nothing was written, not even the commenter
             return _refused(result.rejection)
+        for check in active_checks:
+            lost_race = check.reserve(submission)
+            if lost_race is not None:
+                transaction.set_rollback(True)
+                return _refused(lost_race)
 
         status = {
             Decision.ACCEPT: Reply.Status.APPROVED,
