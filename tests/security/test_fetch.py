@@ -77,7 +77,9 @@ def test_inside_addresses_are_refused(target, settings):
         fetch(target)
 
 
-@pytest.mark.parametrize("target", ["file:///etc/passwd", "ftp://example.org/", "gopher://x/", "http://a:b@example.org/"])
+@pytest.mark.parametrize(
+    "target", ["file:///etc/passwd", "ftp://example.org/", "gopher://x/", "http://a:b@example.org/"]
+)
 def test_other_schemes_and_credentials_are_refused(target):
     with pytest.raises(FetchRefused):
         fetch(target)

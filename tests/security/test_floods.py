@@ -200,9 +200,7 @@ def test_the_burst_limit_holds_when_the_pause_is_off(flood_thread, settings):
     """With no pause between replies, the burst limit (5 per window) is what holds: 400
     attempts from 20 clients with 40 addresses store at most 5 per client and per address."""
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
-    attempts = [
-        Attempt(peer=f"2001:db8:{n % 20:x}::7", email=f"burst{n % 40}@example.org") for n in range(400)
-    ]
+    attempts = [Attempt(peer=f"2001:db8:{n % 20:x}::7", email=f"burst{n % 40}@example.org") for n in range(400)]
     tally = flood(flood_thread, attempts)
     result = figures(flood_thread, tally, len(attempts))
     print("flood, burst limit:", result, dict(tally.refusal_codes))

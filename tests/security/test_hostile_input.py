@@ -229,7 +229,9 @@ def _as_inserted(replies, html_field: str, name_field: str, website_field: str) 
         website = reply.get(website_field) or ""
         parts.append(f'<a href="{escape(website)}">{escape(reply.get(name_field) or "")}</a>')
         parts.append(reply.get(html_field) or "")
-        parts.append(_as_inserted(reply.get("children") or reply.get("replies") or [], html_field, name_field, website_field))
+        parts.append(
+            _as_inserted(reply.get("children") or reply.get("replies") or [], html_field, name_field, website_field)
+        )
     return "\n".join(parts)
 
 
