@@ -6,7 +6,6 @@ from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
 
 import speakout.discussion.api
-import speakout.embed.api
 from speakout.identity import views as identity_views
 
 urlpatterns = [
@@ -20,8 +19,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("discussion/", include("speakout.discussion.urls")),
     path("api/", speakout.discussion.api.api.urls),
-    # Outside the embed app's namespace: ninja reverses its own (the spec at openapi.json 500'd).
-    path("embed/api/", speakout.embed.api.api.urls),
     path("subscriptions/", include("speakout.subscriptions.urls")),
     path("privacy/", include("speakout.privacy.urls")),
     path("", include("speakout.embed.urls")),

@@ -40,7 +40,9 @@ api = NinjaAPI(
     title="Speakout embed API",
     version="1",
     description="What the embeddable widget needs besides the discussion API at /api/.",
-    urls_namespace="speakout_embed_api",
+    # Nested in the embed app's namespace (speakout/embed/urls.py): ninja reverses its own names
+    # through this, and with the bare name its OpenAPI spec and docs page answered 500.
+    urls_namespace="embed:speakout_embed_api",
     parser=discussion_api.StrictJSONParser(),
 )
 
