@@ -35,6 +35,20 @@ discussion_api = schemathesis.openapi.from_wsgi("/api/openapi.json", app)
 embed_api = schemathesis.openapi.from_wsgi("/embed/api/openapi.json", app)
 
 
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """The WSGI handler closes "old" connections around each request, and one inside the test's
+    transaction looks old on PostgreSQL; Django's test client keeps it open the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
 @pytest.fixture
 def some_data(db):
     """A public thread with one reply, and an allowed embedding site, so requests can hit both
