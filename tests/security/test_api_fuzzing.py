@@ -68,3 +68,10 @@ def test_the_discussion_api_answers_by_its_spec(case, some_data):
 def test_the_embed_api_answers_by_its_spec(case, some_data):
     case.headers = {**(case.headers or {}), "Origin": SITE}
     case.call_and_validate(checks=CHECKS)
+
+
+def test_a_nul_in_an_embed_key_is_a_clear_400(client, some_data):
+    """Found by the fuzzing on PostgreSQL, which cannot compare text holding NUL: it was a 500."""
+    response = client.get("/embed/api/thread?key=/a%00b/", HTTP_ORIGIN=SITE)
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and response.json()["errors"]["key"]
