@@ -8,6 +8,7 @@ on a fresh clone, and production swaps in PostgreSQL, Redis and SMTP through the
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -228,7 +229,14 @@ if REDIS_URL:
         }
     }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Rate limits live here too: with locmem's default of 300 entries, a flood from a few
+    # hundred senders culled the counters and let replies through (tests/security/test_floods.py).
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 TASKS = {
     "default": {
@@ -413,8 +421,20 @@ SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SEC
 SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR = env_int("SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR", 20)
 # Most mails a moderator gets about held or reported replies in an hour (0: no cap).
 SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = env_int("SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
-# How many proxies in front of Speakout append to X-Forwarded-For (0: the header is ignored).
-SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT = env_int("SPEAKOUT_TRUSTED_PROXY_COUNT", 0)
+# The proxies in front of Speakout (addresses or networks). X-Forwarded-For is read only from
+# them, walked from the right past them (speakout/net/addresses.py); empty: it is ignored.
+SPEAKOUT_TRUSTED_PROXIES = env_list("SPEAKOUT_TRUSTED_PROXIES", [])
+for _proxy in SPEAKOUT_TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(
+            f"SPEAKOUT_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.2, 10.0.0.0/24)"
+        ) from error
+if "SPEAKOUT_TRUSTED_PROXY_COUNT" in os.environ:
+    raise ImproperlyConfigured(
+        "SPEAKOUT_TRUSTED_PROXY_COUNT is gone: list the proxies' addresses in SPEAKOUT_TRUSTED_PROXIES instead"
+    )
 # Safety checks appended to the discussion's policy pipeline (see docs/safety.md).
 SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.checks.PersonalDataCheck",

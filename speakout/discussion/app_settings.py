@@ -58,11 +58,6 @@ class AppSettings:
         return self._setting("REPORTS_PER_HOUR", 20)
 
     @property
-    def TRUSTED_PROXY_COUNT(self) -> int:
-        """How many proxies in front of us append to X-Forwarded-For. 0: ignore the header."""
-        return self._setting("TRUSTED_PROXY_COUNT", 0)
-
-    @property
     def CLIENT_HASH_DAYS(self) -> int:
         """Days a client hash (keyed hash of a truncated IP address) is kept; the purge clears it."""
         return self._setting("CLIENT_HASH_DAYS", 30)

@@ -5,8 +5,9 @@
   that rotates every ``SPEAKOUT_CLIENT_KEY_DAYS`` (``ClientKey``); the previous keys stay valid
   for the retention window (``SPEAKOUT_CLIENT_HASH_DAYS``), so a ban or a rate limit recorded
   just before a rotation still matches. The privacy app's purge deletes older keys and hashes.
-* ``X-Forwarded-For`` is ignored unless the operator says how many proxies sit in front
-  (``SPEAKOUT_DISCUSSION_TRUSTED_PROXY_COUNT``); otherwise anyone could spoof it to dodge limits.
+* The address comes from ``speakout.net.addresses.client_ip``: ``X-Forwarded-For`` counts only
+  when it comes from a proxy listed in ``SPEAKOUT_TRUSTED_PROXIES``, so nobody dodges limits by
+  forging it.
 * A guest gets a random token in a signed cookie; replies keep only its hash. The token lets the
   guest see their held replies and edit or delete within the window.
 """
@@ -25,23 +26,13 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from speakout.net.addresses import client_ip
+
 from . import app_settings
 
 GUEST_COOKIE = "speakout_guest"
 GUEST_COOKIE_MAX_AGE = 365 * 24 * 3600
 _GUEST_SALT = "speakout.discussion.guest"
-
-
-def client_ip(request) -> str:
-    remote = request.META.get("REMOTE_ADDR", "")
-    proxies = app_settings.TRUSTED_PROXY_COUNT
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        # Each trusted proxy appended the address it saw; the client is the one the outermost
-        # trusted proxy recorded. Anything further left was written by the client itself.
-        if len(forwarded) >= proxies:
-            remote = forwarded[-proxies]
-    return remote
 
 
 def truncate_ip(address: str) -> str:

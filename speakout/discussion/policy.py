@@ -10,6 +10,7 @@ moderators. Add a check by subclassing ``Check`` and listing its dotted path in
 from __future__ import annotations
 
 import enum
+import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -74,9 +75,20 @@ class Check:
     """One rule. Override ``check``; return None when the rule has nothing to say."""
 
     code = "check"
+    # True for a check that reads only the submission's own fields, the thread, the client hashes
+    # and the cache (no commenter, no query). The checks at the head of the pipeline that say so
+    # also run before the reply's transaction, so a flood of refused attempts takes no database
+    # write lock; they run again inside it with the commenter known.
+    early = False
 
     def check(self, submission: Submission) -> Verdict | None:
         raise NotImplementedError
+
+    def reserve(self, submission: Submission) -> Verdict | None:
+        """Called inside the reply's transaction once every check has passed, just before it is
+        stored: claim atomically what ``check`` only looked at, so concurrent submissions cannot
+        all pass (rate limits). Return a rejection if another one got there first."""
+        return None
 
     def accepted(self, submission: Submission, reply: Reply) -> None:
         """Called after a reply is stored, so a check can record what it needs (rate limits)."""
@@ -84,6 +96,7 @@ class Check:
 
 class ClosedThreadCheck(Check):
     code = "closed"
+    early = True
 
     def check(self, submission):
         if not submission.thread.accepts_replies(submission.rules.auto_close_days, submission.now):
@@ -99,6 +112,7 @@ class TimeTrapCheck(Check):
     """Forms sent within seconds of being shown are robots; forms older than a day are stale."""
 
     code = "time_trap"
+    early = True
 
     def check(self, submission):
         if not submission.check_form_token:
@@ -121,6 +135,7 @@ class TimeTrapCheck(Check):
 
 class HoneypotCheck(Check):
     code = "honeypot"
+    early = True
 
     def check(self, submission):
         if submission.honeypot:
@@ -136,6 +151,7 @@ class RateLimitCheck(Check):
 
     code = "rate_limit"
     scope = "speakout:rl"
+    early = True
 
     def limits(self) -> tuple[int, int, int]:
         """Seconds between two posts, then at most this many posts per this many seconds."""
@@ -172,7 +188,51 @@ class RateLimitCheck(Check):
                 )
         return None
 
+    def reserve(self, submission):
+        """Claim the pause and a place in the burst atomically (``cache.add`` and ``incr`` are
+        atomic in Redis and the local cache); ``check`` alone let concurrent requests from one
+        client all through (tests/security/test_floods.py on PostgreSQL)."""
+        wait, burst_count, burst_window = self.limits()
+        claimed: list[str] = []
+        counted: list[str] = []
+
+        def undo() -> None:
+            cache.delete_many(claimed)
+            for key in counted:
+                try:
+                    cache.decr(key)
+                except ValueError:
+                    pass
+
+        for key in self._keys(submission):
+            if wait:
+                last_key = f"{self.scope}:last:{key}"
+                if not cache.add(last_key, 1, timeout=wait):
+                    undo()
+                    return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
+                claimed.append(last_key)
+            if burst_count:
+                burst_key = f"{self.scope}:burst:{key}"
+                cache.add(burst_key, 0, timeout=burst_window)
+                try:
+                    sent = cache.incr(burst_key)
+                except ValueError:  # expired between the two calls
+                    cache.add(burst_key, 1, timeout=burst_window)
+                    sent = 1
+                counted.append(burst_key)
+                if sent > burst_count:
+                    undo()
+                    return Verdict(
+                        Decision.REJECT,
+                        self.code,
+                        _("You have sent many replies in a short time. Please try again in a few minutes."),
+                    )
+        submission.extra["rate_limit_reserved"] = True
+        return None
+
     def accepted(self, submission, reply):
+        if submission.extra.get("rate_limit_reserved"):
+            return  # recorded by reserve()
         wait, burst_count, burst_window = self.limits()
         for key in self._keys(submission):
             if wait:
@@ -304,6 +364,11 @@ class PolicyResult:
 
 def load_checks() -> list[Check]:
     return [import_string(path)() for path in app_settings.POLICY_CHECKS]
+
+
+def early_checks(checks: list[Check]) -> list[Check]:
+    """The head of the pipeline that needs no commenter and no query (see ``Check.early``)."""
+    return list(itertools.takewhile(lambda check: check.early, checks))
 
 
 def evaluate(submission: Submission, checks: list[Check] | None = None) -> PolicyResult:

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from django.db.models import Q
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 
 from .clients import guest_key
 from .models import PATH_SEGMENT_LENGTH, DiscussionSettings, Reply, Thread
@@ -63,7 +63,7 @@ class ReplyNode:
     in_reply_to: str = ""  # shown when nesting is flattened at the deepest level
     own: bool = False
     can_change: bool = False
-    before: SafeString = field(default_factory=lambda: mark_safe(""))
+    before: SafeString = field(default_factory=lambda: NO_TAGS)
 
 
 @dataclass
@@ -204,24 +204,37 @@ def _roots_reversed(nodes: list[ReplyNode]) -> list[ReplyNode]:
     return [node for group in reversed(groups) for node in group]
 
 
+NO_TAGS = SafeString("")
+OPEN_LEVEL = SafeString('<ol class="replies replies--nested">')
+CLOSE_ITEM = SafeString("</li>")
+CLOSE_LEVEL = SafeString("</ol></li>")
+
+
+def _closing_tags(levels: int) -> SafeString:
+    tags = CLOSE_ITEM
+    for _level in range(levels):
+        tags += CLOSE_LEVEL  # SafeString + SafeString stays safe
+    return tags
+
+
 def _add_nesting_tags(nodes: list[ReplyNode]) -> SafeString:
     """Turn the flat, ordered list into nested lists: each node gets the tags to emit before its
-    <li>. Only fixed tags are produced here; reply content is escaped by the template."""
+    <li>. Only the fixed tags above are produced here; reply content is escaped by the renderer."""
     previous = None
     for node in nodes:
         depth = node.display_depth
         if previous is None:
-            tags = ""
+            tags = NO_TAGS
             depth = 0 if depth > 0 else depth
             node.display_depth = depth
         elif depth > previous:
             depth = previous + 1
             node.display_depth = depth
-            tags = '<ol class="replies replies--nested">'
+            tags = OPEN_LEVEL
         else:
-            tags = "</li>" + "</ol></li>" * (previous - depth)
-        node.before = mark_safe(tags)
+            tags = _closing_tags(previous - depth)
+        node.before = tags
         previous = depth
     if previous is None:
-        return mark_safe("")
-    return mark_safe("</li>" + "</ol></li>" * previous)
+        return NO_TAGS
+    return _closing_tags(previous)

@@ -31,7 +31,7 @@ from .models import (
     Thread,
     path_segment,
 )
-from .policy import Check, Decision, Submission, evaluate, load_checks
+from .policy import Check, Decision, Submission, early_checks, evaluate, load_checks
 from .rendering import render_markdown
 
 PUBLISHED = "published"
@@ -167,13 +167,14 @@ def submit_reply(
     email = cleaned.get("email", "")
     website = cleaned.get("website", "")
     now = timezone.now()
-    with transaction.atomic():
-        commenter = _commenter_for(author, name, email, website)
-        submission = Submission(
+    active_checks = checks if checks is not None else load_checks()
+
+    def submission_by(commenter: Commenter | None, sender_email: str) -> Submission:
+        return Submission(
             thread=thread,
             body=cleaned["body"],
             name=name,
-            email=email or (commenter.email if commenter else ""),
+            email=sender_email,
             website=website,
             client_hash=author.client_hash,
             client_hashes=tuple(author.client_hashes),
@@ -187,15 +188,24 @@ def submit_reply(
             check_form_token=check_form_token,
             extra={"confirm": _confirmations(data)},
         )
-        active_checks = checks if checks is not None else load_checks()
+
+    # A flood is refused before it costs a write (see Check.early); the same checks run again below.
+    user_email = getattr(author.user, "email", "") if author.is_signed_in else ""
+    early = evaluate(submission_by(None, email or user_email or ""), early_checks(active_checks))
+    if early.rejection is not None:
+        return _refused(early.rejection)
+    with transaction.atomic():
+        commenter = _commenter_for(author, name, email, website)
+        submission = submission_by(commenter, email or (commenter.email if commenter else ""))
         result = evaluate(submission, active_checks)
         if result.rejection is not None:
             transaction.set_rollback(True)  # nothing was written, not even the commenter
-            target = result.rejection.field or "__all__"
-            confirm = {result.rejection.code: result.rejection.confirm} if result.rejection.confirm else {}
-            return SubmissionResult(
-                REJECTED, errors={target: [result.rejection.message]}, code=result.rejection.code, confirm=confirm
-            )
+            return _refused(result.rejection)
+        for check in active_checks:
+            lost_race = check.reserve(submission)
+            if lost_race is not None:
+                transaction.set_rollback(True)
+                return _refused(lost_race)
 
         status = {
             Decision.ACCEPT: Reply.Status.APPROVED,
@@ -245,6 +255,12 @@ def submit_reply(
             notify_posts=bool(cleaned.get("notify_posts")),
         )
     return SubmissionResult(outcome, reply=reply)
+
+
+def _refused(rejection) -> SubmissionResult:
+    target = rejection.field or "__all__"
+    confirm = {rejection.code: rejection.confirm} if rejection.confirm else {}
+    return SubmissionResult(REJECTED, errors={target: [rejection.message]}, code=rejection.code, confirm=confirm)
 
 
 def _confirmations(data) -> set[str]:

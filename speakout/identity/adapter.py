@@ -10,9 +10,11 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import get_language
 
+from speakout.net.addresses import client_ip
 from speakout.outbox.services import queue_mail
 
 from .app_settings import app_settings
@@ -40,6 +42,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return app_settings.ACCOUNT_SIGNUP_OPEN
+
+    def get_client_ip(self, request) -> str:
+        """The address allauth's rate limits count, read like every other limit's: from
+        ``X-Forwarded-For`` only through ``SPEAKOUT_TRUSTED_PROXIES`` (allauth's own
+        ``ALLAUTH_TRUSTED_PROXY_COUNT`` is not used)."""
+        address = client_ip(request)
+        if not address:
+            raise PermissionDenied("Unable to determine client IP address")
+        return address
 
 
 class SocialAccountAdapter(DefaultSocialAccountAdapter):

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.files import File
 from django.db import connection, models
-from django.db.models import Count, F
+from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
@@ -145,8 +145,7 @@ def reserve_ids(model, count: int) -> list[int]:
                 "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
             )
             return [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT MAX({connection.ops.quote_name(column)}) FROM {connection.ops.quote_name(table)}")
-        start = cursor.fetchone()[0] or 0
+        start = model._base_manager.aggregate(highest=Max("pk"))["highest"] or 0
         if connection.vendor == "sqlite":
             # AUTOINCREMENT never reuses the id of a deleted row; neither do we.
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])

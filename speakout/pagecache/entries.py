@@ -45,7 +45,9 @@ class Entry:
     def etag(self) -> str:
         etag = self.__dict__.get("_etag")
         if etag is None:  # computed once per entry: it is read on every response
-            digest = hashlib.sha1(repr(sorted(self.deps.items())).encode() + str(self.built_at).encode()).hexdigest()
+            digest = hashlib.sha1(
+                repr(sorted(self.deps.items())).encode() + str(self.built_at).encode(), usedforsecurity=False
+            ).hexdigest()
             # Weak when per-request values differ between responses: the same page, not the same bytes.
             etag = self.__dict__["_etag"] = f'{"W/" if self.holes else ""}"{digest[:20]}"'
         return etag

@@ -133,3 +133,24 @@ def test_nothing_typed_into_the_form_becomes_active_in_the_moderation_queues(
         problem for problem in page_active_content(baseline_page, allowed_scripts=()) if not problem.startswith(ignore)
     )
     assert hostile == baseline
+
+
+@given(body=st.one_of(hostile_text, st.text(max_size=200)), name=st.text(max_size=30))
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
+def test_a_stored_body_is_what_was_typed_and_a_refusal_says_why(site_builder_once, body, name):
+    """Whatever is typed ends as stored exactly as typed (line endings aside), or refused with a
+    field-specific message: never silently rewritten, never an unexplained refusal."""
+    _report, thread = site_builder_once
+    data = form_data(thread, body=body, name=name or "x")
+    result = submit_reply(
+        thread=thread, data=data, author=Author(client_hash=uuid.uuid4().hex, guest_token="t"), checks=[]
+    )
+    if result.ok:
+        result.reply.refresh_from_db()
+        assert result.reply.body.strip() == body.replace("\r\n", "\n").replace("\r", "\n").strip()
+        assert active_content(result.reply.body_html) == []
+    else:
+        assert result.errors and all(result.errors.values())
+        assert set(result.errors) <= {"body", "name", "email", "website", "__all__"}

@@ -182,3 +182,119 @@ def _feed_entries_as_html(xml: str) -> str:
 
     parts = re.findall(r"<(?:description|content|summary)[^>]*>(.*?)</(?:description|content|summary)>", xml, re.S)
     return "\n".join(html_module.unescape(part) for part in parts)
+
+
+# The embed widget's API and Isso's API ---------------------------------------------------------
+
+EMBED_SITE = "https://blog.example.org"
+
+
+def send_embed(client, key, fields):
+    payload = {
+        "form_token": issue_form_token(key, issued_at=time.time() - 10),
+        "url": f"{EMBED_SITE}{key}",
+        "title": "An embedded page",
+        **fields,
+    }
+    response = client.post(
+        f"/embed/api/replies?key={key}", json.dumps(payload), content_type="application/json", HTTP_ORIGIN=EMBED_SITE
+    )
+    if response.status_code in (200, 201):
+        return "stored", response
+    assert response.status_code == 400, f"embed API answered {response.status_code} for {fields!r:.200}"
+    data = response.json()
+    assert data["outcome"] == "rejected" and data["errors"], "a refusal must say why"
+    return "refused", response
+
+
+def send_isso(client, key, fields):
+    payload = {"text": fields["body"], "author": fields["name"], "email": fields["email"], "parent": None}
+    payload["website"] = fields["website"] or None
+    response = client.post(
+        f"/isso/new?uri={key}", json.dumps(payload), content_type="application/json", HTTP_ORIGIN=EMBED_SITE
+    )
+    if response.status_code in (201, 202):
+        return "stored", response
+    # Isso's own codes: 400 for a malformed comment, 403 for a refusal by its guard; both say why.
+    assert response.status_code in (400, 403), f"Isso API answered {response.status_code} for {fields!r:.200}"
+    assert response.content.strip(), "a refusal must say why"
+    return "refused", response
+
+
+def _as_inserted(replies, html_field: str, name_field: str, website_field: str) -> str:
+    """Replies as a widget inserts them: the HTML field as HTML, the name as escaped text, the
+    website as a link's address (a listing's children are walked too)."""
+    parts = []
+    for reply in replies:
+        website = reply.get(website_field) or ""
+        parts.append(f'<a href="{escape(website)}">{escape(reply.get(name_field) or "")}</a>')
+        parts.append(reply.get(html_field) or "")
+        parts.append(
+            _as_inserted(reply.get("children") or reply.get("replies") or [], html_field, name_field, website_field)
+        )
+    return "\n".join(parts)
+
+
+def test_every_hostile_value_through_the_embed_and_isso_apis_runs_nowhere(client, admin_client, open_rules):
+    """The same corpus through /embed/api/ and /isso/: stored as typed or refused with a reason,
+    then harmless wherever it shows: both APIs' listings (their HTML fields as a widget inserts
+    them), the hosted thread page, the feeds, every moderation queue and the mails."""
+    from speakout.discussion.models import Thread
+    from speakout.embed.models import AllowedOrigin
+
+    AllowedOrigin.objects.create(origin=EMBED_SITE)
+    get_user_model().objects.create_superuser("mod", "mod@example.org", "x")
+    channels = {"embed": (send_embed, "/hostile/embed/"), "isso": (send_isso, "/hostile/isso/")}
+    tally: Counter = Counter()
+    stored_bodies = []
+    for channel, (send, key) in channels.items():
+        for number, (field, value) in enumerate(corpus.every_field_case()):
+            fields = base_fields(number)
+            fields[field] = value
+            before = Reply.objects.count()
+            result, _response = send(client, key, fields)
+            after = Reply.objects.count()
+            if result == "stored":
+                assert after == before + 1, f"{channel} said stored but stored {after - before} replies"
+                reply = Reply.objects.latest("pk")
+                tally[(channel, reply.status)] += 1
+                if field == "body":
+                    assert reply.body.strip() == value.replace("\r\n", "\n").strip(), "no silent rewrite"
+                    stored_bodies.append(reply.body)
+            else:
+                assert after == before, f"{channel} refused but stored a reply"
+                tally[(channel, "refused")] += 1
+    assert sum(tally.values()) == 2 * len(corpus.every_field_case())
+    for value in corpus.MUST_SURVIVE:
+        assert stored_bodies.count(value) == 2, f"{value!r} did not survive both APIs"
+
+    # The widgets' listings: every string is what a script would insert as HTML.
+    listing = client.get("/embed/api/thread?key=/hostile/embed/", HTTP_ORIGIN=EMBED_SITE)
+    assert listing.status_code == 200
+    embedded = _as_inserted(listing.json()["replies"], "body_html", "author_name", "author_website")
+    assert_no_live_payload(embedded, "the embed API's listing")
+    isso = client.get("/isso/?uri=/hostile/isso/", HTTP_ORIGIN=EMBED_SITE)
+    assert isso.status_code == 200
+    assert_no_live_payload(_as_inserted(isso.json()["replies"], "text", "author", "website"), "the Isso API's listing")
+    assert isso.json()["total_replies"] > 0
+
+    # The hosted page of each thread, as a reader without scripts opens it.
+    for key in ("/hostile/embed/", "/hostile/isso/"):
+        page = client.get("/embed/thread/", {"url": f"{EMBED_SITE}{key}"})
+        assert page.status_code == 200
+        assert_no_live_payload(page.content.decode(), f"the hosted page of {key}")
+
+    # Feeds, the moderation queues and the mails.
+    for flavour in ("rss", "atom"):
+        for thread in Thread.objects.filter(key__startswith="/hostile/"):
+            feed = client.get(f"/discussion/thread/{thread.key}/feed/{flavour}/")
+            assert feed.status_code in (200, 404)
+            assert_no_live_payload(_feed_entries_as_html(feed.content.decode()), f"{thread.key}'s {flavour} feed")
+    for queue in ("pending", "approved", "spam", "trash", "reported"):
+        response = admin_client.get(f"/admin/replies/{queue}/")
+        assert response.status_code == 200
+        assert_no_live_payload(response.content.decode(), f"the {queue} queue")
+    for mail in OutgoingMail.objects.all():
+        assert_no_live_payload(mail.html_body, f"the mail {mail.subject!r}")
+        assert "\n" not in mail.subject and "\r" not in mail.subject
+    print("hostile input, embed and Isso:", dict(sorted(tally.items())))

@@ -1,0 +1,125 @@
+"""One way for Speakout to fetch a URL from the server without being turned against its own
+network (SSRF).
+
+``fetch(url)`` resolves the host itself, refuses if any address it resolves to is loopback,
+private, link-local, multicast, reserved or otherwise not global, then connects to the checked
+address (so a second DNS answer cannot swap it), follows at most a few redirects and checks each
+target the same way, and stops at a size and a time limit. Use it for every server-side fetch;
+``SPEAKOUT_FETCH_ALLOWED_NETWORKS`` (a list of networks, for tests only, not read from the
+environment) lets a test reach its own loopback server.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+
+from .addresses import Address, parse_networks
+
+REDIRECTS = {301, 302, 303, 307, 308}
+USER_AGENT = "Speakout (+https://github.com/speakout)"
+
+
+class FetchRefused(Exception):
+    """The URL was not fetched; the message says why."""
+
+
+@dataclass
+class Fetched:
+    url: str  # after redirects
+    status: int
+    content_type: str
+    body: bytes
+
+
+def _allowed_networks():
+    return parse_networks(getattr(settings, "SPEAKOUT_FETCH_ALLOWED_NETWORKS", ()) or ())
+
+
+def is_public(address: Address) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if any(address.version == network.version and address in network for network in _allowed_networks()):
+        return True
+    return address.is_global and not address.is_multicast
+
+
+def _checked_address(host: str, port: int) -> str:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise FetchRefused(f"{host} does not resolve: {error}") from error
+    addresses = [ipaddress.ip_address(info[4][0].split("%", 1)[0]) for info in infos]
+    if not addresses:
+        raise FetchRefused(f"{host} does not resolve")
+    refused = [str(address) for address in addresses if not is_public(address)]
+    if refused:
+        raise FetchRefused(f"{host} resolves to an address that is not public ({', '.join(refused)})")
+    return str(addresses[0])
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self):
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host, port, address, timeout):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self):
+        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # checks the name
+
+
+def fetch(url: str, *, max_bytes: int = 10 * 1024 * 1024, timeout: float = 10.0, max_redirects: int = 3) -> Fetched:
+    """GET ``url``; raises FetchRefused for a URL it will not fetch or an answer past the limits."""
+    deadline = time.monotonic() + timeout
+    for _hop in range(max_redirects + 1):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise FetchRefused(f"only http and https URLs are fetched, not {url[:200]!r}")
+        if parts.username or parts.password:
+            raise FetchRefused("URLs with credentials are not fetched")
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+        address = _checked_address(parts.hostname, port)
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise FetchRefused(f"no answer within {timeout:.0f} s")
+        kind = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
+        connection = kind(parts.hostname, port, address, remaining)
+        try:
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            connection.request("GET", target, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+            response = connection.getresponse()
+            if response.status in REDIRECTS and response.getheader("Location"):
+                url = urljoin(url, response.getheader("Location"))
+                continue
+            length = response.getheader("Content-Length")
+            if length and length.isdigit() and int(length) > max_bytes:
+                raise FetchRefused(f"the answer is larger than {max_bytes} bytes")
+            body = bytearray()
+            while chunk := response.read(64 * 1024):
+                body += chunk
+                if len(body) > max_bytes:
+                    raise FetchRefused(f"the answer is larger than {max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise FetchRefused(f"no complete answer within {timeout:.0f} s")
+            return Fetched(url, response.status, response.getheader("Content-Type", ""), bytes(body))
+        except (OSError, http.client.HTTPException) as error:
+            raise FetchRefused(f"fetching {parts.hostname} failed: {error}") from error
+        finally:
+            connection.close()
+    raise FetchRefused(f"more than {max_redirects} redirects")
