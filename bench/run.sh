@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Run every benchmark and write docs/benchmarks.md (see docs/benchmarks.md for what is measured).
+# Run every benchmark and add its figures at the top of docs/benchmarks.md (earlier runs stay below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=.venv/bin/python
@@ -16,16 +16,24 @@ trap 'rm -rf "$tmp"' EXIT
 SPEAKOUT_BENCH_HTTP_OUT="$tmp/http.md" "$py" bench/web.py
 env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/sqlite.md" "$py" bench/discussion.py >/dev/null
 {
-  echo "# Benchmarks"
+  echo "## Run of $(date -u '+%Y-%m-%d %H:%M') UTC (\`make bench\`)"
   echo
-  echo "Written by \`make bench\` on $(date -u +%Y-%m-%d). Figures depend on the machine (and on what else runs on it); compare runs on the same one."
+  echo "Figures depend on the machine (and on what else runs on it); compare runs on the same one."
   echo
   cat "$tmp/http.md"
   echo
   cat "$tmp/sqlite.md"
-} > "$tmp/out.md"
+} > "$tmp/new.md"
 # Interchange (issue 6): import and export of a generated 2,000-post, 100,000-reply WXR file.
 env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/interchange.md" "$py" bench/interchange.py >/dev/null
-{ echo; cat "$tmp/interchange.md"; } >> "$tmp/out.md"
+{ echo; cat "$tmp/interchange.md"; } >> "$tmp/new.md"
+# The newest run goes first; earlier runs stay below it, so a regression can be seen.
+{
+  echo "# Benchmarks"
+  echo
+  cat "$tmp/new.md"
+  echo
+  [ -f docs/benchmarks.md ] && tail -n +2 docs/benchmarks.md
+} > "$tmp/out.md"
 mv "$tmp/out.md" docs/benchmarks.md
-cat docs/benchmarks.md
+cat "$tmp/new.md"
