@@ -128,8 +128,10 @@ def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             for i in dates:
                 row[i] = given[i].get_db_prep_save(row[i], connection)
         prepared.append((*row, *defaults))
+    # The table and column names are the model's own, quoted; every value is a parameter.
+    statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # nosec B608
     with connection.cursor() as cursor:
-        cursor.executemany(f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})", prepared)
+        cursor.executemany(statement, prepared)
 
 
 def reserve_ids(model, count: int) -> list[int]:

@@ -10,6 +10,7 @@ This module imports no Django: it runs in fresh processes (``spawn``) beside the
 
 from __future__ import annotations
 
+import http.client
 import json
 import multiprocessing
 import time
@@ -94,7 +95,8 @@ def post_replies(
         while True:
             try:
                 status, answer = _post_json(url, payload, request_timeout)
-            except OSError:  # refused, reset or timed out: no answer at all
+            except (OSError, http.client.HTTPException):
+                # Refused, reset, timed out, or cut off mid-answer (a killed server): no answer.
                 status, answer = 0, {}
             attempt.answers.append(status)
             attempt.outcome = answer.get("outcome", "")
