@@ -6,6 +6,7 @@ notification and moderator mails) must show them as text only: no commenter scri
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
@@ -172,7 +173,48 @@ def test_every_hostile_value_is_stored_as_typed_or_refused_with_a_reason_and_run
         assert_no_live_payload(mail.html_body, f"the mail {mail.subject!r}")
         assert "\n" not in mail.subject and "\r" not in mail.subject
 
+    # Exports: the WXR file is well-formed XML that gives every reply back exactly as stored
+    # (WordPress's importer reads it), and the JSON export does the same.
+    assert_exports_give_back(Reply.objects.all())
+
     print("hostile input:", dict(sorted(tally.items())))
+
+
+def assert_exports_give_back(replies) -> None:
+    from defusedxml.ElementTree import fromstring
+
+    from speakout.interchange.json_export import export_json
+    from speakout.interchange.wxr_export import export_wxr
+
+    wxr = io.StringIO()
+    export_wxr(wxr)
+    root = fromstring(wxr.getvalue().encode())  # raises on anything that is not well-formed XML
+    wp = "{http://wordpress.org/export/1.2/}"
+    exported = {
+        comment.findtext(f"{wp}comment_id"): (
+            comment.findtext(f"{wp}comment_content") or "",
+            comment.findtext(f"{wp}comment_author") or "",
+        )
+        for comment in root.iter(f"{wp}comment")
+    }
+    dump = io.StringIO()
+    export_json(dump)
+    strings = set()
+
+    def collect(value):
+        if isinstance(value, str):
+            strings.add(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                collect(item)
+        elif isinstance(value, list):
+            for item in value:
+                collect(item)
+
+    collect(json.loads(dump.getvalue()))
+    for reply in replies:
+        assert exported.get(str(reply.pk)) == (reply.body, reply.author_name), f"reply {reply.pk} in the WXR export"
+        assert reply.body in strings, f"reply {reply.pk} in the JSON export"
 
 
 def _feed_entries_as_html(xml: str) -> str:
