@@ -16,3 +16,15 @@ def _empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language. The test client runs requests in the
+    test's own thread, and LocaleMiddleware leaves the last request's language active there, so
+    a Spanish page in one test would otherwise turn a later test's messages into Spanish."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
