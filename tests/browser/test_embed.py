@@ -333,7 +333,9 @@ def test_signing_in_through_the_small_window_posts_as_the_account(new_context, s
     page.goto(widget_page(site, speakout_server, f"/posts/{uuid.uuid4().hex[:8]}/"))
     with context.expect_page() as window:
         page.locator(".so-signin button").click()
-    window.value.wait_for_event("close")
+    popup = window.value
+    if not popup.is_closed():  # it may close itself before a listener is in place
+        popup.wait_for_event("close")
     identity = page.locator(".so-identity")
     identity.wait_for()
     assert speakout_server.admin_username in identity.inner_text()
