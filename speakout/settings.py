@@ -223,7 +223,8 @@ REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's backend, keeping one Redis client per pool (see the module for why).
+            "BACKEND": "speakout.net.rediscache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("SPEAKOUT_CACHE_PREFIX", "speakout"),
         }
