@@ -95,6 +95,8 @@ ALLOWED_HOSTS = env_list("SPEAKOUT_ALLOWED_HOSTS", [] if PRODUCTION else sorted(
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("SPEAKOUT_ALLOWED_HOSTS must be set when SPEAKOUT_ENV=production")
 CSRF_TRUSTED_ORIGINS = env_list("SPEAKOUT_CSRF_TRUSTED_ORIGINS", [])
+# A form from a cached page sent without JavaScript comes back filled in (docs/caching.md).
+CSRF_FAILURE_VIEW = "speakout.pagecache.views.csrf_failure"
 
 INSTALLED_APPS = [
     # Speakout's own apps come first so their templates override the libraries' ones.

@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/", speakout.discussion.api.api.urls),
     path("subscriptions/", include("speakout.subscriptions.urls")),
     path("privacy/", include("speakout.privacy.urls")),
+    path("pagecache/", include("speakout.pagecache.urls")),
     path("", include("speakout.embed.urls")),
     path("", include("speakout.publishing.urls")),
     # Uploaded images. In production a front server or CDN may serve MEDIA_ROOT instead, but

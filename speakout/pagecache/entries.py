@@ -85,8 +85,13 @@ def split(content: bytes, nonce: str) -> tuple[bytes, list]:
     return head, [piece for piece in pieces if piece != b""]
 
 
-def source(status, headers, deps, holes, content: bytes, nonce: str) -> Entry:
+def source(status, headers, deps, holes, content: bytes, nonce: str, markers: list[str] | None = None) -> Entry:
+    """The stored identity copy. With ``markers`` (one per hole), each hole is written as its
+    marker and the copy is the same bytes for every reader (HTML pages: see holes.py)."""
     head, tail = split(content, nonce)
+    if markers is not None:
+        body = head + b"".join(piece if isinstance(piece, bytes) else markers[piece].encode() for piece in tail)
+        return Entry(status, headers, deps, [], time.time(), "identity", body, [])
     return Entry(status, headers, deps, holes, time.time(), "identity", head, tail)
 
 

@@ -17,9 +17,11 @@ This wrapper answers the same hits without any of that, and sends everything els
   is never answered by the wrapper.
 * A learned shape is answered with the same lookup the middleware makes (the entry is served only
   while every version it was built from stands, so a new reply, an edit, a moderation decision
-  or a report edit shows on the next request), the same response (``respond``: precompressed
-  body, ``ETag``, ``304 Not Modified``), per-reader values filled in, and Django's own
-  ``CsrfViewMiddleware`` setting or refreshing the reader's CSRF cookie as it would.
+  or a report edit shows on the next request) and the same response (``respond``: precompressed
+  body, ``ETag``, ``304 Not Modified``). A stored HTML page is the same bytes for every reader
+  (its per-reader values are fill markers: holes.py), so its whole answer is prepared once per
+  entry and shape. An entry with per-response values (the thread JSON) gets them filled in, with
+  Django's own ``CsrfViewMiddleware`` setting or refreshing the reader's CSRF cookie as it would.
 
 The learned shapes live in this process only (a bounded table); each process learns from its own
 first request of a shape. See docs/caching.md.
@@ -54,6 +56,7 @@ class PageCacheFront:
         self.application = application
         self.csrf = CsrfViewMiddleware(lambda request: HttpResponse())
         self._shapes: OrderedDict[tuple, tuple[str, str, list[tuple[str, str]]]] = OrderedDict()
+        self._prepared: dict[tuple, tuple] = {}  # shape → (entry, status, headers, body)
         self._lock = threading.Lock()
 
     def __call__(self, environ, start_response):
@@ -63,7 +66,7 @@ class PageCacheFront:
         learned = self._shapes.get(shape)
         if learned is not None:
             try:
-                answer = self.answer(environ, *learned)
+                answer = self.answer(environ, *learned, shape=shape)
             except Exception:  # the shared cache unreachable, say: Django answers, or reports it
                 answer = None
             if answer is not None:
@@ -99,11 +102,21 @@ class PageCacheFront:
             environ.get("HTTP_ACCEPT_ENCODING", ""),
         )
 
-    def answer(self, environ, base: str, encoding: str, outer: list[tuple[str, str]]):
+    def answer(self, environ, base: str, encoding: str, outer: list[tuple[str, str]], shape: tuple | None = None):
         """(status, headers, body) for a hit, or None to let Django answer."""
         entry = lookup(base, encoding)
         if entry is None:
             return None
+        if not entry.holes and shape is not None and "HTTP_IF_NONE_MATCH" not in environ:
+            # The same bytes for every reader (an HTML page: holes.py): the whole answer is built
+            # once per entry and shape, then sent as it is.
+            prepared = self._prepared.get(shape)
+            if prepared is None or prepared[0] is not entry:
+                prepared = (entry, *self._same_for_everyone(environ, entry, outer))
+                with self._lock:
+                    if shape in self._shapes:  # forgotten shapes take their answers with them
+                        self._prepared[shape] = prepared
+            return prepared[1:]
         request = WSGIRequest(environ)
         self.csrf.process_request(request)  # reads the reader's CSRF cookie, as Django would
         response = respond(request, entry, "hit")
@@ -120,6 +133,19 @@ class PageCacheFront:
         headers.append(("Content-Length", str(len(response.content))))
         return f"{response.status_code} {response.reason_phrase}", headers, response.content
 
+    @staticmethod
+    def _same_for_everyone(environ, entry, outer: list[tuple[str, str]]):
+        """The answer to every request of a shape while ``entry`` stands: no CSRF cookie is read
+        or set (the page holds no token), so nothing in it belongs to one reader."""
+        response = respond(WSGIRequest(environ), entry, "hit")
+        for name, value in outer:
+            if name.lower() == "vary":
+                patch_vary_headers(response, [part.strip() for part in value.split(",")])
+            elif name not in response:
+                response[name] = value
+        headers = [*response.items(), ("Content-Length", str(len(response.content)))]
+        return f"{response.status_code} {response.reason_phrase}", headers, response.content
+
     def _learning(self, environ, start_response, shape: tuple):
         def learn(status, headers, exc_info=None):
             answered = environ.get(ENVIRON_KEY)
@@ -134,5 +160,7 @@ class PageCacheFront:
         with self._lock:
             self._shapes[shape] = (base, encoding, outer)
             self._shapes.move_to_end(shape)
+            self._prepared.pop(shape, None)
             while len(self._shapes) > SHAPES:
-                self._shapes.popitem(last=False)
+                forgotten, _learned = self._shapes.popitem(last=False)
+                self._prepared.pop(forgotten, None)

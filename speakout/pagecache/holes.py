@@ -5,10 +5,18 @@ every response (the first included) gets a fresh value in its place. The CSRF to
 ``csrf`` context processor below stands in for Django's, and the value filled in is Django's own
 ``get_token(request)`` for the reader at hand, so CsrfViewMiddleware sets that reader's cookie as
 usual. A view's time-trap token is another, through ``per_request``.
+
+A stored HTML page carries no per-request value at all, so every reader (and a CDN) gets the same
+bytes: each placeholder becomes a *fill marker*, ``fill:`` and the signed description of the
+value. The page's script (``pagecache/fill.js``) asks ``fill_view`` for fresh values when the
+reader first touches a form and puts them in; a form sent without them (no JavaScript) fails
+Django's CSRF check, and ``csrf_failure`` shows the reader what they sent with a button that sends
+it again, the values filled in. The thread JSON keeps its per-response values (``fill`` below).
 """
 
 from __future__ import annotations
 
+from django.core import signing
 from django.middleware.csrf import get_token
 from django.utils.module_loading import import_string
 
@@ -43,3 +51,29 @@ def fill(spec: tuple, request) -> str:
     if function is None:
         function = _functions[spec[1]] = import_string(spec[1])
     return function(*spec[2])
+
+
+MARKER_PREFIX = "fill:"
+_MARKER_SALT = "speakout.pagecache.fill"
+
+
+def marker(spec: tuple) -> str:
+    """The fill marker for a per-request value: signed, so a client can only ask for values the
+    server itself put in a page (no other function can be named)."""
+    # Not time-stamped: the same value gets the same marker, so a page asks for it once.
+    return MARKER_PREFIX + signing.Signer(salt=_MARKER_SALT).sign_object(list(spec))
+
+
+def spec_for(value: str) -> tuple | None:
+    """The value a fill marker stands for, or None if ``value`` is not a genuine marker."""
+    if not isinstance(value, str) or not value.startswith(MARKER_PREFIX):
+        return None
+    try:
+        spec = signing.Signer(salt=_MARKER_SALT).unsign_object(value[len(MARKER_PREFIX) :])
+    except signing.BadSignature:
+        return None
+    if spec == ["csrf"]:
+        return ("csrf",)
+    if isinstance(spec, list) and len(spec) == 3 and spec[0] == "call" and isinstance(spec[2], list):
+        return ("call", spec[1], tuple(spec[2]))
+    return None

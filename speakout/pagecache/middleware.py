@@ -23,7 +23,7 @@ from django.utils.translation import get_language
 
 from . import app_settings, entries, versions
 from .capture import ATTRIBUTE, Capture
-from .holes import fill
+from .holes import fill, marker
 
 STATUS_HEADER = "X-Speakout-Cache"
 # Where an answer from the cache leaves its entry's key and encoding, for the WSGI front
@@ -140,8 +140,13 @@ class PageCacheMiddleware:
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = csrf_used_before or csrf_used
         if self.storable(request, response, capture, csrf_used):
             headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIPPED_HEADERS]
+            # An HTML page is stored as the same bytes for everyone, its per-reader values as
+            # fill markers that its script fills in (holes.py); the thread JSON fills them here.
+            markers = None
+            if response.get("Content-Type", "").startswith("text/html"):
+                markers = [marker(spec) for spec in capture.holes]
             source = entries.source(
-                response.status_code, headers, capture.deps, capture.holes, response.content, capture.nonce
+                response.status_code, headers, capture.deps, capture.holes, response.content, capture.nonce, markers
             )
             store(base, source)
             entry = source

@@ -84,7 +84,8 @@ class _PageCollector(HTMLParser):
 
 
 def page_active_content(
-    html: str, allowed_scripts=("/static/discussion/discussion.js", "/static/identity/identity.js")
+    html: str,
+    allowed_scripts=("/static/discussion/discussion.js", "/static/identity/identity.js", "/static/pagecache/fill.js"),
 ) -> list[str]:
     collector = _PageCollector(set(allowed_scripts))
     collector.feed(html)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.checks import run_checks
 from django.http import HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware, get_token
@@ -9,6 +11,7 @@ from django.template import engines
 from django.test import RequestFactory, override_settings
 
 from speakout.pagecache.capture import share
+from speakout.pagecache.holes import spec_for
 from speakout.pagecache.middleware import STATUS_HEADER, PageCacheMiddleware
 
 
@@ -28,19 +31,27 @@ def test_a_page_that_reads_a_real_csrf_token_is_never_stored(db):
     assert first.content != second.content
 
 
-def test_template_tokens_are_placeholders_filled_per_reader(db):
+def test_template_tokens_are_stored_as_fill_markers_in_html_and_filled_per_reader_elsewhere(db):
     template = engines["django"].from_string("<form>{% csrf_token %}</form> speakout-hole-0000000000000000-0-")
 
-    def view(request):
+    def view(request, content_type):
         share(request)
-        return HttpResponse(template.render({}, request))
+        return HttpResponse(template.render({}, request), content_type=content_type)
 
-    handler = chain(view)
+    # HTML: the same bytes for everyone, the token a signed marker; no cookie is set.
+    handler = chain(lambda request: view(request, "text/html; charset=utf-8"))
     first = handler(RequestFactory().get("/form/"))
     second = handler(RequestFactory().get("/form/"))
     assert (first[STATUS_HEADER], second[STATUS_HEADER]) == ("miss", "hit")
-    assert first.content != second.content
-    assert b"csrfmiddlewaretoken" in second.content
+    assert first.content == second.content
+    marker = re.search(rb'name="csrfmiddlewaretoken" value="(fill:[^"]+)"', second.content).group(1).decode()
+    assert spec_for(marker) == ("csrf",) and "csrftoken" not in second.cookies
+    # Anything else (the thread JSON): a fresh value per response, Django setting the cookie.
+    handler = chain(lambda request: view(request, "text/plain"))
+    first = handler(RequestFactory().get("/text/"))
+    second = handler(RequestFactory().get("/text/"))
+    assert (first[STATUS_HEADER], second[STATUS_HEADER]) == ("miss", "hit")
+    assert first.content != second.content and b"fill:" not in second.content
     assert "csrftoken" in second.cookies  # set by Django's CSRF middleware for this reader
     # Text that merely looks like a placeholder (a reader could type it) stays as it was.
     assert b"speakout-hole-0000000000000000-0-" in second.content
