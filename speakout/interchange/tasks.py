@@ -40,3 +40,21 @@ def run_import_task(run_id: int) -> str:
         status=ImportRun.Status.DONE, summary=result.as_dict(), finished_at=timezone.now()
     )
     return "done"
+
+
+@task()
+def index_pages_task(page_ids: list[int]) -> int:
+    """Search and reference index entries for the pages an import added in one batch: what the
+    two tasks Wagtail queues for each saved page do (modelsearch's and the reference index's),
+    as one task per batch of pages. Returns the number of pages indexed."""
+    from django.db import transaction
+    from modelsearch import index
+    from wagtail.models import Page, ReferenceIndex
+
+    pages = list(Page.objects.filter(pk__in=page_ids).specific())
+    for page in pages:
+        index.insert_or_update_object(page)
+        if ReferenceIndex.is_indexed(type(page)):
+            with transaction.atomic():
+                ReferenceIndex.create_or_update_for_object(page)
+    return len(pages)

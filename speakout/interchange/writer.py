@@ -4,9 +4,13 @@ The readers (wxr.py, disqus.py, isso.py) only parse; this class decides how a so
 onto Speakout and remembers it in ``ImportedItem``, which makes every import idempotent: an
 item seen before is updated when its content changed and left alone otherwise.
 
-Replies are written in bulk, a thread at a time. Their ids are reserved up front so the tree
-path (which contains the reply's own id) is computed before the insert, in one statement per
-batch instead of an insert plus an update per reply.
+New rows are written in bulk. A new post's page, its log entry, import record, redirects,
+filing, thread and replies are not written one post at a time: the writer reserves their ids
+(so tree paths, which contain ids, are known up front) and keeps the rows until a batch of
+posts is complete, then writes each table's rows with one statement (on PostgreSQL the replies
+with COPY). Anything that reads what a batch would write (an existing page or thread, a known
+redirect, a view restriction, the end of the import) writes the batch first, so readers and
+the rest of the import always see the database as if every row had been written at once.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import hashlib
 import json
 import os
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,14 +32,17 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from modelcluster.models import get_all_child_m2m_relations, get_all_child_relations
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page, PageViewRestriction, Site
+from wagtail.log_actions import get_active_log_context
+from wagtail.models import Page, PageLogEntry, PageViewRestriction, Site
 
-from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment
+from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment, thread_dependency
 from speakout.discussion.rendering import render_markdown, sanitise
 from speakout.discussion.services import MAX_PATH_DEPTH, get_or_create_thread
+from speakout.pagecache import versions
 from speakout.publishing.models import Author, Category, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
 
 from .errors import ImportFailed
@@ -43,6 +51,9 @@ from .models import ImportedItem
 from .result import ImportResult
 
 BATCH_SIZE = 1000
+# A batch of new posts is written when it has this many posts or this many replies.
+POST_BATCH = 100
+REPLY_BATCH = 5000
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
 _SIZE_SUFFIX = re.compile(r"-\d+x\d+(?=\.[A-Za-z0-9]+$)")
 
@@ -109,10 +120,14 @@ REPLY_COLUMNS = (
 
 
 def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT ``rows`` (values for the fields named by ``columns``, as attribute names) with one
-    executemany; every other field gets its default. For plain values only: no save(), no
-    signals. bulk_create prepares each value of each row through its field, which was most of
-    the time of a 100,000-reply import; here only dates are prepared, once per value."""
+    """INSERT ``rows`` (values for the fields named by ``columns``, as attribute names); every
+    other field gets its default. For plain values only: no save(), no signals. bulk_create
+    prepares each value of each row through its field, which was most of the time of a
+    100,000-reply import; here only dates are prepared, once per value. PostgreSQL gets the
+    rows through COPY (one statement however many rows; an INSERT per row cost the server more
+    than the import's own work), other databases through one executemany."""
+    if not rows:
+        return
     fields = {field.attname: field for field in model._meta.concrete_fields}
     given = [fields[name] for name in columns]
     others = [field for name, field in fields.items() if name not in columns]
@@ -120,7 +135,6 @@ def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     dates = [i for i, field in enumerate(given) if isinstance(field, models.DateTimeField)]
     quote = connection.ops.quote_name
     names = ", ".join(quote(field.column) for field in given + others)
-    marks = ", ".join(["%s"] * (len(given) + len(others)))
     prepared = []
     for row in rows:
         if dates:
@@ -128,16 +142,41 @@ def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             for i in dates:
                 row[i] = given[i].get_db_prep_save(row[i], connection)
         prepared.append((*row, *defaults))
+    table = quote(model._meta.db_table)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # The table and column names are the model's own, quoted; the values are data.
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in prepared:
+                    copy.write_row(row)
+            return
+        marks = ", ".join(["%s"] * (len(given) + len(others)))
+        # The table and column names are the model's own, quoted; every value is a parameter.
+        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", prepared)  # nosec B608
+
+
+def insert_objects(model, objects: list) -> None:
+    """INSERT unsaved ``objects`` (ids set) into ``model``'s own table only: for a page, the
+    ``wagtailcore_page`` row and the specific row are two calls. Values go through each field's
+    own preparation, as ``save()`` would (pre-save hooks included); no signals are sent."""
+    if not objects:
+        return
+    fields = model._meta.local_concrete_fields
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(field.column) for field in fields)
+    marks = ", ".join(["%s"] * len(fields))
+    rows = [tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields) for obj in objects]
     # The table and column names are the model's own, quoted; every value is a parameter.
     statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # nosec B608
     with connection.cursor() as cursor:
-        cursor.executemany(statement, prepared)
+        cursor.executemany(statement, rows)
 
 
-def reserve_ids(model, count: int) -> list[int]:
-    """``count`` fresh primary keys for ``model``. Called inside the import's transaction: on
-    PostgreSQL the sequence hands them out; on SQLite the transaction holds the write lock, so
-    nobody else can take the ids after the current maximum."""
+def reserve_ids(model, count: int, after: int = 0) -> list[int]:
+    """``count`` fresh primary keys for ``model``, all above ``after``. Called inside the import's
+    transaction: on PostgreSQL the sequence hands them out; on SQLite the transaction holds the
+    write lock, so nobody else can take the ids after the current maximum (``after`` is the
+    highest id the import has reserved but not written yet)."""
     if count <= 0:
         return []
     table, column = model._meta.db_table, model._meta.pk.column
@@ -153,6 +192,7 @@ def reserve_ids(model, count: int) -> list[int]:
             cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
             row = cursor.fetchone()
             start = max(start, row[0] if row else 0)
+        start = max(start, after)
         return list(range(start + 1, start + 1 + count))
 
 
@@ -173,6 +213,26 @@ def old_path(link: str) -> str:
     parts = urlsplit(link.strip())
     path = parts.path or "/"
     return Redirect.normalise_path(path + (f"?{parts.query}" if parts.query else ""))
+
+
+@dataclass
+class _Batch:
+    """New rows kept until a batch of posts is complete (see the module docstring)."""
+
+    pages: list[Page] = field(default_factory=list)  # specific pages, ids and tree paths set
+    page_ids: set[int] = field(default_factory=set)
+    children: Counter = field(default_factory=Counter)  # parent already written → new children
+    tagged: list[Page] = field(default_factory=list)
+    categories: list = field(default_factory=list)  # ReportPage.categories.through rows
+    authors: list[ReportAuthor] = field(default_factory=list)
+    items: list[ImportedItem] = field(default_factory=list)
+    redirects: list[Redirect] = field(default_factory=list)
+    threads: dict[int, Thread] = field(default_factory=dict)
+    filled: set[int] = field(default_factory=set)  # new threads whose replies are in the batch
+    replies: list[tuple] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.pages or self.items or self.redirects or self.threads or self.replies)
 
 
 class SiteWriter:
@@ -204,6 +264,9 @@ class SiteWriter:
         self._any_restriction: bool | None = None  # does any page have a view restriction?
         self._redirect_paths: set[str] | None = None
         self._items: dict[tuple[str, str], dict[str, ImportedItem]] = {}  # (source, kind) → source id → record
+        self._batch = _Batch()
+        self._id_pool: dict[type, list[int]] = {}  # PostgreSQL: ids taken from the sequence, not used yet
+        self._highest_id: dict[type, int] = {}  # SQLite: the highest id reserved so far
 
     # -- the site's structure ---------------------------------------------------------------
     @property
@@ -220,7 +283,11 @@ class SiteWriter:
         if self._index is None:
             index = ReportIndexPage.objects.descendant_of(self.home).first()
             if index is None:
+                # add_child reads the home page's children from the database: write the batch.
+                self.flush()
                 index = self.home.add_child(instance=ReportIndexPage(title=_("Reports"), slug="reports", live=True))
+                self._last_child_path.pop(self.home.pk, None)
+                self._slugs.get(self.home.pk, set()).add(index.slug)
             self._index = index
         return self._index
 
@@ -260,8 +327,9 @@ class SiteWriter:
             ImportedItem.objects.filter(pk=item.pk).update(**values, imported_at=timezone.now())
             item.object_id, item.checksum = values["object_id"], digest
         elif kind in (ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE):
-            # save_post looked the record up and found none: no second lookup.
-            item = ImportedItem.objects.create(source=self.source, kind=kind, source_id=source_id, **values)
+            # save_post looked the record up and found none: no second lookup; written with the batch.
+            item = ImportedItem(source=self.source, kind=kind, source_id=source_id, **values)
+            self._batch.items.append(item)
             self._items.setdefault((self.source, kind), {})[source_id] = item
         else:
             ImportedItem.objects.update_or_create(source=self.source, kind=kind, source_id=source_id, defaults=values)
@@ -347,6 +415,8 @@ class SiteWriter:
 
     # -- pages -----------------------------------------------------------------------------
     def save_post(self, post: PostData) -> Page | None:
+        if len(self._batch.pages) >= POST_BATCH or len(self._batch.replies) >= REPLY_BATCH:
+            self.flush()
         body = convert_body(post.body_html, image_for=self.image_for, url_map=self.media_urls)
         standfirst = html_to_text(post.excerpt)[:1000]
         digest = checksum(
@@ -355,6 +425,8 @@ class SiteWriter:
         )
         model = ReportPage if post.kind == ImportedItem.Kind.REPORT else StandardPage
         item = self._item(post.kind, post.source_id)
+        if item is not None and item.pk is None:  # the same post earlier in this batch
+            self.flush()
         page = model.objects.filter(pk=item.object_id).first() if item and item.object_id else None
         title = (html_to_text(post.title) or post.title or _("Untitled"))[:255]
         if page is not None and item.checksum == digest:
@@ -403,17 +475,21 @@ class SiteWriter:
         """treebeard's ``add_child`` without its per-page lookups (the parent's row, its last
         child, the locale) and without Wagtail's full validation, which dominated an import's
         time: the slug is already free under the parent, the title cut to length and the body
-        built from valid blocks. The parent's last child path is remembered between pages."""
+        built from valid blocks. The parent's last child path is remembered between pages. The
+        page joins the batch: its id is reserved now, its row written by ``flush``."""
+        batch = self._batch
         if parent.pk not in self._last_child_path:
-            # Lock the parent as add_child does, so an editor adding a page under it waits for the
-            # import's transaction instead of taking the same path (SQLite has one writer anyway).
-            list(Page.objects.select_for_update().filter(pk=parent.pk).values_list("pk", flat=True))
-            last = (
-                Page.objects.filter(depth=parent.depth + 1, path__startswith=parent.path)
-                .order_by("-path")
-                .values_list("path", flat=True)
-                .first()
-            )
+            last = None
+            if parent.pk not in batch.page_ids:  # a page of this batch has no children yet
+                # Lock the parent as add_child does, so an editor adding a page under it waits for
+                # the import's transaction instead of taking the same path (SQLite has one writer).
+                list(Page.objects.select_for_update().filter(pk=parent.pk).values_list("pk", flat=True))
+                last = (
+                    Page.objects.filter(depth=parent.depth + 1, path__startswith=parent.path)
+                    .order_by("-path")
+                    .values_list("path", flat=True)
+                    .first()
+                )
             self._last_child_path[parent.pk] = last
         last = self._last_child_path[parent.pk]
         page.depth = parent.depth + 1
@@ -421,26 +497,49 @@ class SiteWriter:
         page.numchild = 0
         page.locale_id = parent.locale_id
         page.draft_title = page.title
+        page.set_url_path(parent)
+        page.id = page.pk = self._take_ids(Page, 1, chunk=POST_BATCH)[0]
         page._cached_parent_obj = parent
-        page.save(clean=False)
         self._last_child_path[parent.pk] = page.path
-        Page.objects.filter(pk=parent.pk).update(numchild=F("numchild") + 1)
+        if parent.pk not in batch.page_ids:  # a parent of this batch is written with its count
+            batch.children[parent.pk] += 1
         parent.numchild += 1
+        batch.pages.append(page)
+        batch.page_ids.add(page.pk)
+
+    def _take_ids(self, model, count: int, chunk: int) -> list[int]:
+        """``count`` fresh ids for rows the import writes with their ids. PostgreSQL: taken from
+        the sequence ``chunk`` at a time (an unused rest leaves a gap, as sequences do). SQLite:
+        above both the table's highest id and the highest reserved so far (rows of the batch
+        are not written yet); Page, Thread and Reply rows are only added through here or after
+        ``flush``, so nobody else takes these ids."""
+        if count <= 0:
+            return []
+        if connection.vendor == "postgresql":
+            pool = self._id_pool.setdefault(model, [])
+            if len(pool) < count:
+                pool.extend(reserve_ids(model, max(count - len(pool), chunk)))
+            ids, self._id_pool[model] = pool[:count], pool[count:]
+            return ids
+        ids = reserve_ids(model, count, after=self._highest_id.get(model, 0))
+        self._highest_id[model] = ids[-1]
+        return ids
 
     def _file_new_page(self, page: Page, post: PostData) -> None:
-        """A new report's categories and byline, inserted directly: through modelcluster each
-        relation costs a lookup of what is already there (nothing, for a new page)."""
+        """A new report's categories and byline, inserted directly with the batch: through
+        modelcluster each relation costs a lookup of what is already there (nothing, for a new
+        page). Its tags (set on the page) are committed as its save would."""
         if not isinstance(page, ReportPage):
             return
         categories = list(dict.fromkeys(self.categories[c].pk for c in post.categories if c in self.categories))
-        if categories:
-            through = ReportPage.categories.through
-            through.objects.bulk_create([through(reportpage_id=page.pk, category_id=pk) for pk in categories])
+        through = ReportPage.categories.through
+        self._batch.categories.extend(through(reportpage_id=page.pk, category_id=pk) for pk in categories)
         authors = list(dict.fromkeys(self.authors[a].pk for a in post.authors if a in self.authors))
-        if authors:
-            ReportAuthor.objects.bulk_create(
-                [ReportAuthor(report_id=page.pk, author_id=pk, sort_order=i) for i, pk in enumerate(authors)]
-            )
+        self._batch.authors.extend(
+            ReportAuthor(report_id=page.pk, author_id=pk, sort_order=i) for i, pk in enumerate(authors)
+        )
+        if post.tags:
+            self._batch.tagged.append(page)
 
     def _set_filing(self, page: Page, post: PostData) -> None:
         if not isinstance(page, ReportPage):
@@ -460,6 +559,8 @@ class SiteWriter:
             # Every old path once, so a page whose paths are all new needs no lookup.
             self._redirect_paths = set(Redirect.objects.filter(site=None).values_list("old_path", flat=True))
         known = [path for path in paths if path in self._redirect_paths]
+        if known:
+            self.flush()  # the redirect may be one of the batch, and may come to point at this page
         existing = (
             {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
             if known
@@ -473,11 +574,12 @@ class SiteWriter:
         missing = [Redirect(old_path=path, site=None, redirect_page=page, is_permanent=True) for path in paths]
         missing = [redirect for redirect in missing if redirect.old_path not in existing]
         if missing:
-            Redirect.objects.bulk_create(missing)
+            self._batch.redirects.extend(missing)
             self._redirect_paths.update(redirect.old_path for redirect in missing)
             self.result.count("redirect", "created", len(missing))
 
     def restrict_with_password(self, page: Page, password: str) -> None:
+        self.flush()  # the restriction's receivers read the page and its thread
         if not PageViewRestriction.objects.filter(page=page).exists():
             PageViewRestriction.objects.create(
                 page=page, restriction_type=PageViewRestriction.PASSWORD, password=password[:255]
@@ -492,14 +594,30 @@ class SiteWriter:
             self._any_restriction = PageViewRestriction.objects.exists()
         # Without any view restriction on the site, no page needs its ancestors looked up.
         restricted = self._any_restriction and page.get_view_restrictions().exists()
+        status = getattr(report, "replies", "open")
+        opened = getattr(report, "first_published_at", None) or getattr(report, "date", None)
+        if page.pk in self._batch.page_ids:
+            # A page of this batch has no thread yet: the new thread joins the batch, as
+            # get_or_create_thread and the changes below would have made it.
+            thread = Thread(
+                pk=self._take_ids(Thread, 1, chunk=POST_BATCH)[0],
+                key=key,
+                url=page.full_url or "",
+                title=page.title[:500],
+                is_public=bool(page.live) and not restricted,
+                status=status,
+            )
+            if opened:
+                thread.opened_at = opened
+            self._batch.threads[thread.pk] = thread
+            return thread
+        self.flush()
         thread = get_or_create_thread(
             key,
             url=page.full_url or "",
             title=page.title,
             is_public=bool(page.live) and not restricted,
         )
-        status = getattr(report, "replies", "open")
-        opened = getattr(report, "first_published_at", None) or getattr(report, "date", None)
         changes = {}
         if thread.status != status:
             changes["status"] = status
@@ -510,6 +628,7 @@ class SiteWriter:
         return thread
 
     def external_thread(self, key: str, url: str, title: str) -> Thread:
+        self.flush()
         thread = get_or_create_thread(key[:255], url=url[:1000] if url.startswith(("http://", "https://")) else "")
         if title and not thread.title:
             Thread.objects.filter(pk=thread.pk).update(title=title[:500])
@@ -519,6 +638,7 @@ class SiteWriter:
         """The imported or existing page an external thread's address points at, if any."""
         if not url:
             return None
+        self.flush()
         path = urlsplit(url).path or "/"
         if not path.endswith("/"):
             path += "/"
@@ -532,6 +652,10 @@ class SiteWriter:
     def save_replies(self, thread: Thread, comments: list[CommentData], prefix: str) -> None:
         """Store a thread's replies with their tree. A reply whose parent is missing joins the
         thread at the top; a reply may come before its parent in the file."""
+        batch = self._batch
+        new_thread = thread.pk in batch.threads and thread.pk not in batch.filled
+        if not new_thread:
+            self.flush()  # the thread's replies and counts are read from the database
         by_id: dict[str, CommentData] = {}
         for comment in comments:
             if not comment.source_id:
@@ -543,12 +667,16 @@ class SiteWriter:
                 )
                 continue
             by_id[comment.source_id] = comment
-        existing = {
-            row["external_id"][len(prefix) :]: row
-            for row in Reply.objects.filter(thread=thread, external_id__startswith=prefix).values(
-                "id", "external_id", "status", "body", "kind", "path", "depth", "commenter_id"
-            )
-        }
+        existing = (
+            {}
+            if new_thread
+            else {
+                row["external_id"][len(prefix) :]: row
+                for row in Reply.objects.filter(thread=thread, external_id__startswith=prefix).values(
+                    "id", "external_id", "status", "body", "kind", "path", "depth", "commenter_id"
+                )
+            }
+        )
         # Parents: a missing one (or a loop) makes the reply top-level.
         parent_of: dict[str, str] = {}
         for sid, comment in by_id.items():
@@ -605,11 +733,11 @@ class SiteWriter:
             Reply.objects.bulk_update(updated, ["status", "body", "body_html", "kind"], batch_size=BATCH_SIZE)
             self.result.count("reply", "updated", len(updated))
         commenters = self._commenters([by_id[sid] for sid in new_ids])
-        ids = dict(zip(new_ids, reserve_ids(Reply, len(new_ids)), strict=True))
+        ids = dict(zip(new_ids, self._take_ids(Reply, len(new_ids), chunk=BATCH_SIZE), strict=True))
         paths: dict[str, str] = {sid: row["path"] for sid, row in existing.items()}
         pks: dict[str, int] = {sid: row["id"] for sid, row in existing.items()}
         pks.update(ids)
-        batch: list[tuple] = []
+        rows: list[tuple] = []
         anonymous = _("Anonymous")
         for sid in sorted(new_ids, key=lambda s: depth_of[s]):
             comment = by_id[sid]
@@ -620,7 +748,7 @@ class SiteWriter:
                 base = base[:-PATH_SEGMENT_LENGTH]
             paths[sid] = base + path_segment(ids[sid])
             email = _email(comment.email)
-            batch.append(
+            rows.append(
                 (
                     ids[sid],
                     thread.pk,
@@ -641,10 +769,21 @@ class SiteWriter:
             self.result.replies_by_status[comment.status] += 1
             self.result.replies_by_kind[comment.kind] += 1
             self.result.max_depth = max(self.result.max_depth, level)
-            if len(batch) >= BATCH_SIZE:
-                self._insert(batch)
-                batch = []
-        self._insert(batch)
+            if len(rows) >= BATCH_SIZE and not new_thread:
+                self._insert(rows)
+                rows = []
+        if new_thread:
+            # Written with the batch; the thread row carries the count and the version bump that
+            # the update below would have given it.
+            batch.replies.extend(rows)
+            batch.filled.add(thread.pk)
+            self.result.count("reply", "created", len(rows))
+            self.tick(0, len(rows))
+            if new_ids:
+                thread.approved_count = sum(by_id[sid].status == Reply.Status.APPROVED for sid in new_ids)
+                thread.version += 1
+            return
+        self._insert(rows)
         if updated or (new_ids and (existing or thread.approved_count)):
             thread.refresh_approved_count()
         elif new_ids:
@@ -690,8 +829,68 @@ class SiteWriter:
         self._commenter_ids.update(found)
         return found
 
+    def flush(self) -> None:
+        """Write the batch: each table's new rows with one statement, in the order of their
+        references. New pages get what Wagtail's save gives a page added by code (the creation
+        log entry, tags, search and reference indexing) without a statement per page: their
+        index updates go to the worker as one task per batch."""
+        batch = self._batch
+        if not batch:
+            return
+        self._batch = _Batch()
+        if batch.pages:
+            insert_objects(Page, batch.pages)
+            for model in dict.fromkeys(type(page) for page in batch.pages):
+                insert_objects(model, [page for page in batch.pages if type(page) is model])
+            for parent, count in batch.children.items():
+                Page.objects.filter(pk=parent).update(numchild=F("numchild") + count)
+            context = get_active_log_context()
+            now = timezone.now()
+            for page in batch.pages:
+                page._state.adding, page._state.db = False, connection.alias
+            PageLogEntry.objects.bulk_create(
+                PageLogEntry(
+                    content_type=page.content_type,
+                    label=page.get_admin_display_title(),
+                    action="wagtail.create",
+                    timestamp=now,
+                    data={},
+                    user=page.owner or context.user,
+                    uuid=context.uuid,
+                    content_changed=True,
+                    page=page,
+                )
+                for page in batch.pages
+            )
+            for page in batch.tagged:
+                # What ClusterableModel.save commits after the page's own row.
+                for relation in get_all_child_relations(page):
+                    getattr(page, relation.get_accessor_name()).commit()
+                for m2m in get_all_child_m2m_relations(page):
+                    getattr(page, m2m.name).commit()
+        if batch.categories:
+            ReportPage.categories.through.objects.bulk_create(batch.categories)
+        if batch.authors:
+            ReportAuthor.objects.bulk_create(batch.authors)
+        if batch.items:
+            ImportedItem.objects.bulk_create(batch.items)
+        if batch.redirects:
+            Redirect.objects.bulk_create(batch.redirects)
+        if batch.threads:
+            threads = list(batch.threads.values())
+            Thread.objects.bulk_create(threads)
+            for thread in threads:
+                thread._state.adding, thread._state.db = False, connection.alias
+            versions.bump(*(thread_dependency(thread.key) for thread in threads))
+        insert_rows(Reply, REPLY_COLUMNS, batch.replies)
+        if batch.pages:
+            from .tasks import index_pages_task
+
+            index_pages_task.enqueue([page.pk for page in batch.pages])
+
     def finish(self) -> None:
         """Counts that span threads: each touched commenter's approved replies."""
+        self.flush()
         ids = sorted(self.touched_commenters)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]

@@ -135,3 +135,156 @@ def test_second_import_writes_nothing(generated):
     records = [sql for sql in writes if sql.startswith('UPDATE "speakout_interchange_importeditem"')]
     assert len(records) == 2
     assert [sql for sql in writes if sql not in records] == []
+
+
+def batched_wxr(path) -> None:
+    """Reports with replies and tags, a password-protected report, and pages nested three deep
+    (each parent before its child), so batches split and share parents in every way."""
+    items = []
+    next_id = 1
+    for post in range(1, 8):
+        comments = []
+        for number in range(4):
+            parent = next_id - 1 if number % 2 else 0
+            comments.append(
+                f"<wp:comment><wp:comment_id>{next_id}</wp:comment_id>"
+                f"<wp:comment_author>Reader {next_id % 3}</wp:comment_author>"
+                f"<wp:comment_author_email>reader{next_id % 3}@example.org</wp:comment_author_email>"
+                f"<wp:comment_content><![CDATA[Reply {next_id}.]]></wp:comment_content>"
+                f"<wp:comment_approved>{'1' if next_id % 4 else '0'}</wp:comment_approved>"
+                f"<wp:comment_parent>{parent}</wp:comment_parent></wp:comment>"
+            )
+            next_id += 1
+        password = "<wp:post_password>secret</wp:post_password>" if post == 4 else ""
+        items.append(
+            f"<item><title>Post {post}</title><link>https://b.example.org/2021/05/post-{post}/</link>"
+            f"<dc:creator>ed</dc:creator><content:encoded><![CDATA[Text {post}.]]></content:encoded>"
+            f"<wp:post_id>{post}</wp:post_id><wp:post_date_gmt>2021-05-01 10:00:00</wp:post_date_gmt>"
+            f"<wp:post_name>post-{post}</wp:post_name><wp:status>publish</wp:status>{password}"
+            "<wp:post_type>post</wp:post_type>"
+            '<category domain="category" nicename="news"><![CDATA[News]]></category>'
+            f'<category domain="post_tag" nicename="t{post % 2}"><![CDATA[T{post % 2}]]></category>'
+            + "".join(comments)
+            + "</item>\n"
+        )
+        if post in (2, 3, 5):  # pages between posts: parent, child, grandchild
+            page = {2: 101, 3: 102, 5: 103}[post]
+            items.append(
+                f"<item><title>Page {page}</title><wp:post_id>{page}</wp:post_id>"
+                f"<wp:post_name>page-{page}</wp:post_name><wp:status>publish</wp:status>"
+                f"<wp:post_type>page</wp:post_type><wp:post_parent>{page - 1 if page > 101 else 0}</wp:post_parent>"
+                "</item>\n"
+            )
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">\n'
+        "<channel><title>Batches</title><link>https://b.example.org</link><wp:wxr_version>1.2</wp:wxr_version>\n"
+        + "".join(items)
+        + "</channel></rss>\n",
+        encoding="utf-8",
+    )
+
+
+@pytest.mark.parametrize("posts, replies", [(1, 1), (2, 5), (3, 1000), (100, 5000)])
+def test_batch_size_does_not_change_the_site(site, tmp_path, monkeypatch, posts, replies):
+    """New posts are written a batch at a time; wherever a batch ends (after every post, between
+    a parent page and its child, in the middle of the replies), the site is the same: a valid
+    tree, one creation log entry, import record and thread per page, tags, redirects, the
+    password's restriction and private thread, counts and a second import that changes nothing."""
+    from wagtail.contrib.redirects.models import Redirect
+    from wagtail.models import PageLogEntry, PageViewRestriction
+
+    from speakout.interchange import writer
+    from speakout.interchange.models import ImportedItem
+    from speakout.publishing.models import StandardPage
+
+    monkeypatch.setattr(writer, "POST_BATCH", posts)
+    monkeypatch.setattr(writer, "REPLY_BATCH", replies)
+    path = tmp_path / "batches.xml"
+    batched_wxr(path)
+    result = run_import(path)
+    assert result.get("report", "created") == 7 and result.get("page", "created") == 3
+    assert Page.find_problems() == ([], [], [], [], [])
+    page_101, page_102, page_103 = (StandardPage.objects.get(title=f"Page {n}") for n in (101, 102, 103))
+    assert page_102.get_parent().pk == page_101.pk and page_103.get_parent().pk == page_102.pk
+    assert page_103.url_path == f"{page_101.url_path}page-102/page-103/"
+    for page in Page.objects.filter(depth__gte=site.home.depth):
+        assert page.numchild == page.get_children().count()
+    reports = list(ReportPage.objects.order_by("title"))
+    new_pages = [*reports, page_101, page_102, page_103]
+    for page in new_pages:
+        entries = PageLogEntry.objects.filter(page=page).exclude(action="wagtail.view_restriction.create")
+        assert [(e.action, e.content_type.model_class()) for e in entries] == [("wagtail.create", type(page))]
+        assert ImportedItem.objects.filter(object_id=str(page.pk)).count() == 1
+    assert Reply.objects.count() == 28
+    for report in reports:
+        thread = Thread.objects.get(key=report.thread_key)
+        stored = Reply.objects.filter(thread=thread)
+        assert thread.approved_count == stored.filter(status=Reply.Status.APPROVED).count() > 0
+        assert stored.count() == 4 and thread.opened_at == report.first_published_at
+        assert thread.is_public == (report.title != "Post 4")
+        assert [t.name for t in report.tags.all()] == [f"T{int(report.title[-1]) % 2}"]
+        assert [c.slug for c in report.categories.all()] == ["news"] and [a.slug for a in report.authors] == ["ed"]
+        assert Redirect.objects.filter(redirect_page=report).count() == 3
+    for reply in Reply.objects.exclude(parent=None).select_related("parent"):
+        assert reply.path.startswith(reply.parent.path) and reply.depth == reply.parent.depth + 1
+    assert PageViewRestriction.objects.get().page.specific.title == "Post 4"
+    by_commenter = Counter(Reply.objects.filter(status=Reply.Status.APPROVED).values_list("commenter_id", flat=True))
+    assert {c.pk: c.approved_count for c in Commenter.objects.all()} == dict(by_commenter)
+    before = (Page.objects.count(), Reply.objects.count(), Thread.objects.count(), Redirect.objects.count())
+    again = run_import(path)
+    assert again.get("report", "unchanged") == 7 and again.get("reply", "unchanged") == 28
+    assert (Page.objects.count(), Reply.objects.count(), Thread.objects.count(), Redirect.objects.count()) == before
+
+
+def test_reply_text_is_stored_exactly(site, tmp_path):
+    """Replies keep every character: on PostgreSQL they go through COPY, whose text format gives
+    tabs, backslashes and line ends a meaning of their own."""
+    body = "Tab\there, back\\slash, \\N and \\t as text,\nnew line, quote ' \" and ünïcödé ✊"
+    path = tmp_path / "exact.xml"
+    generated_wxr(path, posts=1, replies=2)
+    text = path.read_text(encoding="utf-8")
+    text = text.replace("<![CDATA[Reply 1.", f"<![CDATA[{body}", 1).replace("Reader 1<", "Reader\\\tone<", 1)
+    path.write_text(text, encoding="utf-8")
+    run_import(path)
+    reply = Reply.objects.get(external_id="wp:1")
+    assert reply.body.startswith(body) and reply.author_name == "Reader\\\tone"
+    assert reply.author_website == "" and reply.submission_id is None and reply.edited_at is None
+    assert reply.created_at.year == 2021
+
+
+def test_new_pages_are_indexed(generated):
+    """The pages an import adds are in the search index and the reference index (one task per
+    batch does what Wagtail's two tasks per saved page did)."""
+    from wagtail.models import ReferenceIndex
+
+    from speakout.publishing.models import Author
+
+    run_import(generated)
+    assert [page.title for page in ReportPage.objects.search("Post 3")][:1] == ["Post 3"]
+    byline = Author.objects.get(slug="ed")
+    referring = {ref.object_id for ref in ReferenceIndex.get_references_to(byline)}
+    assert referring == {str(pk) for pk in ReportPage.objects.values_list("pk", flat=True)}
+
+
+def test_reports_index_made_after_pages(site, tmp_path):
+    """Without a reports index, the first post makes one under the home page; pages imported
+    before it under the home page keep their places, and later pages come after it."""
+    site.index.delete()
+    path = tmp_path / "pages-first.xml"
+    batched_wxr(path)
+    text = path.read_text(encoding="utf-8")
+    first_post = text.index("<item><title>Post 1")
+    pages = "".join(
+        f"<item><title>Early {n}</title><wp:post_id>{200 + n}</wp:post_id><wp:status>publish</wp:status>"
+        "<wp:post_type>page</wp:post_type></item>\n"
+        for n in range(3)
+    )
+    path.write_text(text[:first_post] + pages + text[first_post:], encoding="utf-8")
+    run_import(path)
+    assert Page.find_problems() == ([], [], [], [], [])
+    home = Page.objects.get(pk=site.home.pk)
+    children = [page.title for page in home.get_children()]
+    assert children == ["Early 0", "Early 1", "Early 2", "Reports", "Page 101"]
+    assert home.numchild == 5 and ReportPage.objects.count() == 7
