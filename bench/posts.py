@@ -4,7 +4,9 @@
 
 Builds the data set (bench/dataset.py) for SQLite and, when it answers, PostgreSQL, starts the
 production stack (granian, the worker, Redis) and runs ``post_replies`` as ``make bench`` does.
-Prints the replies stored per second, the mails queued and the load average of each round.
+Prints the replies stored per second, the mails queued, the CPU time the server's processes
+spent per reply (a figure the machine's other load disturbs less) and the load average of each
+round.
 ``--keep DIR`` keeps (and on a later run reuses) the data folders there, which skips the build.
 """
 
@@ -21,6 +23,25 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import web  # noqa: E402  (bench/web.py, beside this file)
+
+
+def cpu_seconds(stack: web.Stack) -> dict[str, float]:
+    """CPU time used so far by the web processes (granian's) and by the background worker."""
+    sessions = {stack.processes[0].pid: "web", stack.processes[1].pid: "worker"}
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {"web": 0.0, "worker": 0.0}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th).
+        kind = sessions.get(int(fields[3]))
+        if kind:
+            used[kind] += (int(fields[11]) + int(fields[12])) / ticks
+    return used
 
 
 def stack_for(name: str, folder: Path, database_url: str = "") -> tuple[web.Stack, dict, dict]:
@@ -75,11 +96,16 @@ def main() -> int:
                 base = f"http://127.0.0.1:{stack.port}"
                 for round_number in range(options.rounds):
                     load = os.getloadavg()
+                    before = cpu_seconds(stack)
                     result = web.post_replies(env, base, data, folder)
+                    after = cpu_seconds(stack)
+                    stored = max(1, result["stored"])
+                    cpu = {kind: (after[kind] - before[kind]) * 1000 / stored for kind in after}
                     print(
                         f"{name} round {round_number + 1}: {result['rate']:.0f} replies/s stored "
                         f"({result['stored']} stored, {result['accepted']} accepted, {result['mails']} mails, "
                         f"{result['errors']} errors, p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms; "
+                        f"server CPU per reply {cpu['web']:.1f} ms web + {cpu['worker']:.1f} ms worker; "
                         f"load before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})",
                         flush=True,
                     )
