@@ -244,9 +244,15 @@ def send_pending(mail_id: int, *, now: datetime | None = None) -> str:
     """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
     RATE_LIMITED or NOT_CLAIMED)."""
     now = now or timezone.now()
-    if not OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).exists():
+    # With a send limit, only a mail that can be claimed takes a slot; without one, the claim
+    # alone says whether the mail is pending and due.
+    limited = app_settings.RATE_PER_MINUTE > 0
+    if (
+        limited
+        and not OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).exists()
+    ):
         return NOT_CLAIMED
-    if not take_rate_slot(now):
+    if limited and not take_rate_slot(now):
         next_minute = datetime.fromtimestamp((int(now.timestamp()) // 60 + 1) * 60, tz=now.tzinfo)
         OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING).update(next_attempt_at=next_minute)
         return RATE_LIMITED
