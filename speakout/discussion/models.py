@@ -51,9 +51,10 @@ class ThreadQuerySet(models.QuerySet):
     def update_versions(self, keys: list[str], **kwargs) -> int:
         """``update`` for a caller that already holds the threads it changes: ``keys`` are their
         keys, every one of them, so the versions are bumped without reading the keys again."""
-        count = super().update(**kwargs)
+        # Bumped before the update (and again at the commit): no round trip to the cache while
+        # the rows are locked.
         versions.bump(*(thread_dependency(key) for key in keys))
-        return count
+        return super().update(**kwargs)
 
 
 class Thread(models.Model):

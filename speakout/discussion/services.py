@@ -268,8 +268,6 @@ def submit_reply(
             return _retry_result(existing, thread, author, cleaned["body"])
         reply.path = _path_base(parent) + path_segment(reply.pk)
         Reply.objects.filter(pk=reply.pk).update(path=reply.path)
-        if approved:
-            _count_approved(reply, +1, thread=thread, commenter_counted=new_commenter)
         for check in active_checks:
             check.accepted(submission, reply)
         outcome = PUBLISHED if approved else HELD
@@ -280,6 +278,10 @@ def submit_reply(
             notify_replies=bool(cleaned.get("notify_replies")),
             notify_posts=bool(cleaned.get("notify_posts")),
         )
+        if approved:
+            # Last: the thread's row is what every reply to it updates, so its lock (on
+            # PostgreSQL) is held only from here to the commit, not while mails are rendered.
+            _count_approved(reply, +1, thread=thread, commenter_counted=new_commenter)
     return SubmissionResult(outcome, reply=reply)
 
 
