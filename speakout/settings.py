@@ -217,6 +217,10 @@ else:
                 # How long a writer waits for the lock before its request gets a 503 "try again".
                 "timeout": env_int("SPEAKOUT_SQLITE_BUSY_TIMEOUT", 10),
             },
+            # Reused like PostgreSQL's: opening a connection (its pragmas, Django's SQL
+            # functions) and closing it (the last one out checkpoints the WAL) cost more CPU
+            # than a whole reply post once did (issue 7).
+            "CONN_MAX_AGE": env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60),
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -9,4 +9,13 @@ class DiscussionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_delete, post_save
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .forms import forget_staff_names
+
+        # Staff names are reserved in the reply form; their cached list goes with any user change.
+        User = get_user_model()
+        post_save.connect(forget_staff_names, sender=User, dispatch_uid="speakout-discussion-staff-saved")
+        post_delete.connect(forget_staff_names, sender=User, dispatch_uid="speakout-discussion-staff-deleted")

@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.core.cache import cache
 from django.core.validators import URLValidator, validate_email
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from . import app_settings
@@ -79,13 +81,36 @@ def comparable_name(name: str) -> str:
     return "".join(char for char in folded if not unicodedata.combining(char) and not char.isspace())
 
 
+STAFF_NAMES_KEY = "speakout:discussion:staff-names"
+STAFF_NAMES_SECONDS = 60  # a change made without saving a user (a bulk update) shows within this
+
+
+def staff_names() -> set[str]:
+    """The staff's user names and full names, compared folded. Read on every reply, so kept in
+    the shared cache, which forgets them whenever a user is saved or deleted."""
+    names = cache.get(STAFF_NAMES_KEY)
+    if names is None:
+        names = set()
+        User = get_user_model()
+        staff = User.objects.filter(is_staff=True).values_list("username", "first_name", "last_name")
+        for username, first, last in staff:
+            names.add(comparable_name(username))
+            if first or last:
+                names.add(comparable_name(f"{first}{last}"))
+        cache.set(STAFF_NAMES_KEY, names, STAFF_NAMES_SECONDS)
+    return names
+
+
+def forget_staff_names(**kwargs) -> None:
+    """A user changed: read the staff's names again (now, and once the change is committed, so
+    a request reading the old names meanwhile cannot keep them)."""
+    cache.delete(STAFF_NAMES_KEY)
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(lambda: cache.delete(STAFF_NAMES_KEY))
+
+
 def reserved_names() -> set[str]:
-    names = {comparable_name(name) for name in app_settings.RESERVED_NAMES}
-    User = get_user_model()
-    for username, first, last in User.objects.filter(is_staff=True).values_list("username", "first_name", "last_name"):
-        names.add(comparable_name(username))
-        if first or last:
-            names.add(comparable_name(f"{first}{last}"))
+    names = {comparable_name(name) for name in app_settings.RESERVED_NAMES} | staff_names()
     names.discard("")
     return names
 

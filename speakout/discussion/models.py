@@ -46,10 +46,15 @@ class ThreadQuerySet(models.QuerySet):
         whichever code makes it (services, moderation, importers)."""
         if "version" not in kwargs:
             return super().update(**kwargs)
-        keys = list(self.values_list("key", flat=True))
-        count = super().update(**kwargs)
+        return self.update_versions(list(self.values_list("key", flat=True)), **kwargs)
+
+    def update_versions(self, keys: list[str], **kwargs) -> int:
+        """``update`` for a caller that already holds the threads it changes: ``keys`` are their
+        keys, every one of them, so the versions are bumped without reading the keys again."""
+        # Bumped before the update (and again at the commit): no round trip to the cache while
+        # the rows are locked.
         versions.bump(*(thread_dependency(key) for key in keys))
-        return count
+        return super().update(**kwargs)
 
 
 class Thread(models.Model):
@@ -85,7 +90,7 @@ class Thread(models.Model):
         versions.bump(thread_dependency(self.key))
 
     def bump_version(self) -> None:
-        Thread.objects.filter(pk=self.pk).update(version=F("version") + 1)
+        Thread.objects.filter(pk=self.pk).update_versions([self.key], version=F("version") + 1)
 
     def closes_at(self, auto_close_days: int):
         if not auto_close_days:

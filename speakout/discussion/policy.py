@@ -10,7 +10,6 @@ moderators. Add a check by subclassing ``Check`` and listing its dotted path in
 from __future__ import annotations
 
 import enum
-import itertools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -55,6 +54,7 @@ class Submission:
     now: datetime
     parent: Reply | None = None
     user: object | None = None
+    # Unsaved (``pk`` None) for a first-time writer: it is stored only with the reply.
     commenter: Commenter | None = None
     form_age: float | None = None
     honeypot: str = ""
@@ -75,13 +75,11 @@ class Check:
     """One rule. Override ``check``; return None when the rule has nothing to say."""
 
     code = "check"
-    # True for a check that reads only the submission's own fields, the thread, the client hashes
-    # and the cache (no commenter, no query). The checks at the head of the pipeline that say so
-    # also run before the reply's transaction, so a flood of refused attempts takes no database
-    # write lock; they run again inside it with the commenter known.
-    early = False
 
     def check(self, submission: Submission) -> Verdict | None:
+        """Runs before the reply's transaction (nothing is written yet, and on SQLite no write
+        lock is held), so it must not write; ``submission.commenter`` is then unsaved (``pk``
+        None) for a first-time writer."""
         raise NotImplementedError
 
     def reserve(self, submission: Submission) -> Verdict | None:
@@ -96,7 +94,6 @@ class Check:
 
 class ClosedThreadCheck(Check):
     code = "closed"
-    early = True
 
     def check(self, submission):
         if not submission.thread.accepts_replies(submission.rules.auto_close_days, submission.now):
@@ -112,7 +109,6 @@ class TimeTrapCheck(Check):
     """Forms sent within seconds of being shown are robots; forms older than a day are stale."""
 
     code = "time_trap"
-    early = True
 
     def check(self, submission):
         if not submission.check_form_token:
@@ -135,7 +131,6 @@ class TimeTrapCheck(Check):
 
 class HoneypotCheck(Check):
     code = "honeypot"
-    early = True
 
     def check(self, submission):
         if submission.honeypot:
@@ -151,7 +146,6 @@ class RateLimitCheck(Check):
 
     code = "rate_limit"
     scope = "speakout:rl"
-    early = True
 
     def limits(self) -> tuple[int, int, int]:
         """Seconds between two posts, then at most this many posts per this many seconds."""
@@ -254,6 +248,8 @@ class DuplicateCheck(Check):
             status=Reply.Status.TRASH
         )
         if submission.commenter is not None:
+            if submission.commenter.pk is None:
+                return None  # a first-time writer has posted nothing yet
             same_text = same_text.filter(commenter=submission.commenter)
         elif submission.user is not None:
             same_text = same_text.filter(user=submission.user)
@@ -364,11 +360,6 @@ class PolicyResult:
 
 def load_checks() -> list[Check]:
     return [import_string(path)() for path in app_settings.POLICY_CHECKS]
-
-
-def early_checks(checks: list[Check]) -> list[Check]:
-    """The head of the pipeline that needs no commenter and no query (see ``Check.early``)."""
-    return list(itertools.takewhile(lambda check: check.early, checks))
 
 
 def evaluate(submission: Submission, checks: list[Check] | None = None) -> PolicyResult:

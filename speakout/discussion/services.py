@@ -31,7 +31,7 @@ from .models import (
     Thread,
     path_segment,
 )
-from .policy import Check, Decision, Submission, early_checks, evaluate, load_checks
+from .policy import Check, Decision, Submission, evaluate, load_checks
 from .rendering import render_markdown
 
 PUBLISHED = "published"
@@ -84,7 +84,10 @@ def get_or_create_thread(key: str, url: str = "", title: str = "", is_public: bo
     return thread
 
 
-def _commenter_for(author: Author, name: str, email: str, website: str) -> Commenter | None:
+def _find_commenter(author: Author, name: str, email: str, website: str) -> Commenter | None:
+    """The commenter a reply will be filed under, without writing anything: an existing row, or
+    a new one not yet saved (``pk`` None) for a first-time writer. ``_store_commenter`` saves it
+    (or links an existing one to the account) inside the reply's transaction."""
     if author.is_signed_in:
         user = author.user
         commenter = Commenter.objects.filter(user=user).first()
@@ -92,20 +95,36 @@ def _commenter_for(author: Author, name: str, email: str, website: str) -> Comme
             user_email = (getattr(user, "email", "") or "").strip()
             commenter = Commenter.objects.filter(email=user_email).first() if user_email else None
             if commenter is None:
-                commenter = Commenter.objects.create(user=user, email=user_email, display_name=name)
+                commenter = Commenter(user=user, email=user_email, display_name=name)
             elif commenter.user_id is None:
                 commenter.user = user
-                commenter.save(update_fields=["user"])
+                commenter._speakout_link_user = True
         return commenter
     if not email:
         return None
-    commenter = Commenter.objects.filter(email=email).first()
-    if commenter is None:
-        try:
-            with transaction.atomic():
-                commenter = Commenter.objects.create(email=email, display_name=name, website=website)
-        except IntegrityError:  # created by a concurrent request
-            commenter = Commenter.objects.get(email=email)
+    return Commenter.objects.filter(email=email).first() or Commenter(email=email, display_name=name, website=website)
+
+
+def _store_commenter(author: Author, commenter: Commenter, approved_count: int = 0) -> Commenter:
+    """Save what ``_find_commenter`` found: create a new commenter (with ``approved_count``
+    replies already), or link an existing one to the account."""
+    if commenter.pk is not None:
+        if getattr(commenter, "_speakout_link_user", False):
+            commenter.save(update_fields=["user"])
+        return commenter
+    commenter.approved_count = approved_count
+    try:
+        with transaction.atomic():
+            commenter.save()
+    except IntegrityError:  # created by a concurrent request
+        existing = Commenter.objects.get(email=commenter.email)
+        if approved_count:
+            Commenter.objects.filter(pk=existing.pk).update(approved_count=F("approved_count") + approved_count)
+            existing.approved_count += approved_count
+        if author.is_signed_in and existing.user_id is None:
+            existing.user = author.user
+            existing.save(update_fields=["user"])
+        return existing
     return commenter
 
 
@@ -169,49 +188,52 @@ def submit_reply(
     now = timezone.now()
     active_checks = checks if checks is not None else load_checks()
 
-    def submission_by(commenter: Commenter | None, sender_email: str) -> Submission:
-        return Submission(
-            thread=thread,
-            body=cleaned["body"],
-            name=name,
-            email=sender_email,
-            website=website,
-            client_hash=author.client_hash,
-            client_hashes=tuple(author.client_hashes),
-            rules=rules,
-            now=now,
-            parent=parent,
-            user=author.user if author.is_signed_in else None,
-            commenter=commenter,
-            form_age=read_form_token(cleaned.get("form_token") or "", thread.key),
-            honeypot=cleaned.get("homepage", ""),
-            check_form_token=check_form_token,
-            extra={"confirm": _confirmations(data)},
-        )
-
-    # A flood is refused before it costs a write (see Check.early); the same checks run again below.
-    user_email = getattr(author.user, "email", "") if author.is_signed_in else ""
-    early = evaluate(submission_by(None, email or user_email or ""), early_checks(active_checks))
-    if early.rejection is not None:
-        return _refused(early.rejection)
+    # Everything that only reads (the commenter, every check, the rendering) happens before the
+    # transaction: on SQLite that transaction holds the one write lock, and every millisecond
+    # spent in it is a millisecond no other reply can be stored (issue 7). A first-time writer's
+    # commenter is checked unsaved and stored only with the reply; so a refused reply still
+    # writes nothing, not even the commenter.
+    commenter = _find_commenter(author, name, email, website)
+    submission = Submission(
+        thread=thread,
+        body=cleaned["body"],
+        name=name,
+        email=email or (commenter.email if commenter else ""),
+        website=website,
+        client_hash=author.client_hash,
+        client_hashes=tuple(author.client_hashes),
+        rules=rules,
+        now=now,
+        parent=parent,
+        user=author.user if author.is_signed_in else None,
+        commenter=commenter,
+        form_age=read_form_token(cleaned.get("form_token") or "", thread.key),
+        honeypot=cleaned.get("homepage", ""),
+        check_form_token=check_form_token,
+        extra={"confirm": _confirmations(data)},
+    )
+    result = evaluate(submission, active_checks)
+    if result.rejection is not None:
+        return _refused(result.rejection)
+    status = {
+        Decision.ACCEPT: Reply.Status.APPROVED,
+        Decision.HOLD: Reply.Status.PENDING,
+        Decision.SPAM: Reply.Status.SPAM,
+    }[result.decision]
+    body_html = render_markdown(cleaned["body"])
     with transaction.atomic():
-        commenter = _commenter_for(author, name, email, website)
-        submission = submission_by(commenter, email or (commenter.email if commenter else ""))
-        result = evaluate(submission, active_checks)
-        if result.rejection is not None:
-            transaction.set_rollback(True)  # nothing was written, not even the commenter
-            return _refused(result.rejection)
+        # Claims (rate limits) once every check has passed, inside the transaction as
+        # ``Check.reserve`` promises (a check may claim with a database write).
         for check in active_checks:
             lost_race = check.reserve(submission)
             if lost_race is not None:
                 transaction.set_rollback(True)
                 return _refused(lost_race)
-
-        status = {
-            Decision.ACCEPT: Reply.Status.APPROVED,
-            Decision.HOLD: Reply.Status.PENDING,
-            Decision.SPAM: Reply.Status.SPAM,
-        }[result.decision]
+        approved = status == Reply.Status.APPROVED
+        new_commenter = commenter is not None and commenter.pk is None
+        if commenter is not None:
+            # A new commenter is created with its first approved reply already counted.
+            commenter = submission.commenter = _store_commenter(author, commenter, approved_count=int(approved))
         reply = Reply(
             thread=thread,
             parent=parent,
@@ -221,7 +243,7 @@ def submit_reply(
             author_name=name,
             author_website=website,
             body=cleaned["body"],
-            body_html=render_markdown(cleaned["body"]),
+            body_html=body_html,
             status=status,
             moderation_reason=result.reasons[:500],
             created_at=now,
@@ -232,21 +254,23 @@ def submit_reply(
             approved_repliers_only=bool(cleaned.get("approved_repliers_only")),
         )
         try:
-            with transaction.atomic():
+            # A savepoint only where a clash can happen: the same submission id sent twice.
+            with transaction.atomic(savepoint=submission_id is not None):
                 reply.save()
         except IntegrityError:
             # The same submission arrived twice at once (a double click); keep the first.
+            if submission_id is None:
+                raise
             existing = Reply.objects.filter(submission_id=submission_id).first()
             if existing is None:
                 raise
+            transaction.set_rollback(True)  # nor the commenter or the counts of this attempt
             return _retry_result(existing, thread, author, cleaned["body"])
         reply.path = _path_base(parent) + path_segment(reply.pk)
         Reply.objects.filter(pk=reply.pk).update(path=reply.path)
-        if status == Reply.Status.APPROVED:
-            _count_approved(reply, +1)
         for check in active_checks:
             check.accepted(submission, reply)
-        outcome = PUBLISHED if status == Reply.Status.APPROVED else HELD
+        outcome = PUBLISHED if approved else HELD
         signals.reply_posted.send(
             sender=Reply,
             reply=reply,
@@ -254,6 +278,10 @@ def submit_reply(
             notify_replies=bool(cleaned.get("notify_replies")),
             notify_posts=bool(cleaned.get("notify_posts")),
         )
+        if approved:
+            # Last: the thread's row is what every reply to it updates, so its lock (on
+            # PostgreSQL) is held only from here to the commit, not while mails are rendered.
+            _count_approved(reply, +1, thread=thread, commenter_counted=new_commenter)
     return SubmissionResult(outcome, reply=reply)
 
 
@@ -302,11 +330,17 @@ def _retry_result(existing: Reply, thread: Thread, author: Author, body: str) ->
     return SubmissionResult(outcome, reply=existing, duplicate_of_retry=True)
 
 
-def _count_approved(reply: Reply, delta: int) -> None:
-    Thread.objects.filter(pk=reply.thread_id).update(
-        approved_count=F("approved_count") + delta, version=F("version") + 1
-    )
-    if reply.commenter_id:
+def _count_approved(reply: Reply, delta: int, *, thread: Thread | None = None, commenter_counted: bool = False) -> None:
+    """Count a reply in (or out of) its thread's and its commenter's approved replies, and bump
+    the thread's version. ``thread``: the reply's thread when the caller has it (its key names the
+    version, so it need not be read again); ``commenter_counted``: the commenter was created with
+    this reply already counted."""
+    changes = {"approved_count": F("approved_count") + delta, "version": F("version") + 1}
+    if thread is not None and thread.pk == reply.thread_id:
+        Thread.objects.filter(pk=thread.pk).update_versions([thread.key], **changes)
+    else:
+        Thread.objects.filter(pk=reply.thread_id).update(**changes)
+    if reply.commenter_id and not commenter_counted:
         Commenter.objects.filter(pk=reply.commenter_id).update(approved_count=F("approved_count") + delta)
 
 

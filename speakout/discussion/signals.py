@@ -3,6 +3,8 @@ receiver that writes rows (an outbox mail, a notification) commits or rolls back
 
 reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts)
     A new reply was stored. ``outcome`` is "published" or "held" (held covers pending and spam).
+    A published reply is counted in its thread's ``approved_count`` (and the thread's version
+    bumped) after the receivers have run, in the same transaction.
     ``notify_replies`` and ``notify_posts`` are the form's "notify me of new comments / new posts
     by email" boxes (booleans); the discussion only carries them, a listener acts on them.
 reply_edited(sender=Reply, reply)

@@ -1,7 +1,7 @@
 """Queueing and sending outgoing mail.
 
-``queue_mail`` writes a row in the caller's transaction and, once that transaction commits,
-enqueues ``send_mail_task``. ``send_pending`` claims a row with a conditional UPDATE (so two
+``queue_mail`` writes a row in the caller's transaction and enqueues ``send_mail_task`` with it
+(see ``schedule_send``). ``send_pending`` claims a row with a conditional UPDATE (so two
 workers never send the same mail), sends it through Django's configured EMAIL_BACKEND and
 records the outcome: sent, or pending again with exponential backoff, or failed once the mail
 has been retried for at least a day. ``send_due_mail`` (the worker's sweep) picks up retries,
@@ -25,7 +25,7 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 
 from .app_settings import app_settings
@@ -114,39 +114,68 @@ def queue_mail(
     language = (language or "").strip()
     if language and not _LANGUAGE.match(language):
         raise ValueError(f"{language!r} is not a language tag.")
-    if dedupe_key is not None:
+    mail = OutgoingMail(
+        to=address,
+        subject=subject,
+        text_body=text,
+        html_body=html or "",
+        headers=cleaned_headers,
+        language=language,
+        message_id=new_message_id(),
+        dedupe_key=dedupe_key,
+    )
+    if dedupe_key is None:
+        mail.save()
+    else:
         _check_line("deduplication key", dedupe_key)
-        existing = OutgoingMail.objects.filter(dedupe_key=dedupe_key).first()
-        if existing is not None:
+        # Written first and looked up only if the key is taken: most keys are new (a reply's
+        # notification, a first request), and a look-up before every write was a query each.
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
+                mail.save()
+        except IntegrityError:
+            existing = OutgoingMail.objects.filter(dedupe_key=dedupe_key).first()
+            if existing is None:
+                raise
             return existing
-    try:
-        with transaction.atomic():  # a savepoint: a duplicate key must not break the caller's transaction
-            mail = OutgoingMail.objects.create(
-                to=address,
-                subject=subject,
-                text_body=text,
-                html_body=html or "",
-                headers=cleaned_headers,
-                language=language,
-                message_id=new_message_id(),
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
-        if dedupe_key is None:
-            raise
-        return OutgoingMail.objects.get(dedupe_key=dedupe_key)
     schedule_send(mail.pk)
     return mail
 
 
 def schedule_send(mail_id: int) -> None:
-    """Enqueue the send task once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: _enqueue(mail_id))
+    """Enqueue the send task with the current transaction (at once outside one).
+
+    When the task queue is a table of the mail's own database (django-tasks' database backend,
+    the default), the task is written in the transaction itself: it commits or rolls back with
+    the mail, and no second write follows the commit (on SQLite, a second turn at the write lock
+    for every mail). Any other backend is handed the task once the transaction commits, so it
+    never runs before the mail is there to send."""
+    if transaction.get_connection().in_atomic_block and _tasks_share_the_database():
+        _enqueue(mail_id, in_transaction=True)
+    else:
+        transaction.on_commit(lambda: _enqueue(mail_id))
 
 
-def _enqueue(mail_id: int) -> None:
+def _tasks_share_the_database() -> bool:
     from .tasks import send_mail_task
 
+    try:
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
+        return False
+    if not isinstance(send_mail_task.get_backend(), DatabaseBackend):
+        return False
+    return router.db_for_write(DBTaskResult) == router.db_for_write(OutgoingMail)
+
+
+def _enqueue(mail_id: int, *, in_transaction: bool = False) -> None:
+    from .tasks import send_mail_task
+
+    if in_transaction:
+        # A failure here is the database's, and fails the mail's transaction with it.
+        send_mail_task.enqueue(mail_id)
+        return
     try:
         send_mail_task.enqueue(mail_id)
     except Exception:
@@ -215,9 +244,15 @@ def send_pending(mail_id: int, *, now: datetime | None = None) -> str:
     """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
     RATE_LIMITED or NOT_CLAIMED)."""
     now = now or timezone.now()
-    if not OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).exists():
+    # With a send limit, only a mail that can be claimed takes a slot; without one, the claim
+    # alone says whether the mail is pending and due.
+    limited = app_settings.RATE_PER_MINUTE > 0
+    if (
+        limited
+        and not OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).exists()
+    ):
         return NOT_CLAIMED
-    if not take_rate_slot(now):
+    if limited and not take_rate_slot(now):
         next_minute = datetime.fromtimestamp((int(now.timestamp()) // 60 + 1) * 60, tz=now.tzinfo)
         OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING).update(next_attempt_at=next_minute)
         return RATE_LIMITED

@@ -10,7 +10,7 @@ from speakout.discussion.policy import Check, Decision, Verdict
 from . import app_settings
 from .detect import ADDRESS, EMAIL, NAME, PHONE, find_personal_data
 from .models import ReplyAssessment, SafetySettings
-from .spam import features, load_model
+from .spam import features, scoring_model
 
 # The fields a reader sees (the email field is never shown, so it is not checked).
 FIELDS = (("name", gettext_lazy("name")), ("website", gettext_lazy("website")), ("body", gettext_lazy("reply")))
@@ -34,8 +34,22 @@ def kind_label(kind: str) -> str:
     }[kind]
 
 
-def _remember(reply, **values) -> None:
-    ReplyAssessment.objects.update_or_create(reply=reply, defaults=values)
+def safety_settings(submission) -> SafetySettings:
+    """The safety settings, read once per submission however many checks ask."""
+    settings = submission.extra.get("safety_settings")
+    if settings is None:
+        settings = submission.extra["safety_settings"] = SafetySettings.load()
+    return settings
+
+
+def _remember(submission, reply, **values) -> None:
+    """Keep what a check found on the new reply's assessment: one row, created by the first
+    check that has something to keep (the reply is new, so there is none yet)."""
+    assessment = submission.extra.get("assessment")
+    if assessment is None:
+        submission.extra["assessment"] = ReplyAssessment.objects.create(reply=reply, **values)
+    else:
+        ReplyAssessment.objects.filter(pk=assessment.pk).update(**values)
 
 
 class PersonalDataCheck(Check):
@@ -44,8 +58,7 @@ class PersonalDataCheck(Check):
     code = "personal_data"
 
     def findings(self, submission) -> dict[str, list]:
-        settings = SafetySettings.load()
-        names = settings.protected_name_list
+        names = safety_settings(submission).protected_name_list
         found = {}
         for field, _label in FIELDS:
             text = getattr(submission, field, "") or ""
@@ -55,7 +68,7 @@ class PersonalDataCheck(Check):
         return found
 
     def check(self, submission):
-        if not SafetySettings.load().personal_data_guard:
+        if not safety_settings(submission).personal_data_guard:
             return None
         found = self.findings(submission)
         submission.extra["personal_data"] = found
@@ -96,6 +109,7 @@ class PersonalDataCheck(Check):
         found = submission.extra.get("personal_data")
         if found:
             _remember(
+                submission,
                 reply,
                 personal_data=[{"field": field, "kind": hit.kind} for field, hits in found.items() for hit in hits],
             )
@@ -134,10 +148,10 @@ class SpamScoreCheck(Check):
     code = "spam_score"
 
     def check(self, submission):
-        settings = SafetySettings.load()
+        settings = safety_settings(submission)
         if not settings.spam_filter:
             return None
-        score = load_model().score(features(submission.body, submission.name, submission.website))
+        score = scoring_model().score(features(submission.body, submission.name, submission.website))
         if score is None:
             return None  # not enough decisions yet to say anything
         submission.extra["spam_score"] = score
@@ -153,4 +167,4 @@ class SpamScoreCheck(Check):
     def accepted(self, submission, reply):
         score = submission.extra.get("spam_score")
         if score is not None:
-            _remember(reply, spam_score=score.probability, spam_reasons=score.reasons)
+            _remember(submission, reply, spam_score=score.probability, spam_reasons=score.reasons)

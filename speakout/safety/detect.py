@@ -58,12 +58,14 @@ _NOT_PHONE_CONTEXT = re.compile(
 )
 _DATE_LIKE = re.compile(r"^\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}$")
 _YEAR_RANGE = re.compile(r"^(?:19|20)\d\d\s*[-–/]\s*(?:19|20)?\d\d$")
+_DIGIT = re.compile(r"\d")
+MIN_PHONE_DIGITS = 7  # a text with fewer digits holds no phone number
 _SPLIT_PHONE = re.compile(r"(?<![\w.,/])\+?\(?\d[\d\s().-]{6,18}\d(?![\w,/]|\.\d)")
 
 
 def _plausible_phone(raw: str, before: str, after: str) -> bool:
     digits = re.sub(r"\D", "", raw)
-    if len(digits) < 7 or len(digits) > 15:
+    if len(digits) < MIN_PHONE_DIGITS or len(digits) > 15:
         return False
     if re.fullmatch(r"\(?\d+\)?", raw.strip()) and len(digits) < 9:
         return False  # a bare run of 7 or 8 digits is a code or an id more often than a phone
@@ -79,6 +81,10 @@ def _plausible_phone(raw: str, before: str, after: str) -> bool:
 
 
 def find_phones(text: str, regions: tuple[str, ...] = ("ES", "GB", "US")) -> list[Finding]:
+    if len(_DIGIT.findall(text)) < MIN_PHONE_DIGITS:
+        # Most replies: no match could be plausible, so the matcher (the guard's dearest part,
+        # run once per region) is spared.
+        return []
     found: dict[str, Finding] = {}
     for region in regions:
         matcher = phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.POSSIBLE)

@@ -21,7 +21,7 @@ from django.utils.translation import ngettext
 from speakout.discussion.models import Reply
 from speakout.discussion.policy import Check, Decision, Submission, Verdict
 
-from .models import SafetySettings
+from .checks import safety_settings
 from .signals import pile_on_detected
 
 
@@ -30,7 +30,8 @@ def writer_is_staff(submission: Submission) -> bool:
 
 
 def writes_to_themselves(submission: Submission, parent: Reply) -> bool:
-    if submission.commenter is not None and parent.commenter_id == submission.commenter.pk:
+    commenter = submission.commenter
+    if commenter is not None and commenter.pk is not None and parent.commenter_id == commenter.pk:
         return True
     return submission.user is not None and parent.user_id == getattr(submission.user, "pk", None)
 
@@ -70,9 +71,11 @@ class PileOnCheck(Check):
     code = "pile_on"
 
     def check(self, submission):
-        settings = SafetySettings.load()
         parent = submission.parent
-        if parent is None or not settings.pile_on_replies:
+        if parent is None:
+            return None
+        settings = safety_settings(submission)
+        if not settings.pile_on_replies:
             return None
         if writer_is_staff(submission) or writes_to_themselves(submission, parent):
             return None

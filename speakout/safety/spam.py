@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from speakout.discussion.models import ModerationLogEntry, Reply
 from speakout.discussion.rendering import count_links
+from speakout.pagecache import versions
 
 from .detect import fold
 
@@ -66,6 +67,18 @@ class NaiveBayes:
         self.ham_documents = ham_documents
         self.spam_tokens: dict[str, int] = dict(spam_tokens or {})
         self.ham_tokens: dict[str, int] = dict(ham_tokens or {})
+        self._totals: tuple[int, int] | None = None
+
+    def totals(self) -> tuple[int, int]:
+        """The smoothed token totals of each class, summed over the whole vocabulary once per
+        model rather than once per reply scored (``learn`` and ``prune`` forget them)."""
+        if self._totals is None:
+            vocabulary = len(set(self.spam_tokens) | set(self.ham_tokens)) + 1
+            self._totals = (
+                sum(self.spam_tokens.values()) + vocabulary,
+                sum(self.ham_tokens.values()) + vocabulary,
+            )
+        return self._totals
 
     @property
     def ready(self) -> bool:
@@ -80,6 +93,7 @@ class NaiveBayes:
                 table[token] = value
             else:
                 table.pop(token, None)
+        self._totals = None
         if spam:
             self.spam_documents = max(0, self.spam_documents + weight)
         else:
@@ -91,13 +105,12 @@ class NaiveBayes:
         keep = {token for token, _count in totals.most_common(size)}
         self.spam_tokens = {t: c for t, c in self.spam_tokens.items() if t in keep}
         self.ham_tokens = {t: c for t, c in self.ham_tokens.items() if t in keep}
+        self._totals = None
 
     def score(self, tokens: Counter) -> Score | None:
         if not self.ready:
             return None
-        vocabulary = len(set(self.spam_tokens) | set(self.ham_tokens)) + 1
-        spam_total = sum(self.spam_tokens.values()) + vocabulary
-        ham_total = sum(self.ham_tokens.values()) + vocabulary
+        spam_total, ham_total = self.totals()
         documents = self.spam_documents + self.ham_documents
         log_odds = math.log(self.spam_documents / documents) - math.log(self.ham_documents / documents)
         contributions: dict[str, float] = {}
@@ -119,13 +132,35 @@ class NaiveBayes:
 # Storage ------------------------------------------------------------------------------------
 
 
+# The model changes when a moderator decides and when it is rebuilt, while every reply is scored
+# with it: each process keeps the one it read, with the version (speakout.pagecache.versions, in
+# the shared cache) it read just before, and reads the row again once the version has moved.
+MODEL_VERSION = "safety-spam-model"
+_scoring: tuple[int, NaiveBayes] | None = None
+
+
 def load_model() -> NaiveBayes:
+    """The stored model, read now: a fresh object the caller may change and save."""
     from .models import SpamModel
 
     row = SpamModel.objects.filter(pk=1).first()
     if row is None:
         return NaiveBayes()
     return NaiveBayes(row.spam_documents, row.ham_documents, row.spam_tokens, row.ham_tokens)
+
+
+def scoring_model() -> NaiveBayes:
+    """The stored model for scoring, shared by the process until it changes: do not change it."""
+    global _scoring
+    # The version is read before the row: a model saved after this point moves the version
+    # again (after its commit), so an older row is never kept under a newer version.
+    version = versions.current([MODEL_VERSION])[MODEL_VERSION]
+    cached = _scoring
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    model = load_model()
+    _scoring = (version, model)
+    return model
 
 
 def save_model(model: NaiveBayes) -> None:
@@ -141,6 +176,7 @@ def save_model(model: NaiveBayes) -> None:
             "trained_at": timezone.now(),
         },
     )
+    versions.bump(MODEL_VERSION)  # after the write (and again after its commit): see scoring_model
 
 
 def reply_features(reply: Reply) -> Counter:

@@ -28,7 +28,7 @@ def on_reply_posted(sender, reply, outcome, notify_replies=False, notify_posts=F
             except ValueError:
                 logger.info("Reply %s asked for notifications with an unusable address", reply.pk)
     if outcome == "published":
-        services.notify_reply_approved(reply)
+        services.notify_reply_approved(reply, new=True)
 
 
 def on_reply_moderated(sender, reply, old_status, new_status, **kwargs):

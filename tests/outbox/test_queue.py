@@ -100,3 +100,36 @@ def test_whitelisted_headers_are_stored_canonically():
     )
     assert mail.headers == {"List-Unsubscribe": "<https://example.org/u/abc>", "Reply-To": "team@example.org"}
     assert mail.language == "es"
+
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_the_database_task_queue_the_send_task_is_written_with_the_mail(settings):
+    """The default task queue is a table of the same database: the send task is written in the
+    mail's own transaction (no second write after the commit), and rolls back with it."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+    with transaction.atomic():
+        mail = queue_mail("ada@example.org", "Hello", "Text")
+        task = DBTaskResult.objects.get()  # already there, before the commit
+        assert task.args_kwargs == {"args": [mail.pk], "kwargs": {}}
+    assert DBTaskResult.objects.count() == 1
+    with pytest.raises(Boom), transaction.atomic():
+        queue_mail("bob@example.org", "Hello", "Text")
+        raise Boom
+    assert DBTaskResult.objects.count() == 1 and OutgoingMail.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_used_dedupe_key_inside_a_transaction_leaves_it_usable(django_capture_on_commit_callbacks):
+    """The second mail with a key is written first and found taken; the caller's transaction
+    goes on (the failed write was in a savepoint)."""
+    with transaction.atomic():
+        first = queue_mail("ada@example.org", "Hello", "Text", dedupe_key="welcome:2")
+        second = queue_mail("ada@example.org", "Hello again", "Text", dedupe_key="welcome:2")
+        third = queue_mail("ada@example.org", "Other", "Text", dedupe_key="welcome:3")
+    assert first.pk == second.pk != third.pk
+    assert OutgoingMail.objects.count() == 2

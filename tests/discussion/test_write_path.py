@@ -1,0 +1,154 @@
+"""The write path's cost (issue 7): how many queries a reply post makes, what it no longer reads
+again on every post, and that what it keeps in the cache still follows every change at once."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from speakout.discussion import services
+from speakout.discussion.forms import issue_form_token
+from speakout.discussion.models import Commenter, DiscussionSettings, Reply, Thread
+from speakout.outbox.models import OutgoingMail
+from speakout.subscriptions.models import NotifiedReply, Subscription
+
+pytestmark = pytest.mark.django_db
+
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# A first reply by a new guest, published, on a thread with one follower: look up the thread,
+# the commenter and a ban (three reads, before the transaction); then the commenter and the reply
+# (each in a savepoint), its tree path, the thread's count, the notified mark, the followers, the
+# mail (in a savepoint) and its send task. Raise it only for a reason, and say which in the commit.
+REPLY_POST_QUERIES = 17
+
+
+@pytest.fixture
+def thread(db):
+    thread = services.get_or_create_thread("write-path", url="http://testserver/w/", title="Write path")
+    Subscription.objects.create(
+        email="follower@example.org",
+        kind="thread",
+        thread=thread,
+        target=f"thread:{thread.pk}",
+        confirmed_at=timezone.now(),
+    )
+    return thread
+
+
+@pytest.fixture
+def rules(db):
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = False
+    rules.save()
+    return rules
+
+
+def post(client: Client, thread, number: int, **fields) -> dict:
+    words = "".join(chr(97 + int(digit)) for digit in str(number))  # no digits: not a phone number
+    data = {
+        "name": f"Writer {words}",
+        "email": f"writer-{words}@example.org",
+        "body": f"Reply {words}, with **Markdown**.",
+        "form_token": issue_form_token(thread.key, issued_at=time.time() - 10),
+        **fields,
+    }
+    response = client.post(
+        f"/api/threads/{thread.key}/replies",
+        json.dumps(data),
+        content_type="application/json",
+        REMOTE_ADDR=f"198.51.{number % 250}.1",  # one client per post: rate limits stay out of it
+    )
+    return {"status": response.status_code, **response.json()}
+
+
+def test_a_reply_post_makes_a_fixed_number_of_queries(client, thread, rules, settings):
+    """A published reply, its commenter, its count and its follower's mail and send task take
+    REPLY_POST_QUERIES queries, however many replies came before (the caches are warm)."""
+    settings.TASKS = DATABASE_TASKS
+    assert post(client, thread, 1)["status"] == 201  # warms the caches every post reads
+    counts = []
+    for number in (2, 3):
+        with CaptureQueriesContext(connection) as captured:
+            answer = post(client, thread, number)
+        assert answer["status"] == 201 and answer["outcome"] == "published", answer
+        counts.append(len(captured))
+    statements = [query["sql"].split()[0].upper() for query in captured.captured_queries]
+    assert counts == [REPLY_POST_QUERIES, REPLY_POST_QUERIES], "\n".join(q["sql"] for q in captured.captured_queries)
+    # What the queries are for: every one of them is needed.
+    assert statements.count("INSERT") == 5  # commenter, reply, notified mark, mail, send task
+    assert statements.count("UPDATE") == 2  # the reply's tree path, the thread's count and version
+    assert statements.count("SELECT") == 4  # thread, commenter, ban, followers
+    reply = Reply.objects.get(pk=answer["reply"]["id"])
+    assert reply.commenter.approved_count == 1, "a new commenter starts with its published reply counted"
+    assert Thread.objects.get(pk=thread.pk).approved_count == 3
+    assert NotifiedReply.objects.filter(reply=reply).exists()
+    assert OutgoingMail.objects.filter(to="follower@example.org").count() == 3
+
+
+def test_a_known_commenter_is_counted_by_an_update(client, thread, rules, settings):
+    """A commenter who wrote before is found, not created, and its count goes up by one."""
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    assert post(client, thread, 7)["status"] == 201
+    answer = post(client, thread, 7, body="A second thought, in other words.")
+    assert answer["status"] == 201, answer
+    commenter = Commenter.objects.get(email="writer-h@example.org")
+    assert commenter.approved_count == 2 and Commenter.objects.count() == 1
+
+
+def test_a_refused_reply_writes_nothing_not_even_the_commenter(client, thread, rules):
+    rules.block_words = ""
+    rules.save()
+    thread.status = Thread.Status.CLOSED
+    thread.save()
+    answer = post(client, thread, 4)
+    assert answer["status"] == 400 and answer["code"] == "closed"
+    assert not Commenter.objects.exists() and not Reply.objects.exists()
+
+
+def test_a_setting_changed_takes_effect_on_the_next_reply(client, thread, rules):
+    """The discussion rules are read from the shared cache; saving them (as the admin's settings
+    screen does) is seen by the very next reply."""
+    assert post(client, thread, 1)["outcome"] == "published"
+    rules = DiscussionSettings.load()
+    rules.hold_words = "pineapple"
+    rules.save()
+    answer = post(client, thread, 2, body="A reply about pineapple.")
+    assert answer["outcome"] == "held", answer
+    rules.hold_words = ""
+    rules.save()
+    assert post(client, thread, 3, body="Another reply about pineapple.")["outcome"] == "published"
+
+
+def test_staff_names_are_read_once_and_forgotten_when_a_user_changes(client, thread, rules):
+    """The staff's names are reserved in the form: kept in the cache rather than queried on every
+    post, and a user made staff has their name reserved from the next reply on."""
+    assert post(client, thread, 1)["status"] == 201
+    with CaptureQueriesContext(connection) as captured:
+        assert post(client, thread, 2)["status"] == 201
+    assert not any("auth_user" in query["sql"] for query in captured.captured_queries)
+
+    user = get_user_model().objects.create_user("quinn", "quinn@example.org", "x", first_name="Quinn")
+    assert post(client, thread, 3, name="Quinn")["status"] == 201, "not staff: the name is free"
+    user.is_staff = True
+    user.save()
+    answer = post(client, thread, 4, name="quinn")
+    assert answer["status"] == 400 and "name" in answer["errors"], answer
+
+
+def test_a_first_time_writer_is_checked_before_being_stored(thread, rules, post_reply):
+    """The checks see a new commenter unsaved: the duplicate check has nothing to look up, and a
+    ban on the client still applies."""
+    from speakout.discussion.models import BannedClient
+
+    BannedClient.objects.create(client_hash="banned-client")
+    result = post_reply(thread, author=services.Author(client_hash="banned-client"), email="new@example.org")
+    assert result.outcome == services.HELD and result.reply.status == Reply.Status.SPAM
+    assert result.reply.commenter.email == "new@example.org" and result.reply.commenter.approved_count == 0

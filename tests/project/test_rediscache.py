@@ -1,0 +1,51 @@
+"""The Redis cache backend (speakout/net/rediscache.py) against a real Redis, as the reliability
+tests use (``SPEAKOUT_TEST_REDIS_URL``)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+
+from speakout.net.rediscache import SharedClientRedisCache
+
+REDIS_URL = os.environ.get("SPEAKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+@pytest.fixture
+def redis_cache():
+    cache = SharedClientRedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}"})
+    yield cache
+    cache.delete_many(["counter", "missing", "text"])
+
+
+def test_incr_adds_to_a_key_in_one_round_trip(redis_cache, monkeypatch):
+    redis_cache.set("counter", 5, timeout=60)
+    client = redis_cache._cache.get_client(write=True)
+    commands = []
+    original = client.execute_command
+
+    def counting(*args, **kwargs):
+        commands.append(args[0])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    assert redis_cache.incr("counter") == 6
+    assert redis_cache.incr("counter", 4) == 10
+    assert len(commands) == 2, commands  # one script call each (EVALSHA, or EVAL the first time)
+    assert redis_cache.get("counter") == 10
+
+
+def test_incr_of_a_missing_key_raises_and_creates_nothing(redis_cache):
+    with pytest.raises(ValueError):
+        redis_cache.incr("missing")
+    assert redis_cache.get("missing") is None
+    assert redis_cache.add("missing", 1) is True, "still absent after the failed incr"
+
+
+def test_decr_and_the_rest_of_the_backend_are_djangos(redis_cache):
+    redis_cache.set("counter", 3)
+    assert redis_cache.decr("counter") == 2
+    redis_cache.set("text", {"a": 1})
+    assert redis_cache.get_many(["text", "counter"]) == {"text": {"a": 1}, "counter": 2}
