@@ -26,18 +26,23 @@ from __future__ import annotations
 
 import operator
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpResponse
+from django.utils.http import http_date
 
 from . import app_settings, entries, versions
 from .capture import ATTRIBUTE, Capture, capturing
 from .holes import fill, passes
 from .middleware import base_key, is_eligible
 
+# Paths whose answers depend on no account (the JSON API): looked up for the guest header only.
+API_PREFIXES = ("/api/",)
+_PLAIN_HEADERS = frozenset({"content-type", "content-language", "x-frame-options"})
 # What a rendering may read of request.user and still be shared between readers of its kind.
 USER_ATTRIBUTES_SHARED = frozenset({"is_authenticated", "is_anonymous", "pk", "id", "is_active", "_meta", "_state"})
 # Pages kept in this process as well (identity bodies of about 200 KB for a long thread): a
@@ -105,12 +110,21 @@ def is_candidate(request) -> bool:
         return False
     if "HTTP_AUTHORIZATION" in meta:
         return False
+    if request.path_info.startswith(API_PREFIXES):
+        # The JSON API knows no accounts, only the guest header; without one it is anonymous.
+        return "HTTP_X_SPEAKOUT_GUEST" in meta
+    if "HTTP_X_SPEAKOUT_GUEST" in meta:
+        return False
     allowed = _reader_cookies()
     return all(name in allowed for name in request.COOKIES)
 
 
 def reader_key(request) -> str:
-    kind = "signed-in" if request.user.is_authenticated else "visitor"
+    if request.path_info.startswith(API_PREFIXES):
+        # Never request.user here: the API's answers do not vary on the session cookie.
+        kind = "api-guest"
+    else:
+        kind = "signed-in" if request.user.is_authenticated else "visitor"
     return f"{base_key(request)}:reader:{kind}"
 
 
@@ -163,6 +177,8 @@ def _respond(request, stored: ReaderEntry) -> HttpResponse:
     response = HttpResponse(body, status=entry.status)
     for name, value in entry.headers:
         response[name] = value
+    if "Expires" in response:  # "never cache" (add_never_cache_headers): expired as of now
+        response["Expires"] = http_date(time.time() - 1)
     return response
 
 
@@ -184,15 +200,18 @@ class ReaderPageMiddleware:
         capture = Capture()
         capture.depend(["content"])
         setattr(request, ATTRIBUTE, capture)
-        user = request.user
-        request.user = _WatchedUser(user, capture)
+        watched = not request.path_info.startswith(API_PREFIXES)
+        user = request.user if watched else None
+        if watched:
+            request.user = _WatchedUser(user, capture)
         csrf_used_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
         request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
         try:
             response = self.get_response(request)
         finally:
             delattr(request, ATTRIBUTE)
-            request.user = user
+            if watched:
+                request.user = user
             csrf_used = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = csrf_used_before or csrf_used
         if not self.storable(request, response, capture, csrf_used):
@@ -216,8 +235,12 @@ class ReaderPageMiddleware:
             return False
         if hasattr(request, "session") and request.session.modified:
             return False
+        if capture.guards:
+            # The view said which readers its answer is for (the thread JSON for guests without
+            # a reply of their own): its headers ("never cache" for browsers) are part of it.
+            return True
         control = response.get("Cache-Control", "").lower()
         if "private" in control or "no-store" in control or response.has_header("Vary"):
             return False
         # Only the view's own headers are kept; the middleware above adds the rest per response.
-        return all(name.lower() in ("content-type", "content-language", "x-frame-options") for name in response.headers)
+        return all(name.lower() in _PLAIN_HEADERS for name in response.headers)
