@@ -194,8 +194,12 @@ class ReaderPageMiddleware:
             return self.get_response(request)
         key = reader_key(request)
         stored = _lookup(key)
-        if stored is not None and all(passes(spec, request) for spec in stored.guards):
-            return _respond(request, stored)
+        if stored is not None:
+            if all(passes(spec, request) for spec in stored.guards):
+                return _respond(request, stored)
+            # This reader's page is their own (a reply of theirs on show): render it plainly,
+            # without the placeholders and the sharing checks a rendering for the cache costs.
+            return self.get_response(request)
 
         capture = Capture()
         capture.depend(["content"])
