@@ -137,6 +137,9 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
 
 
 def worker(interval: int | None) -> int:
+    from speakout.memory import tune
+
+    tune()  # see speakout/memory.py
     _setup_django()
     from speakout.worker import run_worker
 

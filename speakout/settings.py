@@ -169,6 +169,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "speakout.interchange.middleware.OldQueryLinkMiddleware",
+    # Signed-in readers' pages from a copy kept per kind of reader, their own parts filled in
+    # (docs/caching.md); last, so every check above has run for the reader at hand.
+    "speakout.pagecache.reader.ReaderPageMiddleware",
 ]
 
 ROOT_URLCONF = "speakout.urls"

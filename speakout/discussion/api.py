@@ -39,7 +39,7 @@ from ninja import Header, NinjaAPI, Query, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.parser import Parser
 
-from speakout.pagecache.capture import share
+from speakout.pagecache.capture import guard, keep_private, share
 from speakout.pagecache.holes import per_request
 
 from . import services
@@ -326,6 +326,13 @@ CountKeys = Query(default=[], description="A thread key; repeat for more threads
 # Endpoints ------------------------------------------------------------------------------------
 
 
+def guest_has_no_own_replies(request, thread_id: int) -> bool:
+    """Guard of a kept answer (``speakout.pagecache.capture.guard``): the guest of the request's
+    ``X-Speakout-Guest`` header (the API reads no cookie) has no reply of their own on show."""
+    token = read_guest_token(_HeaderOnly(request.headers.get(GUEST_HEADER, "")))
+    return not shows_own_replies(Thread(pk=thread_id), guest_token=token)
+
+
 def replies_json(thread: Thread, rules: DiscussionSettings, *, page: int, newest_first: bool, author) -> tuple:
     """One page of the thread's replies as JSON text, with the page number and count. Readers
     with no reply of their own on show get the same answer as anonymous ones, so it is kept
@@ -365,9 +372,18 @@ def get_thread(
     # Without a guest token the answer is the same for everyone: the page cache may keep it
     # (until the thread or the rules change), with the form token filled in per response.
     shared = not guest and share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
+    if guest:
+        # A guest without a reply of their own on show gets the anonymous answer with its own
+        # form token: kept for such guests (pagecache/reader.py), never for the others.
+        share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
     thread = public_thread(key)
     rules = DiscussionSettings.load()
     author, _new = author_for(request, guest)
+    if guest:
+        if shows_own_replies(thread, guest_token=author.guest_token):
+            keep_private(request)
+        else:
+            guard(request, guest_has_no_own_replies, thread.pk)
     newest_first = rules.newest_first if sort is None else sort == "newest"
     replies, page_number, page_count = replies_json(thread, rules, page=page, newest_first=newest_first, author=author)
     info = {

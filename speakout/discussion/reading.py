@@ -113,6 +113,19 @@ def shows_own_replies(thread: Thread, *, user=None, guest_token: str = "") -> bo
     return Reply.objects.filter(own, thread=thread, status__in=(Reply.Status.APPROVED, *HELD_STATUSES)).exists()
 
 
+def has_no_own_replies(request, thread_id: int) -> bool:
+    """Guard of a shared page (``speakout.pagecache.capture.guard``): the reader at hand has no
+    reply of their own on show in the thread, so the shared reply list is theirs too."""
+    from .clients import read_guest_token
+
+    user = request.user if request.user.is_authenticated else None
+    own = _own(user, read_guest_token(request))
+    if own is None:
+        return True
+    shown = (Reply.Status.APPROVED, *HELD_STATUSES)
+    return not Reply.objects.filter(own, thread_id=thread_id, status__in=shown).exists()
+
+
 def load_thread_page(
     thread: Thread,
     *,

@@ -12,10 +12,11 @@ from django.forms.utils import ErrorDict
 from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from speakout.pagecache.holes import per_request
+from speakout.pagecache.holes import per_reader, per_request
 
 from . import app_settings, avatars, services
 from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, remember_guest
@@ -57,6 +58,13 @@ def undecodable_fields(request) -> list[str]:
     return bad
 
 
+def commenter_name(request) -> str:
+    """The signed-in reader's name as the reply form shows it ("You are commenting as NAME"),
+    escaped: a per-reader value of pages shared between signed-in readers."""
+    user = request.user
+    return conditional_escape(user.get_full_name() or user.get_username())
+
+
 def reply_form_context(
     request, thread: Thread, *, rules: DiscussionSettings, form: ReplyForm | None = None, reply_to: Reply | None = None
 ) -> dict:
@@ -77,6 +85,7 @@ def reply_form_context(
         "reply_to": reply_to,
         "accepts_replies": thread.accepts_replies(rules.auto_close_days),
         "signed_in": signed_in,
+        "commenter_name": per_reader(request, commenter_name) if signed_in else "",
         "rules": rules,
         "post_url": reverse("discussion:post"),
         "logout_url": app_settings.LOGOUT_URL,

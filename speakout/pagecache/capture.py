@@ -17,6 +17,11 @@ class Capture:
         self.nonce = secrets.token_hex(8)  # unguessable, so no reader's text can forge a hole
         self.holes: list[tuple] = []
         self.deps: dict[str, int] = {}
+        # Set when something personal went into the response: it is then never stored.
+        self.private = False
+        # Conditions a reader must meet for a stored copy to be theirs (readers' pages only,
+        # see reader.py): ("call", "dotted.function", args), called as function(request, *args).
+        self.guards: list[tuple] = []
 
     def hole(self, spec: tuple) -> str:
         try:
@@ -45,9 +50,31 @@ def share(request, *dependencies: str) -> bool:
     capture = capturing(request)
     if capture is None:
         return False
+    if capture.private:
+        return False
     capture.shareable = True
     capture.depend(dependencies)
     return True
+
+
+def keep_private(request) -> None:
+    """Something in this response is for this reader alone: never store it."""
+    capture = capturing(request)
+    if capture is not None:
+        capture.private = True
+        capture.shareable = False
+
+
+def guard(request, func, *args) -> None:
+    """A stored copy of this response serves a signed-in reader (or a visitor with a session or
+    guest cookie) only while ``func(request, *args)`` is true for them: e.g. "has no reply of
+    their own in this thread". ``func`` must be a module-level function and ``args`` plain values
+    (they are stored). Anonymous readers' copies need no guard and ignore it."""
+    capture = capturing(request)
+    if capture is not None:
+        spec = ("call", f"{func.__module__}.{func.__qualname__}", tuple(args))
+        if spec not in capture.guards:
+            capture.guards.append(spec)
 
 
 def depends_on(request, *names: str) -> None:

@@ -32,6 +32,17 @@ def per_request(request, func, *args) -> str:
     return capture.hole(("call", f"{func.__module__}.{func.__qualname__}", tuple(args)))
 
 
+def per_reader(request, func) -> str:
+    """``func(request)`` now, or a placeholder for it when the page is being rendered for the
+    shared cache: for values that belong to the reader at hand (the signed-in reader's name).
+    ``func`` must be a module-level function; what it returns goes into the HTML as it is, so
+    it must return escaped text."""
+    capture = capturing(request)
+    if capture is None:
+        return func(request)
+    return capture.hole(("reader", f"{func.__module__}.{func.__qualname__}"))
+
+
 def csrf(request) -> dict:
     """Context processor, listed after Django's built-in one: a placeholder for the CSRF token
     while rendering for the shared cache, nothing otherwise (Django's own value stands)."""
@@ -50,6 +61,8 @@ def fill(spec: tuple, request) -> str:
     function = _functions.get(spec[1])
     if function is None:
         function = _functions[spec[1]] = import_string(spec[1])
+    if spec[0] == "reader":
+        return function(request)
     return function(*spec[2])
 
 
@@ -77,3 +90,9 @@ def spec_for(value: str) -> tuple | None:
     if isinstance(spec, list) and len(spec) == 3 and spec[0] == "call" and isinstance(spec[2], list):
         return ("call", spec[1], tuple(spec[2]))
     return None
+def passes(spec: tuple, request) -> bool:
+    """Whether the reader at hand meets a stored copy's guard (capture.guard)."""
+    function = _functions.get(spec[1])
+    if function is None:
+        function = _functions[spec[1]] = import_string(spec[1])
+    return bool(function(request, *spec[2]))

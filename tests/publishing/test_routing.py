@@ -16,14 +16,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _forget_routes():
+def _forget_routes(settings):
+    # Signed-in readers' pages are kept too (pagecache/reader.py): off, so every request routes.
+    settings.SPEAKOUT_PAGE_CACHE_ENABLED = False
     routing.forget_all()
     yield
     routing.forget_all()
 
 
 def signed_in_client() -> Client:
-    """A reader the page cache does not answer, so every request is routed."""
+    """A reader the anonymous page cache does not answer (and the readers' one is off)."""
     from django.contrib.auth import get_user_model
 
     client = Client()

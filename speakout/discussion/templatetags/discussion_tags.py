@@ -3,24 +3,32 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from speakout.pagecache.capture import depends_on
+from speakout.pagecache.capture import depends_on, guard, keep_private
 
 from ..clients import read_guest_token
 from ..html import render_reply_list
 from ..models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
-from ..reading import LISTING_CACHE_SECONDS, load_thread_page, shows_own_replies
+from ..reading import LISTING_CACHE_SECONDS, has_no_own_replies, load_thread_page, shows_own_replies
 from ..views import reply_form_context
 
 register = template.Library()
 
 
-def _listing(thread: Thread, rules: DiscussionSettings, *, page_number, newest_first, user, guest_token, accepts):
+def _listing(
+    request, thread: Thread, rules: DiscussionSettings, *, page_number, newest_first, user, guest_token, accepts
+):
     """The rendered reply list and its paging. Readers with nothing of their own in it (no
     account or guest token, or no reply of theirs on show: most signed-in readers) all see the
     same list, so theirs is cached under the thread's version, which every visible change
     bumps: a new approved reply shows on the next request."""
     shared = not shows_own_replies(thread, user=user, guest_token=guest_token)
     key = None
+    if shared:
+        # A page kept for signed-in readers (pagecache/reader.py) serves only those who, like
+        # this one, have no reply of their own on show.
+        guard(request, has_no_own_replies, thread.pk)
+    else:
+        keep_private(request)
     if shared:
         key = (
             f"speakout:discussion:list:{thread.pk}:{thread.version}:{get_language()}:{page_number}:"
@@ -63,6 +71,7 @@ def discussion(context, thread: Thread):
     user = request.user if request.user.is_authenticated else None
     accepts = thread.accepts_replies(rules.auto_close_days)
     listing = _listing(
+        request,
         thread,
         rules,
         page_number=page_number,
