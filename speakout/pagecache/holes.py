@@ -90,6 +90,8 @@ def spec_for(value: str) -> tuple | None:
     if isinstance(spec, list) and len(spec) == 3 and spec[0] == "call" and isinstance(spec[2], list):
         return ("call", spec[1], tuple(spec[2]))
     return None
+
+
 def passes(spec: tuple, request) -> bool:
     """Whether the reader at hand meets a stored copy's guard (capture.guard)."""
     function = _functions.get(spec[1])

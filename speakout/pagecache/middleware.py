@@ -12,18 +12,17 @@ it asked for no private caching, and it read no CSRF token except through the pl
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
+import operator
 
-from django.core.cache import cache
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags
 from django.utils.translation import get_language
 
-from . import app_settings, entries, versions
+from . import app_settings, entries
 from .capture import ATTRIBUTE, Capture
 from .holes import fill, marker
+from .kept import KeptEntries
 
 STATUS_HEADER = "X-Speakout-Cache"
 # Where an answer from the cache leaves its entry's key and encoding, for the WSGI front
@@ -34,33 +33,10 @@ _SKIPPED_HEADERS = {
     "set-cookie", "cache-control", "etag", "last-modified", "expires", "content-length", "content-encoding",
 }  # fmt: skip
 _VARY_ALLOWED = {"accept-encoding", "accept-language", "cookie", "x-speakout-guest"}
-_dep_hints: dict[str, tuple[str, ...]] = {}
 # Recently served entries, kept in this process too: a hit then costs one small read of the
 # versions from the shared cache instead of fetching and unpickling the whole page.
 LOCAL_ENTRIES = 48
-_local: OrderedDict[str, entries.Entry] = OrderedDict()
-_local_lock = threading.Lock()
-
-
-def _remember(entry_key: str, entry: entries.Entry) -> None:
-    with _local_lock:
-        _local[entry_key] = entry
-        _local.move_to_end(entry_key)
-        while len(_local) > LOCAL_ENTRIES:
-            _local.popitem(last=False)
-
-
-def _forget(entry_key: str) -> None:
-    with _local_lock:
-        _local.pop(entry_key, None)
-
-
-def _still_valid(entry: entries.Entry, found: dict) -> bool:
-    now = {name: found[versions.key(name)] for name in entry.deps if versions.key(name) in found}
-    missing = [name for name in entry.deps if name not in now]
-    if missing:
-        now.update(versions.current(missing))
-    return all(now[name] == value for name, value in entry.deps.items())
+_kept = KeptEntries(LOCAL_ENTRIES, operator.attrgetter("deps"))
 
 
 def is_eligible(request) -> bool:
@@ -81,30 +57,12 @@ def base_key(request) -> str:
 
 
 def lookup(base: str, encoding: str) -> entries.Entry | None:
-    """The stored entry, if every version it was built from still stands (one cache round trip
-    when the versions' names are known from an earlier lookup in this process)."""
-    entry_key = f"{base}:{encoding}"
-    local = _local.get(entry_key)
-    if local is not None:
-        if _still_valid(local, cache.get_many([versions.key(name) for name in local.deps])):
-            return local
-        _forget(entry_key)
-    hinted = _dep_hints.get(base, ())
-    found = cache.get_many([entry_key, *(versions.key(name) for name in hinted)])
-    entry = found.get(entry_key)
-    if entry is None:
-        return None
-    _dep_hints[base] = tuple(entry.deps)
-    if not _still_valid(entry, found):
-        return None
-    _remember(entry_key, entry)
-    return entry
+    """The stored entry, if every version it was built from still stands."""
+    return _kept.lookup(f"{base}:{encoding}", hint=base)
 
 
 def store(base: str, entry: entries.Entry) -> None:
-    cache.set(f"{base}:{entry.encoding}", entry, app_settings.TIMEOUT)
-    _dep_hints[base] = tuple(entry.deps)
-    _remember(f"{base}:{entry.encoding}", entry)
+    _kept.store(f"{base}:{entry.encoding}", entry, hint=base)
 
 
 class PageCacheMiddleware:
@@ -127,17 +85,7 @@ class PageCacheMiddleware:
             return respond(request, entry, "hit")
 
         capture = Capture()
-        capture.depend(["content"])
-        setattr(request, ATTRIBUTE, capture)
-        csrf_used_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
-        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
-        try:
-            response = self.get_response(request)
-        finally:
-            delattr(request, ATTRIBUTE)
-            # get_token() called during rendering means a real token may be in the page.
-            csrf_used = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
-            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = csrf_used_before or csrf_used
+        response, csrf_used = render_capturing(self.get_response, request, capture)
         if self.storable(request, response, capture, csrf_used):
             headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIPPED_HEADERS]
             # An HTML page is stored as the same bytes for everyone, its per-reader values as
@@ -172,6 +120,23 @@ class PageCacheMiddleware:
             return False
         vary = {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
         return vary <= _VARY_ALLOWED
+
+
+def render_capturing(get_response, request, capture: Capture):
+    """(response, csrf_used): the response rendered for a shared copy, its per-request values
+    written as placeholders; ``csrf_used`` tells whether something read a real CSRF token."""
+    capture.depend(["content"])
+    setattr(request, ATTRIBUTE, capture)
+    csrf_used_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
+    request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+    try:
+        response = get_response(request)
+    finally:
+        delattr(request, ATTRIBUTE)
+        # get_token() called during rendering means a real token may be in the page.
+        csrf_used = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
+        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = csrf_used_before or csrf_used
+    return response, csrf_used
 
 
 def _values(request, holes) -> list[bytes]:

@@ -25,20 +25,18 @@ shows something personal without a hole is served uncached rather than shared.
 from __future__ import annotations
 
 import operator
-import threading
 import time
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from django.utils.http import http_date
 
-from . import app_settings, entries, versions
-from .capture import ATTRIBUTE, Capture, capturing
+from . import app_settings, entries
+from .capture import Capture, capturing
 from .holes import fill, passes
-from .middleware import base_key, is_eligible
+from .kept import KeptEntries
+from .middleware import base_key, fill_in_place, is_eligible, render_capturing
 
 # Paths whose answers depend on no account (the JSON API): looked up for the guest header only.
 API_PREFIXES = ("/api/",)
@@ -48,9 +46,7 @@ USER_ATTRIBUTES_SHARED = frozenset({"is_authenticated", "is_anonymous", "pk", "i
 # Pages kept in this process as well (identity bodies of about 200 KB for a long thread): a
 # hit then reads only the small version counters from the shared cache.
 LOCAL_ENTRIES = 8
-_local: OrderedDict[str, ReaderEntry] = OrderedDict()
-_local_lock = threading.Lock()
-_dep_hints: dict[str, tuple[str, ...]] = {}
+_kept = KeptEntries(LOCAL_ENTRIES, lambda stored: stored.entry.deps)
 
 
 @dataclass
@@ -128,47 +124,9 @@ def reader_key(request) -> str:
     return f"{base_key(request)}:reader:{kind}"
 
 
-def _lookup(key: str) -> ReaderEntry | None:
-    local = _local.get(key)
-    names = tuple(local.entry.deps) if local is not None else _dep_hints.get(key, ())
-    found = cache.get_many([*((key,) if local is None else ()), *(versions.key(name) for name in names)])
-    stored = local if local is not None else found.get(key)
-    if stored is None:
-        return None
-    deps = stored.entry.deps
-    now = {name: found[versions.key(name)] for name in deps if versions.key(name) in found}
-    missing = [name for name in deps if name not in now]
-    if missing:
-        now.update(versions.current(missing))
-    if any(now[name] != value for name, value in deps.items()):
-        with _local_lock:
-            _local.pop(key, None)
-        return None
-    if local is None:
-        _dep_hints[key] = tuple(deps)
-        _remember(key, stored)
-    return stored
-
-
-def _remember(key: str, stored: ReaderEntry) -> None:
-    with _local_lock:
-        _local[key] = stored
-        _local.move_to_end(key)
-        while len(_local) > LOCAL_ENTRIES:
-            _local.popitem(last=False)
-
-
-def _store(key: str, stored: ReaderEntry) -> None:
-    cache.set(key, stored, app_settings.TIMEOUT)
-    _dep_hints[key] = tuple(stored.entry.deps)
-    _remember(key, stored)
-
-
 def forget_all() -> None:
     """Drop this process's copies (tests; versions normally retire them)."""
-    with _local_lock:
-        _local.clear()
-    _dep_hints.clear()
+    _kept.clear()
 
 
 def _respond(request, stored: ReaderEntry) -> HttpResponse:
@@ -193,7 +151,7 @@ class ReaderPageMiddleware:
         if not is_candidate(request):
             return self.get_response(request)
         key = reader_key(request)
-        stored = _lookup(key)
+        stored = _kept.lookup(key)
         if stored is not None:
             if all(passes(spec, request) for spec in stored.guards):
                 return _respond(request, stored)
@@ -202,33 +160,24 @@ class ReaderPageMiddleware:
             return self.get_response(request)
 
         capture = Capture()
-        capture.depend(["content"])
-        setattr(request, ATTRIBUTE, capture)
         watched = not request.path_info.startswith(API_PREFIXES)
         user = request.user if watched else None
         if watched:
             request.user = _WatchedUser(user, capture)
-        csrf_used_before = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
-        request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
         try:
-            response = self.get_response(request)
+            response, csrf_used = render_capturing(self.get_response, request, capture)
         finally:
-            delattr(request, ATTRIBUTE)
             if watched:
                 request.user = user
-            csrf_used = request.META.get("CSRF_COOKIE_NEEDS_UPDATE", False)
-            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = csrf_used_before or csrf_used
         if not self.storable(request, response, capture, csrf_used):
             if capture.holes:
-                from .middleware import fill_in_place
-
                 fill_in_place(request, response, capture)
             return response
         source = entries.source(
             response.status_code, list(response.items()), capture.deps, capture.holes, response.content, capture.nonce
         )
         stored = ReaderEntry(source, list(capture.guards))
-        _store(key, stored)
+        _kept.store(key, stored)
         return _respond(request, stored)
 
     @staticmethod
