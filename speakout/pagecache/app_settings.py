@@ -1,10 +1,17 @@
-"""Page cache settings (environment variables are read in speakout/settings.py)."""
+"""Page cache settings (environment variables are read in speakout/settings.py).
+
+They are read on every request a cache could answer, so each is looked up once and kept until a
+setting changes (``override_settings`` in tests sends ``setting_changed``).
+"""
 
 from django.conf import settings
+from django.core.signals import setting_changed
+
+_known: dict[str, object] = {}
 
 
-def __getattr__(name):
-    defaults = {
+def _defaults() -> dict[str, object]:
+    return {
         # Off: every request renders (benchmarks of the uncached path, debugging).
         "ENABLED": True,
         # Seconds a stored page may stay in the cache unused; versions, not age, decide freshness.
@@ -16,6 +23,22 @@ def __getattr__(name):
         # Header values that, in a request, make the page personal.
         "PERSONAL_HEADERS": ("HTTP_AUTHORIZATION", "HTTP_X_SPEAKOUT_GUEST"),
     }
+
+
+def __getattr__(name):
+    try:
+        return _known[name]
+    except KeyError:
+        pass
+    defaults = _defaults()
     if name not in defaults:
         raise AttributeError(name)
-    return getattr(settings, f"SPEAKOUT_PAGE_CACHE_{name}", defaults[name])
+    value = _known[name] = getattr(settings, f"SPEAKOUT_PAGE_CACHE_{name}", defaults[name])
+    return value
+
+
+def _forget(**kwargs) -> None:
+    _known.clear()
+
+
+setting_changed.connect(_forget)

@@ -29,11 +29,13 @@ first request of a shape. See docs/caching.md.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
+from django.core.signals import setting_changed
 from django.http import HttpResponse, parse_cookie
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils.cache import patch_vary_headers
@@ -47,6 +49,14 @@ _PER_RESPONSE = {"set-cookie", "content-length", "date", "server"}
 # Headers ``respond`` writes from the entry itself; the rest of a learned response is the outer
 # middleware's. Vary is merged, since both add to it.
 _OWN = {"content-type", "content-encoding", "etag", "last-modified", "cache-control", "x-speakout-cache"}
+
+
+@functools.cache
+def _language_cookie_name() -> str:
+    return settings.LANGUAGE_COOKIE_NAME  # read per request: kept, like app_settings
+
+
+setting_changed.connect(lambda **kwargs: _language_cookie_name.cache_clear(), weak=False)
 
 
 class PageCacheFront:
@@ -87,17 +97,20 @@ class PageCacheFront:
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/") or path.startswith(app_settings.EXCLUDED_PREFIXES):
             return None
-        cookies = parse_cookie(environ.get("HTTP_COOKIE", ""))
-        neutral = app_settings.NEUTRAL_COOKIES
-        if any(name not in neutral for name in cookies):
-            return None
+        language = ""
+        if "HTTP_COOKIE" in environ:
+            cookies = parse_cookie(environ["HTTP_COOKIE"])
+            neutral = app_settings.NEUTRAL_COOKIES
+            if any(name not in neutral for name in cookies):
+                return None
+            language = cookies.get(_language_cookie_name(), "")
         return (
             environ.get("SCRIPT_NAME", ""),
             path,
             environ["HTTP_HOST"],
             environ.get("wsgi.url_scheme", "http"),
             environ.get("HTTP_X_FORWARDED_PROTO", ""),
-            cookies.get(settings.LANGUAGE_COOKIE_NAME, ""),
+            language,
             environ.get("HTTP_ACCEPT_LANGUAGE", ""),
             environ.get("HTTP_ACCEPT_ENCODING", ""),
         )

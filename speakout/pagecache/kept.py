@@ -1,8 +1,9 @@
 """Stored responses in the shared cache, the most recently used kept in this process as well.
 
-A hit on a kept copy reads only the small version counters from the shared cache, not the whole
-page; the versions are still checked on every lookup, so a change made through another process
-shows at once. The anonymous page cache (middleware.py) and the readers' copies (reader.py) each
+A hit on a kept copy reads only the small version counters, not the whole page, and with Redis
+those are kept in this process too, Redis saying when one changes (``versions.read``); the
+versions are still checked on every lookup, so a change made through another process shows at
+once. The anonymous page cache (middleware.py) and the readers' copies (reader.py) each
 keep one of these.
 """
 
@@ -32,7 +33,7 @@ class KeptEntries:
         trip when the versions' names are known from an earlier lookup in this process)."""
         local = self._local.get(key)
         if local is not None:
-            if self._still_valid(local, cache.get_many([versions.key(name) for name in self.deps_of(local)])):
+            if self._still_valid(local, versions.read([versions.key(name) for name in self.deps_of(local)])):
                 return local
             self.forget(key)
         hint = hint or key

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import re
 import sys
+import uuid
 
 import brotli
 import pytest
+import redis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -214,6 +217,39 @@ def test_a_change_shows_on_the_next_request(front, django_app, report):
     shown = call(front, report.url)
     assert "Water prices in the valley, revised" in shown.text
     assert call(front, report.url)[STATUS_HEADER] == "hit"
+
+
+@pytest.fixture
+def redis_as_cache(settings):
+    """The shared cache of production (Redis), under a prefix of this test's own."""
+    url = os.environ.get("SPEAKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+    prefix = f"test-front-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {"BACKEND": "speakout.net.rediscache.SharedClientRedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
+    }
+    yield
+    client = redis.Redis.from_url(url)
+    keys = list(client.scan_iter(f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+
+
+def test_with_redis_a_hit_reads_no_versions_from_it_and_a_change_still_shows(
+    redis_as_cache, front, django_app, report, monkeypatch
+):
+    from django.core.cache import cache
+
+    call(front, report.url)
+    call(front, report.url)
+    client = cache._cache.get_client()
+    reads = []
+    original = client.execute_command
+    monkeypatch.setattr(
+        client, "execute_command", lambda *args, **kwargs: reads.append(args) or original(*args, **kwargs)
+    )
+    assert call(front, report.url)[STATUS_HEADER] == "hit"
+    assert reads == [], "the versions of a kept page come from this process, kept up to date by Redis"
+    test_a_change_shows_on_the_next_request(front, django_app, report)
 
 
 def test_not_modified_for_a_reader_with_the_copy(front, report):
