@@ -141,10 +141,13 @@ def load_thread_page(
     per_page = max(1, rules.replies_per_page)
     page_number = max(1, page_number)
     roots = []
+    next_root = None  # on page 1, the first root of page 2 (one more than the page was read)
     if page_number == 1:
         # Most threads fit on one page: one query tells us so, without counting.
         roots = list(top_level[: per_page + 1])
         page_count = 1 if len(roots) <= per_page else math.ceil(top_level.count() / per_page)
+        if len(roots) > per_page:
+            next_root = roots[per_page]
         roots = roots[:per_page]
     else:
         page_count = max(1, math.ceil(top_level.count() / per_page))
@@ -160,10 +163,17 @@ def load_thread_page(
         # top-level reply was removed fall in a gap between roots and go with the roots before it.
         low, high = min(roots), max(roots)
         all_roots = replies.filter(depth=0).values_list("path", flat=True)
+        if next_root is not None:
+            # Page 1 holds the lowest roots (oldest first) or the highest (newest first), and
+            # the root read past its end tells the rest without two more scans of the thread.
+            root_before = next_root if newest_first else None
+            following = None if newest_first else next_root
+        else:
+            root_before = all_roots.filter(path__lt=low).exists() or None
+            following = all_roots.filter(path__gt=high).order_by("path").first()
         in_range = replies
-        if all_roots.filter(path__lt=low).exists():
+        if root_before is not None:
             in_range = in_range.filter(path__gte=low)
-        following = all_roots.filter(path__gt=high).order_by("path").first()
         if following is not None:
             in_range = in_range.filter(path__lt=following)
     rows = [ReplyRow(*values) for values in in_range.order_by("path").values_list(*ROW_FIELDS)]
