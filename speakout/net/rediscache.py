@@ -8,7 +8,7 @@ to share between threads (every command borrows a connection from the pool), so 
 is kept. The pool itself stays Django's, and so does everything else about the backend but
 ``incr``, which takes one round trip instead of two (see below).
 
-It adds ``get_many_tracked``: small values read often and changed rarely (the page cache's
+It adds ``get_values_tracked``: small values read often and changed rarely (the page cache's
 version counters) are kept in this process, and Redis tells the process of every change to them
 (``TrackedValues``), so a page-cache hit needs no round trip at all.
 """
@@ -54,6 +54,9 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return value
 
 
+_UNKNOWN = object()
+
+
 class TrackedValues:
     """Values kept in this process that Redis says it has changed, with server-assisted client-side
     caching (``CLIENT TRACKING``, RESP3): Redis remembers the keys this process's tracking
@@ -75,25 +78,26 @@ class TrackedValues:
         self._pid = None
         self._values: dict[bytes, object] = {}
 
-    def get_many(self, keys: list[str]) -> dict[str, object]:
-        """Values by (already made) key; missing keys are left out, as ``get_many`` does."""
-        encoded = [key.encode() for key in keys]
+    def values(self, keys: tuple[bytes, ...]) -> list:
+        """The values under these (already made) keys, in order; None where a key is missing."""
         with self._lock:
             try:
                 connection = self._connected()
                 while connection.can_read(0):  # notices waiting: applied by _invalidated
                     connection.read_response(push_request=True)
-                missing = [key for key in encoded if key not in self._values]
-                if missing:
+                kept = self._values
+                found = [kept.get(key, _UNKNOWN) for key in keys]
+                if any(value is _UNKNOWN for value in found):
+                    missing = [key for key in keys if key not in kept]
                     connection.send_command("MGET", *missing)
                     for key, value in zip(missing, connection.read_response(), strict=True):
                         if value is not None:
-                            self._values[key] = self._client._serializer.loads(value)
+                            kept[key] = self._client._serializer.loads(value)
+                    found = [kept.get(key) for key in keys]
             except Exception:
                 self._close()
                 raise
-            values = self._values
-            return {key: values[raw] for key, raw in zip(keys, encoded, strict=True) if raw in values}
+            return found
 
     def _connected(self):
         if self._connection is None or self._pid != os.getpid():  # a forked process starts afresh
@@ -138,23 +142,20 @@ class SharedClientRedisCache(RedisCache):
         self._class = ReusingRedisCacheClient
         self._tracked_lock = threading.Lock()
         self._tracked: TrackedValues | None = None
-        self._made_keys: dict[tuple, str] = {}  # (key, version) → the key in Redis
+        self._made_keys: dict[tuple, tuple[bytes, ...]] = {}  # (keys, version) → the keys in Redis
 
-    def get_many_tracked(self, keys, version=None) -> dict:
-        """``get_many`` for values read on every request and changed rarely: kept in this
-        process and dropped when Redis says they changed (``TrackedValues``)."""
+    def get_values_tracked(self, keys: tuple[str, ...], version=None) -> list:
+        """The values of these keys in order (None where missing), for values read on every
+        request and changed rarely: kept in this process and dropped when Redis says they
+        changed (``TrackedValues``)."""
         if self._tracked is None:
             with self._tracked_lock:
                 if self._tracked is None:
                     self._tracked = TrackedValues(self._cache)
-        made_keys = self._made_keys
-        made = {}
-        for key in keys:
-            full = made_keys.get((key, version))
-            if full is None:
-                if len(made_keys) > 10_000:
-                    made_keys.clear()
-                full = made_keys[(key, version)] = self.make_and_validate_key(key, version=version)
-            made[full] = key
-        found = self._tracked.get_many(list(made))
-        return {made[key]: value for key, value in found.items()}
+        made = self._made_keys.get((keys, version))
+        if made is None:
+            if len(self._made_keys) > 10_000:
+                self._made_keys.clear()
+            made = tuple(self.make_and_validate_key(key, version=version).encode() for key in keys)
+            self._made_keys[(keys, version)] = made
+        return self._tracked.values(made)

@@ -1,7 +1,7 @@
 """Stored responses in the shared cache, the most recently used kept in this process as well.
 
 A hit on a kept copy reads only the small version counters, not the whole page, and with Redis
-those are kept in this process too, Redis saying when one changes (``versions.read``); the
+those are kept in this process too, Redis saying when one changes (``versions.read_values``); the
 versions are still checked on every lookup, so a change made through another process shows at
 once. The anonymous page cache (middleware.py) and the readers' copies (reader.py) each
 keep one of these.
@@ -22,7 +22,8 @@ class KeptEntries:
     def __init__(self, size: int, deps_of: Callable[[object], dict[str, int]]):
         self.size = size
         self.deps_of = deps_of  # the versions a stored value was built from
-        self._local: OrderedDict[str, object] = OrderedDict()
+        # key → (value, the keys of its versions, the numbers it was built from)
+        self._local: OrderedDict[str, tuple[object, tuple[str, ...], list[int]]] = OrderedDict()
         self._lock = threading.Lock()
         # Names of the versions last seen under a hint key: read in the same round trip as the
         # value itself next time.
@@ -31,10 +32,11 @@ class KeptEntries:
     def lookup(self, key: str, hint: str = ""):
         """The stored value, if every version it was built from still stands (one cache round
         trip when the versions' names are known from an earlier lookup in this process)."""
-        local = self._local.get(key)
-        if local is not None:
-            if self._still_valid(local, versions.read([versions.key(name) for name in self.deps_of(local)])):
-                return local
+        kept = self._local.get(key)
+        if kept is not None:
+            value, version_keys, numbers = kept
+            if versions.read_values(version_keys) == numbers:  # a missing version never matches
+                return value
             self.forget(key)
         hint = hint or key
         found = cache.get_many([key, *(versions.key(name) for name in self._hints.get(hint, ()))])
@@ -62,8 +64,10 @@ class KeptEntries:
         self._hints.clear()
 
     def _remember(self, key: str, value) -> None:
+        deps = self.deps_of(value)
+        kept = (value, tuple(versions.key(name) for name in deps), list(deps.values()))
         with self._lock:
-            self._local[key] = value
+            self._local[key] = kept
             self._local.move_to_end(key)
             while len(self._local) > self.size:
                 self._local.popitem(last=False)

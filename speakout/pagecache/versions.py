@@ -26,17 +26,18 @@ def _fresh() -> int:
     return time.time_ns() // 1000
 
 
-def read(keys: list[str]) -> dict:
-    """The counters under these keys, as ``cache.get_many`` gives them. With Redis they are kept in
+def read_values(keys: tuple[str, ...]) -> list:
+    """The counters under these keys, in order (None where missing). With Redis they are kept in
     this process and Redis says when one changes (speakout/net/rediscache.py), so checking a page
     against its versions costs no round trip; a tracked read that fails is made the plain way."""
-    tracked = getattr(cache, "get_many_tracked", None)
+    tracked = getattr(cache, "get_values_tracked", None)
     if tracked is not None:
         try:
             return tracked(keys)
         except Exception:  # Redis unreachable, say: the plain read reports it, or works
             pass
-    return cache.get_many(keys)
+    found = cache.get_many(keys)
+    return [found.get(key) for key in keys]
 
 
 def current(names: Iterable[str]) -> dict[str, int]:
