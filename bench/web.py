@@ -406,7 +406,8 @@ def write_report(data, results, posts, memory, weight) -> None:
         f"{2 * (os.cpu_count() or 1)} blocking threads), Redis cache, SQLite (WAL) unless noted, the background "
         f"worker running; nginx 1.x serving a saved copy of the same page from a file. wrk on loopback, "
         f"{THREADS} threads, {CONNECTIONS} connections, {SECONDS} s per run, {ROUNDS} runs interleaved, each "
-        "started once the server has answered what the one before left queued; figures are the median (min–max). The report has 200 threaded replies; one reader follows it, so "
+        "started once the server has answered what the one before left queued; figures are the median "
+        "(min–max). The report has 200 threaded replies; one reader follows it, so "
         "every accepted reply queues a notification mail.",
         "",
         "| What | req/s | ratio to nginx | p50 ms | p99 ms |",
