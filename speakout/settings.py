@@ -236,6 +236,9 @@ if REDIS_URL:
             "BACKEND": "speakout.net.rediscache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("SPEAKOUT_CACHE_PREFIX", "speakout"),
+            # Page-cache versions kept per process, Redis telling of changes (docs/caching.md);
+            # off for a Redis (or a proxy in front of it) that refuses CLIENT TRACKING.
+            "OPTIONS": {"TRACKING": env_bool("SPEAKOUT_REDIS_TRACKING", True)},
         }
     }
 else:

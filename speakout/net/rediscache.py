@@ -15,8 +15,10 @@ version counters) are kept in this process, and Redis tells the process of every
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
@@ -54,7 +56,15 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return value
 
 
+logger = logging.getLogger(__name__)
 _UNKNOWN = object()
+# After the tracking connection fails (Redis restarting, or refusing CLIENT TRACKING), reads go
+# the plain way for this long before it is tried again.
+RETRY_SECONDS = 5.0
+
+
+class TrackingUnavailable(Exception):
+    """The tracking connection failed a moment ago; read the plain way."""
 
 
 class TrackedValues:
@@ -77,10 +87,13 @@ class TrackedValues:
         self._connection = None
         self._pid = None
         self._values: dict[bytes, object] = {}
+        self._retry_at = 0.0
 
     def values(self, keys: tuple[bytes, ...]) -> list:
         """The values under these (already made) keys, in order; None where a key is missing."""
         with self._lock:
+            if self._retry_at and time.monotonic() < self._retry_at:
+                raise TrackingUnavailable
             try:
                 connection = self._connected()
                 while connection.can_read(0):  # notices waiting: applied by _invalidated
@@ -94,9 +107,14 @@ class TrackedValues:
                         if value is not None:
                             kept[key] = self._client._serializer.loads(value)
                     found = [kept.get(key) for key in keys]
-            except Exception:
+            except Exception as error:
                 self._close()
+                self._retry_at = time.monotonic() + RETRY_SECONDS
+                logger.warning(
+                    "Redis tracking connection failed (%s); reading versions plainly for %ss", error, RETRY_SECONDS
+                )
                 raise
+            self._retry_at = 0.0
             return found
 
     def _connected(self):
@@ -138,7 +156,10 @@ class SharedClientRedisCache(RedisCache):
     """``CACHES["default"]["BACKEND"] = "speakout.net.rediscache.SharedClientRedisCache"``."""
 
     def __init__(self, server, params):
-        super().__init__(server, params)
+        options = dict(params.get("OPTIONS") or {})
+        # Whether get_values_tracked may keep values in this process (versions.read_values asks).
+        self.tracking = bool(options.pop("TRACKING", True))
+        super().__init__(server, {**params, "OPTIONS": options})
         self._class = ReusingRedisCacheClient
         self._tracked_lock = threading.Lock()
         self._tracked: TrackedValues | None = None

@@ -30,10 +30,9 @@ def read_values(keys: tuple[str, ...]) -> list:
     """The counters under these keys, in order (None where missing). With Redis they are kept in
     this process and Redis says when one changes (speakout/net/rediscache.py), so checking a page
     against its versions costs no round trip; a tracked read that fails is made the plain way."""
-    tracked = getattr(cache, "get_values_tracked", None)
-    if tracked is not None:
+    if getattr(cache, "tracking", False):
         try:
-            return tracked(keys)
+            return cache.get_values_tracked(keys)
         except Exception:  # Redis unreachable, say: the plain read reports it, or works
             pass
     found = cache.get_many(keys)

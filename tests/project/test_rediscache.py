@@ -4,11 +4,13 @@ tests use (``SPEAKOUT_TEST_REDIS_URL``)."""
 from __future__ import annotations
 
 import os
+import time
 import uuid
 
 import pytest
+import redis
 
-from speakout.net.rediscache import SharedClientRedisCache
+from speakout.net.rediscache import SharedClientRedisCache, TrackedValues, TrackingUnavailable
 
 REDIS_URL = os.environ.get("SPEAKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
 
@@ -112,16 +114,51 @@ def test_tracked_values_follow_a_flush_and_a_deletion():
     assert tracked(redis_cache, "counter") == {}
 
 
+def read_as_versions_do(cache, key) -> dict:
+    """As ``versions.read_values``: tracked, or plainly when tracking is unavailable."""
+    try:
+        return tracked(cache, key)
+    except Exception:
+        return cache.get_many([key])
+
+
 def test_a_lost_tracking_connection_forgets_what_it_kept(redis_cache, another_process):
     redis_cache.set("counter", 1, timeout=60)
     assert tracked(redis_cache, "counter") == {"counter": 1}
-    tracking_id = redis_cache._tracked._connection.send_command("CLIENT", "ID")
-    tracking_id = redis_cache._tracked._connection.read_response()
-    killer = another_process._cache.get_client(write=True)
-    killer.client_kill_filter(_id=tracking_id)
+    connection = redis_cache._tracked._connection
+    connection.send_command("CLIENT", "ID")
+    another_process._cache.get_client(write=True).client_kill_filter(_id=connection.read_response())
     another_process.incr("counter")  # no notice can reach the killed connection
-    try:
-        seen = tracked(redis_cache, "counter")
-    except Exception:  # the broken connection is reported once; versions.read then reads plainly
-        seen = tracked(redis_cache, "counter")
-    assert seen == {"counter": 2}
+    assert read_as_versions_do(redis_cache, "counter") == {"counter": 2}
+    with pytest.raises(TrackingUnavailable):  # for a few seconds reads go the plain way
+        tracked(redis_cache, "counter")
+
+    redis_cache._tracked._retry_at = time.monotonic() - 1  # the pause is over
+    assert tracked(redis_cache, "counter") == {"counter": 2}, "read afresh on a new connection"
+    another_process.incr("counter")
+    another_process.get("counter")
+    assert tracked(redis_cache, "counter") == {"counter": 3}, "and tracked again"
+
+
+def test_an_unreachable_redis_is_not_asked_again_on_every_read(monkeypatch):
+    unreachable = SharedClientRedisCache("redis://127.0.0.1:1/0", {})
+    attempts = []
+    original = TrackedValues._connected
+    monkeypatch.setattr(TrackedValues, "_connected", lambda self: attempts.append(1) or original(self))
+    with pytest.raises(redis.ConnectionError):
+        unreachable.get_values_tracked(("counter",))
+    for _ in range(3):
+        with pytest.raises(TrackingUnavailable):
+            unreachable.get_values_tracked(("counter",))
+    assert len(attempts) == 1
+
+
+def test_tracking_can_be_switched_off():
+    cache = SharedClientRedisCache(
+        REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}", "OPTIONS": {"TRACKING": False}}
+    )
+    assert cache.tracking is False
+    cache.set("counter", 1, timeout=60)  # the option is not passed on to redis-py
+    assert cache.get("counter") == 1
+    cache.delete("counter")
+    assert SharedClientRedisCache(REDIS_URL, {}).tracking is True
