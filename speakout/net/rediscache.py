@@ -74,11 +74,11 @@ class TrackedValues:
     changes, expires, is evicted or the database is flushed.
 
     Each read first takes in the notices already waiting on the connection (one poll of the
-    socket, no round trip), then reads from Redis only the keys it does not hold. Redis queues
-    the notice while it carries out the change, in the same pass as its answer to the writer, and
-    the writer answers its own request only after that; so the next request, in any process,
-    finds the notice waiting and sees the change. A connection that breaks may have lost notices:
-    everything kept is dropped and the next read reconnects and reads again.
+    socket, no round trip), then reads from Redis only the keys it does not hold. Redis writes
+    the notice out in the same pass as its answer to the writer, and the writer answers its own
+    request only after that, so a request that follows finds the notice waiting unless this
+    connection lags by more than that whole round trip (docs/caching.md). A connection that
+    breaks may have lost notices: everything kept is dropped and read again.
     """
 
     def __init__(self, client: RedisCacheClient):
