@@ -16,10 +16,12 @@ version counters) are kept in this process, and Redis tells the process of every
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
 
+import redis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
 # Django's ``incr`` asks EXISTS, then INCRBY: two round trips, and a key expiring in between
@@ -109,10 +111,20 @@ class TrackedValues:
                     found = [kept.get(key) for key in keys]
             except Exception as error:
                 self._close()
-                self._retry_at = time.monotonic() + RETRY_SECONDS
-                logger.warning(
-                    "Redis tracking connection failed (%s); reading versions plainly for %ss", error, RETRY_SECONDS
-                )
+                if isinstance(error, redis.ResponseError):
+                    # Redis answered, and refused (CLIENT TRACKING unknown or not allowed): asking
+                    # again will not help, so this process stops trying.
+                    self._retry_at = math.inf
+                    logger.warning(
+                        "Redis refused client tracking (%s); reading versions plainly from now on. "
+                        "Set SPEAKOUT_REDIS_TRACKING=no to stop trying.",
+                        error,
+                    )
+                else:
+                    self._retry_at = time.monotonic() + RETRY_SECONDS
+                    logger.warning(
+                        "Redis tracking connection failed (%s); reading versions plainly for %ss", error, RETRY_SECONDS
+                    )
                 raise
             self._retry_at = 0.0
             return found

@@ -153,6 +153,21 @@ def test_an_unreachable_redis_is_not_asked_again_on_every_read(monkeypatch):
     assert len(attempts) == 1
 
 
+def test_a_redis_that_refuses_tracking_is_not_asked_again(redis_cache, monkeypatch, caplog):
+    def refused(self, connection):
+        raise redis.ResponseError("unknown command 'CLIENT TRACKING'")
+
+    monkeypatch.setattr(TrackedValues, "_track", refused)
+    redis_cache.set("counter", 1, timeout=60)
+    with pytest.raises(redis.ResponseError):
+        redis_cache.get_values_tracked(("counter",))
+    assert "SPEAKOUT_REDIS_TRACKING=no" in caplog.text
+    with pytest.raises(TrackingUnavailable):
+        redis_cache.get_values_tracked(("counter",))
+    assert redis_cache._tracked._retry_at == float("inf"), "never tried again in this process"
+    assert read_as_versions_do(redis_cache, "counter") == {"counter": 1}
+
+
 def test_tracking_can_be_switched_off():
     cache = SharedClientRedisCache(
         REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex}", "OPTIONS": {"TRACKING": False}}
