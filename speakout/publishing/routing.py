@@ -27,7 +27,8 @@ from wagtail.views import serve as wagtail_serve
 from speakout.theme.cache import content_version
 
 REMEMBERED_ROUTES = 2000
-_routes: OrderedDict[tuple, tuple[type[Page], int]] = OrderedDict()
+_routes: OrderedDict[tuple, tuple[type[Page], int, bool]] = OrderedDict()  # → model, pk, unrestricted
+_UNRESTRICTED = "_speakout_known_unrestricted"
 _sites: dict[tuple, Site | None] = {}
 _lock = threading.Lock()
 
@@ -53,16 +54,35 @@ def _remembered_page(key: tuple) -> Page | None:
             _routes.move_to_end(key)
     if known is None:
         return None
-    model, pk = known
-    return model.objects.filter(pk=pk, live=True).first()
+    model, pk, unrestricted = known
+    page = model.objects.filter(pk=pk, live=True).first()
+    if page is not None and unrestricted:
+        mark_unrestricted(page)
+    return page
+
+
+def mark_unrestricted(page: Page) -> None:
+    """Note on the page (this request's instance) that it was just found to have no restriction."""
+    setattr(page, _UNRESTRICTED, True)
+
+
+def known_unrestricted(page: Page) -> bool:
+    """Whether the page is known, under the current content version, to have no view
+    restriction (its own or an ancestor's), so it need not be asked again."""
+    return getattr(page, _UNRESTRICTED, False)
 
 
 def _remember(key: tuple, route) -> None:
     page, args, kwargs = route
     if args or kwargs or type(page).route is not Page.route or not page.live:
         return
+    if key in _routes:
+        return
+    # Adding, changing or removing a restriction bumps the content version (publishing/cache.py),
+    # which the key carries: the answer is asked once per version, not once per request.
+    unrestricted = known_unrestricted(page) or not page.get_view_restrictions().exists()
     with _lock:
-        _routes[key] = (type(page), page.pk)
+        _routes[key] = (type(page), page.pk, unrestricted)
         while len(_routes) > REMEMBERED_ROUTES:
             _routes.popitem(last=False)
 

@@ -20,6 +20,7 @@ from speakout.outbox import admin_views as outbox_admin
 from speakout.pagecache.capture import capturing, share
 
 from . import evidence_admin, moderation
+from .routing import known_unrestricted, mark_unrestricted
 
 app_name = "speakout_moderation"
 
@@ -260,8 +261,10 @@ def share_public_pages(page, request, serve_args, serve_kwargs):
     page cache may keep it until the site's content (or, for a report, its thread) changes."""
     if capturing(request) is None or getattr(request, "is_preview", False):
         return None
-    if page.get_view_restrictions().exists():
-        return None
+    if not known_unrestricted(page):
+        if page.get_view_restrictions().exists():
+            return None
+        mark_unrestricted(page)  # so the route remembered for it need not ask again
     thread_key = getattr(page, "thread_key", None)
     # Declared before the page reads its thread, so a reply arriving meanwhile retires the copy.
     share(request, *([thread_dependency(thread_key)] if thread_key else []))

@@ -97,3 +97,46 @@ def test_index_pages_with_their_own_routes_still_route(site_builder):
         assert listing.status_code == 200 and "Rent caps" in listing.content.decode()
         assert client.get("/reports/feed/rss/").status_code == 200
         assert client.get("/reports/category/nothing/").status_code == 404
+
+
+def test_a_remembered_route_knows_the_page_is_unrestricted_until_that_changes(site_builder, settings):
+    """The page cache shares a page only without view restrictions; for a remembered route that
+    is known under the content version, so a render asks once (Wagtail's own check), not twice."""
+    from speakout.discussion.models import Thread
+    from speakout.pagecache.middleware import STATUS_HEADER
+
+    settings.SPEAKOUT_PAGE_CACHE_ENABLED = True
+    report = site_builder.report("Budget notes")
+    client = Client()
+    assert client.get(report.url).status_code == 200  # routed by Wagtail, then remembered
+    Thread.objects.get(key=report.thread_key).bump_version()  # rendered again, from the remembered route
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(report.url)
+    assert response[STATUS_HEADER] == "miss", "rendered and stored for everyone"
+    asked = [query["sql"] for query in queries if "wagtailcore_pageviewrestriction" in query["sql"]]
+    assert len(asked) == 1, asked  # Wagtail's own check; the page cache's is not made again
+
+    restriction = PageViewRestriction.objects.create(
+        page=report, restriction_type=PageViewRestriction.PASSWORD, password="pw"
+    )
+    for _round in range(2):
+        response = client.get(report.url)
+        html = response.content.decode()
+        assert 'type="password"' in html and "Body of Budget notes." not in html
+        assert STATUS_HEADER not in response, "a restricted page is never stored or served from the cache"
+
+    # A reader who gave the password sees the page; what they see is kept for no one else, however
+    # often the (now remembered) route is taken.
+    insider = signed_in_client()
+    insider.post(
+        f"/_util/authenticate_with_password/{restriction.pk}/{report.pk}/", {"password": "pw", "return_url": report.url}
+    )
+    for _round in range(3):
+        assert "Body of Budget notes." in insider.get(report.url).content.decode()
+    from django.contrib.auth import get_user_model
+
+    outsider = Client()
+    outsider.force_login(get_user_model().objects.create_user("sam", "sam@example.org", "pw"))
+    for _round in range(2):
+        html = outsider.get(report.url).content.decode()
+        assert 'type="password"' in html and "Body of Budget notes." not in html
