@@ -166,13 +166,13 @@ def load_thread_page(
         if next_root is not None:
             # Page 1 holds the lowest roots (oldest first) or the highest (newest first), and
             # the root read past its end tells the rest without two more scans of the thread.
-            root_before = next_root if newest_first else None
+            roots_before = newest_first
             following = None if newest_first else next_root
         else:
-            root_before = all_roots.filter(path__lt=low).exists() or None
+            roots_before = all_roots.filter(path__lt=low).exists()
             following = all_roots.filter(path__gt=high).order_by("path").first()
         in_range = replies
-        if root_before is not None:
+        if roots_before:
             in_range = in_range.filter(path__gte=low)
         if following is not None:
             in_range = in_range.filter(path__lt=following)

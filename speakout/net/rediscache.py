@@ -63,6 +63,8 @@ _UNKNOWN = object()
 # After the tracking connection fails (Redis restarting, or refusing CLIENT TRACKING), reads go
 # the plain way for this long before it is tried again.
 RETRY_SECONDS = 5.0
+# Values kept at most (a version counter per thread read, and a few more); beyond it all are dropped.
+KEPT_VALUES = 10_000
 
 
 class TrackingUnavailable(Exception):
@@ -105,10 +107,14 @@ class TrackedValues:
                 if any(value is _UNKNOWN for value in found):
                     missing = [key for key in keys if key not in kept]
                     connection.send_command("MGET", *missing)
-                    for key, value in zip(missing, connection.read_response(), strict=True):
-                        if value is not None:
-                            kept[key] = self._client._serializer.loads(value)
-                    found = [kept.get(key) for key in keys]
+                    read = {
+                        key: None if value is None else self._client._serializer.loads(value)
+                        for key, value in zip(missing, connection.read_response(), strict=True)
+                    }
+                    if len(kept) + len(read) > KEPT_VALUES:  # one per thread read: a bound, not an LRU
+                        kept.clear()
+                    kept.update((key, value) for key, value in read.items() if value is not None)
+                    found = [read[key] if value is _UNKNOWN else value for key, value in zip(keys, found, strict=True)]
             except Exception as error:
                 self._close()
                 if isinstance(error, redis.ResponseError):
@@ -131,7 +137,6 @@ class TrackedValues:
 
     def _connected(self):
         if self._connection is None or self._pid != os.getpid():  # a forked process starts afresh
-            self._values.clear()
             pool = self._client._get_connection_pool(write=True)
             connection = pool.connection_class(**{**pool.connection_kwargs, "protocol": 3})
             connection.register_connect_callback(self._track)

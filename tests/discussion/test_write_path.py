@@ -43,14 +43,6 @@ def thread(db):
     return thread
 
 
-@pytest.fixture
-def rules(db):
-    rules = DiscussionSettings.load()
-    rules.hold_first_reply = False
-    rules.save()
-    return rules
-
-
 def post(client: Client, thread, number: int, **fields) -> dict:
     words = "".join(chr(97 + int(digit)) for digit in str(number))  # no digits: not a phone number
     data = {

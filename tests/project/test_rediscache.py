@@ -10,6 +10,7 @@ import uuid
 import pytest
 import redis
 
+from speakout.net import rediscache
 from speakout.net.rediscache import SharedClientRedisCache, TrackedValues, TrackingUnavailable
 
 REDIS_URL = os.environ.get("SPEAKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -166,6 +167,17 @@ def test_a_redis_that_refuses_tracking_is_not_asked_again(redis_cache, monkeypat
         redis_cache.get_values_tracked(("counter",))
     assert redis_cache._tracked._retry_at == float("inf"), "never tried again in this process"
     assert read_as_versions_do(redis_cache, "counter") == {"counter": 1}
+
+
+def test_kept_values_are_bounded(redis_cache, monkeypatch):
+    monkeypatch.setattr(rediscache, "KEPT_VALUES", 2)
+    for number in range(4):
+        redis_cache.set(f"counter{number}", number, timeout=60)
+    for number in range(4):
+        assert tracked(redis_cache, f"counter{number}") == {f"counter{number}": number}
+    assert len(redis_cache._tracked._values) <= 2
+    assert tracked(redis_cache, "counter0", "counter3") == {"counter0": 0, "counter3": 3}
+    redis_cache.delete_many([f"counter{number}" for number in range(4)])
 
 
 def test_tracking_can_be_switched_off():
