@@ -2,6 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# `make bench` serves from an install like production's: the test tools in .venv would add
+# their modules to every web process's memory (issue 7's memory target).
+BENCH_VENV := .venv-bench
 PYTEST_ARGS ?=
 # The PostgreSQL server the second test run uses; pytest-django creates and drops its own
 # test database on it (test_<name>), so the database named here is never touched.
@@ -46,7 +49,13 @@ messages: $(VENV)/.installed-dev
 	cd speakout && ../$(BIN)/python ../manage.py compilemessages
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache test-artifacts
 
-bench: $(VENV)/.installed-dev
-	bash bench/run.sh
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/pip install --quiet -e ".[postgres,redis]"
+	touch $@
+
+bench: $(VENV)/.installed-dev $(BENCH_VENV)/.installed
+	SPEAKOUT_BENCH_PYTHON=$(BENCH_VENV)/bin/python bash bench/run.sh

@@ -8,6 +8,8 @@ Prints the replies stored per second, the mails queued, the CPU time the server'
 spent per reply (a figure the machine's other load disturbs less) and the load average of each
 round.
 ``--keep DIR`` keeps (and on a later run reuses) the data folders there, which skips the build.
+``SPEAKOUT_BENCH_PYTHON=.venv-bench/bin/python`` serves from the production install, as
+``make bench`` does.
 """
 
 from __future__ import annotations

@@ -29,6 +29,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv/bin/python")
+# The server runs from a production install (`make bench` makes .venv-bench with
+# `pip install -e ".[postgres,redis]"`): the test tools in .venv are not in production's memory.
+SERVER_PY = os.environ.get("SPEAKOUT_BENCH_PYTHON") or PY
+THREADS_PER_PROCESS = os.environ.get("SPEAKOUT_THREADS", "2")  # speakout.cli.DEFAULT_THREADS
 SECONDS = int(os.environ.get("SPEAKOUT_BENCH_SECONDS", "5"))
 ROUNDS = 3
 THREADS, CONNECTIONS = 2, 32
@@ -128,15 +132,15 @@ class Stack:
         cores = os.cpu_count() or 1
         self.processes.append(
             subprocess.Popen(
-                [PY, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(cores), "--blocking-threads", str(2 * cores), "--no-ws", "--log-level", "warning",
-                 "--workers-kill-timeout", "5", "speakout.wsgi:application"],
+                [SERVER_PY, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
+                 "--workers", str(cores), "--blocking-threads", THREADS_PER_PROCESS, "--no-ws",
+                 "--log-level", "warning", "--workers-kill-timeout", "5", "speakout.wsgi:application"],
                 env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True,
             )
         )  # fmt: skip
         self.processes.append(
             subprocess.Popen(
-                [PY, "-m", "speakout.cli", "worker"], env=self.env, cwd=ROOT, stdout=log, stderr=log,
+                [SERVER_PY, "-m", "speakout.cli", "worker"], env=self.env, cwd=ROOT, stdout=log, stderr=log,
                 start_new_session=True,
             )
         )  # fmt: skip
@@ -395,6 +399,12 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {cpu}; Python {platform.python_version()}; load average {load:.1f} at the start"
 
 
+def install() -> str:
+    if SERVER_PY == PY:
+        return "run from the development install `.venv`, test tools included"
+    return f"run from a production install (`{Path(SERVER_PY).parent.parent.name}`, no test tools)"
+
+
 def write_report(data, results, posts, memory, weight) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     nginx_rates = [run["rate"] for run in results["nginx, static copy of the page"]]
@@ -403,8 +413,8 @@ def write_report(data, results, posts, memory, weight) -> None:
         "",
         f"Machine: {machine()}. Commit {commit.stdout.strip() or 'unknown'}.",
         f"Settings: `SPEAKOUT_ENV=production`, granian (as `speakout run --workers {os.cpu_count()}` starts it: WSGI, "
-        f"{2 * (os.cpu_count() or 1)} blocking threads), Redis cache, SQLite (WAL) unless noted, the background "
-        f"worker running; nginx 1.x serving a saved copy of the same page from a file. wrk on loopback, "
+        f"{THREADS_PER_PROCESS} blocking threads each; {install()}), Redis cache, SQLite (WAL) unless noted, "
+        f"the background worker running; nginx 1.x serving a saved copy of the same page from a file. wrk on loopback, "
         f"{THREADS} threads, {CONNECTIONS} connections, {SECONDS} s per run, {ROUNDS} runs interleaved, each "
         "started once the server has answered what the one before left queued; figures are the median "
         "(min–max). The report has 200 threaded replies; one reader follows it, so "

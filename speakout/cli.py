@@ -20,6 +20,12 @@ import subprocess
 import sys
 import time
 
+# Threads per web process (``SPEAKOUT_THREADS``). Processes use the cores; threads only let a
+# process work while a request waits on the database or Redis. Each thread's share of a heavy
+# render stays allocated after the peak: 4 threads cost about 5 MB more per process than 2 after
+# `make bench`, for no measured throughput (docs/production.md).
+DEFAULT_THREADS = "2"
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speakout.settings")
@@ -97,7 +103,7 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
         "--workers",
         str(workers),
         "--blocking-threads",
-        str(int(os.environ.get("SPEAKOUT_THREADS", str(2 * (os.cpu_count() or 1))))),
+        str(int(os.environ.get("SPEAKOUT_THREADS", DEFAULT_THREADS))),
         "--no-ws",
         "--log-level",
         "warning",
@@ -170,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         execute_from_command_line(["speakout manage", *argv[1:]])
         return 0
 
-    parser = argparse.ArgumentParser(prog="speakout", description=__doc__.split("\n\n")[0])
+    # No docstrings under ``python -OO``.
+    parser = argparse.ArgumentParser(prog="speakout", description=(__doc__ or "").split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="serve the site and run the worker")
     run_parser.add_argument("--host", default=os.environ.get("SPEAKOUT_HOST", "127.0.0.1"))
