@@ -263,6 +263,25 @@ class Reply(models.Model):
         return self.status != Reply.Status.APPROVED
 
 
+class RemovedReply(models.Model):
+    """The import id of a reply deleted here (by its author, a moderator or the retention purge),
+    so that importing the same file again does not bring it back. Holds no text, name or address."""
+
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=100)
+    removed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("deleted imported reply")
+        verbose_name_plural = _("deleted imported replies")
+        constraints = [
+            models.UniqueConstraint(fields=["thread", "external_id"], name="speakout_removed_reply_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+
 class Flag(models.Model):
     """A reader's report of a reply ("Report" link), with its reason."""
 

@@ -27,6 +27,7 @@ from .models import (
     DiscussionSettings,
     Flag,
     ModerationLogEntry,
+    RemovedReply,
     Reply,
     Thread,
     path_segment,
@@ -488,6 +489,9 @@ def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:
             reason=(reason or f"#{reply.pk}")[:500],
         )
         Thread.objects.filter(pk=reply.thread_id).update(version=F("version") + 1)
+        if reply.external_id:
+            # An import of the same file must not bring back what a person or moderator deleted.
+            RemovedReply.objects.get_or_create(thread_id=reply.thread_id, external_id=reply.external_id)
         reply.delete()
 
 

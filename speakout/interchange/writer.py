@@ -23,6 +23,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -32,6 +33,7 @@ from django.db.models import Count, F, Max
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from modelcluster.models import get_all_child_m2m_relations, get_all_child_relations
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
@@ -39,7 +41,16 @@ from wagtail.images import get_image_model
 from wagtail.log_actions import get_active_log_context
 from wagtail.models import Page, PageLogEntry, PageViewRestriction, Site
 
-from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment, thread_dependency
+from speakout.discussion.models import (
+    PATH_SEGMENT_LENGTH,
+    Commenter,
+    ModerationLogEntry,
+    RemovedReply,
+    Reply,
+    Thread,
+    path_segment,
+    thread_dependency,
+)
 from speakout.discussion.rendering import render_markdown, sanitise
 from speakout.discussion.services import MAX_PATH_DEPTH, get_or_create_thread
 from speakout.pagecache import versions
@@ -649,6 +660,16 @@ class SiteWriter:
             page = redirect.redirect_page if redirect else None
         return page
 
+    # Asked once per import: on most sites nothing imported was ever deleted or moderated, and a
+    # re-import then needs no look-up per thread.
+    @cached_property
+    def _site_removed_imported_replies(self) -> bool:
+        return RemovedReply.objects.exists()
+
+    @cached_property
+    def _site_moderated_imported_replies(self) -> bool:
+        return ModerationLogEntry.objects.filter(reply__external_id__gt="").exists()
+
     def save_replies(self, thread: Thread, comments: list[CommentData], prefix: str) -> None:
         """Store a thread's replies with their tree. A reply whose parent is missing joins the
         thread at the top; a reply may come before its parent in the file."""
@@ -673,19 +694,44 @@ class SiteWriter:
             else {
                 row["external_id"][len(prefix) :]: row
                 for row in Reply.objects.filter(thread=thread, external_id__startswith=prefix).values(
-                    "id", "external_id", "status", "body", "kind", "path", "depth", "commenter_id"
+                    "id", "external_id", "status", "body", "kind", "path", "depth", "commenter_id", "edited_at"
                 )
             }
         )
+        # What was decided here wins over the file: a reply deleted here (by its author, a
+        # moderator or the purge) is not brought back, and one a moderator moved (spam, trash, an
+        # evidence hold) or someone edited keeps its status and text.
+        removed: set[str] = set()
+        decided: set[int] = set()
+        if not new_thread and self._site_removed_imported_replies:
+            removed = {
+                external_id[len(prefix) :]
+                for external_id in RemovedReply.objects.filter(
+                    thread=thread, external_id__startswith=prefix
+                ).values_list("external_id", flat=True)
+            }
+        if existing and self._site_moderated_imported_replies:
+            decided = set(
+                ModerationLogEntry.objects.filter(reply__thread=thread, reply__external_id__startswith=prefix)
+                .values_list("reply_id", flat=True)
+                .distinct()
+            )
+        for sid in removed & by_id.keys():
+            del by_id[sid]
+            self.result.count("reply", "deleted here")
+            self.result.skip(
+                _("reply %(id)s") % {"id": sid}, _("it was deleted here; importing does not bring it back")
+            )
         # Parents: a missing one (or a loop) makes the reply top-level.
         parent_of: dict[str, str] = {}
         for sid, comment in by_id.items():
             parent = comment.parent_id if comment.parent_id and comment.parent_id != "0" else ""
             if parent and parent not in by_id and parent not in existing:
-                self.result.note(
-                    _("reply %(id)s") % {"id": sid},
-                    _("its parent %(parent)s is not in the file; it joins the thread at the top") % {"parent": parent},
-                )
+                if parent in removed:
+                    why = _("its parent %(parent)s was deleted here; it joins the thread at the top")
+                else:
+                    why = _("its parent %(parent)s is not in the file; it joins the thread at the top")
+                self.result.note(_("reply %(id)s") % {"id": sid}, why % {"parent": parent})
                 parent = ""
             parent_of[sid] = parent
         depth_of: dict[str, int] = {}
@@ -710,9 +756,19 @@ class SiteWriter:
             depth(sid)
         # Updates to replies we already have: status, text and kind only (the tree stays).
         updated = []
+        kept_here = 0
         for sid, row in existing.items():
             comment = by_id.get(sid)
             if comment is None:
+                continue
+            if row["id"] in decided or row["edited_at"] is not None:
+                if (row["status"], row["body"], row["kind"]) != (comment.status, comment.body, comment.kind):
+                    kept_here += 1
+                else:
+                    self.result.count("reply", "unchanged")
+                self.result.replies_by_status[row["status"]] += 1
+                self.result.replies_by_kind[row["kind"]] += 1
+                self.result.max_depth = max(self.result.max_depth, row["depth"])
                 continue
             if (row["status"], row["body"], row["kind"]) != (comment.status, comment.body, comment.kind):
                 updated.append(
@@ -732,6 +788,18 @@ class SiteWriter:
         if updated:
             Reply.objects.bulk_update(updated, ["status", "body", "body_html", "kind"], batch_size=BATCH_SIZE)
             self.result.count("reply", "updated", len(updated))
+        if kept_here:
+            self.result.count("reply", "kept as changed here", kept_here)
+            self.result.note(
+                str(thread),
+                ngettext(
+                    "%(count)s reply differs from the file but was moderated or edited here; it was left as it is",
+                    "%(count)s replies differ from the file but were moderated or edited here; they were left as "
+                    "they are",
+                    kept_here,
+                )
+                % {"count": kept_here},
+            )
         commenters = self._commenters([by_id[sid] for sid in new_ids])
         ids = dict(zip(new_ids, self._take_ids(Reply, len(new_ids), chunk=BATCH_SIZE), strict=True))
         paths: dict[str, str] = {sid: row["path"] for sid, row in existing.items()}

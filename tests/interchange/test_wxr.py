@@ -137,6 +137,36 @@ def test_second_import_changes_nothing_and_a_later_file_updates(imported, tmp_pa
     assert ReportPage.objects.filter(title="Winter heating survey, results").count() == 1
 
 
+def test_a_second_import_keeps_what_was_decided_here(imported):
+    """Importing the same file again brings back no reply deleted here (by its author or the
+    purge) and leaves a reply a moderator moved, or someone edited, as it is now."""
+    from django.utils import timezone
+
+    from speakout.discussion import services
+
+    survey = ReportPage.objects.get(title="Winter heating survey")
+    replies = {r.external_id: r for r in Reply.objects.filter(thread__key=survey.thread_key)}
+    lena, sam, top = replies["wp:9"], replies["wp:5"], replies["wp:14"]
+    assert lena.status == top.status == Reply.Status.APPROVED
+    services.set_status(lena, Reply.Status.TRASH, action="evidence_hold", reason="kept for a complaint")
+    services.delete_permanently(sam, reason="Deleted by its author.")
+    Reply.objects.filter(pk=top.pk).update(body="Text without the phone number.", edited_at=timezone.now())
+
+    result = run_import(EDGE)
+
+    lena.refresh_from_db()
+    top.refresh_from_db()
+    assert lena.status == Reply.Status.TRASH
+    assert top.body == "Text without the phone number." and top.status == Reply.Status.APPROVED
+    assert not Reply.objects.filter(external_id="wp:5").exists()
+    assert result.get("reply", "deleted here") == 1 and result.get("reply", "created") == 0
+    assert result.get("reply", "kept as changed here") == 2 and result.get("reply", "updated") == 0
+    assert any("deleted here" in why for _what, why in result.skipped)
+    thread = Thread.objects.get(key=survey.thread_key)
+    assert thread.approved_count == thread.replies.filter(status=Reply.Status.APPROVED).count()
+    assert result.get("reply", "unchanged") == 6  # the rest: nine in the file, less those three
+
+
 def test_dry_run_reports_and_saves_nothing(site):
     before = content_counts()
     result = run_import(EDGE, dry_run=True)
