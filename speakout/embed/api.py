@@ -302,6 +302,11 @@ def widget_strings() -> dict[str, Any]:
         "body": _("Reply"),
         "notify_replies": _("Notify me of new comments by email"),
         "notify_posts": _("Notify me of new posts by email"),
+        # The same words as the hosted form's box (discussion/forms.py), so one translation serves both.
+        "approved_repliers_only": _("Only approved commenters may reply to me"),
+        "approved_repliers_only_help": _(
+            "Replies to this one from people new here wait until a moderator has read them."
+        ),
         "honeypot": _("Leave this field empty"),
         "submit": _("Post Reply"),
         "sending": _("Sending…"),

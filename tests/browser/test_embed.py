@@ -4,6 +4,7 @@ loopback origin (another port) and pointed at the real `speakout run`."""
 from __future__ import annotations
 
 import functools
+import json
 import re
 import shutil
 import threading
@@ -97,10 +98,12 @@ class Problems:
         page.on("console", lambda m: m.type == "error" and self.errors.append(f"console: {m.text}"))
 
 
-def post_in_widget(page, name, email, body, opened):
+def post_in_widget(page, name, email, body, opened, *, approved_repliers_only=False):
     page.fill("[data-speakout-thread] input[name=name]", name)
     page.fill("[data-speakout-thread] input[name=email]", email)
     page.fill("[data-speakout-thread] textarea[name=body]", body)
+    if approved_repliers_only:
+        page.get_by_label("Only approved commenters may reply to me").check()
     wait_out_the_time_trap(opened)
     page.click("[data-speakout-thread] .so-form .so-submit")
 
@@ -123,7 +126,7 @@ def test_widget_lists_replies_takes_held_and_nested_replies_edits_deletes_and_re
     # The page's own CSS hides every button and paints text red; inside the widget it cannot.
     assert author.locator(".so-submit").is_visible()
     opened = time.monotonic()
-    post_in_widget(author, "Wren", f"wren-{marker}@example.org", first, opened)
+    post_in_widget(author, "Wren", f"wren-{marker}@example.org", first, opened, approved_repliers_only=True)
     held = author.locator(".so-reply--held", has_text=first)
     held.wait_for()
     assert "Awaiting moderation." in held.inner_text()
@@ -152,6 +155,18 @@ def test_widget_lists_replies_takes_held_and_nested_replies_edits_deletes_and_re
     post_in_widget(reader, "Ash", f"ash-{marker}@example.org", answer, opened)
     nested = reader.locator(".so-replies .so-replies .so-reply", has_text=answer)
     nested.wait_for()
+    # Wren asked for replies from approved commenters only: Ash's first reply waits for a moderator.
+    script = (
+        "import json; from speakout.discussion.models import Reply;"
+        f"wren = Reply.objects.get(body__contains={marker!r}, author_name='Wren');"
+        f"ash = Reply.objects.get(body__contains={marker!r}, author_name='Ash');"
+        "print(json.dumps([wren.approved_repliers_only, ash.status, ash.moderation_reason]))"
+    )
+    result = speakout_server.command("manage", "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    wren_brake, ash_status, ash_reason = json.loads(result.stdout.strip().splitlines()[-1])
+    assert wren_brake is True and ash_status == "pending"
+    assert "accepts replies only from approved commenters" in ash_reason
 
     # The reader reports Wren's reply.
     published.locator("button", has_text="Report").click()

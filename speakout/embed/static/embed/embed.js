@@ -249,6 +249,8 @@
       this.field("body", t.body, h("textarea", { rows: "5", required: true })),
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_replies"), name: "notify_replies" }), h("label", { for: this.id("notify_replies"), text: t.notify_replies })]),
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_posts"), name: "notify_posts" }), h("label", { for: this.id("notify_posts"), text: t.notify_posts })]),
+      // The pile-on brake: replies to this one from people new here wait for a moderator.
+      h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("approved_repliers_only"), name: "approved_repliers_only", "aria-describedby": this.id("approved_repliers_only-help") }), h("label", { for: this.id("approved_repliers_only"), text: t.approved_repliers_only }), h("span", { class: "so-help", id: this.id("approved_repliers_only-help"), text: t.approved_repliers_only_help })]),
       h("p", { class: "so-trap", "aria-hidden": "true" }, [h("label", { for: this.id("homepage"), text: t.honeypot }), h("input", { id: this.id("homepage"), name: "homepage", tabindex: "-1", autocomplete: "off" })]),
       h("p", {}, [h("button", { type: "submit", class: "so-submit", text: t.submit })])
     );
@@ -312,6 +314,7 @@
       homepage: el.homepage.value,
       notify_replies: el.notify_replies.checked,
       notify_posts: el.notify_posts.checked,
+      approved_repliers_only: el.approved_repliers_only.checked,
       url: this.url,
       title: this.title,
     };
