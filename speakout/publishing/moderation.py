@@ -195,6 +195,22 @@ def queue_counts(request=None) -> dict[str, int]:
     return counts
 
 
+def pending_ban_count(request=None) -> int:
+    """Bans one moderator asked for and another has yet to confirm (kept on the request, as the
+    menu and the tabs both show it)."""
+    count = getattr(request, "_speakout_pending_bans", None)
+    if count is None:
+        count = PendingBan.objects.count()
+        if request is not None:
+            request._speakout_pending_bans = count
+    return count
+
+
+def shows_pending_bans(request) -> bool:
+    """The list is offered while the setting asks for two moderators, or while bans still wait."""
+    return SafetySettings.load().ban_needs_confirmation or pending_ban_count(request) > 0
+
+
 def search_replies(replies: QuerySet[Reply], query: str, *, include_email: bool) -> QuerySet[Reply]:
     """Replies whose text, author name, thread title or (if allowed) commenter email match."""
     query = query.strip()
@@ -358,6 +374,8 @@ class ModerationView(WagtailAdminTemplateMixin, View):
         context["can_edit_settings"] = can_edit_settings(self.request.user)
         context["blur"] = SafetySettings.load().blur_held_content
         context["can_hold_evidence"] = self.request.user.has_perm("speakout_safety.hold_evidence")
+        if shows_pending_bans(self.request):
+            context["pending_bans"] = pending_ban_count(self.request)
         return context
 
 
@@ -565,6 +583,28 @@ class CommenterView(ModerationView):
         else:
             messages.error(request, _("That action is not available here."))
         return HttpResponseRedirect(reverse("speakout_moderation:commenter", args=[self.commenter.pk]))
+
+
+class PendingBansView(ModerationView):
+    """Bans waiting for a second moderator, oldest first: each links to the commenter's history,
+    where a moderator other than the one who asked confirms or withdraws it."""
+
+    template_name = "publishing/moderation/pending_bans.html"
+    header_icon = "warning"
+
+    def get_page_title(self):
+        return _("Bans to confirm")
+
+    def get(self, request, *args, **kwargs):
+        bans = PendingBan.objects.select_related("commenter", "requested_by").order_by("requested_at", "pk")
+        page, page_range = paginate(request, bans)
+        context = self.get_context_data(
+            page=page,
+            elided_page_range=page_range,
+            bans=page.object_list,
+            ban_needs_confirmation=SafetySettings.load().ban_needs_confirmation,
+        )
+        return self.render_to_response(context)
 
 
 class LogFilterForm(forms.Form):

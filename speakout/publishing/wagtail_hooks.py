@@ -30,6 +30,7 @@ urlpatterns = [
     path("settings/", moderation.DiscussionSettingsView.as_view(), name="settings"),
     path("safety/", moderation.SafetySettingsView.as_view(), name="safety"),
     path("commenters/<int:pk>/", moderation.CommenterView.as_view(), name="commenter"),
+    path("bans/", moderation.PendingBansView.as_view(), name="pending_bans"),
     path("evidence/", evidence_admin.EvidenceListView.as_view(), name="evidence"),
     path("evidence/hold/", evidence_admin.HoldView.as_view(), name="evidence_hold"),
     path("evidence/<int:pk>/bundle/", evidence_admin.BundleView.as_view(), name="evidence_bundle"),
@@ -67,6 +68,23 @@ class QueueMenuItem(ModeratorMenuItem):
         return LinkMenuItemComponent(
             self.name,
             f"{self.label} ({count})",
+            self.url,
+            icon_name=self.icon_name,
+            classname=self.classname,
+            attrs=self.attrs,
+        )
+
+
+class PendingBansMenuItem(ModeratorMenuItem):
+    """ "Bans to confirm (2)": shown while the setting asks for two moderators or bans wait."""
+
+    def is_shown(self, request):
+        return super().is_shown(request) and moderation.shows_pending_bans(request)
+
+    def render_component(self, request):
+        return LinkMenuItemComponent(
+            self.name,
+            f"{self.label} ({moderation.pending_ban_count(request)})",
             self.url,
             icon_name=self.icon_name,
             classname=self.classname,
@@ -130,6 +148,15 @@ def replies_menu_items() -> list[MenuItem]:
             name="replies-log",
             icon_name="history",
             order=800,
+        )
+    )
+    items.append(
+        PendingBansMenuItem(
+            _("Bans to confirm"),
+            reverse_lazy("speakout_moderation:pending_bans"),
+            name="replies-bans",
+            icon_name="warning",
+            order=810,
         )
     )
     items.append(

@@ -239,6 +239,47 @@ def test_a_ban_waits_for_a_second_moderator_when_the_setting_asks(client, django
     assert "Ban asked for" in log_html and "Banned" in log_html
 
 
+def test_bans_waiting_for_a_second_moderator_are_listed_for_the_others(client, django_user_model, thread, rules):
+    bans = reverse("speakout_moderation:pending_bans")
+    first = make_moderator(django_user_model, "first")
+    second = make_moderator(django_user_model, "second")
+    client.force_login(second)
+    home = client.get(reverse("wagtailadmin_home")).content.decode()
+    assert "Bans to confirm" not in home, "not offered while one moderator may ban"
+
+    settings = SafetySettings.load()
+    settings.ban_needs_confirmation = True
+    settings.save()
+    commenter = post(thread, email="troll@example.org", name="Harsh").commenter
+    client.force_login(first)
+    client.post(reverse("speakout_moderation:commenter", args=[commenter.pk]), {"action": "ban", "reason": "Threats"})
+    html = client.get(bans).content.decode()
+    assert "Review (another moderator must confirm)" in html, "the one who asked is told they cannot confirm"
+
+    client.force_login(second)
+    assert "Bans to confirm (1)" in client.get(reverse("wagtailadmin_home")).content.decode()
+    html = client.get(bans).content.decode()
+    row = re.search(r'<tr id="ban-\d+">.*?</tr>', html, re.S).group(0)
+    assert "Harsh" in row and commenter.handle in row and "Threats" in row and "first" in row
+    assert reverse("speakout_moderation:commenter", args=[commenter.pk]) in row
+    assert "Review and confirm or withdraw" in row
+    assert "troll@example.org" not in html
+    assert "Bans to confirm (1)" in queue(client, "pending"), "a tab beside the queues"
+
+    # Turning the setting off leaves the waiting ban listed until someone acts on it.
+    settings.ban_needs_confirmation = False
+    settings.save()
+    assert "Bans to confirm (1)" in client.get(bans).content.decode()
+    client.post(reverse("speakout_moderation:commenter", args=[commenter.pk]), {"action": "confirm_ban"})
+    html = client.get(bans).content.decode()
+    assert "No ban is waiting for a second moderator." in html
+    assert "Bans to confirm" not in client.get(reverse("wagtailadmin_home")).content.decode()
+
+    reader = django_user_model.objects.create_user("reader", password="x", is_staff=True)
+    client.force_login(reader)
+    assert client.get(bans).status_code in (302, 403)
+
+
 def test_a_ban_request_can_be_withdrawn_and_without_the_setting_bans_at_once(
     admin_client, django_user_model, thread, rules
 ):
