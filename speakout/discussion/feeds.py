@@ -12,11 +12,20 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from .models import Reply, Thread
 
 FEED_LENGTH = 50
+
+
+def thread_feed_url(key: str, flavour: str = "rss") -> str:
+    """The path of a thread's feed. A key with "/" in it (a page's path, as embeds and Isso's
+    clients use) cannot be one segment of a path, so it travels in the query string instead."""
+    if "/" in key:
+        return reverse("discussion:thread_feed_by_key", args=[flavour]) + "?" + urlencode({"key": key})
+    return reverse("discussion:thread_feed", args=[key, flavour])
 
 
 class RepliesFeed(Feed):
@@ -38,7 +47,7 @@ class RepliesFeed(Feed):
 
     def feed_url(self):
         if self.thread is not None:
-            return settings.BASE_URL + reverse("discussion:thread_feed", args=[self.thread.key, self.flavour])
+            return settings.BASE_URL + thread_feed_url(self.thread.key, self.flavour)
         return settings.BASE_URL + reverse("discussion:feed", args=[self.flavour])
 
     def description(self):
@@ -82,7 +91,9 @@ def latest_replies_feed(request, flavour: str):
     return RepliesFeed(flavour)(request)
 
 
-def thread_feed(request, key: str, flavour: str):
+def thread_feed(request, flavour: str, key: str | None = None):
+    if key is None:
+        key = request.GET.get("key", "")
     thread = get_object_or_404(Thread, key=key, is_public=True)
     if thread.status == Thread.Status.HIDDEN:
         raise Http404

@@ -13,4 +13,6 @@ urlpatterns = [
     path("avatar/<str:key>.svg", views.avatar, name="avatar"),
     path("feed/<str:flavour>/", feeds.latest_replies_feed, name="feed"),
     path("thread/<str:key>/feed/<str:flavour>/", feeds.thread_feed, name="thread_feed"),
+    # Any key, "/" included: ?key=... (see feeds.thread_feed_url).
+    path("thread/feed/<str:flavour>/", feeds.thread_feed, name="thread_feed_by_key"),
 ]

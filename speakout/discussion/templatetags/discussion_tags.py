@@ -6,6 +6,7 @@ from django.utils.translation import get_language
 from speakout.pagecache.capture import depends_on, guard, keep_private
 
 from ..clients import read_guest_token
+from ..feeds import thread_feed_url
 from ..html import render_reply_list
 from ..models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
 from ..reading import LISTING_CACHE_SECONDS, has_no_own_replies, load_thread_page, shows_own_replies
@@ -90,6 +91,7 @@ def discussion(context, thread: Thread):
             "request": request,
             "listing": listing,
             "count": thread.approved_count,
+            "feed_url": thread_feed_url(thread.key),
             "newest_first": rules.newest_first if newest_first is None else newest_first,
             "csrf_token": context.get("csrf_token"),
         }

@@ -62,6 +62,16 @@ response = embedded.post(
 assert response.status_code == 201, response.content.decode()[:2000]
 assert Thread.objects.get(key="/notes/").url == "https://static.example.org/notes/"
 assert embedded.post("/isso/count", '["/notes/"]', content_type="application/json").json() == [1]
+# A key with "/" in it renders the whole discussion block, and its feed link works.
+import re  # noqa: E402
+
+page = client.get("/notes/")
+assert page.status_code == 200, page.status_code
+feed_link = re.search(r'<a href="([^"]+)">Follow these replies', page.content.decode()).group(1)
+assert feed_link == "/discussion/thread/feed/rss/?key=%2Fnotes%2F", feed_link
+feed = client.get(feed_link.replace("&amp;", "&"))
+assert feed.status_code == 200 and "From a static site." in feed.content.decode(), feed.status_code
+assert "/discussion/thread/feed/rss/?key=%2Fnotes%2F" in feed.content.decode(), "its own address"
 loaded = sorted(name for name in sys.modules if name == "wagtail" or name.startswith("wagtail."))
 assert not loaded, f"Wagtail modules were imported: {loaded[:10]}"
 print("discussion works without Wagtail")
