@@ -82,6 +82,10 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+# Rotating the key: the old one listed here keeps every signed link and cookie made with it
+# valid (sessions, unsubscribe and manage links already mailed, cached pages' fill markers)
+# while everything new is signed with the new key. Drop it once those have expired.
+SECRET_KEY_FALLBACKS = env_list("SPEAKOUT_SECRET_KEY_FALLBACKS", [])
 DEBUG = env_bool("SPEAKOUT_DEBUG", False)
 
 SITE_NAME = env("SPEAKOUT_SITE_NAME", "Speakout")

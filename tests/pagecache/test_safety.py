@@ -11,7 +11,7 @@ from django.template import engines
 from django.test import RequestFactory, override_settings
 
 from speakout.pagecache.capture import share
-from speakout.pagecache.holes import spec_for
+from speakout.pagecache.holes import marker, spec_for
 from speakout.pagecache.middleware import STATUS_HEADER, PageCacheMiddleware
 
 
@@ -69,3 +69,15 @@ def test_the_cache_must_sit_inside_the_csrf_middleware(settings):
     with override_settings(MIDDLEWARE=wrong):
         assert "speakout_pagecache.E001" in [error.id for error in run_checks()]
     assert "speakout_pagecache.E001" not in [error.id for error in run_checks()]
+
+
+def test_fill_markers_of_stored_pages_outlive_a_key_rotation_with_the_fallback(settings):
+    """Pages already in the cache carry markers signed with the old key; listed in
+    ``SPEAKOUT_SECRET_KEY_FALLBACKS``, it keeps them working (docs/production.md)."""
+    signed = marker(("csrf",))
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-key-after-rotation-" + "y" * 40
+    settings.SECRET_KEY_FALLBACKS = []
+    assert spec_for(signed) is None
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert spec_for(signed) == ("csrf",)

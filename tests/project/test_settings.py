@@ -82,6 +82,18 @@ def test_bad_environment_values_fail_clearly(tmp_path):
     assert "SPEAKOUT_DEBUG must be a yes/no value" in result.stderr
 
 
+def test_earlier_secret_keys_come_from_the_environment(tmp_path):
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.SECRET_KEY_FALLBACKS)",
+        env_overrides={"SPEAKOUT_SECRET_KEY_FALLBACKS": " first-old-key , second-old-key "},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "['first-old-key', 'second-old-key']"
+
+
 def test_redis_url_selects_the_redis_cache(tmp_path):
     # Django's Redis backend, keeping one client per connection pool (a new client per call
     # cost more than the round trip); every operation the project uses still works.

@@ -71,3 +71,17 @@ def test_unsubscribed_address_may_subscribe_again(notified, subscribe, thread):
 def test_bad_unsubscribe_token(client):
     assert client.get("/subscriptions/unsubscribe/nonsense/").status_code == 400
     assert client.post("/subscriptions/unsubscribe/nonsense/").status_code == 400
+
+
+def test_a_mailed_link_survives_a_key_rotation_with_the_old_key_as_a_fallback(notified, settings):
+    """``SPEAKOUT_SECRET_KEY_FALLBACKS``: links signed before the rotation still work."""
+    subscription, mail = notified
+    path = link_path(mail.text_body, "unsubscribe")
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY = "a-new-key-after-rotation-" + "x" * 40
+    settings.SECRET_KEY_FALLBACKS = []
+    assert Client().get(path).status_code == 400, "without the old key the link is refused"
+    settings.SECRET_KEY_FALLBACKS = [old_key]
+    assert Client().post(path).status_code == 200
+    subscription.refresh_from_db()
+    assert subscription.unsubscribed_at is not None
