@@ -22,8 +22,8 @@ import time
 
 # Threads per web process (``SPEAKOUT_THREADS``). Processes use the cores; threads only let a
 # process work while a request waits on the database or Redis. Each thread's share of a heavy
-# render stays allocated after the peak: 4 threads cost about 5 MB more per process than 2 after
-# `make bench`, for no measured throughput (docs/production.md).
+# render stays allocated after the peak: under the benchmark's load 4 threads left a process about
+# 5 MB larger than 2, with no more throughput (docs/production.md).
 DEFAULT_THREADS = "2"
 
 

@@ -761,16 +761,13 @@ class SiteWriter:
             comment = by_id.get(sid)
             if comment is None:
                 continue
-            if row["id"] in decided or row["edited_at"] is not None:
-                if (row["status"], row["body"], row["kind"]) != (comment.status, comment.body, comment.kind):
-                    kept_here += 1
-                else:
-                    self.result.count("reply", "unchanged")
-                self.result.replies_by_status[row["status"]] += 1
-                self.result.replies_by_kind[row["kind"]] += 1
-                self.result.max_depth = max(self.result.max_depth, row["depth"])
-                continue
-            if (row["status"], row["body"], row["kind"]) != (comment.status, comment.body, comment.kind):
+            status, kind = comment.status, comment.kind
+            if (row["status"], row["body"], row["kind"]) == (comment.status, comment.body, comment.kind):
+                self.result.count("reply", "unchanged")
+            elif row["id"] in decided or row["edited_at"] is not None:
+                kept_here += 1
+                status, kind = row["status"], row["kind"]
+            else:
                 updated.append(
                     Reply(
                         pk=row["id"],
@@ -780,10 +777,8 @@ class SiteWriter:
                         kind=comment.kind,
                     )
                 )
-            else:
-                self.result.count("reply", "unchanged")
-            self.result.replies_by_status[comment.status] += 1
-            self.result.replies_by_kind[comment.kind] += 1
+            self.result.replies_by_status[status] += 1
+            self.result.replies_by_kind[kind] += 1
             self.result.max_depth = max(self.result.max_depth, row["depth"])
         if updated:
             Reply.objects.bulk_update(updated, ["status", "body", "body_html", "kind"], batch_size=BATCH_SIZE)

@@ -51,9 +51,24 @@ class ModeratorMenuItem(MenuItem):
         return moderation.can_moderate(request.user)
 
 
-class QueueMenuItem(ModeratorMenuItem):
-    """A queue's menu item, labelled with its size: "Pending (3)"."""
+class CountedMenuItem(ModeratorMenuItem):
+    """A moderator's menu item labelled with how many items wait behind it: "Pending (3)"."""
 
+    def count(self, request) -> int:
+        raise NotImplementedError
+
+    def render_component(self, request):
+        return LinkMenuItemComponent(
+            self.name,
+            f"{self.label} ({self.count(request)})",
+            self.url,
+            icon_name=self.icon_name,
+            classname=self.classname,
+            attrs=self.attrs,
+        )
+
+
+class QueueMenuItem(CountedMenuItem):
     def __init__(self, queue: moderation.Queue, **kwargs):
         self.queue = queue
         super().__init__(
@@ -63,33 +78,18 @@ class QueueMenuItem(ModeratorMenuItem):
             **kwargs,
         )
 
-    def render_component(self, request):
-        count = moderation.queue_counts(request)[self.queue.slug]
-        return LinkMenuItemComponent(
-            self.name,
-            f"{self.label} ({count})",
-            self.url,
-            icon_name=self.icon_name,
-            classname=self.classname,
-            attrs=self.attrs,
-        )
+    def count(self, request) -> int:
+        return moderation.queue_counts(request)[self.queue.slug]
 
 
-class PendingBansMenuItem(ModeratorMenuItem):
-    """ "Bans to confirm (2)": shown while the setting asks for two moderators or bans wait."""
+class PendingBansMenuItem(CountedMenuItem):
+    """Shown while the setting asks for two moderators, or while bans still wait."""
 
     def is_shown(self, request):
         return super().is_shown(request) and moderation.shows_pending_bans(request)
 
-    def render_component(self, request):
-        return LinkMenuItemComponent(
-            self.name,
-            f"{self.label} ({moderation.pending_ban_count(request)})",
-            self.url,
-            icon_name=self.icon_name,
-            classname=self.classname,
-            attrs=self.attrs,
-        )
+    def count(self, request) -> int:
+        return moderation.pending_ban_count(request)
 
 
 class EvidenceMenuItem(MenuItem):
