@@ -1,7 +1,8 @@
 """Queueing and sending outgoing mail.
 
-``queue_mail`` writes a row in the caller's transaction and enqueues ``send_mail_task`` with it
-(see ``schedule_send``). ``send_pending`` claims a row with a conditional UPDATE (so two
+``queue_mail`` writes a row in the caller's transaction and, once that commits, makes sure a
+``send_outbox_task`` waits in the queue (see ``schedule_send``): one task sends a batch of mails
+over one connection. ``send_pending`` claims a row with a conditional UPDATE (so two
 workers never send the same mail), sends it through Django's configured EMAIL_BACKEND and
 records the outcome: sent, or pending again with exponential backoff, or failed once the mail
 has been retried for at least a day. ``send_due_mail`` (the worker's sweep) picks up retries,
@@ -25,8 +26,9 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks import TaskResultStatus
 
 from .app_settings import app_settings
 from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail
@@ -138,49 +140,46 @@ def queue_mail(
             if existing is None:
                 raise
             return existing
-    schedule_send(mail.pk)
+    schedule_send()
     return mail
 
 
-def schedule_send(mail_id: int) -> None:
-    """Enqueue the send task with the current transaction (at once outside one).
+def schedule_send() -> None:
+    """Make sure a send task runs once the current transaction commits (at once outside one).
 
-    When the task queue is a table of the mail's own database (django-tasks' database backend,
-    the default), the task is written in the transaction itself: it commits or rolls back with
-    the mail, and no second write follows the commit (on SQLite, a second turn at the write lock
-    for every mail). Any other backend is handed the task once the transaction commits, so it
-    never runs before the mail is there to send."""
-    if transaction.get_connection().in_atomic_block and _tasks_share_the_database():
-        _enqueue(mail_id, in_transaction=True)
-    else:
-        transaction.on_commit(lambda: _enqueue(mail_id))
+    One task, ``send_outbox_task``, sends every due mail over one connection to the mail server.
+    After the commit, a send task that waits in the queue (not started yet) is enough: the worker
+    starts it later, so it finds this mail. Only when none waits is one enqueued, so a burst of
+    mails (a busy thread's notifications) makes a task per batch, not one per mail. A rollback
+    enqueues nothing. Task queues other than django-tasks' database backend, which cannot be
+    asked what waits, get a task every time."""
+    transaction.on_commit(_ensure_send_task)
 
 
-def _tasks_share_the_database() -> bool:
-    from .tasks import send_mail_task
+def _ensure_send_task() -> None:
+    from .tasks import send_outbox_task
 
+    try:
+        if not _send_task_waiting(send_outbox_task):
+            send_outbox_task.enqueue()
+    except Exception:
+        # The mail is committed; the worker's sweep sends it even without a task.
+        logger.exception("Could not enqueue the outbox's send task; the sweep will send the mail")
+
+
+def _send_task_waiting(send_task) -> bool:
     try:
         from django_tasks_db.backend import DatabaseBackend
         from django_tasks_db.models import DBTaskResult
     except ImportError:
         return False
-    if not isinstance(send_mail_task.get_backend(), DatabaseBackend):
+    backend = send_task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
         return False
-    return router.db_for_write(DBTaskResult) == router.db_for_write(OutgoingMail)
-
-
-def _enqueue(mail_id: int, *, in_transaction: bool = False) -> None:
-    from .tasks import send_mail_task
-
-    if in_transaction:
-        # A failure here is the database's, and fails the mail's transaction with it.
-        send_mail_task.enqueue(mail_id)
-        return
-    try:
-        send_mail_task.enqueue(mail_id)
-    except Exception:
-        # The row is committed; the worker's sweep sends it even without a task.
-        logger.exception("Could not enqueue outgoing mail %s; the sweep will send it", mail_id)
+    # Checked after the commit: a task still "ready" now is started after this mail was stored.
+    return DBTaskResult.objects.filter(
+        task_path=send_task.module_path, backend_name=backend.alias, status=TaskResultStatus.READY
+    ).exists()
 
 
 # Sending --------------------------------------------------------------------------------------
@@ -240,9 +239,13 @@ def describe_error(error: BaseException, mail: OutgoingMail) -> str:
     return text[:ERROR_MAX_LENGTH]
 
 
-def send_pending(mail_id: int, *, now: datetime | None = None) -> str:
+def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) -> str:
     """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
-    RATE_LIMITED or NOT_CLAIMED)."""
+    RATE_LIMITED or NOT_CLAIMED).
+
+    With ``connection`` (a mail backend from ``get_connection``), the mail goes over it and it
+    stays open for the caller's next mail; after a failure it is closed, and the next send
+    opens it again. Without one, a connection is opened for this mail and closed after it."""
     now = now or timezone.now()
     # With a send limit, only a mail that can be claimed takes a slot; without one, the claim
     # alone says whether the mail is pending and due.
@@ -259,11 +262,13 @@ def send_pending(mail_id: int, *, now: datetime | None = None) -> str:
     if not claim(mail_id, now):
         return NOT_CLAIMED
     mail = OutgoingMail.objects.get(pk=mail_id)
-    connection = get_connection(fail_silently=False)
+    own_connection = connection is None
+    if own_connection:
+        connection = get_connection(fail_silently=False)
     try:
-        # The connection is opened here, not by send(), so the row says "sent" as soon as the
-        # server has accepted the message, before the QUIT round trip: a crash in between
-        # would otherwise send it again.
+        # The connection is opened here (a no-op when it is open), not by send(), so the row
+        # says "sent" as soon as the server has accepted the message, before the QUIT round
+        # trip: a crash in between would otherwise send it again.
         connection.open()
         sent = connection.send_messages([build_message(mail, connection=connection)])
         if not sent:
@@ -274,7 +279,8 @@ def send_pending(mail_id: int, *, now: datetime | None = None) -> str:
     OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), claimed_at=None, attempts=mail.attempts + 1, last_error=""
     )
-    _close_quietly(connection)
+    if own_connection:
+        _close_quietly(connection)
     return SENT
 
 
@@ -310,21 +316,43 @@ def release_stale_claims(now: datetime | None = None) -> int:
     )
 
 
-def send_due_mail(now: datetime | None = None) -> dict[str, int]:
-    """Release stale claims, then send due pending mails, oldest due first.
+def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> dict[str, int]:
+    """Release stale claims, then send due pending mails, oldest due first, over one connection
+    to the mail server (a connection per mail costs a TLS handshake each, and some servers
+    limit how often one may connect).
 
-    Stops at the send limit, and at the first failure: the server is probably down, and the
-    remaining mails are simply tried on the next sweep (each attempt may wait EMAIL_TIMEOUT)."""
+    Sends up to ``SWEEP_BATCH`` mails, or with ``until_empty`` batch after batch while full
+    ones go out. Stops at the send limit, and at a failure on a fresh connection: the server is
+    probably down, and the remaining mails are simply tried on the next sweep (each attempt may
+    wait EMAIL_TIMEOUT). A failure on a connection that has already carried mail (the server
+    may have closed it) is retried on a new connection with the next mail."""
     now = now or timezone.now()
     counts = {"released": release_stale_claims(now), SENT: 0, RETRY: 0, FAILED: 0}
-    due = OutgoingMail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
-    for mail_id in list(due.values_list("pk", flat=True)[: app_settings.SWEEP_BATCH]):
-        outcome = send_pending(mail_id, now=now)
-        if outcome in counts:
-            counts[outcome] += 1
-        if outcome in (RATE_LIMITED, RETRY, FAILED):
-            break
-    return counts
+    connection = get_connection(fail_silently=False)
+    try:
+        while True:
+            due = OutgoingMail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by(
+                "next_attempt_at", "pk"
+            )
+            batch = list(due.values_list("pk", flat=True)[: app_settings.SWEEP_BATCH])
+            sent_on_connection = 0
+            stopped = False
+            for mail_id in batch:
+                outcome = send_pending(mail_id, now=now, connection=connection)
+                if outcome in counts:
+                    counts[outcome] += 1
+                if outcome == SENT:
+                    sent_on_connection += 1
+                elif outcome in (RETRY, FAILED) and sent_on_connection:
+                    sent_on_connection = 0  # send_pending closed it; the next mail opens a new one
+                elif outcome in (RATE_LIMITED, RETRY, FAILED):
+                    stopped = True
+                    break
+            if stopped or not until_empty or len(batch) < app_settings.SWEEP_BATCH:
+                return counts
+            now = timezone.now()
+    finally:
+        _close_quietly(connection)
 
 
 def retry_now(mail_ids) -> int:
@@ -340,6 +368,6 @@ def retry_now(mail_ids) -> int:
         OutgoingMail.objects.filter(pk__in=ids, status__in=[Status.PENDING, Status.FAILED]).update(
             status=Status.PENDING, next_attempt_at=now
         )
-        for mail_id in ids:
-            schedule_send(mail_id)
+        if ids:
+            schedule_send()
     return len(ids)

@@ -6,8 +6,18 @@ from django_tasks import task
 
 
 @task()
+def send_outbox_task() -> dict[str, int]:
+    """Send every due mail, batch after batch, over one connection (see services.schedule_send)."""
+    from . import services
+
+    return services.send_due_mail(until_empty=True)
+
+
+@task()
 def send_mail_task(mail_id: int) -> str:
-    """Send one queued mail; a no-op if another worker has it or it is not due."""
+    """Send one queued mail; a no-op if another worker has it or it is not due.
+
+    Nothing enqueues it any more; it stays so that tasks queued before an upgrade still run."""
     from . import services
 
     return services.send_pending(mail_id)

@@ -35,11 +35,15 @@ def free_port() -> int:
 
 
 class CollectingHandler:
+    """Keeps every message, and the client address and port of the connection it came over."""
+
     def __init__(self):
         self.envelopes = []
+        self.connections = []
 
     async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
+        self.connections.append(session.peer)
         return "250 Message accepted for delivery"
 
 

@@ -106,21 +106,34 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_database_task_queue_the_send_task_is_written_with_the_mail(settings):
-    """The default task queue is a table of the same database: the send task is written in the
-    mail's own transaction (no second write after the commit), and rolls back with it."""
+def test_with_the_database_task_queue_one_waiting_send_task_serves_many_mails(settings, mailoutbox):
+    """The default task queue is a table of the same database. A send task is enqueued after the
+    commit, only when none waits to start: a burst of mails makes one task, a mail queued while
+    the task runs makes a new one, and a rollback makes none. The task sends them all."""
+    from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
+
+    from speakout.outbox.tasks import send_outbox_task
 
     settings.TASKS = DATABASE_TASKS
     with transaction.atomic():
-        mail = queue_mail("ada@example.org", "Hello", "Text")
-        task = DBTaskResult.objects.get()  # already there, before the commit
-        assert task.args_kwargs == {"args": [mail.pk], "kwargs": {}}
-    assert DBTaskResult.objects.count() == 1
+        for number in range(3):
+            queue_mail(f"reader{number}@example.org", "Hello", "Text")
+        assert not DBTaskResult.objects.exists()  # not before the commit
+    [task] = DBTaskResult.objects.all()
+    assert task.task_path == send_outbox_task.module_path and task.status == TaskResultStatus.READY
+    queue_mail("reader3@example.org", "Hello", "Text")
+    assert DBTaskResult.objects.count() == 1  # the waiting task will find it
     with pytest.raises(Boom), transaction.atomic():
         queue_mail("bob@example.org", "Hello", "Text")
         raise Boom
-    assert DBTaskResult.objects.count() == 1 and OutgoingMail.objects.count() == 1
+    assert DBTaskResult.objects.count() == 1
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING)  # started: it may have looked already
+    queue_mail("reader4@example.org", "Hello", "Text")
+    assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
+
+    assert send_outbox_task.call()["sent"] == 5
+    assert len(mailoutbox) == 5 and OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT).count() == 5
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ from django.utils import timezone
 from speakout.outbox import jobs
 from speakout.outbox.models import OutgoingMail
 from speakout.outbox.services import queue_mail
+from tests.outbox.conftest import CollectingHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -78,3 +79,39 @@ def test_outage_keeps_mail_pending_then_sends_it_once(smtp_server):
     mail.refresh_from_db()
     assert mail.status == Status.SENT
     assert mail.attempts == 2
+
+
+class OneMessagePerConnection(CollectingHandler):
+    """Like a server with a per-connection limit: refuses the second message on a connection."""
+
+    async def handle_DATA(self, server, session, envelope):
+        if session.peer in self.connections:
+            return "421 Too many messages on this connection"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_mails_queued_together_go_over_one_connection(smtp_server):
+    """One send task takes every due mail, over one connection: not a connection (or a TLS
+    handshake) per mail."""
+    with transaction.atomic():
+        for number in range(3):
+            queue_mail(f"reader{number}@example.org", f"Mail {number}", "Plain words")
+    assert len(smtp_server.envelopes) == 3
+    assert len(set(smtp_server.handler.connections)) == 1
+    assert set(OutgoingMail.objects.values_list("status", flat=True)) == {Status.SENT}
+
+
+def test_a_refusal_on_a_used_connection_goes_on_with_a_new_one(smtp_server):
+    """The server refuses the second message on each connection: that mail waits for its retry,
+    and the batch goes on over a new connection instead of leaving the rest for the sweep."""
+    smtp_server.stop()
+    smtp_server.handler = OneMessagePerConnection()
+    smtp_server.start()
+    with transaction.atomic():
+        mails = [queue_mail(f"reader{number}@example.org", f"Mail {number}", "Plain words") for number in range(4)]
+    statuses = [mail.status for mail in OutgoingMail.objects.order_by("pk")]
+    assert statuses == [Status.SENT, Status.PENDING, Status.SENT, Status.PENDING]
+    assert len(set(smtp_server.handler.connections)) == 2
+    waiting = OutgoingMail.objects.get(pk=mails[1].pk)
+    assert waiting.attempts == 1 and waiting.next_attempt_at > timezone.now()
+    assert "421" in waiting.last_error

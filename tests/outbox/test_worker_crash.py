@@ -43,26 +43,27 @@ class HoldingMailServer:
     the client goes away (aiosmtpd cancels the handler when the connection drops) or the test
     lets it answer again.
 
-    It counts open conversations (from MAIL to QUIT) and the messages it holds. The worker sends
-    from two threads (its task runner and its sweep); it records "sent" before it says QUIT. So
-    once the server is holding and every open conversation is a held one, no client has an
-    answer it has not recorded, and none can get one: a kill from then on is a kill mid-send."""
+    It keeps the connections that are busy: from their first MAIL to QUIT. The worker sends
+    from two threads (its task runner and its sweep), each a batch over one connection, and
+    records "sent" before its next MAIL or its QUIT. So once the server is holding and every busy
+    connection is held, no client has an answer it has not recorded, and none can get one: a
+    kill from then on is a kill mid-send."""
 
     def __init__(self):
         self.envelopes = []
-        self.open_conversations = 0
+        self.busy = set()
         self.held = 0
         self.holding = False
         self.held_once = False
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        self.open_conversations += 1
+        self.busy.add(id(session))
         envelope.mail_from = address
         envelope.mail_options.extend(mail_options)
         return "250 OK"
 
     async def handle_QUIT(self, server, session, envelope):
-        self.open_conversations -= 1
+        self.busy.discard(id(session))
         return "221 Bye"
 
     async def handle_DATA(self, server, session, envelope):
@@ -83,7 +84,7 @@ class HoldingMailServer:
         self.holding = False
 
     def every_conversation_held(self) -> bool:
-        return self.holding and self.held >= 1 and self.held == self.open_conversations
+        return self.holding and self.held >= 1 and self.held == len(self.busy)
 
     def message_ids(self) -> list[str]:
         ids = []
