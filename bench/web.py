@@ -147,15 +147,21 @@ class Stack:
         wait_for(f"http://127.0.0.1:{self.port}/robots.txt", timeout=300)
 
     def memory_mb(self) -> dict[str, list[float]]:
-        """Resident memory of the web processes (granian's workers) and the background worker."""
-        result = {"web": [], "worker": []}
+        """Resident memory of the web processes (granian's workers) and the background worker,
+        and the part of it each holds alone ("private": not the libraries' code pages that the
+        processes share, which resident memory counts in every one of them)."""
+        result = {"web": [], "worker": [], "web_private": [], "worker_private": []}
         tree = subprocess.run(["ps", "-eo", "pid,ppid,sid,rss,args"], capture_output=True, text=True).stdout
         for line in tree.splitlines()[1:]:
             pid, _ppid, sid, rss, args = line.split(None, 4)
+            kind = None
             if int(sid) == self.processes[0].pid and "granian" in args and int(pid) != self.processes[0].pid:
-                result["web"].append(int(rss) / 1024)
+                kind = "web"
             if int(sid) == self.processes[1].pid and int(pid) == self.processes[1].pid:
-                result["worker"].append(int(rss) / 1024)
+                kind = "worker"
+            if kind:
+                result[kind].append(int(rss) / 1024)
+                result[f"{kind}_private"].append(private_kb(int(pid)) / 1024)
         return result
 
     def stop(self) -> None:
@@ -168,6 +174,15 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
+
+
+def private_kb(pid: int) -> int:
+    """Private_Clean + Private_Dirty of a process (/proc/PID/smaps_rollup), in KB; 0 if gone."""
+    try:
+        lines = Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines()
+    except OSError:
+        return 0
+    return sum(int(line.split()[1]) for line in lines if line.startswith(("Private_Clean:", "Private_Dirty:")))
 
 
 def environment(data_dir: Path, port: int, database_url: str = "") -> dict:
@@ -450,9 +465,13 @@ def write_report(data, results, posts, memory, weight) -> None:
     lines += [f"| {name} | {count} |" for name, count in data["queries"].items()]
     web = ", ".join(f"{value:.0f}" for value in memory["web"]) or "n/a"
     worker = ", ".join(f"{value:.0f}" for value in memory["worker"]) or "n/a"
+    web_private = ", ".join(f"{value:.0f}" for value in memory["web_private"]) or "n/a"
+    worker_private = ", ".join(f"{value:.0f}" for value in memory["worker_private"]) or "n/a"
     lines += [
         "",
-        f"Memory after the run (resident MB): web processes {web}; worker {worker}.",
+        f"Memory after the run (resident MB): web processes {web}; worker {worker}. Of that, held by the "
+        f"process alone (private, without the shared libraries' code): web processes {web_private}; "
+        f"worker {worker_private}.",
         f"Weight of the 200-reply page: {weight['html'] / 1024:.0f} KB of HTML, {weight['gzip'] / 1024:.1f} KB "
         f"gzipped, {weight['br'] / 1024:.1f} KB with brotli; its JavaScript {weight['js_gz'] / 1024:.1f} KB and CSS "
         f"{weight['css_gz'] / 1024:.1f} KB gzipped.",
