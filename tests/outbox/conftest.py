@@ -4,12 +4,17 @@ loopback port."""
 
 from __future__ import annotations
 
+import logging
 import socket
 from dataclasses import dataclass, field
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.core.cache import cache
+
+# aiosmtpd logs every connection at INFO from its server thread, which can outlive a test's
+# captured output ("--- Logging error ---" in the run's output); its warnings still show.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 
 
 @pytest.fixture(autouse=True)
