@@ -360,61 +360,11 @@ def _json(value) -> str:
     return json.dumps(value, cls=DjangoJSONEncoder)
 
 
-@api.get("/threads/{key}", response={200: ThreadOut, **ERRORS}, tags=["threads"])
-def get_thread(
-    request,
-    key: str,
-    page: int = Query(1, ge=1, le=MAX_ID),
-    sort: Literal["oldest", "newest"] | None = None,
-    guest: str = GuestHeader,
-):
-    """One page of a thread's replies, nested, with a fresh form token for a new reply."""
-    # Without a guest token the answer is the same for everyone: the page cache may keep it
-    # (until the thread or the rules change), with the form token filled in per response.
-    shared = not guest and share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
-    if guest:
-        # A guest without a reply of their own on show gets the anonymous answer with its own
-        # form token: kept for such guests (pagecache/reader.py), never for the others.
-        share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
-    thread = public_thread(key)
-    rules = DiscussionSettings.load()
-    author, _new = author_for(request, guest)
-    if guest:
-        if shows_own_replies(thread, guest_token=author.guest_token):
-            keep_private(request)
-        else:
-            guard(request, guest_has_no_own_replies, thread.pk)
-    newest_first = rules.newest_first if sort is None else sort == "newest"
-    replies, page_number, page_count = replies_json(thread, rules, page=page, newest_first=newest_first, author=author)
-    info = {
-        "key": thread.key,
-        "title": thread.title,
-        "url": thread.url,
-        "status": thread.status,
-        "count": thread.approved_count,
-        "accepts_replies": thread.accepts_replies(rules.auto_close_days),
-    }
-    paging = {
-        "number": page_number,
-        "count": page_count,
-        "per_page": rules.replies_per_page,
-        "sort": "newest" if newest_first else "oldest",
-    }
-    token = per_request(request, issue_form_token, thread.key)
-    # ThreadOut's fields in its order, written directly: the replies are whitelisted by
-    # reply_data, and validating hundreds of them against the schema on every read costs more
-    # than everything else in this view together.
-    body = f'{{"thread": {_json(info)}, "page": {_json(paging)}, "replies": {replies}, "form_token": {_json(token)}}}'
-    response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    if not shared:
-        # Personal (own held replies) and fresh (the form token): never from a shared cache.
-        add_never_cache_headers(response)
-    patch_vary_headers(response, [GUEST_HEADER])
-    return response
-
-
+# A thread's key may hold "/" (a page's path, the natural key of a site that embeds the discussion
+# app alone), so both routes take it with Django's path converter, and the route with a suffix
+# comes first: "/threads/a/b/replies" is a post to thread "a/b", not a read of "a/b/replies".
 @api.post(
-    "/threads/{key}/replies",
+    "/threads/{path:key}/replies",
     response={200: SubmissionOut, 201: SubmissionOut, **ERRORS},
     tags=["replies"],
 )
@@ -472,6 +422,59 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
     if new_token and own:
         body["guest_token"] = sign_guest_token(new_token)
     return Status(200 if result.duplicate_of_retry else 201, body)
+
+
+@api.get("/threads/{path:key}", response={200: ThreadOut, **ERRORS}, tags=["threads"])
+def get_thread(
+    request,
+    key: str,
+    page: int = Query(1, ge=1, le=MAX_ID),
+    sort: Literal["oldest", "newest"] | None = None,
+    guest: str = GuestHeader,
+):
+    """One page of a thread's replies, nested, with a fresh form token for a new reply."""
+    # Without a guest token the answer is the same for everyone: the page cache may keep it
+    # (until the thread or the rules change), with the form token filled in per response.
+    shared = not guest and share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
+    if guest:
+        # A guest without a reply of their own on show gets the anonymous answer with its own
+        # form token: kept for such guests (pagecache/reader.py), never for the others.
+        share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
+    thread = public_thread(key)
+    rules = DiscussionSettings.load()
+    author, _new = author_for(request, guest)
+    if guest:
+        if shows_own_replies(thread, guest_token=author.guest_token):
+            keep_private(request)
+        else:
+            guard(request, guest_has_no_own_replies, thread.pk)
+    newest_first = rules.newest_first if sort is None else sort == "newest"
+    replies, page_number, page_count = replies_json(thread, rules, page=page, newest_first=newest_first, author=author)
+    info = {
+        "key": thread.key,
+        "title": thread.title,
+        "url": thread.url,
+        "status": thread.status,
+        "count": thread.approved_count,
+        "accepts_replies": thread.accepts_replies(rules.auto_close_days),
+    }
+    paging = {
+        "number": page_number,
+        "count": page_count,
+        "per_page": rules.replies_per_page,
+        "sort": "newest" if newest_first else "oldest",
+    }
+    token = per_request(request, issue_form_token, thread.key)
+    # ThreadOut's fields in its order, written directly: the replies are whitelisted by
+    # reply_data, and validating hundreds of them against the schema on every read costs more
+    # than everything else in this view together.
+    body = f'{{"thread": {_json(info)}, "page": {_json(paging)}, "replies": {replies}, "form_token": {_json(token)}}}'
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    if not shared:
+        # Personal (own held replies) and fresh (the form token): never from a shared cache.
+        add_never_cache_headers(response)
+    patch_vary_headers(response, [GUEST_HEADER])
+    return response
 
 
 @api.patch("/replies/{reply_id}", response={200: EditOut, **ERRORS}, tags=["replies"])

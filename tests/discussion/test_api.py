@@ -7,6 +7,7 @@ import json
 import re
 import time
 from datetime import timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core.cache import cache
@@ -234,6 +235,24 @@ def test_post_published(client, thread, rules):
     assert "Set-Cookie" not in response.headers
     listed = get(client).json()["replies"]
     assert [r["id"] for r in listed] == [reply.pk]
+
+
+@pytest.mark.parametrize("encode", [False, True], ids=["as-is", "percent-encoded"])
+def test_a_key_with_slashes_is_read_and_posted_to(client, rules, encode):
+    """A page's path as its thread's key (a site that embeds the discussion app alone keys
+    threads so): the API reads the thread and takes a reply, with the key in the address as it
+    is or percent-encoded."""
+    key = "/reports/2026/housing/"
+    services.get_or_create_thread(key, url="http://testserver/reports/2026/housing/", title="Housing")
+    in_address = quote(key, safe="") if encode else key
+    data = {"name": "Ana", "email": "ana@example.org", "body": "Under a path", "form_token": form_token(key)}
+    response = client.post(f"/api/threads/{in_address}/replies", json.dumps(data), content_type="application/json")
+    assert response.status_code == 201, response.content
+    assert Reply.objects.get().thread.key == key
+    read = client.get(f"/api/threads/{in_address}")
+    assert read.status_code == 200, read.content
+    assert read.json()["thread"]["key"] == key
+    assert [reply["body_html"].strip() for reply in read.json()["replies"]] == ["<p>Under a path</p>"]
 
 
 def test_post_held_for_a_first_time_commenter(client, thread):
