@@ -8,7 +8,9 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Identity")
 
     def ready(self) -> None:
-        from . import providers, receivers
+        from . import lazy, providers, receivers
+
+        lazy.defer_all()  # before the URL configuration imports allauth's MFA views
 
         providers.connect()
         receivers.connect()
