@@ -385,6 +385,10 @@ SPEAKOUT_ADMIN_CSP_DIRECTIVES = {
 
 # Logging goes to stderr. It records no IP address, no query string and no form data:
 # request records are reduced to the method, path and status by the theme's filter.
+# Error reports (a debug page) hide the process's environment, which granian copies into every
+# request's META (speakout/theme/errors.py).
+DEFAULT_EXCEPTION_REPORTER_FILTER = "speakout.theme.errors.ReporterFilter"
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -15,6 +15,7 @@ site) and the CSRF token is passed in by hand.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from django.core.exceptions import SuspiciousOperation
@@ -26,6 +27,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import defaults
+from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import requires_csrf_token
 
 RETRY_AFTER_SECONDS = 10
@@ -43,6 +45,21 @@ LABELS = {
     "topic": gettext_lazy("Topic"),
 }
 LONG_TEXT_FIELDS = {"body", "message", "note"}
+
+
+class ReporterFilter(SafeExceptionReporterFilter):
+    """Django's filter for error reports (``DEFAULT_EXCEPTION_REPORTER_FILTER``), which hides
+    settings and request values by name (KEY, SECRET, PASS, TOKEN...), plus: every value in
+    ``request.META`` that came from the process's environment, whatever its name. granian puts
+    the whole environment in each request's WSGI environ, so a debug page would otherwise show
+    ``DATABASE_URL`` and ``REDIS_URL`` with their passwords."""
+
+    def get_safe_request_meta(self, request):
+        meta = super().get_safe_request_meta(request)
+        for name, value in meta.items():
+            if not name.startswith("HTTP_") and os.environ.get(name) == value:
+                meta[name] = self.cleansed_substitute
+        return meta
 
 
 def database_unavailable(error: BaseException | None) -> bool:
