@@ -44,8 +44,8 @@ def truncate_ip(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/{prefix}", strict=False).network_address)
 
 
-def _keyed_hash(value: str, purpose: str) -> str:
-    key = hashlib.sha256(f"{purpose}:{settings.SECRET_KEY}".encode()).digest()
+def _keyed_hash(value: str, purpose: str, secret_key: str | None = None) -> str:
+    key = hashlib.sha256(f"{purpose}:{secret_key or settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
@@ -121,7 +121,18 @@ def new_guest_token() -> str:
 
 
 def guest_key(token: str) -> str:
+    """What a guest's replies are filed under (stored on each reply): a keyed hash of the token."""
     return _keyed_hash(token, "guest") if token else ""
+
+
+def guest_keys(token: str) -> tuple[str, ...]:
+    """The token's key under the current secret key and under each fallback key: a guest's
+    replies from before a key rotation (SPEAKOUT_SECRET_KEY_FALLBACKS) stay theirs, held ones
+    still shown to them and their own to edit, as long as the old key is kept."""
+    if not token:
+        return ()
+    fallbacks = getattr(settings, "SECRET_KEY_FALLBACKS", ())
+    return (guest_key(token), *(_keyed_hash(token, "guest", old) for old in fallbacks if old))
 
 
 def read_guest_token(request) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from django.db.models import Q
 from django.utils.safestring import SafeString
 
-from .clients import guest_key
+from .clients import guest_keys
 from .models import PATH_SEGMENT_LENGTH, DiscussionSettings, Reply, Thread
 
 HELD_STATUSES = (Reply.Status.PENDING, Reply.Status.SPAM)
@@ -88,9 +88,9 @@ def _own(user, guest_token: str) -> Q | None:
     own = None
     if user is not None and getattr(user, "is_authenticated", False):
         own = Q(user_id=user.pk)
-    key = guest_key(guest_token)
-    if key:
-        own = Q(guest_key=key) if own is None else own | Q(guest_key=key)
+    keys = guest_keys(guest_token)
+    if keys:
+        own = Q(guest_key__in=keys) if own is None else own | Q(guest_key__in=keys)
     return own
 
 
@@ -178,12 +178,12 @@ def load_thread_page(
             in_range = in_range.filter(path__lt=following)
     rows = [ReplyRow(*values) for values in in_range.order_by("path").values_list(*ROW_FIELDS)]
 
-    nodes = _arrange(rows, rules.max_depth, newest_first, user, guest_key(guest_token))
+    nodes = _arrange(rows, rules.max_depth, newest_first, user, guest_keys(guest_token))
     closing = _add_nesting_tags(nodes)
     return ThreadPage(thread, nodes, page_number, page_count, closing)
 
 
-def _arrange(rows: list[Reply], max_depth: int, newest_first: bool, user, key: str) -> list[ReplyNode]:
+def _arrange(rows: list[Reply], max_depth: int, newest_first: bool, user, keys: tuple[str, ...]) -> list[ReplyNode]:
     by_id = {reply.pk: reply for reply in rows}
     id_by_path = {reply.path: reply.pk for reply in rows}
     depth_of: dict[int, int] = {}
@@ -199,7 +199,7 @@ def _arrange(rows: list[Reply], max_depth: int, newest_first: bool, user, key: s
         depth_of[reply.pk] = depth
         display_depth = min(depth, deepest)
         in_reply_to = parent.author_name if parent is not None and depth > display_depth else ""
-        own = (user_id is not None and reply.user_id == user_id) or (bool(key) and reply.guest_key == key)
+        own = (user_id is not None and reply.user_id == user_id) or (bool(reply.guest_key) and reply.guest_key in keys)
         nodes.append(ReplyNode(reply, display_depth, in_reply_to, own))
     if newest_first:
         nodes = _roots_reversed(nodes)

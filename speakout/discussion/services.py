@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from . import signals
 from .app_settings import app_settings
 from .avatars import avatar_key, seed_for
-from .clients import guest_key
+from .clients import guest_key, guest_keys
 from .forms import ReplyForm, read_form_token
 from .models import (
     PATH_SEGMENT_LENGTH,
@@ -351,7 +351,7 @@ def _count_approved(reply: Reply, delta: int, *, thread: Thread | None = None, c
 def is_author(reply: Reply, author: Author) -> bool:
     if author.is_signed_in and reply.user_id is not None:
         return reply.user_id == author.user.pk
-    return bool(reply.guest_key) and reply.guest_key == guest_key(author.guest_token)
+    return bool(reply.guest_key) and reply.guest_key in guest_keys(author.guest_token)
 
 
 def within_edit_window(reply: Reply, rules: DiscussionSettings | None = None, now=None) -> bool:

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from speakout.discussion import services
-from speakout.discussion.clients import client_hash, guest_key, new_guest_token
+from speakout.discussion.clients import client_hash, guest_keys, new_guest_token
 from speakout.discussion.models import DiscussionSettings, Reply, Thread
 from speakout.discussion.reading import HELD_STATUSES
 from speakout.discussion.rendering import render_markdown
@@ -195,7 +195,7 @@ def fetch(request):
     )
     rows: list[Reply] = []
     if thread is not None:
-        keys = [guest_key(token) for token in tokens_from_cookies(request).values()]
+        keys = [key for token in tokens_from_cookies(request).values() for key in guest_keys(token)]
         visible = Reply.objects.filter(thread=thread, status=Reply.Status.APPROVED)
         if keys:
             visible = visible | Reply.objects.filter(thread=thread, status__in=HELD_STATUSES, guest_key__in=keys)

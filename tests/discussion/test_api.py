@@ -775,3 +775,28 @@ def test_docs_page(client):
     html = response.content.decode()
     assert re.findall(r'(?:src|href)="(https?:)?//', html) == []
     assert "'self'" in response["Content-Security-Policy"] and "cdn" not in response["Content-Security-Policy"]
+
+
+def test_a_guest_keeps_their_replies_across_a_secret_key_rotation(client, thread, settings):
+    """After the secret key is rotated with the old one kept in SECRET_KEY_FALLBACKS, a guest's
+    held reply is still shown to them, and still theirs to edit; with the old key dropped, it is
+    no longer tied to them."""
+    created = post(client).json()  # a first reply: held for a moderator
+    assert created["outcome"] == "held"
+    guest, reply_id = created["guest_token"], created["reply"]["id"]
+    old_key = settings.SECRET_KEY
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "rotated-" + old_key[::-1], [old_key]
+
+    listed = get(client, guest=guest).json()["replies"]
+    assert [(reply["id"], reply["status"], reply["own"]) for reply in listed] == [(reply_id, "held", True)]
+    edited = client.patch(
+        f"/api/replies/{reply_id}",
+        json.dumps({"body": "Changed after the rotation"}),
+        content_type="application/json",
+        headers={"X-Speakout-Guest": guest},
+    )
+    assert edited.status_code == 200, edited.content
+    assert Reply.objects.get(pk=reply_id).body == "Changed after the rotation"
+
+    settings.SECRET_KEY_FALLBACKS = []
+    assert get(client, guest=guest).json()["replies"] == []
