@@ -23,6 +23,12 @@ class AppSettings:
         return self._setting("SENT_MAIL_DAYS", 30)
 
     @property
+    def TASK_RESULT_DAYS(self) -> int:
+        """Finished background tasks (their arguments, results and any traceback) are deleted
+        from the task queue's table after this many days."""
+        return self._setting("TASK_RESULT_DAYS", 7)
+
+    @property
     def FORGET_AFTER_DAYS(self) -> int:
         """A forgotten commenter's address is deleted this many days after they asked (their
         replies are detached at once; the short delay lets moderators finish dealing with abuse)."""

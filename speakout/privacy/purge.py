@@ -128,6 +128,22 @@ def purge_sent_mail(now: datetime) -> int:
     return OutgoingMail.objects.filter(done).delete()[0]
 
 
+def purge_task_results(now: datetime) -> int:
+    """Finished tasks of django-tasks' database backend: their rows keep arguments, results and,
+    for a failure, a traceback (whose text may hold an address). Waiting and running ones stay."""
+    from django.apps import apps
+
+    days = app_settings.TASK_RESULT_DAYS
+    if days <= 0 or not apps.is_installed("django_tasks_db"):
+        return 0
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED], finished_at__lt=_days_ago(now, days)
+    ).delete()[0]
+
+
 def purge_unsubscribed(now: datetime) -> int:
     days = app_settings.UNSUBSCRIBED_DAYS
     if days <= 0:
@@ -153,5 +169,6 @@ def purge_expired(now: datetime | None = None) -> dict[str, int]:
         counts["ended_subscriptions"] = purge_unsubscribed(now)
         counts["manage_link_requests"] = purge_manage_requests(now)
         counts["released_evidence"] = purge_released_evidence(now)
+        counts["task_results"] = purge_task_results(now)
     logger.info("Retention purge: %s", ", ".join(f"{name}={count}" for name, count in sorted(counts.items())))
     return counts

@@ -123,6 +123,34 @@ def test_sent_and_failed_mail_is_deleted_after_the_period_pending_mail_never(db)
     assert old_sent.pk not in remaining and old_failed.pk not in remaining
 
 
+def test_finished_tasks_are_deleted_after_the_period_waiting_and_running_ones_never(settings):
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from speakout.outbox.tasks import send_outbox_task
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+    def task(status, finished_days_ago=None):
+        result = send_outbox_task.enqueue()
+        finished = ago(days=finished_days_ago) if finished_days_ago is not None else None
+        DBTaskResult.objects.filter(pk=result.id).update(status=status, finished_at=finished)
+        return str(result.id)
+
+    old_done = task(TaskResultStatus.SUCCESSFUL, 8)
+    old_failed = task(TaskResultStatus.FAILED, 8)
+    new_done = task(TaskResultStatus.SUCCESSFUL, 6)
+    waiting = task(TaskResultStatus.READY)
+    running = task(TaskResultStatus.RUNNING)
+
+    counts = purge_expired(NOW)
+
+    assert counts["task_results"] == 2
+    remaining = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
+    assert remaining == {new_done, waiting, running}
+    assert old_done not in remaining and old_failed not in remaining
+
+
 def test_ended_subscriptions_go_after_the_period_unconfirmed_ones_are_left_to_their_app(subscribe, thread):
     ended_long_ago = subscribe("a@example.org", thread=thread)
     Subscription.objects.filter(pk=ended_long_ago.pk).update(unsubscribed_at=ago(days=91))
