@@ -82,6 +82,13 @@ def get(client, key="key", *, guest="", **params):
     return client.get(f"/api/threads/{key}", params, headers=headers)
 
 
+def edit(client, reply_id: int, body: str, *, guest="", headers=None):
+    headers = headers if headers is not None else ({"X-Speakout-Guest": guest} if guest else {})
+    return client.patch(
+        f"/api/replies/{reply_id}", json.dumps({"body": body}), content_type="application/json", headers=headers
+    )
+
+
 def add_reply(thread, body, *, parent=None, name="Bo", status=None) -> Reply:
     """A reply stored through the service, past every check (approved)."""
     result = services.submit_reply(
@@ -185,14 +192,7 @@ def test_responses_carry_whitelisted_fields_only(client, thread, rules):
     guest = created.json()["guest_token"]
     responses = [created, get(client), get(client, guest=guest)]
     reply = Reply.objects.get(author_name="Ana")
-    responses.append(
-        client.patch(
-            f"/api/replies/{reply.pk}",
-            json.dumps({"body": "Changed"}),
-            content_type="application/json",
-            headers={"X-Speakout-Guest": guest},
-        )
-    )
+    responses.append(edit(client, reply.pk, "Changed", guest=guest))
     for response in responses:
         assert response.status_code in (200, 201)
         text = response.content.decode()
@@ -548,12 +548,7 @@ def test_thread_responses_are_kept_by_no_shared_cache(client, thread):
 def test_edit_within_the_window(client, thread, rules):
     created = post(client)
     guest, reply_id = created.json()["guest_token"], created.json()["reply"]["id"]
-    response = client.patch(
-        f"/api/replies/{reply_id}",
-        json.dumps({"body": "Better **words**"}),
-        content_type="application/json",
-        headers={"X-Speakout-Guest": guest},
-    )
+    response = edit(client, reply_id, "Better **words**", guest=guest)
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["outcome"] == "published"
@@ -566,12 +561,7 @@ def test_edit_with_a_bad_body(client, thread, rules):
     created = post(client)
     guest, reply_id = created.json()["guest_token"], created.json()["reply"]["id"]
     for body in ("", "bell \u0007 ring"):
-        response = client.patch(
-            f"/api/replies/{reply_id}",
-            json.dumps({"body": body}),
-            content_type="application/json",
-            headers={"X-Speakout-Guest": guest},
-        )
+        response = edit(client, reply_id, body, guest=guest)
         assert_error(response, 400, "invalid", "body")
     assert Reply.objects.get().body == "Hello *there*"
 
@@ -581,12 +571,7 @@ def test_edit_and_delete_refused_to_others(client, thread, rules):
     reply_id = post(client).json()["reply"]["id"]
     other = {"X-Speakout-Guest": sign_guest_token("someone-else")}
     for headers in ({}, other):
-        response = client.patch(
-            f"/api/replies/{reply_id}",
-            json.dumps({"body": "Hijacked"}),
-            content_type="application/json",
-            headers=headers,
-        )
+        response = edit(client, reply_id, "Hijacked", headers=headers)
         assert_error(response, 403, "forbidden")
         assert_error(client.delete(f"/api/replies/{reply_id}", headers=headers), 403, "forbidden")
     assert Reply.objects.get().status == Reply.Status.APPROVED
@@ -601,12 +586,7 @@ def test_edit_and_delete_refused_after_the_window(client, thread, rules):
     headers = {"X-Speakout-Guest": guest}
     (listed,) = get(client, guest=guest).json()["replies"]
     assert listed["own"] is True and listed["can_change"] is False
-    response = client.patch(
-        f"/api/replies/{reply_id}",
-        json.dumps({"body": "Too late"}),
-        content_type="application/json",
-        headers=headers,
-    )
+    response = edit(client, reply_id, "Too late", headers=headers)
     assert_error(response, 403, "forbidden")
     assert_error(client.delete(f"/api/replies/{reply_id}", headers=headers), 403, "forbidden")
     reply = Reply.objects.get()
@@ -789,12 +769,7 @@ def test_a_guest_keeps_their_replies_across_a_secret_key_rotation(client, thread
 
     listed = get(client, guest=guest).json()["replies"]
     assert [(reply["id"], reply["status"], reply["own"]) for reply in listed] == [(reply_id, "held", True)]
-    edited = client.patch(
-        f"/api/replies/{reply_id}",
-        json.dumps({"body": "Changed after the rotation"}),
-        content_type="application/json",
-        headers={"X-Speakout-Guest": guest},
-    )
+    edited = edit(client, reply_id, "Changed after the rotation", guest=guest)
     assert edited.status_code == 200, edited.content
     assert Reply.objects.get(pk=reply_id).body == "Changed after the rotation"
 
