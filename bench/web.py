@@ -201,9 +201,14 @@ def environment(data_dir: Path, port: int, database_url: str = "") -> dict:
 
 
 def count_rows(env: dict, thread_key: str) -> tuple[int, int]:
+    """The thread's replies and the mails queued, once the worker has queued every reply
+    notification due (it does so after each reply's commit; two minutes at most)."""
     code = (
-        "import django,os;os.environ['DJANGO_SETTINGS_MODULE']='speakout.settings';django.setup();"
+        "import django,os,time;os.environ['DJANGO_SETTINGS_MODULE']='speakout.settings';django.setup();"
         "from speakout.discussion.models import Reply;from speakout.outbox.models import OutgoingMail;"
+        "from speakout.subscriptions.models import NotifiedReply;end=time.monotonic()+120\n"
+        "while NotifiedReply.objects.filter(notified_at__isnull=True).exists() and time.monotonic()<end:"
+        " time.sleep(0.2)\n"
         f"print(Reply.objects.filter(thread__key={thread_key!r}).count(), OutgoingMail.objects.count())"
     )
     out = subprocess.run([PY, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, check=True).stdout

@@ -420,6 +420,12 @@ SPEAKOUT_SCHEDULED_JOBS = [
     ("publish_scheduled", SPEAKOUT_SCHEDULER_INTERVAL, "speakout.publishing.jobs.publish_scheduled"),
     # Retries, rate-limited mails and mails whose worker died mid-send.
     ("send_due_mail", env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30), "speakout.outbox.jobs.send_due_mail"),
+    # Reply notifications whose task was lost, or whose worker died before queueing their mails.
+    (
+        "send_due_reply_notifications",
+        env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30),
+        "speakout.subscriptions.jobs.send_due_reply_notifications",
+    ),
     # Unconfirmed subscription requests expire; digests go out when due (checked hourly).
     ("subscriptions_expire_requests", 3600, "speakout.subscriptions.jobs.delete_expired_requests"),
     ("send_daily_digest", 3600, "speakout.subscriptions.jobs.send_daily_digest"),

@@ -22,6 +22,32 @@ from django.utils.module_loading import import_string
 logger = logging.getLogger("speakout.worker")
 
 
+def enqueue_unless_waiting(task) -> None:
+    """Enqueue ``task`` (one taking no arguments) unless one already waits in the queue.
+
+    Meant to run after a commit (``transaction.on_commit``): a task still "ready" then is started
+    after the commit, so it finds what was just stored, and a burst of writes makes a task per
+    batch instead of one per write. Queues other than django-tasks' database backend, which
+    cannot be asked what waits, get a task every time."""
+    if not _task_waiting(task):
+        task.enqueue()
+
+
+def _task_waiting(task) -> bool:
+    try:
+        from django_tasks import TaskResultStatus
+        from django_tasks_db.backend import DatabaseBackend
+        from django_tasks_db.models import DBTaskResult
+    except ImportError:
+        return False
+    backend = task.get_backend()
+    if not isinstance(backend, DatabaseBackend):
+        return False
+    return DBTaskResult.objects.filter(
+        task_path=task.module_path, backend_name=backend.alias, status=TaskResultStatus.READY
+    ).exists()
+
+
 def run_due_jobs(now: float, last_run: dict[str, float]) -> list[str]:
     """Run each scheduled job whose period has passed; return the names of those that ran."""
     ran = []

@@ -28,7 +28,6 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django_tasks import TaskResultStatus
 
 from .app_settings import app_settings
 from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail
@@ -157,29 +156,15 @@ def schedule_send() -> None:
 
 
 def _ensure_send_task() -> None:
+    from speakout.worker import enqueue_unless_waiting
+
     from .tasks import send_outbox_task
 
     try:
-        if not _send_task_waiting(send_outbox_task):
-            send_outbox_task.enqueue()
+        enqueue_unless_waiting(send_outbox_task)
     except Exception:
         # The mail is committed; the worker's sweep sends it even without a task.
         logger.exception("Could not enqueue the outbox's send task; the sweep will send the mail")
-
-
-def _send_task_waiting(send_task) -> bool:
-    try:
-        from django_tasks_db.backend import DatabaseBackend
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:
-        return False
-    backend = send_task.get_backend()
-    if not isinstance(backend, DatabaseBackend):
-        return False
-    # Checked after the commit: a task still "ready" now is started after this mail was stored.
-    return DBTaskResult.objects.filter(
-        task_path=send_task.module_path, backend_name=backend.alias, status=TaskResultStatus.READY
-    ).exists()
 
 
 # Sending --------------------------------------------------------------------------------------

@@ -20,3 +20,10 @@ def send_weekly_digest() -> None:
     from . import services
 
     services.send_digests(services.Frequency.WEEKLY)
+
+
+def send_due_reply_notifications() -> None:
+    """The sweep behind the task: replies whose task was lost, or whose worker died."""
+    from . import services
+
+    services.send_due_reply_notifications()

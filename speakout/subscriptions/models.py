@@ -75,14 +75,21 @@ class Subscription(models.Model):
 
 
 class NotifiedReply(models.Model):
-    """A reply whose approval subscribers have heard about: approving it again sends nothing."""
+    """A reply whose approval subscribers hear about once: approving it again sends nothing.
+
+    Written with the approval; the mails follow in the background (``notified_at`` is empty until
+    they are queued), so a reply to a thread with many subscribers is stored as fast as any."""
 
     reply = models.OneToOneField(Reply, on_delete=models.CASCADE, related_name="+", verbose_name=_("reply"))
-    notified_at = models.DateTimeField(_("notified at"), default=timezone.now)
+    notified_at = models.DateTimeField(_("notified at"), null=True, blank=True, default=None)
 
     class Meta:
         verbose_name = _("notified reply")
         verbose_name_plural = _("notified replies")
+        indexes = [
+            # The worker's queue: only the rows still waiting, so it stays tiny.
+            models.Index(fields=["id"], condition=models.Q(notified_at__isnull=True), name="subscriptions_reply_due"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.reply_id}"

@@ -1,7 +1,7 @@
 """Listeners on the discussion's signals (the discussion app knows nothing of subscriptions).
 
 Both signals are sent inside the transaction that stored the change, so the subscription rows
-and the queued mails commit or roll back with the reply.
+(and their confirmation mails) and the record of a reply to announce commit or roll back with it.
 """
 
 from __future__ import annotations

@@ -2,11 +2,13 @@
 and the notifications sent on approved replies and first publications, plus the digests.
 
 Every function that writes runs in a transaction and queues its mails in it (the outbox), so a
-rollback drops both. Nothing but the one confirmation mail is ever sent to an unconfirmed row.
+rollback drops both. Reply notifications are recorded with the reply and their mails queued by
+the worker (``send_due_reply_notifications``). Nothing but the one confirmation mail is ever sent to an unconfirmed row.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
@@ -21,6 +23,8 @@ from speakout.discussion.models import Reply, Thread
 from . import mails
 from .app_settings import app_settings
 from .models import Announcement, NotifiedReply, Subscription
+
+logger = logging.getLogger("speakout.subscriptions")
 
 Kind = Subscription.Kind
 Frequency = Subscription.Frequency
@@ -182,15 +186,16 @@ def author_email(reply: Reply) -> str:
     return ""
 
 
-def notify_reply_approved(reply: Reply, *, new: bool = False) -> int:
+def notify_reply_approved(reply: Reply, *, new: bool = False) -> bool:
     """Tell the thread's confirmed subscribers about an approved reply, once per reply ever.
 
-    Never for a reply that is not approved (held and spam replies must not become a way to send
-    mail through us), never to the reply's own author. ``new``: the reply was stored in the
-    current transaction, so nobody can have been told about it yet. Returns how many mails were
-    queued."""
+    Records that the reply is to be announced, in the caller's transaction; the worker queues
+    the mails once it commits (``send_due_reply_notifications``), so storing a reply costs the
+    same whether its thread has no subscriber or thousands. Never for a reply that is not
+    approved. ``new``: the reply was stored in the current transaction, so it cannot have been
+    recorded yet. Returns whether the reply was recorded now (False: it was before)."""
     if reply.status != Reply.Status.APPROVED:
-        return 0
+        return False
     # A new reply's transaction is the caller's: no savepoint of its own (two fewer queries).
     with transaction.atomic(savepoint=not new):
         if new:
@@ -198,7 +203,61 @@ def notify_reply_approved(reply: Reply, *, new: bool = False) -> int:
         else:
             _record, created = NotifiedReply.objects.get_or_create(reply_id=reply.pk)
             if not created:
-                return 0
+                return False
+    transaction.on_commit(_ensure_notification_task)
+    return True
+
+
+def _ensure_notification_task() -> None:
+    from speakout.worker import enqueue_unless_waiting
+
+    from .tasks import send_reply_notifications_task
+
+    try:
+        enqueue_unless_waiting(send_reply_notifications_task)
+    except Exception:
+        # The record is committed; the worker's sweep finds it even without a task.
+        logger.exception("Could not enqueue the reply notification task; the sweep will send them")
+
+
+NOTIFICATION_BATCH = 100
+
+
+def send_due_reply_notifications(limit: int | None = None) -> int:
+    """Queue the mails of every recorded reply not announced yet, oldest first; returns how many
+    mails were queued. Each reply is claimed with a conditional UPDATE in the transaction that
+    queues its mails, so two workers never announce one reply twice, and a worker that dies
+    leaves the reply waiting for the next run."""
+    queued = handled = 0
+    while limit is None or handled < limit:
+        batch = list(
+            NotifiedReply.objects.filter(notified_at__isnull=True)
+            .order_by("id")
+            .values_list("id", "reply_id")[
+                : NOTIFICATION_BATCH if limit is None else min(NOTIFICATION_BATCH, limit - handled)
+            ]
+        )
+        if not batch:
+            break
+        for record_id, reply_id in batch:
+            queued += _announce(record_id, reply_id)
+            handled += 1
+    return queued
+
+
+def _announce(record_id: int, reply_id: int) -> int:
+    with transaction.atomic():
+        claimed = NotifiedReply.objects.filter(pk=record_id, notified_at__isnull=True).update(
+            notified_at=timezone.now()
+        )
+        if not claimed:
+            return 0  # another worker has it
+        reply = Reply.objects.select_related("thread", "commenter", "user").filter(pk=reply_id).first()
+        if reply is None or reply.status != Reply.Status.APPROVED:
+            # Held or removed before its mails went out: forget it, so that approving it (again)
+            # announces it then.
+            NotifiedReply.objects.filter(pk=record_id).delete()
+            return 0
         own = author_email(reply).strip().lower()
         thread = reply.thread
         count = 0

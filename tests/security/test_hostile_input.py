@@ -22,6 +22,7 @@ from speakout.discussion.models import Commenter, DiscussionSettings, Reply
 from speakout.outbox.models import OutgoingMail
 from speakout.publishing.discussion import thread_for_report
 from speakout.subscriptions.models import Subscription
+from speakout.subscriptions.services import send_due_reply_notifications
 
 from . import corpus
 from .executable import assert_no_live_payload
@@ -166,7 +167,8 @@ def test_every_hostile_value_is_stored_as_typed_or_refused_with_a_reason_and_run
         assert response.status_code == 200
         assert_no_live_payload(response.content.decode(), f"commenter {commenter.pk}'s history")
 
-    # Mails: reply notifications and moderator mails, both parts.
+    # Mails: reply notifications (queued by the worker) and moderator mails, both parts.
+    send_due_reply_notifications()
     mails = list(OutgoingMail.objects.all())
     assert any(mail.to == "watcher@example.org" for mail in mails), "notifications were made"
     for mail in mails:

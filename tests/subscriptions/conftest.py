@@ -58,6 +58,9 @@ def subscribe(db):
 
 
 def mails_to(address):
+    """The mails queued to this address, once the worker has queued every reply notification due
+    (it does so after the reply's commit, which tests inside a transaction never reach)."""
+    services.send_due_reply_notifications()
     return list(OutgoingMail.objects.filter(to=address).order_by("pk"))
 
 

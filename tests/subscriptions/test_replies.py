@@ -3,12 +3,19 @@ the reply form's two boxes request subscriptions for the commenter's address."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from django.contrib.auth import get_user_model
+from django.db import transaction
+from django_tasks.backends.immediate import ImmediateBackend
 
 from speakout.discussion.models import Reply
 from speakout.discussion.services import Author, set_status
+from speakout.outbox.models import OutgoingMail
+from speakout.subscriptions import services
 from speakout.subscriptions.models import NotifiedReply, Subscription
+from speakout.worker import run_due_jobs
 
 from .conftest import HOLD, SPAM, mails_to
 
@@ -92,3 +99,89 @@ def test_reply_form_shows_the_boxes(client, thread, rules):
     )
     assert 'name="notify_replies"' in html and 'name="notify_posts"' in html
     assert "Notify me of new comments by email" in html and "Notify me of new posts by email" in html
+
+
+# In the background ----------------------------------------------------------------------------
+
+
+def test_the_mails_are_queued_by_a_task_once_the_reply_commits(
+    thread, post_reply, subscribe, django_capture_on_commit_callbacks
+):
+    """Storing the reply records it; its commit starts the task (run at once by the tests' task
+    queue) that queues the followers' mails."""
+    subscribe("ada@example.org", thread=thread)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        result = post_reply(thread, email="bob@example.org", body="Hello thread")
+    assert NotifiedReply.objects.filter(reply=result.reply, notified_at__isnull=True).exists()
+    assert not OutgoingMail.objects.filter(to="ada@example.org").exists()  # not before the commit
+    for callback in callbacks:
+        callback()
+    [mail] = OutgoingMail.objects.filter(to="ada@example.org")
+    assert "Hello thread" in mail.text_body
+    assert NotifiedReply.objects.get(reply=result.reply).notified_at is not None
+
+
+def test_a_rolled_back_reply_records_nothing_and_starts_no_task(
+    thread, post_reply, subscribe, django_capture_on_commit_callbacks
+):
+    subscribe("ada@example.org", thread=thread)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(RuntimeError), transaction.atomic():
+            post_reply(thread, email="bob@example.org")
+            raise RuntimeError("the surrounding work failed")
+    assert callbacks == []
+    assert not NotifiedReply.objects.exists() and not OutgoingMail.objects.exists()
+
+
+def test_a_reply_held_before_the_worker_runs_is_announced_when_approved_again(thread, post_reply, subscribe):
+    subscribe("ada@example.org", thread=thread)
+    result = post_reply(thread, email="bob@example.org", body="Said in haste")
+    set_status(result.reply, Reply.Status.PENDING)  # a moderator was quicker than the worker
+    assert services.send_due_reply_notifications() == 0
+    assert not NotifiedReply.objects.exists(), "forgotten, so that a later approval announces it"
+    set_status(result.reply, Reply.Status.APPROVED)
+    [mail] = mails_to("ada@example.org")
+    assert "Said in haste" in mail.text_body
+
+
+def test_a_reply_is_announced_once_however_many_workers_look(thread, post_reply, subscribe):
+    subscribe("ada@example.org", thread=thread)
+    result = post_reply(thread, email="bob@example.org")
+    record = NotifiedReply.objects.get(reply=result.reply)
+    # Two workers took the same row from the queue; the second finds it claimed.
+    assert services._announce(record.pk, result.reply.pk) == 1
+    assert services._announce(record.pk, result.reply.pk) == 0
+    assert services.send_due_reply_notifications() == 0
+    assert OutgoingMail.objects.filter(to="ada@example.org").count() == 1
+
+
+def test_the_sweep_announces_replies_whose_task_was_lost(
+    thread, post_reply, subscribe, settings, django_capture_on_commit_callbacks, caplog
+):
+    """A task queue that fails after the commit costs the reply nothing: it is stored, the failure
+    is logged, and the worker's clock (run_due_jobs) queues the mails."""
+    settings.TASKS = {"default": {"BACKEND": "tests.subscriptions.test_replies.RefusingBackend"}}
+    subscribe("ada@example.org", thread=thread)
+    with django_capture_on_commit_callbacks(execute=True):
+        result = post_reply(thread, email="bob@example.org")
+    assert result.outcome == "published"
+    assert "sweep" in caplog.text and not OutgoingMail.objects.filter(to="ada@example.org").exists()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    assert "send_due_reply_notifications" in run_due_jobs(time.monotonic(), {})
+    assert OutgoingMail.objects.filter(to="ada@example.org").count() == 1
+
+
+def test_the_worker_drains_the_queue_batch_after_batch(thread, post_reply, subscribe, monkeypatch):
+    monkeypatch.setattr(services, "NOTIFICATION_BATCH", 2)
+    subscribe("ada@example.org", thread=thread)
+    for number in range(5):
+        post_reply(thread, email=f"writer-{'abcde'[number]}@example.org", body=f"Reply {'abcde'[number]}")
+    assert services.send_due_reply_notifications(limit=3) == 3
+    assert NotifiedReply.objects.filter(notified_at__isnull=True).count() == 2
+    assert services.send_due_reply_notifications() == 2
+    assert OutgoingMail.objects.filter(to="ada@example.org").count() == 5
+
+
+class RefusingBackend(ImmediateBackend):
+    def enqueue(self, task, args, kwargs):
+        raise ConnectionError("the task queue is unreachable")
