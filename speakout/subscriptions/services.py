@@ -224,56 +224,78 @@ NOTIFICATION_BATCH = 100
 
 
 def send_due_reply_notifications(limit: int | None = None) -> int:
-    """Queue the mails of every recorded reply not announced yet, oldest first; returns how many
-    mails were queued. Each reply is claimed with a conditional UPDATE in the transaction that
-    queues its mails, so two workers never announce one reply twice, and a worker that dies
-    leaves the reply waiting for the next run."""
+    """Queue the mails of every recorded reply not announced yet, oldest first, a batch per
+    transaction; returns how many mails were queued.
+
+    A batch is claimed in the transaction that queues its mails: on PostgreSQL its rows are
+    locked (``SKIP LOCKED``: another worker takes the next batch), on SQLite the transaction
+    holds the write lock from its start. So two workers never announce one reply twice, and a
+    worker that dies leaves its batch for the next run."""
     queued = handled = 0
     while limit is None or handled < limit:
-        batch = list(
-            NotifiedReply.objects.filter(notified_at__isnull=True)
-            .order_by("id")
-            .values_list("id", "reply_id")[
-                : NOTIFICATION_BATCH if limit is None else min(NOTIFICATION_BATCH, limit - handled)
-            ]
-        )
-        if not batch:
+        size = NOTIFICATION_BATCH if limit is None else min(NOTIFICATION_BATCH, limit - handled)
+        count, mails_queued = _announce_batch(size)
+        if not count:
             break
-        for record_id, reply_id in batch:
-            queued += _announce(record_id, reply_id)
-            handled += 1
+        handled += count
+        queued += mails_queued
     return queued
 
 
-def _announce(record_id: int, reply_id: int) -> int:
+def _announce_batch(size: int) -> tuple[int, int]:
+    """Announce up to ``size`` recorded replies; returns (replies handled, mails queued)."""
     with transaction.atomic():
-        claimed = NotifiedReply.objects.filter(pk=record_id, notified_at__isnull=True).update(
+        records = list(
+            NotifiedReply.objects.select_for_update(skip_locked=True)
+            .filter(notified_at__isnull=True)
+            .order_by("id")
+            .values_list("id", "reply_id")[:size]
+        )
+        if not records:
+            return 0, 0
+        NotifiedReply.objects.filter(pk__in=[record_id for record_id, _reply in records]).update(
             notified_at=timezone.now()
         )
-        if not claimed:
-            return 0  # another worker has it
-        reply = Reply.objects.select_related("thread", "commenter", "user").filter(pk=reply_id).first()
-        if reply is None or reply.status != Reply.Status.APPROVED:
-            # Held or removed before its mails went out: forget it, so that approving it (again)
-            # announces it then.
-            NotifiedReply.objects.filter(pk=record_id).delete()
-            return 0
-        own = author_email(reply).strip().lower()
-        thread = reply.thread
-        count = 0
-        for subscription in active(Subscription.objects.filter(kind=Kind.THREAD, thread=thread)).exclude(email=own):
+        replies = Reply.objects.select_related("thread", "commenter", "user").in_bulk(
+            [reply_id for _record, reply_id in records]
+        )
+        approved = [reply for reply in replies.values() if reply.status == Reply.Status.APPROVED]
+        announced = {reply.pk for reply in approved}
+        # Held or removed before the worker came: forgotten, so that approving it (again)
+        # announces it then.
+        NotifiedReply.objects.filter(
+            pk__in=[record_id for record_id, reply_id in records if reply_id not in announced]
+        ).delete()
+        followers: dict[int, list[Subscription]] = {}
+        for subscription in active(
+            Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved})
+        ).order_by("pk"):
+            followers.setdefault(subscription.thread_id, []).append(subscription)
+        queued = 0
+        for reply in sorted(approved, key=lambda reply: reply.pk):
+            queued += _announce(reply, followers.get(reply.thread_id, []))
+    return len(records), queued
 
-            def subject(title=thread.title or thread.key):
-                return _("New reply to “%(title)s”") % {"title": title}
 
-            mails.send(
-                subscription,
-                "reply",
-                subject,
-                {"reply": reply, "thread": thread, "reply_url": f"{thread.url}#reply-{reply.pk}" if thread.url else ""},
-                dedupe_key=f"subscriptions:reply:{reply.pk}:{subscription.pk}",
-            )
-            count += 1
+def _announce(reply: Reply, followers: list[Subscription]) -> int:
+    own = author_email(reply).strip().lower()
+    thread = reply.thread
+    count = 0
+    for subscription in followers:
+        if subscription.email == own:
+            continue
+
+        def subject(title=thread.title or thread.key):
+            return _("New reply to “%(title)s”") % {"title": title}
+
+        mails.send(
+            subscription,
+            "reply",
+            subject,
+            {"reply": reply, "thread": thread, "reply_url": f"{thread.url}#reply-{reply.pk}" if thread.url else ""},
+            dedupe_key=f"subscriptions:reply:{reply.pk}:{subscription.pk}",
+        )
+        count += 1
     return count
 
 

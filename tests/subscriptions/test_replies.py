@@ -3,11 +3,14 @@ the reply form's two boxes request subscriptions for the commenter's address."""
 
 from __future__ import annotations
 
+import threading
 import time
+from contextlib import nullcontext
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, connections, transaction
 from django_tasks.backends.immediate import ImmediateBackend
 
 from speakout.discussion.models import Reply
@@ -144,15 +147,41 @@ def test_a_reply_held_before_the_worker_runs_is_announced_when_approved_again(th
     assert "Said in haste" in mail.text_body
 
 
-def test_a_reply_is_announced_once_however_many_workers_look(thread, post_reply, subscribe):
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_at_once_announce_each_reply_once(thread, post_reply, subscribe, settings):
+    """Each batch is claimed in the transaction that queues its mails (on PostgreSQL with
+    SKIP LOCKED), so workers running side by side share the replies instead of both announcing
+    them. The mails' deduplication keys would hide a double announcement; the counts do not."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}  # keeps them waiting
     subscribe("ada@example.org", thread=thread)
-    result = post_reply(thread, email="bob@example.org")
-    record = NotifiedReply.objects.get(reply=result.reply)
-    # Two workers took the same row from the queue; the second finds it claimed.
-    assert services._announce(record.pk, result.reply.pk) == 1
-    assert services._announce(record.pk, result.reply.pk) == 0
-    assert services.send_due_reply_notifications() == 0
-    assert OutgoingMail.objects.filter(to="ada@example.org").count() == 1
+    for number in range(12):
+        post_reply(thread, email=f"writer-{'abcdefghijkl'[number]}@example.org")
+    # SQLite's test database is in memory, where threads must take turns; PostgreSQL's are free.
+    one_at_a_time = threading.Lock() if connection.vendor == "sqlite" else nullcontext()
+    start = threading.Barrier(2)
+    queued: list[int] = []
+    failures: list[BaseException] = []
+
+    def worker():
+        try:
+            start.wait(timeout=10)
+            with one_at_a_time:
+                queued.append(services.send_due_reply_notifications())
+        except BaseException as error:  # reported by the main thread
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    workers = [threading.Thread(target=worker) for _ in range(2)]
+    with mock.patch.object(services, "NOTIFICATION_BATCH", 6):
+        for thread_ in workers:
+            thread_.start()
+        for thread_ in workers:
+            thread_.join(timeout=60)
+    assert not failures, failures
+    assert sum(queued) == 12, queued
+    assert OutgoingMail.objects.filter(to="ada@example.org").count() == 12
+    assert not NotifiedReply.objects.filter(notified_at__isnull=True).exists()
 
 
 def test_the_sweep_announces_replies_whose_task_was_lost(
