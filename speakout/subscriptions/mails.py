@@ -32,9 +32,10 @@ def language_of(subscription: Subscription) -> str:
     return subscription.language or settings.LANGUAGE_CODE
 
 
-def send(subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str, unsubscribe=True):
-    """Render ``subscriptions/email/<template>.txt`` and ``.html`` and queue one mail. ``subject``
-    may be a callable, so it is translated in the subscriber's language."""
+def render(subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str, unsubscribe=True):
+    """Render ``subscriptions/email/<template>.txt`` and ``.html``: the arguments of one
+    ``queue_mail`` call. ``subject`` may be a callable, so it is translated in the subscriber's
+    language."""
     language = language_of(subscription)
     headers = {}
     with translation.override(language):
@@ -51,6 +52,19 @@ def send(subscription: Subscription, template: str, subject, context: dict, *, d
         text = render_to_string(f"subscriptions/email/{template}.txt", context)
         html = render_to_string(f"subscriptions/email/{template}.html", context)
         subject = " ".join(str(subject() if callable(subject) else subject).split())[:500]
+    return {
+        "to": subscription.email,
+        "subject": subject,
+        "text": text,
+        "html": html,
+        "headers": headers,
+        "language": language,
+        "dedupe_key": dedupe_key,
+    }
+
+
+def send(subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str, unsubscribe=True):
+    """Render one mail (see ``render``) and queue it in the current transaction."""
     return queue_mail(
-        subscription.email, subject, text, html, headers=headers, language=language, dedupe_key=dedupe_key
+        **render(subscription, template, subject, context, dedupe_key=dedupe_key, unsubscribe=unsubscribe)
     )

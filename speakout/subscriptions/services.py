@@ -19,6 +19,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from speakout.discussion.models import Reply, Thread
+from speakout.outbox.services import queue_mail
 
 from . import mails
 from .app_settings import app_settings
@@ -224,63 +225,76 @@ NOTIFICATION_BATCH = 100
 
 
 def send_due_reply_notifications(limit: int | None = None) -> int:
-    """Queue the mails of every recorded reply not announced yet, oldest first, a batch per
-    transaction; returns how many mails were queued.
+    """Queue the mails of every recorded reply not announced yet, oldest first, a batch at a
+    time; returns how many mails were queued.
 
-    A batch is claimed in the transaction that queues its mails: on PostgreSQL its rows are
-    locked (``SKIP LOCKED``: another worker takes the next batch), on SQLite the transaction
-    holds the write lock from its start. So two workers never announce one reply twice, and a
-    worker that dies leaves its batch for the next run."""
+    A batch's mails are rendered first, outside any transaction (on SQLite a transaction holds
+    the one write lock that every reply post needs), then claimed and queued in one short
+    transaction: on PostgreSQL the claimed rows are locked (``SKIP LOCKED``: a second worker takes
+    none of them), on SQLite the transaction holds the write lock from its start. So two workers
+    never announce one reply twice (the loser only rendered in vain), and a worker that dies
+    leaves its batch for the next run."""
     queued = handled = 0
     while limit is None or handled < limit:
         size = NOTIFICATION_BATCH if limit is None else min(NOTIFICATION_BATCH, limit - handled)
-        count, mails_queued = _announce_batch(size)
-        if not count:
-            break
-        handled += count
+        claimed, mails_queued = _announce_batch(size)
+        if not claimed:
+            break  # nothing due, or all of it taken by another worker
+        handled += claimed
         queued += mails_queued
     return queued
 
 
 def _announce_batch(size: int) -> tuple[int, int]:
-    """Announce up to ``size`` recorded replies; returns (replies handled, mails queued)."""
+    """Announce up to ``size`` recorded replies; returns (replies claimed, mails queued)."""
+    due = dict(
+        NotifiedReply.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", "reply_id")[:size]
+    )
+    if not due:
+        return 0, 0
+    replies = Reply.objects.select_related("thread", "commenter", "user").in_bulk(due.values())
+    approved = [reply for reply in replies.values() if reply.status == Reply.Status.APPROVED]
+    followers: dict[int, list[Subscription]] = {}
+    for subscription in active(
+        Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved})
+    ).order_by("pk"):
+        followers.setdefault(subscription.thread_id, []).append(subscription)
+    prepared = {reply.pk: _reply_mails(reply, followers.get(reply.thread_id, [])) for reply in approved}
+    queued = 0
     with transaction.atomic():
-        records = list(
+        claimed = set(
             NotifiedReply.objects.select_for_update(skip_locked=True)
-            .filter(notified_at__isnull=True)
-            .order_by("id")
-            .values_list("id", "reply_id")[:size]
+            .filter(pk__in=due, notified_at__isnull=True)
+            .values_list("id", flat=True)
         )
-        if not records:
+        if not claimed:
             return 0, 0
-        NotifiedReply.objects.filter(pk__in=[record_id for record_id, _reply in records]).update(
-            notified_at=timezone.now()
+        NotifiedReply.objects.filter(pk__in=claimed).update(notified_at=timezone.now())
+        # Read again under the claim: a moderator may have held or removed one meanwhile.
+        still_approved = set(
+            Reply.objects.filter(
+                pk__in=[due[record_id] for record_id in claimed], status=Reply.Status.APPROVED
+            ).values_list("pk", flat=True)
         )
-        replies = Reply.objects.select_related("thread", "commenter", "user").in_bulk(
-            [reply_id for _record, reply_id in records]
-        )
-        approved = [reply for reply in replies.values() if reply.status == Reply.Status.APPROVED]
-        announced = {reply.pk for reply in approved}
-        # Held or removed before the worker came: forgotten, so that approving it (again)
-        # announces it then.
+        # A reply held or removed before the worker came is forgotten, so that approving it
+        # (again) announces it then.
         NotifiedReply.objects.filter(
-            pk__in=[record_id for record_id, reply_id in records if reply_id not in announced]
+            pk__in=[record_id for record_id in claimed if due[record_id] not in still_approved]
         ).delete()
-        followers: dict[int, list[Subscription]] = {}
-        for subscription in active(
-            Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved})
-        ).order_by("pk"):
-            followers.setdefault(subscription.thread_id, []).append(subscription)
-        queued = 0
-        for reply in sorted(approved, key=lambda reply: reply.pk):
-            queued += _announce(reply, followers.get(reply.thread_id, []))
-    return len(records), queued
+        for record_id in sorted(claimed):
+            reply_id = due[record_id]
+            if reply_id in still_approved and reply_id in prepared:
+                for mail in prepared[reply_id]:
+                    queue_mail(**mail)
+                    queued += 1
+    return len(claimed), queued
 
 
-def _announce(reply: Reply, followers: list[Subscription]) -> int:
+def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict]:
+    """The mails announcing ``reply`` to the thread's followers (not its author), rendered."""
     own = author_email(reply).strip().lower()
     thread = reply.thread
-    count = 0
+    prepared = []
     for subscription in followers:
         if subscription.email == own:
             continue
@@ -288,15 +302,16 @@ def _announce(reply: Reply, followers: list[Subscription]) -> int:
         def subject(title=thread.title or thread.key):
             return _("New reply to “%(title)s”") % {"title": title}
 
-        mails.send(
-            subscription,
-            "reply",
-            subject,
-            {"reply": reply, "thread": thread, "reply_url": f"{thread.url}#reply-{reply.pk}" if thread.url else ""},
-            dedupe_key=f"subscriptions:reply:{reply.pk}:{subscription.pk}",
+        prepared.append(
+            mails.render(
+                subscription,
+                "reply",
+                subject,
+                {"reply": reply, "thread": thread, "reply_url": f"{thread.url}#reply-{reply.pk}" if thread.url else ""},
+                dedupe_key=f"subscriptions:reply:{reply.pk}:{subscription.pk}",
+            )
         )
-        count += 1
-    return count
+    return prepared
 
 
 # New posts -----------------------------------------------------------------------------------

@@ -147,6 +147,26 @@ def test_a_reply_held_before_the_worker_runs_is_announced_when_approved_again(th
     assert "Said in haste" in mail.text_body
 
 
+def test_a_reply_held_while_its_mails_are_rendered_is_not_announced(thread, post_reply, subscribe, monkeypatch):
+    """The mails are rendered outside the transaction that queues them; the reply's status is
+    read again under the claim."""
+    subscribe("ada@example.org", thread=thread)
+    result = post_reply(thread, email="bob@example.org")
+    render = services._reply_mails
+
+    def render_then_hold(reply, followers):
+        prepared = render(reply, followers)
+        Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.PENDING)  # a moderator, meanwhile
+        return prepared
+
+    monkeypatch.setattr(services, "_reply_mails", render_then_hold)
+    assert services.send_due_reply_notifications() == 0
+    assert not NotifiedReply.objects.exists() and not OutgoingMail.objects.exists()
+    monkeypatch.setattr(services, "_reply_mails", render)
+    set_status(Reply.objects.get(pk=result.reply.pk), Reply.Status.APPROVED)
+    assert len(mails_to("ada@example.org")) == 1
+
+
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_at_once_announce_each_reply_once(thread, post_reply, subscribe, settings):
     """Each batch is claimed in the transaction that queues its mails (on PostgreSQL with
