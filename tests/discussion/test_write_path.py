@@ -98,6 +98,32 @@ def test_a_reply_post_makes_a_fixed_number_of_queries(
     assert not NotifiedReply.objects.filter(notified_at__isnull=True).exists()
 
 
+def test_a_reply_costs_the_same_however_many_follow_the_thread(client, thread, rules):
+    """The followers' mails are the worker's: a post to a thread with a hundred followers makes
+    the same queries as a post to a thread with one (it made three more per follower, and on
+    SQLite held the one write lock while each mail was rendered)."""
+    assert post(client, thread, 1)["status"] == 201  # warms the caches every post reads
+    with CaptureQueriesContext(connection) as one_follower:
+        assert post(client, thread, 2)["status"] == 201
+    Subscription.objects.bulk_create(
+        Subscription(
+            email=f"follower-{number}@example.org",
+            kind="thread",
+            thread=thread,
+            target=f"thread:{thread.pk}",
+            confirmed_at=timezone.now(),
+        )
+        for number in range(100)
+    )
+    with CaptureQueriesContext(connection) as many_followers:
+        assert post(client, thread, 3)["status"] == 201
+    assert len(many_followers) == len(one_follower)
+    assert not OutgoingMail.objects.exists()
+    # The worker had not run: each of the three replies goes to the 101 followers it finds.
+    assert notification_services.send_due_reply_notifications() == 3 * 101
+    assert OutgoingMail.objects.count() == 303
+
+
 def test_a_known_commenter_is_counted_by_an_update(client, thread, rules, settings):
     """A commenter who wrote before is found, not created, and its count goes up by one."""
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0

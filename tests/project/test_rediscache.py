@@ -189,3 +189,39 @@ def test_tracking_can_be_switched_off():
     assert cache.get("counter") == 1
     cache.delete("counter")
     assert SharedClientRedisCache(REDIS_URL, {}).tracking is True
+
+
+def test_rules_read_on_every_request_are_kept_and_each_caller_gets_its_own(redis_cache, another_process, monkeypatch):
+    """``speakout.net.kept.get``, as the discussion rules, the safety rules, the client keys and
+    the staff's names are read: no round trip once kept, a change made by another process seen
+    by the next read, and a copy for each caller (a model instance may be changed and saved)."""
+    from speakout.discussion.models import DiscussionSettings
+    from speakout.net import kept
+
+    monkeypatch.setattr(kept, "cache", redis_cache)
+    redis_cache.set("text", DiscussionSettings(pk=1, hold_words="pineapple"), timeout=60)
+    first = kept.get("text")
+    assert first.hold_words == "pineapple"
+    sent = reads_from_redis(redis_cache, monkeypatch)
+    first.hold_words = "changed by one request, not saved"
+    second = kept.get("text")
+    assert second is not first and second.hold_words == "pineapple"
+    assert sent == [], "a kept value is read without asking Redis"
+
+    another_process.set("text", DiscussionSettings(pk=1, hold_words="mango"), timeout=60)
+    another_process.get("text")  # answered after Redis has sent its notices
+    assert kept.get("text").hold_words == "mango"
+    another_process.delete("text")
+    another_process.get("counter")
+    assert kept.get("text") is None
+
+
+def test_a_cache_without_tracking_is_read_the_plain_way(monkeypatch):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from speakout.net import kept
+
+    plain = LocMemCache("kept-test", {})
+    monkeypatch.setattr(kept, "cache", plain)
+    plain.set("names", {"ada"})
+    assert kept.get("names") == {"ada"} and kept.get("missing") is None
