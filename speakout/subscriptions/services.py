@@ -3,7 +3,8 @@ and the notifications sent on approved replies and first publications, plus the 
 
 Every function that writes runs in a transaction and queues its mails in it (the outbox), so a
 rollback drops both. Reply notifications are recorded with the reply and their mails queued by
-the worker (``send_due_reply_notifications``). Nothing but the one confirmation mail is ever sent to an unconfirmed row.
+the worker (``send_due_reply_notifications``). Nothing but the one confirmation mail is ever
+sent to an unconfirmed row.
 """
 
 from __future__ import annotations
