@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -222,7 +222,10 @@ def _ensure_notification_task() -> None:
         logger.exception("Could not enqueue the reply notification task; the sweep will send them")
 
 
-NOTIFICATION_BATCH = 100
+NOTIFICATION_BATCH = 100  # replies at most in one batch
+# Mails at most in one batch (a single reply may exceed it): they are held in memory between the
+# rendering and the transaction, and that transaction holds SQLite's write lock while it writes them.
+NOTIFICATION_MAILS = 500
 
 
 def send_due_reply_notifications(limit: int | None = None) -> int:
@@ -254,7 +257,25 @@ def _announce_batch(size: int) -> tuple[int, int]:
     if not due:
         return 0, 0
     replies = Reply.objects.select_related("thread", "commenter", "user").in_bulk(due.values())
-    approved = [reply for reply in replies.values() if reply.status == Reply.Status.APPROVED]
+    approved = {reply.pk: reply for reply in replies.values() if reply.status == Reply.Status.APPROVED}
+    following = dict(
+        active(Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={r.thread_id for r in approved.values()}))
+        .values("thread_id")
+        .annotate(count=Count("id"))
+        .values_list("thread_id", "count")
+    )
+    # Whole replies, oldest first, while their mails stay within NOTIFICATION_MAILS; the rest wait
+    # for the next batch.
+    kept, mails_in_batch = {}, 0
+    for record_id in sorted(due):
+        reply = approved.get(due[record_id])
+        count = following.get(reply.thread_id, 0) if reply is not None else 0
+        if kept and mails_in_batch + count > NOTIFICATION_MAILS:
+            break
+        kept[record_id] = due[record_id]
+        mails_in_batch += count
+    due = kept
+    approved = [approved[reply_id] for reply_id in due.values() if reply_id in approved]
     followers: dict[int, list[Subscription]] = {}
     for subscription in active(
         Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved})

@@ -234,3 +234,18 @@ def test_the_worker_drains_the_queue_batch_after_batch(thread, post_reply, subsc
 class RefusingBackend(ImmediateBackend):
     def enqueue(self, task, args, kwargs):
         raise ConnectionError("the task queue is unreachable")
+
+
+def test_a_batch_holds_whole_replies_up_to_a_number_of_mails(thread, post_reply, subscribe, monkeypatch):
+    """A busy thread's replies do not all go into one batch: their mails are held in memory
+    between rendering and queueing. A reply is never split, even when it alone is over."""
+    monkeypatch.setattr(services, "NOTIFICATION_MAILS", 3)
+    for name in ("ada", "bea", "cai"):
+        subscribe(f"{name}@example.org", thread=thread)
+    for letter in "abc":
+        post_reply(thread, email=f"writer-{letter}@example.org", body=f"Reply {letter}")
+    assert services._announce_batch(100) == (1, 3)
+    monkeypatch.setattr(services, "NOTIFICATION_MAILS", 6)
+    assert services._announce_batch(100) == (2, 6)
+    assert services._announce_batch(100) == (0, 0)
+    assert OutgoingMail.objects.count() == 9
