@@ -26,7 +26,7 @@ logger = logging.getLogger("speakout.worker")
 
 # How long a task enqueued by enqueue_unless_waiting waits before it starts, gathering the work
 # that comes meanwhile. Without it a busy site made a task per write: the worker starts a task
-# at once, so the next write found none waiting (each task costs the worker five writes).
+# at once, so the next write found none waiting, and every task costs the queue writes of its own.
 GATHER_SECONDS = 1.0
 
 

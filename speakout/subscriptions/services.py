@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -258,30 +258,32 @@ def _announce_batch(size: int) -> tuple[int, int]:
         return 0, 0
     replies = Reply.objects.select_related("thread", "commenter", "user").in_bulk(due.values())
     approved = {reply.pk: reply for reply in replies.values() if reply.status == Reply.Status.APPROVED}
-    following = dict(
-        active(Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={r.thread_id for r in approved.values()}))
-        .values("thread_id")
-        .annotate(count=Count("id"))
-        .values_list("thread_id", "count")
-    )
-    # Whole replies, oldest first, while their mails stay within NOTIFICATION_MAILS; the rest wait
-    # for the next batch.
-    kept, mails_in_batch = {}, 0
-    for record_id in sorted(due):
-        reply = approved.get(due[record_id])
-        count = following.get(reply.thread_id, 0) if reply is not None else 0
-        if kept and mails_in_batch + count > NOTIFICATION_MAILS:
-            break
-        kept[record_id] = due[record_id]
-        mails_in_batch += count
-    due = kept
-    approved = [approved[reply_id] for reply_id in due.values() if reply_id in approved]
     followers: dict[int, list[Subscription]] = {}
     for subscription in active(
-        Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved})
+        Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved.values()})
     ).order_by("pk"):
         followers.setdefault(subscription.thread_id, []).append(subscription)
-    prepared = {reply.pk: _reply_mails(reply, followers.get(reply.thread_id, [])) for reply in approved}
+    # Whole replies, oldest first, while their mails stay within NOTIFICATION_MAILS; the rest wait
+    # for the next batch.
+    chosen, mails_in_batch, prepared = {}, 0, {}
+    for record_id in sorted(due):
+        reply = approved.get(due[record_id])
+        count = len(followers.get(reply.thread_id, [])) if reply is not None else 0
+        if chosen and mails_in_batch + count > NOTIFICATION_MAILS:
+            break
+        if reply is not None:
+            try:
+                prepared[reply.pk] = _reply_mails(reply, followers.get(reply.thread_id, []))
+            except Exception:
+                # Left waiting (and tried again by the next run) rather than holding up the
+                # replies behind it.
+                logger.exception("The notification mails of reply %s could not be rendered", reply.pk)
+                continue
+        chosen[record_id] = due[record_id]
+        mails_in_batch += count
+    due = chosen
+    if not due:
+        return 0, 0
     queued = 0
     with transaction.atomic():
         claimed = set(

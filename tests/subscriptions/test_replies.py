@@ -249,3 +249,27 @@ def test_a_batch_holds_whole_replies_up_to_a_number_of_mails(thread, post_reply,
     assert services._announce_batch(100) == (2, 6)
     assert services._announce_batch(100) == (0, 0)
     assert OutgoingMail.objects.count() == 9
+
+
+def test_a_reply_whose_mails_fail_to_render_waits_and_holds_up_no_other(
+    thread, post_reply, subscribe, monkeypatch, caplog
+):
+    subscribe("ada@example.org", thread=thread)
+    broken = post_reply(thread, email="writer-a@example.org", body="Reply a").reply
+    post_reply(thread, email="writer-b@example.org", body="Reply b")
+    render = services._reply_mails
+
+    def failing_for_one(reply, followers):
+        if reply.pk == broken.pk:
+            raise RuntimeError("a template error")
+        return render(reply, followers)
+
+    monkeypatch.setattr(services, "_reply_mails", failing_for_one)
+    assert services.send_due_reply_notifications() == 1
+    assert "could not be rendered" in caplog.text
+    [mail] = OutgoingMail.objects.filter(to="ada@example.org")
+    assert "Reply b" in mail.text_body
+    assert NotifiedReply.objects.get(reply=broken).notified_at is None, "still waiting"
+    monkeypatch.setattr(services, "_reply_mails", render)
+    assert services.send_due_reply_notifications() == 1
+    assert OutgoingMail.objects.filter(to="ada@example.org").count() == 2
