@@ -98,9 +98,8 @@ _LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", HOST, urlsplit(BASE_URL).host
 ALLOWED_HOSTS = env_list("SPEAKOUT_ALLOWED_HOSTS", [] if PRODUCTION else sorted(set(_LOCAL_HOSTS)))
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("SPEAKOUT_ALLOWED_HOSTS must be set when SPEAKOUT_ENV=production")
+# Origins (besides the site's own) whose pages may post forms here (speakout/net/crossorigin.py).
 CSRF_TRUSTED_ORIGINS = env_list("SPEAKOUT_CSRF_TRUSTED_ORIGINS", [])
-# A form from a cached page sent without JavaScript comes back filled in (docs/caching.md).
-CSRF_FAILURE_VIEW = "speakout.pagecache.views.csrf_failure"
 
 INSTALLED_APPS = [
     # Speakout's own apps come first so their templates override the libraries' ones.
@@ -161,7 +160,9 @@ MIDDLEWARE = [
     # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py);
     # outside the page cache, so cached answers get their CORS headers too.
     "speakout.embed.middleware.EmbedMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Cross-site forms refused from the browser's Sec-Fetch-Site and Origin headers; Django's token
+    # check only for clients that send neither (speakout/net/crossorigin.py).
+    "speakout.net.crossorigin.CrossOriginProtectionMiddleware",
     # Anonymous pages from the cache, before sessions, routing and rendering (docs/caching.md).
     "speakout.pagecache.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -195,7 +196,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "speakout.theme.context_processors.site",
-                "speakout.pagecache.holes.csrf",  # a placeholder token in pages rendered for the cache
+                "speakout.pagecache.holes.csrf",  # no token in pages rendered for the cache
             ],
         },
     },

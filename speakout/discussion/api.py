@@ -396,7 +396,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
             429 if result.code == "rate_limit" else 400,
             result.code or "invalid",
             result.errors,
-            form_token=issue_form_token(thread.key),
+            form_token=issue_form_token(thread.key, after_error=True),
             confirm=result.confirm,
         )
     reply = result.reply

@@ -209,7 +209,7 @@ def post_reply(
             429 if result.code == "rate_limit" else 400,
             result.code or "invalid",
             result.errors,
-            form_token=issue_form_token(full_key),
+            form_token=issue_form_token(full_key, after_error=True),
         )
     reply = result.reply
     own = services.is_author(reply, author)
