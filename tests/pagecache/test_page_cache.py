@@ -261,11 +261,13 @@ def test_etag_and_last_modified_allow_a_not_modified_answer(client, report):
     assert "News." in text(changed)
 
 
-def test_head_request_gets_the_headers_only(client, report):
-    page(client, report)
-    response = client.head(report.url)
-    assert response.status_code == 200 and response.content == b""
-    assert response[STATUS_HEADER] == "hit"
+def test_head_request_gets_the_headers_only_with_the_length_of_the_get(client, report):
+    for encoding in ("identity", "gzip", "br"):
+        full = client.get(report.url, headers={"Accept-Encoding": encoding})
+        response = client.head(report.url, headers={"Accept-Encoding": encoding})
+        assert response.status_code == 200 and response.content == b""
+        assert response[STATUS_HEADER] == "hit"
+        assert int(response["Content-Length"]) == len(full.content) > 1000, encoding
 
 
 def test_discussion_settings_change_retires_cached_pages(client, report):
