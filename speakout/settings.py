@@ -255,6 +255,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
+    # That cache is each process's own: the page cache's version counters go to files every
+    # process shares, so a change made by the worker or a command is seen by the web process.
+    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = DATA_DIR / "cache" / "versions"
 
 TASKS = {
     "default": {
