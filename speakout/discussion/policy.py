@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.cache import cache
+from django.db import transaction
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -88,8 +89,9 @@ class Check:
         all pass (rate limits). Return a rejection if another one got there first."""
         return None
 
-    def accepted(self, submission: Submission, reply: Reply) -> None:
-        """Called after a reply is stored, so a check can record what it needs (rate limits)."""
+    def accepted(self, submission: Submission, stored: object) -> None:
+        """Called in the transaction once what was submitted is stored (a reply, a contact
+        message), so a check can record what it needs."""
 
 
 class ClosedThreadCheck(Check):
@@ -221,23 +223,7 @@ class RateLimitCheck(Check):
                         self.code,
                         _("You have sent many replies in a short time. Please try again in a few minutes."),
                     )
-        submission.extra["rate_limit_reserved"] = True
         return None
-
-    def accepted(self, submission, reply):
-        if submission.extra.get("rate_limit_reserved"):
-            return  # recorded by reserve()
-        wait, burst_count, burst_window = self.limits()
-        for key in self._keys(submission):
-            if wait:
-                cache.set(f"{self.scope}:last:{key}", 1, timeout=wait)
-            if burst_count:
-                burst_key = f"{self.scope}:burst:{key}"
-                if cache.add(burst_key, 1, timeout=burst_window) is False:
-                    try:
-                        cache.incr(burst_key)
-                    except ValueError:
-                        cache.set(burst_key, 1, timeout=burst_window)
 
 
 class DuplicateCheck(Check):
@@ -376,3 +362,34 @@ def evaluate(submission: Submission, checks: list[Check] | None = None) -> Polic
         if verdict.decision == Decision.REJECT:
             break
     return PolicyResult(decision, verdicts)
+
+
+class PolicyRun:
+    """The one order every form that takes the policy goes through (replies, contact messages):
+
+    1. ``check()`` before any transaction: every check looks, nothing is written;
+    2. ``reserve()`` inside the transaction that stores the submission, once every check has
+       passed: each check claims atomically what it only looked at (checking alone let
+       concurrent requests from one client all through). A rejection means another request got
+       there first: the transaction is rolled back and the writer sees why;
+    3. ``accepted(stored)`` in the same transaction, once the submission is stored.
+    """
+
+    def __init__(self, submission: Submission, checks: list[Check] | None = None):
+        self.submission = submission
+        self.checks = checks if checks is not None else load_checks()
+
+    def check(self) -> PolicyResult:
+        return evaluate(self.submission, self.checks)
+
+    def reserve(self) -> Verdict | None:
+        for check in self.checks:
+            lost_race = check.reserve(self.submission)
+            if lost_race is not None:
+                transaction.set_rollback(True)
+                return lost_race
+        return None
+
+    def accepted(self, stored: object) -> None:
+        for check in self.checks:
+            check.accepted(self.submission, stored)
