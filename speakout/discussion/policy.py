@@ -13,12 +13,13 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from speakout.net import ratelimit
 
 from . import app_settings
 from .models import BannedClient, Commenter, DiscussionSettings, Reply, Thread
@@ -174,55 +175,44 @@ class RateLimitCheck(Check):
     def check(self, submission):
         wait, burst_count, _burst_window = self.limits()
         for key in self._keys(submission, every_client_key=True):
-            if wait and cache.get(f"{self.scope}:last:{key}") is not None:
+            if wait and ratelimit.paused(f"{self.scope}:last:{key}"):
                 return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
-            if burst_count and (cache.get(f"{self.scope}:burst:{key}") or 0) >= burst_count:
-                return Verdict(
-                    Decision.REJECT,
-                    self.code,
-                    _("You have sent many replies in a short time. Please try again in a few minutes."),
-                )
+            if burst_count and ratelimit.used(f"{self.scope}:burst:{key}") >= burst_count:
+                return self.burst_verdict()
         return None
 
+    def burst_verdict(self) -> Verdict:
+        return Verdict(
+            Decision.REJECT,
+            self.code,
+            _("You have sent many replies in a short time. Please try again in a few minutes."),
+        )
+
     def reserve(self, submission):
-        """Claim the pause and a place in the burst atomically (``cache.add`` and ``incr`` are
-        atomic in Redis and the local cache); ``check`` alone let concurrent requests from one
-        client all through (tests/security/test_floods.py on PostgreSQL)."""
+        """Start the pause and take a place in the burst, giving both back if another request
+        took the last one first."""
         wait, burst_count, burst_window = self.limits()
-        claimed: list[str] = []
+        paused: list[str] = []
         counted: list[str] = []
 
         def undo() -> None:
-            cache.delete_many(claimed)
+            ratelimit.end_pauses(paused)
             for key in counted:
-                try:
-                    cache.decr(key)
-                except ValueError:
-                    pass
+                ratelimit.unhit(key)
 
         for key in self._keys(submission):
             if wait:
                 last_key = f"{self.scope}:last:{key}"
-                if not cache.add(last_key, 1, timeout=wait):
+                if not ratelimit.pause(last_key, wait):
                     undo()
                     return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
-                claimed.append(last_key)
+                paused.append(last_key)
             if burst_count:
                 burst_key = f"{self.scope}:burst:{key}"
-                cache.add(burst_key, 0, timeout=burst_window)
-                try:
-                    sent = cache.incr(burst_key)
-                except ValueError:  # expired between the two calls
-                    cache.add(burst_key, 1, timeout=burst_window)
-                    sent = 1
                 counted.append(burst_key)
-                if sent > burst_count:
+                if ratelimit.hit(burst_key, burst_window) > burst_count:
                     undo()
-                    return Verdict(
-                        Decision.REJECT,
-                        self.code,
-                        _("You have sent many replies in a short time. Please try again in a few minutes."),
-                    )
+                    return self.burst_verdict()
         return None
 
 
