@@ -110,6 +110,7 @@ class CommentData:
     status: str = Reply.Status.APPROVED
     kind: str = Reply.Kind.REPLY
     markdown: bool = False  # Isso keeps Markdown; WordPress and Disqus keep HTML
+    html: str | None = None  # the HTML shown for it, when the source had both (Speakout's own WXR)
 
 
 # The columns save_replies fills in; every other column of a reply gets its default.
@@ -867,6 +868,8 @@ class SiteWriter:
         self.tick(0, len(batch))
 
     def _reply_html(self, comment: CommentData) -> str:
+        if comment.html is not None:
+            return sanitise(comment.html)
         if not comment.body:
             return ""
         return render_markdown(comment.body) if comment.markdown else sanitise(autop(comment.body))
