@@ -267,11 +267,13 @@ def count_text(count: int) -> str:
 
 
 def _language(lang: str) -> str:
+    """The offered language closest to a browser's tag (pt-PT and pt find pt-br), else the default."""
     from django.conf import settings
 
-    codes = [code for code, _name in settings.LANGUAGES]
-    lang = (lang or "").lower().split("-")[0]
-    return lang if lang in codes else settings.LANGUAGE_CODE
+    try:
+        return translation.get_supported_language_variant((lang or "").strip().lower())
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 @api.get("/strings", response={200: dict}, tags=["widget"])
@@ -281,7 +283,14 @@ def strings(request, response: HttpResponse, lang: str = ""):
     with translation.override(language):
         words = widget_strings()
     patch_cache_control(response, public=True, max_age=3600)
-    return {"lang": language, "strings": words}
+    direction = "rtl" if translation.get_language_info(language)["bidi"] else "ltr"
+    return {"lang": language, "dir": direction, "strings": words}
+
+
+# One count from each plural category a language may have (CLDR: zero, one, two, few, many,
+# other); the widget picks the sample in the same category as its count, so Arabic's six
+# forms and the millions of Spanish, French and Portuguese read right.
+COUNT_SAMPLES = (0, 1, 2, 3, 11, 100, 1_000_000)
 
 
 def widget_strings() -> dict[str, Any]:
@@ -290,6 +299,7 @@ def widget_strings() -> dict[str, Any]:
     return {
         "count_one": ngettext("%(count)d reply", "%(count)d replies", 1),
         "count_other": ngettext("%(count)d reply", "%(count)d replies", 2),
+        "count_samples": {str(n): ngettext("%(count)d reply", "%(count)d replies", n) for n in COUNT_SAMPLES},
         "empty": _("No replies yet. Yours could be the first."),
         "closed": _("Replies are closed."),
         "leave": _("Leave a Reply"),

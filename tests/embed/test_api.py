@@ -168,6 +168,36 @@ def test_strings_come_in_english_and_spanish(client):
     assert english["strings"].keys() == spanish["strings"].keys()
 
 
+@pytest.mark.parametrize(
+    "asked, language, direction",
+    [
+        ("fr-CA", "fr", "ltr"),
+        ("pt-BR", "pt-br", "ltr"),
+        ("pt", "pt-br", "ltr"),
+        ("ar-MA", "ar", "rtl"),
+        ("xx", "en", "ltr"),
+    ],
+)
+def test_strings_come_in_every_offered_language(client, settings, asked, language, direction):
+    settings.LANGUAGE_CODE = "en"
+    english = client.get("/embed/api/strings?lang=en").json()
+    answer = client.get(f"/embed/api/strings?lang={asked}").json()
+    assert (answer["lang"], answer["dir"]) == (language, direction)
+    assert answer["strings"].keys() == english["strings"].keys()
+    if language != "en":
+        assert answer["strings"]["leave"] != english["strings"]["leave"]
+
+
+def test_the_widget_gets_every_plural_form_of_the_count(client):
+    """Arabic counts have six forms; the widget picks one by the count's CLDR category."""
+    samples = client.get("/embed/api/strings?lang=ar").json()["strings"]["count_samples"]
+    by_count = {int(n): text for n, text in samples.items()}
+    assert len(set(by_count[n] for n in (0, 1, 2, 3, 11, 100))) >= 4
+    assert by_count[3] == "%(count)d ردود" and by_count[11] == "%(count)d ردًّا" and by_count[2] == "%(count)d ردّان"
+    spanish = client.get("/embed/api/strings?lang=es").json()["strings"]["count_samples"]
+    assert spanish["1000000"] != spanish["2"], "Spanish says “de respuestas” after a million"
+
+
 def test_the_script_and_styles_are_served_at_stable_addresses(client):
     script = client.get("/embed.js")
     assert script.status_code == 200 and b"data-speakout-thread" in b"".join(script.streaming_content)
