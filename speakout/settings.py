@@ -257,6 +257,7 @@ if REDIS_URL:
             "OPTIONS": {"TRACKING": env_bool("SPEAKOUT_REDIS_TRACKING", True)},
         }
     }
+    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""  # the version counters live in Redis, shared
 else:
     # Rate limits live here too: with locmem's default of 300 entries, a flood from a few
     # hundred senders culled the counters and let replies through (tests/security/test_floods.py).

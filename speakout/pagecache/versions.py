@@ -82,7 +82,7 @@ class FileVersions:
         os.replace(self._written(self._new_value()), self._path(version_key))
 
     def clear(self) -> None:
-        for path in self.directory.glob("*"):
+        for path in self.directory.glob("[!.]*"):  # not a file another process is writing
             path.unlink(missing_ok=True)
 
 
