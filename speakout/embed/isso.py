@@ -24,12 +24,10 @@ a cross-site page's reader from editing, exactly as with Isso's own server.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from http.cookies import SimpleCookie
 from typing import Any
 
-from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
@@ -38,6 +36,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from speakout.discussion import services
+from speakout.discussion.avatars import DEFAULT_KEY
 from speakout.discussion.clients import client_hash, guest_keys, new_guest_token
 from speakout.discussion.models import DiscussionSettings, Reply, Thread
 from speakout.discussion.reading import HELD_STATUSES
@@ -125,9 +124,9 @@ def thread_key(request, uri: str) -> str:
 
 
 def author_hash(reply) -> str:
-    # Isso's "hash" seeds the identicon; a keyed hash, so it tells nothing about the email.
-    seed = f"{reply.commenter_id or reply.author_name}:{settings.SECRET_KEY}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:12]
+    # Isso's "hash" seeds the identicon: the reply's avatar key, so it links exactly what the
+    # avatar links (what the writer proved), never a typed address or name.
+    return (reply.avatar_key or DEFAULT_KEY)[:12]
 
 
 def item(reply: Reply, *, plain: bool = False, parent: int | None = None) -> dict[str, Any]:
