@@ -282,6 +282,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("SPEAKOUT_MEDIA_DIR", str(DATA_DIR / "media")))
+# Files only the site's own processes read (uploaded import files): never served, so never
+# under MEDIA_ROOT or STATIC_ROOT (checked at start-up).
+SPEAKOUT_PRIVATE_DIR = Path(env("SPEAKOUT_PRIVATE_DIR", str(DATA_DIR / "private"))).resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
