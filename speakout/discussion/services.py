@@ -102,7 +102,8 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
         return proven
     if not email:
         return None
-    claimed = Commenter.objects.filter(email=email).exists()
+    # In any spelling of its case: "Manage my replies" finds records by the address that way.
+    claimed = Commenter.objects.filter(email__iexact=email).exists()
     return Commenter(email="" if claimed else email, display_name=name, website=website)
 
 

@@ -250,6 +250,16 @@ def test_a_known_commenter_s_address_is_held_filed_apart_and_answers_like_a_new_
     assert "Alice says: believe me." not in page
 
 
+@pytest.mark.parametrize("spelling", ["ALICE@example.org", "Alice@Example.ORG", " alice@example.org "])
+def test_another_spelling_of_a_known_address_earns_nothing_either(spelling, site, client):
+    reply = victim_reply(site)
+    claim = send("api", fresh_client(), name="Alice", email=spelling, body="Spelt my way.")
+    assert claim.outcome == "held"
+    assert Reply.objects.get(pk=claim.reply_id).commenter_id != reply.commenter_id
+    link = tokens.make_token(ManageRequest.objects.create(email=VICTIM))
+    assert "Spelt my way." not in client.get(f"/privacy/my-replies/{link}/").content.decode()
+
+
 def test_an_imported_commenter_s_address_earns_nothing_but_their_verified_account_does(site, client):
     """Imported replies carry an address nobody proved here: typing it is a claim like any other.
     A site account with that address verified (by allauth's mailed link) is the proof."""
