@@ -126,7 +126,8 @@ def test_same_person_same_text_same_thread_is_refused(thread, post_reply, settin
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
     person = Author(client_hash="one-browser", guest_token="one-token")
     assert post_reply(thread, author=person, body="Exactly this.").outcome == PUBLISHED
-    duplicate = post_reply(thread, author=Author(client_hash="another-network", guest_token="one-token"), body="Exactly this.")
+    same_browser_elsewhere = Author(client_hash="another-network", guest_token="one-token")
+    duplicate = post_reply(thread, author=same_browser_elsewhere, body="Exactly this.")
     assert duplicate.outcome == REJECTED and duplicate.code == "duplicate"
     assert "already posted" in duplicate.errors["body"][0]
 
