@@ -29,8 +29,8 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 # text from the same writer (token or client) and a ban (five reads, before the transaction);
 # then the commenter and the reply (each in a savepoint), its tree path, the thread's count and
 # the mark that its followers are to hear of it; after the commit, whether a notification task
-# already waits (one does, after the first post). The followers' mails are the worker's (a thread's followers may be thousands).
-# Raise it only for a reason, and say which in the commit.
+# already waits (one does, after the first post). The followers' mails are the worker's (a
+# thread's followers may be thousands). Raise it only for a reason, and say which in the commit.
 REPLY_POST_QUERIES = 15
 
 
