@@ -156,7 +156,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, with the admin's default language (speakout/theme/languages.py).
+    "speakout.theme.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py);
     # outside the page cache, so cached answers get their CORS headers too.
