@@ -215,7 +215,7 @@
     article.append(
       h("header", { class: "so-head" }, [
         h("span", { class: "so-avatar", "aria-hidden": "true", text: reply.author_name.slice(0, 1).toUpperCase() }),
-        h("span", { class: "so-author", id: this.id("author-" + reply.id) }, [name]),
+        h("span", { class: "so-author", dir: "auto", id: this.id("author-" + reply.id) }, [name]),
         reply.in_reply_to ? h("span", { class: "so-context", text: fill(t.in_reply_to, { name: reply.in_reply_to }) }) : null,
         h("time", { datetime: reply.created_at, text: when.toLocaleString(this.lang, { dateStyle: "medium", timeStyle: "short" }) }),
         reply.edited_at ? h("span", { class: "so-edited", text: t.edited }) : null,
