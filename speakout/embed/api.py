@@ -270,7 +270,7 @@ def _language(lang: str) -> str:
     """The offered language closest to a browser's tag (pt-PT and pt find pt-br), else the default."""
     from speakout.theme.languages import default_language, supported
 
-    return supported(lang) or default_language()
+    return supported(lang) or default_language(read_database=False)
 
 
 @api.get("/strings", response={200: dict}, tags=["widget"])

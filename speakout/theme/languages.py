@@ -26,19 +26,34 @@ def supported(code: str | None) -> str | None:
         return None
 
 
-def default_language() -> str:
-    """The site's default language: the admin's choice, else ``SPEAKOUT_LANGUAGE``. Read on
-    requests without a language of their own, so it is kept in the shared cache. A project
-    without the theme app (the discussion alone) has only ``SPEAKOUT_LANGUAGE``."""
+CACHE_KEY = "speakout:theme:default-language"
+
+
+def default_language(*, read_database: bool = True) -> str:
+    """The site's default language: the admin's choice, else ``SPEAKOUT_LANGUAGE``.
+
+    The choice is kept in the shared cache (written when the admin saves it, and again by the
+    worker's ``refill_default_language`` job). Requests read only the cache
+    (``read_database=False``) so that a page costs no query for it; mail reads the database when
+    the cache has lost it. A project without the theme app (the discussion alone) has only
+    ``SPEAKOUT_LANGUAGE``."""
     if not apps.is_installed("speakout.theme"):
         return settings.LANGUAGE_CODE
+    value = kept.get(CACHE_KEY)
+    if value is None:
+        if not read_database:
+            return settings.LANGUAGE_CODE
+        value = refill_default_language()
+    return value
+
+
+def refill_default_language() -> str:
+    """Read the admin's choice from the database into the shared cache; return it."""
     from .models import LanguageSettings
 
-    value = kept.get(LanguageSettings.CACHE_KEY)
-    if value is None:
-        row = LanguageSettings.objects.only("default_language").first()
-        value = (row and supported(row.default_language)) or settings.LANGUAGE_CODE
-        cache.set(LanguageSettings.CACHE_KEY, value, 3600)
+    row = LanguageSettings.objects.only("default_language").first()
+    value = (row and supported(row.default_language)) or settings.LANGUAGE_CODE
+    cache.set(CACHE_KEY, value, None)
     return value
 
 

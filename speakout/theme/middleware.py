@@ -30,7 +30,7 @@ class SiteLanguageMiddleware(LocaleMiddleware):
     def process_request(self, request):
         super().process_request(request)
         if request.LANGUAGE_CODE == settings.LANGUAGE_CODE and readers_choice(request) is None:
-            language = default_language()
+            language = default_language(read_database=False)
             if language != request.LANGUAGE_CODE:
                 translation.activate(language)
                 request.LANGUAGE_CODE = translation.get_language()

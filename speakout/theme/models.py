@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django import forms
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -35,8 +34,6 @@ class LanguageSettings(BaseGenericSetting):
         ),
     )
 
-    CACHE_KEY = "speakout:theme:default-language"
-
     panels = [FieldPanel("default_language", widget=forms.Select(choices=language_choices))]
 
     class Meta:
@@ -49,6 +46,8 @@ class LanguageSettings(BaseGenericSetting):
     def save(self, *args, **kwargs):
         from speakout.pagecache import versions
 
+        from .languages import refill_default_language
+
         super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
+        refill_default_language()
         versions.bump("content")  # pages cached in the old default language

@@ -73,6 +73,22 @@ def test_changing_the_default_language_retires_cached_pages(client, site_builder
     assert '<html lang="ar" dir="rtl">' in html
 
 
+def test_pages_read_the_default_language_from_the_cache_only(settings):
+    from django.core.cache import cache
+
+    from speakout.theme.languages import refill_default_language
+
+    settings.LANGUAGE_CODE = "en"
+    choose_default("es")
+    cache.clear()  # as after a Redis restart
+
+    assert default_language(read_database=False) == "en", "a request never queries for it"
+    assert default_language() == "es", "mail reads the database when the cache lost it"
+    cache.clear()
+    assert refill_default_language() == "es"  # the worker's job puts it back
+    assert default_language(read_database=False) == "es"
+
+
 def test_the_default_language_must_be_one_the_site_offers():
     from django.core.exceptions import ValidationError
 
