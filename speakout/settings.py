@@ -46,6 +46,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from error
 
 
+def require_package(module: str, setting: str, extra: str) -> None:
+    """A setting that needs an optional package stops with the one command that installs it."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        raise ImproperlyConfigured(f'{setting} needs the {module} package: pip install "speakout[{extra}]"')
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -205,6 +213,8 @@ TEMPLATES = [
 # Database: SQLite in the data folder by default, anything dj-database-url reads otherwise.
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
+    if urlsplit(DATABASE_URL).scheme.startswith(("postgres", "pgsql", "postgis")):
+        require_package("psycopg", "DATABASE_URL (PostgreSQL)", "postgres")
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60), conn_health_checks=True
@@ -235,6 +245,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    require_package("redis", "REDIS_URL", "redis")
     CACHES = {
         "default": {
             # Django's backend, keeping one Redis client per pool (see the module for why).

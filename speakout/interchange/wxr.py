@@ -122,6 +122,7 @@ class WXRImporter(Importer):
                 self.channel.get("wp:base_blog_url") or self.channel.get("link") or self.channel.get("title") or ""
             ).rstrip("/")
             self.writer.source = f"wordpress:{base}"[:300]
+            self.writer.site_title = self.channel.get("title", "")[:255]
 
     def _author(self, fields: dict[str, str]) -> None:
         login = fields.get("wp:author_login", "").strip()
