@@ -164,7 +164,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, with the admin's default language (speakout/theme/languages.py).
+    "speakout.theme.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py);
     # outside the page cache, so cached answers get their CORS headers too.
@@ -446,6 +447,8 @@ SPEAKOUT_SCHEDULED_JOBS = [
         env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30),
         "speakout.subscriptions.jobs.send_due_reply_notifications",
     ),
+    # The default language chosen in the admin, back into the shared cache if it was lost there.
+    ("refill_default_language", 600, "speakout.theme.languages.refill_default_language"),
     # Unconfirmed subscription requests expire; digests go out when due (checked hourly).
     ("subscriptions_expire_requests", 3600, "speakout.subscriptions.jobs.delete_expired_requests"),
     ("send_daily_digest", 3600, "speakout.subscriptions.jobs.send_daily_digest"),

@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import signals
@@ -275,6 +275,7 @@ def submit_reply(
             avatar_key=avatar_key_for(author, commenter, name),
             submission_id=submission_id,
             approved_repliers_only=bool(cleaned.get("approved_repliers_only")),
+            language=(translation.get_language() or "")[:35],
         )
         try:
             # A savepoint only where a clash can happen: the same submission id sent twice.
