@@ -491,6 +491,14 @@ if "SPEAKOUT_TRUSTED_PROXY_COUNT" in os.environ:
     raise ImproperlyConfigured(
         "SPEAKOUT_TRUSTED_PROXY_COUNT is gone: list the proxies' addresses in SPEAKOUT_TRUSTED_PROXIES instead"
     )
+# Networks the server-side fetcher (speakout.net.fetch) may reach although they are not public:
+# for tests that serve an old site from loopback. Leave empty in production (SSRF protection).
+SPEAKOUT_FETCH_ALLOWED_NETWORKS = env_list("SPEAKOUT_FETCH_ALLOWED_NETWORKS", [])
+for _network in SPEAKOUT_FETCH_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SPEAKOUT_FETCH_ALLOWED_NETWORKS: {_network!r} is not an IP network") from error
 # Safety checks appended to the discussion's policy pipeline (see docs/safety.md).
 SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.checks.PersonalDataCheck",
