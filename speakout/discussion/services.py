@@ -221,7 +221,7 @@ def submit_reply(
 
     # Everything that only reads (the commenter, every check, the rendering) happens before the
     # transaction: on SQLite that transaction holds the one write lock, and every millisecond
-    # spent in it is a millisecond no other reply can be stored (issue 7). A first-time writer's
+    # spent in it is a millisecond no other reply can be stored. A first-time writer's
     # commenter is checked unsaved and stored only with the reply; so a refused reply still
     # writes nothing, not even the commenter.
     commenter = _find_commenter(author, name, email, website)

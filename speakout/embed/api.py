@@ -42,7 +42,7 @@ api = NinjaAPI(
     version="1",
     description="What the embeddable widget needs besides the discussion API at /api/.",
     # Nested in the embed app's namespace (speakout/embed/urls.py): ninja reverses its own names
-    # through this, and with the bare name its OpenAPI spec and docs page answered 500.
+    # through this; with the bare name its OpenAPI spec and docs page cannot be reversed.
     urls_namespace="embed:speakout_embed_api",
     parser=discussion_api.StrictJSONParser(),
 )
@@ -55,7 +55,7 @@ api.exception_handler(ValidationError)(discussion_api._validation_error)
 
 ERRORS = discussion_api.ERRORS
 CountKeys = Query(..., description="A page path (or key); repeat for more pages.")
-# No NUL: PostgreSQL cannot store or even compare it, and answered 500 (found by schemathesis).
+# No NUL: PostgreSQL can neither store nor compare it.
 KeyParam = Query(
     ..., min_length=1, max_length=255, pattern=r"^[^\x00]*$", description="The page's path, or the key it chose."
 )
