@@ -15,7 +15,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import signals
@@ -284,6 +284,7 @@ def submit_reply(
             avatar_key=avatar_key_for(author, commenter, name),
             submission_id=submission_id,
             approved_repliers_only=bool(cleaned.get("approved_repliers_only")),
+            language=(translation.get_language() or "")[:35],
         )
         try:
             # A savepoint only where a clash can happen: the same submission id sent twice.
