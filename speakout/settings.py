@@ -236,8 +236,8 @@ else:
                 "timeout": env_int("SPEAKOUT_SQLITE_BUSY_TIMEOUT", 10),
             },
             # Reused like PostgreSQL's: opening a connection (its pragmas, Django's SQL
-            # functions) and closing it (the last one out checkpoints the WAL) cost more CPU
-            # than a whole reply post once did (issue 7).
+            # functions) and closing it (the last one out checkpoints the WAL) costs more CPU
+            # than the rest of a reply post.
             "CONN_MAX_AGE": env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60),
         }
     }
@@ -485,6 +485,14 @@ if "SPEAKOUT_TRUSTED_PROXY_COUNT" in os.environ:
     raise ImproperlyConfigured(
         "SPEAKOUT_TRUSTED_PROXY_COUNT is gone: list the proxies' addresses in SPEAKOUT_TRUSTED_PROXIES instead"
     )
+# Networks the server-side fetcher (speakout.net.fetch) may reach although they are not public:
+# for tests that serve an old site from loopback. Leave empty in production (SSRF protection).
+SPEAKOUT_FETCH_ALLOWED_NETWORKS = env_list("SPEAKOUT_FETCH_ALLOWED_NETWORKS", [])
+for _network in SPEAKOUT_FETCH_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SPEAKOUT_FETCH_ALLOWED_NETWORKS: {_network!r} is not an IP network") from error
 # Safety checks appended to the discussion's policy pipeline (see docs/safety.md).
 SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.checks.PersonalDataCheck",
