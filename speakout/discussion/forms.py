@@ -178,7 +178,7 @@ class ReplyForm(forms.Form):
         label=_("Reply"),
         max_length=BODY_MAX_LENGTH,
         strip=True,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         error_messages={
             "required": _("Write something before sending."),
             "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d)."),
@@ -230,9 +230,8 @@ class ReplyForm(forms.Form):
                 _("The name contains invisible or control characters. Please type it plainly."), code="characters"
             )
         if comparable_name(name) in reserved_names():
-            raise forms.ValidationError(
-                _("That name belongs to the site's staff. Please choose another."), code="reserved"
-            )
+            # Whose name it is stays unsaid, and the refusal spends the writer's refusal budget.
+            raise forms.ValidationError(_("That name cannot be used here. Please choose another."), code="reserved")
         return name
 
     def clean_email(self) -> str:
@@ -296,7 +295,7 @@ class FlagForm(forms.Form):
         label=_("Anything moderators should know (optional)"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
 
 

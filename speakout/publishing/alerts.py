@@ -29,6 +29,7 @@ from speakout.discussion.models import DiscussionSettings, Flag, Reply
 from speakout.net import ratelimit
 from speakout.outbox.services import queue_mail
 from speakout.safety.signals import pile_on_detected
+from speakout.theme.languages import default_language
 
 from .moderation import MODERATE_PERMISSION, plain_text
 
@@ -64,9 +65,9 @@ def language_of(user) -> str:
 
         # The profile's own choice, not get_preferred_language(): that falls back to the language
         # of the current request, which is the commenter's, not the moderator's.
-        return UserProfile.get_for_user(user).preferred_language or settings.LANGUAGE_CODE
+        return UserProfile.get_for_user(user).preferred_language or default_language()
     except Exception:  # no profile yet, or Wagtail's users app not installed
-        return settings.LANGUAGE_CODE
+        return default_language()
 
 
 def under_hourly_cap(user, now: datetime) -> bool:
