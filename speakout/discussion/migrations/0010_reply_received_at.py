@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('speakout_discussion', '0008_reply_language'),
+        ('speakout_discussion', '0009_avatars_follow_proof'),
     ]
 
     operations = [
