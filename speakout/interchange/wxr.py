@@ -21,6 +21,7 @@ from .importers import Importer
 from .models import ImportedItem
 from .reply_source import source_from_meta
 from .writer import CommentData, PostData
+from .wxr_export import AUTHORS_KEY
 from .xmlstream import CountingReader, children, first_texts, stream, text
 
 _VERSION = re.compile(r"^1\.[0-2]$")
@@ -195,6 +196,9 @@ class WXRImporter(Importer):
         creator = fields.get("dc:creator", "").strip()
         if creator and creator not in self.writer.authors:
             self.writer.author(creator, creator)
+        # Speakout's own export names every byline of a report (WordPress keeps one author).
+        bylines = [login for login in _post_meta(element).get(AUTHORS_KEY, "").split(",") if login]
+        authors = [login for login in bylines if login in self.writer.authors] or ([creator] if creator else [])
         live = status == "publish"
         password = fields.get("wp:post_password", "")
         post = PostData(
@@ -207,7 +211,7 @@ class WXRImporter(Importer):
             go_live_at=date if status == "future" else None,
             body_html=fields.get("content:encoded", ""),
             excerpt=fields.get("excerpt:encoded", ""),
-            authors=[creator] if creator else [],
+            authors=authors,
             categories=list(dict.fromkeys(terms_categories)),
             tags=list(dict.fromkeys(tags)),
             old_links=old_links,
@@ -294,10 +298,18 @@ class WXRImporter(Importer):
         self.version = ""
 
 
+def _post_meta(item) -> dict[str, str]:
+    return _meta(item, "wp:postmeta")
+
+
 def _comment_meta(comment) -> dict[str, str]:
+    return _meta(comment, "wp:commentmeta")
+
+
+def _meta(element, name: str) -> dict[str, str]:
     meta = {}
-    for name, child in children(comment):
-        if name == "wp:commentmeta":
+    for child_name, child in children(element):
+        if child_name == name:
             fields = first_texts(child)
             meta.setdefault(fields.get("wp:meta_key", ""), fields.get("wp:meta_value", ""))
     return meta
