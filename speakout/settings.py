@@ -268,10 +268,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Languages: English and Spanish ship; the browser's Accept-Language picks one, the switcher
-# in the footer overrides it through Django's set_language view.
+# Languages: the browser's Accept-Language picks one of these, the switcher in the footer
+# overrides it through Django's set_language view. Arabic is written right to left.
 LANGUAGE_CODE = env("SPEAKOUT_LANGUAGE", "en")
-LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LANGUAGES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("fr", _("French")),
+    ("pt-br", _("Brazilian Portuguese")),
+    ("ar", _("Arabic")),
+]
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env("SPEAKOUT_TIME_ZONE", "UTC")
 USE_I18N = True
