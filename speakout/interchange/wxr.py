@@ -7,6 +7,7 @@ complete, so memory holds one item at a time.
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from urllib.parse import urlsplit
@@ -196,9 +197,7 @@ class WXRImporter(Importer):
         creator = fields.get("dc:creator", "").strip()
         if creator and creator not in self.writer.authors:
             self.writer.author(creator, creator)
-        # Speakout's own export names every byline of a report (WordPress keeps one author).
-        bylines = [login for login in _post_meta(element).get(AUTHORS_KEY, "").split(",") if login]
-        authors = [login for login in bylines if login in self.writer.authors] or ([creator] if creator else [])
+        authors = self._bylines(_post_meta(element).get(AUTHORS_KEY, "")) or ([creator] if creator else [])
         live = status == "publish"
         password = fields.get("wp:post_password", "")
         post = PostData(
@@ -236,6 +235,18 @@ class WXRImporter(Importer):
         if comments:
             thread = self.writer.thread_for_page(page)
             self.writer.save_replies(thread, comments, prefix="wp:")
+
+    def _bylines(self, value: str) -> list[str]:
+        """Every byline of a report, from the post meta Speakout's own export writes."""
+        try:
+            pairs = json.loads(value) if value else []
+            bylines = [(str(login), str(name)) for login, name in pairs]
+        except (ValueError, TypeError):
+            return []
+        for login, name in bylines:
+            if login and login not in self.writer.authors:
+                self.writer.author(login, name)
+        return [login for login, _name in bylines if login in self.writer.authors]
 
     def _skip(self, what: str, reason: str, comments: list) -> None:
         self.result.skip(what, reason)

@@ -17,6 +17,7 @@ export carries them.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
@@ -46,7 +47,9 @@ STATUS_OUT = {
     Reply.Status.SPAM: "spam",
     Reply.Status.TRASH: "trash",
 }
-# Post meta naming every byline of a report, in order (WordPress has one author per post).
+# Post meta naming every byline of a report, in order (WordPress has one author per post): a
+# JSON list of [login, name], so that a byline WordPress's own export leaves out of its author
+# list (it lists only post authors) keeps its name.
 AUTHORS_KEY = "_speakout_authors"
 # What a login may hold in WordPress (sanitize_user in strict mode).
 _NOT_IN_LOGIN = re.compile(r"[^a-z0-9 _.@-]", re.I)
@@ -140,6 +143,8 @@ class WXRWriter:
         self.items = 0
         self.replies = 0
         self.report = ExportReport()
+        # Replies written under another number than their id (see comments()): id → number.
+        self.comment_numbers: dict[int, int] = {}
         self.byline_logins: dict[int, str] = {}
         self.account_logins: dict[int, str] = {}
         self.account_offset = 0
@@ -304,7 +309,8 @@ class WXRWriter:
         self.tag("link", escape(url), raw=True)
         self.tag("pubDate", _rfc822(date), raw=True)
         if is_report:
-            logins = [self.byline_logins[author.pk] for author in page.authors if author.pk in self.byline_logins]
+            bylines = [(self.byline_logins[a.pk], a.name) for a in page.authors if a.pk in self.byline_logins]
+            logins = [login for login, _name in bylines]
         else:
             logins = [self.account_logins[page.owner_id]] if page.owner_id in self.account_logins else []
         self.tag("dc:creator", logins[0] if logins else "")
@@ -327,7 +333,7 @@ class WXRWriter:
         self.tag("wp:post_password", password)
         self.tag("wp:is_sticky", 1 if extra.get("sticky") else 0, raw=True)
         if len(logins) > 1:
-            self.meta("postmeta", {AUTHORS_KEY: ",".join(logins)})
+            self.meta("postmeta", {AUTHORS_KEY: json.dumps(bylines, ensure_ascii=False)})
         self.report.counts[post_type] += 1
         if is_report:
             for category in page.categories.all():
@@ -378,6 +384,7 @@ class WXRWriter:
             if number <= parent_number:
                 self.next_free_number += 1
                 number = self.next_free_number
+                self.comment_numbers[pk] = number
                 self.report.counts["renumbered"] += 1
             numbers[pk] = number
             html = xml_safe(html)
