@@ -46,6 +46,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from error
 
 
+def require_package(module: str, setting: str, extra: str) -> None:
+    """A setting that needs an optional package stops with the one command that installs it."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        raise ImproperlyConfigured(f'{setting} needs the {module} package: pip install "speakout[{extra}]"')
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -156,7 +164,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, with the admin's default language (speakout/theme/languages.py).
+    "speakout.theme.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py);
     # outside the page cache, so cached answers get their CORS headers too.
@@ -204,6 +213,8 @@ TEMPLATES = [
 # Database: SQLite in the data folder by default, anything dj-database-url reads otherwise.
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
+    if urlsplit(DATABASE_URL).scheme.startswith(("postgres", "pgsql", "postgis")):
+        require_package("psycopg", "DATABASE_URL (PostgreSQL)", "postgres")
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60), conn_health_checks=True
@@ -234,6 +245,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    require_package("redis", "REDIS_URL", "redis")
     CACHES = {
         "default": {
             # Django's backend, keeping one Redis client per pool (see the module for why).
@@ -435,6 +447,8 @@ SPEAKOUT_SCHEDULED_JOBS = [
         env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30),
         "speakout.subscriptions.jobs.send_due_reply_notifications",
     ),
+    # The default language chosen in the admin, back into the shared cache if it was lost there.
+    ("refill_default_language", 600, "speakout.theme.languages.refill_default_language"),
     # Unconfirmed subscription requests expire; digests go out when due (checked hourly).
     ("subscriptions_expire_requests", 3600, "speakout.subscriptions.jobs.delete_expired_requests"),
     ("send_daily_digest", 3600, "speakout.subscriptions.jobs.send_daily_digest"),
@@ -471,6 +485,14 @@ if "SPEAKOUT_TRUSTED_PROXY_COUNT" in os.environ:
     raise ImproperlyConfigured(
         "SPEAKOUT_TRUSTED_PROXY_COUNT is gone: list the proxies' addresses in SPEAKOUT_TRUSTED_PROXIES instead"
     )
+# Networks the server-side fetcher (speakout.net.fetch) may reach although they are not public:
+# for tests that serve an old site from loopback. Leave empty in production (SSRF protection).
+SPEAKOUT_FETCH_ALLOWED_NETWORKS = env_list("SPEAKOUT_FETCH_ALLOWED_NETWORKS", [])
+for _network in SPEAKOUT_FETCH_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SPEAKOUT_FETCH_ALLOWED_NETWORKS: {_network!r} is not an IP network") from error
 # Safety checks appended to the discussion's policy pipeline (see docs/safety.md).
 SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.checks.PersonalDataCheck",

@@ -82,6 +82,19 @@ def subject_for(topic: str, message: str) -> str:
     return (_("Contact: %(about)s") % {"about": about})[:SUBJECT_MAX_LENGTH]
 
 
+def copy_address(user, typed_email: str) -> str:
+    """Where "Send me a copy" may send the sender's text: an address the signed-in sender has
+    verified (the typed one if it is among them), else nowhere. A copy to a typed address
+    would let anyone make the site mail any text to anyone."""
+    from speakout.subscriptions.services import verified_addresses
+
+    addresses = verified_addresses(user)
+    if not addresses:
+        return ""
+    typed = (typed_email or "").strip().lower()
+    return typed if typed in addresses else addresses[0]
+
+
 def submit_message(
     page: ContactPage,
     data: dict,
@@ -91,12 +104,14 @@ def submit_message(
     honeypot: str = "",
     inbox_url: str = "",
     site_name: str = "",
+    copy_to: str = "",
 ) -> Outcome:
     """Check, store and queue one message. ``data`` is a contact form's cleaned data.
 
     Refused (time trap, rate limit): nothing is stored, ``Outcome.code`` says why. Spam: stored,
     marked, not mailed. Otherwise stored, with one mail per recipient (Reply-To: the sender) and
-    a copy to the sender if asked, all in one transaction: any error stores and queues nothing."""
+    a copy to ``copy_to`` if given (see ``copy_address``), all in one transaction: any error
+    stores and queues nothing."""
     submission = policy.Submission(
         thread=None,
         body=data["message"],
@@ -109,12 +124,15 @@ def submit_message(
         form_age=form_age,
         honeypot=honeypot,
     )
-    pipeline = checks()
-    result = policy.evaluate(submission, pipeline)
+    run = policy.PolicyRun(submission, checks())
+    result = run.check()
     if result.rejection is not None:
         return Outcome(code=result.rejection.code, error=result.rejection.message)
     spam = result.decision == policy.Decision.SPAM
     with transaction.atomic():
+        lost_race = run.reserve()
+        if lost_race is not None:
+            return Outcome(code=lost_race.code, error=lost_race.message)
         message = ContactMessage.objects.create(
             page=page,
             name=data["name"],
@@ -122,18 +140,24 @@ def submit_message(
             topic=data.get("topic") or "",
             message=data["message"],
             client_hash=client_hash,
-            copy_requested=bool(data.get("send_copy")),
+            copy_requested=bool(copy_to),
             is_spam=spam,
             spam_reason=result.reasons[:500] if spam else "",
         )
-        mails = [] if spam else queue_message_mails(page, message, inbox_url=inbox_url, site_name=site_name)
-    for check in pipeline:
-        check.accepted(submission, message)
+        mails = (
+            []
+            if spam
+            else queue_message_mails(page, message, inbox_url=inbox_url, site_name=site_name, copy_to=copy_to)
+        )
+        run.accepted(message)
     return Outcome(message=message, code="spam" if spam else "sent", mails=mails)
 
 
-def queue_message_mails(page: ContactPage, message: ContactMessage, *, inbox_url: str, site_name: str) -> list:
-    """One mail per recipient address, and the sender's copy if asked. Call inside a transaction."""
+def queue_message_mails(
+    page: ContactPage, message: ContactMessage, *, inbox_url: str, site_name: str, copy_to: str = ""
+) -> list:
+    """One mail per recipient address, and the sender's copy to ``copy_to`` (a verified address)
+    if given. Call inside a transaction."""
     language = translation.get_language() or ""
     subject = subject_for(message.topic, message.message)
     context = {"message": message, "page": page, "inbox_url": inbox_url, "site_name": site_name, "copy": False}
@@ -143,11 +167,11 @@ def queue_message_mails(page: ContactPage, message: ContactMessage, *, inbox_url
     mails = [
         queue_mail(address, subject, text, html, headers=reply_to, language=language) for address in page.recipient_list
     ]
-    if message.copy_requested:
+    if copy_to:
         copy = {**context, "copy": True, "inbox_url": ""}
         mails.append(
             queue_mail(
-                message.email,
+                copy_to,
                 (_("Copy: %(subject)s") % {"subject": subject})[:SUBJECT_MAX_LENGTH],
                 render_to_string("contact/email/message.txt", copy),
                 render_to_string("contact/email/message.html", copy),

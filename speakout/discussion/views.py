@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from django.forms.utils import ErrorDict
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import conditional_escape
@@ -94,7 +94,9 @@ def reply_form_context(
 
 @require_POST
 def post_reply(request):
-    return post_to_thread(request, get_object_or_404(Thread, key=request.POST.get("thread", "")))
+    # A non-public thread takes no replies and must not be named by a refusal page: it answers
+    # as an unknown key does.
+    return post_to_thread(request, get_object_or_404(Thread, key=request.POST.get("thread", ""), is_public=True))
 
 
 def post_to_thread(request, thread: Thread):
@@ -170,8 +172,12 @@ def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dic
 
 
 def _own_reply(request, reply_id: int) -> tuple[Reply, services.Author]:
+    """The reader's own reply, or 404: someone else's reply answers as a missing one does, so
+    its thread's address (a draft's, a restricted report's) and its existence stay unknown."""
     reply = get_object_or_404(Reply.objects.select_related("thread"), pk=reply_id)
     author, _new = author_from(request)
+    if not services.is_author(reply, author):
+        raise Http404
     return reply, author
 
 
