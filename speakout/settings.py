@@ -236,8 +236,8 @@ else:
                 "timeout": env_int("SPEAKOUT_SQLITE_BUSY_TIMEOUT", 10),
             },
             # Reused like PostgreSQL's: opening a connection (its pragmas, Django's SQL
-            # functions) and closing it (the last one out checkpoints the WAL) cost more CPU
-            # than a whole reply post once did (issue 7).
+            # functions) and closing it (the last one out checkpoints the WAL) costs more CPU
+            # than the rest of a reply post.
             "CONN_MAX_AGE": env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60),
         }
     }

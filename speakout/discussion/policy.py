@@ -12,6 +12,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils.functional import cached_property
@@ -55,13 +56,13 @@ class Submission:
     rules: DiscussionSettings
     now: datetime
     parent: Reply | None = None
-    user: object | None = None
+    user: Any = None  # a signed-in user
     # Unsaved (``pk`` None) for a first-time writer: it is stored only with the reply.
     commenter: Commenter | None = None
     form_age: float | None = None
     honeypot: str = ""
     check_form_token: bool = True
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     # The client's hash under every key still kept (current first), so bans and rate limits
     # recorded before a key rotation still match. Empty: just ``client_hash``.
     client_hashes: tuple[str, ...] = ()
@@ -98,7 +99,7 @@ class Check:
 class ClosedThreadCheck(Check):
     code = "closed"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.thread.accepts_replies(submission.rules.auto_close_days, submission.now):
             return Verdict(Decision.REJECT, self.code, _("Replies are closed for this report."))
         if submission.parent is not None and (
@@ -113,7 +114,7 @@ class TimeTrapCheck(Check):
 
     code = "time_trap"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.check_form_token:
             return None
         age = submission.form_age
@@ -135,7 +136,7 @@ class TimeTrapCheck(Check):
 class HoneypotCheck(Check):
     code = "honeypot"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.honeypot:
             return Verdict(Decision.SPAM, self.code, _("A field only robots see was filled in."))
         return None
@@ -162,8 +163,8 @@ class RateLimitCheck(Check):
             seconds,
         ) % {"seconds": seconds}
 
-    def _keys(self, submission, *, every_client_key: bool = False) -> list[str]:
-        keys = []
+    def _keys(self, submission: Submission, *, every_client_key: bool = False) -> list[str]:
+        keys: list[str] = []
         hashes = submission.all_client_hashes if every_client_key else (submission.client_hash,)
         keys.extend(f"client:{value}" for value in hashes if value)
         if submission.email:
@@ -172,7 +173,7 @@ class RateLimitCheck(Check):
             keys.append(f"user:{submission.user.pk}")
         return keys
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         wait, burst_count, _burst_window = self.limits()
         for key in self._keys(submission, every_client_key=True):
             if wait and ratelimit.paused(f"{self.scope}:last:{key}"):
@@ -188,7 +189,7 @@ class RateLimitCheck(Check):
             _("You have sent many replies in a short time. Please try again in a few minutes."),
         )
 
-    def reserve(self, submission):
+    def reserve(self, submission: Submission) -> Verdict | None:
         """Start the pause and take a place in the burst, giving both back if another request
         took the last one first."""
         wait, burst_count, burst_window = self.limits()
@@ -219,7 +220,7 @@ class RateLimitCheck(Check):
 class DuplicateCheck(Check):
     code = "duplicate"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.thread.pk is None:
             return None  # a thread that does not exist yet has no replies
         same_text = Reply.objects.filter(thread=submission.thread, body=submission.body).exclude(
@@ -243,7 +244,7 @@ class DuplicateCheck(Check):
 class BannedCheck(Check):
     code = "banned"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.commenter is not None and submission.commenter.is_banned:
             return Verdict(Decision.SPAM, self.code, _("The commenter is banned."))
         hashes = submission.all_client_hashes
@@ -254,7 +255,7 @@ class BannedCheck(Check):
                 return Verdict(Decision.SPAM, self.code, _("The client is banned."))
         return None
 
-    def accepted(self, submission, reply):
+    def accepted(self, submission: Submission, stored: object) -> None:
         # A ban recorded under an older key carries over to the current key, so it outlives the
         # rotation for as long as the client keeps coming back.
         banned = submission.extra.get("banned_client")
@@ -268,7 +269,7 @@ class _WordListCheck(Check):
     def words(self, rules: DiscussionSettings) -> list[str]:
         raise NotImplementedError
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         haystack = " ".join([submission.body, submission.name, submission.email, submission.website]).casefold()
         for word in self.words(submission.rules):
             if word in haystack:
@@ -280,21 +281,21 @@ class BlockWordsCheck(_WordListCheck):
     code = "block_word"
     decision = Decision.SPAM
 
-    def words(self, rules):
+    def words(self, rules: DiscussionSettings) -> list[str]:
         return rules.block_word_list
 
 
 class HoldWordsCheck(_WordListCheck):
     code = "hold_word"
 
-    def words(self, rules):
+    def words(self, rules: DiscussionSettings) -> list[str]:
         return rules.hold_word_list
 
 
 class LinkCountCheck(Check):
     code = "links"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         limit = submission.rules.hold_link_count
         links = count_links(submission.body)
         if limit and links >= limit:
@@ -311,7 +312,7 @@ class TrustCheck(Check):
 
     code = "first_reply"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.rules.hold_first_reply:
             return None
         user = submission.user
