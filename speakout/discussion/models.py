@@ -216,6 +216,9 @@ class Reply(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     moderation_reason = models.CharField(_("why"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the reply reached this site. An imported reply keeps its old ``created_at``, but
+    # retention periods (the purge of replies nobody moderated) count from its arrival here.
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     client_hash = models.CharField(max_length=64, blank=True, db_index=True)
     # The public avatar: a keyed hash of the author's account, commenter record or guest token,

@@ -250,6 +250,18 @@ def test_a_known_commenter_s_address_is_held_filed_apart_and_answers_like_a_new_
     assert "Alice says: believe me." not in page
 
 
+def post_signed_in(client: Client, email: str, *, verified: bool, body: str) -> dict:
+    """Sign in as a new account with ``email`` (verified or not) and post through the form."""
+    from allauth.account.models import EmailAddress
+
+    user = get_user_model().objects.create_user(email.split("@")[0], email, "pw-long-enough-1")
+    EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+    client.force_login(user)
+    token = issue_form_token(KEY, issued_at=time.time() - 10)
+    data = {"thread": KEY, "body": body, "form_token": token}
+    return client.post("/discussion/post/", data, headers={"Accept": "application/json"}).json()
+
+
 @pytest.mark.parametrize("spelling", ["ALICE@example.org", "Alice@Example.ORG", " alice@example.org "])
 def test_another_spelling_of_a_known_address_earns_nothing_either(spelling, site, client):
     reply = victim_reply(site)
@@ -263,8 +275,6 @@ def test_another_spelling_of_a_known_address_earns_nothing_either(spelling, site
 def test_an_imported_commenter_s_address_earns_nothing_but_their_verified_account_does(site, client):
     """Imported replies carry an address nobody proved here: typing it is a claim like any other.
     A site account with that address verified (by allauth's mailed link) is the proof."""
-    from allauth.account.models import EmailAddress
-
     imported = Commenter.objects.create(email="archive@example.org", display_name="Archived", approved_count=3)
     Reply.objects.create(
         thread=site, commenter=imported, author_name="Archived", body="From the old blog.", status="approved"
@@ -273,44 +283,20 @@ def test_an_imported_commenter_s_address_earns_nothing_but_their_verified_accoun
     assert claim.outcome == "held"
     assert Reply.objects.get(pk=claim.reply_id).commenter_id != imported.pk
 
-    user = get_user_model().objects.create_user("archived", "archive@example.org", "pw-long-enough-1")
-    EmailAddress.objects.create(user=user, email="archive@example.org", verified=True, primary=True)
-    client.force_login(user)
-    response = client.post(
-        "/discussion/post/",
-        {
-            "thread": KEY,
-            "body": "Signed in with my verified address.",
-            "form_token": issue_form_token(KEY, issued_at=time.time() - 10),
-        },
-        headers={"Accept": "application/json"},
-    )
-    assert response.json()["outcome"] == "published"
-    assert Reply.objects.get(pk=response.json()["id"]).commenter_id == imported.pk
+    answer = post_signed_in(client, "archive@example.org", verified=True, body="Signed in with my verified address.")
+    assert answer["outcome"] == "published"
+    assert Reply.objects.get(pk=answer["id"]).commenter_id == imported.pk
 
 
 def test_an_account_with_an_unverified_address_does_not_take_over_a_guest_s_replies(site, client):
     """A login provider that does not verify addresses (or a site account before its mailed
     link is clicked) gives an address nobody proved: it must not reach the guest's record."""
-    from allauth.account.models import EmailAddress
-
     reply = victim_reply(site)
-    user = get_user_model().objects.create_user("mallory", VICTIM, "pw-long-enough-1")
-    EmailAddress.objects.create(user=user, email=VICTIM, verified=False, primary=True)
-    client.force_login(user)
-    response = client.post(
-        "/discussion/post/",
-        {
-            "thread": KEY,
-            "body": "Signed in with an address I never proved.",
-            "form_token": issue_form_token(KEY, issued_at=time.time() - 10),
-        },
-        headers={"Accept": "application/json"},
-    )
-    assert response.json()["outcome"] == "held"
+    answer = post_signed_in(client, VICTIM, verified=False, body="Signed in with an address I never proved.")
+    assert answer["outcome"] == "held"
     victim = Commenter.objects.get(pk=reply.commenter_id)
     assert victim.user_id is None, "the account took over the guest's record"
-    assert Reply.objects.get(pk=response.json()["id"]).commenter_id != victim.pk
+    assert Reply.objects.get(pk=answer["id"]).commenter_id != victim.pk
     page = client.get("/privacy/my-data/").content.decode()
     assert reply.body not in page
 
