@@ -204,6 +204,15 @@ class SpeakoutServer:
             timeout=timeout,
         )
 
+    def succeed(self, *args: str, timeout: float = 600.0) -> str:
+        """Run ``speakout ARGS`` like ``command()``; fail the test unless it exits 0 without a
+        traceback. Returns its output (standard output, then standard error)."""
+        result = self.command(*args, timeout=timeout)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"speakout {' '.join(args)} exited {result.returncode}:\n{output}"
+        assert "Traceback" not in output, output
+        return output
+
     # Starting and stopping
 
     def start(self) -> None:
