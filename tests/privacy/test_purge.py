@@ -83,6 +83,20 @@ def test_held_replies_never_moderated_are_deleted_after_the_period(thread, reply
     assert thread.approved_count == 1
 
 
+def test_imported_held_replies_are_left_to_a_moderator(thread, reply_as):
+    """An import keeps a reply's original date: a held reply from a years-old export is not
+    "never moderated for 90 days" here, so the purge (which runs as soon as the worker starts)
+    must not delete it."""
+    imported = reply_as(thread, checks=HOLD)
+    Reply.objects.filter(pk=imported.pk).update(external_id="wordpress:https://old.example.org:881")
+    aged(imported, days=4000)
+
+    counts = purge_expired(NOW)
+
+    assert Reply.objects.filter(pk=imported.pk).exists()
+    assert counts["held_replies"] == 0
+
+
 def test_forgotten_addresses_are_deleted_after_the_grace_period(db):
     due = Commenter.objects.create(email="due@example.org", forget_requested_at=ago(days=8))
     waiting = Commenter.objects.create(email="waiting@example.org", forget_requested_at=ago(days=6))
