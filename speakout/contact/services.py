@@ -132,6 +132,21 @@ def submit_message(
     return Outcome(message=message, code="spam" if spam else "sent", mails=mails)
 
 
+def release_held_message(message: ContactMessage, *, inbox_url: str) -> list:
+    """A person judged a message the filters caught genuine: it joins the inbox and is mailed as if
+    it had passed (the sender's copy too, if asked). Twice is harmless: only a held message moves."""
+    from wagtail.models import Site
+
+    page = message.page
+    site = Site.objects.filter(is_default_site=True).first()
+    with transaction.atomic():
+        moved = ContactMessage.objects.filter(pk=message.pk, is_spam=True).update(is_spam=False, spam_reason="")
+        if not moved or page is None:
+            return []
+        message.refresh_from_db()
+        return queue_message_mails(page, message, inbox_url=inbox_url, site_name=site.site_name if site else "")
+
+
 def queue_message_mails(page: ContactPage, message: ContactMessage, *, inbox_url: str, site_name: str) -> list:
     """One mail per recipient address, and the sender's copy if asked. Call inside a transaction."""
     language = translation.get_language() or ""
