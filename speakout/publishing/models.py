@@ -121,7 +121,7 @@ class HomePage(SeoMixin, Page):
             ReportPage.published()
             .order_by("-date", "-pk")
             .select_related("social_image")
-            .prefetch_related("categories", "social_image__renditions")[: self.latest_count]
+            .prefetch_related("categories", "report_authors__author", "social_image__renditions")[: self.latest_count]
         )
         context["reports_index"] = ReportIndexPage.objects.live().public().first()
         return context

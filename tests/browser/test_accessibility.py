@@ -16,7 +16,6 @@ import time
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS  # noqa: F401  (documents where the browser comes from)
 from tests.browser.test_discussion import REPORT
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
