@@ -325,7 +325,7 @@ class ReportPage(SeoMixin, Page):
     def reading_minutes(self) -> int:
         """Minutes to read the body at 230 words a minute, at least one."""
         # The stored text, not the rendered blocks: rendering would fetch every picture's rendition.
-        words = sum(len(strip_tags(text).split()) for text in _texts(self.body.raw_data))
+        words = sum(len(strip_tags(text).split()) for text in _texts(list(self.body.raw_data)))
         return max(1, math.ceil((words + len(self.standfirst.split())) / READING_WORDS_PER_MINUTE))
 
     @property

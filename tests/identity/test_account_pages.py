@@ -27,7 +27,7 @@ def test_entrance_pages_use_the_site_form_layout(client, url_name):
     title, heading = title_and_heading(html)
     assert title == heading, f"page title {title!r} but heading {heading!r}"
     assert heading == heading[:1] + heading[1:].lower(), f"sentence case, not {heading!r}"
-    assert '<p class="field' in html, "the site's field layout"
+    assert '<div class="field' in html, "the site's field layout"
     labels = re.findall(r"<label [^>]*>(.*?)</label>", html, re.S)
     assert labels and not any(label.strip().endswith(":") for label in labels), labels
     assert 'class="form-actions"' in html
@@ -39,7 +39,7 @@ def test_entrance_pages_use_the_site_form_layout(client, url_name):
 def test_login_speaks_plainly_and_its_checkbox_sits_with_its_label(client):
     html = client.get(reverse("account_login")).content.decode()
     assert "Remember Me" not in html
-    box = re.search(r'<p class="field field--checkbox[^>]*>(.*?)</p>', html, re.S).group(1)
+    box = re.search(r'<div class="field field--checkbox[^>]*>(.*?)</div>', html, re.S).group(1)
     assert 'type="checkbox"' in box and "Keep me signed in on this device</label>" in box
 
 
@@ -49,7 +49,7 @@ def test_signup_errors_are_summarised_and_sit_under_their_fields(client):
     )
     html = response.content.decode()
     assert '<div class="error-summary"' in html
-    field = re.search(r'<p class="field field--error" data-field="email">(.*?)</p>', html, re.S).group(1)
+    field = re.search(r'<div class="field field--error" data-field="email">(.*?)</div>', html, re.S).group(1)
     assert field.index("<input") < field.index('class="field__error"'), "the error follows its field"
 
 

@@ -130,11 +130,12 @@
         self.render();
         var target = focusId && self.box.querySelector("#" + self.id("reply-" + focusId));
         if (target) target.focus();
-      },
-      function () {
-        self.body.replaceChildren(h("p", { class: "so-error", text: self.t.load_error }), h("slot"));
       }
-    );
+    ).catch(function () {
+      // A refused request, an error status or an answer that cannot be shown: say so, and give
+      // the reader the host's own link again.
+      self.body.replaceChildren(h("p", { class: "so-error", text: self.t.load_error }), h("slot"));
+    });
   };
 
   Widget.prototype.render = function () {
