@@ -44,8 +44,11 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 
 # Regenerate the translation catalogs after changing user-facing strings (needs gettext).
+# Every catalog under speakout/locale (one folder a language) must stay complete:
+# tests/theme/test_i18n.py checks them all.
+LOCALES := $(notdir $(wildcard speakout/locale/*))
 messages: $(VENV)/.installed-dev
-	cd speakout && ../$(BIN)/python ../manage.py makemessages -l es --no-obsolete
+	cd speakout && ../$(BIN)/python ../manage.py makemessages $(addprefix -l ,$(LOCALES)) --no-obsolete
 	cd speakout && ../$(BIN)/python ../manage.py compilemessages
 
 clean:

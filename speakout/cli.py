@@ -27,11 +27,41 @@ import time
 DEFAULT_THREADS = "2"
 
 
+class SetupProblem(Exception):
+    """A configuration mistake, told in one line (no traceback) with what to do about it."""
+
+
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speakout.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        raise SetupProblem(str(error)) from error
+    from django.db import DatabaseError, connection
+
+    try:
+        connection.ensure_connection()
+    except DatabaseError as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise SetupProblem(f"The database cannot be reached (check DATABASE_URL): {first_line}") from error
+
+
+# Management commands that are about migrations themselves: they run on the database as it is.
+MIGRATION_COMMANDS = {"migrate", "makemigrations", "showmigrations", "sqlmigrate", "squashmigrations", "help"}
+
+
+def _bring_database_up_to_date() -> None:
+    """Apply pending migrations, so every command works on a new data folder."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        print("Bringing the database up to date first (as `speakout setup` does)…", file=sys.stderr, flush=True)
+        _manage("migrate", "--no-input", "--verbosity", "0")
 
 
 def _manage(*args: str) -> None:
@@ -161,16 +191,31 @@ INTERCHANGE_COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _main(list(sys.argv[1:] if argv is None else argv))
+    except SetupProblem as problem:
+        print(f"speakout: {problem}", file=sys.stderr, flush=True)
+        return 2
+
+
+def _asks_for_help(args: list[str]) -> bool:
+    return bool({"-h", "--help"} & set(args))
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] and argv[0] in INTERCHANGE_COMMANDS:
         # Thin entries for the interchange app's management commands (their own --help applies).
         _setup_django()
+        if not _asks_for_help(argv[1:]):
+            _bring_database_up_to_date()
         from django.core.management import execute_from_command_line
 
         execute_from_command_line([f"speakout {argv[0]}", INTERCHANGE_COMMANDS[argv[0]], *argv[1:]])
         return 0
     if argv[:1] == ["manage"]:
         _setup_django()
+        if argv[1:] and argv[1] not in MIGRATION_COMMANDS and not _asks_for_help(argv[1:]):
+            _bring_database_up_to_date()
         from django.core.management import execute_from_command_line
 
         execute_from_command_line(["speakout manage", *argv[1:]])

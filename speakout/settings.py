@@ -46,6 +46,14 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from error
 
 
+def require_package(module: str, setting: str, extra: str) -> None:
+    """A setting that needs an optional package stops with the one command that installs it."""
+    from importlib.util import find_spec
+
+    if find_spec(module) is None:
+        raise ImproperlyConfigured(f'{setting} needs the {module} package: pip install "speakout[{extra}]"')
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
@@ -204,6 +212,8 @@ TEMPLATES = [
 # Database: SQLite in the data folder by default, anything dj-database-url reads otherwise.
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:
+    if urlsplit(DATABASE_URL).scheme.startswith(("postgres", "pgsql", "postgis")):
+        require_package("psycopg", "DATABASE_URL (PostgreSQL)", "postgres")
     DATABASES = {
         "default": dj_database_url.parse(
             DATABASE_URL, conn_max_age=env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60), conn_health_checks=True
@@ -234,6 +244,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
+    require_package("redis", "REDIS_URL", "redis")
     CACHES = {
         "default": {
             # Django's backend, keeping one Redis client per pool (see the module for why).
@@ -268,10 +279,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Languages: English and Spanish ship; the browser's Accept-Language picks one, the switcher
-# in the footer overrides it through Django's set_language view.
+# Languages: the browser's Accept-Language picks one of these, the switcher in the footer
+# overrides it through Django's set_language view. Arabic is written right to left.
 LANGUAGE_CODE = env("SPEAKOUT_LANGUAGE", "en")
-LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
+LANGUAGES = [
+    ("en", _("English")),
+    ("es", _("Spanish")),
+    ("fr", _("French")),
+    ("pt-br", _("Brazilian Portuguese")),
+    ("ar", _("Arabic")),
+]
 FORMAT_MODULE_PATH = ["speakout.formats"]  # one 24-hour clock in English (speakout/formats/en)
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env("SPEAKOUT_TIME_ZONE", "UTC")
@@ -283,6 +300,9 @@ STATIC_ROOT = DATA_DIR / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env("SPEAKOUT_MEDIA_DIR", str(DATA_DIR / "media")))
+# Files only the site's own processes read (uploaded import files): never served, so never
+# under MEDIA_ROOT or STATIC_ROOT (checked at start-up).
+SPEAKOUT_PRIVATE_DIR = Path(env("SPEAKOUT_PRIVATE_DIR", str(DATA_DIR / "private"))).resolve()
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -8,6 +8,7 @@ neutralises cells a spreadsheet would run as formulas.
 from __future__ import annotations
 
 import csv
+import re
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -174,9 +175,18 @@ class DeleteView(_Headed, View):
         return HttpResponseRedirect(reverse("speakout_contact:index"))
 
 
+# A formula may start a cell, or start after any character a spreadsheet might split a line
+# on (a comma, a semicolon, a tab, a bar, a line break), spaces before it included.
+_FORMULA_START = re.compile(r"(^|[,;\t|\r\n])([ ]*)(?=[=+\-@])")
+
+
 def _cell(value) -> str:
+    """Text a spreadsheet shows as text, whatever its separator: an apostrophe goes before
+    every place a formula could start (and every field is quoted, see ``export_csv``)."""
     text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    if text[:1] in ("\t", "\r", "\n"):
+        text = "'" + text
+    return _FORMULA_START.sub(lambda match: f"{match.group(1)}{match.group(2)}'", text)
 
 
 def export_csv(request):
@@ -186,7 +196,7 @@ def export_csv(request):
     folder = current_folder(request)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="contact-messages-{folder}.csv"'
-    writer = csv.writer(response)
+    writer = csv.writer(response, quoting=csv.QUOTE_ALL)
     writer.writerow(["received", "name", "email", "topic", "message", "read", "archived", "spam", "copy_requested"])
     for message in folders()[folder]["queryset"].iterator():
         writer.writerow(

@@ -42,13 +42,21 @@ class ContactForm(forms.Form):
             "max_length": _("A message can be at most %(limit_value)d characters long (it has %(show_value)d)."),
         },
     )
-    send_copy = forms.BooleanField(label=_("Send me a copy"), required=False)
+    send_copy = forms.BooleanField(
+        label=_("Send me a copy"),
+        required=False,
+        help_text=_("To your account's verified address."),
+    )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Honeypot: rendered inside a `hidden` element (never shown, focused or announced); bots fill it in.
     homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
-    def __init__(self, *args, topics: list[str] | None = None, **kwargs):
+    def __init__(self, *args, topics: list[str] | None = None, copy_offered: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        if not copy_offered:
+            # Only to an address proven to be the sender's (services.copy_address): otherwise
+            # the site would mail anyone's text to any address.
+            del self.fields["send_copy"]
         if topics:
             self.fields["topic"].choices = [("", _("Choose a topic (optional)"))] + [(t, t) for t in topics]
         else:

@@ -82,6 +82,19 @@ def subject_for(topic: str, message: str) -> str:
     return (_("Contact: %(about)s") % {"about": about})[:SUBJECT_MAX_LENGTH]
 
 
+def copy_address(user, typed_email: str) -> str:
+    """Where "Send me a copy" may send the sender's text: an address the signed-in sender has
+    verified (the typed one if it is among them), else nowhere. A copy to a typed address
+    would let anyone make the site mail any text to anyone."""
+    from speakout.subscriptions.services import verified_addresses
+
+    addresses = verified_addresses(user)
+    if not addresses:
+        return ""
+    typed = (typed_email or "").strip().lower()
+    return typed if typed in addresses else addresses[0]
+
+
 def submit_message(
     page: ContactPage,
     data: dict,
@@ -91,12 +104,14 @@ def submit_message(
     honeypot: str = "",
     inbox_url: str = "",
     site_name: str = "",
+    copy_to: str = "",
 ) -> Outcome:
     """Check, store and queue one message. ``data`` is a contact form's cleaned data.
 
     Refused (time trap, rate limit): nothing is stored, ``Outcome.code`` says why. Spam: stored,
     marked, not mailed. Otherwise stored, with one mail per recipient (Reply-To: the sender) and
-    a copy to the sender if asked, all in one transaction: any error stores and queues nothing."""
+    a copy to ``copy_to`` if given (see ``copy_address``), all in one transaction: any error
+    stores and queues nothing."""
     submission = policy.Submission(
         thread=None,
         body=data["message"],
@@ -122,33 +137,40 @@ def submit_message(
             topic=data.get("topic") or "",
             message=data["message"],
             client_hash=client_hash,
-            copy_requested=bool(data.get("send_copy")),
+            copy_requested=bool(copy_to),
             is_spam=spam,
             spam_reason=result.reasons[:500] if spam else "",
         )
-        mails = [] if spam else queue_message_mails(page, message, inbox_url=inbox_url, site_name=site_name)
+        mails = (
+            []
+            if spam
+            else queue_message_mails(page, message, inbox_url=inbox_url, site_name=site_name, copy_to=copy_to)
+        )
     for check in pipeline:
         check.accepted(submission, message)
     return Outcome(message=message, code="spam" if spam else "sent", mails=mails)
 
 
 def release_held_message(message: ContactMessage, *, inbox_url: str) -> list:
-    """A person judged a message the filters caught genuine: it joins the inbox and is mailed as if
-    it had passed (the sender's copy too, if asked). Twice is harmless: only a held message moves."""
-    from wagtail.models import Site
+    """A person judged a message the filters caught genuine: it joins the inbox and is mailed to
+    the recipients as if it had passed. No copy goes to the sender (their address was trusted,
+    or not, only when they sent it). Twice is harmless: only a held message moves."""
+    from speakout.outbox.sender import organisation_name
 
     page = message.page
-    site = Site.objects.filter(is_default_site=True).first()
     with transaction.atomic():
         moved = ContactMessage.objects.filter(pk=message.pk, is_spam=True).update(is_spam=False, spam_reason="")
         if not moved or page is None:
             return []
         message.refresh_from_db()
-        return queue_message_mails(page, message, inbox_url=inbox_url, site_name=site.site_name if site else "")
+        return queue_message_mails(page, message, inbox_url=inbox_url, site_name=organisation_name())
 
 
-def queue_message_mails(page: ContactPage, message: ContactMessage, *, inbox_url: str, site_name: str) -> list:
-    """One mail per recipient address, and the sender's copy if asked. Call inside a transaction."""
+def queue_message_mails(
+    page: ContactPage, message: ContactMessage, *, inbox_url: str, site_name: str, copy_to: str = ""
+) -> list:
+    """One mail per recipient address, and the sender's copy to ``copy_to`` (a verified address)
+    if given. Call inside a transaction."""
     language = translation.get_language() or ""
     subject = subject_for(message.topic, message.message)
     context = {"message": message, "page": page, "inbox_url": inbox_url, "site_name": site_name, "copy": False}
@@ -158,11 +180,11 @@ def queue_message_mails(page: ContactPage, message: ContactMessage, *, inbox_url
     mails = [
         queue_mail(address, subject, text, html, headers=reply_to, language=language) for address in page.recipient_list
     ]
-    if message.copy_requested:
+    if copy_to:
         copy = {**context, "copy": True, "inbox_url": ""}
         mails.append(
             queue_mail(
-                message.email,
+                copy_to,
                 (_("Copy: %(subject)s") % {"subject": subject})[:SUBJECT_MAX_LENGTH],
                 render_to_string("contact/email/message.txt", copy),
                 render_to_string("contact/email/message.html", copy),

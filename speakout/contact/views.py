@@ -41,11 +41,12 @@ def _render(page, request, form=None, *, sent=False, held=False, status=200):
 def _fresh_form(page, request, data=None) -> ContactForm:
     """A form (bound to ``data`` if given, so the typed text comes back) with a new time-trap token."""
     token = per_request(request, issue_form_token, services.form_key(page))
+    offered = bool(services.copy_address(request.user, ""))
     if data is None:
-        return ContactForm(initial={"form_token": token}, topics=page.topic_list)
+        return ContactForm(initial={"form_token": token}, topics=page.topic_list, copy_offered=offered)
     data = data.copy()
     data["form_token"] = token
-    return ContactForm(data, topics=page.topic_list)
+    return ContactForm(data, topics=page.topic_list, copy_offered=offered)
 
 
 def _inbox_url(request) -> str:
@@ -83,6 +84,9 @@ def serve_contact_page(page, request, *args, **kwargs):
             honeypot=form.cleaned_data.get("homepage", ""),
             inbox_url=_inbox_url(request),
             site_name=site.site_name if site else "",
+            copy_to=services.copy_address(request.user, form.cleaned_data["email"])
+            if form.cleaned_data.get("send_copy")
+            else "",
         )
     except Exception:
         # The transaction rolled back: nothing was stored or queued. The text is kept.

@@ -42,7 +42,8 @@ from ninja.parser import Parser
 from speakout.pagecache.capture import guard, keep_private, share
 from speakout.pagecache.holes import per_request
 
-from . import services
+from . import reading, services
+from .adapter import Dialect, error_body, get_adapter
 from .api_schemas import (
     MAX_ID,
     DeletedOut,
@@ -56,11 +57,11 @@ from .api_schemas import (
     ThreadOut,
 )
 from .avatars import DEFAULT_KEY
-from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, sign_guest_token
+from .clients import client_hash, read_guest_token, sign_guest_token
 from .forms import FlagForm, issue_form_token
 from .html import avatar_url_pattern
 from .models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
-from .reading import HELD_STATUSES, LISTING_CACHE_SECONDS, ReplyNode, load_thread_page, shows_own_replies
+from .reading import LISTING_CACHE_SECONDS, ReplyNode, load_thread_page, shows_own_replies
 
 GUEST_HEADER = "X-Speakout-Guest"
 MAX_COUNT_KEYS = 100
@@ -81,6 +82,12 @@ class ApiError(Exception):
         self.status, self.code, self.errors, self.form_token = status, code, errors, form_token
         self.confirm = confirm or {}
 
+    @classmethod
+    def refused(cls, result: services.SubmissionResult, form_token: str = "") -> ApiError:
+        """The error answering a refused submission, as every JSON front end gives it."""
+        status = get_adapter().status(result, Dialect.JSON)
+        return cls(status, result.code or "invalid", result.errors, form_token=form_token, confirm=result.confirm)
+
 
 class BodyError(ValueError):
     """The request body is not UTF-8 JSON text."""
@@ -88,15 +95,6 @@ class BodyError(ValueError):
     def __init__(self, code: str, message: str):
         super().__init__(message)
         self.code, self.message = code, message
-
-
-def error_body(code: str, errors: dict[str, list[str]], form_token: str = "", confirm=None) -> dict[str, Any]:
-    body: dict[str, Any] = {"outcome": "rejected", "code": code, "errors": errors}
-    if form_token:
-        body["form_token"] = form_token
-    if confirm:
-        body["confirm"] = confirm  # warnings the sender may overrule by sending their codes in `confirm`
-    return body
 
 
 def general(message: str) -> dict[str, list[str]]:
@@ -237,12 +235,7 @@ class _HeaderOnly:
 def author_for(request: HttpRequest, guest_header: str, *, create_guest_token: bool = False):
     """The request's author (always a guest here) and a new guest token if one had to be made."""
     token = read_guest_token(_HeaderOnly(guest_header)) if guest_header else ""
-    new_token = ""
-    if not token and create_guest_token:
-        token = new_token = new_guest_token()
-    return services.Author(
-        user=None, guest_token=token, client_hash=client_hash(request), client_hashes=tuple(client_hashes(request))
-    ), new_token
+    return get_adapter().author(request, guest_token=token, create_guest_token=create_guest_token)
 
 
 def public_thread(key: str) -> Thread:
@@ -297,19 +290,9 @@ def nest(nodes: list[ReplyNode], author: services.Author, rules: DiscussionSetti
 
 
 def visible_reply(reply_id: int, author: services.Author) -> Reply:
-    """A reply the reader may see (approved, or their own held one) in a public thread."""
-    reply = (
-        Reply.objects.select_related("thread")
-        .filter(pk=reply_id, thread__is_public=True)
-        .exclude(thread__status=Thread.Status.HIDDEN)
-        .first()
-    )
+    """A reply the reader may see (see ``reading.visible_reply``); any other is not found."""
+    reply = reading.visible_reply(reply_id, user=author.user, guest_token=author.guest_token)
     if reply is None:
-        raise Http404
-    visible = reply.status == Reply.Status.APPROVED or (
-        reply.status in HELD_STATUSES and services.is_author(reply, author)
-    )
-    if not visible:
         raise Http404
     return reply
 
@@ -373,32 +356,11 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
     ``submission_id`` was already stored (the first reply is returned, nothing is added)."""
     thread = public_thread(key)
     rules = DiscussionSettings.load()
+    adapter = get_adapter()
     author, new_token = author_for(request, guest, create_guest_token=True)
-    data = {
-        "thread": thread.key,
-        "parent": payload.parent or "",
-        "name": payload.name or "",
-        "email": payload.email or "",
-        "website": payload.website or "",
-        "body": payload.body or "",
-        "form_token": payload.form_token or "",
-        "submission_id": payload.submission_id or "",
-        "homepage": payload.homepage or "",
-        # The two boxes of the form; the subscriptions app acts on them (double opt-in).
-        "notify_replies": bool(payload.notify_replies),
-        "notify_posts": bool(payload.notify_posts),
-        "approved_repliers_only": bool(payload.approved_repliers_only),
-        "confirm": payload.confirm or [],
-    }
-    result = services.submit_reply(thread=thread, data=data, author=author, rules=rules)
+    result = adapter.submit(thread, adapter.form_data(thread.key, payload.dict()), author, rules=rules)
     if not result.ok:
-        raise ApiError(
-            429 if result.code == "rate_limit" else 400,
-            result.code or "invalid",
-            result.errors,
-            form_token=issue_form_token(thread.key),
-            confirm=result.confirm,
-        )
+        raise ApiError.refused(result, form_token=issue_form_token(thread.key))
     reply = result.reply
     own = services.is_author(reply, author)
     if result.duplicate_of_retry and not (
@@ -421,7 +383,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
     # it would open nothing, so none is handed out.
     if new_token and own:
         body["guest_token"] = sign_guest_token(new_token)
-    return Status(200 if result.duplicate_of_retry else 201, body)
+    return Status(adapter.status(result, Dialect.JSON), body)
 
 
 @api.get("/threads/{path:key}", response={200: ThreadOut, **ERRORS}, tags=["threads"])
@@ -533,9 +495,4 @@ def counts(request, key: list[str] = CountKeys):
     if len(keys) > MAX_COUNT_KEYS:
         message = _("Ask for at most %(count)d threads at once.") % {"count": MAX_COUNT_KEYS}
         raise ApiError(400, "too_many_keys", {"key": [message]})
-    found = dict(
-        Thread.objects.filter(key__in=keys, is_public=True)
-        .exclude(status=Thread.Status.HIDDEN)
-        .values_list("key", "approved_count")
-    )
-    return {k: found.get(k, 0) for k in keys}
+    return reading.approved_counts(keys)

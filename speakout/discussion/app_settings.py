@@ -68,6 +68,11 @@ class AppSettings:
         return self._setting("CLIENT_KEY_DAYS", 7)
 
     @property
+    def ADAPTER(self) -> str:
+        """The front door every front end goes through (``speakout.discussion.adapter``)."""
+        return self._setting("ADAPTER", "speakout.discussion.adapter.FrontDoorAdapter")
+
+    @property
     def REPLY_RENDERER(self) -> str:
         return self._setting("REPLY_RENDERER", "speakout.discussion.html.ReplyRenderer")
 

@@ -244,6 +244,8 @@ class DuplicateCheck(Check):
     code = "duplicate"
 
     def check(self, submission):
+        if submission.thread.pk is None:
+            return None  # a thread that does not exist yet has no replies
         same_text = Reply.objects.filter(thread=submission.thread, body=submission.body).exclude(
             status=Reply.Status.TRASH
         )

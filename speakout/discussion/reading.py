@@ -119,11 +119,38 @@ def has_no_own_replies(request, thread_id: int) -> bool:
     from .clients import read_guest_token
 
     user = request.user if request.user.is_authenticated else None
-    own = _own(user, read_guest_token(request))
-    if own is None:
-        return True
-    shown = (Reply.Status.APPROVED, *HELD_STATUSES)
-    return not Reply.objects.filter(own, thread_id=thread_id, status__in=shown).exists()
+    return not shows_own_replies(Thread(pk=thread_id), user=user, guest_token=read_guest_token(request))
+
+
+def visible_reply(reply_id: int, *, user=None, guest_token: str = "") -> Reply | None:
+    """A reply the reader may see (approved, or their own held one) in a public, shown thread;
+    None for any other, so a reply that exists and one that does not answer alike."""
+    reply = (
+        Reply.objects.select_related("thread")
+        .filter(pk=reply_id, thread__is_public=True)
+        .exclude(thread__status=Thread.Status.HIDDEN)
+        .first()
+    )
+    if reply is None or reply.status == Reply.Status.APPROVED:
+        return reply
+    return reply if reply.status in HELD_STATUSES and wrote(reply, user=user, guest_token=guest_token) else None
+
+
+def wrote(reply: Reply, *, user=None, guest_token: str = "") -> bool:
+    """Whether the reader (an account, else a guest token) wrote the reply."""
+    if user is not None and getattr(user, "is_authenticated", False) and reply.user_id is not None:
+        return reply.user_id == user.pk
+    return bool(reply.guest_key) and reply.guest_key in guest_keys(guest_token)
+
+
+def approved_counts(keys: list[str]) -> dict[str, int]:
+    """Approved replies of each thread key; threads that are unknown, private or hidden count 0."""
+    found = dict(
+        Thread.objects.filter(key__in=keys, is_public=True)
+        .exclude(status=Thread.Status.HIDDEN)
+        .values_list("key", "approved_count")
+    )
+    return {key: found.get(key, 0) for key in keys}
 
 
 def load_thread_page(

@@ -7,6 +7,7 @@ its author) or rejected with field-specific errors; never a silent drop.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from . import signals
 from .app_settings import app_settings
 from .avatars import avatar_key, seed_for
-from .clients import guest_key, guest_keys
+from .clients import guest_key
 from .forms import ReplyForm, read_form_token
 from .models import (
     PATH_SEGMENT_LENGTH,
@@ -33,16 +34,24 @@ from .models import (
     path_segment,
 )
 from .policy import Check, Decision, Submission, evaluate, load_checks
+from .reading import wrote
 from .rendering import render_markdown
 
-PUBLISHED = "published"
-HELD = "held"
-REJECTED = "rejected"
+
+class Outcome(enum.StrEnum):
+    """What became of a submission (a string, so it serialises as is)."""
+
+    PUBLISHED = "published"
+    HELD = "held"
+    REJECTED = "rejected"
+
+
+PUBLISHED, HELD, REJECTED = Outcome.PUBLISHED, Outcome.HELD, Outcome.REJECTED
 
 
 @dataclass
 class SubmissionResult:
-    outcome: str
+    outcome: Outcome
     reply: Reply | None = None
     errors: dict[str, list[str]] = field(default_factory=dict)
     code: str = ""
@@ -82,6 +91,16 @@ def get_or_create_thread(key: str, url: str = "", title: str = "", is_public: bo
     if changes and not created:
         Thread.objects.filter(pk=thread.pk).update(version=F("version") + 1, **changes)
         thread.refresh_from_db()
+    return thread
+
+
+def _store_thread(thread: Thread) -> Thread:
+    """Save a new thread, or take the one a concurrent first reply saved a moment ago."""
+    try:
+        with transaction.atomic():
+            thread.save()
+    except IntegrityError:
+        return Thread.objects.get(key=thread.key)
     return thread
 
 
@@ -157,7 +176,10 @@ def submit_reply(
     check_form_token: bool = True,
     rules: DiscussionSettings | None = None,
 ) -> SubmissionResult:
-    """Validate and store one reply. ``data`` holds the form fields (see ``ReplyForm``)."""
+    """Validate and store one reply. ``data`` holds the form fields (see ``ReplyForm``).
+
+    ``thread`` may be unsaved (a page's first reply, see ``adapter``): it is stored with the
+    reply, in the same transaction, and only if the reply is."""
     rules = rules or DiscussionSettings.load()
     form = ReplyForm(data, require_identity=rules.require_name_email, signed_in=author.is_signed_in)
     if not form.is_valid():
@@ -230,6 +252,10 @@ def submit_reply(
             if lost_race is not None:
                 transaction.set_rollback(True)
                 return _refused(lost_race)
+        if thread.pk is None:
+            # A page's first reply: its thread exists only from here, so a refused reply
+            # (however many) leaves none behind.
+            thread = submission.thread = _store_thread(thread)
         approved = status == Reply.Status.APPROVED
         new_commenter = commenter is not None and commenter.pk is None
         if commenter is not None:
@@ -349,9 +375,7 @@ def _count_approved(reply: Reply, delta: int, *, thread: Thread | None = None, c
 
 
 def is_author(reply: Reply, author: Author) -> bool:
-    if author.is_signed_in and reply.user_id is not None:
-        return reply.user_id == author.user.pk
-    return bool(reply.guest_key) and reply.guest_key in guest_keys(author.guest_token)
+    return wrote(reply, user=author.user, guest_token=author.guest_token)
 
 
 def within_edit_window(reply: Reply, rules: DiscussionSettings | None = None, now=None) -> bool:

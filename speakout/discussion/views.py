@@ -9,7 +9,7 @@ from __future__ import annotations
 from urllib.parse import unquote_to_bytes
 
 from django.forms.utils import ErrorDict
-from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.html import conditional_escape
@@ -19,7 +19,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from speakout.pagecache.holes import per_reader, per_request
 
 from . import app_settings, avatars, services
-from .clients import client_hash, client_hashes, new_guest_token, read_guest_token, remember_guest
+from .adapter import Dialect, get_adapter
+from .clients import client_hash, read_guest_token, remember_guest
 from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token, new_submission_id
 from .html import render_single_reply
 from .models import DiscussionSettings, Reply, Thread
@@ -32,14 +33,12 @@ def wants_json(request) -> bool:
 
 def author_from(request, *, create_guest_token: bool = False) -> tuple[services.Author, str]:
     """The request's author, and a new guest token if one had to be made (to set as a cookie)."""
-    token = read_guest_token(request)
-    new_token = ""
-    user = request.user if getattr(request, "user", None) is not None and request.user.is_authenticated else None
-    if not token and user is None and create_guest_token:
-        token = new_token = new_guest_token()
-    return services.Author(
-        user=user, guest_token=token, client_hash=client_hash(request), client_hashes=tuple(client_hashes(request))
-    ), new_token
+    return get_adapter().author(
+        request,
+        user=getattr(request, "user", None),
+        guest_token=read_guest_token(request),
+        create_guest_token=create_guest_token,
+    )
 
 
 def undecodable_fields(request) -> list[str]:
@@ -95,7 +94,14 @@ def reply_form_context(
 
 @require_POST
 def post_reply(request):
-    thread = get_object_or_404(Thread, key=request.POST.get("thread", ""))
+    # A non-public thread takes no replies and must not be named by a refusal page: it answers
+    # as an unknown key does.
+    return post_to_thread(request, get_object_or_404(Thread, key=request.POST.get("thread", ""), is_public=True))
+
+
+def post_to_thread(request, thread: Thread):
+    """The form's post to ``thread``; an unsaved thread (a page's first reply) is stored with
+    the reply, and not at all if the reply is refused."""
     rules = DiscussionSettings.load()
     bad_fields = undecodable_fields(request)
     if bad_fields:
@@ -106,14 +112,17 @@ def post_reply(request):
             errors={name: [_("This text is not valid UTF-8. Please paste it again.")] for name in bad_fields},
             status=400,
         )
+    adapter = get_adapter()
     author, new_token = author_from(request, create_guest_token=True)
-    result = services.submit_reply(thread=thread, data=request.POST, author=author, rules=rules)
+    data = adapter.form_data(thread.key, request.POST)
+    result = adapter.submit(thread, data, author, rules=rules)
+    dialect = Dialect.JSON if wants_json(request) else Dialect.HTML
+    status = adapter.status(result, dialect)
     if not result.ok:
-        status = 429 if result.code == "rate_limit" else 400
         return _rejected(request, thread, rules, errors=result.errors, status=status, confirm=result.confirm)
 
     reply = result.reply
-    if wants_json(request):
+    if dialect == Dialect.JSON:
         html = render_single_reply(ReplyNode(reply, display_depth=0, own=True, can_change=True))
         response = JsonResponse(
             {
@@ -123,10 +132,10 @@ def post_reply(request):
                 "html": html,
                 "form_token": issue_form_token(thread.key),
             },
-            status=201 if not result.duplicate_of_retry else 200,
+            status=status,
         )
     else:
-        response = HttpResponseRedirect(_reply_location(reply, thread), status=303)
+        response = HttpResponseRedirect(_reply_location(reply, reply.thread), status=status)
     if new_token:
         remember_guest(response, new_token)
     return response
@@ -155,7 +164,7 @@ def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dic
             form.add_error(target if target != "__all__" else None, message)
     reply_to = None
     parent_id = request.POST.get("parent")
-    if parent_id and parent_id.isdigit():
+    if thread.pk is not None and parent_id and parent_id.isdigit():
         reply_to = Reply.objects.filter(pk=int(parent_id), thread=thread, status=Reply.Status.APPROVED).first()
     context = reply_form_context(request, thread, rules=rules, form=form, reply_to=reply_to)
     context["confirm"] = confirm or {}
@@ -163,8 +172,12 @@ def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dic
 
 
 def _own_reply(request, reply_id: int) -> tuple[Reply, services.Author]:
+    """The reader's own reply, or 404: someone else's reply answers as a missing one does, so
+    its thread's address (a draft's, a restricted report's) and its existence stay unknown."""
     reply = get_object_or_404(Reply.objects.select_related("thread"), pk=reply_id)
     author, _new = author_from(request)
+    if not services.is_author(reply, author):
+        raise Http404
     return reply, author
 
 

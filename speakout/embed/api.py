@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponse
 from django.urls import reverse
 from django.utils import translation
@@ -27,13 +26,14 @@ from pydantic import Field
 
 from speakout.discussion import api as discussion_api
 from speakout.discussion import services
+from speakout.discussion.adapter import Dialect, get_adapter
 from speakout.discussion.api import GUEST_HEADER, MAX_COUNT_KEYS, ApiError, general
 from speakout.discussion.api_schemas import MAX_ID, ReplyIn
 from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
-from speakout.discussion.reading import load_thread_page
+from speakout.discussion.reading import approved_counts, load_thread_page
 
-from .origins import Origin, origin_of
+from .origins import Origin, origin_of, page_thread
 from .tokens import USER_HEADER, read_user_token
 
 api = NinjaAPI(
@@ -178,39 +178,13 @@ def post_reply(
 ):
     """Send a reply; the page's first reply creates its thread (allow-listed origins only)."""
     full_key = thread_key(request, key)
-    thread = visible_thread(full_key)
-    created = False
-    if thread is None:
-        thread, created = create_thread(request, full_key, payload)
+    thread = visible_thread(full_key) or new_thread(request, full_key, payload)
     rules = DiscussionSettings.load()
+    adapter = get_adapter()
     author, new_token = author_for(request, guest, user_token, create_guest_token=True)
-    data = {
-        "thread": thread.key,
-        "parent": payload.parent or "",
-        "name": payload.name or "",
-        "email": payload.email or "",
-        "website": payload.website or "",
-        "body": payload.body or "",
-        "form_token": payload.form_token or "",
-        "submission_id": payload.submission_id or "",
-        "homepage": payload.homepage or "",
-        "notify_replies": bool(payload.notify_replies),
-        "notify_posts": bool(payload.notify_posts),
-        "approved_repliers_only": bool(payload.approved_repliers_only),
-    }
-    if payload.parent and not Reply.objects.filter(pk=payload.parent, thread=thread).exists():
-        data["parent"] = MAX_ID  # a reply of another thread: refused as "no longer available"
-    result = services.submit_reply(thread=thread, data=data, author=author, rules=rules)
+    result = adapter.submit(thread, adapter.form_data(full_key, payload.dict()), author, rules=rules)
     if not result.ok:
-        if created:
-            # Nothing was said on it: a refused first reply leaves no empty thread behind.
-            Thread.objects.filter(pk=thread.pk, replies__isnull=True).delete()
-        raise ApiError(
-            429 if result.code == "rate_limit" else 400,
-            result.code or "invalid",
-            result.errors,
-            form_token=issue_form_token(full_key),
-        )
+        raise ApiError.refused(result, form_token=issue_form_token(full_key))
     reply = result.reply
     own = services.is_author(reply, author)
     if result.duplicate_of_retry and not (reply.thread_id == thread.pk and own):
@@ -223,10 +197,12 @@ def post_reply(
     }
     if new_token and own:
         body["guest_token"] = discussion_api.sign_guest_token(new_token)
-    return Status(200 if result.duplicate_of_retry else 201, body)
+    return Status(adapter.status(result, Dialect.JSON), body)
 
 
-def create_thread(request, key: str, payload: EmbedReplyIn) -> tuple[Thread, bool]:
+def new_thread(request, key: str, payload: EmbedReplyIn) -> Thread:
+    """The unsaved thread of a page's first reply (stored only with an accepted reply), on an
+    allowed origin only, titled by its address there (see ``page_thread``)."""
     entry = embed_origin(request)
     if entry is None:
         raise ApiError(403, "origin", general(_("Only allowed sites can start a discussion here.")))
@@ -234,12 +210,7 @@ def create_thread(request, key: str, payload: EmbedReplyIn) -> tuple[Thread, boo
     if origin_of(url) != entry.origin:
         message = _("The page address must be on %(origin)s.") % {"origin": entry.origin}
         raise ApiError(400, "invalid", {"url": [message]})
-    title = (payload.title or "").strip()[:500]
-    try:
-        with transaction.atomic():
-            return Thread.objects.create(key=key, url=url, title=title or url), True
-    except IntegrityError:  # its first reply came in twice at once
-        return Thread.objects.get(key=key), False
+    return page_thread(entry, key, url)
 
 
 @api.get("/counts", response={200: dict, **ERRORS}, tags=["threads"])
@@ -250,12 +221,8 @@ def counts(request, response: HttpResponse, key: list[str] = CountKeys, lang: st
         message = _("Ask for at most %(count)d threads at once.") % {"count": MAX_COUNT_KEYS}
         raise ApiError(400, "too_many_keys", {"key": [message]})
     full = {k: thread_key(request, k) for k in keys}
-    found = dict(
-        Thread.objects.filter(key__in=list(full.values()), is_public=True)
-        .exclude(status=Thread.Status.HIDDEN)
-        .values_list("key", "approved_count")
-    )
-    numbers = {k: found.get(full[k], 0) for k in keys}
+    found = approved_counts(list(full.values()))
+    numbers = {k: found[full[k]] for k in keys}
     with translation.override(_language(lang)):
         texts = {k: count_text(n) for k, n in numbers.items()}
     patch_cache_control(response, public=True, max_age=60)
@@ -267,11 +234,13 @@ def count_text(count: int) -> str:
 
 
 def _language(lang: str) -> str:
+    """The offered language closest to a browser's tag (pt-PT and pt find pt-br), else the default."""
     from django.conf import settings
 
-    codes = [code for code, _name in settings.LANGUAGES]
-    lang = (lang or "").lower().split("-")[0]
-    return lang if lang in codes else settings.LANGUAGE_CODE
+    try:
+        return translation.get_supported_language_variant((lang or "").strip().lower())
+    except LookupError:
+        return settings.LANGUAGE_CODE
 
 
 @api.get("/strings", response={200: dict}, tags=["widget"])
@@ -281,7 +250,14 @@ def strings(request, response: HttpResponse, lang: str = ""):
     with translation.override(language):
         words = widget_strings()
     patch_cache_control(response, public=True, max_age=3600)
-    return {"lang": language, "strings": words}
+    direction = "rtl" if translation.get_language_info(language)["bidi"] else "ltr"
+    return {"lang": language, "dir": direction, "strings": words}
+
+
+# One count from each plural category a language may have (CLDR: zero, one, two, few, many,
+# other); the widget picks the sample in the same category as its count, so Arabic's six
+# forms and the millions of Spanish, French and Portuguese read right.
+COUNT_SAMPLES = (0, 1, 2, 3, 11, 100, 1_000_000)
 
 
 def widget_strings() -> dict[str, Any]:
@@ -290,6 +266,7 @@ def widget_strings() -> dict[str, Any]:
     return {
         "count_one": ngettext("%(count)d reply", "%(count)d replies", 1),
         "count_other": ngettext("%(count)d reply", "%(count)d replies", 2),
+        "count_samples": {str(n): ngettext("%(count)d reply", "%(count)d replies", n) for n in COUNT_SAMPLES},
         "empty": _("No replies yet. Yours could be the first."),
         "closed": _("Replies are closed."),
         "leave": _("Leave a Reply"),

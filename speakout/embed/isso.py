@@ -31,22 +31,26 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from speakout.discussion import services
-from speakout.discussion.clients import client_hash, guest_keys, new_guest_token
+from speakout.discussion.adapter import Dialect, get_adapter
+from speakout.discussion.clients import guest_keys
 from speakout.discussion.models import DiscussionSettings, Reply, Thread
-from speakout.discussion.reading import HELD_STATUSES
+from speakout.discussion.reading import HELD_STATUSES, approved_counts
 from speakout.discussion.rendering import render_markdown
 
 from . import app_settings
+from .origins import page_thread
 
 _SALT = "speakout.embed.isso"
 MAX_TEXT = 65535
+# ReplyForm's names for Isso's fields. Besides Isso's own, a client may send ``submission_id``
+# (a resent reply is stored once) and ``confirm`` (warnings to overrule), as on /api/.
+ISSO_FIELDS = {"body": "text", "name": "author", "notify_replies": "notification"}
 
 
 def text(message: str, status: int) -> HttpResponse:
@@ -276,10 +280,6 @@ def _verify(data) -> str:
     return ""
 
 
-def _messages(errors: dict[str, list[str]]) -> str:
-    return " ".join(message for messages in errors.values() for message in messages)
-
-
 def new(request):
     uri = request.GET.get("uri")
     if not uri:
@@ -298,35 +298,25 @@ def new(request):
         entry = getattr(request, "speakout_embed_origin", None)
         if entry is None:
             return text(_("Only allowed sites can start a discussion here."), 403)
-        title = (data.get("title") or "") if isinstance(data.get("title"), str) else ""
-        try:
-            with transaction.atomic():
-                thread = Thread.objects.create(key=key, url=entry.origin + uri, title=(title or uri)[:500])
-        except IntegrityError:
-            thread = Thread.objects.get(key=key)
-    if not thread.is_public or thread.status == Thread.Status.HIDDEN:
+        thread = page_thread(entry, key, entry.origin + uri)
+    elif not thread.is_public or thread.status == Thread.Status.HIDDEN:
         return text("Not Found", 404)
-    parent = data.get("parent")
-    if parent is not None and not Reply.objects.filter(pk=parent, thread=thread, status=Reply.Status.APPROVED).exists():
-        return text(_("The reply you are answering is no longer available."), 400)
-    token = new_guest_token()
-    author = services.Author(guest_token=token, client_hash=client_hash(request))
-    form = {
-        "thread": thread.key,
-        "parent": parent or "",
-        "name": data.get("author") or "",
-        "email": data.get("email") or "",
-        "website": data.get("website") or "",
-        "body": data["text"],
-        "notify_replies": bool(data.get("notification")),
-    }
-    result = services.submit_reply(thread=thread, data=form, author=author, check_form_token=False)
+    adapter = get_adapter()
+    # Isso's client keeps no guest cookie: each reply gets a token of its own, in its edit cookie.
+    author, token = adapter.author(request, create_guest_token=True)
+    data = adapter.form_data(key, data, renamed=ISSO_FIELDS)
+    result = adapter.submit(thread, data, author, check_form_token=False)
+    status = adapter.status(result, Dialect.ISSO)
     if not result.ok:
-        # Isso answers a malformed comment with 400 and a refusal by its guard with 403.
-        return text(_messages(result.errors), 400 if result.code == "invalid" else 403)
+        response = text(adapter.plain_error(result), status)
+        if result.confirm:
+            # Isso's client cannot show a "post anyway" box; a client that can sends the codes back.
+            response["X-Speakout-Confirm"] = ",".join(result.confirm)
+        return response
     reply = result.reply
-    response = json_response(item(reply), 201 if reply.status == Reply.Status.APPROVED else 202)
-    set_edit_cookies(request, response, reply.pk, _cookie_value(reply.pk, token), app_settings.ISSO_EDIT_SECONDS)
+    response = json_response(item(reply), status)
+    if services.is_author(reply, author):
+        set_edit_cookies(request, response, reply.pk, _cookie_value(reply.pk, token), app_settings.ISSO_EDIT_SECONDS)
     return response
 
 
@@ -341,7 +331,7 @@ def _own(request, reply_id: int):
     if reply is None:
         return None, None, text("Not Found", 404)
     token = tokens_from_cookies(request).get(reply_id)
-    author = services.Author(guest_token=token or "", client_hash=client_hash(request))
+    author, _new = get_adapter().author(request, guest_token=token or "")
     if not token or not services.can_change(reply, author):
         return None, None, text("Forbidden", 403)
     return reply, author, None
@@ -365,7 +355,7 @@ def comment(request, reply_id: int):
             return text(problem, 400)
         result = services.edit_reply(reply, data["text"], author)
         if not result.ok:
-            return text(_messages(result.errors), 403 if result.code == "forbidden" else 400)
+            return text(get_adapter().plain_error(result), 403 if result.code == "forbidden" else 400)
         response = json_response(item(result.reply))
         token = tokens_from_cookies(request)[reply_id]
         set_edit_cookies(request, response, reply_id, _cookie_value(reply_id, token), app_settings.ISSO_EDIT_SECONDS)
@@ -390,12 +380,8 @@ def counts(request):
     if not isinstance(data, list) or not all(isinstance(uri, str) for uri in data):
         return text("JSON must be a list of URLs", 400)
     keys = {uri: thread_key(request, uri) for uri in data}
-    found = dict(
-        Thread.objects.filter(key__in=list(keys.values()), is_public=True)
-        .exclude(status=Thread.Status.HIDDEN)
-        .values_list("key", "approved_count")
-    )
-    return json_response([found.get(keys[uri], 0) for uri in data])
+    found = approved_counts(list(keys.values()))
+    return json_response([found[keys[uri]] for uri in data])
 
 
 def config(request):

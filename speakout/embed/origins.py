@@ -10,12 +10,16 @@ also sees a change within that time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
 from . import app_settings
+
+if TYPE_CHECKING:
+    from speakout.discussion.models import Thread
 
 CACHE_KEY = "speakout:embed:origins"
 CACHE_SECONDS = 30
@@ -29,6 +33,22 @@ class Origin:
     def thread_key(self, path_or_key: str) -> str:
         """The thread key for a page path (or a key the page chose) on this origin."""
         return f"{self.key_prefix}{path_or_key}"[:255]
+
+
+TITLE_MAX_LENGTH = 200
+
+
+def page_thread(entry: Origin, key: str, url: str) -> Thread:
+    """The unsaved thread of a page on an allowed origin, for its first reply to store.
+
+    Its title is the page's address on that origin, never text the caller sent: anyone can
+    claim to be an allowed origin from outside a browser, and a thread's title goes into the
+    site's own pages and mails."""
+    from speakout.discussion.models import Thread
+
+    parts = urlsplit(url)
+    title = f"{entry.origin}{parts.path or '/'}"
+    return Thread(key=key, url=url, title=title[:TITLE_MAX_LENGTH])
 
 
 def normalise_origin(value: str) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.http import Http404, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
@@ -23,7 +22,7 @@ from speakout.discussion.models import DiscussionSettings, Reply, Thread
 from speakout.discussion.reading import load_thread_page
 
 from .middleware import SIGNIN_COOKIE
-from .origins import allowed, origin_of
+from .origins import Origin, allowed, origin_of, page_thread
 from .tokens import sign_user_token
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "embed"
@@ -81,14 +80,14 @@ def signin(request):
     return response
 
 
-def _page_thread(request) -> tuple[str, str, str]:
-    """(thread key, page URL, origin) from ?url= (and an optional ?key= the page chose)."""
+def _page_thread(request) -> tuple[str, str, Origin]:
+    """(thread key, page URL, allow-list entry) from ?url= (and an optional ?key= the page chose)."""
     url = request.GET.get("url", "")
     entry = allowed(origin_of(url))
     if entry is None:
         raise Http404
     key = request.GET.get("key") or urlsplit(url).path or "/"
-    return entry.thread_key(key), url, entry.origin
+    return entry.thread_key(key), url, entry
 
 
 def _hosted_url(url: str, key: str) -> str:
@@ -101,13 +100,12 @@ def _hosted_url(url: str, key: str) -> str:
 @require_GET
 def thread_page(request):
     """A page's thread on Speakout itself: the replies and the normal reply form."""
-    key, url, _origin = _page_thread(request)
+    key, url, entry = _page_thread(request)
     rules = DiscussionSettings.load()
     thread = Thread.objects.filter(key=key).first()
     if thread is not None and (not thread.is_public or thread.status == Thread.Status.HIDDEN):
         raise Http404
-    title = request.GET.get("title", "")[:500]
-    shown = thread or Thread(key=key, url=url, title=title or url)
+    shown = thread or page_thread(entry, key, url)
     listing_html, count, page = "", 0, None
     user = request.user if request.user.is_authenticated else None
     if thread is not None:
@@ -131,9 +129,7 @@ def thread_page(request):
     context.update(
         {
             # The page travels in the form's address, so the discussion's form template serves as is.
-            "post_url": reverse("embed:thread_post")
-            + "?"
-            + urlencode({"url": url, "key": request.GET.get("key", ""), "title": title}),
+            "post_url": reverse("embed:thread_post") + "?" + urlencode({"url": url, "key": request.GET.get("key", "")}),
             "page_url": url,
             "listing_html": listing_html,
             "count": count,
@@ -147,18 +143,15 @@ def thread_page(request):
 def thread_post(request):
     """The hosted page's reply form: start the thread if this is its first reply, then the
     discussion's own form view does the rest; its redirect is turned back to the hosted page."""
-    key, url, _origin = _page_thread(request)
+    key, url, entry = _page_thread(request)
     if request.POST.get("thread") != key:
         return HttpResponseBadRequest()
     thread = Thread.objects.filter(key=key).first()
+    if thread is not None and (not thread.is_public or thread.status == Thread.Status.HIDDEN):
+        raise Http404
     if thread is None:
-        title = request.GET.get("title", "")[:500]
-        try:
-            with transaction.atomic():
-                Thread.objects.create(key=key, url=url, title=title or url)
-        except IntegrityError:
-            pass
-    response = discussion_views.post_reply(request)
+        thread = page_thread(entry, key, url)
+    response = discussion_views.post_to_thread(request, thread)
     if response.status_code == 303:
         fragment = urlsplit(response["Location"]).fragment
         response["Location"] = _hosted_url(url, request.GET.get("key", "")) + (f"#{fragment}" if fragment else "")

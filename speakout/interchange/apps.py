@@ -7,3 +7,6 @@ class InterchangeConfig(AppConfig):
     label = "speakout_interchange"
     verbose_name = _("Import and export")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from . import checks  # noqa: F401  (registers the private folder check)

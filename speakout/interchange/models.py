@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from .storage import private_uploads, random_upload_name
+
 
 class ImportedItem(models.Model):
     class Kind(models.TextChoices):
@@ -53,7 +55,8 @@ class ImportRun(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
-    file = models.FileField(_("file"), upload_to="interchange/uploads/")
+    # Private: a random name outside the served folders, deleted when the run ends.
+    file = models.FileField(_("file"), upload_to=random_upload_name, storage=private_uploads, blank=True)
     original_name = models.CharField(_("file name"), max_length=300, blank=True)
     format = models.CharField(_("format"), max_length=20, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)

@@ -11,11 +11,13 @@ from django_tasks import task
 def run_import_task(run_id: int) -> str:
     """Run an import uploaded in the admin; progress goes to ``progress``, the result to the run."""
     from django.utils import timezone
+    from django.utils.translation import gettext as _
 
     from . import progress as progress_store
     from .errors import ImportFailed
     from .importers import run_import
     from .models import ImportRun
+    from .storage import delete_upload
 
     run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).first()
     if run is None:
@@ -33,11 +35,23 @@ def run_import_task(run_id: int) -> str:
         result = run_import(run.file.path, format=run.format or None, dry_run=run.dry_run, on_progress=report)
     except ImportFailed as error:
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, error=str(error), finished_at=timezone.now()
+            status=ImportRun.Status.FAILED, error=str(error), finished_at=timezone.now(), file=""
         )
         return "failed"
+    except Exception:
+        ImportRun.objects.filter(pk=run.pk).update(
+            status=ImportRun.Status.FAILED,
+            error=_("The import stopped on an unexpected error (see the worker's log). Nothing was imported."),
+            finished_at=timezone.now(),
+            file="",
+        )
+        raise
+    finally:
+        # The upload holds commenters' addresses and private posts: it goes with the run,
+        # whatever the outcome (a crash too).
+        delete_upload(run.file)
     ImportRun.objects.filter(pk=run.pk).update(
-        status=ImportRun.Status.DONE, summary=result.as_dict(), finished_at=timezone.now()
+        status=ImportRun.Status.DONE, summary=result.as_dict(), finished_at=timezone.now(), file=""
     )
     return "done"
 

@@ -39,7 +39,7 @@ from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.log_actions import get_active_log_context
-from wagtail.models import Page, PageLogEntry, PageViewRestriction, Site
+from wagtail.models import Page, PageLogEntry, PageViewRestriction
 
 from speakout.discussion.models import (
     PATH_SEGMENT_LENGTH,
@@ -54,6 +54,7 @@ from speakout.discussion.models import (
 from speakout.discussion.rendering import render_markdown, sanitise
 from speakout.discussion.services import MAX_PATH_DEPTH, get_or_create_thread
 from speakout.pagecache import versions
+from speakout.publishing.home import HomePageRefused, home_page
 from speakout.publishing.models import Author, Category, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
 
 from .errors import ImportFailed
@@ -109,6 +110,7 @@ class CommentData:
     status: str = Reply.Status.APPROVED
     kind: str = Reply.Kind.REPLY
     markdown: bool = False  # Isso keeps Markdown; WordPress and Disqus keep HTML
+    html: str | None = None  # the HTML shown for it, when the source had both (Speakout's own WXR)
 
 
 # The columns save_replies fills in; every other column of a reply gets its default.
@@ -257,6 +259,7 @@ class SiteWriter:
         tick: Callable[[int, int], None] | None = None,
     ):
         self.source = source
+        self.site_title = ""  # the old site's name, for a home page the import has to create
         self.result = result
         self.media_dir = media_dir
         self.dry_run = dry_run
@@ -283,10 +286,12 @@ class SiteWriter:
     @property
     def home(self) -> Page:
         if self._home is None:
-            site = Site.objects.filter(is_default_site=True).select_related("root_page").first()
-            if site is None:
-                raise ImportFailed(_("There is no site to import into yet. Run “speakout setup” first."))
-            self._home = site.root_page.specific
+            try:
+                # A fresh install's placeholder root gives way to a home page (and is kept).
+                self._home = home_page(self.site_title or _("Home"))
+            except HomePageRefused as refused:
+                # A root of the operator's own making stays the root; the import goes under it.
+                self._home = refused.page
         return self._home
 
     @property
@@ -863,6 +868,8 @@ class SiteWriter:
         self.tick(0, len(batch))
 
     def _reply_html(self, comment: CommentData) -> str:
+        if comment.html is not None:
+            return sanitise(comment.html)
         if not comment.body:
             return ""
         return render_markdown(comment.body) if comment.markdown else sanitise(autop(comment.body))

@@ -8,6 +8,7 @@ complete, so memory holds one item at a time.
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
@@ -18,6 +19,7 @@ from .dates import parse_rfc822, parse_wp
 from .errors import ImportFailed
 from .importers import Importer
 from .models import ImportedItem
+from .reply_source import source_from_meta
 from .writer import CommentData, PostData
 from .xmlstream import CountingReader, children, first_texts, stream, text
 
@@ -88,9 +90,9 @@ class WXRImporter(Importer):
             fields = first_texts(element)
             self.writer.category(
                 fields.get("wp:category_nicename", ""),
-                fields.get("wp:cat_name", ""),
+                unescape(fields.get("wp:cat_name", "")),
                 fields.get("wp:category_parent", ""),
-                fields.get("wp:category_description", ""),
+                unescape(fields.get("wp:category_description", "")),
             )
         elif name == "wp:tag":
             self.result.count("tag", "seen")
@@ -100,9 +102,9 @@ class WXRImporter(Importer):
             if taxonomy == "category":
                 self.writer.category(
                     fields.get("wp:term_slug", ""),
-                    fields.get("wp:term_name", ""),
+                    unescape(fields.get("wp:term_name", "")),
                     fields.get("wp:term_parent", ""),
-                    fields.get("wp:term_description", ""),
+                    unescape(fields.get("wp:term_description", "")),
                 )
             elif taxonomy == "post_tag":
                 self.result.count("tag", "seen")
@@ -120,10 +122,12 @@ class WXRImporter(Importer):
                 self.channel.get("wp:base_blog_url") or self.channel.get("link") or self.channel.get("title") or ""
             ).rstrip("/")
             self.writer.source = f"wordpress:{base}"[:300]
+            self.writer.site_title = self.channel.get("title", "")[:255]
 
     def _author(self, fields: dict[str, str]) -> None:
         login = fields.get("wp:author_login", "").strip()
-        name = fields.get("wp:author_display_name", "").strip() or " ".join(
+        # WordPress keeps names and term names as HTML (it escapes them when they are saved).
+        name = unescape(fields.get("wp:author_display_name", "")).strip() or " ".join(
             part for part in (fields.get("wp:author_first_name", ""), fields.get("wp:author_last_name", "")) if part
         )
         if not login:
@@ -172,11 +176,11 @@ class WXRImporter(Importer):
             domain = child.get("domain", "")
             if domain == "category":
                 slug = child.get("nicename", "") or text(child)
-                category = self.writer.category(slug, text(child))
+                category = self.writer.category(slug, unescape(text(child)))
                 if category is not None:
                     terms_categories.append(category.slug)
             elif domain in ("post_tag", "tag"):
-                label = text(child).strip()
+                label = unescape(text(child)).strip()
                 if label:
                     tags.append(label[:100])
         link = fields.get("link", "").strip()
@@ -252,15 +256,20 @@ class WXRImporter(Importer):
                     _("unknown status “%(status)s”; held for moderation") % {"status": approved[:20]},
                 )
                 status = Reply.Status.PENDING
+            content = fields.get("wp:comment_content", "")
+            # Speakout's own export keeps the reply's text beside the HTML WordPress shows.
+            source = source_from_meta(content, _comment_meta(child))
             yield CommentData(
                 source_id=comment_id,
                 parent_id=fields.get("wp:comment_parent", "").strip(),
-                author_name=fields.get("wp:comment_author", "").strip(),
+                # WordPress keeps a comment author's name as HTML (its comment form escapes it).
+                author_name=unescape(fields.get("wp:comment_author", "")).strip(),
                 email=fields.get("wp:comment_author_email", ""),
                 website=fields.get("wp:comment_author_url", ""),
                 created_at=parse_wp(fields.get("wp:comment_date_gmt", ""), utc=True)
                 or parse_wp(fields.get("wp:comment_date", ""), utc=False),
-                body=fields.get("wp:comment_content", ""),
+                body=content if source is None else source,
+                html=None if source is None else content,
                 status=status,
                 kind=COMMENT_KIND.get(fields.get("wp:comment_type", "").strip(), Reply.Kind.REPLY),
             )
@@ -284,3 +293,12 @@ class WXRImporter(Importer):
                             fields.get("title", ""),
                         )
         self.version = ""
+
+
+def _comment_meta(comment) -> dict[str, str]:
+    meta = {}
+    for name, child in children(comment):
+        if name == "wp:commentmeta":
+            fields = first_texts(child)
+            meta.setdefault(fields.get("wp:meta_key", ""), fields.get("wp:meta_value", ""))
+    return meta

@@ -5,16 +5,24 @@ them, and each item carries its replies with their parent ids, statuses and kind
 written as plain HTML (internal links expanded to addresses); text goes into CDATA sections
 like WordPress's exporter does, so its regular-expression fallback parser reads them too.
 
+WordPress's importer runs as an administrator and stores every field without filtering, and
+WordPress prints titles, excerpts, post and comment content, term names and comment author names
+as HTML. So plain text (a title, a name) is written HTML-escaped, post bodies pass an allow-list,
+and a reply is written as the sanitised HTML Speakout shows, its own text kept in comment meta
+(see ``reply_source``).
+
 External threads (Disqus or Isso threads that match no page) have no place in WXR; the JSON
 export carries them.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import UTC
 from html import escape
 
+import nh3
 from django.conf import settings
 from django.utils import timezone
 from django.utils.html import format_html
@@ -26,6 +34,7 @@ from speakout.discussion.models import Reply, Thread
 from speakout.publishing.models import Author, Category, ReportPage, StandardPage
 
 from .models import ImportedItem
+from .reply_source import source_meta
 
 STATUS_OUT = {
     Reply.Status.APPROVED: "1",
@@ -35,9 +44,31 @@ STATUS_OUT = {
 }
 
 
+# Characters XML 1.0 cannot carry at all, not even in a CDATA section.
+_NOT_IN_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+# What a report's body may hold in WordPress: the blocks' own markup, nothing that runs.
+_body_cleaner = nh3.Cleaner(
+    tags={"p", "br", "b", "strong", "i", "em", "a", "ol", "ul", "li", "sup", "sub", "h2", "h3", "h4"}
+    | {"blockquote", "cite", "figure", "figcaption", "img"},
+    attributes={"a": {"href"}, "img": {"src", "alt"}},
+    url_schemes={"http", "https", "mailto"},
+    link_rel=None,
+    strip_comments=True,
+)
+
+
+def xml_safe(value) -> str:
+    return _NOT_IN_XML.sub("", "" if value is None else str(value))
+
+
 def cdata(value) -> str:
-    text = "" if value is None else str(value)
-    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+    return "<![CDATA[" + xml_safe(value).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def html_text(value) -> str:
+    """Plain text for a field WordPress prints as HTML: it shows as the same text there."""
+    return escape(xml_safe(value))
 
 
 def _local(moment) -> str:
@@ -77,7 +108,7 @@ def body_html(stream) -> str:
             parts.append(format_html('<figure><img src="{}" alt="{}">{}</figure>', src, value["alt_text"], caption))
         elif block.block_type == "media_link":
             parts.append(format_html('<p><a href="{}">{}</a></p>', value["url"], value["title"]))
-    return "\n\n".join(str(part) for part in parts)
+    return _body_cleaner.clean("\n\n".join(str(part) for part in parts))
 
 
 REPLY_FIELDS = (
@@ -87,6 +118,7 @@ REPLY_FIELDS = (
     "author_website",
     "created_at",
     "body",
+    "body_html",
     "status",
     "kind",
     "parent_id",
@@ -119,7 +151,7 @@ class WXRWriter:
             'xmlns:wfw="http://wellformedweb.org/CommentAPI/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
             'xmlns:wp="http://wordpress.org/export/1.2/">\n<channel>\n'
         )
-        self.w(f"\t<title>{escape(site.site_name if site else settings.SITE_NAME)}</title>\n")
+        self.w(f"\t<title>{html_text(site.site_name if site else settings.SITE_NAME)}</title>\n")
         self.w(f"\t<link>{escape(base)}</link>\n\t<description></description>\n")
         self.w(f"\t<pubDate>{_rfc822(timezone.now())}</pubDate>\n\t<language>{settings.LANGUAGE_CODE}</language>\n")
         self.w("\t<wp:wxr_version>1.2</wp:wxr_version>\n")
@@ -130,7 +162,7 @@ class WXRWriter:
             self.w(f"<wp:author_id>{author.pk}</wp:author_id>")
             self.w(f"<wp:author_login>{cdata(author.slug)}</wp:author_login>")
             self.w("<wp:author_email></wp:author_email>")
-            self.w(f"<wp:author_display_name>{cdata(author.name)}</wp:author_display_name>")
+            self.w(f"<wp:author_display_name>{cdata(html_text(author.name))}</wp:author_display_name>")
             self.w("</wp:author>\n")
         parents = {
             item.source_id: item.data.get("parent", "")
@@ -146,13 +178,14 @@ class WXRWriter:
             self.w(f"<wp:term_id>{category.pk}</wp:term_id>")
             self.w(f"<wp:category_nicename>{cdata(category.slug)}</wp:category_nicename>")
             self.w(f"<wp:category_parent>{cdata(parent if parent in known else '')}</wp:category_parent>")
-            self.w(f"<wp:cat_name>{cdata(category.name)}</wp:cat_name>")
+            self.w(f"<wp:cat_name>{cdata(html_text(category.name))}</wp:cat_name>")
             if category.description:
-                self.w(f"<wp:category_description>{cdata(category.description)}</wp:category_description>")
+                description = cdata(html_text(category.description))
+                self.w(f"<wp:category_description>{description}</wp:category_description>")
             self.w("</wp:category>\n")
         for tag in Tag.objects.filter(speakout_publishing_reporttag_items__isnull=False).distinct().order_by("pk"):
             self.w(f"\t<wp:tag><wp:term_id>{tag.pk}</wp:term_id><wp:tag_slug>{cdata(tag.slug)}</wp:tag_slug>")
-            self.w(f"<wp:tag_name>{cdata(tag.name)}</wp:tag_name></wp:tag>\n")
+            self.w(f"<wp:tag_name>{cdata(html_text(tag.name))}</wp:tag_name></wp:tag>\n")
         extras = {
             (item.kind, item.object_id): item.data
             for item in ImportedItem.objects.filter(kind__in=[ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE])
@@ -187,7 +220,7 @@ class WXRWriter:
             parent_id = parent.pk if parent and parent.pk != root.pk and parent.depth > root.depth else 0
         url = page.full_url or ""
         self.w("\t<item>\n")
-        self.tag("title", page.title)
+        self.tag("title", html_text(page.title))
         self.tag("link", escape(url), raw=True)
         self.tag("pubDate", _rfc822(date), raw=True)
         authors = page.authors if is_report else []
@@ -195,7 +228,7 @@ class WXRWriter:
         self.w(f'\t\t<guid isPermaLink="false">{escape(settings.BASE_URL)}/?p={page.pk}</guid>\n')
         self.tag("description", "", raw=True)
         self.tag("content:encoded", body_html(page.body))
-        self.tag("excerpt:encoded", page.standfirst if is_report else page.intro)
+        self.tag("excerpt:encoded", html_text(page.standfirst if is_report else page.intro))
         self.tag("wp:post_id", page.pk, raw=True)
         self.tag("wp:post_date", _local(date))
         self.tag("wp:post_date_gmt", _gmt(date) if page.live else "0000-00-00 00:00:00")
@@ -212,11 +245,11 @@ class WXRWriter:
         self.tag("wp:is_sticky", 1 if extra.get("sticky") else 0, raw=True)
         if is_report:
             for category in page.categories.all():
-                self.w(f'\t\t<category domain="category" nicename="{escape(category.slug)}">')
-                self.w(f"{cdata(category.name)}</category>\n")
+                self.w(f'\t\t<category domain="category" nicename="{html_text(category.slug)}">')
+                self.w(f"{cdata(html_text(category.name))}</category>\n")
             for tagged in page.tagged_items.all():
-                self.w(f'\t\t<category domain="post_tag" nicename="{escape(tagged.tag.slug)}">')
-                self.w(f"{cdata(tagged.tag.name)}</category>\n")
+                self.w(f'\t\t<category domain="post_tag" nicename="{html_text(tagged.tag.slug)}">')
+                self.w(f"{cdata(html_text(tagged.tag.name))}</category>\n")
         thread_id = self.threads.get(getattr(page, "thread_key", f"page-{page.pk}"))
         if thread_id is not None:
             self.comments(
@@ -230,22 +263,29 @@ class WXRWriter:
 
     def comments(self, replies: Iterable[tuple]) -> None:
         """Replies as rows of REPLY_FIELDS: a model instance per reply cost more than the rest."""
-        for pk, author_name, email, website, created_at, body, status, kind, parent_id, user_id in replies:
+        for pk, author_name, email, website, created_at, body, html, status, kind, parent_id, user_id in replies:
             kind = {"pingback": "pingback", "trackback": "trackback"}.get(kind, "comment")
+            html = xml_safe(html)
+            meta = "".join(
+                f"\t\t\t<wp:commentmeta>\n\t\t\t\t<wp:meta_key>{cdata(key)}</wp:meta_key>\n"
+                f"\t\t\t\t<wp:meta_value>{cdata(value)}</wp:meta_value>\n\t\t\t</wp:commentmeta>\n"
+                for key, value in source_meta(xml_safe(body), html).items()
+            )
             self.w(
                 "\t\t<wp:comment>\n"
                 f"\t\t\t<wp:comment_id>{pk}</wp:comment_id>\n"
-                f"\t\t\t<wp:comment_author>{cdata(author_name)}</wp:comment_author>\n"
+                f"\t\t\t<wp:comment_author>{cdata(html_text(author_name))}</wp:comment_author>\n"
                 f"\t\t\t<wp:comment_author_email>{cdata(email or '')}</wp:comment_author_email>\n"
-                f"\t\t\t<wp:comment_author_url>{escape(website)}</wp:comment_author_url>\n"
+                f"\t\t\t<wp:comment_author_url>{html_text(website)}</wp:comment_author_url>\n"
                 "\t\t\t<wp:comment_author_IP></wp:comment_author_IP>\n"
                 f"\t\t\t<wp:comment_date>{_local(created_at)}</wp:comment_date>\n"
                 f"\t\t\t<wp:comment_date_gmt>{_gmt(created_at)}</wp:comment_date_gmt>\n"
-                f"\t\t\t<wp:comment_content>{cdata(body)}</wp:comment_content>\n"
+                f"\t\t\t<wp:comment_content>{cdata(html)}</wp:comment_content>\n"
                 f"\t\t\t<wp:comment_approved>{STATUS_OUT.get(status, '0')}</wp:comment_approved>\n"
                 f"\t\t\t<wp:comment_type>{kind}</wp:comment_type>\n"
                 f"\t\t\t<wp:comment_parent>{parent_id or 0}</wp:comment_parent>\n"
                 f"\t\t\t<wp:comment_user_id>{user_id or 0}</wp:comment_user_id>\n"
+                f"{meta}"
                 "\t\t</wp:comment>\n"
             )
             self.replies += 1

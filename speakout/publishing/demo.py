@@ -1,7 +1,8 @@
 """Demo content: a made-up collective, its reports and pages, all written for Speakout.
 
-``load_demo_content()`` is idempotent: it does nothing when a home page already exists, so
-``make run`` can call it on every start without duplicating anything or touching real content.
+``load_demo_content()`` goes only into an empty site (a fresh install: no page but Wagtail's
+placeholder, no reply), so ``make run`` can call it on every start without duplicating anything
+or touching real content; it never replaces or deletes a page.
 Pictures are drawn here with Pillow, so the demo needs no downloaded file.
 """
 
@@ -15,11 +16,12 @@ from django.core.files.images import ImageFile
 from django.db import transaction
 from django.utils import timezone
 from wagtail.images import get_image_model
-from wagtail.models import Page, Site
+from wagtail.models import Site
 
 from speakout.contact.models import ContactPage
 
 from .demo_discussion import load_demo_discussion
+from .home import content_summary, home_page
 from .models import Author, Category, HomePage, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
 
 ORGANISATION = "Harbour Lane Collective"
@@ -98,38 +100,35 @@ def _at(days_ago: int, hour: int = 9) -> datetime:
     return moment.replace(hour=hour, minute=0, second=0, microsecond=0)
 
 
-def demo_content_exists() -> bool:
-    return HomePage.objects.exists()
+def demo_skip_reason() -> str:
+    """Why the demo would not be loaded now ("" when it would): it goes into an empty site only."""
+    summary = content_summary()
+    if not any(summary.values()):
+        return ""
+    if HomePage.objects.filter(title=ORGANISATION).exists():
+        return "the demo content is already there"
+    return (
+        f"the site already has content ({summary['pages']} pages, {summary['replies']} replies), "
+        "and the demo goes only into an empty site"
+    )
 
 
 @transaction.atomic
 def load_demo_content() -> bool:
-    """Create the demo site. Returns False (and changes nothing) if a home page exists."""
-    if demo_content_exists():
+    """Create the demo site. Returns False, and changes nothing, unless the site is empty (see
+    ``demo_skip_reason``): the demo never replaces or deletes a page."""
+    if demo_skip_reason():
         return False
 
-    root = Page.get_first_root_node()
-    home = root.add_child(
-        instance=HomePage(
-            title=ORGANISATION,
-            slug="home-" + uuid.uuid4().hex[:6],
-            mission=MISSION,
-            search_description=("Reports and organising by a volunteer collective of sex workers and allies."),
-        )
-    )
-    site = Site.objects.filter(is_default_site=True).first()
-    welcome_pages = [page for page in root.get_children() if page.pk != home.pk]
-    if site is None:
-        site = Site(is_default_site=True)
-    site.root_page = home
-    site.site_name = ORGANISATION
-    site.save()
-    # Wagtail's own "Welcome" page is replaced by ours; its slug is then free for the home page.
-    for page in welcome_pages:
-        page.delete()
-    home.slug = "home"
-    home.save()  # Page.save recomputes url_path for the new slug
+    home = home_page(ORGANISATION)
+    home.title = ORGANISATION
+    home.mission = MISSION
+    home.search_description = "Reports and organising by a volunteer collective of sex workers and allies."
+    home.save()
     home.save_revision().publish()
+    site = Site.objects.get(is_default_site=True)
+    site.site_name = ORGANISATION
+    site.save(update_fields=["site_name"])
 
     reports = home.add_child(
         instance=ReportIndexPage(

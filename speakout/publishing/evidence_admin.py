@@ -9,6 +9,7 @@ needs ``release_evidence`` (both besides the moderators' permission); superusers
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -23,7 +24,7 @@ from speakout.discussion.models import Reply
 from speakout.safety import evidence
 from speakout.safety.models import EvidenceHold, RemovalNotice
 
-from .moderation import PER_PAGE, ModerationView, can_moderate, paginate, plain_text, read_reason
+from .moderation import PER_PAGE, ModerationView, can_moderate, can_see_email, paginate, plain_text, read_reason
 
 HOLD_PERMISSION = "speakout_safety.hold_evidence"
 RELEASE_PERMISSION = "speakout_safety.release_evidence"
@@ -130,6 +131,7 @@ class EvidenceListView(EvidenceView):
             chain=evidence.verify_chain(),
             verify_form=form,
             can_release=can_release_evidence(self.request.user),
+            can_export=can_see_email(self.request.user),
             current_tab="evidence",
             **extra,
         )
@@ -139,6 +141,10 @@ class BundleView(EvidenceView):
     """Download one hold's bundle (a zip). Not cached anywhere: it holds private data."""
 
     def get(self, request, pk, *args, **kwargs):
+        # The sealed copy holds the author's address and cannot be redacted without breaking
+        # its seal: exporting it takes the permission to see addresses too.
+        if not can_see_email(request.user):
+            raise PermissionDenied
         hold = get_object_or_404(EvidenceHold, pk=pk)
         if not hold.content:
             messages.error(request, _("The sealed copy of this released hold was deleted by the retention purge."))

@@ -38,6 +38,9 @@ SEAL_FILE = "seal.json"
 SUMS_FILE = "SHA256SUMS"
 README_FILE = "README.txt"
 REASON_LENGTH = 500
+# A bundle holds four small files; anything far beyond is not one (a zip bomb, say).
+MAX_ENTRIES = 16
+MAX_ENTRY_BYTES = 8 * 1024 * 1024
 
 
 def canonical(value) -> bytes:
@@ -247,14 +250,42 @@ class Verification:
         return not self.problems
 
 
+class BundleTooLarge(ValueError):
+    pass
+
+
+def _entry_count(data: bytes) -> int:
+    """The number of entries the zip's end record announces, read before the entries are listed
+    (a zip of a million empty files costs memory just to open)."""
+    record = zipfile._EndRecData(io.BytesIO(data))
+    if record is None:
+        raise zipfile.BadZipFile
+    return record[zipfile._ECD_ENTRIES_TOTAL]
+
+
+def _read_checked(bundle: zipfile.ZipFile, name: str) -> bytes:
+    """An entry's bytes, refused on its declared size before anything is decompressed (the
+    reader stops at the declared size, so a lying header cannot make it read more)."""
+    if bundle.getinfo(name).file_size > MAX_ENTRY_BYTES:
+        raise BundleTooLarge(name)
+    return bundle.read(name)
+
+
 def verify_bundle(data: bytes) -> Verification:
     """Check a bundle on its own (the hashes inside agree) and against this site's records."""
     result = Verification()
     try:
+        if _entry_count(data) > MAX_ENTRIES:
+            raise zipfile.BadZipFile
         with zipfile.ZipFile(io.BytesIO(data)) as bundle:
-            content = bundle.read(CONTENT_FILE)
-            seal = json.loads(bundle.read(SEAL_FILE))
-            sums = bundle.read(SUMS_FILE).decode("utf-8", "replace")
+            if len(bundle.infolist()) > MAX_ENTRIES:
+                raise zipfile.BadZipFile
+            content = _read_checked(bundle, CONTENT_FILE)
+            seal = json.loads(_read_checked(bundle, SEAL_FILE))
+            sums = _read_checked(bundle, SUMS_FILE).decode("utf-8", "replace")
+    except BundleTooLarge:
+        result.problems.append(_("This file is too large to be an evidence bundle."))
+        return result
     except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError):
         result.problems.append(_("This is not an evidence bundle: a zip with evidence.json and seal.json."))
         return result

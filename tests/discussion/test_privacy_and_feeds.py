@@ -84,7 +84,8 @@ def test_replies_cannot_be_posted_to_a_private_report(client, two_reports):
     secret.unpublish()
     thread = Thread.objects.get(key=f"report-{secret.pk}")
     response = client.post("/discussion/post/", form_data(thread, body="Sneaking in"))
-    assert response.status_code == 400 and "closed" in response.content.decode()
+    # As for an unknown thread: the refusal must not name the private report.
+    assert response.status_code == 404 and secret.title not in response.content.decode()
     assert not Reply.objects.filter(body="Sneaking in").exists()
 
 

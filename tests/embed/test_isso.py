@@ -52,7 +52,7 @@ def test_new_list_edit_delete_with_the_edit_cookie(client, rules, allowed_site):
     assert "SameSite=Lax" in created["X-Set-Cookie"]
     assert str(comment["id"]) in client.cookies
     thread = Thread.objects.get(key="/post/")
-    assert thread.url == f"{SITE}/post/" and thread.title == "My post"
+    assert thread.url == thread.title == f"{SITE}/post/"
 
     listing = client.get("/isso/?uri=/post/").json()
     assert listing["total_replies"] == 1 and listing["id"] is None

@@ -363,6 +363,18 @@ def start_server(directory: Path, share_database_with: SpeakoutServer | None = N
 
     The caller must call ``stop()`` and then ``cleanup()`` (the latter also drops the database).
     """
+    server = new_server(directory, share_database_with)
+    try:
+        server.start()
+    except BaseException:
+        server.cleanup()
+        raise
+    return server
+
+
+def new_server(directory: Path, share_database_with: SpeakoutServer | None = None) -> SpeakoutServer:
+    """A server's data folder, database and environment, not started: ``command()`` runs the
+    ``speakout`` command against them, ``start()`` serves. The caller must call ``cleanup()``."""
     directory.mkdir(parents=True, exist_ok=True)
     data_dir = directory / "data"
     port = free_port()
@@ -384,11 +396,6 @@ def start_server(directory: Path, share_database_with: SpeakoutServer | None = N
         database_url=database_url,
         postgres_server_url=postgres_server_url,
     )
-    try:
-        server.start()
-    except BaseException:
-        server.cleanup()
-        raise
     return server
 
 

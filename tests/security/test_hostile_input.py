@@ -175,8 +175,8 @@ def test_every_hostile_value_is_stored_as_typed_or_refused_with_a_reason_and_run
         assert_no_live_payload(mail.html_body, f"the mail {mail.subject!r}")
         assert "\n" not in mail.subject and "\r" not in mail.subject
 
-    # Exports: the WXR file is well-formed XML that gives every reply back exactly as stored
-    # (WordPress's importer reads it), and the JSON export does the same.
+    # Exports: the WXR file is well-formed XML whose comment text runs nowhere and that gives every
+    # reply back exactly as stored (WordPress's importer reads it), and the JSON export does the same.
     assert_exports_give_back(Reply.objects.all())
 
     print("hostile input:", dict(sorted(tally.items())))
@@ -196,6 +196,10 @@ def assert_exports_give_back(replies) -> None:
         comment.findtext(f"{wp}comment_id"): (
             comment.findtext(f"{wp}comment_content") or "",
             comment.findtext(f"{wp}comment_author") or "",
+            {
+                meta.findtext(f"{wp}meta_key"): meta.findtext(f"{wp}meta_value") or ""
+                for meta in comment.iter(f"{wp}commentmeta")
+            },
         )
         for comment in root.iter(f"{wp}comment")
     }
@@ -215,7 +219,12 @@ def assert_exports_give_back(replies) -> None:
 
     collect(json.loads(dump.getvalue()))
     for reply in replies:
-        assert exported.get(str(reply.pk)) == (reply.body, reply.author_name), f"reply {reply.pk} in the WXR export"
+        # WordPress shows comment content and author names as HTML: what Speakout shows goes there,
+        # and the reply's own text rides along in comment meta (see test_hostile_export.py).
+        content, name, meta = exported[str(reply.pk)]
+        assert (content, name) == (reply.body_html, escape(reply.author_name)), f"reply {reply.pk} in the WXR export"
+        assert_no_live_payload(content, f"reply {reply.pk} in the WXR export")
+        assert meta["_speakout_source"] == "speakout:" + reply.body, f"reply {reply.pk}'s text in the WXR export"
         assert reply.body in strings, f"reply {reply.pk} in the JSON export"
 
 

@@ -9,6 +9,7 @@ single replies, counts) and reply permalinks."""
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -111,3 +112,40 @@ def test_hidden_reports_leak_nothing_and_no_address_or_hash_is_public(client, si
     for name in hidden:
         assert client.get(f"/discussion/reply/{replies[name].pk}/").status_code == 404
         assert client.get(f"/discussion/reply/{replies[name].pk}/report/").status_code == 404
+
+
+def _without_tokens(page: bytes) -> bytes:
+    """A page without its per-response CSRF token (masked differently on every render)."""
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]*"', b"", page)
+
+
+def test_posting_to_or_editing_in_a_hidden_thread_answers_as_if_it_did_not_exist(client, site):
+    """A refusal page must not name a draft or restricted report ("Back to “Draft title”"), and
+    the edit and delete pages of a reply that is not the reader's must not show where it is:
+    every such request answers exactly what an unknown thread or reply id answers."""
+    public, hidden, replies = site
+    titles = {report.title for report in hidden.values()}
+    addresses = {report.full_url for report in hidden.values()} | {f"/{report.slug}/" for report in hidden.values()}
+    trashed = Reply.objects.create(thread=replies["public"].thread, body="Trashed", status=Reply.Status.TRASH)
+    held = Reply.objects.create(thread=replies["public"].thread, body="Held", status=Reply.Status.PENDING)
+    unknown = "/discussion/post/"
+    missing = client.post(unknown, {"thread": "no-such-thread", "body": "x"})
+    assert missing.status_code == 404
+    for name, report in hidden.items():
+        answer = client.post(unknown, {"thread": report.thread_key, "name": "A", "email": "a@example.org", "body": "x"})
+        assert answer.status_code == 404, name
+        assert _without_tokens(answer.content) == _without_tokens(missing.content), name
+    missing_reply = max(Reply.objects.values_list("pk", flat=True)) + 1000
+    for action in ("edit", "delete"):
+        others = [*replies.values(), trashed, held]
+        for method in ("get", "post"):
+            nothing = getattr(client, method)(f"/discussion/reply/{missing_reply}/{action}/", {"body": "mine now"})
+            assert nothing.status_code == 404
+            for reply in others:
+                answer = getattr(client, method)(f"/discussion/reply/{reply.pk}/{action}/", {"body": "mine now"})
+                body = answer.content.decode()
+                assert answer.status_code == 404, (action, reply.pk, method)
+                expected = nothing.content.replace(str(missing_reply).encode(), str(reply.pk).encode())
+                assert _without_tokens(answer.content) == _without_tokens(expected)
+                assert not [text for text in titles | addresses if text and text in body]
+    assert Reply.objects.filter(body="mine now").count() == 0

@@ -62,15 +62,21 @@
   function strings(lang) {
     if (!stringsByLang[lang]) {
       stringsByLang[lang] = call("GET", api + "/strings?lang=" + encodeURIComponent(lang)).then(function (r) {
-        return r.data.strings;
+        var t = r.data.strings;
+        t.lang = r.data.lang;
+        t.dir = r.data.dir;
+        return t;
       });
     }
     return stringsByLang[lang];
   }
 
   function plural(t, lang, count) {
-    var form = new Intl.PluralRules(lang).select(count) === "one" ? "one" : "other";
-    return fill(t["count_" + form], { count: count });
+    // The template of the smallest sample count in the same plural category as this count.
+    var rules = new Intl.PluralRules(lang), category = rules.select(count), samples = t.count_samples || {};
+    var sample = Object.keys(samples).filter(function (n) { return rules.select(Number(n)) === category; })[0];
+    var template = sample !== undefined ? samples[sample] : t[category === "one" ? "count_one" : "count_other"];
+    return fill(template, { count: count });
   }
 
   function canonical() {
@@ -87,7 +93,7 @@
     this.url = d.speakoutUrl || canonical();
     this.key = d.speakoutKey || new URL(this.url, location.href).pathname;
     this.title = d.speakoutTitle || document.title;
-    this.lang = (d.speakoutLang || document.documentElement.lang || navigator.language || "en").split("-")[0];
+    this.lang = d.speakoutLang || document.documentElement.lang || navigator.language || "en";
     this.sort = d.speakoutSort || "";
     this.page = 1;
     this.parent = null;
@@ -104,6 +110,9 @@
     var self = this;
     strings(this.lang).then(function (t) {
       self.t = t;
+      // The language the site answered in, and its direction whatever the host page's.
+      self.lang = self.box.lang = t.lang;
+      self.box.dir = t.dir;
       self.load();
     });
   }
@@ -430,7 +439,7 @@
     if (!links.length) return;
     var keyOf = function (el) { return el.dataset.speakoutCount || new URL(el.href || location.href, location.href).pathname; };
     var keys = links.map(keyOf).filter(function (k, i, all) { return all.indexOf(k) === i; });
-    var lang = (document.documentElement.lang || navigator.language || "en").split("-")[0];
+    var lang = encodeURIComponent(document.documentElement.lang || navigator.language || "en");
     var query = keys.map(function (k) { return "key=" + encodeURIComponent(k); }).join("&");
     call("GET", api + "/counts?" + query + "&lang=" + lang).then(function (r) {
       if (!r.ok) return;

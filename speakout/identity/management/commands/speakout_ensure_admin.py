@@ -26,6 +26,11 @@ class Command(BaseCommand):
                 f"{existing.get_username()}`)"
             )
             return
+        # An account already holding the name is someone's: it is left alone, not promoted.
+        base, n = username, 1
+        while User.objects.filter(**{User.USERNAME_FIELD: username}).exists():
+            n += 1
+            username = f"{base}{n}"
         password = secrets.token_urlsafe(12)
         User.objects.create_superuser(username=username, email=email, password=password)
         self.stdout.write("")

@@ -1,0 +1,57 @@
+"""What discussion tests share: form data a person would send, and a service post with defaults.
+
+Plain functions, imported where needed; the fixtures that use them live in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from speakout.discussion.forms import issue_form_token
+from speakout.discussion.models import DiscussionSettings, Thread
+from speakout.discussion.services import Author, SubmissionResult, get_or_create_thread, submit_reply
+
+
+def old_form_token(key: str) -> str:
+    """A form token issued ten seconds ago: past the time trap, as a person would be."""
+    return issue_form_token(key, issued_at=time.time() - 10)
+
+
+def form_data(thread: Thread, **overrides) -> dict:
+    """The reply form as a guest fills it in; override any field."""
+    data = {
+        "thread": thread.key,
+        "name": "Robin",
+        "email": "robin@example.org",
+        "website": "",
+        "body": "A thoughtful reply.",
+        "form_token": old_form_token(thread.key),
+        "submission_id": uuid.uuid4().hex,
+    }
+    data.update(overrides)
+    return data
+
+
+def new_author(**fields) -> Author:
+    """A guest on a client of their own."""
+    return Author(**{"client_hash": uuid.uuid4().hex, "guest_token": uuid.uuid4().hex, **fields})
+
+
+def post(thread: Thread, author: Author | None = None, checks=None, **overrides) -> SubmissionResult:
+    """Submit a reply through the service with sensible defaults; override any field."""
+    return submit_reply(
+        thread=thread, data=form_data(thread, **overrides), author=author or new_author(), checks=checks
+    )
+
+
+def publishing_rules() -> DiscussionSettings:
+    """The discussion settings row, with the first-reply hold off so replies publish."""
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = False
+    rules.save()
+    return rules
+
+
+def report_thread() -> Thread:
+    return get_or_create_thread("report-test", url="http://testserver/reports/test/", title="A test report")
