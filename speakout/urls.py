@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 import speakout.discussion.api
 from speakout.identity import views as identity_views
 from speakout.publishing import routing
+from speakout.theme import views as theme_views
 
 urlpatterns = [
     # One way in for everyone: the admin's login and password reset hand over to allauth's.
@@ -17,7 +18,7 @@ urlpatterns = [
     path("accounts/", include("speakout.identity.urls")),
     path("accounts/", include("allauth.urls")),
     path("documents/", include(wagtaildocs_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", theme_views.set_language, name="set_language"),
     path("discussion/", include("speakout.discussion.urls")),
     path("api/", speakout.discussion.api.api.urls),
     path("subscriptions/", include("speakout.subscriptions.urls")),

@@ -169,7 +169,7 @@ class ReplyForm(forms.Form):
             "You can use Markdown: *emphasis*, **strong**, [links](https://…), > quotes, lists and `code`. "
             "HTML is shown as typed."
         ),
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         error_messages={
             "required": _("Write something before sending."),
             "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d)."),
@@ -278,7 +278,7 @@ class FlagForm(forms.Form):
         label=_("Anything moderators should know (optional)"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from django.core.cache import cache
+from django.db import transaction
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from speakout.net import ratelimit
 
 from . import app_settings
 from .models import BannedClient, Commenter, DiscussionSettings, Reply, Thread
@@ -53,13 +56,13 @@ class Submission:
     rules: DiscussionSettings
     now: datetime
     parent: Reply | None = None
-    user: object | None = None
+    user: Any = None  # a signed-in user
     # Unsaved (``pk`` None) for a first-time writer: it is stored only with the reply.
     commenter: Commenter | None = None
     form_age: float | None = None
     honeypot: str = ""
     check_form_token: bool = True
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     # The client's hash under every key still kept (current first), so bans and rate limits
     # recorded before a key rotation still match. Empty: just ``client_hash``.
     client_hashes: tuple[str, ...] = ()
@@ -88,14 +91,15 @@ class Check:
         all pass (rate limits). Return a rejection if another one got there first."""
         return None
 
-    def accepted(self, submission: Submission, reply: Reply) -> None:
-        """Called after a reply is stored, so a check can record what it needs (rate limits)."""
+    def accepted(self, submission: Submission, stored: object) -> None:
+        """Called in the transaction once what was submitted is stored (a reply, a contact
+        message), so a check can record what it needs."""
 
 
 class ClosedThreadCheck(Check):
     code = "closed"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.thread.accepts_replies(submission.rules.auto_close_days, submission.now):
             return Verdict(Decision.REJECT, self.code, _("Replies are closed for this report."))
         if submission.parent is not None and (
@@ -110,7 +114,7 @@ class TimeTrapCheck(Check):
 
     code = "time_trap"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.check_form_token:
             return None
         age = submission.form_age
@@ -132,7 +136,7 @@ class TimeTrapCheck(Check):
 class HoneypotCheck(Check):
     code = "honeypot"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.honeypot:
             return Verdict(Decision.SPAM, self.code, _("A field only robots see was filled in."))
         return None
@@ -159,8 +163,8 @@ class RateLimitCheck(Check):
             seconds,
         ) % {"seconds": seconds}
 
-    def _keys(self, submission, *, every_client_key: bool = False) -> list[str]:
-        keys = []
+    def _keys(self, submission: Submission, *, every_client_key: bool = False) -> list[str]:
+        keys: list[str] = []
         hashes = submission.all_client_hashes if every_client_key else (submission.client_hash,)
         keys.extend(f"client:{value}" for value in hashes if value)
         if submission.email:
@@ -169,81 +173,54 @@ class RateLimitCheck(Check):
             keys.append(f"user:{submission.user.pk}")
         return keys
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         wait, burst_count, _burst_window = self.limits()
         for key in self._keys(submission, every_client_key=True):
-            if wait and cache.get(f"{self.scope}:last:{key}") is not None:
+            if wait and ratelimit.paused(f"{self.scope}:last:{key}"):
                 return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
-            if burst_count and (cache.get(f"{self.scope}:burst:{key}") or 0) >= burst_count:
-                return Verdict(
-                    Decision.REJECT,
-                    self.code,
-                    _("You have sent many replies in a short time. Please try again in a few minutes."),
-                )
+            if burst_count and ratelimit.used(f"{self.scope}:burst:{key}") >= burst_count:
+                return self.burst_verdict()
         return None
 
-    def reserve(self, submission):
-        """Claim the pause and a place in the burst atomically (``cache.add`` and ``incr`` are
-        atomic in Redis and the local cache); ``check`` alone let concurrent requests from one
-        client all through (tests/security/test_floods.py on PostgreSQL)."""
+    def burst_verdict(self) -> Verdict:
+        return Verdict(
+            Decision.REJECT,
+            self.code,
+            _("You have sent many replies in a short time. Please try again in a few minutes."),
+        )
+
+    def reserve(self, submission: Submission) -> Verdict | None:
+        """Start the pause and take a place in the burst, giving both back if another request
+        took the last one first."""
         wait, burst_count, burst_window = self.limits()
-        claimed: list[str] = []
+        paused: list[str] = []
         counted: list[str] = []
 
         def undo() -> None:
-            cache.delete_many(claimed)
+            ratelimit.end_pauses(paused)
             for key in counted:
-                try:
-                    cache.decr(key)
-                except ValueError:
-                    pass
+                ratelimit.unhit(key)
 
         for key in self._keys(submission):
             if wait:
                 last_key = f"{self.scope}:last:{key}"
-                if not cache.add(last_key, 1, timeout=wait):
+                if not ratelimit.pause(last_key, wait):
                     undo()
                     return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
-                claimed.append(last_key)
+                paused.append(last_key)
             if burst_count:
                 burst_key = f"{self.scope}:burst:{key}"
-                cache.add(burst_key, 0, timeout=burst_window)
-                try:
-                    sent = cache.incr(burst_key)
-                except ValueError:  # expired between the two calls
-                    cache.add(burst_key, 1, timeout=burst_window)
-                    sent = 1
                 counted.append(burst_key)
-                if sent > burst_count:
+                if ratelimit.hit(burst_key, burst_window) > burst_count:
                     undo()
-                    return Verdict(
-                        Decision.REJECT,
-                        self.code,
-                        _("You have sent many replies in a short time. Please try again in a few minutes."),
-                    )
-        submission.extra["rate_limit_reserved"] = True
+                    return self.burst_verdict()
         return None
-
-    def accepted(self, submission, reply):
-        if submission.extra.get("rate_limit_reserved"):
-            return  # recorded by reserve()
-        wait, burst_count, burst_window = self.limits()
-        for key in self._keys(submission):
-            if wait:
-                cache.set(f"{self.scope}:last:{key}", 1, timeout=wait)
-            if burst_count:
-                burst_key = f"{self.scope}:burst:{key}"
-                if cache.add(burst_key, 1, timeout=burst_window) is False:
-                    try:
-                        cache.incr(burst_key)
-                    except ValueError:
-                        cache.set(burst_key, 1, timeout=burst_window)
 
 
 class DuplicateCheck(Check):
     code = "duplicate"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.thread.pk is None:
             return None  # a thread that does not exist yet has no replies
         same_text = Reply.objects.filter(thread=submission.thread, body=submission.body).exclude(
@@ -267,7 +244,7 @@ class DuplicateCheck(Check):
 class BannedCheck(Check):
     code = "banned"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.commenter is not None and submission.commenter.is_banned:
             return Verdict(Decision.SPAM, self.code, _("The commenter is banned."))
         hashes = submission.all_client_hashes
@@ -278,7 +255,7 @@ class BannedCheck(Check):
                 return Verdict(Decision.SPAM, self.code, _("The client is banned."))
         return None
 
-    def accepted(self, submission, reply):
+    def accepted(self, submission: Submission, stored: object) -> None:
         # A ban recorded under an older key carries over to the current key, so it outlives the
         # rotation for as long as the client keeps coming back.
         banned = submission.extra.get("banned_client")
@@ -292,7 +269,7 @@ class _WordListCheck(Check):
     def words(self, rules: DiscussionSettings) -> list[str]:
         raise NotImplementedError
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         haystack = " ".join([submission.body, submission.name, submission.email, submission.website]).casefold()
         for word in self.words(submission.rules):
             if word in haystack:
@@ -304,21 +281,21 @@ class BlockWordsCheck(_WordListCheck):
     code = "block_word"
     decision = Decision.SPAM
 
-    def words(self, rules):
+    def words(self, rules: DiscussionSettings) -> list[str]:
         return rules.block_word_list
 
 
 class HoldWordsCheck(_WordListCheck):
     code = "hold_word"
 
-    def words(self, rules):
+    def words(self, rules: DiscussionSettings) -> list[str]:
         return rules.hold_word_list
 
 
 class LinkCountCheck(Check):
     code = "links"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         limit = submission.rules.hold_link_count
         links = count_links(submission.body)
         if limit and links >= limit:
@@ -335,7 +312,7 @@ class TrustCheck(Check):
 
     code = "first_reply"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.rules.hold_first_reply:
             return None
         user = submission.user
@@ -376,3 +353,34 @@ def evaluate(submission: Submission, checks: list[Check] | None = None) -> Polic
         if verdict.decision == Decision.REJECT:
             break
     return PolicyResult(decision, verdicts)
+
+
+class PolicyRun:
+    """The one order every form that takes the policy goes through (replies, contact messages):
+
+    1. ``check()`` before any transaction: every check looks, nothing is written;
+    2. ``reserve()`` inside the transaction that stores the submission, once every check has
+       passed: each check claims atomically what it only looked at (checking alone let
+       concurrent requests from one client all through). A rejection means another request got
+       there first: the transaction is rolled back and the writer sees why;
+    3. ``accepted(stored)`` in the same transaction, once the submission is stored.
+    """
+
+    def __init__(self, submission: Submission, checks: list[Check] | None = None):
+        self.submission = submission
+        self.checks = checks if checks is not None else load_checks()
+
+    def check(self) -> PolicyResult:
+        return evaluate(self.submission, self.checks)
+
+    def reserve(self) -> Verdict | None:
+        for check in self.checks:
+            lost_race = check.reserve(self.submission)
+            if lost_race is not None:
+                transaction.set_rollback(True)
+                return lost_race
+        return None
+
+    def accepted(self, stored: object) -> None:
+        for check in self.checks:
+            check.accepted(self.submission, stored)

@@ -8,12 +8,14 @@ its author) or rejected with field-specific errors; never a silent drop.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
+from django.db.models import F, QuerySet
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import signals
@@ -33,7 +35,7 @@ from .models import (
     Thread,
     path_segment,
 )
-from .policy import Check, Decision, Submission, evaluate, load_checks
+from .policy import Check, Decision, PolicyRun, Submission, Verdict
 from .reading import wrote
 from .rendering import render_markdown
 
@@ -62,12 +64,19 @@ class SubmissionResult:
     def ok(self) -> bool:
         return self.outcome in (PUBLISHED, HELD)
 
+    @property
+    def stored(self) -> Reply:
+        """The reply of an accepted submission (``ok``)."""
+        if self.reply is None:
+            raise ValueError("A refused submission stored no reply.")
+        return self.reply
+
 
 @dataclass
 class Author:
     """Who is writing: a signed-in user, or a guest with a private token (either may be absent)."""
 
-    user: object | None = None
+    user: Any = None  # a signed-in user, or None
     guest_token: str = ""
     client_hash: str = ""
     client_hashes: tuple[str, ...] = ()  # under every key still kept (see clients.client_keys)
@@ -81,7 +90,7 @@ def get_or_create_thread(key: str, url: str = "", title: str = "", is_public: bo
     thread, created = Thread.objects.get_or_create(
         key=key, defaults={"url": url, "title": title[:500], "is_public": is_public}
     )
-    changes = {}
+    changes: dict[str, Any] = {}
     if url and thread.url != url:
         changes["url"] = url
     if title and thread.title != title[:500]:
@@ -118,7 +127,7 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
                 commenter = Commenter(user=user, email=user_email, display_name=name)
             elif commenter.user_id is None:
                 commenter.user = user
-                commenter._speakout_link_user = True
+                commenter._speakout_link_user = True  # type: ignore[attr-defined]
         return commenter
     if not email:
         return None
@@ -170,7 +179,7 @@ def display_name_for(author: Author, name: str) -> str:
 def submit_reply(
     *,
     thread: Thread,
-    data: dict,
+    data: Mapping[str, Any],
     author: Author,
     checks: list[Check] | None = None,
     check_form_token: bool = True,
@@ -209,11 +218,10 @@ def submit_reply(
     email = cleaned.get("email", "")
     website = cleaned.get("website", "")
     now = timezone.now()
-    active_checks = checks if checks is not None else load_checks()
 
     # Everything that only reads (the commenter, every check, the rendering) happens before the
     # transaction: on SQLite that transaction holds the one write lock, and every millisecond
-    # spent in it is a millisecond no other reply can be stored (issue 7). A first-time writer's
+    # spent in it is a millisecond no other reply can be stored. A first-time writer's
     # commenter is checked unsaved and stored only with the reply; so a refused reply still
     # writes nothing, not even the commenter.
     commenter = _find_commenter(author, name, email, website)
@@ -235,7 +243,8 @@ def submit_reply(
         check_form_token=check_form_token,
         extra={"confirm": _confirmations(data)},
     )
-    result = evaluate(submission, active_checks)
+    run = PolicyRun(submission, checks)
+    result = run.check()
     if result.rejection is not None:
         return _refused(result.rejection)
     status = {
@@ -245,13 +254,9 @@ def submit_reply(
     }[result.decision]
     body_html = render_markdown(cleaned["body"])
     with transaction.atomic():
-        # Claims (rate limits) once every check has passed, inside the transaction as
-        # ``Check.reserve`` promises (a check may claim with a database write).
-        for check in active_checks:
-            lost_race = check.reserve(submission)
-            if lost_race is not None:
-                transaction.set_rollback(True)
-                return _refused(lost_race)
+        lost_race = run.reserve()
+        if lost_race is not None:
+            return _refused(lost_race)
         if thread.pk is None:
             # A page's first reply: its thread exists only from here, so a refused reply
             # (however many) leaves none behind.
@@ -279,6 +284,7 @@ def submit_reply(
             avatar_key=avatar_key_for(author, commenter, name),
             submission_id=submission_id,
             approved_repliers_only=bool(cleaned.get("approved_repliers_only")),
+            language=(translation.get_language() or "")[:35],
         )
         try:
             # A savepoint only where a clash can happen: the same submission id sent twice.
@@ -295,8 +301,7 @@ def submit_reply(
             return _retry_result(existing, thread, author, cleaned["body"])
         reply.path = _path_base(parent) + path_segment(reply.pk)
         Reply.objects.filter(pk=reply.pk).update(path=reply.path)
-        for check in active_checks:
-            check.accepted(submission, reply)
+        run.accepted(reply)
         outcome = PUBLISHED if approved else HELD
         signals.reply_posted.send(
             sender=Reply,
@@ -312,13 +317,13 @@ def submit_reply(
     return SubmissionResult(outcome, reply=reply)
 
 
-def _refused(rejection) -> SubmissionResult:
+def _refused(rejection: Verdict) -> SubmissionResult:
     target = rejection.field or "__all__"
     confirm = {rejection.code: rejection.confirm} if rejection.confirm else {}
     return SubmissionResult(REJECTED, errors={target: [rejection.message]}, code=rejection.code, confirm=confirm)
 
 
-def _confirmations(data) -> set[str]:
+def _confirmations(data: Mapping[str, Any]) -> set[str]:
     """Codes of the warnings the writer chose to overrule (the ``confirm`` field, repeatable)."""
     values = data.getlist("confirm") if hasattr(data, "getlist") else data.get("confirm") or []
     if isinstance(values, str):
@@ -378,7 +383,7 @@ def is_author(reply: Reply, author: Author) -> bool:
     return wrote(reply, user=author.user, guest_token=author.guest_token)
 
 
-def within_edit_window(reply: Reply, rules: DiscussionSettings | None = None, now=None) -> bool:
+def within_edit_window(reply: Reply, rules: DiscussionSettings | None = None, now: datetime | None = None) -> bool:
     rules = rules or DiscussionSettings.load()
     return (now or timezone.now()) <= reply.created_at + timedelta(minutes=rules.edit_window_minutes)
 
@@ -398,7 +403,7 @@ def edit_reply(reply: Reply, body: str, author: Author | None, *, owner_confirme
     caller has already proven the reader owns the reply (``author`` may then be None)."""
     from .forms import EditReplyForm
 
-    allowed = owner_can_edit(reply) if owner_confirmed else can_change(reply, author)
+    allowed = owner_can_edit(reply) if owner_confirmed else author is not None and can_change(reply, author)
     if not allowed:
         return SubmissionResult(
             REJECTED, reply=reply, errors={"__all__": [_("This reply can no longer be changed.")]}, code="forbidden"
@@ -428,11 +433,11 @@ def delete_own_reply(reply: Reply, author: Author) -> bool:
 class TooManyReports(Exception):
     """A client sent more reports than ``REPORTS_PER_HOUR`` allows; the message says so."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(_("You have sent many reports in a short time. Please try again later."))
 
 
-def reportable_replies():
+def reportable_replies() -> QuerySet[Reply]:
     """Replies a reader may report: published, on a public thread that is not hidden."""
     return (
         Reply.objects.select_related("thread")
@@ -464,7 +469,7 @@ def flag_reply(reply: Reply, reason: str, note: str = "", client_hash: str = "")
 # Moderators' actions -------------------------------------------------------------------------
 
 
-def set_status(reply: Reply, status: str, *, actor=None, reason: str = "", action: str | None = None) -> Reply:
+def set_status(reply: Reply, status: str, *, actor: Any = None, reason: str = "", action: str | None = None) -> Reply:
     """Move a reply to another queue, keeping counts, the log and the thread version right."""
     with transaction.atomic():
         reply = Reply.objects.select_for_update().select_related("thread").get(pk=reply.pk)
@@ -490,7 +495,7 @@ def set_status(reply: Reply, status: str, *, actor=None, reason: str = "", actio
     return reply
 
 
-def resolve_flags(reply: Reply, *, actor=None, reason: str = "") -> int:
+def resolve_flags(reply: Reply, *, actor: Any = None, reason: str = "") -> int:
     """Keep a reported reply as it is and close its open reports, with a log entry."""
     with transaction.atomic():
         resolved = reply.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
@@ -501,7 +506,7 @@ def resolve_flags(reply: Reply, *, actor=None, reason: str = "") -> int:
     return resolved
 
 
-def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:
+def delete_permanently(reply: Reply, *, actor: Any = None, reason: str = "") -> None:
     with transaction.atomic():
         if reply.status == Reply.Status.APPROVED:
             _count_approved(reply, -1)
@@ -519,7 +524,7 @@ def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:
         reply.delete()
 
 
-def ban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None:
+def ban_commenter(commenter: Commenter, *, actor: Any = None, reason: str = "") -> None:
     with transaction.atomic():
         commenter.is_banned = True
         commenter.banned_reason = reason[:500]
@@ -530,7 +535,7 @@ def ban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None
         ModerationLogEntry.objects.create(commenter=commenter, actor=actor, action="ban", reason=reason[:500])
 
 
-def unban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None:
+def unban_commenter(commenter: Commenter, *, actor: Any = None, reason: str = "") -> None:
     with transaction.atomic():
         commenter.is_banned = False
         commenter.save(update_fields=["is_banned"])

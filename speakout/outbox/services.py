@@ -15,19 +15,22 @@ Message-ID, so receivers can tell. A worker killed at any other point sends noth
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import uuid
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from speakout.net import ratelimit
 
 from .app_settings import app_settings
 from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail
@@ -37,11 +40,19 @@ logger = logging.getLogger("speakout.outbox")
 
 Status = OutgoingMail.Status
 
-SENT = "sent"
-RETRY = "retry"
-FAILED = "failed"
-RATE_LIMITED = "rate_limited"
-NOT_CLAIMED = "not_claimed"
+
+class SendOutcome(enum.StrEnum):
+    """What one attempt at sending a mail came to (the keys of ``send_due_mail``'s counts)."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    RATE_LIMITED = "rate_limited"
+    NOT_CLAIMED = "not_claimed"
+
+
+SENT, RETRY, FAILED = SendOutcome.SENT, SendOutcome.RETRY, SendOutcome.FAILED
+RATE_LIMITED, NOT_CLAIMED = SendOutcome.RATE_LIMITED, SendOutcome.NOT_CLAIMED
 
 _FORBIDDEN = re.compile(r"[\r\n\0]")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -179,17 +190,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def take_rate_slot(now: datetime) -> bool:
     """Count one send against this minute's limit (shared cache); False when it is used up."""
-    limit = app_settings.RATE_PER_MINUTE
-    if limit <= 0:
-        return True
-    key = f"speakout:outbox:rate:{int(now.timestamp()) // 60}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
-    return count <= limit
+    return ratelimit.allow("speakout:outbox:rate", app_settings.RATE_PER_MINUTE, 60, aligned=True, now=now)
 
 
 def claim(mail_id: int, now: datetime) -> bool:
@@ -225,7 +226,7 @@ def describe_error(error: BaseException, mail: OutgoingMail) -> str:
     return text[:ERROR_MAX_LENGTH]
 
 
-def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) -> str:
+def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) -> SendOutcome:
     """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
     RATE_LIMITED or NOT_CLAIMED).
 
@@ -277,9 +278,9 @@ def _close_quietly(connection) -> None:
         logger.debug("Closing the mail connection failed", exc_info=True)
 
 
-def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -> str:
+def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -> SendOutcome:
     attempts = mail.attempts + 1
-    changes = {"attempts": attempts, "claimed_at": None, "last_error": describe_error(error, mail)}
+    changes: dict[str, Any] = {"attempts": attempts, "claimed_at": None, "last_error": describe_error(error, mail)}
     if now - mail.created_at >= timedelta(seconds=app_settings.RETRY_FOR_SECONDS):
         changes["status"] = Status.FAILED
         outcome = FAILED

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any, cast
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -123,7 +124,8 @@ def open_subscription(
 def send_confirmation(subscription: Subscription) -> None:
     """The one confirmation mail of an unconfirmed row (the outbox's dedupe key keeps it one)."""
     if subscription.kind == Kind.THREAD:
-        title = subscription.thread.title or subscription.thread.key
+        thread = cast(Thread, subscription.thread)  # a thread subscription always has one
+        title = thread.title or thread.key
 
         def subject():
             return _("Please confirm: new replies to “%(title)s”") % {"title": title}
@@ -181,7 +183,7 @@ def delete_expired_requests(now: datetime | None = None) -> int:
 
 
 def author_email(reply: Reply) -> str:
-    if reply.commenter_id and reply.commenter.email:
+    if reply.commenter is not None and reply.commenter.email:
         return reply.commenter.email
     if reply.user_id:
         return getattr(reply.user, "email", "") or ""
@@ -265,7 +267,8 @@ def _announce_batch(size: int) -> tuple[int, int]:
         followers.setdefault(subscription.thread_id, []).append(subscription)
     # Whole replies, oldest first, while their mails stay within NOTIFICATION_MAILS; the rest wait
     # for the next batch.
-    chosen, mails_in_batch, prepared = {}, 0, {}
+    chosen: dict[int, Any] = {}
+    mails_in_batch, prepared = 0, {}
     for record_id in sorted(due):
         reply = approved.get(due[record_id])
         count = len(followers.get(reply.thread_id, [])) if reply is not None else 0
@@ -388,7 +391,7 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
     at least a period old, listing the posts announced since, if there are any. Returns how many
     were queued."""
     now = now or timezone.now()
-    period = DIGEST_PERIODS[frequency]
+    period = DIGEST_PERIODS[Frequency(frequency)]
     sent = 0
     due = active(Subscription.objects.filter(kind=Kind.POSTS, frequency=frequency)).filter(
         Q(last_digest_at__lte=now - period) | Q(last_digest_at__isnull=True, confirmed_at__lte=now - period)
@@ -401,11 +404,9 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
             since = subscription.last_digest_at or subscription.confirmed_at
             if since > now - period:  # another worker sent it meanwhile
                 continue
-            announcements = Announcement.objects.filter(published_at__gt=since, published_at__lte=now)
-            if subscription.category:
-                announcements = [a for a in announcements if subscription.category in (a.categories or [])]
-            else:
-                announcements = list(announcements)
+            published = Announcement.objects.filter(published_at__gt=since, published_at__lte=now)
+            category = subscription.category
+            announcements = [a for a in published if not category or category in (a.categories or [])]
             if announcements:
                 count = len(announcements)
 
