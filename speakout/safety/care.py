@@ -6,7 +6,6 @@ through the discussion's services, so counts, versions, signals and the log stay
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation

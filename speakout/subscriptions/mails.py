@@ -4,7 +4,6 @@ subscription's one-click unsubscribe link and the RFC 8058 headers."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
