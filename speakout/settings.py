@@ -468,6 +468,12 @@ SPEAKOUT_DISCUSSION_BURST_LIMIT = (
     env_int("SPEAKOUT_DISCUSSION_BURST_COUNT", 5),
     env_int("SPEAKOUT_DISCUSSION_BURST_SECONDS", 600),
 )
+# Refused replies (guard, protected or staff names, duplicates...) a client may send before it
+# is told to wait: refusals answer questions, so guessing by them is limited too.
+SPEAKOUT_DISCUSSION_REFUSAL_LIMIT = (
+    env_int("SPEAKOUT_DISCUSSION_REFUSAL_COUNT", 10),
+    env_int("SPEAKOUT_DISCUSSION_REFUSAL_SECONDS", 600),
+)
 SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT", 3)
 SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR = env_int("SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR", 20)
 # Most mails a moderator gets about held or reported replies in an hour (0: no cap).

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -66,6 +67,8 @@ class Submission:
     # The client's hash under every key still kept (current first), so bans and rate limits
     # recorded before a key rotation still match. Empty: just ``client_hash``.
     client_hashes: tuple[str, ...] = ()
+    # What the writer's guest token files replies under (under every secret key still kept).
+    guest_keys: tuple[str, ...] = ()
 
     @property
     def all_client_hashes(self) -> tuple[str, ...]:
@@ -218,25 +221,25 @@ class RateLimitCheck(Check):
 
 
 class DuplicateCheck(Check):
+    """The same text twice in a thread from the same writer, known by what proves who they are
+    (their account, guest token or client), never by a typed address: keyed on that, the
+    answer would tell anyone who types an address whether its owner wrote a given reply."""
+
     code = "duplicate"
 
     def check(self, submission: Submission) -> Verdict | None:
         if submission.thread.pk is None:
             return None  # a thread that does not exist yet has no replies
-        same_text = Reply.objects.filter(thread=submission.thread, body=submission.body).exclude(
-            status=Reply.Status.TRASH
-        )
-        if submission.commenter is not None:
-            if submission.commenter.pk is None:
-                return None  # a first-time writer has posted nothing yet
-            same_text = same_text.filter(commenter=submission.commenter)
-        elif submission.user is not None:
-            same_text = same_text.filter(user=submission.user)
-        elif submission.client_hash:
-            same_text = same_text.filter(client_hash=submission.client_hash)
+        if submission.user is not None:
+            same_writer = Q(user=submission.user)
         else:
-            return None
-        if same_text.exists():
+            same_writer = Q(pk__in=[])
+            if submission.guest_keys:
+                same_writer |= Q(guest_key__in=submission.guest_keys)
+            if submission.all_client_hashes:
+                same_writer |= Q(client_hash__in=submission.all_client_hashes)
+        same_text = Reply.objects.filter(same_writer, thread=submission.thread, body=submission.body)
+        if same_text.exclude(status=Reply.Status.TRASH).exists():
             return Verdict(Decision.REJECT, self.code, _("You have already posted this reply here."), field="body")
         return None
 
