@@ -11,11 +11,10 @@ import pytest
 
 from speakout.discussion.services import Author, get_or_create_thread
 from speakout.outbox.models import OutgoingMail
-from tests.discussion.conftest import form_data, post_reply, rules, thread  # noqa: F401
 from tests.outbox.conftest import outbox_settings  # noqa: F401
 from tests.subscriptions.conftest import HOLD, subscribe  # noqa: F401
 
-__all__ = ["HOLD", "form_data"]
+__all__ = ["HOLD"]
 
 EMAIL = "robin@example.org"
 

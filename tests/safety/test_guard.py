@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from speakout.discussion.models import Reply
 from speakout.safety.models import ReplyAssessment, SafetySettings
-from tests.safety.conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.outbox.models import OutgoingMail
 from speakout.safety.models import SafetySettings
-from tests.safety.conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 
