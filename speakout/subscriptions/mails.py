@@ -4,11 +4,11 @@ subscription's one-click unsubscribe link and the RFC 8058 headers."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.theme.languages import default_language
 
@@ -42,7 +42,7 @@ def render(subscription: Subscription, template: str, subject, context: dict, *,
     with translation.override(language):
         context = {
             "subscription": subscription,
-            "site_name": settings.SITE_NAME,
+            "site_name": organisation_name(),
             "base_url": app_settings.BASE_URL,
             "language": language,
             **context,
