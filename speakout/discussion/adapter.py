@@ -26,10 +26,10 @@ from typing import Any
 from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
-from . import app_settings
+from . import app_settings, services
 from .clients import client_hash, client_hashes, new_guest_token
 from .models import DiscussionSettings, Thread
-from .services import Author, Outcome, SubmissionResult, submit_reply
+from .services import Author, Outcome, SubmissionResult
 
 # The ReplyForm fields a front end may fill in; anything else in a payload is ignored.
 FORM_FIELDS = (
@@ -105,7 +105,10 @@ class FrontDoorAdapter:
     ) -> SubmissionResult:
         """Store the reply. ``thread`` may be unsaved: a page's first reply then creates it, in
         the reply's transaction, and a refused reply creates nothing."""
-        return submit_reply(thread=thread, data=data, author=author, rules=rules, check_form_token=check_form_token)
+        # Looked up on the module, so that the one service stays the place to wrap or replace.
+        return services.submit_reply(
+            thread=thread, data=data, author=author, rules=rules, check_form_token=check_form_token
+        )
 
     def status(self, result: SubmissionResult, dialect: Dialect) -> int:
         if result.ok:
