@@ -1,5 +1,6 @@
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.views.defaults import bad_request
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -17,3 +18,20 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not report_only and request.path_info.startswith(self.admin_prefix):
             return PolicyParts(config=settings.SPEAKOUT_ADMIN_CSP_DIRECTIVES, nonce=parts.nonce)
         return parts
+
+
+class RefuseNulMiddleware:
+    """400 for a NUL in the path or the query string. No address or query of this site needs
+    one, and PostgreSQL cannot compare text holding one (a thread key, a search), so it would
+    end as a server error deep in some view. Form and JSON bodies are left to their forms,
+    which name the field and keep the typed text."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\0" in request.path_info or any(
+            "\0" in name or any("\0" in value for value in values) for name, values in request.GET.lists()
+        ):
+            return bad_request(request, exception=None)
+        return self.get_response(request)
