@@ -162,6 +162,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the address or query answers 400 before anything reads it (theme/middleware.py).
+    "speakout.theme.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -347,6 +349,13 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odp", "ods", "odt", "pdf", "pptx", "rt
 WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no staff email hashes sent to Gravatar; local placeholder avatars
 WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "publishing/password_required.html"
+# Password-protected pages: attempts per client, attempts per page (all clients together), in
+# this many seconds (publishing/views.py authenticate_with_password).
+SPEAKOUT_PAGE_PASSWORD_ATTEMPTS = (
+    env_int("SPEAKOUT_PAGE_PASSWORD_ATTEMPTS_PER_CLIENT", 10),
+    env_int("SPEAKOUT_PAGE_PASSWORD_ATTEMPTS_PER_PAGE", 100),
+    env_int("SPEAKOUT_PAGE_PASSWORD_WINDOW", 900),
+)
 WAGTAILEMBEDS_FINDERS = []  # media links render as links; no oEmbed request leaves the server
 TAGGIT_CASE_INSENSITIVE = True
 
