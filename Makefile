@@ -16,8 +16,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
+# With the PostgreSQL and Redis clients, so DATABASE_URL and REDIS_URL work with `make run` too.
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+	$(BIN)/pip install --quiet -e ".[postgres,redis]"
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python

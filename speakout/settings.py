@@ -166,7 +166,8 @@ MIDDLEWARE = [
     "speakout.theme.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # Django's LocaleMiddleware, with the admin's default language (speakout/theme/languages.py).
+    "speakout.theme.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py);
     # outside the page cache, so cached answers get their CORS headers too.
@@ -455,6 +456,8 @@ SPEAKOUT_SCHEDULED_JOBS = [
         env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30),
         "speakout.subscriptions.jobs.send_due_reply_notifications",
     ),
+    # The default language chosen in the admin, back into the shared cache if it was lost there.
+    ("refill_default_language", 600, "speakout.theme.languages.refill_default_language"),
     # Unconfirmed subscription requests expire; digests go out when due (checked hourly).
     ("subscriptions_expire_requests", 3600, "speakout.subscriptions.jobs.delete_expired_requests"),
     ("send_daily_digest", 3600, "speakout.subscriptions.jobs.send_daily_digest"),
@@ -491,6 +494,14 @@ if "SPEAKOUT_TRUSTED_PROXY_COUNT" in os.environ:
     raise ImproperlyConfigured(
         "SPEAKOUT_TRUSTED_PROXY_COUNT is gone: list the proxies' addresses in SPEAKOUT_TRUSTED_PROXIES instead"
     )
+# Networks the server-side fetcher (speakout.net.fetch) may reach although they are not public:
+# for tests that serve an old site from loopback. Leave empty in production (SSRF protection).
+SPEAKOUT_FETCH_ALLOWED_NETWORKS = env_list("SPEAKOUT_FETCH_ALLOWED_NETWORKS", [])
+for _network in SPEAKOUT_FETCH_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError as error:
+        raise ImproperlyConfigured(f"SPEAKOUT_FETCH_ALLOWED_NETWORKS: {_network!r} is not an IP network") from error
 # Safety checks appended to the discussion's policy pipeline (see docs/safety.md).
 SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.checks.PersonalDataCheck",

@@ -9,6 +9,7 @@ import speakout.discussion.api
 from speakout.identity import views as identity_views
 from speakout.publishing import routing
 from speakout.publishing import views as publishing_views
+from speakout.theme import views as theme_views
 
 urlpatterns = [
     # One way in for everyone: the admin's login and password reset hand over to allauth's.
@@ -18,7 +19,7 @@ urlpatterns = [
     path("accounts/", include("speakout.identity.urls")),
     path("accounts/", include("allauth.urls")),
     path("documents/", include(wagtaildocs_urls)),
-    path("i18n/", include("django.conf.urls.i18n")),
+    path("i18n/setlang/", theme_views.set_language, name="set_language"),
     path("discussion/", include("speakout.discussion.urls")),
     path("api/", speakout.discussion.api.api.urls),
     path("subscriptions/", include("speakout.subscriptions.urls")),

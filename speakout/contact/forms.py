@@ -36,7 +36,7 @@ class ContactForm(forms.Form):
         label=_("Message"),
         max_length=MESSAGE_MAX_LENGTH,
         strip=True,
-        widget=forms.Textarea(attrs={"rows": 8}),
+        widget=forms.Textarea(attrs={"rows": 8, "dir": "auto"}),
         error_messages={
             "required": _("Write something before sending."),
             "max_length": _("A message can be at most %(limit_value)d characters long (it has %(show_value)d)."),

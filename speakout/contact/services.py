@@ -124,12 +124,15 @@ def submit_message(
         form_age=form_age,
         honeypot=honeypot,
     )
-    pipeline = checks()
-    result = policy.evaluate(submission, pipeline)
+    run = policy.PolicyRun(submission, checks())
+    result = run.check()
     if result.rejection is not None:
         return Outcome(code=result.rejection.code, error=result.rejection.message)
     spam = result.decision == policy.Decision.SPAM
     with transaction.atomic():
+        lost_race = run.reserve()
+        if lost_race is not None:
+            return Outcome(code=lost_race.code, error=lost_race.message)
         message = ContactMessage.objects.create(
             page=page,
             name=data["name"],
@@ -146,8 +149,7 @@ def submit_message(
             if spam
             else queue_message_mails(page, message, inbox_url=inbox_url, site_name=site_name, copy_to=copy_to)
         )
-    for check in pipeline:
-        check.accepted(submission, message)
+        run.accepted(message)
     return Outcome(message=message, code="spam" if spam else "sent", mails=mails)
 
 

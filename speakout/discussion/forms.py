@@ -182,7 +182,7 @@ class ReplyForm(forms.Form):
         label=_("Reply"),
         max_length=BODY_MAX_LENGTH,
         strip=True,
-        widget=forms.Textarea(attrs={"rows": 6}),
+        widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         error_messages={
             "required": _("Write something before sending."),
             "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d)."),
@@ -291,7 +291,7 @@ class FlagForm(forms.Form):
         label=_("Anything moderators should know (optional)"),
         required=False,
         max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 3, "dir": "auto"}),
     )
 
 

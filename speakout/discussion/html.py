@@ -83,7 +83,7 @@ class ReplyRenderer:
             f'aria-labelledby="reply-{reply_id}-author"><header class="reply__header">'
             f'<img class="reply__avatar" src="{self.avatar_url.format(key=reply.avatar_key or DEFAULT_KEY)}" '
             'alt="" loading="lazy">'
-            f'<span class="reply__author" id="reply-{reply_id}-author">{author}</span>'
+            f'<span class="reply__author" dir="auto" id="reply-{reply_id}-author">{author}</span>'
         ]
         if node.in_reply_to:
             context = escape(labels["in_reply_to"] % {"name": node.in_reply_to})

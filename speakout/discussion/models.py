@@ -228,6 +228,8 @@ class Reply(models.Model):
     # The writer's pile-on brake: replies to this one from commenters without an approved reply
     # wait for review (enforced by a policy check, speakout.safety.pileon).
     approved_repliers_only = models.BooleanField(_("only approved commenters may reply"), default=False)
+    # The language the writer read the site in: mail to them about this reply goes out in it.
+    language = models.CharField(_("language"), max_length=35, blank=True)
 
     class Meta:
         verbose_name = _("reply")

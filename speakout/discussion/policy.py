@@ -13,11 +13,13 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.cache import cache
+from django.db import transaction
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from speakout.net import ratelimit
 
 from . import app_settings
 from .models import BannedClient, Commenter, DiscussionSettings, Reply, Thread
@@ -88,8 +90,9 @@ class Check:
         all pass (rate limits). Return a rejection if another one got there first."""
         return None
 
-    def accepted(self, submission: Submission, reply: Reply) -> None:
-        """Called after a reply is stored, so a check can record what it needs (rate limits)."""
+    def accepted(self, submission: Submission, stored: object) -> None:
+        """Called in the transaction once what was submitted is stored (a reply, a contact
+        message), so a check can record what it needs."""
 
 
 class ClosedThreadCheck(Check):
@@ -172,72 +175,45 @@ class RateLimitCheck(Check):
     def check(self, submission):
         wait, burst_count, _burst_window = self.limits()
         for key in self._keys(submission, every_client_key=True):
-            if wait and cache.get(f"{self.scope}:last:{key}") is not None:
+            if wait and ratelimit.paused(f"{self.scope}:last:{key}"):
                 return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
-            if burst_count and (cache.get(f"{self.scope}:burst:{key}") or 0) >= burst_count:
-                return Verdict(
-                    Decision.REJECT,
-                    self.code,
-                    _("You have sent many replies in a short time. Please try again in a few minutes."),
-                )
+            if burst_count and ratelimit.used(f"{self.scope}:burst:{key}") >= burst_count:
+                return self.burst_verdict()
         return None
 
+    def burst_verdict(self) -> Verdict:
+        return Verdict(
+            Decision.REJECT,
+            self.code,
+            _("You have sent many replies in a short time. Please try again in a few minutes."),
+        )
+
     def reserve(self, submission):
-        """Claim the pause and a place in the burst atomically (``cache.add`` and ``incr`` are
-        atomic in Redis and the local cache); ``check`` alone let concurrent requests from one
-        client all through (tests/security/test_floods.py on PostgreSQL)."""
+        """Start the pause and take a place in the burst, giving both back if another request
+        took the last one first."""
         wait, burst_count, burst_window = self.limits()
-        claimed: list[str] = []
+        paused: list[str] = []
         counted: list[str] = []
 
         def undo() -> None:
-            cache.delete_many(claimed)
+            ratelimit.end_pauses(paused)
             for key in counted:
-                try:
-                    cache.decr(key)
-                except ValueError:
-                    pass
+                ratelimit.unhit(key)
 
         for key in self._keys(submission):
             if wait:
                 last_key = f"{self.scope}:last:{key}"
-                if not cache.add(last_key, 1, timeout=wait):
+                if not ratelimit.pause(last_key, wait):
                     undo()
                     return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
-                claimed.append(last_key)
+                paused.append(last_key)
             if burst_count:
                 burst_key = f"{self.scope}:burst:{key}"
-                cache.add(burst_key, 0, timeout=burst_window)
-                try:
-                    sent = cache.incr(burst_key)
-                except ValueError:  # expired between the two calls
-                    cache.add(burst_key, 1, timeout=burst_window)
-                    sent = 1
                 counted.append(burst_key)
-                if sent > burst_count:
+                if ratelimit.hit(burst_key, burst_window) > burst_count:
                     undo()
-                    return Verdict(
-                        Decision.REJECT,
-                        self.code,
-                        _("You have sent many replies in a short time. Please try again in a few minutes."),
-                    )
-        submission.extra["rate_limit_reserved"] = True
+                    return self.burst_verdict()
         return None
-
-    def accepted(self, submission, reply):
-        if submission.extra.get("rate_limit_reserved"):
-            return  # recorded by reserve()
-        wait, burst_count, burst_window = self.limits()
-        for key in self._keys(submission):
-            if wait:
-                cache.set(f"{self.scope}:last:{key}", 1, timeout=wait)
-            if burst_count:
-                burst_key = f"{self.scope}:burst:{key}"
-                if cache.add(burst_key, 1, timeout=burst_window) is False:
-                    try:
-                        cache.incr(burst_key)
-                    except ValueError:
-                        cache.set(burst_key, 1, timeout=burst_window)
 
 
 class DuplicateCheck(Check):
@@ -376,3 +352,34 @@ def evaluate(submission: Submission, checks: list[Check] | None = None) -> Polic
         if verdict.decision == Decision.REJECT:
             break
     return PolicyResult(decision, verdicts)
+
+
+class PolicyRun:
+    """The one order every form that takes the policy goes through (replies, contact messages):
+
+    1. ``check()`` before any transaction: every check looks, nothing is written;
+    2. ``reserve()`` inside the transaction that stores the submission, once every check has
+       passed: each check claims atomically what it only looked at (checking alone let
+       concurrent requests from one client all through). A rejection means another request got
+       there first: the transaction is rolled back and the writer sees why;
+    3. ``accepted(stored)`` in the same transaction, once the submission is stored.
+    """
+
+    def __init__(self, submission: Submission, checks: list[Check] | None = None):
+        self.submission = submission
+        self.checks = checks if checks is not None else load_checks()
+
+    def check(self) -> PolicyResult:
+        return evaluate(self.submission, self.checks)
+
+    def reserve(self) -> Verdict | None:
+        for check in self.checks:
+            lost_race = check.reserve(self.submission)
+            if lost_race is not None:
+                transaction.set_rollback(True)
+                return lost_race
+        return None
+
+    def accepted(self, stored: object) -> None:
+        for check in self.checks:
+            check.accepted(self.submission, stored)

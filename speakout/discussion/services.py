@@ -13,7 +13,7 @@ from datetime import timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from . import signals
@@ -33,7 +33,7 @@ from .models import (
     Thread,
     path_segment,
 )
-from .policy import Check, Decision, Submission, evaluate, load_checks
+from .policy import Check, Decision, PolicyRun, Submission
 from .reading import wrote
 from .rendering import render_markdown
 
@@ -209,7 +209,6 @@ def submit_reply(
     email = cleaned.get("email", "")
     website = cleaned.get("website", "")
     now = timezone.now()
-    active_checks = checks if checks is not None else load_checks()
 
     # Everything that only reads (the commenter, every check, the rendering) happens before the
     # transaction: on SQLite that transaction holds the one write lock, and every millisecond
@@ -235,7 +234,8 @@ def submit_reply(
         check_form_token=check_form_token,
         extra={"confirm": _confirmations(data)},
     )
-    result = evaluate(submission, active_checks)
+    run = PolicyRun(submission, checks)
+    result = run.check()
     if result.rejection is not None:
         return _refused(result.rejection)
     status = {
@@ -245,13 +245,9 @@ def submit_reply(
     }[result.decision]
     body_html = render_markdown(cleaned["body"])
     with transaction.atomic():
-        # Claims (rate limits) once every check has passed, inside the transaction as
-        # ``Check.reserve`` promises (a check may claim with a database write).
-        for check in active_checks:
-            lost_race = check.reserve(submission)
-            if lost_race is not None:
-                transaction.set_rollback(True)
-                return _refused(lost_race)
+        lost_race = run.reserve()
+        if lost_race is not None:
+            return _refused(lost_race)
         if thread.pk is None:
             # A page's first reply: its thread exists only from here, so a refused reply
             # (however many) leaves none behind.
@@ -279,6 +275,7 @@ def submit_reply(
             avatar_key=avatar_key_for(author, commenter, name),
             submission_id=submission_id,
             approved_repliers_only=bool(cleaned.get("approved_repliers_only")),
+            language=(translation.get_language() or "")[:35],
         )
         try:
             # A savepoint only where a clash can happen: the same submission id sent twice.
@@ -295,8 +292,7 @@ def submit_reply(
             return _retry_result(existing, thread, author, cleaned["body"])
         reply.path = _path_base(parent) + path_segment(reply.pk)
         Reply.objects.filter(pk=reply.pk).update(path=reply.path)
-        for check in active_checks:
-            check.accepted(submission, reply)
+        run.accepted(reply)
         outcome = PUBLISHED if approved else HELD
         signals.reply_posted.send(
             sender=Reply,

@@ -235,12 +235,9 @@ def count_text(count: int) -> str:
 
 def _language(lang: str) -> str:
     """The offered language closest to a browser's tag (pt-PT and pt find pt-br), else the default."""
-    from django.conf import settings
+    from speakout.theme.languages import default_language, supported
 
-    try:
-        return translation.get_supported_language_variant((lang or "").strip().lower())
-    except LookupError:
-        return settings.LANGUAGE_CODE
+    return supported(lang) or default_language(read_database=False)
 
 
 @api.get("/strings", response={200: dict}, tags=["widget"])

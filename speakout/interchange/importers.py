@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from .errors import ImportFailed
+from .media import fetch_media, media_folder
 from .result import ImportResult
 from .writer import SiteWriter
 
@@ -74,6 +75,11 @@ class Importer:
     @classmethod
     def detect(cls, peek: bytes) -> bool:
         raise NotImplementedError
+
+    @classmethod
+    def media_urls(cls, path: Path) -> list[str]:
+        """The addresses of every file the archive's posts use (for ``--fetch-media``)."""
+        raise ImportFailed(_("Fetching media works for WordPress exports only."))
 
     def source(self) -> str:
         return self.format
@@ -132,15 +138,18 @@ def run_import(
     format: str | None = None,
     dry_run: bool = False,
     media_dir: str | Path | None = None,
+    fetch: bool = False,
     on_progress: Callable[[Progress], None] | None = None,
+    on_fetch: Callable[[int, int, str], None] | None = None,
 ) -> ImportResult:
-    """Import one file; raises ``ImportFailed`` (and changes nothing) when it cannot."""
+    """Import one file; raises ``ImportFailed`` (and changes nothing) when it cannot.
+
+    ``media_dir`` is a copy of the uploads folder or WordPress.com's media export (``.tar``);
+    ``fetch`` first downloads every file the posts use from the old site (see media.py), which
+    ``on_fetch(number, total, url)`` follows."""
     path = Path(path)
     if not path.is_file():
         raise ImportFailed(_("There is no file at %(path)s.") % {"path": path})
-    media = Path(media_dir) if media_dir else None
-    if media is not None and not media.is_dir():
-        raise ImportFailed(_("The media folder %(path)s does not exist.") % {"path": media})
     if format:
         chosen = {importer.format: importer for importer in importers()}.get(format)
         if chosen is None:
@@ -150,6 +159,20 @@ def run_import(
             )
     else:
         chosen = detect(path)
+    with media_folder(media_dir) as media:
+        fetched = None
+        if fetch:
+            fetched = fetch_media(chosen.media_urls(path), on_fetch, dry_run=dry_run)
+        result = _run(chosen, path, media, fetch, dry_run, on_progress)
+    if fetched is not None:
+        result.count("file", "fetched", fetched.fetched)
+        result.count("file", "fetched before", fetched.already)
+        for url, why in fetched.failed:
+            result.skip(_("file %(url)s") % {"url": url}, _("not fetched: %(why)s") % {"why": why})
+    return result
+
+
+def _run(chosen, path: Path, media: Path | None, fetch: bool, dry_run: bool, on_progress) -> ImportResult:
     result = ImportResult(format=chosen.format, dry_run=dry_run)
     progress = Progress(total=path.stat().st_size, started=time.monotonic())
     report = on_progress or (lambda progress: None)
@@ -161,7 +184,7 @@ def run_import(
 
     try:
         with transaction.atomic():
-            writer = SiteWriter("", result, media_dir=media, dry_run=dry_run, tick=tick)
+            writer = SiteWriter("", result, media_dir=media, use_fetched=fetch, dry_run=dry_run, tick=tick)
             importer = chosen(path, writer, result, progress, report)
             importer.run()
             writer.finish()

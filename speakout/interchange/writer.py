@@ -16,9 +16,9 @@ the rest of the import always see the database as if every row had been written 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,7 +27,8 @@ from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from django.core.files import File
+from django.core.files.base import ContentFile
+from django.core.files.images import ImageFile
 from django.db import connection, models
 from django.db.models import Count, F, Max
 from django.utils import timezone
@@ -59,6 +60,7 @@ from speakout.publishing.models import Author, Category, ReportAuthor, ReportInd
 
 from .errors import ImportFailed
 from .html import autop, convert_body, html_to_text
+from .media import SIZE_SUFFIX, cached, clean_file, uploads_path
 from .models import ImportedItem
 from .result import ImportResult
 
@@ -67,7 +69,6 @@ BATCH_SIZE = 1000
 POST_BATCH = 100
 REPLY_BATCH = 5000
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
-_SIZE_SUFFIX = re.compile(r"-\d+x\d+(?=\.[A-Za-z0-9]+$)")
 
 
 def checksum(value) -> str:
@@ -255,6 +256,7 @@ class SiteWriter:
         result: ImportResult,
         *,
         media_dir: Path | None = None,
+        use_fetched: bool = False,
         dry_run: bool = False,
         tick: Callable[[int, int], None] | None = None,
     ):
@@ -262,6 +264,7 @@ class SiteWriter:
         self.site_title = ""  # the old site's name, for a home page the import has to create
         self.result = result
         self.media_dir = media_dir
+        self.use_fetched = use_fetched  # read files that --fetch-media brought into the cache
         self.dry_run = dry_run
         self.tick = tick or (lambda items, replies: None)
         self.authors: dict[str, Author] = {}
@@ -388,46 +391,88 @@ class SiteWriter:
         return category
 
     # -- media -----------------------------------------------------------------------------
+    def _local_file(self, url: str) -> Path | None:
+        """The file for an old address: in the media folder, else fetched by ``--fetch-media``."""
+        if self.media_dir is not None:
+            relative = uploads_path(url)
+            local = self.media_dir / relative
+            if relative and local.is_file() and local.resolve().is_relative_to(self.media_dir.resolve()):
+                return local
+            # WordPress links resized copies ("photo-300x200.jpg"); the original stands in.
+            original = self.media_dir / SIZE_SUFFIX.sub("", relative)
+            if relative and original.is_file() and original.resolve().is_relative_to(self.media_dir.resolve()):
+                return original
+        if self.use_fetched and cached(url).is_file():
+            return cached(url)
+        return None
+
     def attachment(self, source_id: str, url: str, title: str) -> None:
-        """Import an attachment's file from the media folder and remember its new address."""
+        """Import an attachment's file (media folder or fetched) and remember its new address."""
         if not url:
             return
-        path = urlsplit(url).path
-        marker = "/wp-content/uploads/"
-        relative = unquote(path.split(marker, 1)[1]) if marker in path else unquote(path.lstrip("/"))
-        local = (self.media_dir / relative) if self.media_dir else None
-        if local is None or not local.is_file():
-            self.result.skip(
-                _("attachment %(url)s") % {"url": url},
-                _("the file is not in the media folder; its old address is kept"),
-            )
-            return
+        self._media_file(source_id, url, title)
+
+    def _media_file(self, source_id: str, url: str, title: str, *, quiet: bool = False):
+        """Store the file of ``url`` once (remembered under ``source_id``); returns the image or
+        document, or None when there is no usable file (the old address then stays a link)."""
         existing = self._item("attachment", source_id)
-        extension = local.suffix.lower()
-        model = get_image_model() if extension in IMAGE_EXTENSIONS else get_document_model()
-        obj = model.objects.filter(pk=existing.object_id).first() if existing and existing.object_id else None
+        model_by_type = {"image": get_image_model(), "document": get_document_model()}
+        obj = None
+        if existing and existing.object_id:
+            model = model_by_type.get(existing.data.get("type", ""), get_image_model())
+            obj = model.objects.filter(pk=existing.object_id).first()
         if obj is None:
+            local = self._local_file(url)
+            if local is None:
+                if not quiet:
+                    self.result.skip(
+                        _("attachment %(url)s") % {"url": url},
+                        _("the file is not in the media folder; it is shown as a link to its old address"),
+                    )
+                return None
+            cleaned = clean_file(local.read_bytes(), os.path.basename(uploads_path(url)) or local.name)
+            if cleaned is None:
+                self.result.skip(
+                    _("file %(url)s") % {"url": url},
+                    _("it is not an image or a document Speakout keeps; it is shown as a link to its old address"),
+                )
+                return None
             if self.dry_run:
                 self.result.count("attachment", "created")
-                return
-            with local.open("rb") as handle:
-                obj = model(title=(title or local.name)[:255])
-                obj.file.save(os.path.basename(relative), File(handle), save=False)
-                obj.save()
+                return None
+            model = get_image_model() if cleaned.is_image else get_document_model()
+            obj = model(title=(title or cleaned.name)[:255])
+            content = (
+                ImageFile(io.BytesIO(cleaned.content), name=cleaned.name)
+                if cleaned.is_image
+                else ContentFile(cleaned.content, name=cleaned.name)
+            )
+            obj.file.save(cleaned.name, content, save=False)
+            obj.save()
             self.result.count("attachment", "created")
             self._remember(
-                "attachment", source_id, obj.pk, data={"url": url, "type": model._meta.model_name, "file": relative}
+                "attachment",
+                source_id,
+                obj.pk,
+                data={"url": url, "type": "image" if cleaned.is_image else "document", "file": uploads_path(url)},
             )
         else:
             self.result.count("attachment", "unchanged")
-        new_url = obj.file.url if extension in IMAGE_EXTENSIONS else obj.url
-        self.media_urls[url] = new_url
-        if extension in IMAGE_EXTENSIONS:
+        is_image = obj._meta.model is get_image_model()
+        self.media_urls[url] = obj.file.url if is_image else obj.url
+        if is_image:
             self.media_images[url.split("?")[0]] = obj
+        return obj
 
     def image_for(self, url: str):
         url = url.split("?")[0]
-        return self.media_images.get(url) or self.media_images.get(_SIZE_SUFFIX.sub("", url))
+        found = self.media_images.get(url) or self.media_images.get(SIZE_SUFFIX.sub("", url))
+        if found is None and url and (self.media_dir is not None or self.use_fetched):
+            # An image a post shows that is no attachment of the export (another site's, say).
+            found = self._media_file(f"url:{url}"[:300], url, "", quiet=True)
+            if found is not None and found._meta.model is not get_image_model():
+                found = None
+        return found
 
     # -- pages -----------------------------------------------------------------------------
     def save_post(self, post: PostData) -> Page | None:

@@ -18,6 +18,7 @@ from speakout.discussion.models import Reply
 from .dates import parse_rfc822, parse_wp
 from .errors import ImportFailed
 from .importers import Importer
+from .media import SIZE_SUFFIX
 from .models import ImportedItem
 from .reply_source import source_from_meta
 from .writer import CommentData, PostData
@@ -46,6 +47,33 @@ class WXRImporter(Importer):
     def detect(cls, peek: bytes) -> bool:
         return b"<rss" in peek and re.search(rb"wordpress\.(org|com)/export", peek) is not None
 
+    @classmethod
+    def media_urls(cls, path) -> list[str]:
+        """Every attachment's address, then every image address in the posts' bodies."""
+        from bs4 import BeautifulSoup
+
+        attachments: dict[str, None] = {}
+        images: dict[str, None] = {}
+        with open(path, "rb") as handle:
+            for name, element, _parent in stream(handle, depth=2):
+                if name != "item":
+                    continue
+                fields = first_texts(element)
+                if fields.get("wp:post_type", "").strip() == "attachment":
+                    url = fields.get("wp:attachment_url", "").strip() or fields.get("guid", "").strip()
+                    if url.startswith(("http://", "https://")):
+                        attachments[url] = None
+                body = fields.get("content:encoded", "")
+                if "<img" in body:
+                    for image in BeautifulSoup(body, "html.parser").find_all("img"):
+                        src = str(image.get("src") or "").strip().split("?")[0]
+                        if src.startswith(("http://", "https://")):
+                            images[src] = None
+        # A resized copy of an attachment is made from the attachment's own file.
+        return list(attachments) + [
+            url for url in images if url not in attachments and SIZE_SUFFIX.sub("", url) not in attachments
+        ]
+
     def run(self) -> None:
         self.version = ""
         self.channel: dict[str, str] = {}
@@ -54,7 +82,7 @@ class WXRImporter(Importer):
         with open(self.path, "rb") as handle:
             peek = handle.read(8192)
         self.implied_version = "1.0" if re.search(rb"wordpress\.org/export/1\.0/", peek) else ""
-        if self.writer.media_dir is not None:
+        if self.writer.media_dir is not None or self.writer.use_fetched:
             self._import_media()
         with open(self.path, "rb") as handle:
             reader = CountingReader(handle)

@@ -5,8 +5,8 @@ network (SSRF).
 private, link-local, multicast, reserved or otherwise not global, then connects to the checked
 address (so a second DNS answer cannot swap it), follows at most a few redirects and checks each
 target the same way, and stops at a size and a time limit. Use it for every server-side fetch;
-``SPEAKOUT_FETCH_ALLOWED_NETWORKS`` (a list of networks, for tests only, not read from the
-environment) lets a test reach its own loopback server.
+``SPEAKOUT_FETCH_ALLOWED_NETWORKS`` (networks, from the environment variable of that name; empty
+on a real site) lets a test reach its own loopback server.
 """
 
 from __future__ import annotations

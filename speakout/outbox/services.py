@@ -22,12 +22,13 @@ from datetime import datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from speakout.net import ratelimit
 
 from .app_settings import app_settings
 from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail
@@ -178,17 +179,7 @@ def retry_delay(attempts: int) -> timedelta:
 
 def take_rate_slot(now: datetime) -> bool:
     """Count one send against this minute's limit (shared cache); False when it is used up."""
-    limit = app_settings.RATE_PER_MINUTE
-    if limit <= 0:
-        return True
-    key = f"speakout:outbox:rate:{int(now.timestamp()) // 60}"
-    cache.add(key, 0, timeout=120)
-    try:
-        count = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        count = 1
-    return count <= limit
+    return ratelimit.allow("speakout:outbox:rate", app_settings.RATE_PER_MINUTE, 60, aligned=True, now=now)
 
 
 def claim(mail_id: int, now: datetime) -> bool:

@@ -29,6 +29,7 @@ from speakout.outbox.models import OutgoingMail
 from speakout.outbox.services import queue_mail
 from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions.models import Subscription
+from speakout.theme.languages import default_language
 
 from . import tokens
 from .app_settings import app_settings
@@ -143,7 +144,7 @@ def send_manage_link(request_id: int) -> bool:
     if not is_known(request.email):
         request.delete()  # nothing to manage: keep no trace of the address
         return False
-    language = request.language or settings.LANGUAGE_CODE
+    language = request.language or default_language()
     with translation.override(language), transaction.atomic():
         context = {
             "manage_url": manage_url(request),

@@ -18,7 +18,6 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -27,8 +26,10 @@ from django.utils.translation import gettext, gettext_noop
 
 from speakout.discussion import signals
 from speakout.discussion.models import DiscussionSettings, Flag, Reply
+from speakout.net import ratelimit
 from speakout.outbox.services import queue_mail
 from speakout.safety.signals import pile_on_detected
+from speakout.theme.languages import default_language
 
 from .moderation import MODERATE_PERMISSION, plain_text
 
@@ -64,22 +65,14 @@ def language_of(user) -> str:
 
         # The profile's own choice, not get_preferred_language(): that falls back to the language
         # of the current request, which is the commenter's, not the moderator's.
-        return UserProfile.get_for_user(user).preferred_language or settings.LANGUAGE_CODE
+        return UserProfile.get_for_user(user).preferred_language or default_language()
     except Exception:  # no profile yet, or Wagtail's users app not installed
-        return settings.LANGUAGE_CODE
+        return default_language()
 
 
 def under_hourly_cap(user, now: datetime) -> bool:
-    limit = getattr(settings, "SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
-    if limit <= 0:
-        return True
-    key = f"speakout:moderator-alerts:{user.pk}:{int(now.timestamp()) // 3600}"
-    cache.add(key, 0, timeout=2 * 3600)
-    try:
-        return cache.incr(key) <= limit
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=2 * 3600)
-        return True
+    limit = settings.SPEAKOUT_MODERATOR_ALERTS_PER_HOUR
+    return ratelimit.allow(f"speakout:moderator-alerts:{user.pk}", limit, 3600, aligned=True, now=now)
 
 
 def reply_context(reply: Reply) -> dict:

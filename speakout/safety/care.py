@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from speakout.discussion import services
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply
 from speakout.outbox.services import queue_mail
+from speakout.theme.languages import default_language
 
 from .models import PendingBan, RemovalNotice, SafetySettings
 
@@ -40,7 +41,7 @@ def send_removal_notice(reply: Reply, notice: RemovalNotice) -> bool:
     address = notice_address(reply)
     if not address:
         return False
-    language = settings.LANGUAGE_CODE
+    language = reply.language or default_language()  # the language its writer read the site in
     with translation.override(language):
         context = {
             "name": reply.author_name,

@@ -15,6 +15,11 @@ class AppSettings:
         return self._setting("SPEAKOUT_SUBSCRIPTIONS_CONFIRM_MAX_AGE", 7 * 24 * 3600)
 
     @property
+    def FOLLOW_LIMIT(self) -> tuple[int, int]:
+        """Follow requests one client may send, per this many seconds."""
+        return self._setting("SPEAKOUT_SUBSCRIPTIONS_FOLLOW_LIMIT", (10, 3600))
+
+    @property
     def BASE_URL(self) -> str:
         """The public address that links in mails start with."""
         return self._setting("BASE_URL", "http://127.0.0.1:8000").rstrip("/")

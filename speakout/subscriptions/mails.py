@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from speakout.outbox.services import queue_mail
+from speakout.theme.languages import default_language
 
 from . import tokens
 from .app_settings import app_settings
@@ -29,7 +30,7 @@ def unsubscribe_url(subscription: Subscription) -> str:
 
 
 def language_of(subscription: Subscription) -> str:
-    return subscription.language or settings.LANGUAGE_CODE
+    return subscription.language or default_language()
 
 
 def render(subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str, unsubscribe=True):

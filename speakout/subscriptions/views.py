@@ -7,7 +7,6 @@ it), so mail clients can send RFC 8058's one-click POST.
 
 from __future__ import annotations
 
-from django.core.cache import cache
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -17,22 +16,16 @@ from speakout.discussion import app_settings as discussion_settings
 from speakout.discussion.clients import client_hash
 from speakout.discussion.forms import issue_form_token, read_form_token, thread_key_from
 from speakout.discussion.models import Thread
+from speakout.net import ratelimit
 
 from . import services, tokens
+from .app_settings import app_settings
 from .forms import FollowForm
-
-FOLLOW_LIMIT = (10, 3600)  # requests per client, per seconds
 
 
 def _rate_limited(request) -> bool:
-    count, window = FOLLOW_LIMIT
-    key = f"speakout:subscriptions:follow:{client_hash(request)}"
-    cache.add(key, 0, timeout=window)
-    try:
-        return cache.incr(key) > count
-    except ValueError:
-        cache.add(key, 1, timeout=window)
-        return False
+    count, window = app_settings.FOLLOW_LIMIT
+    return not ratelimit.allow(f"speakout:subscriptions:follow:{client_hash(request)}", count, window)
 
 
 def _form_page(request, thread, form, status):

@@ -1,6 +1,10 @@
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.middleware.locale import LocaleMiddleware
+from django.utils import translation
 from django.views.defaults import bad_request
+
+from .languages import default_language, readers_choice
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -35,3 +39,16 @@ class RefuseNulMiddleware:
         ):
             return bad_request(request, exception=None)
         return self.get_response(request)
+
+
+class SiteLanguageMiddleware(LocaleMiddleware):
+    """Django's LocaleMiddleware, except that a reader who names none of the site's languages
+    gets the default chosen in the admin (Settings → Languages) rather than SPEAKOUT_LANGUAGE."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        if request.LANGUAGE_CODE == settings.LANGUAGE_CODE and readers_choice(request) is None:
+            language = default_language(read_database=False)
+            if language != request.LANGUAGE_CODE:
+                translation.activate(language)
+                request.LANGUAGE_CODE = translation.get_language()

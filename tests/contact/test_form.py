@@ -165,6 +165,19 @@ def test_rate_limit_per_client_and_per_email(client, contact_page, post_data):
     assert ContactMessage.objects.count() == 1
 
 
+@override_settings(SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES=30)
+def test_the_rate_limit_is_claimed_atomically_when_the_message_is_stored(client, contact_page, post_data, monkeypatch):
+    """Two messages sent at once both pass the look-only check; the claim made in the storing
+    transaction lets one through and refuses the other, as for replies."""
+    from speakout.contact.services import ContactRateLimitCheck
+
+    monkeypatch.setattr(ContactRateLimitCheck, "check", lambda self, submission: None)
+    assert client.post(contact_page.url, post_data()).status_code == 303
+    again = client.post(contact_page.url, post_data(message="Sent at the same moment"))
+    assert again.status_code == 429 and "Please wait 30 seconds" in again.content.decode()
+    assert ContactMessage.objects.count() == 1
+
+
 @override_settings(SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES=0)
 def test_rate_limit_can_be_switched_off(client, contact_page, post_data):
     assert client.post(contact_page.url, post_data()).status_code == 303

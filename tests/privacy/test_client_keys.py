@@ -66,7 +66,7 @@ def test_a_rate_limit_recorded_under_the_old_key_still_counts(thread, rules, set
         thread=thread, body="a", name="A", email="", website="", client_hash=old[0],
         rules=DiscussionSettings.load(), now=now,
     )  # fmt: skip
-    check.accepted(first, None)
+    assert check.reserve(first) is None
     new = tuple(client_hashes_for_ip(IP, now + timedelta(days=8)))
     second = policy.Submission(
         thread=thread, body="b", name="A", email="", website="", client_hash=new[0], client_hashes=new,

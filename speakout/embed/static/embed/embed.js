@@ -215,7 +215,7 @@
     article.append(
       h("header", { class: "so-head" }, [
         h("span", { class: "so-avatar", "aria-hidden": "true", text: reply.author_name.slice(0, 1).toUpperCase() }),
-        h("span", { class: "so-author", id: this.id("author-" + reply.id) }, [name]),
+        h("span", { class: "so-author", dir: "auto", id: this.id("author-" + reply.id) }, [name]),
         reply.in_reply_to ? h("span", { class: "so-context", text: fill(t.in_reply_to, { name: reply.in_reply_to }) }) : null,
         h("time", { datetime: reply.created_at, text: when.toLocaleString(this.lang, { dateStyle: "medium", timeStyle: "short" }) }),
         reply.edited_at ? h("span", { class: "so-edited", text: t.edited }) : null,
@@ -255,7 +255,7 @@
       );
     }
     fields.push(
-      this.field("body", t.body, h("textarea", { rows: "5", required: true })),
+      this.field("body", t.body, h("textarea", { rows: "5", required: true, dir: "auto" })),
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_replies"), name: "notify_replies" }), h("label", { for: this.id("notify_replies"), text: t.notify_replies })]),
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_posts"), name: "notify_posts" }), h("label", { for: this.id("notify_posts"), text: t.notify_posts })]),
       // The pile-on brake: replies to this one from people new here wait for a moderator.
@@ -356,7 +356,7 @@
 
   Widget.prototype.edit = function (reply, article, text) {
     var self = this, t = this.t;
-    var area = h("textarea", { rows: "5", id: this.id("edit-" + reply.id), "aria-label": t.edit });
+    var area = h("textarea", { rows: "5", dir: "auto", id: this.id("edit-" + reply.id), "aria-label": t.edit });
     area.value = reply.body || "";
     var form = h("form", { class: "so-edit" }, [area, h("p", {}, [
       h("button", { type: "submit", class: "so-submit", text: t.save }),
@@ -400,7 +400,7 @@
       var id = self.id("reason-" + reply.id + "-" + i);
       return h("label", { for: id, class: "so-choice" }, [h("input", { type: "radio", name: "reason", value: pair[0], id: id, required: true }), " " + pair[1]]);
     });
-    var note = h("textarea", { name: "note", rows: "2", id: this.id("note-" + reply.id) });
+    var note = h("textarea", { name: "note", rows: "2", dir: "auto", id: this.id("note-" + reply.id) });
     var form = h("form", { class: "so-report" }, [
       h("fieldset", {}, [legend].concat(choices)),
       h("p", {}, [h("label", { for: note.id, text: t.report_note }), note]),

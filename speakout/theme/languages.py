@@ -1,0 +1,68 @@
+"""Which language a reader gets, and which one mail goes out in when nobody chose one.
+
+The reader's own choice comes first (the footer switcher's cookie, then the browser's
+Accept-Language); without one, the default language chosen in the admin (Settings → Languages),
+else ``SPEAKOUT_LANGUAGE``.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import translation
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from speakout.net import kept
+
+
+def supported(code: str | None) -> str | None:
+    """The offered language closest to ``code`` (``pt-PT`` finds ``pt-br``), or None."""
+    if not code:
+        return None
+    try:
+        return translation.get_supported_language_variant(code.strip().lower())
+    except LookupError:
+        return None
+
+
+CACHE_KEY = "speakout:theme:default-language"
+
+
+def default_language(*, read_database: bool = True) -> str:
+    """The site's default language: the admin's choice, else ``SPEAKOUT_LANGUAGE``.
+
+    The choice is kept in the shared cache (written when the admin saves it, and again by the
+    worker's ``refill_default_language`` job). Requests read only the cache
+    (``read_database=False``) so that a page costs no query for it; mail reads the database when
+    the cache has lost it. A project without the theme app (the discussion alone) has only
+    ``SPEAKOUT_LANGUAGE``."""
+    if not apps.is_installed("speakout.theme"):
+        return settings.LANGUAGE_CODE
+    value = kept.get(CACHE_KEY)
+    if value is None:
+        if not read_database:
+            return settings.LANGUAGE_CODE
+        value = refill_default_language()
+    return value
+
+
+def refill_default_language() -> str:
+    """Read the admin's choice from the database into the shared cache; return it."""
+    from .models import LanguageSettings
+
+    row = LanguageSettings.objects.only("default_language").first()
+    value = (row and supported(row.default_language)) or settings.LANGUAGE_CODE
+    cache.set(CACHE_KEY, value, None)
+    return value
+
+
+def readers_choice(request) -> str | None:
+    """The language the reader asked for (cookie, then browser), if the site offers it."""
+    chosen = supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+    if chosen:
+        return chosen
+    for code, _quality in parse_accept_lang_header(request.headers.get("Accept-Language", "")):
+        if code != "*" and (found := supported(code)):
+            return found
+    return None
