@@ -1,7 +1,9 @@
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
 from django.views.defaults import bad_request
 
 from .languages import default_language, readers_choice
@@ -37,8 +39,20 @@ class RefuseNulMiddleware:
         if "\0" in request.path_info or any(
             "\0" in name or any("\0" in value for value in values) for name, values in request.GET.lists()
         ):
+            if request.path_info.startswith(self.json_prefixes()):
+                message = _("The address contains a NUL character, which no address of this site uses.")
+                body = {"outcome": "rejected", "code": "invalid_characters", "errors": {"__all__": [message]}}
+                return JsonResponse(body, status=400)
             return bad_request(request, exception=None)
         return self.get_response(request)
+
+    @staticmethod
+    def json_prefixes() -> tuple[str, ...]:
+        """The JSON APIs' paths, which answer with their error object (docs/embed.md)."""
+        from speakout.embed.middleware import embed_prefixes
+
+        # /embed/ also serves the hosted HTML page; only its api/ answers JSON.
+        return tuple("/embed/api/" if prefix == "/embed/" else prefix for prefix, _credentials in embed_prefixes())
 
 
 class SiteLanguageMiddleware(LocaleMiddleware):
