@@ -350,6 +350,8 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odp", "ods", "odt", "pdf", "pptx", "rt
 WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no staff email hashes sent to Gravatar; local placeholder avatars
 WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "publishing/password_required.html"
+# Follow confirmations one address may get per day, whoever asks from wherever (subscriptions).
+SPEAKOUT_SUBSCRIPTIONS_CONFIRMATIONS_PER_ADDRESS = (env_int("SPEAKOUT_CONFIRMATIONS_PER_ADDRESS_PER_DAY", 5), 86400)
 # Password-protected pages: attempts per client, attempts per page (all clients together), in
 # this many seconds (publishing/views.py authenticate_with_password).
 SPEAKOUT_PAGE_PASSWORD_ATTEMPTS = (

@@ -67,4 +67,3 @@ def test_many_clients_together_are_stopped_per_page(protected, settings):
     answer = _try(late, address, report, PASSWORD)
     assert answer.status_code == 200
     assert "Body of Protected report" not in late.get(report.url).content.decode()
-
