@@ -36,13 +36,15 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\0" in request.path_info or any(
-            "\0" in name or any("\0" in value for value in values) for name, values in request.GET.lists()
-        ):
+        fields = [
+            name for name, values in request.GET.lists() if "\0" in name or any("\0" in value for value in values)
+        ]
+        if "\0" in request.path_info or fields:
             if request.path_info.startswith(self.json_prefixes()):
+                # The APIs' error object, naming the parameter as their own validation does.
                 message = _("The address contains a NUL character, which no address of this site uses.")
-                body = {"outcome": "rejected", "code": "invalid_characters", "errors": {"__all__": [message]}}
-                return JsonResponse(body, status=400)
+                errors = {name.replace("\0", ""): [message] for name in fields} or {"__all__": [message]}
+                return JsonResponse({"outcome": "rejected", "code": "invalid", "errors": errors}, status=400)
             return bad_request(request, exception=None)
         return self.get_response(request)
 
