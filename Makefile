@@ -10,7 +10,7 @@ PYTEST_ARGS ?=
 # test database on it (test_<name>), so the database named here is never touched.
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres bench lint format messages clean
+.PHONY: run test test-fast test-sqlite test-postgres typecheck bench lint format messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,15 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/speakout run
 
-test: test-sqlite test-postgres
+test: typecheck test-sqlite test-postgres
+
+# A quick loop: everything but the browser journeys and the tests that start a real server.
+test-fast: $(VENV)/.installed-dev
+	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup -m "not browser and not server" $(PYTEST_ARGS)
+
+# mypy with django-stubs on the modules pyproject.toml's [tool.mypy] names, strictly.
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
 
 test-sqlite: $(VENV)/.installed-dev
 	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -187,6 +187,8 @@ INTERCHANGE_COMMANDS = {
     "export": "speakout_export",
     "backup": "speakout_backup",
     "restore": "speakout_restore",
+    "import-subscribers": "speakout_import_subscribers",
+    "export-subscribers": "speakout_export_subscribers",
 }
 
 
@@ -244,6 +246,8 @@ def _main(argv: list[str]) -> int:
     commands.add_parser("export", help="export the site (--format wxr|json, --output FILE)")
     commands.add_parser("backup", help="write a backup archive")
     commands.add_parser("restore", help="restore a backup archive into an empty instance")
+    commands.add_parser("import-subscribers", help="import WordPress.com's subscriber list (CSV)")
+    commands.add_parser("export-subscribers", help="export the new-post subscribers as CSV")
 
     args = parser.parse_args(argv)
     if args.command == "run":

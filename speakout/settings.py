@@ -238,8 +238,8 @@ else:
                 "timeout": env_int("SPEAKOUT_SQLITE_BUSY_TIMEOUT", 10),
             },
             # Reused like PostgreSQL's: opening a connection (its pragmas, Django's SQL
-            # functions) and closing it (the last one out checkpoints the WAL) cost more CPU
-            # than a whole reply post once did (issue 7).
+            # functions) and closing it (the last one out checkpoints the WAL) costs more CPU
+            # than the rest of a reply post.
             "CONN_MAX_AGE": env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60),
         }
     }
@@ -477,6 +477,12 @@ SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = env_int("SPEAKOUT_DISCUSSION_SECON
 SPEAKOUT_DISCUSSION_BURST_LIMIT = (
     env_int("SPEAKOUT_DISCUSSION_BURST_COUNT", 5),
     env_int("SPEAKOUT_DISCUSSION_BURST_SECONDS", 600),
+)
+# Refused replies (guard, protected or staff names, duplicates...) a client may send before it
+# is told to wait: refusals answer questions, so guessing by them is limited too.
+SPEAKOUT_DISCUSSION_REFUSAL_LIMIT = (
+    env_int("SPEAKOUT_DISCUSSION_REFUSAL_COUNT", 10),
+    env_int("SPEAKOUT_DISCUSSION_REFUSAL_SECONDS", 600),
 )
 SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = env_int("SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT", 3)
 SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR = env_int("SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR", 20)

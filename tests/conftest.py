@@ -1,5 +1,6 @@
 import pytest
 
+from tests.discussion import helpers as discussion
 from tests.helpers import SiteBuilder
 
 
@@ -28,3 +29,20 @@ def _default_language():
     translation.deactivate()
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def rules(db):
+    """The discussion settings row, with the first-reply hold off so replies publish."""
+    return discussion.publishing_rules()
+
+
+@pytest.fixture
+def thread(db):
+    return discussion.report_thread()
+
+
+@pytest.fixture
+def post_reply(rules):
+    """Submit a reply through the service with sensible defaults; override any field."""
+    return discussion.post

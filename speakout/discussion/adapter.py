@@ -23,6 +23,7 @@ import enum
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.module_loading import import_string
 
 from . import app_settings
@@ -58,7 +59,9 @@ class Dialect(enum.StrEnum):
 class FrontDoorAdapter:
     """Override a method to change it for every front end; see the module's docstring."""
 
-    def author(self, request, *, user=None, guest_token: str = "", create_guest_token: bool = False):
+    def author(
+        self, request: HttpRequest, *, user: Any = None, guest_token: str = "", create_guest_token: bool = False
+    ) -> tuple[Author, str]:
         """The writer (``user`` when signed in, else a guest known by ``guest_token``) and a new
         guest token when one had to be made for a first post (the front end hands it back)."""
         new_token = ""
@@ -146,4 +149,5 @@ def confirmations(values: object) -> list[str]:
 
 
 def get_adapter() -> FrontDoorAdapter:
-    return import_string(app_settings.ADAPTER)()
+    adapter: FrontDoorAdapter = import_string(app_settings.ADAPTER)()
+    return adapter

@@ -26,7 +26,7 @@ Errors. Every 400, 403, 404 and 429 has one shape, ``ErrorOut``:
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -260,7 +260,7 @@ def reply_data(
         "body_html": reply.body_html,
         "created_at": reply.created_at,
         "edited_at": reply.edited_at,
-        "status": "approved" if reply.status == Reply.Status.APPROVED else "held",
+        "status": Reply.Status.APPROVED.value if reply.status == Reply.Status.APPROVED else services.Outcome.HELD.value,
         "own": own,
         "can_change": can_change,
         "in_reply_to": in_reply_to,
@@ -275,10 +275,11 @@ def nest(nodes: list[ReplyNode], author: services.Author, rules: DiscussionSetti
     stack: list[dict] = []  # stack[d] is the latest reply shown at depth d
     avatars = avatar_url_pattern()  # reversed once, not once per reply
     for node in nodes:
+        row = cast(Reply, node.reply)  # a ReplyRow holds every field these read
         item = reply_data(
-            node.reply,
+            row,
             own=node.own,
-            can_change=node.own and services.can_change(node.reply, author, rules),
+            can_change=node.own and services.can_change(row, author, rules),
             in_reply_to=node.in_reply_to,
             avatars=avatars,
         )
@@ -361,7 +362,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
     result = adapter.submit(thread, adapter.form_data(thread.key, payload.dict()), author, rules=rules)
     if not result.ok:
         raise ApiError.refused(result, form_token=issue_form_token(thread.key))
-    reply = result.reply
+    reply = result.stored
     own = services.is_author(reply, author)
     if result.duplicate_of_retry and not (
         reply.thread_id == thread.pk and (own or reply.status == Reply.Status.APPROVED)
@@ -452,10 +453,10 @@ def edit_reply(request, reply_id: int, payload: EditIn, guest: str = GuestHeader
         if result.code == "forbidden":
             raise forbidden()
         raise ApiError(400, result.code or "invalid", result.errors)
-    can_still_change = services.can_change(result.reply, author, rules)
+    can_still_change = services.can_change(result.stored, author, rules)
     return {
         "outcome": result.outcome,
-        "reply": reply_data(result.reply, own=True, can_change=can_still_change),
+        "reply": reply_data(result.stored, own=True, can_change=can_still_change),
     }
 
 

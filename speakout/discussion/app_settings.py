@@ -53,6 +53,12 @@ class AppSettings:
         return self._setting("BURST_LIMIT", (5, 600))
 
     @property
+    def REFUSAL_LIMIT(self) -> tuple[int, int]:
+        """At most N refused submissions per M seconds from one client or account; past it,
+        every submission is refused as too fast (speakout.discussion.refusals). 0: no limit."""
+        return self._setting("REFUSAL_LIMIT", (10, 600))
+
+    @property
     def REPORTS_PER_HOUR(self) -> int:
         """Reports of replies one client may send per hour (0: no limit)."""
         return self._setting("REPORTS_PER_HOUR", 20)

@@ -1,10 +1,12 @@
 """Avatars drawn on our own server from a keyed hash: no Gravatar, no request to anyone else.
 
 A reply stores an ``avatar_key``: the first 16 hex digits of an HMAC (keyed with the site's
-secret) of the commenter's email, account or guest token. The key cannot be turned back into
-the address, and without the secret nobody can compute a person's key from their address. The
-picture depends only on the key, so ``/discussion/avatar/<key>.svg`` is the same forever and is
-served with long, immutable cache headers.
+secret) of what proves who wrote it: their account, their commenter record (reached only through
+proof) or their guest token. Never of a typed address or name: anyone can type those, and a key
+derived from them would let whoever types someone's address find every reply that person wrote.
+A writer who proves nothing gets a random key. The picture depends only on the key, so
+``/discussion/avatar/<key>.svg`` is the same forever and is served with long, immutable cache
+headers.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ DEFAULT_KEY = "0" * KEY_LENGTH  # replies stored without a key (bulk imports) sh
 
 
 def avatar_key(seed: str) -> str:
-    """The public avatar key for a private seed (an email address, ``user:<id>``...)."""
+    """The public avatar key for a private seed (``user:<id>``, ``commenter:<id>``...)."""
     key = hashlib.sha256(f"avatar:{settings.SECRET_KEY}".encode()).digest()
     return hmac.new(key, seed.strip().lower().encode(), hashlib.sha256).hexdigest()[:KEY_LENGTH]
 
@@ -33,14 +35,24 @@ def random_avatar_key() -> str:
     return secrets.token_hex(KEY_LENGTH // 2)
 
 
-def seed_for(*, email: str = "", user_id: int | None = None, guest_key: str = "", name: str = "") -> str:
-    if email:
-        return f"email:{email}"
+def seed_for(
+    *, user_id: int | None = None, commenter_id: int | None = None, guest_key: str = "", **_claims: str
+) -> str:
+    """The proof a reply's avatar follows, strongest first; "" when there is none. Typed claims
+    (``email``, ``name``) are accepted and ignored, so old callers cannot derive a key from them."""
     if user_id is not None:
         return f"user:{user_id}"
+    if commenter_id is not None:
+        return f"commenter:{commenter_id}"
     if guest_key:
         return f"guest:{guest_key}"
-    return f"name:{name}"
+    return ""
+
+
+def avatar_for(*, user_id: int | None = None, commenter_id: int | None = None, guest_key: str = "") -> str:
+    """The avatar key of a reply written with this proof: random when nothing is proven."""
+    seed = seed_for(user_id=user_id, commenter_id=commenter_id, guest_key=guest_key)
+    return avatar_key(seed) if seed else random_avatar_key()
 
 
 def render_svg(key: str) -> str:

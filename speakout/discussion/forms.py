@@ -225,9 +225,8 @@ class ReplyForm(forms.Form):
                 _("The name contains invisible or control characters. Please type it plainly."), code="characters"
             )
         if comparable_name(name) in reserved_names():
-            raise forms.ValidationError(
-                _("That name belongs to the site's staff. Please choose another."), code="reserved"
-            )
+            # Whose name it is stays unsaid, and the refusal spends the writer's refusal budget.
+            raise forms.ValidationError(_("That name cannot be used here. Please choose another."), code="reserved")
         return name
 
     def clean_email(self) -> str:

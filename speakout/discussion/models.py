@@ -216,9 +216,13 @@ class Reply(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     moderation_reason = models.CharField(_("why"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the reply reached this site. An imported reply keeps its old ``created_at``, but
+    # retention periods (the purge of replies nobody moderated) count from its arrival here.
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True)
     client_hash = models.CharField(max_length=64, blank=True, db_index=True)
-    # The public avatar: a keyed hash of the author's email, account or guest token (see avatars.py).
+    # The public avatar: a keyed hash of the author's account, commenter record or guest token,
+    # random for a writer who proved nothing (see avatars.py).
     avatar_key = models.CharField(max_length=16, blank=True)
     # Hash of the guest's private token: lets a guest see their held reply and edit or
     # delete within the window, without an account.
@@ -247,11 +251,9 @@ class Reply(models.Model):
     def save(self, *args, **kwargs):
         if self._state.adding and not self.avatar_key:
             # Replies made outside submit_reply (importers, the shell) get their author's avatar too.
-            from .avatars import avatar_key, seed_for
+            from .avatars import avatar_for
 
-            email = self.commenter.email if self.commenter_id else ""
-            seed = seed_for(email=email, user_id=self.user_id, guest_key=self.guest_key, name=self.author_name)
-            self.avatar_key = avatar_key(seed)
+            self.avatar_key = avatar_for(user_id=self.user_id, commenter_id=self.commenter_id, guest_key=self.guest_key)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:

@@ -12,8 +12,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -55,16 +57,18 @@ class Submission:
     rules: DiscussionSettings
     now: datetime
     parent: Reply | None = None
-    user: object | None = None
+    user: Any = None  # a signed-in user
     # Unsaved (``pk`` None) for a first-time writer: it is stored only with the reply.
     commenter: Commenter | None = None
     form_age: float | None = None
     honeypot: str = ""
     check_form_token: bool = True
-    extra: dict = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
     # The client's hash under every key still kept (current first), so bans and rate limits
     # recorded before a key rotation still match. Empty: just ``client_hash``.
     client_hashes: tuple[str, ...] = ()
+    # What the writer's guest token files replies under (under every secret key still kept).
+    guest_keys: tuple[str, ...] = ()
 
     @property
     def all_client_hashes(self) -> tuple[str, ...]:
@@ -98,7 +102,7 @@ class Check:
 class ClosedThreadCheck(Check):
     code = "closed"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.thread.accepts_replies(submission.rules.auto_close_days, submission.now):
             return Verdict(Decision.REJECT, self.code, _("Replies are closed for this report."))
         if submission.parent is not None and (
@@ -113,7 +117,7 @@ class TimeTrapCheck(Check):
 
     code = "time_trap"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.check_form_token:
             return None
         age = submission.form_age
@@ -135,7 +139,7 @@ class TimeTrapCheck(Check):
 class HoneypotCheck(Check):
     code = "honeypot"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.honeypot:
             return Verdict(Decision.SPAM, self.code, _("A field only robots see was filled in."))
         return None
@@ -162,8 +166,8 @@ class RateLimitCheck(Check):
             seconds,
         ) % {"seconds": seconds}
 
-    def _keys(self, submission, *, every_client_key: bool = False) -> list[str]:
-        keys = []
+    def _keys(self, submission: Submission, *, every_client_key: bool = False) -> list[str]:
+        keys: list[str] = []
         hashes = submission.all_client_hashes if every_client_key else (submission.client_hash,)
         keys.extend(f"client:{value}" for value in hashes if value)
         if submission.email:
@@ -172,7 +176,7 @@ class RateLimitCheck(Check):
             keys.append(f"user:{submission.user.pk}")
         return keys
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         wait, burst_count, _burst_window = self.limits()
         for key in self._keys(submission, every_client_key=True):
             if wait and ratelimit.paused(f"{self.scope}:last:{key}"):
@@ -188,7 +192,7 @@ class RateLimitCheck(Check):
             _("You have sent many replies in a short time. Please try again in a few minutes."),
         )
 
-    def reserve(self, submission):
+    def reserve(self, submission: Submission) -> Verdict | None:
         """Start the pause and take a place in the burst, giving both back if another request
         took the last one first."""
         wait, burst_count, burst_window = self.limits()
@@ -217,25 +221,25 @@ class RateLimitCheck(Check):
 
 
 class DuplicateCheck(Check):
+    """The same text twice in a thread from the same writer, known by what proves who they are
+    (their account, guest token or client), never by a typed address: keyed on that, the
+    answer would tell anyone who types an address whether its owner wrote a given reply."""
+
     code = "duplicate"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.thread.pk is None:
             return None  # a thread that does not exist yet has no replies
-        same_text = Reply.objects.filter(thread=submission.thread, body=submission.body).exclude(
-            status=Reply.Status.TRASH
-        )
-        if submission.commenter is not None:
-            if submission.commenter.pk is None:
-                return None  # a first-time writer has posted nothing yet
-            same_text = same_text.filter(commenter=submission.commenter)
-        elif submission.user is not None:
-            same_text = same_text.filter(user=submission.user)
-        elif submission.client_hash:
-            same_text = same_text.filter(client_hash=submission.client_hash)
+        if submission.user is not None:
+            same_writer = Q(user=submission.user)
         else:
-            return None
-        if same_text.exists():
+            same_writer = Q(pk__in=[])
+            if submission.guest_keys:
+                same_writer |= Q(guest_key__in=submission.guest_keys)
+            if submission.all_client_hashes:
+                same_writer |= Q(client_hash__in=submission.all_client_hashes)
+        same_text = Reply.objects.filter(same_writer, thread=submission.thread, body=submission.body)
+        if same_text.exclude(status=Reply.Status.TRASH).exists():
             return Verdict(Decision.REJECT, self.code, _("You have already posted this reply here."), field="body")
         return None
 
@@ -243,7 +247,7 @@ class DuplicateCheck(Check):
 class BannedCheck(Check):
     code = "banned"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if submission.commenter is not None and submission.commenter.is_banned:
             return Verdict(Decision.SPAM, self.code, _("The commenter is banned."))
         hashes = submission.all_client_hashes
@@ -254,7 +258,7 @@ class BannedCheck(Check):
                 return Verdict(Decision.SPAM, self.code, _("The client is banned."))
         return None
 
-    def accepted(self, submission, reply):
+    def accepted(self, submission: Submission, stored: object) -> None:
         # A ban recorded under an older key carries over to the current key, so it outlives the
         # rotation for as long as the client keeps coming back.
         banned = submission.extra.get("banned_client")
@@ -268,7 +272,7 @@ class _WordListCheck(Check):
     def words(self, rules: DiscussionSettings) -> list[str]:
         raise NotImplementedError
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         haystack = " ".join([submission.body, submission.name, submission.email, submission.website]).casefold()
         for word in self.words(submission.rules):
             if word in haystack:
@@ -280,21 +284,21 @@ class BlockWordsCheck(_WordListCheck):
     code = "block_word"
     decision = Decision.SPAM
 
-    def words(self, rules):
+    def words(self, rules: DiscussionSettings) -> list[str]:
         return rules.block_word_list
 
 
 class HoldWordsCheck(_WordListCheck):
     code = "hold_word"
 
-    def words(self, rules):
+    def words(self, rules: DiscussionSettings) -> list[str]:
         return rules.hold_word_list
 
 
 class LinkCountCheck(Check):
     code = "links"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         limit = submission.rules.hold_link_count
         links = count_links(submission.body)
         if limit and links >= limit:
@@ -311,7 +315,7 @@ class TrustCheck(Check):
 
     code = "first_reply"
 
-    def check(self, submission):
+    def check(self, submission: Submission) -> Verdict | None:
         if not submission.rules.hold_first_reply:
             return None
         user = submission.user

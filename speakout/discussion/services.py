@@ -8,18 +8,20 @@ its author) or rejected with field-specific errors; never a silent drop.
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from . import signals
+from . import refusals, signals
 from .app_settings import app_settings
-from .avatars import avatar_key, seed_for
-from .clients import guest_key
+from .avatars import avatar_for
+from .clients import guest_key, guest_keys
 from .forms import ReplyForm, read_form_token
 from .models import (
     PATH_SEGMENT_LENGTH,
@@ -33,7 +35,7 @@ from .models import (
     Thread,
     path_segment,
 )
-from .policy import Check, Decision, PolicyRun, Submission
+from .policy import Check, Decision, PolicyRun, Submission, Verdict
 from .reading import wrote
 from .rendering import render_markdown
 
@@ -62,12 +64,19 @@ class SubmissionResult:
     def ok(self) -> bool:
         return self.outcome in (PUBLISHED, HELD)
 
+    @property
+    def stored(self) -> Reply:
+        """The reply of an accepted submission (``ok``)."""
+        if self.reply is None:
+            raise ValueError("A refused submission stored no reply.")
+        return self.reply
+
 
 @dataclass
 class Author:
     """Who is writing: a signed-in user, or a guest with a private token (either may be absent)."""
 
-    user: object | None = None
+    user: Any = None  # a signed-in user, or None
     guest_token: str = ""
     client_hash: str = ""
     client_hashes: tuple[str, ...] = ()  # under every key still kept (see clients.client_keys)
@@ -81,7 +90,7 @@ def get_or_create_thread(key: str, url: str = "", title: str = "", is_public: bo
     thread, created = Thread.objects.get_or_create(
         key=key, defaults={"url": url, "title": title[:500], "is_public": is_public}
     )
-    changes = {}
+    changes: dict[str, Any] = {}
     if url and thread.url != url:
         changes["url"] = url
     if title and thread.title != title[:500]:
@@ -107,22 +116,73 @@ def _store_thread(thread: Thread) -> Thread:
 def _find_commenter(author: Author, name: str, email: str, website: str) -> Commenter | None:
     """The commenter a reply will be filed under, without writing anything: an existing row, or
     a new one not yet saved (``pk`` None) for a first-time writer. ``_store_commenter`` saves it
-    (or links an existing one to the account) inside the reply's transaction."""
+    (or links an existing one to the account) inside the reply's transaction.
+
+    Only proof reaches an existing record (DESIGN.md "trust follows proof"): the account, the
+    guest token of the record's earlier replies, or an address the account has verified. A
+    typed address reaches nothing: a first-time writer's new record keeps it, unless another
+    record already holds it; then the new record is kept apart without it, so the claim earns
+    none of that record's trust and never shows on its owner's "manage my replies" page."""
     if author.is_signed_in:
-        user = author.user
-        commenter = Commenter.objects.filter(user=user).first()
-        if commenter is None:
-            user_email = (getattr(user, "email", "") or "").strip()
-            commenter = Commenter.objects.filter(email=user_email).first() if user_email else None
-            if commenter is None:
-                commenter = Commenter(user=user, email=user_email, display_name=name)
-            elif commenter.user_id is None:
-                commenter.user = user
-                commenter._speakout_link_user = True
-        return commenter
+        return _account_commenter(author.user, name)
+    proven = _guest_commenter(author.guest_token)
+    if proven is not None:
+        return proven
     if not email:
         return None
-    return Commenter.objects.filter(email=email).first() or Commenter(email=email, display_name=name, website=website)
+    # In any spelling of its case: "Manage my replies" finds records by the address that way.
+    claimed = Commenter.objects.filter(email__iexact=email).exists()
+    return Commenter(email="" if claimed else email, display_name=name, website=website)
+
+
+def _guest_commenter(token: str) -> Commenter | None:
+    """The record the guest token's earlier replies were filed under (their latest one)."""
+    keys = guest_keys(token)
+    if not keys:
+        return None
+    earlier = (
+        Reply.objects.filter(guest_key__in=keys, commenter__isnull=False, commenter__forget_requested_at__isnull=True)
+        .select_related("commenter")
+        .order_by("-pk")
+        .first()
+    )
+    return earlier.commenter if earlier is not None else None
+
+
+def verified_addresses(user: Any) -> list[str]:
+    """The addresses an account has proved it owns: allauth's verified ones when allauth is
+    installed; otherwise the account's own address (accounts then come from staff)."""
+    from django.apps import apps
+
+    if not getattr(user, "is_authenticated", False):
+        return []
+    if apps.is_installed("allauth.account"):
+        from allauth.account.models import EmailAddress
+
+        return list(EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True))
+    return [user.email] if getattr(user, "email", "") else []
+
+
+def _account_commenter(user: Any, name: str) -> Commenter:
+    """The account's record; else the record of an address it verified, linked to it now (how
+    someone's imported or guest replies become theirs); else a new one. An address the account
+    has not verified (a login provider that does not check them) reaches no record."""
+    commenter = Commenter.objects.filter(user=user).first()
+    if commenter is not None:
+        return commenter
+    addresses = [address.strip() for address in verified_addresses(user) if address.strip()]
+    query = Q(pk__in=[])
+    for address in addresses:
+        query |= Q(email__iexact=address)
+    holders = list(Commenter.objects.filter(query))
+    for holder in holders:
+        if holder.user_id is None and holder.forget_requested_at is None:
+            holder.user = user
+            holder._speakout_link_user = True  # type: ignore[attr-defined]
+            return holder
+    held = {holder.email.lower() for holder in holders}
+    free = next((address for address in addresses if address.lower() not in held), "")
+    return Commenter(user=user, email=free, display_name=name)
 
 
 def _store_commenter(author: Author, commenter: Commenter, approved_count: int = 0) -> Commenter:
@@ -136,26 +196,19 @@ def _store_commenter(author: Author, commenter: Commenter, approved_count: int =
     try:
         with transaction.atomic():
             commenter.save()
-    except IntegrityError:  # created by a concurrent request
-        existing = Commenter.objects.get(email=commenter.email)
-        if approved_count:
-            Commenter.objects.filter(pk=existing.pk).update(approved_count=F("approved_count") + approved_count)
-            existing.approved_count += approved_count
-        if author.is_signed_in and existing.user_id is None:
-            existing.user = author.user
-            existing.save(update_fields=["user"])
-        return existing
+    except IntegrityError:
+        # Another request filed a record under this address meanwhile: this writer proved no
+        # more than before, so their record is kept apart, without the address.
+        commenter.email = ""
+        commenter.save()
     return commenter
 
 
-def avatar_key_for(author: Author, commenter: Commenter | None, name: str) -> str:
-    return avatar_key(
-        seed_for(
-            email=commenter.email if commenter is not None else "",
-            user_id=author.user.pk if author.is_signed_in else None,
-            guest_key=guest_key(author.guest_token),
-            name=name,
-        )
+def avatar_key_for(author: Author, commenter: Commenter | None) -> str:
+    return avatar_for(
+        user_id=author.user.pk if author.is_signed_in else None,
+        commenter_id=commenter.pk if commenter is not None else None,
+        guest_key=guest_key(author.guest_token),
     )
 
 
@@ -170,7 +223,7 @@ def display_name_for(author: Author, name: str) -> str:
 def submit_reply(
     *,
     thread: Thread,
-    data: dict,
+    data: Mapping[str, Any],
     author: Author,
     checks: list[Check] | None = None,
     check_form_token: bool = True,
@@ -179,7 +232,31 @@ def submit_reply(
     """Validate and store one reply. ``data`` holds the form fields (see ``ReplyForm``).
 
     ``thread`` may be unsaved (a page's first reply, see ``adapter``): it is stored with the
-    reply, in the same transaction, and only if the reply is."""
+    reply, in the same transaction, and only if the reply is.
+
+    Every refusal spends the writer's refusal budget (``refusals``): a refusal answers a
+    question (is this name protected? is it a staff member's?), so guessing is limited too."""
+    client_hashes = tuple(author.client_hashes) or ((author.client_hash,) if author.client_hash else ())
+    user = author.user if author.is_signed_in else None
+    if refusals.spent(client_hashes, user):
+        return SubmissionResult(REJECTED, errors={"__all__": [refusals.message()]}, code="rate_limit")
+    result = _submit_reply(
+        thread=thread, data=data, author=author, checks=checks, check_form_token=check_form_token, rules=rules
+    )
+    if result.outcome == REJECTED and result.code != "rate_limit":
+        refusals.count(client_hashes, user)
+    return result
+
+
+def _submit_reply(
+    *,
+    thread: Thread,
+    data: Mapping[str, Any],
+    author: Author,
+    checks: list[Check] | None,
+    check_form_token: bool,
+    rules: DiscussionSettings | None,
+) -> SubmissionResult:
     rules = rules or DiscussionSettings.load()
     form = ReplyForm(data, require_identity=rules.require_name_email, signed_in=author.is_signed_in)
     if not form.is_valid():
@@ -212,7 +289,7 @@ def submit_reply(
 
     # Everything that only reads (the commenter, every check, the rendering) happens before the
     # transaction: on SQLite that transaction holds the one write lock, and every millisecond
-    # spent in it is a millisecond no other reply can be stored (issue 7). A first-time writer's
+    # spent in it is a millisecond no other reply can be stored. A first-time writer's
     # commenter is checked unsaved and stored only with the reply; so a refused reply still
     # writes nothing, not even the commenter.
     commenter = _find_commenter(author, name, email, website)
@@ -224,6 +301,7 @@ def submit_reply(
         website=website,
         client_hash=author.client_hash,
         client_hashes=tuple(author.client_hashes),
+        guest_keys=guest_keys(author.guest_token),
         rules=rules,
         now=now,
         parent=parent,
@@ -272,7 +350,7 @@ def submit_reply(
             created_at=now,
             client_hash=author.client_hash,
             guest_key=guest_key(author.guest_token),
-            avatar_key=avatar_key_for(author, commenter, name),
+            avatar_key=avatar_key_for(author, commenter),
             submission_id=submission_id,
             approved_repliers_only=bool(cleaned.get("approved_repliers_only")),
             language=(translation.get_language() or "")[:35],
@@ -300,6 +378,7 @@ def submit_reply(
             outcome=outcome,
             notify_replies=bool(cleaned.get("notify_replies")),
             notify_posts=bool(cleaned.get("notify_posts")),
+            email=email,
         )
         if approved:
             # Last: the thread's row is what every reply to it updates, so its lock (on
@@ -308,13 +387,13 @@ def submit_reply(
     return SubmissionResult(outcome, reply=reply)
 
 
-def _refused(rejection) -> SubmissionResult:
+def _refused(rejection: Verdict) -> SubmissionResult:
     target = rejection.field or "__all__"
     confirm = {rejection.code: rejection.confirm} if rejection.confirm else {}
     return SubmissionResult(REJECTED, errors={target: [rejection.message]}, code=rejection.code, confirm=confirm)
 
 
-def _confirmations(data) -> set[str]:
+def _confirmations(data: Mapping[str, Any]) -> set[str]:
     """Codes of the warnings the writer chose to overrule (the ``confirm`` field, repeatable)."""
     values = data.getlist("confirm") if hasattr(data, "getlist") else data.get("confirm") or []
     if isinstance(values, str):
@@ -374,7 +453,7 @@ def is_author(reply: Reply, author: Author) -> bool:
     return wrote(reply, user=author.user, guest_token=author.guest_token)
 
 
-def within_edit_window(reply: Reply, rules: DiscussionSettings | None = None, now=None) -> bool:
+def within_edit_window(reply: Reply, rules: DiscussionSettings | None = None, now: datetime | None = None) -> bool:
     rules = rules or DiscussionSettings.load()
     return (now or timezone.now()) <= reply.created_at + timedelta(minutes=rules.edit_window_minutes)
 
@@ -394,7 +473,7 @@ def edit_reply(reply: Reply, body: str, author: Author | None, *, owner_confirme
     caller has already proven the reader owns the reply (``author`` may then be None)."""
     from .forms import EditReplyForm
 
-    allowed = owner_can_edit(reply) if owner_confirmed else can_change(reply, author)
+    allowed = owner_can_edit(reply) if owner_confirmed else author is not None and can_change(reply, author)
     if not allowed:
         return SubmissionResult(
             REJECTED, reply=reply, errors={"__all__": [_("This reply can no longer be changed.")]}, code="forbidden"
@@ -424,11 +503,11 @@ def delete_own_reply(reply: Reply, author: Author) -> bool:
 class TooManyReports(Exception):
     """A client sent more reports than ``REPORTS_PER_HOUR`` allows; the message says so."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__(_("You have sent many reports in a short time. Please try again later."))
 
 
-def reportable_replies():
+def reportable_replies() -> QuerySet[Reply]:
     """Replies a reader may report: published, on a public thread that is not hidden."""
     return (
         Reply.objects.select_related("thread")
@@ -460,7 +539,7 @@ def flag_reply(reply: Reply, reason: str, note: str = "", client_hash: str = "")
 # Moderators' actions -------------------------------------------------------------------------
 
 
-def set_status(reply: Reply, status: str, *, actor=None, reason: str = "", action: str | None = None) -> Reply:
+def set_status(reply: Reply, status: str, *, actor: Any = None, reason: str = "", action: str | None = None) -> Reply:
     """Move a reply to another queue, keeping counts, the log and the thread version right."""
     with transaction.atomic():
         reply = Reply.objects.select_for_update().select_related("thread").get(pk=reply.pk)
@@ -486,7 +565,7 @@ def set_status(reply: Reply, status: str, *, actor=None, reason: str = "", actio
     return reply
 
 
-def resolve_flags(reply: Reply, *, actor=None, reason: str = "") -> int:
+def resolve_flags(reply: Reply, *, actor: Any = None, reason: str = "") -> int:
     """Keep a reported reply as it is and close its open reports, with a log entry."""
     with transaction.atomic():
         resolved = reply.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
@@ -497,7 +576,7 @@ def resolve_flags(reply: Reply, *, actor=None, reason: str = "") -> int:
     return resolved
 
 
-def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:
+def delete_permanently(reply: Reply, *, actor: Any = None, reason: str = "") -> None:
     with transaction.atomic():
         if reply.status == Reply.Status.APPROVED:
             _count_approved(reply, -1)
@@ -515,7 +594,7 @@ def delete_permanently(reply: Reply, *, actor=None, reason: str = "") -> None:
         reply.delete()
 
 
-def ban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None:
+def ban_commenter(commenter: Commenter, *, actor: Any = None, reason: str = "") -> None:
     with transaction.atomic():
         commenter.is_banned = True
         commenter.banned_reason = reason[:500]
@@ -526,7 +605,7 @@ def ban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None
         ModerationLogEntry.objects.create(commenter=commenter, actor=actor, action="ban", reason=reason[:500])
 
 
-def unban_commenter(commenter: Commenter, *, actor=None, reason: str = "") -> None:
+def unban_commenter(commenter: Commenter, *, actor: Any = None, reason: str = "") -> None:
     with transaction.atomic():
         commenter.is_banned = False
         commenter.save(update_fields=["is_banned"])

@@ -1,12 +1,14 @@
 """Signals of the discussion app. All are sent inside the transaction that made the change, so a
 receiver that writes rows (an outbox mail, a notification) commits or rolls back with it.
 
-reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts)
+reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts, email)
     A new reply was stored. ``outcome`` is "published" or "held" (held covers pending and spam).
     A published reply is counted in its thread's ``approved_count`` (and the thread's version
     bumped) after the receivers have run, in the same transaction.
     ``notify_replies`` and ``notify_posts`` are the form's "notify me of new comments / new posts
     by email" boxes (booleans); the discussion only carries them, a listener acts on them.
+    ``email`` is the address the guest typed: a claim nobody has proved (the reply's commenter
+    may not hold it), good only for a message that asks its owner to confirm.
 reply_edited(sender=Reply, reply)
     Its author changed the text.
 reply_moderated(sender=Reply, reply, old_status, new_status, actor, reason)

@@ -149,7 +149,7 @@ def _reply_location(reply: Reply, thread: Thread) -> str:
 
 def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dict | None = None):
     if wants_json(request):
-        body = {"outcome": "rejected", "errors": errors, "form_token": issue_form_token(thread.key)}
+        body = {"outcome": services.Outcome.REJECTED, "errors": errors, "form_token": issue_form_token(thread.key)}
         if confirm:
             body["confirm"] = confirm
         return JsonResponse(body, status=status)
@@ -194,7 +194,7 @@ def edit_reply(request, reply_id: int):
                 return JsonResponse({"outcome": result.outcome, "id": reply.pk, "body_html": result.reply.body_html})
             return HttpResponseRedirect(_reply_location(reply, reply.thread), status=303)
         if wants_json(request):
-            return JsonResponse({"outcome": "rejected", "errors": result.errors}, status=400)
+            return JsonResponse({"outcome": services.Outcome.REJECTED, "errors": result.errors}, status=400)
         form = EditReplyForm(request.POST)
         form.is_valid()
         return render(request, "discussion/edit_reply.html", {"reply": reply, "form": form}, status=400)
@@ -226,13 +226,17 @@ def report_reply(request, reply_id: int):
             except services.TooManyReports as error:
                 form.add_error(None, str(error))
                 if wants_json(request):
-                    return JsonResponse({"outcome": "rejected", "errors": form.errors.get_json_data()}, status=429)
+                    return JsonResponse(
+                        {"outcome": services.Outcome.REJECTED, "errors": form.errors.get_json_data()}, status=429
+                    )
                 return render(request, "discussion/report_reply.html", {"reply": reply, "form": form}, status=429)
             if wants_json(request):
                 return JsonResponse({"outcome": "reported", "id": reply.pk}, status=201)
             return render(request, "discussion/report_thanks.html", {"reply": reply})
         if wants_json(request):
-            return JsonResponse({"outcome": "rejected", "errors": form.errors.get_json_data()}, status=400)
+            return JsonResponse(
+                {"outcome": services.Outcome.REJECTED, "errors": form.errors.get_json_data()}, status=400
+            )
         return render(request, "discussion/report_reply.html", {"reply": reply, "form": form}, status=400)
     return render(request, "discussion/report_reply.html", {"reply": reply, "form": FlagForm()})
 

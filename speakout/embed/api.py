@@ -29,6 +29,7 @@ from speakout.discussion import services
 from speakout.discussion.adapter import Dialect, get_adapter
 from speakout.discussion.api import GUEST_HEADER, MAX_COUNT_KEYS, ApiError, general
 from speakout.discussion.api_schemas import MAX_ID, ReplyIn
+from speakout.discussion.clients import sign_guest_token
 from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
 from speakout.discussion.reading import approved_counts, load_thread_page
@@ -41,7 +42,7 @@ api = NinjaAPI(
     version="1",
     description="What the embeddable widget needs besides the discussion API at /api/.",
     # Nested in the embed app's namespace (speakout/embed/urls.py): ninja reverses its own names
-    # through this, and with the bare name its OpenAPI spec and docs page answered 500.
+    # through this; with the bare name its OpenAPI spec and docs page cannot be reversed.
     urls_namespace="embed:speakout_embed_api",
     parser=discussion_api.StrictJSONParser(),
 )
@@ -54,7 +55,7 @@ api.exception_handler(ValidationError)(discussion_api._validation_error)
 
 ERRORS = discussion_api.ERRORS
 CountKeys = Query(..., description="A page path (or key); repeat for more pages.")
-# No NUL: PostgreSQL cannot store or even compare it, and answered 500 (found by schemathesis).
+# No NUL: PostgreSQL can neither store nor compare it.
 KeyParam = Query(
     ..., min_length=1, max_length=255, pattern=r"^[^\x00]*$", description="The page's path, or the key it chose."
 )
@@ -185,7 +186,7 @@ def post_reply(
     result = adapter.submit(thread, adapter.form_data(full_key, payload.dict()), author, rules=rules)
     if not result.ok:
         raise ApiError.refused(result, form_token=issue_form_token(full_key))
-    reply = result.reply
+    reply = result.stored
     own = services.is_author(reply, author)
     if result.duplicate_of_retry and not (reply.thread_id == thread.pk and own):
         raise ApiError(400, "already_sent", general(_("This reply has already been sent.")))
@@ -196,7 +197,7 @@ def post_reply(
         ),
     }
     if new_token and own:
-        body["guest_token"] = discussion_api.sign_guest_token(new_token)
+        body["guest_token"] = sign_guest_token(new_token)
     return Status(adapter.status(result, Dialect.JSON), body)
 
 

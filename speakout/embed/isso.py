@@ -24,12 +24,10 @@ a cross-site page's reader from editing, exactly as with Isso's own server.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from http.cookies import SimpleCookie
 from typing import Any
 
-from django.conf import settings
 from django.core import signing
 from django.http import HttpResponse
 from django.urls import path
@@ -38,6 +36,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from speakout.discussion import services
 from speakout.discussion.adapter import Dialect, get_adapter
+from speakout.discussion.avatars import DEFAULT_KEY
 from speakout.discussion.clients import guest_keys
 from speakout.discussion.models import DiscussionSettings, Reply, Thread
 from speakout.discussion.reading import HELD_STATUSES, approved_counts
@@ -129,9 +128,9 @@ def thread_key(request, uri: str) -> str:
 
 
 def author_hash(reply) -> str:
-    # Isso's "hash" seeds the identicon; a keyed hash, so it tells nothing about the email.
-    seed = f"{reply.commenter_id or reply.author_name}:{settings.SECRET_KEY}"
-    return hashlib.sha256(seed.encode()).hexdigest()[:12]
+    # Isso's "hash" seeds the identicon: the reply's avatar key, so it links exactly what the
+    # avatar links (what the writer proved), never a typed address or name.
+    return (reply.avatar_key or DEFAULT_KEY)[:12]
 
 
 def item(reply: Reply, *, plain: bool = False, parent: int | None = None) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 
 from speakout.net.addresses import client_ip
 from speakout.outbox.services import queue_mail
@@ -23,6 +23,13 @@ from .app_settings import app_settings
 class AccountAdapter(DefaultAccountAdapter):
     """Account mail goes through the outbox, so a mail server outage loses no verification or
     password reset message; the worker sends it with retries."""
+
+    # A taken username is refused without saying that someone has it; each attempt spends the
+    # sign-up rate limit (ACCOUNT_RATE_LIMITS), so usernames cannot be listed by guessing.
+    error_messages = {
+        **DefaultAccountAdapter.error_messages,
+        "username_taken": gettext_lazy("This username cannot be used. Please choose another."),
+    }
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         request = allauth_context.request

@@ -15,11 +15,13 @@ Message-ID, so receivers can tell. A worker killed at any other point sends noth
 
 from __future__ import annotations
 
+import enum
 import logging
 import re
 import uuid
 from datetime import datetime, timedelta
 from email.utils import parseaddr
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -37,11 +39,19 @@ logger = logging.getLogger("speakout.outbox")
 
 Status = OutgoingMail.Status
 
-SENT = "sent"
-RETRY = "retry"
-FAILED = "failed"
-RATE_LIMITED = "rate_limited"
-NOT_CLAIMED = "not_claimed"
+
+class SendOutcome(enum.StrEnum):
+    """What one attempt at sending a mail came to (the keys of ``send_due_mail``'s counts)."""
+
+    SENT = "sent"
+    RETRY = "retry"
+    FAILED = "failed"
+    RATE_LIMITED = "rate_limited"
+    NOT_CLAIMED = "not_claimed"
+
+
+SENT, RETRY, FAILED = SendOutcome.SENT, SendOutcome.RETRY, SendOutcome.FAILED
+RATE_LIMITED, NOT_CLAIMED = SendOutcome.RATE_LIMITED, SendOutcome.NOT_CLAIMED
 
 _FORBIDDEN = re.compile(r"[\r\n\0]")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -215,7 +225,7 @@ def describe_error(error: BaseException, mail: OutgoingMail) -> str:
     return text[:ERROR_MAX_LENGTH]
 
 
-def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) -> str:
+def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) -> SendOutcome:
     """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
     RATE_LIMITED or NOT_CLAIMED).
 
@@ -267,9 +277,9 @@ def _close_quietly(connection) -> None:
         logger.debug("Closing the mail connection failed", exc_info=True)
 
 
-def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -> str:
+def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -> SendOutcome:
     attempts = mail.attempts + 1
-    changes = {"attempts": attempts, "claimed_at": None, "last_error": describe_error(error, mail)}
+    changes: dict[str, Any] = {"attempts": attempts, "claimed_at": None, "last_error": describe_error(error, mail)}
     if now - mail.created_at >= timedelta(seconds=app_settings.RETRY_FOR_SECONDS):
         changes["status"] = Status.FAILED
         outcome = FAILED

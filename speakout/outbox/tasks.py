@@ -11,13 +11,3 @@ def send_outbox_task() -> dict[str, int]:
     from . import services
 
     return services.send_due_mail(until_empty=True)
-
-
-@task()
-def send_mail_task(mail_id: int) -> str:
-    """Send one queued mail; a no-op if another worker has it or it is not due.
-
-    Nothing enqueues it any more; it stays so that tasks queued before an upgrade still run."""
-    from . import services
-
-    return services.send_pending(mail_id)

@@ -77,14 +77,15 @@ def purge_client_hashes(now: datetime) -> dict[str, int]:
 
 
 def purge_held_replies(now: datetime) -> int:
-    """Replies held (pending or spam) that no moderator ever acted on."""
+    """Replies held (pending or spam) that no moderator ever acted on, counted from when they
+    reached this site: an archive imported today keeps its held replies for the whole period."""
     days = app_settings.HELD_REPLY_DAYS
     if days <= 0:
         return 0
     acted_on = ModerationLogEntry.objects.filter(reply=OuterRef("pk"))
     stale = exclude_held_evidence(
         Reply.objects.filter(
-            status__in=[Reply.Status.PENDING, Reply.Status.SPAM], created_at__lt=_days_ago(now, days)
+            status__in=[Reply.Status.PENDING, Reply.Status.SPAM], received_at__lt=_days_ago(now, days)
         ).filter(~Exists(acted_on))
     )
     count = 0

@@ -21,7 +21,8 @@ def looks_like(kind: str, text: str) -> str:
         PHONE: _("“%(text)s” looks like a phone number"),
         EMAIL: _("“%(text)s” looks like an email address"),
         ADDRESS: _("“%(text)s” looks like a street address"),
-        NAME: _("“%(text)s” is the name of someone this site protects"),
+        # Never the name itself: the refusal would read the protected list out to whoever guesses.
+        NAME: _("It names someone this site protects"),
     }[kind] % {"text": text}
 
 

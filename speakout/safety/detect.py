@@ -146,10 +146,6 @@ def fold(text: str) -> str:
     return "".join(char for char in decomposed if not unicodedata.combining(char)).casefold()
 
 
-def name_list(text: str) -> list[str]:
-    return [line.strip() for line in text.splitlines() if line.strip()]
-
-
 def find_names(text: str, names: list[str]) -> list[Finding]:
     folded = fold(text)
     found = []

@@ -16,9 +16,10 @@ from . import services
 logger = logging.getLogger("speakout.subscriptions")
 
 
-def on_reply_posted(sender, reply, outcome, notify_replies=False, notify_posts=False, **kwargs):
+def on_reply_posted(sender, reply, outcome, notify_replies=False, notify_posts=False, email="", **kwargs):
     if (notify_replies or notify_posts) and reply.status != Reply.Status.SPAM:
-        email = services.author_email(reply)
+        # Double opt-in: the typed address gets a confirmation, so it need not be proven yet.
+        email = email or services.author_email(reply)
         if email:
             try:
                 if notify_replies:

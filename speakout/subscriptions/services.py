@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -190,7 +191,7 @@ def delete_expired_requests(now: datetime | None = None) -> int:
 
 
 def author_email(reply: Reply) -> str:
-    if reply.commenter_id and reply.commenter.email:
+    if reply.commenter is not None and reply.commenter.email:
         return reply.commenter.email
     if reply.user_id:
         return getattr(reply.user, "email", "") or ""
@@ -280,7 +281,8 @@ def _announce_batch(size: int) -> tuple[int, int]:
         followers.setdefault(subscription.thread_id, []).append(subscription)
     # Whole replies, oldest first, while their mails stay within NOTIFICATION_MAILS; the rest wait
     # for the next batch.
-    chosen, mails_in_batch, prepared = {}, 0, {}
+    chosen: dict[int, Any] = {}
+    mails_in_batch, prepared = 0, {}
     for record_id in sorted(due):
         reply = approved.get(due[record_id])
         count = len(followers.get(reply.thread_id, [])) if reply is not None else 0
@@ -406,7 +408,7 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
     at least a period old, listing the posts announced since, if there are any. Returns how many
     were queued."""
     now = now or timezone.now()
-    period = DIGEST_PERIODS[frequency]
+    period = DIGEST_PERIODS[Frequency(frequency)]
     sent = 0
     due = active(Subscription.objects.filter(kind=Kind.POSTS, frequency=frequency)).filter(
         Q(last_digest_at__lte=now - period) | Q(last_digest_at__isnull=True, confirmed_at__lte=now - period)
@@ -419,11 +421,9 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
             since = subscription.last_digest_at or subscription.confirmed_at
             if since > now - period:  # another worker sent it meanwhile
                 continue
-            announcements = Announcement.objects.filter(published_at__gt=since, published_at__lte=now)
-            if subscription.category:
-                announcements = [a for a in announcements if subscription.category in (a.categories or [])]
-            else:
-                announcements = list(announcements)
+            published = Announcement.objects.filter(published_at__gt=since, published_at__lte=now)
+            category = subscription.category
+            announcements = [a for a in published if not category or category in (a.categories or [])]
             if announcements:
                 count = len(announcements)
 

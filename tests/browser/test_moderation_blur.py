@@ -21,7 +21,7 @@ from django.urls import reverse
 from speakout.discussion.models import Flag, Reply
 from speakout.discussion.services import Author, get_or_create_thread, submit_reply
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.discussion.conftest import form_data, rules  # noqa: F401  (the fixture)
+from tests.discussion.helpers import form_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("server")]
 

@@ -2,19 +2,10 @@ import time
 import uuid
 
 import pytest
-from django.core.cache import cache
 
 from speakout.contact.models import ContactPage
 from speakout.contact.services import form_key
 from speakout.discussion.forms import issue_form_token
-
-
-@pytest.fixture(autouse=True)
-def clear_cache():
-    """Rate limits live in the cache; every test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -124,8 +124,10 @@ def test_burst_limit(thread, post_reply, settings):
 
 def test_same_person_same_text_same_thread_is_refused(thread, post_reply, settings):
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
-    assert post_reply(thread, body="Exactly this.").outcome == PUBLISHED
-    duplicate = post_reply(thread, body="Exactly this.")
+    person = Author(client_hash="one-browser", guest_token="one-token")
+    assert post_reply(thread, author=person, body="Exactly this.").outcome == PUBLISHED
+    same_browser_elsewhere = Author(client_hash="another-network", guest_token="one-token")
+    duplicate = post_reply(thread, author=same_browser_elsewhere, body="Exactly this.")
     assert duplicate.outcome == REJECTED and duplicate.code == "duplicate"
     assert "already posted" in duplicate.errors["body"][0]
 
@@ -181,11 +183,12 @@ def test_first_reply_is_held_until_one_is_approved(thread, post_reply):
     rules = DiscussionSettings.load()
     rules.hold_first_reply = True
     rules.save()
-    first = post_reply(thread)
+    browser = Author(client_hash="one-browser", guest_token="one-token")
+    first = post_reply(thread, author=browser)
     assert first.outcome == HELD and "First reply" in first.reply.moderation_reason
     set_status(first.reply, Reply.Status.APPROVED)
     cache_clear()
-    second = post_reply(thread, body="Trusted now.")
+    second = post_reply(thread, author=browser, body="Trusted now.")
     assert second.outcome == PUBLISHED
     assert Commenter.objects.get(email="robin@example.org").approved_count == 2
 

@@ -78,7 +78,7 @@ def test_private_report_page_shows_no_discussion_even_to_those_with_access(clien
 
 
 def test_replies_cannot_be_posted_to_a_private_report(client, two_reports):
-    from tests.discussion.conftest import form_data
+    from tests.discussion.helpers import form_data
 
     _public, secret = two_reports
     secret.unpublish()

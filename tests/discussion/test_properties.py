@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from speakout.discussion.rendering import render_markdown
 from speakout.discussion.services import Author, submit_reply
-from tests.discussion.conftest import form_data
+from tests.discussion.helpers import form_data
 from tests.discussion.inert import active_content, page_active_content
 
 # Text biased towards the characters that make markup: brackets, quotes, colons, schemes.

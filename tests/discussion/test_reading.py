@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from speakout.discussion.models import Reply, path_segment
 from speakout.discussion.reading import load_thread_page
 from speakout.discussion.services import Author, set_status, submit_reply
-from tests.discussion.conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -25,12 +25,13 @@ pytestmark = pytest.mark.django_db
 DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 # A first reply by a new guest, published, on a thread with one follower: look up the thread,
-# the commenter and a ban (three reads, before the transaction); then the commenter and the reply
-# (each in a savepoint), its tree path, the thread's count and the mark that its followers are to
-# hear of it; after the commit, whether a notification task already waits (one does, after the
-# first post). The followers' mails are the worker's (a thread's followers may be thousands).
-# Raise it only for a reason, and say which in the commit.
-REPLY_POST_QUERIES = 13
+# the record the guest token proves, whether another record holds the typed address, the same
+# text from the same writer (token or client) and a ban (five reads, before the transaction);
+# then the commenter and the reply (each in a savepoint), its tree path, the thread's count and
+# the mark that its followers are to hear of it; after the commit, whether a notification task
+# already waits (one does, after the first post). The followers' mails are the worker's (a
+# thread's followers may be thousands). Raise it only for a reason, and say which in the commit.
+REPLY_POST_QUERIES = 15
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def thread(db):
     return thread
 
 
-def post(client: Client, thread, number: int, **fields) -> dict:
+def post(client: Client, thread, number: int, guest: str = "", **fields) -> dict:
     words = "".join(chr(97 + int(digit)) for digit in str(number))  # no digits: not a phone number
     data = {
         "name": f"Writer {words}",
@@ -60,6 +61,7 @@ def post(client: Client, thread, number: int, **fields) -> dict:
         json.dumps(data),
         content_type="application/json",
         REMOTE_ADDR=f"198.51.{number % 250}.1",  # one client per post: rate limits stay out of it
+        headers={"X-Speakout-Guest": guest} if guest else {},
     )
     return {"status": response.status_code, **response.json()}
 
@@ -86,7 +88,8 @@ def test_a_reply_post_makes_a_fixed_number_of_queries(
     # What the queries are for: every one of them is needed.
     assert statements.count("INSERT") == 3  # commenter, reply, notified mark
     assert statements.count("UPDATE") == 2  # the reply's tree path, the thread's count and version
-    assert statements.count("SELECT") == 4  # thread, commenter, ban, a waiting notification task
+    # thread, proven commenter, address held, duplicate, ban, a waiting notification task
+    assert statements.count("SELECT") == 6
     assert DBTaskResult.objects.count() == 1  # the first post's, waiting for the three replies
     reply = Reply.objects.get(pk=answer["reply"]["id"])
     assert reply.commenter.approved_count == 1, "a new commenter starts with its published reply counted"
@@ -125,10 +128,12 @@ def test_a_reply_costs_the_same_however_many_follow_the_thread(client, thread, r
 
 
 def test_a_known_commenter_is_counted_by_an_update(client, thread, rules, settings):
-    """A commenter who wrote before is found, not created, and its count goes up by one."""
+    """A commenter who wrote before (proven by their guest token) is found, not created, and
+    its count goes up by one."""
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
-    assert post(client, thread, 7)["status"] == 201
-    answer = post(client, thread, 7, body="A second thought, in other words.")
+    first = post(client, thread, 7)
+    assert first["status"] == 201
+    answer = post(client, thread, 7, guest=first["guest_token"], body="A second thought, in other words.")
     assert answer["status"] == 201, answer
     commenter = Commenter.objects.get(email="writer-h@example.org")
     assert commenter.approved_count == 2 and Commenter.objects.count() == 1

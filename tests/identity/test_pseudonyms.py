@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from speakout.discussion.models import Commenter, Reply
 from speakout.outbox.models import OutgoingMail
-from tests.discussion.conftest import form_data, rules  # noqa: F401
+from tests.discussion.helpers import form_data
 
 # The discussion's rules with the first-reply hold off, so a reply publishes at once.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules")]

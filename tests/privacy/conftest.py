@@ -11,11 +11,10 @@ import pytest
 
 from speakout.discussion.services import Author, get_or_create_thread
 from speakout.outbox.models import OutgoingMail
-from tests.discussion.conftest import form_data, post_reply, rules, thread  # noqa: F401
 from tests.outbox.conftest import outbox_settings  # noqa: F401
 from tests.subscriptions.conftest import HOLD, subscribe  # noqa: F401
 
-__all__ = ["HOLD", "form_data"]
+__all__ = ["HOLD"]
 
 EMAIL = "robin@example.org"
 
@@ -28,12 +27,14 @@ def other_thread(db):
 @pytest.fixture
 def reply_as(post_reply, settings):  # noqa: F811
     """Post a reply as a guest with the given email (published unless ``checks=HOLD``); the
-    rate limits are off, so one person can post several in a test."""
+    rate limits are off, so one person can post several in a test. Each address writes from its
+    own browser (one guest token), which is what files its replies under one record."""
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
     settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
+    browsers: dict[str, str] = {}
 
     def make(thread, email=EMAIL, body=None, **kwargs):  # noqa: F811
-        author = Author(client_hash=uuid.uuid4().hex, guest_token=uuid.uuid4().hex)
+        author = Author(client_hash=uuid.uuid4().hex, guest_token=browsers.setdefault(email, uuid.uuid4().hex))
         result = post_reply(thread, author=author, email=email, body=body or f"Reply {uuid.uuid4().hex[:8]}", **kwargs)
         assert result.ok, result.errors
         return result.reply

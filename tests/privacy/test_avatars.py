@@ -71,9 +71,12 @@ def test_key_is_keyed_not_a_plain_hash_of_the_email(settings, report_with_replie
     email = "ana@example.org"
     plain = {hashlib.md5(email.encode()).hexdigest(), hashlib.sha256(email.encode()).hexdigest()}
     assert not any(digest.startswith(first.avatar_key) for digest in plain)
-    assert first.avatar_key == avatar_key(f"email:{email}")
+    # Drawn from the commenter record the writer proved (their guest token), never from the
+    # address: typing it elsewhere must not give the same picture.
+    assert first.avatar_key == avatar_key(f"commenter:{first.commenter_id}")
+    assert first.avatar_key != avatar_key(f"email:{email}")
     settings.SECRET_KEY = "another secret"
-    assert avatar_key(f"email:{email}") != first.avatar_key  # without the secret, no way to compute it
+    assert avatar_key(f"commenter:{first.commenter_id}") != first.avatar_key  # without the secret, no way
 
 
 def test_different_keys_draw_different_pictures():
@@ -94,4 +97,30 @@ def test_a_reply_stored_directly_gets_its_authors_avatar(thread):
 
     commenter = Commenter.objects.create(email="imported@example.org", display_name="Imported")
     reply = Reply.objects.create(thread=thread, commenter=commenter, author_name="Imported", body="x", body_html="x")
-    assert reply.avatar_key == avatar_key("email:imported@example.org")
+    assert reply.avatar_key == avatar_key(f"commenter:{commenter.pk}")
+    assert reply.avatar_key != avatar_key("email:imported@example.org")
+    anonymous = Reply.objects.create(thread=thread, author_name="Imported", body="y", body_html="y")
+    assert anonymous.avatar_key not in (reply.avatar_key, avatar_key("name:Imported"))
+
+
+def test_upgrading_draws_stored_avatars_again_from_proof_not_from_addresses(thread):
+    """Replies stored before avatars followed proof carry keys made from their typed address;
+    the migration draws them again from the commenter record, account or guest token."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    from speakout.discussion.avatars import DEFAULT_KEY
+    from speakout.discussion.models import Commenter
+
+    commenter = Commenter.objects.create(email="old@example.org", display_name="Old")
+    old = Reply.objects.create(
+        thread=thread, commenter=commenter, author_name="Old", body="x", avatar_key=avatar_key("email:old@example.org")
+    )
+    bulk = Reply.objects.create(thread=thread, author_name="Bulk", body="y", avatar_key=DEFAULT_KEY)
+    migration = import_module("speakout.discussion.migrations.0009_avatars_follow_proof")
+    migration.avatars_follow_proof(apps, None)
+    old.refresh_from_db()
+    bulk.refresh_from_db()
+    assert old.avatar_key == avatar_key(f"commenter:{commenter.pk}")
+    assert bulk.avatar_key == DEFAULT_KEY

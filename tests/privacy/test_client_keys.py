@@ -14,8 +14,7 @@ from speakout.discussion.clients import client_hash, client_hashes, client_hashe
 from speakout.discussion.models import BannedClient, ClientKey, DiscussionSettings
 from speakout.discussion.services import Author, submit_reply
 from speakout.privacy.purge import purge_expired
-
-from .conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

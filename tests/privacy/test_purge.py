@@ -28,7 +28,7 @@ def ago(**kwargs):
 
 
 def aged(reply, **kwargs):
-    Reply.objects.filter(pk=reply.pk).update(created_at=ago(**kwargs))
+    Reply.objects.filter(pk=reply.pk).update(created_at=ago(**kwargs), received_at=ago(**kwargs))
     return reply.pk
 
 
@@ -81,6 +81,18 @@ def test_held_replies_never_moderated_are_deleted_after_the_period(thread, reply
     assert counts["held_replies"] == 2
     thread.refresh_from_db()
     assert thread.approved_count == 1
+
+
+def test_held_replies_brought_in_by_an_import_are_kept_for_the_whole_period(thread, reply_as):
+    """An imported archive's held replies keep their old dates; the period counts from their
+    arrival here, so the first run of the worker after an import deletes none of them."""
+    imported = reply_as(thread, checks=HOLD)
+    Reply.objects.filter(pk=imported.pk).update(created_at=ago(days=3650), status=Reply.Status.SPAM)
+
+    counts = purge_expired(NOW)
+
+    assert Reply.objects.filter(pk=imported.pk).exists()
+    assert counts["held_replies"] == 0
 
 
 def test_forgotten_addresses_are_deleted_after_the_grace_period(db):

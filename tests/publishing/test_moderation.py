@@ -83,7 +83,8 @@ def make_reply(
 
 
 def submit(thread: Thread, *, name: str, email: str, body: str, hold: bool = True, client_hash: str = ""):
-    """A reply through the real write path; held for review when ``hold`` (first reply)."""
+    """A reply through the real write path; held for review when ``hold`` (first reply). Each
+    address writes from its own browser (one guest token), which files its replies together."""
     result = services.submit_reply(
         thread=thread,
         data={
@@ -94,7 +95,7 @@ def submit(thread: Thread, *, name: str, email: str, body: str, hold: bool = Tru
             "body": body,
             "parent": "",
         },
-        author=services.Author(client_hash=client_hash),
+        author=services.Author(client_hash=client_hash, guest_token=f"browser-of-{email}"),
         checks=[TrustCheck()] if hold else [],
         check_form_token=False,
     )

@@ -29,8 +29,7 @@ from speakout.privacy.services import Owner, forget
 from speakout.publishing.discussion import thread_for_report
 from speakout.safety import evidence
 from speakout.safety.models import EvidenceHold
-
-from .conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from speakout.discussion.models import Reply
 from speakout.safety.models import ReplyAssessment, SafetySettings
-from tests.safety.conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_author_fields_and_protected_names_are_checked(client, thread, rules, sa
     response = client.post("/discussion/post/", form_data(thread, name="maria jose FERNANDEZ", body="I saw it happen."))
     html = response.content.decode()
     assert response.status_code == 400
-    assert "is the name of someone this site protects" in html and 'id="id_name-error"' in html
+    assert "It names someone this site protects" in html and 'id="id_name-error"' in html
 
     response = client.post(
         "/discussion/post/", form_data(thread, website="https://example.org/", body="Email sam at example dot org.")

@@ -16,8 +16,7 @@ from speakout.discussion.models import Commenter, Flag, ModerationLogEntry, Repl
 from speakout.discussion.services import Author, submit_reply
 from speakout.outbox.models import OutgoingMail
 from speakout.safety.models import PendingBan, RemovalNotice, SafetySettings
-
-from .conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -7,12 +7,13 @@ import json
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.test import Client
 from django.urls import reverse
 
 from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.outbox.models import OutgoingMail
 from speakout.safety.models import SafetySettings
-from tests.safety.conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +34,12 @@ def moderator(db):
 
 
 def post(client, thread, **fields):
-    """A reply through the enhanced HTML form; the JSON answer says published or held."""
-    return client.post("/discussion/post/", form_data(thread, **fields), **JSON)
+    """A reply through the enhanced HTML form; the JSON answer says published or held. Each
+    address writes from its own browser: a browser's guest cookie is what proves who writes."""
+    browser = client
+    if "email" in fields:
+        browser = client.__dict__.setdefault("browsers", {}).setdefault(fields["email"], Client())
+    return browser.post("/discussion/post/", form_data(thread, **fields), **JSON)
 
 
 def alice_reply(client, thread, **fields):

@@ -14,7 +14,7 @@ from speakout.discussion.policy import Check, Decision, Verdict
 from speakout.safety import spam
 from speakout.safety.evaluation import load_spam_examples, spam_accuracy, split_spam_examples
 from speakout.safety.models import ReplyAssessment, SafetySettings
-from tests.safety.conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from speakout.discussion import services
 from speakout.discussion.models import Reply
 from speakout.safety import spam
 from speakout.safety.models import ReplyAssessment, SafetySettings
-from tests.safety.conftest import form_data
+from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 

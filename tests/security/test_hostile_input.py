@@ -35,9 +35,11 @@ OUTCOMES = {"published", "held", "refused"}
 @pytest.fixture
 def open_rules(settings):
     """Everything that would refuse an attempt for reasons other than its content is off: the
-    per-client pause, the burst limit and the first-reply hold. Content rules stay as shipped."""
+    per-client pause, the burst limit, the refusal budget (the corpus is hundreds of refusals
+    from one client) and the first-reply hold. Content rules stay as shipped."""
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
     settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
+    settings.SPEAKOUT_DISCUSSION_REFUSAL_LIMIT = (0, 600)
     settings.SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = 0
     settings.BASE_URL = "http://testserver"
     cache.clear()

@@ -1,5 +1,5 @@
 """Fixtures of the subscriptions tests, reusing the outbox's (locmem mail, a clean cache, the real
-aiosmtpd server) and the discussion's (rules, a thread, a reply factory)."""
+aiosmtpd server); the discussion's (rules, a thread, a reply factory) are shared by tests/conftest.py."""
 
 from __future__ import annotations
 
@@ -14,10 +14,7 @@ from speakout.discussion.policy import Check, Decision, Verdict
 from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions import services
 from speakout.subscriptions.models import Subscription
-from tests.discussion.conftest import form_data, post_reply, rules, thread  # noqa: F401
 from tests.outbox.conftest import outbox_settings, smtp_server  # noqa: F401
-
-__all__ = ["form_data"]
 
 
 class Verdicts(Check):
