@@ -7,6 +7,7 @@ complete, so memory holds one item at a time.
 
 from __future__ import annotations
 
+import json
 import re
 from html import unescape
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from .media import SIZE_SUFFIX
 from .models import ImportedItem
 from .reply_source import source_from_meta
 from .writer import CommentData, PostData
+from .wxr_export import AUTHORS_KEY
 from .xmlstream import CountingReader, children, first_texts, stream, text
 
 _VERSION = re.compile(r"^1\.[0-2]$")
@@ -224,6 +226,7 @@ class WXRImporter(Importer):
         creator = fields.get("dc:creator", "").strip()
         if creator and creator not in self.writer.authors:
             self.writer.author(creator, creator)
+        authors = self._bylines(_post_meta(element).get(AUTHORS_KEY, "")) or ([creator] if creator else [])
         live = status == "publish"
         password = fields.get("wp:post_password", "")
         post = PostData(
@@ -236,7 +239,7 @@ class WXRImporter(Importer):
             go_live_at=date if status == "future" else None,
             body_html=fields.get("content:encoded", ""),
             excerpt=fields.get("excerpt:encoded", ""),
-            authors=[creator] if creator else [],
+            authors=authors,
             categories=list(dict.fromkeys(terms_categories)),
             tags=list(dict.fromkeys(tags)),
             old_links=old_links,
@@ -261,6 +264,18 @@ class WXRImporter(Importer):
         if comments:
             thread = self.writer.thread_for_page(page)
             self.writer.save_replies(thread, comments, prefix="wp:")
+
+    def _bylines(self, value: str) -> list[str]:
+        """Every byline of a report, from the post meta Speakout's own export writes."""
+        try:
+            pairs = json.loads(value) if value else []
+            bylines = [(str(login), str(name)) for login, name in pairs]
+        except (ValueError, TypeError):
+            return []
+        for login, name in bylines:
+            if login and login not in self.writer.authors:
+                self.writer.author(login, name)
+        return [login for login, _name in bylines if login in self.writer.authors]
 
     def _skip(self, what: str, reason: str, comments: list) -> None:
         self.result.skip(what, reason)
@@ -323,10 +338,18 @@ class WXRImporter(Importer):
         self.version = ""
 
 
+def _post_meta(item) -> dict[str, str]:
+    return _meta(item, "wp:postmeta")
+
+
 def _comment_meta(comment) -> dict[str, str]:
+    return _meta(comment, "wp:commentmeta")
+
+
+def _meta(element, name: str) -> dict[str, str]:
     meta = {}
-    for name, child in children(comment):
-        if name == "wp:commentmeta":
+    for child_name, child in children(element):
+        if child_name == name:
             fields = first_texts(child)
             meta.setdefault(fields.get("wp:meta_key", ""), fields.get("wp:meta_value", ""))
     return meta

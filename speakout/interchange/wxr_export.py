@@ -17,22 +17,27 @@ export carries them.
 
 from __future__ import annotations
 
+import json
 import re
+import unicodedata
 from collections.abc import Iterable
 from datetime import UTC
 from html import escape
 
 import nh3
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from taggit.models import Tag
 from wagtail.models import Page, PageViewRestriction, Site
 from wagtail.rich_text import expand_db_html
 
-from speakout.discussion.models import Reply, Thread
+from speakout.discussion.models import ModerationLogEntry, Reply, Thread
 from speakout.publishing.models import Author, Category, ReportPage, StandardPage
 
+from .export_report import ExportReport, wordpress_accepts_email
 from .models import ImportedItem
 from .reply_source import source_meta
 
@@ -42,6 +47,12 @@ STATUS_OUT = {
     Reply.Status.SPAM: "spam",
     Reply.Status.TRASH: "trash",
 }
+# Post meta naming every byline of a report, in order (WordPress has one author per post): a
+# JSON list of [login, name], so that a byline WordPress's own export leaves out of its author
+# list (it lists only post authors) keeps its name.
+AUTHORS_KEY = "_speakout_authors"
+# What a login may hold in WordPress (sanitize_user in strict mode).
+_NOT_IN_LOGIN = re.compile(r"[^a-z0-9 _.@-]", re.I)
 
 
 # Characters XML 1.0 cannot carry at all, not even in a CDATA section.
@@ -131,6 +142,13 @@ class WXRWriter:
         self.out = out
         self.items = 0
         self.replies = 0
+        self.report = ExportReport()
+        # Replies written under another number than their id (see comments()): id → number.
+        self.comment_numbers: dict[int, int] = {}
+        self.byline_logins: dict[int, str] = {}
+        self.account_logins: dict[int, str] = {}
+        self.account_offset = 0
+        self._logins: set[str] = set()
 
     def w(self, text: str) -> None:
         self.out.write(text)
@@ -138,10 +156,80 @@ class WXRWriter:
     def tag(self, name: str, value, raw: bool = False) -> None:
         self.w(f"\t\t<{name}>{value if raw else cdata(value)}</{name}>\n")
 
+    def meta(self, element: str, items: dict[str, str], indent: str = "\t\t") -> None:
+        for key, value in items.items():
+            self.w(
+                f"{indent}<wp:{element}>\n{indent}\t<wp:meta_key>{cdata(key)}</wp:meta_key>\n"
+                f"{indent}\t<wp:meta_value>{cdata(value)}</wp:meta_value>\n{indent}</wp:{element}>\n"
+            )
+
+    # -- authors ----------------------------------------------------------------------------
+    def _authors(self) -> None:
+        """Bylines, then the accounts that signed replies or own pages, each under an id of its own.
+
+        WordPress's importer credits a post (dc:creator) by login and a comment (comment_user_id)
+        by an author id of this list, which is all it maps: any other number is kept as it is
+        and names whoever has that id there. Speakout does not tie bylines to accounts, so an
+        account that also writes reports is two authors here (the importer can map both to one
+        WordPress user).
+        """
+        bylines = list(Author.objects.order_by("pk"))
+        self.account_offset = max((author.pk for author in bylines), default=0)
+        for author in bylines:
+            login = self._login(author.slug, author.name)
+            self.byline_logins[author.pk] = login
+            self._author(author.pk, login, "", author.name)
+        self.report.counts["byline"] = len(bylines)
+        user_ids = set(Reply.objects.exclude(user=None).values_list("user_id", flat=True).distinct())
+        user_ids |= set(StandardPage.objects.exclude(owner=None).values_list("owner_id", flat=True))
+        for user in get_user_model().objects.filter(pk__in=user_ids).order_by("pk"):
+            name = user.get_full_name() or user.get_username()
+            login = self._login(user.get_username(), name)
+            self.account_logins[user.pk] = login
+            if user.email and not wordpress_accepts_email(user.email):
+                self.report.warn(
+                    _("account %(login)s") % {"login": login},
+                    _("WordPress refuses the address “%(email)s” and creates the user without one")
+                    % {"email": user.email},
+                )
+            self._author(self.account_offset + user.pk, login, user.email, name)
+            self.report.counts["account"] += 1
+
+    def _login(self, wanted: str, name: str) -> str:
+        """A login WordPress keeps as it is (its strict characters), unique in the file."""
+        ascii_only = unicodedata.normalize("NFKD", wanted).encode("ascii", "ignore").decode()
+        base = " ".join(_NOT_IN_LOGIN.sub("", ascii_only).split())[:50] or "author"
+        login, number = base, 1
+        while login.lower() in self._logins:
+            number += 1
+            login = f"{base}-{number}"
+        self._logins.add(login.lower())
+        if login != wanted:
+            self.report.warn(
+                _("author %(name)s") % {"name": name},
+                _("login “%(wanted)s” written as “%(login)s” (WordPress logins are unique and ASCII)")
+                % {"wanted": wanted, "login": login},
+            )
+        return login
+
+    def _author(self, author_id: int, login: str, email: str, name: str) -> None:
+        self.w("\t<wp:author>")
+        self.w(f"<wp:author_id>{author_id}</wp:author_id>")
+        self.w(f"<wp:author_login>{cdata(login)}</wp:author_login>")
+        self.w(f"<wp:author_email>{cdata(email)}</wp:author_email>")
+        self.w(f"<wp:author_display_name>{cdata(html_text(name))}</wp:author_display_name>")
+        self.w("</wp:author>\n")
+
     def write(self) -> None:
         site = Site.objects.filter(is_default_site=True).first()
         self.any_restriction = PageViewRestriction.objects.exists()
         self.threads = dict(Thread.objects.values_list("key", "pk"))
+        self.exported_threads: set[int] = set()
+        # WordPress's importer inserts a post's comments in the order of their ids and finds a
+        # parent only among those already inserted: a reply numbered below its parent gets a
+        # fresh number above every reply's.
+        self.next_free_number = Reply.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+        self.moved_out = self._moved_out()
         base = settings.BASE_URL
         self.w('<?xml version="1.0" encoding="UTF-8" ?>\n')
         self.w('<!-- generator="Speakout" -->\n')
@@ -157,13 +245,7 @@ class WXRWriter:
         self.w("\t<wp:wxr_version>1.2</wp:wxr_version>\n")
         self.w(f"\t<wp:base_site_url>{escape(base)}</wp:base_site_url>\n")
         self.w(f"\t<wp:base_blog_url>{escape(base)}</wp:base_blog_url>\n")
-        for author in Author.objects.order_by("pk"):
-            self.w("\t<wp:author>")
-            self.w(f"<wp:author_id>{author.pk}</wp:author_id>")
-            self.w(f"<wp:author_login>{cdata(author.slug)}</wp:author_login>")
-            self.w("<wp:author_email></wp:author_email>")
-            self.w(f"<wp:author_display_name>{cdata(html_text(author.name))}</wp:author_display_name>")
-            self.w("</wp:author>\n")
+        self._authors()
         parents = {
             item.source_id: item.data.get("parent", "")
             for item in ImportedItem.objects.filter(kind=ImportedItem.Kind.CATEGORY).exclude(data={})
@@ -172,6 +254,7 @@ class WXRWriter:
         known = {category.slug for category in categories}
         # WordPress wants a parent before its children.
         categories.sort(key=lambda category: parents.get(category.slug, "") in known)
+        self.report.counts["category"] = len(categories)
         for category in categories:
             parent = parents.get(category.slug, "")
             self.w("\t<wp:category>")
@@ -186,6 +269,7 @@ class WXRWriter:
         for tag in Tag.objects.filter(speakout_publishing_reporttag_items__isnull=False).distinct().order_by("pk"):
             self.w(f"\t<wp:tag><wp:term_id>{tag.pk}</wp:term_id><wp:tag_slug>{cdata(tag.slug)}</wp:tag_slug>")
             self.w(f"<wp:tag_name>{cdata(html_text(tag.name))}</wp:tag_name></wp:tag>\n")
+            self.report.counts["tag"] += 1
         extras = {
             (item.kind, item.object_id): item.data
             for item in ImportedItem.objects.filter(kind__in=[ImportedItem.Kind.REPORT, ImportedItem.Kind.PAGE])
@@ -201,6 +285,7 @@ class WXRWriter:
         for page in StandardPage.objects.order_by("path").iterator(chunk_size=200):
             self.item(page, "page", extras.get(("page", str(page.pk)), {}), root=root)
         self.w("</channel>\n</rss>\n")
+        self.report.counts["external_thread"] = Thread.objects.exclude(pk__in=self.exported_threads).count()
 
     def item(self, page: Page, post_type: str, extra: dict, root: Page | None = None) -> None:
         is_report = post_type == "post"
@@ -223,8 +308,12 @@ class WXRWriter:
         self.tag("title", html_text(page.title))
         self.tag("link", escape(url), raw=True)
         self.tag("pubDate", _rfc822(date), raw=True)
-        authors = page.authors if is_report else []
-        self.tag("dc:creator", authors[0].slug if authors else "")
+        if is_report:
+            bylines = [(self.byline_logins[a.pk], a.name) for a in page.authors if a.pk in self.byline_logins]
+            logins = [login for login, _name in bylines]
+        else:
+            logins = [self.account_logins[page.owner_id]] if page.owner_id in self.account_logins else []
+        self.tag("dc:creator", logins[0] if logins else "")
         self.w(f'\t\t<guid isPermaLink="false">{escape(settings.BASE_URL)}/?p={page.pk}</guid>\n')
         self.tag("description", "", raw=True)
         self.tag("content:encoded", body_html(page.body))
@@ -243,6 +332,9 @@ class WXRWriter:
         password = restricted.password if restricted is not None and restricted.password else ""
         self.tag("wp:post_password", password)
         self.tag("wp:is_sticky", 1 if extra.get("sticky") else 0, raw=True)
+        if len(logins) > 1:
+            self.meta("postmeta", {AUTHORS_KEY: json.dumps(bylines, ensure_ascii=False)})
+        self.report.counts[post_type] += 1
         if is_report:
             for category in page.categories.all():
                 self.w(f'\t\t<category domain="category" nicename="{html_text(category.slug)}">')
@@ -252,6 +344,7 @@ class WXRWriter:
                 self.w(f"{cdata(html_text(tagged.tag.name))}</category>\n")
         thread_id = self.threads.get(getattr(page, "thread_key", f"page-{page.pk}"))
         if thread_id is not None:
+            self.exported_threads.add(thread_id)
             self.comments(
                 Reply.objects.filter(thread_id=thread_id)
                 .order_by("path", "pk")
@@ -261,19 +354,55 @@ class WXRWriter:
         self.w("\t</item>\n")
         self.items += 1
 
+    def _moved_out(self) -> dict[int, str]:
+        """For each reply in the spam or the trash, the status it had before (WordPress's "Restore").
+
+        The moderation log says where a reply went; the entry before its last move there says
+        where it came from. With no such entry it goes back as held: nothing is published unseen.
+        """
+        before: dict[int, str] = {}
+        entries = (
+            ModerationLogEntry.objects.filter(reply__status__in=[Reply.Status.SPAM, Reply.Status.TRASH])
+            .order_by("reply_id", "created_at", "pk")
+            .values_list("reply_id", "action")
+        )
+        for reply_id, action in entries.iterator(chunk_size=2000):
+            if action in (Reply.Status.APPROVED, Reply.Status.PENDING):
+                before[reply_id] = STATUS_OUT[action]
+        return before
+
     def comments(self, replies: Iterable[tuple]) -> None:
         """Replies as rows of REPLY_FIELDS: a model instance per reply cost more than the rest."""
+        numbers: dict[int, int] = {}
+        # WordPress's trash time: it empties its trash EMPTY_TRASH_DAYS after it, so the day of
+        # the export (an older date would have WordPress delete the replies on its next run).
+        moved_at = str(int(timezone.now().timestamp()))
         for pk, author_name, email, website, created_at, body, html, status, kind, parent_id, user_id in replies:
             kind = {"pingback": "pingback", "trackback": "trackback"}.get(kind, "comment")
+            parent_number = numbers.get(parent_id, 0) if parent_id else 0
+            number = pk
+            if number <= parent_number:
+                self.next_free_number += 1
+                number = self.next_free_number
+                self.comment_numbers[pk] = number
+                self.report.counts["renumbered"] += 1
+            numbers[pk] = number
             html = xml_safe(html)
-            meta = "".join(
-                f"\t\t\t<wp:commentmeta>\n\t\t\t\t<wp:meta_key>{cdata(key)}</wp:meta_key>\n"
-                f"\t\t\t\t<wp:meta_value>{cdata(value)}</wp:meta_value>\n\t\t\t</wp:commentmeta>\n"
-                for key, value in source_meta(xml_safe(body), html).items()
-            )
+            meta = source_meta(xml_safe(body), html)
+            if status in (Reply.Status.SPAM, Reply.Status.TRASH):
+                meta["_wp_trash_meta_status"] = self.moved_out.get(pk, "0")
+                meta["_wp_trash_meta_time"] = moved_at
+            if email and not wordpress_accepts_email(email):
+                self.report.warn(
+                    _("reply %(id)s by %(name)s") % {"id": number, "name": author_name},
+                    _("WordPress refuses the address “%(email)s”: it is kept, but saving the comment there fails")
+                    % {"email": email},
+                )
+            self.report.replies_by_status[str(Reply.Status(status).label)] += 1
+            self.report.counts["reply"] += 1
             self.w(
                 "\t\t<wp:comment>\n"
-                f"\t\t\t<wp:comment_id>{pk}</wp:comment_id>\n"
+                f"\t\t\t<wp:comment_id>{number}</wp:comment_id>\n"
                 f"\t\t\t<wp:comment_author>{cdata(html_text(author_name))}</wp:comment_author>\n"
                 f"\t\t\t<wp:comment_author_email>{cdata(email or '')}</wp:comment_author_email>\n"
                 f"\t\t\t<wp:comment_author_url>{html_text(website)}</wp:comment_author_url>\n"
@@ -283,11 +412,11 @@ class WXRWriter:
                 f"\t\t\t<wp:comment_content>{cdata(html)}</wp:comment_content>\n"
                 f"\t\t\t<wp:comment_approved>{STATUS_OUT.get(status, '0')}</wp:comment_approved>\n"
                 f"\t\t\t<wp:comment_type>{kind}</wp:comment_type>\n"
-                f"\t\t\t<wp:comment_parent>{parent_id or 0}</wp:comment_parent>\n"
-                f"\t\t\t<wp:comment_user_id>{user_id or 0}</wp:comment_user_id>\n"
-                f"{meta}"
-                "\t\t</wp:comment>\n"
+                f"\t\t\t<wp:comment_parent>{parent_number}</wp:comment_parent>\n"
+                f"\t\t\t<wp:comment_user_id>{self.account_offset + user_id if user_id else 0}</wp:comment_user_id>\n"
             )
+            self.meta("commentmeta", meta, indent="\t\t\t")
+            self.w("\t\t</wp:comment>\n")
             self.replies += 1
 
 

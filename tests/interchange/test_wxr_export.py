@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from defusedxml.ElementTree import fromstring
@@ -20,14 +21,14 @@ pytestmark = pytest.mark.django_db
 WP = "{http://wordpress.org/export/1.2/}"
 
 
-def add_reply(thread, body: str, *, name: str = "Robin", parent=None, user=None) -> Reply:
+def add_reply(thread, body: str, *, name: str = "Robin", parent=None, user=None, email: str = "") -> Reply:
     result = services.submit_reply(
         thread=thread,
         data={
             "thread": thread.key,
             "parent": parent.pk if parent else "",
             "name": name,
-            "email": f"{name.split()[0].lower()}@example.org",
+            "email": email or f"{name.split()[0].lower()}@example.org",
             "body": body,
         },
         author=services.Author(user=user) if user else services.Author(),
@@ -108,3 +109,191 @@ def test_no_meta_value_looks_like_php_serialized_data(thread):
             # WordPress's is_serialized(): the trimmed value's second character is a colon.
             assert value.strip()[1:2] != ":", value
     assert comments(export_text())[str(reply.pk)]["meta"]["_speakout_source"].endswith(reply.body)
+
+
+# -- a site with every case WordPress's importer is particular about ---------------------------
+
+
+def items(text: str) -> list:
+    return list(fromstring(text.encode()).find("channel").iter("item"))
+
+
+def meta_of(element, kind: str) -> dict[str, str]:
+    return {
+        meta.findtext(f"{WP}meta_key"): meta.findtext(f"{WP}meta_value") or ""
+        for meta in element.findall(f"{WP}{kind}")
+    }
+
+
+@pytest.fixture
+def every_case(site_builder):
+    """Co-authors, a page with an owner, a reply stored before its parent, moved, trashed and
+    spammed replies, a signed-in reply and an address WordPress refuses."""
+    from django.contrib.auth import get_user_model
+
+    from speakout.discussion.models import path_segment
+
+    User = get_user_model()
+    staff = User.objects.create_user("maria", "maria@example.org", "x", first_name="María", last_name="Ruiz")
+    local = User.objects.create_user("root", "admin@localhost", "x")
+    first, second = site_builder.author("Ana Díaz"), site_builder.author("Bo Chen")
+    report = site_builder.report("Co-written", authors=[first, second])
+    page = site_builder.standard_page("About us")
+    page.owner = local
+    page.save(update_fields=["owner"])
+    thread = thread_for_report(report)
+    early = add_reply(thread, "Stored before its parent (a Disqus file listed it first)", name="Early")
+    parent = add_reply(thread, "The parent, with a **higher** id", name="Parent")
+    Reply.objects.filter(pk=early.pk).update(parent=parent, path=parent.path + path_segment(early.pk), depth=1)
+    answer = add_reply(thread, "An answer to the early reply", name="Answer", parent=Reply.objects.get(pk=early.pk))
+    signed = add_reply(thread, "Signed in", name="María", user=staff)
+    trashed = add_reply(thread, "Held, approved by a moderator, then trashed", name="Trashed")
+    services.set_status(trashed, Reply.Status.PENDING)
+    services.set_status(trashed, Reply.Status.APPROVED)
+    services.set_status(trashed, Reply.Status.TRASH)
+    spam = add_reply(thread, "Held, then spam", name="Spam")
+    services.set_status(spam, Reply.Status.PENDING)
+    services.set_status(spam, Reply.Status.SPAM)
+    held = add_reply(thread, "Approved, then held", name="Held", parent=parent)
+    services.set_status(held, Reply.Status.PENDING)
+    odd = add_reply(thread, "From an address WordPress refuses", name="Root")
+    Reply.objects.filter(pk=odd.pk).update(commenter=services.Commenter.objects.create(email="root@localhost"))
+    return {
+        "report": report,
+        "page": page,
+        "early": early,
+        "parent": parent,
+        "answer": answer,
+        "signed": signed,
+        "trashed": trashed,
+        "spam": spam,
+        "staff": staff,
+        "local": local,
+    }
+
+
+def test_every_parent_comes_before_its_children_in_id_order(every_case):
+    """WordPress's importer inserts a post's comments by id and finds only parents already in."""
+    (post,) = [item for item in items(export_text()) if item.findtext(f"{WP}post_type") == "post"]
+    rows = sorted(
+        (int(c.findtext(f"{WP}comment_id")), int(c.findtext(f"{WP}comment_parent")), c.findtext(f"{WP}comment_author"))
+        for c in post.iter(f"{WP}comment")
+    )
+    inserted = set()
+    for number, parent, _name in rows:
+        assert parent == 0 or parent in inserted, f"comment {number} comes before its parent {parent}"
+        inserted.add(number)
+    by_name = {name: (number, parent) for number, parent, name in rows}
+    assert by_name["Early"][1] == by_name["Parent"][0]
+    assert by_name["Answer"][1] == by_name["Early"][0]
+    assert by_name["Early"][0] > by_name["Parent"][0]
+    # Everyone else keeps their own id.
+    assert by_name["Parent"][0] == every_case["parent"].pk
+
+
+def test_signed_in_replies_name_an_author_of_the_file(every_case):
+    """comment_user_id is an author id of the file (WordPress maps only those) or 0."""
+    text = export_text()
+    authors = {
+        a.findtext(f"{WP}author_id"): (a.findtext(f"{WP}author_login"), a.findtext(f"{WP}author_email"))
+        for a in fromstring(text.encode()).iter(f"{WP}author")
+    }
+    assert len(authors) == 4  # two bylines, two accounts
+    for comment in comments(text).values():
+        user_id = comment["comment_user_id"]
+        assert user_id == "0" or user_id in authors
+        if comment["comment_id"] == str(every_case["signed"].pk):
+            assert authors[user_id] == ("maria", "maria@example.org")
+        else:
+            assert user_id == "0"
+
+
+def test_co_authors_and_page_authors_are_in_the_file(every_case):
+    exported = {item.findtext(f"{WP}post_type"): item for item in items(export_text())}
+    post, page = exported["post"], exported["page"]
+    assert post.findtext("{http://purl.org/dc/elements/1.1/}creator") == "ana-diaz"
+    assert json.loads(meta_of(post, "postmeta")["_speakout_authors"]) == [
+        ["ana-diaz", "Ana Díaz"],
+        ["bo-chen", "Bo Chen"],
+    ]
+    assert page.findtext("{http://purl.org/dc/elements/1.1/}creator") == "root"
+
+
+def test_replies_in_the_trash_or_spam_carry_what_restore_needs(every_case):
+    """WordPress's Restore and Not Spam put a comment back to _wp_trash_meta_status: the status
+    the moderation log shows before the move (held when it shows none)."""
+    by_name = {c["comment_author"]: c for c in comments(export_text()).values()}
+    trashed, spam = by_name["Trashed"], by_name["Spam"]
+    assert trashed["comment_approved"] == "trash" and trashed["meta"]["_wp_trash_meta_status"] == "1"
+    assert spam["comment_approved"] == "spam" and spam["meta"]["_wp_trash_meta_status"] == "0"
+    assert int(trashed["meta"]["_wp_trash_meta_time"]) > 0
+    assert "_wp_trash_meta_status" not in by_name["Held"]["meta"]
+
+
+def test_the_export_report_says_what_wordpress_refuses(every_case, tmp_path, admin_client, client):
+    """Printed by `speakout export` and shown on the admin's Export screen."""
+    from django.core.management import call_command
+
+    err = io.StringIO()
+    call_command("speakout_export", "--format", "wxr", "--output", str(tmp_path / "x.xml"), stderr=err)
+    printed = err.getvalue()
+    assert "Replies: 8" in printed
+    assert "root@localhost" in printed and "admin@localhost" in printed
+    assert "Posts (reports): 1" in printed and "Pages: 1" in printed
+    page = admin_client.get("/admin/export/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "root@localhost" in html and "Replies: 8" in html
+    download = admin_client.get("/admin/export/wxr/")
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content).count(b"<wp:comment>") == 8
+    assert "attachment" in download["Content-Disposition"]
+
+
+def test_only_superusers_may_export(every_case, client):
+    from django.contrib.auth.models import Group, Permission
+
+    editor = every_case["staff"]
+    editor.is_staff = True
+    editor.save()
+    group = Group.objects.get_or_create(name="Editors")[0]
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    editor.groups.add(group)
+    client.force_login(editor)
+    assert client.get("/admin/export/").status_code in (302, 403)
+    assert client.get("/admin/export/wxr/").status_code in (302, 403)
+
+
+def test_round_trip_keeps_every_reply_parent_status_author_date_and_text(site_builder, every_case, tmp_path):
+    """Speakout → WXR → an emptied Speakout."""
+
+    def state():
+        replies = {r.pk: r for r in Reply.objects.select_related("commenter")}
+        return sorted(
+            (
+                r.author_name,
+                r.commenter.email if r.commenter else "",
+                r.author_website,
+                r.created_at.replace(microsecond=0),
+                r.body,
+                r.body_html,
+                r.status,
+                r.kind,
+                r.depth,
+                replies[r.parent_id].author_name if r.parent_id else None,
+            )
+            for r in replies.values()
+        )
+
+    before = state()
+    bylines = [a.author.name for a in every_case["report"].report_authors.all()]
+    path = tmp_path / "site.xml"
+    path.write_text(export_text(), encoding="utf-8")
+    wipe_site(site_builder)
+    result = run_import(path)
+    assert not result.skipped
+    assert state() == before
+    from speakout.publishing.models import ReportPage
+
+    report = ReportPage.objects.get(title="Co-written")
+    assert [a.author.name for a in report.report_authors.all()] == bylines

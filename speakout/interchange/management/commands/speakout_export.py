@@ -1,4 +1,8 @@
-"""``speakout export --format wxr|json [--output FILE]``: the whole site in one file."""
+"""``speakout export --format wxr|json [--output FILE]``: the whole site in one file.
+
+A WXR export then prints its report on standard error: what it wrote, and what WordPress will
+refuse or change when it imports the file.
+"""
 
 from __future__ import annotations
 
@@ -24,9 +28,13 @@ class Command(BaseCommand):
             path = Path(options["output"])
             partial = path.with_name(path.name + ".partial")
             with open(partial, "w", encoding="utf-8") as out:
-                exporter(out)
+                writer = exporter(out)
             partial.replace(path)
             if options["verbosity"]:
                 self.stderr.write(f"Wrote {path}")
         else:
-            exporter(sys.stdout)
+            writer = exporter(sys.stdout)
+        report = getattr(writer, "report", None)
+        if report is not None and options["verbosity"]:
+            for line in report.lines():
+                self.stderr.write(line)
