@@ -292,6 +292,7 @@ LANGUAGES = [
     ("pt-br", _("Brazilian Portuguese")),
     ("ar", _("Arabic")),
 ]
+FORMAT_MODULE_PATH = ["speakout.formats"]  # one 24-hour clock in English (speakout/formats/en)
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = env("SPEAKOUT_TIME_ZONE", "UTC")
 USE_I18N = True
@@ -567,6 +568,14 @@ ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False  # a reset request for an unknown address sends nothing
 ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+ACCOUNT_USERNAME_VALIDATORS = "speakout.identity.validators.username_validators"  # "Night Owl" is a name
+ACCOUNT_FORMS = {  # allauth's forms with labels in the site's voice
+    "login": "speakout.identity.account_forms.LoginForm",
+    "signup": "speakout.identity.account_forms.SignupForm",
+    "change_password": "speakout.identity.account_forms.ChangePasswordForm",
+    "set_password": "speakout.identity.account_forms.SetPasswordForm",
+    "reset_password_from_key": "speakout.identity.account_forms.ResetPasswordKeyForm",
+}
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = urlsplit(BASE_URL).scheme or "https"
 # Site-account sign-up (signing in with a configured provider stays open either way).
 SPEAKOUT_ACCOUNT_SIGNUP_OPEN = env_bool("SPEAKOUT_ACCOUNT_SIGNUP", True)

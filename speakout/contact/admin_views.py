@@ -21,6 +21,7 @@ from wagtail.admin import messages
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from . import services
 from .models import ContactMessage
 
 VIEW = "speakout_contact.view_contactmessage"
@@ -55,7 +56,17 @@ def current_folder(request) -> str:
     return folder if folder in folders() else "inbox"
 
 
-class InboxView(WagtailAdminTemplateMixin, View):
+class _Headed(WagtailAdminTemplateMixin):
+    """Screens headed by their own title, under "Contact messages" (not Wagtail's bare "Home")."""
+
+    def get_breadcrumbs_items(self):
+        trail = [{"url": reverse("speakout_contact:index"), "label": _("Contact messages")}]
+        if str(self.get_page_title()) == str(trail[0]["label"]):
+            trail = []
+        return self.breadcrumbs_items + trail + [{"url": None, "label": self.get_page_title()}]
+
+
+class InboxView(_Headed, View):
     template_name = "contact/admin/index.html"
     header_icon = "mail"
     page_title = _("Contact messages")
@@ -90,7 +101,7 @@ class InboxView(WagtailAdminTemplateMixin, View):
         return self.render_to_response(context)
 
 
-class MessageView(WagtailAdminTemplateMixin, View):
+class MessageView(_Headed, View):
     """One message. Opening it marks it read; POST marks it unread, archives or restores it."""
 
     template_name = "contact/admin/message.html"
@@ -109,6 +120,8 @@ class MessageView(WagtailAdminTemplateMixin, View):
             self.message.refresh_from_db()
         context = self.get_context_data(
             contact_message=self.message,
+            reply_subject=_("Re: %(subject)s")
+            % {"subject": services.subject_for(self.message.topic, self.message.message)},
             can_change=_allowed(request.user, CHANGE),
             can_delete=_allowed(request.user, DELETE),
             index_url=reverse("speakout_contact:index"),
@@ -128,13 +141,19 @@ class MessageView(WagtailAdminTemplateMixin, View):
             queryset.update(archived=True)
             messages.success(request, _("Archived."))
             return HttpResponseRedirect(reverse("speakout_contact:index"))
+        if action == "release" and self.message.is_spam:
+            services.release_held_message(
+                self.message, inbox_url=request.build_absolute_uri(reverse("speakout_contact:index"))
+            )
+            messages.success(request, _("Not spam: the message was passed on to the recipients."))
+            return HttpResponseRedirect(reverse("speakout_contact:message", args=[self.message.pk]))
         if action == "unarchive":
             queryset.update(archived=False)
             messages.success(request, _("Moved back to the inbox."))
         return HttpResponseRedirect(reverse("speakout_contact:message", args=[self.message.pk]))
 
 
-class DeleteView(WagtailAdminTemplateMixin, View):
+class DeleteView(_Headed, View):
     """Asks first (GET), deletes on POST."""
 
     template_name = "contact/admin/delete.html"

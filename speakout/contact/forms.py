@@ -48,7 +48,7 @@ class ContactForm(forms.Form):
         help_text=_("To your account's verified address."),
     )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
-    # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.
+    # Honeypot: rendered inside a `hidden` element (never shown, focused or announced); bots fill it in.
     homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, topics: list[str] | None = None, copy_offered: bool = False, **kwargs):

@@ -153,6 +153,21 @@ def submit_message(
     return Outcome(message=message, code="spam" if spam else "sent", mails=mails)
 
 
+def release_held_message(message: ContactMessage, *, inbox_url: str) -> list:
+    """A person judged a message the filters caught genuine: it joins the inbox and is mailed to
+    the recipients as if it had passed. No copy goes to the sender (their address was trusted,
+    or not, only when they sent it). Twice is harmless: only a held message moves."""
+    from speakout.outbox.sender import organisation_name
+
+    page = message.page
+    with transaction.atomic():
+        moved = ContactMessage.objects.filter(pk=message.pk, is_spam=True).update(is_spam=False, spam_reason="")
+        if not moved or page is None:
+            return []
+        message.refresh_from_db()
+        return queue_message_mails(page, message, inbox_url=inbox_url, site_name=organisation_name())
+
+
 def queue_message_mails(
     page: ContactPage, message: ContactMessage, *, inbox_url: str, site_name: str, copy_to: str = ""
 ) -> list:

@@ -1,7 +1,9 @@
 """Serving a Contact page: the form on GET, and its POST (no JavaScript needed).
 
 A rejected form comes back with status 400 (429 when sending too often, 503 when the message
-could not be stored) and everything typed; a sent one redirects (303) to ``?sent=1``.
+could not be stored) and everything typed; a sent one redirects (303) to ``?sent=1``. A message a
+filter caught (honeypot, block words) is stored for a person to check and redirects to ``?held=1``,
+which says so: the sender is never told it reached anyone when it did not.
 """
 
 from __future__ import annotations
@@ -30,9 +32,9 @@ REFUSAL_MESSAGES = {
 }
 
 
-def _render(page, request, form=None, *, sent=False, status=200):
+def _render(page, request, form=None, *, sent=False, held=False, status=200):
     context = page.get_context(request)
-    context.update(form=form, sent=sent)
+    context.update(form=form, sent=sent, held=held)
     return TemplateResponse(request, page.get_template(request), context, status=status)
 
 
@@ -57,7 +59,9 @@ def _inbox_url(request) -> str:
 def serve_contact_page(page, request, *args, **kwargs):
     if request.method != "POST":
         sent = request.GET.get("sent") == "1"
-        return _render(page, request, None if sent else _fresh_form(page, request), sent=sent)
+        held = not sent and request.GET.get("held") == "1"
+        done = sent or held
+        return _render(page, request, None if done else _fresh_form(page, request), sent=sent, held=held)
 
     form = _fresh_form(page, request, request.POST)
     bad_fields = undecodable_fields(request)
@@ -93,4 +97,5 @@ def serve_contact_page(page, request, *args, **kwargs):
         refusal = REFUSAL_MESSAGES.get(outcome.code)
         form.add_error(None, refusal() if refusal else outcome.error)
         return _render(page, request, form, status=429 if outcome.code == "rate_limit" else 400)
-    return HttpResponseRedirect(f"{page.get_url(request)}?sent=1", status=303)
+    landing = "held" if outcome.code == "spam" else "sent"
+    return HttpResponseRedirect(f"{page.get_url(request)}?{landing}=1", status=303)

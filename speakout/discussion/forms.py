@@ -182,6 +182,10 @@ class ReplyForm(forms.Form):
         label=_("Reply"),
         max_length=BODY_MAX_LENGTH,
         strip=True,
+        help_text=_(
+            "You can use Markdown: *emphasis*, **strong**, [links](https://…), > quotes, lists and `code`. "
+            "HTML is shown as typed."
+        ),
         widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         error_messages={
             "required": _("Write something before sending."),
@@ -200,7 +204,7 @@ class ReplyForm(forms.Form):
     )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     submission_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-    # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.
+    # Honeypot: rendered inside a `hidden` element (never shown, focused or announced); bots fill it in.
     homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, require_identity: bool = True, signed_in: bool = False, **kwargs):

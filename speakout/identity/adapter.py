@@ -9,12 +9,14 @@ from __future__ import annotations
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils.translation import get_language, gettext_lazy
 
 from speakout.net.addresses import client_ip
+from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 
 from .app_settings import app_settings
@@ -33,7 +35,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
         request = allauth_context.request
-        ctx = {"email": email, "current_site": get_current_site(request) if request is not None else None}
+        ctx = {
+            "email": email,
+            "current_site": get_current_site(request) if request is not None else None,
+            # Mail names the organisation as its admin calls it, never the server's host name.
+            "site_name": organisation_name(),
+            "BASE_URL": settings.BASE_URL,
+        }
         if request is not None:
             ctx["request"] = request
         ctx.update(context)
@@ -46,6 +54,9 @@ class AccountAdapter(DefaultAccountAdapter):
         with transaction.atomic():
             for address in message.to:
                 queue_mail(address, message.subject, text, html, language=get_language() or "")
+
+    def format_email_subject(self, subject: str) -> str:
+        return f"{organisation_name()}: {subject}"
 
     def is_open_for_signup(self, request) -> bool:
         return app_settings.ACCOUNT_SIGNUP_OPEN

@@ -66,7 +66,8 @@ class PseudonymSignupForm(BaseSignupForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Pseudonym")
         self.fields["username"].help_text = _(
-            "The only name readers will see. Letters, digits and @ . + - _ only. Choose one that does not identify you."
+            "The only name readers will see: letters, digits, spaces and @ . + - _. "
+            "Choose one that does not identify you."
         )
         self.fields["username"].widget.attrs.update({"placeholder": _("Pseudonym"), "autocomplete": "nickname"})
         self.fields["email"].help_text = _(

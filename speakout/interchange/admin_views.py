@@ -30,6 +30,10 @@ def can_import(user) -> bool:
 class _Guarded(WagtailAdminTemplateMixin, View):
     header_icon = "download"
 
+    def get_breadcrumbs_items(self):
+        # Headed by the screen's own title, not Wagtail's bare "Home".
+        return self.breadcrumbs_items + [{"url": None, "label": self.get_page_title()}]
+
     def dispatch(self, request, *args, **kwargs):
         if not can_import(request.user):
             raise PermissionDenied

@@ -34,6 +34,7 @@ from speakout.net import ratelimit
 
 from .app_settings import app_settings
 from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail
+from .sender import sender_address
 
 logger = logging.getLogger("speakout.outbox")
 
@@ -209,7 +210,7 @@ def build_message(mail: OutgoingMail, connection=None) -> EmailMultiAlternatives
     message = EmailMultiAlternatives(
         subject=mail.subject,
         body=mail.text_body,
-        from_email=settings.DEFAULT_FROM_EMAIL,
+        from_email=sender_address(),
         to=[mail.to],
         headers=headers,
         connection=connection,

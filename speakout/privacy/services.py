@@ -26,6 +26,7 @@ from speakout.discussion import services as discussion
 from speakout.discussion.avatars import random_avatar_key
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread
 from speakout.outbox.models import OutgoingMail
+from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions.models import Subscription
@@ -149,7 +150,7 @@ def send_manage_link(request_id: int) -> bool:
         context = {
             "manage_url": manage_url(request),
             "hours": app_settings.LINK_MAX_AGE // 3600,
-            "site_name": settings.SITE_NAME,
+            "site_name": organisation_name(),
             "language": language,
         }
         text = render_to_string("privacy/email/manage_link.txt", context)

@@ -27,6 +27,7 @@ from django.utils.translation import gettext, gettext_noop
 from speakout.discussion import signals
 from speakout.discussion.models import DiscussionSettings, Flag, Reply
 from speakout.net import ratelimit
+from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.safety.signals import pile_on_detected
 from speakout.theme.languages import default_language
@@ -87,7 +88,7 @@ def reply_context(reply: Reply) -> dict:
 def send(user, template: str, subject: str, context: dict, *, dedupe_key: str) -> None:
     language = language_of(user)
     with translation.override(language):
-        context = {"site_name": settings.SITE_NAME, "language": language, "user": user, **context}
+        context = {"site_name": organisation_name(), "language": language, "user": user, **context}
         text = render_to_string(f"publishing/email/{template}.txt", context)
         html = render_to_string(f"publishing/email/{template}.html", context)
         subject = " ".join(gettext(subject).format(**context.get("subject_values", {})).split())[:500]

@@ -1,6 +1,6 @@
 """The admin side of evidence holds (speakout.safety.evidence) and of the removal notices.
 
-"Hold as evidence" is a button on each queue row (it posts here with the queue's reason field);
+"Hold as evidence…" on each queue row opens a confirmation here that asks for a reason;
 the Evidence screen lists the holds, checks the chain of seals, downloads bundles, checks a bundle
 someone sends back, and releases holds. Holding and exporting need ``hold_evidence``, releasing
 needs ``release_evidence`` (both besides the moderators' permission); superusers have both.
@@ -14,7 +14,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin import messages
 from wagtail.admin.viewsets.model import ModelViewSet
@@ -23,7 +24,7 @@ from speakout.discussion.models import Reply
 from speakout.safety import evidence
 from speakout.safety.models import EvidenceHold, RemovalNotice
 
-from .moderation import PER_PAGE, ModerationView, can_moderate, can_see_email, paginate, read_reason
+from .moderation import PER_PAGE, ModerationView, can_moderate, can_see_email, paginate, plain_text, read_reason
 
 HOLD_PERMISSION = "speakout_safety.hold_evidence"
 RELEASE_PERMISSION = "speakout_safety.release_evidence"
@@ -44,15 +45,44 @@ class EvidenceView(ModerationView):
 
 
 class HoldView(EvidenceView):
-    """POST only: hold one reply as evidence, then go back to the queue it was in."""
+    """GET asks first (what it does, and a reason); POST holds one reply as evidence, then goes
+    back to the queue it was in. Holding takes a reply off the site at once: never one click."""
 
-    http_method_names = ["post"]
+    template_name = "publishing/moderation/confirm_hold.html"
+    header_icon = "lock"
+
+    def get_page_title(self):
+        return _("Hold as evidence")
+
+    def back_url(self, request, data) -> str:
+        back = data.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            back = reverse("speakout_moderation:evidence")
+        return back
+
+    def get(self, request, *args, **kwargs):
+        raw_id = request.GET.get("hold", "")
+        reply = get_object_or_404(Reply, pk=int(raw_id)) if raw_id.isdigit() else None
+        if reply is None:
+            messages.error(request, _("Choose a reply to hold."))
+            return HttpResponseRedirect(self.back_url(request, request.GET))
+        return self.render_to_response(
+            self.get_context_data(
+                reply=reply,
+                excerpt=Truncator(plain_text(reply.body_html)).chars(300),
+                back=self.back_url(request, request.GET),
+            )
+        )
 
     def post(self, request, *args, **kwargs):
         raw_id = request.POST.get("hold", "")
         reply = get_object_or_404(Reply, pk=int(raw_id)) if raw_id.isdigit() else None
         if reply is None:
             messages.error(request, _("Choose a reply to hold."))
+        elif not read_reason(request):
+            messages.error(request, _("Give a reason for holding it: it is sealed with the evidence."))
+            query = urlencode({"hold": reply.pk, "next": self.back_url(request, request.POST)})
+            return HttpResponseRedirect(f"{reverse('speakout_moderation:evidence_hold')}?{query}")
         else:
             hold = evidence.hold_reply(reply, actor=request.user, reason=read_reason(request))
             messages.success(
@@ -60,10 +90,7 @@ class HoldView(EvidenceView):
                 _("The reply is off the public site and sealed as evidence (SHA-256 %(digest)s).")
                 % {"digest": hold.content_sha256},
             )
-        back = request.POST.get("next", "")
-        if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-            back = reverse("speakout_moderation:evidence")
-        return HttpResponseRedirect(back)
+        return HttpResponseRedirect(self.back_url(request, request.POST))
 
 
 class VerifyForm(forms.Form):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
@@ -9,6 +11,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -114,9 +117,30 @@ class HomePage(SeoMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
-        context["latest_reports"] = ReportPage.published().order_by("-date", "-pk")[: self.latest_count]
+        context["latest_reports"] = (
+            ReportPage.published()
+            .order_by("-date", "-pk")
+            .select_related("social_image")
+            .prefetch_related("categories", "report_authors__author", "social_image__renditions")[: self.latest_count]
+        )
         context["reports_index"] = ReportIndexPage.objects.live().public().first()
         return context
+
+
+READING_WORDS_PER_MINUTE = 230
+
+
+def _texts(value):
+    """Every string in a StreamField's stored data (block values, captions, quotes...)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in ("type", "id"):
+                yield from _texts(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _texts(item)
 
 
 class ReportIndexPage(RoutablePageMixin, SeoMixin, Page):
@@ -138,7 +162,8 @@ class ReportIndexPage(RoutablePageMixin, SeoMixin, Page):
             ReportPage.published()
             .descendant_of(self)
             .order_by("-date", "-pk")
-            .prefetch_related("categories", "report_authors__author", "tagged_items__tag")
+            .select_related("social_image")
+            .prefetch_related("categories", "report_authors__author", "tagged_items__tag", "social_image__renditions")
         )
 
     def filtered_reports(self, category: Category | None = None, tag: Tag | None = None):
@@ -285,6 +310,23 @@ class ReportPage(SeoMixin, Page):
             if block.block_type == "image":
                 return block.value["image"]
         return None
+
+    @cached_property
+    def lead_image(self) -> tuple | None:
+        """(image, alt text) for lists: the sharing image, else the body's first picture."""
+        if self.social_image:
+            return self.social_image, self.social_image_alt
+        for block in self.body:
+            if block.block_type == "image":
+                return block.value["image"], block.value.get("alt_text", "")
+        return None
+
+    @cached_property
+    def reading_minutes(self) -> int:
+        """Minutes to read the body at 230 words a minute, at least one."""
+        # The stored text, not the rendered blocks: rendering would fetch every picture's rendition.
+        words = sum(len(strip_tags(text).split()) for text in _texts(list(self.body.raw_data)))
+        return max(1, math.ceil((words + len(self.standfirst.split())) / READING_WORDS_PER_MINUTE))
 
     @property
     def thread_key(self) -> str:

@@ -561,7 +561,9 @@ class CommenterView(ModerationView):
     def post(self, request, *args, **kwargs):
         reason = read_reason(request)
         action = request.POST.get("action")
-        if action == "ban":
+        if action == "ban" and not reason:
+            messages.error(request, _("Give a reason for the ban: it is kept in the moderation log."))
+        elif action == "ban":
             if care.request_ban(self.commenter, actor=request.user, reason=reason) == care.BANNED:
                 messages.success(request, _("The commenter is banned."))
             else:

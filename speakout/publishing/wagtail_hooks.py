@@ -296,3 +296,23 @@ def share_public_pages(page, request, serve_args, serve_kwargs):
     # Declared before the page reads its thread, so a reply arriving meanwhile retires the copy.
     share(request, *([thread_dependency(thread_key)] if thread_key else []))
     return None
+
+
+# The moderator's dashboard ----------------------------------------------------------------------
+
+
+@hooks.register("construct_homepage_panels")
+def add_moderator_dashboard(request, panels):
+    from .dashboard import ModeratorDashboardPanel, shows_dashboard
+
+    if shows_dashboard(request):
+        panels.insert(0, ModeratorDashboardPanel(request))
+
+
+@hooks.register("insert_global_admin_css")
+def moderation_css():
+    """The moderation screens' and the dashboard's styles, and the sidebar's longer labels."""
+    from django.templatetags.static import static
+    from django.utils.html import format_html
+
+    return format_html('<link rel="stylesheet" href="{}">', static("publishing/moderation.css"))

@@ -6,7 +6,6 @@ through the discussion's services, so counts, versions, signals and the log stay
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -15,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from speakout.discussion import services
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply
+from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.theme.languages import default_language
 
@@ -45,14 +45,14 @@ def send_removal_notice(reply: Reply, notice: RemovalNotice) -> bool:
     with translation.override(language):
         context = {
             "name": reply.author_name,
-            "site_name": settings.SITE_NAME,
+            "site_name": organisation_name(),
             "thread_title": reply.thread.title or reply.thread.url or reply.thread.key,
             "created_at": reply.created_at,
             "excerpt": Truncator(" ".join(reply.body.split())).chars(EXCERPT_LENGTH),
             "message": notice.message,
         }
         text = render_to_string("safety/email/removal_notice.txt", context)
-        subject = _("About your reply on %(site)s") % {"site": settings.SITE_NAME}
+        subject = _("About your reply on %(site)s") % {"site": organisation_name()}
         try:
             queue_mail(
                 address,

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 
 from speakout.discussion import services
 from speakout.discussion.models import ModerationLogEntry, Reply
+from speakout.outbox.sender import organisation_name
 
 from .models import EvidenceHold, SafetySettings
 
@@ -216,7 +217,7 @@ def build_bundle(hold: EvidenceHold) -> bytes:
         "safety/evidence/README.txt",
         {
             "hold": hold,
-            "site_name": settings.SITE_NAME,
+            "site_name": organisation_name(),
             "content_file": CONTENT_FILE,
             "seal_file": SEAL_FILE,
             "bundle_name": bundle_name(hold),

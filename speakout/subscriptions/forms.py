@@ -13,19 +13,21 @@ class FollowForm(forms.Form):
     email = forms.EmailField(
         label=_("Email"),
         max_length=254,
+        help_text=_("We send one mail to confirm the address first. Every mail has an unsubscribe link."),
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"required": _("Please give an email address."), "invalid": _("Enter a valid email address.")},
     )
     notify_replies = forms.BooleanField(label=_("New comments on this report"), required=False, initial=True)
     notify_posts = forms.BooleanField(label=_("New posts"), required=False)
     frequency = forms.ChoiceField(
-        label=_("How often"),
+        label=_("How often to send new posts"),
+        help_text=_("New comments always come one mail each, as they are published."),
         choices=Subscription.Frequency.choices,
         initial=Subscription.Frequency.INSTANT,
         required=False,
     )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
-    # Honeypot: hidden from people by the stylesheet and aria-hidden; bots fill it in.
+    # Honeypot: rendered inside a `hidden` element (never shown, focused or announced); bots fill it in.
     homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, **kwargs):

@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
 from speakout.discussion.forms import INVISIBLE_OR_BIDI
+from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.theme.languages import default_language
 
@@ -71,7 +71,7 @@ def render(subscription: Subscription, template: str, subject, context: dict, *,
         context = {
             "subscription": subscription,
             "thread_title": thread_title(subscription.thread),
-            "site_name": settings.SITE_NAME,
+            "site_name": organisation_name(),
             "base_url": app_settings.BASE_URL,
             "language": language,
             **context,

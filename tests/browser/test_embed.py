@@ -257,6 +257,20 @@ def test_a_disallowed_origin_cannot_post(new_context, speakout_server, sites):
     except urllib.error.HTTPError as error:
         assert error.code == 403
     assert page.locator(".so-count").count() == 0, "the widget shows nothing it was not allowed to read"
+    # The thread cannot load here, so the reader keeps the way to the hosted thread.
+    link = page.get_by_role("link", name="Read and reply on Speakout")
+    assert link.is_visible(), "the fallback link is gone while the thread cannot load"
+    assert link.bounding_box()["height"] > 0
+
+
+def test_the_fallback_link_comes_back_when_the_thread_cannot_load(new_context, speakout_server, sites):
+    site, _stranger = sites
+    page = new_context().new_page()
+    # Strings load, the thread does not (the server is down for this one request).
+    page.route(re.compile(r"/embed/api/thread\?"), lambda route: route.fulfill(status=503, body=b"{}"))
+    page.goto(widget_page(site, speakout_server, f"/posts/{uuid.uuid4().hex[:8]}/"))
+    page.locator(".so-error").wait_for()
+    assert page.get_by_role("link", name="Read and reply on Speakout").is_visible()
 
 
 def test_the_count_script_fills_many_links_from_one_request(new_context, speakout_server, sites):

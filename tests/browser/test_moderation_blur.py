@@ -20,7 +20,8 @@ from django.urls import reverse
 
 from speakout.discussion.models import Flag, Reply
 from speakout.discussion.services import Author, get_or_create_thread, submit_reply
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.layout import assert_inside, assert_label_visible_inside
 from tests.discussion.helpers import form_data
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db, pytest.mark.xdist_group("server")]
@@ -114,6 +115,7 @@ def test_a_click_reveals_one_blurred_reply_under_the_admin_csp(admin_client):
     handler = serve(response, queue_path)
 
     def check(browser):
+        ARTIFACTS.mkdir(exist_ok=True)
         context = browser.new_context(base_url=ORIGIN)
         page = context.new_page()
         problems = []
@@ -122,6 +124,10 @@ def test_a_click_reveals_one_blurred_reply_under_the_admin_csp(admin_client):
         page.goto(queue_path)
 
         assert "blur" in blur_of(page, first) and "blur" in blur_of(page, second)
+        show = page.locator(f"#reply-{first.pk} .speakout-veil__show")
+        assert_label_visible_inside(show)
+        assert_inside(show.locator("svg"), show)
+        page.screenshot(path=str(ARTIFACTS / "admin-queue-veiled.png"))
         assert page.locator(f"#reply-{plain.pk} .speakout-veil").count() == 0
         assert page.locator(f"#reply-{plain.pk}").get_by_text("Plain reply").is_visible()
 

@@ -114,3 +114,24 @@ def test_permissions(client, django_user_model, messages):
     delete_url = reverse("speakout_contact:delete", args=[messages[0].pk])
     assert client.post(delete_url).status_code in DENIED
     assert ContactMessage.objects.filter(pk=messages[0].pk).exists()
+
+
+def test_a_held_message_can_be_passed_on_once(admin, contact_page):
+    from speakout.outbox.models import OutgoingMail
+
+    held = ContactMessage.objects.create(
+        page=contact_page, name="Kim", email="kim@example.net", message="Genuine", is_spam=True, spam_reason="honeypot"
+    )
+    url = reverse("speakout_contact:message", args=[held.pk])
+    assert "Not spam: pass it on" in admin.get(url).content.decode()
+    admin.post(url, {"action": "release"})
+    admin.post(url, {"action": "release"})
+    held.refresh_from_db()
+    assert not held.is_spam
+    assert sorted(OutgoingMail.objects.values_list("to", flat=True)) == ["board@org.example", "team@org.example"]
+    assert "Not spam: pass it on" not in admin.get(url).content.decode()
+
+
+def test_a_message_has_a_mailto_answer_link(admin, messages):
+    html = admin.get(reverse("speakout_contact:message", args=[messages[1].pk])).content.decode()
+    assert 'href="mailto:bob@example.net?subject=Re%3A%20' in html

@@ -121,21 +121,50 @@ def test_invalid_utf8_is_refused_with_a_message(client, contact_page, post_data)
     assert not ContactMessage.objects.exists()
 
 
-def test_honeypot_stores_the_message_as_spam_and_mails_nothing(client, contact_page, post_data):
+def test_honeypot_holds_the_message_and_says_so(client, contact_page, post_data):
     response = client.post(contact_page.url, post_data(homepage="http://spam.example"))
-    assert response.status_code == 303, "a robot is not told"
+    assert response.status_code == 303
+    assert response["Location"].endswith(f"{contact_page.url}?held=1")
     message = ContactMessage.objects.get()
     assert message.is_spam and message.spam_reason
     assert not OutgoingMail.objects.exists()
 
+    held = client.get(response["Location"]).content.decode()
+    assert "Thanks, we got it." not in held, "a caught message is never confirmed as delivered"
+    assert "waiting for a person to check it" in held
+    assert "has not been passed on yet" in held
+    assert 'name="message"' not in held
 
-def test_block_words_store_the_message_as_spam(client, contact_page, post_data):
+
+def test_block_words_hold_the_message_and_say_so(client, contact_page, post_data):
     rules = DiscussionSettings.load()
     rules.block_words = "cheap pills"
     rules.save()
-    client.post(contact_page.url, post_data(message="Buy CHEAP PILLS now"))
+    response = client.post(contact_page.url, post_data(message="Buy CHEAP PILLS now"))
+    assert response["Location"].endswith("?held=1")
     assert ContactMessage.objects.get().is_spam
     assert not OutgoingMail.objects.exists()
+
+
+def test_the_trap_is_rendered_hidden_and_out_of_the_tab_order(client, contact_page):
+    html = client.get(contact_page.url).content.decode()
+    trap = html[html.index('<div class="reply-form__trap"') :]
+    trap = trap[: trap.index("</div>")]
+    assert trap.startswith('<div class="reply-form__trap" hidden>')
+    assert 'name="homepage"' in trap and 'tabindex="-1"' in trap
+
+
+def test_form_errors_are_summarised_and_described(client, contact_page, post_data):
+    response = client.post(contact_page.url, post_data(email="not an address", message=""))
+    html = response.content.decode()
+    assert response.status_code == 400
+    summary = html[html.index('<div class="error-summary"') :]
+    summary = summary[: summary.index("</div>")]
+    assert 'role="alert"' in summary
+    assert 'href="#id_email"' in summary and 'href="#id_message"' in summary
+    assert 'aria-describedby="id_email-error id_email_helptext"' in html
+    assert 'id="id_email-error"' in html and 'id="id_email_helptext"' in html
+    assert 'aria-describedby="id_message-error"' in html
 
 
 @pytest.mark.parametrize(

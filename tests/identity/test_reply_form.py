@@ -46,7 +46,8 @@ def test_signed_in_reader_comments_as_themselves(client, report, user_factory):
     client.force_login(user)
     page = client.get(f"{report.url}?replyto=").content.decode()
     assert "You are commenting as <strong>Ada Byron</strong>" in page
-    assert 'data-field="email"' not in page
+    reply_form = page[page.index('id="respond"') : page.index('id="follow"')]
+    assert 'data-field="email"' not in reply_form, "no guest fields for a signed-in reader"
     assert reverse("identity:switch") in page
     assert f'action="{reverse("account_logout")}"' in page
 

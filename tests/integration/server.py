@@ -204,6 +204,15 @@ class SpeakoutServer:
             timeout=timeout,
         )
 
+    def succeed(self, *args: str, timeout: float = 600.0) -> str:
+        """Run ``speakout ARGS`` like ``command()``; fail the test unless it exits 0 without a
+        traceback. Returns its output (standard output, then standard error)."""
+        result = self.command(*args, timeout=timeout)
+        output = result.stdout + result.stderr
+        assert result.returncode == 0, f"speakout {' '.join(args)} exited {result.returncode}:\n{output}"
+        assert "Traceback" not in output, output
+        return output
+
     # Starting and stopping
 
     def start(self) -> None:
@@ -334,9 +343,10 @@ def server_environment(data_dir: Path, port: int, database_url: str | None) -> d
         SPEAKOUT_PORT=str(port),
         PYTHONUNBUFFERED="1",
         # Every browser in these tests posts from 127.0.0.1, so the per-client pause between
-        # replies would make them wait; the time trap (3 s) and everything else stay as shipped.
+        # replies (and contact messages) would make them wait; the time trap (3 s) and everything else stay as shipped.
         SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES="0",
         SPEAKOUT_DISCUSSION_BURST_COUNT="0",
+        SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES="0",
     )
     if database_url:
         env["DATABASE_URL"] = database_url

@@ -28,16 +28,8 @@ COUNTS = (
 )
 
 
-def run(server, *args):
-    result = server.command(*args, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"speakout {' '.join(args)} exited {result.returncode}:\n{output}"
-    assert "Traceback" not in output, output
-    return output
-
-
 def counts(server) -> str:
-    output = run(server, "manage", "shell", "-c", COUNTS)
+    output = server.succeed("manage", "shell", "-c", COUNTS)
     return re.search(r"^counts .*$", output, re.MULTILINE).group(0)
 
 
@@ -62,8 +54,8 @@ def check_imported_site(server, before: str) -> None:
 def test_setup_without_demo_then_import_then_run(tmp_path):
     server = new_server(tmp_path)
     try:
-        run(server, "setup", "--no-demo")
-        output = run(server, "import", "--quiet", str(EXPORT))
+        server.succeed("setup", "--no-demo")
+        output = server.succeed("import", "--quiet", str(EXPORT))
         before = counts(server)
         check_imported_site(server, before)
         # The admin made by setup is the one that stays; `run` makes no second one.
@@ -77,7 +69,7 @@ def test_import_into_a_new_data_folder_then_run(tmp_path):
     """`speakout import` before anything else brings the database up to date itself."""
     server = new_server(tmp_path)
     try:
-        output = run(server, "import", str(EXPORT))
+        output = server.succeed("import", str(EXPORT))
         assert "report created: 58" in output and "reply created: 33" in output, output
         before = counts(server)
         check_imported_site(server, before)

@@ -14,19 +14,11 @@ from tests.integration.server import new_server, server_environment
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("first-hour")]
 
 
-def speakout(server, *args):
-    result = server.command(*args, timeout=600)
-    output = result.stdout + result.stderr
-    assert result.returncode == 0, f"speakout {' '.join(args)} exited {result.returncode}:\n{output}"
-    assert "Traceback" not in output, output
-    return output
-
-
 def test_export_on_a_new_data_folder(tmp_path):
     server = new_server(tmp_path)
     try:
         target = tmp_path / "site.json"
-        speakout(server, "export", "--format", "json", "--output", str(target))
+        server.succeed("export", "--format", "json", "--output", str(target))
         assert json.loads(target.read_text())
     finally:
         server.cleanup()
@@ -35,9 +27,7 @@ def test_export_on_a_new_data_folder(tmp_path):
 def test_manage_on_a_new_data_folder(tmp_path):
     server = new_server(tmp_path)
     try:
-        output = speakout(
-            server, "manage", "shell", "-c", "from wagtail.models import Page; print(Page.objects.count())"
-        )
+        output = server.succeed("manage", "shell", "-c", "from wagtail.models import Page; print(Page.objects.count())")
         assert "2" in output.splitlines(), output
     finally:
         server.cleanup()
@@ -48,9 +38,9 @@ def test_backup_and_restore_on_new_data_folders(tmp_path):
     first, second = new_server(tmp_path / "first"), new_server(tmp_path / "second")
     try:
         archive = tmp_path / "backup.tar.gz"
-        speakout(first, "backup", "--output", str(archive))
+        first.succeed("backup", "--output", str(archive))
         assert archive.is_file()
-        output = speakout(second, "restore", str(archive))
+        output = second.succeed("restore", str(archive))
         assert "Restored" in output or "restored" in output, output
     finally:
         first.cleanup()

@@ -15,6 +15,59 @@
     var body = form.querySelector("textarea[name=body]");
     var summary = form.querySelector("[data-form-errors]");
     var button = form.querySelector("button[type=submit]");
+    var remember = form.querySelector("[data-remember]");
+    var GUEST_DETAILS = "speakout-guest-details";
+    var guestFields = ["name", "email", "website"];
+
+    function guestInput(name) {
+      return form.querySelector("input[name=" + name + "]");
+    }
+
+    // Offered only here (it needs this script), off until the reader ticks it; kept in this
+    // browser's storage and never sent anywhere.
+    if (remember) {
+      remember.closest("[data-field]").hidden = false;
+      var saved = null;
+      try {
+        saved = JSON.parse(localStorage.getItem(GUEST_DETAILS) || "null");
+      } catch (error) {
+        saved = null;
+      }
+      if (saved) {
+        guestFields.forEach(function (name) {
+          var input = guestInput(name);
+          if (input && !input.value && typeof saved[name] === "string") input.value = saved[name];
+        });
+        remember.checked = true;
+      }
+      remember.addEventListener("change", function () {
+        if (!remember.checked) forgetGuest();
+      });
+    }
+
+    function forgetGuest() {
+      try {
+        localStorage.removeItem(GUEST_DETAILS);
+      } catch (error) {
+        /* storage blocked: nothing was kept */
+      }
+    }
+
+    function rememberGuest() {
+      if (!remember) return;
+      if (!remember.checked) return forgetGuest();
+      var details = {};
+      guestFields.forEach(function (name) {
+        var input = guestInput(name);
+        if (input) details[name] = input.value;
+      });
+      try {
+        localStorage.setItem(GUEST_DETAILS, JSON.stringify(details));
+      } catch (error) {
+        /* storage blocked or full: the reply is still sent */
+      }
+    }
+
     var status = document.createElement("p");
     status.className = "respond__status";
     status.setAttribute("role", "status");
@@ -55,6 +108,11 @@
       });
       Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (node) {
         node.removeAttribute("aria-invalid");
+        var kept = (node.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+          return id && id !== node.id + "-error";
+        });
+        if (kept.length) node.setAttribute("aria-describedby", kept.join(" "));
+        else node.removeAttribute("aria-describedby");
       });
     }
 
@@ -77,7 +135,10 @@
         field.insertBefore(note, input ? input.nextSibling : null);
         if (input) {
           input.setAttribute("aria-invalid", "true");
-          input.setAttribute("aria-describedby", note.id);
+          var described = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (id) {
+            return id && id !== note.id;
+          });
+          input.setAttribute("aria-describedby", [note.id].concat(described).join(" "));
         }
         general.push(messages.join(" "));
       });
@@ -125,6 +186,7 @@
 
     form.addEventListener("submit", function (event) {
       event.preventDefault();
+      rememberGuest();
       clearErrors();
       status.textContent = "";
       button.disabled = true;

@@ -102,7 +102,9 @@
     this.box = h("div", { class: "so so--" + (d.speakoutTheme || "auto"), lang: this.lang });
     this.live = h("div", { class: "so-live", role: "status", "aria-live": "polite" });
     this.alert = h("div", { class: "so-alert", role: "alert" });
-    this.body = h("div");
+    // The host's own content (the "Read and reply on …" link) shows through this slot until the
+    // thread has loaded, and again whenever it cannot load: a reader always has a way in.
+    this.body = h("div", {}, [h("slot")]);
     this.box.append(this.live, this.body);
     root.append(this.box);
     var self = this;
@@ -137,11 +139,12 @@
         self.render();
         var target = focusId && self.box.querySelector("#" + self.id("reply-" + focusId));
         if (target) target.focus();
-      },
-      function () {
-        self.body.replaceChildren(h("p", { class: "so-error", text: self.t.load_error }));
       }
-    );
+    ).catch(function () {
+      // A refused request, an error status or an answer that cannot be shown: say so, and give
+      // the reader the host's own link again.
+      self.body.replaceChildren(h("p", { class: "so-error", text: self.t.load_error }), h("slot"));
+    });
   };
 
   Widget.prototype.render = function () {
@@ -260,7 +263,7 @@
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_posts"), name: "notify_posts" }), h("label", { for: this.id("notify_posts"), text: t.notify_posts })]),
       // The pile-on brake: replies to this one from people new here wait for a moderator.
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("approved_repliers_only"), name: "approved_repliers_only", "aria-describedby": this.id("approved_repliers_only-help") }), h("label", { for: this.id("approved_repliers_only"), text: t.approved_repliers_only }), h("span", { class: "so-help", id: this.id("approved_repliers_only-help"), text: t.approved_repliers_only_help })]),
-      h("p", { class: "so-trap", "aria-hidden": "true" }, [h("label", { for: this.id("homepage"), text: t.honeypot }), h("input", { id: this.id("homepage"), name: "homepage", tabindex: "-1", autocomplete: "off" })]),
+      h("p", { class: "so-trap", hidden: true }, [h("label", { for: this.id("homepage"), text: t.honeypot }), h("input", { id: this.id("homepage"), name: "homepage", tabindex: "-1", autocomplete: "off" })]),
       h("p", {}, [h("button", { type: "submit", class: "so-submit", text: t.submit })])
     );
     var form = h("form", { class: "so-form", "aria-labelledby": this.id("form-title"), novalidate: true }, fields);
