@@ -106,9 +106,8 @@ _LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", HOST, urlsplit(BASE_URL).host
 ALLOWED_HOSTS = env_list("SPEAKOUT_ALLOWED_HOSTS", [] if PRODUCTION else sorted(set(_LOCAL_HOSTS)))
 if PRODUCTION and not ALLOWED_HOSTS:
     raise ImproperlyConfigured("SPEAKOUT_ALLOWED_HOSTS must be set when SPEAKOUT_ENV=production")
+# Origins (besides the site's own) whose pages may post forms here (speakout/net/crossorigin.py).
 CSRF_TRUSTED_ORIGINS = env_list("SPEAKOUT_CSRF_TRUSTED_ORIGINS", [])
-# A form from a cached page sent without JavaScript comes back filled in (docs/caching.md).
-CSRF_FAILURE_VIEW = "speakout.pagecache.views.csrf_failure"
 
 INSTALLED_APPS = [
     # Speakout's own apps come first so their templates override the libraries' ones.
@@ -172,7 +171,9 @@ MIDDLEWARE = [
     # CORS and the Origin check for /api/, /embed/ and Isso's paths (see speakout/embed/middleware.py);
     # outside the page cache, so cached answers get their CORS headers too.
     "speakout.embed.middleware.EmbedMiddleware",
-    "django.middleware.csrf.CsrfViewMiddleware",
+    # Cross-site forms refused from the browser's Sec-Fetch-Site and Origin headers; Django's token
+    # check only for clients that send neither (speakout/net/crossorigin.py).
+    "speakout.net.crossorigin.CrossOriginProtectionMiddleware",
     # Anonymous pages from the cache, before sessions, routing and rendering (docs/caching.md).
     "speakout.pagecache.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -206,7 +207,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "wagtail.contrib.settings.context_processors.settings",
                 "speakout.theme.context_processors.site",
-                "speakout.pagecache.holes.csrf",  # a placeholder token in pages rendered for the cache
+                "speakout.pagecache.holes.csrf",  # no token in pages rendered for the cache
             ],
         },
     },
@@ -259,6 +260,7 @@ if REDIS_URL:
             "OPTIONS": {"TRACKING": env_bool("SPEAKOUT_REDIS_TRACKING", True)},
         }
     }
+    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""  # the version counters live in Redis, shared
 else:
     # Rate limits live here too: with locmem's default of 300 entries, a flood from a few
     # hundred senders culled the counters and let replies through (tests/security/test_floods.py).
@@ -268,6 +270,9 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
+    # That cache is each process's own: the page cache's version counters go to files every
+    # process shares, so a change made by the worker or a command is seen by the web process.
+    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = DATA_DIR / "cache" / "versions"
 
 TASKS = {
     "default": {
@@ -379,7 +384,9 @@ if env_bool("SPEAKOUT_BEHIND_PROXY", False):
 SECURE_HSTS_SECONDS = env_int("SPEAKOUT_HSTS_SECONDS", 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SPEAKOUT_HSTS_INCLUDE_SUBDOMAINS", False)
 SECURE_HSTS_PRELOAD = env_bool("SPEAKOUT_HSTS_PRELOAD", False)
-SILENCED_SYSTEM_CHECKS = []
+# Django's CSRF middleware is in MIDDLEWARE as speakout.net.crossorigin's subclass, which its
+# check does not recognise.
+SILENCED_SYSTEM_CHECKS = ["security.W003"]
 if not SECURE_HSTS_SECONDS:
     # HSTS is the operator's decision (SPEAKOUT_HSTS_SECONDS); leaving it off is deliberate.
     SILENCED_SYSTEM_CHECKS.append("security.W004")

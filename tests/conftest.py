@@ -16,7 +16,11 @@ def _empty_cache():
     reused), so pages and fragments cached by an earlier test must not answer a later one."""
     from django.core.cache import cache
 
+    from speakout.pagecache import versions
+
     cache.clear()
+    if versions.file_versions() is not None:
+        versions.file_versions().clear()
 
 
 @pytest.fixture(autouse=True)

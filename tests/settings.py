@@ -11,5 +11,9 @@ from speakout.settings import *  # noqa: E402,F403
 from speakout.settings import ALLOWED_HOSTS  # noqa: E402
 
 ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
+# The data folder above is shared by every xdist worker (the environment is inherited); the page
+# cache's version files are each worker's own, as each worker's cache is.
+if SPEAKOUT_PAGE_CACHE_VERSIONS_DIR:  # noqa: F405
+    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = tempfile.mkdtemp(prefix="speakout-test-versions-")
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

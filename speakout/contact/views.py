@@ -27,7 +27,6 @@ from .forms import ContactForm
 logger = logging.getLogger("speakout.contact")
 
 REFUSAL_MESSAGES = {
-    "too_fast": lambda: _("That was very quick. Please check your message and send it again."),
     "form_expired": lambda: _("This form has expired. Your text is still here: please send it again."),
 }
 
@@ -39,13 +38,14 @@ def _render(page, request, form=None, *, sent=False, held=False, status=200):
 
 
 def _fresh_form(page, request, data=None) -> ContactForm:
-    """A form (bound to ``data`` if given, so the typed text comes back) with a new time-trap token."""
-    token = per_request(request, issue_form_token, services.form_key(page))
+    """A form (bound to ``data`` if given, so the typed text comes back) with a new time-trap token;
+    one shown again with an error may be sent at once."""
     offered = bool(services.copy_address(request.user, ""))
     if data is None:
+        token = per_request(request, issue_form_token, services.form_key(page))
         return ContactForm(initial={"form_token": token}, topics=page.topic_list, copy_offered=offered)
     data = data.copy()
-    data["form_token"] = token
+    data["form_token"] = issue_form_token(services.form_key(page), after_error=True)
     return ContactForm(data, topics=page.topic_list, copy_offered=offered)
 
 

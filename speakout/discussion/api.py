@@ -361,7 +361,7 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
     author, new_token = author_for(request, guest, create_guest_token=True)
     result = adapter.submit(thread, adapter.form_data(thread.key, payload.dict()), author, rules=rules)
     if not result.ok:
-        raise ApiError.refused(result, form_token=issue_form_token(thread.key))
+        raise ApiError.refused(result, form_token=issue_form_token(thread.key, after_error=True))
     reply = result.stored
     own = services.is_author(reply, author)
     if result.duplicate_of_retry and not (

@@ -26,7 +26,7 @@ class ErrorOut(Schema):
     outcome: Literal["rejected"] = "rejected"
     code: str = Field(
         description=(
-            "Why, for programs: invalid (see errors), too_fast, form_expired, rate_limit (429), "
+            "Why, for programs: invalid (see errors), form_expired, rate_limit (429), "
             "closed, parent, duplicate, already_sent, invalid_json, invalid_utf8, "
             "invalid_characters, too_large, too_many_keys, forbidden (403), not_found (404), "
             "or the code of a policy check added by the site."

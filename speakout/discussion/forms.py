@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from speakout.net import kept
+from speakout.pagecache.holes import is_marker
 
 from . import app_settings
 from .models import Flag
@@ -45,9 +46,14 @@ INVISIBLE_OR_BIDI = {
 }
 
 
-def issue_form_token(thread_key: str, issued_at: float | None = None) -> str:
-    """A signed time stamp for the time trap: forms posted too fast or too late are refused."""
-    return signing.dumps({"k": thread_key, "t": issued_at or time.time()}, salt=_FORM_TOKEN_SALT, compress=True)
+def issue_form_token(thread_key: str, issued_at: float | None = None, *, after_error: bool = False) -> str:
+    """A signed time stamp for the time trap (forms sent within seconds are held, forms older than
+    a day refused). ``after_error``: the form is shown again with an error, and a person fixing it
+    may send it at once, so the trap's minimum does not apply to it."""
+    data = {"k": thread_key, "t": issued_at or time.time()}
+    if after_error:
+        data["e"] = 1
+    return signing.dumps(data, salt=_FORM_TOKEN_SALT, compress=True)
 
 
 def new_submission_id() -> str:
@@ -56,7 +62,13 @@ def new_submission_id() -> str:
 
 
 def read_form_token(token: str, thread_key: str) -> float | None:
-    """Seconds since the form was issued, or None if the token is missing, forged or foreign."""
+    """Seconds since the form was issued, or None if the token is missing, forged or foreign.
+
+    Where the age cannot be known or does not count, the answer is the trap's minimum, which
+    passes it: a form from a cached page sent without its script (the token is still the page's
+    fill marker, the same for every reader), and a form shown again after an error."""
+    if is_marker(token):
+        return float(app_settings.MIN_SECONDS_TO_SUBMIT)
     try:
         data = signing.loads(token, salt=_FORM_TOKEN_SALT)
     except signing.BadSignature:
@@ -64,9 +76,10 @@ def read_form_token(token: str, thread_key: str) -> float | None:
     if not isinstance(data, dict) or data.get("k") != thread_key:
         return None
     try:
-        return time.time() - float(data["t"])
+        age = time.time() - float(data["t"])
     except (KeyError, TypeError, ValueError):
         return None
+    return max(age, float(app_settings.MIN_SECONDS_TO_SUBMIT)) if data.get("e") else age
 
 
 def has_unsafe_characters(text: str, allow_newlines: bool) -> bool:
@@ -203,7 +216,8 @@ class ReplyForm(forms.Form):
         help_text=_("Replies to this one from people new here wait until a moderator has read them."),
     )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
-    submission_id = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    # Checked in clean_submission_id: a fill marker sent as it is (no script) is longer than 64.
+    submission_id = forms.CharField(widget=forms.HiddenInput, required=False)
     # Honeypot: rendered inside a `hidden` element (never shown, focused or announced); bots fill it in.
     homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
@@ -215,6 +229,14 @@ class ReplyForm(forms.Form):
             self.fields["submission_id"].initial = new_submission_id()
         self.fields["name"].widget.attrs.update({"autocomplete": "name", "maxlength": NAME_MAX_LENGTH})
         self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_submission_id(self) -> str:
+        value = self.cleaned_data.get("submission_id", "")
+        if is_marker(value):
+            return ""  # the page's marker, the same for every reader without script: no id
+        if len(value) > 64:
+            raise forms.ValidationError(_("This form is damaged. Please reload the page."))
+        return value
 
     def clean_name(self) -> str:
         name = self.cleaned_data.get("name", "")

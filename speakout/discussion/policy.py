@@ -113,7 +113,10 @@ class ClosedThreadCheck(Check):
 
 
 class TimeTrapCheck(Check):
-    """Forms sent within seconds of being shown are robots; forms older than a day are stale."""
+    """Forms sent within seconds of being shown are held for a moderator (one signal among the
+    honeypot, the rate limits and the word lists, never a wall a person hits); forms older than a
+    day, or without a genuine token, are stale. Where the age cannot be known, or the form was
+    shown again after an error, ``read_form_token`` answers an age that passes."""
 
     code = "time_trap"
 
@@ -128,11 +131,13 @@ class TimeTrapCheck(Check):
                 _("This form has expired. Your text is still here: please send it again."),
             )
         if age < app_settings.MIN_SECONDS_TO_SUBMIT:
-            return Verdict(
-                Decision.REJECT,
-                "too_fast",
-                _("That was very quick. Please check your reply and send it again."),
-            )
+            seconds = app_settings.MIN_SECONDS_TO_SUBMIT
+            message = ngettext(
+                "Sent within %(seconds)d second of the form being shown.",
+                "Sent within %(seconds)d seconds of the form being shown.",
+                seconds,
+            ) % {"seconds": seconds}
+            return Verdict(Decision.HOLD, "too_fast", message)
         return None
 
 

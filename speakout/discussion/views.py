@@ -16,7 +16,7 @@ from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from speakout.pagecache.holes import per_reader, per_request
+from speakout.pagecache.holes import is_marker, per_reader, per_request
 
 from . import app_settings, avatars, services
 from .adapter import Dialect, get_adapter
@@ -149,12 +149,18 @@ def _reply_location(reply: Reply, thread: Thread) -> str:
 
 def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dict | None = None):
     if wants_json(request):
-        body = {"outcome": services.Outcome.REJECTED, "errors": errors, "form_token": issue_form_token(thread.key)}
+        body = {
+            "outcome": services.Outcome.REJECTED,
+            "errors": errors,
+            "form_token": issue_form_token(thread.key, after_error=True),
+        }
         if confirm:
             body["confirm"] = confirm
         return JsonResponse(body, status=status)
     data = request.POST.copy()
-    data["form_token"] = issue_form_token(thread.key)
+    data["form_token"] = issue_form_token(thread.key, after_error=True)
+    if is_marker(data.get("submission_id", "")):  # sent without script: the page's marker
+        data["submission_id"] = new_submission_id()
     form = ReplyForm(data, require_identity=rules.require_name_email, signed_in=request.user.is_authenticated)
     form.full_clean()
     # Show the service's errors (they include the policy's reasons), not a second validation.

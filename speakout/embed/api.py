@@ -185,7 +185,7 @@ def post_reply(
     author, new_token = author_for(request, guest, user_token, create_guest_token=True)
     result = adapter.submit(thread, adapter.form_data(full_key, payload.dict()), author, rules=rules)
     if not result.ok:
-        raise ApiError.refused(result, form_token=issue_form_token(full_key))
+        raise ApiError.refused(result, form_token=issue_form_token(full_key, after_error=True))
     reply = result.stored
     own = services.is_author(reply, author)
     if result.duplicate_of_retry and not (reply.thread_id == thread.pk and own):

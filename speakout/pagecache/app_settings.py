@@ -20,6 +20,10 @@ def _defaults() -> dict[str, object]:
         "NEUTRAL_COOKIES": (settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME),
         # Paths never looked up or stored, whatever their views say.
         "EXCLUDED_PREFIXES": ("/admin/", "/static/", "/media/", "/documents/", "/i18n/", "/discussion/"),
+        # Where the version counters live when the default cache is not shared between processes
+        # (no Redis): a folder every web process, the worker and the commands share. Empty: in the
+        # default cache.
+        "VERSIONS_DIR": "",
         # Header values that, in a request, make the page personal.
         "PERSONAL_HEADERS": ("HTTP_AUTHORIZATION", "HTTP_X_SPEAKOUT_GUEST"),
     }

@@ -20,8 +20,7 @@ This wrapper answers the same hits without any of that, and sends everything els
   or a report edit shows on the next request) and the same response (``respond``: precompressed
   body, ``ETag``, ``304 Not Modified``). A stored HTML page is the same bytes for every reader
   (its per-reader values are fill markers: holes.py), so its whole answer is prepared once per
-  entry and shape. An entry with per-response values (the thread JSON) gets them filled in, with
-  Django's own ``CsrfViewMiddleware`` setting or refreshing the reader's CSRF cookie as it would.
+  entry and shape. An entry with per-response values (the thread JSON) gets them filled in.
 
 The learned shapes live in this process only (a bounded table); each process learns from its own
 first request of a shape. See docs/caching.md.
@@ -36,8 +35,7 @@ from collections import OrderedDict
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
 from django.core.signals import setting_changed
-from django.http import HttpResponse, parse_cookie
-from django.middleware.csrf import CsrfViewMiddleware
+from django.http import parse_cookie
 from django.utils.cache import patch_vary_headers
 
 from . import app_settings
@@ -64,7 +62,6 @@ class PageCacheFront:
 
     def __init__(self, application):
         self.application = application
-        self.csrf = CsrfViewMiddleware(lambda request: HttpResponse())
         self._shapes: OrderedDict[tuple, tuple[str, str, list[tuple[str, str]]]] = OrderedDict()
         self._prepared: dict[tuple, tuple] = {}  # shape → (entry, status, headers, body)
         self._lock = threading.Lock()
@@ -130,26 +127,12 @@ class PageCacheFront:
                     if shape in self._shapes:  # forgotten shapes take their answers with them
                         self._prepared[shape] = prepared
             return prepared[1:]
-        request = WSGIRequest(environ)
-        self.csrf.process_request(request)  # reads the reader's CSRF cookie, as Django would
-        response = respond(request, entry, "hit")
-        for name, value in outer:
-            if name.lower() == "vary":
-                patch_vary_headers(response, [part.strip() for part in value.split(",")])
-            elif name not in response:
-                response[name] = value
-        response = self.csrf.process_response(request, response)  # sets the cookie if a token was used
-        headers = [
-            *response.items(),
-            *(("Set-Cookie", cookie.output(header="")) for cookie in response.cookies.values()),
-        ]
-        headers.append(("Content-Length", str(len(response.content))))
-        return f"{response.status_code} {response.reason_phrase}", headers, response.content
+        return self._same_for_everyone(environ, entry, outer)
 
     @staticmethod
     def _same_for_everyone(environ, entry, outer: list[tuple[str, str]]):
-        """The answer to every request of a shape while ``entry`` stands: no CSRF cookie is read
-        or set (the page holds no token), so nothing in it belongs to one reader."""
+        """The answer to a request of this shape (the same for every request while ``entry``
+        stands, unless it has per-response values): no cookie is read or set."""
         response = respond(WSGIRequest(environ), entry, "hit")
         for name, value in outer:
             if name.lower() == "vary":

@@ -1,23 +1,22 @@
 """Per-request values inside a shared page.
 
 While a page is rendered for the cache, a per-request value is written as a placeholder, and
-every response (the first included) gets a fresh value in its place. The CSRF token is one: the
-``csrf`` context processor below stands in for Django's, and the value filled in is Django's own
-``get_token(request)`` for the reader at hand, so CsrfViewMiddleware sets that reader's cookie as
-usual. A view's time-trap token is another, through ``per_request``.
+every response (the first included) gets a fresh value in its place: a view's time-trap token and
+a form's submission id, through ``per_request``. A page rendered for the cache carries no CSRF
+token at all (the ``csrf`` context processor below): cross-site forms are refused from the
+browser's own headers (speakout/net/crossorigin.py), so no form needs one.
 
 A stored HTML page carries no per-request value at all, so every reader (and a CDN) gets the same
 bytes: each placeholder becomes a *fill marker*, ``fill:`` and the signed description of the
-value. The page's script (``pagecache/fill.js``) asks ``fill_view`` for fresh values when the
-reader first touches a form and puts them in; a form sent without them (no JavaScript) fails
-Django's CSRF check, and ``csrf_failure`` shows the reader what they sent with a button that sends
-it again, the values filled in. The thread JSON keeps its per-response values (``fill`` below).
+value. The page's script (``pagecache/fill.js``) asks ``fill_values`` for fresh values and puts
+them in. A form sent with its markers as they are (no JavaScript) is taken as it is: the forms
+read a marker as "not known" (``is_marker``), never as a value. The thread JSON keeps its
+per-response values (``fill`` below).
 """
 
 from __future__ import annotations
 
 from django.core import signing
-from django.middleware.csrf import get_token
 from django.utils.module_loading import import_string
 
 from .capture import capturing
@@ -44,20 +43,17 @@ def per_reader(request, func) -> str:
 
 
 def csrf(request) -> dict:
-    """Context processor, listed after Django's built-in one: a placeholder for the CSRF token
-    while rendering for the shared cache, nothing otherwise (Django's own value stands)."""
-    capture = capturing(request)
-    if capture is None:
+    """Context processor, listed after Django's built-in one: no CSRF token while rendering for
+    the shared cache (``{% csrf_token %}`` writes nothing), Django's own value otherwise."""
+    if capturing(request) is None:
         return {}
-    return {"csrf_token": capture.hole(("csrf",))}
+    return {"csrf_token": "NOTPROVIDED"}
 
 
 _functions: dict[str, object] = {}
 
 
 def fill(spec: tuple, request) -> str:
-    if spec[0] == "csrf":
-        return get_token(request)
     function = _functions.get(spec[1])
     if function is None:
         function = _functions[spec[1]] = import_string(spec[1])
@@ -85,11 +81,15 @@ def spec_for(value: str) -> tuple | None:
         spec = signing.Signer(salt=_MARKER_SALT).unsign_object(value[len(MARKER_PREFIX) :])
     except signing.BadSignature:
         return None
-    if spec == ["csrf"]:
-        return ("csrf",)
     if isinstance(spec, list) and len(spec) == 3 and spec[0] == "call" and isinstance(spec[2], list):
         return ("call", spec[1], tuple(spec[2]))
     return None
+
+
+def is_marker(value) -> bool:
+    """Whether a posted value is a fill marker sent as it was (the reader's browser ran no script):
+    the value it stands for is not known."""
+    return isinstance(value, str) and value.startswith(MARKER_PREFIX)
 
 
 def passes(spec: tuple, request) -> bool:

@@ -39,7 +39,7 @@ class KeptEntries:
                 return value
             self.forget(key)
         hint = hint or key
-        found = cache.get_many([key, *(versions.key(name) for name in self._hints.get(hint, ()))])
+        found = versions.get_many_with(key, [versions.key(name) for name in self._hints.get(hint, ())])
         value = found.get(key)
         if value is None:
             return None

@@ -1,12 +1,11 @@
-"""The page cache middleware. It sits right after CsrfViewMiddleware (checks.py insists), so on a
-hit it runs before sessions, authentication, URL routing, Wagtail and templates, and Django's
-CSRF middleware still sets each reader's cookie for the token filled into their copy.
+"""The page cache middleware. On a hit it runs before sessions, authentication, URL routing,
+Wagtail and templates. A stored page holds no CSRF token (holes.py), so no cookie is read or set.
 
 Only GET and HEAD requests of anonymous readers are looked up: no query string, no cookie but
 the CSRF and language ones (a session cookie means a signed-in reader, the guest cookie a guest
 who may see their held replies), no Authorization or guest header. A response is stored only if
 its view called ``share()``, it is a complete 200, it sets no cookie, it did not use the session,
-it asked for no private caching, and it read no CSRF token except through the placeholder.
+it asked for no private caching, and it read no CSRF token.
 """
 
 from __future__ import annotations
@@ -161,18 +160,17 @@ def fill_in_place(request, response, capture: Capture) -> None:
 
 def respond(request, entry: entries.Entry, status: str):
     etag = entry.etag
-    has_csrf = ("csrf",) in entry.holes
-    # A copy the reader already has is still good, unless it carries a CSRF token and the reader
-    # has lost the cookie that goes with it.
-    if request.META.get("HTTP_IF_NONE_MATCH") and (not has_csrf or "CSRF_COOKIE" in request.META):
+    if request.META.get("HTTP_IF_NONE_MATCH"):
         tags = {tag.removeprefix("W/") for tag in parse_etags(request.META["HTTP_IF_NONE_MATCH"])}
         if etag.removeprefix("W/") in tags or "*" in tags:
             response = HttpResponseNotModified()
             _cache_headers(response, entry, etag)
             response[STATUS_HEADER] = status
             return response
-    body = b"" if request.method == "HEAD" else entry.body(_values(request, entry.holes))
-    response = HttpResponse(body, status=entry.status)
+    body = entry.body(_values(request, entry.holes))
+    response = HttpResponse(b"" if request.method == "HEAD" else body, status=entry.status)
+    if request.method == "HEAD":  # the length a GET would have
+        response["Content-Length"] = str(len(body))
     for name, value in entry.headers:
         response[name] = value
     if entry.encoding != "identity":
@@ -185,7 +183,7 @@ def respond(request, entry: entries.Entry, status: str):
 def _cache_headers(response, entry: entries.Entry, etag: str) -> None:
     response["ETag"] = etag
     response["Last-Modified"] = http_date(entry.built_at)
-    # Pages with a per-reader token must not be kept by a shared cache (a CDN would hand one
-    # reader's token to the next); browsers may keep them and revalidate (a cheap 304).
+    # Answers with per-reader values (the thread JSON's form token) must not be kept by a shared
+    # cache (a CDN would hand one reader's to the next); browsers may keep them and revalidate.
     response["Cache-Control"] = "private, no-cache" if entry.holes else "public, no-cache"
     patch_vary_headers(response, ("Accept-Encoding", "Cookie"))

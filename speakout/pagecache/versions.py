@@ -1,6 +1,11 @@
-"""Named version counters in the shared cache (Redis in production), so every process sees a
-change at once. A cached page records the versions it was built from and is served only while
-all of them stand; a change bumps its name ("content", "thread:<key hash>", ...).
+"""Named version counters every process of the site shares, so a change made anywhere (a web
+process, the worker's scheduled unpublishing, an import or purge command) is seen by every web
+process on its next request. A cached page records the versions it was built from and is served
+only while all of them stand; a change bumps its name ("content", "thread:<key hash>", ...).
+
+They live in the shared cache when it is Redis. Without Redis the default cache is local to each
+process, so the counters live in small files in the data folder instead (``FileVersions``,
+``SPEAKOUT_PAGE_CACHE_VERSIONS_DIR``), which the web processes, the worker and every command share.
 
 A counter that is missing (never set, or evicted) starts again at the current time in
 microseconds, which is above any value it can have held before, so an evicted counter can never
@@ -9,11 +14,18 @@ make an old page valid again.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
+import tempfile
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.core.cache import cache
 from django.db import transaction
+
+from . import app_settings
 
 PREFIX = "speakout:version:"
 
@@ -26,34 +38,121 @@ def _fresh() -> int:
     return time.time_ns() // 1000
 
 
+class FileVersions:
+    """The counters as one small file each, written whole by rename, so a reader sees the old
+    value or the new one, never a part. A bump writes a new value that was never used (the time in
+    nanoseconds and a random part), so two processes bumping at once cannot undo each other."""
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+
+    def _path(self, version_key: str) -> Path:
+        return self.directory / hashlib.sha1(version_key.encode(), usedforsecurity=False).hexdigest()
+
+    def get_many(self, keys) -> dict:
+        found = {}
+        for version_key in keys:
+            try:
+                found[version_key] = int(self._path(version_key).read_bytes())
+            except (FileNotFoundError, ValueError):
+                pass
+        return found
+
+    @staticmethod
+    def _new_value() -> int:
+        return time.time_ns() * 1000 + secrets.randbelow(1000)
+
+    def _written(self, value: int) -> str:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, name = tempfile.mkstemp(dir=self.directory, prefix=".new-")
+        with os.fdopen(handle, "wb") as temporary:
+            temporary.write(str(value).encode())
+        return name
+
+    def add(self, version_key: str) -> None:
+        name = self._written(self._new_value())
+        try:
+            os.link(name, self._path(version_key))  # only if missing: another process may be first
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(name)
+
+    def bump(self, version_key: str) -> None:
+        os.replace(self._written(self._new_value()), self._path(version_key))
+
+    def clear(self) -> None:
+        for path in self.directory.glob("[!.]*"):  # not a file another process is writing
+            path.unlink(missing_ok=True)
+
+
+_file_versions: dict[str, FileVersions] = {}
+
+
+def file_versions() -> FileVersions | None:
+    """The shared files, or None when the counters live in the shared cache (Redis)."""
+    directory = app_settings.VERSIONS_DIR
+    if not directory:
+        return None
+    store = _file_versions.get(str(directory))
+    if store is None:
+        store = _file_versions[str(directory)] = FileVersions(directory)
+    return store
+
+
+def get_many(keys) -> dict:
+    """The counters under these keys that exist, read from wherever they live."""
+    files = file_versions()
+    return files.get_many(keys) if files is not None else cache.get_many(list(keys))
+
+
+def get_many_with(cache_key: str, version_keys) -> dict:
+    """A value from the cache and these counters: one round trip when they share the cache."""
+    files = file_versions()
+    if files is None:
+        return cache.get_many([cache_key, *version_keys])
+    found = cache.get_many([cache_key])
+    found.update(files.get_many(version_keys))
+    return found
+
+
 def read_values(keys: tuple[str, ...]) -> list:
     """The counters under these keys, in order (None where missing). With Redis they are kept in
     this process and Redis says when one changes (speakout/net/rediscache.py), so checking a page
     against its versions costs no round trip; a tracked read that fails is made the plain way."""
-    if getattr(cache, "tracking", False):
+    if getattr(cache, "tracking", False) and file_versions() is None:
         try:
             return cache.get_values_tracked(keys)
         except Exception:  # Redis unreachable, say: the plain read reports it, or works
             pass
-    found = cache.get_many(keys)
+    found = get_many(keys)
     return [found.get(key) for key in keys]
 
 
 def current(names: Iterable[str]) -> dict[str, int]:
     names = list(names)
-    found = cache.get_many([key(name) for name in names])
+    files = file_versions()
+    found = get_many([key(name) for name in names])
     result = {}
     for name in names:
         value = found.get(key(name))
         if value is None:
-            cache.add(key(name), _fresh(), timeout=None)
-            value = cache.get(key(name))
+            if files is not None:
+                files.add(key(name))
+                value = files.get_many([key(name)])[key(name)]
+            else:
+                cache.add(key(name), _fresh(), timeout=None)
+                value = cache.get(key(name))
         result[name] = value
     return result
 
 
 def bump_now(*names: str) -> None:
+    files = file_versions()
     for name in names:
+        if files is not None:
+            files.bump(key(name))
+            continue
         try:
             cache.incr(key(name))
         except ValueError:  # missing: start above anything it held

@@ -30,7 +30,7 @@ def _rate_limited(request) -> bool:
 
 def _form_page(request, thread, form, status):
     data = form.data.copy()
-    data["form_token"] = issue_form_token(thread.key)
+    data["form_token"] = issue_form_token(thread.key, after_error=True)
     form.data = data
     return render(request, "subscriptions/follow.html", {"thread": thread, "form": form}, status=status)
 
@@ -49,9 +49,8 @@ def follow(request):
     if age is None or age > discussion_settings.FORM_MAX_AGE:
         form.add_error(None, _("This form has expired. Please send it again."))
         return _form_page(request, thread, form, 400)
-    if age < discussion_settings.MIN_SECONDS_TO_SUBMIT:
-        form.add_error(None, _("That was very quick. Please check the form and send it again."))
-        return _form_page(request, thread, form, 400)
+    # No minimum time here: an autofilled form goes in a second, and the confirmation mail, the
+    # honeypot and the rate limit already stop robots.
     if _rate_limited(request):
         form.add_error(None, _("Too many requests from your connection. Please try again later."))
         return _form_page(request, thread, form, 429)

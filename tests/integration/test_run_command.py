@@ -7,6 +7,7 @@ HTTP or through the `speakout` command run against the same data folder and data
 
 from __future__ import annotations
 
+import http.client
 import http.cookiejar
 import re
 import subprocess
@@ -142,3 +143,19 @@ def test_sigint_stops_everything(speakout_server, tmp_path, whole_group):
         assert not [line for line in ps.splitlines() if re.search(rf"--port {server.port}\b", line)]
     finally:
         server.cleanup()
+
+
+def test_head_from_the_page_cache_has_the_length_of_the_get(speakout_server):
+    path = "/reports/peer-safety-conference-lisbon/"
+    speakout_server.get(path)
+    status, _headers, body = speakout_server.get(path)
+    assert status == 200
+    connection = http.client.HTTPConnection("127.0.0.1", speakout_server.port, timeout=20)
+    try:
+        connection.request("HEAD", path, headers={"Accept-Encoding": "identity"})
+        response = connection.getresponse()
+        assert response.status == 200 and response.read() == b""
+        assert response.getheader("X-Speakout-Cache") == "hit"
+        assert response.getheader("Content-Length") in (None, str(len(body)))
+    finally:
+        connection.close()

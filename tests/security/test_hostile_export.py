@@ -15,7 +15,6 @@ import pytest
 from defusedxml.ElementTree import fromstring
 from wagtail.models import Page
 
-from speakout.discussion import services
 from speakout.discussion.models import Commenter, Reply, Thread
 from speakout.interchange.importers import run_import
 from speakout.interchange.models import ImportedItem
@@ -23,6 +22,7 @@ from speakout.interchange.wxr_export import export_wxr
 from speakout.publishing.discussion import thread_for_report
 from speakout.publishing.models import Author, Category, ReportPage
 from tests.helpers import paragraph
+from tests.interchange.test_wxr_export import add_reply
 
 from . import corpus
 from .executable import assert_no_live_payload
@@ -36,24 +36,6 @@ EXCERPT = "{http://wordpress.org/export/1.2/excerpt/}encoded"
 # neither stored by PostgreSQL nor carried by XML (the export report counts what it drops).
 MARKUP = [value for value in corpus.MARKUP if len(value) <= 100 and "\x00" not in value]
 BODIES = corpus.MARKUP + corpus.MARKDOWN[:4] + corpus.MUST_SURVIVE + corpus.UNICODE_TRICKS
-
-
-def _reply(thread, *, body: str, name: str = "Robin", website: str = "", parent=None) -> Reply | None:
-    result = services.submit_reply(
-        thread=thread,
-        data={
-            "thread": thread.key,
-            "parent": parent.pk if parent else "",
-            "name": name,
-            "email": "robin@example.org",
-            "website": website,
-            "body": body,
-        },
-        author=services.Author(),
-        checks=[],
-        check_form_token=False,
-    )
-    return result.reply if result.ok else None
 
 
 @pytest.fixture
@@ -75,14 +57,14 @@ def hostile_site(site_builder, settings):
             authors=[author],
         )
         thread = thread_for_report(report)
-        _reply(thread, body=value, name=value)
+        add_reply(thread, value, name=value, email="robin@example.org", required=False)
     thread = thread_for_report(site_builder.report("Every hostile body"))
     for body in BODIES:
-        _reply(thread, body=body)
+        add_reply(thread, body, required=False)
     for name in corpus.NAMES:
-        _reply(thread, body="A reply with a hostile name.", name=name)
+        add_reply(thread, "A reply with a hostile name.", name=name, email="robin@example.org", required=False)
     for website in corpus.WEBSITES:
-        _reply(thread, body="A reply with a hostile website.", website=website)
+        add_reply(thread, "A reply with a hostile website.", website=website, required=False)
     return site_builder
 
 

@@ -26,7 +26,6 @@ import pytest
 from bs4 import BeautifulSoup
 from defusedxml.ElementTree import fromstring
 
-from speakout.discussion import services
 from speakout.discussion.models import Commenter, Reply
 from speakout.interchange.export_report import wordpress_accepts_email
 from speakout.interchange.importers import run_import
@@ -34,6 +33,7 @@ from speakout.interchange.wxr_export import export_wxr
 from speakout.publishing.discussion import thread_for_report
 from speakout.publishing.models import ReportPage
 from tests.interchange.test_export_and_backup import wipe_site
+from tests.interchange.test_wxr_export import add_reply, reply_state
 from tests.security import corpus
 from tests.security.executable import assert_no_live_payload
 
@@ -179,34 +179,7 @@ def hostile_additions(site_builder) -> None:
     cases += [("A hostile name.", name) for name in corpus.NAMES]
     for body, name in cases:
         # Whatever the reply form refuses is not in the site (the hostile-input suite checks that).
-        services.submit_reply(
-            thread=thread,
-            data={"thread": thread.key, "name": name, "email": "guest@example.org", "body": body},
-            author=services.Author(),
-            checks=[],
-            check_form_token=False,
-        )
-
-
-def speakout_state(*, without_spam: bool = False) -> list[tuple]:
-    replies = {reply.pk: reply for reply in Reply.objects.select_related("commenter", "thread")}
-    return sorted(
-        (
-            reply.thread.title,
-            reply.author_name,
-            reply.commenter.email if reply.commenter else "",
-            reply.author_website,
-            reply.created_at.replace(microsecond=0),
-            reply.body,
-            reply.body_html,
-            reply.status,
-            reply.kind,
-            reply.depth,
-            (replies[reply.parent_id].author_name, replies[reply.parent_id].body) if reply.parent_id else None,
-        )
-        for reply in replies.values()
-        if not (without_spam and reply.status == Reply.Status.SPAM)
-    )
+        add_reply(thread, body, name=name, email="guest@example.org", required=False)
 
 
 def test_wordpress_stores_and_shows_the_export_faithfully_and_its_own_export_comes_back(
@@ -276,14 +249,14 @@ def test_wordpress_stores_and_shows_the_export_faithfully_and_its_own_export_com
     # WordPress's own export of that site, back into an emptied Speakout.
     wordpress_export = tmp_path / "from-wordpress.xml"
     wordpress_export.write_text(wordpress.raw("export"), encoding="utf-8")
-    before = speakout_state(without_spam=True)
+    before = reply_state(without_spam=True)
     bylines = [a.author.name for a in every_case["report"].report_authors.all()]
     wipe_site(site_builder)
     Commenter.objects.all().delete()
     result = run_import(wordpress_export)
     assert not [why for _what, why in result.skipped if "post type" not in why]
     # WordPress's exporter leaves spam out; every other reply comes back as it was.
-    assert speakout_state() == before
+    assert reply_state() == before
     report = ReportPage.objects.get(title="Co-written")
     assert [a.author.name for a in report.report_authors.all()] == bylines
 

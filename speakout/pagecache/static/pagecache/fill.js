@@ -1,8 +1,8 @@
 /* A page from the shared cache is the same bytes for every reader, so its forms carry fill
-   markers instead of the reader's own CSRF and time-trap tokens (docs/caching.md). When the
-   reader first touches such a form, this asks the site for fresh values and puts them in; a
-   form sent before they arrive waits for them. Without this script the site shows the form
-   back with the values filled in, so nothing is lost either way. */
+   markers instead of the reader's own time-trap token and submission id (docs/caching.md). When
+   the reader first touches such a form, this asks the site for fresh values and puts them in; a
+   form sent before they arrive waits for them. Without this script the form is sent with the
+   markers, which the site reads as "not known": it still goes through in one press. */
 (function () {
   "use strict";
   var PREFIX = "fill:";
@@ -38,7 +38,7 @@
         pending = null;
       })
       .catch(function () {
-        pending = null; // try again on the next touch; a form sent as is gets the send-again page
+        pending = null; // try again on the next touch; a form sent as it is still goes through
       });
     return pending;
   }
@@ -62,7 +62,7 @@
     var submitter = event.submitter && event.submitter.form === form ? event.submitter : null;
     fillAll().then(function () {
       if (marked(form).length || !form.requestSubmit) {
-        form.submit(); // could not fill: send it; the site answers with the send-again page
+        form.submit(); // could not fill: send it with the markers, which the site accepts
       } else if (submitter) {
         form.requestSubmit(submitter);
       } else {
