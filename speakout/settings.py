@@ -161,6 +161,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # A NUL in the address or query answers 400 before anything reads it (theme/middleware.py).
+    "speakout.theme.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
     # Django's LocaleMiddleware, with the admin's default language (speakout/theme/languages.py).
@@ -354,6 +356,15 @@ WAGTAILDOCS_EXTENSIONS = ["csv", "docx", "odp", "ods", "odt", "pdf", "pptx", "rt
 WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no staff email hashes sent to Gravatar; local placeholder avatars
 WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "publishing/password_required.html"
+# Follow confirmations one address may get per day, whoever asks from wherever (subscriptions).
+SPEAKOUT_SUBSCRIPTIONS_CONFIRMATIONS_PER_ADDRESS = (env_int("SPEAKOUT_CONFIRMATIONS_PER_ADDRESS_PER_DAY", 5), 86400)
+# Password-protected pages: attempts per client, attempts per page (all clients together), in
+# this many seconds (publishing/views.py authenticate_with_password).
+SPEAKOUT_PAGE_PASSWORD_ATTEMPTS = (
+    env_int("SPEAKOUT_PAGE_PASSWORD_ATTEMPTS_PER_CLIENT", 10),
+    env_int("SPEAKOUT_PAGE_PASSWORD_ATTEMPTS_PER_PAGE", 100),
+    env_int("SPEAKOUT_PAGE_PASSWORD_WINDOW", 900),
+)
 WAGTAILEMBEDS_FINDERS = []  # media links render as links; no oEmbed request leaves the server
 TAGGIT_CASE_INSENSITIVE = True
 

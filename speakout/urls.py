@@ -8,6 +8,7 @@ from wagtail.documents import urls as wagtaildocs_urls
 import speakout.discussion.api
 from speakout.identity import views as identity_views
 from speakout.publishing import routing
+from speakout.publishing import views as publishing_views
 from speakout.theme import views as theme_views
 
 urlpatterns = [
@@ -31,7 +32,17 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     # Wagtail's URLs (its password and login helpers), with its page view replaced by the same
     # view with remembered routes (publishing/routing.py), under the same name and pattern.
-    *[pattern for pattern in wagtail_urls.urlpatterns if getattr(pattern, "name", "") != "wagtail_serve"],
+    # Its password form, with attempts limited (publishing/views.py).
+    path(
+        "_util/authenticate_with_password/<int:page_view_restriction_id>/<int:page_id>/",
+        publishing_views.authenticate_with_password,
+        name="wagtailcore_authenticate_with_password",
+    ),
+    *[
+        pattern
+        for pattern in wagtail_urls.urlpatterns
+        if getattr(pattern, "name", "") not in ("wagtail_serve", "wagtailcore_authenticate_with_password")
+    ],
     re_path(wagtail_urls.serve_pattern, routing.serve, name="wagtail_serve"),
 ]
 

@@ -6,6 +6,7 @@ Every rule gives a field-specific message, and a rejected form keeps what was ty
 from __future__ import annotations
 
 import ipaddress
+import re
 import time
 import unicodedata
 import uuid
@@ -156,6 +157,22 @@ def validate_website(value: str) -> str:
     if ip is not None and not ip.is_global:
         raise forms.ValidationError(_("The website must be a public address."), code="private")
     return value
+
+
+_ID = re.compile(r"[0-9]{1,18}")
+
+
+def parse_id(value) -> int | None:
+    """A reply id from a query string or form field, or None. ``str.isdigit`` is not enough:
+    it accepts "²", which ``int`` refuses."""
+    value = value if isinstance(value, str) else ""
+    return int(value) if _ID.fullmatch(value) else None
+
+
+def thread_key_from(value) -> str:
+    """A thread key from a form field, or "" (no thread has it): a NUL cannot be in a key, and
+    PostgreSQL refuses to compare text holding one."""
+    return value if isinstance(value, str) and "\0" not in value else ""
 
 
 class ReplyForm(forms.Form):

@@ -21,7 +21,7 @@ from speakout.pagecache.holes import is_marker, per_reader, per_request
 from . import app_settings, avatars, services
 from .adapter import Dialect, get_adapter
 from .clients import client_hash, read_guest_token, remember_guest
-from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token, new_submission_id
+from .forms import EditReplyForm, FlagForm, ReplyForm, issue_form_token, new_submission_id, parse_id, thread_key_from
 from .html import render_single_reply
 from .models import DiscussionSettings, Reply, Thread
 from .reading import ReplyNode
@@ -96,7 +96,8 @@ def reply_form_context(
 def post_reply(request):
     # A non-public thread takes no replies and must not be named by a refusal page: it answers
     # as an unknown key does.
-    return post_to_thread(request, get_object_or_404(Thread, key=request.POST.get("thread", ""), is_public=True))
+    key = thread_key_from(request.POST.get("thread"))
+    return post_to_thread(request, get_object_or_404(Thread, key=key, is_public=True))
 
 
 def post_to_thread(request, thread: Thread):
@@ -169,9 +170,9 @@ def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dic
         for message in messages:
             form.add_error(target if target != "__all__" else None, message)
     reply_to = None
-    parent_id = request.POST.get("parent")
-    if thread.pk is not None and parent_id and parent_id.isdigit():
-        reply_to = Reply.objects.filter(pk=int(parent_id), thread=thread, status=Reply.Status.APPROVED).first()
+    parent_id = parse_id(request.POST.get("parent"))
+    if thread.pk is not None and parent_id is not None:
+        reply_to = Reply.objects.filter(pk=parent_id, thread=thread, status=Reply.Status.APPROVED).first()
     context = reply_form_context(request, thread, rules=rules, form=form, reply_to=reply_to)
     context["confirm"] = confirm or {}
     return render(request, "discussion/reply_rejected.html", context, status=status)

@@ -17,6 +17,7 @@ from django.views.static import serve
 
 from speakout.discussion import views as discussion_views
 from speakout.discussion.clients import read_guest_token
+from speakout.discussion.forms import parse_id
 from speakout.discussion.html import render_reply_list
 from speakout.discussion.models import DiscussionSettings, Reply, Thread
 from speakout.discussion.reading import load_thread_page
@@ -120,9 +121,9 @@ def thread_page(request):
         )
         count = thread.approved_count
     reply_to = None
-    reply_to_id = request.GET.get("replyto", "")
-    if thread is not None and reply_to_id.isdigit():
-        reply_to = Reply.objects.filter(pk=int(reply_to_id), thread=thread, status=Reply.Status.APPROVED).first()
+    reply_to_id = parse_id(request.GET.get("replyto"))
+    if thread is not None and reply_to_id is not None:
+        reply_to = Reply.objects.filter(pk=reply_to_id, thread=thread, status=Reply.Status.APPROVED).first()
     context = discussion_views.reply_form_context(request, shown, rules=rules, reply_to=reply_to)
     if thread is None:
         context["accepts_replies"] = True

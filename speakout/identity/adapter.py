@@ -77,3 +77,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
 
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return True
+
+    def get_provider(self, request, provider, client_id=None):
+        """A provider this site has not configured answers 404, as allauth's own OpenID Connect
+        views do, instead of a server error on its login and callback addresses."""
+        from allauth.socialaccount.models import SocialApp
+        from django.http import Http404
+
+        try:
+            return super().get_provider(request, provider, client_id=client_id)
+        except SocialApp.DoesNotExist:
+            raise Http404 from None

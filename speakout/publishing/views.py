@@ -1,3 +1,5 @@
+import secrets
+
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.shortcuts import render
@@ -30,3 +32,36 @@ def robots_txt(request):
         {"sitemap_url": f"{settings.BASE_URL}/sitemap.xml"},
         content_type="text/plain; charset=utf-8",
     )
+
+
+def authenticate_with_password(request, page_view_restriction_id, page_id):
+    """Wagtail's password form for a protected page, with attempts limited per client and per
+    page (``SPEAKOUT_PAGE_PASSWORD_ATTEMPTS``). Past a limit every attempt is checked against a
+    password nobody can know, so the refusal is Wagtail's own "not correct" page, word for word:
+    it tells a guesser nothing, and a right guess past the limit opens nothing."""
+    from django.shortcuts import get_object_or_404
+    from django.urls import reverse
+    from wagtail import views as wagtail_views
+    from wagtail.forms import PasswordViewRestrictionForm
+    from wagtail.models import PageViewRestriction
+
+    from speakout.discussion.clients import client_hash
+    from speakout.net import ratelimit
+
+    if request.method == "POST":
+        per_client, per_page, window = settings.SPEAKOUT_PAGE_PASSWORD_ATTEMPTS
+        # Both are counted on every attempt (no short cut), so a blocked client still fills the page's count.
+        allowed = [
+            ratelimit.allow(f"speakout:page-password:client:{client_hash(request)}", per_client, window),
+            ratelimit.allow(f"speakout:page-password:page:{page_id}", per_page, window),
+        ]
+        if not all(allowed):
+            restriction = get_object_or_404(PageViewRestriction, id=page_view_restriction_id)
+            page = get_object_or_404(Page, id=page_id).specific
+            unknowable = PageViewRestriction(password=secrets.token_urlsafe(32))
+            form = PasswordViewRestrictionForm(request.POST, instance=unknowable)
+            form.is_valid()
+            form.restriction = restriction
+            action_url = reverse("wagtailcore_authenticate_with_password", args=[restriction.id, page.id])
+            return page.serve_password_required_response(request, form, action_url)
+    return wagtail_views.authenticate_with_password(request, page_view_restriction_id, page_id)

@@ -20,6 +20,11 @@ class AppSettings:
         return self._setting("SPEAKOUT_SUBSCRIPTIONS_FOLLOW_LIMIT", (10, 3600))
 
     @property
+    def CONFIRMATIONS_PER_ADDRESS(self) -> tuple[int, int]:
+        """Confirmation mails one address may get, per this many seconds, from all clients."""
+        return self._setting("SPEAKOUT_SUBSCRIPTIONS_CONFIRMATIONS_PER_ADDRESS", (5, 86400))
+
+    @property
     def BASE_URL(self) -> str:
         """The public address that links in mails start with."""
         return self._setting("BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -4,10 +4,14 @@ subscription's one-click unsubscribe link and the RFC 8058 headers."""
 
 from __future__ import annotations
 
+import re
+from urllib.parse import urlsplit
+
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from speakout.discussion.forms import INVISIBLE_OR_BIDI
 from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.theme.languages import default_language
@@ -29,6 +33,30 @@ def unsubscribe_url(subscription: Subscription) -> str:
     return absolute(reverse("subscriptions:unsubscribe", args=[tokens.make_token(subscription, tokens.UNSUBSCRIBE)]))
 
 
+TITLE_LENGTH = 80
+_LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s“”\"'<>]*")
+
+
+def thread_title(thread) -> str:
+    """A thread's title as a mail may show it. The title can come from an embedding page, so
+    it is one line of printable text, at most ``TITLE_LENGTH`` characters, and any link in it
+    to another host than the thread's own address is cut out: the site must not mail an
+    attacker's "verify at https://evil.example" in its own words."""
+    if thread is None:
+        return ""
+    own_host = urlsplit(thread.url or "").hostname or ""
+
+    def link(match) -> str:
+        host = urlsplit(match.group(0) if "://" in match.group(0) else f"//{match.group(0)}").hostname or ""
+        return match.group(0) if own_host and host == own_host else "…"
+
+    text = "".join(char if char.isprintable() and char not in INVISIBLE_OR_BIDI else " " for char in thread.title)
+    text = " ".join(_LINK.sub(link, text).split()) or thread.key
+    if len(text) > TITLE_LENGTH:
+        text = text[: TITLE_LENGTH - 1].rstrip() + "…"
+    return text
+
+
 def language_of(subscription: Subscription) -> str:
     return subscription.language or default_language()
 
@@ -42,6 +70,7 @@ def render(subscription: Subscription, template: str, subject, context: dict, *,
     with translation.override(language):
         context = {
             "subscription": subscription,
+            "thread_title": thread_title(subscription.thread),
             "site_name": organisation_name(),
             "base_url": app_settings.BASE_URL,
             "language": language,

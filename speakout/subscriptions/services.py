@@ -9,9 +9,10 @@ sent to an unconfirmed row.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from speakout.discussion.models import Reply, Thread
+from speakout.net import ratelimit
 from speakout.outbox.services import queue_mail
 
 from . import mails
@@ -123,9 +125,15 @@ def open_subscription(
 
 def send_confirmation(subscription: Subscription) -> None:
     """The one confirmation mail of an unconfirmed row (the outbox's dedupe key keeps it one)."""
+    if not ratelimit.allow(
+        "speakout:subscriptions:confirm:" + hashlib.sha256(subscription.email.encode()).hexdigest(),
+        *app_settings.CONFIRMATIONS_PER_ADDRESS,
+    ):
+        # Enough confirmations went to this address today, whoever asked from wherever: the
+        # request stays unconfirmed (and expires), and the asker's answer is the same.
+        return
     if subscription.kind == Kind.THREAD:
-        thread = cast(Thread, subscription.thread)  # a thread subscription always has one
-        title = thread.title or thread.key
+        title = mails.thread_title(subscription.thread)
 
         def subject():
             return _("Please confirm: new replies to “%(title)s”") % {"title": title}
@@ -259,7 +267,13 @@ def _announce_batch(size: int) -> tuple[int, int]:
     if not due:
         return 0, 0
     replies = Reply.objects.select_related("thread", "commenter", "user").in_bulk(due.values())
-    approved = {reply.pk: reply for reply in replies.values() if reply.status == Reply.Status.APPROVED}
+    # A reply in a thread that is no longer public (its report made private or a draft) is
+    # announced to nobody: its record is dropped below like a reply that was unpublished.
+    approved = {
+        reply.pk: reply
+        for reply in replies.values()
+        if reply.status == Reply.Status.APPROVED and reply.thread.is_public
+    }
     followers: dict[int, list[Subscription]] = {}
     for subscription in active(
         Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved.values()})
@@ -300,7 +314,9 @@ def _announce_batch(size: int) -> tuple[int, int]:
         # Read again under the claim: a moderator may have held or removed one meanwhile.
         still_approved = set(
             Reply.objects.filter(
-                pk__in=[due[record_id] for record_id in claimed], status=Reply.Status.APPROVED
+                pk__in=[due[record_id] for record_id in claimed],
+                status=Reply.Status.APPROVED,
+                thread__is_public=True,
             ).values_list("pk", flat=True)
         )
         # A reply held or removed before the worker came is forgotten, so that approving it
@@ -322,11 +338,12 @@ def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict]:
     own = author_email(reply).strip().lower()
     thread = reply.thread
     prepared = []
+    title = mails.thread_title(thread)
     for subscription in followers:
         if subscription.email == own:
             continue
 
-        def subject(title=thread.title or thread.key):
+        def subject(title=title):
             return _("New reply to “%(title)s”") % {"title": title}
 
         prepared.append(

@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from speakout.discussion import app_settings as discussion_settings
 from speakout.discussion.clients import client_hash
-from speakout.discussion.forms import issue_form_token, read_form_token
+from speakout.discussion.forms import issue_form_token, read_form_token, thread_key_from
 from speakout.discussion.models import Thread
 from speakout.net import ratelimit
 
@@ -37,7 +37,7 @@ def _form_page(request, thread, form, status):
 
 @require_POST
 def follow(request):
-    thread = get_object_or_404(Thread, key=request.POST.get("thread", ""), is_public=True)
+    thread = get_object_or_404(Thread, key=thread_key_from(request.POST.get("thread")), is_public=True)
     form = FollowForm(request.POST)
     if not form.is_valid():
         return _form_page(request, thread, form, 400)

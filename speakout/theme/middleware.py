@@ -1,7 +1,10 @@
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
+from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.defaults import bad_request
 
 from .languages import default_language, readers_choice
 
@@ -21,6 +24,37 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not report_only and request.path_info.startswith(self.admin_prefix):
             return PolicyParts(config=settings.SPEAKOUT_ADMIN_CSP_DIRECTIVES, nonce=parts.nonce)
         return parts
+
+
+class RefuseNulMiddleware:
+    """400 for a NUL in the path or the query string. No address or query of this site needs
+    one, and PostgreSQL cannot compare text holding one (a thread key, a search), so it would
+    end as a server error deep in some view. Form and JSON bodies are left to their forms,
+    which name the field and keep the typed text."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        fields = [
+            name for name, values in request.GET.lists() if "\0" in name or any("\0" in value for value in values)
+        ]
+        if "\0" in request.path_info or fields:
+            if request.path_info.startswith(self.json_prefixes()):
+                # The APIs' error object, naming the parameter as their own validation does.
+                message = _("The address contains a NUL character, which no address of this site uses.")
+                errors = {name.replace("\0", ""): [message] for name in fields} or {"__all__": [message]}
+                return JsonResponse({"outcome": "rejected", "code": "invalid", "errors": errors}, status=400)
+            return bad_request(request, exception=None)
+        return self.get_response(request)
+
+    @staticmethod
+    def json_prefixes() -> tuple[str, ...]:
+        """The JSON APIs' paths, which answer with their error object (docs/embed.md)."""
+        from speakout.embed.middleware import embed_prefixes
+
+        # /embed/ also serves the hosted HTML page; only its api/ answers JSON.
+        return tuple("/embed/api/" if prefix == "/embed/" else prefix for prefix, _credentials in embed_prefixes())
 
 
 class SiteLanguageMiddleware(LocaleMiddleware):

@@ -89,3 +89,84 @@ def test_a_verified_account_gets_its_copy_at_its_own_address_only(contact_page):
     cache.clear()
     _contact(client, contact_page, email="ada@example.org", message="Second message")
     assert len(_mail_to("ada@example.org")) == 2
+
+
+LURE = "URGENT: your account will be deleted - verify at https://evil.example/login now " + "padding " * 40
+
+
+def _follow(thread, address: str, remote_addr: str):
+    client = Client(REMOTE_ADDR=remote_addr)
+    return client.post(
+        "/subscriptions/follow/",
+        {
+            "thread": thread.key,
+            "email": address,
+            "notify_replies": "on",
+            "form_token": issue_form_token(thread.key, time.time() - 10),
+        },
+    )
+
+
+@pytest.fixture
+def lure_threads(db):
+    """Threads titled by an embedding page, as an attacker would title them."""
+    from speakout.discussion.services import get_or_create_thread
+
+    return [
+        get_or_create_thread(f"lure-{number}", url=f"https://blog.example.org/p/{number}/", title=LURE + "\nBcc: x@y")
+        for number in range(12)
+    ]
+
+
+def test_a_thread_title_in_mail_is_one_short_line_without_foreign_links(lure_threads):
+    assert _follow(lure_threads[0], VICTIM, "203.0.113.1").status_code == 200
+    (mail,) = _mail_to(VICTIM)
+    for part in (mail.subject, mail.text_body, mail.html_body):
+        assert "evil.example" not in part
+        assert "Bcc" not in part
+    assert "URGENT: your account will be deleted" in mail.subject
+    assert len(mail.subject) < 140
+    assert "\n" not in mail.subject
+
+
+def test_confirmation_mails_to_one_address_are_capped_across_many_clients(lure_threads, settings):
+    """Each follow request comes from another address (so the per-client limit never trips):
+    the victim still gets only a few confirmation mails."""
+    settings.SPEAKOUT_SUBSCRIPTIONS_CONFIRMATIONS_PER_ADDRESS = (3, 86400)
+    for number, thread in enumerate(lure_threads):
+        answer = _follow(thread, VICTIM, f"203.0.{number + 1}.1")
+        assert answer.status_code == 200, "the same answer whether a mail was sent or not"
+    assert len(_mail_to(VICTIM)) == 3
+    # Another address is not affected.
+    _follow(lure_threads[0], "someone-else@example.net", "198.51.100.9")
+    assert len(_mail_to("someone-else@example.net")) == 1
+
+
+def test_no_reply_notification_once_the_report_is_private(site_builder):
+    """A reply recorded for its followers while the report was public, announced after the
+    report became a draft: nobody is mailed its text."""
+    from django.utils import timezone
+
+    from speakout.discussion.models import Reply
+    from speakout.publishing.discussion import thread_for_report
+    from speakout.subscriptions.models import Subscription
+    from speakout.subscriptions.services import notify_reply_approved, send_due_reply_notifications
+
+    report = site_builder.report("Soon private")
+    thread = thread_for_report(report)
+    Subscription.objects.create(
+        email="follower@example.org",
+        kind="thread",
+        thread=thread,
+        target=Subscription.target_for("thread", thread),
+        confirmed_at=timezone.now(),
+    )
+    reply = Reply.objects.create(
+        thread=thread, body="Secret text", body_html="<p>Secret text</p>", status=Reply.Status.APPROVED
+    )
+    assert notify_reply_approved(reply)
+    report.unpublish()
+    thread.refresh_from_db()
+    assert not thread.is_public
+    send_due_reply_notifications()
+    assert _mail_to("follower@example.org") == []

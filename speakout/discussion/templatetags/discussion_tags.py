@@ -7,6 +7,7 @@ from speakout.pagecache.capture import depends_on, guard, keep_private
 
 from ..clients import read_guest_token
 from ..feeds import thread_feed_url
+from ..forms import parse_id
 from ..html import render_reply_list
 from ..models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
 from ..reading import LISTING_CACHE_SECONDS, has_no_own_replies, load_thread_page, shows_own_replies
@@ -82,9 +83,9 @@ def discussion(context, thread: Thread):
         accepts=accepts,
     )
     reply_to = None
-    reply_to_id = request.GET.get("replyto", "")
-    if reply_to_id.isdigit():
-        reply_to = Reply.objects.filter(pk=int(reply_to_id), thread=thread, status=Reply.Status.APPROVED).first()
+    reply_to_id = parse_id(request.GET.get("replyto"))
+    if reply_to_id is not None:
+        reply_to = Reply.objects.filter(pk=reply_to_id, thread=thread, status=Reply.Status.APPROVED).first()
     result = reply_form_context(request, thread, rules=rules, reply_to=reply_to)
     result.update(
         {

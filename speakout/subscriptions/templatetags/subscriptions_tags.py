@@ -21,3 +21,11 @@ def follow_form(context, thread):
         "action": reverse("subscriptions:follow"),
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def short_title(thread) -> str:
+    """A thread's title as mails and subscription pages show it (see ``mails.thread_title``)."""
+    from ..mails import thread_title
+
+    return thread_title(thread)

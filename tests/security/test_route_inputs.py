@@ -1,0 +1,135 @@
+"""Every route that takes a key or an id, with hostile keys and ids in its path, its query string
+and its form or JSON body: a NUL (PostgreSQL cannot store one in text), a superscript digit
+("²".isdigit() is true, int("²") fails), an integer too large for the database. Each answer is
+a 4xx or a normal page, never a 500. The routes come from the URL configuration itself, so a new
+route is covered without editing this file."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from speakout.embed.models import AllowedOrigin
+from speakout.publishing.discussion import thread_for_report
+
+pytestmark = pytest.mark.django_db
+
+NUL = "%00"
+SUPERSCRIPT = "%C2%B2"
+HUGE = "99999999999999999999"
+# Values for the path's converters: the converter decides which can reach the view.
+PATH_VALUES = {"int": ["0", HUGE], "str": [NUL, SUPERSCRIPT, "x"], "slug": ["x"], "path": [NUL, SUPERSCRIPT, "x/y"]}
+PARAMETERS = ("key", "thread", "uri", "id", "parent", "replyto", "reply_to", "page", "q", "next", "reply", "flavour")
+HOSTILE_VALUES = ("\0", "a\0b", "²", HUGE, "-1")
+# Not covered here, and why.
+EXCLUDED_PREFIXES = {
+    # Anonymous requests are sent to the login page before any admin view reads a key.
+    "admin/": "the Wagtail admin, behind a staff login",
+}
+
+
+def _routes(patterns, prefix=""):
+    for pattern in patterns:
+        text = str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            yield from _routes(pattern.url_patterns, prefix + text)
+        elif isinstance(pattern, URLPattern):
+            yield prefix + text, pattern
+
+
+# A regex group, named or not, with at most one level of nested parentheses.
+_GROUP = re.compile(r"\((?:\?P<\w+>)?(?:[^()]|\([^()]*\))*\)")
+
+
+def _regex_addresses(route: str) -> list[str]:
+    """Addresses for a route with regex parts: each group filled with each hostile value."""
+    route = route.replace("^", "").replace("$", "")
+    addresses = [route]
+    while _GROUP.search(addresses[0]):
+        addresses = [
+            _GROUP.sub(value, address, count=1) for address in addresses for value in ("x", "0", HUGE, NUL, SUPERSCRIPT)
+        ]
+    return ["/" + address for address in addresses]
+
+
+def _addresses(route: str) -> list[str]:
+    """Addresses for a route string, each converter filled with each of its hostile values."""
+    if "^" in route or "(?P" in route or route.endswith("$"):
+        return _regex_addresses(route) if "<" not in _GROUP.sub("", route) else []
+    addresses = [route]
+    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route):
+        converter = converter or "str"
+        values = PATH_VALUES.get(converter, ["x"])
+        placeholder = f"<{converter + ':' if converter and f'<{converter}:' in route else ''}{name}>"
+        if placeholder not in route:
+            placeholder = f"<{name}>"
+        addresses = [address.replace(placeholder, value, 1) for address in addresses for value in values]
+    return ["/" + address for address in addresses]
+
+
+def _queries() -> list[str]:
+    queries = []
+    for value in ("%00", "a%00b", SUPERSCRIPT, HUGE):
+        queries.append("?" + "&".join(f"{name}={value}" for name in PARAMETERS))
+    return queries
+
+
+def _bodies(thread_key: str) -> list[dict]:
+    """Every parameter hostile; then the same with a real thread key, so the hostile parent or
+    reply id reaches the code past the thread lookup."""
+    bodies = [{name: value for name in PARAMETERS} | {"body": "x", "name": "A"} for value in HOSTILE_VALUES]
+    return bodies + [body | {"thread": thread_key, "key": thread_key} for body in bodies]
+
+
+@pytest.fixture
+def world(site_builder, settings):
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    report = site_builder.report("A report")
+    thread_for_report(report)
+    AllowedOrigin.objects.create(origin="https://blog.example.org")
+    return report
+
+
+def _check(client: Client, method: str, address: str, failures: list, **kwargs) -> None:
+    response = getattr(client, method)(address, **kwargs)
+    if response.status_code >= 500:
+        failures.append(f"{method.upper()} {address} {kwargs.get('data', '')!r:.120}")
+
+
+def test_every_route_taking_a_key_or_id_answers_hostile_values_without_a_500(world):
+    client = Client(raise_request_exception=False)
+    covered = 0
+    unknown = []
+    failures = []
+    for route, _pattern in _routes(get_resolver().url_patterns):
+        if any(route.startswith(prefix) for prefix in EXCLUDED_PREFIXES):
+            continue
+        addresses = _addresses(route)
+        if not addresses:
+            unknown.append(route)
+            continue
+        for address in addresses:
+            for query in ["", *_queries()]:
+                _check(client, "get", address + query, failures)
+            for body in _bodies(world.thread_key):
+                _check(client, "post", address, failures, data=body)
+                _check(client, "post", address, failures, data=json.dumps(body), content_type="application/json")
+            covered += 1
+    assert not failures, "\n".join(failures)
+    assert not unknown, f"routes this test cannot fill in (teach _addresses their syntax): {unknown}"
+    assert covered > 40, "the URL configuration was read"
+
+
+def test_pages_served_by_wagtail_take_hostile_query_values(world, client):
+    failures = []
+    hosted = "/embed/thread/?origin=https://blog.example.org&uri=/post/"
+    for address in [world.url, "/", "/reports/", hosted]:
+        for query in _queries():
+            joiner = "&" if "?" in address else ""
+            target = address + (joiner + query[1:] if joiner else query)
+            _check(Client(raise_request_exception=False), "get", target, failures)
+    assert not failures, "\n".join(failures)
