@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import stat
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -20,7 +21,9 @@ from speakout.interchange.models import ImportRun
 FIXTURES = Path(__file__).resolve().parents[1] / "interchange" / "fixtures"
 # The name WordPress gives its exports: an attacker guesses it from the site's name and a date.
 WORDPRESS_NAME = "speakout.WordPress.2026-12-05.xml"
-SECRET = b"commenter-secret@example.org"
+# Unique to this test process: xdist workers share the data folder, so another worker's upload
+# in flight must not count as a leftover of this one.
+SECRET = f"commenter-{uuid.uuid4().hex}@example.org".encode()
 
 
 def _export() -> bytes:
