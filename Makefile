@@ -28,7 +28,11 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/speakout run
 
-test: typecheck test-sqlite test-postgres
+# The browser journeys do not depend on the database: `make test` runs them once, in the
+# PostgreSQL half (`make test-sqlite` alone still runs them, for a machine without PostgreSQL).
+test: typecheck
+	$(MAKE) test-sqlite PYTEST_ARGS="--ignore=tests/browser $(PYTEST_ARGS)"
+	$(MAKE) test-postgres
 
 # A quick loop: everything but the browser journeys and the tests that start a real server.
 test-fast: $(VENV)/.installed-dev
