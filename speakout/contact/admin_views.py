@@ -8,7 +8,6 @@ neutralises cells a spreadsheet would run as formulas.
 from __future__ import annotations
 
 import csv
-import re
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
@@ -20,6 +19,8 @@ from django.views import View
 from wagtail.admin import messages
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+
+from speakout.spreadsheets import safe_cell
 
 from . import services
 from .models import ContactMessage
@@ -175,20 +176,6 @@ class DeleteView(_Headed, View):
         return HttpResponseRedirect(reverse("speakout_contact:index"))
 
 
-# A formula may start a cell, or start after any character a spreadsheet might split a line
-# on (a comma, a semicolon, a tab, a bar, a line break), spaces before it included.
-_FORMULA_START = re.compile(r"(^|[,;\t|\r\n])([ ]*)(?=[=+\-@])")
-
-
-def _cell(value) -> str:
-    """Text a spreadsheet shows as text, whatever its separator: an apostrophe goes before
-    every place a formula could start (and every field is quoted, see ``export_csv``)."""
-    text = str(value)
-    if text[:1] in ("\t", "\r", "\n"):
-        text = "'" + text
-    return _FORMULA_START.sub(lambda match: f"{match.group(1)}{match.group(2)}'", text)
-
-
 def export_csv(request):
     """The listed folder's messages (all pages) as CSV."""
     if not can_view(request.user):
@@ -202,10 +189,10 @@ def export_csv(request):
         writer.writerow(
             [
                 message.created_at.isoformat(),
-                _cell(message.name),
-                _cell(message.email),
-                _cell(message.topic),
-                _cell(message.message),
+                safe_cell(message.name),
+                safe_cell(message.email),
+                safe_cell(message.topic),
+                safe_cell(message.message),
                 message.read_at.isoformat() if message.read_at else "",
                 int(message.archived),
                 int(message.is_spam),

@@ -397,7 +397,11 @@ def preview(request):
 
 
 def vote(request, reply_id: int):
-    if not Reply.objects.filter(pk=reply_id, status=Reply.Status.APPROVED).exists():
+    # Answers as for a missing id unless the reply is readable, so it tells nothing of private threads.
+    readable = Reply.objects.filter(pk=reply_id, status=Reply.Status.APPROVED, thread__is_public=True).exclude(
+        thread__status=Thread.Status.HIDDEN
+    )
+    if not readable.exists():
         return text("Not Found", 404)
     return json_response({"likes": 0, "dislikes": 0})
 

@@ -25,6 +25,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
+from speakout.spreadsheets import read_cell, safe_cell
+
 from .models import Subscription
 from .services import Kind, normalise_email, open_subscription, send_confirmation
 
@@ -88,7 +90,7 @@ def import_subscribers(text: str, *, send_confirmations: bool = False, dry_run: 
         for number, row in enumerate(rows[1:], 2):
             if not any(cell.strip() for cell in row):
                 continue
-            cell = row[email_at] if email_at < len(row) else ""
+            cell = read_cell(row[email_at]) if email_at < len(row) else ""
             try:
                 email = normalise_email(cell)
             except ValueError:
@@ -135,6 +137,7 @@ def export_subscribers(stream) -> int:
     for subscription in rows.iterator():
         moment = subscription.confirmed_at or subscription.created_at
         status = "Subscribed" if subscription.confirmed_at else "Not confirmed"
-        writer.writerow([subscription.email, moment.astimezone(timezone.get_fixed_timezone(0)).isoformat(), status])
+        when = moment.astimezone(timezone.get_fixed_timezone(0)).isoformat()
+        writer.writerow([safe_cell(subscription.email), when, status])
         count += 1
     return count

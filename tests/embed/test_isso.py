@@ -142,3 +142,18 @@ def test_count_config_preview_and_votes(client, rules, allowed_site):
     assert preview.json() == {"text": "<p><strong>b</strong></p>"}
     like = client.post(f"/isso/id/{comment['id']}/like", content_type="application/json")
     assert like.json() == {"likes": 0, "dislikes": 0}
+
+
+@pytest.mark.parametrize("hide", ["private", "hidden"])
+def test_votes_answer_for_a_reply_in_a_non_public_thread_as_for_a_missing_one(client, rules, allowed_site, hide):
+    """A vote must not tell whether a reply id exists in a private or hidden thread."""
+    comment = new(client).json()
+    thread = Thread.objects.get(replies__pk=comment["id"])
+    if hide == "private":
+        Thread.objects.filter(pk=thread.pk).update(is_public=False)
+    else:
+        Thread.objects.filter(pk=thread.pk).update(status=Thread.Status.HIDDEN)
+    missing = client.post("/isso/id/999999/like", content_type="application/json")
+    for verb in ("like", "dislike"):
+        answer = client.post(f"/isso/id/{comment['id']}/{verb}", content_type="application/json")
+        assert (answer.status_code, answer.content) == (missing.status_code, missing.content)

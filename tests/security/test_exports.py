@@ -14,6 +14,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from speakout.contact.models import ContactMessage, ContactPage
 
@@ -21,10 +22,7 @@ pytestmark = pytest.mark.django_db
 
 PACKAGE = Path(__file__).resolve().parents[2] / "speakout"
 # Modules that write CSV, each covered by a test below.
-COVERED_WRITERS = {"contact/admin_views.py"}
-# Known and not yet guarded (listed so that any other new writer still fails the test): the
-# subscriber export writes validated addresses, which may still start with "=".
-NOT_YET_GUARDED = {"subscriptions/subscriber_csv.py"}
+COVERED_WRITERS = {"contact/admin_views.py", "subscriptions/subscriber_csv.py"}
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # What a spreadsheet might split a line on.
 SEPARATORS = (",", ";", "\t", "|")
@@ -48,7 +46,7 @@ def test_every_csv_writer_is_covered():
     for path in PACKAGE.rglob("*.py"):
         if re.search(r"csv\.(writer|DictWriter)\(|text/csv", path.read_text()):
             writers.add(str(path.relative_to(PACKAGE)))
-    assert writers == COVERED_WRITERS | NOT_YET_GUARDED
+    assert writers == COVERED_WRITERS
 
 
 def _cells_under_every_separator(text: str) -> list[str]:
@@ -80,3 +78,21 @@ def test_contact_export_runs_no_formula_under_any_separator(site_builder):
     rows = list(csv.reader(io.StringIO(text)))
     names = sorted(row[1].replace("'", "") for row in rows[1:])
     assert names == sorted(value.replace("'", "") for value in HOSTILE_CELLS)
+
+
+def test_subscriber_export_runs_no_formula_and_reads_back():
+    """A valid address may start with "=", "+" or "-": exported as text, read back whole."""
+    from speakout.subscriptions.models import Subscription
+    from speakout.subscriptions.subscriber_csv import export_subscribers, import_subscribers
+
+    hostile = ["=1+1@example.org", "+cmd@example.org", "-2@example.org"]
+    for address in hostile:
+        Subscription.objects.create(kind="posts", email=address, confirmed_at=timezone.now())
+    out = io.StringIO()
+    export_subscribers(out)
+    text = out.getvalue()
+    for cell in _cells_under_every_separator(text):
+        assert not cell.strip(' "').startswith(TRIGGERS), repr(cell)
+    Subscription.objects.all().delete()
+    import_subscribers(text)
+    assert sorted(Subscription.objects.values_list("email", flat=True)) == sorted(hostile)
