@@ -37,7 +37,7 @@ def private_postgres(base_site):
 
 
 class Browser:
-    """A reader with cookies, filling in forms the way the pages give them."""
+    """A reader with cookies, filling in forms the way the pages give them, with a browser's headers."""
 
     def __init__(self, server):
         self.server = server
@@ -51,7 +51,13 @@ class Browser:
 
     def post(self, path: str, fields: dict) -> tuple[int, str]:
         data = urllib.parse.urlencode(fields).encode()
-        request = urllib.request.Request(self.server.url(path), data=data, headers={"Referer": self.server.url(path)})
+        # What a browser sends with a same-origin form (the site's CSRF check reads these headers).
+        headers = {
+            "Referer": self.server.url(path),
+            "Origin": self.server.url("/").rstrip("/"),
+            "Sec-Fetch-Site": "same-origin",
+        }
+        request = urllib.request.Request(self.server.url(path), data=data, headers=headers)
         try:
             with self.opener.open(request, timeout=30) as response:
                 return response.status, response.read().decode()
