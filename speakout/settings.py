@@ -525,6 +525,8 @@ SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS = [
     "speakout.safety.pileon.ApprovedRepliersOnlyCheck",
     "speakout.safety.pileon.PileOnCheck",
 ]
+# Replies held as evidence are out of every moderation queue (the Evidence screen shows them).
+SPEAKOUT_DISCUSSION_MODERATION_EXCLUDE = ["speakout.safety.evidence.is_held"]
 SPEAKOUT_SAFETY_PHONE_REGIONS = env_list("SPEAKOUT_SAFETY_PHONE_REGIONS", ["ES", "GB", "US"])
 
 # Page cache for anonymous readers (docs/caching.md): on unless switched off.

@@ -93,6 +93,12 @@ class AppSettings:
         return self._setting("IDENTITY_TEMPLATE", "discussion/includes/identity.html")
 
     @property
+    def MODERATION_EXCLUDE(self) -> list[str]:
+        """Dotted paths of callables returning a filter expression for replies kept out of every
+        moderation queue (the safety app's evidence holds)."""
+        return list(self._setting("MODERATION_EXCLUDE", []))
+
+    @property
     def RESERVED_NAMES(self) -> list[str]:
         return self._setting("RESERVED_NAMES", ["admin", "administrator", "moderator", "staff"])
 

@@ -556,11 +556,18 @@ def set_status(reply: Reply, status: str, *, actor: Any = None, reason: str = ""
             reply.thread.bump_version()
         if status in (Reply.Status.APPROVED, Reply.Status.SPAM, Reply.Status.TRASH):
             reply.flags.filter(resolved_at__isnull=True).update(resolved_at=timezone.now())
+        action = action or status
         ModerationLogEntry.objects.create(
-            reply=reply, commenter_id=reply.commenter_id, actor=actor, action=action or status, reason=reason[:500]
+            reply=reply, commenter_id=reply.commenter_id, actor=actor, action=action, reason=reason[:500]
         )
         signals.reply_moderated.send(
-            sender=Reply, reply=reply, old_status=old_status, new_status=status, actor=actor, reason=reason
+            sender=Reply,
+            reply=reply,
+            old_status=old_status,
+            new_status=status,
+            actor=actor,
+            reason=reason,
+            action=action,
         )
     return reply
 

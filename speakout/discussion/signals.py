@@ -11,8 +11,11 @@ reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts, email)
     may not hold it), good only for a message that asks its owner to confirm.
 reply_edited(sender=Reply, reply)
     Its author changed the text.
-reply_moderated(sender=Reply, reply, old_status, new_status, actor, reason)
-    A moderator (or the author, deleting) changed its status.
+reply_moderated(sender=Reply, reply, old_status, new_status, actor, reason, action)
+    A moderator (``moderation.perform``), the author deleting, or another app's rule changed its
+    status. ``action`` names the decision as the moderation log does ("approved", "spam",
+    "trash", "author_delete", "evidence_hold"...); ``actor`` is None when no moderator made it.
+    The one signal for moderation outcomes: listen here to tell the writer or learn from it.
 reply_flagged(sender=Reply, reply, flag)
     A reader reported it.
 """

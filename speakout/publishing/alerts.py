@@ -26,13 +26,12 @@ from django.utils.translation import gettext, gettext_noop
 
 from speakout.discussion import signals
 from speakout.discussion.models import DiscussionSettings, Flag, Reply
+from speakout.discussion.moderation import MODERATE_PERMISSION, plain_text
 from speakout.net import ratelimit
 from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.safety.signals import pile_on_detected
 from speakout.theme.languages import default_language
-
-from .moderation import MODERATE_PERMISSION, plain_text
 
 logger = logging.getLogger("speakout.publishing.alerts")
 

@@ -10,7 +10,9 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.ui.components import Component
 
-from . import moderation
+from speakout.discussion import moderation
+
+from . import moderation as screens
 
 RECENT_DECISIONS = 6
 
@@ -37,11 +39,11 @@ def waiting_items(request) -> list[dict]:
                 "url": reverse("speakout_moderation:queue", args=["reported"]),
             }
         )
-        if moderation.shows_pending_bans(request):
+        if screens.shows_pending_bans(request):
             items.append(
                 {
                     "label": _("Bans waiting for a second moderator"),
-                    "count": moderation.pending_ban_count(request),
+                    "count": screens.pending_ban_count(request),
                     "url": reverse("speakout_moderation:pending_bans"),
                 }
             )

@@ -21,10 +21,11 @@ from wagtail.admin import messages
 from wagtail.admin.viewsets.model import ModelViewSet
 
 from speakout.discussion.models import Reply
+from speakout.discussion.moderation import can_moderate, can_see_email, plain_text
 from speakout.safety import evidence
 from speakout.safety.models import EvidenceHold, RemovalNotice
 
-from .moderation import PER_PAGE, ModerationView, can_moderate, can_see_email, paginate, plain_text, read_reason
+from .moderation import PER_PAGE, ModerationView, paginate, read_reason
 
 HOLD_PERMISSION = "speakout_safety.hold_evidence"
 RELEASE_PERMISSION = "speakout_safety.release_evidence"

@@ -1,9 +1,9 @@
 """The moderators' screens inside the Wagtail admin: reply queues, commenter history, the
 moderation log and the discussion settings.
 
-``wagtail_hooks.py`` registers the URLs and menu items. The discussion app knows nothing of
-Wagtail, so its admin lives here, on the side that knows both. Every decision goes through
-``speakout.discussion.services`` so counts, thread versions, signals and the log stay right.
+``wagtail_hooks.py`` registers the URLs and menu items. The queues, actions, search and rows are
+the discussion's (``speakout.discussion.moderation``); this module shows them and adds what
+needs the safety app (evidence, removal notices, bans by two moderators).
 
 Everything a reader typed (names, websites, bodies, thread titles, reasons) reaches the
 templates as plain text and is escaped there: no screen marks stored HTML as safe, and links are
@@ -12,20 +12,14 @@ only made from http(s) addresses.
 
 from __future__ import annotations
 
-import html
-import re
-from dataclasses import dataclass
-from urllib.parse import urlsplit
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django.views import View
@@ -34,165 +28,36 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from speakout.discussion import services
-from speakout.discussion.models import (
-    Commenter,
-    DiscussionSettings,
-    Flag,
-    ModerationLogEntry,
-    Reply,
+from speakout.discussion.models import Commenter, DiscussionSettings, Flag, ModerationLogEntry, Reply
+from speakout.discussion.moderation import (
+    ACTIONS,
+    DELETABLE_STATUSES,
+    LOG_ACTION_LABELS,
+    QUEUES,
+    Action,
+    can_edit_settings,
+    can_moderate,
+    can_see_email,
+    email_proved,
+    log_entries,
+    log_rows,
+    perform,
+    queue_counts,
+    reply_rows,
+    search_replies,
+    web_address,
 )
-from speakout.safety import care, evidence
+from speakout.discussion.moderation import with_row_relations as _with_row_relations
+from speakout.safety import care
 from speakout.safety.models import PendingBan, RemovalNotice, SafetySettings
-from speakout.subscriptions.services import verified_addresses
-
-#: Needed, besides Wagtail's admin access, for every screen here.
-MODERATE_PERMISSION = "speakout_discussion.change_reply"
-#: Needed to see (and search by) commenters' email addresses: a permission of its own, so
-#: granting it is a deliberate act, separate from moderating. Without it moderators know a
-#: commenter by their opaque handle (docs/safety.md). Superusers have it.
-EMAIL_PERMISSION = "speakout_discussion.view_commenter_email"
-#: Needed, besides MODERATE_PERMISSION, to change the discussion rules.
-SETTINGS_PERMISSION = "speakout_discussion.change_discussionsettings"
 
 PER_PAGE = 50
-EXCERPT_LENGTH = 300
 REASON_MAX_LENGTH = 500
 
 
-def can_moderate(user) -> bool:
-    return user.is_active and user.has_perm(MODERATE_PERMISSION)
-
-
-def can_see_email(user) -> bool:
-    return user.has_perm(EMAIL_PERMISSION)
-
-
-def can_edit_settings(user) -> bool:
-    return can_moderate(user) and user.has_perm(SETTINGS_PERMISSION)
-
-
-# Plain text from stored values -----------------------------------------------------------------
-
-
-def plain_text(body_html: str) -> str:
-    """The text of stored reply HTML, for showing *escaped*: tags dropped, entities decoded."""
-    text = re.sub(r"<[^>]*>", " ", body_html or "")
-    return " ".join(html.unescape(text).split())
-
-
-def web_address(url: str) -> str:
-    """``url`` if it is an http(s) address, else "" (no javascript:, data: or relative links)."""
-    try:
-        parts = urlsplit((url or "").strip())
-    except ValueError:
-        return ""
-    if parts.scheme.lower() in ("http", "https") and parts.netloc:
-        return url.strip()
-    return ""
-
-
-# Queues ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Action:
-    name: str
-    label: str
-    status: str = ""  # the status set_status moves a reply to; empty for the other actions
-    destructive: bool = False
-
-
-ACTIONS = {
-    action.name: action
-    for action in [
-        Action("approve", _("Approve"), Reply.Status.APPROVED),
-        Action("pending", _("Hold for review"), Reply.Status.PENDING),
-        Action("dismiss", _("Keep and dismiss reports")),
-        Action("spam", _("Mark as spam"), Reply.Status.SPAM),
-        Action("trash", _("Move to trash"), Reply.Status.TRASH),
-        Action("delete", _("Delete permanently"), destructive=True),
-    ]
-}
-
-
-@dataclass(frozen=True)
-class Queue:
-    slug: str
-    label: str
-    actions: tuple[str, ...]
-    empty_message: str
-
-    def queryset(self) -> QuerySet[Reply]:
-        # Replies held as evidence are on the Evidence screen only, out of reach of the actions here.
-        replies = Reply.objects.exclude(evidence.is_held())
-        if self.slug == "reported":
-            return replies.filter(status=Reply.Status.APPROVED).filter(
-                Exists(Flag.objects.filter(reply=OuterRef("pk"), resolved_at__isnull=True))
-            )
-        return replies.filter(status=self.slug)
-
-    @property
-    def available_actions(self) -> list[Action]:
-        return [ACTIONS[name] for name in self.actions]
-
-
-QUEUES = {
-    queue.slug: queue
-    for queue in [
-        Queue(
-            "pending",
-            _("Pending"),
-            ("approve", "spam", "trash"),
-            _("No reply is waiting for review."),
-        ),
-        Queue(
-            "approved",
-            _("Approved"),
-            ("pending", "spam", "trash"),
-            _("No reply has been approved yet."),
-        ),
-        Queue(
-            "reported",
-            _("Reported"),
-            ("dismiss", "pending", "spam", "trash"),
-            _("No published reply has an open report."),
-        ),
-        Queue(
-            "spam",
-            _("Spam"),
-            ("approve", "trash", "delete"),
-            _("The spam queue is empty."),
-        ),
-        Queue(
-            "trash",
-            _("Trash"),
-            ("approve", "pending", "spam", "delete"),
-            _("The trash is empty."),
-        ),
-    ]
-}
-
-#: Permanent deletion is offered only for replies already out of sight.
-DELETABLE_STATUSES = (Reply.Status.SPAM, Reply.Status.TRASH)
-#: Decisions that take a reply down, after which the commenter may be sent a removal notice.
-REMOVING_STATUSES = (Reply.Status.SPAM, Reply.Status.TRASH)
-
-
-def queue_counts(request=None) -> dict[str, int]:
-    """How many replies each queue holds: one grouped count of statuses, one of open reports.
-
-    The admin menu shows these on every admin page, so they are kept on the request."""
-    counts = getattr(request, "_speakout_queue_counts", None)
-    if counts is not None:
-        return counts
-    by_status = dict(
-        Reply.objects.exclude(evidence.is_held()).order_by().values_list("status").annotate(count=Count("pk"))
-    )
-    counts = {slug: by_status.get(slug, 0) for slug in QUEUES if slug != "reported"}
-    counts["reported"] = QUEUES["reported"].queryset().count()
-    if request is not None:
-        request._speakout_queue_counts = counts
-    return counts
+def with_row_relations(replies: QuerySet[Reply]) -> QuerySet[Reply]:
+    """Rows with the safety app's assessment (spam score, personal data) of each reply."""
+    return _with_row_relations(replies, "safety_assessment")
 
 
 def pending_ban_count(request=None) -> int:
@@ -209,115 +74,6 @@ def pending_ban_count(request=None) -> int:
 def shows_pending_bans(request) -> bool:
     """The list is offered while the setting asks for two moderators, or while bans still wait."""
     return SafetySettings.load().ban_needs_confirmation or pending_ban_count(request) > 0
-
-
-def search_replies(replies: QuerySet[Reply], query: str, *, include_email: bool) -> QuerySet[Reply]:
-    """Replies whose text, author name, thread title or (if allowed) commenter email match."""
-    query = query.strip()
-    if not query:
-        return replies
-    matches = Q(body__icontains=query) | Q(author_name__icontains=query) | Q(thread__title__icontains=query)
-    matches |= Q(commenter__handle=query.lower())
-    if include_email:
-        matches |= Q(commenter__email__icontains=query)
-    return replies.filter(matches)
-
-
-# Rows as the templates see them ---------------------------------------------------------------
-
-
-@dataclass
-class ReplyRow:
-    reply: Reply
-    text: str
-    excerpt: str
-    website: str
-    thread_url: str
-    reply_url: str
-    open_flags: list[Flag]
-    resolved_flag_count: int
-    assessment: object = None  # the safety app's ReplyAssessment (spam score, personal data), if any
-
-    @property
-    def sensitive(self) -> bool:
-        """Reported or held for review: blurred until the moderator chooses to read it."""
-        return bool(self.open_flags) or self.reply.status == Reply.Status.PENDING
-
-    @classmethod
-    def build(cls, reply: Reply) -> ReplyRow:
-        text = plain_text(reply.body_html)
-        flags = list(reply.flags.all())  # prefetched
-        thread_url = web_address(reply.thread.url)
-        return cls(
-            reply=reply,
-            text=text,
-            excerpt=Truncator(text).chars(EXCERPT_LENGTH),
-            website=web_address(reply.author_website),
-            thread_url=thread_url,
-            reply_url=f"{thread_url}#{reply.anchor}" if thread_url else "",
-            open_flags=[flag for flag in flags if flag.resolved_at is None],
-            resolved_flag_count=sum(1 for flag in flags if flag.resolved_at is not None),
-            assessment=getattr(reply, "safety_assessment", None),
-        )
-
-
-def reply_rows(replies) -> list[ReplyRow]:
-    return [ReplyRow.build(reply) for reply in replies]
-
-
-def with_row_relations(replies: QuerySet[Reply]) -> QuerySet[Reply]:
-    return replies.select_related("thread", "commenter", "safety_assessment").prefetch_related(
-        Prefetch("flags", queryset=Flag.objects.order_by("created_at", "pk"))
-    )
-
-
-LOG_ACTION_LABELS = {
-    "approved": _("Approved"),
-    "pending": _("Held for review"),
-    "spam": _("Marked as spam"),
-    "trash": _("Moved to trash"),
-    "author_delete": _("Deleted by its author"),
-    "delete": _("Deleted permanently"),
-    "ban": _("Banned"),
-    "unban": _("Unbanned"),
-    "dismiss_reports": _("Reports dismissed"),
-    "evidence_hold": _("Held as evidence"),
-    "evidence_release": _("Released from evidence hold"),
-    "ban_requested": _("Ban asked for (waiting for a second moderator)"),
-    "ban_withdrawn": _("Ban request withdrawn"),
-}
-
-
-@dataclass
-class LogRow:
-    entry: ModerationLogEntry
-    action_label: str
-    actor_name: str
-    reply_excerpt: str
-
-    @classmethod
-    def build(cls, entry: ModerationLogEntry) -> LogRow:
-        actor = entry.actor
-        actor_name = ""
-        if actor is not None:
-            actor_name = actor.get_full_name() or actor.get_username()
-        reply_excerpt = ""
-        if entry.reply is not None:
-            reply_excerpt = Truncator(plain_text(entry.reply.body_html)).chars(80)
-        return cls(
-            entry=entry,
-            action_label=str(LOG_ACTION_LABELS.get(entry.action, entry.action)),
-            actor_name=actor_name,
-            reply_excerpt=reply_excerpt,
-        )
-
-
-def log_rows(entries) -> list[LogRow]:
-    return [LogRow.build(entry) for entry in entries]
-
-
-def log_entries() -> QuerySet[ModerationLogEntry]:
-    return ModerationLogEntry.objects.select_related("actor", "reply", "reply__thread", "commenter")
 
 
 def paginate(request, items, per_page: int = PER_PAGE):
@@ -439,15 +195,10 @@ class QueueView(ModerationView):
         notice = self.chosen_notice(action)
         done = notices_sent = 0
         for reply in replies:
-            if action.name == "delete":
-                services.delete_permanently(reply, actor=request.user, reason=reason)
-            elif action.name == "dismiss":
-                services.resolve_flags(reply, actor=request.user, reason=reason)
-            else:
-                with transaction.atomic():  # the notice is queued only if the decision is stored
-                    reply = services.set_status(reply, action.status, actor=request.user, reason=reason)
-                    if notice is not None:
-                        notices_sent += care.send_removal_notice(reply, notice)
+            with transaction.atomic():  # the notice is queued only if the decision is stored
+                changed = perform(action, reply, actor=request.user, reason=reason)
+                if notice is not None and changed is not None:
+                    notices_sent += care.send_removal_notice(changed, notice)
             done += 1
 
         if done:
@@ -476,7 +227,7 @@ class QueueView(ModerationView):
 
     def chosen_notice(self, action: Action) -> RemovalNotice | None:
         """The removal notice to send, if the moderator ticked the box and the action removes."""
-        if action.status not in REMOVING_STATUSES or self.request.POST.get("notify") != "yes":
+        if not action.removes or self.request.POST.get("notify") != "yes":
             return None
         raw_id = self.request.POST.get("notice", "")
         return RemovalNotice.objects.filter(pk=int(raw_id)).first() if raw_id.isdigit() else None
@@ -641,14 +392,6 @@ class LogFilterForm(forms.Form):
         if data["reason"].strip():
             entries = entries.filter(reason__icontains=data["reason"].strip())
         return entries
-
-
-def email_proved(commenter: Commenter) -> bool:
-    """Whether the commenter proved their address (a site account with it verified), without
-    saying what it is: a guest's typed address proves nothing."""
-    if commenter.user is None or not commenter.email:
-        return False
-    return commenter.email.lower() in {address.lower() for address in verified_addresses(commenter.user)}
 
 
 class LogView(ModerationView):

@@ -15,27 +15,29 @@ from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
 from wagtail.admin.ui.sidebar import LinkMenuItem as LinkMenuItemComponent
 from wagtail.admin.ui.sidebar import SubMenuItem as SubMenuItemComponent
 
+from speakout.discussion import moderation
 from speakout.discussion.models import thread_dependency
 from speakout.outbox import admin_views as outbox_admin
 from speakout.pagecache.capture import capturing, share
 
-from . import evidence_admin, moderation
+from . import evidence_admin
+from . import moderation as screens
 from .routing import known_unrestricted, mark_unrestricted
 
 app_name = "speakout_moderation"
 
 urlpatterns = [
-    path("", moderation.QueueView.as_view(), name="index"),
-    path("log/", moderation.LogView.as_view(), name="log"),
-    path("settings/", moderation.DiscussionSettingsView.as_view(), name="settings"),
-    path("safety/", moderation.SafetySettingsView.as_view(), name="safety"),
-    path("commenters/<int:pk>/", moderation.CommenterView.as_view(), name="commenter"),
-    path("bans/", moderation.PendingBansView.as_view(), name="pending_bans"),
+    path("", screens.QueueView.as_view(), name="index"),
+    path("log/", screens.LogView.as_view(), name="log"),
+    path("settings/", screens.DiscussionSettingsView.as_view(), name="settings"),
+    path("safety/", screens.SafetySettingsView.as_view(), name="safety"),
+    path("commenters/<int:pk>/", screens.CommenterView.as_view(), name="commenter"),
+    path("bans/", screens.PendingBansView.as_view(), name="pending_bans"),
     path("evidence/", evidence_admin.EvidenceListView.as_view(), name="evidence"),
     path("evidence/hold/", evidence_admin.HoldView.as_view(), name="evidence_hold"),
     path("evidence/<int:pk>/bundle/", evidence_admin.BundleView.as_view(), name="evidence_bundle"),
     path("evidence/<int:pk>/release/", evidence_admin.ReleaseView.as_view(), name="evidence_release"),
-    path("<slug:queue>/", moderation.QueueView.as_view(), name="queue"),
+    path("<slug:queue>/", screens.QueueView.as_view(), name="queue"),
 ]
 
 
@@ -86,10 +88,10 @@ class PendingBansMenuItem(CountedMenuItem):
     """Shown while the setting asks for two moderators, or while bans still wait."""
 
     def is_shown(self, request):
-        return super().is_shown(request) and moderation.shows_pending_bans(request)
+        return super().is_shown(request) and screens.shows_pending_bans(request)
 
     def count(self, request) -> int:
-        return moderation.pending_ban_count(request)
+        return screens.pending_ban_count(request)
 
 
 class EvidenceMenuItem(MenuItem):

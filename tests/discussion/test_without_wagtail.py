@@ -21,6 +21,7 @@ def test_discussion_runs_in_a_project_without_wagtail():
     assert result.returncode == 0, result.stdout + result.stderr
     assert "discussion works without Wagtail" in result.stdout
     assert "embed works without Wagtail" in result.stdout
+    assert "moderation works without Wagtail" in result.stdout
 
 
 def test_no_discussion_module_imports_wagtail():

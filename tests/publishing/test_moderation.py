@@ -1,4 +1,5 @@
-"""The moderators' screens in the Wagtail admin (speakout/publishing/moderation.py)."""
+"""The moderators' screens in the Wagtail admin (speakout/publishing/moderation.py) over the
+discussion's moderation domain (speakout/discussion/moderation.py)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,9 @@ from speakout.discussion.models import (
     Thread,
     path_segment,
 )
+from speakout.discussion.moderation import queue_counts
 from speakout.discussion.policy import TrustCheck
 from speakout.discussion.rendering import render_markdown
-from speakout.publishing.moderation import queue_counts
 
 pytestmark = pytest.mark.django_db
 

@@ -72,6 +72,18 @@ assert feed_link == "/discussion/thread/feed/rss/?key=%2Fnotes%2F", feed_link
 feed = client.get(feed_link.replace("&amp;", "&"))
 assert feed.status_code == 200 and "From a static site." in feed.content.decode(), feed.status_code
 assert "/discussion/thread/feed/rss/?key=%2Fnotes%2F" in feed.content.decode(), "its own address"
+# The moderation domain works without the admin or the safety app: queues, search, actions.
+from speakout.discussion import moderation  # noqa: E402
+
+held = Reply.objects.get(body="From a static site.")
+held = moderation.perform(moderation.ACTIONS["spam"], held)
+assert moderation.queue_counts()["spam"] == 1, moderation.queue_counts()
+found = moderation.search_replies(moderation.QUEUES["spam"].queryset(), "static", include_email=False)
+assert [row.text for row in moderation.reply_rows(moderation.with_row_relations(found))] == ["From a static site."]
+assert moderation.perform(moderation.ACTIONS["delete"], held) is None
+assert not Reply.objects.filter(pk=held.pk).exists()
+print("moderation works without Wagtail")
+
 loaded = sorted(name for name in sys.modules if name == "wagtail" or name.startswith("wagtail."))
 assert not loaded, f"Wagtail modules were imported: {loaded[:10]}"
 print("discussion works without Wagtail")
