@@ -12,7 +12,6 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -20,6 +19,7 @@ from django.utils.translation import ngettext
 from speakout.discussion import policy
 from speakout.discussion.forms import INVISIBLE_OR_BIDI
 from speakout.discussion.models import DiscussionSettings
+from speakout.outbox.compose import render_mail
 from speakout.outbox.models import SUBJECT_MAX_LENGTH
 from speakout.outbox.services import queue_mail
 
@@ -176,20 +176,20 @@ def queue_message_mails(
     language = translation.get_language() or ""
     subject = subject_for(message.topic, message.message)
     context = {"message": message, "page": page, "inbox_url": inbox_url, "site_name": site_name, "copy": False}
-    text = render_to_string("contact/email/message.txt", context)
-    html = render_to_string("contact/email/message.html", context)
+    text, html = render_mail("contact/email/message", context, language=language)
     reply_to = {"Reply-To": message.email}
     mails = [
         queue_mail(address, subject, text, html, headers=reply_to, language=language) for address in page.recipient_list
     ]
     if copy_to:
         copy = {**context, "copy": True, "inbox_url": ""}
+        copy_text, copy_html = render_mail("contact/email/message", copy, language=language)
         mails.append(
             queue_mail(
                 copy_to,
                 (_("Copy: %(subject)s") % {"subject": subject})[:SUBJECT_MAX_LENGTH],
-                render_to_string("contact/email/message.txt", copy),
-                render_to_string("contact/email/message.html", copy),
+                copy_text,
+                copy_html,
                 language=language,
             )
         )

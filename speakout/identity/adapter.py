@@ -16,6 +16,7 @@ from django.db import transaction
 from django.utils.translation import get_language, gettext_lazy
 
 from speakout.net.addresses import client_ip
+from speakout.outbox.compose import from_text
 from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 
@@ -46,14 +47,18 @@ class AccountAdapter(DefaultAccountAdapter):
             ctx["request"] = request
         ctx.update(context)
         message = self.render_mail(template_prefix, email, ctx)
+        language = get_language() or ""
         html = next((body for body, kind in getattr(message, "alternatives", []) if kind == "text/html"), None)
-        if message.content_subtype == "html":  # allauth found only an HTML template
+        if message.content_subtype == "html":  # a project template gave HTML only
             html, text = message.body, ""
+        elif html is None:
+            # Account mails are written as plain text; the layout shared by every mail wraps them.
+            text, html = from_text(message.body, language=language)
         else:
             text = message.body
         with transaction.atomic():
             for address in message.to:
-                queue_mail(address, message.subject, text, html, language=get_language() or "")
+                queue_mail(address, message.subject, text, html, language=language)
 
     def format_email_subject(self, subject: str) -> str:
         return f"{organisation_name()}: {subject}"

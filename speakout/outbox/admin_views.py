@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django import forms
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -21,7 +23,8 @@ from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import services
-from .models import OutgoingMail
+from .models import OutgoingMail, SenderSettings, from_domain
+from .sender import sender_address
 
 PERMISSION = "speakout_outbox.change_outgoingmail"
 PER_PAGE = 50
@@ -108,3 +111,48 @@ class OutboxView(WagtailAdminTemplateMixin, View):
                 % {"count": count},
             )
         return HttpResponseRedirect(request.get_full_path())
+
+
+# The sender ------------------------------------------------------------------------------------
+
+SENDER_PERMISSION = "speakout_outbox.change_sendersettings"
+
+
+def can_edit_sender(user) -> bool:
+    return user.is_active and (user.is_superuser or user.has_perm(SENDER_PERMISSION))
+
+
+class SenderSettingsForm(forms.ModelForm):
+    class Meta:
+        model = SenderSettings
+        fields = ["name", "address"]
+
+
+class SenderSettingsView(WagtailAdminTemplateMixin, View):
+    """The name and address every mail is sent from (Settings → Mail sender)."""
+
+    template_name = "outbox/admin/sender.html"
+    header_icon = "mail"
+    page_title = _("Mail sender")
+
+    def dispatch(self, request, *args, **kwargs):
+        if not can_edit_sender(request.user):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            domain=from_domain(), configured=settings.DEFAULT_FROM_EMAIL, current=sender_address(), **kwargs
+        )
+
+    def get(self, request, *args, **kwargs):
+        return self.render_to_response(self.get_context_data(form=SenderSettingsForm(instance=SenderSettings.load())))
+
+    def post(self, request, *args, **kwargs):
+        form = SenderSettingsForm(request.POST, instance=SenderSettings.load())
+        if form.is_valid():
+            form.save()
+            messages.success(request, _("Mail sender saved."))
+            return HttpResponseRedirect(reverse("speakout_outbox:sender"))
+        messages.error(request, _("The mail sender could not be saved. Please correct the errors."))
+        return self.render_to_response(self.get_context_data(form=form))

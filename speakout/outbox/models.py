@@ -46,3 +46,64 @@ class OutgoingMail(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+
+def from_domain() -> str:
+    """The domain of ``SPEAKOUT_EMAIL_FROM``: the one the mail server (SPF, DKIM) speaks for."""
+    from email.utils import parseaddr
+
+    from django.conf import settings
+
+    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].strip().lower()
+
+
+def at_from_domain(address: str) -> bool:
+    return bool(address) and address.rpartition("@")[2].strip().lower() == from_domain()
+
+
+class SenderSettings(models.Model):
+    """The sender every mail shows, as the admin sets it (Settings → Mail sender); one row.
+
+    The address must be at ``SPEAKOUT_EMAIL_FROM``'s domain: mail from any other domain would
+    fail the receivers' SPF and DKIM checks and land in spam, or nowhere."""
+
+    name = models.CharField(
+        _("sender name"),
+        max_length=100,
+        blank=True,
+        help_text=_("Shown as who the mail is from. Empty: the site name (Settings → Sites)."),
+    )
+    address = models.EmailField(
+        _("sender address"),
+        max_length=254,
+        blank=True,
+        help_text=_("Must be at the domain of the server's sending address. Empty: that address."),
+    )
+
+    class Meta:
+        verbose_name = _("mail sender")
+        verbose_name_plural = _("mail sender")
+
+    def __str__(self) -> str:
+        return str(_("Mail sender"))
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        self.name = " ".join(self.name.split())
+        self.address = self.address.strip()
+        if self.address and not at_from_domain(self.address):
+            raise ValidationError(
+                {
+                    "address": _(
+                        "The address must end in @%(domain)s, the domain this server sends for "
+                        "(SPEAKOUT_EMAIL_FROM); mail from another domain would be refused or filed as spam."
+                    )
+                    % {"domain": from_domain()}
+                }
+            )
+
+    @classmethod
+    def load(cls) -> SenderSettings:
+        """The row, created empty if there is none (read per mail sent: no cache to go stale)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)

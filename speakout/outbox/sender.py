@@ -1,16 +1,23 @@
-"""Who a mail is from: the organisation, by the name its admin gives the site.
+"""Who a mail is from: the organisation, by the name and address its admin gives the sender.
 
-The name is the default Wagtail site's "Site name" (Settings → Sites in the admin), so a
-volunteer can change it without touching the server; ``SPEAKOUT_SITE_NAME`` is the fallback
-(and the only source in a project without Wagtail). The address stays ``SPEAKOUT_EMAIL_FROM``'s.
+The sender name is the one set in Settings → Mail sender, else the default Wagtail site's
+"Site name" (Settings → Sites), so a volunteer can change either without touching the server;
+``SPEAKOUT_SITE_NAME`` is the fallback (and the only source in a project without Wagtail). The
+address is the one set in Settings → Mail sender if it is at ``SPEAKOUT_EMAIL_FROM``'s domain
+(checked when saved, and again here in case that setting changed since), else that address.
 """
 
 from __future__ import annotations
 
+import logging
 from email.utils import formataddr, parseaddr
 
 from django.apps import apps
 from django.conf import settings
+
+from .models import SenderSettings, at_from_domain
+
+logger = logging.getLogger("speakout.outbox")
 
 
 def organisation_name() -> str:
@@ -24,8 +31,14 @@ def organisation_name() -> str:
 
 
 def sender_address() -> str:
-    """``"Organisation name" <address>``: the configured address under the organisation's name."""
+    """``"Sender name" <address>``: the admin's sender, within the configured domain."""
     configured_name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
-    name = organisation_name() or configured_name
+    chosen = SenderSettings.load()
+    name = chosen.name.strip() or organisation_name() or configured_name
+    if chosen.address:
+        if at_from_domain(chosen.address):
+            address = chosen.address
+        else:
+            logger.warning("The sender address set in the admin is not at SPEAKOUT_EMAIL_FROM's domain; using that.")
     # One line only: a name with a line break would otherwise break the From header.
     return formataddr((" ".join(name.split()), address))

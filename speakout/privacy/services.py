@@ -17,7 +17,6 @@ from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from django.utils.translation import gettext as _
 from speakout.discussion import services as discussion
 from speakout.discussion.avatars import random_avatar_key
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread
+from speakout.outbox.compose import render_mail
 from speakout.outbox.models import OutgoingMail
 from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
@@ -153,8 +153,7 @@ def send_manage_link(request_id: int) -> bool:
             "site_name": organisation_name(),
             "language": language,
         }
-        text = render_to_string("privacy/email/manage_link.txt", context)
-        html = render_to_string("privacy/email/manage_link.html", context)
+        text, html = render_mail("privacy/email/manage_link", context, language=language)
         subject = _("Your link to manage your replies")
         queue_mail(request.email, subject, text, html, language=language, dedupe_key=f"privacy:manage:{request.pk}")
     return True

@@ -19,7 +19,6 @@ from datetime import datetime
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, OuterRef
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -28,7 +27,7 @@ from speakout.discussion import signals
 from speakout.discussion.models import DiscussionSettings, Flag, Reply
 from speakout.discussion.moderation import MODERATE_PERMISSION, plain_text
 from speakout.net import ratelimit
-from speakout.outbox.sender import organisation_name
+from speakout.outbox.compose import mail_context, render_mail
 from speakout.outbox.services import queue_mail
 from speakout.safety.signals import pile_on_detected
 from speakout.theme.languages import default_language
@@ -87,9 +86,8 @@ def reply_context(reply: Reply) -> dict:
 def send(user, template: str, subject: str, context: dict, *, dedupe_key: str) -> None:
     language = language_of(user)
     with translation.override(language):
-        context = {"site_name": organisation_name(), "language": language, "user": user, **context}
-        text = render_to_string(f"publishing/email/{template}.txt", context)
-        html = render_to_string(f"publishing/email/{template}.html", context)
+        context = {**mail_context(language), "user": user, **context}
+        text, html = render_mail(f"publishing/email/{template}", context, language=language)
         subject = " ".join(gettext(subject).format(**context.get("subject_values", {})).split())[:500]
     queue_mail(user.email, subject, text, html, language=language, dedupe_key=dedupe_key)
 

@@ -216,7 +216,13 @@ def register_outbox_urls():
         path(
             "outbox/",
             include(
-                ([path("", outbox_admin.OutboxView.as_view(), name="index")], "speakout_outbox"),
+                (
+                    [
+                        path("", outbox_admin.OutboxView.as_view(), name="index"),
+                        path("sender/", outbox_admin.SenderSettingsView.as_view(), name="sender"),
+                    ],
+                    "speakout_outbox",
+                ),
                 namespace="speakout_outbox",
             ),
         )
@@ -236,6 +242,22 @@ def register_outbox_menu_item():
         name="mail-outbox",
         icon_name="mail",
         order=900,
+    )
+
+
+class SenderMenuItem(MenuItem):
+    def is_shown(self, request):
+        return outbox_admin.can_edit_sender(request.user)
+
+
+@hooks.register("register_settings_menu_item")
+def register_sender_menu_item():
+    return SenderMenuItem(
+        _("Mail sender"),
+        reverse_lazy("speakout_outbox:sender"),
+        name="mail-sender",
+        icon_name="mail",
+        order=901,
     )
 
 

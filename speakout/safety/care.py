@@ -7,13 +7,13 @@ through the discussion's services, so counts, versions, signals and the log stay
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.text import Truncator
 from django.utils.translation import gettext as _
 
 from speakout.discussion import services
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply
+from speakout.outbox.compose import render_mail
 from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.theme.languages import default_language
@@ -51,13 +51,14 @@ def send_removal_notice(reply: Reply, notice: RemovalNotice) -> bool:
             "excerpt": Truncator(" ".join(reply.body.split())).chars(EXCERPT_LENGTH),
             "message": notice.message,
         }
-        text = render_to_string("safety/email/removal_notice.txt", context)
+        text, html = render_mail("safety/email/removal_notice", context, language=language)
         subject = _("About your reply on %(site)s") % {"site": organisation_name()}
         try:
             queue_mail(
                 address,
                 subject[:200],
                 text,
+                html,
                 language=language,
                 dedupe_key=f"safety:removal:{reply.pk}:{reply.status}:{reply.log_entries.count()}",
             )
