@@ -455,30 +455,13 @@ LOGGING = {
 # Speakout's own settings
 SPEAKOUT_REPORTS_PER_PAGE = env_int("SPEAKOUT_REPORTS_PER_PAGE", 10)
 SPEAKOUT_SCHEDULER_INTERVAL = env_int("SPEAKOUT_SCHEDULER_INTERVAL", 60)
-# (name, every N seconds, dotted path) run by the worker's clock; see speakout/worker.py.
-SPEAKOUT_SCHEDULED_JOBS = [
-    ("publish_scheduled", SPEAKOUT_SCHEDULER_INTERVAL, "speakout.publishing.jobs.publish_scheduled"),
-    # Retries, rate-limited mails and mails whose worker died mid-send.
-    ("send_due_mail", env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30), "speakout.outbox.jobs.send_due_mail"),
-    # Reply notifications whose task was lost, or whose worker died before queueing their mails.
-    (
-        "send_due_reply_notifications",
-        env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30),
-        "speakout.subscriptions.jobs.send_due_reply_notifications",
-    ),
-    # The default language chosen in the admin, back into the shared cache if it was lost there.
-    ("refill_default_language", 600, "speakout.theme.languages.refill_default_language"),
-    # Unconfirmed subscription requests expire; digests go out when due (checked hourly).
-    ("subscriptions_expire_requests", 3600, "speakout.subscriptions.jobs.delete_expired_requests"),
-    ("send_daily_digest", 3600, "speakout.subscriptions.jobs.send_daily_digest"),
-    ("send_weekly_digest", 3600, "speakout.subscriptions.jobs.send_weekly_digest"),
-    # Moderators' daily summary, when the discussion rules ask for one (once a day, checked hourly).
-    ("moderator_daily_summary", 3600, "speakout.publishing.alerts.send_daily_summaries"),
-    # Deletes what the retention settings below say has expired; logs counts only.
-    ("privacy_purge", 3600, "speakout.privacy.jobs.purge_expired"),
-    # The spam filter is rebuilt from moderators' decisions (it also learns from each as it is made).
-    ("safety_retrain_spam_model", env_int("SPEAKOUT_SAFETY_RETRAIN_SECONDS", 86400), "speakout.safety.jobs.retrain"),
-]
+# Each app's jobs.py lists its scheduled jobs (``schedule()``); the worker's clock runs them and
+# these, the project's own: (name, every N seconds, dotted path). See speakout/worker.py.
+SPEAKOUT_SCHEDULED_JOBS: list[tuple[str, int, str]] = []
+# Seconds between the outbox's sweeps (retries, held-back mail) and the reply notifications' sweep.
+SPEAKOUT_OUTBOX_SWEEP_SECONDS = env_int("SPEAKOUT_OUTBOX_SWEEP_SECONDS", 30)
+# Seconds between two rebuilds of the spam filter from moderators' decisions.
+SPEAKOUT_SAFETY_RETRAIN_SECONDS = env_int("SPEAKOUT_SAFETY_RETRAIN_SECONDS", 86400)
 
 # Discussion: deployment-level limits (editors change the everyday rules in the admin).
 SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = env_int("SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES", 15)
@@ -531,6 +514,12 @@ SPEAKOUT_SAFETY_PHONE_REGIONS = env_list("SPEAKOUT_SAFETY_PHONE_REGIONS", ["ES",
 
 # Page cache for anonymous readers (docs/caching.md): on unless switched off.
 SPEAKOUT_PAGE_CACHE_ENABLED = env_bool("SPEAKOUT_PAGE_CACHE", True)
+# The page cache imports no other app: the apps' own paths, headers and cookies are named here.
+# /documents/ is Wagtail's; /discussion/ holds the form's posts and a reader's own pages; the
+# discussion's guest header and cookie (speakout.discussion.clients) mark a guest.
+SPEAKOUT_PAGE_CACHE_EXCLUDED_PREFIXES = ("/admin/", "/static/", "/media/", "/i18n/", "/documents/", "/discussion/")
+SPEAKOUT_PAGE_CACHE_PERSONAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_SPEAKOUT_GUEST")
+SPEAKOUT_PAGE_CACHE_READER_COOKIES = ("speakout_guest",)
 
 # Contact form: minimum seconds between two messages from one client or one email address.
 SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)
@@ -554,6 +543,11 @@ SPEAKOUT_PRIVACY_RELEASED_EVIDENCE_DAYS = env_int("SPEAKOUT_RELEASED_EVIDENCE_DA
 # list, where Isso's API is served ("" turns it off), and how long a widget's sign-in lasts.
 SPEAKOUT_EMBED_ORIGINS = env_list("SPEAKOUT_EMBED_ORIGINS", [])
 SPEAKOUT_EMBED_ISSO_PREFIX = env("SPEAKOUT_EMBED_ISSO_PREFIX", "isso")
+# Paths that answer JSON, errors included (the theme's NUL guard answers them in kind): the
+# discussion's API, the embed API (the hosted HTML page beside it is not) and Isso's.
+SPEAKOUT_THEME_JSON_PREFIXES = ("/api/", "/embed/api/") + (
+    (f"/{SPEAKOUT_EMBED_ISSO_PREFIX.strip('/')}/",) if SPEAKOUT_EMBED_ISSO_PREFIX.strip("/") else ()
+)
 SPEAKOUT_EMBED_SIGNIN_MAX_AGE = env_int("SPEAKOUT_EMBED_SIGNIN_MAX_AGE", 3600)
 # Identity: accounts, social login and MFA (django-allauth). See docs/accounts.md.
 AUTHENTICATION_BACKENDS = [
@@ -626,7 +620,3 @@ SPEAKOUT_DISCUSSION_IDENTITY_TEMPLATE = "identity/reply_form_identity.html"
 # Interchange: scheduled backups by the worker (0 hours: off), keeping the newest N archives.
 SPEAKOUT_BACKUP_EVERY_HOURS = env_int("SPEAKOUT_BACKUP_EVERY_HOURS", 0)
 SPEAKOUT_BACKUP_KEEP = env_int("SPEAKOUT_BACKUP_KEEP", 7)
-if SPEAKOUT_BACKUP_EVERY_HOURS > 0:
-    SPEAKOUT_SCHEDULED_JOBS.append(
-        ("backup", SPEAKOUT_BACKUP_EVERY_HOURS * 3600, "speakout.interchange.backup.scheduled_backup")
-    )

@@ -1,10 +1,11 @@
 """The background worker: django-tasks' database worker plus a small clock for scheduled jobs.
 
-Scheduled jobs are listed in ``settings.SPEAKOUT_SCHEDULED_JOBS`` as ``(name, every_seconds,
-dotted path)``. The clock runs in a thread beside the task worker, so nothing needs cron. When
-several workers share a cache (Redis in production), a cache lock lets only one of them run a
-given job per period; with the local cache each worker runs its own clock, which is right for the
-single-worker embedded default.
+Each app lists its scheduled jobs in its ``jobs.schedule()`` as ``(name, every_seconds, dotted
+path)``; ``SPEAKOUT_SCHEDULED_JOBS`` adds the project's own. No app imports this module. The
+clock runs in a thread beside the task worker, so nothing needs cron. When several workers share
+a cache (Redis in production), a cache lock lets only one of them run a given job per period;
+with the local cache each worker runs its own clock, which is right for the single-worker
+embedded default.
 """
 
 from __future__ import annotations
@@ -13,57 +14,34 @@ import logging
 import signal
 import threading
 import time
-from datetime import timedelta
+from importlib import import_module
 
+from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import InterfaceError, OperationalError, close_old_connections
-from django.utils import timezone
-from django.utils.module_loading import import_string
+from django.utils.module_loading import import_string, module_has_submodule
 
 logger = logging.getLogger("speakout.worker")
 
 
-# How long a task enqueued by enqueue_unless_waiting waits before it starts, gathering the work
-# that comes meanwhile. Without it a busy site made a task per write: the worker starts a task
-# at once, so the next write found none waiting, and every task costs the queue writes of its own.
-GATHER_SECONDS = 1.0
+def scheduled_jobs() -> list[tuple[str, int, str]]:
+    """Every installed app's scheduled jobs (the ``schedule()`` of its ``jobs`` module), then the
+    project's own (``SPEAKOUT_SCHEDULED_JOBS``): (name, every N seconds, dotted path)."""
+    jobs: list[tuple[str, int, str]] = []
+    for config in apps.get_app_configs():
+        if module_has_submodule(config.module, "jobs"):
+            schedule = getattr(import_module(f"{config.name}.jobs"), "schedule", None)
+            if schedule is not None:
+                jobs.extend(schedule())
+    return jobs + list(getattr(settings, "SPEAKOUT_SCHEDULED_JOBS", []))
 
 
-def enqueue_unless_waiting(task) -> None:
-    """Enqueue ``task`` (one taking no arguments) unless one already waits in the queue.
-
-    Meant to run after a commit (``transaction.on_commit``): a task still "ready" then is started
-    after the commit, so it finds what was just stored. The task starts GATHER_SECONDS later, so a
-    burst of writes makes a task per second instead of one per write. Queues other than
-    django-tasks' database backend, which cannot be asked what waits, get a task every time
-    (started at once where they cannot defer one)."""
-    if _task_waiting(task):
-        return
-    if GATHER_SECONDS and task.get_backend().supports_defer:
-        task = task.using(run_after=timezone.now() + timedelta(seconds=GATHER_SECONDS))
-    task.enqueue()
-
-
-def _task_waiting(task) -> bool:
-    try:
-        from django_tasks import TaskResultStatus
-        from django_tasks_db.backend import DatabaseBackend
-        from django_tasks_db.models import DBTaskResult
-    except ImportError:
-        return False
-    backend = task.get_backend()
-    if not isinstance(backend, DatabaseBackend):
-        return False
-    return DBTaskResult.objects.filter(
-        task_path=task.module_path, backend_name=backend.alias, status=TaskResultStatus.READY
-    ).exists()
-
-
-def run_due_jobs(now: float, last_run: dict[str, float]) -> list[str]:
-    """Run each scheduled job whose period has passed; return the names of those that ran."""
+def run_due_jobs(now: float, last_run: dict[str, float], jobs: list[tuple[str, int, str]] | None = None) -> list[str]:
+    """Run each scheduled job (``jobs``, else ``scheduled_jobs()``) whose period has passed;
+    return the names of those that ran."""
     ran = []
-    for name, every, dotted_path in settings.SPEAKOUT_SCHEDULED_JOBS:
+    for name, every, dotted_path in scheduled_jobs() if jobs is None else jobs:
         if now - last_run.get(name, 0.0) < every:
             continue
         last_run[name] = now

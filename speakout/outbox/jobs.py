@@ -1,6 +1,8 @@
-"""Scheduled jobs of the outbox, run by the worker's clock (see speakout.worker)."""
+"""Scheduled jobs of the outbox, run by the worker's clock (``schedule``)."""
 
 from __future__ import annotations
+
+from django.conf import settings
 
 
 def send_due_mail() -> None:
@@ -8,3 +10,9 @@ def send_due_mail() -> None:
     from . import services
 
     services.send_due_mail()
+
+
+def schedule() -> list[tuple[str, int, str]]:
+    """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
+    # Retries, rate-limited mails and mails whose worker died mid-send.
+    return [("send_due_mail", settings.SPEAKOUT_OUTBOX_SWEEP_SECONDS, f"{__name__}.send_due_mail")]

@@ -168,7 +168,7 @@ def schedule_send() -> None:
 
 
 def _ensure_send_task() -> None:
-    from speakout.worker import enqueue_unless_waiting
+    from speakout.net.tasks import enqueue_unless_waiting
 
     from .tasks import send_outbox_task
 

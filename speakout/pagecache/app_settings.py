@@ -18,14 +18,17 @@ def _defaults() -> dict[str, object]:
         "TIMEOUT": 24 * 3600,
         # Cookies that do not make a reader's page personal. Any other cookie bypasses the cache.
         "NEUTRAL_COOKIES": (settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME),
-        # Paths never looked up or stored, whatever their views say.
-        "EXCLUDED_PREFIXES": ("/admin/", "/static/", "/media/", "/documents/", "/i18n/", "/discussion/"),
+        # Paths never looked up or stored, whatever their views say. Apps add theirs in the
+        # project's settings (the page cache imports no other app).
+        "EXCLUDED_PREFIXES": ("/admin/", "/static/", "/media/", "/i18n/"),
         # Where the version counters live when the default cache is not shared between processes
         # (no Redis): a folder every web process, the worker and the commands share. Empty: in the
         # default cache.
         "VERSIONS_DIR": "",
-        # Header values that, in a request, make the page personal.
-        "PERSONAL_HEADERS": ("HTTP_AUTHORIZATION", "HTTP_X_SPEAKOUT_GUEST"),
+        # Header values that, in a request, make the page personal (WSGI names: HTTP_X_...).
+        "PERSONAL_HEADERS": ("HTTP_AUTHORIZATION",),
+        # Cookies of a reader whose page may still be kept for readers like them (a guest's).
+        "READER_COOKIES": (),
     }
 
 
@@ -39,6 +42,14 @@ def __getattr__(name):
         raise AttributeError(name)
     value = _known[name] = getattr(settings, f"SPEAKOUT_PAGE_CACHE_{name}", defaults[name])
     return value
+
+
+def vary_allowed() -> set[str]:
+    """Request headers a stored answer may vary on: the negotiated ones, and the personal headers
+    (an answer that varies on one was rendered without it)."""
+    headers = __getattr__("PERSONAL_HEADERS")
+    personal = {name[5:].replace("_", "-").lower() for name in headers if name.startswith("HTTP_")}
+    return {"accept-encoding", "accept-language", "cookie", *personal}
 
 
 def _forget(**kwargs) -> None:

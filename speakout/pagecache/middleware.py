@@ -31,7 +31,6 @@ ENVIRON_KEY = "speakout.pagecache.entry"
 _SKIPPED_HEADERS = {
     "set-cookie", "cache-control", "etag", "last-modified", "expires", "content-length", "content-encoding",
 }  # fmt: skip
-_VARY_ALLOWED = {"accept-encoding", "accept-language", "cookie", "x-speakout-guest"}
 # Recently served entries, kept in this process too: a hit then costs one small read of the
 # versions from the shared cache instead of fetching and unpickling the whole page.
 LOCAL_ENTRIES = 48
@@ -118,7 +117,7 @@ class PageCacheMiddleware:
         if "private" in control or "no-store" in control:
             return False
         vary = {part.strip().lower() for part in response.get("Vary", "").split(",") if part.strip()}
-        return vary <= _VARY_ALLOWED
+        return vary <= app_settings.vary_allowed()
 
 
 def render_capturing(get_response, request, capture: Capture):

@@ -90,9 +90,7 @@ class _WatchedUser:
 
 
 def _reader_cookies() -> frozenset[str]:
-    from speakout.discussion.clients import GUEST_COOKIE
-
-    return frozenset({*app_settings.NEUTRAL_COOKIES, settings.SESSION_COOKIE_NAME, GUEST_COOKIE})
+    return frozenset({*app_settings.NEUTRAL_COOKIES, settings.SESSION_COOKIE_NAME, *app_settings.READER_COOKIES})
 
 
 def is_candidate(request) -> bool:

@@ -1,4 +1,4 @@
-"""Scheduled jobs of the privacy app, run by the worker's clock (see speakout.worker)."""
+"""Scheduled jobs of the privacy app, run by the worker's clock (``schedule``)."""
 
 from __future__ import annotations
 
@@ -8,3 +8,9 @@ def purge_expired() -> None:
     from . import purge
 
     purge.purge_expired()
+
+
+def schedule() -> list[tuple[str, int, str]]:
+    """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
+    # Deletes what the retention settings say has expired; logs counts only.
+    return [("privacy_purge", 3600, f"{__name__}.purge_expired")]

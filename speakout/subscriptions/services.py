@@ -221,7 +221,7 @@ def notify_reply_approved(reply: Reply, *, new: bool = False) -> bool:
 
 
 def _ensure_notification_task() -> None:
-    from speakout.worker import enqueue_unless_waiting
+    from speakout.net.tasks import enqueue_unless_waiting
 
     from .tasks import send_reply_notifications_task
 

@@ -51,10 +51,7 @@ class RefuseNulMiddleware:
     @staticmethod
     def json_prefixes() -> tuple[str, ...]:
         """The JSON APIs' paths, which answer with their error object (docs/embed.md)."""
-        from speakout.embed.middleware import embed_prefixes
-
-        # /embed/ also serves the hosted HTML page; only its api/ answers JSON.
-        return tuple("/embed/api/" if prefix == "/embed/" else prefix for prefix, _credentials in embed_prefixes())
+        return tuple(getattr(settings, "SPEAKOUT_THEME_JSON_PREFIXES", ()))
 
 
 class SiteLanguageMiddleware(LocaleMiddleware):

@@ -129,12 +129,12 @@ def test_spam_goes_to_spam_or_is_held_with_its_score_and_reasons_in_the_queue(
 
 
 def test_the_scheduled_job_is_listed_and_runs(thread, rules, moderator, settings):
-    from speakout.worker import run_due_jobs
+    from speakout.worker import run_due_jobs, scheduled_jobs
 
-    assert any(path == "speakout.safety.jobs.retrain" for _n, _e, path in settings.SPEAKOUT_SCHEDULED_JOBS)
+    retrain = [job for job in scheduled_jobs() if job[2] == "speakout.safety.jobs.retrain"]
+    assert retrain == [("safety_retrain_spam_model", 86400, "speakout.safety.jobs.retrain")]
     train, _held_out = split_spam_examples(load_spam_examples(DATA))
     decide(thread, moderator, train[:12])
-    settings.SPEAKOUT_SCHEDULED_JOBS = [("safety_retrain_spam_model", 60, "speakout.safety.jobs.retrain")]
     cache.clear()
-    assert run_due_jobs(1000.0, {}) == ["safety_retrain_spam_model"]
+    assert run_due_jobs(100_000.0, {}, jobs=retrain) == ["safety_retrain_spam_model"]
     assert spam.load_model().spam_documents + spam.load_model().ham_documents == 12

@@ -8,7 +8,6 @@ import time
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
@@ -71,7 +70,9 @@ def test_unconfirmed_requests_expire(client, thread, subscribe):
     jobs.delete_expired_requests()
     assert set(Subscription.objects.values_list("pk", flat=True)) == {fresh.pk, kept.pk}
     assert client.post(path).status_code == 400
-    names = [name for name, _every, _path in settings.SPEAKOUT_SCHEDULED_JOBS]
+    from speakout.worker import scheduled_jobs
+
+    names = [name for name, _every, _path in scheduled_jobs()]
     assert "subscriptions_expire_requests" in names
 
 

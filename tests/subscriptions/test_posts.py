@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
 from speakout.outbox.models import OutgoingMail
@@ -84,7 +83,9 @@ def test_digests_are_sent_when_due(subscribe):
 
 
 def test_digest_jobs_are_scheduled_hourly(subscribe):
-    jobs_by_name = {name: (every, path) for name, every, path in settings.SPEAKOUT_SCHEDULED_JOBS}
+    from speakout.worker import scheduled_jobs
+
+    jobs_by_name = {name: (every, path) for name, every, path in scheduled_jobs()}
     assert jobs_by_name["send_daily_digest"] == (3600, "speakout.subscriptions.jobs.send_daily_digest")
     assert jobs_by_name["send_weekly_digest"] == (3600, "speakout.subscriptions.jobs.send_weekly_digest")
     daily = subscribe("daily@example.org", frequency="daily")
