@@ -24,3 +24,14 @@ class PublishingConfig(AppConfig):
             from .models import ReportPage
 
             subscriptions.connect(ReportPage)  # new-post notifications on a report's first publication
+
+            from speakout.subscriptions import lists
+
+            lists.register(category_lists)
+
+
+def category_lists():
+    """The categories readers may get new reports of by email, as ``(slug, name)``."""
+    from .models import Category
+
+    return Category.objects.values_list("slug", "name")

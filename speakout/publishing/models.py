@@ -311,6 +311,12 @@ class ReportPage(SeoMixin, Page):
                 return block.value["image"]
         return None
 
+    def mail_parts(self) -> dict[str, str]:
+        """The whole report for subscribers' mail (see ``speakout.publishing.mailing``)."""
+        from .mailing import mail_parts
+
+        return mail_parts(self)
+
     @cached_property
     def lead_image(self) -> tuple | None:
         """(image, alt text) for lists: the sharing image, else the body's first picture."""

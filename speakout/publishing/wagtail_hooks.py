@@ -8,7 +8,7 @@ outbox" screen (``speakout.outbox.admin_views``) under ``/admin/outbox/`` and th
 
 from __future__ import annotations
 
-from django.urls import include, path, reverse_lazy
+from django.urls import include, path, reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.menu import Menu, MenuItem, SubmenuMenuItem
@@ -259,6 +259,26 @@ def register_sender_menu_item():
         icon_name="mail",
         order=901,
     )
+
+
+# A report by email -----------------------------------------------------------------------------
+
+
+@hooks.register("register_admin_urls")
+def register_report_mail_urls():
+    from .report_mail import ReportMailView
+
+    return [path("reports/<int:page_id>/email/", ReportMailView.as_view(), name="speakout_report_mail")]
+
+
+@hooks.register("register_page_header_buttons")
+def report_mail_button(page, user, view_name, next_url=None):
+    from wagtail.admin.widgets.button import Button
+
+    from .models import ReportPage
+
+    if isinstance(page.specific_deferred, ReportPage) and page.permissions_for_user(user).can_edit():
+        yield Button(_("Send by email"), reverse("speakout_report_mail", args=[page.pk]), icon_name="mail", priority=80)
 
 
 # The contact inbox ----------------------------------------------------------------------------

@@ -47,3 +47,48 @@ class FollowForm(forms.Form):
         if not cleaned.get("notify_replies") and not cleaned.get("notify_posts"):
             raise forms.ValidationError(_("Choose what you want to hear about."), code="nothing")
         return cleaned
+
+
+class PostsForm(forms.Form):
+    """ "New reports by email": the whole site or some categories, at once or in a digest."""
+
+    EVERYTHING = "*"
+
+    email = forms.EmailField(
+        label=_("Email"),
+        max_length=254,
+        help_text=_("We send a mail to confirm the address first. Every mail has an unsubscribe link."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        error_messages={"required": _("Please give an email address."), "invalid": _("Enter a valid email address.")},
+    )
+    lists = forms.MultipleChoiceField(
+        label=_("Which reports"),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Choose at least one.")},
+    )
+    frequency = forms.ChoiceField(
+        label=_("How often"),
+        choices=Subscription.Frequency.choices,
+        initial=Subscription.Frequency.INSTANT,
+        widget=forms.RadioSelect,
+    )
+    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
+    homepage = forms.CharField(required=False, label=_("Leave this field empty"))
+
+    def __init__(self, *args, **kwargs):
+        from .lists import categories
+
+        super().__init__(*args, **kwargs)
+        self.fields["lists"].choices = [(self.EVERYTHING, _("Every new report")), *categories()]
+        self.fields["lists"].initial = [self.EVERYTHING]
+        self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"].strip()
+        if any(char in email for char in "\r\n\0,;<>"):
+            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+        return email
+
+    def categories(self) -> list[str]:
+        """The chosen lists as subscription categories ("" is the whole site)."""
+        return ["" if value == self.EVERYTHING else value for value in self.cleaned_data["lists"]]

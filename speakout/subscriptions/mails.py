@@ -61,7 +61,9 @@ def language_of(subscription: Subscription) -> str:
     return subscription.language or default_language()
 
 
-def render(subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str, unsubscribe=True):
+def render(
+    subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str | None, unsubscribe=True
+):
     """Render ``subscriptions/email/<template>.txt`` and ``.html``: the arguments of one
     ``queue_mail`` call. ``subject`` may be a callable, so it is translated in the subscriber's
     language."""

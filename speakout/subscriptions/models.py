@@ -96,13 +96,20 @@ class NotifiedReply(models.Model):
 
 
 class Announcement(models.Model):
-    """A first publication (one per post, ever): instant mails go out when it is recorded, and
-    the digests list the announcements made since a subscriber's last digest."""
+    """A first publication (one per post, ever), or a post sent by email only: instant mails go
+    out when it is recorded, and the digests carry the announcements made since a subscriber's
+    last digest."""
 
     key = models.CharField(_("key"), max_length=255, unique=True)
     title = models.CharField(_("title"), max_length=500)
-    url = models.URLField(_("address"), max_length=1000)
+    url = models.URLField(
+        _("address"), max_length=1000, blank=True, help_text=_("Empty for a post sent by email only.")
+    )
     summary = models.TextField(_("summary"), blank=True)
+    # The whole post as mailed: an HTML fragment and its plain text, rendered once when announced.
+    html = models.TextField(_("content (HTML)"), blank=True)
+    text = models.TextField(_("content (text)"), blank=True)
+    email_only = models.BooleanField(_("sent by email only"), default=False)
     categories = models.JSONField(_("categories"), default=list, blank=True)
     published_at = models.DateTimeField(_("published at"), default=timezone.now, db_index=True)
 

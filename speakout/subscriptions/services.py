@@ -371,36 +371,69 @@ def posts_subscribers(categories, frequency: str | None = None):
 
 
 def announce_post(
-    key: str, *, title: str, url: str, summary: str = "", categories=(), published_at: datetime | None = None
+    key: str,
+    *,
+    title: str,
+    url: str,
+    summary: str = "",
+    categories=(),
+    published_at: datetime | None = None,
+    html: str = "",
+    text: str = "",
+    email_only: bool = False,
 ) -> Announcement | None:
-    """Record a first publication and queue the instant mails. A key already announced sends
-    nothing and returns None. Digest subscribers hear about it in their next digest."""
+    """Record a first publication (or a post sent by email only) and queue the instant mails.
+    A key already announced sends nothing and returns None. Digest subscribers get it in their
+    next digest. ``html`` and ``text`` are the post's whole content as mail shows it (an HTML
+    fragment whose every address is on the site's own origin, and its plain text); without
+    them the mail has the title, the summary and the link."""
     with transaction.atomic():
         announcement, created = Announcement.objects.get_or_create(
             key=key,
             defaults={
                 "title": title[:500],
-                "url": url,
+                "url": "" if email_only else url,
                 "summary": summary,
                 "categories": list(categories),
                 "published_at": published_at or timezone.now(),
+                "html": html,
+                "text": text,
+                "email_only": email_only,
             },
         )
         if not created:
             return None
         for subscription in posts_subscribers(announcement.categories, Frequency.INSTANT):
-
-            def subject(title=announcement.title):
-                return _("New post: %(title)s") % {"title": title}
-
             mails.send(
                 subscription,
                 "post",
-                subject,
+                post_subject(announcement),
                 {"announcement": announcement},
                 dedupe_key=f"subscriptions:post:{announcement.pk}:{subscription.pk}",
             )
     return announcement
+
+
+def post_subject(announcement: Announcement):
+    def subject(title=announcement.title):
+        return _("New post: %(title)s") % {"title": title}
+
+    return subject
+
+
+def render_post_preview(announcement: Announcement, *, email: str, language: str = "") -> dict:
+    """The mail of ``announcement`` as a subscriber gets it, for an editor's preview or test
+    send to ``email``: the arguments of one ``queue_mail`` call. It has no unsubscribe link
+    (the reader is nobody's subscription) and says it is a test."""
+    reader = Subscription(email=email, kind=Kind.POSTS, language=language)
+    return mails.render(
+        reader,
+        "post",
+        post_subject(announcement),
+        {"announcement": announcement, "test": True},
+        dedupe_key=None,
+        unsubscribe=False,
+    )
 
 
 def send_digests(frequency: str, now: datetime | None = None) -> int:

@@ -20,7 +20,7 @@ from speakout.net import ratelimit
 
 from . import services, tokens
 from .app_settings import app_settings
-from .forms import FollowForm
+from .forms import FollowForm, PostsForm
 
 
 def _rate_limited(request) -> bool:
@@ -65,6 +65,50 @@ def follow(request):
         form.add_error("email", _("Enter a valid email address."))
         return _form_page(request, thread, form, 400)
     # The same page whether the address was new, pending or already subscribed.
+    return done
+
+
+POSTS_FORM_KEY = "subscriptions:posts"
+
+
+@require_http_methods(["GET", "POST"])
+def posts(request):
+    """ "New reports by email": the whole site or chosen categories, at once or in a digest.
+    Each list is its own subscription, confirmed by its own mail."""
+    if request.method == "GET":
+        form = PostsForm(initial={"form_token": issue_form_token(POSTS_FORM_KEY)})
+        return render(request, "subscriptions/posts.html", {"form": form})
+    form = PostsForm(request.POST)
+
+    def again(status):
+        data = form.data.copy()
+        data["form_token"] = issue_form_token(POSTS_FORM_KEY, after_error=True)
+        form.data = data
+        return render(request, "subscriptions/posts.html", {"form": form}, status=status)
+
+    if not form.is_valid():
+        return again(400)
+    done = render(request, "subscriptions/requested.html", {})
+    if form.cleaned_data["homepage"]:
+        return done
+    age = read_form_token(form.cleaned_data["form_token"], POSTS_FORM_KEY)
+    if age is None or age > discussion_settings.FORM_MAX_AGE:
+        form.add_error(None, _("This form has expired. Please send it again."))
+        return again(400)
+    if _rate_limited(request):
+        form.add_error(None, _("Too many requests from your connection. Please try again later."))
+        return again(429)
+    try:
+        for category in form.categories():
+            services.request_subscription(
+                form.cleaned_data["email"],
+                kind=services.Kind.POSTS,
+                category=category,
+                frequency=form.cleaned_data["frequency"],
+            )
+    except ValueError:
+        form.add_error("email", _("Enter a valid email address."))
+        return again(400)
     return done
 
 

@@ -1,9 +1,10 @@
-"""New-post notifications from Wagtail: the only module of this app that imports Wagtail.
+"""New-post mail from Wagtail: the only module of this app that imports Wagtail.
 
 The publishing app calls ``connect(ReportPage)`` from its ``ready()``; this app imports nothing
 from publishing. A report is announced once, on its first publication (``first_published_at``
 set by this very publish), never on edits or re-publishing; the ``Announcement`` row keyed by
-the report makes that hold even if Wagtail sends the signal twice.
+the report makes that hold even if Wagtail sends the signal twice. A page model may define
+``mail_parts()`` returning ``{"html": ..., "text": ...}``: the whole post as mail shows it.
 """
 
 from __future__ import annotations
@@ -12,22 +13,57 @@ from django.db import transaction
 from wagtail.signals import page_published
 
 from . import services
+from .models import Announcement
+
+
+def announcement_key(report) -> str:
+    return f"report-{report.pk}"
+
+
+def is_public(report) -> bool:
+    return bool(report.live) and not report.get_view_restrictions().exists()
+
+
+def announcement_for(report, *, email_only: bool = False) -> Announcement:
+    """An unsaved announcement of ``report`` as it stands (a draft's latest revision included)."""
+    parts = report.mail_parts() if hasattr(report, "mail_parts") else {}
+    return Announcement(
+        key=announcement_key(report),
+        title=report.title[:500],
+        url="" if email_only else (report.full_url or ""),
+        summary=report.standfirst or report.search_description or "",
+        categories=[category.slug for category in report.categories.all()],
+        published_at=report.first_published_at or report.latest_revision_created_at or None,
+        html=parts.get("html", ""),
+        text=parts.get("text", ""),
+        email_only=email_only,
+    )
+
+
+def send_report(report, *, email_only: bool = False) -> Announcement | None:
+    """Mail ``report`` to its subscribers (instant now, the digests later); None if it was
+    already. ``email_only``: the report is not on the site (a draft), so the mail links nowhere."""
+    draft = announcement_for(report, email_only=email_only)
+    with transaction.atomic():
+        return services.announce_post(
+            draft.key,
+            title=draft.title,
+            url=draft.url,
+            summary=draft.summary,
+            categories=draft.categories,
+            published_at=None if email_only else draft.published_at,
+            html=draft.html,
+            text=draft.text,
+            email_only=email_only,
+        )
 
 
 def announce_report(report) -> None:
     if report.first_published_at is None or report.first_published_at != report.last_published_at:
         return  # an edit or a re-publication
-    if not report.live or report.get_view_restrictions().exists():  # private reports are not announced
+    if not is_public(report):  # private reports are not announced
         return
-    with transaction.atomic():
-        services.announce_post(
-            f"report-{report.pk}",
-            title=report.title,
-            url=report.full_url or "",
-            summary=report.standfirst or report.search_description or "",
-            categories=list(report.categories.values_list("slug", flat=True)),
-            published_at=report.first_published_at,
-        )
+    send_report(report)
 
 
 def _published(sender, instance, **kwargs):

@@ -1,0 +1,113 @@
+"""The editor's "Send by email" screen of a report: a preview of the subscribers' mail, a test
+send to the editor's own address, and the send itself.
+
+A live, public report is mailed as published (its first publication already mails it; this
+screen sends one that was not, such as a report published before anyone subscribed). A report
+that is not live is sent **by email only**: its latest draft goes to the subscribers and it stays
+off the site. Either way it is mailed once: the announcement keyed by the report remembers it.
+Opens and clicks are never tracked (no pixel, no redirect, no per-reader address), and there is
+no setting that would do it.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views import View
+from wagtail.admin import messages
+from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
+from wagtail.models import Page
+
+from speakout.outbox.services import queue_mail
+from speakout.subscriptions import services as subscriptions
+from speakout.subscriptions import wagtail as subscription_mail
+from speakout.subscriptions.models import Announcement, Subscription
+
+from .models import ReportPage
+
+
+class ReportMailView(WagtailAdminTemplateMixin, View):
+    template_name = "publishing/admin/report_mail.html"
+    header_icon = "mail"
+    page_title = gettext_lazy("Send by email")
+
+    def dispatch(self, request, page_id: int, *args, **kwargs):
+        page = get_object_or_404(Page, pk=page_id).specific
+        if not isinstance(page, ReportPage):
+            raise Http404
+        self.permissions = page.permissions_for_user(request.user)
+        if not self.permissions.can_edit():
+            raise PermissionDenied
+        self.page = page
+        self.draft = page.get_latest_revision_as_object()
+        self.email_only = not page.live
+        self.sent = Announcement.objects.filter(key=subscription_mail.announcement_key(page)).first()
+        return super().dispatch(request, page_id, *args, **kwargs)
+
+    def get_page_subtitle(self):
+        return self.page.title
+
+    def content(self):
+        """What would be mailed now: the live report, or the latest draft when sent by email only."""
+        report = self.draft if self.email_only else self.page
+        return subscription_mail.announcement_for(report, email_only=self.email_only)
+
+    def get(self, request, *args, **kwargs):
+        announcement = self.sent or self.content()
+        preview = subscriptions.render_post_preview(
+            announcement, email=request.user.email or "editor@invalid.example", language=get_language() or ""
+        )
+        readers = subscriptions.posts_subscribers(announcement.categories)
+        counts = {label: readers.filter(frequency=value).count() for value, label in Subscription.Frequency.choices}
+        private = self.page.live and not subscription_mail.is_public(self.page)
+        return self.render_to_response(
+            self.get_context_data(
+                report=self.page,
+                preview=preview,
+                counts=counts,
+                total=sum(counts.values()),
+                sent=self.sent,
+                email_only=self.email_only,
+                private=private,
+                can_send=self.permissions.can_publish() and not self.sent and not private,
+                editor_email=request.user.email,
+            )
+        )
+
+    def post(self, request, *args, **kwargs):
+        here = reverse("speakout_report_mail", args=[self.page.pk])
+        action = request.POST.get("action")
+        if action == "test":
+            if not request.user.email:
+                messages.error(request, _("Your account has no email address to send a test to."))
+                return HttpResponseRedirect(here)
+            mail = subscriptions.render_post_preview(
+                self.content(), email=request.user.email, language=get_language() or ""
+            )
+            mail["subject"] = (_("Test: %(subject)s") % {"subject": mail["subject"]})[:500]
+            with transaction.atomic():
+                queue_mail(**mail)
+            messages.success(request, _("A test was sent to %(email)s.") % {"email": request.user.email})
+        elif action == "send":
+            if not self.permissions.can_publish():
+                raise PermissionDenied
+            if self.page.live and not subscription_mail.is_public(self.page):
+                messages.error(request, _("A private report is not sent by email."))
+            elif (
+                self.sent
+                or subscription_mail.send_report(
+                    self.draft if self.email_only else self.page, email_only=self.email_only
+                )
+                is None
+            ):
+                messages.warning(request, _("This report was already sent by email."))
+            else:
+                messages.success(request, _("The report is being sent to its subscribers."))
+        else:
+            messages.error(request, _("Unknown action."))
+        return HttpResponseRedirect(here)
