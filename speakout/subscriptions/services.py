@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from speakout.discussion import services as discussion_services
 from speakout.discussion.models import Reply, Thread
 from speakout.net import ratelimit
 from speakout.outbox.services import queue_mail
@@ -481,25 +482,15 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
 
 
 def verified_addresses(user) -> list[str]:
-    """The addresses a signed-in reader has proved they own: allauth's verified ones when
-    allauth is installed; otherwise the account's own address (accounts then come from staff)."""
-    from django.apps import apps
-
-    if not getattr(user, "is_authenticated", False):
-        return []
-    if apps.is_installed("allauth.account"):
-        from allauth.account.models import EmailAddress
-
-        emails = EmailAddress.objects.filter(user=user, verified=True).values_list("email", flat=True)
-    else:
-        emails = [user.email] if user.email else []
-    addresses = []
-    for email in emails:
+    """The addresses a signed-in reader has proved they own (the discussion's rule, allauth's
+    verified ones), normalised as subscriptions store them, sorted."""
+    addresses = set()
+    for email in discussion_services.verified_addresses(user):
         try:
-            addresses.append(normalise_email(email))
+            addresses.add(normalise_email(email))
         except ValueError:
             continue
-    return sorted(set(addresses))
+    return sorted(addresses)
 
 
 def subscribe_verified(

@@ -11,12 +11,11 @@ One browser for the module, one page per colour scheme and width, reused for eve
 
 from __future__ import annotations
 
-import re
 import time
 
 import pytest
 
-from tests.browser.test_discussion import REPORT
+from tests.browser.helpers import REPORT, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 
@@ -139,11 +138,7 @@ def test_admin_screens_have_no_serious_axe_violation(chromium, speakout_server, 
                 base_url=speakout_server.base_url, color_scheme=scheme, viewport={"width": width, "height": 900}
             )
             page = context.new_page()
-            page.goto("/admin/login/")
-            page.fill("input[name=login]", speakout_server.admin_username)
-            page.fill("input[name=password]", speakout_server.admin_password)
-            page.click("main form button[type=submit]")
-            page.wait_for_url(re.compile(r"/admin/$"))
+            sign_in(page, speakout_server)
             problems = []
             for name, path in ADMIN.items():
                 page.goto(path)

@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from tests.browser.helpers import sign_in
 from tests.integration.server import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
@@ -80,13 +81,9 @@ def reply_count(speakout_server, text: str) -> int:
     return int(result.stdout.strip().splitlines()[-1])
 
 
-def sign_in(context, server) -> None:
+def sign_in_context(context, server) -> None:
     page = context.new_page()
-    page.goto("/admin/login/")
-    page.fill("input[name=login]", server.admin_username)
-    page.fill("input[name=password]", server.admin_password)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(re.compile(r"/admin/$"))
+    sign_in(page, server)
     page.close()
 
 
@@ -94,7 +91,7 @@ def sign_in(context, server) -> None:
 def test_a_form_on_another_origin_cannot_post_to_speakout(new_context, speakout_server, attacker, signed_in):
     context = new_context()
     if signed_in:
-        sign_in(context, speakout_server)
+        sign_in_context(context, speakout_server)
     body = f"Forged from {attacker.origin} ({uuid.uuid4().hex[:8]})."
     fields = {"thread": thread_key(speakout_server), "name": "Mallory", "email": "m@example.org", "body": body}
     page = context.new_page()
@@ -108,7 +105,7 @@ def test_a_form_on_another_origin_cannot_post_to_speakout(new_context, speakout_
 
 def test_the_admin_cannot_be_driven_from_another_origin(new_context, speakout_server, attacker):
     context = new_context()
-    sign_in(context, speakout_server)
+    sign_in_context(context, speakout_server)
     name = f"mallory{uuid.uuid4().hex[:6]}"
     fields = {"username": name, "email": f"{name}@example.org", "first_name": "M", "last_name": "L",
               "password1": "an attacker's pass phrase", "password2": "an attacker's pass phrase",

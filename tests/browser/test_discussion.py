@@ -9,40 +9,16 @@ import uuid
 
 import pytest
 
+from tests.browser.helpers import (
+    REPORT,
+    approve_as_moderator,
+    fill_guest_form,
+    reply_id_with_text,
+    send_an_unusable_address,
+    wait_out_the_time_trap,
+)
+
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
-
-REPORT = "/reports/peer-safety-conference-lisbon/"
-
-
-def wait_out_the_time_trap(page_opened_at: float) -> None:
-    """The form refuses posts sent within seconds of being shown; a person takes longer."""
-    remaining = 3.5 - (time.monotonic() - page_opened_at)
-    if remaining > 0:
-        time.sleep(remaining)
-
-
-def fill_guest_form(page, name: str, email: str, body: str) -> None:
-    page.fill("#respond input[name=name]", name)
-    page.fill("#respond input[name=email]", email)
-    page.fill("#respond textarea[name=body]", body)
-
-
-def reply_id_with_text(page, text: str) -> int:
-    article = page.locator("article.reply", has_text=text).first
-    return int(article.get_attribute("id").removeprefix("reply-"))
-
-
-def approve_as_moderator(new_context, server, reply_id: int) -> None:
-    moderator = new_context().new_page()
-    moderator.goto("/admin/login/")
-    moderator.fill("input[name=login]", server.admin_username)
-    moderator.fill("input[name=password]", server.admin_password)
-    moderator.click("main form button[type=submit]")
-    moderator.wait_for_url(re.compile(r"/admin/$"))
-    moderator.goto("/admin/replies/pending/")
-    moderator.click(f"button[name=single][value='approve:{reply_id}']")
-    moderator.wait_for_load_state()
-    assert moderator.locator(f"button[name=single][value='approve:{reply_id}']").count() == 0
 
 
 def public_text(new_context, javascript: bool = True) -> str:
@@ -103,12 +79,7 @@ def test_guest_reply_is_held_approved_then_answered_in_a_nested_reply(new_contex
 
 def test_bad_input_comes_back_with_the_text_and_a_field_message(new_context, speakout_server):
     page = new_context().new_page()
-    page.goto(REPORT)
-    opened = time.monotonic()
-    # The browser accepts this address; the server does not (no dot in the domain).
-    fill_guest_form(page, "Kit", "kit@example", "Words I do not want to lose.")
-    wait_out_the_time_trap(opened)
-    page.click("#respond button[type=submit]")
+    send_an_unusable_address(page)
 
     error = page.locator("[data-field=email] .field__error")
     error.wait_for()

@@ -3,68 +3,21 @@ loopback origin (another port) and pointed at the real `speakout run`."""
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import shutil
-import threading
 import time
 import urllib.request
 import uuid
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_discussion import approve_as_moderator, wait_out_the_time_trap
-from tests.integration.server import HTTP, free_port
+from tests.browser.helpers import StaticSite, allow, approve_as_moderator, wait_out_the_time_trap
+from tests.integration.server import HTTP
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
-
-
-class QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class StaticSite:
-    """A plain web server on its own port: the "other site" that embeds the discussion."""
-
-    def __init__(self, root: Path):
-        self.root = root
-        self.port = free_port()
-        handler = functools.partial(QuietHandler, directory=str(root))
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", self.port), handler)
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.thread.start()
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def write(self, name: str, html: str) -> str:
-        (self.root / name).write_text(html)
-        return f"{self.origin}/{name}"
-
-    def stop(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-def allow(server, origin: str) -> None:
-    """Allow-list ``origin`` with the real command, then wait until the server answers for it
-    (its per-process cache of the list lives for up to 30 seconds)."""
-    result = server.command("manage", "speakout_embed_allow", origin)
-    assert result.returncode == 0, result.stderr
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        request = urllib.request.Request(server.url("/embed/api/strings"), headers={"Origin": origin})
-        with HTTP.open(request, timeout=10) as response:
-            if response.headers.get("Access-Control-Allow-Origin") == origin:
-                return
-        time.sleep(1)
-    raise AssertionError(f"{origin} was not allowed within 60 s")
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from tests.browser.helpers import REPORT, fill_guest_form, send_an_unusable_address, wait_out_the_time_trap
 from tests.browser.layout import assert_below, assert_on_one_line
-from tests.browser.test_discussion import REPORT, fill_guest_form, wait_out_the_time_trap
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 
@@ -57,11 +57,7 @@ def test_reply_and_follow_forms_are_laid_out_and_described(new_context, width, a
 
 def test_the_no_javascript_error_page_keeps_the_layout(new_context, artifact_path):
     page = new_context(java_script_enabled=False, viewport={"width": 390, "height": 900}).new_page()
-    page.goto(REPORT)
-    opened = time.monotonic()
-    fill_guest_form(page, "Kit", "kit@example", "Words I do not want to lose.")
-    wait_out_the_time_trap(opened)
-    page.click("#respond button[type=submit]")
+    send_an_unusable_address(page)
     error = page.locator("[data-field=email] .field__error")
     error.wait_for()
     assert_below(page.locator("#id_email"), error)

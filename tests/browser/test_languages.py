@@ -15,8 +15,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from django.utils import translation
 
-from tests.browser.test_discussion import REPORT, fill_guest_form, wait_out_the_time_trap
-from tests.browser.test_embed import StaticSite, allow
+from tests.browser.helpers import REPORT, StaticSite, allow, fill_guest_form, wait_out_the_time_trap
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 

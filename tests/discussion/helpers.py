@@ -9,8 +9,8 @@ import time
 import uuid
 
 from speakout.discussion.forms import issue_form_token
-from speakout.discussion.models import DiscussionSettings, Thread
-from speakout.discussion.services import Author, SubmissionResult, get_or_create_thread, submit_reply
+from speakout.discussion.models import DiscussionSettings, Reply, Thread
+from speakout.discussion.services import Author, SubmissionResult, get_or_create_thread, set_status, submit_reply
 
 
 def old_form_token(key: str) -> str:
@@ -55,3 +55,37 @@ def publishing_rules() -> DiscussionSettings:
 
 def report_thread() -> Thread:
     return get_or_create_thread("report-test", url="http://testserver/reports/test/", title="A test report")
+
+
+def add_reply(
+    thread: Thread,
+    body: str,
+    *,
+    name: str = "Robin",
+    parent: Reply | None = None,
+    user=None,
+    email: str = "",
+    website: str = "",
+    status: str | None = None,
+    required: bool = True,
+) -> Reply | None:
+    """A reply through the write path past every policy check (approved), then moved to
+    ``status`` if given; None if refused and not ``required``."""
+    result = submit_reply(
+        thread=thread,
+        data={
+            "thread": thread.key,
+            "parent": parent.pk if parent else "",
+            "name": name,
+            "email": email or f"{name.split()[0].lower()}@example.org",
+            "website": website,
+            "body": body,
+        },
+        author=Author(user=user),
+        checks=[],
+        check_form_token=False,
+    )
+    assert result.ok or not required, result.errors
+    if not result.ok:
+        return None
+    return set_status(result.stored, status) if status is not None else result.stored

@@ -18,6 +18,7 @@ from speakout.discussion import services
 from speakout.discussion.clients import GUEST_COOKIE, sign_guest_token
 from speakout.discussion.forms import issue_form_token, read_form_token
 from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
+from tests.discussion.helpers import add_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -87,27 +88,6 @@ def edit(client, reply_id: int, body: str, *, guest="", headers=None):
     return client.patch(
         f"/api/replies/{reply_id}", json.dumps({"body": body}), content_type="application/json", headers=headers
     )
-
-
-def add_reply(thread, body, *, parent=None, name="Bo", status=None) -> Reply:
-    """A reply stored through the service, past every check (approved)."""
-    result = services.submit_reply(
-        thread=thread,
-        data={
-            "thread": thread.key,
-            "parent": parent.pk if parent else "",
-            "name": name,
-            "email": f"{name.lower()}@example.org",
-            "body": body,
-        },
-        author=services.Author(),
-        checks=[],
-        check_form_token=False,
-    )
-    assert result.ok, result.errors
-    if status is not None:
-        services.set_status(result.reply, status)
-    return result.reply
 
 
 def assert_error(response, status: int, code: str, field: str = "__all__"):

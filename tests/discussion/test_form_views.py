@@ -8,8 +8,7 @@ from django.utils import timezone
 
 from speakout.discussion.clients import GUEST_COOKIE
 from speakout.discussion.models import Flag, Reply, Thread
-from tests.discussion.helpers import form_data
-from tests.discussion.test_api import add_reply
+from tests.discussion.helpers import add_reply, form_data
 
 pytestmark = pytest.mark.django_db
 

@@ -6,7 +6,7 @@ from wagtail.models import PageViewRestriction
 
 from speakout.discussion.models import Reply, Thread
 from speakout.publishing.discussion import thread_for_report
-from tests.discussion.test_reading import add
+from tests.discussion.helpers import add_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -24,8 +24,8 @@ def two_reports(site_builder, rules):
     public = site_builder.report("Public report")
     secret = site_builder.report("Secret report")
     public_thread, secret_thread = thread_for_report(public), thread_for_report(secret)
-    add(public_thread, "A public reply")
-    add(secret_thread, "A reply that must not leak")
+    add_reply(public_thread, "A public reply")
+    add_reply(secret_thread, "A reply that must not leak")
     return public, secret
 
 
@@ -92,7 +92,7 @@ def test_replies_cannot_be_posted_to_a_private_report(client, two_reports):
 def test_hidden_and_closed_switches(client, site_builder, rules):
     report = site_builder.report("Switchable")
     thread = thread_for_report(report)
-    add(thread, "Visible reply")
+    add_reply(thread, "Visible reply")
 
     report.replies = "closed"
     report.save_revision().publish()

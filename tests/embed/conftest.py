@@ -2,9 +2,7 @@ import pytest
 from django.test import Client
 
 from speakout.embed.models import AllowedOrigin
-
-SITE = "https://blog.example.org"
-OTHER = "https://elsewhere.example.net"
+from tests.embed.helpers import SITE
 
 
 @pytest.fixture

@@ -13,8 +13,7 @@ from speakout.discussion.models import Reply, Thread
 from speakout.embed.models import AllowedOrigin
 from speakout.embed.tokens import sign_user_token
 from tests.discussion.helpers import old_form_token as old_token
-
-from .conftest import OTHER, SITE
+from tests.embed.helpers import OTHER, SITE
 
 pytestmark = pytest.mark.django_db
 

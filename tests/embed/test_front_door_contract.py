@@ -26,8 +26,7 @@ from speakout.discussion.models import BannedClient, Reply, Thread
 from speakout.discussion.services import Author, submit_reply
 from speakout.safety.models import SafetySettings
 from tests.discussion.helpers import form_data, old_form_token
-
-from .conftest import SITE
+from tests.embed.helpers import SITE
 
 pytestmark = pytest.mark.django_db
 

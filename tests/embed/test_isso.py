@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 
 from speakout.discussion.models import Reply, Thread
-
-from .conftest import OTHER, SITE
+from tests.embed.helpers import OTHER, SITE
 
 pytestmark = pytest.mark.django_db
 

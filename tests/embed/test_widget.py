@@ -12,8 +12,7 @@ from django.test import Client
 
 from speakout.embed.middleware import SIGNIN_COOKIE
 from speakout.embed.tokens import read_user_token
-
-from .conftest import OTHER, SITE
+from tests.embed.helpers import OTHER, SITE
 
 STATIC = Path(__file__).resolve().parents[2] / "speakout" / "embed" / "static" / "embed"
 BUDGET = 15 * 1024

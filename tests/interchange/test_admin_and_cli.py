@@ -11,8 +11,7 @@ from speakout.cli import main
 from speakout.interchange.html import convert_body
 from speakout.interchange.models import ImportRun
 from speakout.publishing.models import ReportPage
-
-from .conftest import FIXTURES, TESTDATA
+from tests.interchange.helpers import FIXTURES, TESTDATA
 
 
 @pytest.fixture

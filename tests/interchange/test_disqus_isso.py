@@ -8,8 +8,7 @@ from collections import Counter
 from speakout.discussion.models import Reply, Thread
 from speakout.interchange.importers import run_import
 from speakout.publishing.models import ReportPage
-
-from .conftest import FIXTURES, TESTDATA, content_counts
+from tests.interchange.helpers import FIXTURES, TESTDATA, content_counts
 
 
 def test_disqus_reply_before_its_parent_and_statuses(site):

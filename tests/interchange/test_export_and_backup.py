@@ -7,27 +7,14 @@ import json
 
 import pytest
 from django.core.management import call_command
-from wagtail.contrib.redirects.models import Redirect
-from wagtail.models import Page
 
-from speakout.discussion.models import Commenter, DiscussionSettings, ModerationLogEntry, Reply, Thread
+from speakout.discussion.models import DiscussionSettings, ModerationLogEntry, Reply
 from speakout.discussion.services import set_status
 from speakout.interchange import backup
 from speakout.interchange.errors import ImportFailed
 from speakout.interchange.importers import run_import
-from speakout.interchange.models import ImportedItem
-from speakout.publishing.models import Author, Category, ReportPage, StandardPage
-
-from .conftest import FIXTURES, TESTDATA, snapshot
-
-
-def wipe_site(site) -> None:
-    """Back to a site with only its home and an empty reports index."""
-    for page in Page.objects.filter(depth__gt=site.index.depth - 1).exclude(pk__in=[site.home.pk, site.index.pk]):
-        if Page.objects.filter(pk=page.pk).exists():
-            page.delete()
-    for model in (Reply, Thread, Commenter, ImportedItem, Redirect, Author, Category):
-        model.objects.all().delete()
+from speakout.publishing.models import ReportPage, StandardPage
+from tests.interchange.helpers import FIXTURES, TESTDATA, snapshot, wipe_site
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,7 @@ from PIL import Image
 
 from speakout.interchange.importers import run_import
 from speakout.publishing.models import ReportPage
-
-from .conftest import TESTDATA
+from tests.interchange.helpers import TESTDATA
 
 pytestmark = pytest.mark.django_db
 

@@ -12,8 +12,7 @@ from speakout.discussion.models import Reply
 from speakout.interchange.errors import ImportFailed
 from speakout.interchange.importers import run_import
 from speakout.publishing.models import ReportPage, StandardPage
-
-from .conftest import TESTDATA, content_counts
+from tests.interchange.helpers import TESTDATA, content_counts
 
 ALL_FILES = sorted(path.relative_to(TESTDATA).as_posix() for path in TESTDATA.rglob("*") if path.is_file())
 DOCUMENTATION = {"README.md"}

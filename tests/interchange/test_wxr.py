@@ -13,8 +13,7 @@ from speakout.discussion.models import Commenter, Reply, Thread
 from speakout.interchange.importers import run_import
 from speakout.interchange.models import ImportedItem
 from speakout.publishing.models import Category, ReportPage, StandardPage
-
-from .conftest import FIXTURES, content_counts
+from tests.interchange.helpers import FIXTURES, content_counts
 
 EDGE = FIXTURES / "edge-cases.xml"
 

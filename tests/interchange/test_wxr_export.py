@@ -8,69 +8,16 @@ import json
 import pytest
 from defusedxml.ElementTree import fromstring
 
-from speakout.discussion import services
 from speakout.discussion.models import Reply
 from speakout.interchange.importers import run_import
 from speakout.interchange.wxr_export import export_wxr
 from speakout.publishing.discussion import thread_for_report
-
-from .test_export_and_backup import wipe_site
+from tests.discussion.helpers import add_reply
+from tests.interchange.helpers import reply_state, wipe_site
 
 pytestmark = pytest.mark.django_db
 
 WP = "{http://wordpress.org/export/1.2/}"
-
-
-def add_reply(
-    thread,
-    body: str,
-    *,
-    name: str = "Robin",
-    parent=None,
-    user=None,
-    email: str = "",
-    website: str = "",
-    required: bool = True,
-) -> Reply | None:
-    """A reply through the write path (no policy checks); None if refused and not ``required``."""
-    result = services.submit_reply(
-        thread=thread,
-        data={
-            "thread": thread.key,
-            "parent": parent.pk if parent else "",
-            "name": name,
-            "email": email or f"{name.split()[0].lower()}@example.org",
-            "website": website,
-            "body": body,
-        },
-        author=services.Author(user=user) if user else services.Author(),
-        checks=[],
-        check_form_token=False,
-    )
-    assert result.ok or not required, result.errors
-    return result.reply if result.ok else None
-
-
-def reply_state(*, without_spam: bool = False) -> list[tuple]:
-    """Every reply as a reader and a moderator know it, independent of database ids."""
-    replies = {reply.pk: reply for reply in Reply.objects.select_related("commenter", "thread")}
-    return sorted(
-        (
-            reply.thread.title,
-            reply.author_name,
-            reply.commenter.email if reply.commenter else "",
-            reply.author_website,
-            reply.created_at.replace(microsecond=0),
-            reply.body,
-            reply.body_html,
-            reply.status,
-            reply.kind,
-            reply.depth,
-            (replies[reply.parent_id].author_name, replies[reply.parent_id].body) if reply.parent_id else None,
-        )
-        for reply in replies.values()
-        if not (without_spam and reply.status == Reply.Status.SPAM)
-    )
 
 
 def export_text() -> str:
@@ -156,53 +103,6 @@ def meta_of(element, kind: str) -> dict[str, str]:
     return {
         meta.findtext(f"{WP}meta_key"): meta.findtext(f"{WP}meta_value") or ""
         for meta in element.findall(f"{WP}{kind}")
-    }
-
-
-@pytest.fixture
-def every_case(site_builder):
-    """Co-authors, a page with an owner, a reply stored before its parent, moved, trashed and
-    spammed replies, a signed-in reply and an address WordPress refuses."""
-    from django.contrib.auth import get_user_model
-
-    from speakout.discussion.models import path_segment
-
-    User = get_user_model()
-    staff = User.objects.create_user("maria", "maria@example.org", "x", first_name="María", last_name="Ruiz")
-    local = User.objects.create_user("root", "admin@localhost", "x")
-    first, second = site_builder.author("Ana Díaz"), site_builder.author("Bo Chen")
-    report = site_builder.report("Co-written", authors=[first, second])
-    page = site_builder.standard_page("About us")
-    page.owner = local
-    page.save(update_fields=["owner"])
-    thread = thread_for_report(report)
-    early = add_reply(thread, "Stored before its parent (a Disqus file listed it first)", name="Early")
-    parent = add_reply(thread, "The parent, with a **higher** id", name="Parent")
-    Reply.objects.filter(pk=early.pk).update(parent=parent, path=parent.path + path_segment(early.pk), depth=1)
-    answer = add_reply(thread, "An answer to the early reply", name="Answer", parent=Reply.objects.get(pk=early.pk))
-    signed = add_reply(thread, "Signed in", name="María", user=staff)
-    trashed = add_reply(thread, "Held, approved by a moderator, then trashed", name="Trashed")
-    services.set_status(trashed, Reply.Status.PENDING)
-    services.set_status(trashed, Reply.Status.APPROVED)
-    services.set_status(trashed, Reply.Status.TRASH)
-    spam = add_reply(thread, "Held, then spam", name="Spam")
-    services.set_status(spam, Reply.Status.PENDING)
-    services.set_status(spam, Reply.Status.SPAM)
-    held = add_reply(thread, "Approved, then held", name="Held", parent=parent)
-    services.set_status(held, Reply.Status.PENDING)
-    odd = add_reply(thread, "From an address WordPress refuses", name="Root")
-    Reply.objects.filter(pk=odd.pk).update(commenter=services.Commenter.objects.create(email="root@localhost"))
-    return {
-        "report": report,
-        "page": page,
-        "early": early,
-        "parent": parent,
-        "answer": answer,
-        "signed": signed,
-        "trashed": trashed,
-        "spam": spam,
-        "staff": staff,
-        "local": local,
     }
 
 

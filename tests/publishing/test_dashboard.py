@@ -8,12 +8,12 @@ from django.urls import reverse
 from speakout.contact.models import ContactMessage
 from speakout.discussion.models import Commenter, Flag, Reply
 from speakout.safety.models import EvidenceHold
-from tests.publishing.test_moderation import make_reply, queue_url, thread  # noqa: F401  (the fixture)
+from tests.publishing.helpers import make_reply, queue_url
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_dashboard_shows_what_waits_with_links_and_the_last_decisions(admin_client, thread):  # noqa: F811
+def test_the_dashboard_shows_what_waits_with_links_and_the_last_decisions(admin_client, thread):
     make_reply(thread, status=Reply.Status.PENDING)
     make_reply(thread, status=Reply.Status.PENDING, email="b@example.org")
     reported = make_reply(thread, status=Reply.Status.APPROVED, email="c@example.org")
@@ -36,7 +36,7 @@ def test_the_dashboard_shows_what_waits_with_links_and_the_last_decisions(admin_
     assert "Last decisions" in panel and reverse("speakout_moderation:log") in panel
 
 
-def test_hold_as_evidence_asks_first_and_needs_a_reason(admin_client, thread):  # noqa: F811
+def test_hold_as_evidence_asks_first_and_needs_a_reason(admin_client, thread):
     reply = make_reply(thread, status=Reply.Status.APPROVED, body="A threat")
     thread.refresh_approved_count()
     Commenter.objects.filter(pk=reply.commenter_id).update(approved_count=1)  # as the write path leaves it
@@ -54,7 +54,7 @@ def test_hold_as_evidence_asks_first_and_needs_a_reason(admin_client, thread):  
     assert EvidenceHold.objects.get().reply_id == reply.pk
 
 
-def test_ban_is_reachable_from_the_queue_row_and_needs_a_reason(admin_client, thread):  # noqa: F811
+def test_ban_is_reachable_from_the_queue_row_and_needs_a_reason(admin_client, thread):
     reply = make_reply(thread, status=Reply.Status.PENDING)
     commenter_url = reverse("speakout_moderation:commenter", args=[reply.commenter_id])
     assert f'href="{commenter_url}#ban"' in admin_client.get(queue_url("pending")).content.decode()

@@ -18,25 +18,16 @@ from speakout.discussion.models import (
     ModerationLogEntry,
     Reply,
     Thread,
-    path_segment,
 )
 from speakout.discussion.moderation import queue_counts
 from speakout.discussion.policy import TrustCheck
-from speakout.discussion.rendering import render_markdown
+from tests.publishing.helpers import commenter_url, make_reply, queue_url
 
 pytestmark = pytest.mark.django_db
 
 SCRIPT = "<script>alert(1)</script>"
 IMG = '"><img src=x onerror=alert(1)>'
 JS_URL = "javascript:alert(1)"
-
-
-def queue_url(slug: str) -> str:
-    return reverse("speakout_moderation:queue", args=[slug])
-
-
-def commenter_url(commenter: Commenter) -> str:
-    return reverse("speakout_moderation:commenter", args=[commenter.pk])
 
 
 @pytest.fixture
@@ -49,38 +40,6 @@ def other_thread():
     return services.get_or_create_thread(
         "report-2", url="https://example.org/reports/transport/", title="Transport report"
     )
-
-
-def make_reply(
-    thread: Thread,
-    *,
-    status: str = Reply.Status.PENDING,
-    name: str = "Ada",
-    email: str = "ada@example.org",
-    body: str = "Hello there",
-    body_html: str | None = None,
-    website: str = "",
-    reason: str = "",
-    client_hash: str = "",
-) -> Reply:
-    """A reply row as an importer would leave it (no pipeline, no counts)."""
-    commenter = None
-    if email:
-        commenter = Commenter.objects.get_or_create(email=email, defaults={"display_name": name})[0]
-    reply = Reply.objects.create(
-        thread=thread,
-        commenter=commenter,
-        author_name=name,
-        author_website=website,
-        body=body,
-        body_html=render_markdown(body) if body_html is None else body_html,
-        status=status,
-        moderation_reason=reason,
-        client_hash=client_hash,
-    )
-    reply.path = path_segment(reply.pk)
-    Reply.objects.filter(pk=reply.pk).update(path=reply.path)
-    return reply
 
 
 def submit(thread: Thread, *, name: str, email: str, body: str, hold: bool = True, client_hash: str = ""):

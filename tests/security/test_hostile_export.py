@@ -21,8 +21,8 @@ from speakout.interchange.models import ImportedItem
 from speakout.interchange.wxr_export import export_wxr
 from speakout.publishing.discussion import thread_for_report
 from speakout.publishing.models import Author, Category, ReportPage
+from tests.discussion.helpers import add_reply
 from tests.helpers import paragraph
-from tests.interchange.test_wxr_export import add_reply
 
 from . import corpus
 from .executable import assert_no_live_payload

@@ -4,7 +4,15 @@ These tests do not depend on Speakout's database engine, so they run once per CI
 PostgreSQL pass (see tests/integration/server.py, ``database_kind``).
 """
 
+import pytest
+
 from tests.integration.server import database_kind
-from tests.interchange.test_wxr_export import every_case  # noqa: F401  (a site with every case)
+from tests.interchange.helpers import build_every_case
 
 collect_ignore = [] if database_kind() == "postgres" else ["test_real_wordpress.py"]
+
+
+@pytest.fixture
+def every_case(site_builder):
+    """A site with every case WXR must carry (see ``tests.interchange.helpers``)."""
+    return build_every_case(site_builder)

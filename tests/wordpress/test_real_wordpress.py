@@ -32,8 +32,8 @@ from speakout.interchange.importers import run_import
 from speakout.interchange.wxr_export import export_wxr
 from speakout.publishing.discussion import thread_for_report
 from speakout.publishing.models import ReportPage
-from tests.interchange.test_export_and_backup import wipe_site
-from tests.interchange.test_wxr_export import add_reply, reply_state
+from tests.discussion.helpers import add_reply
+from tests.interchange.helpers import reply_state, wipe_site
 from tests.security import corpus
 from tests.security.executable import assert_no_live_payload
 
