@@ -26,7 +26,7 @@ Errors. Every 400, 403, 404 and 429 has one shape, ``ErrorOut``:
 from __future__ import annotations
 
 import json
-from typing import Any, Literal, cast
+from typing import Any, Literal, NoReturn, cast
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,8 +35,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
-from ninja import Header, NinjaAPI, Query, Status
+from ninja import NinjaAPI, Status
 from ninja.errors import HttpError, ValidationError
+from ninja.params.functions import Header, Query
 from ninja.parser import Parser
 
 from speakout.pagecache.capture import guard, keep_private, share
@@ -76,7 +77,12 @@ class ApiError(Exception):
     """Raise to answer with the error object."""
 
     def __init__(
-        self, status: int, code: str, errors: dict[str, list[str]], form_token: str = "", confirm: dict | None = None
+        self,
+        status: int,
+        code: str,
+        errors: dict[str, list[str]],
+        form_token: str = "",
+        confirm: dict[str, str] | None = None,
     ):
         super().__init__(code)
         self.status, self.code, self.errors, self.form_token = status, code, errors, form_token
@@ -104,7 +110,7 @@ def general(message: str) -> dict[str, list[str]]:
 # Parsing --------------------------------------------------------------------------------------
 
 
-def _reject_constant(name: str):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(_("%(name)s is not a JSON number.") % {"name": name})
 
 
@@ -178,19 +184,19 @@ api = NinjaAPI(
 
 
 @api.exception_handler(ApiError)
-def _api_error(request, exc: ApiError):
+def _api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
     return api.create_response(
         request, error_body(exc.code, exc.errors, exc.form_token, exc.confirm), status=exc.status
     )
 
 
 @api.exception_handler(Http404)
-def _not_found(request, exc):
+def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, error_body("not_found", general(_("Not found."))), status=404)
 
 
 @api.exception_handler(HttpError)
-def _http_error(request, exc: HttpError):
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     # ninja wraps whatever the parser raised; ours says exactly what is wrong with the body.
     cause = exc.__cause__
     if isinstance(cause, BodyError):
@@ -200,7 +206,7 @@ def _http_error(request, exc: HttpError):
 
 
 @api.exception_handler(ValidationError)
-def _validation_error(request, exc: ValidationError):
+def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         # loc is e.g. ("body", "payload", "parent") or ("query", "page"): name the field.
@@ -215,7 +221,7 @@ def _validation_error(request, exc: ValidationError):
 
 
 @api.exception_handler(RequestDataTooBig)
-def _too_big(request, exc):
+def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
     message = _("The request is too large.")
     return api.create_response(request, error_body("too_large", general(message)), status=400)
 
@@ -232,7 +238,9 @@ class _HeaderOnly:
         self.headers = {GUEST_HEADER: value}
 
 
-def author_for(request: HttpRequest, guest_header: str, *, create_guest_token: bool = False):
+def author_for(
+    request: HttpRequest, guest_header: str, *, create_guest_token: bool = False
+) -> tuple[services.Author, str]:
     """The request's author (always a guest here) and a new guest token if one had to be made."""
     token = read_guest_token(_HeaderOnly(guest_header)) if guest_header else ""
     return get_adapter().author(request, guest_token=token, create_guest_token=create_guest_token)
@@ -240,14 +248,20 @@ def author_for(request: HttpRequest, guest_header: str, *, create_guest_token: b
 
 def public_thread(key: str) -> Thread:
     """A thread whose replies may appear in public; any other is simply not found."""
-    thread = Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).first()
+    thread: Thread | None = Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).first()
     if thread is None:
         raise Http404
     return thread
 
 
 def reply_data(
-    reply: Reply, *, own: bool, can_change: bool, in_reply_to: str = "", children=None, avatars: str = ""
+    reply: Reply,
+    *,
+    own: bool,
+    can_change: bool,
+    in_reply_to: str = "",
+    children: list[dict[str, Any]] | None = None,
+    avatars: str = "",
 ) -> dict[str, Any]:
     # The whitelist: exactly ReplyOut's fields, copied one by one.
     avatars = avatars or avatar_url_pattern()
@@ -268,11 +282,11 @@ def reply_data(
     }
 
 
-def nest(nodes: list[ReplyNode], author: services.Author, rules: DiscussionSettings) -> list[dict]:
+def nest(nodes: list[ReplyNode], author: services.Author, rules: DiscussionSettings) -> list[dict[str, Any]]:
     """The flat reading-order list as a tree, following each node's display depth (which
     ``load_thread_page`` keeps within one step of the previous node's)."""
-    roots: list[dict] = []
-    stack: list[dict] = []  # stack[d] is the latest reply shown at depth d
+    roots: list[dict[str, Any]] = []
+    stack: list[dict[str, Any]] = []  # stack[d] is the latest reply shown at depth d
     avatars = avatar_url_pattern()  # reversed once, not once per reply
     for node in nodes:
         row = cast(Reply, node.reply)  # a ReplyRow holds every field these read
@@ -310,14 +324,16 @@ CountKeys = Query(default=[], description="A thread key; repeat for more threads
 # Endpoints ------------------------------------------------------------------------------------
 
 
-def guest_has_no_own_replies(request, thread_id: int) -> bool:
+def guest_has_no_own_replies(request: HttpRequest, thread_id: int) -> bool:
     """Guard of a kept answer (``speakout.pagecache.capture.guard``): the guest of the request's
     ``X-Speakout-Guest`` header (the API reads no cookie) has no reply of their own on show."""
     token = read_guest_token(_HeaderOnly(request.headers.get(GUEST_HEADER, "")))
     return not shows_own_replies(Thread(pk=thread_id), guest_token=token)
 
 
-def replies_json(thread: Thread, rules: DiscussionSettings, *, page: int, newest_first: bool, author) -> tuple:
+def replies_json(
+    thread: Thread, rules: DiscussionSettings, *, page: int, newest_first: bool, author: services.Author
+) -> tuple[str, int, int]:
     """One page of the thread's replies as JSON text, with the page number and count. Readers
     with no reply of their own on show get the same answer as anonymous ones, so it is kept
     under the thread's version (which every visible change bumps) and encoded once."""
@@ -327,7 +343,7 @@ def replies_json(thread: Thread, rules: DiscussionSettings, *, page: int, newest
             f"speakout:discussion:api-replies:{thread.pk}:{thread.version}:{page}:{newest_first}:"
             f"{rules.max_depth}:{rules.replies_per_page}"
         )
-        cached = cache.get(key)
+        cached: tuple[str, int, int] | None = cache.get(key)
         if cached is not None:
             return cached
     thread_page = load_thread_page(
@@ -339,7 +355,7 @@ def replies_json(thread: Thread, rules: DiscussionSettings, *, page: int, newest
     return result
 
 
-def _json(value) -> str:
+def _json(value: Any) -> str:
     # ninja's encoder is DjangoJSONEncoder plus pydantic types, which these values never hold.
     return json.dumps(value, cls=DjangoJSONEncoder)
 
@@ -352,7 +368,7 @@ def _json(value) -> str:
     response={200: SubmissionOut, 201: SubmissionOut, **ERRORS},
     tags=["replies"],
 )
-def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
+def post_reply(request: HttpRequest, key: str, payload: ReplyIn, guest: str = GuestHeader) -> Status[dict[str, Any]]:
     """Send a reply. 201 when stored (published or held for moderation), 200 when the same
     ``submission_id`` was already stored (the first reply is returned, nothing is added)."""
     thread = public_thread(key)
@@ -389,12 +405,12 @@ def post_reply(request, key: str, payload: ReplyIn, guest: str = GuestHeader):
 
 @api.get("/threads/{path:key}", response={200: ThreadOut, **ERRORS}, tags=["threads"])
 def get_thread(
-    request,
+    request: HttpRequest,
     key: str,
     page: int = Query(1, ge=1, le=MAX_ID),
     sort: Literal["oldest", "newest"] | None = None,
     guest: str = GuestHeader,
-):
+) -> HttpResponse:
     """One page of a thread's replies, nested, with a fresh form token for a new reply."""
     # Without a guest token the answer is the same for everyone: the page cache may keep it
     # (until the thread or the rules change), with the form token filled in per response.
@@ -441,7 +457,7 @@ def get_thread(
 
 
 @api.patch("/replies/{reply_id}", response={200: EditOut, **ERRORS}, tags=["replies"])
-def edit_reply(request, reply_id: int, payload: EditIn, guest: str = GuestHeader):
+def edit_reply(request: HttpRequest, reply_id: int, payload: EditIn, guest: str = GuestHeader) -> dict[str, Any]:
     """Change the text of one's own reply, within the edit window."""
     author, _new = author_for(request, guest)
     reply = visible_reply(reply_id, author)
@@ -461,7 +477,7 @@ def edit_reply(request, reply_id: int, payload: EditIn, guest: str = GuestHeader
 
 
 @api.delete("/replies/{reply_id}", response={200: DeletedOut, **ERRORS}, tags=["replies"])
-def delete_reply(request, reply_id: int, guest: str = GuestHeader):
+def delete_reply(request: HttpRequest, reply_id: int, guest: str = GuestHeader) -> dict[str, Any]:
     """Delete one's own reply, within the edit window."""
     author, _new = author_for(request, guest)
     reply = visible_reply(reply_id, author)
@@ -471,7 +487,7 @@ def delete_reply(request, reply_id: int, guest: str = GuestHeader):
 
 
 @api.post("/replies/{reply_id}/reports", response={201: ReportedOut, **ERRORS}, tags=["replies"])
-def report_reply(request, reply_id: int, payload: ReportIn):
+def report_reply(request: HttpRequest, reply_id: int, payload: ReportIn) -> Status[dict[str, Any]]:
     """Report a published reply to the moderators."""
     reply = services.reportable_replies().filter(pk=reply_id).first()
     if reply is None:
@@ -489,7 +505,7 @@ def report_reply(request, reply_id: int, payload: ReportIn):
 
 
 @api.get("/counts", response={200: dict[str, int], **ERRORS}, tags=["threads"])
-def counts(request, key: list[str] = CountKeys):
+def counts(request: HttpRequest, key: list[str] = CountKeys) -> dict[str, int]:
     """Approved reply counts of many threads at once (``?key=a&key=b``). Threads that are
     unknown, private or hidden count 0."""
     keys = list(dict.fromkeys(key))

@@ -23,6 +23,7 @@ from django.utils.translation import pgettext
 
 from . import app_settings
 from .avatars import DEFAULT_KEY
+from .models import Reply
 from .reading import ReplyNode
 
 
@@ -72,7 +73,7 @@ class ReplyRenderer:
         labels = self.labels
         reply_id = reply.pk
         name = escape(reply.author_name)
-        held = reply.status != "approved"
+        held = reply.status != Reply.Status.APPROVED
         if reply.author_website:
             author = f'<a href="{escape(reply.author_website)}" rel="nofollow ugc noopener">{name}</a>'
         else:

@@ -14,14 +14,15 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers, patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from ninja import Header, NinjaAPI, Query, Status
+from ninja import NinjaAPI, Status
 from ninja.errors import HttpError, ValidationError
+from ninja.params.functions import Header, Query
 from pydantic import Field
 
 from speakout.discussion import api as discussion_api
@@ -66,17 +67,19 @@ class EmbedReplyIn(ReplyIn):
     title: str | None = Field(default=None, max_length=500, description="The page's title.")
 
 
-def embed_origin(request) -> Origin | None:
+def embed_origin(request: HttpRequest) -> Origin | None:
     """The allow-list entry of the calling page (set by EmbedMiddleware), None on Speakout's own."""
     return getattr(request, "speakout_embed_origin", None)
 
 
-def thread_key(request, key: str) -> str:
+def thread_key(request: HttpRequest, key: str) -> str:
     entry = embed_origin(request)
     return entry.thread_key(key) if entry else key
 
 
-def author_for(request, guest: str, user_token: str, *, create_guest_token: bool = False):
+def author_for(
+    request: HttpRequest, guest: str, user_token: str, *, create_guest_token: bool = False
+) -> tuple[services.Author, str]:
     author, new_token = discussion_api.author_for(request, guest, create_guest_token=create_guest_token)
     entry = embed_origin(request)
     author.user = read_user_token(user_token, entry.origin if entry else None)
@@ -90,7 +93,7 @@ def visible_thread(key: str) -> Thread | None:
     return thread
 
 
-def with_sources(replies: list[dict]) -> None:
+def with_sources(replies: list[dict[str, Any]]) -> None:
     """Add the text as written to the replies the reader may still edit (the edit box needs it)."""
     stack, editable = list(replies), {}
     while stack:
@@ -102,7 +105,7 @@ def with_sources(replies: list[dict]) -> None:
         editable[pk]["body"] = body
 
 
-def viewer(author) -> dict[str, Any]:
+def viewer(author: services.Author) -> dict[str, Any]:
     if author.is_signed_in:
         return {"signed_in": True, "name": services.display_name_for(author, "")}
     return {"signed_in": False, "name": ""}
@@ -114,14 +117,14 @@ UserHeader = Header(default="", alias=USER_HEADER, description="A sign-in token 
 
 @api.get("/thread", response={200: dict, **ERRORS}, tags=["threads"])
 def get_thread(
-    request,
+    request: HttpRequest,
     response: HttpResponse,
     key: str = KeyParam,
     page: int = Query(1, ge=1, le=MAX_ID),
     sort: Literal["oldest", "newest"] | None = None,
     guest: str = GuestHeader,
     user_token: str = UserHeader,
-):
+) -> dict[str, Any]:
     """A page's thread: replies, count, a form token, and who the reader is. A thread that does
     not exist yet reads as empty; its first reply creates it."""
     full_key = thread_key(request, key)
@@ -131,7 +134,7 @@ def get_thread(
     newest_first = rules.newest_first if sort is None else sort == "newest"
     add_never_cache_headers(response)
     patch_vary_headers(response, [GUEST_HEADER, USER_HEADER])
-    replies: list[dict] = []
+    replies: list[dict[str, Any]] = []
     page_info = {"number": 1, "count": 1, "per_page": rules.replies_per_page}
     if thread is not None:
         thread_page = load_thread_page(
@@ -171,12 +174,12 @@ def get_thread(
 
 @api.post("/replies", response={200: dict, 201: dict, **ERRORS}, tags=["replies"])
 def post_reply(
-    request,
+    request: HttpRequest,
     payload: EmbedReplyIn,
     key: str = KeyParam,
     guest: str = GuestHeader,
     user_token: str = UserHeader,
-):
+) -> Status[dict[str, Any]]:
     """Send a reply; the page's first reply creates its thread (allow-listed origins only)."""
     full_key = thread_key(request, key)
     thread = visible_thread(full_key) or new_thread(request, full_key, payload)
@@ -201,7 +204,7 @@ def post_reply(
     return Status(adapter.status(result, Dialect.JSON), body)
 
 
-def new_thread(request, key: str, payload: EmbedReplyIn) -> Thread:
+def new_thread(request: HttpRequest, key: str, payload: EmbedReplyIn) -> Thread:
     """The unsaved thread of a page's first reply (stored only with an accepted reply), on an
     allowed origin only, titled by its address there (see ``page_thread``)."""
     entry = embed_origin(request)
@@ -215,7 +218,7 @@ def new_thread(request, key: str, payload: EmbedReplyIn) -> Thread:
 
 
 @api.get("/counts", response={200: dict, **ERRORS}, tags=["threads"])
-def counts(request, response: HttpResponse, key: list[str] = CountKeys, lang: str = ""):
+def counts(request: HttpRequest, response: HttpResponse, key: list[str] = CountKeys, lang: str = "") -> dict[str, Any]:
     """Approved reply counts for many pages at once (``?key=/a/&key=/b/``), with the text to show."""
     keys = list(dict.fromkeys(key))
     if len(keys) > MAX_COUNT_KEYS:
@@ -242,7 +245,7 @@ def _language(lang: str) -> str:
 
 
 @api.get("/strings", response={200: dict}, tags=["widget"])
-def strings(request, response: HttpResponse, lang: str = ""):
+def strings(request: HttpRequest, response: HttpResponse, lang: str = "") -> dict[str, Any]:
     """The widget's words in one language (``lang``, else the site's default)."""
     language = _language(lang)
     with translation.override(language):

@@ -21,6 +21,8 @@ from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
+from speakout.discussion.services import Outcome
+
 from . import app_settings
 from .origins import allowed, normalise_origin, own_origin
 
@@ -40,7 +42,7 @@ def embed_prefixes() -> tuple[tuple[str, bool], ...]:
 
 def _forbidden_origin() -> HttpResponse:
     body = {
-        "outcome": "rejected",
+        "outcome": Outcome.REJECTED,
         "code": "origin",
         "errors": {"__all__": [_("This site is not allowed to post here.")]},
     }

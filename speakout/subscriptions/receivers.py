@@ -10,6 +10,7 @@ import logging
 
 from speakout.discussion import signals
 from speakout.discussion.models import Reply
+from speakout.discussion.services import Outcome
 
 from . import services
 
@@ -28,7 +29,7 @@ def on_reply_posted(sender, reply, outcome, notify_replies=False, notify_posts=F
                     services.request_subscription(email, kind=services.Kind.POSTS)
             except ValueError:
                 logger.info("Reply %s asked for notifications with an unusable address", reply.pk)
-    if outcome == "published":
+    if outcome == Outcome.PUBLISHED:
         services.notify_reply_approved(reply, new=True)
 
 
