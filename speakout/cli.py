@@ -6,6 +6,7 @@
     speakout setup      migrate, load demo content and print the admin login, then exit
     speakout manage ... any Django management command (``speakout manage createsuperuser``)
     speakout import FILE / export / backup / restore ARCHIVE   see docs/interchange.md
+    speakout bounces    receive bounces from the mail server over SMTP or LMTP (docs/email.md)
 
 Every setting comes from the environment (see docs/configuration.md); the command line only
 overrides where to listen.
@@ -189,6 +190,7 @@ INTERCHANGE_COMMANDS = {
     "restore": "speakout_restore",
     "import-subscribers": "speakout_import_subscribers",
     "export-subscribers": "speakout_export_subscribers",
+    "bounces": "speakout_bounces",
 }
 
 
@@ -248,6 +250,7 @@ def _main(argv: list[str]) -> int:
     commands.add_parser("restore", help="restore a backup archive into an empty instance")
     commands.add_parser("import-subscribers", help="import WordPress.com's subscriber list (CSV)")
     commands.add_parser("export-subscribers", help="export the new-post subscribers as CSV")
+    commands.add_parser("bounces", help="receive bounces from the mail server over SMTP or LMTP (--port, --lmtp)")
 
     args = parser.parse_args(argv)
     if args.command == "run":

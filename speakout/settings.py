@@ -343,6 +343,24 @@ DEFAULT_FROM_EMAIL = env("SPEAKOUT_EMAIL_FROM", "Speakout <speakout@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The outbox sends at most this many mails a minute, across all workers (0: no limit).
 SPEAKOUT_EMAIL_RATE_PER_MINUTE = env_int("SPEAKOUT_EMAIL_RATE_PER_MINUTE", 60)
+# Bounces and complaints (docs/email.md): each mail's envelope sender is this address with a
+# signed tag, and bounces are read from a mailbox over IMAP by the worker or handed to
+# `speakout bounces` by the mail server. Hard bounces and complaints stop mail to an address.
+SPEAKOUT_BOUNCE_ADDRESS = env("SPEAKOUT_BOUNCE_ADDRESS", "")
+SPEAKOUT_BOUNCE_IMAP_URL = env("SPEAKOUT_BOUNCE_IMAP_URL", "")
+SPEAKOUT_BOUNCE_IMAP_SECONDS = env_int("SPEAKOUT_BOUNCE_IMAP_SECONDS", 300)
+if SPEAKOUT_BOUNCE_ADDRESS and "@" not in SPEAKOUT_BOUNCE_ADDRESS:
+    raise ImproperlyConfigured("SPEAKOUT_BOUNCE_ADDRESS must be an email address, e.g. bounces@example.org")
+if SPEAKOUT_BOUNCE_IMAP_URL and not SPEAKOUT_BOUNCE_ADDRESS:
+    raise ImproperlyConfigured(
+        "SPEAKOUT_BOUNCE_IMAP_URL is set but SPEAKOUT_BOUNCE_ADDRESS is not: without it no bounce names its mail"
+    )
+# DKIM signing (docs/email.md): on when a private key is found, in SPEAKOUT_DKIM_PRIVATE_KEY (PEM)
+# or in the file SPEAKOUT_DKIM_KEY_FILE (default <data folder>/dkim/<selector>.pem).
+SPEAKOUT_DKIM_SELECTOR = env("SPEAKOUT_DKIM_SELECTOR", "speakout")
+SPEAKOUT_DKIM_DOMAIN = env("SPEAKOUT_DKIM_DOMAIN", "")
+SPEAKOUT_DKIM_PRIVATE_KEY = env("SPEAKOUT_DKIM_PRIVATE_KEY", "")
+SPEAKOUT_DKIM_KEY_FILE = env("SPEAKOUT_DKIM_KEY_FILE", "")
 # A mail "sending" for longer than this belongs to a worker that died mid-send: it is retried.
 # Keep it well above SPEAKOUT_EMAIL_TIMEOUT.
 SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS = env_int("SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS", 600)

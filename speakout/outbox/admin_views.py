@@ -22,8 +22,8 @@ from wagtail.admin import messages
 from wagtail.admin.paginator import WagtailPaginator
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
-from . import services
-from .models import OutgoingMail, SenderSettings, from_domain
+from . import bounces, services
+from .models import OutgoingMail, SenderSettings, Suppression, from_domain
 from .sender import sender_address
 
 PERMISSION = "speakout_outbox.change_outgoingmail"
@@ -55,11 +55,17 @@ def tabs() -> dict[str, dict]:
             "queryset": mails.filter(status=Status.SENT, sent_at__gte=recent).order_by("-sent_at", "-pk"),
             "empty": _("No mail was sent in the last seven days."),
         },
+        "suppressed": {
+            "label": _("Suppressed addresses"),
+            "queryset": Suppression.objects.order_by("-created_at", "-pk"),
+            "empty": _("No address is suppressed."),
+        },
     }
 
 
 class OutboxView(WagtailAdminTemplateMixin, View):
-    """Pending, failed and recently sent mail, with "Retry now" (single and bulk, by POST)."""
+    """Pending, failed and recently sent mail, with "Retry now" (single and bulk, by POST), and
+    the suppressed addresses with their reason and "Lift"."""
 
     template_name = "outbox/admin/index.html"
     header_icon = "mail"
@@ -92,12 +98,15 @@ class OutboxView(WagtailAdminTemplateMixin, View):
             empty_message=tab["empty"],
             page=page,
             elided_page_range=list(paginator.get_elided_page_range(page.number)),
-            mails=list(page.object_list),
+            mails=list(page.object_list) if self.current != "suppressed" else [],
+            suppressions=list(page.object_list) if self.current == "suppressed" else [],
             can_retry=self.current in ("waiting", "failed"),
         )
         return self.render_to_response(context)
 
     def post(self, request, *args, **kwargs):
+        if "lift" in request.POST:
+            return self.lift(request)
         single = request.POST.get("retry", "")
         raw_ids = [single] if single else request.POST.getlist("ids")
         ids = {int(value) for value in raw_ids if value.isdigit()}
@@ -110,6 +119,16 @@ class OutboxView(WagtailAdminTemplateMixin, View):
                 ngettext("%(count)d mail queued for sending.", "%(count)d mails queued for sending.", count)
                 % {"count": count},
             )
+        return HttpResponseRedirect(request.get_full_path())
+
+    def lift(self, request):
+        """Lift a suppression: mail goes to the address again. Its owner is told nothing."""
+        value = request.POST.get("lift", "")
+        count = bounces.lift([int(value)]) if value.isdigit() else 0
+        if count:
+            messages.success(request, _("The address will get mail again."))
+        else:
+            messages.warning(request, _("That address was not suppressed."))
         return HttpResponseRedirect(request.get_full_path())
 
 

@@ -107,3 +107,45 @@ class SenderSettings(models.Model):
     def load(cls) -> SenderSettings:
         """The row, created empty if there is none (read per mail sent: no cache to go stale)."""
         return cls.objects.filter(pk=1).first() or cls(pk=1)
+
+
+class Suppression(models.Model):
+    """An address the outbox sends nothing to: it bounced for good, or its owner marked our mail
+    as spam. Written by the bounce processing (``speakout.outbox.bounces``); an admin lifts it.
+    The address's owner is told nothing either way."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", _("The address does not exist or refuses mail for good")
+        COMPLAINT = "complaint", _("Its owner marked a mail as spam")
+        SOFT_BOUNCES = "soft_bounces", _("Mail to it bounced three times")
+
+    # Lower-cased: a suppression must hold whatever case a later mail spells the address in.
+    address = models.EmailField(_("address"), max_length=254, unique=True)
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    detail = models.TextField(_("detail"), blank=True)
+    created_at = models.DateTimeField(_("suppressed at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("suppressed address")
+        verbose_name_plural = _("suppressed addresses")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class SoftBounce(models.Model):
+    """A temporary failure of one outgoing mail. Three of them (three mails) suppress the address;
+    one row per mail, so a bounce read twice (or a delay notice and a failure) counts once."""
+
+    address = models.EmailField(_("address"), max_length=254, db_index=True)
+    mail_id = models.BigIntegerField(_("outgoing mail"), unique=True)
+    detail = models.TextField(_("detail"), blank=True)
+    received_at = models.DateTimeField(_("received at"), default=timezone.now, db_index=True)
+
+    class Meta:
+        verbose_name = _("soft bounce")
+        verbose_name_plural = _("soft bounces")
+
+    def __str__(self) -> str:
+        return self.address

@@ -32,8 +32,9 @@ from django.utils import timezone
 
 from speakout.net import ratelimit
 
+from . import signing, verp
 from .app_settings import app_settings
-from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail
+from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail, Suppression
 from .sender import sender_address
 
 logger = logging.getLogger("speakout.outbox")
@@ -49,10 +50,12 @@ class SendOutcome(enum.StrEnum):
     FAILED = "failed"
     RATE_LIMITED = "rate_limited"
     NOT_CLAIMED = "not_claimed"
+    SUPPRESSED = "suppressed"
 
 
 SENT, RETRY, FAILED = SendOutcome.SENT, SendOutcome.RETRY, SendOutcome.FAILED
 RATE_LIMITED, NOT_CLAIMED = SendOutcome.RATE_LIMITED, SendOutcome.NOT_CLAIMED
+SUPPRESSED = SendOutcome.SUPPRESSED
 
 _FORBIDDEN = re.compile(r"[\r\n\0]")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -203,18 +206,39 @@ def claim(mail_id: int, now: datetime) -> bool:
     )
 
 
-def build_message(mail: OutgoingMail, connection=None) -> EmailMultiAlternatives:
-    headers = {**mail.headers, "Message-ID": mail.message_id}
+class OutboxMessage(EmailMultiAlternatives):
+    """A Django mail message, DKIM-signed as it is serialised when a key is configured."""
+
+    dkim_key: bytes | None = None
+
+    def message(self, *args: Any, **kwargs: Any) -> Any:
+        msg: Any = super().message(*args, **kwargs)  # Django's SafeMIME classes take linesep
+        if self.dkim_key:
+            # Signed over the very bytes the backend will send: the same object serialised the
+            # same way (its boundary and Date are fixed by now).
+            name, value = signing.signature(msg.as_bytes(linesep="\r\n"), self.dkim_key)
+            msg[name] = value
+        return msg
+
+
+def build_message(mail: OutgoingMail, connection=None) -> OutboxMessage:
+    """The message for one outbox row: From the organisation, with the row's Message-ID; its
+    envelope sender is the mail's own return path when a bounce address is set (verp.py)."""
+    headers = {**mail.headers, "Message-ID": mail.message_id, "From": sender_address()}
     if mail.language:
         headers["Content-Language"] = mail.language
-    message = EmailMultiAlternatives(
+    envelope_sender = verp.return_path(mail.pk) if mail.pk else None
+    message = OutboxMessage(
         subject=mail.subject,
         body=mail.text_body,
-        from_email=sender_address(),
+        # Django gives the SMTP server from_email as the envelope sender (MAIL FROM) and the
+        # From header from headers["From"]: bounces go to the former, readers see the latter.
+        from_email=envelope_sender or headers["From"],
         to=[mail.to],
         headers=headers,
         connection=connection,
     )
+    message.dkim_key = signing.private_key()
     if mail.html_body:
         message.attach_alternative(mail.html_body, "text/html")
     return message
@@ -237,11 +261,17 @@ def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) 
     # With a send limit, only a mail that can be claimed takes a slot; without one, the claim
     # alone says whether the mail is pending and due.
     limited = app_settings.RATE_PER_MINUTE > 0
-    if (
-        limited
-        and not OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).exists()
-    ):
-        return NOT_CLAIMED
+    if limited:
+        address = (
+            OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now)
+            .values_list("to", flat=True)
+            .first()
+        )
+        if address is None:
+            return NOT_CLAIMED
+        # Before the send limit: a mail that will not be sent must not take a slot.
+        if _settle_if_suppressed(mail_id, address, Status.PENDING):
+            return SUPPRESSED
     if limited and not take_rate_slot(now):
         next_minute = datetime.fromtimestamp((int(now.timestamp()) // 60 + 1) * 60, tz=now.tzinfo)
         OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING).update(next_attempt_at=next_minute)
@@ -249,6 +279,8 @@ def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) 
     if not claim(mail_id, now):
         return NOT_CLAIMED
     mail = OutgoingMail.objects.get(pk=mail_id)
+    if not limited and _settle_if_suppressed(mail_id, mail.to, Status.SENDING):
+        return SUPPRESSED
     own_connection = connection is None
     if own_connection:
         connection = get_connection(fail_silently=False)
@@ -269,6 +301,21 @@ def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) 
     if own_connection:
         _close_quietly(connection)
     return SENT
+
+
+def _settle_if_suppressed(mail_id: int, address: str, status: str) -> bool:
+    """Mark the mail failed, never to be retried, when its address is suppressed (a hard bounce,
+    a complaint, repeated soft bounces). Its recipient is told nothing."""
+    suppression = Suppression.objects.filter(address=address.strip().lower()).first()
+    if suppression is None:
+        return False
+    OutgoingMail.objects.filter(pk=mail_id, status=status).update(
+        status=Status.FAILED,
+        claimed_at=None,
+        last_error=f"Not sent: the address is suppressed ({suppression.get_reason_display()}).",
+    )
+    logger.info("Outgoing mail %s not sent: its address is suppressed", mail_id)
+    return True
 
 
 def _close_quietly(connection) -> None:
@@ -314,7 +361,7 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
     wait EMAIL_TIMEOUT). A failure on a connection that has already carried mail (the server
     may have closed it) is retried on a new connection with the next mail."""
     now = now or timezone.now()
-    counts = {"released": release_stale_claims(now), SENT: 0, RETRY: 0, FAILED: 0}
+    counts = {"released": release_stale_claims(now), SENT: 0, RETRY: 0, FAILED: 0, SUPPRESSED: 0}
     connection = get_connection(fail_silently=False)
     try:
         while True:

@@ -1,0 +1,226 @@
+"""Bounces and complaints: read a returned mail, find the outbox mail it belongs to, suppress.
+
+A mail server sends a delivery status notification (RFC 3464) to a mail's envelope sender, which
+names the mail (``verp.py``); a mailbox provider's feedback loop sends a complaint report (ARF,
+RFC 5965) with the original mail attached, whose Return-Path names it too. Both are parsed with
+the standard library's ``email`` package: the reports are structured header blocks, and the mail
+they are about is known from the signed return path, never from an address written in the
+report, so nobody can suppress someone else's address by writing a bounce about it.
+
+- a complaint, or a permanent failure of the address itself, suppresses the address at once;
+- any other failure counts as a soft bounce: three (of different mails, within
+  ``SOFT_BOUNCE_DAYS``) suppress it. Permanent failures that are about the message or the
+  sender rather than the address (a full mailbox, a message too big, a policy or spam block of
+  our server) are soft: suppressing every reader because our server got on a block list would
+  lose them all;
+- delay notices, delivery reports, auto-replies and anything else that is neither a DSN nor an
+  ARF report change nothing.
+
+The address's owner is told nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage, Message
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from . import verp
+from .app_settings import app_settings
+from .models import OutgoingMail, SoftBounce, Suppression
+
+logger = logging.getLogger("speakout.outbox.bounces")
+
+DETAIL_MAX_LENGTH = 500
+# Headers the delivering server writes with the address a message was delivered to (Postfix:
+# X-Original-To and Delivered-To; Exim: Envelope-To), then To (a DSN is addressed to the
+# envelope sender it returns to).
+RECIPIENT_HEADERS = ("X-Original-To", "Delivered-To", "Envelope-To", "To")
+_STATUS = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})")
+# Permanent failures that say the address is gone: bad mailbox or domain (X.1.x), mailbox
+# disabled (X.2.1).
+HARD_STATUS_SUBJECTS = {"1"}
+HARD_STATUSES = {"5.2.1"}
+# Feedback types that are not complaints (RFC 5965, 6650).
+NOT_COMPLAINTS = {"not-spam"}
+
+
+class Kind(enum.StrEnum):
+    HARD = "hard"
+    SOFT = "soft"
+    COMPLAINT = "complaint"
+    NOT_A_BOUNCE = "not_a_bounce"  # a delay notice, an auto-reply, a report of success
+    UNKNOWN_MAIL = "unknown_mail"  # no valid return path, or the mail is gone from the outbox
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: Kind
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: Kind
+    mail_id: int | None = None
+    suppressed: bool = False
+
+
+def parse(raw: bytes) -> EmailMessage:
+    return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
+
+
+def classify(message: Message) -> Report:
+    """What a returned message says: a hard or soft bounce, a complaint, or none of these."""
+    if message.get_content_type() != "multipart/report":
+        return Report(Kind.NOT_A_BOUNCE)
+    report_type = str(message.get_param("report-type", "") or "").lower()
+    if report_type == "feedback-report":
+        return _feedback(message)
+    if report_type == "delivery-status":
+        return _delivery_status(message)
+    return Report(Kind.NOT_A_BOUNCE)
+
+
+def _parts(message: Message, content_type: str) -> list[Message]:
+    return [part for part in message.walk() if part.get_content_type() == content_type]
+
+
+def _feedback(message: Message) -> Report:
+    for part in _parts(message, "message/feedback-report"):
+        fields = _fields(part)
+        feedback_type = fields.get("feedback-type", "").strip().lower()
+        if feedback_type and feedback_type not in NOT_COMPLAINTS:
+            source = fields.get("user-agent", "") or fields.get("reporting-mta", "")
+            return Report(Kind.COMPLAINT, _clip(f"Feedback-Type: {feedback_type}; {source}".strip("; ")))
+    return Report(Kind.NOT_A_BOUNCE)
+
+
+def _fields(part: Message) -> dict[str, str]:
+    """The header fields of a message/feedback-report part, however the parser stored them."""
+    payload = part.get_payload()
+    if isinstance(payload, list):
+        blocks: list[Message] = payload
+    else:
+        blocks = [message_from_bytes(str(payload).encode("utf-8", "replace"), policy=policy.default)]
+    fields: dict[str, str] = {}
+    for block in blocks:
+        for name, value in block.items():
+            fields.setdefault(name.lower(), str(value))
+    return fields
+
+
+def _delivery_status(message: Message) -> Report:
+    failures: list[Report] = []
+    for part in _parts(message, "message/delivery-status"):
+        payload = part.get_payload()
+        blocks = payload[1:] if isinstance(payload, list) else []  # the first is per-message
+        for block in blocks:
+            if str(block.get("Action", "")).strip().lower() != "failed":
+                continue  # delayed, delivered, relayed, expanded: not a bounce
+            status = str(block.get("Status", "")).strip()
+            diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
+            failures.append(Report(_failure_kind(status), _clip(f"{status} {diagnostic}".strip())))
+    if not failures:
+        return Report(Kind.NOT_A_BOUNCE)
+    return next((report for report in failures if report.kind == Kind.HARD), failures[0])
+
+
+def _failure_kind(status: str) -> Kind:
+    match = _STATUS.match(status)
+    if match is None:
+        return Kind.SOFT
+    klass, subject, detail = match.groups()
+    if klass == "5" and (subject in HARD_STATUS_SUBJECTS or f"5.{subject}.{detail}" in HARD_STATUSES):
+        return Kind.HARD
+    return Kind.SOFT
+
+
+def _clip(text: str) -> str:
+    return text[:DETAIL_MAX_LENGTH]
+
+
+def mail_id(message: Message, envelope_recipients: tuple[str, ...] = ()) -> int | None:
+    """The outbox mail a returned message is about, from a signed return path: the envelope
+    recipient (the listener knows it), the headers the delivering server wrote, or, in a
+    complaint report, its Original-Mail-From or the Return-Path of the mail it carries."""
+    candidates = list(envelope_recipients)
+    for name in RECIPIENT_HEADERS:
+        candidates.extend(str(value) for value in message.get_all(name, []))
+    for part in message.walk():
+        if part.get_content_type() == "text/rfc822-headers":
+            candidates.append(str(part.get_payload(decode=True) or b"", "utf-8", "replace"))
+        elif part.get_content_type() == "message/feedback-report":
+            candidates.append(_fields(part).get("original-mail-from", ""))
+        elif part.get_content_type() == "message/rfc822":
+            for original in part.get_payload() or []:
+                if isinstance(original, Message):
+                    candidates.extend(str(value) for value in original.get_all("Return-Path", []))
+    for candidate in candidates:
+        found = verp.mail_id_from(candidate)
+        if found is not None:
+            return found
+    return None
+
+
+def process(raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Outcome:
+    """Read one returned message and act on it. Safe to run twice on the same message."""
+    message = parse(raw)
+    report = classify(message)
+    if report.kind == Kind.NOT_A_BOUNCE:
+        return Outcome(Kind.NOT_A_BOUNCE)
+    found = mail_id(message, envelope_recipients)
+    address = OutgoingMail.objects.filter(pk=found).values_list("to", flat=True).first() if found is not None else None
+    if address is None:
+        logger.info("A %s report names no mail the outbox knows; ignored", report.kind)
+        return Outcome(Kind.UNKNOWN_MAIL, found)
+    address = address.strip().lower()
+    if report.kind == Kind.SOFT:
+        return Outcome(Kind.SOFT, found, _soft_bounce(address, found, report.detail))
+    reason = Suppression.Reason.COMPLAINT if report.kind == Kind.COMPLAINT else Suppression.Reason.HARD_BOUNCE
+    suppress(address, reason, report.detail)
+    return Outcome(report.kind, found, True)
+
+
+def _soft_bounce(address: str, mail_id: int, detail: str) -> bool:
+    now = timezone.now()
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                SoftBounce.objects.create(address=address, mail_id=mail_id, detail=detail, received_at=now)
+        except IntegrityError:
+            pass  # this mail's bounce was counted already
+        since = now - timedelta(days=app_settings.SOFT_BOUNCE_DAYS)
+        SoftBounce.objects.filter(received_at__lt=since).delete()
+        count = SoftBounce.objects.filter(address=address).count()
+        if count < app_settings.SOFT_BOUNCE_LIMIT:
+            return False
+        suppress(address, Suppression.Reason.SOFT_BOUNCES, detail)
+    return True
+
+
+def suppress(address: str, reason: str, detail: str = "") -> Suppression:
+    """Stop all mail to ``address`` (idempotent: an existing suppression keeps its first reason)."""
+    suppression, created = Suppression.objects.get_or_create(
+        address=address.strip().lower(), defaults={"reason": reason, "detail": _clip(detail)}
+    )
+    if created:
+        logger.info("An address was suppressed (%s)", reason)
+    return suppression
+
+
+def lift(suppression_ids) -> int:
+    """Lift suppressions (the admin's "Lift"): mail goes to those addresses again, and their soft
+    bounces start counting from zero. Returns how many were lifted."""
+    with transaction.atomic():
+        addresses = list(Suppression.objects.filter(pk__in=suppression_ids).values_list("address", flat=True))
+        SoftBounce.objects.filter(address__in=addresses).delete()
+        Suppression.objects.filter(address__in=addresses).delete()
+    return len(addresses)
