@@ -39,9 +39,7 @@ class Dovecot:
 
     def deliver(self, raw: bytes, sender: str = "") -> None:
         """Deliver a message into the mailbox with dovecot-lda, as Postfix's pipe does."""
-        subprocess.run(
-            [LDA, "-c", str(self.config), "-d", USER, "-f", sender], input=raw, check=True, timeout=30
-        )
+        subprocess.run([LDA, "-c", str(self.config), "-d", USER, "-f", sender], input=raw, check=True, timeout=30)
 
 
 def _config(root: Path, port: int) -> str:

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('speakout_outbox', '0001_initial'),
+        ('speakout_outbox', '0002_sender_settings'),
     ]
 
     operations = [
