@@ -141,8 +141,8 @@ def test_what_is_missing_is_named_with_what_to_publish(dns_server, settings, key
     assert error == "3 thing(s) to fix; docs/email.md says how."
     assert "MISSING  SPF: No SPF record at example.org." in output
     assert (
-        f"MISSING  DKIM: Mail is signed, but no DKIM record is published at speakout._domainkey.example.org. Publish this TXT record: {signing.dns_record(key)}"
-        in output
+        "MISSING  DKIM: Mail is signed, but no DKIM record is published at speakout._domainkey.example.org. "
+        f"Publish this TXT record: {signing.dns_record(key)}" in output
     )
     assert "MISSING  DMARC: No DMARC record at _dmarc.example.org." in output
 
