@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import services
+from . import lists, services
 from .models import Subscription
 
 Frequency = Subscription.Frequency
@@ -33,10 +33,15 @@ def my_subscriptions(request):
         if action == "follow_posts":
             frequency = request.POST.get("frequency", Frequency.INSTANT)
             address = request.POST.get("email", addresses[0])
-            if frequency not in Frequency.values or address not in addresses:
+            category = request.POST.get("category", "")
+            if (
+                frequency not in Frequency.values
+                or address not in addresses
+                or (category and category not in dict(lists.categories()))
+            ):
                 messages.error(request, _("Choose how often and which address."))
             else:
-                services.subscribe_verified(address, kind=services.Kind.POSTS, frequency=frequency)
+                services.subscribe_verified(address, kind=services.Kind.POSTS, category=category, frequency=frequency)
                 messages.success(request, _("You will hear about new posts."))
         elif action == "frequency":
             subscription, frequency = _own(request, addresses), request.POST.get("frequency", "")
@@ -66,6 +71,7 @@ def my_subscriptions(request):
             "addresses": addresses,
             "subscriptions": subscriptions,
             "follows_posts": any(s.kind == services.Kind.POSTS and not s.category for s in subscriptions),
+            "categories": lists.categories(),
             "frequencies": Frequency.choices,
         },
     )

@@ -494,12 +494,20 @@ def verified_addresses(user) -> list[str]:
 
 
 def subscribe_verified(
-    email: str, *, kind: str, thread: Thread | None = None, frequency: str = Frequency.INSTANT, language: str = ""
+    email: str,
+    *,
+    kind: str,
+    thread: Thread | None = None,
+    category: str = "",
+    frequency: str = Frequency.INSTANT,
+    language: str = "",
 ) -> Subscription:
     """Subscribe an address already proved to be the reader's (a verified account address): the
     row is confirmed at once and no confirmation mail goes out."""
     with transaction.atomic():
-        subscription = open_subscription(email, kind=kind, thread=thread, frequency=frequency, language=language)
+        subscription = open_subscription(
+            email, kind=kind, thread=thread, category=category, frequency=frequency, language=language
+        )
         if subscription.confirmed_at is None:  # however old the request: the address is proved now
             subscription.confirmed_at = timezone.now()
             Subscription.objects.filter(pk=subscription.pk).update(confirmed_at=subscription.confirmed_at)

@@ -9,11 +9,15 @@ the report makes that hold even if Wagtail sends the signal twice. A page model 
 
 from __future__ import annotations
 
+import logging
+
 from django.db import transaction
 from wagtail.signals import page_published
 
 from . import services
 from .models import Announcement
+
+logger = logging.getLogger("speakout.subscriptions")
 
 
 def announcement_key(report) -> str:
@@ -26,7 +30,13 @@ def is_public(report) -> bool:
 
 def announcement_for(report, *, email_only: bool = False) -> Announcement:
     """An unsaved announcement of ``report`` as it stands (a draft's latest revision included)."""
-    parts = report.mail_parts() if hasattr(report, "mail_parts") else {}
+    try:
+        parts = report.mail_parts() if hasattr(report, "mail_parts") else {}
+    except Exception:
+        # A picture whose file is gone must not stop the publication: the mail then carries the
+        # title, the summary and the link, as before full content existed.
+        logger.exception("The mail content of %s could not be rendered", report.pk)
+        parts = {}
     return Announcement(
         key=announcement_key(report),
         title=report.title[:500],

@@ -226,9 +226,44 @@ def test_a_reader_chooses_lists_by_category(site, smtp_server):  # noqa: F811
     assert reader.post(urlsplit(confirm.group(0)).path, secure=True).status_code == 200
     subscription.refresh_from_db()
     assert subscription.confirmed_at is not None
-    assert "“housing”" in confirmation.get_body(("plain",)).get_content() or "housing" in str(confirmation["Subject"])
+    assert "new posts in the category “Housing”" in confirmation.get_body(("plain",)).get_content()
 
 
 def test_tracking_cannot_be_switched_on():
     """No setting turns on open or click tracking: there is nothing to configure."""
     assert not [name for name in dir(django_settings) if "TRACK" in name.upper() and name.startswith("SPEAKOUT")]
+
+
+def test_a_signed_in_reader_picks_a_category_on_their_page(site):
+    """On /subscriptions/mine/ a reader with a verified address joins a category's list at once
+    (no confirmation mail: the address is proved), and the page names the category."""
+    from allauth.account.models import EmailAddress
+
+    site.category("Housing")
+    user = get_user_model().objects.create_user("rey", "rey@example.org", "x")
+    EmailAddress.objects.create(user=user, email="rey@example.org", verified=True, primary=True)
+    client = Client()
+    client.force_login(user)
+    url = reverse("subscriptions:mine")
+    assert 'value="housing"' in client.get(url).content.decode()
+    client.post(url, {"action": "follow_posts", "category": "housing", "frequency": "weekly"})
+    client.post(url, {"action": "follow_posts", "category": "no-such-list", "frequency": "weekly"})
+    [subscription] = Subscription.objects.filter(email="rey@example.org")
+    assert (subscription.category, subscription.frequency) == ("housing", "weekly")
+    assert subscription.confirmed_at is not None and not OutgoingMail.objects.exists()
+    assert "new posts in the category “Housing”" in client.get(url).content.decode()
+
+
+def test_a_report_whose_content_cannot_be_rendered_is_still_published_and_announced(site, monkeypatch):
+    """A broken picture must not stop a publication: the mail falls back to title and link."""
+    from speakout.publishing.models import ReportPage
+
+    def broken(self):
+        raise OSError("the picture's file is gone")
+
+    monkeypatch.setattr(ReportPage, "mail_parts", broken)
+    subscriber("all@example.net")
+    report = site.report("Still published")
+    assert report.live
+    [mail] = OutgoingMail.objects.filter(to="all@example.net")
+    assert "Still published" in mail.text_body and report.full_url in mail.text_body

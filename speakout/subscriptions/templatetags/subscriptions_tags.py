@@ -29,3 +29,11 @@ def short_title(thread) -> str:
     from ..mails import thread_title
 
     return thread_title(thread)
+
+
+@register.filter
+def category_name(slug: str) -> str:
+    """A category's name as readers know it (its slug if it is gone)."""
+    from ..lists import categories
+
+    return dict(categories()).get(slug, slug)
