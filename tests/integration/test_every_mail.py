@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 from email import message_from_bytes, policy
-from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -36,9 +35,10 @@ from speakout.subscriptions.models import Subscription
 from tests.discussion.helpers import get_or_create_thread
 from tests.outbox.conftest import outbox_settings, smtp_server  # noqa: F401
 
+from .mail_helpers import ORIGIN, links_of, one_click
+
 pytestmark = pytest.mark.django_db
 
-ORIGIN = "https://news.org.example"
 NAME = "Housing Action Kraków"
 SENDER = "Housing Action news"
 
@@ -55,27 +55,6 @@ def site(settings, site_builder):
     wagtail_site.save()
     SenderSettings.objects.create(pk=1, name=SENDER, address="news@org.example")
     return site_builder
-
-
-class Links(HTMLParser):
-    """Every URL an HTML part points to or loads, by the attribute that holds it."""
-
-    def __init__(self):
-        super().__init__()
-        self.found: list[tuple[str, str, str]] = []
-
-    def handle_starttag(self, tag, attrs):
-        for name, value in attrs:
-            if name in ("href", "src", "srcset", "background", "poster", "data", "action") and value:
-                self.found.append((tag, name, value))
-            if name == "style" and value and "url(" in value:
-                self.found.append((tag, name, value))
-
-
-def links_of(html: str) -> list[tuple[str, str, str]]:
-    parser = Links()
-    parser.feed(html)
-    return parser.found
 
 
 TRACKING = re.compile(r"(?i)utm_|mc_eid|mc_cid|track|pixel|beacon|open\.gif|/o/|/click")
@@ -106,20 +85,6 @@ def check_layout_mail(message, *, language: str = "en"):
     for header in message.keys():
         assert not TRACKING.search(header), f"a tracking header: {header}"
     return text, html
-
-
-def one_click(message) -> str:
-    """Unsubscribe the way a mail client does (RFC 8058): a POST to the List-Unsubscribe URL."""
-    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    url = str(message["List-Unsubscribe"]).strip().strip("<>")
-    assert url.startswith(f"{ORIGIN}/"), url
-    text = message.get_body(("plain",)).get_content()
-    assert url in text, "the footer offers the same link"
-    response = Client(enforce_csrf_checks=True, HTTP_HOST="news.org.example").post(
-        urlsplit(url).path, "List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded", secure=True
-    )
-    assert response.status_code == 200, response.status_code
-    return url
 
 
 def mail_templates() -> set[str]:

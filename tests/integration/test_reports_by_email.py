@@ -25,7 +25,7 @@ from speakout.subscriptions.models import Announcement, Subscription
 from tests.helpers import make_image, paragraph
 from tests.outbox.conftest import outbox_settings, smtp_server  # noqa: F401
 
-from .test_every_mail import ORIGIN, links_of, one_click
+from .mail_helpers import ORIGIN, links_of, one_click
 
 pytestmark = pytest.mark.django_db
 
