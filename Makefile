@@ -65,7 +65,7 @@ messages: $(VENV)/.installed-dev
 	cd speakout && ../$(BIN)/python ../manage.py compilemessages
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache test-artifacts
+	rm -rf $(VENV) $(BENCH_VENV) $(ISSO_VENV) .pytest_cache test-artifacts
 
 $(BENCH_VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(BENCH_VENV)
@@ -73,5 +73,12 @@ $(BENCH_VENV)/.installed: pyproject.toml
 	$(BENCH_VENV)/bin/pip install --quiet -e ".[postgres,redis]"
 	touch $@
 
-bench: $(VENV)/.installed-dev $(BENCH_VENV)/.installed
-	SPEAKOUT_BENCH_PYTHON=$(BENCH_VENV)/bin/python bash bench/run.sh
+# Isso, which the reply posts are measured against, from an install of its own.
+ISSO_VENV := .venv-isso
+$(ISSO_VENV)/.installed:
+	$(PYTHON) -m venv $(ISSO_VENV)
+	$(ISSO_VENV)/bin/pip install --quiet "isso==0.14.*" gunicorn
+	touch $@
+
+bench: $(VENV)/.installed-dev $(BENCH_VENV)/.installed $(ISSO_VENV)/.installed
+	SPEAKOUT_BENCH_PYTHON=$(BENCH_VENV)/bin/python SPEAKOUT_BENCH_ISSO_PYTHON=$(ISSO_VENV)/bin/python bash bench/run.sh

@@ -39,13 +39,27 @@ THREADS, CONNECTIONS = 2, 32
 POSTGRES = os.environ.get("SPEAKOUT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("SPEAKOUT_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 
+POSTS = int(os.environ.get("SPEAKOUT_BENCH_POSTS", "2000"))
+ISSO_WORKERS = 4
+# The same load for Speakout and Isso: POSTS new replies over the connections, each thread
+# stopping once it has its share of answers; each thread prints when it started and finished.
 POST_LUA = """
+local ffi = require("ffi")
+ffi.cdef[[
+typedef struct { long tv_sec; long tv_usec; } speakout_timeval;
+int gettimeofday(speakout_timeval *tv, void *tz);
+]]
+local function now()
+  local tv = ffi.new("speakout_timeval")
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) + tonumber(tv.tv_usec) / 1e6
+end
 -- Names and texts in letters only: digits in a name look like a phone number to the
 -- personal-data check, which (rightly) refuses the reply until the writer confirms.
 local function letters(n)
   local out = ""
   repeat
-    out = out .. string.char(97 + n %% 26)
+    out = out .. string.char(97 + n % 26)
     n = math.floor(n / 26)
   until n == 0
   return out
@@ -53,17 +67,38 @@ end
 local threads = 0
 setup = function(thread)
   threads = threads + 1
-  thread:set("tag", letters(threads * 7919 + os.time() %% 100000))
+  thread:set("number", threads)
+  thread:set("tag", letters(threads * 7919 + os.time() % 100000))
 end
-local counter = 0
+local counter, answered, failed = 0, 0, 0
+init = function(args)
+  io.write(string.format("start %d %.6f\\n", number, now()))
+  io.stdout:flush()
+end
 request = function()
   counter = counter + 1
   local word = tag .. "x" .. letters(counter)
-  local body = string.format('{"name":"Bench %%s","email":"bench-%%s@example.org",' ..
-    '"body":"Benchmark reply %%s, with **Markdown**.","form_token":"%(token)s"}', word, word, word)
-  return wrk.format("POST", "%(path)s", {["Content-Type"] = "application/json"}, body)
+  local body = string.format(BODY, word, word, word)
+  return wrk.format("POST", PATH, {["Content-Type"] = "application/json"}, body)
+end
+response = function(status, headers, body)
+  answered = answered + 1
+  if status >= 300 then failed = failed + 1 end
+  if answered == SHARE then
+    io.write(string.format("done %d %.6f %d\\n", number, now(), failed))
+    io.stdout:flush()
+    wrk.thread:stop()
+  end
 end
 """
+SPEAKOUT_BODY = (
+    '{"name":"Bench %s","email":"bench-%s@example.org","body":"Benchmark reply %s, with **Markdown**.",'
+    '"form_token":"TOKEN"}'
+)
+ISSO_BODY = (
+    '{"author":"Bench %s","email":"bench-%s@example.org","text":"Benchmark reply %s, with **Markdown**.",'
+    '"title":"Bench"}'
+)
 
 
 def free_port() -> int:
@@ -122,18 +157,18 @@ def spread(values: list[float], fmt: str = "{:.0f}") -> str:
 class Stack:
     """Everything started for one database: the server, the worker; stopped on exit."""
 
-    def __init__(self, env: dict, port: int):
+    def __init__(self, env: dict, port: int, workers: int = 0):
         self.env, self.port, self.processes = env, port, []
+        self.workers = workers or os.cpu_count() or 1
 
     def start(self) -> None:
         log = open(Path(self.env["SPEAKOUT_DATA_DIR"]) / "server.log", "a")
         # granian exactly as `speakout run --workers N` starts it (its setup step already ran in
         # bench/dataset.py, and collecting static files twice takes minutes).
-        cores = os.cpu_count() or 1
         self.processes.append(
             subprocess.Popen(
                 [SERVER_PY, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(cores), "--blocking-threads", THREADS_PER_PROCESS, "--no-ws",
+                 "--workers", str(self.workers), "--blocking-threads", THREADS_PER_PROCESS, "--no-ws",
                  "--log-level", "warning", "--workers-kill-timeout", "5", "speakout.wsgi:application"],
                 env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True,
             )
@@ -223,26 +258,97 @@ def build(env: dict) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def post_replies(env: dict, base: str, data: dict, scratch: Path) -> dict:
+def post_load(base: str, path: str, body: str, scratch: Path) -> dict:
+    """POSTS new replies over wrk's connections: the time from the first thread's start to the
+    last one's finish, and how many answers were not a success."""
     script = scratch / "post.lua"
+    header = f"local PATH = {json.dumps(path)}\nlocal BODY = {json.dumps(body)}\nlocal SHARE = {POSTS // THREADS}\n"
+    script.write_text(header + POST_LUA)
+    command = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", "-d600s", "-s", str(script), base + "/"]
+    marks: dict[str, list[float]] = {"start": [], "done": []}
+    failed = 0
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        for line in process.stdout:
+            kind, *fields = line.split()
+            if kind in marks:
+                marks[kind].append(float(fields[1]))
+                failed += int(fields[2]) if kind == "done" else 0
+            if len(marks["done"]) == THREADS:
+                break
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait()
+    if len(marks["done"]) < THREADS:
+        raise RuntimeError(f"the post load did not finish: {marks}")
+    seconds = max(marks["done"]) - min(marks["start"])
+    return {"rate": POSTS / seconds, "seconds": seconds, "failed": failed}
+
+
+def post_replies(env: dict, base: str, data: dict, scratch: Path) -> dict:
     # One time-trap token (valid for a day) for every post: the API refuses posts without one.
     token = json.loads(fetch(base + data["api_url"])[0])["form_token"]
-    lua = POST_LUA.replace("%(path)s", f"/api/threads/{data['thread_key']}/replies").replace("%(token)s", token)
-    script.write_text(lua.replace("%%", "%"))
     before = count_rows(env, data["thread_key"])
     settle(base + "/robots.txt")
-    result = wrk(base + "/", script=str(script))
+    result = post_load(
+        base, f"/api/threads/{data['thread_key']}/replies", SPEAKOUT_BODY.replace("TOKEN", token), scratch
+    )
     settle(base + "/robots.txt")  # posts taken before the end of the run are stored before counting
     after = count_rows(env, data["thread_key"])
-    accepted = result["total"] - result["errors"]
-    stored = after[0] - before[0]
-    # The rate counts the posts answered within the run; "stored" also has those still queued at its end.
-    return {"rate": accepted / SECONDS, "accepted": accepted, "stored": stored, "mails": after[1] - before[1],
-            "errors": result["errors"], "p50": result["p50"], "p99": result["p99"]}  # fmt: skip
+    return {**result, "stored": after[0] - before[0], "mails": after[1] - before[1]}
 
 
-def nginx(scratch: Path, page: bytes, port: int) -> subprocess.Popen:
-    root = scratch / "nginx"
+class Isso:
+    """Isso 0.14 under gunicorn (ISSO_WORKERS workers) from its own install (`make bench` makes
+    .venv-isso), its guard (rate limits) and moderation off, notifications to the log."""
+
+    def __init__(self, scratch: Path, port: int):
+        self.root, self.port = scratch / "isso", port
+        self.root.mkdir()
+        self.database = self.root / "comments.db"
+        (self.root / "isso.cfg").write_text(
+            f"[general]\ndbpath = {self.database}\nhost = http://127.0.0.1:{port}/\nnotify = stdout\n"
+            "[moderation]\nenabled = false\n[guard]\nenabled = false\n[server]\n"
+            f"listen = http://127.0.0.1:{port}/\n"
+        )
+        python = ROOT / os.environ.get("SPEAKOUT_BENCH_ISSO_PYTHON", ".venv-isso/bin/python")
+        log = open(self.root / "isso.log", "a")
+        self.process = subprocess.Popen(
+            [str(python), "-m", "gunicorn", "--workers", str(ISSO_WORKERS), "--bind", f"127.0.0.1:{port}",
+             "--log-level", "warning", "isso.run:application"],
+            env={**os.environ, "ISSO_SETTINGS": str(self.root / "isso.cfg")}, cwd=self.root, stdout=log, stderr=log,
+            start_new_session=True,
+        )  # fmt: skip
+        self.base = f"http://127.0.0.1:{port}"
+        wait_for(self.base + "/info", timeout=60)
+        # The thread first, so the load only adds replies to it (as Speakout's does).
+        request = urllib.request.Request(
+            self.base + "/new?uri=%2Fbench%2F", method="POST", headers={"Content-Type": "application/json"},
+            data=json.dumps({"author": "First", "text": "The first reply.", "title": "Bench"}).encode(),
+        )  # fmt: skip
+        urllib.request.urlopen(request).read()
+
+    def stored(self) -> int:
+        import sqlite3
+
+        with sqlite3.connect(self.database) as connection:
+            return connection.execute("SELECT count(*) FROM comments").fetchone()[0]
+
+    def post_replies(self, scratch: Path) -> dict:
+        before = self.stored()
+        settle(self.base + "/info")
+        result = post_load(self.base, "/new?uri=%2Fbench%2F", ISSO_BODY, scratch)
+        settle(self.base + "/info")
+        return {**result, "stored": self.stored() - before, "mails": None}
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=20)
+
+
+def nginx(scratch: Path, page: bytes, port: int, name: str = "nginx") -> subprocess.Popen:
+    root = scratch / name
     (root / "html").mkdir(parents=True)
     (root / "html/page.html").write_bytes(page)
     # nginx's workers run as another user: they must be able to reach and read the copy.
@@ -360,7 +466,7 @@ def main() -> int:
             "Report page, anonymous, gzip (page cache)": (page_url, ["Accept-Encoding: gzip"]),
             "Report page, signed-in reader (uncached page, shared reply list)": (page_url, signed_in),
             "Report page, signed-in reader with a reply of their own (all rendered)": (page_url, writer),
-            "Thread JSON, anonymous (cached)": (base + data["api_url"], []),
+            "Thread JSON, anonymous (uncached, shared reply list)": (base + data["api_url"], []),
             "Thread JSON, guest token (uncached, shared reply list)": (base + data["api_url"], guest),
             "Thread JSON, guest with a reply of their own (all rendered)": (base + data["api_url"], writer_guest),
         }
@@ -370,9 +476,40 @@ def main() -> int:
             for name, (url, headers) in runs.items():
                 settle(base + "/robots.txt")
                 results[name].append(wrk(url, headers=headers))
-        posts = {"SQLite": [post_replies(env, base, data, scratch) for _ in range(ROUNDS)]}
+        # Reply posts, Speakout and Isso in turn, while nothing else runs.
+        isso = Isso(scratch, free_port())
+        started.append(isso)
+        posts: dict[str, list[dict]] = {"SQLite": [], "Isso": []}
+        for round_number in range(ROUNDS):
+            print(f"Posts, round {round_number + 1} of {ROUNDS}...", flush=True)
+            posts["SQLite"].append(post_replies(env, base, data, scratch))
+            posts["Isso"].append(isso.post_replies(scratch))
+        isso.stop()
         memory = stack.memory_mb()
         stack.stop()
+
+        # `make run`'s defaults: one web process, no Redis (pages in the process, the versions in
+        # files), SPEAKOUT_ENV left at development; the same data, and nginx serving its page.
+        print("make run's defaults...", flush=True)
+        run_port, run_nginx_port = free_port(), free_port()
+        run_env = {key: value for key, value in env.items() if key not in ("REDIS_URL", "SPEAKOUT_ENV")}
+        run_env["SPEAKOUT_BASE_URL"] = f"http://127.0.0.1:{run_port}"
+        run_stack = Stack(run_env, run_port, workers=1)
+        started.append(run_stack)
+        run_stack.start()
+        run_base = f"http://127.0.0.1:{run_port}"
+        run_page, _headers = fetch(run_base + data["report_url"])
+        started.append(nginx(scratch, run_page, run_nginx_port, name="nginx-run"))
+        defaults = {
+            "nginx, static copy of the page": (f"http://127.0.0.1:{run_nginx_port}/", []),
+            "Report page, anonymous (page cache)": (run_base + data["report_url"], []),
+        }
+        default_results: dict[str, list[dict]] = {name: [] for name in defaults}
+        for _round in range(ROUNDS):
+            for name, (url, headers) in defaults.items():
+                settle(run_base + "/robots.txt")
+                default_results[name].append(wrk(url, headers=headers))
+        run_stack.stop()
 
         name = f"speakout_bench_{os.getpid()}"
         url = postgres_url(name)
@@ -393,10 +530,10 @@ def main() -> int:
                 post_replies(env2, f"http://127.0.0.1:{port2}", data2, scratch) for _ in range(ROUNDS)
             ]
             stack2.stop()
-        write_report(data, results, posts, memory, weight)
+        write_report(data, results, posts, memory, weight, default_results)
     finally:
         for item in started:
-            if isinstance(item, Stack):
+            if isinstance(item, (Stack, Isso)):
                 item.stop()
             elif item.poll() is None:
                 os.killpg(item.pid, signal.SIGTERM)
@@ -425,7 +562,7 @@ def install() -> str:
     return f"run from a production install (`{Path(SERVER_PY).parent.parent.name}`, no test tools)"
 
 
-def write_report(data, results, posts, memory, weight) -> None:
+def write_report(data, results, posts, memory, weight, default_results) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     nginx_rates = [run["rate"] for run in results["nginx, static copy of the page"]]
     lines = [
@@ -452,14 +589,39 @@ def write_report(data, results, posts, memory, weight) -> None:
             f"| {name}{note} | {spread(rates)} | {ratio:.2f} | {spread([r['p50'] for r in runs], '{:.1f}')} "
             f"| {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
-    lines += ["", "Reply posts (JSON API, every post a new reader; rate limits off by environment):", ""]
-    lines += ["| Database | replies/s (answered) | accepted | stored | notifications queued | p50 ms | p99 ms |"]
-    lines += ["|---|---|---|---|---|---|---|"]
-    for database, runs in posts.items():
+    default_nginx = statistics.median(r["rate"] for r in default_results["nginx, static copy of the page"])
+    lines += ["", "`make run`'s defaults (one web process with 2 threads, no Redis: pages kept in the process, "
+              "their versions in files; SQLite; `SPEAKOUT_ENV` unset), the same page, and nginx serving a saved "
+              "copy of that page:", "", "| What | req/s | ratio to nginx | p50 ms | p99 ms |",
+              "|---|---|---|---|---|"]  # fmt: skip
+    for name, runs in default_results.items():
+        rates = [run["rate"] for run in runs]
         lines.append(
-            f"| {database} | {spread([r['rate'] for r in runs])} | {sum(r['accepted'] for r in runs)} "
-            f"| {sum(r['stored'] for r in runs)} | {sum(r['mails'] for r in runs)} "
+            f"| {name} | {spread(rates)} | {statistics.median(rates) / default_nginx:.2f} "
             f"| {spread([r['p50'] for r in runs], '{:.1f}')} | {spread([r['p99'] for r in runs], '{:.1f}')} |"
+        )
+    isso_rate = statistics.median(r["rate"] for r in posts["Isso"])
+    lines += [
+        "",
+        f"Reply posts, side by side: {POSTS:,} new replies per run over {CONNECTIONS} connections, every post a "
+        "new writer, timed from the first request to the last answer. Speakout through its JSON API with every "
+        "check on (personal-data guard, spam model, rate-limit bookkeeping; the limits and the time trap off by "
+        f"environment); Isso 0.14 under gunicorn ({ISSO_WORKERS} workers, its own install, guard and moderation "
+        "off, SQLite), in turn with the SQLite runs; PostgreSQL after. Stored counts the runs' rows (posts in "
+        "flight when a run ended are stored too); notifications are counted once the worker has queued them.",
+        "",
+        "| Server | replies/s | ratio to Isso | seconds per run | not stored (4xx/5xx) | stored | "
+        "notifications queued |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    names = {"SQLite": "Speakout, SQLite", "PostgreSQL": "Speakout, PostgreSQL", "Isso": "Isso 0.14, SQLite"}
+    for database, runs in posts.items():
+        rate = statistics.median(r["rate"] for r in runs)
+        mails = "—" if runs[0]["mails"] is None else str(sum(r["mails"] for r in runs))
+        lines.append(
+            f"| {names[database]} | {spread([r['rate'] for r in runs])} | {rate / isso_rate:.2f} "
+            f"| {spread([r['seconds'] for r in runs], '{:.1f}')} | {sum(r['failed'] for r in runs)} "
+            f"| {sum(r['stored'] for r in runs)} | {mails} |"
         )
     lines += ["", "Growth (server time in-process, a signed-in reader with a reply on the first page, so nothing of "
               "the discussion is cached; first page, 50 top-level replies a page, a conversation holding about four "

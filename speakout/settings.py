@@ -185,9 +185,6 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "wagtail.contrib.redirects.middleware.RedirectMiddleware",
     "speakout.interchange.middleware.OldQueryLinkMiddleware",
-    # Signed-in readers' pages from a copy kept per kind of reader, their own parts filled in
-    # (docs/caching.md); last, so every check above has run for the reader at hand.
-    "speakout.pagecache.reader.ReaderPageMiddleware",
 ]
 
 ROOT_URLCONF = "speakout.urls"
@@ -255,9 +252,6 @@ if REDIS_URL:
             "BACKEND": "speakout.net.rediscache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("SPEAKOUT_CACHE_PREFIX", "speakout"),
-            # Page-cache versions kept per process, Redis telling of changes (docs/caching.md);
-            # off for a Redis (or a proxy in front of it) that refuses CLIENT TRACKING.
-            "OPTIONS": {"TRACKING": env_bool("SPEAKOUT_REDIS_TRACKING", True)},
         }
     }
     SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""  # the version counters live in Redis, shared
@@ -534,10 +528,10 @@ SPEAKOUT_SAFETY_PHONE_REGIONS = env_list("SPEAKOUT_SAFETY_PHONE_REGIONS", ["ES",
 SPEAKOUT_PAGE_CACHE_ENABLED = env_bool("SPEAKOUT_PAGE_CACHE", True)
 # The page cache imports no other app: the apps' own paths, headers and cookies are named here.
 # /documents/ is Wagtail's; /discussion/ holds the form's posts and a reader's own pages; the
-# discussion's guest header and cookie (speakout.discussion.clients) mark a guest.
+# discussion's guest header (speakout.discussion.api) marks a guest; its cookie, like every cookie
+# but the neutral ones, sends the request past the cache.
 SPEAKOUT_PAGE_CACHE_EXCLUDED_PREFIXES = ("/admin/", "/static/", "/media/", "/i18n/", "/documents/", "/discussion/")
 SPEAKOUT_PAGE_CACHE_PERSONAL_HEADERS = ("HTTP_AUTHORIZATION", "HTTP_X_SPEAKOUT_GUEST")
-SPEAKOUT_PAGE_CACHE_READER_COOKIES = ("speakout_guest",)
 
 # Contact form: minimum seconds between two messages from one client or one email address.
 SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = env_int("SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES", 30)

@@ -40,9 +40,6 @@ from ninja.errors import HttpError, ValidationError
 from ninja.params.functions import Header, Query
 from ninja.parser import Parser
 
-from speakout.pagecache.capture import guard, keep_private, share
-from speakout.pagecache.holes import per_request
-
 from . import reading, services
 from .adapter import Dialect, error_body, get_adapter
 from .api_schemas import (
@@ -61,7 +58,7 @@ from .avatars import DEFAULT_KEY
 from .clients import client_hash, read_guest_token, sign_guest_token
 from .forms import FlagForm, issue_form_token
 from .html import avatar_url_pattern
-from .models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
+from .models import DiscussionSettings, Reply, Thread
 from .reading import LISTING_CACHE_SECONDS, ReplyNode, load_thread_page, shows_own_replies
 
 GUEST_HEADER = "X-Speakout-Guest"
@@ -324,13 +321,6 @@ CountKeys = Query(default=[], description="A thread key; repeat for more threads
 # Endpoints ------------------------------------------------------------------------------------
 
 
-def guest_has_no_own_replies(request: HttpRequest, thread_id: int) -> bool:
-    """Guard of a kept answer (``speakout.pagecache.capture.guard``): the guest of the request's
-    ``X-Speakout-Guest`` header (the API reads no cookie) has no reply of their own on show."""
-    token = read_guest_token(_HeaderOnly(request.headers.get(GUEST_HEADER, "")))
-    return not shows_own_replies(Thread(pk=thread_id), guest_token=token)
-
-
 def replies_json(
     thread: Thread, rules: DiscussionSettings, *, page: int, newest_first: bool, author: services.Author
 ) -> tuple[str, int, int]:
@@ -412,21 +402,11 @@ def get_thread(
     guest: str = GuestHeader,
 ) -> HttpResponse:
     """One page of a thread's replies, nested, with a fresh form token for a new reply."""
-    # Without a guest token the answer is the same for everyone: the page cache may keep it
-    # (until the thread or the rules change), with the form token filled in per response.
-    shared = not guest and share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
-    if guest:
-        # A guest without a reply of their own on show gets the anonymous answer with its own
-        # form token: kept for such guests (pagecache/reader.py), never for the others.
-        share(request, thread_dependency(key), SETTINGS_DEPENDENCY)
+    # Never in the page cache: every answer carries its own form token (the time trap counts
+    # from it). Readers without a reply of their own share the rendered reply list (replies_json).
     thread = public_thread(key)
     rules = DiscussionSettings.load()
     author, _new = author_for(request, guest)
-    if guest:
-        if shows_own_replies(thread, guest_token=author.guest_token):
-            keep_private(request)
-        else:
-            guard(request, guest_has_no_own_replies, thread.pk)
     newest_first = rules.newest_first if sort is None else sort == "newest"
     replies, page_number, page_count = replies_json(thread, rules, page=page, newest_first=newest_first, author=author)
     info = {
@@ -443,15 +423,14 @@ def get_thread(
         "per_page": rules.replies_per_page,
         "sort": "newest" if newest_first else "oldest",
     }
-    token = per_request(request, issue_form_token, thread.key)
+    token = issue_form_token(thread.key)
     # ThreadOut's fields in its order, written directly: the replies are whitelisted by
     # reply_data, and validating hundreds of them against the schema on every read costs more
     # than everything else in this view together.
     body = f'{{"thread": {_json(info)}, "page": {_json(paging)}, "replies": {replies}, "form_token": {_json(token)}}}'
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
-    if not shared:
-        # Personal (own held replies) and fresh (the form token): never from a shared cache.
-        add_never_cache_headers(response)
+    # Fresh (the form token), and personal for a guest with held replies: never from a shared cache.
+    add_never_cache_headers(response)
     patch_vary_headers(response, [GUEST_HEADER])
     return response
 

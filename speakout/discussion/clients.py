@@ -26,7 +26,6 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from speakout.net import kept
 from speakout.net.addresses import client_ip
 
 from . import app_settings
@@ -68,7 +67,7 @@ def client_keys(now: datetime | None = None) -> list[str]:
 
     period = key_period(now)
     cache_key = f"speakout:client-keys:{period}"
-    keys = kept.get(cache_key)
+    keys = cache.get(cache_key)
     if keys:
         return keys
     current = ClientKey.objects.filter(period=period).first()

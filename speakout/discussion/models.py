@@ -18,7 +18,6 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from speakout.net import kept
 from speakout.pagecache import versions
 
 PATH_SEGMENT_LENGTH = 9  # 8 base-36 digits and a slash: room for 2.8 trillion replies
@@ -386,7 +385,7 @@ class DiscussionSettings(models.Model):
     @classmethod
     def load(cls) -> DiscussionSettings:
         """The settings row, from the shared cache when possible (it is read on every page)."""
-        instance = kept.get(cls.CACHE_KEY)
+        instance = cache.get(cls.CACHE_KEY)
         if instance is None:
             instance = cls.objects.filter(pk=1).first()
             if instance is None:

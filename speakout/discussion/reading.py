@@ -113,15 +113,6 @@ def shows_own_replies(thread: Thread, *, user=None, guest_token: str = "") -> bo
     return Reply.objects.filter(own, thread=thread, status__in=(Reply.Status.APPROVED, *HELD_STATUSES)).exists()
 
 
-def has_no_own_replies(request, thread_id: int) -> bool:
-    """Guard of a shared page (``speakout.pagecache.capture.guard``): the reader at hand has no
-    reply of their own on show in the thread, so the shared reply list is theirs too."""
-    from .clients import read_guest_token
-
-    user = request.user if request.user.is_authenticated else None
-    return not shows_own_replies(Thread(pk=thread_id), user=user, guest_token=read_guest_token(request))
-
-
 def visible_reply(reply_id: int, *, user=None, guest_token: str = "") -> Reply | None:
     """A reply the reader may see (approved, or their own held one) in a public, shown thread;
     None for any other, so a reply that exists and one that does not answer alike."""

@@ -16,7 +16,7 @@ from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from speakout.pagecache.holes import is_marker, per_reader, per_request
+from speakout.pagecache.holes import is_marker, per_request
 
 from . import app_settings, avatars, services
 from .adapter import Dialect, get_adapter
@@ -58,8 +58,7 @@ def undecodable_fields(request) -> list[str]:
 
 
 def commenter_name(request) -> str:
-    """The signed-in reader's name as the reply form shows it ("You are commenting as NAME"),
-    escaped: a per-reader value of pages shared between signed-in readers."""
+    """The signed-in reader's name as the reply form shows it ("You are commenting as NAME")."""
     user = request.user
     return conditional_escape(user.get_full_name() or user.get_username())
 
@@ -84,7 +83,7 @@ def reply_form_context(
         "reply_to": reply_to,
         "accepts_replies": thread.accepts_replies(rules.auto_close_days),
         "signed_in": signed_in,
-        "commenter_name": per_reader(request, commenter_name) if signed_in else "",
+        "commenter_name": commenter_name(request) if signed_in else "",
         "rules": rules,
         "post_url": reverse("discussion:post"),
         "logout_url": app_settings.LOGOUT_URL,

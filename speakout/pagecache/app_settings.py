@@ -27,8 +27,6 @@ def _defaults() -> dict[str, object]:
         "VERSIONS_DIR": "",
         # Header values that, in a request, make the page personal (WSGI names: HTTP_X_...).
         "PERSONAL_HEADERS": ("HTTP_AUTHORIZATION",),
-        # Cookies of a reader whose page may still be kept for readers like them (a guest's).
-        "READER_COOKIES": (),
     }
 
 

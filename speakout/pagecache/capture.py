@@ -1,14 +1,17 @@
 """What a response being rendered for the shared cache collects: whether its view allows sharing,
-the versions it depends on, and the per-request values it needs filled in on every response."""
+the versions it depends on, and the per-request values written as placeholders."""
 
 from __future__ import annotations
 
+import re
 import secrets
+from collections.abc import Callable
 
 from . import versions
 
 ATTRIBUTE = "_speakout_pagecache"
 HOLE_PREFIX = "speakout-hole-"
+_HOLE = re.compile(rb"%s([0-9a-f]{16})-(\d+)-" % HOLE_PREFIX.encode())
 
 
 class Capture:
@@ -19,9 +22,6 @@ class Capture:
         self.deps: dict[str, int] = {}
         # Set when something personal went into the response: it is then never stored.
         self.private = False
-        # Conditions a reader must meet for a stored copy to be theirs (readers' pages only,
-        # see reader.py): ("call", "dotted.function", args), called as function(request, *args).
-        self.guards: list[tuple] = []
 
     def hole(self, spec: tuple) -> str:
         try:
@@ -30,6 +30,17 @@ class Capture:
             index = len(self.holes)
             self.holes.append(spec)
         return f"{HOLE_PREFIX}{self.nonce}-{index}-"
+
+    def replace_holes(self, content: bytes, value: Callable[[tuple], str]) -> bytes:
+        """``content`` with each of this rendering's placeholders replaced by ``value(spec)``;
+        a lookalike with another nonce (typed by someone) stays plain text."""
+
+        def replaced(match: re.Match) -> bytes:
+            if match.group(1).decode() != self.nonce:
+                return match.group(0)
+            return value(self.holes[int(match.group(2))]).encode()
+
+        return _HOLE.sub(replaced, content)
 
     def depend(self, names) -> None:
         new = [name for name in names if name not in self.deps]
@@ -63,18 +74,6 @@ def keep_private(request) -> None:
     if capture is not None:
         capture.private = True
         capture.shareable = False
-
-
-def guard(request, func, *args) -> None:
-    """A stored copy of this response serves a signed-in reader (or a visitor with a session or
-    guest cookie) only while ``func(request, *args)`` is true for them: e.g. "has no reply of
-    their own in this thread". ``func`` must be a module-level function and ``args`` plain values
-    (they are stored). Anonymous readers' copies need no guard and ignore it."""
-    capture = capturing(request)
-    if capture is not None:
-        spec = ("call", f"{func.__module__}.{func.__qualname__}", tuple(args))
-        if spec not in capture.guards:
-            capture.guards.append(spec)
 
 
 def depends_on(request, *names: str) -> None:

@@ -18,9 +18,9 @@ This wrapper answers the same hits without any of that, and sends everything els
 * A learned shape is answered with the same lookup the middleware makes (the entry is served only
   while every version it was built from stands, so a new reply, an edit, a moderation decision
   or a report edit shows on the next request) and the same response (``respond``: precompressed
-  body, ``ETag``, ``304 Not Modified``). A stored HTML page is the same bytes for every reader
-  (its per-reader values are fill markers: holes.py), so its whole answer is prepared once per
-  entry and shape. An entry with per-response values (the thread JSON) gets them filled in.
+  body, ``ETag``, ``304 Not Modified``). A stored page is the same bytes for every reader (its
+  per-reader values are fill markers: holes.py), so its whole answer is prepared once per entry
+  and shape.
 
 The learned shapes live in this process only (a bounded table); each process learns from its own
 first request of a shape. See docs/caching.md.
@@ -117,9 +117,9 @@ class PageCacheFront:
         entry = lookup(base, encoding)
         if entry is None:
             return None
-        if not entry.holes and shape is not None and "HTTP_IF_NONE_MATCH" not in environ:
-            # The same bytes for every reader (an HTML page: holes.py): the whole answer is built
-            # once per entry and shape, then sent as it is.
+        if shape is not None and "HTTP_IF_NONE_MATCH" not in environ:
+            # The same bytes for every reader: the whole answer is built once per entry and
+            # shape, then sent as it is.
             prepared = self._prepared.get(shape)
             if prepared is None or prepared[0] is not entry:
                 prepared = (entry, *self._same_for_everyone(environ, entry, outer))
@@ -132,7 +132,7 @@ class PageCacheFront:
     @staticmethod
     def _same_for_everyone(environ, entry, outer: list[tuple[str, str]]):
         """The answer to a request of this shape (the same for every request while ``entry``
-        stands, unless it has per-response values): no cookie is read or set."""
+        stands): no cookie is read or set."""
         response = respond(WSGIRequest(environ), entry, "hit")
         for name, value in outer:
             if name.lower() == "vary":

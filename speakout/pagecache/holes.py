@@ -10,8 +10,8 @@ A stored HTML page carries no per-request value at all, so every reader (and a C
 bytes: each placeholder becomes a *fill marker*, ``fill:`` and the signed description of the
 value. The page's script (``pagecache/fill.js``) asks ``fill_values`` for fresh values and puts
 them in. A form sent with its markers as they are (no JavaScript) is taken as it is: the forms
-read a marker as "not known" (``is_marker``), never as a value. The thread JSON keeps its
-per-response values (``fill`` below).
+read a marker as "not known" (``is_marker``), never as a value. A response that is not stored
+gets the values themselves (``fill`` below).
 """
 
 from __future__ import annotations
@@ -31,17 +31,6 @@ def per_request(request, func, *args) -> str:
     return capture.hole(("call", f"{func.__module__}.{func.__qualname__}", tuple(args)))
 
 
-def per_reader(request, func) -> str:
-    """``func(request)`` now, or a placeholder for it when the page is being rendered for the
-    shared cache: for values that belong to the reader at hand (the signed-in reader's name).
-    ``func`` must be a module-level function; what it returns goes into the HTML as it is, so
-    it must return escaped text."""
-    capture = capturing(request)
-    if capture is None:
-        return func(request)
-    return capture.hole(("reader", f"{func.__module__}.{func.__qualname__}"))
-
-
 def csrf(request) -> dict:
     """Context processor, listed after Django's built-in one: no CSRF token while rendering for
     the shared cache (``{% csrf_token %}`` writes nothing), Django's own value otherwise."""
@@ -53,12 +42,10 @@ def csrf(request) -> dict:
 _functions: dict[str, object] = {}
 
 
-def fill(spec: tuple, request) -> str:
+def fill(spec: tuple) -> str:
     function = _functions.get(spec[1])
     if function is None:
         function = _functions[spec[1]] = import_string(spec[1])
-    if spec[0] == "reader":
-        return function(request)
     return function(*spec[2])
 
 
@@ -90,11 +77,3 @@ def is_marker(value) -> bool:
     """Whether a posted value is a fill marker sent as it was (the reader's browser ran no script):
     the value it stands for is not known."""
     return isinstance(value, str) and value.startswith(MARKER_PREFIX)
-
-
-def passes(spec: tuple, request) -> bool:
-    """Whether the reader at hand meets a stored copy's guard (capture.guard)."""
-    function = _functions.get(spec[1])
-    if function is None:
-        function = _functions[spec[1]] = import_string(spec[1])
-    return bool(function(request, *spec[2]))

@@ -11,7 +11,6 @@ it asked for no private caching, and it read no CSRF token.
 from __future__ import annotations
 
 import hashlib
-import operator
 
 from django.http import HttpResponse, HttpResponseNotModified
 from django.utils.cache import patch_vary_headers
@@ -32,9 +31,9 @@ _SKIPPED_HEADERS = {
     "set-cookie", "cache-control", "etag", "last-modified", "expires", "content-length", "content-encoding",
 }  # fmt: skip
 # Recently served entries, kept in this process too: a hit then costs one small read of the
-# versions from the shared cache instead of fetching and unpickling the whole page.
+# versions instead of fetching and unpickling the whole page.
 LOCAL_ENTRIES = 48
-_kept = KeptEntries(LOCAL_ENTRIES, operator.attrgetter("deps"))
+_kept = KeptEntries(LOCAL_ENTRIES)
 
 
 def is_eligible(request) -> bool:
@@ -56,11 +55,11 @@ def base_key(request) -> str:
 
 def lookup(base: str, encoding: str) -> entries.Entry | None:
     """The stored entry, if every version it was built from still stands."""
-    return _kept.lookup(f"{base}:{encoding}", hint=base)
+    return _kept.lookup(f"{base}:{encoding}")
 
 
 def store(base: str, entry: entries.Entry) -> None:
-    _kept.store(f"{base}:{entry.encoding}", entry, hint=base)
+    _kept.store(f"{base}:{entry.encoding}", entry)
 
 
 class PageCacheMiddleware:
@@ -86,14 +85,9 @@ class PageCacheMiddleware:
         response, csrf_used = render_capturing(self.get_response, request, capture)
         if self.storable(request, response, capture, csrf_used):
             headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIPPED_HEADERS]
-            # An HTML page is stored as the same bytes for everyone, its per-reader values as
-            # fill markers that its script fills in (holes.py); the thread JSON fills them here.
-            markers = None
-            if response.get("Content-Type", "").startswith("text/html"):
-                markers = [marker(spec) for spec in capture.holes]
-            source = entries.source(
-                response.status_code, headers, capture.deps, capture.holes, response.content, capture.nonce, markers
-            )
+            # The same bytes for everyone: per-request values become fill markers (holes.py).
+            body = capture.replace_holes(response.content, marker)
+            source = entries.Entry(response.status_code, headers, capture.deps, body)
             store(base, source)
             entry = source
             if encoding != "identity":
@@ -102,13 +96,15 @@ class PageCacheMiddleware:
             request.META[ENVIRON_KEY] = (base, entry.encoding)
             return respond(request, entry, "miss")
         if capture.holes:
-            fill_in_place(request, response, capture)
+            fill_in_place(response, capture)
         return response
 
     @staticmethod
     def storable(request, response, capture: Capture, csrf_used: bool) -> bool:
         if not capture.shareable or csrf_used or response.status_code != 200 or response.streaming:
             return False
+        if capture.holes and not response.get("Content-Type", "").startswith("text/html"):
+            return False  # only a page's script fills markers in
         if request.method != "GET":  # a view may leave the body out of a HEAD answer
             return False
         if response.cookies or (hasattr(request, "session") and request.session.modified):
@@ -137,24 +133,12 @@ def render_capturing(get_response, request, capture: Capture):
     return response, csrf_used
 
 
-def _values(request, holes) -> list[bytes]:
-    return [fill(spec, request).encode() for spec in holes]
-
-
-def fill_in_place(request, response, capture: Capture) -> None:
-    """A response that is not stored still needs its placeholders replaced."""
+def fill_in_place(response, capture: Capture) -> None:
+    """A response that is not stored gets its values in place of the placeholders."""
     if response.streaming:
-        response.streaming_content = [b"".join(response.streaming_content)]
-        content = response.streaming_content[0]
+        response.streaming_content = [capture.replace_holes(b"".join(response.streaming_content), fill)]
     else:
-        content = response.content
-    head, tail = entries.split(content, capture.nonce)
-    values = _values(request, capture.holes)
-    body = head + b"".join(piece if isinstance(piece, bytes) else values[piece] for piece in tail)
-    if response.streaming:
-        response.streaming_content = [body]
-    else:
-        response.content = body
+        response.content = capture.replace_holes(response.content, fill)
 
 
 def respond(request, entry: entries.Entry, status: str):
@@ -166,7 +150,7 @@ def respond(request, entry: entries.Entry, status: str):
             _cache_headers(response, entry, etag)
             response[STATUS_HEADER] = status
             return response
-    body = entry.body(_values(request, entry.holes))
+    body = entry.body
     response = HttpResponse(b"" if request.method == "HEAD" else body, status=entry.status)
     if request.method == "HEAD":  # the length a GET would have
         response["Content-Length"] = str(len(body))
@@ -182,7 +166,6 @@ def respond(request, entry: entries.Entry, status: str):
 def _cache_headers(response, entry: entries.Entry, etag: str) -> None:
     response["ETag"] = etag
     response["Last-Modified"] = http_date(entry.built_at)
-    # Answers with per-reader values (the thread JSON's form token) must not be kept by a shared
-    # cache (a CDN would hand one reader's to the next); browsers may keep them and revalidate.
-    response["Cache-Control"] = "private, no-cache" if entry.holes else "public, no-cache"
+    # A browser or a CDN may keep the page and revalidates each use (a cheap 304).
+    response["Cache-Control"] = "public, no-cache"
     patch_vary_headers(response, ("Accept-Encoding", "Cookie"))

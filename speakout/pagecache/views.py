@@ -20,4 +20,4 @@ def fill_values(request):
     specs = [spec_for(value) for value in markers[:MAX_MARKERS]]
     if not markers or len(markers) > MAX_MARKERS or None in specs:
         return JsonResponse({"error": "Not a value this site fills in."}, status=400)
-    return JsonResponse({"values": [fill(spec, request) for spec in specs]})
+    return JsonResponse({"values": [fill(spec) for spec in specs]})

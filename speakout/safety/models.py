@@ -10,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from speakout.discussion.models import Commenter, Reply
-from speakout.net import kept
 
 
 class SafetySettings(models.Model):
@@ -81,7 +80,7 @@ class SafetySettings(models.Model):
 
     @classmethod
     def load(cls) -> SafetySettings:
-        instance = kept.get(cls.CACHE_KEY)
+        instance = cache.get(cls.CACHE_KEY)
         if instance is None:
             instance = cls.objects.filter(pk=1).first() or cls.objects.get_or_create(pk=1)[0]
             cache.set(cls.CACHE_KEY, instance, 300)

@@ -13,8 +13,6 @@ from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
-from speakout.net import kept
-
 
 def supported(code: str | None) -> str | None:
     """The offered language closest to ``code`` (``pt-PT`` finds ``pt-br``), or None."""
@@ -39,7 +37,7 @@ def default_language(*, read_database: bool = True) -> str:
     ``SPEAKOUT_LANGUAGE``."""
     if not apps.is_installed("speakout.theme"):
         return settings.LANGUAGE_CODE
-    value = kept.get(CACHE_KEY)
+    value = cache.get(CACHE_KEY)
     if value is None:
         if not read_database:
             return settings.LANGUAGE_CODE

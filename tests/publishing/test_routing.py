@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(autouse=True)
 def _forget_routes(settings):
-    # Signed-in readers' pages are kept too (pagecache/reader.py): off, so every request routes.
+    # Off, so every request routes, whoever asks.
     settings.SPEAKOUT_PAGE_CACHE_ENABLED = False
     routing.forget_all()
     yield
@@ -25,7 +25,7 @@ def _forget_routes(settings):
 
 
 def signed_in_client() -> Client:
-    """A reader the anonymous page cache does not answer (and the readers' one is off)."""
+    """A reader the page cache does not answer."""
     from django.contrib.auth import get_user_model
 
     client = Client()

@@ -3,14 +3,14 @@ from django.core.cache import cache
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from speakout.pagecache.capture import depends_on, guard, keep_private
+from speakout.pagecache.capture import depends_on, keep_private
 
 from ..clients import read_guest_token
 from ..feeds import thread_feed_url
 from ..forms import parse_id
 from ..html import render_reply_list
 from ..models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
-from ..reading import LISTING_CACHE_SECONDS, has_no_own_replies, load_thread_page, shows_own_replies
+from ..reading import LISTING_CACHE_SECONDS, load_thread_page, shows_own_replies
 from ..views import reply_form_context
 
 register = template.Library()
@@ -25,11 +25,7 @@ def _listing(
     bumps: a new approved reply shows on the next request."""
     shared = not shows_own_replies(thread, user=user, guest_token=guest_token)
     key = None
-    if shared:
-        # A page kept for signed-in readers (pagecache/reader.py) serves only those who, like
-        # this one, have no reply of their own on show.
-        guard(request, has_no_own_replies, thread.pk)
-    else:
+    if not shared:
         keep_private(request)
     if shared:
         key = (
