@@ -25,8 +25,9 @@ def absolute(path: str) -> str:
     return f"{app_settings.BASE_URL}{path}"
 
 
-def confirm_url(subscription: Subscription) -> str:
-    return absolute(reverse("subscriptions:confirm", args=[tokens.make_token(subscription, tokens.CONFIRM)]))
+def confirm_url(subscription: Subscription, *, together=()) -> str:
+    token = tokens.make_token(subscription, tokens.CONFIRM, together=together)
+    return absolute(reverse("subscriptions:confirm", args=[token]))
 
 
 def unsubscribe_url(subscription: Subscription) -> str:

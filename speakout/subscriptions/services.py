@@ -82,6 +82,23 @@ def request_subscription(
     return subscription
 
 
+def request_posts_lists(
+    email: str, *, categories, frequency: str = Frequency.INSTANT, language: str = ""
+) -> list[Subscription]:
+    """Ask for several new-post lists at once (the whole site is the category ""): one row per
+    list, and one confirmation mail naming every list not confirmed yet, whose link confirms
+    them all. Otherwise as ``request_subscription``."""
+    with transaction.atomic():
+        rows = [
+            open_subscription(email, kind=Kind.POSTS, category=category, frequency=frequency, language=language)
+            for category in dict.fromkeys(categories)
+        ]
+        waiting = [row for row in rows if row.confirmed_at is None]
+        if waiting:
+            send_confirmation(waiting[0], together=waiting[1:])
+    return rows
+
+
 def open_subscription(
     email: str,
     *,
@@ -124,8 +141,9 @@ def open_subscription(
     return subscription
 
 
-def send_confirmation(subscription: Subscription) -> None:
-    """The one confirmation mail of an unconfirmed row (the outbox's dedupe key keeps it one)."""
+def send_confirmation(subscription: Subscription, *, together=()) -> None:
+    """The one confirmation mail of an unconfirmed row (the outbox's dedupe key keeps it one).
+    ``together``: other unconfirmed rows of the address that its link confirms too."""
     if not ratelimit.allow(
         "speakout:subscriptions:confirm:" + hashlib.sha256(subscription.email.encode()).hexdigest(),
         *app_settings.CONFIRMATIONS_PER_ADDRESS,
@@ -149,11 +167,12 @@ def send_confirmation(subscription: Subscription) -> None:
         "confirm",
         subject,
         {
-            "confirm_url": mails.confirm_url(subscription),
+            "confirm_url": mails.confirm_url(subscription, together=together),
+            "together": list(together),
             "thread": subscription.thread,
             "days": app_settings.CONFIRM_MAX_AGE // 86400,
         },
-        dedupe_key=f"subscriptions:confirm:{subscription.pk}",
+        dedupe_key=f"subscriptions:confirm:{subscription.pk}" + "".join(f"+{row.pk}" for row in together),
         unsubscribe=False,
     )
 

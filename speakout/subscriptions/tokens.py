@@ -17,8 +17,32 @@ CONFIRM = "speakout.subscriptions.confirm"
 UNSUBSCRIBE = "speakout.subscriptions.unsubscribe"
 
 
-def make_token(subscription: Subscription, purpose: str) -> str:
-    return signing.dumps({"id": subscription.pk, "s": subscription.secret}, salt=purpose)
+def make_token(subscription: Subscription, purpose: str, *, together=()) -> str:
+    """``together``: other rows of the same address this link confirms too (lists asked for in
+    one request, confirmed by one mail)."""
+    data: dict = {"id": subscription.pk, "s": subscription.secret}
+    if together:
+        data["and"] = [[other.pk, other.secret] for other in together]
+    return signing.dumps(data, salt=purpose)
+
+
+def read_together(token: str, subscription: Subscription) -> list[Subscription]:
+    """The other rows a valid confirmation ``token`` of ``subscription`` names, still matching
+    their secrets and its address."""
+    try:
+        data = signing.loads(token, salt=CONFIRM, max_age=app_settings.CONFIRM_MAX_AGE)
+    except signing.BadSignature:
+        return []
+    pairs = data.get("and") if isinstance(data, dict) else None
+    if not isinstance(pairs, list):
+        return []
+    secrets = {pair[0]: pair[1] for pair in pairs if isinstance(pair, list) and len(pair) == 2}
+    rows = Subscription.objects.filter(pk__in=[key for key in secrets if isinstance(key, int)])
+    return [
+        row
+        for row in rows.filter(email=subscription.email).order_by("pk")
+        if isinstance(secrets[row.pk], str) and constant_time_compare(row.secret, secrets[row.pk])
+    ]
 
 
 def read_token(token: str, purpose: str) -> Subscription | None:

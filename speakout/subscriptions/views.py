@@ -74,7 +74,7 @@ POSTS_FORM_KEY = "subscriptions:posts"
 @require_http_methods(["GET", "POST"])
 def posts(request):
     """ "New reports by email": the whole site or chosen categories, at once or in a digest.
-    Each list is its own subscription, confirmed by its own mail."""
+    Each list is its own subscription; one mail confirms all the lists asked for together."""
     if request.method == "GET":
         form = PostsForm(initial={"form_token": issue_form_token(POSTS_FORM_KEY)})
         return render(request, "subscriptions/posts.html", {"form": form})
@@ -99,13 +99,9 @@ def posts(request):
         form.add_error(None, _("Too many requests from your connection. Please try again later."))
         return again(429)
     try:
-        for category in form.categories():
-            services.request_subscription(
-                form.cleaned_data["email"],
-                kind=services.Kind.POSTS,
-                category=category,
-                frequency=form.cleaned_data["frequency"],
-            )
+        services.request_posts_lists(
+            form.cleaned_data["email"], categories=form.categories(), frequency=form.cleaned_data["frequency"]
+        )
     except ValueError:
         form.add_error("email", _("Enter a valid email address."))
         return again(400)
@@ -121,11 +117,16 @@ def confirm(request, token):
     subscription = tokens.read_token(token, tokens.CONFIRM)
     if subscription is None or subscription.unsubscribed_at is not None:
         return _invalid(request)
+    together = [row for row in tokens.read_together(token, subscription) if row.unsubscribed_at is None]
     if request.method == "POST":
         if not services.confirm(subscription):
             return _invalid(request)
+        for row in together:
+            services.confirm(row)
         return render(request, "subscriptions/confirmed.html", {"subscription": subscription})
-    return render(request, "subscriptions/confirm.html", {"subscription": subscription, "token": token})
+    return render(
+        request, "subscriptions/confirm.html", {"subscription": subscription, "token": token, "together": together}
+    )
 
 
 @csrf_exempt  # the signed token authorises the POST; RFC 8058 one-click sends no session

@@ -202,9 +202,10 @@ def test_send_screen_needs_edit_rights(site, smtp_server, client):  # noqa: F811
 
 def test_a_reader_chooses_lists_by_category(site, smtp_server):  # noqa: F811
     """The "New reports by email" page offers every category; each chosen one is its own list,
-    confirmed by its own mail; a report in another category does not reach it."""
+    and one mail naming them all confirms them together."""
     site.category("Housing")
     site.category("Health")
+    site.category("Climate")
     reader = Client(HTTP_HOST="news.org.example")
     page = reader.get(reverse("subscriptions:posts"), secure=True)
     content = page.content.decode()
@@ -212,21 +213,35 @@ def test_a_reader_chooses_lists_by_category(site, smtp_server):  # noqa: F811
     token = re.search(r'name="form_token" value="([^"]+)"', content).group(1)
     answer = reader.post(
         reverse("subscriptions:posts"),
-        {"email": "reader@example.net", "lists": ["housing"], "frequency": "weekly", "form_token": token},
+        {"email": "reader@example.net", "lists": ["housing", "health"], "frequency": "weekly", "form_token": token},
         secure=True,
         HTTP_ORIGIN=ORIGIN,
         HTTP_SEC_FETCH_SITE="same-origin",
     )
     assert answer.status_code == 200
-    [subscription] = Subscription.objects.filter(email="reader@example.net")
-    assert (subscription.category, subscription.frequency, subscription.confirmed_at) == ("housing", "weekly", None)
+    rows = Subscription.objects.filter(email="reader@example.net").order_by("category")
+    assert [(row.category, row.frequency, row.confirmed_at) for row in rows] == [
+        ("health", "weekly", None),
+        ("housing", "weekly", None),
+    ]
     send_due_mail(until_empty=True)
     [confirmation] = received(smtp_server)
-    confirm = re.search(r"https://\S+/subscriptions/confirm/\S+/", confirmation.get_body(("plain",)).get_content())
-    assert reader.post(urlsplit(confirm.group(0)).path, secure=True).status_code == 200
-    subscription.refresh_from_db()
-    assert subscription.confirmed_at is not None
-    assert "new posts in the category “Housing”" in confirmation.get_body(("plain",)).get_content()
+    text = confirmation.get_body(("plain",)).get_content()
+    assert "“Housing”" in text and "“Health”" in text and "Climate" not in text
+    confirm = urlsplit(re.search(r"https://\S+/subscriptions/confirm/\S+/", text).group(0)).path
+    shown = reader.get(confirm, secure=True).content.decode()
+    assert "“Housing”" in shown and "“Health”" in shown
+    assert reader.post(confirm, secure=True).status_code == 200
+    assert all(row.confirmed_at is not None for row in Subscription.objects.filter(email="reader@example.net"))
+
+    # A link confirms rows of its own address only, and only with their secrets.
+    from speakout.subscriptions import tokens
+
+    mine = Subscription.objects.filter(email="reader@example.net").first()
+    other = services.open_subscription("someone@example.net", kind="posts", category="climate")
+    assert tokens.read_together(tokens.make_token(mine, tokens.CONFIRM, together=[other]), mine) == []
+    guessed = Subscription(pk=other.pk, secret="guess")
+    assert tokens.read_together(tokens.make_token(mine, tokens.CONFIRM, together=[guessed]), mine) == []
 
 
 def test_tracking_cannot_be_switched_on():
