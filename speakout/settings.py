@@ -123,6 +123,7 @@ INSTALLED_APPS = [
     "speakout.publishing",
     "speakout.pagecache",
     "speakout.interchange",
+    "speakout.federation",
     "wagtail.contrib.forms",
     "wagtail.contrib.redirects",
     "wagtail.contrib.routable_page",
@@ -174,6 +175,9 @@ MIDDLEWARE = [
     # Cross-site forms refused from the browser's Sec-Fetch-Site and Origin headers; Django's token
     # check only for clients that send neither (speakout/net/crossorigin.py).
     "speakout.net.crossorigin.CrossOriginProtectionMiddleware",
+    # A report's Article for a request asking for ActivityStreams, and `Vary: Accept` on pages;
+    # above the page cache, which holds only the HTML (speakout/federation/middleware.py).
+    "speakout.federation.middleware.ActivityNegotiationMiddleware",
     # Anonymous pages from the cache, before sessions, routing and rendering (docs/caching.md).
     "speakout.pagecache.middleware.PageCacheMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("subscriptions/", include("speakout.subscriptions.urls")),
     path("privacy/", include("speakout.privacy.urls")),
     path("pagecache/", include("speakout.pagecache.urls")),
+    path("", include("speakout.federation.urls")),
     path("", include("speakout.embed.urls")),
     path("", include("speakout.publishing.urls")),
     # Uploaded images. In production a front server or CDN may serve MEDIA_ROOT instead, but

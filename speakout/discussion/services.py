@@ -80,6 +80,9 @@ class Author:
     guest_token: str = ""
     client_hash: str = ""
     client_hashes: tuple[str, ...] = ()  # under every key still kept (see clients.client_keys)
+    # A record the front end has proven this writer owns (the Fediverse inbox: the signing
+    # actor's); unsaved for a first reply, stored with it.
+    commenter: Commenter | None = None
 
     @property
     def is_signed_in(self) -> bool:
@@ -125,6 +128,8 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
     none of that record's trust and never shows on its owner's "manage my replies" page."""
     if author.is_signed_in:
         return _account_commenter(author.user, name)
+    if author.commenter is not None:
+        return author.commenter
     proven = _guest_commenter(author.guest_token)
     if proven is not None:
         return proven

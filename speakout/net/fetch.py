@@ -16,6 +16,7 @@ import ipaddress
 import socket
 import ssl
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
@@ -84,8 +85,27 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # checks the name
 
 
-def fetch(url: str, *, max_bytes: int = 10 * 1024 * 1024, timeout: float = 10.0, max_redirects: int = 3) -> Fetched:
-    """GET ``url``; raises FetchRefused for a URL it will not fetch or an answer past the limits."""
+# Signs one request: (method, url, headers, body) -> the headers to add (see federation.signatures).
+Signer = Callable[[str, str, Mapping[str, str], bytes], Mapping[str, str]]
+
+
+def fetch(
+    url: str,
+    *,
+    max_bytes: int = 10 * 1024 * 1024,
+    timeout: float = 10.0,
+    max_redirects: int = 3,
+    method: str = "GET",
+    body: bytes = b"",
+    headers: Mapping[str, str] | None = None,
+    sign: Signer | None = None,
+) -> Fetched:
+    """GET (or ``method``) ``url``; raises FetchRefused for a URL it will not fetch or an answer
+    past the limits. ``headers`` are sent as given (``Accept``: an ActivityPub server answers
+    406 without the right one); ``sign`` signs each request, redirects included. A request with a
+    body never follows a redirect."""
+    if body:
+        max_redirects = 0
     deadline = time.monotonic() + timeout
     for _hop in range(max_redirects + 1):
         parts = urlsplit(url)
@@ -102,9 +122,12 @@ def fetch(url: str, *, max_bytes: int = 10 * 1024 * 1024, timeout: float = 10.0,
         connection = kind(parts.hostname, port, address, remaining)
         try:
             target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            connection.request("GET", target, headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+            sent = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity", **(headers or {})}
+            if sign is not None:
+                sent.update(sign(method, url, sent, body))
+            connection.request(method, target, body=body or None, headers=sent)
             response = connection.getresponse()
-            if response.status in REDIRECTS and response.getheader("Location"):
+            if response.status in REDIRECTS and response.getheader("Location") and max_redirects:
                 url = urljoin(url, response.getheader("Location"))
                 continue
             length = response.getheader("Content-Length")

@@ -39,7 +39,7 @@ from django.http import parse_cookie
 from django.utils.cache import patch_vary_headers
 
 from . import app_settings
-from .middleware import ENVIRON_KEY, lookup, respond
+from .middleware import ENVIRON_KEY, asks_for_json_ld, lookup, respond
 
 SHAPES = 4096
 # Headers that belong to one response, not to every response of a shape.
@@ -88,6 +88,8 @@ class PageCacheFront:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("QUERY_STRING") or not app_settings.ENABLED:
             return None
         if "HTTP_ORIGIN" in environ or "HTTP_HOST" not in environ:
+            return None
+        if asks_for_json_ld(environ.get("HTTP_ACCEPT", "")):
             return None
         if any(name in environ for name in app_settings.PERSONAL_HEADERS):
             return None

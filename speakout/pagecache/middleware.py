@@ -36,10 +36,19 @@ LOCAL_ENTRIES = 48
 _kept = KeptEntries(LOCAL_ENTRIES)
 
 
+def asks_for_json_ld(accept: str) -> bool:
+    """A request for the ActivityStreams form of a page (the federation answers it): the cache
+    holds only the HTML form, so such a request is never answered from it."""
+    accept = accept.lower()
+    return "application/activity+json" in accept or "application/ld+json" in accept
+
+
 def is_eligible(request) -> bool:
     if request.method not in ("GET", "HEAD") or not app_settings.ENABLED:
         return False
     meta = request.META
+    if asks_for_json_ld(meta.get("HTTP_ACCEPT", "")):
+        return False
     if meta.get("QUERY_STRING") or request.path_info.startswith(app_settings.EXCLUDED_PREFIXES):
         return False
     if any(name in meta for name in app_settings.PERSONAL_HEADERS):

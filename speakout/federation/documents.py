@@ -1,0 +1,172 @@
+"""The ActivityStreams documents Speakout serves: the site actor, a report as an ``Article``,
+the activities about them, and the collections (outbox, followers)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+from urllib.parse import urlsplit
+
+import nh3
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import escape
+
+from . import jsonld, keys
+from .models import FederationSettings, PublishedArticle
+from .urls_helpers import absolute, activity_url, actor_url, host
+
+CONTEXT: list[Any] = [
+    jsonld.AS_CONTEXT,
+    jsonld.SECURITY_CONTEXT,
+    {
+        "manuallyApprovesFollowers": "as:manuallyApprovesFollowers",
+        "sensitive": "as:sensitive",
+        "alsoKnownAs": {"@id": "as:alsoKnownAs", "@type": "@id"},
+        "movedTo": {"@id": "as:movedTo", "@type": "@id"},
+        "toot": "http://joinmastodon.org/ns#",
+        "discoverable": "toot:discoverable",
+    },
+]
+ARTICLE_TAGS = {
+    "p", "a", "br", "strong", "em", "b", "i", "ul", "ol", "li", "blockquote", "h2", "h3", "h4",
+    "pre", "code", "figure", "figcaption", "img",
+}  # fmt: skip
+PAGE_SIZE = 20
+
+
+def site_name(config: FederationSettings) -> str:
+    if config.display_name:
+        return config.display_name
+    from wagtail.models import Site
+
+    site = Site.objects.filter(is_default_site=True).first()
+    return (site.site_name if site and site.site_name else "") or host()
+
+
+def handle(config: FederationSettings | None = None) -> str:
+    config = config or FederationSettings.load()
+    return f"@{config.username}@{urlsplit(settings.BASE_URL).hostname}"
+
+
+def actor(config: FederationSettings | None = None) -> dict[str, Any]:
+    config = config or FederationSettings.load()
+    url = actor_url()
+    key = keys.current()
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": url,
+        "type": "Organization",
+        "preferredUsername": config.username,
+        "name": site_name(config),
+        "summary": nh3.clean(config.summary.replace("\n", "<br>"), tags={"br"}),
+        "url": absolute("/"),
+        "inbox": absolute(reverse("federation:inbox")),
+        "outbox": absolute(reverse("federation:outbox")),
+        "followers": absolute(reverse("federation:followers")),
+        "endpoints": {"sharedInbox": absolute(reverse("federation:inbox"))},
+        "manuallyApprovesFollowers": config.approve_followers,
+        "discoverable": True,
+        "publicKey": {"id": url + "#main-key", "owner": url, "publicKeyPem": key.public_pem},
+    }
+    also = [line.strip() for line in config.also_known_as.splitlines() if line.strip()]
+    if also:
+        document["alsoKnownAs"] = also
+    return document
+
+
+def _absolute_urls(element: str, attribute: str, value: str) -> str | None:
+    if attribute in ("href", "src") and value.startswith("/") and not value.startswith("//"):
+        return absolute(value)
+    return value
+
+
+def article_content(page: Any) -> str:
+    parts = []
+    if getattr(page, "standfirst", ""):
+        parts.append(f"<p><strong>{escape(page.standfirst)}</strong></p>")
+    parts.append(str(page.body.render_as_block()))
+    return nh3.clean(
+        "".join(parts),
+        tags=ARTICLE_TAGS,
+        attributes={"a": {"href"}, "img": {"src", "alt"}},
+        attribute_filter=_absolute_urls,
+        url_schemes={"http", "https", "mailto"},
+    )
+
+
+def article_id(page: Any) -> str:
+    return absolute(urlsplit(page.full_url or page.url or "").path or f"/?page={page.pk}")
+
+
+def article(page: Any, published: PublishedArticle | None = None) -> dict[str, Any]:
+    url = published.object_id if published else article_id(page)
+    document: dict[str, Any] = {
+        "id": url,
+        "type": "Article",
+        "attributedTo": actor_url(),
+        "name": page.title,
+        "summary": escape(getattr(page, "standfirst", "") or ""),
+        "content": article_content(page),
+        "url": url,
+        "published": (page.first_published_at or timezone.now()).isoformat(),
+        "to": [jsonld.PUBLIC],
+        "cc": [absolute(reverse("federation:followers"))],
+        "sensitive": False,
+    }
+    if page.last_published_at and page.first_published_at and page.last_published_at > page.first_published_at:
+        document["updated"] = page.last_published_at.isoformat()
+    lead = getattr(page, "lead_image", None)
+    if lead:
+        image, alt = lead
+        rendition = image.get_rendition("max-1200x1200")
+        document["attachment"] = [
+            {"type": "Image", "mediaType": rendition.file_mime_type or "image/jpeg", "url": absolute(rendition.url)
+             if rendition.url.startswith("/") else rendition.url, "name": alt or ""}
+        ]  # fmt: skip
+    return document
+
+
+def activity(kind: str, obj: Any, *, to: list[str] | None = None, cc: list[str] | None = None) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "@context": CONTEXT,
+        "id": activity_url(kind, uuid.uuid4().hex),
+        "type": kind,
+        "actor": actor_url(),
+        "object": obj,
+    }
+    if to is not None:
+        document["to"] = to
+    if cc is not None:
+        document["cc"] = cc
+    return document
+
+
+def tombstone(object_id: str) -> dict[str, Any]:
+    return {"id": object_id, "type": "Tombstone"}
+
+
+def collection(url: str, items: list[Any], total: int, page: int | None) -> dict[str, Any]:
+    """An OrderedCollection, or (``page`` given) one page of it."""
+    if page is None:
+        return {
+            "@context": jsonld.AS_CONTEXT,
+            "id": url,
+            "type": "OrderedCollection",
+            "totalItems": total,
+            "first": f"{url}?page=1",
+        }
+    document: dict[str, Any] = {
+        "@context": jsonld.AS_CONTEXT,
+        "id": f"{url}?page={page}",
+        "type": "OrderedCollectionPage",
+        "partOf": url,
+        "totalItems": total,
+        "orderedItems": items,
+    }
+    if page * PAGE_SIZE < total:
+        document["next"] = f"{url}?page={page + 1}"
+    if page > 1:
+        document["prev"] = f"{url}?page={page - 1}"
+    return document

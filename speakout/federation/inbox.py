@@ -1,0 +1,342 @@
+"""The inbox: a fifth front end of the one reply pipeline.
+
+Every POST is read within limits (size, depth, content type), verified (signatures.py), and
+checked against the blocks (domain and actor) before anything is stored. A reply (``Create`` of
+a public or unlisted ``Note`` answering a published report or one of its replies) then goes
+through the front door (``discussion.adapter.get_adapter()``) like a reply from the form: the
+first-reply hold, the personal-data guard, pile-on brakes, spam, bans and rate limits all apply.
+The actor's signature is the proof of who writes: the actor's replies are filed under one
+commenter record, and bans and rate limits count per actor and per domain.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from bs4 import BeautifulSoup
+from django.db import transaction
+from django.http import HttpRequest
+
+from speakout.discussion import services
+from speakout.discussion.adapter import get_adapter
+from speakout.discussion.clients import _keyed_hash
+from speakout.discussion.models import Commenter, DiscussionSettings, Reply, Thread
+from speakout.net import ratelimit
+
+from . import delivery, documents, jsonld, remote, signatures
+from .app_settings import app_settings
+from .models import ActivityLog, FederatedReply, FederationSettings, Follower, PublishedArticle, RemoteActor, log
+from .urls_helpers import actor_url
+
+
+@dataclass
+class Answer:
+    status: int
+    message: str = ""
+
+
+ACCEPTED = Answer(202)
+
+
+def receive(request: HttpRequest) -> Answer:
+    config = FederationSettings.load()
+    if not config.enabled:
+        return Answer(404, "federation is off")
+    if not jsonld.is_activity_json(request.content_type or ""):
+        return Answer(415, "send application/activity+json")
+    length = request.META.get("CONTENT_LENGTH") or ""
+    if length.isdigit() and int(length) > app_settings.MAX_BODY_BYTES:
+        return Answer(413, "the activity is too large")
+    body = request.read(app_settings.MAX_BODY_BYTES + 1)
+    if len(body) > app_settings.MAX_BODY_BYTES:
+        return Answer(413, "the activity is too large")
+    try:
+        activity = jsonld.parse(body, max_depth=app_settings.MAX_JSON_DEPTH)
+    except jsonld.Malformed as error:
+        return _refused(request, 400, str(error))
+    claimed = jsonld.ref(activity.get("actor"))
+    if claimed and config.is_blocked(claimed):
+        return _refused(request, 403, "blocked")
+    try:
+        actor = signatures.verify(signatures.incoming(request, body))
+    except signatures.SignatureError as error:
+        return _refused(request, 401, str(error))
+    if config.is_blocked(actor.url):
+        return _refused(request, 403, "blocked")
+    if claimed != actor.url:
+        return _refused(request, 401, "the activity's actor is not the signer")
+    activity_id = jsonld.ref(activity)
+    if activity_id and urlsplit(activity_id).netloc != urlsplit(actor.url).netloc:
+        return _refused(request, 400, "the activity's id is on another host")
+    handler = HANDLERS.get(next(iter(sorted(jsonld.types(activity) & set(HANDLERS))), ""), _ignore)
+    answer = handler(config, actor, activity)
+    log(
+        ActivityLog.Kind.INBOX,
+        activity_id or actor.url,
+        answer.status < 300,
+        answer.message or ",".join(jsonld.types(activity)),
+    )
+    return answer
+
+
+def _refused(request: HttpRequest, status: int, message: str) -> Answer:
+    log(ActivityLog.Kind.INBOX, request.path, False, f"{status} {message}")
+    return Answer(status, message)
+
+
+def _ignore(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
+    return Answer(202, "ignored")
+
+
+# Following ------------------------------------------------------------------------------------
+
+
+def _follow(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
+    if jsonld.ref(activity.get("object")) != actor_url():
+        return Answer(202, "a follow of someone else")
+    if not actor.inbox:
+        return Answer(400, "the actor has no inbox")
+    with transaction.atomic():
+        follower, _created = Follower.objects.get_or_create(
+            actor=actor, defaults={"follow_id": jsonld.ref(activity), "state": Follower.State.PENDING}
+        )
+        follower.follow_id = jsonld.ref(activity) or follower.follow_id
+        if config.approve_followers and follower.state != Follower.State.ACCEPTED:
+            follower.save(update_fields=["follow_id"])
+            return Answer(202, "held for approval")
+        follower.state = Follower.State.ACCEPTED
+        follower.save(update_fields=["follow_id", "state"])
+        accept(follower, activity)
+    return ACCEPTED
+
+
+def accept(follower: Follower, follow: dict[str, Any] | None = None) -> None:
+    """Tell the follower they follow the site now (a moderator's approval calls this too)."""
+    follower.state = Follower.State.ACCEPTED
+    follower.save(update_fields=["state"])
+    follow = follow or {"id": follower.follow_id, "type": "Follow", "actor": follower.actor.url, "object": actor_url()}
+    activity = documents.activity("Accept", follow, to=[follower.actor.url])
+    delivery.queue(activity, [follower.actor.inbox])
+
+
+def _undo(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
+    undone = activity.get("object")
+    if "Follow" in jsonld.types(undone) or jsonld.ref(undone) == getattr(
+        Follower.objects.filter(actor=actor).first(), "follow_id", None
+    ):
+        Follower.objects.filter(actor=actor).delete()
+        return ACCEPTED
+    return Answer(202, "nothing to undo")
+
+
+# Replies --------------------------------------------------------------------------------------
+
+
+def note_text(html: str) -> str:
+    """A Note's HTML as the reply form's text: paragraphs and line breaks kept, links (mentions,
+    hashtags) as plain Markdown links, everything else as text."""
+    soup = BeautifulSoup(html or "", "html.parser")
+    for br in soup.find_all("br"):
+        br.replace_with("\n")
+    for link in soup.find_all("a"):
+        href = link.get("href") or ""
+        label = link.get_text().replace("[", "(").replace("]", ")")
+        if isinstance(href, str) and urlsplit(href).scheme in ("http", "https"):
+            link.replace_with(f"[{label}]({href.replace(')', '%29')})")
+        else:
+            link.replace_with(label)
+    paragraphs = [block.get_text() for block in soup.find_all("p")] or [soup.get_text()]
+    return "\n\n".join(part.strip() for part in paragraphs if part.strip())
+
+
+def _target(in_reply_to: str) -> tuple[Thread, Reply | None] | None:
+    """The public thread (and reply) a Note answers, or None. A report that is not published, not
+    public or unknown is the same None, so nothing tells them apart."""
+    article = PublishedArticle.objects.filter(object_id=in_reply_to, deleted=False).first()
+    if article is not None:
+        thread = Thread.objects.filter(key=article.thread_key, is_public=True).first()
+        return (thread, None) if thread is not None else None
+    parent: Reply | None = None
+    known = FederatedReply.objects.filter(object_id=in_reply_to).select_related("reply").first()
+    if known is not None:
+        parent = known.reply
+    if parent is None or parent.status != Reply.Status.APPROVED:
+        return None
+    thread = Thread.objects.filter(pk=parent.thread_id, is_public=True).first()
+    if thread is None or not PublishedArticle.objects.filter(thread_key=thread.key, deleted=False).exists():
+        return None
+    return thread, parent
+
+
+def actor_hashes(actor: RemoteActor) -> tuple[str, str]:
+    """The keys bans and rate limits count under: the actor's, then its domain's."""
+    return _keyed_hash(actor.url, "federation-actor"), _keyed_hash(actor.domain, "federation-domain")
+
+
+def _author(actor: RemoteActor) -> services.Author:
+    hashes = actor_hashes(actor)
+    commenter = actor.commenter or Commenter(display_name=actor.name or actor.username, website=actor.profile_url)
+    return services.Author(
+        guest_token=_keyed_hash(actor.url, "federation-guest"),
+        client_hash=hashes[0],
+        client_hashes=hashes,
+        commenter=commenter,
+    )
+
+
+def _note(activity: dict[str, Any], actor: RemoteActor) -> dict[str, Any] | Answer:
+    note = activity.get("object")
+    if not isinstance(note, dict) or "Note" not in jsonld.types(note):
+        return Answer(202, "not a note")
+    note_id = jsonld.ref(note)
+    if not note_id or urlsplit(note_id).netloc != urlsplit(actor.url).netloc:
+        return Answer(400, "the note's id is on another host")
+    attributed = jsonld.refs(note.get("attributedTo"))
+    if attributed and attributed != [actor.url]:
+        return Answer(400, "the note is attributed to someone else")
+    return note
+
+
+def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
+    note = _note(activity, actor)
+    if isinstance(note, Answer):
+        return note
+    note_id = jsonld.ref(note)
+    if FederatedReply.objects.filter(object_id=note_id).exists():
+        return Answer(202, "already received")
+    target = _target(jsonld.ref(note.get("inReplyTo")))
+    if target is None:
+        return Answer(202, "not a reply to a published report")
+    if not jsonld.is_public(note) or not jsonld.is_public(activity):
+        return Answer(403, "only public and unlisted replies are taken")
+    if not ratelimit.allow(
+        f"speakout:federation:domain:{actor.domain}", app_settings.REPLIES_PER_DOMAIN_PER_HOUR, 3600
+    ):
+        return Answer(429, "too many replies from this server")
+    thread, parent = target
+    remote.fetch_avatar(actor)
+    adapter = get_adapter()
+    name = (actor.name or actor.username or actor.domain)[:60]
+    payload = {
+        "parent": parent.pk if parent else "",
+        # The name only: a handle reads as an email address to the personal-data guard. The
+        # name links to the remote profile (the reply's website).
+        "name": name,
+        "website": _website(actor.profile_url),
+        "body": note_text(jsonld.text(note.get("content")) or jsonld.text(note.get("contentMap"))),
+        "submission_id": "ap-" + hashlib.sha256(note_id.encode()).hexdigest()[:60],
+    }
+    rules = copy.copy(DiscussionSettings.load())
+    rules.require_name_email = False  # a Fediverse reply has a verified actor, never an address
+    result = adapter.submit(
+        thread, adapter.form_data(thread.key, payload), _author(actor), rules=rules, check_form_token=False
+    )
+    if not result.ok:
+        message = adapter.plain_error(result)
+        return Answer(429 if result.code == "rate_limit" else 403, message[:300])
+    reply = result.stored
+    with transaction.atomic():
+        FederatedReply.objects.get_or_create(reply=reply, defaults={"object_id": note_id, "actor": actor})
+        if actor.commenter_id is None and reply.commenter_id is not None:
+            RemoteActor.objects.filter(pk=actor.pk).update(commenter_id=reply.commenter_id)
+    return Answer(202, result.outcome)
+
+
+def _website(url: str) -> str:
+    """The remote profile as the reply's link, where the form takes it (a public address)."""
+    from django.core.exceptions import ValidationError
+
+    from speakout.discussion.forms import validate_website
+
+    try:
+        return validate_website(url)
+    except ValidationError:
+        return ""
+
+
+def _held_as_evidence(reply: Reply) -> bool:
+    return reply.evidence_holds.filter(released_at__isnull=True).exists()
+
+
+def _update(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
+    obj = activity.get("object")
+    if jsonld.types(obj) & remote.ACTOR_TYPES:
+        if jsonld.ref(obj) == actor.url:
+            remote.actor(actor.url, refresh=True)
+        return ACCEPTED
+    note = _note(activity, actor)
+    if isinstance(note, Answer):
+        return note
+    known = FederatedReply.objects.filter(object_id=jsonld.ref(note), actor=actor).select_related("reply").first()
+    if known is None:
+        return Answer(202, "unknown note")
+    reply = known.reply
+    if _held_as_evidence(reply):
+        return Answer(202, "held as evidence: kept as it was")
+    if not jsonld.is_public(note):
+        services.delete_permanently(reply, reason="The Fediverse author made it private.")
+        return ACCEPTED
+    body = note_text(jsonld.text(note.get("content")) or jsonld.text(note.get("contentMap")))
+    return _edit(reply, body)
+
+
+# Checks an edit cannot fail or need not pass again: they are about the act of posting.
+_NOT_RECHECKED = ("RateLimitCheck", "DuplicateCheck", "TimeTrapCheck", "HoneypotCheck", "TrustCheck")
+
+
+def _edit(reply: Reply, body: str) -> Answer:
+    """A remote edit, at any time (the remote server decides its own window), checked again: an
+    edit that the pipeline would hold or refuse takes a published reply back to the queue."""
+    from django.utils import timezone
+    from django.utils.module_loading import import_string
+
+    from speakout.discussion import signals as discussion_signals
+    from speakout.discussion.app_settings import app_settings as discussion_settings
+    from speakout.discussion.forms import EditReplyForm
+    from speakout.discussion.policy import Decision, Submission, evaluate
+    from speakout.discussion.rendering import render_markdown
+
+    form = EditReplyForm({"body": body})
+    if not form.is_valid():
+        return Answer(400, "the edited text is not valid")
+    body = form.cleaned_data["body"]
+    checks = [import_string(path)() for path in discussion_settings.POLICY_CHECKS if not path.endswith(_NOT_RECHECKED)]
+    submission = Submission(
+        thread=reply.thread, body=body, name=reply.author_name, email="", website=reply.author_website,
+        client_hash=reply.client_hash, rules=DiscussionSettings.load(), now=timezone.now(), parent=reply.parent,
+        commenter=reply.commenter, check_form_token=False, extra={"confirm": set()},
+    )  # fmt: skip
+    verdict = evaluate(submission, checks)
+    with transaction.atomic():
+        reply.body = body
+        reply.body_html = render_markdown(body)
+        reply.edited_at = timezone.now()
+        reply.save(update_fields=["body", "body_html", "edited_at"])
+        reply.thread.bump_version()
+        discussion_signals.reply_edited.send(sender=Reply, reply=reply)
+    if verdict.decision != Decision.ACCEPT and reply.status == Reply.Status.APPROVED:
+        services.set_status(
+            reply, Reply.Status.PENDING, reason=("Edited: " + verdict.reasons)[:500], action="remote_edit"
+        )
+        return Answer(202, "held after the edit")
+    return Answer(202, "edited")
+
+
+def _delete(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
+    object_id = jsonld.ref(activity.get("object"))
+    if object_id == actor.url:
+        return ACCEPTED  # the account is gone; its replies stay until a moderator decides
+    known = FederatedReply.objects.filter(object_id=object_id, actor=actor).select_related("reply").first()
+    if known is None:
+        return Answer(202, "unknown note")
+    if _held_as_evidence(known.reply):
+        return Answer(202, "held as evidence: kept")
+    services.delete_permanently(known.reply, reason="Deleted by its Fediverse author.")
+    return ACCEPTED
+
+
+HANDLERS = {"Follow": _follow, "Undo": _undo, "Create": _create, "Update": _update, "Delete": _delete}

@@ -1,0 +1,51 @@
+"""The site actor's keys: made on first use and kept in the database, never sent anywhere but
+as the public half. ``rotate()`` makes a new one; the actor then shows only the new public key
+and followers are told with an ``Update`` of the actor."""
+
+from __future__ import annotations
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from django.db import transaction
+from django.utils import timezone
+
+from .models import ActorKey
+
+
+def _new_key() -> ActorKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return ActorKey(
+        private_pem=private.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode(),
+        public_pem=private.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
+    )
+
+
+def current() -> ActorKey:
+    key = ActorKey.objects.filter(retired_at__isnull=True).first()
+    if key is not None:
+        return key
+    with transaction.atomic():
+        key = ActorKey.objects.select_for_update().filter(retired_at__isnull=True).first()
+        if key is None:
+            key = _new_key()
+            key.save()
+    return key
+
+
+def rotate() -> ActorKey:
+    with transaction.atomic():
+        ActorKey.objects.filter(retired_at__isnull=True).update(retired_at=timezone.now())
+        key = _new_key()
+        key.save()
+    return key
+
+
+def private_key(key: ActorKey) -> RSAPrivateKey:
+    loaded = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
+    assert isinstance(loaded, RSAPrivateKey)
+    return loaded

@@ -1,0 +1,210 @@
+"""What the federation keeps: its settings, the site actor's keys, the remote actors it has
+met, its followers, the deliveries it owes, the reports it has published and the replies that
+came from the Fediverse, and a log of every remote fetch and delivery."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
+
+from speakout.discussion.models import Commenter, Reply
+
+
+@register_setting(icon="globe")
+class FederationSettings(BaseGenericSetting):
+    enabled = models.BooleanField(_("federation on"), default=False)
+    username = models.SlugField(
+        _("handle"),
+        max_length=60,
+        default="reports",
+        help_text=_("The name before @ in the site's Fediverse handle, as in @reports@example.org."),
+    )
+    display_name = models.CharField(_("name"), max_length=200, blank=True)
+    summary = models.TextField(_("description"), blank=True)
+    approve_followers = models.BooleanField(_("approve followers"), default=False)
+    blocked_domains = models.TextField(_("blocked domains"), blank=True, help_text=_("One domain a line."))
+    blocked_actors = models.TextField(_("blocked actors"), blank=True, help_text=_("One actor address a line."))
+    federate_member_replies = models.BooleanField(
+        _("let members federate their replies"),
+        default=False,
+        help_text=_("Signed-in members may choose to send a reply to the Fediverse. Guests' replies never leave."),
+    )
+    also_known_as = models.TextField(
+        _("also known as"),
+        blank=True,
+        help_text=_("The old actor's address, one a line, when moving followers from another server."),
+    )
+
+    class Meta:
+        verbose_name = _("federation")
+
+    def save(self, *args, **kwargs):
+        from speakout.pagecache import versions
+
+        super().save(*args, **kwargs)
+        versions.bump("content")  # pages carry the handle and the ActivityStreams link
+
+    def domain_list(self) -> list[str]:
+        return [line.strip().lower() for line in self.blocked_domains.splitlines() if line.strip()]
+
+    def actor_list(self) -> list[str]:
+        return [line.strip() for line in self.blocked_actors.splitlines() if line.strip()]
+
+    def is_blocked(self, actor_url: str) -> bool:
+        host = (urlsplit(actor_url).hostname or "").lower()
+        blocked = self.domain_list()
+        if any(host == domain or host.endswith("." + domain) for domain in blocked):
+            return True
+        return actor_url in self.actor_list()
+
+
+class ActorKey(models.Model):
+    """The site actor's RSA key; the newest unretired one signs. Older ones are kept retired."""
+
+    private_pem = models.TextField(editable=False)
+    public_pem = models.TextField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"key #{self.pk}"
+
+
+class RemoteActor(models.Model):
+    """An actor on another server, as last fetched (trusted until ``fetched_at`` + the cache time)."""
+
+    url = models.URLField(max_length=1000, unique=True)
+    domain = models.CharField(max_length=255, db_index=True)
+    inbox = models.URLField(max_length=1000, blank=True)
+    shared_inbox = models.URLField(max_length=1000, blank=True)
+    username = models.CharField(max_length=200, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    profile_url = models.URLField(max_length=1000, blank=True)
+    key_id = models.URLField(max_length=1000, blank=True, db_index=True)
+    public_key_pem = models.TextField(blank=True)
+    icon_url = models.URLField(max_length=1000, blank=True)
+    avatar = models.BinaryField(null=True, blank=True, editable=False)
+    avatar_type = models.CharField(max_length=100, blank=True)
+    moved_to = models.URLField(max_length=1000, blank=True)
+    commenter = models.OneToOneField(
+        Commenter, null=True, blank=True, on_delete=models.SET_NULL, related_name="remote_actor"
+    )
+    fetched_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.handle
+
+    @property
+    def handle(self) -> str:
+        return f"@{self.username}@{self.domain}" if self.username else self.url
+
+    @property
+    def delivery_inbox(self) -> str:
+        return self.shared_inbox or self.inbox
+
+
+class Follower(models.Model):
+    class State(models.TextChoices):
+        PENDING = "pending", _("awaiting approval")
+        ACCEPTED = "accepted", _("following")
+
+    actor = models.OneToOneField(RemoteActor, on_delete=models.CASCADE, related_name="follower")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    follow_id = models.URLField(_("Follow activity"), max_length=1000)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("follower")
+
+    def __str__(self) -> str:
+        return self.actor.handle
+
+
+class Delivery(models.Model):
+    """One activity owed to one inbox. Written in the transaction of what caused it; sent by the
+    worker with retries and backoff; unique per (activity, inbox), so nothing is sent twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        SENDING = "sending", _("sending")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    activity_id = models.URLField(max_length=1000)
+    inbox = models.URLField(max_length=1000)
+    payload = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now, db_index=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["activity_id", "inbox"], name="federation_delivery_once")]
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id} -> {self.inbox}"
+
+
+class PublishedArticle(models.Model):
+    """A report as the Fediverse last heard of it: what to send next (Create, Update or Delete)."""
+
+    page_id = models.PositiveIntegerField(unique=True)
+    object_id = models.URLField(max_length=1000, unique=True)
+    thread_key = models.CharField(max_length=255)
+    revision = models.PositiveIntegerField(default=0)
+    deleted = models.BooleanField(default=False)
+    published_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.object_id
+
+
+class FederatedReply(models.Model):
+    """A reply that came from the Fediverse (its Note's id) or was sent to it."""
+
+    reply = models.OneToOneField(Reply, on_delete=models.CASCADE, related_name="federated")
+    object_id = models.URLField(max_length=1000, unique=True)
+    actor = models.ForeignKey(RemoteActor, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
+    outgoing = models.BooleanField(default=False)
+    remote_updated_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.object_id
+
+
+class ActivityLog(models.Model):
+    """Every remote fetch, delivery and inbox decision, with its outcome."""
+
+    class Kind(models.TextChoices):
+        FETCH = "fetch", _("fetch")
+        DELIVERY = "delivery", _("delivery")
+        INBOX = "inbox", _("inbox")
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    url = models.CharField(max_length=1000)
+    ok = models.BooleanField()
+    detail = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.url}"
+
+
+def log(kind: str, url: str, ok: bool, detail: str = "") -> None:
+    ActivityLog.objects.create(kind=kind, url=url[:1000], ok=ok, detail=detail[:500])

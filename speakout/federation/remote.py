@@ -1,0 +1,142 @@
+"""Actors and keys on other servers, fetched through the SSRF-safe fetcher and kept a while.
+
+Every fetch is signed by the site actor (servers in "authorized fetch" mode answer nothing
+else), asks for ActivityStreams (Fedify answers 406 without it), and is logged with its outcome.
+A fetched document must carry the id it was fetched by (on the same host), so one server cannot
+speak for another.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.utils import timezone
+
+from speakout.net.fetch import FetchRefused, fetch
+
+from . import jsonld
+from .app_settings import app_settings
+from .models import ActivityLog, RemoteActor, log
+
+ACCEPT = f"{jsonld.CONTENT_TYPE}, {jsonld.LD_PROFILE}"
+ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
+MAX_DOCUMENT_BYTES = 512 * 1024
+MAX_AVATAR_BYTES = 1024 * 1024
+AVATAR_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+class RemoteError(Exception):
+    """A remote document could not be had; the message says why."""
+
+
+def _signer(method: str, url: str, headers: Any, body: bytes) -> Any:
+    from .signatures import sign
+
+    return sign(method, url, headers, body)
+
+
+def fetch_document(url: str) -> dict[str, Any]:
+    try:
+        answer = fetch(url, headers={"Accept": ACCEPT}, sign=_signer, max_bytes=MAX_DOCUMENT_BYTES, timeout=10.0)
+    except FetchRefused as error:
+        log(ActivityLog.Kind.FETCH, url, False, str(error))
+        raise RemoteError(str(error)) from error
+    if answer.status != 200 or not jsonld.is_activity_json(answer.content_type):
+        detail = f"answered {answer.status} {answer.content_type[:80]}"
+        log(ActivityLog.Kind.FETCH, url, False, detail)
+        raise RemoteError(detail)
+    try:
+        document = jsonld.parse(answer.body, max_depth=app_settings.MAX_JSON_DEPTH)
+    except jsonld.Malformed as error:
+        log(ActivityLog.Kind.FETCH, url, False, str(error))
+        raise RemoteError(str(error)) from error
+    found = jsonld.ref(document)
+    if urlsplit(found).netloc != urlsplit(answer.url).netloc:
+        log(ActivityLog.Kind.FETCH, url, False, "the document names another host")
+        raise RemoteError("the document's id is on another host")
+    log(ActivityLog.Kind.FETCH, url, True, "")
+    return document
+
+
+def _fresh(actor: RemoteActor) -> bool:
+    return actor.fetched_at > timezone.now() - timedelta(seconds=app_settings.KEY_CACHE_SECONDS)
+
+
+def _http_url(value: str) -> str:
+    return value if urlsplit(value).scheme in ("http", "https") else ""
+
+
+def store_actor(url: str, document: dict[str, Any]) -> RemoteActor:
+    if not (jsonld.types(document) & ACTOR_TYPES):
+        raise RemoteError("the document is not an actor")
+    actor_id = jsonld.ref(document)
+    if actor_id != url.split("#", 1)[0]:
+        raise RemoteError("the actor's id is not the address it was fetched from")
+    keys = [key for key in jsonld.as_list(document.get("publicKey")) if isinstance(key, dict)]
+    key = next((key for key in keys if jsonld.ref(key.get("owner")) in ("", actor_id)), None)
+    endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
+    icon = document.get("icon")
+    icon_url = jsonld.ref(icon.get("url")) if isinstance(icon, dict) else jsonld.ref(icon)
+    fields = {
+        "domain": (urlsplit(actor_id).hostname or "").lower(),
+        "inbox": _http_url(jsonld.ref(document.get("inbox"))),
+        "shared_inbox": _http_url(jsonld.ref(endpoints.get("sharedInbox"))),
+        "username": jsonld.text(document.get("preferredUsername"))[:200],
+        "name": jsonld.text(document.get("name"))[:200],
+        "profile_url": _http_url(jsonld.ref(document.get("url")) or actor_id),
+        "key_id": jsonld.ref(key) if key else "",
+        "public_key_pem": jsonld.text(key.get("publicKeyPem")) if key else "",
+        "icon_url": _http_url(icon_url),
+        "moved_to": _http_url(jsonld.ref(document.get("movedTo"))),
+        "fetched_at": timezone.now(),
+    }
+    actor, _created = RemoteActor.objects.update_or_create(url=actor_id, defaults=fields)
+    return actor
+
+
+def actor(url: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor at ``url``, fetched if not kept or stale (or ``refresh``)."""
+    url = url.split("#", 1)[0]
+    kept = RemoteActor.objects.filter(url=url).first()
+    if kept is not None and not refresh and _fresh(kept):
+        return kept
+    return store_actor(url, fetch_document(url))
+
+
+def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor whose public key is ``key_id``."""
+    if not refresh:
+        kept = RemoteActor.objects.filter(key_id=key_id).first()
+        if kept is not None and _fresh(kept):
+            return kept
+    document = fetch_document(key_id.split("#", 1)[0])
+    if jsonld.types(document) & ACTOR_TYPES:
+        found = store_actor(jsonld.ref(document), document)
+    else:
+        # A key document: its owner is the actor, who must list this key as theirs.
+        owner = jsonld.ref(document.get("owner"))
+        if not owner or urlsplit(owner).netloc != urlsplit(key_id).netloc:
+            raise RemoteError("the key has no owner on its own host")
+        found = actor(owner, refresh=True)
+    if found.key_id != key_id:
+        raise RemoteError("the actor does not list this key")
+    return found
+
+
+def fetch_avatar(remote_actor: RemoteActor) -> None:
+    """Keep the actor's icon here, once, so pages never load it from its server."""
+    if remote_actor.avatar or not remote_actor.icon_url:
+        return
+    try:
+        answer = fetch(remote_actor.icon_url, headers={"Accept": "image/*"}, max_bytes=MAX_AVATAR_BYTES, timeout=10.0)
+    except FetchRefused as error:
+        log(ActivityLog.Kind.FETCH, remote_actor.icon_url, False, str(error))
+        return
+    kind = answer.content_type.split(";", 1)[0].strip().lower()
+    if answer.status != 200 or kind not in AVATAR_TYPES:
+        log(ActivityLog.Kind.FETCH, remote_actor.icon_url, False, f"answered {answer.status} {kind[:60]}")
+        return
+    log(ActivityLog.Kind.FETCH, remote_actor.icon_url, True, "")
+    RemoteActor.objects.filter(pk=remote_actor.pk).update(avatar=answer.body, avatar_type=kind)

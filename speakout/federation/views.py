@@ -1,0 +1,171 @@
+"""Discovery (WebFinger, NodeInfo), the site actor, its collections, and the inbox."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from . import documents, inbox, jsonld
+from .models import FederationSettings, Follower, PublishedArticle, RemoteActor
+from .urls_helpers import absolute, actor_url
+
+SOFTWARE = "speakout"
+
+
+def activity_response(document: dict[str, Any], status: int = 200) -> HttpResponse:
+    response = HttpResponse(json.dumps(document), content_type=jsonld.CONTENT_TYPE, status=status)
+    response["Vary"] = "Accept"
+    return response
+
+
+def _enabled() -> FederationSettings:
+    config = FederationSettings.load()
+    if not config.enabled:
+        raise Http404("Federation is off.")
+    return config
+
+
+@require_GET
+def webfinger(request: HttpRequest) -> HttpResponse:
+    config = _enabled()
+    resource = request.GET.get("resource", "")
+    host = urlsplit(settings.BASE_URL).hostname or ""
+    wanted = {f"acct:{config.username}@{host}", actor_url(), absolute("/")}
+    if resource not in wanted:
+        return JsonResponse({"error": "unknown resource"}, status=404)
+    document = {
+        "subject": f"acct:{config.username}@{host}",
+        "aliases": [actor_url()],
+        "links": [
+            {"rel": "self", "type": jsonld.CONTENT_TYPE, "href": actor_url()},
+            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": absolute("/")},
+        ],
+    }
+    response = JsonResponse(document, content_type="application/jrd+json")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@require_GET
+def nodeinfo_links(request: HttpRequest) -> HttpResponse:
+    _enabled()
+    return JsonResponse(
+        {
+            "links": [
+                {
+                    "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
+                    "href": absolute(reverse("federation:nodeinfo")),
+                }
+            ]
+        }
+    )
+
+
+@require_GET
+def nodeinfo(request: HttpRequest) -> HttpResponse:
+    _enabled()
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        __version__ = version("speakout")
+    except PackageNotFoundError:
+        __version__ = "0"
+    document = {
+        "version": "2.1",
+        "software": {"name": SOFTWARE, "version": __version__},
+        "protocols": ["activitypub"],
+        "services": {"inbound": [], "outbound": ["atom1.0", "rss2.0"]},
+        "openRegistrations": False,
+        "usage": {"users": {"total": 1}, "localPosts": PublishedArticle.objects.filter(deleted=False).count()},
+        "metadata": {},
+    }
+    return JsonResponse(
+        document, content_type='application/json; profile="http://nodeinfo.diaspora.software/ns/schema/2.1#"'
+    )
+
+
+@require_GET
+def actor(request: HttpRequest) -> HttpResponse:
+    return activity_response(documents.actor(_enabled()))
+
+
+def _page(request: HttpRequest) -> int | None:
+    raw = request.GET.get("page")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) < 1:
+        raise Http404("No such page.")
+    return int(raw)
+
+
+@require_GET
+def followers(request: HttpRequest) -> HttpResponse:
+    _enabled()
+    page = _page(request)
+    accepted = Follower.objects.filter(state=Follower.State.ACCEPTED).order_by("pk")
+    items: list[Any] = []
+    if page is not None:
+        start = (page - 1) * documents.PAGE_SIZE
+        items = [
+            follower.actor.url for follower in accepted.select_related("actor")[start : start + documents.PAGE_SIZE]
+        ]
+    url = absolute(reverse("federation:followers"))
+    return activity_response(documents.collection(url, items, accepted.count(), page))
+
+
+@require_GET
+def outbox(request: HttpRequest) -> HttpResponse:
+    from speakout.publishing.models import ReportPage
+
+    _enabled()
+    page = _page(request)
+    articles = PublishedArticle.objects.filter(deleted=False).order_by("-published_at", "-pk")
+    items: list[Any] = []
+    if page is not None:
+        start = (page - 1) * documents.PAGE_SIZE
+        chosen = list(articles[start : start + documents.PAGE_SIZE])
+        pages = {report.pk: report for report in ReportPage.objects.filter(pk__in=[a.page_id for a in chosen])}
+        for article in chosen:
+            report = pages.get(article.page_id)
+            if report is None:
+                continue
+            document = documents.article(report, article)
+            items.append(
+                {"id": article.object_id + "#create", "type": "Create", "actor": actor_url(), "object": document,
+                 "to": document["to"], "cc": document["cc"], "published": document["published"]}
+            )  # fmt: skip
+    url = absolute(reverse("federation:outbox"))
+    return activity_response(documents.collection(url, items, articles.count(), page))
+
+
+@csrf_exempt
+@require_POST
+def inbox_view(request: HttpRequest) -> HttpResponse:
+    answer = inbox.receive(request)
+    if answer.status >= 400:
+        return JsonResponse({"error": answer.message}, status=answer.status)
+    return HttpResponse(status=answer.status)
+
+
+@require_GET
+def activity(request: HttpRequest, kind: str, token: str) -> HttpResponse:
+    raise Http404("Activities are not kept.")
+
+
+@require_GET
+def avatar(request: HttpRequest, actor_id: int) -> HttpResponse:
+    remote = RemoteActor.objects.filter(pk=actor_id).exclude(avatar=None).first()
+    if remote is None or not remote.avatar:
+        raise Http404("No picture.")
+    response = HttpResponse(bytes(remote.avatar), content_type=remote.avatar_type)
+    response["Cache-Control"] = "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

@@ -1,0 +1,380 @@
+"""The federation without a peer: discovery, the site actor, the Article and its negotiation,
+signatures (verified from a key kept as if fetched), following, replies through the front door,
+remote edits and deletions, and hostile input. tests/federation/fedify/ does it against Fedify."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from email.utils import formatdate
+
+import pytest
+from django.test import Client
+
+from speakout.discussion.models import BannedClient, DiscussionSettings, Reply, Thread
+from speakout.federation import delivery, documents, jsonld
+from speakout.federation.inbox import actor_hashes
+from speakout.federation.models import (
+    ActivityLog,
+    Delivery,
+    FederatedReply,
+    Follower,
+    PublishedArticle,
+)
+from speakout.safety.evidence import hold_reply
+
+from .conftest import BASE_URL, REMOTE, RemoteKey
+
+pytestmark = pytest.mark.django_db
+AS = "https://www.w3.org/ns/activitystreams"
+ACTOR = f"{BASE_URL}/federation/actor"
+
+
+@pytest.fixture
+def client():
+    return Client()
+
+
+def test_webfinger_and_nodeinfo_name_the_site_actor(federation, client):
+    answer = client.get("/.well-known/webfinger", {"resource": "acct:reports@testserver"})
+    assert answer.status_code == 200 and answer["Content-Type"].startswith("application/jrd+json")
+    links = answer.json()["links"]
+    assert {"rel": "self", "type": "application/activity+json", "href": ACTOR} in links
+    assert client.get("/.well-known/webfinger", {"resource": "acct:someone@testserver"}).status_code == 404
+    href = client.get("/.well-known/nodeinfo").json()["links"][0]["href"]
+    info = client.get(href.replace(BASE_URL, "")).json()
+    assert info["version"] == "2.1" and info["protocols"] == ["activitypub"]
+
+
+def test_nothing_is_served_while_federation_is_off(federation, client):
+    federation.enabled = False
+    federation.save()
+    assert client.get("/federation/actor").status_code == 404
+    assert client.get("/.well-known/webfinger", {"resource": "acct:reports@testserver"}).status_code == 404
+
+
+def test_the_actor_is_an_organisation_with_a_kept_key_and_the_settings_fields(federation, client, site_builder):
+    federation.summary = "We report."
+    federation.approve_followers = True
+    federation.also_known_as = "https://old.example/users/reports"
+    federation.save()
+    document = client.get("/federation/actor", HTTP_ACCEPT="application/activity+json").json()
+    assert document["type"] == "Organization" and document["id"] == ACTOR
+    assert document["preferredUsername"] == "reports" and document["name"] == "Test Collective"
+    assert document["summary"] == "We report." and document["manuallyApprovesFollowers"] is True
+    assert document["alsoKnownAs"] == ["https://old.example/users/reports"]
+    pem = document["publicKey"]["publicKeyPem"]
+    assert "PRIVATE" not in json.dumps(document) and pem.startswith("-----BEGIN PUBLIC KEY-----")
+    # The same key on the next request: generated once, kept server-side.
+    assert client.get("/federation/actor").json()["publicKey"]["publicKeyPem"] == pem
+    assert documents.handle() == "@reports@testserver"
+
+
+def test_a_report_answers_activity_json_with_its_article_and_the_cache_keeps_html_apart(
+    federation, client, site_builder
+):
+    report = site_builder.report("Water", standfirst="Wells run dry.")
+    path = report.url
+    html = client.get(path)
+    assert html.status_code == 200 and "Accept" in html["Vary"]
+    assert f'<link rel="alternate" type="application/activity+json" href="{BASE_URL}{path}"' in html.content.decode()
+    assert client.get(path).status_code == 200  # now from the page cache
+    for accept in ("application/activity+json", f'application/ld+json; profile="{AS}"'):
+        answer = client.get(path, HTTP_ACCEPT=accept)
+        assert answer["Content-Type"] == "application/activity+json" and "Accept" in answer["Vary"]
+        article = answer.json()
+        assert article["type"] == "Article" and article["id"] == f"{BASE_URL}{path}"
+        assert article["name"] == "Water" and article["summary"] == "Wells run dry."
+        assert "Body of Water." in article["content"] and article["attributedTo"] == ACTOR
+    assert client.get(path).content == html.content  # the HTML is still the HTML
+
+
+def test_the_page_cache_front_never_answers_an_activity_request_with_html(federation, site_builder):
+    import io
+
+    from django.core.handlers.wsgi import WSGIHandler
+
+    from speakout.pagecache.front import PageCacheFront
+
+    report = site_builder.report("Front")
+    front = PageCacheFront(WSGIHandler())
+
+    def call(accept: str = "text/html") -> tuple[str, bytes]:
+        seen = {}
+
+        def start(status, headers, exc_info=None):
+            seen["headers"] = dict(headers)
+
+        environ = {
+            "REQUEST_METHOD": "GET", "PATH_INFO": report.url, "QUERY_STRING": "", "HTTP_HOST": "testserver",
+            "SERVER_NAME": "testserver", "SERVER_PORT": "80", "wsgi.url_scheme": "http", "HTTP_ACCEPT": accept,
+            "wsgi.input": io.BytesIO(b""), "wsgi.errors": io.StringIO(),
+        }  # fmt: skip
+        body = b"".join(front(environ, start))
+        return seen["headers"]["Content-Type"], body
+
+    for _ in range(3):  # the front learns the HTML shape, then answers it itself
+        assert call()[0].startswith("text/html")
+    kind, body = call("application/activity+json")
+    assert kind == "application/activity+json" and json.loads(body)["type"] == "Article"
+
+
+def test_publishing_sends_create_then_update_then_delete_to_each_shared_inbox_once(federation, site_builder, bob):
+    carol = RemoteKey(f"{REMOTE}/users/carol")  # same server: one shared inbox
+    for remote in (bob, carol):
+        Follower.objects.create(actor=remote.actor, state=Follower.State.ACCEPTED, follow_id=remote.url + "#f")
+    queued: list[dict] = []
+    original = delivery.queue
+
+    def spy(activity, inboxes):
+        inboxes = list(inboxes)
+        queued.append({"type": activity["type"], "inboxes": inboxes, "object": activity["object"]})
+        return 0  # sent nowhere: no server at remote.example
+
+    delivery.queue = spy
+    try:
+        report = site_builder.report("Floods")
+        report.title = "Floods, updated"
+        report.save_revision().publish()
+        report.unpublish()
+    finally:
+        delivery.queue = original
+    assert [item["type"] for item in queued] == ["Create", "Update", "Delete"]
+    assert all(item["inboxes"] == [f"{REMOTE}/inbox"] for item in queued)
+    assert queued[1]["object"]["name"] == "Floods, updated"
+    assert queued[2]["object"] == {"id": queued[0]["object"]["id"], "type": "Tombstone"}
+
+
+def test_a_private_report_is_never_published(federation, site_builder):
+    site_builder.report("Secret", private=True)
+    report = site_builder.report("Draft", live=False)
+    assert (
+        not PublishedArticle.objects.filter(deleted=False)
+        .exclude(page_id=report.pk)
+        .exclude(object_id__endswith="/secret/")
+        .filter(page_id=report.pk)
+    )
+    assert Delivery.objects.count() == 0
+
+
+# Signatures and following ---------------------------------------------------------------------
+
+
+def follow(remote: RemoteKey) -> dict:
+    return {"@context": AS, "id": f"{remote.url}#follow-{uuid.uuid4().hex}", "type": "Follow",
+            "actor": remote.url, "object": ACTOR}  # fmt: skip
+
+
+def test_a_signed_follow_is_accepted_and_the_accept_is_queued(federation, client, bob, monkeypatch):
+    monkeypatch.setattr(delivery, "_enqueue", lambda: None)
+    answer = bob.post(client, follow(bob))
+    assert answer.status_code == 202
+    assert Follower.objects.get(actor=bob.actor).state == Follower.State.ACCEPTED
+    sent = Delivery.objects.get()
+    assert sent.inbox == bob.actor.inbox and sent.payload["type"] == "Accept"
+    assert sent.payload["object"]["actor"] == bob.url
+    # Undo(Follow) removes the follower.
+    undo = {"@context": AS, "id": bob.url + "#undo", "type": "Undo", "actor": bob.url, "object": follow(bob)}
+    assert bob.post(client, undo).status_code == 202
+    assert not Follower.objects.exists()
+
+
+def test_approve_followers_holds_the_follow(federation, client, bob, monkeypatch):
+    monkeypatch.setattr(delivery, "_enqueue", lambda: None)
+    federation.approve_followers = True
+    federation.save()
+    assert bob.post(client, follow(bob)).status_code == 202
+    assert Follower.objects.get().state == Follower.State.PENDING and not Delivery.objects.exists()
+
+
+def test_unsigned_wrongly_signed_stale_or_forged_posts_are_refused(federation, client, bob):
+    body = json.dumps(follow(bob)).encode()
+    unsigned = client.post("/federation/inbox", body, content_type="application/activity+json")
+    assert unsigned.status_code == 401
+    other_key = RemoteKey(f"{REMOTE}/users/mallory").private
+    assert bob.post(client, follow(bob), key=other_key).status_code == 401
+    stale = formatdate((datetime.now(UTC) - timedelta(hours=1)).timestamp(), usegmt=True)
+    assert bob.post(client, follow(bob), date=stale).status_code == 401
+    # The body changed after signing: the digest no longer matches.
+    headers = bob.headers("/federation/inbox", body)
+    changed = body.replace(b"Follow", b"Block ")
+    assert (
+        client.post("/federation/inbox", changed, content_type="application/activity+json", **headers).status_code
+        == 401
+    )
+    # Signed by bob, claiming to be carol.
+    forged = {**follow(bob), "actor": f"{REMOTE}/users/carol"}
+    assert bob.post(client, forged).status_code == 401
+    assert not Follower.objects.exists()
+    assert ActivityLog.objects.filter(kind="inbox", ok=False).count() >= 5
+
+
+def test_blocked_domains_and_actors_are_refused(federation, client, bob):
+    federation.blocked_domains = "remote.example"
+    federation.save()
+    assert bob.post(client, follow(bob)).status_code == 403
+    federation.blocked_domains = ""
+    federation.blocked_actors = bob.url
+    federation.save()
+    assert bob.post(client, follow(bob)).status_code == 403
+    assert not Follower.objects.exists()
+
+
+# Replies ----------------------------------------------------------------------------------------
+
+
+def note(remote: RemoteKey, in_reply_to: str, content: str, *, public: bool = True, note_id: str = "") -> dict:
+    note_id = note_id or f"{remote.url}/notes/{uuid.uuid4().hex}"
+    audience = {"to": AS + "#Public", "cc": remote.url + "/followers"} if public else {"to": ACTOR}
+    return {
+        "@context": AS,
+        "id": note_id + "#create",
+        "type": "Create",
+        "actor": remote.url,
+        **audience,
+        "object": {"id": note_id, "type": "Note", "attributedTo": remote.url, "inReplyTo": in_reply_to,
+                   "content": content, **audience},
+    }  # fmt: skip
+
+
+@pytest.fixture
+def report(federation, site_builder):
+    return site_builder.report("Rivers")
+
+
+@pytest.fixture
+def no_pause(settings):
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+
+
+def article_id(report) -> str:
+    return PublishedArticle.objects.get(page_id=report.pk).object_id
+
+
+def test_a_reply_goes_through_the_pipeline_held_first_then_trusted(federation, client, bob, report, no_pause):
+    DiscussionSettings.objects.update_or_create(pk=1, defaults={"hold_first_reply": True})
+    first = note(bob, article_id(report), '<p>Thanks <a href="https://remote.example/tags/rivers">#rivers</a></p>')
+    assert bob.post(client, first).status_code == 202
+    reply = Reply.objects.get()
+    assert reply.status == Reply.Status.PENDING and reply.thread.key == report.thread_key
+    assert reply.author_name == "Bob Remote"
+    assert reply.author_website == bob.url
+    assert 'href="https://remote.example/tags/rivers"' in reply.body_html and "#rivers" in reply.body_html
+    # Sent again (a retry): nothing new.
+    assert bob.post(client, first).status_code == 202 and Reply.objects.count() == 1
+    from speakout.discussion.services import set_status
+
+    set_status(reply, Reply.Status.APPROVED)
+    second = note(bob, first["object"]["id"], "<p>And a second thought.</p>")
+    assert bob.post(client, second).status_code == 202
+    answer = Reply.objects.latest("pk")
+    assert answer.status == Reply.Status.APPROVED and answer.parent_id == reply.pk
+    assert answer.commenter_id == reply.commenter_id
+    assert "And a second thought." in client.get(report.url).content.decode()
+
+
+def test_direct_notes_and_replies_to_private_or_unknown_reports_are_not_taken(federation, client, bob, site_builder):
+    public = site_builder.report("Open")
+    assert bob.post(client, note(bob, article_id(public), "<p>Just for you</p>", public=False)).status_code == 403
+    secret = site_builder.report("Closed")
+    secret_id = article_id(secret)
+    secret.unpublish()
+    unknown = bob.post(client, note(bob, f"{BASE_URL}/reports/nothing/", "<p>Hello</p>"))
+    private = bob.post(client, note(bob, secret_id, "<p>Hello</p>"))
+    assert unknown.status_code == private.status_code == 202
+    assert unknown.content == private.content
+    assert not Reply.objects.exists()
+
+
+def test_bans_by_actor_and_by_domain_hold_the_reply_as_spam(federation, client, bob, report, rules):
+    actor_hash, domain_hash = actor_hashes(bob.actor)
+    BannedClient.objects.create(client_hash=domain_hash, reason="a hostile server")
+    assert bob.post(client, note(bob, article_id(report), "<p>Hi</p>")).status_code == 202
+    assert Reply.objects.get().status == Reply.Status.SPAM
+
+
+def test_remote_update_and_delete_and_the_evidence_hold_wins(
+    federation, client, bob, report, rules, django_user_model, no_pause
+):
+    created = note(bob, article_id(report), "<p>First words</p>")
+    bob.post(client, created)
+    reply = Reply.objects.get()
+    update = {**created, "id": created["id"] + "-u", "type": "Update",
+              "object": {**created["object"], "content": "<p>Better words</p>"}}  # fmt: skip
+    assert bob.post(client, update).status_code == 202
+    reply.refresh_from_db()
+    assert reply.body == "Better words" and reply.edited_at is not None
+    moderator = django_user_model.objects.create_user("mod", is_staff=True, is_superuser=True)
+    hold_reply(reply, actor=moderator, reason="threats")
+    delete = {"@context": AS, "id": created["id"] + "-d", "type": "Delete", "actor": bob.url,
+              "object": {"id": created["object"]["id"], "type": "Tombstone"}}  # fmt: skip
+    assert bob.post(client, delete).status_code == 202
+    assert Reply.objects.filter(pk=reply.pk).exists()  # evidence wins
+    # Another reply, not held: a Delete removes it.
+    other = note(bob, article_id(report), "<p>Other</p>")
+    bob.post(client, other)
+    gone = FederatedReply.objects.get(object_id=other["object"]["id"]).reply_id
+    bob.post(client, {**delete, "id": other["id"] + "-d", "object": other["object"]["id"]})
+    assert not Reply.objects.filter(pk=gone).exists()
+
+
+def test_replies_are_rate_limited_per_actor(federation, client, bob, report, rules):
+    assert bob.post(client, note(bob, article_id(report), "<p>One</p>")).status_code == 202
+    assert bob.post(client, note(bob, article_id(report), "<p>Two</p>")).status_code == 429
+    assert Reply.objects.count() == 1
+
+
+def test_a_note_claiming_another_host_s_id_is_refused(federation, client, bob, report):
+    forged = note(bob, article_id(report), "<p>x</p>", note_id="https://elsewhere.example/notes/1")
+    assert bob.post(client, forged).status_code == 400
+    assert not Reply.objects.exists()
+
+
+# Hostile input ----------------------------------------------------------------------------------
+
+
+def test_oversized_deep_and_mistyped_bodies_are_refused(federation, client, bob, settings):
+    settings.SPEAKOUT_FEDERATION_MAX_BODY_BYTES = 2000
+    big = {**follow(bob), "padding": "x" * 5000}
+    assert bob.post(client, big).status_code == 413
+    deep: dict = {}
+    for _ in range(100):
+        deep = {"a": deep}
+    assert bob.post(client, {**follow(bob), "deep": deep}).status_code == 400
+    assert client.post("/federation/inbox", "x=1", content_type="application/x-www-form-urlencoded").status_code == 415
+    assert bob.post(client, ["not", "an", "object"]).status_code == 400
+
+
+def test_actor_and_key_urls_on_private_addresses_are_never_fetched(federation, client):
+    from speakout.federation import remote
+
+    for url in ("http://127.0.0.1:1/users/x", "http://169.254.169.254/latest", "http://[::1]/a", "file:///etc/passwd"):
+        with pytest.raises(remote.RemoteError):
+            remote.actor(url)
+    # Through the inbox: a keyId on loopback is refused (401), nothing fetched.
+    body = json.dumps({"type": "Follow", "actor": "http://127.0.0.1:1/u", "object": ACTOR}).encode()
+    signature = (
+        'keyId="http://127.0.0.1:1/u#k",algorithm="rsa-sha256",'
+        'headers="(request-target) host date digest",signature="AA=="'
+    )
+    digest = "SHA-256=" + base64.b64encode(__import__("hashlib").sha256(body).digest()).decode()
+    answer = client.post(
+        "/federation/inbox", body, content_type="application/activity+json",
+        HTTP_SIGNATURE=signature, HTTP_DATE=formatdate(usegmt=True), HTTP_DIGEST=digest,
+    )  # fmt: skip
+    assert answer.status_code == 401
+    assert ActivityLog.objects.filter(kind="fetch", ok=False, url__startswith="http://127.0.0.1:1/").exists()
+
+
+def test_compact_json_ld_shapes_read_the_same():
+    assert jsonld.refs("https://a/x") == ["https://a/x"]
+    assert jsonld.refs([{"id": "https://a/x"}, "https://a/y"]) == ["https://a/x", "https://a/y"]
+    assert jsonld.is_public({"to": "as:Public"}) and jsonld.is_public({"cc": [AS + "#Public"]})
+    assert not jsonld.is_public({"to": "https://a/followers"})
+    assert jsonld.types({"type": "Note"}) == {"Note"}
+
+
+def test_thread_key_is_unchanged(report):
+    assert Thread.objects.filter(key=report.thread_key).exists()
