@@ -112,17 +112,16 @@ class RemoteActor(models.Model):
 
 class Follower(models.Model):
     class State(models.TextChoices):
-        PENDING = "pending", _("awaiting approval")
-        ACCEPTED = "accepted", _("following")
+        PENDING = "pending", "pending"
+        ACCEPTED = "accepted", "accepted"
 
     actor = models.OneToOneField(RemoteActor, on_delete=models.CASCADE, related_name="follower")
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
-    follow_id = models.URLField(_("Follow activity"), max_length=1000)
+    follow_id = models.URLField(max_length=1000)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
-        verbose_name = _("follower")
 
     def __str__(self) -> str:
         return self.actor.handle
@@ -133,10 +132,10 @@ class Delivery(models.Model):
     worker with retries and backoff; unique per (activity, inbox), so nothing is sent twice."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("waiting")
-        SENDING = "sending", _("sending")
-        SENT = "sent", _("sent")
-        FAILED = "failed", _("failed")
+        PENDING = "pending", "pending"
+        SENDING = "sending", "sending"
+        SENT = "sent", "sent"
+        FAILED = "failed", "failed"
 
     activity_id = models.URLField(max_length=1000)
     inbox = models.URLField(max_length=1000)
@@ -189,9 +188,9 @@ class ActivityLog(models.Model):
     """Every remote fetch, delivery and inbox decision, with its outcome."""
 
     class Kind(models.TextChoices):
-        FETCH = "fetch", _("fetch")
-        DELIVERY = "delivery", _("delivery")
-        INBOX = "inbox", _("inbox")
+        FETCH = "fetch", "fetch"
+        DELIVERY = "delivery", "delivery"
+        INBOX = "inbox", "inbox"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     url = models.CharField(max_length=1000)
