@@ -28,15 +28,16 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/speakout run
 
-# The browser journeys and the Dovecot bounce mailbox do not depend on the database: `make test` runs them once, in the
-# PostgreSQL half (`make test-sqlite` alone still runs them, for a machine without PostgreSQL).
+# The browser journeys and the mail server tests (Dovecot, `speakout bounces`) do not depend on
+# the database: `make test` runs them once, in the PostgreSQL half (`make test-sqlite` alone still
+# runs them, for a machine without PostgreSQL).
 test: typecheck
-	$(MAKE) test-sqlite PYTEST_ARGS="--ignore=tests/browser --ignore=tests/dovecot $(PYTEST_ARGS)"
+	$(MAKE) test-sqlite PYTEST_ARGS="--ignore=tests/browser --ignore=tests/mailserver $(PYTEST_ARGS)"
 	$(MAKE) test-postgres
 
 # A quick loop: everything but the browser journeys and the tests that start a real server.
 test-fast: $(VENV)/.installed-dev
-	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup -m "not browser and not server" --ignore=tests/dovecot $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup -m "not browser and not server" --ignore=tests/mailserver $(PYTEST_ARGS)
 
 # mypy with django-stubs on the modules pyproject.toml's [tool.mypy] names, strictly.
 typecheck: $(VENV)/.installed-dev

@@ -7,3 +7,6 @@ class OutboxConfig(AppConfig):
     label = "speakout_outbox"
     verbose_name = _("Mail outbox")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the start-up checks)

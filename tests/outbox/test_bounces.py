@@ -291,3 +291,39 @@ def test_lifting_needs_the_outbox_permission(client, django_user_model):
     response = client.post(reverse("speakout_outbox:index") + "?status=suppressed", {"lift": "1"})
     assert response.status_code in (302, 403)
     assert Suppression.objects.exists()
+
+
+# The mailbox setting --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [
+        ("pop3://u:p@mail.example.org/INBOX", "must start with imaps:// or imap://"),
+        ("imaps://mail.example.org/INBOX", "needs a user, a password and a host"),
+        ("imaps://u:p@mail.example.org:99999/INBOX", "SPEAKOUT_BOUNCE_IMAP_URL:"),
+    ],
+)
+def test_a_mailbox_url_that_cannot_work_stops_the_start(settings, url, message):
+    from django.core.checks import run_checks
+
+    settings.SPEAKOUT_BOUNCE_IMAP_URL = url
+    errors = [error for error in run_checks() if error.id == "speakout_outbox.E001"]
+    assert len(errors) == 1 and message in errors[0].msg
+
+
+def test_a_mailbox_url_is_read_with_quoted_credentials_and_defaults():
+    from speakout.outbox.imap import parse_url
+
+    mailbox = parse_url("imaps://bounces%40example.org:p%3Ass%2Fw@mail.example.org/Bounces%20In")
+    assert (mailbox.user, mailbox.password, mailbox.host, mailbox.port, mailbox.folder, mailbox.tls) == (
+        "bounces@example.org",
+        "p:ss/w",
+        "mail.example.org",
+        993,
+        "Bounces In",
+        True,
+    )
+    plain = parse_url("imap://u:p@127.0.0.1/")
+    assert (plain.port, plain.folder, plain.tls, plain.loopback) == (143, "INBOX", False, True)
+    assert parse_url("imap://u:p@mail.example.org/").loopback is False

@@ -14,7 +14,7 @@ from django.db import transaction
 from speakout.outbox import jobs
 from speakout.outbox.models import Suppression
 from speakout.outbox.services import queue_mail, send_due_mail
-from tests.dovecot.conftest import PASSWORD, USER
+from tests.mailserver.conftest import PASSWORD, USER
 from tests.outbox.returned import arf_report, postfix_dsn
 
 pytestmark = pytest.mark.django_db(transaction=True)
