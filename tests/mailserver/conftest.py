@@ -1,6 +1,7 @@
-"""Real mail peers of the bounce processing. Here, a real IMAP server for the bounce mailbox: Debian's Dovecot (dovecot-imapd), started by the
-test with its own throwaway configuration and mail folder on a free loopback port, and mail
-delivered into it by Dovecot's own LDA, as a mail server hands mail to it.
+"""Real mail peers of the bounce processing. Here, a real IMAP server for the bounce mailbox:
+Debian's Dovecot (dovecot-imapd), started by the test with its own throwaway configuration and
+mail folder on a free loopback port, and mail delivered into it by Dovecot's own LDA, as a mail
+server hands mail to it.
 
 These tests do not depend on the database engine: `make test` runs them once, in the
 PostgreSQL half (see the Makefile)."""
