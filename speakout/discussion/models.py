@@ -379,18 +379,22 @@ class DiscussionSettings(models.Model):
 
     def save(self, *args, **kwargs):
         super().save(*args, **kwargs)
-        cache.delete(self.CACHE_KEY)
-        versions.bump(SETTINGS_DEPENDENCY)  # every page showing a discussion renders differently
+        # Every page showing a discussion renders differently, and every process's kept row is
+        # retired: load() keys it by this version, which lives where all processes read it.
+        versions.bump(SETTINGS_DEPENDENCY)
 
     @classmethod
     def load(cls) -> DiscussionSettings:
-        """The settings row, from the shared cache when possible (it is read on every page)."""
-        instance = cache.get(cls.CACHE_KEY)
+        """The settings row, from the cache when possible (it is read on every page and reply),
+        under the settings' version: a save made by any process (a command, the worker, another
+        web process) is read on the next request, with or without Redis."""
+        key = f"{cls.CACHE_KEY}:{versions.current([SETTINGS_DEPENDENCY])[SETTINGS_DEPENDENCY]}"
+        instance = cache.get(key)
         if instance is None:
             instance = cls.objects.filter(pk=1).first()
             if instance is None:
                 instance, _created = cls.objects.get_or_create(pk=1)
-            cache.set(cls.CACHE_KEY, instance, 300)
+            cache.set(key, instance, 300)
         return instance
 
     @staticmethod

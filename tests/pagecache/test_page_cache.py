@@ -15,7 +15,8 @@ from django.test import Client
 
 from speakout.discussion import services
 from speakout.discussion.forms import read_form_token
-from speakout.discussion.models import DiscussionSettings, Reply, Thread
+from speakout.discussion.models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread
+from speakout.pagecache import versions
 from speakout.pagecache.middleware import STATUS_HEADER
 
 TOKEN = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -342,3 +343,18 @@ def test_fill_refuses_markers_it_did_not_make(client, report):
     for bad in (forged, other, "csrf", ""):
         assert client.get("/pagecache/fill", {"m": [marker, bad]}).status_code == 400
     assert client.get("/pagecache/fill").status_code == 400
+
+
+def test_discussion_settings_saved_by_another_process_are_read_on_the_next_request(db, settings, tmp_path):
+    """Without Redis each process's cache is its own: a save made by a command (another process)
+    clears nothing here, yet bumps the settings' version where every process reads it, and the
+    row kept under the old version is never read again."""
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path / "versions")
+    rules = DiscussionSettings.load()
+    held = not rules.hold_first_reply
+    assert DiscussionSettings.load().hold_first_reply is not held  # kept in this process's cache
+    # What DiscussionSettings.save() does in the other process: the row, then its version.
+    DiscussionSettings.objects.filter(pk=rules.pk).update(hold_first_reply=held)
+    assert DiscussionSettings.load().hold_first_reply is not held, "still the kept row (no bump yet)"
+    versions.bump_now(SETTINGS_DEPENDENCY)
+    assert DiscussionSettings.load().hold_first_reply is held
