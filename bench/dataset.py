@@ -154,7 +154,7 @@ def main() -> int:
         "Report page, signed-in reader": queries(signed_in, report.url),
         "Report page, signed-in reader with a reply of their own": queries(writing, report.url),
         "Thread JSON, anonymous, first request (stored)": queries(anonymous, api),
-        "Thread JSON, anonymous, cached": queries(anonymous, api),
+        "Thread JSON, anonymous, again (never stored)": queries(anonymous, api),
         "Thread JSON, with a guest token (uncached)": queries(anonymous, api, x_speakout_guest=guest_header),
         "Thread JSON, guest with a reply of their own": queries(anonymous, api, x_speakout_guest=writer_guest_header),
         "Home page, anonymous, first request": queries(Client(), "/"),
