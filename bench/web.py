@@ -342,9 +342,15 @@ class Isso:
         return {**result, "stored": self.stored() - before, "mails": None}
 
     def stop(self) -> None:
-        if self.process.poll() is None:
+        # The whole group: gunicorn's workers too, killed if they outlast a graceful stop.
+        try:
             os.killpg(self.process.pid, signal.SIGTERM)
             self.process.wait(timeout=20)
+        except ProcessLookupError:
+            pass
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
 
 
 def nginx(scratch: Path, page: bytes, port: int, name: str = "nginx") -> subprocess.Popen:
