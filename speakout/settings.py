@@ -374,6 +374,8 @@ WAGTAIL_GRAVATAR_PROVIDER_URL = None  # no staff email hashes sent to Gravatar; 
 WAGTAIL_PASSWORD_REQUIRED_TEMPLATE = "publishing/password_required.html"
 # Follow confirmations one address may get per day, whoever asks from wherever (subscriptions).
 SPEAKOUT_SUBSCRIPTIONS_CONFIRMATIONS_PER_ADDRESS = (env_int("SPEAKOUT_CONFIRMATIONS_PER_ADDRESS_PER_DAY", 5), 86400)
+# At most one mail about answers per thread and address in this many minutes; more make a digest.
+SPEAKOUT_SUBSCRIPTIONS_ANSWER_MINUTES = env_int("SPEAKOUT_ANSWER_MAIL_MINUTES", 15)
 # Password-protected pages: attempts per client, attempts per page (all clients together), in
 # this many seconds (publishing/views.py authenticate_with_password).
 SPEAKOUT_PAGE_PASSWORD_ATTEMPTS = (

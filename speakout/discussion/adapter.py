@@ -43,9 +43,13 @@ FORM_FIELDS = (
     "homepage",
     "notify_replies",
     "notify_posts",
+    "notify_answers",
+    "notify_outcome",
     "approved_repliers_only",
 )
 BOOLEAN_FIELDS = ("notify_replies", "notify_posts", "approved_repliers_only")
+# Boxes whose absence leaves the choice to the site (``services.writer_wishes``), not "no".
+DEFAULTED_FIELDS = ("notify_answers", "notify_outcome")
 
 
 class Dialect(enum.StrEnum):
@@ -89,6 +93,8 @@ class FrontDoorAdapter:
             value = payload.get(renamed.get(name, name))
             if name in BOOLEAN_FIELDS:
                 data[name] = bool(value)
+            elif name in DEFAULTED_FIELDS:
+                data[name] = None if value is None else value
             else:
                 data[name] = "" if value is None else value
         data["confirm"] = confirmations(payload.get("confirm"))

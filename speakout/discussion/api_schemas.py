@@ -101,6 +101,16 @@ class ReplyIn(Schema):
     homepage: str | None = Field(default=None, description="Honeypot: leave empty.")
     notify_replies: bool | None = Field(default=None, description="Ask for mail about new replies in this thread.")
     notify_posts: bool | None = Field(default=None, description="Ask for mail about new posts.")
+    notify_answers: bool | None = Field(
+        default=None,
+        description="Ask for mail when someone answers this reply. Left out: yes for a signed-in reader with a "
+        "verified address, no otherwise. A guest's address gets a confirmation mail first.",
+    )
+    notify_outcome: bool | None = Field(
+        default=None,
+        description="Ask for mail when a moderator publishes this reply (if it was held) or removes it with a "
+        "notice. Left out: as `notify_answers`.",
+    )
     approved_repliers_only: bool | None = Field(
         default=None, description="Only commenters with an approved reply may answer this one without review."
     )

@@ -174,6 +174,29 @@ def thread_key_from(value) -> str:
     return value if isinstance(value, str) and "\0" not in value else ""
 
 
+class DefaultableBoolean(forms.CheckboxInput):
+    """A box that may be missing from the data: then its value is None ("as the site decides"),
+    not False. The HTML form sends a hidden "0" before the box, so an unticked box is a no."""
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        return None if value is None else value
+
+
+class DefaultableBooleanField(forms.Field):
+    widget = DefaultableBoolean
+
+    def to_python(self, value):
+        if value is None or value == "":
+            return None
+        if isinstance(value, str):
+            return value.strip().lower() not in ("0", "false", "off", "no")
+        return bool(value)
+
+    def has_changed(self, initial, data) -> bool:
+        return self.to_python(initial) != self.to_python(data)
+
+
 class ReplyForm(forms.Form):
     """What a guest or signed-in reader sends. Identity fields are ignored for signed-in readers."""
 
@@ -207,6 +230,12 @@ class ReplyForm(forms.Form):
     # Carried to the ``reply_posted`` signal; whoever listens (the subscriptions app) acts on them.
     notify_replies = forms.BooleanField(label=_("Notify me of new comments by email"), required=False)
     notify_posts = forms.BooleanField(label=_("Notify me of new posts by email"), required=False)
+    # The writer's wishes about this reply. Missing (None): ``by_default`` decides, so a front end
+    # that shows no box gets what the HTML form shows ticked.
+    notify_answers = DefaultableBooleanField(label=_("Email me when someone answers this reply"), required=False)
+    notify_outcome = DefaultableBooleanField(
+        label=_("Email me if a moderator publishes or removes this reply"), required=False
+    )
     # Stored on the reply; a policy check (speakout.safety.pileon) holds answers from commenters
     # who have no approved reply yet.
     approved_repliers_only = forms.BooleanField(

@@ -106,12 +106,13 @@ ACTIONS = {
 }
 
 
-def perform(action: Action, reply: Reply, *, actor: Any = None, reason: str = "") -> Reply | None:
+def perform(action: Action, reply: Reply, *, actor: Any = None, reason: str = "", notice: str = "") -> Reply | None:
     """Take ``action`` on ``reply``: the reply as it is now, or None once deleted.
 
     Deletion only reaches a reply already out of sight (``DELETABLE_STATUSES``); otherwise the
     reply is returned unchanged. Run it inside the caller's transaction to tie something to the
-    decision (a notice is queued only if the decision is stored)."""
+    decision. ``notice``: the organisation's kind words for the writer of a removed reply, carried
+    by ``reply_moderated`` to whoever tells writers (only a removal carries it)."""
     if action.destructive:
         if reply.status not in DELETABLE_STATUSES:
             return reply
@@ -120,7 +121,8 @@ def perform(action: Action, reply: Reply, *, actor: Any = None, reason: str = ""
     if not action.status:
         services.resolve_flags(reply, actor=actor, reason=reason)
         return reply
-    return services.set_status(reply, action.status, actor=actor, reason=reason)
+    removal = action.status in (Reply.Status.SPAM, Reply.Status.TRASH)
+    return services.set_status(reply, action.status, actor=actor, reason=reason, notice=notice if removal else "")
 
 
 # Queues ---------------------------------------------------------------------------------------

@@ -327,6 +327,7 @@ def _submit_reply(
         Decision.SPAM: Reply.Status.SPAM,
     }[result.decision]
     body_html = render_markdown(cleaned["body"])
+    wishes = writer_wishes(cleaned, author)
     with transaction.atomic():
         lost_race = run.reserve()
         if lost_race is not None:
@@ -384,12 +385,29 @@ def _submit_reply(
             notify_replies=bool(cleaned.get("notify_replies")),
             notify_posts=bool(cleaned.get("notify_posts")),
             email=email,
+            notify_answers=wishes["notify_answers"],
+            notify_outcome=wishes["notify_outcome"],
         )
         if approved:
             # Last: the thread's row is what every reply to it updates, so its lock (on
             # PostgreSQL) is held only from here to the commit, not while mails are rendered.
             _count_approved(reply, +1, thread=thread, commenter_counted=new_commenter)
     return SubmissionResult(outcome, reply=reply)
+
+
+def wishes_by_default(author: Author) -> bool:
+    """Whether the writer's boxes about their own reply start ticked: for a signed-in reader with
+    a verified address (mail can go there at once); a guest's typed address must confirm first."""
+    return author.is_signed_in and bool(verified_addresses(author.user))
+
+
+def writer_wishes(cleaned: Mapping[str, Any], author: Author) -> dict[str, bool]:
+    """The boxes ``notify_answers`` and ``notify_outcome`` as sent, or by default if missing."""
+    wishes = {name: cleaned.get(name) for name in ("notify_answers", "notify_outcome")}
+    if any(value is None for value in wishes.values()):
+        default = wishes_by_default(author)
+        wishes = {name: default if value is None else bool(value) for name, value in wishes.items()}
+    return {name: bool(value) for name, value in wishes.items()}
 
 
 def _refused(rejection: Verdict) -> SubmissionResult:
@@ -544,8 +562,11 @@ def flag_reply(reply: Reply, reason: str, note: str = "", client_hash: str = "")
 # Moderators' actions -------------------------------------------------------------------------
 
 
-def set_status(reply: Reply, status: str, *, actor: Any = None, reason: str = "", action: str | None = None) -> Reply:
-    """Move a reply to another queue, keeping counts, the log and the thread version right."""
+def set_status(
+    reply: Reply, status: str, *, actor: Any = None, reason: str = "", action: str | None = None, notice: str = ""
+) -> Reply:
+    """Move a reply to another queue, keeping counts, the log and the thread version right.
+    ``notice``: the kind words to send its writer with a removal (see ``signals.reply_moderated``)."""
     with transaction.atomic():
         reply = Reply.objects.select_for_update().select_related("thread").get(pk=reply.pk)
         old_status = reply.status
@@ -573,6 +594,7 @@ def set_status(reply: Reply, status: str, *, actor: Any = None, reason: str = ""
             actor=actor,
             reason=reason,
             action=action,
+            notice=notice,
         )
     return reply
 

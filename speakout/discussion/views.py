@@ -63,6 +63,25 @@ def commenter_name(request) -> str:
     return conditional_escape(user.get_full_name() or user.get_username())
 
 
+def wishes_checked(request) -> str:
+    """The boxes about the writer's own reply start ticked for a reader with a verified address."""
+    return " checked" if services.verified_addresses(request.user) else ""
+
+
+def _wishes_checked(request, form: ReplyForm, signed_in: bool) -> dict[str, str]:
+    if form.is_bound:
+        # The form again after an error: as the writer left the boxes.
+        author, _token = author_from(request)
+        cleaned = {
+            name: form.fields[name].to_python(form.data.get(name)) for name in ("notify_answers", "notify_outcome")
+        }
+        wishes = services.writer_wishes(cleaned, author)
+        return {name: " checked" if wanted else "" for name, wanted in wishes.items()}
+    # A signed-in reader's page is their own (the page cache keeps pages for anonymous readers only).
+    checked = wishes_checked(request) if signed_in else ""
+    return {"notify_answers": checked, "notify_outcome": checked}
+
+
 def reply_form_context(
     request, thread: Thread, *, rules: DiscussionSettings, form: ReplyForm | None = None, reply_to: Reply | None = None
 ) -> dict:
@@ -84,6 +103,7 @@ def reply_form_context(
         "accepts_replies": thread.accepts_replies(rules.auto_close_days),
         "signed_in": signed_in,
         "commenter_name": commenter_name(request) if signed_in else "",
+        "wishes_checked": _wishes_checked(request, form, signed_in),
         "rules": rules,
         "post_url": reverse("discussion:post"),
         "logout_url": app_settings.LOGOUT_URL,

@@ -106,9 +106,14 @@ def with_sources(replies: list[dict[str, Any]]) -> None:
 
 
 def viewer(author: services.Author) -> dict[str, Any]:
+    # ``wishes_by_default``: the boxes about the writer's own reply start ticked (a verified address).
     if author.is_signed_in:
-        return {"signed_in": True, "name": services.display_name_for(author, "")}
-    return {"signed_in": False, "name": ""}
+        return {
+            "signed_in": True,
+            "name": services.display_name_for(author, ""),
+            "wishes_by_default": services.wishes_by_default(author),
+        }
+    return {"signed_in": False, "name": "", "wishes_by_default": False}
 
 
 GuestHeader = Header(default="", alias=GUEST_HEADER)
@@ -280,6 +285,9 @@ def widget_strings() -> dict[str, Any]:
         "body": _("Reply"),
         "notify_replies": _("Notify me of new comments by email"),
         "notify_posts": _("Notify me of new posts by email"),
+        # The same words as the hosted form's boxes (discussion/forms.py).
+        "notify_answers": _("Email me when someone answers this reply"),
+        "notify_outcome": _("Email me if a moderator publishes or removes this reply"),
         # The same words as the hosted form's box (discussion/forms.py), so one translation serves both.
         "approved_repliers_only": _("Only approved commenters may reply to me"),
         "approved_repliers_only_help": _(

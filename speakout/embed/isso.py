@@ -49,7 +49,8 @@ _SALT = "speakout.embed.isso"
 MAX_TEXT = 65535
 # ReplyForm's names for Isso's fields. Besides Isso's own, a client may send ``submission_id``
 # (a resent reply is stored once) and ``confirm`` (warnings to overrule), as on /api/.
-ISSO_FIELDS = {"body": "text", "name": "author", "notify_replies": "notification"}
+# Isso's ``notification`` asks for mail about replies to one's own comment: our "answers" box.
+ISSO_FIELDS = {"body": "text", "name": "author", "notify_answers": "notification"}
 
 
 def text(message: str, status: int) -> HttpResponse:
@@ -156,7 +157,7 @@ def public_config() -> dict[str, Any]:
         "reply-to-self": False,
         "require-email": rules.require_name_email,
         "require-author": rules.require_name_email,
-        "reply-notifications": False,
+        "reply-notifications": True,
         "gravatar": False,
         "feed": False,
     }

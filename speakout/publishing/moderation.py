@@ -15,7 +15,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -50,6 +49,7 @@ from speakout.discussion.moderation import (
 from speakout.discussion.moderation import with_row_relations as _with_row_relations
 from speakout.safety import care
 from speakout.safety.models import PendingBan, RemovalNotice, SafetySettings
+from speakout.subscriptions.services import outcome_subscription
 
 PER_PAGE = 50
 REASON_MAX_LENGTH = 500
@@ -195,10 +195,11 @@ class QueueView(ModerationView):
         notice = self.chosen_notice(action)
         done = notices_sent = 0
         for reply in replies:
-            with transaction.atomic():  # the notice is queued only if the decision is stored
-                changed = perform(action, reply, actor=request.user, reason=reason)
-                if notice is not None and changed is not None:
-                    notices_sent += care.send_removal_notice(changed, notice)
+            # The notice goes with the decision, and only to a writer who asked to be told at a
+            # proven address (speakout.subscriptions listens to reply_moderated).
+            changed = perform(action, reply, actor=request.user, reason=reason, notice=notice.message if notice else "")
+            if notice is not None and changed is not None and outcome_subscription(changed) is not None:
+                notices_sent += 1
             done += 1
 
         if done:

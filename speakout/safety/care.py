@@ -1,4 +1,5 @@
-"""Moderator care: kind removal notices to commenters, and bans confirmed by a second moderator.
+"""Moderator care: bans confirmed by a second moderator. (Kind removal notices go to writers who
+asked to be told, through speakout.subscriptions.)
 
 The moderation screens (``speakout.publishing.moderation``) call these; each decision still goes
 through the discussion's services, so counts, versions, signals and the log stay right.
@@ -7,65 +8,11 @@ through the discussion's services, so counts, versions, signals and the log stay
 from __future__ import annotations
 
 from django.db import IntegrityError, transaction
-from django.utils import translation
-from django.utils.text import Truncator
-from django.utils.translation import gettext as _
 
 from speakout.discussion import services
-from speakout.discussion.models import Commenter, ModerationLogEntry, Reply
-from speakout.outbox.compose import render_mail
-from speakout.outbox.sender import organisation_name
-from speakout.outbox.services import queue_mail
-from speakout.theme.languages import default_language
+from speakout.discussion.models import Commenter, ModerationLogEntry
 
-from .models import PendingBan, RemovalNotice, SafetySettings
-
-EXCERPT_LENGTH = 200
-
-
-# Removal notices ------------------------------------------------------------------------------
-
-
-def notice_address(reply: Reply) -> str:
-    """The address given with the reply (its commenter's), or "" when there is none."""
-    commenter = reply.commenter
-    if commenter is None or commenter.forget_requested_at is not None:
-        return ""
-    return commenter.email
-
-
-def send_removal_notice(reply: Reply, notice: RemovalNotice) -> bool:
-    """Queue the notice to the reply's own address, in the caller's transaction (so it goes only
-    if the decision is stored). The mail names the site, never the moderator. Returns whether a
-    mail was queued."""
-    address = notice_address(reply)
-    if not address:
-        return False
-    language = reply.language or default_language()  # the language its writer read the site in
-    with translation.override(language):
-        context = {
-            "name": reply.author_name,
-            "site_name": organisation_name(),
-            "thread_title": reply.thread.title or reply.thread.url or reply.thread.key,
-            "created_at": reply.created_at,
-            "excerpt": Truncator(" ".join(reply.body.split())).chars(EXCERPT_LENGTH),
-            "message": notice.message,
-        }
-        text, html = render_mail("safety/email/removal_notice", context, language=language)
-        subject = _("About your reply on %(site)s") % {"site": organisation_name()}
-        try:
-            queue_mail(
-                address,
-                subject[:200],
-                text,
-                html,
-                language=language,
-                dedupe_key=f"safety:removal:{reply.pk}:{reply.status}:{reply.log_entries.count()}",
-            )
-        except ValueError:  # an imported address the outbox cannot send to
-            return False
-    return True
-
+from .models import PendingBan, SafetySettings
 
 # Bans by two moderators -----------------------------------------------------------------------
 

@@ -25,6 +25,12 @@ class AppSettings:
         return self._setting("SPEAKOUT_SUBSCRIPTIONS_CONFIRMATIONS_PER_ADDRESS", (5, 86400))
 
     @property
+    def ANSWER_MINUTES(self) -> int:
+        """Minutes between two mails about answers in one thread to one address; the answers
+        approved meanwhile wait and go out together in one digest. 0: a mail for each."""
+        return self._setting("SPEAKOUT_SUBSCRIPTIONS_ANSWER_MINUTES", 15)
+
+    @property
     def BASE_URL(self) -> str:
         """The public address that links in mails start with."""
         return self._setting("BASE_URL", "http://127.0.0.1:8000").rstrip("/")

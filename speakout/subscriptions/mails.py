@@ -34,6 +34,10 @@ def unsubscribe_url(subscription: Subscription) -> str:
     return absolute(reverse("subscriptions:unsubscribe", args=[tokens.make_token(subscription, tokens.UNSUBSCRIBE)]))
 
 
+def unsubscribe_all_url(email: str) -> str:
+    return absolute(reverse("subscriptions:unsubscribe_all", args=[tokens.make_address_token(email)]))
+
+
 TITLE_LENGTH = 80
 _LINK = re.compile(r"(?i)\b(?:[a-z][a-z0-9+.-]*://|www\.)[^\s“”\"'<>]*")
 
@@ -81,6 +85,7 @@ def render(
         }
         if unsubscribe:
             context["unsubscribe_url"] = link = unsubscribe_url(subscription)
+            context["unsubscribe_all_url"] = unsubscribe_all_url(subscription.email)
             headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         text = render_to_string(f"subscriptions/email/{template}.txt", context)
         html = render_to_string(f"subscriptions/email/{template}.html", context)

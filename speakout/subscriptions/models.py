@@ -1,4 +1,5 @@
-"""Who wants mail about what: a thread's new replies, or new posts (site-wide or one category).
+"""Who wants mail about what: a thread's new replies, new posts (site-wide or one category), the
+answers to one's own reply, or the moderators' decision on it.
 
 A row is created unconfirmed by a request and receives nothing but its one confirmation mail
 until the address confirms. Unsubscribing keeps the row (with ``unsubscribed_at``) so old links
@@ -25,6 +26,9 @@ class Subscription(models.Model):
     class Kind(models.TextChoices):
         THREAD = "thread", _("New replies in a discussion")
         POSTS = "posts", _("New posts")
+        # Both about one reply, asked for by its writer with the reply form's boxes.
+        ANSWERS = "answers", _("Answers to my reply")
+        OUTCOME = "outcome", _("The moderators' decision on my reply")
 
     class Frequency(models.TextChoices):
         INSTANT = "instant", _("At once")
@@ -36,8 +40,12 @@ class Subscription(models.Model):
     thread = models.ForeignKey(
         Thread, verbose_name=_("thread"), null=True, blank=True, on_delete=models.CASCADE, related_name="subscriptions"
     )
+    # The writer's own reply, for ANSWERS and OUTCOME (``thread`` is then the reply's thread).
+    reply = models.ForeignKey(
+        Reply, verbose_name=_("reply"), null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     category = models.SlugField(_("category"), max_length=100, blank=True, help_text=_("Empty: the whole site."))
-    # What the row is about, as one value ("thread:12", "posts:", "posts:housing"), so one unique
+    # What the row is about, as one value ("thread:12", "posts:", "posts:housing", "answers:7"), so one unique
     # constraint covers every kind on every database.
     target = models.CharField(_("target"), max_length=120, editable=False)
     frequency = models.CharField(_("frequency"), max_length=10, choices=Frequency.choices, default=Frequency.INSTANT)
@@ -64,9 +72,11 @@ class Subscription(models.Model):
         return f"{self.email} → {self.target}"
 
     @staticmethod
-    def target_for(kind: str, thread: Thread | None = None, category: str = "") -> str:
+    def target_for(kind: str, thread: Thread | None = None, category: str = "", reply: Reply | None = None) -> str:
         if kind == Subscription.Kind.THREAD:
             return f"thread:{thread.pk}"
+        if kind in (Subscription.Kind.ANSWERS, Subscription.Kind.OUTCOME):
+            return f"{kind}:{reply.pk}"
         return f"posts:{category}"
 
     @property
@@ -82,6 +92,8 @@ class NotifiedReply(models.Model):
 
     reply = models.OneToOneField(Reply, on_delete=models.CASCADE, related_name="+", verbose_name=_("reply"))
     notified_at = models.DateTimeField(_("notified at"), null=True, blank=True, default=None)
+    # Approved by a moderator after it waited: its writer, if they asked, hears it is published.
+    was_held = models.BooleanField(_("was held"), default=False)
 
     class Meta:
         verbose_name = _("notified reply")
@@ -93,6 +105,34 @@ class NotifiedReply(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.reply_id}"
+
+
+class AnswerNotice(models.Model):
+    """An approved answer owed to the writer of the reply it answers (``subscription``, of kind
+    ANSWERS). The worker mails it at once, or, when a mail about the same thread went to the same
+    address less than ``ANSWER_MINUTES`` ago, with the others waiting then, in one digest."""
+
+    subscription = models.ForeignKey(Subscription, on_delete=models.CASCADE, related_name="+")
+    answer = models.ForeignKey(Reply, on_delete=models.CASCADE, related_name="+", verbose_name=_("answer"))
+    # The subscription's, kept here so that the mails to one address about one thread are one query.
+    email = models.EmailField(_("email"), max_length=254)
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    mailed_at = models.DateTimeField(_("mailed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("answer notice")
+        verbose_name_plural = _("answer notices")
+        constraints = [
+            models.UniqueConstraint(fields=["subscription", "answer"], name="speakout_answer_notice_once"),
+        ]
+        indexes = [
+            models.Index(fields=["email", "thread", "mailed_at"], name="subscriptions_answer_sent"),
+            models.Index(fields=["id"], condition=models.Q(mailed_at__isnull=True), name="subscriptions_answer_due"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.answer_id} → {self.email}"
 
 
 class Announcement(models.Model):

@@ -17,23 +17,26 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Max, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from speakout.discussion import services as discussion_services
-from speakout.discussion.models import Reply, Thread
+from speakout.discussion.models import ModerationLogEntry, Reply, Thread
 from speakout.net import ratelimit
+from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 
 from . import mails
 from .app_settings import app_settings
-from .models import Announcement, NotifiedReply, Subscription
+from .models import Announcement, AnswerNotice, NotifiedReply, Subscription
 
 logger = logging.getLogger("speakout.subscriptions")
 
 Kind = Subscription.Kind
 Frequency = Subscription.Frequency
+#: Kinds about one reply, asked for by its writer: one confirmation mail covers them all.
+REPLY_KINDS = (Kind.ANSWERS, Kind.OUTCOME)
 DIGEST_PERIODS = {Frequency.DAILY: timedelta(days=1), Frequency.WEEKLY: timedelta(days=7)}
 
 
@@ -107,10 +110,17 @@ def open_subscription(
     category: str = "",
     frequency: str = Frequency.INSTANT,
     language: str = "",
+    reply: Reply | None = None,
 ) -> Subscription:
     """The address's active row for this target, created (unconfirmed) if there is none."""
     address = normalise_email(email)
-    if kind == Kind.THREAD:
+    if kind in REPLY_KINDS:
+        if reply is None:
+            raise ValueError("A subscription about a reply needs the reply.")
+        thread = reply.thread
+        category = ""
+        frequency = Frequency.INSTANT
+    elif kind == Kind.THREAD:
         if thread is None:
             raise ValueError("A thread subscription needs a thread.")
         category = ""
@@ -121,7 +131,9 @@ def open_subscription(
             raise ValueError(f"Unknown frequency {frequency!r}.")
     else:
         raise ValueError(f"Unknown kind {kind!r}.")
-    target = Subscription.target_for(kind, thread, category)
+    if kind not in REPLY_KINDS:
+        reply = None
+    target = Subscription.target_for(kind, thread, category, reply)
     language = language or translation.get_language() or ""
     subscription = Subscription.objects.filter(email=address, target=target, unsubscribed_at__isnull=True).first()
     if subscription is None:
@@ -131,6 +143,7 @@ def open_subscription(
                     email=address,
                     kind=kind,
                     thread=thread,
+                    reply=reply,
                     category=category,
                     target=target,
                     frequency=frequency,
@@ -151,10 +164,14 @@ def send_confirmation(subscription: Subscription, *, together=()) -> None:
         # Enough confirmations went to this address today, whoever asked from wherever: the
         # request stays unconfirmed (and expires), and the asker's answer is the same.
         return
-    if subscription.kind == Kind.THREAD:
+    # Mail about one reply names each thing asked for it (answers, the moderators' decision).
+    kinds = [subscription.kind, *(row.kind for row in together)]
+    if subscription.kind in REPLY_KINDS or subscription.kind == Kind.THREAD:
         title = mails.thread_title(subscription.thread)
 
         def subject():
+            if subscription.kind in REPLY_KINDS:
+                return _("Please confirm: mail about your reply to “%(title)s”") % {"title": title}
             return _("Please confirm: new replies to “%(title)s”") % {"title": title}
 
     else:
@@ -170,11 +187,27 @@ def send_confirmation(subscription: Subscription, *, together=()) -> None:
             "confirm_url": mails.confirm_url(subscription, together=together),
             "together": list(together),
             "thread": subscription.thread,
+            "kinds": kinds,
             "days": app_settings.CONFIRM_MAX_AGE // 86400,
         },
         dedupe_key=f"subscriptions:confirm:{subscription.pk}" + "".join(f"+{row.pk}" for row in together),
         unsubscribe=False,
     )
+
+
+def request_reply_mail(
+    email: str, reply: Reply, *, answers: bool = False, outcome: bool = False, language: str = ""
+) -> list[Subscription]:
+    """Its writer asks for mail about ``reply`` (answers to it, the moderators' decision on it) at
+    an address nobody has proved yet: the rows wait for the one confirmation mail's link. Raises
+    ValueError for a bad address."""
+    kinds = [kind for kind, wanted in ((Kind.ANSWERS, answers), (Kind.OUTCOME, outcome)) if wanted]
+    with transaction.atomic():
+        rows = [open_subscription(email, kind=kind, reply=reply, language=language) for kind in kinds]
+        pending = [row for row in rows if row.confirmed_at is None]
+        if pending:
+            send_confirmation(pending[0], together=pending[1:])
+    return rows
 
 
 def confirm(subscription: Subscription, now: datetime | None = None) -> bool:
@@ -193,9 +226,14 @@ def confirm(subscription: Subscription, now: datetime | None = None) -> bool:
 
 
 def unsubscribe(subscription: Subscription, now: datetime | None = None) -> None:
-    """Stop all mail for this subscription (idempotent)."""
+    """Stop all mail for this subscription (idempotent). For answers to one's replies the link
+    is per thread: it stops the answers to every reply of the address in that discussion."""
     now = now or timezone.now()
     Subscription.objects.filter(pk=subscription.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
+    if subscription.kind == Kind.ANSWERS:
+        Subscription.objects.filter(
+            email=subscription.email, kind=Kind.ANSWERS, thread=subscription.thread, unsubscribed_at__isnull=True
+        ).update(unsubscribed_at=now)
     subscription.unsubscribed_at = subscription.unsubscribed_at or now
 
 
@@ -218,14 +256,25 @@ def author_email(reply: Reply) -> str:
     return ""
 
 
-def notify_reply_approved(reply: Reply, *, new: bool = False) -> bool:
+def same_writer(one: Reply, other: Reply) -> bool:
+    """Whether two replies have the same, proven writer (account, commenter record or guest token)."""
+    return bool(
+        (one.user_id and one.user_id == other.user_id)
+        or (one.commenter_id and one.commenter_id == other.commenter_id)
+        or (one.guest_key and one.guest_key == other.guest_key)
+    )
+
+
+def notify_reply_approved(reply: Reply, *, new: bool = False, was_held: bool = False) -> bool:
     """Tell the thread's confirmed subscribers about an approved reply, once per reply ever.
 
     Records that the reply is to be announced, in the caller's transaction; the worker queues
     the mails once it commits (``send_due_reply_notifications``), so storing a reply costs the
     same whether its thread has no subscriber or thousands. Never for a reply that is not
     approved. ``new``: the reply was stored in the current transaction, so it cannot have been
-    recorded yet. Returns whether the reply was recorded now (False: it was before)."""
+    recorded yet. ``was_held``: a moderator approved it after it waited, so its writer, if they
+    asked, hears that it is published. Returns whether the reply was recorded now (False: it was
+    before)."""
     if reply.status != Reply.Status.APPROVED:
         return False
     # A new reply's transaction is the caller's: no savepoint of its own (two fewer queries).
@@ -233,7 +282,7 @@ def notify_reply_approved(reply: Reply, *, new: bool = False) -> bool:
         if new:
             NotifiedReply.objects.create(reply_id=reply.pk)
         else:
-            _record, created = NotifiedReply.objects.get_or_create(reply_id=reply.pk)
+            _record, created = NotifiedReply.objects.get_or_create(reply_id=reply.pk, defaults={"was_held": was_held})
             if not created:
                 return False
     transaction.on_commit(_ensure_notification_task)
@@ -276,14 +325,18 @@ def send_due_reply_notifications(limit: int | None = None) -> int:
             break  # nothing due, or all of it taken by another worker
         handled += claimed
         queued += mails_queued
-    return queued
+    return queued + send_due_answers()
 
 
 def _announce_batch(size: int) -> tuple[int, int]:
     """Announce up to ``size`` recorded replies; returns (replies claimed, mails queued)."""
-    due = dict(
-        NotifiedReply.objects.filter(notified_at__isnull=True).order_by("id").values_list("id", "reply_id")[:size]
+    records = list(
+        NotifiedReply.objects.filter(notified_at__isnull=True)
+        .order_by("id")
+        .values_list("id", "reply_id", "was_held")[:size]
     )
+    due = {record_id: reply_id for record_id, reply_id, _held in records}
+    was_held = {reply_id for _record_id, reply_id, held in records if held}
     if not due:
         return 0, 0
     replies = Reply.objects.select_related("thread", "commenter", "user").in_bulk(due.values())
@@ -299,6 +352,8 @@ def _announce_batch(size: int) -> tuple[int, int]:
         Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved.values()})
     ).order_by("pk"):
         followers.setdefault(subscription.thread_id, []).append(subscription)
+    answered = _answer_subscriptions(approved.values())
+    writers = _outcome_subscriptions([reply for reply in approved.values() if reply.pk in was_held])
     # Whole replies, oldest first, while their mails stay within NOTIFICATION_MAILS; the rest wait
     # for the next batch.
     chosen: dict[int, Any] = {}
@@ -310,7 +365,13 @@ def _announce_batch(size: int) -> tuple[int, int]:
             break
         if reply is not None:
             try:
-                prepared[reply.pk] = _reply_mails(reply, followers.get(reply.thread_id, []))
+                # An address that hears of this answer as an answer to its own reply is not
+                # told of it again as a new reply in the thread.
+                own = {subscription.email for subscription in answered.get(reply.pk, [])}
+                told = [row for row in followers.get(reply.thread_id, []) if row.email not in own]
+                prepared[reply.pk] = _reply_mails(reply, told)
+                if reply.pk in writers:
+                    prepared[reply.pk].append(_published_mail(reply, writers[reply.pk]))
             except Exception:
                 # Left waiting (and tried again by the next run) rather than holding up the
                 # replies behind it.
@@ -350,7 +411,70 @@ def _announce_batch(size: int) -> tuple[int, int]:
                 for mail in prepared[reply_id]:
                     queue_mail(**mail)
                     queued += 1
+                AnswerNotice.objects.bulk_create(
+                    [
+                        AnswerNotice(
+                            subscription=subscription,
+                            answer_id=reply_id,
+                            email=subscription.email,
+                            thread=subscription.thread,
+                        )
+                        for subscription in answered.get(reply_id, [])
+                    ],
+                    ignore_conflicts=True,
+                )
     return len(claimed), queued
+
+
+def _answer_subscriptions(replies) -> dict[int, list[Subscription]]:
+    """For each reply that answers another: the active subscriptions to answers of the reply it
+    answers, but not the answer's own writer (answering oneself tells nobody)."""
+    answers = [reply for reply in replies if reply.parent_id]
+    if not answers:
+        return {}
+    watching: dict[int, list[Subscription]] = {}
+    for subscription in active(
+        Subscription.objects.filter(kind=Kind.ANSWERS, reply_id__in={reply.parent_id for reply in answers})
+    ).select_related("reply", "thread"):
+        watching.setdefault(subscription.reply_id, []).append(subscription)
+    result: dict[int, list[Subscription]] = {}
+    for answer in answers:
+        own = author_email(answer).strip().lower()
+        for subscription in watching.get(answer.parent_id, []):
+            if subscription.email == own or (subscription.reply and same_writer(answer, subscription.reply)):
+                continue
+            result.setdefault(answer.pk, []).append(subscription)
+    return result
+
+
+def _outcome_subscriptions(replies) -> dict[int, Subscription]:
+    """The writer's confirmed wish to hear the moderators' decision, for each of these replies."""
+    ids = [reply.pk for reply in replies]
+    if not ids:
+        return {}
+    return {
+        subscription.reply_id: subscription
+        for subscription in active(Subscription.objects.filter(kind=Kind.OUTCOME, reply_id__in=ids)).order_by("pk")
+    }
+
+
+def _published_mail(reply: Reply, subscription: Subscription) -> dict:
+    title = mails.thread_title(reply.thread)
+
+    def subject():
+        return _("Your reply to “%(title)s” is published") % {"title": title}
+
+    return mails.render(
+        subscription,
+        "published",
+        subject,
+        {"reply": reply, "thread": reply.thread, "reply_url": reply_link(reply)},
+        dedupe_key=f"subscriptions:published:{reply.pk}",
+    )
+
+
+def reply_link(reply: Reply) -> str:
+    return f"{reply.thread.url}#reply-{reply.pk}" if reply.thread.url else ""
 
 
 def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict]:
@@ -376,6 +500,128 @@ def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict]:
             )
         )
     return prepared
+
+
+# Answers to one's own reply ------------------------------------------------------------------
+
+
+def send_due_answers(now: datetime | None = None) -> int:
+    """Mail the answers waiting for their writers' addresses: per address and thread, at once when
+    no mail about that thread went to the address in the last ``ANSWER_MINUTES``, else when that
+    time is up (the worker's sweep comes back), then every answer waiting in one digest. Returns
+    how many mails were queued."""
+    now = now or timezone.now()
+    waiting = (
+        AnswerNotice.objects.filter(mailed_at__isnull=True)
+        .order_by("email", "thread_id")
+        .values_list("email", "thread_id")
+        .distinct()
+    )
+    return sum(_mail_answers(email, thread_id, now) for email, thread_id in list(waiting))
+
+
+def _last_answer_mail(email: str, thread_id: int) -> datetime | None:
+    return AnswerNotice.objects.filter(email=email, thread_id=thread_id, mailed_at__isnull=False).aggregate(
+        last=Max("mailed_at")
+    )["last"]
+
+
+def _mail_answers(email: str, thread_id: int, now: datetime) -> int:
+    interval = timedelta(minutes=app_settings.ANSWER_MINUTES)
+    last = _last_answer_mail(email, thread_id)
+    if last is not None and now < last + interval:
+        return 0  # the sweep comes back once the time is up
+    with transaction.atomic():
+        ids = list(
+            AnswerNotice.objects.select_for_update(skip_locked=True)
+            .filter(email=email, thread_id=thread_id, mailed_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        # Read again under the lock: another worker may have mailed this address meanwhile.
+        last = _last_answer_mail(email, thread_id)
+        if not ids or (last is not None and now < last + interval):
+            return 0
+        notices = list(
+            AnswerNotice.objects.filter(pk__in=ids)
+            .select_related("subscription", "answer", "answer__thread", "answer__parent")
+            .order_by("answer__created_at", "pk")
+        )
+        # An answer held or removed since, or a subscription stopped since, is dropped quietly.
+        good = [
+            notice
+            for notice in notices
+            if notice.subscription.is_active
+            and notice.answer.status == Reply.Status.APPROVED
+            and notice.answer.thread.is_public
+        ]
+        AnswerNotice.objects.filter(pk__in=[notice.pk for notice in notices if notice not in good]).delete()
+        if not good:
+            return 0
+        AnswerNotice.objects.filter(pk__in=[notice.pk for notice in good]).update(mailed_at=now)
+        # Without an interval, a mail for each answer.
+        batches = [good] if interval else [[notice] for notice in good]
+        for batch in batches:
+            queue_mail(**_answers_mail(batch))
+    return len(batches)
+
+
+def _answers_mail(notices: list[AnswerNotice]) -> dict:
+    """One mail for these answers (one thread, one address): the answer, or a digest of them."""
+    subscription = max((notice.subscription for notice in notices), key=lambda row: row.pk)
+    thread = notices[0].answer.thread
+    title = mails.thread_title(thread)
+    count = len(notices)
+
+    def subject():
+        if count == 1:
+            return _("%(name)s answered your reply to “%(title)s”") % {
+                "name": " ".join(notices[0].answer.author_name.split())[:100],
+                "title": title,
+            }
+        return _("%(count)d answers to your replies to “%(title)s”") % {"count": count, "title": title}
+
+    answers = [
+        {"answer": notice.answer, "yours": notice.answer.parent, "url": reply_link(notice.answer)} for notice in notices
+    ]
+    return mails.render(
+        subscription,
+        "answers",
+        subject,
+        {"answers": answers, "thread": thread, "count": count},
+        dedupe_key=f"subscriptions:answers:{notices[0].pk}",
+    )
+
+
+# Moderation outcomes -------------------------------------------------------------------------
+
+
+def outcome_subscription(reply: Reply) -> Subscription | None:
+    """The writer's confirmed wish to hear the moderators' decision on ``reply``, if there is one."""
+    return active(Subscription.objects.filter(kind=Kind.OUTCOME, reply_id=reply.pk)).order_by("pk").first()
+
+
+def send_removal_notice(reply: Reply, message: str) -> bool:
+    """Queue the kind notice a moderator chose for a removed reply, in the caller's transaction,
+    to its writer only if they asked to be told and proved the address. It names the site, never
+    the moderator. Returns whether a mail was queued."""
+    subscription = outcome_subscription(reply)
+    if subscription is None or not message.strip():
+        return False
+    log_entries = ModerationLogEntry.objects.filter(reply_id=reply.pk).count()
+    site = organisation_name()
+
+    def subject():
+        # The site, not the report: a removal is nobody's business who glances at an inbox.
+        return _("About your reply on %(site)s") % {"site": site}
+
+    mails.send(
+        subscription,
+        "removal_notice",
+        subject,
+        {"reply": reply, "thread": reply.thread, "message": message},
+        dedupe_key=f"subscriptions:removal:{reply.pk}:{log_entries}",
+    )
+    return True
 
 
 # New posts -----------------------------------------------------------------------------------
@@ -520,12 +766,13 @@ def subscribe_verified(
     category: str = "",
     frequency: str = Frequency.INSTANT,
     language: str = "",
+    reply: Reply | None = None,
 ) -> Subscription:
     """Subscribe an address already proved to be the reader's (a verified account address): the
     row is confirmed at once and no confirmation mail goes out."""
     with transaction.atomic():
         subscription = open_subscription(
-            email, kind=kind, thread=thread, category=category, frequency=frequency, language=language
+            email, kind=kind, thread=thread, category=category, frequency=frequency, language=language, reply=reply
         )
         if subscription.confirmed_at is None:  # however old the request: the address is proved now
             subscription.confirmed_at = timezone.now()

@@ -15,6 +15,7 @@ from .models import Subscription
 
 CONFIRM = "speakout.subscriptions.confirm"
 UNSUBSCRIBE = "speakout.subscriptions.unsubscribe"
+UNSUBSCRIBE_ALL = "speakout.subscriptions.unsubscribe-all"
 
 
 def make_token(subscription: Subscription, purpose: str, *, together=()) -> str:
@@ -58,3 +59,19 @@ def read_token(token: str, purpose: str) -> Subscription | None:
     if subscription is None or not constant_time_compare(subscription.secret, data["s"]):
         return None
     return subscription
+
+
+def make_address_token(email: str) -> str:
+    """A link that stops every subscription of one address. Like an unsubscribe link it does not
+    expire; it names only the address the mail was sent to, so it gives nothing to anyone else."""
+    return signing.dumps({"e": email}, salt=UNSUBSCRIBE_ALL)
+
+
+def read_address_token(token: str) -> str | None:
+    try:
+        data = signing.loads(token, salt=UNSUBSCRIBE_ALL)
+    except signing.BadSignature:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("e"), str) or not data["e"]:
+        return None
+    return str(data["e"])

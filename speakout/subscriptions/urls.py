@@ -10,4 +10,5 @@ urlpatterns = [
     path("mine/", account.my_subscriptions, name="mine"),
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("unsubscribe-all/<str:token>/", views.unsubscribe_all, name="unsubscribe_all"),
 ]

@@ -139,3 +139,16 @@ def unsubscribe(request, token):
         services.unsubscribe(subscription)
         return render(request, "subscriptions/unsubscribed.html", {"subscription": subscription})
     return render(request, "subscriptions/unsubscribe.html", {"subscription": subscription, "token": token})
+
+
+@csrf_exempt  # as ``unsubscribe``: the signed token authorises the POST
+@require_http_methods(["GET", "POST"])
+def unsubscribe_all(request, token):
+    """Stop every subscription of the address the link was mailed to."""
+    email = tokens.read_address_token(token)
+    if email is None:
+        return _invalid(request)
+    if request.method == "POST":
+        services.unsubscribe_all([email])
+        return render(request, "subscriptions/unsubscribed_all.html")
+    return render(request, "subscriptions/unsubscribe_all.html")

@@ -60,7 +60,19 @@ class FrontEnd:
         self.client = Client(HTTP_ORIGIN=SITE)
         self.guest_header = ""
 
-    def send(self, *, body: str, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=()):
+    def send(
+        self,
+        *,
+        body: str,
+        name="Robin",
+        email="robin@example.org",
+        parent=None,
+        submission_id="",
+        confirm=(),
+        answers=None,
+    ):
+        """``answers``: the writer's "email me when someone answers this reply" box, as that
+        front end's client sends it (None: the client does not send it)."""
         raise NotImplementedError
 
 
@@ -71,7 +83,9 @@ class HtmlForm(FrontEnd):
         super().__init__()
         self.client = Client()  # the site's own page: no Origin to check
 
-    def send(self, *, body, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=()):
+    def send(
+        self, *, body, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=(), answers=None
+    ):
         data = {
             "thread": PATH,
             "name": name,
@@ -83,6 +97,8 @@ class HtmlForm(FrontEnd):
         }
         if parent:
             data["parent"] = parent
+        if answers is not None:
+            data["notify_answers"] = ["0", "1"] if answers else ["0"]  # the hidden "0", then the box
         response = self.client.post("/discussion/post/", data)
         if response.status_code == 303:
             reply_id = int(response["Location"].rsplit("#reply-", 1)[1])
@@ -102,8 +118,10 @@ class JsonApi(FrontEnd):
     name = "api"
     url = f"/api/threads/{PATH}/replies"
 
-    def payload(self, *, body, name, email, parent, submission_id, confirm) -> dict:
+    def payload(self, *, body, name, email, parent, submission_id, confirm, answers) -> dict:
+        extra = {} if answers is None else {"notify_answers": answers}
         return {
+            **extra,
             "name": name,
             "email": email,
             "body": body,
@@ -113,9 +131,17 @@ class JsonApi(FrontEnd):
             "confirm": list(confirm),
         }
 
-    def send(self, *, body, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=()):
+    def send(
+        self, *, body, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=(), answers=None
+    ):
         payload = self.payload(
-            body=body, name=name, email=email, parent=parent, submission_id=submission_id, confirm=confirm
+            body=body,
+            name=name,
+            email=email,
+            parent=parent,
+            submission_id=submission_id,
+            confirm=confirm,
+            answers=answers,
         )
         headers = {"X-Speakout-Guest": self.guest_header} if self.guest_header else {}
         response = self.client.post(self.url, json.dumps(payload), content_type="application/json", headers=headers)
@@ -140,8 +166,12 @@ class EmbedApi(JsonApi):
 class IssoApi(FrontEnd):
     name = "isso"
 
-    def send(self, *, body, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=()):
+    def send(
+        self, *, body, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=(), answers=None
+    ):
         payload = {"text": body, "author": name, "email": email, "website": None, "parent": parent}
+        if answers is not None:
+            payload["notification"] = 1 if answers else 0  # Isso's "replies to my comment" box
         if submission_id:
             payload["submission_id"] = submission_id
         if confirm:
@@ -238,3 +268,21 @@ def test_a_reply_deeper_than_the_display_keeps_its_parent(front_end, rules):
     assert answer.outcome == "published"
     reply = Reply.objects.get(pk=answer.reply_id)
     assert reply.parent_id == parent.pk and reply.depth == parent.depth + 1
+
+
+def test_the_answers_box_asks_a_guest_to_confirm_and_unticked_asks_nothing(front_end):
+    from speakout.outbox.models import OutgoingMail
+    from speakout.subscriptions.models import Subscription
+
+    asked = front_end.send(body="Tell me when someone answers.", answers=True)
+    assert asked.outcome == "published"
+    [row] = Subscription.objects.filter(reply_id=asked.reply_id)
+    assert row.kind == "answers" and row.email == "robin@example.org" and row.confirmed_at is None
+    [mail] = OutgoingMail.objects.filter(to="robin@example.org")
+    assert "/subscriptions/confirm/" in mail.text_body
+    cache.clear()  # past the rate limit
+    quiet = front_end.send(body="Do not tell me.", email="quiet@example.org", answers=False)
+    cache.clear()
+    unsent = front_end.send(body="A client that shows no box.", email="unsent@example.org")
+    assert quiet.outcome == unsent.outcome == "published", (quiet.text, unsent.text)
+    assert not Subscription.objects.filter(reply_id__in=[quiet.reply_id, unsent.reply_id]).exists()

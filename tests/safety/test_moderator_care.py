@@ -16,6 +16,8 @@ from speakout.discussion.models import Commenter, Flag, ModerationLogEntry, Repl
 from speakout.discussion.services import Author, submit_reply
 from speakout.outbox.models import OutgoingMail
 from speakout.safety.models import PendingBan, RemovalNotice, SafetySettings
+from speakout.subscriptions import services as subscriptions
+from speakout.subscriptions.models import Subscription
 from tests.discussion.helpers import form_data
 
 pytestmark = pytest.mark.django_db
@@ -29,14 +31,19 @@ def make_moderator(django_user_model, username, *perms, **fields):
     return user
 
 
-def post(thread, body="A reply.", email="writer@example.org", name="Writer"):
+def post(thread, body="A reply.", email="writer@example.org", name="Writer", told=False, confirmed=True):
+    """A guest's reply. ``told``: its writer ticked "email me if a moderator publishes or removes
+    this reply" and (``confirmed``) followed the confirmation link; that mail is cleared."""
     result = submit_reply(
         thread=thread,
-        data=form_data(thread, body=body, name=name, email=email),
+        data=form_data(thread, body=body, name=name, email=email, notify_outcome=told),
         author=Author(client_hash=uuid.uuid4().hex, guest_token=uuid.uuid4().hex),
         checks=[],
     )
     assert result.ok, result.errors
+    if told and confirmed:
+        assert subscriptions.confirm(Subscription.objects.get(reply=result.reply, kind="outcome"))
+    OutgoingMail.objects.all().delete()
     return result.reply
 
 
@@ -110,14 +117,20 @@ def test_default_notices_exist_and_the_organisation_edits_them(admin_client):
     assert RemovalNotice.objects.get(pk=notices[0].pk).title == "Be kind"
 
 
-def test_a_removal_notice_goes_to_the_reply_address_only_when_asked(client, django_user_model, thread, rules):
+def test_a_removal_notice_goes_only_when_the_moderator_ticks_it_and_the_writer_asked(
+    client, django_user_model, thread, rules
+):
     moderator = make_moderator(
         django_user_model, "mod", first_name="Secret", last_name="Moderator", email="mod@example.org"
     )
     client.force_login(moderator)
     notice = RemovalNotice.objects.create(title="Kindly", message="Thank you for taking part; this one had to go.")
-    unkind = post(thread, body="An unkind reply about a neighbour.", email="writer@example.org")
-    quiet = post(thread, body="Another unkind reply.", email="quiet@example.org")
+    unkind = post(thread, body="An unkind reply about a neighbour.", email="writer@example.org", told=True)
+    quiet = post(thread, body="Another unkind reply.", email="quiet@example.org", told=True)
+    unasked = post(thread, body="A reply whose writer did not ask.", email="unasked@example.org")
+    unproved = post(
+        thread, body="A typed address nobody confirmed.", email="typed@example.org", told=True, confirmed=False
+    )
     url = reverse("speakout_moderation:queue", args=["approved"])
 
     html = client.get(url).content.decode()
@@ -125,11 +138,15 @@ def test_a_removal_notice_goes_to_the_reply_address_only_when_asked(client, djan
 
     client.post(url, {"single": f"trash:{unkind.pk}", "notify": "yes", "notice": str(notice.pk)})
     client.post(url, {"single": f"trash:{quiet.pk}", "notice": str(notice.pk)})  # box not ticked
+    for reply in (unasked, unproved):
+        client.post(url, {"single": f"spam:{reply.pk}", "notify": "yes", "notice": str(notice.pk)})
+        assert Reply.objects.get(pk=reply.pk).status == Reply.Status.SPAM
 
     mail = OutgoingMail.objects.get()
     assert mail.to == "writer@example.org"
     assert "Thank you for taking part; this one had to go." in mail.text_body
     assert "An unkind reply about a neighbour." in mail.text_body and "A test report" not in mail.subject
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     for secret in ("Secret", "Moderator", "mod@example.org", "mod\n", "mod "):
         assert secret not in mail.text_body and secret not in mail.subject, "the notice never names the moderator"
         assert secret not in str(mail.headers)
@@ -138,7 +155,7 @@ def test_a_removal_notice_goes_to_the_reply_address_only_when_asked(client, djan
 
 def test_no_notice_for_approval_or_without_an_address(admin_client, thread, rules):
     notice = RemovalNotice.objects.first()
-    held = post(thread, body="Waiting")
+    held = post(thread, body="Waiting")  # its writer did not ask to hear the outcome
     Reply.objects.filter(pk=held.pk).update(status=Reply.Status.PENDING)
     rules.require_name_email = False
     rules.save()
@@ -155,7 +172,7 @@ def test_no_notice_for_approval_or_without_an_address(admin_client, thread, rule
 
 def test_bulk_removal_sends_one_notice_per_reply(admin_client, thread, rules):
     notice = RemovalNotice.objects.first()
-    replies = [post(thread, body=f"Reply {n}", email=f"w{n}@example.org") for n in range(3)]
+    replies = [post(thread, body=f"Reply {n}", email=f"w{n}@example.org", told=True) for n in range(3)]
     admin_client.post(
         reverse("speakout_moderation:queue", args=["approved"]),
         {"action": "trash", "ids": [str(r.pk) for r in replies], "notify": "yes", "notice": str(notice.pk)},

@@ -16,9 +16,9 @@ from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import Reply
 from speakout.discussion.services import Author, get_or_create_thread, submit_reply
 from speakout.outbox.models import OutgoingMail
-from speakout.safety.care import send_removal_notice
 from speakout.safety.models import RemovalNotice
 from speakout.subscriptions import mails
+from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions.models import Subscription
 from speakout.theme.languages import default_language
 from speakout.theme.models import LanguageSettings
@@ -119,6 +119,7 @@ def test_a_reply_keeps_its_writers_language_for_the_mail_about_it(db):
         "email": "noor@example.org",
         "body": "أشكركم على هذا التقرير.",
         "form_token": issue_form_token(thread.key, issued_at=time.time() - 10),
+        "notify_outcome": True,
     }
     with translation.override("ar"):  # as LocaleMiddleware leaves it for an Arabic reader
         result = submit_reply(thread=thread, data=data, author=Author(client_hash="c1", guest_token="g1"))
@@ -128,9 +129,13 @@ def test_a_reply_keeps_its_writers_language_for_the_mail_about_it(db):
 
     notice = RemovalNotice.objects.first()
     assert notice is not None, "the demo notices come with the safety migration"
-    assert send_removal_notice(reply, notice)
+    confirmation = OutgoingMail.objects.get(to=reply.commenter.email)
+    assert confirmation.language == "ar"
+    subscription = Subscription.objects.get(reply=reply)
+    assert subscriptions.confirm(subscription)
+    assert subscriptions.send_removal_notice(reply, notice.message)
 
-    mail = OutgoingMail.objects.get(to=reply.commenter.email)
+    mail = OutgoingMail.objects.exclude(pk=confirmation.pk).get(to=reply.commenter.email)
     assert mail.language == "ar"
     assert "مرحبًا" in mail.text_body and "Hello" not in mail.text_body
 

@@ -261,6 +261,9 @@
       this.field("body", t.body, h("textarea", { rows: "5", required: true, dir: "auto" })),
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_replies"), name: "notify_replies" }), h("label", { for: this.id("notify_replies"), text: t.notify_replies })]),
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_posts"), name: "notify_posts" }), h("label", { for: this.id("notify_posts"), text: t.notify_posts })]),
+      // About the writer's own reply: ticked for a signed-in reader whose address is verified.
+      h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_answers"), name: "notify_answers", checked: !!viewer.wishes_by_default }), h("label", { for: this.id("notify_answers"), text: t.notify_answers })]),
+      h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("notify_outcome"), name: "notify_outcome", checked: !!viewer.wishes_by_default }), h("label", { for: this.id("notify_outcome"), text: t.notify_outcome })]),
       // The pile-on brake: replies to this one from people new here wait for a moderator.
       h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("approved_repliers_only"), name: "approved_repliers_only", "aria-describedby": this.id("approved_repliers_only-help") }), h("label", { for: this.id("approved_repliers_only"), text: t.approved_repliers_only }), h("span", { class: "so-help", id: this.id("approved_repliers_only-help"), text: t.approved_repliers_only_help })]),
       h("p", { class: "so-trap", hidden: true }, [h("label", { for: this.id("homepage"), text: t.honeypot }), h("input", { id: this.id("homepage"), name: "homepage", tabindex: "-1", autocomplete: "off" })]),
@@ -326,6 +329,8 @@
       homepage: el.homepage.value,
       notify_replies: el.notify_replies.checked,
       notify_posts: el.notify_posts.checked,
+      notify_answers: el.notify_answers.checked,
+      notify_outcome: el.notify_outcome.checked,
       approved_repliers_only: el.approved_repliers_only.checked,
       url: this.url,
       title: this.title,
