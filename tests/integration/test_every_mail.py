@@ -24,16 +24,17 @@ import speakout
 from speakout.contact.models import ContactMessage, ContactPage
 from speakout.contact.services import queue_message_mails
 from speakout.discussion.models import DiscussionSettings, Flag, Reply
+from speakout.discussion.services import set_status
 from speakout.outbox.models import OutgoingMail, SenderSettings
 from speakout.outbox.services import send_due_mail
 from speakout.privacy import services as privacy
 from speakout.publishing import alerts
-from speakout.safety.care import send_removal_notice
 from speakout.safety.models import RemovalNotice
 from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions.models import Subscription
 from tests.discussion.helpers import get_or_create_thread
 from tests.outbox.conftest import outbox_settings, smtp_server  # noqa: F401
+from tests.subscriptions.conftest import HOLD
 
 from .mail_helpers import ORIGIN, links_of, one_click
 
@@ -149,11 +150,33 @@ def test_every_mail_kind(site, smtp_server, post_reply, settings):  # noqa: F811
         request = privacy.request_manage_link("writer@example.net", language="pt-br")
         privacy.send_manage_link(request.pk)
 
-        # Safety: the kind removal notice, in the language the writer read the site in.
+        # About one's own reply (the writer asked, in Arabic, at an address proved): an answer,
+        # "your reply is now published", and the kind removal notice a moderator chose.
+        def wish(email, kind, about, language="ar"):
+            return Subscription.objects.create(
+                email=email,
+                kind=kind,
+                thread=about.thread,
+                reply=about,
+                target=Subscription.target_for(kind, reply=about),
+                confirmed_at=now,
+                language=language,
+            )
+
+        other = get_or_create_thread("report-mail-2", url=f"{ORIGIN}/reports/mail-2/", title="Tenants' assembly")
+        asked = post_reply(other, email="asker@example.net", name="Asker", body="Who comes on Monday?").reply
+        wish("asker@example.net", "answers", asked)
+        post_reply(other, parent=asked.pk, email="answerer@example.net", name="Answerer", body="We all do.")
+        patient = post_reply(other, email="patient@example.net", name="Patient", body="Wait.", checks=HOLD).reply
+        wish("patient@example.net", "outcome", patient, language="en")
+        set_status(patient, Reply.Status.APPROVED)
+        subscriptions.send_due_reply_notifications()
         Reply.objects.filter(pk=reply.pk).update(language="ar")
         reply.refresh_from_db()
+        wish("writer@example.net", "outcome", reply)
         notice = RemovalNotice.objects.create(title="Off topic", message="Thank you; this one is off topic.")
-        send_removal_notice(reply, notice)
+        set_status(reply, Reply.Status.TRASH, notice=notice.message)
+        set_status(reply, Reply.Status.APPROVED)  # back, for the moderators' mails below
 
         # Moderators: held, reported, pile-on, and the daily summary.
         get_user_model().objects.create_superuser("mod", "mod@org.example", "pw")
@@ -191,7 +214,7 @@ def test_every_mail_kind(site, smtp_server, post_reply, settings):  # noqa: F811
     assert OutgoingMail.objects.filter(status="sent").count() == queued
     messages = [message_from_bytes(envelope.content, policy=policy.default) for envelope in smtp_server.envelopes]
     by_subject = {str(message["Subject"]): message for message in messages}
-    assert len(messages) == queued == 14, sorted(by_subject)
+    assert len(messages) == queued == 16, sorted(by_subject.keys())
 
     def mail(to, contains=""):
         [found] = [m for m in messages if m["To"] == to and contains in str(m["Subject"])]
@@ -201,12 +224,17 @@ def test_every_mail_kind(site, smtp_server, post_reply, settings):  # noqa: F811
     missing = {name for name in mail_templates() if name not in rendered}
     assert not missing, f"mail templates no test renders: {missing}"
 
-    languages = {"conf@example.net": "fr", "follower@example.net": "es", "writer@example.net": "pt-br"}
+    languages = {
+        "conf@example.net": "fr",
+        "follower@example.net": "es",
+        "writer@example.net": "pt-br",
+        "asker@example.net": "ar",
+    }
     for message in messages:
         to = str(message["To"])
         language = languages.get(to, "en")
         if to == "writer@example.net" and "Seu link" not in str(message["Subject"]):
-            language = "ar"  # the removal notice, in the language the reply was written in
+            language = "ar"  # the removal notice, in the language the writer asked in
         check_layout_mail(message, language=language)
 
     # Subscription mails carry working one-click unsubscribe headers; the confirmation does not.
@@ -214,8 +242,11 @@ def test_every_mail_kind(site, smtp_server, post_reply, settings):  # noqa: F811
     for address in ("follower@example.net", "instant@example.net", "digest@example.net"):
         one_click(mail(address))
         assert Subscription.objects.get(email=address).unsubscribed_at is not None
-    [arabic] = [m for m in messages if m["Content-Language"] == "ar"]
-    assert 'dir="rtl"' in arabic.get_body(("html",)).get_content()
+    for address, words in (("asker@example.net", "Answerer"), ("patient@example.net", "published")):
+        one_click(mail(address, words))
+        assert Subscription.objects.filter(email=address, unsubscribed_at__isnull=False).count() == 1
+    arabic = [m for m in messages if m["Content-Language"] == "ar"]
+    assert len(arabic) == 2 and all('dir="rtl"' in m.get_body(("html",)).get_content() for m in arabic)
 
 
 def test_sender_address_must_be_at_the_configured_domain(settings):

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('speakout_discussion', '0010_reply_received_at'),
-        ('speakout_subscriptions', '0002_reply_notifications_in_background'),
+        ('speakout_subscriptions', '0003_post_content_by_email'),
     ]
 
     operations = [
