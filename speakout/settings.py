@@ -129,6 +129,9 @@ INSTALLED_APPS = [
     "wagtail.contrib.routable_page",
     "wagtail.contrib.settings",
     "wagtail.contrib.sitemaps",
+    # Reports in several languages: Wagtail's locales and its "Translate" action (docs/languages.md).
+    "wagtail.contrib.simple_translation",
+    "wagtail.locales",
     "wagtail.embeds",
     "wagtail.sites",
     "wagtail.users",
@@ -365,6 +368,10 @@ SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS = env_int("SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_S
 
 # Wagtail
 WAGTAIL_SITE_NAME = SITE_NAME
+# Pages in several languages: a tree per locale, the default language's at unprefixed addresses
+# and the others under /fr/..., /ar/... (speakout/publishing/languages.py, docs/languages.md).
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILADMIN_BASE_URL = BASE_URL
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 WAGTAILIMAGES_EXTENSIONS = ["avif", "gif", "jpg", "jpeg", "png", "webp"]

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import include, path, re_path
+from django.urls import URLResolver, include, path, re_path
 from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
@@ -9,6 +9,7 @@ import speakout.discussion.api
 from speakout.identity import views as identity_views
 from speakout.publishing import routing
 from speakout.publishing import views as publishing_views
+from speakout.publishing.languages import ContentLanguagePrefix
 from speakout.theme import views as theme_views
 
 urlpatterns = [
@@ -44,7 +45,8 @@ urlpatterns = [
         for pattern in wagtail_urls.urlpatterns
         if getattr(pattern, "name", "") not in ("wagtail_serve", "wagtailcore_authenticate_with_password")
     ],
-    re_path(wagtail_urls.serve_pattern, routing.serve, name="wagtail_serve"),
+    # Pages in the default language at their address, the others under their language's prefix.
+    URLResolver(ContentLanguagePrefix(), [re_path(wagtail_urls.serve_pattern, routing.serve, name="wagtail_serve")]),
 ]
 
 # A database that cannot be used answers 503 with the typed text, not a 500 (docs/reliability.md).

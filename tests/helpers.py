@@ -115,6 +115,25 @@ class SiteBuilder:
             )
         return report
 
+    def translate(self, page: Page, language: str, *, title: str, live: bool = True, **fields) -> Page:
+        """The editor's "Translate" (Wagtail's copy for translation) into ``language``, then the
+        translated words, published. The page's parent must have been translated first."""
+        from wagtail.actions.copy_for_translation import CopyPageForTranslationAction
+        from wagtail.models import Locale
+
+        locale = Locale.objects.get_or_create(language_code=language)[0]
+        copy = CopyPageForTranslationAction(page=page.specific, locale=locale).execute(skip_permission_checks=True)
+        copy = copy.specific
+        copy.title = title
+        for name, value in fields.items():
+            setattr(copy, name, value)
+        copy.save()
+        if live:
+            copy.save_revision().publish()
+        else:
+            copy.save_revision()
+        return type(copy).objects.get(pk=copy.pk)
+
     def standard_page(self, title: str, *, intro: str = "", live: bool = True) -> StandardPage:
         page = self.home.add_child(
             instance=StandardPage(

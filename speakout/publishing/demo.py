@@ -229,7 +229,7 @@ def load_demo_content() -> bool:
     )
     load_demo_discussion(conference_report)
 
-    _add_report(
+    evictions = _add_report(
         reports,
         title="Nowhere to Go: Evictions After the New Licensing Rules",
         slug="evictions-after-licensing-rules",
@@ -417,7 +417,98 @@ def load_demo_content() -> bool:
         )
     )
     contact.save_revision().publish()
+
+    _translate_into_french(home, reports, evictions, keys)
     return True
+
+
+def _translated(page, locale, **fields):
+    """Wagtail's "Translate" (a copy in the other locale), with the translated words, published."""
+    from wagtail.actions.copy_for_translation import CopyPageForTranslationAction
+
+    copy = CopyPageForTranslationAction(page=page, locale=locale).execute(skip_permission_checks=True).specific
+    for name, value in fields.items():
+        setattr(copy, name, value)
+    copy.save()
+    copy.save_revision().publish()
+    return copy
+
+
+def _translate_into_french(home, reports, evictions, keys):
+    """One report in French, with the home page and the reports index it needs, so the
+    language switcher has a translation to offer (docs/languages.md)."""
+    from wagtail.models import Locale
+
+    french = Locale.objects.get_or_create(language_code="fr")[0]
+    _translated(
+        home,
+        french,
+        mission=(
+            "<p>Nous sommes un collectif bénévole de travailleuses et travailleurs du sexe et de "
+            "leurs allié·es. Nous documentons ce qui arrive aux gens de notre métier quand les lois, "
+            "les propriétaires et les plateformes changent, nous publions ce que nous trouvons, et "
+            "nous nous organisons pour que personne n’ait à y faire face seul.</p>"
+        ),
+        search_description=(
+            "Rapports et organisation collective, par un collectif bénévole de travailleuses du sexe et d’allié·es."
+        ),
+    )
+    _translated(
+        reports,
+        french,
+        title="Rapports",
+        slug="rapports",
+        intro="<p>Tout ce que nous avons documenté, du plus récent au plus ancien.</p>",
+    )
+    standfirst = (
+        "Depuis l’entrée en vigueur des règles de licence de la mairie, nous avons recensé "
+        "quarante et une expulsions parmi les personnes que nous accompagnons. Ce rapport expose "
+        "ce qui s’est passé et ce que nous demandons."
+    )
+    _translated(
+        evictions,
+        french,
+        title="Nulle part où aller\u00a0: les expulsions depuis les nouvelles règles de licence",
+        slug="nulle-part-ou-aller",
+        standfirst=standfirst,
+        search_description=standfirst,
+        body=[
+            _paragraph(
+                "<p>De mars à septembre, nos bénévoles de terrain ont noté chaque expulsion, ou menace "
+                "d’expulsion, que quelqu’un a choisi de nous raconter. Nous avons posé les cinq mêmes "
+                "questions à chaque fois, et nous n’avons noté aucun nom.</p>"
+            ),
+            _picture(
+                keys,
+                alt=(
+                    "Dessin abstrait de cercles vert foncé et jaunes sur un fond clair, "
+                    "à la place de clés laissées sur une table."
+                ),
+                caption="Quarante et un foyers ont perdu leur logement en six mois.",
+            ),
+            _heading("Ce que nous avons constaté"),
+            _paragraph(
+                "<p>Le plus souvent, le propriétaire invoquait directement les nouvelles règles. "
+                "Plusieurs personnes ont eu moins d’une semaine pour partir. Personne parmi celles à qui "
+                "nous avons parlé ne s’était vu proposer d’aide par la mairie avant de perdre son "
+                'logement.<sup><a href="#note-1">1</a></sup></p>'
+            ),
+            _quote(
+                "Il disait que la mairie lui mettrait une amende si je restais, alors j’ai dû partir le soir même.",
+                "Une femme que nous accompagnions en juillet",
+            ),
+            _heading("Ce que nous demandons"),
+            _paragraph(
+                "<ol><li>Un réexamen immédiat de la façon dont les règles sont appliquées aux locataires.</li>"
+                "<li>Un agent du logement désigné, que l’on puisse joindre sans donner son nom légal.</li>"
+                "<li>Aucun échange d’informations entre le service des licences et celui de l’immigration.</li></ol>"
+            ),
+        ],
+        notes=_notes(
+            "Nous ne comptons un foyer qu’une fois, même s’il a été menacé plusieurs fois.",
+            "La mairie n’a pas répondu à notre demande de commentaire avant la publication.",
+        ),
+    )
 
 
 def _add_report(index, *, title, slug, date, standfirst, authors, categories, tags, body, notes, image):

@@ -25,6 +25,11 @@ class ReportsFeed(Feed):
         self.category = category
         self.tag = tag
 
+    @property
+    def language(self):
+        # Each language's reports index has its own feeds, in that language.
+        return self.index_page.locale.language_code
+
     def title(self):
         site_name = self.index_page.get_site().site_name or self.index_page.title
         if self.category is not None:

@@ -117,13 +117,15 @@ class HomePage(SeoMixin, Page):
 
     def get_context(self, request, *args, **kwargs):
         context = super().get_context(request, *args, **kwargs)
+        # This language's reports only: each language's home page lists its own.
         context["latest_reports"] = (
             ReportPage.published()
+            .filter(locale_id=self.locale_id)
             .order_by("-date", "-pk")
             .select_related("social_image")
             .prefetch_related("categories", "report_authors__author", "social_image__renditions")[: self.latest_count]
         )
-        context["reports_index"] = ReportIndexPage.objects.live().public().first()
+        context["reports_index"] = ReportIndexPage.objects.live().public().filter(locale_id=self.locale_id).first()
         return context
 
 

@@ -20,11 +20,15 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
+from django.http import Http404
 from wagtail.models import Page, Site
 from wagtail.url_routing import RouteResult
 from wagtail.views import serve as wagtail_serve
 
 from speakout.theme.cache import content_version
+from speakout.theme.languages import content_language_of
+
+from .languages import site_root_in
 
 REMEMBERED_ROUTES = 2000
 _routes: OrderedDict[tuple, tuple[type[Page], int, bool]] = OrderedDict()  # → model, pk, unrestricted
@@ -87,6 +91,17 @@ def _remember(key: tuple, route) -> None:
             _routes.popitem(last=False)
 
 
+def _route(request, site: Site, path: str, content_language: str | None):
+    """Wagtail's ``Page.route_for_request``, from the home page in the address's language."""
+    root = site_root_in(site, content_language)
+    if root is None:
+        return None
+    try:
+        return root.specific.route(request, [part for part in path.split("/") if part])
+    except Http404:
+        return None
+
+
 def forget_all() -> None:
     """Drop what this process remembers (tests; the content version normally does this)."""
     with _lock:
@@ -95,16 +110,24 @@ def forget_all() -> None:
 
 
 def serve(request, path: str):
-    """Wagtail's page view, with the route looked up from memory when it is known."""
+    """Wagtail's page view, with the route looked up from memory when it is known.
+
+    The address's language prefix (publishing/languages.py) says which language's tree the
+    page is looked for in, and an unprefixed address in the default language's,
+    whatever language the reader reads the interface in (Wagtail alone would follow the latter).
+    """
+    content_language = content_language_of(request.path_info)
     version = content_version()
     site = _site(request, version)
     key = None
     if site is not None and not getattr(request, "is_preview", False):
-        key = (site.pk, path, version)
+        key = (site.pk, content_language, path, version)
         page = _remembered_page(key)
         if page is not None:
             # Wagtail's documented per-request memo of Page.route_for_request.
             request._wagtail_route_for_request = RouteResult(page)
+    if site is not None and not hasattr(request, "_wagtail_route_for_request"):
+        request._wagtail_route_for_request = _route(request, site, path, content_language)
     response = wagtail_serve(request, path)
     route = getattr(request, "_wagtail_route_for_request", None)
     if key is not None and route is not None:

@@ -3,8 +3,11 @@ import secrets
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.shortcuts import render
+from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
-from wagtail.models import Page
+from wagtail.models import Locale, Page
+
+from speakout.theme.languages import content_default, supported
 
 SEARCH_RESULTS_PER_PAGE = 10
 
@@ -13,15 +16,30 @@ SEARCH_RESULTS_PER_PAGE = 10
 def search(request):
     """Site search over published, public pages only (drafts and private pages never show)."""
     query = request.GET.get("q", "").strip()[:200]
+    language = search_language(request)
     results = None
     if query:
-        matches = Page.objects.live().public().specific().search(query)
+        # One language's pages: the header's form sends the language of the page it sits on.
+        locale = Locale.objects.filter(language_code=language).first()
+        pages = Page.objects.live().public().filter(locale=locale)
+        matches = pages.specific().search(query)
         paginator = Paginator(matches, SEARCH_RESULTS_PER_PAGE)
         try:
             results = paginator.page(request.GET.get("page") or 1)
         except (EmptyPage, PageNotAnInteger):
             results = paginator.page(1)
-    return render(request, "publishing/search.html", {"query": query, "results": results})
+    context = {"query": query, "results": results, "search_language": language}
+    return render(request, "publishing/search.html", context)
+
+
+def search_language(request) -> str:
+    """The language searched in: the form's ``lang``, else the reader's interface language if
+    pages are written in it, else the default language."""
+    for code in (request.GET.get("lang"), get_language()):
+        language = supported(code)
+        if language and Page.objects.filter(locale__language_code=language, depth__gt=1).exists():
+            return language
+    return content_default()
 
 
 @require_GET

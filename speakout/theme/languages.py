@@ -64,3 +64,23 @@ def readers_choice(request) -> str | None:
         if code != "*" and (found := supported(code)):
             return found
     return None
+
+
+def content_default() -> str:
+    """The language of the pages at unprefixed addresses: ``SPEAKOUT_LANGUAGE``, Wagtail's
+    default locale. (The admin's default language is the interface's, and moves no page.)"""
+    return translation.get_supported_language_variant(settings.LANGUAGE_CODE)
+
+
+def content_prefixes() -> list[str]:
+    """The languages whose pages live under their own prefix (``/fr/...``): all but the default."""
+    default = content_default()
+    return [code for code, _name in settings.LANGUAGES if code != default]
+
+
+def content_language_of(path: str) -> str | None:
+    """The language a path's prefix names (``/fr/report/`` → ``fr``), or None when unprefixed."""
+    first = path.lstrip("/").split("/", 1)[0]
+    if first and "/" in path.lstrip("/") and first in content_prefixes():
+        return first
+    return None

@@ -6,7 +6,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.defaults import bad_request
 
-from .languages import default_language, readers_choice
+from .languages import content_language_of, default_language, readers_choice
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):
@@ -60,7 +60,13 @@ class SiteLanguageMiddleware(LocaleMiddleware):
 
     def process_request(self, request):
         super().process_request(request)
-        if request.LANGUAGE_CODE == settings.LANGUAGE_CODE and readers_choice(request) is None:
+        # A page in another language than the default one has its language in its address
+        # (/fr/...): that page reads in it, interface included, whatever the reader chose.
+        prefixed = content_language_of(request.path_info)
+        if prefixed is not None:
+            translation.activate(prefixed)
+            request.LANGUAGE_CODE = prefixed
+        elif request.LANGUAGE_CODE == settings.LANGUAGE_CODE and readers_choice(request) is None:
             language = default_language(read_database=False)
             if language != request.LANGUAGE_CODE:
                 translation.activate(language)

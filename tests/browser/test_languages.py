@@ -192,3 +192,71 @@ def test_embed_widget_in_each_language(
     assert_label_at_start_of(widget.locator("[data-field=name] label"), widget.locator("input[name=name]"), direction)
     page.locator("[data-speakout-thread]").screenshot(path=artifact_path(f"language-widget-{code}"))
     assert_accessible(page, f"the embed widget in {code}")
+
+
+# The demo's one translated report (speakout/publishing/demo.py).
+EVICTIONS = "/reports/evictions-after-licensing-rules/"
+EVICTIONS_FR = "/fr/rapports/nulle-part-ou-aller/"
+
+
+def hreflangs(page) -> dict[str, str]:
+    """The page's hreflang alternates: language → the address's path."""
+    found = page.eval_on_selector_all(
+        "head link[rel=alternate][hreflang]:not([type])",
+        "(links) => links.map((link) => [link.hreflang, new URL(link.href).pathname])",
+    )
+    return dict(found)
+
+
+def test_switcher_offers_the_translations_of_the_page(new_context, artifact_path):
+    """A reader of the English report finds its French version (footer link and hreflang), reads
+    it in French whatever their browser asks for, and the switcher takes them back; choosing a
+    language the report has no version in leads to the English text in that interface language."""
+    page = new_context(locale="en-GB").new_page()
+    page.goto(EVICTIONS)
+    assert hreflangs(page) == {"en": EVICTIONS, "fr": EVICTIONS_FR, "x-default": EVICTIONS}
+    versions = page.get_by_role("navigation", name="This page in other languages")
+    assert versions.get_by_role("link", name="English").get_attribute("aria-current") == "page"
+
+    versions.get_by_role("link", name="français").click()
+    page.wait_for_url(f"**{EVICTIONS_FR}")
+    assert_document_language(page, "fr", "ltr")
+    assert "Nulle part où aller" in page.locator("h1").inner_text()
+    assert "Laisser une réponse" in page.locator("#respond").inner_text()
+    assert hreflangs(page) == {"en": EVICTIONS, "fr": EVICTIONS_FR, "x-default": EVICTIONS}
+    page.screenshot(path=artifact_path("language-translation-fr"), full_page=True)
+    assert_accessible(page, "the French translation of a report")
+
+    # The switcher on the French page: English is the report's other version.
+    page.select_option("#language-select", "en")
+    page.get_by_role("button", name="Changer de langue").click()
+    page.wait_for_url(f"**{EVICTIONS}")
+    assert_document_language(page, "en", "ltr")
+    assert "Nowhere to Go" in page.locator("h1").inner_text()
+
+    # Back to French through the switcher, then Arabic, which the report is not written in.
+    page.select_option("#language-select", "fr")
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_url(f"**{EVICTIONS_FR}")
+    page.select_option("#language-select", "ar")
+    page.locator(".language-switcher button[type=submit]").click()
+    page.wait_for_url(f"**{EVICTIONS}")
+    assert_document_language(page, "ar", "rtl")
+    assert "Nowhere to Go" in page.locator("h1").inner_text()
+
+
+def test_search_and_feeds_per_language(new_context):
+    """The header's search box on the French report searches French pages; the French feed
+    lists the French report only."""
+    page = new_context(locale="en-GB").new_page()
+    page.goto(EVICTIONS_FR)
+    page.fill("#site-search-q", "expulsions")
+    page.locator(".site-search button[type=submit]").click()
+    page.wait_for_url("**/search/?**")
+    results = page.locator(".search-results")
+    assert results.get_by_role("link").all_inner_texts() == [
+        "Nulle part où aller\u00a0: les expulsions depuis les nouvelles règles de licence"
+    ]
+    assert page.locator("#search-page-lang").input_value() == "fr"
+    feed = page.request.get("/fr/rapports/feed/atom/")
+    assert feed.ok and "Nulle part où aller" in feed.text() and "Nowhere to Go" not in feed.text()

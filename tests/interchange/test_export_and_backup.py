@@ -80,6 +80,12 @@ def test_backup_and_restore(site_builder_transactional, tmp_path, settings):
 
     make_image("Boiler room")
     run_import(FIXTURES / "edge-cases.xml")
+    # A report with a French translation: the translation and its link to the original survive.
+    builder = site_builder_transactional
+    original = builder.report("Housing report")
+    builder.translate(builder.home, "fr", title="Accueil")
+    builder.translate(builder.index, "fr", title="Rapports")
+    french = builder.translate(original, "fr", title="Rapport sur le logement")
     archive = backup.backup(tmp_path / "site.tar.gz")
     manifest = backup.read_manifest(archive)
     assert manifest["tables"]["speakout_discussion.Reply"]["count"] == 9
@@ -98,6 +104,38 @@ def test_backup_and_restore(site_builder_transactional, tmp_path, settings):
     assert backup.table_summary() == restored["tables"]
     assert Reply.objects.count() == 9
     assert any(path.is_file() for path in (tmp_path / "media").rglob("*.png"))
+    restored_french = ReportPage.objects.get(pk=french.pk)
+    assert restored_french.locale.language_code == "fr" and restored_french.live
+    assert restored_french.get_translation(original.locale).pk == original.pk
+    from django.core.cache import cache
+
+    cache.clear()  # the restored database's pages, not the ones remembered from before
+    assert "Rapport sur le logement" in client_get(french.url)
+
+
+def client_get(url: str) -> str:
+    from django.test import Client
+
+    response = Client().get(url)
+    assert response.status_code == 200, url
+    return response.content.decode()
+
+
+def test_wxr_export_carries_translations_as_posts(site):
+    """WordPress has no languages of its own: a translation is exported as a post of its own,
+    at its own address, so that nothing written in the admin is left out of the file."""
+    original = site.report("Housing report")
+    site.translate(site.home, "fr", title="Accueil")
+    site.translate(site.index, "fr", title="Rapports")
+    site.translate(original, "fr", title="Rapport sur le logement")
+    out = io.StringIO()
+    from speakout.interchange.wxr_export import export_wxr
+
+    writer = export_wxr(out)
+    text = out.getvalue()
+    assert writer.items == 2
+    assert "<title><![CDATA[Rapport sur le logement]]></title>" in text
+    assert f"/fr{original.url}</link>" in text
 
 
 # Transactional like the test above: SQLite's online backup of the in-memory test database waits

@@ -1,6 +1,8 @@
 """The demo content: the collective's pages and reports, and the discussion under the conference
 report, posted through the reply pipeline with a few replies left in the moderation queues."""
 
+import re
+
 import pytest
 from django.utils import timezone
 from django.utils.html import escape
@@ -31,8 +33,9 @@ def demo(db):
 
 def test_demo_creates_the_site_and_a_threaded_discussion(demo):
     report, thread = demo
-    assert HomePage.objects.count() == 1
-    assert ReportPage.objects.live().count() == 4
+    english = {"locale__language_code": "en"}
+    assert HomePage.objects.filter(**english).count() == 1
+    assert ReportPage.objects.live().filter(**english).count() == 4
     titles = set(StandardPage.objects.live().values_list("title", flat=True))
     assert titles == {"About", "Get involved"}
 
@@ -130,3 +133,22 @@ def test_loading_twice_changes_nothing(demo):
     assert summary["approved"] == Thread.objects.get(pk=thread.pk).approved_count
     queues = (summary["pending"], summary["spam"], summary["flags"], summary["rejected"])
     assert queues == (3, 2, 1, 0)
+
+
+def test_demo_has_one_report_in_french(client, demo):
+    """The evictions report, with the home page and the reports index it needs, in French (a
+    discussion of its own, empty), linked from the English one by the switcher and hreflang."""
+    english = ReportPage.objects.get(slug="evictions-after-licensing-rules")
+    french = ReportPage.objects.live().get(locale__language_code="fr")
+    assert french.translation_key == english.translation_key
+    assert french.url == "/fr/rapports/nulle-part-ou-aller/"
+    assert list(HomePage.objects.live().values_list("locale__language_code", flat=True).order_by("pk")) == ["en", "fr"]
+    html = client.get(english.url).content.decode()
+    assert re.search(rf'<link rel="alternate" hreflang="fr" href="https?://[^/"]+{french.url}">', html)
+    page = client.get(french.url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="fr"' in page
+    assert "Nulle part où aller" in page and "Ce que nous demandons" in page
+    assert "Nowhere to Go" not in page.split('class="translations"')[0]
+    assert "Nulle part où aller" in client.get("/fr/").content.decode()
+    assert "Nulle part où aller" in client.get("/fr/rapports/feed/rss/").content.decode()
+    assert Reply.objects.filter(thread__key=french.thread_key).count() == 0
