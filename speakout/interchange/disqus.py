@@ -15,7 +15,7 @@ from speakout.discussion.models import Reply
 
 from .dates import parse_iso
 from .importers import Importer
-from .writer import CommentData
+from .replies import CommentData
 from .xmlstream import CountingReader, first_texts, stream
 
 _DSQ_ID = "{http://disqus.com/disqus-internals}id"

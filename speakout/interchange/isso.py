@@ -19,7 +19,7 @@ from speakout.discussion.models import Reply
 from .dates import parse_iso
 from .errors import ImportFailed
 from .importers import Importer
-from .writer import CommentData
+from .replies import CommentData
 
 # Isso's modes: 1 accepted, 2 waiting for moderation, 4 deleted (kept for its children).
 ISSO_MODES = {1: Reply.Status.APPROVED, 2: Reply.Status.PENDING, 4: Reply.Status.TRASH}

@@ -4,13 +4,13 @@ The readers (wxr.py, disqus.py, isso.py) only parse; this class decides how a so
 onto Speakout and remembers it in ``ImportedItem``, which makes every import idempotent: an
 item seen before is updated when its content changed and left alone otherwise.
 
-New rows are written in bulk. A new post's page, its log entry, import record, redirects,
-filing, thread and replies are not written one post at a time: the writer reserves their ids
-(so tree paths, which contain ids, are known up front) and keeps the rows until a batch of
-posts is complete, then writes each table's rows with one statement (on PostgreSQL the replies
-with COPY). Anything that reads what a batch would write (an existing page or thread, a known
-redirect, a view restriction, the end of the import) writes the batch first, so readers and
-the rest of the import always see the database as if every row had been written at once.
+New rows are written in bulk: a new post's page, its log entry, import record, redirects,
+filing, thread and replies join a ``batch.PageBatch`` with ids chosen up front
+(``rows.IdAllocator``; pages placed in the tree by ``tree.place_child``), and a thread's
+replies are written by ``replies.ReplyWriter``. Anything that reads what a batch would write (an
+existing page or thread, a known redirect, a view restriction, the end of the import) writes
+the batch first, so readers and the rest of the import see the database as if every row had
+been written at once.
 """
 
 from __future__ import annotations
@@ -19,52 +19,41 @@ import hashlib
 import io
 import json
 import os
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import cached_property
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
-from django.db import connection, models
-from django.db.models import Count, F, Max
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
-from modelcluster.models import get_all_child_m2m_relations, get_all_child_relations
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.log_actions import get_active_log_context
-from wagtail.models import Page, PageLogEntry, PageViewRestriction
+from wagtail.models import Page, PageViewRestriction
 
 from speakout.discussion.models import (
-    PATH_SEGMENT_LENGTH,
     Commenter,
-    ModerationLogEntry,
-    RemovedReply,
     Reply,
     Thread,
-    path_segment,
-    thread_dependency,
 )
-from speakout.discussion.rendering import render_markdown, sanitise
-from speakout.discussion.services import MAX_PATH_DEPTH, get_or_create_thread
-from speakout.pagecache import versions
+from speakout.discussion.services import get_or_create_thread
 from speakout.publishing.home import HomePageRefused, home_page
 from speakout.publishing.models import Author, Category, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
 
-from .errors import ImportFailed
-from .html import autop, convert_body, html_to_text
+from .batch import PageBatch
+from .html import convert_body, html_to_text
 from .media import SIZE_SUFFIX, cached, clean_file, uploads_path
 from .models import ImportedItem
+from .replies import CommentData, ReplyWriter
 from .result import ImportResult
+from .rows import IdAllocator
+from .tree import last_child_path, place_child
 
-BATCH_SIZE = 1000
 # A batch of new posts is written when it has this many posts or this many replies.
 POST_BATCH = 100
 REPLY_BATCH = 5000
@@ -97,129 +86,6 @@ class PostData:
     data: dict = field(default_factory=dict)
 
 
-@dataclass
-class CommentData:
-    """One reply as a reader found it; ``parent_id`` is the source id of its parent."""
-
-    source_id: str
-    parent_id: str = ""
-    author_name: str = ""
-    email: str = ""
-    website: str = ""
-    created_at: datetime | None = None
-    body: str = ""
-    status: str = Reply.Status.APPROVED
-    kind: str = Reply.Kind.REPLY
-    markdown: bool = False  # Isso keeps Markdown; WordPress and Disqus keep HTML
-    html: str | None = None  # the HTML shown for it, when the source had both (Speakout's own WXR)
-
-
-# The columns save_replies fills in; every other column of a reply gets its default.
-REPLY_COLUMNS = (
-    "id",
-    "thread_id",
-    "parent_id",
-    "path",
-    "depth",
-    "kind",
-    "commenter_id",
-    "author_name",
-    "author_website",
-    "body",
-    "body_html",
-    "status",
-    "created_at",
-    "external_id",
-)
-
-
-def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
-    """INSERT ``rows`` (values for the fields named by ``columns``, as attribute names); every
-    other field gets its default. For plain values only: no save(), no signals. bulk_create
-    prepares each value of each row through its field, which was most of the time of a
-    100,000-reply import; here only dates are prepared, once per value. PostgreSQL gets the
-    rows through COPY (one statement however many rows; an INSERT per row cost the server more
-    than the import's own work), other databases through one executemany."""
-    if not rows:
-        return
-    fields = {field.attname: field for field in model._meta.concrete_fields}
-    given = [fields[name] for name in columns]
-    others = [field for name, field in fields.items() if name not in columns]
-    defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in others)
-    dates = [i for i, field in enumerate(given) if isinstance(field, models.DateTimeField)]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in given + others)
-    prepared = []
-    for row in rows:
-        if dates:
-            row = list(row)
-            for i in dates:
-                row[i] = given[i].get_db_prep_save(row[i], connection)
-        prepared.append((*row, *defaults))
-    table = quote(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The table and column names are the model's own, quoted; the values are data.
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in prepared:
-                    copy.write_row(row)
-            return
-        marks = ", ".join(["%s"] * (len(given) + len(others)))
-        # The table and column names are the model's own, quoted; every value is a parameter.
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", prepared)  # nosec B608
-
-
-def insert_objects(model, objects: list) -> None:
-    """INSERT unsaved ``objects`` (ids set) into ``model``'s own table only: for a page, the
-    ``wagtailcore_page`` row and the specific row are two calls. Values go through each field's
-    own preparation, as ``save()`` would (pre-save hooks included); no signals are sent."""
-    if not objects:
-        return
-    fields = model._meta.local_concrete_fields
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    rows = [tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields) for obj in objects]
-    # The table and column names are the model's own, quoted; every value is a parameter.
-    statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # nosec B608
-    with connection.cursor() as cursor:
-        cursor.executemany(statement, rows)
-
-
-def reserve_ids(model, count: int, after: int = 0) -> list[int]:
-    """``count`` fresh primary keys for ``model``, all above ``after``. Called inside the import's
-    transaction: on PostgreSQL the sequence hands them out; on SQLite the transaction holds the
-    write lock, so nobody else can take the ids after the current maximum (``after`` is the
-    highest id the import has reserved but not written yet)."""
-    if count <= 0:
-        return []
-    table, column = model._meta.db_table, model._meta.pk.column
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)", [table, column, count]
-            )
-            return [row[0] for row in cursor.fetchall()]
-        start = model._base_manager.aggregate(highest=Max("pk"))["highest"] or 0
-        if connection.vendor == "sqlite":
-            # AUTOINCREMENT never reuses the id of a deleted row; neither do we.
-            cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
-            row = cursor.fetchone()
-            start = max(start, row[0] if row else 0)
-        start = max(start, after)
-        return list(range(start + 1, start + 1 + count))
-
-
-def _next_path(path: str) -> str:
-    """The tree path of the sibling after ``path`` (treebeard's ``_inc_path``)."""
-    step = Page.steplen
-    number = Page._str2int(path[-step:]) + 1
-    key = Page._int2str(number)
-    if len(key) > step:
-        raise ImportFailed(_("Too many pages under one parent page."))
-    return path[:-step] + Page.alphabet[0] * (step - len(key)) + key
-
-
 def old_path(link: str) -> str:
     """The path (and query) of an old address, as the redirects app stores it."""
     if not link:
@@ -227,26 +93,6 @@ def old_path(link: str) -> str:
     parts = urlsplit(link.strip())
     path = parts.path or "/"
     return Redirect.normalise_path(path + (f"?{parts.query}" if parts.query else ""))
-
-
-@dataclass
-class _Batch:
-    """New rows kept until a batch of posts is complete (see the module docstring)."""
-
-    pages: list[Page] = field(default_factory=list)  # specific pages, ids and tree paths set
-    page_ids: set[int] = field(default_factory=set)
-    children: Counter = field(default_factory=Counter)  # parent already written → new children
-    tagged: list[Page] = field(default_factory=list)
-    categories: list = field(default_factory=list)  # ReportPage.categories.through rows
-    authors: list[ReportAuthor] = field(default_factory=list)
-    items: list[ImportedItem] = field(default_factory=list)
-    redirects: list[Redirect] = field(default_factory=list)
-    threads: dict[int, Thread] = field(default_factory=dict)
-    filled: set[int] = field(default_factory=set)  # new threads whose replies are in the batch
-    replies: list[tuple] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return bool(self.pages or self.items or self.redirects or self.threads or self.replies)
 
 
 class SiteWriter:
@@ -272,18 +118,16 @@ class SiteWriter:
         self.media_urls: dict[str, str] = {}  # old address → new address
         self.media_images: dict[str, object] = {}  # old address (without size suffix) → image
         self.pages_by_source: dict[str, Page] = {}
-        self.touched_commenters: set[int] = set()
         self._home = None
         self._index = None
         self._slugs: dict[int, set[str]] = {}
         self._last_child_path: dict[int, str | None] = {}
-        self._commenter_ids: dict[str, int] = {}  # email → commenter, across threads
         self._any_restriction: bool | None = None  # does any page have a view restriction?
         self._redirect_paths: set[str] | None = None
         self._items: dict[tuple[str, str], dict[str, ImportedItem]] = {}  # (source, kind) → source id → record
-        self._batch = _Batch()
-        self._id_pool: dict[type, list[int]] = {}  # PostgreSQL: ids taken from the sequence, not used yet
-        self._highest_id: dict[type, int] = {}  # SQLite: the highest id reserved so far
+        self._batch = PageBatch()
+        self._ids = IdAllocator()
+        self.replies = ReplyWriter(result, self._ids, self.tick)
 
     # -- the site's structure ---------------------------------------------------------------
     @property
@@ -540,51 +384,15 @@ class SiteWriter:
         page joins the batch: its id is reserved now, its row written by ``flush``."""
         batch = self._batch
         if parent.pk not in self._last_child_path:
-            last = None
-            if parent.pk not in batch.page_ids:  # a page of this batch has no children yet
-                # Lock the parent as add_child does, so an editor adding a page under it waits for
-                # the import's transaction instead of taking the same path (SQLite has one writer).
-                list(Page.objects.select_for_update().filter(pk=parent.pk).values_list("pk", flat=True))
-                last = (
-                    Page.objects.filter(depth=parent.depth + 1, path__startswith=parent.path)
-                    .order_by("-path")
-                    .values_list("path", flat=True)
-                    .first()
-                )
-            self._last_child_path[parent.pk] = last
-        last = self._last_child_path[parent.pk]
-        page.depth = parent.depth + 1
-        page.path = Page._get_path(parent.path, page.depth, 1) if last is None else _next_path(last)
-        page.numchild = 0
-        page.locale_id = parent.locale_id
-        page.draft_title = page.title
-        page.set_url_path(parent)
-        page.id = page.pk = self._take_ids(Page, 1, chunk=POST_BATCH)[0]
-        page._cached_parent_obj = parent
+            # A page of this batch has no children in the database yet.
+            self._last_child_path[parent.pk] = None if parent.pk in batch.page_ids else last_child_path(parent)
+        place_child(parent, page, after=self._last_child_path[parent.pk])
+        page.id = page.pk = self._ids.take(Page, 1, chunk=POST_BATCH)[0]
         self._last_child_path[parent.pk] = page.path
         if parent.pk not in batch.page_ids:  # a parent of this batch is written with its count
             batch.children[parent.pk] += 1
-        parent.numchild += 1
         batch.pages.append(page)
         batch.page_ids.add(page.pk)
-
-    def _take_ids(self, model, count: int, chunk: int) -> list[int]:
-        """``count`` fresh ids for rows the import writes with their ids. PostgreSQL: taken from
-        the sequence ``chunk`` at a time (an unused rest leaves a gap, as sequences do). SQLite:
-        above both the table's highest id and the highest reserved so far (rows of the batch
-        are not written yet); Page, Thread and Reply rows are only added through here or after
-        ``flush``, so nobody else takes these ids."""
-        if count <= 0:
-            return []
-        if connection.vendor == "postgresql":
-            pool = self._id_pool.setdefault(model, [])
-            if len(pool) < count:
-                pool.extend(reserve_ids(model, max(count - len(pool), chunk)))
-            ids, self._id_pool[model] = pool[:count], pool[count:]
-            return ids
-        ids = reserve_ids(model, count, after=self._highest_id.get(model, 0))
-        self._highest_id[model] = ids[-1]
-        return ids
 
     def _file_new_page(self, page: Page, post: PostData) -> None:
         """A new report's categories and byline, inserted directly with the batch: through
@@ -661,7 +469,7 @@ class SiteWriter:
             # A page of this batch has no thread yet: the new thread joins the batch, as
             # get_or_create_thread and the changes below would have made it.
             thread = Thread(
-                pk=self._take_ids(Thread, 1, chunk=POST_BATCH)[0],
+                pk=self._ids.take(Thread, 1, chunk=POST_BATCH)[0],
                 key=key,
                 url=page.full_url or "",
                 title=page.title[:500],
@@ -710,303 +518,26 @@ class SiteWriter:
             page = redirect.redirect_page if redirect else None
         return page
 
-    # Asked once per import: on most sites nothing imported was ever deleted or moderated, and a
-    # re-import then needs no look-up per thread.
-    @cached_property
-    def _site_removed_imported_replies(self) -> bool:
-        return RemovedReply.objects.exists()
-
-    @cached_property
-    def _site_moderated_imported_replies(self) -> bool:
-        return ModerationLogEntry.objects.filter(reply__external_id__gt="").exists()
-
     def save_replies(self, thread: Thread, comments: list[CommentData], prefix: str) -> None:
-        """Store a thread's replies with their tree. A reply whose parent is missing joins the
-        thread at the top; a reply may come before its parent in the file."""
+        """Store a thread's replies (``ReplyWriter.save``); a new thread's join its batch."""
         batch = self._batch
-        new_thread = thread.pk in batch.threads and thread.pk not in batch.filled
-        if not new_thread:
+        new = thread.pk in batch.threads and thread.pk not in batch.filled
+        if not new:
             self.flush()  # the thread's replies and counts are read from the database
-        by_id: dict[str, CommentData] = {}
-        for comment in comments:
-            if not comment.source_id:
-                self.result.skip(_("a reply in “%(thread)s”") % {"thread": thread}, _("it has no id"))
-                continue
-            if comment.source_id in by_id:
-                self.result.skip(
-                    _("reply %(id)s") % {"id": comment.source_id}, _("the same id appears twice in the file")
-                )
-                continue
-            by_id[comment.source_id] = comment
-        existing = (
-            {}
-            if new_thread
-            else {
-                row["external_id"][len(prefix) :]: row
-                for row in Reply.objects.filter(thread=thread, external_id__startswith=prefix).values(
-                    "id", "external_id", "status", "body", "kind", "path", "depth", "commenter_id", "edited_at"
-                )
-            }
-        )
-        # What was decided here wins over the file: a reply deleted here (by its author, a
-        # moderator or the purge) is not brought back, and one a moderator moved (spam, trash, an
-        # evidence hold) or someone edited keeps its status and text.
-        removed: set[str] = set()
-        decided: set[int] = set()
-        if not new_thread and self._site_removed_imported_replies:
-            removed = {
-                external_id[len(prefix) :]
-                for external_id in RemovedReply.objects.filter(
-                    thread=thread, external_id__startswith=prefix
-                ).values_list("external_id", flat=True)
-            }
-        if existing and self._site_moderated_imported_replies:
-            decided = set(
-                ModerationLogEntry.objects.filter(reply__thread=thread, reply__external_id__startswith=prefix)
-                .values_list("reply_id", flat=True)
-                .distinct()
-            )
-        for sid in removed & by_id.keys():
-            del by_id[sid]
-            self.result.count("reply", "deleted here")
-            self.result.skip(
-                _("reply %(id)s") % {"id": sid}, _("it was deleted here; importing does not bring it back")
-            )
-        # Parents: a missing one (or a loop) makes the reply top-level.
-        parent_of: dict[str, str] = {}
-        for sid, comment in by_id.items():
-            parent = comment.parent_id if comment.parent_id and comment.parent_id != "0" else ""
-            if parent and parent not in by_id and parent not in existing:
-                if parent in removed:
-                    why = _("its parent %(parent)s was deleted here; it joins the thread at the top")
-                else:
-                    why = _("its parent %(parent)s is not in the file; it joins the thread at the top")
-                self.result.note(_("reply %(id)s") % {"id": sid}, why % {"parent": parent})
-                parent = ""
-            parent_of[sid] = parent
-        depth_of: dict[str, int] = {}
-
-        def depth(sid: str) -> int:
-            chain, node = [], sid
-            while node and node not in depth_of and node not in existing:
-                if node in chain:  # a loop: break it at this reply
-                    parent_of[node] = ""
-                    self.result.note(_("reply %(id)s") % {"id": node}, _("its parents form a loop; it joins the top"))
-                    break
-                chain.append(node)
-                node = parent_of.get(node, "")
-            base = depth_of.get(node, existing[node]["depth"] if node in existing else -1) if node else -1
-            for member in reversed(chain):
-                base = base + 1 if parent_of.get(member) else 0
-                depth_of[member] = base
-            return depth_of.get(sid, existing[sid]["depth"] if sid in existing else 0)
-
-        new_ids = [sid for sid in by_id if sid not in existing]
-        for sid in new_ids:
-            depth(sid)
-        # Updates to replies we already have: status, text and kind only (the tree stays).
-        updated = []
-        kept_here = 0
-        for sid, row in existing.items():
-            comment = by_id.get(sid)
-            if comment is None:
-                continue
-            status, kind = comment.status, comment.kind
-            if (row["status"], row["body"], row["kind"]) == (comment.status, comment.body, comment.kind):
-                self.result.count("reply", "unchanged")
-            elif row["id"] in decided or row["edited_at"] is not None:
-                kept_here += 1
-                status, kind = row["status"], row["kind"]
-            else:
-                updated.append(
-                    Reply(
-                        pk=row["id"],
-                        status=comment.status,
-                        body=comment.body,
-                        body_html=self._reply_html(comment),
-                        kind=comment.kind,
-                    )
-                )
-            self.result.replies_by_status[status] += 1
-            self.result.replies_by_kind[kind] += 1
-            self.result.max_depth = max(self.result.max_depth, row["depth"])
-        if updated:
-            Reply.objects.bulk_update(updated, ["status", "body", "body_html", "kind"], batch_size=BATCH_SIZE)
-            self.result.count("reply", "updated", len(updated))
-        if kept_here:
-            self.result.count("reply", "kept as changed here", kept_here)
-            self.result.note(
-                str(thread),
-                ngettext(
-                    "%(count)s reply differs from the file but was moderated or edited here; it was left as it is",
-                    "%(count)s replies differ from the file but were moderated or edited here; they were left as "
-                    "they are",
-                    kept_here,
-                )
-                % {"count": kept_here},
-            )
-        commenters = self._commenters([by_id[sid] for sid in new_ids])
-        ids = dict(zip(new_ids, self._take_ids(Reply, len(new_ids), chunk=BATCH_SIZE), strict=True))
-        paths: dict[str, str] = {sid: row["path"] for sid, row in existing.items()}
-        pks: dict[str, int] = {sid: row["id"] for sid, row in existing.items()}
-        pks.update(ids)
-        rows: list[tuple] = []
-        anonymous = _("Anonymous")
-        for sid in sorted(new_ids, key=lambda s: depth_of[s]):
-            comment = by_id[sid]
-            parent = parent_of[sid]
-            level = depth_of[sid]
-            base = paths.get(parent, "") if parent else ""
-            if parent and level >= MAX_PATH_DEPTH:
-                base = base[:-PATH_SEGMENT_LENGTH]
-            paths[sid] = base + path_segment(ids[sid])
-            email = _email(comment.email)
-            rows.append(
-                (
-                    ids[sid],
-                    thread.pk,
-                    pks[parent] if parent else None,
-                    paths[sid],
-                    level,
-                    comment.kind,
-                    commenters.get(email) if email else None,
-                    (comment.author_name or anonymous)[:100],
-                    _website(comment.website),
-                    comment.body,
-                    self._reply_html(comment),
-                    comment.status,
-                    comment.created_at or thread.opened_at,
-                    f"{prefix}{sid}"[:100],
-                )
-            )
-            self.result.replies_by_status[comment.status] += 1
-            self.result.replies_by_kind[comment.kind] += 1
-            self.result.max_depth = max(self.result.max_depth, level)
-            if len(rows) >= BATCH_SIZE and not new_thread:
-                self._insert(rows)
-                rows = []
-        if new_thread:
-            # Written with the batch; the thread row carries the count and the version bump that
-            # the update below would have given it.
+        rows = self.replies.save(thread, comments, prefix, new=new)
+        if new:
             batch.replies.extend(rows)
             batch.filled.add(thread.pk)
-            self.result.count("reply", "created", len(rows))
-            self.tick(0, len(rows))
-            if new_ids:
-                thread.approved_count = sum(by_id[sid].status == Reply.Status.APPROVED for sid in new_ids)
-                thread.version += 1
-            return
-        self._insert(rows)
-        if updated or (new_ids and (existing or thread.approved_count)):
-            thread.refresh_approved_count()
-        elif new_ids:
-            # The thread had no approved reply (its count is kept by every change): count the new
-            # ones here instead of in the database.
-            approved = sum(by_id[sid].status == Reply.Status.APPROVED for sid in new_ids)
-            Thread.objects.filter(pk=thread.pk).update(approved_count=approved, version=F("version") + 1)
-
-    def _insert(self, batch: list[tuple]) -> None:
-        if not batch:
-            return
-        insert_rows(Reply, REPLY_COLUMNS, batch)
-        self.result.count("reply", "created", len(batch))
-        self.tick(0, len(batch))
-
-    def _reply_html(self, comment: CommentData) -> str:
-        if comment.html is not None:
-            return sanitise(comment.html)
-        if not comment.body:
-            return ""
-        return render_markdown(comment.body) if comment.markdown else sanitise(autop(comment.body))
-
-    def _commenters(self, comments: list[CommentData]) -> dict[str, int]:
-        wanted: dict[str, CommentData] = {}
-        for comment in comments:
-            email = _email(comment.email)
-            if email and email not in wanted:
-                wanted[email] = comment
-        if not wanted:
-            return {}
-        found = {email: self._commenter_ids[email] for email in wanted if email in self._commenter_ids}
-        unknown = [email for email in wanted if email not in found]
-        if unknown:
-            found.update(Commenter.objects.filter(email__in=unknown).values_list("email", "id"))
-        missing = [
-            Commenter(email=email, display_name=(c.author_name or "")[:100], website=_website(c.website))
-            for email, c in wanted.items()
-            if email not in found
-        ]
-        if missing:
-            for commenter in Commenter.objects.bulk_create(missing):
-                found[commenter.email] = commenter.pk
-            self.result.count("commenter", "created", len(missing))
-        self.touched_commenters.update(found.values())
-        self._commenter_ids.update(found)
-        return found
 
     def flush(self) -> None:
-        """Write the batch: each table's new rows with one statement, in the order of their
-        references. New pages get what Wagtail's save gives a page added by code (the creation
-        log entry, tags, search and reference indexing) without a statement per page: their
-        index updates go to the worker as one task per batch."""
-        batch = self._batch
-        if not batch:
-            return
-        self._batch = _Batch()
-        if batch.pages:
-            insert_objects(Page, batch.pages)
-            for model in dict.fromkeys(type(page) for page in batch.pages):
-                insert_objects(model, [page for page in batch.pages if type(page) is model])
-            for parent, count in batch.children.items():
-                Page.objects.filter(pk=parent).update(numchild=F("numchild") + count)
-            context = get_active_log_context()
-            now = timezone.now()
-            for page in batch.pages:
-                page._state.adding, page._state.db = False, connection.alias
-            PageLogEntry.objects.bulk_create(
-                PageLogEntry(
-                    content_type=page.content_type,
-                    label=page.get_admin_display_title(),
-                    action="wagtail.create",
-                    timestamp=now,
-                    data={},
-                    user=page.owner or context.user,
-                    uuid=context.uuid,
-                    content_changed=True,
-                    page=page,
-                )
-                for page in batch.pages
-            )
-            for page in batch.tagged:
-                # What ClusterableModel.save commits after the page's own row.
-                for relation in get_all_child_relations(page):
-                    getattr(page, relation.get_accessor_name()).commit()
-                for m2m in get_all_child_m2m_relations(page):
-                    getattr(page, m2m.name).commit()
-        if batch.categories:
-            ReportPage.categories.through.objects.bulk_create(batch.categories)
-        if batch.authors:
-            ReportAuthor.objects.bulk_create(batch.authors)
-        if batch.items:
-            ImportedItem.objects.bulk_create(batch.items)
-        if batch.redirects:
-            Redirect.objects.bulk_create(batch.redirects)
-        if batch.threads:
-            threads = list(batch.threads.values())
-            Thread.objects.bulk_create(threads)
-            for thread in threads:
-                thread._state.adding, thread._state.db = False, connection.alias
-            versions.bump(*(thread_dependency(thread.key) for thread in threads))
-        insert_rows(Reply, REPLY_COLUMNS, batch.replies)
-        if batch.pages:
-            from .tasks import index_pages_task
-
-            index_pages_task.enqueue([page.pk for page in batch.pages])
+        """Write the batch (``PageBatch.write``) and start a new one."""
+        batch, self._batch = self._batch, PageBatch()
+        batch.write()
 
     def finish(self) -> None:
         """Counts that span threads: each touched commenter's approved replies."""
         self.flush()
-        ids = sorted(self.touched_commenters)
+        ids = sorted(self.replies.touched_commenters)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             # Grouped by commenter through its own index: a correlated subquery per commenter lets
@@ -1028,13 +559,3 @@ class SiteWriter:
         from speakout.theme.cache import bump_content_version
 
         bump_content_version()
-
-
-def _email(value: str) -> str:
-    value = (value or "").strip()
-    return value[:254] if "@" in value and " " not in value else ""
-
-
-def _website(value: str) -> str:
-    value = (value or "").strip()
-    return value[:500] if value.startswith(("http://", "https://")) and len(value) <= 500 else ""

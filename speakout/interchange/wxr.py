@@ -21,8 +21,9 @@ from .errors import ImportFailed
 from .importers import Importer
 from .media import SIZE_SUFFIX
 from .models import ImportedItem
+from .replies import CommentData
 from .reply_source import source_from_meta
-from .writer import CommentData, PostData
+from .writer import PostData
 from .wxr_export import AUTHORS_KEY
 from .xmlstream import CountingReader, children, first_texts, stream, text
 
