@@ -2,6 +2,7 @@ import pytest
 
 from tests.discussion import helpers as discussion
 from tests.helpers import SiteBuilder
+from tests.outbox.helpers import SMTPServer, free_port
 
 
 @pytest.fixture
@@ -50,3 +51,62 @@ def thread(db):
 def post_reply(rules):
     """Submit a reply through the service with sensible defaults; override any field."""
     return discussion.post
+
+
+@pytest.fixture
+def outbox_settings(settings):
+    """Locmem mail, a known sender and send limit, and a clean cache (the limit counts in it);
+    the mail tests' conftests use it for every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.DEFAULT_FROM_EMAIL = "Speakout <speakout@example.org>"
+    settings.SPEAKOUT_EMAIL_RATE_PER_MINUTE = 60
+    yield settings
+    cache.clear()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A running SMTP server; Django's SMTP backend points at it, without TLS or credentials."""
+    server = SMTPServer(port=free_port())
+    server.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def subscribe(db):
+    """Make a subscription, confirmed unless told otherwise."""
+
+    from django.utils import timezone
+
+    from speakout.subscriptions import services
+    from speakout.subscriptions.models import Subscription
+
+    def make(email, *, thread=None, confirmed=True, **kwargs):
+        """Unconfirmed: through ``request_subscription`` (so with its confirmation mail).
+        Confirmed: a row as it is once confirmed, without mail, so tests count only theirs."""
+        kind = services.Kind.THREAD if thread is not None else services.Kind.POSTS
+        if not confirmed:
+            return services.request_subscription(email, kind=kind, thread=thread, **kwargs)
+        category = kwargs.get("category", "")
+        return Subscription.objects.create(
+            email=services.normalise_email(email),
+            kind=kind,
+            thread=thread,
+            target=Subscription.target_for(kind, thread, category),
+            confirmed_at=timezone.now(),
+            **kwargs,
+        )
+
+    return make

@@ -19,6 +19,7 @@ import enum
 import logging
 import re
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from email.utils import parseaddr
 from typing import Any
@@ -26,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -221,7 +223,7 @@ class OutboxMessage(EmailMultiAlternatives):
         return msg
 
 
-def build_message(mail: OutgoingMail, connection=None) -> OutboxMessage:
+def build_message(mail: OutgoingMail, connection: BaseEmailBackend | None = None) -> OutboxMessage:
     """The message for one outbox row: From the organisation, with the row's Message-ID; its
     envelope sender is the mail's own return path when a bounce address is set (verp.py)."""
     headers = {**mail.headers, "Message-ID": mail.message_id, "From": sender_address()}
@@ -250,7 +252,9 @@ def describe_error(error: BaseException, mail: OutgoingMail) -> str:
     return text[:ERROR_MAX_LENGTH]
 
 
-def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) -> SendOutcome:
+def send_pending(
+    mail_id: int, *, now: datetime | None = None, connection: BaseEmailBackend | None = None
+) -> SendOutcome:
     """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
     RATE_LIMITED or NOT_CLAIMED).
 
@@ -282,24 +286,23 @@ def send_pending(mail_id: int, *, now: datetime | None = None, connection=None) 
     if not limited and _settle_if_suppressed(mail_id, mail.to, Status.SENDING):
         return SUPPRESSED
     own_connection = connection is None
-    if own_connection:
-        connection = get_connection(fail_silently=False)
+    backend = get_connection(fail_silently=False) if connection is None else connection
     try:
         # The connection is opened here (a no-op when it is open), not by send(), so the row
         # says "sent" as soon as the server has accepted the message, before the QUIT round
         # trip: a crash in between would otherwise send it again.
-        connection.open()
-        sent = connection.send_messages([build_message(mail, connection=connection)])
+        backend.open()
+        sent = backend.send_messages([build_message(mail, connection=backend)])
         if not sent:
             raise RuntimeError("The mail backend accepted no message.")
     except Exception as error:
-        _close_quietly(connection)
+        _close_quietly(backend)
         return record_failure(mail, error, now=timezone.now())
     OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(
         status=Status.SENT, sent_at=timezone.now(), claimed_at=None, attempts=mail.attempts + 1, last_error=""
     )
     if own_connection:
-        _close_quietly(connection)
+        _close_quietly(backend)
     return SENT
 
 
@@ -318,7 +321,7 @@ def _settle_if_suppressed(mail_id: int, address: str, status: str) -> bool:
     return True
 
 
-def _close_quietly(connection) -> None:
+def _close_quietly(connection: BaseEmailBackend) -> None:
     try:
         connection.close()
     except Exception:  # the message's fate is already recorded; a failing QUIT changes nothing
@@ -389,7 +392,7 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
         _close_quietly(connection)
 
 
-def retry_now(mail_ids) -> int:
+def retry_now(mail_ids: Iterable[int]) -> int:
     """Put failed and pending mails back to pending, due now, and enqueue them (the admin's
     "Retry now"). A failed mail gets one more attempt; returns how many were re-queued."""
     now = timezone.now()

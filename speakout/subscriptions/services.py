@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -52,7 +53,7 @@ def normalise_email(email: str) -> str:
     return address
 
 
-def active(queryset=None):
+def active(queryset: QuerySet[Subscription] | None = None) -> QuerySet[Subscription]:
     """Confirmed rows that have not unsubscribed: the only ones that get notifications."""
     queryset = queryset if queryset is not None else Subscription.objects.all()
     return queryset.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
@@ -86,7 +87,7 @@ def request_subscription(
 
 
 def request_posts_lists(
-    email: str, *, categories, frequency: str = Frequency.INSTANT, language: str = ""
+    email: str, *, categories: Iterable[str], frequency: str = Frequency.INSTANT, language: str = ""
 ) -> list[Subscription]:
     """Ask for several new-post lists at once (the whole site is the category ""): one row per
     list, and one confirmation mail naming every list not confirmed yet, whose link confirms
@@ -154,7 +155,7 @@ def open_subscription(
     return subscription
 
 
-def send_confirmation(subscription: Subscription, *, together=()) -> None:
+def send_confirmation(subscription: Subscription, *, together: Iterable[Subscription] = ()) -> None:
     """The one confirmation mail of an unconfirmed row (the outbox's dedupe key keeps it one).
     ``together``: other unconfirmed rows of the address that its link confirms too."""
     if not ratelimit.allow(
@@ -169,14 +170,14 @@ def send_confirmation(subscription: Subscription, *, together=()) -> None:
     if subscription.kind in REPLY_KINDS or subscription.kind == Kind.THREAD:
         title = mails.thread_title(subscription.thread)
 
-        def subject():
+        def subject() -> str:
             if subscription.kind in REPLY_KINDS:
                 return _("Please confirm: mail about your reply to “%(title)s”") % {"title": title}
             return _("Please confirm: new replies to “%(title)s”") % {"title": title}
 
     else:
 
-        def subject():
+        def subject() -> str:
             return _("Please confirm your subscription to new posts")
 
     mails.send(
@@ -347,7 +348,7 @@ def _announce_batch(size: int) -> tuple[int, int]:
         for reply in replies.values()
         if reply.status == Reply.Status.APPROVED and reply.thread.is_public
     }
-    followers: dict[int, list[Subscription]] = {}
+    followers: dict[int | None, list[Subscription]] = {}
     for subscription in active(
         Subscription.objects.filter(kind=Kind.THREAD, thread_id__in={reply.thread_id for reply in approved.values()})
     ).order_by("pk"):
@@ -487,7 +488,7 @@ def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict]:
         if subscription.email == own:
             continue
 
-        def subject(title=title):
+        def subject(title: str = title) -> str:
             return _("New reply to “%(title)s”") % {"title": title}
 
         prepared.append(
@@ -627,7 +628,7 @@ def send_removal_notice(reply: Reply, message: str) -> bool:
 # New posts -----------------------------------------------------------------------------------
 
 
-def posts_subscribers(categories, frequency: str | None = None):
+def posts_subscribers(categories: Iterable[str], frequency: str | None = None) -> QuerySet[Subscription]:
     queryset = active(Subscription.objects.filter(kind=Kind.POSTS)).filter(
         Q(category="") | Q(category__in=list(categories))
     )
@@ -642,7 +643,7 @@ def announce_post(
     title: str,
     url: str,
     summary: str = "",
-    categories=(),
+    categories: Iterable[str] = (),
     published_at: datetime | None = None,
     html: str = "",
     text: str = "",
@@ -680,19 +681,19 @@ def announce_post(
     return announcement
 
 
-def post_subject(announcement: Announcement):
-    def subject(title=announcement.title):
+def post_subject(announcement: Announcement) -> Callable[[], str]:
+    def subject(title: str = announcement.title) -> str:
         return _("New post: %(title)s") % {"title": title}
 
     return subject
 
 
-def render_post_preview(announcement: Announcement, *, email: str, language: str = "") -> dict:
+def render_post_preview(announcement: Announcement, *, email: str, language: str = "") -> dict[str, Any]:
     """The mail of ``announcement`` as a subscriber gets it, for an editor's preview or test
     send to ``email``: the arguments of one ``queue_mail`` call. It has no unsubscribe link
     (the reader is nobody's subscription) and says it is a test."""
     reader = Subscription(email=email, kind=Kind.POSTS, language=language)
-    return mails.render(
+    rendered: dict[str, Any] = mails.render(
         reader,
         "post",
         post_subject(announcement),
@@ -700,6 +701,7 @@ def render_post_preview(announcement: Announcement, *, email: str, language: str
         dedupe_key=None,
         unsubscribe=False,
     )
+    return rendered
 
 
 def send_digests(frequency: str, now: datetime | None = None) -> int:
@@ -718,7 +720,7 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
             if subscription is None:
                 continue
             since = subscription.last_digest_at or subscription.confirmed_at
-            if since > now - period:  # another worker sent it meanwhile
+            if since is None or since > now - period:  # another worker sent it meanwhile
                 continue
             published = Announcement.objects.filter(published_at__gt=since, published_at__lte=now)
             category = subscription.category
@@ -726,7 +728,7 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
             if announcements:
                 count = len(announcements)
 
-                def subject(count=count):
+                def subject(count: int = count) -> str:
                     if frequency == Frequency.DAILY:
                         return _("Today's new posts (%(count)d)") % {"count": count}
                     return _("This week's new posts (%(count)d)") % {"count": count}
@@ -746,7 +748,7 @@ def send_digests(frequency: str, now: datetime | None = None) -> int:
 # A signed-in reader's own subscriptions ------------------------------------------------------
 
 
-def verified_addresses(user) -> list[str]:
+def verified_addresses(user: Any) -> list[str]:
     """The addresses a signed-in reader has proved they own (the discussion's rule, allauth's
     verified ones), normalised as subscriptions store them, sorted."""
     addresses = set()
@@ -789,12 +791,12 @@ def change_frequency(subscription: Subscription, frequency: str) -> None:
     subscription.frequency = frequency
 
 
-def subscriptions_of(addresses) -> list[Subscription]:
+def subscriptions_of(addresses: Iterable[str]) -> list[Subscription]:
     """Every subscription of these addresses that is pending or active, newest first."""
     return list(Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).select_related("thread"))
 
 
-def unsubscribe_all(addresses, now: datetime | None = None) -> int:
+def unsubscribe_all(addresses: Iterable[str], now: datetime | None = None) -> int:
     """Stop every subscription of these addresses; returns how many were stopped."""
     now = now or timezone.now()
     return Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).update(unsubscribed_at=now)

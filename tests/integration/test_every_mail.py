@@ -33,12 +33,11 @@ from speakout.safety.models import RemovalNotice
 from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions.models import Subscription
 from tests.discussion.helpers import get_or_create_thread
-from tests.outbox.conftest import outbox_settings, smtp_server  # noqa: F401
-from tests.subscriptions.conftest import HOLD
+from tests.subscriptions.helpers import HOLD
 
 from .mail_helpers import ORIGIN, links_of, one_click
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("outbox_settings")]
 
 NAME = "Housing Action Kraków"
 SENDER = "Housing Action news"
@@ -98,7 +97,7 @@ def mail_templates() -> set[str]:
     }
 
 
-def test_every_mail_kind(site, smtp_server, post_reply, settings):  # noqa: F811
+def test_every_mail_kind(site, smtp_server, post_reply, settings):
     """Each kind is produced the way the site produces it, then sent and checked."""
     rendered: set[str] = set()
 

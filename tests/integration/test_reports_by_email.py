@@ -23,11 +23,10 @@ from speakout.outbox.services import send_due_mail
 from speakout.subscriptions import services
 from speakout.subscriptions.models import Announcement, Subscription
 from tests.helpers import make_image, paragraph
-from tests.outbox.conftest import outbox_settings, smtp_server  # noqa: F401
 
 from .mail_helpers import ORIGIN, links_of, one_click
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("outbox_settings")]
 
 NAME = "Housing Action Kraków"
 
@@ -105,7 +104,7 @@ def check_report_mail(message, report):
     return text, html
 
 
-def test_a_new_report_reaches_its_lists_whole(site, smtp_server):  # noqa: F811
+def test_a_new_report_reaches_its_lists_whole(site, smtp_server):
     """Publishing mails the report whole to the site-wide and the category's instant lists, not
     to another category's; the daily digest carries it whole the next day; one click unsubscribes."""
     housing, health = site.category("Housing"), site.category("Health")
@@ -146,7 +145,7 @@ def editor(site):
     return get_user_model().objects.create_superuser("editor", "editor@org.example", "pw")
 
 
-def test_editor_previews_tests_and_sends_a_draft_by_email_only(site, editor, smtp_server):  # noqa: F811
+def test_editor_previews_tests_and_sends_a_draft_by_email_only(site, editor, smtp_server):
     """The "Send by email" screen of an unpublished report shows the mail, sends a test to the
     editor alone, then sends the draft to the subscribers without putting it on the site. Publishing
     it later mails nobody again."""
@@ -190,7 +189,7 @@ def test_editor_previews_tests_and_sends_a_draft_by_email_only(site, editor, smt
     assert len(smtp_server.envelopes) == 2, "mailed once, ever"
 
 
-def test_send_screen_needs_edit_rights(site, smtp_server, client):  # noqa: F811
+def test_send_screen_needs_edit_rights(site, smtp_server, client):
     report = site.report("Public report")
     reader = get_user_model().objects.create_user("reader", "reader@example.net", "pw")
     client.force_login(reader)
@@ -200,7 +199,7 @@ def test_send_screen_needs_edit_rights(site, smtp_server, client):  # noqa: F811
     assert Announcement.objects.count() == 1  # its own publication, nothing more
 
 
-def test_a_reader_chooses_lists_by_category(site, smtp_server):  # noqa: F811
+def test_a_reader_chooses_lists_by_category(site, smtp_server):
     """The "New reports by email" page offers every category; each chosen one is its own list,
     and one mail naming them all confirms them together."""
     site.category("Housing")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from speakout.outbox import jobs
 from speakout.outbox.models import OutgoingMail
 from speakout.outbox.services import queue_mail
-from tests.outbox.conftest import CollectingHandler
+from tests.outbox.helpers import CollectingHandler
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -1,22 +1,20 @@
 """Fixtures of the privacy tests, reusing the discussion's (rules, a thread, a reply factory), the
-outbox's (locmem mail, a clean cache) and the subscriptions' (a subscription factory)."""
+outbox's (locmem mail, a clean cache) and the subscriptions' (a subscription factory), all in
+tests/conftest.py."""
 
 from __future__ import annotations
 
-import re
 import uuid
-from urllib.parse import urlsplit
 
 import pytest
 
 from speakout.discussion.services import Author, get_or_create_thread
-from speakout.outbox.models import OutgoingMail
-from tests.outbox.conftest import outbox_settings  # noqa: F401
-from tests.subscriptions.conftest import HOLD, subscribe  # noqa: F401
+from tests.privacy.helpers import EMAIL, mails_to, manage_path
 
-__all__ = ["HOLD"]
 
-EMAIL = "robin@example.org"
+@pytest.fixture(autouse=True)
+def _outbox(outbox_settings):
+    return outbox_settings
 
 
 @pytest.fixture
@@ -25,7 +23,7 @@ def other_thread(db):
 
 
 @pytest.fixture
-def reply_as(post_reply, settings):  # noqa: F811
+def reply_as(post_reply, settings):
     """Post a reply as a guest with the given email (published unless ``checks=HOLD``); the
     rate limits are off, so one person can post several in a test. Each address writes from its
     own browser (one guest token), which is what files its replies under one record."""
@@ -33,23 +31,13 @@ def reply_as(post_reply, settings):  # noqa: F811
     settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
     browsers: dict[str, str] = {}
 
-    def make(thread, email=EMAIL, body=None, **kwargs):  # noqa: F811
+    def make(thread, email=EMAIL, body=None, **kwargs):
         author = Author(client_hash=uuid.uuid4().hex, guest_token=browsers.setdefault(email, uuid.uuid4().hex))
         result = post_reply(thread, author=author, email=email, body=body or f"Reply {uuid.uuid4().hex[:8]}", **kwargs)
         assert result.ok, result.errors
         return result.reply
 
     return make
-
-
-def mails_to(address):
-    return list(OutgoingMail.objects.filter(to=address).order_by("pk"))
-
-
-def manage_path(mail: OutgoingMail) -> str:
-    match = re.search(r"https?://\S+/privacy/my-replies/\S+/", mail.text_body)
-    assert match, mail.text_body
-    return urlsplit(match.group(0)).path
 
 
 @pytest.fixture

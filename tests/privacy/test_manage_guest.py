@@ -19,8 +19,8 @@ from speakout.privacy import tokens
 from speakout.privacy.models import ManageRequest
 from speakout.subscriptions.models import Subscription
 from speakout.subscriptions.services import notify_reply_approved
-
-from .conftest import EMAIL, HOLD, mails_to, manage_path
+from tests.privacy.helpers import EMAIL, mails_to, manage_path
+from tests.subscriptions.helpers import HOLD
 
 pytestmark = pytest.mark.django_db
 

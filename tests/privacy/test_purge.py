@@ -14,8 +14,7 @@ from speakout.privacy.models import ManageRequest
 from speakout.privacy.purge import purge_expired
 from speakout.subscriptions.models import Subscription
 from speakout.worker import run_due_jobs, scheduled_jobs
-
-from .conftest import HOLD
+from tests.subscriptions.helpers import HOLD
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.discussion.services import flag_reply, set_status
 from speakout.outbox.models import OutgoingMail
 from speakout.publishing import alerts
-from tests.subscriptions.conftest import HOLD, SPAM
+from tests.subscriptions.helpers import HOLD, SPAM
 
 pytestmark = pytest.mark.django_db
 

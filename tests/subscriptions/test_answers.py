@@ -20,7 +20,7 @@ from speakout.outbox.sender import organisation_name
 from speakout.subscriptions import services
 from speakout.subscriptions.models import AnswerNotice, Subscription
 
-from .conftest import HOLD, SPAM, link_path, mails_to
+from tests.subscriptions.helpers import HOLD, SPAM, link_path, mails_to
 
 pytestmark = pytest.mark.django_db
 

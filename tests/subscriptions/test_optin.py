@@ -14,8 +14,7 @@ from django.utils import timezone
 from speakout.discussion.forms import issue_form_token
 from speakout.subscriptions import jobs, services
 from speakout.subscriptions.models import Subscription
-
-from .conftest import link_path, mails_to
+from tests.subscriptions.helpers import link_path, mails_to
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,7 @@ from django.utils import timezone
 from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions import jobs, services
 from speakout.subscriptions.models import Announcement, Subscription
-
-from .conftest import mails_to
+from tests.subscriptions.helpers import mails_to
 
 pytestmark = pytest.mark.django_db
 

@@ -19,8 +19,7 @@ from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions import services
 from speakout.subscriptions.models import NotifiedReply, Subscription
 from speakout.worker import run_due_jobs
-
-from .conftest import HOLD, SPAM, mails_to
+from tests.subscriptions.helpers import HOLD, SPAM, mails_to
 
 pytestmark = pytest.mark.django_db
 

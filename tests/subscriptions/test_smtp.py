@@ -12,8 +12,7 @@ from django.test import Client
 
 from speakout.subscriptions import services
 from speakout.subscriptions.models import Subscription
-
-from .conftest import link_path
+from tests.subscriptions.helpers import link_path
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

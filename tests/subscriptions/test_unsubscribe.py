@@ -9,8 +9,7 @@ import pytest
 from django.test import Client
 
 from speakout.subscriptions.models import Subscription
-
-from .conftest import link_path, mails_to
+from tests.subscriptions.helpers import link_path, mails_to
 
 pytestmark = pytest.mark.django_db
 
