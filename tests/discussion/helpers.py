@@ -13,7 +13,7 @@ from speakout.discussion.models import DiscussionSettings, Reply, Thread
 from speakout.discussion.services import Author, SubmissionResult, get_or_create_thread, set_status, submit_reply
 
 
-def old_form_token(key: str) -> str:
+def old_form_token(key: str = "key") -> str:
     """A form token issued ten seconds ago: past the time trap, as a person would be."""
     return issue_form_token(key, issued_at=time.time() - 10)
 

@@ -19,6 +19,7 @@ from speakout.discussion.clients import GUEST_COOKIE, sign_guest_token
 from speakout.discussion.forms import issue_form_token, read_form_token
 from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
 from tests.discussion.helpers import add_reply
+from tests.discussion.helpers import old_form_token as form_token
 
 pytestmark = pytest.mark.django_db
 
@@ -59,10 +60,6 @@ def rules():
     rules.hold_first_reply = False
     rules.save()
     return rules
-
-
-def form_token(key: str = "key") -> str:
-    return issue_form_token(key, issued_at=time.time() - 10)
 
 
 def post(client, key="key", *, guest="", raw=None, **fields):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.outbox.conftest import free_port
+from tests.outbox.helpers import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 LDA = "/usr/lib/dovecot/dovecot-lda"

@@ -69,7 +69,7 @@ def test_the_enhanced_form_gets_the_warning_as_json(client, thread, rules, safet
 
 
 def api_post(client, thread, **fields):
-    from tests.discussion.test_api import form_token
+    from tests.discussion.helpers import old_form_token as form_token
 
     body = {"name": "Ana", "email": "ana@example.org", "form_token": form_token(thread.key), **fields}
     return client.post(f"/api/threads/{thread.key}/replies", json.dumps(body), content_type="application/json")

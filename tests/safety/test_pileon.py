@@ -80,7 +80,7 @@ def test_only_approved_commenters_may_reply_holds_newcomers_with_the_reason(clie
 
 
 def test_the_form_offers_the_choice_and_the_api_takes_it(client, thread, rules):
-    from tests.discussion.test_api import form_token
+    from tests.discussion.helpers import old_form_token as form_token
 
     body = {
         "name": "Ana",
