@@ -433,7 +433,7 @@ def _answer_subscriptions(replies) -> dict[int, list[Subscription]]:
     answers = [reply for reply in replies if reply.parent_id]
     if not answers:
         return {}
-    watching: dict[int, list[Subscription]] = {}
+    watching: dict[int | None, list[Subscription]] = {}
     for subscription in active(
         Subscription.objects.filter(kind=Kind.ANSWERS, reply_id__in={reply.parent_id for reply in answers})
     ).select_related("reply", "thread"):
@@ -448,7 +448,7 @@ def _answer_subscriptions(replies) -> dict[int, list[Subscription]]:
     return result
 
 
-def _outcome_subscriptions(replies) -> dict[int, Subscription]:
+def _outcome_subscriptions(replies) -> dict[int | None, Subscription]:
     """The writer's confirmed wish to hear the moderators' decision, for each of these replies."""
     ids = [reply.pk for reply in replies]
     if not ids:

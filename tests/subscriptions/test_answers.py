@@ -19,7 +19,6 @@ from speakout.outbox.models import OutgoingMail
 from speakout.outbox.sender import organisation_name
 from speakout.subscriptions import services
 from speakout.subscriptions.models import AnswerNotice, Subscription
-
 from tests.subscriptions.helpers import HOLD, SPAM, link_path, mails_to
 
 pytestmark = pytest.mark.django_db
