@@ -15,14 +15,15 @@ from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.module_loading import import_string
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from . import app_settings
 from .avatars import DEFAULT_KEY
+from .collapse import split_long
 from .models import Reply
 from .reading import ReplyNode
 
@@ -37,7 +38,13 @@ def avatar_url(key: str) -> str:
 
 
 class ReplyRenderer:
-    """Renders one reply as an <article>. Subclass and override ``render`` to change the markup."""
+    """Renders one reply as an <article>. Subclass and override ``render`` to change the markup.
+
+    A reply whose text is longer than ``collapse_longer_than`` characters shows its first
+    ``collapse_lead`` or so and folds the rest (``body``); set it to 0 to show every reply whole."""
+
+    collapse_longer_than = 3000
+    collapse_lead = 1200
 
     def __init__(self, *, accepts_replies: bool):
         self.accepts_replies = accepts_replies
@@ -50,6 +57,7 @@ class ReplyRenderer:
             "held": escape(_("Awaiting moderation.")),
             "held_note": escape(_("Only you can see this reply until a moderator approves it.")),
             "in_reply_to": _("in reply to %(name)s"),
+            "less": escape(_("Show less")),
         }
         self._dates: dict[date, str] = {}
         self._utc = timezone.get_current_timezone_name() == "UTC"
@@ -97,7 +105,9 @@ class ReplyRenderer:
             parts.append(
                 f'<p class="reply__held" role="status"><strong>{labels["held"]}</strong> {labels["held_note"]}</p>'
             )
-        parts.append(f'<div class="reply__body" dir="auto">{reply.body_html}</div><footer class="reply__actions">')
+        parts.append(
+            f'<div class="reply__body" dir="auto">{self.body(reply.body_html)}</div><footer class="reply__actions">'
+        )
         if self.accepts_replies and not held:
             parts.append(
                 f'<a class="reply__action" href="?replyto={reply_id}#respond" data-reply-to="{reply_id}" '
@@ -117,6 +127,27 @@ class ReplyRenderer:
             )
         parts.append("</footer></article>")
         return "".join(parts)
+
+    def body(self, html: str) -> str:
+        """The stored body, with the rest of a very long one in a ``<details>`` (no script needed)."""
+        if not self.collapse_longer_than:
+            return html
+        split = split_long(html, longer_than=self.collapse_longer_than, lead=self.collapse_lead)
+        if split is None:
+            return html
+        lead, rest, words = split
+        more = escape(
+            ngettext(
+                "Show the rest of this reply (%(count)s more word)",
+                "Show the rest of this reply (%(count)s more words)",
+                words,
+            )
+            % {"count": number_format(words, force_grouping=True)}
+        )
+        return (
+            f'{lead}<details class="reply__more"><summary><span class="reply__more-closed">{more}</span>'
+            f'<span class="reply__more-open">{self.labels["less"]}</span></summary>{rest}</details>'
+        )
 
 
 def get_renderer(*, accepts_replies: bool) -> ReplyRenderer:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import unquote_to_bytes
 
+from django.contrib import messages as django_messages
 from django.forms.utils import ErrorDict
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
@@ -166,6 +167,33 @@ def _reply_location(reply: Reply, thread: Thread) -> str:
     return f"{base}#reply-{reply.pk}"
 
 
+# Notices for the discussion block (``discussion_notices``) after an author's edit or deletion.
+NOTICE_TAG = "discussion"
+
+
+def _notice_location(thread: Thread, reply: Reply | None = None) -> str:
+    if not thread.url:
+        return reverse("discussion:reply_edit", args=[reply.pk]) if reply is not None else "/"
+    return f"{thread.url}#discussion-notice"
+
+
+def discussion_notices(request) -> list[dict]:
+    """The edit and delete notices waiting for this reader (shown once, then gone), each with
+    the reply it is about. Other messages stay for the page they belong to."""
+    storage = django_messages.get_messages(request)
+    notices, others = [], []
+    for message in storage:
+        tags = message.extra_tags.split()
+        if NOTICE_TAG in tags:
+            reply = next((tag.removeprefix("reply-") for tag in tags if tag.startswith("reply-")), "")
+            notices.append({"text": str(message), "reply": reply if reply.isdigit() else ""})
+        else:
+            others.append(message)
+    for message in others:
+        django_messages.add_message(request, message.level, message.message, extra_tags=message.extra_tags)
+    return notices
+
+
 def _rejected(request, thread, rules, *, errors: dict, status: int, confirm: dict | None = None):
     if wants_json(request):
         body = {
@@ -217,7 +245,12 @@ def edit_reply(request, reply_id: int):
         if result.ok:
             if wants_json(request):
                 return JsonResponse({"outcome": result.outcome, "id": reply.pk, "body_html": result.reply.body_html})
-            return HttpResponseRedirect(_reply_location(reply, reply.thread), status=303)
+            if result.outcome == services.Outcome.HELD:
+                note = _("Your reply is updated. It still waits for a moderator: only you can see it.")
+            else:
+                note = _("Your reply is updated.")
+            django_messages.success(request, note, extra_tags=f"{NOTICE_TAG} reply-{reply.pk}")
+            return HttpResponseRedirect(_notice_location(reply.thread, reply), status=303)
         if wants_json(request):
             return JsonResponse({"outcome": services.Outcome.REJECTED, "errors": result.errors}, status=400)
         form = EditReplyForm(request.POST)
@@ -236,7 +269,8 @@ def delete_reply(request, reply_id: int):
         services.delete_own_reply(reply, author)
         if wants_json(request):
             return JsonResponse({"outcome": "deleted", "id": reply.pk})
-        return HttpResponseRedirect(f"{reply.thread.url}#discussion" if reply.thread.url else "/", status=303)
+        django_messages.success(request, _("Your reply is deleted."), extra_tags=NOTICE_TAG)
+        return HttpResponseRedirect(_notice_location(reply.thread), status=303)
     return render(request, "discussion/delete_reply.html", {"reply": reply})
 
 

@@ -15,12 +15,13 @@ from django.views import View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import progress as progress_store
-from .forms import ImportForm
+from .forms import ImportForm, SubscriberImportForm
 from .models import ImportRun
 from .report import summary_lines
 from .tasks import run_import_task
 
 PERMISSION = "speakout_interchange.add_importrun"
+SUBSCRIBER_FILE_MAX_BYTES = 20 * 1024 * 1024
 
 
 def can_import(user) -> bool:
@@ -54,6 +55,7 @@ class ImportView(_Guarded):
         upload = form.cleaned_data["file"]
         run = ImportRun.objects.create(
             file=upload,
+            media_file=form.cleaned_data["media"] or "",
             original_name=upload.name[:300],
             format=form.cleaned_data["format"],
             dry_run=form.cleaned_data["dry_run"],
@@ -62,9 +64,53 @@ class ImportView(_Guarded):
         run_import_task.enqueue(run.pk)
         return HttpResponseRedirect(reverse("speakout_interchange:run", args=[run.pk]))
 
-    def render(self, form, status=200):
-        context = self.get_context_data(form=form, runs=ImportRun.objects.all()[:20])
+    def render(self, form, status=200, subscriber_form=None):
+        context = self.get_context_data(
+            form=form,
+            subscriber_form=subscriber_form or SubscriberImportForm(),
+            runs=ImportRun.objects.all()[:20],
+        )
         return self.render_to_response(context, status=status)
+
+
+class SubscriberImportView(_Guarded):
+    """WordPress.com's subscriber list: read at once (a list is small), nobody mailed unless asked."""
+
+    template_name = "interchange/admin/subscribers.html"
+    page_title = _("Import subscribers")
+    header_icon = "mail"
+
+    def get(self, request, *args, **kwargs):
+        return HttpResponseRedirect(reverse("speakout_interchange:index"))
+
+    def post(self, request, *args, **kwargs):
+        from speakout.subscriptions.subscriber_csv import SubscriberFileError, import_subscribers
+
+        form = SubscriberImportForm(request.POST, request.FILES)
+        if form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                if upload.size > SUBSCRIBER_FILE_MAX_BYTES:
+                    raise SubscriberFileError(_("The file is larger than 20 MB; use `speakout import-subscribers`."))
+                text = upload.read().decode("utf-8-sig")
+                result = import_subscribers(
+                    text,
+                    send_confirmations=form.cleaned_data["send_confirmations"],
+                    dry_run=form.cleaned_data["dry_run"],
+                )
+            except (SubscriberFileError, UnicodeDecodeError) as error:
+                message = str(error) if isinstance(error, SubscriberFileError) else _("The file is not UTF-8 text.")
+                form.add_error("file", f"{message} {_('Nothing was imported.')}")
+            else:
+                context = self.get_context_data(
+                    lines=result.lines(),
+                    dry_run=form.cleaned_data["dry_run"],
+                    index_url=reverse("speakout_interchange:index"),
+                )
+                return self.render_to_response(context)
+        view = ImportView()
+        view.setup(request)
+        return view.render(ImportForm(), status=400, subscriber_form=form)
 
 
 class RunView(_Guarded):

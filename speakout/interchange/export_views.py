@@ -18,7 +18,14 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from .json_export import export_json
 from .wxr_export import export_wxr
 
-EXPORTERS = {"wxr": (export_wxr, "xml"), "json": (export_json, "json")}
+
+def _export_subscribers(out) -> int:
+    from speakout.subscriptions.subscriber_csv import export_subscribers
+
+    return export_subscribers(out)
+
+
+EXPORTERS = {"wxr": (export_wxr, "xml"), "json": (export_json, "json"), "subscribers": (_export_subscribers, "csv")}
 
 
 def can_export(user) -> bool:
@@ -61,5 +68,6 @@ class DownloadView(_Guarded):
         out.flush()
         out.detach()
         handle.seek(0)
-        name = f"speakout-{timezone.now():%Y-%m-%d}.{extension}"
+        kind = "-subscribers" if export_format == "subscribers" else ""
+        name = f"speakout{kind}-{timezone.now():%Y-%m-%d}.{extension}"
         return FileResponse(handle, as_attachment=True, filename=name)

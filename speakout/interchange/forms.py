@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import tarfile
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -12,7 +14,41 @@ def _format_choices():
 
 class ImportForm(forms.Form):
     file = forms.FileField(label=_("Export file"), help_text=_("A WordPress (WXR), Disqus or Isso export."))
+    media = forms.FileField(
+        label=_("Media export (optional)"),
+        required=False,
+        help_text=_(
+            "WordPress.com's media export (the .tar file as downloaded): the pictures and documents the posts use."
+        ),
+    )
     format = forms.ChoiceField(label=_("Format"), required=False, choices=_format_choices)
+    dry_run = forms.BooleanField(
+        label=_("Dry run"), required=False, help_text=_("Report what the import would do without saving anything.")
+    )
+
+    def clean_media(self):
+        media = self.cleaned_data.get("media")
+        if media:
+            media.seek(0)
+            readable = tarfile.is_tarfile(media)
+            media.seek(0)
+            if not readable:
+                raise forms.ValidationError(
+                    _("This is not a .tar archive. Upload WordPress.com's media export as it was downloaded.")
+                )
+        return media
+
+
+class SubscriberImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("Subscriber list (CSV)"),
+        help_text=_("WordPress.com's “Download subscribers as CSV”: email, date subscribed and subscription status."),
+    )
+    send_confirmations = forms.BooleanField(
+        label=_("Mail each unconfirmed address one confirmation link"),
+        required=False,
+        help_text=_("Left unticked, addresses that never confirmed stay out and nobody gets any mail."),
+    )
     dry_run = forms.BooleanField(
         label=_("Dry run"), required=False, help_text=_("Report what the import would do without saving anything.")
     )

@@ -57,6 +57,9 @@ class ImportRun(models.Model):
 
     # Private: a random name outside the served folders, deleted when the run ends.
     file = models.FileField(_("file"), upload_to=random_upload_name, storage=private_uploads, blank=True)
+    media_file = models.FileField(
+        _("media export"), upload_to=random_upload_name, storage=private_uploads, blank=True, default=""
+    )
     original_name = models.CharField(_("file name"), max_length=300, blank=True)
     format = models.CharField(_("format"), max_length=20, blank=True)
     dry_run = models.BooleanField(_("dry run"), default=False)

@@ -32,10 +32,16 @@ def run_import_task(run_id: int) -> str:
             progress_store.save(run.pk, progress.as_dict())
 
     try:
-        result = run_import(run.file.path, format=run.format or None, dry_run=run.dry_run, on_progress=report)
+        result = run_import(
+            run.file.path,
+            format=run.format or None,
+            dry_run=run.dry_run,
+            media_dir=run.media_file.path if run.media_file else None,
+            on_progress=report,
+        )
     except ImportFailed as error:
         ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, error=str(error), finished_at=timezone.now(), file=""
+            status=ImportRun.Status.FAILED, error=str(error), finished_at=timezone.now(), file="", media_file=""
         )
         return "failed"
     except Exception:
@@ -44,14 +50,16 @@ def run_import_task(run_id: int) -> str:
             error=_("The import stopped on an unexpected error (see the worker's log). Nothing was imported."),
             finished_at=timezone.now(),
             file="",
+            media_file="",
         )
         raise
     finally:
         # The upload holds commenters' addresses and private posts: it goes with the run,
         # whatever the outcome (a crash too).
         delete_upload(run.file)
+        delete_upload(run.media_file)
     ImportRun.objects.filter(pk=run.pk).update(
-        status=ImportRun.Status.DONE, summary=result.as_dict(), finished_at=timezone.now(), file=""
+        status=ImportRun.Status.DONE, summary=result.as_dict(), finished_at=timezone.now(), file="", media_file=""
     )
     return "done"
 

@@ -15,6 +15,7 @@ def register_import_urls():
     urls = [
         path("", admin_views.ImportView.as_view(), name="index"),
         path("<int:pk>/", admin_views.RunView.as_view(), name="run"),
+        path("subscribers/", admin_views.SubscriberImportView.as_view(), name="subscribers"),
     ]
     return [path("import/", include((urls, "speakout_interchange"), namespace="speakout_interchange"))]
 

@@ -10,6 +10,8 @@ from wagtail.models import Locale, Page
 from speakout.theme.languages import content_default, supported
 
 SEARCH_RESULTS_PER_PAGE = 10
+REPLY_RESULTS = 20
+EXCERPT_CHARS = 90
 
 
 @require_GET
@@ -28,7 +30,8 @@ def search(request):
             results = paginator.page(request.GET.get("page") or 1)
         except (EmptyPage, PageNotAnInteger):
             results = paginator.page(1)
-    context = {"query": query, "results": results, "search_language": language}
+    replies = matching_replies(query, language) if query else []
+    context = {"query": query, "results": results, "replies": replies, "search_language": language}
     return render(request, "publishing/search.html", context)
 
 
@@ -40,6 +43,46 @@ def search_language(request) -> str:
         if language and Page.objects.filter(locale__language_code=language, depth__gt=1).exists():
             return language
     return content_default()
+
+
+def matching_replies(query: str, language: str | None = None) -> list[dict]:
+    """The newest published replies whose text holds ``query``, on live public reports only:
+    exactly what a reader could read on those pages (in ``language``, when given)."""
+    from speakout.discussion.services import reportable_replies
+
+    from .models import ReportPage
+
+    rows = list(
+        reportable_replies()
+        .filter(body__icontains=query, thread__key__startswith="report-")
+        .order_by("-created_at", "-pk")
+        .values("pk", "author_name", "body", "created_at", "thread__key")[: REPLY_RESULTS * 2]
+    )
+    ids = {int(key) for row in rows if (key := row["thread__key"].removeprefix("report-")).isdigit()}
+    reports = ReportPage.objects.live().public().filter(pk__in=ids)
+    if language:
+        reports = reports.filter(locale__language_code=language)
+    pages = {page.pk: page for page in reports}
+    found = []
+    for row in rows:
+        page = pages.get(int(row["thread__key"].removeprefix("report-") or 0))
+        if page is None:
+            continue
+        found.append(
+            {"page": page, "id": row["pk"], "author": row["author_name"], "excerpt": _excerpt(row["body"], query)}
+        )
+        if len(found) == REPLY_RESULTS:
+            break
+    return found
+
+
+def _excerpt(text: str, query: str) -> str:
+    """A line of the reply around the first place it holds ``query``."""
+    text = " ".join(text.split())
+    at = text.lower().find(query.lower())
+    start = max(0, at - EXCERPT_CHARS)
+    end = min(len(text), max(at, 0) + len(query) + EXCERPT_CHARS)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
 @require_GET

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -81,3 +83,117 @@ def test_body_conversion_keeps_only_allowed_markup():
     assert blocks[1] == {"type": "heading", "value": {"text": "Small heading", "level": "h3"}}
     assert blocks[2]["value"] == "<p>a &lt; b<br>c</p>"
     assert blocks[3]["value"] == "<p>1 · 2</p>"
+
+
+def test_media_export_uploaded_beside_the_file(admin_client, settings, tmp_path):
+    """The Import screen takes WordPress.com's media export (.tar) with the export: the
+    pictures become the site's own, and both uploads are gone when the run ends."""
+    import tarfile
+
+    from speakout.interchange.storage import private_uploads
+
+    from .test_media import export, images_in, picture
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.SPEAKOUT_PRIVATE_DIR = str(tmp_path / "private")
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        for name, data in {
+            "old-collective-media/2024/01/photo.jpg": picture("JPEG"),
+            "old-collective-media/2024/01/inline.png": picture("PNG"),
+        }.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    xml = SimpleUploadedFile("export.xml", export("https://old.example.org").encode(), content_type="text/xml")
+    media = SimpleUploadedFile("media-export.tar", archive.getvalue(), content_type="application/x-tar")
+
+    response = admin_client.post(reverse("speakout_interchange:index"), {"file": xml, "media": media})
+
+    assert response.status_code == 302
+    run = ImportRun.objects.get()
+    assert run.status == ImportRun.Status.DONE, run.error
+    assert run.summary["counts"]["attachment.created"] == 2
+    assert len(images_in(ReportPage.objects.get(title="Our report"))) == 2
+    assert not run.file and not run.media_file
+    folder = tmp_path / "private" / "imports"
+    assert not folder.exists() or not any(folder.iterdir()), "the uploads are deleted"
+    assert private_uploads().base_url is None
+
+
+def test_media_upload_that_is_no_tar_is_refused(admin_client):
+    xml = SimpleUploadedFile("export.xml", (FIXTURES / "edge-cases.xml").read_bytes(), content_type="text/xml")
+    media = SimpleUploadedFile("media.tar", b"<html>not an archive</html>", content_type="application/x-tar")
+    response = admin_client.post(reverse("speakout_interchange:index"), {"file": xml, "media": media})
+    assert response.status_code == 400
+    assert b"This is not a .tar archive" in response.content
+    assert not ImportRun.objects.exists() and ReportPage.objects.count() == 0
+
+
+SUBSCRIBERS_CSV = (
+    "\ufeffEmail,Since,Email subscription,Subscription type\r\n"
+    "ana@example.org,2021-03-04 10:11:12,Subscribed,Free\r\n"
+    "ben@example.org,2022-01-02,Not confirmed,Free\r\n"
+    "cy@example.org,2020-05-06 07:08:09,Not subscribed,Free\r\n"
+)
+
+
+def subscriber_upload(text: str = SUBSCRIBERS_CSV) -> SimpleUploadedFile:
+    return SimpleUploadedFile("subscribers.csv", text.encode(), content_type="text/csv")
+
+
+def test_subscriber_list_uploaded_on_the_import_screen(admin_client):
+    """The admin's Import screen takes WordPress.com's subscriber CSV: confirmed addresses come
+    in confirmed with nobody mailed, the rest stay out, the counts are shown, and a second
+    upload changes nothing. The Export screen gives the same CSV back."""
+    from speakout.outbox.models import OutgoingMail
+    from speakout.subscriptions import services
+    from speakout.subscriptions.models import Subscription
+
+    page = admin_client.get(reverse("speakout_interchange:index")).content.decode()
+    assert 'action="/admin/import/subscribers/"' in page and "Subscriber list (CSV)" in page
+
+    response = admin_client.post(reverse("speakout_interchange:subscribers"), {"file": subscriber_upload()})
+
+    html = response.content.decode()
+    assert response.status_code == 200, html
+    assert "subscribed (confirmed, no mail sent): 1" in html and "not confirmed, left out: 1" in html
+    active = services.active(Subscription.objects.filter(kind="posts"))
+    assert [s.email for s in active] == ["ana@example.org"]
+    assert not OutgoingMail.objects.exists(), "nobody is mailed"
+
+    again = admin_client.post(reverse("speakout_interchange:subscribers"), {"file": subscriber_upload()})
+    assert "already subscribed: 1" in again.content.decode()
+    assert Subscription.objects.count() == 1
+
+    download = admin_client.get(reverse("speakout_interchange_export:download", args=["subscribers"]))
+    text = b"".join(download.streaming_content).decode()
+    assert download["Content-Disposition"].startswith('attachment; filename="speakout-subscribers-')
+    assert text.splitlines()[0] == "Email,Since,Email subscription"
+    assert text.splitlines()[1].startswith("ana@example.org,2021-03-04T10:11:12+00:00,Subscribed")
+
+
+def test_subscriber_upload_can_send_confirmations(admin_client):
+    from speakout.outbox.models import OutgoingMail
+
+    response = admin_client.post(
+        reverse("speakout_interchange:subscribers"), {"file": subscriber_upload(), "send_confirmations": "on"}
+    )
+    assert "sent a confirmation mail: 1" in response.content.decode()
+    assert list(OutgoingMail.objects.values_list("to", flat=True)) == ["ben@example.org"]
+
+
+def test_subscriber_upload_dry_run_and_bad_files(admin_client):
+    from speakout.subscriptions.models import Subscription
+
+    dry = admin_client.post(reverse("speakout_interchange:subscribers"), {"file": subscriber_upload(), "dry_run": "on"})
+    assert "Dry run: nothing was changed" in dry.content.decode()
+    assert not Subscription.objects.exists()
+
+    bad = admin_client.post(reverse("speakout_interchange:subscribers"), {"file": subscriber_upload("Name\r\nAna\r\n")})
+    assert bad.status_code == 400
+    assert "names no email column" in bad.content.decode() and "Nothing was imported." in bad.content.decode()
+    latin = SimpleUploadedFile("s.csv", "Email\r\njosé@exämple.org\r\n".encode("latin-1"), content_type="text/csv")
+    refused = admin_client.post(reverse("speakout_interchange:subscribers"), {"file": latin})
+    assert refused.status_code == 400 and "not UTF-8" in refused.content.decode()
+    assert not Subscription.objects.exists()

@@ -58,3 +58,34 @@ def test_search_query_is_escaped(client, pages):
     html = client.get("/search/", {"q": "<script>alert(1)</script>"}).content.decode()
     assert "<script>alert(1)</script>" not in html
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_search_finds_words_that_appear_only_in_replies(client, pages, site_builder, rules):
+    """A word only a reply holds finds that reply on its report (linked to its anchor); replies
+    waiting for a moderator, on drafts or private reports, or in hidden threads are never found."""
+    from speakout.discussion.models import Reply, Thread
+    from speakout.publishing.discussion import thread_for_report
+    from tests.discussion.helpers import post
+
+    other = site_builder.report("Another public report")
+    published = post(thread_for_report(pages["public"]), body="The landlord said **marmalade** twice.").reply
+    held = post(thread_for_report(pages["public"]), body="Held marmalade.", email="h@example.org").reply
+    Reply.objects.filter(pk=held.pk).update(status=Reply.Status.PENDING)
+    draft_thread = thread_for_report(pages["draft"])
+    on_draft = Reply.objects.create(
+        thread=draft_thread, body="Draft marmalade.", body_html="<p>x</p>", status="approved"
+    )
+    hidden = post(thread_for_report(other), body="Hidden marmalade.", email="x@example.org").reply
+    Thread.objects.filter(pk=hidden.thread_id).update(status=Thread.Status.HIDDEN)
+
+    html = client.get("/search/", {"q": "Marmalade"}).content.decode()
+
+    assert "1 reply mentions “Marmalade”" in html
+    assert f'href="{pages["public"].url}#reply-{published.pk}"' in html
+    assert "The landlord said **marmalade** twice." in html
+    assert "Robin on “Evictions after licensing”" in html
+    for hidden_text in ("Held marmalade", "Draft marmalade", "Hidden marmalade"):
+        assert hidden_text not in html
+    assert on_draft.pk and "0 results" not in html
+
+    assert "reply mentions" not in client.get("/search/", {"q": "evictions"}).content.decode()

@@ -11,7 +11,7 @@ from ..forms import parse_id
 from ..html import render_reply_list
 from ..models import SETTINGS_DEPENDENCY, DiscussionSettings, Reply, Thread, thread_dependency
 from ..reading import LISTING_CACHE_SECONDS, load_thread_page, shows_own_replies
-from ..views import reply_form_context
+from ..views import discussion_notices, reply_form_context
 
 register = template.Library()
 
@@ -83,10 +83,14 @@ def discussion(context, thread: Thread):
     if reply_to_id is not None:
         reply_to = Reply.objects.filter(pk=reply_to_id, thread=thread, status=Reply.Status.APPROVED).first()
     result = reply_form_context(request, thread, rules=rules, reply_to=reply_to)
+    notices = discussion_notices(request)
+    if notices:
+        keep_private(request)  # an author's own notice: never in a stored page
     result.update(
         {
             "request": request,
             "listing": listing,
+            "notices": notices,
             "count": thread.approved_count,
             "feed_url": thread_feed_url(thread.key),
             "newest_first": rules.newest_first if newest_first is None else newest_first,
