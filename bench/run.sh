@@ -27,6 +27,9 @@ env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/sqlite.md" "$py" bench/discussion.p
 # Interchange (issue 6): import and export of a generated 2,000-post, 100,000-reply WXR file.
 env -u DATABASE_URL SPEAKOUT_BENCH_OUT="$tmp/interchange.md" "$py" bench/interchange.py >/dev/null
 { echo; cat "$tmp/interchange.md"; } >> "$tmp/new.md"
+# Page weight of the report page and of the lists that show lead images (issue 21).
+env SPEAKOUT_BENCH_OUT="$tmp/weight.md" "$py" bench/weight.py >/dev/null || true
+[ -f "$tmp/weight.md" ] && { echo; cat "$tmp/weight.md"; } >> "$tmp/new.md"
 # The newest run goes first; earlier runs stay below it, so a regression can be seen.
 {
   echo "# Benchmarks"
