@@ -104,3 +104,20 @@ def allow(server, origin: str) -> None:
                 return
         time.sleep(1)
     raise AssertionError(f"{origin} was not allowed within 60 s")
+
+
+#: axe rule ids accepted with a reason in docs/accessibility.md ("Known exceptions").
+ACCEPTED: dict[str, str] = {}
+
+
+def axe_problems(page, name: str) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    problems = []
+    for violation in results.response["violations"]:
+        if violation["id"] in ACCEPTED and violation["impact"] in ("minor", "moderate"):
+            continue
+        targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+        problems.append(f"{name}: {violation['impact']} {violation['id']} ({violation['help']}) at {targets}")
+    return problems

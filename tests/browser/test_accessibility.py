@@ -3,7 +3,7 @@
 axe-core runs through the ``axe-playwright-python`` package on each public page type, each
 account page, the contact page, the embed's hosted thread and the main admin screens, in light
 and dark, and again after a form error. A serious or critical violation fails; a moderate or
-minor one fails too unless docs/accessibility.md lists it with a reason (``ACCEPTED`` below).
+minor one fails too unless docs/accessibility.md lists it with a reason (``ACCEPTED`` in helpers.py).
 Screenshots of each page at 1280 and 390 px, light and dark, go to test-artifacts/.
 
 One browser for the module, one page per colour scheme and width, reused for every address.
@@ -15,7 +15,7 @@ import time
 
 import pytest
 
-from tests.browser.helpers import REPORT, sign_in
+from tests.browser.helpers import REPORT, axe_problems, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 
@@ -44,21 +44,6 @@ ADMIN = {
     "admin-queue": "/admin/replies/pending/",
     "admin-contact": "/admin/contact/",
 }
-#: axe rule ids accepted with a reason in docs/accessibility.md ("Known exceptions").
-ACCEPTED: dict[str, str] = {}
-
-
-def axe_problems(page, name: str) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page)
-    problems = []
-    for violation in results.response["violations"]:
-        if violation["id"] in ACCEPTED and violation["impact"] in ("minor", "moderate"):
-            continue
-        targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
-        problems.append(f"{name}: {violation['impact']} {violation['id']} ({violation['help']}) at {targets}")
-    return problems
 
 
 @pytest.fixture(scope="module")

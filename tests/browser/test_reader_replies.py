@@ -9,15 +9,15 @@ import uuid
 
 import pytest
 
-from tests.browser.layout import assert_label_visible_inside, box
-from tests.browser.test_accessibility import axe_problems
-from tests.browser.test_discussion import (
+from tests.browser.helpers import (
     REPORT,
     approve_as_moderator,
+    axe_problems,
     fill_guest_form,
     reply_id_with_text,
     wait_out_the_time_trap,
 )
+from tests.browser.layout import assert_label_visible_inside, box
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 

@@ -19,9 +19,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from tests.browser.helpers import fill_guest_form, reply_id_with_text, wait_out_the_time_trap
 from tests.integration.server import new_server
-
-from .test_discussion import fill_guest_form, reply_id_with_text, wait_out_the_time_trap
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 

@@ -3,10 +3,12 @@ test data, snapshots of a site independent of database ids, and a site with ever
 
 from __future__ import annotations
 
+import io
 from collections import Counter
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
+from PIL import Image
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page
 
@@ -144,3 +146,41 @@ def build_every_case(site_builder) -> dict:
         "staff": staff,
         "local": local,
     }
+
+
+# A small WordPress export with media, for the media tests and the admin's Import screen.
+
+
+def picture(kind: str = "PNG", colour=(200, 30, 30)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (24, 12), colour).save(buffer, format=kind)
+    return buffer.getvalue()
+
+
+def export(base: str) -> str:
+    """A WordPress export of one post: an attachment, an image in the body that is not an
+    attachment, a fake image (HTML), an SVG, and an image on another host."""
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel>
+<title>Old Collective</title><link>{base}</link><wp:wxr_version>1.2</wp:wxr_version>
+<wp:base_blog_url>{base}</wp:base_blog_url>
+<item><title>photo</title><wp:post_id>7</wp:post_id><wp:post_type>attachment</wp:post_type>
+<wp:status>inherit</wp:status><wp:attachment_url>{base}/wp-content/uploads/2024/01/photo.jpg</wp:attachment_url></item>
+<item><title>Our report</title><link>{base}/2024/01/02/our-report/</link>
+<content:encoded><![CDATA[<p>Before.</p>
+<p><img src="{base}/wp-content/uploads/2024/01/photo-300x150.jpg" alt="The photo"></p>
+<p><img src="{base}/wp-content/uploads/2024/01/inline.png" alt="Inline"></p>
+<p><img src="{base}/wp-content/uploads/2024/01/fake.png" alt="Fake"></p>
+<p><img src="{base}/wp-content/uploads/2024/01/drawing.svg" alt="Drawing"></p>
+<p>After.</p>]]></content:encoded>
+<wp:post_id>8</wp:post_id><wp:post_date_gmt>2024-01-02 10:00:00</wp:post_date_gmt>
+<wp:post_name>our-report</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>
+</item>
+</channel></rss>
+"""
+
+
+def images_in(report) -> list:
+    return [block.value["image"] for block in report.body if block.block_type == "image"]

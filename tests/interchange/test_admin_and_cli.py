@@ -91,8 +91,7 @@ def test_media_export_uploaded_beside_the_file(admin_client, settings, tmp_path)
     import tarfile
 
     from speakout.interchange.storage import private_uploads
-
-    from .test_media import export, images_in, picture
+    from tests.interchange.helpers import export, images_in, picture
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SPEAKOUT_PRIVATE_DIR = str(tmp_path / "private")
