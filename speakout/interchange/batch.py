@@ -44,6 +44,29 @@ class PageBatch:
     def __bool__(self) -> bool:
         return bool(self.pages or self.items or self.redirects or self.threads or self.replies)
 
+    def tables(self) -> set[str]:
+        """The quoted names of the tables this batch holds rows for."""
+        models: set[type] = set()
+        if self.pages:
+            models |= {Page, PageLogEntry, ReportPage.tags.through, *(type(page) for page in self.pages)}
+        if self.categories:
+            models.add(ReportPage.categories.through)
+        if self.authors:
+            models.add(ReportAuthor)
+        if self.items:
+            models.add(ImportedItem)
+        if self.redirects:
+            models.add(Redirect)
+        if self.threads:
+            models.add(Thread)
+        if self.replies:
+            models.add(Reply)
+        return {connection.ops.quote_name(model._meta.db_table) for model in models}
+
+    def touches(self, sql: str) -> bool:
+        """Whether the statement ``sql`` reads or writes a table this batch holds rows for."""
+        return bool(self) and any(table in sql for table in self.tables())
+
     def write(self) -> None:
         """Write the batch: each table's new rows with one statement, in the order of their
         references. New pages get what Wagtail's save gives a page added by code (the creation

@@ -185,9 +185,9 @@ def _run(chosen, path: Path, media: Path | None, fetch: bool, dry_run: bool, on_
     try:
         with transaction.atomic():
             writer = SiteWriter("", result, media_dir=media, use_fetched=fetch, dry_run=dry_run, tick=tick)
-            importer = chosen(path, writer, result, progress, report)
-            importer.run()
-            writer.finish()
+            with writer.session():
+                chosen(path, writer, result, progress, report).run()
+                writer.finish()
             progress.position = progress.total
             report(progress)
             if dry_run:

@@ -7,10 +7,10 @@ item seen before is updated when its content changed and left alone otherwise.
 New rows are written in bulk: a new post's page, its log entry, import record, redirects,
 filing, thread and replies join a ``batch.PageBatch`` with ids chosen up front
 (``rows.IdAllocator``; pages placed in the tree by ``tree.place_child``), and a thread's
-replies are written by ``replies.ReplyWriter``. Anything that reads what a batch would write (an
-existing page or thread, a known redirect, a view restriction, the end of the import) writes
-the batch first, so readers and the rest of the import see the database as if every row had
-been written at once.
+replies are written by ``replies.ReplyWriter``. While the import runs (``session``), any
+statement on a table the batch holds rows for writes the batch first, so every reader (this
+module, Wagtail, signal receivers) sees the database as if each row had been written at once;
+only the reads that account for the batch themselves are exempt (``_batch_aware``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ import hashlib
 import io
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
@@ -127,6 +129,7 @@ class SiteWriter:
         self._items: dict[tuple[str, str], dict[str, ImportedItem]] = {}  # (source, kind) → source id → record
         self._batch = PageBatch()
         self._ids = IdAllocator()
+        self._aware = 0  # inside _batch_aware: statements do not write the batch first
         self.replies = ReplyWriter(result, self._ids, self.tick)
 
     # -- the site's structure ---------------------------------------------------------------
@@ -146,8 +149,6 @@ class SiteWriter:
         if self._index is None:
             index = ReportIndexPage.objects.descendant_of(self.home).first()
             if index is None:
-                # add_child reads the home page's children from the database: write the batch.
-                self.flush()
                 index = self.home.add_child(instance=ReportIndexPage(title=_("Reports"), slug="reports", live=True))
                 self._last_child_path.pop(self.home.pk, None)
                 self._slugs.get(self.home.pk, set()).add(index.slug)
@@ -179,7 +180,8 @@ class SiteWriter:
                     )
                 }
             return self._items[self.source, kind].get(source_id)
-        return ImportedItem.objects.filter(source=self.source, kind=kind, source_id=source_id).first()
+        with self._batch_aware():  # the batch holds records of posts and pages only
+            return ImportedItem.objects.filter(source=self.source, kind=kind, source_id=source_id).first()
 
     def _remember(
         self, kind: str, source_id: str, obj_id, digest: str = "", data: dict | None = None, *, item=None
@@ -195,7 +197,10 @@ class SiteWriter:
             self._batch.items.append(item)
             self._items.setdefault((self.source, kind), {})[source_id] = item
         else:
-            ImportedItem.objects.update_or_create(source=self.source, kind=kind, source_id=source_id, defaults=values)
+            with self._batch_aware():  # the batch holds records of posts and pages only
+                ImportedItem.objects.update_or_create(
+                    source=self.source, kind=kind, source_id=source_id, defaults=values
+                )
 
     # -- authors, categories ---------------------------------------------------------------
     def author(self, key: str, name: str, data: dict | None = None) -> Author | None:
@@ -330,9 +335,12 @@ class SiteWriter:
         )
         model = ReportPage if post.kind == ImportedItem.Kind.REPORT else StandardPage
         item = self._item(post.kind, post.source_id)
-        if item is not None and item.pk is None:  # the same post earlier in this batch
-            self.flush()
-        page = model.objects.filter(pk=item.object_id).first() if item and item.object_id else None
+        page = None
+        if item is not None and item.object_id:
+            # A record from an earlier import names a page written then; one of this batch
+            # (no id yet) names a page of the batch, which the lookup writes first.
+            with self._batch_aware() if item.pk is not None else nullcontext():
+                page = model.objects.filter(pk=item.object_id).first()
         title = (html_to_text(post.title) or post.title or _("Untitled"))[:255]
         if page is not None and item.checksum == digest:
             self.result.count(post.kind, "unchanged")
@@ -385,9 +393,11 @@ class SiteWriter:
         batch = self._batch
         if parent.pk not in self._last_child_path:
             # A page of this batch has no children in the database yet.
-            self._last_child_path[parent.pk] = None if parent.pk in batch.page_ids else last_child_path(parent)
+            with self._batch_aware():  # the batch's children of a parent are remembered here
+                self._last_child_path[parent.pk] = None if parent.pk in batch.page_ids else last_child_path(parent)
         place_child(parent, page, after=self._last_child_path[parent.pk])
-        page.id = page.pk = self._ids.take(Page, 1, chunk=POST_BATCH)[0]
+        with self._batch_aware():
+            page.id = page.pk = self._ids.take(Page, 1, chunk=POST_BATCH)[0]
         self._last_child_path[parent.pk] = page.path
         if parent.pk not in batch.page_ids:  # a parent of this batch is written with its count
             batch.children[parent.pk] += 1
@@ -428,8 +438,6 @@ class SiteWriter:
             # Every old path once, so a page whose paths are all new needs no lookup.
             self._redirect_paths = set(Redirect.objects.filter(site=None).values_list("old_path", flat=True))
         known = [path for path in paths if path in self._redirect_paths]
-        if known:
-            self.flush()  # the redirect may be one of the batch, and may come to point at this page
         existing = (
             {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
             if known
@@ -448,7 +456,6 @@ class SiteWriter:
             self.result.count("redirect", "created", len(missing))
 
     def restrict_with_password(self, page: Page, password: str) -> None:
-        self.flush()  # the restriction's receivers read the page and its thread
         if not PageViewRestriction.objects.filter(page=page).exists():
             PageViewRestriction.objects.create(
                 page=page, restriction_type=PageViewRestriction.PASSWORD, password=password[:255]
@@ -468,8 +475,10 @@ class SiteWriter:
         if page.pk in self._batch.page_ids:
             # A page of this batch has no thread yet: the new thread joins the batch, as
             # get_or_create_thread and the changes below would have made it.
+            with self._batch_aware():
+                thread_id = self._ids.take(Thread, 1, chunk=POST_BATCH)[0]
             thread = Thread(
-                pk=self._ids.take(Thread, 1, chunk=POST_BATCH)[0],
+                pk=thread_id,
                 key=key,
                 url=page.full_url or "",
                 title=page.title[:500],
@@ -480,7 +489,6 @@ class SiteWriter:
                 thread.opened_at = opened
             self._batch.threads[thread.pk] = thread
             return thread
-        self.flush()
         thread = get_or_create_thread(
             key,
             url=page.full_url or "",
@@ -497,7 +505,6 @@ class SiteWriter:
         return thread
 
     def external_thread(self, key: str, url: str, title: str) -> Thread:
-        self.flush()
         thread = get_or_create_thread(key[:255], url=url[:1000] if url.startswith(("http://", "https://")) else "")
         if title and not thread.title:
             Thread.objects.filter(pk=thread.pk).update(title=title[:500])
@@ -507,7 +514,6 @@ class SiteWriter:
         """The imported or existing page an external thread's address points at, if any."""
         if not url:
             return None
-        self.flush()
         path = urlsplit(url).path or "/"
         if not path.endswith("/"):
             path += "/"
@@ -521,18 +527,38 @@ class SiteWriter:
     def save_replies(self, thread: Thread, comments: list[CommentData], prefix: str) -> None:
         """Store a thread's replies (``ReplyWriter.save``); a new thread's join its batch."""
         batch = self._batch
-        new = thread.pk in batch.threads and thread.pk not in batch.filled
-        if not new:
-            self.flush()  # the thread's replies and counts are read from the database
-        rows = self.replies.save(thread, comments, prefix, new=new)
-        if new:
-            batch.replies.extend(rows)
-            batch.filled.add(thread.pk)
+        if thread.pk not in batch.threads or thread.pk in batch.filled:
+            self.replies.save(thread, comments, prefix, new=False)
+            return
+        with self._batch_aware():  # a thread of this batch has no replies in the database
+            batch.replies.extend(self.replies.save(thread, comments, prefix, new=True))
+        batch.filled.add(thread.pk)
+
+    @contextmanager
+    def session(self) -> Iterator[SiteWriter]:
+        """The import's span: a statement on a table the batch holds rows for writes it first."""
+        with connection.execute_wrapper(self._write_batch_first):
+            yield self
+
+    @contextmanager
+    def _batch_aware(self) -> Iterator[None]:
+        """Reads that account for the batch themselves: no write before them."""
+        self._aware += 1
+        try:
+            yield
+        finally:
+            self._aware -= 1
+
+    def _write_batch_first(self, execute, sql, params, many, context):
+        if not self._aware and self._batch.touches(sql):
+            self.flush()
+        return execute(sql, params, many, context)
 
     def flush(self) -> None:
         """Write the batch (``PageBatch.write``) and start a new one."""
         batch, self._batch = self._batch, PageBatch()
-        batch.write()
+        with self._batch_aware():
+            batch.write()
 
     def finish(self) -> None:
         """Counts that span threads: each touched commenter's approved replies."""
