@@ -48,9 +48,12 @@ def test_webfinger_and_nodeinfo_name_the_site_actor(federation, client):
     assert info["version"] == "2.1" and info["protocols"] == ["activitypub"]
 
 
-def test_nothing_is_served_while_federation_is_off(federation, client):
+def test_nothing_is_served_while_federation_is_off(federation, client, site_builder):
+    report = site_builder.report("Quiet")
     federation.enabled = False
     federation.save()
+    page = client.get(report.url).content.decode()
+    assert "Follow us from Mastodon" not in page and "application/activity+json" not in page
     assert client.get("/federation/actor").status_code == 404
     assert client.get("/.well-known/webfinger", {"resource": "acct:reports@testserver"}).status_code == 404
 
@@ -89,6 +92,7 @@ def test_a_report_answers_activity_json_with_its_article_and_the_cache_keeps_htm
         assert article["name"] == "Water" and article["summary"] == "Wells run dry."
         assert "Body of Water." in article["content"] and article["attributedTo"] == ACTOR
     assert client.get(path).content == html.content  # the HTML is still the HTML
+    assert "Follow us from Mastodon: @reports@testserver" in html.content.decode()
 
 
 def test_the_page_cache_front_never_answers_an_activity_request_with_html(federation, site_builder):

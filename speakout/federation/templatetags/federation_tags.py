@@ -21,6 +21,13 @@ def activity_alternate(page: Any) -> str:
     return format_html('<link rel="alternate" type="application/activity+json" href="{}">', published.object_id)
 
 
+@register.inclusion_tag("federation/handle.html")
+def fediverse_handle_line() -> dict[str, str]:
+    """The line "Follow us from Mastodon: @reports@example.org" when federation is on (template
+    ``federation/handle.html``)."""
+    return {"handle": fediverse_handle()}
+
+
 @register.simple_tag
 def fediverse_handle() -> str:
     """The site's handle ("@reports@example.org") when federation is on, else ""."""
