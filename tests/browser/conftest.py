@@ -16,25 +16,12 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 import pytest  # noqa: E402
 
+from tests.browser.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.integration.server import (  # noqa: E402
-    PROJECT_ROOT,
     database_kind,
     pytest_collection_modifyitems,  # noqa: F401  (keeps the "server" xdist group on one worker)
     speakout_server,  # noqa: F401  (the shared `speakout run` process)
 )
-
-CHROMIUM = os.environ.get("SPEAKOUT_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 
 @pytest.fixture(scope="session")

@@ -4,6 +4,7 @@ administrator, and a static site on its own port that embeds the discussion."""
 from __future__ import annotations
 
 import functools
+import os
 import re
 import threading
 import time
@@ -11,7 +12,20 @@ import urllib.request
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from tests.integration.server import HTTP, free_port
+from tests.integration.server import HTTP, PROJECT_ROOT, free_port
+
+CHROMIUM = os.environ.get("SPEAKOUT_TEST_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 REPORT = "/reports/peer-safety-conference-lisbon/"
 

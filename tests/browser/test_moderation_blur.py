@@ -20,7 +20,7 @@ from django.urls import reverse
 
 from speakout.discussion.models import Flag, Reply
 from speakout.discussion.services import Author, get_or_create_thread, submit_reply
-from tests.browser.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.browser.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.browser.layout import assert_inside, assert_label_visible_inside
 from tests.discussion.helpers import form_data
 
