@@ -249,7 +249,8 @@ def edit_reply(request, reply_id: int):
                 note = _("Your reply is updated. It still waits for a moderator: only you can see it.")
             else:
                 note = _("Your reply is updated.")
-            django_messages.success(request, note, extra_tags=f"{NOTICE_TAG} reply-{reply.pk}")
+            # fail_silently: a project without the messages framework still edits and deletes.
+            django_messages.success(request, note, extra_tags=f"{NOTICE_TAG} reply-{reply.pk}", fail_silently=True)
             return HttpResponseRedirect(_notice_location(reply.thread, reply), status=303)
         if wants_json(request):
             return JsonResponse({"outcome": services.Outcome.REJECTED, "errors": result.errors}, status=400)
@@ -269,7 +270,7 @@ def delete_reply(request, reply_id: int):
         services.delete_own_reply(reply, author)
         if wants_json(request):
             return JsonResponse({"outcome": "deleted", "id": reply.pk})
-        django_messages.success(request, _("Your reply is deleted."), extra_tags=NOTICE_TAG)
+        django_messages.success(request, _("Your reply is deleted."), extra_tags=NOTICE_TAG, fail_silently=True)
         return HttpResponseRedirect(_notice_location(reply.thread), status=303)
     return render(request, "discussion/delete_reply.html", {"reply": reply})
 
