@@ -512,6 +512,8 @@ def send_due_answers(now: datetime | None = None) -> int:
     time is up (the worker's sweep comes back), then every answer waiting in one digest. Returns
     how many mails were queued."""
     now = now or timezone.now()
+    # A mailed notice matters only while it holds the next mail back: older ones go.
+    AnswerNotice.objects.filter(mailed_at__lt=now - timedelta(minutes=app_settings.ANSWER_MINUTES)).delete()
     waiting = (
         AnswerNotice.objects.filter(mailed_at__isnull=True)
         .order_by("email", "thread_id")

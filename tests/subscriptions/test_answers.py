@@ -188,6 +188,7 @@ def test_more_answers_within_the_interval_wait_and_go_out_in_one_digest(thread, 
     assert "Second answer." in digest.html_body and "Third answer." in digest.html_body
     assert digest.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert services.send_due_answers(now=timezone.now() + timedelta(minutes=40)) == 0
+    assert not AnswerNotice.objects.exists(), "mailed notices are kept only while they hold mail back"
 
 
 def test_a_thread_follower_hears_of_an_answer_to_their_reply_once(thread, post_reply, subscribe):
