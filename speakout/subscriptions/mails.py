@@ -5,6 +5,7 @@ subscription's one-click unsubscribe link and the RFC 8058 headers."""
 from __future__ import annotations
 
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.template.loader import render_to_string
@@ -68,7 +69,7 @@ def language_of(subscription: Subscription) -> str:
 
 def render(
     subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str | None, unsubscribe=True
-):
+) -> dict[str, Any]:
     """Render ``subscriptions/email/<template>.txt`` and ``.html``: the arguments of one
     ``queue_mail`` call. ``subject`` may be a callable, so it is translated in the subscriber's
     language."""

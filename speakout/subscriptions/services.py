@@ -427,7 +427,7 @@ def _announce_batch(size: int) -> tuple[int, int]:
     return len(claimed), queued
 
 
-def _answer_subscriptions(replies) -> dict[int, list[Subscription]]:
+def _answer_subscriptions(replies: Iterable[Reply]) -> dict[int, list[Subscription]]:
     """For each reply that answers another: the active subscriptions to answers of the reply it
     answers, but not the answer's own writer (answering oneself tells nobody)."""
     answers = [reply for reply in replies if reply.parent_id]
@@ -448,7 +448,7 @@ def _answer_subscriptions(replies) -> dict[int, list[Subscription]]:
     return result
 
 
-def _outcome_subscriptions(replies) -> dict[int | None, Subscription]:
+def _outcome_subscriptions(replies: Iterable[Reply]) -> dict[int | None, Subscription]:
     """The writer's confirmed wish to hear the moderators' decision, for each of these replies."""
     ids = [reply.pk for reply in replies]
     if not ids:
@@ -459,10 +459,10 @@ def _outcome_subscriptions(replies) -> dict[int | None, Subscription]:
     }
 
 
-def _published_mail(reply: Reply, subscription: Subscription) -> dict:
+def _published_mail(reply: Reply, subscription: Subscription) -> dict[str, Any]:
     title = mails.thread_title(reply.thread)
 
-    def subject():
+    def subject() -> str:
         return _("Your reply to “%(title)s” is published") % {"title": title}
 
     return mails.render(
@@ -478,7 +478,7 @@ def reply_link(reply: Reply) -> str:
     return f"{reply.thread.url}#reply-{reply.pk}" if reply.thread.url else ""
 
 
-def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict]:
+def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict[str, Any]]:
     """The mails announcing ``reply`` to the thread's followers (not its author), rendered."""
     own = author_email(reply).strip().lower()
     thread = reply.thread
@@ -524,9 +524,10 @@ def send_due_answers(now: datetime | None = None) -> int:
 
 
 def _last_answer_mail(email: str, thread_id: int) -> datetime | None:
-    return AnswerNotice.objects.filter(email=email, thread_id=thread_id, mailed_at__isnull=False).aggregate(
-        last=Max("mailed_at")
-    )["last"]
+    last: datetime | None = AnswerNotice.objects.filter(
+        email=email, thread_id=thread_id, mailed_at__isnull=False
+    ).aggregate(last=Max("mailed_at"))["last"]
+    return last
 
 
 def _mail_answers(email: str, thread_id: int, now: datetime) -> int:
@@ -568,14 +569,14 @@ def _mail_answers(email: str, thread_id: int, now: datetime) -> int:
     return len(batches)
 
 
-def _answers_mail(notices: list[AnswerNotice]) -> dict:
+def _answers_mail(notices: list[AnswerNotice]) -> dict[str, Any]:
     """One mail for these answers (one thread, one address): the answer, or a digest of them."""
     subscription = max((notice.subscription for notice in notices), key=lambda row: row.pk)
     thread = notices[0].answer.thread
     title = mails.thread_title(thread)
     count = len(notices)
 
-    def subject():
+    def subject() -> str:
         if count == 1:
             return _("%(name)s answered your reply to “%(title)s”") % {
                 "name": " ".join(notices[0].answer.author_name.split())[:100],
@@ -613,7 +614,7 @@ def send_removal_notice(reply: Reply, message: str) -> bool:
     log_entries = ModerationLogEntry.objects.filter(reply_id=reply.pk).count()
     site = organisation_name()
 
-    def subject():
+    def subject() -> str:
         # The site, not the report: a removal is nobody's business who glances at an inbox.
         return _("About your reply on %(site)s") % {"site": site}
 

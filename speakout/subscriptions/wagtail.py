@@ -3,8 +3,9 @@
 The publishing app calls ``connect(ReportPage)`` from its ``ready()``; this app imports nothing
 from publishing. A report is announced once, on its first publication (``first_published_at``
 set by this very publish), never on edits or re-publishing; the ``Announcement`` row keyed by
-the report makes that hold even if Wagtail sends the signal twice. A page model may define
-``mail_parts()`` returning ``{"html": ..., "text": ...}``: the whole post as mail shows it.
+the report makes that hold even if Wagtail sends the signal twice, and a translation of a report
+already announced is not announced again (one mail per report, in the language it first appeared
+in). A page model may define ``mail_parts()`` returning ``{"html": ..., "text": ...}``: the whole post as mail shows it.
 """
 
 from __future__ import annotations
@@ -68,10 +69,22 @@ def send_report(report, *, email_only: bool = False) -> Announcement | None:
         )
 
 
+def is_translation_of_an_announced_report(report) -> bool:
+    """A translation is the same report in another language: its subscribers had it already."""
+    translation_key = getattr(report, "translation_key", None)
+    if translation_key is None:
+        return False
+    others = type(report).objects.filter(translation_key=translation_key).exclude(pk=report.pk)
+    keys = [announcement_key(other) for other in others.only("pk")]
+    return Announcement.objects.filter(key__in=keys).exists()
+
+
 def announce_report(report) -> None:
     if report.first_published_at is None or report.first_published_at != report.last_published_at:
         return  # an edit or a re-publication
     if not is_public(report):  # private reports are not announced
+        return
+    if is_translation_of_an_announced_report(report):
         return
     send_report(report)
 

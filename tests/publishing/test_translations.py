@@ -196,3 +196,30 @@ def test_an_editor_translates_a_report_in_the_admin(admin_client, client, site_b
         page.specific.save_revision().publish()
     assert "Rapport sur le logement" in html_of(client.get("/fr" + report.url))
     assert 'hreflang="fr"' in html_of(client.get(report.url))
+
+
+def test_a_translation_is_not_mailed_again_to_subscribers(site_builder, subscribe):
+    from speakout.subscriptions.models import Announcement
+
+    subscribe("reader@example.org")
+    report = site_builder.report("Housing report")
+    assert Announcement.objects.count() == 1
+    site_builder.translate(site_builder.home, "fr", title="Collectif de test")
+    site_builder.translate(site_builder.index, "fr", title="Rapports")
+    site_builder.translate(report, "fr", title="Rapport sur le logement")
+    assert Announcement.objects.count() == 1
+    site_builder.report("Another report")
+    assert Announcement.objects.count() == 2
+
+
+def test_the_text_carries_its_own_language_when_the_interface_differs(client, translated):
+    """An English report read with the interface in Arabic: the page is ``lang="ar" dir="rtl"``
+    but the article says it is English, left to right, so a screen reader reads it as English."""
+    report, report_fr = translated["report"], translated["report_fr"]
+    in_arabic = html_of(client.get(report.url, HTTP_ACCEPT_LANGUAGE="ar"))
+    assert '<html lang="ar" dir="rtl"' in in_arabic
+    assert '<article class="report" aria-labelledby="report-title" lang="en" dir="ltr">' in in_arabic
+    in_english = html_of(client.get(report.url, HTTP_ACCEPT_LANGUAGE="en"))
+    assert '<article class="report" aria-labelledby="report-title">' in in_english
+    french = html_of(client.get(report_fr.url, HTTP_ACCEPT_LANGUAGE="ar"))
+    assert '<article class="report" aria-labelledby="report-title">' in french
