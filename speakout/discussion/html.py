@@ -10,6 +10,8 @@ once per page. To change the markup, point ``SPEAKOUT_DISCUSSION_REPLY_RENDERER`
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from html import escape
 
@@ -26,6 +28,29 @@ from .avatars import DEFAULT_KEY
 from .collapse import split_long
 from .models import Reply
 from .reading import ReplyNode
+
+
+@dataclass(frozen=True)
+class ProvenIdentity:
+    """Who wrote a reply, as an app proved it (a Fediverse actor's signature), never typed text:
+    the handle shown beside the name, the profile it links to, and a same-origin avatar path."""
+
+    handle: str
+    profile_url: str = ""
+    avatar_url: str = ""
+
+
+# Apps that prove who wrote some replies add a function here (in their AppConfig.ready): given the
+# replies about to be shown, it answers {reply id: ProvenIdentity}. Called once per rendered list.
+IDENTITY_SOURCES: list[Callable[[Sequence[Reply]], dict[int, ProvenIdentity]]] = []
+
+
+def proven_identities(replies: Sequence[Reply]) -> dict[int, ProvenIdentity]:
+    found: dict[int, ProvenIdentity] = {}
+    if replies:
+        for source in IDENTITY_SOURCES:
+            found.update(source(replies))
+    return found
 
 
 def avatar_url_pattern() -> str:
@@ -67,6 +92,7 @@ class ReplyRenderer:
             for name in ("edit", "delete", "report")
         }
         self.avatar_url = avatar_url_pattern()
+        self.identities: dict[int, ProvenIdentity] = {}
 
     def when(self, moment) -> tuple[str, str]:
         local = moment if self._utc else timezone.localtime(moment)
@@ -87,13 +113,20 @@ class ReplyRenderer:
         else:
             author = name
         iso, shown = self.when(reply.created_at)
+        proven = self.identities.get(reply_id)
+        avatar = escape(proven.avatar_url) if proven and proven.avatar_url else None
         parts = [
             f'<article class="reply{" reply--held" if held else ""}" id="reply-{reply_id}" '
             f'aria-labelledby="reply-{reply_id}-author"><header class="reply__header">'
-            f'<img class="reply__avatar" src="{self.avatar_url.format(key=reply.avatar_key or DEFAULT_KEY)}" '
+            f'<img class="reply__avatar" src="{avatar or self.avatar_url.format(key=reply.avatar_key or DEFAULT_KEY)}" '
             'alt="" loading="lazy">'
             f'<span class="reply__author" dir="auto" id="reply-{reply_id}-author">{author}</span>'
         ]
+        if proven:
+            handle = escape(proven.handle)
+            if proven.profile_url:
+                handle = f'<a href="{escape(proven.profile_url)}" rel="nofollow ugc noopener">{handle}</a>'
+            parts.append(f'<span class="reply__handle" dir="ltr">{handle}</span>')
         if node.in_reply_to:
             context = escape(labels["in_reply_to"] % {"name": node.in_reply_to})
             parts.append(f'<span class="reply__context">{context}</span>')
@@ -158,6 +191,7 @@ def get_renderer(*, accepts_replies: bool) -> ReplyRenderer:
 def render_reply_list(nodes: list[ReplyNode], closing_tags: str, *, accepts_replies: bool) -> SafeString:
     """The nested <li> items of a thread page (the caller writes the outer <ol>)."""
     renderer = get_renderer(accepts_replies=accepts_replies)
+    renderer.identities = proven_identities([node.reply for node in nodes])
     out = []
     for node in nodes:
         out.append(f'{node.before}<li class="replies__item" data-reply-item="{node.reply.pk}">{renderer.render(node)}')
@@ -167,5 +201,7 @@ def render_reply_list(nodes: list[ReplyNode], closing_tags: str, *, accepts_repl
 
 
 def render_single_reply(node: ReplyNode, *, accepts_replies: bool = True) -> SafeString:
+    renderer = get_renderer(accepts_replies=accepts_replies)
+    renderer.identities = proven_identities([node.reply])
     # Safe for the same reason as render_reply_list's.
-    return mark_safe(get_renderer(accepts_replies=accepts_replies).render(node))  # nosec B308, B703
+    return mark_safe(renderer.render(node))  # nosec B308, B703

@@ -223,8 +223,8 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     name = (actor.name or actor.username or actor.domain)[:60]
     payload = {
         "parent": parent.pk if parent else "",
-        # The name only: a handle reads as an email address to the personal-data guard. The
-        # name links to the remote profile (the reply's website).
+        # The typed name only, checked like any other. The handle is shown beside it from the
+        # verified actor (identities.py), never through typed text.
         "name": name,
         "website": _website(actor.profile_url),
         "body": note_text(jsonld.text(note.get("content")) or jsonld.text(note.get("contentMap"))),
@@ -241,6 +241,7 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     reply = result.stored
     with transaction.atomic():
         FederatedReply.objects.get_or_create(reply=reply, defaults={"object_id": note_id, "actor": actor})
+        reply.thread.bump_version()  # cached pages show the handle and avatar kept just now
         if actor.commenter_id is None and reply.commenter_id is not None:
             RemoteActor.objects.filter(pk=actor.pk).update(commenter_id=reply.commenter_id)
     return Answer(202, result.outcome)

@@ -22,6 +22,7 @@ from speakout.federation.models import (
     FederatedReply,
     Follower,
     PublishedArticle,
+    RemoteActor,
 )
 from speakout.safety.evidence import hold_reply
 
@@ -290,6 +291,40 @@ def test_a_reply_goes_through_the_pipeline_held_first_then_trusted(federation, c
     assert answer.status == Reply.Status.APPROVED and answer.parent_id == reply.pk
     assert answer.commenter_id == reply.commenter_id
     assert "And a second thought." in client.get(report.url).content.decode()
+
+
+def test_a_reply_shows_the_proven_handle_and_the_avatar_kept_here_and_nothing_from_elsewhere(
+    federation, client, bob, report, no_pause
+):
+    import re
+
+    DiscussionSettings.objects.update_or_create(pk=1, defaults={"hold_first_reply": False})
+    RemoteActor.objects.filter(pk=bob.actor.pk).update(
+        icon_url="https://remote.example/media/bob.png", avatar=b"\x89PNG\r\n\x1a\nkept", avatar_type="image/png"
+    )
+    assert bob.post(client, note(bob, article_id(report), "<p>Hello from afar</p>")).status_code == 202
+    reply = Reply.objects.get()
+    # The handle is no typed text: the name passed the personal-data guard as it is.
+    assert reply.status == Reply.Status.APPROVED and reply.author_name == "Bob Remote"
+    html = client.get(report.url).content.decode()
+    handle = f"@{bob.actor.username}@{bob.actor.domain}"
+    assert f'<span class="reply__handle" dir="ltr"><a href="{bob.url}" rel="nofollow ugc noopener">{handle}</a>' in html
+    avatar = f"/federation/avatars/{bob.actor.pk}"
+    assert f'<img class="reply__avatar" src="{avatar}"' in html
+    assert client.get(avatar).content == b"\x89PNG\r\n\x1a\nkept"
+    # Nothing on the page loads from another origin: every src, srcset, link and action is ours.
+    loaded = re.findall(r'(?:src|srcset|action)="([^"]*)"|<link [^>]*href="([^"]*)"', html)
+    for url in (part for pair in loaded for part in pair if part):
+        assert url.startswith(("/", "#", "data:", BASE_URL, "http://testserver")), url
+    assert "remote.example/media" not in html
+
+
+def test_a_reply_from_an_actor_without_a_kept_avatar_keeps_the_drawn_one(federation, client, bob, report, no_pause):
+    DiscussionSettings.objects.update_or_create(pk=1, defaults={"hold_first_reply": False})
+    assert bob.post(client, note(bob, article_id(report), "<p>No picture</p>")).status_code == 202
+    html = client.get(report.url).content.decode()
+    assert "/federation/avatars/" not in html and f"@{bob.actor.username}@{bob.actor.domain}" in html
+    assert '<img class="reply__avatar" src="/discussion/avatar/' in html
 
 
 def test_direct_notes_and_replies_to_private_or_unknown_reports_are_not_taken(federation, client, bob, site_builder):
