@@ -1,5 +1,6 @@
 """The contract of the front door: the same submission gets the same outcome through every front
-end (the HTML form, ``/api/``, ``/embed/api/`` and ``/isso/``).
+end (the HTML form, ``/api/``, ``/embed/api/``, ``/isso/`` and, for the cases that apply to a
+signed account rather than a typed name and address, the Fediverse inbox).
 
 Each front end speaks its own shape (a redirect or a page, JSON, Isso's JSON and plain text), so
 each driver below turns its answer back into one ``Answer``: the outcome, the messages the
@@ -27,6 +28,7 @@ from speakout.discussion.services import Author, submit_reply
 from speakout.safety.models import SafetySettings
 from tests.discussion.helpers import form_data, old_form_token
 from tests.embed.helpers import SITE
+from tests.federation.helpers import REMOTE, RemoteKey
 
 pytestmark = pytest.mark.django_db
 
@@ -187,21 +189,83 @@ class IssoApi(FrontEnd):
         return Answer("rejected", text=response.content.decode(), confirm=offered)
 
 
+class FediverseInbox(FrontEnd):
+    """A signed ``Create`` of a public ``Note`` answering the report, from one remote account.
+    The name and address do not travel: the account is the proof of who writes."""
+
+    name = "fediverse"
+    article = f"{SITE}/federation/articles/contract"
+
+    def __init__(self):
+        from speakout.federation.models import FederationSettings, PublishedArticle
+
+        super().__init__()
+        self.client = Client()
+        config = FederationSettings.load()
+        config.enabled = True
+        config.username = "reports"
+        config.save()
+        PublishedArticle.objects.create(page_id=1, object_id=self.article, thread_key=PATH)
+        self.account = RemoteKey(f"{REMOTE}/users/robin")
+
+    def ban(self) -> None:
+        from speakout.federation.inbox import actor_hashes
+
+        BannedClient.objects.create(client_hash=actor_hashes(self.account.actor)[0], reason="abuse")
+
+    def send(
+        self, *, body, name="Robin", email="robin@example.org", parent=None, submission_id="", confirm=(), answers=None
+    ):
+        from speakout.federation.models import FederatedReply
+
+        assert parent is None and not confirm and answers is None, "not something a Note carries"
+        note_id = f"{self.account.url}/notes/{submission_id or uuid.uuid4().hex}"
+        public = {"to": "https://www.w3.org/ns/activitystreams#Public", "cc": self.account.url + "/followers"}
+        activity = {
+            "@context": "https://www.w3.org/ns/activitystreams",
+            "id": note_id + "#create",
+            "type": "Create",
+            "actor": self.account.url,
+            **public,
+            "object": {"id": note_id, "type": "Note", "attributedTo": self.account.url,
+                       "inReplyTo": self.article, "content": f"<p>{html.escape(body)}</p>", **public},
+        }  # fmt: skip
+        response = self.account.post(self.client, activity)
+        if response.status_code == 202:
+            stored = FederatedReply.objects.get(object_id=note_id)
+            return Answer(stored_outcome(stored.reply_id), reply_id=stored.reply_id)
+        assert response.status_code in (403, 429), response.status_code
+        return Answer("rejected", text=response.json()["error"])
+
+
 FRONT_ENDS = [HtmlForm, JsonApi, EmbedApi, IssoApi]
+# Where the writer is a signed account: cases about the typed name, address, "post anyway" boxes
+# or the client's address do not apply to the inbox.
+SIGNED_FRONT_ENDS = [*FRONT_ENDS, FediverseInbox]
+
+
+def _front_end(request, settings):
+    settings.BASE_URL = "http://testserver"  # the inbox checks signatures against this host
+    Thread.objects.create(key=PATH, url=f"{SITE}{PATH}", title="The contract")
+    return request.param()
 
 
 @pytest.fixture(params=FRONT_ENDS, ids=lambda front_end: front_end.name)
-def front_end(request, rules, allowed_site):
-    Thread.objects.create(key=PATH, url=f"{SITE}{PATH}", title="The contract")
-    return request.param()
+def front_end(request, settings, rules, allowed_site):
+    return _front_end(request, settings)
+
+
+@pytest.fixture(params=SIGNED_FRONT_ENDS, ids=lambda front_end: front_end.name)
+def any_front_end(request, settings, rules, allowed_site):
+    return _front_end(request, settings)
 
 
 def replies() -> int:
     return Reply.objects.count()
 
 
-def test_a_valid_reply_is_published(front_end):
-    answer = front_end.send(body="A valid reply.")
+def test_a_valid_reply_is_published(any_front_end):
+    answer = any_front_end.send(body="A valid reply.")
     assert answer.outcome == "published" and replies() == 1
     assert Reply.objects.get(pk=answer.reply_id).body == "A valid reply."
 
@@ -233,14 +297,27 @@ def test_a_ban_recorded_under_an_older_client_key_still_holds(front_end):
     assert Reply.objects.get(pk=answer.reply_id).status == Reply.Status.SPAM
 
 
-def test_a_second_reply_at_once_is_rate_limited(front_end):
+def test_a_banned_writer_s_reply_is_held_as_spam(any_front_end):
+    if isinstance(any_front_end, FediverseInbox):
+        any_front_end.ban()
+    else:
+        BannedClient.objects.create(client_hash=client_hashes_for_ip(TEST_CLIENT_IP)[0], reason="abuse")
+    cache.clear()
+    answer = any_front_end.send(body="Banned, and trying again.")
+    assert answer.outcome == "held"
+    assert Reply.objects.get(pk=answer.reply_id).status == Reply.Status.SPAM
+
+
+def test_a_second_reply_at_once_is_rate_limited(any_front_end):
+    front_end = any_front_end
     assert front_end.send(body="The first reply.").outcome == "published"
     answer = front_end.send(body="The second reply, too soon.")
     assert answer.outcome == "rejected" and answer.says("You are replying too fast.")
     assert replies() == 1
 
 
-def test_a_resent_submission_stores_one_reply(front_end):
+def test_a_resent_submission_stores_one_reply(any_front_end):
+    front_end = any_front_end
     submission_id = uuid.uuid4().hex
     first = front_end.send(body="Sent twice by a double click.", submission_id=submission_id)
     again = front_end.send(body="Sent twice by a double click.", submission_id=submission_id)
@@ -248,10 +325,10 @@ def test_a_resent_submission_stores_one_reply(front_end):
     assert again.reply_id == first.reply_id and replies() == 1
 
 
-def test_a_first_reply_is_held_when_the_rules_say_so(front_end, rules):
+def test_a_first_reply_is_held_when_the_rules_say_so(any_front_end, rules):
     rules.hold_first_reply = True
     rules.save()
-    answer = front_end.send(body="My first words here.")
+    answer = any_front_end.send(body="My first words here.")
     assert answer.outcome == "held"
     assert Reply.objects.get(pk=answer.reply_id).status == Reply.Status.PENDING
 

@@ -26,7 +26,7 @@ from speakout.federation.models import (
 )
 from speakout.safety.evidence import hold_reply
 
-from .conftest import BASE_URL, REMOTE, RemoteKey
+from .helpers import BASE_URL, REMOTE, RemoteKey
 
 pytestmark = pytest.mark.django_db
 AS = "https://www.w3.org/ns/activitystreams"
