@@ -102,18 +102,20 @@ def article_id(page: Any) -> str:
 
 def article(page: Any, published: PublishedArticle | None = None) -> dict[str, Any]:
     url = published.object_id if published else article_id(page)
+    # The editor's content warning: Mastodon and others show the summary and fold the rest.
+    warning = (getattr(page, "content_warning", "") or "").strip()
     document: dict[str, Any] = {
         "id": url,
         "type": "Article",
         "attributedTo": actor_url(),
         "name": page.title,
-        "summary": escape(getattr(page, "standfirst", "") or ""),
+        "summary": escape(warning or getattr(page, "standfirst", "") or ""),
         "content": article_content(page),
         "url": url,
         "published": (page.first_published_at or timezone.now()).isoformat(),
         "to": [jsonld.PUBLIC],
         "cc": [absolute(reverse("federation:followers"))],
-        "sensitive": False,
+        "sensitive": bool(warning),
     }
     if page.last_published_at and page.first_published_at and page.last_published_at > page.first_published_at:
         document["updated"] = page.last_published_at.isoformat()

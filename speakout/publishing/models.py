@@ -269,6 +269,15 @@ class ReportPage(SeoMixin, Page):
         default="open",
     )
     tags = ClusterTaggableManager(through=ReportTag, blank=True, verbose_name=_("tags"))
+    content_warning = models.CharField(
+        _("content warning"),
+        max_length=200,
+        blank=True,
+        help_text=_(
+            "Leave empty unless the report needs one. On the Fediverse the report is then marked "
+            "sensitive and this text is shown before it, in place of the standfirst."
+        ),
+    )
 
     content_panels = Page.content_panels + [
         FieldPanel("standfirst"),
@@ -278,7 +287,7 @@ class ReportPage(SeoMixin, Page):
         FieldPanel("notes"),
         MultiFieldPanel([FieldPanel("categories"), FieldPanel("tags")], heading=_("Filing")),
     ]
-    settings_panels = Page.settings_panels + [FieldPanel("replies")]
+    settings_panels = Page.settings_panels + [FieldPanel("replies"), FieldPanel("content_warning")]
     search_fields = Page.search_fields + [
         index.SearchField("standfirst"),
         index.SearchField("body"),

@@ -165,6 +165,19 @@ def test_publishing_sends_create_then_update_then_delete_to_each_shared_inbox_on
     assert queued[2]["object"] == {"id": queued[0]["object"]["id"], "type": "Tombstone"}
 
 
+def test_the_editor_s_content_warning_marks_the_article_sensitive(federation, site_builder, bob, monkeypatch):
+    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#f")
+    queued: list[dict] = []
+    monkeypatch.setattr(delivery, "queue", lambda activity, inboxes: queued.append(activity["object"]) or 0)
+    report = site_builder.report("Raids", standfirst="What the families saw.")
+    report.content_warning = "Police violence, <described>"
+    report.save_revision().publish()
+    created, updated = queued
+    assert created["sensitive"] is False and created["summary"] == "What the families saw."
+    assert updated["sensitive"] is True and updated["summary"] == "Police violence, &lt;described&gt;"
+    assert "What the families saw." in updated["content"]  # the standfirst still opens the text
+
+
 def test_a_private_report_is_never_published(federation, site_builder):
     site_builder.report("Secret", private=True)
     report = site_builder.report("Draft", live=False)
