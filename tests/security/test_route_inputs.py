@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from speakout.embed.models import AllowedOrigin
 from speakout.publishing.discussion import thread_for_report
+from speakout.theme.languages import content_prefixes
 
 pytestmark = pytest.mark.django_db
 
@@ -56,8 +57,15 @@ def _regex_addresses(route: str) -> list[str]:
     return ["/" + address for address in addresses]
 
 
+# How speakout.publishing.languages.ContentLanguagePrefix prints: Wagtail's pages under /fr/ etc.
+LANGUAGE_PREFIX = "<language>/"
+
+
 def _addresses(route: str) -> list[str]:
     """Addresses for a route string, each converter filled with each of its hostile values."""
+    if route.startswith(LANGUAGE_PREFIX):
+        unprefixed = _addresses(route.removeprefix(LANGUAGE_PREFIX))
+        return unprefixed + [f"/{code}{address}" for code in content_prefixes() for address in unprefixed]
     if "^" in route or "(?P" in route or route.endswith("$"):
         return _regex_addresses(route) if "<" not in _GROUP.sub("", route) else []
     addresses = [route]
