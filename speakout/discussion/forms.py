@@ -320,7 +320,8 @@ class ReplyForm(forms.Form):
         return website
 
     def clean_body(self) -> str:
-        body = self.cleaned_data.get("body", "")
+        # One line ending, as a browser would send it: a lone CR (old Mac, some API clients) too.
+        body = self.cleaned_data.get("body", "").replace("\r\n", "\n").replace("\r", "\n")
         if _has_control(body):
             raise forms.ValidationError(
                 _("The reply contains control characters that cannot be stored."), code="characters"
@@ -352,7 +353,8 @@ class EditReplyForm(forms.Form):
     body = ReplyForm.base_fields["body"]
 
     def clean_body(self) -> str:
-        body = self.cleaned_data.get("body", "")
+        # One line ending, as a browser would send it: a lone CR (old Mac, some API clients) too.
+        body = self.cleaned_data.get("body", "").replace("\r\n", "\n").replace("\r", "\n")
         if _has_control(body):
             raise forms.ValidationError(
                 _("The reply contains control characters that cannot be stored."), code="characters"

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 from django.core.cache import cache
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from speakout.discussion.rendering import render_markdown
@@ -136,6 +136,7 @@ def test_nothing_typed_into_the_form_becomes_active_in_the_moderation_queues(
 
 
 @given(body=st.one_of(hostile_text, st.text(max_size=200)), name=st.text(max_size=30))
+@example(body="0\r0", name="x")  # a lone CR was stored as it came
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
 )
