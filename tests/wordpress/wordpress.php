@@ -15,12 +15,32 @@
  *   restore IDS      wp_untrash_comment / wp_unspam_comment on each id, then their statuses
  *   is_email FILE    is_email() for each address of FILE (a JSON list)
  *   export           export_wp(): WordPress's own WXR export of everything
+ *   article FILE     one post from FILE (JSON: title, content) under the Twenty Twenty-Three theme;
+ *                    prints its id
+ *
+ * Also a router for PHP's own web server (php -S HOST:PORT wordpress.php): files of the core and
+ * of the content folder are sent as they are, every other address goes through WordPress's
+ * front end (wp() and the template loader), as index.php would.
  */
 
 error_reporting(E_ALL & ~E_DEPRECATED & ~E_NOTICE & ~E_WARNING);
 ini_set("display_errors", "stderr");
-$speakout_action = $argv[1] ?? '';
+$speakout_action = PHP_SAPI === 'cli-server' ? 'serve' : ($argv[1] ?? '');
 $speakout_argument = $argv[2] ?? '';
+if ($speakout_action === 'serve') {
+    $speakout_path = rawurldecode(parse_url($_SERVER['REQUEST_URI'], PHP_URL_PATH));
+    $speakout_file = str_starts_with($speakout_path, '/wp-content/')
+        ? getenv('SPEAKOUT_WP_CONTENT_DIR') . substr($speakout_path, strlen('/wp-content'))
+        : rtrim(getenv('SPEAKOUT_WP_CORE') ?: '/usr/share/wordpress', '/') . $speakout_path;
+    $speakout_types = ['css' => 'text/css', 'js' => 'text/javascript', 'svg' => 'image/svg+xml',
+        'woff2' => 'font/woff2', 'woff' => 'font/woff', 'png' => 'image/png', 'json' => 'application/json'];
+    $speakout_extension = pathinfo($speakout_file, PATHINFO_EXTENSION);
+    if (!str_contains($speakout_path, '..') && is_file($speakout_file) && isset($speakout_types[$speakout_extension])) {
+        header('Content-Type: ' . $speakout_types[$speakout_extension]);
+        readfile($speakout_file);
+        return true;
+    }
+}
 
 define('ABSPATH', rtrim(getenv('SPEAKOUT_WP_CORE') ?: '/usr/share/wordpress', '/') . '/');
 define('DB_NAME', getenv('SPEAKOUT_WP_DB_NAME'));
@@ -41,10 +61,12 @@ foreach (['AUTH_KEY', 'SECURE_AUTH_KEY', 'LOGGED_IN_KEY', 'NONCE_KEY', 'AUTH_SAL
     define($key, 'speakout-test-' . $key);
 }
 $table_prefix = 'wp_';
-$_SERVER['HTTP_HOST'] = parse_url(WP_HOME, PHP_URL_HOST);
-$_SERVER['SERVER_NAME'] = $_SERVER['HTTP_HOST'];
-$_SERVER['REQUEST_URI'] = '/';
-$_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+if ($speakout_action !== 'serve') {
+    $_SERVER['HTTP_HOST'] = parse_url(WP_HOME, PHP_URL_HOST);
+    $_SERVER['SERVER_NAME'] = $_SERVER['HTTP_HOST'];
+    $_SERVER['REQUEST_URI'] = '/';
+    $_SERVER['SERVER_PROTOCOL'] = 'HTTP/1.1';
+}
 // No mail leaves a test site (wp_mail is pluggable: ours is defined first).
 function wp_mail($to, $subject, $message, $headers = '', $attachments = array()) {
     return false;
@@ -52,7 +74,14 @@ function wp_mail($to, $subject, $message, $headers = '', $attachments = array())
 if ($speakout_action === 'install') {
     define('WP_INSTALLING', true);
 }
+define('WP_USE_THEMES', $speakout_action === 'serve');
 require ABSPATH . 'wp-settings.php';
+
+if ($speakout_action === 'serve') {
+    wp();
+    require ABSPATH . WPINC . '/template-loader.php';
+    return true;
+}
 
 function out($value) {
     echo json_encode($value, JSON_UNESCAPED_UNICODE | JSON_UNESCAPED_SLASHES | JSON_PARTIAL_OUTPUT_ON_ERROR);
@@ -64,6 +93,20 @@ function fail($message) {
 }
 
 switch ($speakout_action) {
+case 'article':
+    $data = json_decode(file_get_contents($speakout_argument), true);
+    switch_theme('twentytwentythree');
+    if (get_stylesheet() !== 'twentytwentythree' || !wp_get_theme()->exists()) {
+        fail('the twentytwentythree theme is missing from the content folder');
+    }
+    $id = wp_insert_post(['post_title' => $data['title'], 'post_content' => $data['content'],
+        'post_status' => 'publish', 'post_author' => 1], true);
+    if (is_wp_error($id)) {
+        fail($id->get_error_message());
+    }
+    out(['id' => $id]);
+    break;
+
 case 'install':
     require_once ABSPATH . 'wp-admin/includes/upgrade.php';
     $result = wp_install('Speakout test', 'wpadmin', 'wpadmin@example.org', true, '', 'not-a-secret');
