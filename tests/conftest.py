@@ -5,6 +5,41 @@ from tests.helpers import SiteBuilder
 from tests.outbox.helpers import SMTPServer, free_port
 
 
+def pytest_collection_modifyitems(items):
+    """Every transactional test keeps the data the migrations made (Wagtail's root page, site and
+    locales, the default removal notices): its flush would otherwise leave an empty database to
+    the tests that run after it in the same worker, in whatever order xdist's groups arrive."""
+    for item in items:
+        marker = item.get_closest_marker("django_db")
+        transactional = (marker is not None and marker.kwargs.get("transaction")) or "transactional_db" in getattr(
+            item, "fixturenames", ()
+        )
+        if transactional and not (marker is not None and marker.kwargs.get("serialized_rollback")):
+            kwargs = dict(marker.kwargs) if marker is not None else {}
+            item.add_marker(
+                pytest.mark.django_db(**{**kwargs, "transaction": True, "serialized_rollback": True}), False
+            )
+
+
+@pytest.fixture(autouse=True)
+def _migration_data(request):
+    """Put the migrations' data back when a transactional test before this one flushed it (its
+    own set-up reloads it; a test in a transaction does not)."""
+    marker = request.node.get_closest_marker("django_db")
+    in_a_transaction = marker is not None and not marker.kwargs.get("transaction")
+    if not (in_a_transaction or (marker is None and "db" in request.fixturenames)):
+        yield
+        return
+    request.getfixturevalue("_django_db_helper" if marker is not None else "db")
+    from django.db import connection
+    from wagtail.models import Page
+
+    contents = getattr(connection, "_test_serialized_contents", None)
+    if contents and not Page.objects.exists():
+        connection.creation.deserialize_db_from_string(contents)
+    yield
+
+
 @pytest.fixture
 def site_builder(db):
     """A factory for a small publishing tree: home page, reports index, reports and pages."""
