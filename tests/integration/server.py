@@ -343,9 +343,12 @@ def server_environment(data_dir: Path, port: int, database_url: str | None) -> d
         SPEAKOUT_PORT=str(port),
         PYTHONUNBUFFERED="1",
         # Every browser in these tests posts from 127.0.0.1, so the per-client pause between
-        # replies (and contact messages) would make them wait; the time trap (3 s) and everything else stay as shipped.
+        # replies (and contact messages) would make them wait, and the forms' error tests would
+        # spend the one client's refusal budget for the tests after them; the time trap (3 s) and
+        # everything else stay as shipped.
         SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES="0",
         SPEAKOUT_DISCUSSION_BURST_COUNT="0",
+        SPEAKOUT_DISCUSSION_REFUSAL_COUNT="0",
         SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES="0",
     )
     if database_url:
