@@ -46,6 +46,8 @@ def asks_for_json_ld(accept: str) -> bool:
 def is_eligible(request) -> bool:
     if request.method not in ("GET", "HEAD") or not app_settings.ENABLED:
         return False
+    if getattr(request, "is_dummy", False):  # Wagtail's preview of a draft at the live page's address
+        return False
     meta = request.META
     if asks_for_json_ld(meta.get("HTTP_ACCEPT", "")):
         return False
