@@ -8,31 +8,24 @@ from django.utils.translation import gettext_lazy as _
 from .models import Subscription
 
 
-class FollowForm(forms.Form):
-    thread = forms.CharField(widget=forms.HiddenInput, max_length=255)
-    email = forms.EmailField(
+def email_field(help_text: str) -> forms.EmailField:
+    return forms.EmailField(
         label=_("Email"),
         max_length=254,
-        help_text=_("We send one mail to confirm the address first. Every mail has an unsubscribe link."),
+        help_text=help_text,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         error_messages={"required": _("Please give an email address."), "invalid": _("Enter a valid email address.")},
     )
-    notify_replies = forms.BooleanField(label=_("New comments on this report"), required=False, initial=True)
-    notify_posts = forms.BooleanField(label=_("New posts"), required=False)
-    frequency = forms.ChoiceField(
-        label=_("How often to send new posts"),
-        help_text=_("New comments always come one mail each, as they are published."),
-        choices=Subscription.Frequency.choices,
-        initial=Subscription.Frequency.INSTANT,
-        required=False,
-    )
+
+
+class AddressForm(forms.Form):
+    """What both subscription forms share: the address, the form token and the honeypot."""
+
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Honeypot: rendered inside a `hidden` element (never shown, focused or announced); bots fill it in.
     homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, **kwargs):
-        # Its own id prefix: the form sits on the same page as the reply form, and ids must be unique.
-        kwargs.setdefault("auto_id", "follow_%s")
         super().__init__(*args, **kwargs)
         self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
@@ -42,6 +35,27 @@ class FollowForm(forms.Form):
             raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
         return email
 
+
+class FollowForm(AddressForm):
+    field_order = ["thread", "email", "notify_replies", "notify_posts", "frequency"]
+
+    thread = forms.CharField(widget=forms.HiddenInput, max_length=255)
+    email = email_field(_("We send one mail to confirm the address first. Every mail has an unsubscribe link."))
+    notify_replies = forms.BooleanField(label=_("New comments on this report"), required=False, initial=True)
+    notify_posts = forms.BooleanField(label=_("New posts"), required=False)
+    frequency = forms.ChoiceField(
+        label=_("How often to send new posts"),
+        help_text=_("New comments always come one mail each, as they are published."),
+        choices=Subscription.Frequency.choices,
+        initial=Subscription.Frequency.INSTANT,
+        required=False,
+    )
+
+    def __init__(self, *args, **kwargs):
+        # Its own id prefix: the form sits on the same page as the reply form, and ids must be unique.
+        kwargs.setdefault("auto_id", "follow_%s")
+        super().__init__(*args, **kwargs)
+
     def clean(self):
         cleaned = super().clean()
         if not cleaned.get("notify_replies") and not cleaned.get("notify_posts"):
@@ -49,18 +63,13 @@ class FollowForm(forms.Form):
         return cleaned
 
 
-class PostsForm(forms.Form):
+class PostsForm(AddressForm):
     """ "New reports by email": the whole site or some categories, at once or in a digest."""
 
     EVERYTHING = "*"
+    field_order = ["email", "lists", "frequency"]
 
-    email = forms.EmailField(
-        label=_("Email"),
-        max_length=254,
-        help_text=_("We send a mail to confirm the address first. Every mail has an unsubscribe link."),
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-        error_messages={"required": _("Please give an email address."), "invalid": _("Enter a valid email address.")},
-    )
+    email = email_field(_("We send a mail to confirm the address first. Every mail has an unsubscribe link."))
     lists = forms.MultipleChoiceField(
         label=_("Which reports"),
         widget=forms.CheckboxSelectMultiple,
@@ -72,8 +81,6 @@ class PostsForm(forms.Form):
         initial=Subscription.Frequency.INSTANT,
         widget=forms.RadioSelect,
     )
-    form_token = forms.CharField(widget=forms.HiddenInput, required=False)
-    homepage = forms.CharField(required=False, label=_("Leave this field empty"))
 
     def __init__(self, *args, **kwargs):
         from .lists import categories
@@ -81,13 +88,6 @@ class PostsForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["lists"].choices = [(self.EVERYTHING, _("Every new report")), *categories()]
         self.fields["lists"].initial = [self.EVERYTHING]
-        self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"].strip()
-        if any(char in email for char in "\r\n\0,;<>"):
-            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
-        return email
 
     def categories(self) -> list[str]:
         """The chosen lists as subscription categories ("" is the whole site)."""

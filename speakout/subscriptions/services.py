@@ -13,7 +13,7 @@ import hashlib
 import logging
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -62,15 +62,18 @@ def active(queryset: QuerySet[Subscription] | None = None) -> QuerySet[Subscript
 # Requests and confirmation -------------------------------------------------------------------
 
 
-def request_subscription(
-    email: str,
-    *,
-    kind: str,
-    thread: Thread | None = None,
-    category: str = "",
-    frequency: str = Frequency.INSTANT,
-    language: str = "",
-) -> Subscription:
+class Target(TypedDict, total=False):
+    """What ``open_subscription`` takes besides the address."""
+
+    kind: Required[str]
+    thread: Thread | None
+    category: str
+    frequency: str
+    language: str
+    reply: Reply | None
+
+
+def request_subscription(email: str, **target: Unpack[Target]) -> Subscription:
     """Create (or reuse) an unconfirmed subscription and queue its one confirmation mail.
 
     The caller's response must not depend on the result: an address that is already subscribed
@@ -78,9 +81,7 @@ def request_subscription(
     queues no second one), a new one gets its confirmation. Raises ValueError for a bad address
     or arguments."""
     with transaction.atomic():
-        subscription = open_subscription(
-            email, kind=kind, thread=thread, category=category, frequency=frequency, language=language
-        )
+        subscription = open_subscription(email, **target)
         if subscription.confirmed_at is None:
             send_confirmation(subscription)
     return subscription
@@ -763,22 +764,12 @@ def verified_addresses(user: Any) -> list[str]:
     return sorted(addresses)
 
 
-def subscribe_verified(
-    email: str,
-    *,
-    kind: str,
-    thread: Thread | None = None,
-    category: str = "",
-    frequency: str = Frequency.INSTANT,
-    language: str = "",
-    reply: Reply | None = None,
-) -> Subscription:
+def subscribe_verified(email: str, **target: Unpack[Target]) -> Subscription:
     """Subscribe an address already proved to be the reader's (a verified account address): the
     row is confirmed at once and no confirmation mail goes out."""
+    frequency = target.get("frequency", Frequency.INSTANT)
     with transaction.atomic():
-        subscription = open_subscription(
-            email, kind=kind, thread=thread, category=category, frequency=frequency, language=language, reply=reply
-        )
+        subscription = open_subscription(email, **target)
         if subscription.confirmed_at is None:  # however old the request: the address is proved now
             subscription.confirmed_at = timezone.now()
             Subscription.objects.filter(pk=subscription.pk).update(confirmed_at=subscription.confirmed_at)
