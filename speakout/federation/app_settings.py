@@ -56,5 +56,10 @@ class AppSettings:
     def REPLIES_PER_DOMAIN_PER_HOUR(self) -> int:
         return self._setting("REPLIES_PER_DOMAIN_PER_HOUR", 60)
 
+    @property
+    def LOG_RETENTION_DAYS(self) -> int:
+        """How long the log of fetches, deliveries and inbox decisions is kept."""
+        return self._setting("LOG_RETENTION_DAYS", 30)
+
 
 app_settings = AppSettings()

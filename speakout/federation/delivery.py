@@ -105,7 +105,18 @@ def send(delivery: Delivery) -> bool:
     else:
         fields.update(status=Delivery.Status.PENDING, next_attempt_at=timezone.now() + backoff(attempts))
     Delivery.objects.filter(pk=delivery.pk).update(**fields)
-    log(ActivityLog.Kind.DELIVERY, delivery.inbox, not error, f"{delivery.payload.get('type', '')} {error}".strip())
+    log(
+        ActivityLog.Kind.DELIVERY,
+        delivery.inbox,
+        not error,
+        error,
+        outcome=ActivityLog.Outcome.OK
+        if not error
+        else (ActivityLog.Outcome.STATUS if status else ActivityLog.Outcome.ERROR),
+        status=status,
+        activity_type=str(delivery.payload.get("type", "")),
+        attempt=attempts,
+    )
     return not error
 
 

@@ -59,32 +59,54 @@ def receive(request: HttpRequest) -> Answer:
     except jsonld.Malformed as error:
         return _refused(request, 400, str(error))
     claimed = jsonld.ref(activity.get("actor"))
+    kind = _logged_type(activity)
+    Outcome = ActivityLog.Outcome
     if claimed and config.is_blocked(claimed):
-        return _refused(request, 403, "blocked")
+        return _refused(request, 403, "blocked", claimed, kind, Outcome.BLOCKED)
     try:
         actor = signatures.verify(signatures.incoming(request, body))
     except signatures.SignatureError as error:
-        return _refused(request, 401, str(error))
+        return _refused(request, 401, str(error), claimed, kind, Outcome.SIGNATURE)
     if config.is_blocked(actor.url):
-        return _refused(request, 403, "blocked")
+        return _refused(request, 403, "blocked", actor.url, kind, Outcome.BLOCKED)
     if claimed != actor.url:
-        return _refused(request, 401, "the activity's actor is not the signer")
+        return _refused(request, 401, "the activity's actor is not the signer", actor.url, kind, Outcome.SIGNATURE)
     activity_id = jsonld.ref(activity)
     if activity_id and urlsplit(activity_id).netloc != urlsplit(actor.url).netloc:
-        return _refused(request, 400, "the activity's id is on another host")
+        return _refused(request, 400, "the activity's id is on another host", actor.url, kind)
     handler = HANDLERS.get(next(iter(sorted(jsonld.types(activity) & set(HANDLERS))), ""), _ignore)
     answer = handler(config, actor, activity)
+    # The answer's message says why, never what the activity said.
     log(
         ActivityLog.Kind.INBOX,
         activity_id or actor.url,
         answer.status < 300,
-        answer.message or ",".join(jsonld.types(activity)),
+        answer.message,
+        outcome=Outcome.OK if answer.status < 300 else Outcome.REFUSED,
+        status=answer.status,
+        activity_type=_logged_type(activity),
+        host=actor.domain,
     )
     return answer
 
 
-def _refused(request: HttpRequest, status: int, message: str) -> Answer:
-    log(ActivityLog.Kind.INBOX, request.path, False, f"{status} {message}")
+def _logged_type(activity: dict[str, Any]) -> str:
+    """ "Create(Note)": the activity's type and its object's."""
+    kind = ",".join(sorted(jsonld.types(activity)))
+    inner = activity.get("object")
+    inner_kind = ",".join(sorted(jsonld.types(inner))) if isinstance(inner, dict) else ""
+    return f"{kind}({inner_kind})" if inner_kind else kind
+
+
+def _refused(
+    request: HttpRequest,
+    status: int,
+    message: str,
+    who: str = "",
+    kind: str = "",
+    outcome: str = ActivityLog.Outcome.REFUSED,
+) -> Answer:
+    log(ActivityLog.Kind.INBOX, who or request.path, False, message, outcome=outcome, status=status, activity_type=kind)
     return Answer(status, message)
 
 

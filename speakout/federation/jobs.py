@@ -15,4 +15,22 @@ def deliver_due() -> None:
 def schedule() -> list[tuple[str, int, str]]:
     """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
     # Retries, and deliveries whose worker died mid-send.
-    return [("federation_deliveries", settings.SPEAKOUT_OUTBOX_SWEEP_SECONDS, f"{__name__}.deliver_due")]
+    return [
+        ("federation_deliveries", settings.SPEAKOUT_OUTBOX_SWEEP_SECONDS, f"{__name__}.deliver_due"),
+        # The log keeps a bounded past (LOG_RETENTION_DAYS).
+        ("federation_log_prune", 3600, f"{__name__}.prune_log"),
+    ]
+
+
+def prune_log() -> int:
+    """Drop log entries older than the retention; returns how many went."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from .app_settings import app_settings
+    from .models import ActivityLog
+
+    cutoff = timezone.now() - timedelta(days=app_settings.LOG_RETENTION_DAYS)
+    deleted, _by_model = ActivityLog.objects.filter(created_at__lt=cutoff).delete()
+    return deleted

@@ -185,25 +185,66 @@ class FederatedReply(models.Model):
 
 
 class ActivityLog(models.Model):
-    """Every remote fetch, delivery and inbox decision, with its outcome."""
+    """Every remote fetch, delivery and inbox decision, with its outcome. Addresses, types and
+    outcomes only: never an activity's body (a refused direct message is not kept)."""
 
     class Kind(models.TextChoices):
-        FETCH = "fetch", "fetch"
-        DELIVERY = "delivery", "delivery"
-        INBOX = "inbox", "inbox"
+        FETCH = "fetch", _("fetch")
+        DELIVERY = "delivery", _("delivery")
+        INBOX = "inbox", _("inbox received")
 
-    kind = models.CharField(max_length=10, choices=Kind.choices)
-    url = models.CharField(max_length=1000)
+    class Outcome(models.TextChoices):
+        OK = "ok", _("ok")
+        STATUS = "status", _("error status")
+        ERROR = "error", _("error")
+        SIGNATURE = "signature", _("signature refused")
+        BLOCKED = "blocked", _("blocked")
+        REFUSED = "refused", _("refused")
+
+    kind = models.CharField(_("direction"), max_length=10, choices=Kind.choices)
+    url = models.CharField(_("address"), max_length=1000)
+    host = models.CharField(_("host"), max_length=255, blank=True, db_index=True)
+    activity_type = models.CharField(_("activity"), max_length=60, blank=True)
     ok = models.BooleanField()
-    detail = models.CharField(max_length=500, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    status_code = models.PositiveSmallIntegerField(_("status code"), null=True, blank=True)
+    attempt = models.PositiveIntegerField(_("attempt"), null=True, blank=True)
+    detail = models.CharField(_("detail"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
+        verbose_name = _("Fediverse log entry")
+        verbose_name_plural = _("Fediverse log")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.url}"
 
 
-def log(kind: str, url: str, ok: bool, detail: str = "") -> None:
-    ActivityLog.objects.create(kind=kind, url=url[:1000], ok=ok, detail=detail[:500])
+def log(
+    kind: str,
+    url: str,
+    ok: bool,
+    detail: str = "",
+    *,
+    outcome: str = "",
+    status: int | None = None,
+    activity_type: str = "",
+    attempt: int | None = None,
+    host: str = "",
+) -> None:
+    try:
+        host = host or (urlsplit(url).hostname or "")
+    except ValueError:
+        host = ""
+    ActivityLog.objects.create(
+        kind=kind,
+        url=url[:1000],
+        host=host.lower()[:255],
+        activity_type=activity_type[:60],
+        ok=ok,
+        outcome=outcome or (ActivityLog.Outcome.OK if ok else ActivityLog.Outcome.ERROR),
+        status_code=status if status and 0 < status < 1000 else None,
+        attempt=attempt,
+        detail=detail[:500],
+    )

@@ -45,18 +45,26 @@ def fetch_document(url: str) -> dict[str, Any]:
         raise RemoteError(str(error)) from error
     if answer.status != 200 or not jsonld.is_activity_json(answer.content_type):
         detail = f"answered {answer.status} {answer.content_type[:80]}"
-        log(ActivityLog.Kind.FETCH, url, False, detail)
+        outcome = ActivityLog.Outcome.STATUS if answer.status != 200 else ActivityLog.Outcome.ERROR
+        log(ActivityLog.Kind.FETCH, url, False, detail, outcome=outcome, status=answer.status)
         raise RemoteError(detail)
     try:
         document = jsonld.parse(answer.body, max_depth=app_settings.MAX_JSON_DEPTH)
     except jsonld.Malformed as error:
-        log(ActivityLog.Kind.FETCH, url, False, str(error))
+        log(ActivityLog.Kind.FETCH, url, False, str(error), status=answer.status)
         raise RemoteError(str(error)) from error
     found = jsonld.ref(document)
     if urlsplit(found).netloc != urlsplit(answer.url).netloc:
-        log(ActivityLog.Kind.FETCH, url, False, "the document names another host")
+        log(ActivityLog.Kind.FETCH, url, False, "the document names another host", status=answer.status)
         raise RemoteError("the document's id is on another host")
-    log(ActivityLog.Kind.FETCH, url, True, "")
+    log(
+        ActivityLog.Kind.FETCH,
+        url,
+        True,
+        "",
+        status=answer.status,
+        activity_type=",".join(sorted(jsonld.types(document))),
+    )
     return document
 
 
@@ -136,7 +144,9 @@ def fetch_avatar(remote_actor: RemoteActor) -> None:
         return
     kind = answer.content_type.split(";", 1)[0].strip().lower()
     if answer.status != 200 or kind not in AVATAR_TYPES:
-        log(ActivityLog.Kind.FETCH, remote_actor.icon_url, False, f"answered {answer.status} {kind[:60]}")
+        detail = f"answered {answer.status} {kind[:60]}"
+        log(ActivityLog.Kind.FETCH, remote_actor.icon_url, False, detail, outcome=ActivityLog.Outcome.STATUS,
+            status=answer.status, activity_type="Image")  # fmt: skip
         return
-    log(ActivityLog.Kind.FETCH, remote_actor.icon_url, True, "")
+    log(ActivityLog.Kind.FETCH, remote_actor.icon_url, True, "", status=answer.status, activity_type="Image")
     RemoteActor.objects.filter(pk=remote_actor.pk).update(avatar=answer.body, avatar_type=kind)

@@ -1,19 +1,23 @@
-"""The federation in the admin: Settings → Federation (models.FederationSettings) and the
-followers under Snippets (approve one held for approval, remove one)."""
+"""The federation in the admin: Settings → Federation (models.FederationSettings), the followers
+under Snippets (approve one held for approval, remove one), the log of fetches and deliveries
+under Settings → Fediverse log (read only), and the Fediverse moderators' "block domain"."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.db import transaction
+from django.urls import path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
+from wagtail.admin.viewsets.model import ModelViewSet
+from wagtail.permission_policies import ModelPermissionPolicy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import delivery, documents, inbox
-from .models import Follower
+from .models import ActivityLog, Follower
 
 
 class FollowerViewSet(SnippetViewSet):
@@ -54,3 +58,47 @@ def delivery_sent(follower: Follower, kind: str) -> bool:
 
     sent = Delivery.objects.filter(inbox=follower.actor.inbox, payload__type=kind)
     return sent.filter(payload__object__id=follower.follow_id).exists()
+
+
+class ReadOnlyPolicy(ModelPermissionPolicy):
+    """Only "view", and only for those given it (superusers have it): the log is a record, not
+    something to edit."""
+
+    def user_has_permission(self, user: Any, action: str) -> bool:
+        return action == "view" and super().user_has_permission(user, "view")
+
+    def user_has_any_permission(self, user: Any, actions: Any) -> bool:
+        return "view" in actions and self.user_has_permission(user, "view")
+
+    def user_has_permission_for_instance(self, user: Any, action: str, instance: Any) -> bool:
+        return self.user_has_permission(user, action)
+
+    def user_has_any_permission_for_instance(self, user: Any, actions: Any, instance: Any) -> bool:
+        return self.user_has_any_permission(user, actions)
+
+
+class ActivityLogViewSet(ModelViewSet):
+    model = ActivityLog
+    icon = "list-ul"
+    menu_label = _("Fediverse log")
+    add_to_settings_menu = True
+    name = "fediverse-log"
+    list_display = ["created_at", "kind", "host", "url", "activity_type", "outcome", "status_code", "attempt", "detail"]
+    list_filter = {"kind": ["exact"], "outcome": ["exact"], "host": ["icontains"]}
+    list_per_page = 100
+    copy_view_enabled = False
+
+    @property
+    def permission_policy(self) -> ReadOnlyPolicy:  # type: ignore[override]
+        return ReadOnlyPolicy(self.model)
+
+    def get_urlpatterns(self) -> list[Any]:
+        return [
+            path("", self.index_view, name="index"),
+            path("results/", self.index_results_view, name="index_results"),
+        ]
+
+
+@hooks.register("register_admin_viewset")
+def _register_log() -> ActivityLogViewSet:
+    return ActivityLogViewSet()
