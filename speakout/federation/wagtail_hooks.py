@@ -13,6 +13,7 @@ from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
 from wagtail.admin.viewsets.model import ModelViewSet
 from wagtail.permission_policies import ModelPermissionPolicy
+from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
@@ -77,6 +78,9 @@ class ReadOnlyPolicy(ModelPermissionPolicy):
         return self.user_has_any_permission(user, actions)
 
 
+register_permission_policy(ActivityLog, ReadOnlyPolicy(ActivityLog))
+
+
 class ActivityLogViewSet(ModelViewSet):
     model = ActivityLog
     icon = "list-ul"
@@ -87,10 +91,6 @@ class ActivityLogViewSet(ModelViewSet):
     list_filter = {"kind": ["exact"], "outcome": ["exact"], "host": ["icontains"]}
     list_per_page = 100
     copy_view_enabled = False
-
-    @property
-    def permission_policy(self) -> ReadOnlyPolicy:  # type: ignore[override]
-        return ReadOnlyPolicy(self.model)
 
     def get_urlpatterns(self) -> list[Any]:
         return [
