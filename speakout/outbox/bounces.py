@@ -189,6 +189,19 @@ def process(raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Outcome:
     return Outcome(report.kind, found, True)
 
 
+def record_refusal(address: str, mail_id: int, reply: str) -> bool:
+    """The mail server refused a mail for good as it was sent (a 5xx reply, ``reply`` with its
+    enhanced status code when it gave one): the same as a bounce saying so. True if the address
+    is now suppressed."""
+    address = address.strip().lower()
+    detail = _clip(" ".join(reply.split()))
+    status = detail.partition(" ")[2]
+    if _failure_kind(status) == Kind.HARD:
+        suppress(address, Suppression.Reason.HARD_BOUNCE, detail)
+        return True
+    return _soft_bounce(address, mail_id, detail)
+
+
 def _soft_bounce(address: str, mail_id: int, detail: str) -> bool:
     now = timezone.now()
     with transaction.atomic():

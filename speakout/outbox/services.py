@@ -4,8 +4,9 @@
 ``send_outbox_task`` waits in the queue (see ``schedule_send``): one task sends a batch of mails
 over one connection. ``send_pending`` claims a row with a conditional UPDATE (so two
 workers never send the same mail), sends it through Django's configured EMAIL_BACKEND and
-records the outcome: sent, or pending again with exponential backoff, or failed once the mail
-has been retried for at least a day. ``send_due_mail`` (the worker's sweep) picks up retries,
+records the outcome: sent; failed at once when the mail server refuses it for good (a 5xx reply to
+the recipient or the message); else pending again with exponential backoff, or failed once the
+mail has been retried for at least a day. ``send_due_mail`` (the worker's sweep) picks up retries,
 rate-limited mails, mails whose task was lost, and mails whose worker died mid-send.
 
 If a worker dies in the instant after the mail server accepted a message and before the row says
@@ -18,6 +19,7 @@ from __future__ import annotations
 import enum
 import logging
 import re
+import smtplib
 import uuid
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -53,11 +55,12 @@ class SendOutcome(enum.StrEnum):
     RATE_LIMITED = "rate_limited"
     NOT_CLAIMED = "not_claimed"
     SUPPRESSED = "suppressed"
+    REFUSED = "refused"  # the mail server refused it for good (5xx): failed, not retried
 
 
 SENT, RETRY, FAILED = SendOutcome.SENT, SendOutcome.RETRY, SendOutcome.FAILED
 RATE_LIMITED, NOT_CLAIMED = SendOutcome.RATE_LIMITED, SendOutcome.NOT_CLAIMED
-SUPPRESSED = SendOutcome.SUPPRESSED
+SUPPRESSED, REFUSED = SendOutcome.SUPPRESSED, SendOutcome.REFUSED
 
 _FORBIDDEN = re.compile(r"[\r\n\0]")
 _LANGUAGE = re.compile(r"^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$")
@@ -328,9 +331,34 @@ def _close_quietly(connection: BaseEmailBackend) -> None:
         logger.debug("Closing the mail connection failed", exc_info=True)
 
 
+def permanent_refusal(error: BaseException) -> str | None:
+    """The mail server's reply when it refused this mail for good: a 5xx to the recipient (RCPT)
+    or to the message (DATA). A 5xx to our own sender address (MAIL FROM) is not one: that is our
+    configuration, the same for every mail, and retrying gives the admin time to fix it."""
+    replies: list[tuple[int, bytes | str]] = []
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        replies = list(error.recipients.values())
+    elif isinstance(error, smtplib.SMTPDataError):
+        replies = [(error.smtp_code, error.smtp_error)]
+    if not replies or not all(500 <= code < 600 for code, _ in replies):
+        return None
+    code, text = replies[0]
+    return f"{code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+
+
 def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -> SendOutcome:
     attempts = mail.attempts + 1
     changes: dict[str, Any] = {"attempts": attempts, "claimed_at": None, "last_error": describe_error(error, mail)}
+    refusal = permanent_refusal(error)
+    if refusal is not None:
+        # Final: the same request would get the same answer. Counted like a bounce saying so.
+        from . import bounces
+
+        changes["status"] = Status.FAILED
+        OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(**changes)
+        bounces.record_refusal(mail.to, mail.pk, refusal.replace(mail.to, "<recipient>"))
+        logger.warning("Outgoing mail %s refused for good by the mail server", mail.pk)
+        return REFUSED
     if now - mail.created_at >= timedelta(seconds=app_settings.RETRY_FOR_SECONDS):
         changes["status"] = Status.FAILED
         outcome = FAILED
@@ -364,7 +392,7 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
     wait EMAIL_TIMEOUT). A failure on a connection that has already carried mail (the server
     may have closed it) is retried on a new connection with the next mail."""
     now = now or timezone.now()
-    counts = {"released": release_stale_claims(now), SENT: 0, RETRY: 0, FAILED: 0, SUPPRESSED: 0}
+    counts = {"released": release_stale_claims(now), SENT: 0, RETRY: 0, FAILED: 0, SUPPRESSED: 0, REFUSED: 0}
     connection = get_connection(fail_silently=False)
     try:
         while True:
@@ -380,8 +408,10 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
                     counts[outcome] += 1
                 if outcome == SENT:
                     sent_on_connection += 1
-                elif outcome in (RETRY, FAILED) and sent_on_connection:
-                    sent_on_connection = 0  # send_pending closed it; the next mail opens a new one
+                elif outcome == REFUSED or (outcome in (RETRY, FAILED) and sent_on_connection):
+                    # send_pending closed it; the next mail opens a new one. A refusal of one
+                    # recipient says the server is up: the rest are still sent.
+                    sent_on_connection = 0
                 elif outcome in (RATE_LIMITED, RETRY, FAILED):
                     stopped = True
                     break

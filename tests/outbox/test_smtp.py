@@ -115,3 +115,72 @@ def test_a_refusal_on_a_used_connection_goes_on_with_a_new_one(smtp_server):
     waiting = OutgoingMail.objects.get(pk=mails[1].pk)
     assert waiting.attempts == 1 and waiting.next_attempt_at > timezone.now()
     assert "421" in waiting.last_error
+
+
+class RefusingSomeRecipients(CollectingHandler):
+    """Refuses recipients by their local part, as a relay does: ``gone@`` for good (550),
+    ``busy@`` for now (451), and a message to ``spammy@`` for good at DATA (554)."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.startswith("gone@"):
+            return "550 5.1.1 <gone@example.org>: Recipient address rejected: User unknown"
+        if address.startswith("busy@"):
+            return "451 4.7.1 Greylisted, try again later"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if envelope.rcpt_tos == ["spammy@example.org"]:
+            return "554 5.7.1 Message refused by policy"
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def refusing_server(smtp_server):
+    smtp_server.stop()
+    smtp_server.handler = RefusingSomeRecipients()
+    smtp_server.start()
+    return smtp_server
+
+
+def test_a_permanent_refusal_fails_the_mail_at_once_and_the_rest_still_go(refusing_server):
+    """A relay's 5xx is final: the mail is failed after one attempt with the relay's words (the
+    admin lists it as failed), a 5.1.1 suppresses the address as a hard bounce would, and the
+    mails queued with it are still sent: the server is up."""
+    from speakout.outbox.models import Suppression
+
+    with transaction.atomic():
+        gone = queue_mail("gone@example.org", "Mail 1", "Plain words")
+        spammy = queue_mail("spammy@example.org", "Mail 2", "Plain words")
+        fine = queue_mail("ada@example.org", "Mail 3", "Plain words")
+    gone.refresh_from_db()
+    assert gone.status == Status.FAILED
+    assert gone.attempts == 1
+    assert "550" in gone.last_error and "gone@example.org" not in gone.last_error
+    spammy.refresh_from_db()
+    assert spammy.status == Status.FAILED and "554" in spammy.last_error
+    assert OutgoingMail.objects.get(pk=fine.pk).status == Status.SENT
+    assert [envelope.rcpt_tos for envelope in refusing_server.envelopes] == [["ada@example.org"]]
+    assert list(Suppression.objects.values_list("address", "reason")) == [("gone@example.org", "hard_bounce")]
+
+    # Nothing retries a failed mail.
+    OutgoingMail.objects.update(next_attempt_at=timezone.now() - timedelta(hours=1))
+    jobs.send_due_mail()
+    gone.refresh_from_db()
+    assert gone.status == Status.FAILED and gone.attempts == 1
+
+
+def test_a_temporary_refusal_keeps_retrying_with_backoff(refusing_server):
+    """A 4xx (greylisting, a full queue) is retried later, each wait longer than the last."""
+    with transaction.atomic():
+        mail = queue_mail("busy@example.org", "Mail", "Plain words")
+    mail.refresh_from_db()
+    assert mail.status == Status.PENDING and mail.attempts == 1
+    assert "451" in mail.last_error
+    first_wait = mail.next_attempt_at - timezone.now()
+    OutgoingMail.objects.filter(pk=mail.pk).update(next_attempt_at=timezone.now() - timedelta(seconds=1))
+    jobs.send_due_mail()
+    mail.refresh_from_db()
+    assert mail.status == Status.PENDING and mail.attempts == 2
+    assert mail.next_attempt_at - timezone.now() > first_wait
+    assert refusing_server.envelopes == []
