@@ -31,6 +31,16 @@ from speakout.subscriptions.models import Announcement, Subscription
 from .models import ReportPage
 
 
+def test_address(user) -> str | None:
+    """Where the editor's test goes: their own address once they proved it (allauth's verified
+    addresses), never one merely typed on the account, which could be anyone's."""
+    verified = subscriptions.verified_addresses(user)
+    own = (user.email or "").strip()
+    if own and own.lower() in verified:
+        return own
+    return verified[0] if verified else None
+
+
 class ReportMailView(WagtailAdminTemplateMixin, View):
     template_name = "publishing/admin/report_mail.html"
     header_icon = "mail"
@@ -59,8 +69,9 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
 
     def get(self, request, *args, **kwargs):
         announcement = self.sent or self.content()
+        editor_email = test_address(request.user)
         preview = subscriptions.render_post_preview(
-            announcement, email=request.user.email or "editor@invalid.example", language=get_language() or ""
+            announcement, email=editor_email or "editor@invalid.example", language=get_language() or ""
         )
         readers = subscriptions.posts_subscribers(announcement.categories)
         counts = {label: readers.filter(frequency=value).count() for value, label in Subscription.Frequency.choices}
@@ -75,7 +86,8 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
                 email_only=self.email_only,
                 private=private,
                 can_send=self.permissions.can_publish() and not self.sent and not private,
-                editor_email=request.user.email,
+                editor_email=editor_email,
+                unverified=bool(request.user.email) and not editor_email,
             )
         )
 
@@ -83,16 +95,24 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         here = reverse("speakout_report_mail", args=[self.page.pk])
         action = request.POST.get("action")
         if action == "test":
-            if not request.user.email:
-                messages.error(request, _("Your account has no email address to send a test to."))
+            address = test_address(request.user)
+            if address is None:
+                if request.user.email:
+                    messages.error(
+                        request,
+                        _(
+                            "Your email address is not verified yet, so no test was sent. Confirm it "
+                            "from your account's email page, then try again."
+                        ),
+                    )
+                else:
+                    messages.error(request, _("Your account has no email address to send a test to."))
                 return HttpResponseRedirect(here)
-            mail = subscriptions.render_post_preview(
-                self.content(), email=request.user.email, language=get_language() or ""
-            )
+            mail = subscriptions.render_post_preview(self.content(), email=address, language=get_language() or "")
             mail["subject"] = (_("Test: %(subject)s") % {"subject": mail["subject"]})[:500]
             with transaction.atomic():
                 queue_mail(**mail)
-            messages.success(request, _("A test was sent to %(email)s.") % {"email": request.user.email})
+            messages.success(request, _("A test was sent to %(email)s.") % {"email": address})
         elif action == "send":
             if not self.permissions.can_publish():
                 raise PermissionDenied

@@ -281,3 +281,30 @@ def test_a_report_whose_content_cannot_be_rendered_is_still_published_and_announ
     assert report.live
     [mail] = OutgoingMail.objects.filter(to="all@example.net")
     assert "Still published" in mail.text_body and report.full_url in mail.text_body
+
+
+def test_a_test_goes_only_to_an_address_the_editor_verified(site, smtp_server):
+    """The account's address is not proof: an editor whose address was never verified gets no
+    test, and is told why; once a verified address exists, the test goes there and nowhere else."""
+    from allauth.account.models import EmailAddress
+
+    editor = get_user_model().objects.create_user("writer", "victim@example.net", "pw", is_staff=True)
+    editor.is_superuser = True  # edit rights on the report, without the superuser's vouched address
+    editor.save()
+    assert not EmailAddress.objects.filter(user=editor, verified=True).exists()
+    report = site.report("Unverified editor", live=False)
+    admin = Client(HTTP_HOST="news.org.example")
+    admin.force_login(editor)
+    url = reverse("speakout_report_mail", args=[report.pk])
+
+    assert "victim@example.net" not in admin.get(url, secure=True).content.decode()
+    response = admin.post(url, {"action": "test"}, secure=True, follow=True)
+    assert "not verified" in response.content.decode()
+    send_due_mail(until_empty=True)
+    assert smtp_server.envelopes == []
+    assert not OutgoingMail.objects.exists()
+
+    EmailAddress.objects.create(user=editor, email="proved@example.net", verified=True, primary=True)
+    assert admin.post(url, {"action": "test"}, secure=True).status_code == 302
+    send_due_mail(until_empty=True)
+    assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["proved@example.net"]]
