@@ -216,6 +216,14 @@ def _main(argv: list[str]) -> int:
 
         execute_from_command_line([f"speakout {argv[0]}", INTERCHANGE_COMMANDS[argv[0]], *argv[1:]])
         return 0
+    if argv[:2] == ["federation", "rotate-key"]:
+        _setup_django()
+        if not _asks_for_help(argv[2:]):
+            _bring_database_up_to_date()
+        from django.core.management import execute_from_command_line
+
+        execute_from_command_line(["speakout federation rotate-key", "federation_rotate_key", *argv[2:]])
+        return 0
     if argv[:1] == ["manage"]:
         _setup_django()
         if argv[1:] and argv[1] not in MIGRATION_COMMANDS and not _asks_for_help(argv[1:]):
@@ -250,6 +258,8 @@ def _main(argv: list[str]) -> int:
     commands.add_parser("restore", help="restore a backup archive into an empty instance")
     commands.add_parser("import-subscribers", help="import WordPress.com's subscriber list (CSV)")
     commands.add_parser("export-subscribers", help="export the new-post subscribers as CSV")
+    federation_parser = commands.add_parser("federation", help="the Fediverse: rotate-key (a new actor key)")
+    federation_parser.add_argument("action", choices=["rotate-key"])
     commands.add_parser("bounces", help="receive bounces from the mail server over SMTP or LMTP (--port, --lmtp)")
 
     args = parser.parse_args(argv)

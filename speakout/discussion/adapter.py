@@ -46,8 +46,9 @@ FORM_FIELDS = (
     "notify_answers",
     "notify_outcome",
     "approved_repliers_only",
+    "federate",
 )
-BOOLEAN_FIELDS = ("notify_replies", "notify_posts", "approved_repliers_only")
+BOOLEAN_FIELDS = ("notify_replies", "notify_posts", "approved_repliers_only", "federate")
 # Boxes whose absence leaves the choice to the site (``services.writer_wishes``), not "no".
 DEFAULTED_FIELDS = ("notify_answers", "notify_outcome")
 

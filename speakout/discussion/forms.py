@@ -243,6 +243,16 @@ class ReplyForm(forms.Form):
         required=False,
         help_text=_("Replies to this one from people new here wait until a moderator has read them."),
     )
+    # Carried to ``reply_posted``; the federation app sends the reply to the Fediverse when the
+    # writer may (a verified account, not a guest or a pseudonym) and the admin allows it.
+    federate = forms.BooleanField(
+        label=_("Also post this reply to the Fediverse"),
+        required=False,
+        help_text=_(
+            "Followers of this site on Mastodon and similar services will see it, with your name, "
+            "from the site's account. Removing it here removes it there."
+        ),
+    )
     form_token = forms.CharField(widget=forms.HiddenInput, required=False)
     # Checked in clean_submission_id: a fill marker sent as it is (no script) is longer than 64.
     submission_id = forms.CharField(widget=forms.HiddenInput, required=False)

@@ -387,6 +387,7 @@ def _submit_reply(
             email=email,
             notify_answers=wishes["notify_answers"],
             notify_outcome=wishes["notify_outcome"],
+            federate=bool(cleaned.get("federate")),
         )
         if approved:
             # Last: the thread's row is what every reply to it updates, so its lock (on

@@ -1,7 +1,8 @@
 """Signals of the discussion app. All are sent inside the transaction that made the change, so a
 receiver that writes rows (an outbox mail, a notification) commits or rolls back with it.
 
-reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts, email, notify_answers, notify_outcome)
+reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts, email, notify_answers, notify_outcome,
+             federate)
     A new reply was stored. ``outcome`` is "published" or "held" (held covers pending and spam).
     A published reply is counted in its thread's ``approved_count`` (and the thread's version
     bumped) after the receivers have run, in the same transaction.
@@ -10,6 +11,8 @@ reply_posted(sender=Reply, reply, outcome, notify_replies, notify_posts, email, 
     ``notify_answers`` ("email me when someone answers this reply") and ``notify_outcome`` ("tell
     me what the moderators decide") are the writer's wishes about this reply, already resolved to
     booleans (a front end that sent neither gets ``ReplyForm.by_default``).
+    ``federate``: the writer ticked "also post this reply to the Fediverse" (a wish: the
+    federation app decides whether this writer may).
     ``email`` is the address the guest typed: a claim nobody has proved (the reply's commenter
     may not hold it), good only for a message that asks its owner to confirm.
 reply_edited(sender=Reply, reply)

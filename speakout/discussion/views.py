@@ -27,6 +27,14 @@ from .html import render_single_reply
 from .models import DiscussionSettings, Reply, Thread
 from .reading import ReplyNode
 
+# Boxes of the reply form that other apps offer, by field name: functions from the request to
+# whether this reader sees the box (the federation app offers "federate"). None: never shown.
+FORM_OFFERS: dict[str, list] = {"federate": []}
+
+
+def offers(request) -> dict[str, bool]:
+    return {name: any(offer(request) for offer in found) for name, found in FORM_OFFERS.items()}
+
 
 def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "")
@@ -104,6 +112,8 @@ def reply_form_context(
         "accepts_replies": thread.accepts_replies(rules.auto_close_days),
         "signed_in": signed_in,
         "commenter_name": commenter_name(request) if signed_in else "",
+        # Per reader, like the name: only a signed-in reader can be offered one.
+        "offers": offers(request) if signed_in else {},
         "wishes_checked": _wishes_checked(request, form, signed_in),
         "rules": rules,
         "post_url": reverse("discussion:post"),

@@ -10,9 +10,13 @@ class FederationConfig(AppConfig):
 
     def ready(self):
         from speakout.discussion.html import IDENTITY_SOURCES
+        from speakout.discussion.views import FORM_OFFERS
 
-        from . import receivers  # noqa: F401  (publishing a report sends it to followers)
+        from . import receivers, replies_out  # noqa: F401  (reports and members' replies go to followers)
         from .identities import reply_identities
+
+        if replies_out.offered not in FORM_OFFERS["federate"]:
+            FORM_OFFERS["federate"].append(replies_out.offered)
 
         if reply_identities not in IDENTITY_SOURCES:
             IDENTITY_SOURCES.append(reply_identities)

@@ -87,8 +87,14 @@ def article_content(page: Any) -> str:
     if getattr(page, "standfirst", ""):
         parts.append(f"<p><strong>{escape(page.standfirst)}</strong></p>")
     parts.append(str(page.body.render_as_block()))
+    return clean_html("".join(parts))
+
+
+def clean_html(html: str) -> str:
+    """HTML as the Fediverse gets it: the tags every server shows, addresses on this site made
+    absolute."""
     return nh3.clean(
-        "".join(parts),
+        html,
         tags=ARTICLE_TAGS,
         attributes={"a": {"href"}, "img": {"src", "alt"}},
         attribute_filter=_absolute_urls,

@@ -1,6 +1,13 @@
 """The site actor's keys: made on first use and kept in the database, never sent anywhere but
 as the public half. ``rotate()`` makes a new one; the actor then shows only the new public key
-and followers are told with an ``Update`` of the actor."""
+(under the same key id, ``#main-key``) and ``rotate_and_announce()`` tells every follower's
+server with an ``Update`` of the actor.
+
+The old public key is not kept published: every request is signed when it is sent (a delivery
+is signed at each attempt, never stored signed), so after a rotation nothing signed with the old
+key is still to arrive, and a server holding the old key fetches the actor again when a
+signature fails with it (Mastodon and Fedify both do). Retired keys stay in the table, unused.
+"""
 
 from __future__ import annotations
 
@@ -43,6 +50,23 @@ def rotate() -> ActorKey:
         key = _new_key()
         key.save()
     return key
+
+
+def rotate_and_announce() -> tuple[ActorKey, int]:
+    """A new key, and ``Update(actor)`` queued for every follower's (shared) inbox, in one
+    transaction; returns the key and how many inboxes are told."""
+    from . import delivery, documents, jsonld
+    from .urls_helpers import absolute
+
+    with transaction.atomic():
+        key = rotate()
+        from django.urls import reverse
+
+        update = documents.activity(
+            "Update", documents.actor(), to=[jsonld.PUBLIC], cc=[absolute(reverse("federation:followers"))]
+        )
+        told = delivery.queue(update, delivery.follower_inboxes())
+    return key, told
 
 
 def private_key(key: ActorKey) -> RSAPrivateKey:

@@ -1,5 +1,6 @@
 """Content negotiation on report pages: a request asking for ActivityStreams (the way Mastodon
-looks a URL up) gets the report's ``Article``; every other answer says it varies by ``Accept``.
+looks a URL up) gets the report's ``Article`` (at a federated member reply's address, its
+``Note``: replies_out.py); every other answer says it varies by ``Accept``.
 
 It sits above the page cache, which never answers such a request (pagecache.middleware
 ``asks_for_json_ld``), so a cached HTML page is never served as JSON, nor the other way round.
@@ -22,6 +23,10 @@ class ActivityNegotiationMiddleware:
     def __call__(self, request: Any) -> Any:
         if request.method in ("GET", "HEAD") and jsonld.accepts_activity_json(request.META.get("HTTP_ACCEPT", "")):
             answer = article_response(request.path)
+            if answer is None:
+                from .replies_out import note_response
+
+                answer = note_response(request.path)
             if answer is not None:
                 return answer
         response = self.get_response(request)

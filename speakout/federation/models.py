@@ -31,7 +31,10 @@ class FederationSettings(BaseGenericSetting):
     federate_member_replies = models.BooleanField(
         _("let members federate their replies"),
         default=False,
-        help_text=_("Signed-in members may choose to send a reply to the Fediverse. Guests' replies never leave."),
+        help_text=_(
+            "Members with a verified site account may choose, reply by reply, to send it to the Fediverse. "
+            "Replies by guests and under a pseudonym never leave the site."
+        ),
     )
     also_known_as = models.TextField(
         _("also known as"),
@@ -172,12 +175,16 @@ class PublishedArticle(models.Model):
 
 
 class FederatedReply(models.Model):
-    """A reply that came from the Fediverse (its Note's id) or was sent to it."""
+    """A reply that came from the Fediverse (its Note's id) or was sent to it.
+
+    An outgoing one (``outgoing``) is a member's reply they chose to federate; ``announced`` says
+    whether the Fediverse holds it now (a ``Create`` went out and no ``Delete`` since)."""
 
     reply = models.OneToOneField(Reply, on_delete=models.CASCADE, related_name="federated")
     object_id = models.URLField(max_length=1000, unique=True)
     actor = models.ForeignKey(RemoteActor, null=True, blank=True, on_delete=models.SET_NULL, related_name="replies")
     outgoing = models.BooleanField(default=False)
+    announced = models.BooleanField(default=False)
     remote_updated_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -51,6 +51,10 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
     else:
         return ""
     delivery.queue(activity, delivery.follower_inboxes())
+    # Members' replies under it follow the report (gone with it, back with it).
+    from .replies_out import sync_thread
+
+    sync_thread(published.thread_key)
     return kind
 
 

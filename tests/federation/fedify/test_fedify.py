@@ -131,3 +131,53 @@ def test_a_blocked_domain_is_refused_and_delivery_survives_the_peer_being_down(s
     answer = peer.send(activity, to_actor=actor(base), inbox=f"{base}/federation/inbox")
     assert answer["ok"] is False and "403" in answer["error"]
     assert not Reply.objects.exists()
+
+
+def test_a_member_s_reply_reaches_the_peer_signed_a_guest_s_never_and_a_new_key_verifies(
+    site, fedify_peer, django_user_model
+):
+    from allauth.account.models import EmailAddress
+
+    from speakout.discussion.models import Thread
+    from speakout.discussion.services import Author, submit_reply
+    from speakout.federation import keys, replies_out
+
+    peer, base = fedify_peer, site
+    config = FederationSettings.load()
+    config.federate_member_replies = True
+    config.save()
+    DiscussionSettings.objects.update_or_create(pk=1, defaults={"hold_first_reply": False})
+    follow(peer, base)
+    peer.wait_for(lambda a: a.get("type") == "Accept" and a.get("actor") == actor(base))
+    report = SiteBuilder().report("Members write back")
+    article_id = PublishedArticle.objects.get(page_id=report.pk).object_id
+    peer.wait_for(lambda a: a.get("type") == "Create" and a["object"]["id"] == article_id)
+    thread = Thread.objects.get(key=report.thread_key)
+    member = django_user_model.objects.create_user("ines", email="ines@example.org", password="a long password 42")
+    EmailAddress.objects.create(user=member, email=member.email, verified=True, primary=True)
+
+    def reply(author: Author, body: str) -> Reply:
+        data = {"thread": thread.key, "name": "A guest", "email": "guest@example.org", "body": body, "federate": True}
+        result = submit_reply(thread=thread, data=data, author=author, checks=[], check_form_token=False)
+        assert result.ok and result.stored.status == Reply.Status.APPROVED
+        return result.stored
+
+    guest = reply(Author(guest_token=uuid.uuid4().hex, client_hash=uuid.uuid4().hex), "A guest's words.")
+    mine = reply(Author(user=member), "A member's words.")
+    created = peer.wait_for(lambda a: a.get("type") == "Create" and a["object"]["id"] == replies_out.note_id(mine))
+    assert created["signer"] == actor(base)  # Fedify verified the signature before recording it
+    note_doc = created["activity"]["object"]
+    assert note_doc["type"] == "Note" and note_doc["inReplyTo"] == article_id
+    assert note_doc["attributedTo"] == actor(base) and "A member's words." in note_doc["content"]
+    # The guest's reply went first and never arrived: nothing about it was recorded.
+    assert not [item for item in peer.received() if "A guest's words." in str(item)]
+    assert replies_out.note_id(guest) not in str(peer.received())
+
+    # A new key: the peer hears Update(actor) and verifies what is signed with the new key.
+    old_pem = keys.current().public_pem
+    keys.rotate_and_announce()
+    updated = peer.wait_for(lambda a: a.get("type") == "Update" and "publicKey" in str(a.get("object")))
+    assert updated["signer"] == actor(base) and old_pem not in str(updated["activity"])
+    after = reply(Author(user=member), "Written after the new key.")
+    signed = peer.wait_for(lambda a: a.get("type") == "Create" and a["object"]["id"] == replies_out.note_id(after))
+    assert signed["signer"] == actor(base)

@@ -1,0 +1,221 @@
+"""Members' replies to the Fediverse: who may (a verified account that chose it, never a guest or
+a pseudonym), when (published, and only then), what goes (a Note from the site's actor), and how
+every later change reaches followers (Update, Delete) exactly once."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from speakout.discussion import services
+from speakout.discussion.models import Reply, Thread
+from speakout.discussion.services import Author, set_status, submit_reply
+from speakout.federation import replies_out
+from speakout.federation.models import Delivery, FederatedReply, Follower, PublishedArticle
+
+from .helpers import BASE_URL, REMOTE, RemoteKey
+
+pytestmark = pytest.mark.django_db
+AS = "https://www.w3.org/ns/activitystreams"
+ACTOR = f"{BASE_URL}/federation/actor"
+ACTIVITY = "application/activity+json"
+
+
+def make_user(name: str, *, verified: bool = True, password: bool = True):
+    from allauth.account.models import EmailAddress
+
+    user = get_user_model().objects.create_user(name, email=f"{name}@example.org", first_name=name.title())
+    if password:
+        user.set_password("a long enough password 42")
+    else:
+        user.set_unusable_password()  # as "reply under a pseudonym" makes them
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user
+
+
+@pytest.fixture
+def setup(federation, site_builder, bob, rules):
+    federation.federate_member_replies = True
+    federation.save()
+    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#f")
+    report = site_builder.report("Rivers", standfirst="Dry.")
+    thread = Thread.objects.get(key=report.thread_key)
+    Delivery.objects.all().delete()  # the report's own Create
+    return report, thread
+
+
+def post(thread: Thread, author: Author, body: str = "My reply.", parent: Reply | None = None, federate=True):
+    data = {"thread": thread.key, "name": "Robin", "email": "robin@example.org", "body": body,
+            "parent": parent.pk if parent else "", "federate": federate}  # fmt: skip
+    result = submit_reply(thread=thread, data=data, author=author, checks=[], check_form_token=False)
+    assert result.ok, result.errors
+    return result.stored
+
+
+def sent(kind: str | None = None) -> list[dict]:
+    rows = Delivery.objects.order_by("pk")
+    return [row.payload for row in rows if kind is None or row.payload["type"] == kind]
+
+
+def test_a_member_s_published_reply_goes_out_as_a_note_from_the_site_actor(setup):
+    report, thread = setup
+    member = make_user("ines")
+    reply = post(thread, Author(user=member), "Thank you for *this*.")
+    assert reply.status == Reply.Status.APPROVED
+    (create,) = sent()
+    assert create["type"] == "Create" and create["actor"] == ACTOR
+    assert Delivery.objects.get().inbox == f"{REMOTE}/inbox"
+    note = create["object"]
+    article = PublishedArticle.objects.get(page_id=report.pk).object_id
+    assert note["type"] == "Note" and note["attributedTo"] == ACTOR and note["inReplyTo"] == article
+    assert note["id"] == f"{BASE_URL}/discussion/reply/{reply.pk}/"
+    assert "<em>this</em>" in note["content"] and note["content"].endswith("<p>\u2014 Ines</p>")
+    assert note["to"] == [f"{AS}#Public"] and note["cc"] == [f"{BASE_URL}/federation/followers"]
+    assert "tag" not in note  # the writer's name is a byline, not a mention
+    assert FederatedReply.objects.get(reply=reply).announced
+
+
+@pytest.mark.parametrize("who", ["guest", "pseudonym", "unverified", "not ticked", "site says no"])
+def test_guest_and_pseudonymous_replies_never_leave_the_site(setup, federation, who):
+    report, thread = setup
+    if who == "guest":
+        author = Author(guest_token=uuid.uuid4().hex, client_hash=uuid.uuid4().hex)
+    elif who == "pseudonym":
+        author = Author(user=make_user("nightowl", password=False))
+    elif who == "unverified":
+        author = Author(user=make_user("claims", verified=False))
+    else:
+        author = Author(user=make_user("ines"))
+    if who == "site says no":
+        federation.federate_member_replies = False
+        federation.save()
+    reply = post(thread, author, federate=who != "not ticked")
+    assert reply.status == Reply.Status.APPROVED
+    set_status(reply, Reply.Status.PENDING)
+    set_status(reply, Reply.Status.APPROVED)
+    services.edit_reply(reply, "Edited.", None, owner_confirmed=True)
+    assert sent() == [] and not FederatedReply.objects.exists()
+    answer = Client().get(f"/discussion/reply/{reply.pk}/", HTTP_ACCEPT=ACTIVITY)
+    assert answer.status_code == 302 and "Accept" in answer["Vary"]  # the page, never a Note
+
+
+def test_a_held_reply_goes_out_on_approval_and_every_later_change_follows_once(setup, rules):
+    report, thread = setup
+    rules.hold_first_reply = True
+    rules.save()
+    member = make_user("ines")
+    from speakout.discussion.policy import TrustCheck  # the first-reply hold
+
+    data = {"thread": thread.key, "body": "Held first.", "federate": True}
+    reply = submit_reply(
+        thread=thread, data=data, author=Author(user=member), checks=[TrustCheck()], check_form_token=False
+    ).stored
+    assert reply.status == Reply.Status.PENDING and sent() == []
+    set_status(reply, Reply.Status.APPROVED)
+    assert [p["type"] for p in sent()] == ["Create"]
+    replies_out.sync(reply)  # nothing changed: nothing sent
+    set_status(reply, Reply.Status.APPROVED)
+    assert [p["type"] for p in sent()] == ["Create"]
+
+    services.edit_reply(Reply.objects.get(pk=reply.pk), "Held first, then edited.", None, owner_confirmed=True)
+    update = sent("Update")[0]["object"]
+    assert "then edited" in update["content"] and "updated" in update
+
+    set_status(reply, Reply.Status.TRASH)  # removed by a moderator
+    assert sent("Delete")[0]["object"] == {"id": update["id"], "type": "Tombstone"}
+    services.edit_reply(Reply.objects.get(pk=reply.pk), "Edited in the trash.", None, owner_confirmed=True)
+    set_status(reply, Reply.Status.SPAM)
+    assert [p["type"] for p in sent()] == ["Create", "Update", "Delete"]
+
+    set_status(reply, Reply.Status.APPROVED)  # put back: the Fediverse gets it again
+    assert [p["type"] for p in sent()] == ["Create", "Update", "Delete", "Create"]
+    services.delete_permanently(Reply.objects.get(pk=reply.pk))
+    assert [p["type"] for p in sent()] == ["Create", "Update", "Delete", "Create", "Delete"]
+
+
+def test_a_ban_a_hidden_thread_and_an_unpublished_report_send_delete(setup):
+    report, thread = setup
+    first, second = make_user("ines"), make_user("omar")
+    banned = post(thread, Author(user=first), "By Ines.")
+    kept = post(thread, Author(user=second), "By Omar.")
+    assert len(sent("Create")) == 2
+    services.ban_commenter(banned.commenter, reason="abuse")
+    assert [d["object"]["id"] for d in sent("Delete")] == [replies_out.note_id(banned)]
+
+    thread.status = Thread.Status.HIDDEN
+    thread.save()
+    assert [d["object"]["id"] for d in sent("Delete")][1:] == [replies_out.note_id(kept)]
+    thread.status = Thread.Status.OPEN
+    thread.save()
+    assert sent("Create")[-1]["object"]["id"] == replies_out.note_id(kept)  # shown again, sent again
+
+    report.unpublish()
+    deletes = [d["object"]["id"] for d in sent("Delete")]
+    assert deletes[-2:] == [PublishedArticle.objects.get(page_id=report.pk).object_id, replies_out.note_id(kept)]
+
+
+def test_an_answer_to_a_fediverse_reply_answers_its_note_and_mentions_its_writer(setup):
+    report, thread = setup
+    carol = RemoteKey("https://elsewhere.example/users/carol")
+    theirs = post(thread, Author(guest_token="g", client_hash="c"), "From the Fediverse.", federate=False)
+    FederatedReply.objects.create(reply=theirs, object_id="https://elsewhere.example/notes/1", actor=carol.actor)
+    mine = post(thread, Author(user=make_user("ines")), "An answer.", parent=theirs)
+    create = sent("Create")[0]
+    note = create["object"]
+    assert note["inReplyTo"] == "https://elsewhere.example/notes/1"
+    assert carol.url in note["cc"] and carol.url in create["cc"]
+    assert note["tag"] == [{"type": "Mention", "href": carol.url, "name": "@carol@elsewhere.example"}]
+    assert "@carol@elsewhere.example</a>" in note["content"]
+    inboxes = set(Delivery.objects.filter(payload__type="Create").values_list("inbox", flat=True))
+    assert inboxes == {f"{REMOTE}/inbox", "https://elsewhere.example/inbox"}
+    # An answer to a local reply that never left answers the report itself.
+    local = post(thread, Author(user=make_user("omar")), "Local.", federate=False)
+    again = post(thread, Author(user=make_user("lena")), "To Omar.", parent=local)
+    last = sent("Create")[-1]["object"]
+    assert last["id"] == replies_out.note_id(again)
+    assert last["inReplyTo"] == PublishedArticle.objects.get(page_id=report.pk).object_id
+    assert mine.pk != again.pk
+
+
+def test_the_reply_s_address_answers_activity_json_with_the_note_and_never_from_the_cache(setup):
+    report, thread = setup
+    reply = post(thread, Author(user=make_user("ines")), "Negotiated.")
+    client = Client()
+    path = f"/discussion/reply/{reply.pk}/"
+    for accept in (ACTIVITY, f'application/ld+json; profile="{AS}"'):
+        answer = client.get(path, HTTP_ACCEPT=accept)
+        assert answer.status_code == 200 and answer["Content-Type"] == ACTIVITY and "Accept" in answer["Vary"]
+        assert answer.json()["type"] == "Note" and answer.json()["id"] == BASE_URL + path
+    html = client.get(path)
+    assert html.status_code == 302 and html["Location"].endswith(f"#reply-{reply.pk}") and "Accept" in html["Vary"]
+    assert client.get(path, HTTP_ACCEPT=ACTIVITY).json()["type"] == "Note"  # not the redirect, kept or not
+    page = client.get(report.url)
+    assert "Negotiated." in page.content.decode() and "Accept" in page["Vary"]
+    set_status(reply, Reply.Status.TRASH)
+    assert client.get(path, HTTP_ACCEPT=ACTIVITY).status_code == 404  # gone from the Fediverse and from here
+
+
+def test_the_form_offers_the_box_to_members_only_and_carries_it(setup, client, settings):
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    report, thread = setup
+    label = "Also post this reply to the Fediverse"
+    assert label not in client.get(report.url).content.decode()  # guests (and the page cache) never see it
+    client.force_login(make_user("nightowl", password=False))
+    assert label not in client.get(report.url).content.decode()
+    client.force_login(make_user("ines"))
+    assert label in client.get(report.url).content.decode()
+
+    headers = {"HTTP_ORIGIN": "http://testserver", "HTTP_SEC_FETCH_SITE": "same-origin"}
+    from tests.discussion.helpers import old_form_token
+
+    data = {"thread": thread.key, "body": "Posted with the box.", "form_token": old_form_token(thread.key),
+            "submission_id": uuid.uuid4().hex, "federate": "on"}  # fmt: skip
+    assert client.post("/discussion/post/", data, **headers).status_code == 303
+    data.update(body="Posted without it.", submission_id=uuid.uuid4().hex)
+    del data["federate"]
+    assert client.post("/discussion/post/", data, **headers).status_code == 303
+    assert [p["object"]["content"] for p in sent("Create")] == ["<p>Posted with the box.</p><p>\u2014 Ines</p>"]
