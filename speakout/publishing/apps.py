@@ -16,6 +16,10 @@ class PublishingConfig(AppConfig):
 
         alerts.connect()  # mail to moderators about held and reported replies
 
+        from speakout.spreadsheets import guard_wagtail_exports
+
+        guard_wagtail_exports()
+
         from django.apps import apps
 
         if apps.is_installed("speakout.subscriptions"):

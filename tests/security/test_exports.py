@@ -23,6 +23,14 @@ pytestmark = pytest.mark.django_db
 PACKAGE = Path(__file__).resolve().parents[2] / "speakout"
 # Modules that write CSV, each covered by a test below.
 COVERED_WRITERS = {"contact/admin_views.py", "subscriptions/subscriber_csv.py"}
+# Wagtail's own exports (its reports, redirects and any listing with ``list_export``) write CSV
+# through SpreadsheetExportMixin, which Speakout guards once for them all.
+WAGTAIL_EXPORTS = [
+    "wagtailadmin_reports:site_history",
+    "wagtailadmin_reports:aging_pages",
+    "wagtailadmin_reports:locked_pages",
+    "wagtailredirects:index",
+]
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n")
 # What a spreadsheet might split a line on.
 SEPARATORS = (",", ";", "\t", "|")
@@ -96,3 +104,42 @@ def test_subscriber_export_runs_no_formula_and_reads_back():
     Subscription.objects.all().delete()
     import_subscribers(text)
     assert sorted(Subscription.objects.values_list("email", flat=True)) == sorted(hostile)
+
+
+def test_wagtail_exports_run_no_formula_under_any_separator(site_builder):
+    """Wagtail's report and listing exports (site history, aging and locked pages, redirects)
+    carry page titles and account names, which anyone with an account can choose: in CSV every
+    cell is guarded as ours are, and in XLSX no cell is a formula."""
+    from openpyxl import load_workbook
+    from wagtail.contrib.redirects.models import Redirect
+
+    admin = get_user_model().objects.create_superuser("exporter", "exporter@example.org", "pw-long-enough-1")
+    writer = get_user_model().objects.create_user("+1+1", "w@example.org", "pw", first_name="=1+1", last_name="@SUM(1)")
+    titles = [value.replace("\n", " ").replace("\r", " ") for value in HOSTILE_CELLS]
+    for title in titles:
+        page = site_builder.report(title)
+        page.save_revision(user=writer, log_action=True).publish(user=writer, skip_permission_checks=True)
+        page.refresh_from_db()
+        page.locked, page.locked_by, page.locked_at = True, writer, timezone.now()
+        page.save()
+        Redirect.objects.create(old_path=f"/old-{uuid.uuid4().hex[:6]}", redirect_link=f"https://example.org/?{title}")
+    client = Client()
+    client.force_login(admin)
+    for name in WAGTAIL_EXPORTS:
+        response = client.get(reverse(name) + "?export=csv")
+        assert response.status_code == 200, name
+        text = b"".join(response.streaming_content).decode() if response.streaming else response.content.decode()
+        assert "+1+1" in text or "=1+1" in text or "example.org/?" in text, name
+        for cell in _cells_under_every_separator(text):
+            assert not cell.strip(' "').startswith(TRIGGERS), (name, cell)
+        if name == "wagtailadmin_reports:aging_pages":
+            # Read with the separator it was written with, each title is all there.
+            cells = {cell.replace("'", "") for row in csv.reader(io.StringIO(text)) for cell in row}
+            assert {title.replace("'", "") for title in titles} <= cells
+
+        response = client.get(reverse(name) + "?export=xlsx")
+        assert response.status_code == 200, name
+        workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+        for row in workbook.active.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", (name, cell.value)
