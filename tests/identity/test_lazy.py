@@ -16,6 +16,8 @@ from speakout.identity import lazy
 
 ROOT = Path(__file__).resolve().parents[2]
 RUNS: list[int] = []  # appended to by the probe module's code, each time it runs
+THREADS = 8
+ASKING = threading.Semaphore(0)  # released by each thread just before it asks the probe
 
 WEBAUTHN_ON_FIRST_USE = """
 import sys
@@ -54,10 +56,11 @@ def probe(tmp_path, monkeypatch):
         textwrap.dedent(
             """
             import sys
-            import time
 
-            sys.modules["tests.identity.test_lazy"].RUNS.append(1)
-            time.sleep(0.3)  # long enough for every thread to ask while it runs
+            test = sys.modules["tests.identity.test_lazy"]
+            test.RUNS.append(1)
+            for _thread in range(test.THREADS):  # runs until every thread has come to ask
+                assert test.ASKING.acquire(timeout=10)
             VALUE = 42
             """
         )
@@ -72,22 +75,21 @@ def test_a_deferred_module_runs_once_for_threads_asking_together(probe):
     assert lazy.defer(probe)
     module = sys.modules[probe]
     assert getattr(module, "__wrapped__", None) is None and RUNS == []  # dunders do not load it
-    start = threading.Barrier(8)
     seen, failures = [], []
 
     def ask():
-        start.wait()
+        ASKING.release()
         try:
             seen.append(module.VALUE)
         except Exception as error:  # a half-run module answers AttributeError
             failures.append(error)
 
-    threads = [threading.Thread(target=ask) for _ in range(8)]
+    threads = [threading.Thread(target=ask) for _ in range(THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    assert failures == [] and seen == [42] * 8
+    assert failures == [] and seen == [42] * THREADS
     assert RUNS == [1]
     assert type(module) is type(sys)  # an ordinary module from then on
     assert not lazy.defer(probe)  # already there: left alone
