@@ -1,4 +1,5 @@
-"""Helpers of the mail tests: where a mail's HTML points, and RFC 8058's one-click unsubscribe."""
+"""Helpers of the mail tests: the organisation's site, where a mail's HTML points, and RFC 8058's
+one-click unsubscribe."""
 
 from __future__ import annotations
 
@@ -6,8 +7,26 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from django.test import Client
+from wagtail.models import Site
 
 ORIGIN = "https://news.org.example"
+NAME = "Housing Action Kraków"
+
+
+def organisation_site(settings, *, from_email: str, own_host: bool = False) -> None:
+    """The site as the organisation ``NAME`` at ``ORIGIN``, mail from ``from_email`` sent at once;
+    ``own_host``: the default Wagtail site is served at that host too."""
+    settings.BASE_URL = ORIGIN
+    settings.WAGTAILADMIN_BASE_URL = ORIGIN
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "news.org.example"]
+    settings.DEFAULT_FROM_EMAIL = from_email
+    settings.SPEAKOUT_EMAIL_RATE_PER_MINUTE = 0
+    wagtail_site = Site.objects.get(is_default_site=True)
+    wagtail_site.site_name = NAME
+    if own_host:
+        wagtail_site.hostname, wagtail_site.port = "news.org.example", 443
+    wagtail_site.save()
+    Site.clear_site_root_paths_cache()
 
 
 class Links(HTMLParser):

@@ -18,7 +18,6 @@ from django.test import Client
 from django.test.signals import template_rendered
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Site
 
 import speakout
 from speakout.contact.models import ContactMessage, ContactPage
@@ -35,24 +34,16 @@ from speakout.subscriptions.models import Subscription
 from tests.discussion.helpers import get_or_create_thread
 from tests.subscriptions.helpers import HOLD
 
-from .mail_helpers import ORIGIN, links_of, one_click
+from .mail_helpers import NAME, ORIGIN, links_of, one_click, organisation_site
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("outbox_settings")]
 
-NAME = "Housing Action Kraków"
 SENDER = "Housing Action news"
 
 
 @pytest.fixture
 def site(settings, site_builder):
-    settings.BASE_URL = ORIGIN
-    settings.WAGTAILADMIN_BASE_URL = ORIGIN
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "news.org.example"]
-    settings.DEFAULT_FROM_EMAIL = "Speakout <speakout@org.example>"
-    settings.SPEAKOUT_EMAIL_RATE_PER_MINUTE = 0
-    wagtail_site = Site.objects.get(is_default_site=True)
-    wagtail_site.site_name = NAME
-    wagtail_site.save()
+    organisation_site(settings, from_email="Speakout <speakout@org.example>")
     SenderSettings.objects.create(pk=1, name=SENDER, address="news@org.example")
     return site_builder
 

@@ -16,7 +16,6 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
-from wagtail.models import Site
 
 from speakout.outbox.models import OutgoingMail
 from speakout.outbox.services import send_due_mail
@@ -24,26 +23,14 @@ from speakout.subscriptions import services
 from speakout.subscriptions.models import Announcement, Subscription
 from tests.helpers import make_image, paragraph
 
-from .mail_helpers import ORIGIN, links_of, one_click
+from .mail_helpers import NAME, ORIGIN, links_of, one_click, organisation_site
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("outbox_settings")]
-
-NAME = "Housing Action Kraków"
 
 
 @pytest.fixture
 def site(settings, site_builder):
-    settings.BASE_URL = ORIGIN
-    settings.WAGTAILADMIN_BASE_URL = ORIGIN
-    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "news.org.example"]
-    settings.DEFAULT_FROM_EMAIL = "Housing <news@org.example>"
-    settings.SPEAKOUT_EMAIL_RATE_PER_MINUTE = 0
-    wagtail_site = Site.objects.get(is_default_site=True)
-    wagtail_site.site_name = NAME
-    wagtail_site.hostname = "news.org.example"
-    wagtail_site.port = 443
-    wagtail_site.save()
-    Site.clear_site_root_paths_cache()
+    organisation_site(settings, from_email="Housing <news@org.example>", own_host=True)
     return site_builder
 
 

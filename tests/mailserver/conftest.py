@@ -33,10 +33,12 @@ class Dovecot:
     root: Path
     config: Path
     port: int
+    user: str = USER
+    password: str = PASSWORD
 
     @property
     def url(self) -> str:
-        return f"imap://{USER}:{PASSWORD}@127.0.0.1:{self.port}/INBOX"
+        return f"imap://{self.user}:{self.password}@127.0.0.1:{self.port}/INBOX"
 
     def deliver(self, raw: bytes, sender: str = "") -> None:
         """Deliver a message into the mailbox with dovecot-lda, as Postfix's pipe does."""

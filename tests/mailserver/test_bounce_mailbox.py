@@ -14,7 +14,6 @@ from django.db import transaction
 from speakout.outbox import jobs
 from speakout.outbox.models import Suppression
 from speakout.outbox.services import queue_mail, send_due_mail
-from tests.mailserver.conftest import PASSWORD, USER
 from tests.outbox.returned import arf_report, postfix_dsn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,7 +40,7 @@ def mailbox(dovecot) -> list[tuple[bytes, bytes]]:
     """(flags, Subject header) of every message left in the folder."""
     client = imaplib.IMAP4("127.0.0.1", dovecot.port, timeout=10)
     try:
-        client.login(USER, PASSWORD)
+        client.login(dovecot.user, dovecot.password)
         client.select("INBOX", readonly=True)
         _, data = client.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         left = []
@@ -106,7 +105,7 @@ def test_the_worker_reads_bounces_and_complaints_from_dovecot(bounce_mailbox):
 def test_a_wrong_password_loses_nothing(bounce_mailbox, settings):
     path, original = sent("gone@example.net")
     bounce_mailbox.deliver(postfix_dsn(path, original, recipient="gone@example.net"))
-    settings.SPEAKOUT_BOUNCE_IMAP_URL = bounce_mailbox.url.replace(PASSWORD, "wrong")
+    settings.SPEAKOUT_BOUNCE_IMAP_URL = bounce_mailbox.url.replace(bounce_mailbox.password, "wrong")
     with pytest.raises(imaplib.IMAP4.error):
         jobs.poll_bounce_mailbox()
     assert not Suppression.objects.exists()
