@@ -39,6 +39,11 @@ class ProvenIdentity:
     profile_url: str = ""
     avatar_url: str = ""
 
+    @property
+    def host(self) -> str:
+        """The server of an ``@user@host`` handle."""
+        return self.handle.rsplit("@", 1)[-1] if self.handle.count("@") == 2 else ""
+
 
 # Apps that prove who wrote some replies add a function here (in their AppConfig.ready): given the
 # replies about to be shown, it answers {reply id: ProvenIdentity}. Called once per rendered list.

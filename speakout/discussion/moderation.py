@@ -7,15 +7,17 @@ builds on this module; it knows nothing of where it is shown.
 from the decision plugs in there, and the discussion never imports it.
 
 Apps keep replies out of every queue with ``SPEAKOUT_DISCUSSION_MODERATION_EXCLUDE`` (dotted
-paths of callables returning a filter expression; the safety app's evidence holds use it).
+paths of callables returning a filter expression; the safety app's evidence holds use it). An app
+adds a queue of its own replies with ``add_queue`` (the federation's "Fediverse" tab), and links
+beside a row with ``ROW_LINKS``; rows carry the ``ProvenIdentity`` an app vouches for.
 """
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import services
 from .app_settings import app_settings
+from .html import ProvenIdentity, proven_identities
 from .models import Commenter, Flag, ModerationLogEntry, Reply
 
 #: Needed, besides the admin's own access, for every moderation screen.
@@ -142,9 +145,14 @@ class Queue:
     label: str
     actions: tuple[str, ...]
     empty_message: str
+    #: An app's queue: its replies (a filter expression), in these statuses.
+    only: Callable[[], Q] | None = None
+    statuses: tuple[str, ...] = (Reply.Status.PENDING, Reply.Status.APPROVED)
 
     def queryset(self) -> QuerySet[Reply]:
         replies = moderatable_replies()
+        if self.only is not None:
+            return replies.filter(self.only(), status__in=self.statuses)
         if self.slug == "reported":
             return replies.filter(status=Reply.Status.APPROVED).filter(
                 Exists(Flag.objects.filter(reply=OuterRef("pk"), resolved_at__isnull=True))
@@ -173,16 +181,25 @@ QUEUES = {
 }
 
 
+def add_queue(queue: Queue) -> None:
+    """Another app's queue, shown after the discussion's own (call it in ``AppConfig.ready``)."""
+    QUEUES[queue.slug] = queue
+
+
 def queue_counts(request: Any = None) -> dict[str, int]:
-    """How many replies each queue holds: one grouped count of statuses, one of open reports.
+    """How many replies each queue holds: one grouped count of statuses, one of open reports,
+    one for each app's queue.
 
     An admin menu shows these on every page, so they are kept on the request when one is given."""
     counts: dict[str, int] | None = getattr(request, "_speakout_queue_counts", None)
     if counts is not None:
         return counts
     by_status = dict(moderatable_replies().order_by().values_list("status").annotate(count=Count("pk")))
-    counts = {slug: by_status.get(slug, 0) for slug in QUEUES if slug != "reported"}
+    counts = {slug: by_status.get(slug, 0) for slug, queue in QUEUES.items() if queue.only is None}
     counts["reported"] = QUEUES["reported"].queryset().count()
+    for slug, queue in QUEUES.items():
+        if queue.only is not None:
+            counts[slug] = queue.queryset().count()
     if request is not None:
         request._speakout_queue_counts = counts
     return counts
@@ -222,6 +239,9 @@ class ModerationRow:
     reply_url: str
     open_flags: list[Flag]
     resolved_flag_count: int
+    #: Who an app proved wrote it (a Fediverse account), and links apps offer beside it.
+    identity: ProvenIdentity | None = None
+    links: list[RowLink] = field(default_factory=list)
 
     @property
     def sensitive(self) -> bool:
@@ -245,8 +265,31 @@ class ModerationRow:
         )
 
 
-def reply_rows(replies: Iterable[Reply]) -> list[ModerationRow]:
-    return [ModerationRow.build(reply) for reply in replies]
+@dataclass(frozen=True)
+class RowLink:
+    label: str
+    url: str
+
+
+# Apps add a function here (in AppConfig.ready): given the replies on a screen and the moderator,
+# it answers {reply id: [RowLink]} (the federation's "Block domain…").
+ROW_LINKS: list[Callable[[Sequence[Reply], Any], dict[int, list[RowLink]]]] = []
+
+
+def reply_rows(replies: Iterable[Reply], user: Any = None) -> list[ModerationRow]:
+    """Rows for ``replies``; with ``user``, each carries its proven identity and apps' links."""
+    rows = [ModerationRow.build(reply) for reply in replies]
+    if user is not None and rows:
+        shown = [row.reply for row in rows]
+        identities = proven_identities(shown)
+        links: dict[int, list[RowLink]] = {}
+        for source in ROW_LINKS:
+            for reply_id, found in source(shown, user).items():
+                links.setdefault(reply_id, []).extend(found)
+        for row in rows:
+            row.identity = identities.get(row.reply.pk)
+            row.links = links.get(row.reply.pk, [])
+    return rows
 
 
 def with_row_relations(replies: QuerySet[Reply], *related: str) -> QuerySet[Reply]:

@@ -20,3 +20,12 @@ class FederationConfig(AppConfig):
 
         if reply_identities not in IDENTITY_SOURCES:
             IDENTITY_SOURCES.append(reply_identities)
+
+        # The "Fediverse" tab of the moderation queue, and "Block domain…" beside its rows.
+        from speakout.discussion import moderation
+
+        from .moderation import QUEUE, row_links
+
+        moderation.add_queue(QUEUE)
+        if row_links not in moderation.ROW_LINKS:
+            moderation.ROW_LINKS.append(row_links)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
 from wagtail.admin.panels import FieldPanel
@@ -17,7 +17,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import delivery, documents, inbox
+from . import delivery, documents, inbox, moderation
 from .models import ActivityLog, Follower
 
 
@@ -102,3 +102,9 @@ class ActivityLogViewSet(ModelViewSet):
 @hooks.register("register_admin_viewset")
 def _register_log() -> ActivityLogViewSet:
     return ActivityLogViewSet()
+
+
+@hooks.register("register_admin_urls")
+def _register_moderation_urls() -> list[Any]:
+    urls = [path("block-domain/", moderation.BlockDomainView.as_view(), name="block_domain")]
+    return [path("federation/", include((urls, "federation_admin"), namespace="federation_admin"))]

@@ -159,7 +159,7 @@ class QueueView(ModerationView):
             query=query,
             page=page,
             elided_page_range=page_range,
-            rows=reply_rows(page.object_list),
+            rows=reply_rows(page.object_list, request.user),
             actions=self.queue.available_actions,
             notices=list(RemovalNotice.objects.all()),
         )

@@ -140,7 +140,7 @@ QUEUE_ICONS = {
 
 def replies_menu_items() -> list[MenuItem]:
     items: list[MenuItem] = [
-        QueueMenuItem(queue, icon_name=QUEUE_ICONS[slug], order=(index + 1) * 100)
+        QueueMenuItem(queue, icon_name=QUEUE_ICONS.get(slug, "globe"), order=(index + 1) * 100)
         for index, (slug, queue) in enumerate(moderation.QUEUES.items())
     ]
     items.append(

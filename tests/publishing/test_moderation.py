@@ -146,16 +146,16 @@ def test_menu_labels_carry_queue_counts(admin_client, thread):
     assert "Reported (0)" in html
 
 
-def test_queue_counts_take_two_queries(thread, django_assert_num_queries):
-    """One grouped count for the statuses, one for open reports."""
+def test_queue_counts_take_one_query_each_for_statuses_reports_and_the_fediverse(thread, django_assert_num_queries):
+    """One grouped count for the statuses, one for open reports, one for the app's queue."""
     make_reply(thread, status="pending")
     reported = make_reply(thread, status="approved", body="other")
     Flag.objects.create(reply=reported, reason=Flag.Reason.SPAM)
 
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(3):
         counts = queue_counts()
 
-    assert counts == {"pending": 1, "approved": 1, "reported": 1, "spam": 0, "trash": 0}
+    assert counts == {"pending": 1, "approved": 1, "reported": 1, "spam": 0, "trash": 0, "fediverse": 0}
 
 
 def test_queue_is_paginated_by_fifty(admin_client, thread):
