@@ -155,6 +155,38 @@ def _undo(config: FederationSettings, actor: RemoteActor, activity: dict[str, An
     return Answer(202, "nothing to undo")
 
 
+def _move(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
+    """A follower moved to another account: the follow moves with them, once the new account
+    (fetched fresh, never taken from the activity) names the old one in ``alsoKnownAs``."""
+    if jsonld.ref(activity.get("object")) != actor.url:
+        return Answer(400, "an account can only move itself")
+    follower = Follower.objects.filter(actor=actor).first()
+    if follower is None:
+        return Answer(202, "not a follower")
+    target = jsonld.ref(activity.get("target")).split("#", 1)[0]
+    if not target or target == actor.url or target == actor_url():
+        return Answer(400, "no new account")
+    if config.is_blocked(target):
+        return Answer(403, "the new account is blocked")
+    try:
+        document = remote.fetch_document(target)
+        moved = remote.store_actor(target, document)
+    except remote.RemoteError as error:
+        return Answer(400, f"the new account could not be read: {error}"[:300])
+    if actor.url not in jsonld.refs(document.get("alsoKnownAs")):
+        return Answer(403, "the new account does not name the old one")
+    if not moved.inbox:
+        return Answer(400, "the new account has no inbox")
+    with transaction.atomic():
+        RemoteActor.objects.filter(pk=actor.pk).update(moved_to=moved.url)
+        if Follower.objects.filter(actor=moved).exists():
+            follower.delete()  # the new account follows already: keep that follow
+        else:
+            follower.actor = moved
+            follower.save(update_fields=["actor"])
+    return Answer(202, "moved")
+
+
 # Replies --------------------------------------------------------------------------------------
 
 
@@ -362,4 +394,11 @@ def _delete(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     return ACCEPTED
 
 
-HANDLERS = {"Follow": _follow, "Undo": _undo, "Create": _create, "Update": _update, "Delete": _delete}
+HANDLERS = {
+    "Follow": _follow,
+    "Undo": _undo,
+    "Move": _move,
+    "Create": _create,
+    "Update": _update,
+    "Delete": _delete,
+}
