@@ -27,6 +27,9 @@ reply_moderated(sender=Reply, reply, old_status, new_status, actor, reason, acti
     The one signal for moderation outcomes: listen here to tell the writer or learn from it.
 reply_flagged(sender=Reply, reply, flag)
     A reader reported it.
+reply_anonymised(sender=Reply, reply)
+    Its writer had their name, website and every link back to them dropped (the text stays).
+    Anything that carried the old name elsewhere should take it back.
 """
 
 from django.dispatch import Signal
@@ -35,3 +38,4 @@ reply_posted = Signal()
 reply_edited = Signal()
 reply_moderated = Signal()
 reply_flagged = Signal()
+reply_anonymised = Signal()

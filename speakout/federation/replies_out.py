@@ -203,6 +203,13 @@ def _reply_moderated(sender: Any, reply: Reply, **kwargs: Any) -> None:
     sync(reply)
 
 
+@receiver(discussion_signals.reply_anonymised, dispatch_uid="federation-reply-anonymised")
+def _reply_anonymised(sender: Any, reply: Reply, **kwargs: Any) -> None:
+    # No longer a member's reply: Delete. An Update would drop the byline, but servers keep an
+    # edited post's earlier versions, name and all.
+    sync(reply)
+
+
 @receiver(discussion_signals.reply_edited, dispatch_uid="federation-reply-edited")
 def _reply_edited(sender: Any, reply: Reply, **kwargs: Any) -> None:
     sync(reply, edited=True)

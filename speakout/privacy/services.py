@@ -22,6 +22,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from speakout.discussion import services as discussion
+from speakout.discussion import signals as discussion_signals
 from speakout.discussion.avatars import random_avatar_key
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread
 from speakout.outbox.compose import render_mail
@@ -209,6 +210,7 @@ def _anonymise(reply_id: int) -> None:
             status=OutgoingMail.Status.SENDING
         ).delete()
         Thread.objects.get(pk=reply.thread_id).bump_version()
+        discussion_signals.reply_anonymised.send(sender=Reply, reply=reply)
 
 
 def anonymise(owner: Owner, reply: Reply) -> bool:

@@ -219,3 +219,21 @@ def test_the_form_offers_the_box_to_members_only_and_carries_it(setup, client, s
     del data["federate"]
     assert client.post("/discussion/post/", data, **headers).status_code == 303
     assert [p["object"]["content"] for p in sent("Create")] == ["<p>Posted with the box.</p><p>\u2014 Ines</p>"]
+
+
+@pytest.mark.parametrize("how", ["anonymise", "forget", "forget and delete"])
+def test_a_member_who_drops_their_name_or_replies_takes_the_note_off_the_fediverse(setup, how):
+    from speakout.privacy import services as privacy
+
+    report, thread = setup
+    member = make_user("ines")
+    reply = post(thread, Author(user=member), "Signed with my name.")
+    assert [p["type"] for p in sent()] == ["Create"]
+    owner = privacy.Owner.for_user(member)
+    if how == "anonymise":
+        assert privacy.anonymise(owner, reply)
+    else:
+        privacy.forget(owner, delete_replies=how == "forget and delete")
+    # The Note carried the name in its byline: Delete (not Update, which servers keep as history).
+    assert [p["type"] for p in sent()] == ["Create", "Delete"]
+    assert sent("Delete")[0]["object"]["id"] == replies_out.note_id(reply)
