@@ -237,3 +237,15 @@ def test_a_member_who_drops_their_name_or_replies_takes_the_note_off_the_fediver
     # The Note carried the name in its byline: Delete (not Update, which servers keep as history).
     assert [p["type"] for p in sent()] == ["Create", "Delete"]
     assert sent("Delete")[0]["object"]["id"] == replies_out.note_id(reply)
+
+
+def test_hiding_the_replies_in_the_report_s_settings_sends_delete_and_showing_them_create(setup):
+    report, thread = setup
+    reply = post(thread, Author(user=make_user("ines")), "Under a report.")
+    report.replies = Thread.Status.HIDDEN
+    report.save_revision().publish()
+    assert Thread.objects.get(pk=thread.pk).status == Thread.Status.HIDDEN
+    assert [d["object"]["id"] for d in sent("Delete")] == [replies_out.note_id(reply)]
+    report.replies = Thread.Status.OPEN
+    report.save_revision().publish()
+    assert sent("Create")[-1]["object"]["id"] == replies_out.note_id(reply)
