@@ -8,6 +8,7 @@ import unicodedata
 from django import forms
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from speakout.discussion.forms import NAME_MAX_LENGTH, has_unsafe_characters
 
@@ -21,7 +22,11 @@ class ContactForm(forms.Form):
         strip=True,
         error_messages={
             "required": _("Please give a name (any name you like)."),
-            "max_length": _("A name can be at most %(limit_value)d characters long (it has %(show_value)d)."),
+            "max_length": ngettext_lazy(
+                "A name can be at most %(limit_value)d character long (it has %(show_value)d).",
+                "A name can be at most %(limit_value)d characters long (it has %(show_value)d).",
+                "limit_value",
+            ),
         },
     )
     email = forms.CharField(
@@ -39,7 +44,11 @@ class ContactForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8, "dir": "auto"}),
         error_messages={
             "required": _("Write something before sending."),
-            "max_length": _("A message can be at most %(limit_value)d characters long (it has %(show_value)d)."),
+            "max_length": ngettext_lazy(
+                "A message can be at most %(limit_value)d character long (it has %(show_value)d).",
+                "A message can be at most %(limit_value)d characters long (it has %(show_value)d).",
+                "limit_value",
+            ),
         },
     )
     send_copy = forms.BooleanField(

@@ -35,6 +35,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from ninja import NinjaAPI, Status
 from ninja.errors import HttpError, ValidationError
 from ninja.params.functions import Header, Query
@@ -489,6 +490,8 @@ def counts(request: HttpRequest, key: list[str] = CountKeys) -> dict[str, int]:
     unknown, private or hidden count 0."""
     keys = list(dict.fromkeys(key))
     if len(keys) > MAX_COUNT_KEYS:
-        message = _("Ask for at most %(count)d threads at once.") % {"count": MAX_COUNT_KEYS}
+        message = ngettext(
+            "Ask for at most %(count)d thread at once.", "Ask for at most %(count)d threads at once.", MAX_COUNT_KEYS
+        ) % {"count": MAX_COUNT_KEYS}
         raise ApiError(400, "too_many_keys", {"key": [message]})
     return reading.approved_counts(keys)

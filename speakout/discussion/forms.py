@@ -19,6 +19,7 @@ from django.core.cache import cache
 from django.core.validators import URLValidator, validate_email
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext_lazy
 
 from speakout.pagecache.holes import is_marker
 
@@ -224,7 +225,11 @@ class ReplyForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 6, "dir": "auto"}),
         error_messages={
             "required": _("Write something before sending."),
-            "max_length": _("A reply can be at most %(limit_value)d characters long (it has %(show_value)d)."),
+            "max_length": ngettext_lazy(
+                "A reply can be at most %(limit_value)d character long (it has %(show_value)d).",
+                "A reply can be at most %(limit_value)d characters long (it has %(show_value)d).",
+                "limit_value",
+            ),
         },
     )
     # Carried to the ``reply_posted`` signal; whoever listens (the subscriptions app) acts on them.

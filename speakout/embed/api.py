@@ -227,7 +227,9 @@ def counts(request: HttpRequest, response: HttpResponse, key: list[str] = CountK
     """Approved reply counts for many pages at once (``?key=/a/&key=/b/``), with the text to show."""
     keys = list(dict.fromkeys(key))
     if len(keys) > MAX_COUNT_KEYS:
-        message = _("Ask for at most %(count)d threads at once.") % {"count": MAX_COUNT_KEYS}
+        message = ngettext(
+            "Ask for at most %(count)d thread at once.", "Ask for at most %(count)d threads at once.", MAX_COUNT_KEYS
+        ) % {"count": MAX_COUNT_KEYS}
         raise ApiError(400, "too_many_keys", {"key": [message]})
     full = {k: thread_key(request, k) for k in keys}
     found = approved_counts(list(full.values()))

@@ -28,6 +28,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .errors import ImportFailed
 
@@ -225,9 +226,14 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
     found = table_summary()
     for label, expected in manifest["tables"].items():
         if found.get(label) != expected:
+            rows = found.get(label, {}).get("count") or 0
             raise BackupFailed(
-                _("The restored table %(table)s does not match the backup (%(found)s rows, %(expected)s expected).")
-                % {"table": label, "found": found.get(label, {}).get("count"), "expected": expected["count"]}
+                ngettext(
+                    "The restored table %(table)s does not match the backup (%(found)s row, %(expected)s expected).",
+                    "The restored table %(table)s does not match the backup (%(found)s rows, %(expected)s expected).",
+                    rows,
+                )
+                % {"table": label, "found": rows, "expected": expected["count"]}
             )
     from django.core.cache import cache
 

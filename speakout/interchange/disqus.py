@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from speakout.discussion.models import Reply
 
@@ -68,7 +69,12 @@ class DisqusImporter(Importer):
             info = threads.get(thread_id)
             if info is None or not info["link"]:
                 self.result.skip(
-                    _("%(count)s replies in Disqus thread %(id)s") % {"count": len(comments), "id": thread_id},
+                    ngettext(
+                        "%(count)s reply in Disqus thread %(id)s",
+                        "%(count)s replies in Disqus thread %(id)s",
+                        len(comments),
+                    )
+                    % {"count": len(comments), "id": thread_id},
                     _("the thread is not in the file or has no address"),
                 )
                 continue

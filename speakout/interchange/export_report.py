@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 # PHP's `$` also matches before a final newline, like Python's: WordPress's own patterns.
 _LOCAL_PART = re.compile(r"^[a-zA-Z0-9!#$%&'*+/=?^_`{|}~.-]+$")
@@ -47,8 +48,13 @@ class ExportReport:
         lines = [
             _("Posts (reports): %(count)s") % {"count": counts["post"]},
             _("Pages: %(count)s") % {"count": counts["page"]},
-            _("Authors: %(bylines)s bylines and %(accounts)s accounts")
-            % {"bylines": counts["byline"], "accounts": counts["account"]},
+            _("Authors: %(bylines)s and %(accounts)s")
+            % {
+                "bylines": ngettext("%(count)s byline", "%(count)s bylines", counts["byline"])
+                % {"count": counts["byline"]},
+                "accounts": ngettext("%(count)s account", "%(count)s accounts", counts["account"])
+                % {"count": counts["account"]},
+            },
             _("Categories: %(categories)s, tags: %(tags)s") % {"categories": counts["category"], "tags": counts["tag"]},
             _("Replies: %(count)s") % {"count": counts["reply"]},
         ]
@@ -57,7 +63,11 @@ class ExportReport:
             lines.append(_("Replies by status: %(statuses)s") % {"statuses": statuses})
         if counts["external_thread"]:
             lines.append(
-                _("Not in the file: %(count)s external threads (WXR has no place for them; the JSON export has them)")
+                ngettext(
+                    "Not in the file: %(count)s external thread (WXR has no place for it; the JSON export has it)",
+                    "Not in the file: %(count)s external threads (WXR has no place for them; the JSON export has them)",
+                    counts["external_thread"],
+                )
                 % {"count": counts["external_thread"]}
             )
         lines.append(_("For WordPress to know: %(count)s") % {"count": len(self.warnings)})

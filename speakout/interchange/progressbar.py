@@ -6,6 +6,7 @@ import sys
 import time
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 
 class ProgressBar:
@@ -25,14 +26,14 @@ class ProgressBar:
         filled = int(self.width * progress.fraction)
         left = info["seconds_left"]
         remaining = _("%(seconds)s s left") % {"seconds": left} if left is not None else "…"
-        line = _(
-            "%(bar)s %(percent)3d%% · %(items)s items (%(ips)s/s) · %(replies)s replies (%(rps)s/s) · %(left)s"
-        ) % {
+        items = ngettext("%(count)s item", "%(count)s items", info["items"]) % {"count": info["items"]}
+        replies = ngettext("%(count)s reply", "%(count)s replies", info["replies"]) % {"count": info["replies"]}
+        line = _("%(bar)s %(percent)3d%% · %(items)s (%(ips)s/s) · %(replies)s (%(rps)s/s) · %(left)s") % {
             "bar": "[" + "#" * filled + "-" * (self.width - filled) + "]",
             "percent": int(progress.fraction * 100),
-            "items": info["items"],
+            "items": items,
             "ips": info["items_per_second"],
-            "replies": info["replies"],
+            "replies": replies,
             "rps": info["replies_per_second"],
             "left": remaining,
         }

@@ -13,6 +13,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from speakout.discussion.models import Reply
 
@@ -282,7 +283,8 @@ class WXRImporter(Importer):
         self.result.skip(what, reason)
         if comments:
             self.result.skip(
-                _("%(count)s replies to %(what)s") % {"count": len(comments), "what": what},
+                ngettext("%(count)s reply to %(what)s", "%(count)s replies to %(what)s", len(comments))
+                % {"count": len(comments), "what": what},
                 _("their post was skipped"),
             )
 

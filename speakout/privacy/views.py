@@ -18,6 +18,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -221,7 +222,15 @@ def anonymise(request, owner, prefix, token, reply_id: int):
 @require_POST
 def stop_notifications(request, owner, prefix, token):
     count = services.stop_notifications(owner)
-    messages.success(request, _("No more notifications will be sent (%(count)d stopped).") % {"count": count})
+    messages.success(
+        request,
+        ngettext(
+            "No more notifications will be sent (%(count)d stopped).",
+            "No more notifications will be sent (%(count)d stopped).",
+            count,
+        )
+        % {"count": count},
+    )
     return _back(prefix, token)
 
 

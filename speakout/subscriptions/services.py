@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from speakout.discussion import services as discussion_services
 from speakout.discussion.models import ModerationLogEntry, Reply, Thread
@@ -570,6 +571,13 @@ def _mail_answers(email: str, thread_id: int, now: datetime) -> int:
     return len(batches)
 
 
+def answers_subject(count: int, title: str) -> str:
+    """The subject of a digest of ``count`` answers in the thread ``title`` (in the active language)."""
+    return ngettext(
+        "%(count)d answer to your replies to “%(title)s”", "%(count)d answers to your replies to “%(title)s”", count
+    ) % {"count": count, "title": title}
+
+
 def _answers_mail(notices: list[AnswerNotice]) -> dict[str, Any]:
     """One mail for these answers (one thread, one address): the answer, or a digest of them."""
     subscription = max((notice.subscription for notice in notices), key=lambda row: row.pk)
@@ -583,7 +591,7 @@ def _answers_mail(notices: list[AnswerNotice]) -> dict[str, Any]:
                 "name": " ".join(notices[0].answer.author_name.split())[:100],
                 "title": title,
             }
-        return _("%(count)d answers to your replies to “%(title)s”") % {"count": count, "title": title}
+        return answers_subject(count, title)
 
     answers = [
         {"answer": notice.answer, "yours": notice.answer.parent, "url": reply_link(notice.answer)} for notice in notices
