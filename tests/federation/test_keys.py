@@ -98,3 +98,17 @@ def test_a_remote_rotation_is_picked_up_by_fetching_the_key_once_more(federation
     stranger = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     assert bob.post(client, {**follow, "id": bob.url + "#follow-2"}, key=stranger).status_code == 401
     assert fetched == [bob.url, bob.url]
+
+
+def test_the_speakout_command_rotates_the_key(federation, monkeypatch, capsys):
+    from speakout import cli
+
+    monkeypatch.setattr(cli, "_setup_django", lambda: None)  # already set up by the tests
+    monkeypatch.setattr(cli, "_bring_database_up_to_date", lambda: None)
+    # As execute_from_command_line runs it, without closing the test's database connection.
+    monkeypatch.setattr(
+        "django.core.management.execute_from_command_line", lambda argv: call_command(argv[1], *argv[2:])
+    )
+    old = public_pem()
+    assert cli.main(["federation", "rotate-key"]) == 0
+    assert public_pem() != old and "New key" in capsys.readouterr().out
