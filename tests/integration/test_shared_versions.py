@@ -110,3 +110,102 @@ def test_a_reply_moderated_by_a_command_is_gone_from_the_cached_page_at_once(ser
     )
     for status, _headers, body in every_process_gets(speakout_server, path):
         assert status == 200 and text.encode() not in body
+
+
+def signed_post(server: SpeakoutServer, key, key_id: str, activity: dict) -> int:
+    """POST ``activity`` to the inbox as a remote server does: draft-cavage rsa-sha256 over
+    (request-target), host, date and digest; no browser headers."""
+    import base64
+    import hashlib
+    import json
+    import urllib.error
+    import urllib.request
+    from email.utils import formatdate
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    from tests.integration.server import HTTP
+
+    body = json.dumps(activity).encode()
+    digest = "SHA-256=" + base64.b64encode(hashlib.sha256(body).digest()).decode()
+    date = formatdate(usegmt=True)
+    host = server.base_url.split("//", 1)[1]
+    text = f"(request-target): post /federation/inbox\nhost: {host}\ndate: {date}\ndigest: {digest}"
+    signature = base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
+    request = urllib.request.Request(
+        server.url("/federation/inbox"),
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/activity+json",
+            "Date": date,
+            "Digest": digest,
+            "Signature": f'keyId="{key_id}",algorithm="rsa-sha256",headers="(request-target) host date digest",'
+            f'signature="{signature}"',
+        },
+    )
+    try:
+        with HTTP.open(request, timeout=20) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_remote_update_and_delete_of_a_fediverse_reply_reach_every_process_at_once(server):
+    """An approved reply from the Fediverse on a cached page; its author edits it (a signed
+    Update to the inbox, handled by whichever web process takes it), then deletes it (handled
+    in a process of its own, as the worker would): every web process serves the changed page on
+    the next request."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    speakout_server = server
+    path = "/reports/peer-safety-conference-lisbon/"
+    tag = uuid.uuid4().hex[:8]
+    actor = f"https://remote.example/users/bob-{tag}"
+    note = f"{actor}/notes/1"
+    text, edited = f"Seen from Mastodon ({tag}).", f"Edited on Mastodon ({tag})."
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    pem = key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    # Federation on, the remote account kept as if fetched, and its reply approved on the report.
+    shell(
+        speakout_server,
+        "from django.utils import timezone;"
+        "from speakout.discussion import services; from speakout.discussion.models import Reply, Thread;"
+        "from speakout.federation.models import FederatedReply, FederationSettings, RemoteActor;"
+        "config = FederationSettings.load(); config.enabled = True; config.save();"
+        f"actor = RemoteActor.objects.create(url={actor!r}, domain='remote.example', inbox={actor!r} + '/inbox',"
+        f" username='bob', name='Bob Remote', profile_url={actor!r}, key_id={actor!r} + '#main-key',"
+        f" public_key_pem={pem.decode()!r}, fetched_at=timezone.now());"
+        "thread = Thread.objects.get(url__endswith='/reports/peer-safety-conference-lisbon/');"
+        f"data = {{'thread': thread.key, 'name': 'Bob Remote', 'email': 'bob@example.org', 'body': {text!r}}};"
+        "r = services.submit_reply(thread=thread, data=data,"
+        " author=services.Author(client_hash='fediverse'), checks=[]);"
+        "services.set_status(r.stored, Reply.Status.APPROVED);"
+        f"FederatedReply.objects.create(reply=r.stored, object_id={note!r}, actor=actor); print('ok')",
+    )
+    answers = every_process_gets(speakout_server, path)
+    assert all(text.encode() in body for _status, _headers, body in answers)
+    assert answers[-1][1]["X-Speakout-Cache"] == "hit"
+
+    public = {"to": "https://www.w3.org/ns/activitystreams#Public"}
+    update = {"@context": "https://www.w3.org/ns/activitystreams", "id": f"{note}#update", "type": "Update",
+              "actor": actor, **public, "object": {"id": note, "type": "Note", "attributedTo": actor, **public,
+              "content": f"<p>{edited}</p>"}}  # fmt: skip
+    assert signed_post(speakout_server, key, actor + "#main-key", update) == 202
+    for status, _headers, body in every_process_gets(speakout_server, path):
+        assert status == 200 and edited.encode() in body and text.encode() not in body
+
+    # The Delete handled in another process than the web ones (as the worker or a command would
+    # handle an activity): the web processes learn of it through the shared versions only.
+    shell(
+        speakout_server,
+        "from speakout.federation import inbox; from speakout.federation.models import FederationSettings, RemoteActor;"
+        f"actor = RemoteActor.objects.get(url={actor!r});"
+        f"activity = {{'id': {note!r} + '#delete', 'type': 'Delete', 'actor': {actor!r},"
+        f" 'object': {{'id': {note!r}, 'type': 'Tombstone'}}}};"
+        "print(inbox.HANDLERS['Delete'](FederationSettings.load(), actor, activity).status)",
+    )
+    for status, _headers, body in every_process_gets(speakout_server, path):
+        assert status == 200 and edited.encode() not in body
