@@ -10,7 +10,7 @@ from django.db import models
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.utils.functional import cached_property
+from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
@@ -21,7 +21,7 @@ from wagtail.admin.panels import FieldPanel, InlinePanel, MultiFieldPanel
 from wagtail.contrib.routable_page.models import RoutablePageMixin, path, re_path
 from wagtail.fields import RichTextField, StreamField
 from wagtail.images import get_image_model_string
-from wagtail.models import Orderable, Page
+from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
 
@@ -30,7 +30,8 @@ from .cache import content_version
 
 
 class SeoMixin(models.Model):
-    """Fields for sharing cards (OpenGraph and Twitter) on top of Wagtail's promote tab."""
+    """Fields for sharing cards (OpenGraph and Twitter) on top of Wagtail's promote tab, and
+    view restrictions that are not asked for again when this request already knows the answer."""
 
     social_image = models.ForeignKey(
         get_image_model_string(),
@@ -57,6 +58,15 @@ class SeoMixin(models.Model):
 
     def get_social_image(self):
         return self.social_image
+
+    def get_view_restrictions(self):
+        # A remembered route (routing.py) knows under the content version, which every change to
+        # a restriction bumps, that this page has none: Wagtail's check then costs no queries.
+        from .routing import known_unrestricted
+
+        if known_unrestricted(self):
+            return PageViewRestriction.objects.none()
+        return super().get_view_restrictions()
 
 
 @register_snippet
@@ -345,6 +355,14 @@ class ReportPage(SeoMixin, Page):
         words = sum(len(strip_tags(text).split()) for text in _texts(list(self.body.raw_data)))
         return max(1, math.ceil((words + len(self.standfirst.split())) / READING_WORDS_PER_MINUTE))
 
+    def _reports_index(self) -> ReportIndexPage | None:
+        # Wagtail's routing leaves the parent on the page; a remembered route (routing.py) does
+        # not, and one query for the specific parent beats get_parent().specific's two.
+        parent = getattr(self, "_cached_parent_obj", None)
+        if parent is None:
+            parent = ReportIndexPage.objects.ancestor_of(self).filter(depth=self.depth - 1).first()
+        return parent.specific if parent is not None else None
+
     @property
     def thread_key(self) -> str:
         return f"report-{self.pk}"
@@ -353,13 +371,9 @@ class ReportPage(SeoMixin, Page):
         from .discussion import thread_for_report
 
         context = super().get_context(request, *args, **kwargs)
-        # Wagtail's routing leaves the parent on the page; a remembered route (routing.py) does
-        # not, and one query for the specific parent beats get_parent().specific's two.
-        parent = getattr(self, "_cached_parent_obj", None)
-        if parent is None:
-            parent = ReportIndexPage.objects.ancestor_of(self).filter(depth=self.depth - 1).first()
-        context["reports_index"] = parent.specific if parent is not None else None
-        context["content_version"] = content_version()
+        # Read only by fragments that are rendered when not cached (the article, the head).
+        context["reports_index"] = SimpleLazyObject(self._reports_index)
+        context["content_version"] = content_version(request)
         if getattr(request, "is_preview", False):
             # A preview must not change the live thread (the draft may switch replies off).
             context["thread"] = thread_for_report(self, create=False) if self.pk else None

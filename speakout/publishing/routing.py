@@ -117,7 +117,7 @@ def serve(request, path: str):
     whatever language the reader reads the interface in (Wagtail alone would follow the latter).
     """
     content_language = content_language_of(request.path_info)
-    version = content_version()
+    version = content_version(request)
     site = _site(request, version)
     key = None
     if site is not None and not getattr(request, "is_preview", False):

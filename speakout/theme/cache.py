@@ -15,8 +15,16 @@ from speakout.pagecache import versions
 NAME = "content"
 
 
-def content_version() -> int:
-    return versions.current([NAME])[NAME]
+def content_version(request=None) -> int:
+    """The current version; with a request, read once for it, so the route, the fragments and
+    the menu of one page are all built under the same version (and Redis is asked once)."""
+    known = getattr(request, "_speakout_content_version", None)
+    if known is not None:
+        return known
+    version = versions.current([NAME])[NAME]
+    if request is not None:
+        request._speakout_content_version = version
+    return version
 
 
 def bump_content_version(**kwargs) -> None:

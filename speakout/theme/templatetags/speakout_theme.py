@@ -19,7 +19,7 @@ def main_menu(context):
     # The menu of the language the page being read is written in (its home page's children).
     page = context.get("page")
     language = content_language_of(request.path_info) if page is not None else None
-    key = f"speakout:menu:{site.pk}:{language}:{content_version()}"
+    key = f"speakout:menu:{site.pk}:{language}:{content_version(request)}"
     menu = cache.get(key)
     if menu is None:
         home = site_root_in(site, language) or site.root_page
@@ -54,7 +54,7 @@ def page_translations(context, page):
     if page is None or not getattr(page, "pk", None) or getattr(request, "is_preview", False):
         return []
     host = request.get_host() if request is not None else ""
-    key = f"speakout:translations:{page.pk}:{host}:{content_version()}"
+    key = f"speakout:translations:{page.pk}:{host}:{content_version(request)}"
     versions = cache.get(key)
     if versions is None:
         versions = translations(page, request)
