@@ -217,6 +217,9 @@ TEMPLATES = [
     },
 ]
 
+# Django's form renderer, with the plain widgets written out in Python (speakout/theme/widgets.py).
+FORM_RENDERER = "speakout.theme.widgets.WidgetRenderer"
+
 # Database: SQLite in the data folder by default, anything dj-database-url reads otherwise.
 DATABASE_URL = env("DATABASE_URL")
 if DATABASE_URL:

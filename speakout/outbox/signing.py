@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from email.utils import parseaddr
 
-import dkim
 from django.conf import settings
 
 from .app_settings import app_settings
@@ -61,6 +60,9 @@ def signature(message: bytes, key: bytes) -> tuple[str, str]:
 
     Relaxed canonicalization of headers and body: relays may re-fold headers or change trailing
     white space without breaking the signature."""
+    # dkimpy (and dnspython under it) is loaded where mail is signed, not in every web process.
+    import dkim
+
     present = {line.split(b":", 1)[0].strip().lower().decode("ascii", "replace") for line in _header_lines(message)}
     include = [name.encode() for name in SIGNED_HEADERS if name in present]
     header = dkim.sign(
