@@ -225,10 +225,13 @@ def _reply_deleted(sender: Any, instance: FederatedReply, **kwargs: Any) -> None
 
 
 @receiver(post_save, sender=Commenter, dispatch_uid="federation-commenter-banned")
-def _commenter_saved(sender: Any, instance: Commenter, update_fields: Any = None, **kwargs: Any) -> None:
-    if not instance.is_banned or (update_fields is not None and "is_banned" not in update_fields):
+def _commenter_saved(
+    sender: Any, instance: Commenter, created: bool = False, update_fields: Any = None, **kwargs: Any
+) -> None:
+    """A ban takes the writer's Notes off the Fediverse; lifting it sends them again."""
+    if created or (update_fields is not None and "is_banned" not in update_fields):
         return
-    for record in FederatedReply.objects.filter(outgoing=True, announced=True, reply__commenter=instance):
+    for record in FederatedReply.objects.filter(outgoing=True, reply__commenter=instance).select_related("reply"):
         sync(record.reply)
 
 

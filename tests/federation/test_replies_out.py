@@ -145,10 +145,14 @@ def test_a_ban_a_hidden_thread_and_an_unpublished_report_send_delete(setup):
     assert len(sent("Create")) == 2
     services.ban_commenter(banned.commenter, reason="abuse")
     assert [d["object"]["id"] for d in sent("Delete")] == [replies_out.note_id(banned)]
+    services.unban_commenter(Reply.objects.get(pk=banned.pk).commenter)
+    assert sent("Create")[-1]["object"]["id"] == replies_out.note_id(banned)
+    services.ban_commenter(Reply.objects.get(pk=banned.pk).commenter, reason="abuse again")
+    assert len(sent("Delete")) == 2
 
     thread.status = Thread.Status.HIDDEN
     thread.save()
-    assert [d["object"]["id"] for d in sent("Delete")][1:] == [replies_out.note_id(kept)]
+    assert [d["object"]["id"] for d in sent("Delete")][2:] == [replies_out.note_id(kept)]
     thread.status = Thread.Status.OPEN
     thread.save()
     assert sent("Create")[-1]["object"]["id"] == replies_out.note_id(kept)  # shown again, sent again
