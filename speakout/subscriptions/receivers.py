@@ -71,6 +71,13 @@ def on_reply_moderated(sender, reply, old_status, new_status, notice="", **kwarg
         services.send_removal_notice(reply, notice)
 
 
+def on_reply_anonymised(sender, reply, **kwargs):
+    services.take_back_answer_name(reply)
+
+
 def connect() -> None:
     signals.reply_posted.connect(on_reply_posted, sender=Reply, dispatch_uid="speakout-subscriptions-posted")
     signals.reply_moderated.connect(on_reply_moderated, sender=Reply, dispatch_uid="speakout-subscriptions-moderated")
+    signals.reply_anonymised.connect(
+        on_reply_anonymised, sender=Reply, dispatch_uid="speakout-subscriptions-anonymised"
+    )

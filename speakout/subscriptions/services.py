@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from typing import Any, Required, TypedDict, Unpack
@@ -569,6 +570,35 @@ def _mail_answers(email: str, thread_id: int, now: datetime) -> int:
         for batch in batches:
             queue_mail(**_answers_mail(batch))
     return len(batches)
+
+
+def take_back_answer_name(reply: Reply) -> int:
+    """``reply`` was anonymised: no mail not yet sent may carry the name it had (``reply`` still
+    holds it). A queued mail of answers that holds it is dropped and its answers wait again, so the
+    next sweep renders them with the name the reply has now and the reader still hears of them; a
+    queued one whose answers were already let go (a mail retried past the interval) cannot be
+    rendered again and is dropped. A mail the worker is sending right now is past taking back.
+    Returns how many mails were dropped."""
+    from speakout.outbox.models import OutgoingMail
+
+    unsent = OutgoingMail.objects.filter(
+        status__in=[OutgoingMail.Status.PENDING, OutgoingMail.Status.FAILED],
+        dedupe_key__startswith="subscriptions:answers:",
+    )
+    dropped = 0
+    for notice in AnswerNotice.objects.filter(answer=reply, mailed_at__isnull=False):
+        batch = AnswerNotice.objects.filter(email=notice.email, thread_id=notice.thread_id, mailed_at=notice.mailed_at)
+        keys = [f"subscriptions:answers:{pk}" for pk in batch.values_list("pk", flat=True)]
+        removed, _counts = unsent.filter(dedupe_key__in=keys).delete()
+        if removed:
+            batch.update(mailed_at=None)
+            dropped += removed
+    marker = re.compile(rf"#reply-{reply.pk}(?!\d)")
+    name = " ".join(reply.author_name.split())
+    for mail_id, text in unsent.values_list("pk", "text_body"):
+        if marker.search(text) or (name and name in text):
+            dropped += OutgoingMail.objects.filter(pk=mail_id).delete()[0]
+    return dropped
 
 
 def answers_subject(count: int, title: str) -> str:

@@ -314,3 +314,61 @@ def test_the_form_has_the_boxes_ticked_only_for_a_reader_with_a_verified_address
     assert boxes(render_form(client, thread, rules)) == {"notify_answers": False, "notify_outcome": False}
     client.force_login(verified_reader("ada", "ada@example.org"))
     assert boxes(render_form(client, thread, rules)) == {"notify_answers": True, "notify_outcome": True}
+
+
+def unsent_mails_naming(name: str) -> list[OutgoingMail]:
+    return [
+        mail
+        for mail in OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT)
+        if name in mail.subject or name in mail.text_body or name in mail.html_body
+    ]
+
+
+def test_an_answer_anonymised_before_its_mail_went_is_mailed_without_the_name(thread, post_reply, settings):
+    """Privacy erasure: a queued answer mail that carried the writer's name is rendered again with
+    the anonymous name; the reader still learns of the answer, and no unsent mail keeps the name."""
+    from speakout.privacy.services import Owner, anonymise
+
+    settings.SPEAKOUT_SUBSCRIPTIONS_ANSWER_MINUTES = 15
+    mine = confirmed_writer(thread, post_reply)
+    first = answer(thread, post_reply, mine, name="Bob Hidalgo", body="First answer.").reply
+    [mail] = mails_to("ada@example.org")
+    assert "Bob Hidalgo" in mail.subject and mail.status == OutgoingMail.Status.PENDING
+
+    assert anonymise(Owner.for_email("bob@example.org"), Reply.objects.get(pk=first.pk))
+    assert unsent_mails_naming("Hidalgo") == []
+    services.send_due_answers()
+    [again] = mails_to("ada@example.org")
+    assert "Anonymous" in again.subject and "First answer." in again.text_body
+
+    # In a digest with someone else's answer, only the erased name goes.
+    OutgoingMail.objects.all().delete()
+    AnswerNotice.objects.all().delete()
+    answer(thread, post_reply, mine, name="Dan", email="dan@example.org", body="Goes at once.")
+    assert len(mails_to("ada@example.org")) == 1
+    second = answer(thread, post_reply, mine, name="Bea Hidalgo", email="bea@example.org", body="Second.").reply
+    answer(thread, post_reply, mine, name="Carol", email="carol@example.org", body="Third.")
+    later = timezone.now() + timedelta(minutes=16)
+    assert len(mails_to("ada@example.org")) == 1, "the two answers wait for the interval"
+    services.send_due_answers(now=later)
+    [digest] = unsent_mails_naming("Bea Hidalgo")
+    assert "Third." in digest.text_body
+    assert anonymise(Owner.for_email("bea@example.org"), Reply.objects.get(pk=second.pk))
+    assert unsent_mails_naming("Hidalgo") == []
+    services.send_due_answers(now=later)
+    digests = [mail for mail in mails_to("ada@example.org") if "Third." in mail.text_body]
+    assert len(digests) == 1 and "Second." in digests[0].text_body and "Carol" in digests[0].text_body
+
+
+def test_an_unsent_answer_mail_whose_notice_is_gone_is_cancelled_on_anonymising(thread, post_reply, settings):
+    """A mail still retrying after its notice was let go (the mail server was down for longer than
+    the interval) cannot be rendered again: it is cancelled rather than sent with the name."""
+    from speakout.privacy.services import Owner, anonymise
+
+    mine = confirmed_writer(thread, post_reply)
+    first = answer(thread, post_reply, mine, name="Bob Hidalgo", body="First answer.").reply
+    assert len(mails_to("ada@example.org")) == 1
+    assert len(unsent_mails_naming("Hidalgo")) == 1
+    AnswerNotice.objects.all().delete()
+    assert anonymise(Owner.for_email("bob@example.org"), Reply.objects.get(pk=first.pk))
+    assert unsent_mails_naming("Hidalgo") == []
