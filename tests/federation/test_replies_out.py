@@ -253,3 +253,18 @@ def test_hiding_the_replies_in_the_report_s_settings_sends_delete_and_showing_th
     report.replies = Thread.Status.OPEN
     report.save_revision().publish()
     assert sent("Create")[-1]["object"]["id"] == replies_out.note_id(reply)
+
+
+def test_a_deleted_account_s_notes_leave_the_fediverse_even_where_a_reply_is_kept_as_evidence(setup):
+    from speakout.privacy import services as privacy
+    from speakout.safety.evidence import hold_reply
+
+    report, thread = setup
+    member = make_user("ines")
+    kept = post(thread, Author(user=member), "Kept as evidence.")
+    moderator = get_user_model().objects.create_user("moderator", is_staff=True, is_superuser=True)
+    hold_reply(kept, actor=moderator, reason="evidence")  # out of sight here: Delete there
+    assert len(sent("Delete")) == 1
+    privacy.delete_account(member, delete_replies=False)
+    assert Reply.objects.filter(pk=kept.pk).exists()  # the hold wins here
+    assert [d["object"]["id"] for d in sent("Delete")] == [replies_out.note_id(kept)]  # once
