@@ -223,10 +223,34 @@ def confirm(subscription: Subscription, now: datetime | None = None) -> bool:
         return True
     if subscription.created_at < now - timedelta(seconds=app_settings.CONFIRM_MAX_AGE):
         return False
-    updated = Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(confirmed_at=now)
-    if updated:
-        subscription.confirmed_at = now
+    with transaction.atomic():
+        updated = Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(confirmed_at=now)
+        if updated:
+            subscription.confirmed_at = now
+            _catch_up(subscription)
     return True
+
+
+def _catch_up(subscription: Subscription) -> None:
+    """Mail about a reply that happened while its writer's address was not proved yet (nothing
+    may go to it then), sent once it is: "your reply is published" when a moderator approved it
+    meanwhile after it was held, and the approved answers to it, through the usual answers mail."""
+    reply = subscription.reply
+    if reply is None or reply.status != Reply.Status.APPROVED or not reply.thread.is_public:
+        return
+    if subscription.kind == Kind.OUTCOME:
+        if NotifiedReply.objects.filter(reply_id=reply.pk, was_held=True).exists():
+            # The same key as the announcement's: whichever comes first sends it, once.
+            queue_mail(**_published_mail(reply, subscription))
+    elif subscription.kind == Kind.ANSWERS:
+        answers = Reply.objects.filter(parent=reply, status=Reply.Status.APPROVED).select_related("commenter", "user")
+        for answer in answers:
+            if author_email(answer).strip().lower() == subscription.email or same_writer(answer, reply):
+                continue
+            AnswerNotice.objects.get_or_create(
+                subscription=subscription, answer=answer, defaults={"email": subscription.email, "thread": reply.thread}
+            )
+        transaction.on_commit(_ensure_notification_task)
 
 
 def unsubscribe(subscription: Subscription, now: datetime | None = None) -> None:

@@ -372,3 +372,37 @@ def test_an_unsent_answer_mail_whose_notice_is_gone_is_cancelled_on_anonymising(
     AnswerNotice.objects.all().delete()
     assert anonymise(Owner.for_email("bob@example.org"), Reply.objects.get(pk=first.pk))
     assert unsent_mails_naming("Hidalgo") == []
+
+
+def test_a_guest_who_confirms_after_the_approval_still_hears_it_is_published(thread, post_reply):
+    """The approval came while the address was unproved (nothing may go to it then); confirming
+    later sends the "published" mail once, and an answer approved meanwhile is mailed too."""
+    mine = post_reply(
+        thread, author=guest(), email="ada@example.org", checks=HOLD, notify_outcome="1", notify_answers="1"
+    ).reply
+    [confirmation] = mails_to("ada@example.org")
+    set_status(mine, Reply.Status.APPROVED)
+    answer(thread, post_reply, Reply.objects.get(pk=mine.pk), name="Bob", body="Welcome.")
+    answer(thread, post_reply, Reply.objects.get(pk=mine.pk), name="Mallory", body="Held.", checks=HOLD)
+    assert mails_to("ada@example.org") == [confirmation], "nothing goes to an unproved address"
+
+    assert Client().post(link_path(confirmation.text_body, "confirm")).status_code == 200
+    mails = mails_to("ada@example.org")[1:]
+    assert len(mails) == 2
+    published = next(mail for mail in mails if "published" in mail.subject)
+    assert f"#reply-{mine.pk}" in published.text_body
+    answered = next(mail for mail in mails if "answered" in mail.subject)
+    assert "Welcome." in answered.text_body and "Held." not in answered.text_body
+
+    # The link again, or the worker's sweep, sends nothing more.
+    Client().post(link_path(confirmation.text_body, "confirm"))
+    services.send_due_answers(now=timezone.now() + timedelta(hours=1))
+    assert len(mails_to("ada@example.org")) == 3
+
+
+def test_confirming_after_a_reply_went_out_at_once_sends_no_published_mail(thread, post_reply):
+    mine = post_reply(thread, author=guest(), email="ada@example.org", notify_outcome="1").reply
+    assert mine.status == Reply.Status.APPROVED
+    [confirmation] = mails_to("ada@example.org")
+    Client().post(link_path(confirmation.text_body, "confirm"))
+    assert mails_to("ada@example.org") == [confirmation]
