@@ -6,11 +6,10 @@ from __future__ import annotations
 import unicodedata
 
 from django import forms
-from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
-from speakout.discussion.forms import NAME_MAX_LENGTH, has_unsafe_characters
+from speakout.discussion.forms import NAME_MAX_LENGTH, plain_name, single_address
 
 MESSAGE_MAX_LENGTH = 10_000
 
@@ -74,23 +73,10 @@ class ContactForm(forms.Form):
         self.fields["homepage"].widget.attrs.update({"tabindex": "-1", "autocomplete": "off"})
 
     def clean_name(self) -> str:
-        name = self.cleaned_data.get("name", "")
-        if has_unsafe_characters(name, allow_newlines=False):
-            raise forms.ValidationError(
-                _("The name contains invisible or control characters. Please type it plainly."), code="characters"
-            )
-        return name
+        return plain_name(self.cleaned_data.get("name", ""))
 
     def clean_email(self) -> str:
-        email = self.cleaned_data.get("email", "").strip()
-        if any(char in email for char in "\r\n\0,;<>") or has_unsafe_characters(email, allow_newlines=False):
-            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
-        try:
-            validate_email(email)
-        except forms.ValidationError as error:
-            raise forms.ValidationError(_("Enter a valid email address."), code="invalid") from error
-        local, _at, domain = email.rpartition("@")
-        return f"{local}@{domain.lower()}"
+        return single_address(self.cleaned_data.get("email", "").strip())
 
     def clean_message(self) -> str:
         message = self.cleaned_data.get("message", "")

@@ -95,11 +95,6 @@ def client_hashes_for_ip(address: str, now: datetime | None = None) -> list[str]
     return [_client_hash_with(secret, truncated) for secret in client_keys(now)]
 
 
-def client_hash_for_ip(address: str, now: datetime | None = None) -> str:
-    hashes = client_hashes_for_ip(address, now)
-    return hashes[0] if hashes else ""
-
-
 def client_hashes(request) -> list[str]:
     hashes = getattr(request, "_speakout_client_hashes", None)
     if hashes is None:

@@ -91,6 +91,28 @@ def has_unsafe_characters(text: str, allow_newlines: bool) -> bool:
     return False
 
 
+def plain_name(name: str) -> str:
+    """``name``, refused if it holds invisible or control characters (a line break included)."""
+    if has_unsafe_characters(name, allow_newlines=False):
+        raise forms.ValidationError(
+            _("The name contains invisible or control characters. Please type it plainly."), code="characters"
+        )
+    return name
+
+
+def single_address(email: str) -> str:
+    """``email`` as one mailbox, its domain in lower case; refused if it could carry a header or
+    a second address."""
+    if any(char in email for char in "\r\n\0,;<>") or has_unsafe_characters(email, allow_newlines=False):
+        raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
+    try:
+        validate_email(email)
+    except forms.ValidationError as error:
+        raise forms.ValidationError(_("Enter a valid email address."), code="invalid") from error
+    local, _at, domain = email.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
 def comparable_name(name: str) -> str:
     """Fold look-alike spellings together (compatibility forms, case, accents)."""
     folded = unicodedata.normalize("NFKD", name).casefold()
@@ -289,10 +311,7 @@ class ReplyForm(forms.Form):
             if self.require_identity:
                 raise forms.ValidationError(_("Please give a name (any name you like)."), code="required")
             return ""
-        if "\n" in name or "\r" in name or has_unsafe_characters(name, allow_newlines=False):
-            raise forms.ValidationError(
-                _("The name contains invisible or control characters. Please type it plainly."), code="characters"
-            )
+        plain_name(name)
         if comparable_name(name) in reserved_names():
             # Whose name it is stays unsaid, and the refusal spends the writer's refusal budget.
             raise forms.ValidationError(_("That name cannot be used here. Please choose another."), code="reserved")
@@ -306,14 +325,7 @@ class ReplyForm(forms.Form):
             if self.require_identity:
                 raise forms.ValidationError(_("Please give an email address. It is never shown."), code="required")
             return ""
-        if any(char in email for char in "\r\n\0,;<>") or has_unsafe_characters(email, allow_newlines=False):
-            raise forms.ValidationError(_("Enter a valid email address."), code="invalid")
-        try:
-            validate_email(email)
-        except forms.ValidationError as error:
-            raise forms.ValidationError(_("Enter a valid email address."), code="invalid") from error
-        local, _at, domain = email.rpartition("@")
-        return f"{local}@{domain.lower()}"
+        return single_address(email)
 
     def clean_website(self) -> str:
         website = self.cleaned_data.get("website", "").strip()

@@ -31,12 +31,6 @@ def content_summary() -> dict[str, int]:
     }
 
 
-def site_is_empty() -> bool:
-    """True on a fresh install: no page but Wagtail's root and its untouched placeholder, and
-    no reply."""
-    return not any(content_summary().values())
-
-
 def home_page(title: str) -> HomePage:
     """The default site's home page. When the site's root is still Wagtail's placeholder (or
     there is no default site yet), a HomePage titled ``title`` becomes the root; any other

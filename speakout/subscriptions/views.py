@@ -150,5 +150,5 @@ def unsubscribe_all(request, token):
         return _invalid(request)
     if request.method == "POST":
         services.unsubscribe_all([email])
-        return render(request, "subscriptions/unsubscribed_all.html")
+        return render(request, "subscriptions/unsubscribed.html")
     return render(request, "subscriptions/unsubscribe_all.html")

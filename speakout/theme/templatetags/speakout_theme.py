@@ -71,17 +71,6 @@ def page_language(context, page) -> str:
     return prefixed or content_default()
 
 
-@register.simple_tag
-def content_direction(language_code: str) -> str:
-    """``rtl`` or ``ltr`` for a page's own language, which may differ from the interface's."""
-    from django.utils.translation import get_language_info
-
-    try:
-        return "rtl" if get_language_info(language_code)["bidi"] else "ltr"
-    except KeyError:
-        return "auto"
-
-
 @register.simple_tag(takes_context=True)
 def content_home(context) -> str:
     """The address of the home page in the language of the page being read."""
