@@ -228,7 +228,7 @@ class WXRImporter(Importer):
         creator = fields.get("dc:creator", "").strip()
         if creator and creator not in self.writer.authors:
             self.writer.author(creator, creator)
-        authors = self._bylines(_post_meta(element).get(AUTHORS_KEY, "")) or ([creator] if creator else [])
+        authors = self._bylines(_meta(element, "wp:postmeta").get(AUTHORS_KEY, "")) or ([creator] if creator else [])
         live = status == "publish"
         password = fields.get("wp:post_password", "")
         post = PostData(
@@ -304,7 +304,7 @@ class WXRImporter(Importer):
                 status = Reply.Status.PENDING
             content = fields.get("wp:comment_content", "")
             # Speakout's own export keeps the reply's text beside the HTML WordPress shows.
-            source = source_from_meta(content, _comment_meta(child))
+            source = source_from_meta(content, _meta(child, "wp:commentmeta"))
             yield CommentData(
                 source_id=comment_id,
                 parent_id=fields.get("wp:comment_parent", "").strip(),
@@ -339,14 +339,6 @@ class WXRImporter(Importer):
                             fields.get("title", ""),
                         )
         self.version = ""
-
-
-def _post_meta(item) -> dict[str, str]:
-    return _meta(item, "wp:postmeta")
-
-
-def _comment_meta(comment) -> dict[str, str]:
-    return _meta(comment, "wp:commentmeta")
 
 
 def _meta(element, name: str) -> dict[str, str]:

@@ -143,51 +143,14 @@ def replies_menu_items() -> list[MenuItem]:
         QueueMenuItem(queue, icon_name=QUEUE_ICONS.get(slug, "globe"), order=(index + 1) * 100)
         for index, (slug, queue) in enumerate(moderation.QUEUES.items())
     ]
-    items.append(
-        ModeratorMenuItem(
-            _("Moderation log"),
-            reverse_lazy("speakout_moderation:log"),
-            name="replies-log",
-            icon_name="history",
-            order=800,
-        )
-    )
-    items.append(
-        PendingBansMenuItem(
-            _("Bans to confirm"),
-            reverse_lazy("speakout_moderation:pending_bans"),
-            name="replies-bans",
-            icon_name="warning",
-            order=810,
-        )
-    )
-    items.append(
-        EvidenceMenuItem(
-            _("Evidence"),
-            reverse_lazy("speakout_moderation:evidence"),
-            name="replies-evidence",
-            icon_name="lock",
-            order=820,
-        )
-    )
-    items.append(
-        NoticesMenuItem(
-            _("Removal notices"),
-            reverse_lazy("removal_notices:index"),
-            name="replies-notices",
-            icon_name="mail",
-            order=850,
-        )
-    )
-    items.append(
-        SettingsMenuItem(
-            _("Discussion settings"),
-            reverse_lazy("speakout_moderation:settings"),
-            name="replies-settings",
-            icon_name="cog",
-            order=900,
-        )
-    )
+    for item_class, label, url_name, name, icon, order in (
+        (ModeratorMenuItem, _("Moderation log"), "speakout_moderation:log", "replies-log", "history", 800),
+        (PendingBansMenuItem, _("Bans to confirm"), "speakout_moderation:pending_bans", "replies-bans", "warning", 810),
+        (EvidenceMenuItem, _("Evidence"), "speakout_moderation:evidence", "replies-evidence", "lock", 820),
+        (NoticesMenuItem, _("Removal notices"), "removal_notices:index", "replies-notices", "mail", 850),
+        (SettingsMenuItem, _("Discussion settings"), "speakout_moderation:settings", "replies-settings", "cog", 900),
+    ):
+        items.append(item_class(label, reverse_lazy(url_name), name=name, icon_name=icon, order=order))
     return items
 
 
