@@ -2,7 +2,8 @@ import pytest
 
 from tests.discussion import helpers as discussion
 from tests.helpers import SiteBuilder
-from tests.outbox.helpers import SMTPServer, free_port
+from tests.integration.server import free_port
+from tests.outbox.helpers import SMTPServer
 
 
 def pytest_collection_modifyitems(items):

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import time
@@ -18,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.integration.server import free_port, port_accepts_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.2"
@@ -40,20 +41,6 @@ class OIDCProvider:
         return f"{self.base_url}/o"
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def _rsa_key_pem() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -66,7 +53,7 @@ def _rsa_key_pem() -> str:
 
 def start_provider(directory: Path, redirect_uri: str):
     """Prepare and start the provider; return (OIDCProvider, the server's Popen)."""
-    port = _free_port()
+    port = free_port(HOST)
     provider = OIDCProvider(
         base_url=f"http://{HOST}:{port}",
         client_id=secrets.token_hex(8),
@@ -113,7 +100,7 @@ def start_provider(directory: Path, redirect_uri: str):
         start_new_session=True,
     )
     deadline = time.monotonic() + START_TIMEOUT
-    while not _accepts(port):
+    while not port_accepts_connections(port, HOST):
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             log.close()

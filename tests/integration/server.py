@@ -38,9 +38,9 @@ STOP_TIMEOUT = 30.0
 HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
-def free_port() -> int:
+def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((host, 0))
         return sock.getsockname()[1]
 
 

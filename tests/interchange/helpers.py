@@ -4,6 +4,7 @@ test data, snapshots of a site independent of database ids, and a site with ever
 from __future__ import annotations
 
 import io
+import tarfile
 from collections import Counter
 from pathlib import Path
 
@@ -155,6 +156,21 @@ def picture(kind: str = "PNG", colour=(200, 30, 30)) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", (24, 12), colour).save(buffer, format=kind)
     return buffer.getvalue()
+
+
+def media_tar() -> bytes:
+    """WordPress.com's "Export media library" .tar of two pictures: year folders in a wrapping
+    folder."""
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w") as tar:
+        for name, data in {
+            "old-collective-media/2024/01/photo.jpg": picture("JPEG"),
+            "old-collective-media/2024/01/inline.png": picture("PNG"),
+        }.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return archive.getvalue()
 
 
 def export(base: str) -> str:

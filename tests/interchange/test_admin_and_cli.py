@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -88,24 +86,14 @@ def test_body_conversion_keeps_only_allowed_markup():
 def test_media_export_uploaded_beside_the_file(admin_client, settings, tmp_path):
     """The Import screen takes WordPress.com's media export (.tar) with the export: the
     pictures become the site's own, and both uploads are gone when the run ends."""
-    import tarfile
 
     from speakout.interchange.storage import private_uploads
-    from tests.interchange.helpers import export, images_in, picture
+    from tests.interchange.helpers import export, images_in, media_tar
 
     settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.SPEAKOUT_PRIVATE_DIR = str(tmp_path / "private")
-    archive = io.BytesIO()
-    with tarfile.open(fileobj=archive, mode="w") as tar:
-        for name, data in {
-            "old-collective-media/2024/01/photo.jpg": picture("JPEG"),
-            "old-collective-media/2024/01/inline.png": picture("PNG"),
-        }.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
     xml = SimpleUploadedFile("export.xml", export("https://old.example.org").encode(), content_type="text/xml")
-    media = SimpleUploadedFile("media-export.tar", archive.getvalue(), content_type="application/x-tar")
+    media = SimpleUploadedFile("media-export.tar", media_tar(), content_type="application/x-tar")
 
     response = admin_client.post(reverse("speakout_interchange:index"), {"file": xml, "media": media})
 

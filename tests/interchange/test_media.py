@@ -16,7 +16,7 @@ from PIL import Image
 
 from speakout.interchange.importers import run_import
 from speakout.publishing.models import ReportPage
-from tests.interchange.helpers import TESTDATA, export, images_in, picture
+from tests.interchange.helpers import TESTDATA, export, images_in, media_tar, picture
 
 pytestmark = pytest.mark.django_db
 
@@ -140,14 +140,7 @@ def test_media_accepts_wordpress_coms_tar(settings, tmp_path, site):
     """The .tar from WordPress.com's "Export media library": year folders in a wrapping folder."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     archive = tmp_path / "media-export.tar"
-    with tarfile.open(archive, "w") as tar:
-        for name, data in {
-            "old-collective-media/2024/01/photo.jpg": picture("JPEG"),
-            "old-collective-media/2024/01/inline.png": picture("PNG"),
-        }.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
+    archive.write_bytes(media_tar())
     wxr = tmp_path / "export.xml"
     wxr.write_text(export("https://old.example.org"), encoding="utf-8")
 

@@ -12,7 +12,6 @@ import getpass
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.outbox.helpers import free_port
+from tests.integration.server import free_port, port_accepts_connections
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 LDA = "/usr/lib/dovecot/dovecot-lda"
@@ -103,16 +102,12 @@ def dovecot():
     process = subprocess.Popen([DOVECOT, "-F", "-c", str(config)], stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 15
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
-                    stderr = process.stderr.read().decode() if process.poll() is not None else ""
-                    raise RuntimeError(f"Dovecot did not start: {stderr}{log}") from None
-                time.sleep(0.1)
+        while not port_accepts_connections(port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
+                stderr = process.stderr.read().decode() if process.poll() is not None else ""
+                raise RuntimeError(f"Dovecot did not start: {stderr}{log}")
+            time.sleep(0.1)
         yield Dovecot(root=root, config=config, port=port)
     finally:
         process.terminate()

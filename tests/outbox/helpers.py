@@ -4,7 +4,6 @@ it receives, and can be stopped and started again on the same port."""
 from __future__ import annotations
 
 import logging
-import socket
 from dataclasses import dataclass, field
 
 from aiosmtpd.controller import Controller
@@ -12,12 +11,6 @@ from aiosmtpd.controller import Controller
 # aiosmtpd logs every connection at INFO from its server thread, which can outlive a test's
 # captured output ("--- Logging error ---" in the run's output); its warnings still show.
 logging.getLogger("mail.log").setLevel(logging.WARNING)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class CollectingHandler:

@@ -12,7 +12,7 @@ from django.db import transaction
 from speakout.outbox import bounces, listener
 from speakout.outbox.models import Suppression
 from speakout.outbox.services import queue_mail, send_due_mail
-from tests.outbox.helpers import free_port
+from tests.integration.server import free_port
 from tests.outbox.returned import postfix_dsn
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,6 @@ import gzip
 import re
 
 import brotli
-import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
@@ -41,17 +40,6 @@ def filled(client, response) -> str:
 
 
 CSRF_INPUT = re.compile(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]+">')
-
-
-@pytest.fixture
-def report(site_builder, settings):
-    settings.SPEAKOUT_DISCUSSION_MIN_SECONDS_TO_SUBMIT = 0
-    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
-    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
-    rules = DiscussionSettings.load()
-    rules.hold_first_reply = False
-    rules.save()
-    return site_builder.report("Rents in the old town")
 
 
 def thread_of(report) -> Thread:

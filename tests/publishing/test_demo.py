@@ -109,27 +109,14 @@ def test_report_page_shows_published_replies_only(client, demo):
 
 def test_loading_twice_changes_nothing(demo):
     report, thread = demo
-    counts = (
-        HomePage.objects.count(),
-        ReportPage.objects.count(),
-        StandardPage.objects.count(),
-        Reply.objects.count(),
-        Flag.objects.count(),
-        Commenter.objects.count(),
-    )
+    models = (HomePage, ReportPage, StandardPage, Reply, Flag, Commenter)
+    counts = [model.objects.count() for model in models]
 
     assert load_demo_content() is False
     summary = load_demo_discussion(report)
 
     assert summary["created"] is False
-    assert (
-        HomePage.objects.count(),
-        ReportPage.objects.count(),
-        StandardPage.objects.count(),
-        Reply.objects.count(),
-        Flag.objects.count(),
-        Commenter.objects.count(),
-    ) == counts
+    assert [model.objects.count() for model in models] == counts
     assert summary["approved"] == Thread.objects.get(pk=thread.pk).approved_count
     queues = (summary["pending"], summary["spam"], summary["flags"], summary["rejected"])
     assert queues == (3, 2, 1, 0)

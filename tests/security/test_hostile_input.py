@@ -113,18 +113,18 @@ def send_api(client, thread, fields):
 CHANNELS = {"form": send_form, "api": send_api}
 
 
-def test_every_hostile_value_is_stored_as_typed_or_refused_with_a_reason_and_runs_nowhere(
-    client, admin_client, reports
-):
-    pages, threads = reports
+def send_every_case(client, channels) -> tuple[Counter, list[Reply]]:
+    """Every corpus case through each channel (``{name: (send, target)}``): each is stored (as
+    typed, for a body) or refused without a row. Returns the outcomes by channel and status, and
+    the replies stored from a hostile body."""
     tally: Counter = Counter()
-    stored_as_typed = []
-    for channel, send in CHANNELS.items():
+    stored = []
+    for channel, (send, target) in channels.items():
         for number, (field, value) in enumerate(corpus.every_field_case()):
             fields = base_fields(number)
             fields[field] = value
             before = Reply.objects.count()
-            result, _response = send(client, threads[channel], fields)
+            result, _response = send(client, target, fields)
             after = Reply.objects.count()
             if result == "stored":
                 assert after == before + 1, f"{channel} said stored but stored {after - before} replies"
@@ -132,11 +132,20 @@ def test_every_hostile_value_is_stored_as_typed_or_refused_with_a_reason_and_run
                 tally[(channel, reply.status)] += 1
                 if field == "body":
                     assert reply.body.strip() == value.replace("\r\n", "\n").strip(), "no silent rewrite"
-                    stored_as_typed.append(reply)
+                    stored.append(reply)
             else:
                 assert after == before, f"{channel} refused but stored a reply"
                 tally[(channel, "refused")] += 1
+    return tally, stored
 
+
+def test_every_hostile_value_is_stored_as_typed_or_refused_with_a_reason_and_runs_nowhere(
+    client, admin_client, reports
+):
+    pages, threads = reports
+    tally, stored_as_typed = send_every_case(
+        client, {channel: (send, threads[channel]) for channel, send in CHANNELS.items()}
+    )
     attempts = 2 * len(corpus.every_field_case())
     assert sum(tally.values()) == attempts
     # Text that must survive is stored, and shown, as typed.
@@ -300,25 +309,8 @@ def test_every_hostile_value_through_the_embed_and_isso_apis_runs_nowhere(client
     AllowedOrigin.objects.create(origin=EMBED_SITE)
     get_user_model().objects.create_superuser("mod", "mod@example.org", "x")
     channels = {"embed": (send_embed, "/hostile/embed/"), "isso": (send_isso, "/hostile/isso/")}
-    tally: Counter = Counter()
-    stored_bodies = []
-    for channel, (send, key) in channels.items():
-        for number, (field, value) in enumerate(corpus.every_field_case()):
-            fields = base_fields(number)
-            fields[field] = value
-            before = Reply.objects.count()
-            result, _response = send(client, key, fields)
-            after = Reply.objects.count()
-            if result == "stored":
-                assert after == before + 1, f"{channel} said stored but stored {after - before} replies"
-                reply = Reply.objects.latest("pk")
-                tally[(channel, reply.status)] += 1
-                if field == "body":
-                    assert reply.body.strip() == value.replace("\r\n", "\n").strip(), "no silent rewrite"
-                    stored_bodies.append(reply.body)
-            else:
-                assert after == before, f"{channel} refused but stored a reply"
-                tally[(channel, "refused")] += 1
+    tally, stored = send_every_case(client, channels)
+    stored_bodies = [reply.body for reply in stored]
     assert sum(tally.values()) == 2 * len(corpus.every_field_case())
     for value in corpus.MUST_SURVIVE:
         assert stored_bodies.count(value) == 2, f"{value!r} did not survive both APIs"
