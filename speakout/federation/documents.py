@@ -106,6 +106,43 @@ def article_id(page: Any) -> str:
     return absolute(urlsplit(page.full_url or page.url or "").path or f"/?page={page.pk}")
 
 
+def language(page: Any) -> str:
+    locale = getattr(page, "locale", None)
+    return locale.language_code if locale is not None else settings.LANGUAGE_CODE
+
+
+def versions(page: Any, *, excluding: int | None = None, public: bool = True) -> list[Any]:
+    """The report in every language (itself included), only those public unless ``public`` is
+    False, first published first: the first published is the original, the one followers get."""
+    from speakout.publishing.discussion import report_is_public
+
+    key = getattr(page, "translation_key", None)
+    if key is None:
+        found = [page]
+    else:
+        query = type(page).objects.filter(translation_key=key).exclude(pk=excluding).select_related("locale")
+        found = list(query.order_by("first_published_at", "pk"))
+    return [version for version in found if not public or report_is_public(version)]
+
+
+def _language_maps(document: dict[str, Any], page: Any) -> None:
+    """``contentMap``, ``nameMap`` and ``summaryMap``: the page's own language first (Mastodon
+    shows ``content`` and takes its language from the first key), then its public translations,
+    so one Article carries every language and followers never see the report twice."""
+    own = language(page)
+    content, name, summary = {own: document["content"]}, {own: document["name"]}, {own: document["summary"]}
+    for other in versions(page):
+        code = language(other)
+        if code not in content:
+            content[code] = article_content(other)
+            name[code] = other.title
+            warning = (getattr(other, "content_warning", "") or "").strip()
+            summary[code] = escape(warning or getattr(other, "standfirst", "") or "")
+    document.update(contentMap=content, nameMap=name)
+    if any(summary.values()):
+        document["summaryMap"] = summary
+
+
 def article(page: Any, published: PublishedArticle | None = None) -> dict[str, Any]:
     url = published.object_id if published else article_id(page)
     # The editor's content warning: Mastodon and others show the summary and fold the rest.
@@ -123,6 +160,7 @@ def article(page: Any, published: PublishedArticle | None = None) -> dict[str, A
         "cc": [absolute(reverse("federation:followers"))],
         "sensitive": bool(warning),
     }
+    _language_maps(document, page)
     if page.last_published_at and page.first_published_at and page.last_published_at > page.first_published_at:
         document["updated"] = page.last_published_at.isoformat()
     lead = getattr(page, "lead_image", None)

@@ -4,10 +4,12 @@ deliveries are stored in the publishing transaction and sent by the worker)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished
 
@@ -23,39 +25,85 @@ def _followers_url() -> str:
 
 
 def sync_report(page: Any, *, gone: bool = False) -> str:
-    """Tell followers what became of ``page`` (a report); returns the activity type sent, or ""."""
+    """Tell followers what became of ``page`` (a report); returns the activity type sent, or "".
+
+    A report in several languages is one Article, the original's (the first published), carrying
+    every language in its ``contentMap``: publishing or withdrawing a translation sends an
+    ``Update`` of it, never an Article of its own, so followers see the report once. The
+    translation still answers at its own address (and takes replies there)."""
     from speakout.publishing.discussion import report_is_public
 
     config = FederationSettings.load()
     if not config.enabled:
         return ""
+    public = not gone and report_is_public(page)
+    # As stored: the instance a caller holds may predate its own first publication.
+    first = type(page).objects.filter(pk=page.pk).values_list("first_published_at", flat=True).first()
+    mine = (first or page.first_published_at, page.pk)
+    earlier = [other for other in documents.versions(page, excluding=page.pk, public=False)
+               if _order(other.first_published_at, other.pk) < _order(*mine)]  # fmt: skip
+    if earlier:
+        # A translation: kept for lookups and replies at its address; followers hear of it as
+        # a language of the original, and never of it alone.
+        _keep(page, public)
+        original = earlier[0]
+        return _announce(original) if report_is_public(original) else ""
+    if public:
+        return _announce(page)
     published = PublishedArticle.objects.filter(page_id=page.pk).first()
-    if not gone and report_is_public(page):
-        document = documents.article(page, published)
-        if published is None:
-            published = PublishedArticle.objects.create(
-                page_id=page.pk, object_id=document["id"], thread_key=page.thread_key
-            )
-            kind = "Create"
-        else:
-            kind = "Create" if published.deleted else "Update"
-            published.deleted = False
-            published.revision += 1
-            published.save(update_fields=["deleted", "revision", "updated_at"])
-        activity = documents.activity(kind, document, to=[jsonld.PUBLIC], cc=[_followers_url()])
-    elif published is not None and not published.deleted:
-        published.deleted = True
-        published.save(update_fields=["deleted"])
-        kind = "Delete"
-        activity = documents.activity(kind, documents.tombstone(published.object_id), to=[jsonld.PUBLIC])
-    else:
+    if published is None or published.deleted:
         return ""
+    published.deleted = True
+    published.save(update_fields=["deleted"])
+    activity = documents.activity("Delete", documents.tombstone(published.object_id), to=[jsonld.PUBLIC])
     delivery.queue(activity, delivery.follower_inboxes())
+    _sync_replies(published.thread_key)
+    return "Delete"
+
+
+def _order(first_published_at: Any, pk: int) -> tuple[Any, int]:
+    """First published first; never published after everything."""
+    return (first_published_at or timezone.now() + timedelta(days=3650), pk)
+
+
+def _keep(page: Any, public: bool) -> None:
+    """A translation's own record: its address takes replies while it is public."""
+    published = PublishedArticle.objects.filter(page_id=page.pk).first()
+    if published is None and public:
+        document_id = documents.article_id(page)
+        PublishedArticle.objects.create(page_id=page.pk, object_id=document_id, thread_key=page.thread_key)
+    elif published is not None and published.deleted == public:
+        published.deleted = not public
+        published.save(update_fields=["deleted"])
+    _sync_replies(page.thread_key)
+
+
+def _announce(page: Any) -> str:
+    """Send the public ``page``'s Article: ``Create`` the first time (or after a ``Delete``),
+    ``Update`` after."""
+    published = PublishedArticle.objects.filter(page_id=page.pk).first()
+    document = documents.article(page, published)
+    if published is None:
+        published = PublishedArticle.objects.create(
+            page_id=page.pk, object_id=document["id"], thread_key=page.thread_key
+        )
+        kind = "Create"
+    else:
+        kind = "Create" if published.deleted else "Update"
+        published.deleted = False
+        published.revision += 1
+        published.save(update_fields=["deleted", "revision", "updated_at"])
+    activity = documents.activity(kind, document, to=[jsonld.PUBLIC], cc=[_followers_url()])
+    delivery.queue(activity, delivery.follower_inboxes())
+    _sync_replies(published.thread_key)
+    return kind
+
+
+def _sync_replies(thread_key: str) -> None:
     # Members' replies under it follow the report (gone with it, back with it).
     from .replies_out import sync_thread
 
-    sync_thread(published.thread_key)
-    return kind
+    sync_thread(thread_key)
 
 
 def _reports(page: Any, *, inclusive: bool = True) -> list[Any]:
