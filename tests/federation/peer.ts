@@ -1,6 +1,6 @@
 // A Fedify peer for Speakout's federation tests, run by Deno on loopback.
 //
-// It serves one actor (/users/alice) with keys made at start, verifies every activity delivered
+// It serves an actor (/users/alice, and /users/alice-moved for a Move) with keys made at start, verifies every activity delivered
 // to its inboxes (Fedify answers 401 to a bad or missing signature, so only verified activities
 // are recorded) and, on the test's request, signs and sends the activity it is given. The
 // control paths (/control/...) are for the test only.
@@ -12,6 +12,7 @@ import {
 import { Activity, Endpoints, Person } from "npm:@fedify/vocab@2.3.6";
 
 const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
+const ACTORS = ["alice", "alice-moved"];
 const received: unknown[] = [];
 let down = false; // the test can make the inboxes answer 503, as a peer that is down would
 
@@ -23,7 +24,7 @@ const federation = createFederation<void>({
 
 federation
   .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
-    if (identifier !== "alice") return null;
+    if (!ACTORS.includes(identifier)) return null;
     const pairs = await ctx.getActorKeyPairs(identifier);
     return new Person({
       id: ctx.getActorUri(identifier),
@@ -34,9 +35,11 @@ federation
       endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
       publicKey: pairs[0].cryptographicKey,
       assertionMethods: pairs.map((pair) => pair.multikey),
+      // alice-moved is where alice moves to: it names alice as its former self (alsoKnownAs).
+      aliases: identifier === "alice-moved" ? [ctx.getActorUri("alice")] : [],
     });
   })
-  .setKeyPairsDispatcher((_ctx, identifier) => (identifier === "alice" ? [keys] : []));
+  .setKeyPairsDispatcher((_ctx, identifier) => (ACTORS.includes(identifier) ? [keys] : []));
 
 federation
   .setInboxListeners("/users/{identifier}/inbox", "/inbox")

@@ -181,3 +181,21 @@ def test_a_member_s_reply_reaches_the_peer_signed_a_guest_s_never_and_a_new_key_
     after = reply(Author(user=member), "Written after the new key.")
     signed = peer.wait_for(lambda a: a.get("type") == "Create" and a["object"]["id"] == replies_out.note_id(after))
     assert signed["signer"] == actor(base)
+
+
+def test_a_follower_who_moves_keeps_following_as_the_new_account(site, fedify_peer):
+    """alice moves to alice-moved (whose alsoKnownAs names alice, as Fedify serves it): the
+    follow moves, and the next report reaches the peer, signed, for the new account."""
+    peer, base = fedify_peer, site
+    follow(peer, base)
+    assert Follower.objects.get().actor.url == peer.actor
+    moved = f"{peer.base_url}/users/alice-moved"
+    move = {"@context": AS, "id": f"{peer.actor}#moves/{uuid.uuid4().hex}", "type": "Move", "actor": peer.actor,
+            "object": peer.actor, "target": moved, "to": AS + "#Public"}  # fmt: skip
+    assert peer.send(move, to_actor=actor(base), inbox=f"{base}/federation/inbox") == {"ok": True}
+    assert Follower.objects.get().actor.url == moved
+    assert Follower.objects.get().state == Follower.State.ACCEPTED
+
+    SiteBuilder().report("After the move")
+    created = peer.wait_for(lambda a: a.get("type") == "Create" and "After the move" in str(a))
+    assert created["signer"] == actor(base)
