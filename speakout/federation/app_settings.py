@@ -35,6 +35,17 @@ class AppSettings:
         return self._setting("KEY_CACHE_SECONDS", 24 * 3600)
 
     @property
+    def KEY_REFETCH_SECONDS(self) -> int:
+        """A keyId is fetched at most once in this many seconds to verify a signature (a forged
+        signature must not make the site fetch the key again at every request)."""
+        return self._setting("KEY_REFETCH_SECONDS", 300)
+
+    @property
+    def KEY_FETCHES_PER_HOST_PER_HOUR(self) -> int:
+        """Key fetches to verify signatures, per host and hour (invented keyIds on one host)."""
+        return self._setting("KEY_FETCHES_PER_HOST_PER_HOUR", 120)
+
+    @property
     def DELIVERY_FIRST_RETRY_SECONDS(self) -> int:
         return self._setting("DELIVERY_FIRST_RETRY_SECONDS", 60)
 

@@ -113,11 +113,17 @@ def actor(url: str, *, refresh: bool = False) -> RemoteActor:
     return store_actor(url, fetch_document(url))
 
 
+def kept_actor_for_key(key_id: str) -> RemoteActor | None:
+    """The actor kept here whose public key is ``key_id``, if it is not stale; never fetches."""
+    kept = RemoteActor.objects.filter(key_id=key_id).first()
+    return kept if kept is not None and _fresh(kept) else None
+
+
 def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
     """The actor whose public key is ``key_id``."""
     if not refresh:
-        kept = RemoteActor.objects.filter(key_id=key_id).first()
-        if kept is not None and _fresh(kept):
+        kept = kept_actor_for_key(key_id)
+        if kept is not None:
             return kept
     document = fetch_document(key_id.split("#", 1)[0])
     if jsonld.types(document) & ACTOR_TYPES:

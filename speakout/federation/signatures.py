@@ -9,7 +9,10 @@
   server reads.
 * Keys: a ``keyId`` is resolved to its actor through ``remote.actor_for_key`` (fetched through
   the SSRF-safe fetcher, kept ``KEY_CACHE_SECONDS``); a signature that fails with a kept key is
-  tried once more with a freshly fetched one, so a remote key rotation is picked up.
+  tried once more with a freshly fetched one, so a remote key rotation is picked up. Fetches made
+  to verify a signature are limited (``KEY_REFETCH_SECONDS`` per keyId,
+  ``KEY_FETCHES_PER_HOST_PER_HOUR`` per host), so forged signatures cannot make the site fetch
+  without end; past a limit the request is refused without a fetch.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from django.conf import settings
 from http_message_signatures import HTTPMessageVerifier, algorithms
 from http_message_signatures.digests import ContentDigest
 from http_message_signatures.exceptions import HTTPMessageSignaturesException
+
+from speakout.net import ratelimit
 
 from . import keys, remote
 from .app_settings import app_settings
@@ -186,13 +191,14 @@ def _verify_cavage(request: Incoming, header: str) -> RemoteActor:
 
 
 def _with_key(key_id: str, check: Any) -> RemoteActor:
-    """Verify with the kept key, then once with a fresh one (the remote may have rotated it)."""
-    try:
-        actor = remote.actor_for_key(key_id)
-    except remote.RemoteError as error:
-        raise SignatureError(f"the key cannot be fetched: {error}") from error
-    if check(actor):
-        return actor
+    """Verify with the kept key, else with a freshly fetched one (unknown, stale, or rotated by
+    the remote), the fetch within the limits."""
+    kept = remote.kept_actor_for_key(key_id)
+    if kept is not None and check(kept):
+        return kept
+    if not _may_fetch_key(key_id):
+        reason = "the signature does not verify" if kept is not None else "the key is not known here"
+        raise SignatureError(f"{reason}, and its key is not fetched again so soon")
     try:
         actor = remote.actor_for_key(key_id, refresh=True)
     except remote.RemoteError as error:
@@ -200,6 +206,19 @@ def _with_key(key_id: str, check: Any) -> RemoteActor:
     if check(actor):
         return actor
     raise SignatureError("the signature does not verify")
+
+
+def _may_fetch_key(key_id: str) -> bool:
+    """Count a key fetch for ``key_id`` and its host; False past either limit."""
+    per_key = "speakout:federation:key-fetch:" + hashlib.sha256(key_id.encode()).hexdigest()
+    if not ratelimit.allow(per_key, 1, app_settings.KEY_REFETCH_SECONDS):
+        return False
+    host = (urlsplit(key_id).hostname or "").lower()
+    per_host = f"speakout:federation:key-fetch-host:{host}"
+    if not ratelimit.allow(per_host, app_settings.KEY_FETCHES_PER_HOST_PER_HOUR, 3600):
+        ratelimit.unhit(per_key)  # not fetched: this keyId may be fetched once the host may
+        return False
+    return True
 
 
 class _KeyResolver:
