@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage, Message
+from email.utils import parseaddr
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -57,7 +58,7 @@ class Kind(enum.StrEnum):
     SOFT = "soft"
     COMPLAINT = "complaint"
     NOT_A_BOUNCE = "not_a_bounce"  # a delay notice, an auto-reply, a report of success
-    UNKNOWN_MAIL = "unknown_mail"  # no valid return path, or the mail is gone from the outbox
+    UNKNOWN_MAIL = "unknown_mail"  # no valid return path, or the mail is gone and its address unproved
 
 
 @dataclass(frozen=True)
@@ -151,6 +152,12 @@ def mail_id(message: Message, envelope_recipients: tuple[str, ...] = ()) -> int 
     """The outbox mail a returned message is about, from a signed return path: the envelope
     recipient (the listener knows it), the headers the delivering server wrote, or, in a
     complaint report, its Original-Mail-From or the Return-Path of the mail it carries."""
+    found = _signed(message, envelope_recipients)
+    return found[0][0] if found else None
+
+
+def _signed(message: Message, envelope_recipients: tuple[str, ...] = ()) -> list[tuple[int, str]]:
+    """Every signed return path the returned message carries, as (mail id, recipient tag)."""
     candidates = list(envelope_recipients)
     for name in RECIPIENT_HEADERS:
         candidates.extend(str(value) for value in message.get_all(name, []))
@@ -163,10 +170,35 @@ def mail_id(message: Message, envelope_recipients: tuple[str, ...] = ()) -> int 
             for original in part.get_payload() or []:
                 if isinstance(original, Message):
                     candidates.extend(str(value) for value in original.get_all("Return-Path", []))
-    for candidate in candidates:
-        found = verp.mail_id_from(candidate)
-        if found is not None:
-            return found
+    return [token for candidate in candidates for token in verp.signed(candidate)]
+
+
+def claimed_recipients(message: Message) -> list[str]:
+    """The addresses a report says failed or complained: a DSN's Final- and Original-Recipient
+    fields, a complaint's Original-Rcpt-To or the To of the mail it carries. Never believed
+    alone: only an address the return path's recipient tag confirms counts (``_purged_address``)."""
+    addresses: list[str] = []
+    for part in _parts(message, "message/delivery-status"):
+        payload = part.get_payload()
+        for block in payload[1:] if isinstance(payload, list) else []:
+            for name in ("Final-Recipient", "Original-Recipient"):
+                addresses.append(str(block.get(name, "")).partition(";")[2])
+    for part in _parts(message, "message/feedback-report"):
+        addresses.append(_fields(part).get("original-rcpt-to", ""))
+    for part in _parts(message, "message/rfc822"):
+        for original in part.get_payload() or []:
+            if isinstance(original, Message):
+                addresses.extend(str(value) for value in original.get_all("To", []))
+    return [parseaddr(address)[1].strip() for address in addresses if parseaddr(address)[1].strip()]
+
+
+def _purged_address(message: Message, tokens: list[tuple[int, str]], mail_id: int) -> str | None:
+    """The address a mail no longer in the outbox went to: the one the report names, if the
+    mail's return path signs it."""
+    tags = {tag for found, tag in tokens if found == mail_id and tag}
+    for address in claimed_recipients(message):
+        if any(verp.is_recipient(mail_id, tag, address) for tag in tags):
+            return address
     return None
 
 
@@ -176,8 +208,12 @@ def process(raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Outcome:
     report = classify(message)
     if report.kind == Kind.NOT_A_BOUNCE:
         return Outcome(Kind.NOT_A_BOUNCE)
-    found = mail_id(message, envelope_recipients)
+    tokens = _signed(message, envelope_recipients)
+    found = tokens[0][0] if tokens else None
     address = OutgoingMail.objects.filter(pk=found).values_list("to", flat=True).first() if found is not None else None
+    if address is None and found is not None:
+        # Purged since it was sent (SPEAKOUT_SENT_MAIL_DAYS): the return path still says to whom.
+        address = _purged_address(message, tokens, found)
     if address is None:
         logger.info("A %s report names no mail the outbox knows; ignored", report.kind)
         return Outcome(Kind.UNKNOWN_MAIL, found)

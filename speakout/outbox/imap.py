@@ -6,7 +6,7 @@ as Dovecot itself allows. User and password are URL-quoted (``%40`` for ``@``).
 
 Each poll reads the unseen messages of the folder. A bounce or complaint, once recorded, is
 deleted (it holds a reader's address and nothing else we need); anything else (an auto-reply, a
-person writing to the bounce address, a bounce of a mail the outbox no longer knows) is left in
+person writing to the bounce address, a bounce whose address cannot be known) is left in
 the folder, marked seen, for a person to read.
 A message is marked only after its outcome is stored, so a crash reads it again next time, and
 reading it twice changes nothing.

@@ -232,7 +232,7 @@ def build_message(mail: OutgoingMail, connection: BaseEmailBackend | None = None
     headers = {**mail.headers, "Message-ID": mail.message_id, "From": sender_address()}
     if mail.language:
         headers["Content-Language"] = mail.language
-    envelope_sender = verp.return_path(mail.pk) if mail.pk else None
+    envelope_sender = verp.return_path(mail.pk, mail.to) if mail.pk else None
     message = OutboxMessage(
         subject=mail.subject,
         body=mail.text_body,

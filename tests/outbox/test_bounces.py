@@ -64,7 +64,7 @@ def test_each_mail_leaves_with_its_own_signed_return_path(smtp_server):
     envelopes = {envelope.rcpt_tos[0]: envelope for envelope in smtp_server.envelopes}
     for mail in (first, second):
         envelope = envelopes[mail.to]
-        assert envelope.mail_from == verp.return_path(mail.pk)
+        assert envelope.mail_from == verp.return_path(mail.pk, mail.to)
         assert envelope.mail_from.startswith(f"bounces+m{mail.pk:x}-")
         assert envelope.mail_from.endswith("@example.org")
         assert verp.mail_id_from(envelope.mail_from) == mail.pk
@@ -251,11 +251,43 @@ def test_a_forged_bounce_suppresses_nobody():
     assert list(Suppression.objects.values_list("address", flat=True)) == ["forger@example.net"]
 
 
-def test_a_bounce_of_a_mail_no_longer_kept_is_ignored():
-    mail, dsn = hard_bounce("ada@example.net")
+def test_a_bounce_of_a_mail_no_longer_kept_still_suppresses_its_address():
+    """The mail was purged (sent mail is kept 30 days) before its bounce came: the return path
+    also signs the recipient, so the address the report names is believed only if it is the one
+    the mail went to."""
+    mail, dsn = hard_bounce("Ada@example.net")
     OutgoingMail.objects.filter(pk=mail.pk).delete()
-    assert bounces.process(dsn) == bounces.Outcome(Kind.UNKNOWN_MAIL, mail.pk)
+    assert bounces.process(dsn) == bounces.Outcome(Kind.HARD, mail.pk, True)
+    assert list(Suppression.objects.values_list("address", flat=True)) == ["ada@example.net"]
+
+
+def test_a_forged_bounce_of_a_purged_mail_suppresses_nobody():
+    """Whoever received a mail knows its return path; once the mail is purged they cannot make
+    its bounce name someone else: the recipient's tag does not match."""
+    forger_mail, forger_return_path, forger_original = send("forger@example.net")
+    OutgoingMail.objects.filter(pk=forger_mail.pk).delete()
+    naming_victim = postfix_dsn(forger_return_path, forger_original, recipient="victim@example.net")
+    bounces.process(naming_victim)
+    # At most their own address, named by the attached original's To.
+    assert not Suppression.objects.exclude(address="forger@example.net").exists()
+    headers_only = naming_victim.replace(b"To: forger@example.net", b"To: victim@example.net")
+    assert bounces.process(headers_only) == bounces.Outcome(Kind.UNKNOWN_MAIL, forger_mail.pk)
+    assert not Suppression.objects.filter(address="victim@example.net").exists()
+    Suppression.objects.all().delete()
+    # A return path from before recipients were signed names no address once its mail is gone.
+    old_style = forger_return_path.rsplit("-", 1)[0] + "@example.org"
+    assert verp.mail_id_from(old_style) == forger_mail.pk
+    dsn = postfix_dsn(old_style, forger_original, recipient="forger@example.net")
+    assert bounces.process(dsn).kind == Kind.UNKNOWN_MAIL
     assert not Suppression.objects.exists()
+
+
+def test_soft_bounces_of_purged_mails_still_count():
+    for number in range(3):
+        mail, return_path, original = send("full@example.net", subject=f"Mail {number}")
+        OutgoingMail.objects.filter(pk=mail.pk).delete()
+        bounces.process(postfix_dsn(return_path, original, recipient="full@example.net", status="4.2.2"))
+    assert Suppression.objects.get().reason == Suppression.Reason.SOFT_BOUNCES
 
 
 # The admin ------------------------------------------------------------------------------------
