@@ -47,13 +47,13 @@ def receive(request: HttpRequest) -> Answer:
     if not config.enabled:
         return Answer(404, "federation is off")
     if not jsonld.is_activity_json(request.content_type or ""):
-        return Answer(415, "send application/activity+json")
+        return _refused(request, 415, "send application/activity+json")
     length = request.META.get("CONTENT_LENGTH") or ""
     if length.isdigit() and int(length) > app_settings.MAX_BODY_BYTES:
-        return Answer(413, "the activity is too large")
+        return _refused(request, 413, "the activity is too large")
     body = request.read(app_settings.MAX_BODY_BYTES + 1)
     if len(body) > app_settings.MAX_BODY_BYTES:
-        return Answer(413, "the activity is too large")
+        return _refused(request, 413, "the activity is too large")
     try:
         activity = jsonld.parse(body, max_depth=app_settings.MAX_JSON_DEPTH)
     except jsonld.Malformed as error:

@@ -133,6 +133,14 @@ def test_every_inbox_decision_is_logged_and_a_refused_message_s_words_are_not(
     blocked = ActivityLog.objects.latest("pk")
     assert (blocked.outcome, blocked.status_code, blocked.host) == (Outcome.BLOCKED, 403, "remote.example")
 
+    # Refused before it is read: the wrong type, or too large.
+    assert client.post("/federation/inbox", b"{}", content_type="text/plain").status_code == 415
+    wrong_type = ActivityLog.objects.latest("pk")
+    assert (wrong_type.outcome, wrong_type.status_code, wrong_type.url) == (Outcome.REFUSED, 415, "/federation/inbox")
+    large = b'{"a": "' + b"x" * 300_000 + b'"}'
+    assert client.post("/federation/inbox", large, content_type="application/activity+json").status_code == 413
+    assert ActivityLog.objects.latest("pk").status_code == 413
+
 
 def test_old_entries_are_pruned_by_the_app_s_scheduled_job(federation, settings):
     settings.SPEAKOUT_FEDERATION_LOG_RETENTION_DAYS = 7
