@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+import warnings
 
 import pytest
 
@@ -43,6 +44,16 @@ def test_incr_of_a_missing_key_raises_and_creates_nothing(redis_cache):
         redis_cache.incr("missing")
     assert redis_cache.get("missing") is None
     assert redis_cache.add("missing", 1) is True, "still absent after the failed incr"
+
+
+def test_keys_are_not_checked_for_memcached(redis_cache):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        redis_cache.set("text", "a key memcached would refuse", timeout=60)
+        assert redis_cache.get_many(["text", "missing"]) == {"text": "a key memcached would refuse"}
+        redis_cache.set("a key\nwith spaces", 1, timeout=60)
+        assert redis_cache.get("a key\nwith spaces") == 1
+        redis_cache.delete("a key\nwith spaces")
 
 
 def test_decr_and_the_rest_of_the_backend_are_djangos(redis_cache):
