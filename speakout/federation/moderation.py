@@ -7,6 +7,7 @@ actor's replies are filed under one commenter record)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -28,6 +29,8 @@ from speakout.discussion.moderation import ACTIONS, Queue, RowLink, can_moderate
 from .models import FederatedReply, FederationSettings
 
 SETTINGS_PERMISSION = "speakout_federation.change_federationsettings"
+#: A server's name as stored for a remote actor (lowercase; IDNs in their ASCII form).
+HOSTNAME = re.compile(r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+")
 
 
 def from_the_fediverse() -> Q:
@@ -102,7 +105,7 @@ class BlockDomainView(WagtailAdminTemplateMixin, View):
         return self.render_to_response(context)
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        if not self.domain or "/" in self.domain or " " in self.domain:
+        if not HOSTNAME.fullmatch(self.domain):
             messages.error(request, _("That is not a server's name."))
         elif add_blocked_domain(self.domain):
             messages.success(request, _("%(domain)s is blocked.") % {"domain": self.domain})

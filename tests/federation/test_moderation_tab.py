@@ -96,6 +96,10 @@ def test_blocking_the_domain_refuses_the_server_and_can_trash_what_waits(federat
     assert bob.post(Client(), follow).status_code == 403
     assert admin.post(BLOCK, {"domain": "remote.example"}).status_code == 302
     assert FederationSettings.load().domain_list() == ["remote.example"]  # not twice
+    # Only a server's name: nothing that would add other lines or match more.
+    for wrong in ("a.example\nb.example", "remote.example/path", "example", ".example"):
+        admin.post(BLOCK, {"domain": wrong})
+    assert FederationSettings.load().domain_list() == ["remote.example"]
 
 
 def test_a_moderator_without_the_federation_settings_cannot_block(federation, report, bob, django_user_model):
