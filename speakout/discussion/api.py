@@ -488,10 +488,15 @@ def report_reply(request: HttpRequest, reply_id: int, payload: ReportIn) -> Stat
 def counts(request: HttpRequest, key: list[str] = CountKeys) -> dict[str, int]:
     """Approved reply counts of many threads at once (``?key=a&key=b``). Threads that are
     unknown, private or hidden count 0."""
+    return reading.approved_counts(count_keys(key))
+
+
+def count_keys(key: list[str]) -> list[str]:
+    """The keys a count request names, each once; 400 when there are too many."""
     keys = list(dict.fromkeys(key))
     if len(keys) > MAX_COUNT_KEYS:
         message = ngettext(
             "Ask for at most %(count)d thread at once.", "Ask for at most %(count)d threads at once.", MAX_COUNT_KEYS
         ) % {"count": MAX_COUNT_KEYS}
         raise ApiError(400, "too_many_keys", {"key": [message]})
-    return reading.approved_counts(keys)
+    return keys

@@ -28,7 +28,7 @@ from pydantic import Field
 from speakout.discussion import api as discussion_api
 from speakout.discussion import services
 from speakout.discussion.adapter import Dialect, get_adapter
-from speakout.discussion.api import GUEST_HEADER, MAX_COUNT_KEYS, ApiError, general
+from speakout.discussion.api import GUEST_HEADER, ApiError, count_keys, general
 from speakout.discussion.api_schemas import MAX_ID, ReplyIn
 from speakout.discussion.clients import sign_guest_token
 from speakout.discussion.forms import issue_form_token
@@ -225,12 +225,7 @@ def new_thread(request: HttpRequest, key: str, payload: EmbedReplyIn) -> Thread:
 @api.get("/counts", response={200: dict, **ERRORS}, tags=["threads"])
 def counts(request: HttpRequest, response: HttpResponse, key: list[str] = CountKeys, lang: str = "") -> dict[str, Any]:
     """Approved reply counts for many pages at once (``?key=/a/&key=/b/``), with the text to show."""
-    keys = list(dict.fromkeys(key))
-    if len(keys) > MAX_COUNT_KEYS:
-        message = ngettext(
-            "Ask for at most %(count)d thread at once.", "Ask for at most %(count)d threads at once.", MAX_COUNT_KEYS
-        ) % {"count": MAX_COUNT_KEYS}
-        raise ApiError(400, "too_many_keys", {"key": [message]})
+    keys = count_keys(key)
     full = {k: thread_key(request, k) for k in keys}
     found = approved_counts(list(full.values()))
     numbers = {k: found[full[k]] for k in keys}
