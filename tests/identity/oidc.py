@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.server import free_port, port_accepts_connections
+from tests.integration.server import free_port, port_accepts_connections, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.2"
@@ -115,10 +115,5 @@ def oidc_provider(live_server, tmp_path):
     try:
         yield provider
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
         log.close()

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.server import free_port, port_accepts_connections
+from tests.integration.server import free_port, port_accepts_connections, stop_process
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 LDA = "/usr/lib/dovecot/dovecot-lda"
@@ -110,10 +110,5 @@ def dovecot():
             time.sleep(0.1)
         yield Dovecot(root=root, config=config, port=port)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         shutil.rmtree(root, ignore_errors=True)
