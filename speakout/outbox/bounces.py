@@ -40,6 +40,7 @@ from .models import OutgoingMail, SoftBounce, Suppression
 logger = logging.getLogger("speakout.outbox.bounces")
 
 DETAIL_MAX_LENGTH = 500
+_TOKEN_LIKE = re.compile(r"\+m[0-9a-f]{1,16}-[0-9a-f]{8,}", re.IGNORECASE)
 # Headers the delivering server writes with the address a message was delivered to (Postfix:
 # X-Original-To and Delivered-To; Exim: Envelope-To), then To (a DSN is addressed to the
 # envelope sender it returns to).
@@ -78,16 +79,78 @@ def parse(raw: bytes) -> EmailMessage:
     return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
+# Plain-text bounces (no RFC 3464 report), as qmail and Exim (and servers copying its wording)
+# write them: how they begin, the words that make the failure final, and the line after which the
+# returned message is copied (its words are not the server's).
+PLAIN_OPENINGS = (
+    "this is the qmail-send program",
+    "this message was created automatically by mail delivery software",
+)
+_PLAIN_PERMANENT = re.compile(r"this is a permanent error|could not be delivered to one or more", re.IGNORECASE)
+_PLAIN_COPY = re.compile(r"^-{2,}\s*(below this line is a copy|this is a copy of the message)", re.IGNORECASE | re.M)
+_ENHANCED_STATUS = re.compile(r"(?<![\d.])([245]\.\d{1,3}\.\d{1,3})(?![\d.])")
+_DAEMONS = {"mailer-daemon", "postmaster"}
+PLAIN_TEXT_MAX = 200_000
+
+
 def classify(message: Message) -> Report:
     """What a returned message says: a hard or soft bounce, a complaint, or none of these."""
     if message.get_content_type() != "multipart/report":
-        return Report(Kind.NOT_A_BOUNCE)
+        return _plain_text(message)
     report_type = str(message.get_param("report-type", "") or "").lower()
     if report_type == "feedback-report":
         return _feedback(message)
     if report_type == "delivery-status":
         return _delivery_status(message)
     return Report(Kind.NOT_A_BOUNCE)
+
+
+def _text(message: Message) -> str:
+    """The text/plain parts of a message, decoded (the first ``PLAIN_TEXT_MAX`` characters)."""
+    texts = []
+    for part in message.walk():
+        if part.get_content_type() == "text/plain" and not part.is_multipart():
+            payload = part.get_payload(decode=True)
+            if isinstance(payload, bytes):
+                texts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+    return "\n".join(texts)[:PLAIN_TEXT_MAX]
+
+
+def _plain_text(message: Message) -> Report:
+    """A failure notice written as plain text, recognised only when a mail server sent it (from
+    the mailer daemon or with the null return path), it opens with the words of one of the common
+    servers, and it says the failure is final. Delay warnings say no such thing."""
+    sender = parseaddr(str(message.get("From", "")))[1].partition("@")[0].lower()
+    null_path = str(message.get("Return-Path", "")).strip() == "<>"
+    if sender not in _DAEMONS and not null_path:
+        return Report(Kind.NOT_A_BOUNCE)
+    text = _text(message)
+    notice = _PLAIN_COPY.split(text, maxsplit=1)[0]
+    opening = " ".join(notice.split()).lower()[:300]
+    if not any(words in opening for words in PLAIN_OPENINGS) or not _PLAIN_PERMANENT.search(notice):
+        return Report(Kind.NOT_A_BOUNCE)
+    for line in notice.splitlines():
+        match = _ENHANCED_STATUS.search(line)
+        if match and match.group(1).startswith("5"):
+            return Report(_failure_kind(match.group(1)), _clip(" ".join(line.split())))
+    return Report(Kind.SOFT, _clip("A plain-text failure notice without a status code"))
+
+
+def _message_id_reference(message: Message) -> int | None:
+    """The outbox mail whose Message-ID the returned copy in a bounce carries. A Message-ID is
+    random, so only that mail's recipient could write it, and the address is the mail's own."""
+    texts = [_text(message)]
+    for part in message.walk():
+        if part.get_content_type() == "text/rfc822-headers":
+            texts.append(str(part.get_payload(decode=True) or b"", "utf-8", "replace"))
+        elif part.get_content_type() == "message/rfc822":
+            for original in part.get_payload() or []:
+                if isinstance(original, Message):
+                    texts.append(f"Message-ID: {original.get('Message-ID', '')}")
+    ids = re.findall(r"^message-id:\s*(<[^<>\s]{1,250}>)", "\n".join(texts), re.IGNORECASE | re.M)
+    if not ids:
+        return None
+    return OutgoingMail.objects.filter(message_id__in=ids[:10]).values_list("pk", flat=True).first()
 
 
 def _parts(message: Message, content_type: str) -> list[Message]:
@@ -210,6 +273,10 @@ def process(raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Outcome:
         return Outcome(Kind.NOT_A_BOUNCE)
     tokens = _signed(message, envelope_recipients)
     found = tokens[0][0] if tokens else None
+    if found is None and not _TOKEN_LIKE.search(raw.decode("ascii", "replace")):
+        # No return path of ours at all (a server that bounced to the bare address): the mail's
+        # Message-ID. One with a wrong tag is a forgery and gets no second chance.
+        found = _message_id_reference(message)
     address = OutgoingMail.objects.filter(pk=found).values_list("to", flat=True).first() if found is not None else None
     if address is None and found is not None:
         # Purged since it was sent (SPEAKOUT_SENT_MAIL_DAYS): the return path still says to whom.

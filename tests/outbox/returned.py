@@ -151,3 +151,92 @@ def arf_report(
         "Content-Disposition: inline\r\n\r\n"
     ).encode()
     return _delivered(to, "") + message + stored_original + f"\r\n--{boundary}--\r\n".encode()
+
+
+def qmail_bounce(return_path: str, original: bytes, *, recipient: str, remote: str = "") -> bytes:
+    """A plain-text bounce as qmail-send writes it (no MIME report): the failed address in angle
+    brackets, the remote server's words, then the original message after a separator line."""
+    remote = remote or f"Remote host said: 550 5.1.1 <{recipient}>... User unknown"
+    return (
+        _delivered(return_path)
+        + (
+            f"Date: {_date()}\r\n"
+            f"From: MAILER-DAEMON@{SERVER}\r\n"
+            f"To: {return_path}\r\n"
+            "Subject: failure notice\r\n"
+            f"Message-ID: <20261205170002.4711.qmail@{SERVER}>\r\n"
+            "\r\n"
+            f"Hi. This is the qmail-send program at {SERVER}.\r\n"
+            "I'm afraid I wasn't able to deliver your message to the following addresses.\r\n"
+            "This is a permanent error; I've given up. Sorry it didn't work out.\r\n"
+            "\r\n"
+            f"<{recipient}>:\r\n"
+            f"192.0.2.25 does not like recipient.\r\n"
+            f"{remote}\r\n"
+            "Giving up on 192.0.2.25.\r\n"
+            "\r\n"
+            "--- Below this line is a copy of the message.\r\n"
+            "\r\n"
+        ).encode()
+        + original
+    )
+
+
+def exim_bounce(
+    return_path: str, original: bytes, *, recipient: str, delayed: bool = False, headers_only: bool = False
+) -> bytes:
+    """A plain-text bounce or delay warning as Exim writes them without a MIME report: the failed
+    address indented, the SMTP error, then the returned message (or only its headers)."""
+    if delayed:
+        subject = "Warning: message 1vR2xK-0004Zq-3C delayed 24 hours"
+        text = (
+            "This message was created automatically by mail delivery software.\r\n"
+            "A message that you sent has not yet been delivered to one or more of its\r\n"
+            "recipients after more than 24 hours on the queue on mx.example.net.\r\n"
+            "\r\n"
+            "The message identifier is:     1vR2xK-0004Zq-3C\r\n"
+            "\r\n"
+            "The address to which the message has not yet been delivered is:\r\n"
+            "\r\n"
+            f"  {recipient}\r\n"
+            "    Delay reason: SMTP error from remote mail server after RCPT TO:\r\n"
+            f"    <{recipient}>: 451 4.3.0 Temporary lookup failure\r\n"
+            "\r\n"
+            "No action is required on your part. Delivery attempts will continue for\r\n"
+            "some time, and this warning may be repeated at intervals if the message\r\n"
+            "remains undelivered. Eventually the mail delivery software will give up,\r\n"
+            "and when that happens, the message will be returned to you.\r\n"
+        )
+    else:
+        subject = "Mail delivery failed: returning message to sender"
+        text = (
+            "This message was created automatically by mail delivery software.\r\n"
+            "\r\n"
+            "A message that you sent could not be delivered to one or more of its\r\n"
+            "recipients. This is a permanent error. The following address(es) failed:\r\n"
+            "\r\n"
+            f"  {recipient}\r\n"
+            "    host mx.example.net [192.0.2.25]\r\n"
+            f"    SMTP error from remote mail server after RCPT TO:<{recipient}>:\r\n"
+            f"    550 5.1.1 <{recipient}>: Recipient address rejected: User unknown\r\n"
+        )
+    returned = original.split(b"\r\n\r\n", 1)[0] + b"\r\n" if headers_only or delayed else original
+    return (
+        _delivered(return_path)
+        + (
+            f"Return-path: <>\r\n"
+            f"Envelope-to: {return_path}\r\n"
+            f"Date: {_date()}\r\n"
+            "From: Mail Delivery System <Mailer-Daemon@mx.example.net>\r\n"
+            f"To: {return_path}\r\n"
+            f"Subject: {subject}\r\n"
+            "Auto-Submitted: auto-replied\r\n"
+            "Message-Id: <E1vR3aB-0005Xy-9Q@mx.example.net>\r\n"
+            "\r\n"
+            f"{text}"
+            "\r\n"
+            "------ This is a copy of the message, including all the headers. ------\r\n"
+            "\r\n"
+        ).encode()
+        + returned
+    )

@@ -16,7 +16,7 @@ from django.utils import timezone
 from speakout.outbox import bounces, jobs, verp
 from speakout.outbox.models import OutgoingMail, SoftBounce, Suppression
 from speakout.outbox.services import queue_mail, send_due_mail
-from tests.outbox.returned import arf_report, postfix_dsn
+from tests.outbox.returned import arf_report, exim_bounce, postfix_dsn, qmail_bounce
 
 pytestmark = pytest.mark.django_db
 
@@ -359,3 +359,46 @@ def test_a_mailbox_url_is_read_with_quoted_credentials_and_defaults():
     plain = parse_url("imap://u:p@127.0.0.1/")
     assert (plain.port, plain.folder, plain.tls, plain.loopback) == (143, "INBOX", False, True)
     assert parse_url("imap://u:p@mail.example.org/").loopback is False
+
+
+# Plain-text bounces (no RFC 3464 report) -------------------------------------------------------
+
+
+def test_a_qmail_bounce_suppresses_the_address():
+    mail, return_path, original = send("gone@example.net")
+    outcome = bounces.process(qmail_bounce(return_path, original, recipient="gone@example.net"))
+    assert outcome == bounces.Outcome(Kind.HARD, mail.pk, True)
+    assert "5.1.1" in Suppression.objects.get(address="gone@example.net").detail
+
+
+def test_an_exim_bounce_counts_and_one_without_an_enhanced_code_is_soft():
+    mail, return_path, original = send("gone@example.net")
+    assert bounces.process(exim_bounce(return_path, original, recipient="gone@example.net")).kind == Kind.HARD
+    other, return_path, original = send("full@example.net")
+    vague = qmail_bounce(return_path, original, recipient="full@example.net", remote="Remote host said: 552 Quota")
+    assert bounces.process(vague) == bounces.Outcome(Kind.SOFT, other.pk, False)
+
+
+def test_a_plain_text_bounce_found_by_the_message_id_of_the_returned_mail():
+    """Sent to the bare bounce address (no return path of ours in its headers): the returned mail's
+    Message-ID, which only its recipient could know, names the mail and so the address."""
+    mail, return_path, original = send("gone@example.net")
+    original_without_path = original.replace(return_path.encode(), b"someone@example.org")
+    dsn = exim_bounce("bounces@example.org", original_without_path, recipient="gone@example.net", headers_only=True)
+    assert bounces.process(dsn) == bounces.Outcome(Kind.HARD, mail.pk, True)
+
+
+def test_plain_text_lookalikes_change_nothing():
+    """A delay warning; a bounce naming no mail of ours; a person quoting a bounce's words."""
+    mail, return_path, original = send("slow@example.net")
+    assert bounces.process(exim_bounce(return_path, original, recipient="slow@example.net", delayed=True)).kind == (
+        Kind.NOT_A_BOUNCE
+    )
+    stranger = exim_bounce("bounces@example.org", b"Subject: hello\r\n\r\nhi\r\n", recipient="victim@example.net")
+    assert bounces.process(stranger).kind == Kind.UNKNOWN_MAIL
+    person = (
+        f"From: Ada <ada@example.net>\r\nTo: {return_path}\r\nSubject: Re: A new reply\r\n\r\n"
+        "My server said: This message was created automatically by mail delivery software. 550 5.1.1\r\n"
+    ).encode()
+    assert bounces.process(person).kind == Kind.NOT_A_BOUNCE
+    assert not Suppression.objects.exists()
