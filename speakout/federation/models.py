@@ -167,6 +167,9 @@ class PublishedArticle(models.Model):
     thread_key = models.CharField(max_length=255)
     revision = models.PositiveIntegerField(default=0)
     deleted = models.BooleanField(default=False)
+    # Sent to followers. A translation is not: it is a language of the original's Article, and
+    # is kept here so its own address takes replies.
+    announced = models.BooleanField(default=True)
     published_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -71,7 +71,9 @@ def _keep(page: Any, public: bool) -> None:
     published = PublishedArticle.objects.filter(page_id=page.pk).first()
     if published is None and public:
         document_id = documents.article_id(page)
-        PublishedArticle.objects.create(page_id=page.pk, object_id=document_id, thread_key=page.thread_key)
+        PublishedArticle.objects.create(
+            page_id=page.pk, object_id=document_id, thread_key=page.thread_key, announced=False
+        )
     elif published is not None and published.deleted == public:
         published.deleted = not public
         published.save(update_fields=["deleted"])
@@ -89,10 +91,11 @@ def _announce(page: Any) -> str:
         )
         kind = "Create"
     else:
-        kind = "Create" if published.deleted else "Update"
-        published.deleted = False
+        # A kept translation whose original is gone (deleted) is new to followers.
+        kind = "Create" if published.deleted or not published.announced else "Update"
+        published.deleted, published.announced = False, True
         published.revision += 1
-        published.save(update_fields=["deleted", "revision", "updated_at"])
+        published.save(update_fields=["deleted", "announced", "revision", "updated_at"])
     activity = documents.activity(kind, document, to=[jsonld.PUBLIC], cc=[_followers_url()])
     delivery.queue(activity, delivery.follower_inboxes())
     _sync_replies(published.thread_key)

@@ -126,7 +126,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
 
     _enabled()
     page = _page(request)
-    articles = PublishedArticle.objects.filter(deleted=False).order_by("-published_at", "-pk")
+    articles = PublishedArticle.objects.filter(deleted=False, announced=True).order_by("-published_at", "-pk")
     items: list[Any] = []
     if page is not None:
         start = (page - 1) * documents.PAGE_SIZE

@@ -86,6 +86,10 @@ def test_the_translation_answers_at_its_own_address_in_its_language_and_takes_re
     article = json.loads(answer.content)
     assert article["type"] == "Article" and article["name"] == "Rapport sur le logement"
     assert list(article["contentMap"]) == ["fr", "en"]  # its own language first
+    # The outbox lists the report once: the original's Article.
+    outbox = json.loads(Client().get("/federation/outbox?page=1", HTTP_ACCEPT="application/activity+json").content)
+    assert [item["object"]["name"] for item in outbox["orderedItems"]] == ["Housing report"]
+    assert outbox["totalItems"] == 1
 
     # A reply to the translation's address lands in the translation's thread.
     article_id = PublishedArticle.objects.get(page_id=french.pk).object_id
