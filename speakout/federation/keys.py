@@ -11,16 +11,23 @@ signature fails with it (Mastodon and Fedify both do). Retired keys stay in the 
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from typing import TYPE_CHECKING
+
 from django.db import transaction
 from django.utils import timezone
 
 from .models import ActorKey
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
 
 def _new_key() -> ActorKey:
+    # cryptography is imported where a key is made or used, so a web process that never
+    # federates does not carry it (web process memory target, docs/benchmarks.md).
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return ActorKey(
         private_pem=private.private_bytes(
@@ -70,6 +77,9 @@ def rotate_and_announce() -> tuple[ActorKey, int]:
 
 
 def private_key(key: ActorKey) -> RSAPrivateKey:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
     loaded = serialization.load_pem_private_key(key.private_pem.encode(), password=None)
     assert isinstance(loaded, RSAPrivateKey)
     return loaded

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from . import documents, inbox, jsonld
+from . import documents, jsonld
 from .models import FederationSettings, Follower, PublishedArticle, RemoteActor
 from .urls_helpers import absolute, actor_url
 
@@ -148,6 +148,10 @@ def outbox(request: HttpRequest) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def inbox_view(request: HttpRequest) -> HttpResponse:
+    # Imported here: the inbox brings the signature libraries, which a web process that never
+    # receives an activity need not carry (web process memory target, docs/benchmarks.md).
+    from . import inbox
+
     answer = inbox.receive(request)
     if answer.status >= 400:
         return JsonResponse({"error": answer.message}, status=answer.status)

@@ -17,7 +17,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import delivery, documents, inbox, moderation
+from . import delivery, documents, moderation
 from .models import ActivityLog, Follower
 
 
@@ -38,6 +38,9 @@ register_snippet(FollowerViewSet)
 def _follower_approved(request: Any, instance: Any) -> None:
     if isinstance(instance, Follower) and instance.state == Follower.State.ACCEPTED:
         if not delivery_sent(instance, "Accept"):
+            # The inbox brings the signature libraries; only this admin action needs it here.
+            from . import inbox
+
             inbox.accept(instance)
 
 
