@@ -24,6 +24,7 @@ from .app_settings import app_settings
 SALT = "speakout.outbox.verp"
 TAG_LENGTH = 20  # 80 bits of HMAC-SHA256
 RECIPIENT_TAG_LENGTH = 12  # 48 bits: the local part must stay within 64 characters
+LOCAL_PART_MAX = 64  # RFC 5321
 _TOKEN = re.compile(
     r"\+m(?P<id>[0-9a-f]{1,16})-(?P<tag>[0-9a-f]{"
     + str(TAG_LENGTH)
@@ -53,8 +54,12 @@ def return_path(mail_id: int, recipient: str | None = None) -> str | None:
     if not address or "@" not in address:
         return None
     local, _, domain = address.rpartition("@")
-    recipient_part = f"-{_recipient_tag(mail_id, recipient)}" if recipient else ""
-    return f"{local}+m{mail_id:x}-{_tag(mail_id)}{recipient_part}@{domain}"
+    signed_local = f"{local}+m{mail_id:x}-{_tag(mail_id)}"
+    if recipient and len(signed_local) + 1 + RECIPIENT_TAG_LENGTH <= LOCAL_PART_MAX:
+        signed_local += f"-{_recipient_tag(mail_id, recipient)}"
+    # Past 64 characters some servers refuse the sender: a long bounce address goes without the
+    # recipient tag (its bounces then count only while the mail is kept).
+    return f"{signed_local}@{domain}"
 
 
 def signed(text: str) -> list[tuple[int, str]]:

@@ -83,6 +83,16 @@ def test_without_a_bounce_address_the_envelope_sender_is_the_from_address(smtp_s
     assert envelope.mail_from == "speakout@example.org"
 
 
+def test_a_long_bounce_address_leaves_the_recipient_tag_out_rather_than_pass_64_characters(settings):
+    settings.SPEAKOUT_BOUNCE_ADDRESS = "organisation-newsletter-bounces@example.org"
+    path = verp.return_path(0x4D2, "ada@example.net")
+    assert path.count("-") == 3 and len(path.partition("@")[0]) <= 64
+    assert verp.mail_id_from(path) == 0x4D2
+    settings.SPEAKOUT_BOUNCE_ADDRESS = "bounces@example.org"
+    path = verp.return_path(0xFFFFFFFF, "ada@example.net")
+    assert len(path.partition("@")[0]) <= 64 and verp.signed(path)[0][1]
+
+
 def test_a_tag_made_with_an_older_key_still_counts(settings):
     """A key rotation (SECRET_KEY_FALLBACKS) does not lose the bounces of mail sent before it."""
     old = verp.return_path(41)
