@@ -29,12 +29,17 @@ RETRYABLE_4XX = {408, 429}
 
 
 def follower_inboxes() -> list[str]:
-    """Every accepted follower's shared inbox (or own inbox), each once."""
+    """Every accepted follower's shared inbox (or own inbox), each once; none for a follower
+    blocked since they followed (their actor, or their or their inbox's server)."""
+    from .models import FederationSettings
+
+    config = FederationSettings.load()
     inboxes: list[str] = []
     for follower in Follower.objects.filter(state=Follower.State.ACCEPTED).select_related("actor"):
         inbox = follower.actor.delivery_inbox
-        if inbox and inbox not in inboxes:
-            inboxes.append(inbox)
+        if not inbox or inbox in inboxes or config.is_blocked(follower.actor.url) or config.is_blocked(inbox):
+            continue
+        inboxes.append(inbox)
     return inboxes
 
 

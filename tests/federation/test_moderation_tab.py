@@ -74,6 +74,17 @@ def test_the_tab_lists_fediverse_replies_with_handle_profile_server_and_actions(
 
 
 def test_blocking_the_domain_refuses_the_server_and_can_trash_what_waits(federation, report, bob, admin):
+    from speakout.federation import delivery
+    from speakout.federation.models import Follower, RemoteActor
+
+    Follower.objects.create(actor=bob.actor, follow_id=bob.url + "#f", state=Follower.State.ACCEPTED)
+    elsewhere = RemoteActor.objects.create(url="https://other.example/users/eve", domain="other.example",
+                                           inbox="https://other.example/users/eve/inbox")  # fmt: skip
+    Follower.objects.create(actor=elsewhere, follow_id=elsewhere.url + "#f", state=Follower.State.ACCEPTED)
+    assert sorted(delivery.follower_inboxes()) == [
+        "https://other.example/users/eve/inbox",
+        "https://remote.example/inbox",
+    ]
     waiting = reply_from(bob, report, "Waiting from afar")
     confirm = admin.get(BLOCK, {"domain": "remote.example"})
     assert confirm.status_code == 200 and "remote.example" in confirm.content.decode()
@@ -82,6 +93,8 @@ def test_blocking_the_domain_refuses_the_server_and_can_trash_what_waits(federat
     answer = admin.post(BLOCK, {"domain": "remote.example", "trash_waiting": "yes", "next": TAB})
     assert answer.status_code == 302 and answer["Location"] == TAB
     assert FederationSettings.load().domain_list() == ["remote.example"]
+    # Nothing more is sent to the blocked server's followers; the others still get everything.
+    assert delivery.follower_inboxes() == ["https://other.example/users/eve/inbox"]
     waiting.refresh_from_db()
     assert waiting.status == Reply.Status.TRASH
     # The server is refused from now on, and the link is no longer offered.
