@@ -3,9 +3,10 @@ goes out as a ``Note`` from the site's actor, answering the report's ``Article``
 ``Note`` it answers, whose writer is then mentioned).
 
 Who may: a signed-in account holder with a verified address, never a guest and never a
-pseudonym (an account made by "reply under a pseudonym": no password and no login provider), and
-only while the admin allows it (``FederationSettings.federate_member_replies``). The box is off
-by default, on each reply. The choice is kept on the reply (an outgoing ``FederatedReply``);
+pseudonym (an account opened by "reply under a pseudonym", which marks it in
+``identity.models``, whatever password or login provider it has since), and only while the
+admin allows it (``FederationSettings.federate_member_replies``). The box is off by default, on
+each reply. The choice is kept on the reply (an outgoing ``FederatedReply``);
 what the Fediverse is told follows what the site shows, like the reports in receivers.py:
 ``sync`` sends ``Create`` once the reply is published and its report is federated, ``Update``
 after an edit, ``Delete`` once it is removed, deleted, hidden with its thread or its writer is
@@ -26,24 +27,11 @@ from django.utils.html import escape
 
 from speakout.discussion import signals as discussion_signals
 from speakout.discussion.models import Commenter, Reply, Thread
+from speakout.identity.models import is_pseudonym
 
 from . import delivery, documents, jsonld
 from .models import FederatedReply, FederationSettings, PublishedArticle
 from .urls_helpers import absolute, actor_url
-
-
-def is_pseudonymous(user: Any) -> bool:
-    """An account made by "reply under a pseudonym": it has no password and no login provider
-    (it signs in with mailed codes only)."""
-    if user.has_usable_password():
-        return False
-    from django.apps import apps
-
-    if apps.is_installed("allauth.socialaccount"):
-        from allauth.socialaccount.models import SocialAccount
-
-        return not SocialAccount.objects.filter(user=user).exists()
-    return True
 
 
 def member_may_federate(user: Any) -> bool:
@@ -52,7 +40,7 @@ def member_may_federate(user: Any) -> bool:
 
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    return bool(verified_addresses(user)) and not is_pseudonymous(user)
+    return bool(verified_addresses(user)) and not is_pseudonym(user)
 
 
 def offered(request: Any) -> bool:

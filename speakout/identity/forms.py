@@ -6,9 +6,12 @@ from allauth.account.forms import BaseSignupForm
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers import registry
 from django import forms
+from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from speakout.discussion.forms import comparable_name, reserved_names
+
+from .models import PseudonymAccount
 
 
 def provider_choices() -> list[tuple[str, str]]:
@@ -80,6 +83,13 @@ class PseudonymSignupForm(BaseSignupForm):
         if comparable_name(username) in reserved_names():
             raise forms.ValidationError(_("That name belongs to the site's staff. Please choose another."))
         return username
+
+    def save(self, request):
+        # The mark goes with the account, in one transaction: never an unmarked pseudonym.
+        with transaction.atomic():
+            user = super().save(request)
+            PseudonymAccount.objects.create(user=user)
+        return user
 
     def clean(self):
         cleaned = super().clean()
