@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel, HelpPanel
 from wagtail.contrib.settings.models import BaseGenericSetting, register_setting
 
 from speakout.discussion.models import Commenter, Reply
@@ -41,6 +42,19 @@ class FederationSettings(BaseGenericSetting):
         blank=True,
         help_text=_("The old actor's address, one a line, when moving followers from another server."),
     )
+
+    panels = [
+        FieldPanel("enabled"),
+        FieldPanel("username"),
+        FieldPanel("display_name"),
+        FieldPanel("summary"),
+        FieldPanel("approve_followers"),
+        FieldPanel("blocked_domains"),
+        FieldPanel("blocked_actors"),
+        FieldPanel("federate_member_replies"),
+        FieldPanel("also_known_as"),
+        HelpPanel(template="federation/admin/rotate_key_panel.html", heading=_("Key")),
+    ]
 
     class Meta:
         verbose_name = _("federation")

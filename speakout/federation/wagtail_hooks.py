@@ -1,6 +1,7 @@
 """The federation in the admin: Settings → Federation (models.FederationSettings), the followers
 under Snippets (approve one held for approval, remove one), the log of fetches and deliveries
-under Settings → Fediverse log (read only), and the Fediverse moderators' "block domain"."""
+under Settings → Fediverse log (read only), the Fediverse moderators' "block domain", and
+rotating the site actor's key (rotation.py, a button in Settings → Federation)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import delivery, documents, moderation
+from . import delivery, documents, moderation, rotation
 from .models import ActivityLog, Follower
 
 
@@ -109,5 +110,8 @@ def _register_log() -> ActivityLogViewSet:
 
 @hooks.register("register_admin_urls")
 def _register_moderation_urls() -> list[Any]:
-    urls = [path("block-domain/", moderation.BlockDomainView.as_view(), name="block_domain")]
+    urls = [
+        path("block-domain/", moderation.BlockDomainView.as_view(), name="block_domain"),
+        path("rotate-key/", rotation.RotateKeyView.as_view(), name="rotate_key"),
+    ]
     return [path("federation/", include((urls, "federation_admin"), namespace="federation_admin"))]
