@@ -105,8 +105,7 @@ def main() -> int:
                     cpu = {kind: (after[kind] - before[kind]) * 1000 / stored for kind in after}
                     print(
                         f"{name} round {round_number + 1}: {result['rate']:.0f} replies/s stored "
-                        f"({result['stored']} stored, {result['accepted']} accepted, {result['mails']} mails, "
-                        f"{result['errors']} errors, p50 {result['p50']:.0f} ms, p99 {result['p99']:.0f} ms; "
+                        f"({result['stored']} stored, {result['mails']} mails, {result['failed']} failed; "
                         f"server CPU per reply {cpu['web']:.1f} ms web + {cpu['worker']:.1f} ms worker; "
                         f"load before {load[0]:.2f} {load[1]:.2f} {load[2]:.2f})",
                         flush=True,

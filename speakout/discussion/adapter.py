@@ -80,6 +80,7 @@ class FrontDoorAdapter:
             guest_token=guest_token,
             client_hash=hashes[0] if hashes else client_hash(request),
             client_hashes=hashes,
+            new_guest_token=bool(new_token),
         )
         return author, new_token
 

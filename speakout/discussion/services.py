@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+
+from speakout.pagecache import versions
 
 from . import refusals, signals
 from .app_settings import app_settings
@@ -34,6 +36,7 @@ from .models import (
     Reply,
     Thread,
     path_segment,
+    thread_dependency,
 )
 from .policy import Check, Decision, PolicyRun, Submission, Verdict
 from .reading import wrote
@@ -83,6 +86,8 @@ class Author:
     # A record the front end has proven this writer owns (the Fediverse inbox: the signing
     # actor's); unsaved for a first reply, stored with it.
     commenter: Commenter | None = None
+    # The guest token was made for this very request: no reply can be filed under it yet.
+    new_guest_token: bool = False
 
     @property
     def is_signed_in(self) -> bool:
@@ -130,7 +135,7 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
         return _account_commenter(author.user, name)
     if author.commenter is not None:
         return author.commenter
-    proven = _guest_commenter(author.guest_token)
+    proven = None if author.new_guest_token else _guest_commenter(author.guest_token)
     if proven is not None:
         return proven
     if not email:
@@ -198,10 +203,7 @@ def _store_commenter(author: Author, commenter: Commenter, approved_count: int =
             commenter.save(update_fields=["user"])
         return commenter
     commenter.approved_count = approved_count
-    try:
-        with transaction.atomic():
-            commenter.save()
-    except IntegrityError:
+    if not insert_row(commenter, unless_taken=True):
         # Another request filed a record under this address meanwhile: this writer proved no
         # more than before, so their record is kept apart, without the address.
         commenter.email = ""
@@ -306,7 +308,7 @@ def _submit_reply(
         website=website,
         client_hash=author.client_hash,
         client_hashes=tuple(author.client_hashes),
-        guest_keys=guest_keys(author.guest_token),
+        guest_keys=() if author.new_guest_token else guest_keys(author.guest_token),
         rules=rules,
         now=now,
         parent=parent,
@@ -364,7 +366,7 @@ def _submit_reply(
         try:
             # A savepoint only where a clash can happen: the same submission id sent twice.
             with transaction.atomic(savepoint=submission_id is not None):
-                reply.save()
+                insert_reply(reply, _path_base(parent))
         except IntegrityError:
             # The same submission arrived twice at once (a double click); keep the first.
             if submission_id is None:
@@ -374,8 +376,6 @@ def _submit_reply(
                 raise
             transaction.set_rollback(True)  # nor the commenter or the counts of this attempt
             return _retry_result(existing, thread, author, cleaned["body"])
-        reply.path = _path_base(parent) + path_segment(reply.pk)
-        Reply.objects.filter(pk=reply.pk).update(path=reply.path)
         run.accepted(reply)
         outcome = PUBLISHED if approved else HELD
         signals.reply_posted.send(
@@ -392,8 +392,86 @@ def _submit_reply(
         if approved:
             # Last: the thread's row is what every reply to it updates, so its lock (on
             # PostgreSQL) is held only from here to the commit, not while mails are rendered.
-            _count_approved(reply, +1, thread=thread, commenter_counted=new_commenter)
+            count_new_reply(reply, thread, commenter_counted=new_commenter)
     return SubmissionResult(outcome, reply=reply)
+
+
+# The lean write: a reply is stored on every post, and building these statements through the ORM
+# cost more CPU than running them. The table, column and field names are the models' own; every
+# value is a parameter, prepared by its field as save() would. tests/discussion/test_lean_write.py
+# compares every column they write with the ORM's.
+_STATEMENTS: dict[tuple[str, type, bool], tuple[str, list[Any]]] = {}
+
+
+def _insert_statement(model: type[Any], unless_taken: bool) -> tuple[str, list[Any]]:
+    key = (connection.vendor, model, unless_taken)
+    if key not in _STATEMENTS:
+        quote = connection.ops.quote_name
+        fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
+        names = ", ".join(quote(field.column) for field in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        skip = " ON CONFLICT DO NOTHING" if unless_taken else ""
+        statement = f"INSERT INTO {table} ({names}) VALUES ({marks}){skip} RETURNING {pk}"  # nosec B608
+        _STATEMENTS[key] = (statement, fields)
+    return _STATEMENTS[key]
+
+
+def insert_row(instance: Any, *, unless_taken: bool = False) -> bool:
+    """INSERT an unsaved model instance (no parents, no signals) as ``save()`` would, and set its
+    id. ``unless_taken``: when a unique value is already taken, insert nothing and return False
+    instead of raising IntegrityError (so no savepoint is needed around it)."""
+    if not connection.features.can_return_columns_from_insert:
+        try:
+            with transaction.atomic(savepoint=unless_taken):
+                instance.save(force_insert=True)
+        except IntegrityError:
+            if not unless_taken:
+                raise
+            return False
+        return True
+    statement, fields = _insert_statement(type(instance), unless_taken)
+    values = [field.get_db_prep_save(field.pre_save(instance, True), connection) for field in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding, instance._state.db = False, connection.alias
+    return True
+
+
+def insert_reply(reply: Reply, path_base: str) -> None:
+    """Store a new reply and give it its tree path (which holds its id): what ``reply.save()``
+    and an ``update(path=...)`` would do, in two plain statements."""
+    if not reply.avatar_key:
+        reply.avatar_key = avatar_for(user_id=reply.user_id, commenter_id=reply.commenter_id, guest_key=reply.guest_key)
+    insert_row(reply)
+    reply.path = path_base + path_segment(reply.pk)
+    quote = connection.ops.quote_name
+    table, pk, path = quote(Reply._meta.db_table), quote(Reply._meta.pk.column), quote("path")
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {table} SET {path} = %s WHERE {pk} = %s", [reply.path, reply.pk])  # nosec B608
+
+
+def count_new_reply(reply: Reply, thread: Thread, *, commenter_counted: bool) -> None:
+    """``_count_approved(reply, +1, ...)`` for a reply just stored in ``thread``: the same
+    changes, in plain statements."""
+    versions.bump(thread_dependency(thread.key))
+    quote = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        table, count, version, pk = (quote(name) for name in (Thread._meta.db_table, "approved_count", "version", "id"))
+        cursor.execute(
+            f"UPDATE {table} SET {count} = {count} + 1, {version} = {version} + 1 WHERE {pk} = %s",  # nosec B608
+            [thread.pk],
+        )
+        if reply.commenter_id and not commenter_counted:
+            table = quote(Commenter._meta.db_table)
+            cursor.execute(
+                f"UPDATE {table} SET {count} = {count} + 1 WHERE {pk} = %s",  # nosec B608
+                [reply.commenter_id],
+            )
 
 
 def wishes_by_default(author: Author) -> bool:

@@ -308,7 +308,7 @@ def notify_reply_approved(reply: Reply, *, new: bool = False, was_held: bool = F
     # A new reply's transaction is the caller's: no savepoint of its own (two fewer queries).
     with transaction.atomic(savepoint=not new):
         if new:
-            NotifiedReply.objects.create(reply_id=reply.pk)
+            discussion_services.insert_row(NotifiedReply(reply_id=reply.pk))
         else:
             _record, created = NotifiedReply.objects.get_or_create(reply_id=reply.pk, defaults={"was_held": was_held})
             if not created:
