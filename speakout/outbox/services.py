@@ -39,7 +39,7 @@ from speakout.net import ratelimit
 from . import signing, verp
 from .app_settings import app_settings
 from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail, Suppression
-from .sender import sender_address
+from .sender import one_batch, sender_address
 
 logger = logging.getLogger("speakout.outbox")
 
@@ -119,6 +119,7 @@ def queue_mail(
     headers: dict[str, str] | None = None,
     language: str | None = None,
     dedupe_key: str | None = None,
+    schedule: bool = True,
 ) -> OutgoingMail:
     """Write an outgoing mail in the current transaction; it is sent once that commits.
 
@@ -126,7 +127,8 @@ def queue_mail(
     drops the mail too. With a ``dedupe_key`` already used, the existing row is returned and
     nothing new is queued. Raises ValueError for a bad address, a subject or header value with
     a line break or NUL (header injection), a header outside ``ALLOWED_HEADERS``, or a bad
-    language tag."""
+    language tag. ``schedule=False``: the caller queues many mails in one transaction and calls
+    ``schedule_send()`` once itself (each call costs a query after the commit)."""
     address = clean_address(to)
     _check_line("subject", subject)
     if len(subject) > SUBJECT_MAX_LENGTH:
@@ -159,7 +161,8 @@ def queue_mail(
             if existing is None:
                 raise
             return existing
-    schedule_send()
+    if schedule:
+        schedule_send()
     return mail
 
 
@@ -381,6 +384,7 @@ def release_stale_claims(now: datetime | None = None) -> int:
     )
 
 
+@one_batch()  # the sender's name and address are read once per run, not per mail
 def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> dict[str, int]:
     """Release stale claims, then send due pending mails, oldest due first, over one connection
     to the mail server (a connection per mail costs a TLS handshake each, and some servers

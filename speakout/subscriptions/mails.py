@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from speakout.discussion.forms import INVISIBLE_OR_BIDI
-from speakout.outbox.sender import organisation_name
+from speakout.outbox.sender import for_the_batch, organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.theme.languages import default_language
 
@@ -64,7 +64,7 @@ def thread_title(thread) -> str:
 
 
 def language_of(subscription: Subscription) -> str:
-    return subscription.language or default_language()
+    return subscription.language or for_the_batch("default_language", default_language)
 
 
 def render(

@@ -27,8 +27,8 @@ from django.utils.translation import ngettext
 from speakout.discussion import services as discussion_services
 from speakout.discussion.models import ModerationLogEntry, Reply, Thread
 from speakout.net import ratelimit
-from speakout.outbox.sender import organisation_name
-from speakout.outbox.services import queue_mail
+from speakout.outbox.sender import one_batch, organisation_name
+from speakout.outbox.services import queue_mail, schedule_send
 
 from . import mails
 from .app_settings import app_settings
@@ -346,13 +346,14 @@ def send_due_reply_notifications(limit: int | None = None) -> int:
     never announce one reply twice (the loser only rendered in vain), and a worker that dies
     leaves its batch for the next run."""
     queued = handled = 0
-    while limit is None or handled < limit:
-        size = NOTIFICATION_BATCH if limit is None else min(NOTIFICATION_BATCH, limit - handled)
-        claimed, mails_queued = _announce_batch(size)
-        if not claimed:
-            break  # nothing due, or all of it taken by another worker
-        handled += claimed
-        queued += mails_queued
+    with one_batch():
+        while limit is None or handled < limit:
+            size = NOTIFICATION_BATCH if limit is None else min(NOTIFICATION_BATCH, limit - handled)
+            claimed, mails_queued = _announce_batch(size)
+            if not claimed:
+                break  # nothing due, or all of it taken by another worker
+            handled += claimed
+            queued += mails_queued
     return queued + send_due_answers()
 
 
@@ -437,7 +438,7 @@ def _announce_batch(size: int) -> tuple[int, int]:
             reply_id = due[record_id]
             if reply_id in still_approved and reply_id in prepared:
                 for mail in prepared[reply_id]:
-                    queue_mail(**mail)
+                    queue_mail(**mail, schedule=False)
                     queued += 1
                 AnswerNotice.objects.bulk_create(
                     [
@@ -451,6 +452,8 @@ def _announce_batch(size: int) -> tuple[int, int]:
                     ],
                     ignore_conflicts=True,
                 )
+        if queued:
+            schedule_send()  # once for the batch's mails
     return len(claimed), queued
 
 

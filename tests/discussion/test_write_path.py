@@ -189,3 +189,16 @@ def test_a_first_time_writer_is_checked_before_being_stored(thread, rules, post_
     result = post_reply(thread, author=services.Author(client_hash="banned-client"), email="new@example.org")
     assert result.outcome == services.HELD and result.reply.status == Reply.Status.SPAM
     assert result.reply.commenter.email == "new@example.org" and result.reply.commenter.approved_count == 0
+
+
+def test_a_batch_of_notifications_asks_for_one_send_task(client, thread, rules, django_capture_on_commit_callbacks):
+    """The worker queues a batch's mails in one transaction and asks once, after it, whether a
+    send task waits (it asked once per mail: a query each)."""
+    from speakout.outbox.services import _ensure_send_task
+
+    for number in (1, 2, 3):
+        assert post(client, thread, number)["status"] == 201
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert notification_services.send_due_reply_notifications() == 3
+    assert [callback for callback in callbacks if callback is _ensure_send_task] == [_ensure_send_task]
+    assert OutgoingMail.objects.filter(to="follower@example.org").count() == 3

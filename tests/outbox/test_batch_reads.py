@@ -1,0 +1,51 @@
+"""What every mail of a batch reads the same (the organisation's name, the sender, the default
+language) is read once per batch, and a change shows from the next batch."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from wagtail.models import Site
+
+from speakout.outbox import sender
+from speakout.outbox.models import OutgoingMail
+from speakout.outbox.services import queue_mail, send_due_mail
+
+pytestmark = pytest.mark.django_db
+
+
+def rename_site(name: str) -> None:
+    Site.objects.filter(is_default_site=True).update(site_name=name)
+
+
+def test_the_organisation_name_is_read_once_per_batch_and_afresh_outside_one():
+    rename_site("First name")
+    with sender.one_batch():
+        assert sender.organisation_name() == "First name"
+        rename_site("Second name")
+        with CaptureQueriesContext(connection) as reads:
+            assert sender.organisation_name() == "First name"
+            sender.sender_address()
+            sender.sender_address()
+        assert not any("wagtailcore_site" in query["sql"] for query in reads.captured_queries)
+    assert sender.organisation_name() == "Second name"  # outside a batch: read every time
+    with sender.one_batch():
+        assert sender.organisation_name() == "Second name"
+        assert "Second name" in sender.sender_address()
+
+
+def test_a_batch_of_mails_reads_the_sender_once(mailoutbox):
+    rename_site("Batch sender")
+    for number in range(3):
+        queue_mail(f"reader-{number}@example.org", "Subject", "Text")
+    with CaptureQueriesContext(connection) as reads:
+        send_due_mail()
+    assert len(mailoutbox) == 3
+    assert all("Batch sender" in message.extra_headers["From"] for message in mailoutbox)
+    assert sum("wagtailcore_site" in query["sql"] for query in reads.captured_queries) <= 1
+    assert OutgoingMail.objects.filter(status="sent").count() == 3
+    rename_site("Renamed")
+    queue_mail("reader-9@example.org", "Subject", "Text")
+    send_due_mail()
+    assert "Renamed" in mailoutbox[-1].extra_headers["From"]
