@@ -15,11 +15,13 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import models
 from django.db.models import F
+from django.db.models.functions import Substr
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from speakout.pagecache import versions
 
+SAME_TEXT_PREFIX = 100  # characters of a reply's text in the duplicate check's index
 PATH_SEGMENT_LENGTH = 9  # 8 base-36 digits and a slash: room for 2.8 trillion replies
 
 
@@ -242,6 +244,9 @@ class Reply(models.Model):
             # A large thread's pages: its top-level replies counted and ranged without reading
             # the rest of the thread.
             models.Index(fields=["thread", "status", "depth", "path"], name="speakout_reply_top_level"),
+            # The duplicate check's look-up (policy.DuplicateCheck): the same text in a thread,
+            # found without reading every reply of the thread (a body is too long to index whole).
+            models.Index(F("thread"), Substr("body", 1, SAME_TEXT_PREFIX), name="speakout_reply_same_text"),
         ]
 
     def __str__(self) -> str:

@@ -153,6 +153,61 @@ def test_same_person_same_text_same_thread_is_refused(thread, post_reply, settin
     assert "already posted" in duplicate.errors["body"][0]
 
 
+def test_duplicates_are_the_whole_text_not_its_indexed_beginning(thread, post_reply, settings):
+    """The duplicate check finds texts through an index on their first characters: a text that
+    begins the same way but differs later is not a duplicate; the same long text is; a reply in
+    the bin does not count; a signed-in writer is known by the account."""
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    person = Author(client_hash="long-browser", guest_token="long-token")
+    long_text = "A long beginning that is shared. " * 10 + "Then one ending."
+    first = post_reply(thread, author=person, body=long_text)
+    assert first.outcome == PUBLISHED
+    assert post_reply(thread, author=person, body=long_text.replace("one ending", "another ending")).ok
+    assert post_reply(thread, author=person, body=long_text).code == "duplicate"
+    set_status(first.reply, Reply.Status.TRASH)
+    assert post_reply(thread, author=person, body=long_text).ok, "a binned reply is no duplicate"
+    user = get_user_model().objects.create_user("dup-writer", password="x" * 20)
+    signed_in = Author(user=user, client_hash="first-network")
+    assert post_reply(thread, author=signed_in, body="Said once, ünïcode.").ok
+    repeat = post_reply(thread, author=Author(user=user, client_hash="other-network"), body="Said once, ünïcode.")
+    assert repeat.code == "duplicate"
+    other_thread = Thread.objects.create(key="other-dup-thread")
+    assert post_reply(other_thread, author=signed_in, body="Said once, ünïcode.").ok
+
+
+def test_the_duplicate_check_reads_through_its_index(thread, post_reply):
+    """Not every reply of the thread: the plan uses the index on the text's beginning."""
+    from django.db import connection
+
+    from speakout.discussion.models import SAME_TEXT_PREFIX
+
+    statements = []
+
+    def keep(execute, sql, params, many, context):
+        if "SUBSTR" in sql:
+            statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(keep):
+        post_reply(thread, author=Author(client_hash="plan-browser"), body="Look me up.")
+    (sql, params) = statements[-1]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("EXPLAIN " + sql, params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    # Both columns of the index, not only the thread's.
+    assert "speakout_reply_same_text" in plan, plan
+    if connection.vendor == "sqlite":
+        assert "<expr>=?" in plan, plan
+    else:
+        assert "substring" in plan.split("Index Cond", 1)[1].lower(), plan
+    assert f", 1, {SAME_TEXT_PREFIX})" in sql
+
+
 def test_retried_submission_returns_the_first_reply(thread, post_reply):
     browser = Author(client_hash="one-browser")  # a first-time guest: no guest token yet
     first = post_reply(thread, author=browser, submission_id="retry-1")
