@@ -410,7 +410,7 @@ def _insert_statement(model: type[Any], unless_taken: bool) -> tuple[str, list[A
         fields = [field for field in model._meta.local_concrete_fields if not field.primary_key]
         names = ", ".join(quote(field.column) for field in fields)
         marks = ", ".join(["%s"] * len(fields))
-        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column)
+        table, pk = quote(model._meta.db_table), quote(model._meta.pk.column or "id")
         skip = " ON CONFLICT DO NOTHING" if unless_taken else ""
         statement = f"INSERT INTO {table} ({names}) VALUES ({marks}){skip} RETURNING {pk}"  # nosec B608
         _STATEMENTS[key] = (statement, fields)
@@ -450,7 +450,7 @@ def insert_reply(reply: Reply, path_base: str) -> None:
     insert_row(reply)
     reply.path = path_base + path_segment(reply.pk)
     quote = connection.ops.quote_name
-    table, pk, path = quote(Reply._meta.db_table), quote(Reply._meta.pk.column), quote("path")
+    table, pk, path = quote(Reply._meta.db_table), quote(Reply._meta.pk.column or "id"), quote("path")
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {table} SET {path} = %s WHERE {pk} = %s", [reply.path, reply.pk])  # nosec B608
 
