@@ -11,7 +11,7 @@ signature fails with it (Mastodon and Fedify both do). Retired keys stay in the 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -20,6 +20,8 @@ from .models import ActorKey
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+
+ROTATED = "speakout_federation.rotate_key"  # the admin history's action (wagtail_hooks.py)
 
 
 def _new_key() -> ActorKey:
@@ -59,10 +61,14 @@ def rotate() -> ActorKey:
     return key
 
 
-def rotate_and_announce() -> tuple[ActorKey, int]:
+def rotate_and_announce(by: Any = None) -> tuple[ActorKey, int]:
     """A new key, and ``Update(actor)`` queued for every follower's (shared) inbox, in one
-    transaction; returns the key and how many inboxes are told."""
+    transaction, recorded in the admin's history (by ``by``, or the system for the command);
+    returns the key and how many inboxes are told."""
+    from wagtail.log_actions import log
+
     from . import delivery, documents, jsonld
+    from .models import FederationSettings
     from .urls_helpers import absolute
 
     with transaction.atomic():
@@ -73,6 +79,7 @@ def rotate_and_announce() -> tuple[ActorKey, int]:
             "Update", documents.actor(), to=[jsonld.PUBLIC], cc=[absolute(reverse("federation:followers"))]
         )
         told = delivery.queue(update, delivery.follower_inboxes())
+        log(instance=FederationSettings.load(), action=ROTATED, user=by, data={"inboxes": told})
     return key, told
 
 

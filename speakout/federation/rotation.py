@@ -41,7 +41,7 @@ class RotateKeyView(WagtailAdminTemplateMixin, View):
         return self.render_to_response(context)
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        _key, told = keys.rotate_and_announce()
+        _key, told = keys.rotate_and_announce(by=request.user)
         messages.success(
             request,
             ngettext(

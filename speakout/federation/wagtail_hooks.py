@@ -108,6 +108,13 @@ def _register_log() -> ActivityLogViewSet:
     return ActivityLogViewSet()
 
 
+@hooks.register("register_log_actions")
+def _register_log_actions(actions: Any) -> None:
+    from .keys import ROTATED
+
+    actions.register_action(ROTATED, _("Rotate the Fediverse key"), _("Fediverse key rotated"))
+
+
 @hooks.register("register_admin_urls")
 def _register_moderation_urls() -> list[Any]:
     urls = [

@@ -10,6 +10,7 @@ import pytest
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import Client
+from wagtail.models import ModelLogEntry
 
 from speakout.federation import delivery, keys, remote, signatures
 from speakout.federation.models import Delivery, Follower, RemoteActor
@@ -50,6 +51,8 @@ def test_rotation_changes_the_public_key_signs_with_the_new_one_and_tells_follow
     call_command("federation_rotate_key", stdout=out)
     new = public_pem()
     assert new != old and new == keys.current().public_pem and "2 inbox" in out.getvalue()
+    (entry,) = ModelLogEntry.objects.filter(action="speakout_federation.rotate_key")
+    assert entry.user is None and entry.data == {"inboxes": 2}  # the command: by the system
     updates = Delivery.objects.filter(payload__type="Update")
     assert sorted(updates.values_list("inbox", flat=True)) == sorted([f"{REMOTE}/inbox", "https://other.example/inbox"])
     assert all(row.payload["object"]["publicKey"]["publicKeyPem"] == new for row in updates)

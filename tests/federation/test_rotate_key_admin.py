@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth.models import Group, Permission
 from django.test import Client
+from wagtail.models import ModelLogEntry
 
 from speakout.federation import keys
 from speakout.federation.models import Delivery, Follower
@@ -54,6 +55,9 @@ def test_the_settings_page_offers_the_button_and_the_confirmed_post_rotates(foll
     (update,) = Delivery.objects.filter(payload__type="Update")
     assert update.payload["object"]["publicKey"]["publicKeyPem"] == new.public_pem
     assert "new key" in client.get(answer["Location"], follow=True).content.decode().lower()
+    # Who rotated, and when, is in the admin's history.
+    (entry,) = ModelLogEntry.objects.filter(action="speakout_federation.rotate_key")
+    assert entry.user.username == "keeper" and entry.data == {"inboxes": 1}
 
 
 def test_without_the_permission_or_outside_the_staff_nothing_rotates(followed, django_user_model):
