@@ -7,8 +7,8 @@ every other template (other widgets, whole forms, error lists) is rendered by Dj
 from __future__ import annotations
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 WIDGETS = "django/forms/widgets/"
 # Django's templates that are only `{% include "django/forms/widgets/input.html" %}`.
@@ -16,6 +16,8 @@ INPUTS = frozenset(
     f"{WIDGETS}{name}.html"
     for name in ("input", "text", "email", "url", "password", "number", "search", "tel", "hidden", "checkbox")
 )
+CLOSE_OPTGROUP = SafeString("\n  </optgroup>")
+CLOSE_SELECT = SafeString("\n</select>")
 
 
 def _text(value) -> str:
@@ -25,13 +27,16 @@ def _text(value) -> str:
 
 def _attrs(attrs: dict) -> SafeString:
     # As attrs.html: True writes the name alone, False leaves the attribute out.
-    return mark_safe(
-        "".join(
-            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, _text(value))
-            for name, value in attrs.items()
-            if value is not False
-        )
+    return _joined(
+        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, _text(value))
+        for name, value in attrs.items()
+        if value is not False
     )
+
+
+def _joined(pieces) -> SafeString:
+    # Every piece is already escaped (format_html) or one of the fixed tags below.
+    return format_html_join("", "{}", ((piece,) for piece in pieces))
 
 
 def written_out(template_name: str, widget: dict) -> str | None:
@@ -62,9 +67,9 @@ def written_out(template_name: str, widget: dict) -> str | None:
                     )
                 )
             if group_name:
-                parts.append("\n  </optgroup>")
-        parts.append("\n</select>")
-        return mark_safe("".join(parts))
+                parts.append(CLOSE_OPTGROUP)
+        parts.append(CLOSE_SELECT)
+        return _joined(parts)
     return None
 
 
