@@ -271,3 +271,20 @@ def test_a_deleted_account_s_notes_leave_the_fediverse_even_where_a_reply_is_kep
     privacy.delete_account(member, delete_replies=False)
     assert Reply.objects.filter(pk=kept.pk).exists()  # the hold wins here
     assert [d["object"]["id"] for d in sent("Delete")] == [replies_out.note_id(kept)]  # once
+
+
+def test_a_reply_in_a_translation_s_thread_answers_the_original_s_article(setup, site_builder):
+    # Followers only ever received the original's Article (the translation is a language of
+    # it), so a Note answering the translation's address would answer something they never saw.
+    report, _thread = setup
+    site_builder.translate(site_builder.home, "fr", title="Collectif")
+    site_builder.translate(site_builder.index, "fr", title="Rapports")
+    french = site_builder.translate(report, "fr", title="Rivières", standfirst="Sec.")
+    french_thread = Thread.objects.get(key=french.thread_key)
+    assert french_thread.key != report.thread_key
+    Delivery.objects.all().delete()
+    post(french_thread, Author(user=make_user("ines")), "Merci.")
+    (create,) = sent("Create")
+    original = PublishedArticle.objects.get(page_id=report.pk)
+    assert original.announced and not PublishedArticle.objects.get(page_id=french.pk).announced
+    assert create["object"]["inReplyTo"] == original.object_id
