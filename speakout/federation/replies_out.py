@@ -57,9 +57,23 @@ def _followers_url() -> str:
     return absolute(reverse("federation:followers"))
 
 
+def _original(translation: PublishedArticle) -> PublishedArticle | None:
+    """The Article followers received for a translation: the original's, which carries every
+    language. A Note answering the translation's own address would answer an Article they never got."""
+    from wagtail.models import Page
+
+    page = Page.objects.filter(pk=translation.page_id).first()
+    if page is None:
+        return None
+    pages = Page.objects.filter(translation_key=page.translation_key).values_list("pk", flat=True)
+    return PublishedArticle.objects.filter(page_id__in=pages, announced=True, deleted=False).first()
+
+
 def _answered(reply: Reply) -> tuple[str, Any]:
     """What the Note answers (its ``inReplyTo``) and the remote actor to mention, if any."""
     article = PublishedArticle.objects.filter(thread_key=reply.thread.key).first()
+    if article is not None and not article.announced:
+        article = _original(article) or article
     target = article.object_id if article else ""
     parent = reply.parent
     if parent is not None:
