@@ -48,7 +48,7 @@ def test_the_settings_page_offers_the_button_and_the_confirmed_post_rotates(foll
     assert 'method="post"' in body and "csrfmiddlewaretoken" in body and "1 server" in body
     assert keys.current().pk == followed.pk and not Delivery.objects.exists()
 
-    answer = client.post(ROTATE, {}, **SAME_ORIGIN)
+    answer = client.post(ROTATE, {"key": followed.pk}, **SAME_ORIGIN)
     assert answer.status_code == 302 and answer["Location"].startswith(SETTINGS_PAGE)
     new = keys.current()
     assert new.pk != followed.pk and new.public_pem != followed.public_pem
@@ -101,3 +101,20 @@ def test_the_settings_page_still_shows_every_setting():
     }
     form_class = get_edit_handler(FederationSettings).get_form_class()
     assert editable and editable <= set(form_class.base_fields)
+
+
+def test_a_repeated_confirmation_is_a_no_op_that_says_the_key_was_just_rotated(followed, django_user_model):
+    # A double click (or a resent form) names the key it meant to replace, which is retired
+    # by then: nothing rotates again and nothing more is sent.
+    client = Client()
+    client.force_login(staff(django_user_model, "keeper", "change_federationsettings"))
+    assert f'name="key" value="{followed.pk}"' in client.get(ROTATE).content.decode()
+    first = client.post(ROTATE, {"key": followed.pk}, **SAME_ORIGIN)
+    new = keys.current()
+    assert first.status_code == 302 and new.pk != followed.pk
+    again = client.post(ROTATE, {"key": followed.pk}, **SAME_ORIGIN)
+    assert again.status_code == 302 and keys.current().pk == new.pk
+    assert Delivery.objects.filter(payload__type="Update").count() == 1
+    assert "just rotated" in client.get(again["Location"], follow=True).content.decode()
+    # A POST naming no key (a stale form) rotates nothing either.
+    assert client.post(ROTATE, {}, **SAME_ORIGIN).status_code == 302 and keys.current().pk == new.pk
