@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +18,7 @@ from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
 from . import delivery, keys
+from .models import ActorKey
 from .moderation import SETTINGS_PERMISSION
 
 
@@ -41,7 +43,14 @@ class RotateKeyView(WagtailAdminTemplateMixin, View):
         return self.render_to_response(context)
 
     def post(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        _key, told = keys.rotate_and_announce(by=request.user)
+        # The form names the key it replaces; a double click or a resent form names one already
+        # retired, and must not rotate again. The row lock makes two racing POSTs wait in turn.
+        with transaction.atomic():
+            key = ActorKey.objects.select_for_update().filter(retired_at__isnull=True).first()
+            if key is None or request.POST.get("key") != str(key.pk):
+                messages.warning(request, _("The key was just rotated; nothing changed."))
+                return HttpResponseRedirect(settings_url())
+            _key, told = keys.rotate_and_announce(by=request.user)
         messages.success(
             request,
             ngettext(

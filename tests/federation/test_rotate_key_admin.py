@@ -67,8 +67,8 @@ def test_without_the_permission_or_outside_the_staff_nothing_rotates(followed, d
         client = Client()
         client.force_login(user)
         assert client.get(ROTATE).status_code in (302, 403)
-        assert client.post(ROTATE, {}, **SAME_ORIGIN).status_code in (302, 403)
-    anonymous = Client().post(ROTATE, {}, **SAME_ORIGIN)
+        assert client.post(ROTATE, {"key": followed.pk}, **SAME_ORIGIN).status_code in (302, 403)
+    anonymous = Client().post(ROTATE, {"key": followed.pk}, **SAME_ORIGIN)
     assert anonymous.status_code == 302 and "login" in anonymous["Location"]
     assert keys.current().pk == followed.pk and not Delivery.objects.exists()
     # A group granting the permission is enough, as for the settings themselves.
@@ -77,7 +77,7 @@ def test_without_the_permission_or_outside_the_staff_nothing_rotates(followed, d
     viewer.groups.add(group)
     client = Client()
     client.force_login(viewer)
-    assert client.post(ROTATE, {}, **SAME_ORIGIN).status_code == 302
+    assert client.post(ROTATE, {"key": followed.pk}, **SAME_ORIGIN).status_code == 302
     assert keys.current().pk != followed.pk
 
 
