@@ -32,6 +32,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import RequestDataTooBig
 from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
@@ -244,12 +245,33 @@ def author_for(
     return get_adapter().author(request, guest_token=token, create_guest_token=create_guest_token)
 
 
+def public_thread_reference(key: str) -> Thread | None:
+    """``public_thread``'s look-up through the ORM, the reference its plain statement is tested against."""
+    return Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).order_by("pk").first()
+
+
+_PUBLIC_THREAD: dict[str, str] = {}
+
+
+def _public_thread_statement() -> str:
+    # Building this look-up through the ORM cost several times running it, on every reply post.
+    vendor = connection.vendor
+    if vendor not in _PUBLIC_THREAD:
+        quote = connection.ops.quote_name
+        key, public, status = (quote(name) for name in ("key", "is_public", "status"))  # the fields' own columns
+        _PUBLIC_THREAD[vendor] = (
+            f"SELECT * FROM {quote(Thread._meta.db_table)} WHERE {key} = %s AND {public} = %s AND {status} <> %s"
+            f" ORDER BY {quote(str(Thread._meta.pk.column))} LIMIT 1"
+        )
+    return _PUBLIC_THREAD[vendor]
+
+
 def public_thread(key: str) -> Thread:
     """A thread whose replies may appear in public; any other is simply not found."""
-    thread: Thread | None = Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).first()
-    if thread is None:
+    found = list(Thread.objects.raw(_public_thread_statement(), [key, True, Thread.Status.HIDDEN.value]))
+    if not found:
         raise Http404
-    return thread
+    return found[0]
 
 
 def reply_data(

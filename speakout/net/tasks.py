@@ -38,6 +38,29 @@ def _task_waiting(task: Any) -> bool:
     backend = task.get_backend()
     if not isinstance(backend, DatabaseBackend):
         return False
-    return DBTaskResult.objects.filter(
-        task_path=task.module_path, backend_name=backend.alias, status=TaskResultStatus.READY
-    ).exists()
+    return waiting_statement_result(DBTaskResult, task.module_path, backend.alias, TaskResultStatus.READY)
+
+
+_WAITING: dict[tuple[str, str], str] = {}
+
+
+def waiting_statement_result(model: Any, task_path: str, backend_name: str, status: Any) -> bool:
+    """Whether a row of ``model`` holds this task path, backend and status: the ORM's
+    ``filter(...).exists()`` as a plain statement, since building it cost more CPU than running it
+    on every reply post (tests/discussion/test_lean_write.py compares both)."""
+    from django.db import connections, router
+
+    alias = router.db_for_read(model)
+    connection = connections[alias]
+    statement = _WAITING.get((alias, connection.vendor))
+    if statement is None:
+        quote = connection.ops.quote_name
+        path, name, state = (
+            quote(model._meta.get_field(field).column) for field in ("task_path", "backend_name", "status")
+        )
+        statement = _WAITING[(alias, connection.vendor)] = (
+            f"SELECT 1 FROM {quote(model._meta.db_table)} WHERE {path} = %s AND {name} = %s AND {state} = %s LIMIT 1"
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [task_path, backend_name, getattr(status, "value", status)])
+        return cursor.fetchone() is not None

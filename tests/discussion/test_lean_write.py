@@ -146,3 +146,46 @@ def test_a_first_reply_under_an_address_taken_meanwhile_keeps_its_record_apart(m
     stored = services._store_commenter(author, found, approved_count=1)
     assert stored.pk and stored.email == "" and stored.approved_count == 1
     assert Commenter.objects.filter(email="ana@example.org").count() == 1
+
+
+def test_the_public_thread_look_up_finds_what_the_orm_finds_column_by_column():
+    from django.http import Http404
+
+    from speakout.discussion.api import public_thread, public_thread_reference
+
+    open_thread = services.get_or_create_thread("look-up/open", url="https://example.org/a", title="Ünï 'a'")
+    Thread.objects.filter(pk=open_thread.pk).update(status=Thread.Status.CLOSED, approved_count=3)
+    services.get_or_create_thread("look-up/hidden")
+    Thread.objects.filter(key="look-up/hidden").update(status=Thread.Status.HIDDEN)
+    services.get_or_create_thread("look-up/private", is_public=False)
+    for key in ("look-up/open", "look-up/hidden", "look-up/private", "look-up/none", "LOOK-UP/OPEN"):
+        reference = public_thread_reference(key)
+        if reference is None:
+            with pytest.raises(Http404):
+                public_thread(key)
+            continue
+        found = public_thread(key)
+        names = [field.attname for field in Thread._meta.concrete_fields]
+        assert {name: getattr(found, name) for name in names} == {name: getattr(reference, name) for name in names}
+    assert public_thread_reference("look-up/open") is not None  # the loop compared a row
+
+
+def test_the_waiting_task_look_up_answers_as_the_orm_does():
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from speakout.net.tasks import waiting_statement_result
+
+    def both(path: str, backend: str, status) -> tuple[bool, bool]:
+        orm = DBTaskResult.objects.filter(task_path=path, backend_name=backend, status=status).exists()
+        return orm, waiting_statement_result(DBTaskResult, path, backend, status)
+
+    assert both("a.task", "default", TaskResultStatus.READY) == (False, False)
+    arguments = {"args": [], "kwargs": {}}
+    DBTaskResult.objects.create(
+        task_path="a.task", backend_name="default", status=TaskResultStatus.READY, args_kwargs=arguments
+    )
+    assert both("a.task", "default", TaskResultStatus.READY) == (True, True)
+    assert both("a.task", "default", TaskResultStatus.RUNNING) == (False, False)
+    assert both("a.task", "other", TaskResultStatus.READY) == (False, False)
+    assert both("b.task", "default", TaskResultStatus.READY) == (False, False)
