@@ -260,7 +260,7 @@ def _public_thread_statement() -> str:
         quote = connection.ops.quote_name
         key, public, status = (quote(name) for name in ("key", "is_public", "status"))  # the fields' own columns
         _PUBLIC_THREAD[vendor] = (
-            f"SELECT * FROM {quote(Thread._meta.db_table)} WHERE {key} = %s AND {public} = %s AND {status} <> %s"
+            f"SELECT * FROM {quote(Thread._meta.db_table)} WHERE {key} = %s AND {public} = %s AND {status} <> %s"  # nosec B608
             f" ORDER BY {quote(str(Thread._meta.pk.column))} LIMIT 1"
         )
     return _PUBLIC_THREAD[vendor]

@@ -59,7 +59,7 @@ def waiting_statement_result(model: Any, task_path: str, backend_name: str, stat
             quote(model._meta.get_field(field).column) for field in ("task_path", "backend_name", "status")
         )
         statement = _WAITING[(alias, connection.vendor)] = (
-            f"SELECT 1 FROM {quote(model._meta.db_table)} WHERE {path} = %s AND {name} = %s AND {state} = %s LIMIT 1"
+            f"SELECT 1 FROM {quote(model._meta.db_table)} WHERE {path} = %s AND {name} = %s AND {state} = %s LIMIT 1"  # nosec B608
         )
     with connection.cursor() as cursor:
         cursor.execute(statement, [task_path, backend_name, getattr(status, "value", status)])
