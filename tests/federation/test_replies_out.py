@@ -288,3 +288,25 @@ def test_a_reply_in_a_translation_s_thread_answers_the_original_s_article(setup,
     original = PublishedArticle.objects.get(page_id=report.pk)
     assert original.announced and not PublishedArticle.objects.get(page_id=french.pk).announced
     assert create["object"]["inReplyTo"] == original.object_id
+
+
+@pytest.fixture
+def publishing_last():
+    """The publishing app's page receivers run after the federation's: what the federation
+    tells the Fediverse must not depend on the order the apps' receivers were connected in."""
+    from wagtail.signals import page_published, page_unpublished
+
+    from speakout.publishing import discussion as publishing
+
+    saved = {signal: list(signal.receivers) for signal in (page_published, page_unpublished)}
+    for signal in saved:
+        signal.disconnect(publishing._page_changed)
+        signal.connect(publishing._page_changed)
+    yield
+    for signal, receivers in saved.items():
+        signal.receivers = receivers
+        signal.sender_receivers_cache.clear()
+
+
+def test_hiding_the_replies_does_not_depend_on_the_order_of_the_apps_receivers(setup, publishing_last):
+    test_hiding_the_replies_in_the_report_s_settings_sends_delete_and_showing_them_create(setup)
