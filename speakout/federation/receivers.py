@@ -118,8 +118,19 @@ def _reports(page: Any, *, inclusive: bool = True) -> list[Any]:
 @receiver(page_published)
 @receiver(page_unpublished)
 def _page_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
-    for report in _reports(instance):
+    reports = _reports(instance)
+    _threads_in_step(reports)
+    for report in reports:
         sync_report(report)
+
+
+def _threads_in_step(reports: list[Any]) -> None:
+    # The replies that go or stay follow the thread's status and public flag, which the publishing
+    # app's own receiver sets; receivers have no order, so bring them in step here first (a no-op
+    # when that receiver already ran).
+    from speakout.publishing.discussion import sync_reports
+
+    sync_reports(reports)
 
 
 @receiver(post_save, sender=PageViewRestriction)
@@ -129,7 +140,9 @@ def _restriction_changed(sender: Any, instance: PageViewRestriction, **kwargs: A
         page = instance.page
     except Page.DoesNotExist:
         return
-    for report in _reports(page):
+    reports = _reports(page)
+    _threads_in_step(reports)
+    for report in reports:
         sync_report(report)
 
 
