@@ -7,8 +7,8 @@ threshold (128 KB) they are mapped and unmapped, but the first such free raises 
 for good, after which they come from the arenas and leave holes. So: two arenas and a fixed mmap
 threshold (which also stops that adjustment). The thresholds sit above a page's size (pages stay
 under 250 KB, docs/benchmarks.md): at 64 KB for mmap and 128 KB for trimming, every page's strings
-were mapped, unmapped and trimmed again, about 40% more CPU a signed-in report page (7.6 against
-13.3 ms in the server) for 3 MB less per process.
+were mapped, unmapped and trimmed again: about 3 ms more CPU a signed-in report page (12.6-13.5
+against 8-10 ms in the server) for 2-3 MB less per process.
 
 Applied with ``mallopt`` when the process starts; an environment variable of glibc's
 (``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``) wins, and
