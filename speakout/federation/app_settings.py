@@ -46,6 +46,12 @@ class AppSettings:
         return self._setting("KEY_FETCHES_PER_HOST_PER_HOUR", 120)
 
     @property
+    def REFUSED_LOGGED_PER_HOST_PER_HOUR(self) -> int:
+        """Refused inbox requests logged one by one per sender and hour; the rest of the hour is
+        counted in one row (0: log every one)."""
+        return self._setting("REFUSED_LOGGED_PER_HOST_PER_HOUR", 60)
+
+    @property
     def DELIVERY_FIRST_RETRY_SECONDS(self) -> int:
         return self._setting("DELIVERY_FIRST_RETRY_SECONDS", 60)
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
+from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpRequest
 
@@ -106,8 +107,36 @@ def _refused(
     kind: str = "",
     outcome: str = ActivityLog.Outcome.REFUSED,
 ) -> Answer:
-    log(ActivityLog.Kind.INBOX, who or request.path, False, message, outcome=outcome, status=status, activity_type=kind)
+    if _log_refusal(request, who):
+        log(ActivityLog.Kind.INBOX, who or request.path, False, message, outcome=outcome, status=status,
+            activity_type=kind)  # fmt: skip
     return Answer(status, message)
+
+
+def _log_refusal(request: HttpRequest, who: str) -> bool:
+    """Whether this refusal gets its own log row: the first few per sender and hour do (an admin
+    wants their reasons); past that one row per sender and hour counts the rest, so junk POSTs
+    cannot grow the log without bound. The sender is the claimed actor's host, else the address."""
+    from speakout.net.addresses import client_ip
+
+    host = (urlsplit(who).hostname or "") if who else ""
+    sender = host or client_ip(request)
+    limit = app_settings.REFUSED_LOGGED_PER_HOST_PER_HOUR
+    key = ratelimit.window_key(f"federation:refused:{sender}", 3600)
+    count = ratelimit.hit(key, 7200)
+    if limit <= 0 or count <= limit:
+        return True
+    more = count - limit
+    detail = f"{more} more refused request(s) from {sender} this hour, not logged one by one"
+    summary_key = key + ":row"
+    row = cache.get(summary_key)
+    if row is None or not ActivityLog.objects.filter(pk=row).update(detail=detail):
+        created = ActivityLog.objects.create(
+            kind=ActivityLog.Kind.INBOX, url=request.path, host=host[:255], ok=False,
+            outcome=ActivityLog.Outcome.REFUSED, detail=detail,
+        )  # fmt: skip
+        cache.set(summary_key, created.pk, 7200)
+    return False
 
 
 def _ignore(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
