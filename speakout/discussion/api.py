@@ -245,11 +245,6 @@ def author_for(
     return get_adapter().author(request, guest_token=token, create_guest_token=create_guest_token)
 
 
-def public_thread_reference(key: str) -> Thread | None:
-    """``public_thread``'s look-up through the ORM, the reference its plain statement is tested against."""
-    return Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).order_by("pk").first()
-
-
 _PUBLIC_THREAD: dict[str, str] = {}
 
 

@@ -148,10 +148,15 @@ def test_a_first_reply_under_an_address_taken_meanwhile_keeps_its_record_apart(m
     assert Commenter.objects.filter(email="ana@example.org").count() == 1
 
 
+def public_thread_reference(key: str) -> Thread | None:
+    """``public_thread``'s look-up through the ORM, the reference its plain statement must match."""
+    return Thread.objects.filter(key=key, is_public=True).exclude(status=Thread.Status.HIDDEN).order_by("pk").first()
+
+
 def test_the_public_thread_look_up_finds_what_the_orm_finds_column_by_column():
     from django.http import Http404
 
-    from speakout.discussion.api import public_thread, public_thread_reference
+    from speakout.discussion.api import public_thread
 
     open_thread = services.get_or_create_thread("look-up/open", url="https://example.org/a", title="Ünï 'a'")
     Thread.objects.filter(pk=open_thread.pk).update(status=Thread.Status.CLOSED, approved_count=3)
