@@ -51,9 +51,7 @@ class HoldView(EvidenceView):
 
     template_name = "publishing/moderation/confirm_hold.html"
     header_icon = "lock"
-
-    def get_page_title(self):
-        return _("Hold as evidence")
+    page_title = _("Hold as evidence")
 
     def back_url(self, request, data) -> str:
         back = data.get("next", "")
@@ -103,9 +101,7 @@ class EvidenceListView(EvidenceView):
 
     template_name = "publishing/moderation/evidence.html"
     header_icon = "lock"
-
-    def get_page_title(self):
-        return _("Evidence")
+    page_title = _("Evidence")
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.context(VerifyForm()))

@@ -280,12 +280,10 @@ class CommenterView(ModerationView):
 
     template_name = "publishing/moderation/commenter.html"
     header_icon = "user"
+    page_title = _("Commenter history")
 
     def prepare(self, **kwargs) -> None:
         self.commenter = get_object_or_404(Commenter, pk=kwargs["pk"])
-
-    def get_page_title(self):
-        return _("Commenter history")
 
     def get_page_subtitle(self):
         return self.commenter.handle
@@ -345,9 +343,7 @@ class PendingBansView(ModerationView):
 
     template_name = "publishing/moderation/pending_bans.html"
     header_icon = "warning"
-
-    def get_page_title(self):
-        return _("Bans to confirm")
+    page_title = _("Bans to confirm")
 
     def get(self, request, *args, **kwargs):
         bans = PendingBan.objects.select_related("commenter", "requested_by").order_by("requested_at", "pk")
@@ -400,9 +396,7 @@ class LogView(ModerationView):
 
     template_name = "publishing/moderation/log.html"
     header_icon = "history"
-
-    def get_page_title(self):
-        return _("Moderation log")
+    page_title = _("Moderation log")
 
     def get(self, request, *args, **kwargs):
         filters = LogFilterForm(request.GET or None)
@@ -417,87 +411,76 @@ class LogView(ModerationView):
         return self.render_to_response(context)
 
 
-class DiscussionSettingsForm(forms.ModelForm):
-    class Meta:
-        model = DiscussionSettings
-        fields = [
-            "require_name_email",
-            "hold_first_reply",
-            "hold_link_count",
-            "hold_words",
-            "block_words",
-            "auto_close_days",
-            "max_depth",
-            "edit_window_minutes",
-            "replies_per_page",
-            "newest_first",
-            "moderator_alerts",
-        ]
-
-
-class DiscussionSettingsView(ModerationView):
-    """The one row of discussion rules (``DiscussionSettings.load()``), as a form."""
+class SettingsView(ModerationView):
+    """One settings row (``model.load()``) as a form."""
 
     template_name = "publishing/moderation/settings.html"
+    model: type[DiscussionSettings] | type[SafetySettings]
+    fields: list[str]
+    saved_message = ""
+    url_name = ""
+    current_tab = "settings"
+
+    def user_may_enter(self, user) -> bool:
+        return can_edit_settings(user)
+
+    def get(self, request, *args, **kwargs):
+        return self.show(self.form())
+
+    def post(self, request, *args, **kwargs):
+        form = self.form(request.POST)
+        if form.is_valid():
+            form.save()
+            messages.success(request, self.saved_message)
+            return HttpResponseRedirect(reverse(self.url_name))
+        messages.error(request, _("The settings could not be saved. Please correct the errors."))
+        return self.show(form)
+
+    def form(self, data=None) -> forms.ModelForm:
+        return forms.modelform_factory(self.model, fields=self.fields)(data, instance=self.model.load())
+
+    def show(self, form: forms.ModelForm):
+        return self.render_to_response(self.get_context_data(form=form, current_tab=self.current_tab))
+
+
+class DiscussionSettingsView(SettingsView):
+    model = DiscussionSettings
+    fields = [
+        "require_name_email",
+        "hold_first_reply",
+        "hold_link_count",
+        "hold_words",
+        "block_words",
+        "auto_close_days",
+        "max_depth",
+        "edit_window_minutes",
+        "replies_per_page",
+        "newest_first",
+        "moderator_alerts",
+    ]
+    page_title = _("Discussion settings")
     header_icon = "cog"
-
-    def user_may_enter(self, user) -> bool:
-        return can_edit_settings(user)
-
-    def get_page_title(self):
-        return _("Discussion settings")
-
-    def get(self, request, *args, **kwargs):
-        form = DiscussionSettingsForm(instance=DiscussionSettings.load())
-        return self.render_to_response(self.get_context_data(form=form))
-
-    def post(self, request, *args, **kwargs):
-        form = DiscussionSettingsForm(request.POST, instance=DiscussionSettings.load())
-        if form.is_valid():
-            form.save()
-            messages.success(request, _("Discussion settings saved."))
-            return HttpResponseRedirect(reverse("speakout_moderation:settings"))
-        messages.error(request, _("The settings could not be saved. Please correct the errors."))
-        return self.render_to_response(self.get_context_data(form=form))
+    saved_message = _("Discussion settings saved.")
+    url_name = "speakout_moderation:settings"
 
 
-class SafetySettingsForm(forms.ModelForm):
-    class Meta:
-        model = SafetySettings
-        fields = [
-            "personal_data_guard",
-            "protected_names",
-            "spam_filter",
-            "spam_hold_score",
-            "spam_score",
-            "blur_held_content",
-            "ban_needs_confirmation",
-            "pile_on_replies",
-            "pile_on_minutes",
-        ]
+class SafetySettingsView(SettingsView):
+    """The safety app's row (personal-data guard, protected names, spam filter)."""
 
-
-class SafetySettingsView(ModerationView):
-    """The safety app's row (personal-data guard, protected names, spam filter), as a form."""
-
-    template_name = "publishing/moderation/settings.html"
+    model = SafetySettings
+    fields = [
+        "personal_data_guard",
+        "protected_names",
+        "spam_filter",
+        "spam_hold_score",
+        "spam_score",
+        "blur_held_content",
+        "ban_needs_confirmation",
+        "pile_on_replies",
+        "pile_on_minutes",
+    ]
+    page_title = _("Safety settings")
     header_icon = "warning"
-
-    def user_may_enter(self, user) -> bool:
-        return can_edit_settings(user)
-
-    def get_page_title(self):
-        return _("Safety settings")
-
-    def get(self, request, *args, **kwargs):
-        form = SafetySettingsForm(instance=SafetySettings.load())
-        return self.render_to_response(self.get_context_data(form=form, current_tab="safety"))
-
-    def post(self, request, *args, **kwargs):
-        form = SafetySettingsForm(request.POST, instance=SafetySettings.load())
-        if form.is_valid():
-            form.save()
-            messages.success(request, _("Safety settings saved."))
-            return HttpResponseRedirect(reverse("speakout_moderation:safety"))
-        messages.error(request, _("The settings could not be saved. Please correct the errors."))
-        return self.render_to_response(self.get_context_data(form=form, current_tab="safety"))
+    saved_message = _("Safety settings saved.")
+    url_name = "speakout_moderation:safety"
+    current_tab = "safety"

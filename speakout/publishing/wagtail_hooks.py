@@ -8,6 +8,8 @@ outbox" screen (``speakout.outbox.admin_views``) under ``/admin/outbox/`` and th
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.urls import include, path, reverse, reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from wagtail import hooks
@@ -46,71 +48,45 @@ def register_moderation_urls():
     return [path("replies/", include((urlpatterns, app_name), namespace=app_name))]
 
 
-class ModeratorMenuItem(MenuItem):
-    """A menu item only moderators see."""
+class ShownMenuItem(MenuItem):
+    """A menu item shown where ``shown(request)`` allows it. With ``count(request)`` its label
+    carries how many items wait behind it, "Pending (3)" (and "(0)" unless ``hide_zero``)."""
+
+    def __init__(self, label, url, *, shown: Callable, count: Callable | None = None, hide_zero=False, **kwargs):
+        super().__init__(label, url, **kwargs)
+        self.shown, self.count, self.hide_zero = shown, count, hide_zero
 
     def is_shown(self, request):
-        return moderation.can_moderate(request.user)
-
-
-class CountedMenuItem(ModeratorMenuItem):
-    """A moderator's menu item labelled with how many items wait behind it: "Pending (3)"."""
-
-    def count(self, request) -> int:
-        raise NotImplementedError
+        return self.shown(request)
 
     def render_component(self, request):
+        count = self.count(request) if self.count else 0
+        shows_count = self.count is not None and (count or not self.hide_zero)
+        label = f"{self.label} ({count})" if shows_count else str(self.label)
         return LinkMenuItemComponent(
-            self.name,
-            f"{self.label} ({self.count(request)})",
-            self.url,
-            icon_name=self.icon_name,
-            classname=self.classname,
-            attrs=self.attrs,
+            self.name, label, self.url, icon_name=self.icon_name, classname=self.classname, attrs=self.attrs
         )
 
 
-class QueueMenuItem(CountedMenuItem):
-    def __init__(self, queue: moderation.Queue, **kwargs):
-        self.queue = queue
-        super().__init__(
-            queue.label,
-            reverse_lazy("speakout_moderation:queue", args=[queue.slug]),
-            name=f"replies-{queue.slug}",
-            **kwargs,
-        )
-
-    def count(self, request) -> int:
-        return moderation.queue_counts(request)[self.queue.slug]
+def moderates(request) -> bool:
+    return moderation.can_moderate(request.user)
 
 
-class PendingBansMenuItem(CountedMenuItem):
-    """Shown while the setting asks for two moderators, or while bans still wait."""
-
-    def is_shown(self, request):
-        return super().is_shown(request) and screens.shows_pending_bans(request)
-
-    def count(self, request) -> int:
-        return screens.pending_ban_count(request)
+def sees_pending_bans(request) -> bool:
+    return moderates(request) and screens.shows_pending_bans(request)
 
 
-class EvidenceMenuItem(MenuItem):
-    def is_shown(self, request):
-        return evidence_admin.can_hold_evidence(request.user)
+def holds_evidence(request) -> bool:
+    return evidence_admin.can_hold_evidence(request.user)
 
 
-class NoticesMenuItem(MenuItem):
-    def is_shown(self, request):
-        return moderation.can_moderate(
-            request.user
-        ) and evidence_admin.removal_notice_viewset.permission_policy.user_has_any_permission(
-            request.user, ["add", "change", "delete"]
-        )
+def manages_notices(request) -> bool:
+    policy = evidence_admin.removal_notice_viewset.permission_policy
+    return moderates(request) and policy.user_has_any_permission(request.user, ["add", "change", "delete"])
 
 
-class SettingsMenuItem(MenuItem):
-    def is_shown(self, request):
-        return moderation.can_edit_settings(request.user)
+def edits_settings(request) -> bool:
+    return moderation.can_edit_settings(request.user)
 
 
 class RepliesMenuItem(SubmenuMenuItem):
@@ -139,18 +115,33 @@ QUEUE_ICONS = {
 
 
 def replies_menu_items() -> list[MenuItem]:
+    def queue_count(slug: str) -> Callable:
+        return lambda request: moderation.queue_counts(request)[slug]
+
     items: list[MenuItem] = [
-        QueueMenuItem(queue, icon_name=QUEUE_ICONS.get(slug, "globe"), order=(index + 1) * 100)
+        ShownMenuItem(
+            queue.label,
+            reverse_lazy("speakout_moderation:queue", args=[slug]),
+            shown=moderates,
+            count=queue_count(slug),
+            name=f"replies-{slug}",
+            icon_name=QUEUE_ICONS.get(slug, "globe"),
+            order=(index + 1) * 100,
+        )
         for index, (slug, queue) in enumerate(moderation.QUEUES.items())
     ]
-    for item_class, label, url_name, name, icon, order in (
-        (ModeratorMenuItem, _("Moderation log"), "speakout_moderation:log", "replies-log", "history", 800),
-        (PendingBansMenuItem, _("Bans to confirm"), "speakout_moderation:pending_bans", "replies-bans", "warning", 810),
-        (EvidenceMenuItem, _("Evidence"), "speakout_moderation:evidence", "replies-evidence", "lock", 820),
-        (NoticesMenuItem, _("Removal notices"), "removal_notices:index", "replies-notices", "mail", 850),
-        (SettingsMenuItem, _("Discussion settings"), "speakout_moderation:settings", "replies-settings", "cog", 900),
+    counts = {"replies-bans": screens.pending_ban_count}
+    for label, url_name, name, icon, order, shown in (
+        (_("Moderation log"), "speakout_moderation:log", "replies-log", "history", 800, moderates),
+        (_("Bans to confirm"), "speakout_moderation:pending_bans", "replies-bans", "warning", 810, sees_pending_bans),
+        (_("Evidence"), "speakout_moderation:evidence", "replies-evidence", "lock", 820, holds_evidence),
+        (_("Removal notices"), "removal_notices:index", "replies-notices", "mail", 850, manages_notices),
+        (_("Discussion settings"), "speakout_moderation:settings", "replies-settings", "cog", 900, edits_settings),
     ):
-        items.append(item_class(label, reverse_lazy(url_name), name=name, icon_name=icon, order=order))
+        url = reverse_lazy(url_name)
+        items.append(
+            ShownMenuItem(label, url, shown=shown, count=counts.get(name), name=name, icon_name=icon, order=order)
+        )
     return items
 
 
@@ -192,32 +183,24 @@ def register_outbox_urls():
     ]
 
 
-class OutboxMenuItem(MenuItem):
-    def is_shown(self, request):
-        return outbox_admin.can_manage_outbox(request.user)
-
-
 @hooks.register("register_settings_menu_item")
 def register_outbox_menu_item():
-    return OutboxMenuItem(
+    return ShownMenuItem(
         _("Mail outbox"),
         reverse_lazy("speakout_outbox:index"),
+        shown=lambda request: outbox_admin.can_manage_outbox(request.user),
         name="mail-outbox",
         icon_name="mail",
         order=900,
     )
 
 
-class SenderMenuItem(MenuItem):
-    def is_shown(self, request):
-        return outbox_admin.can_edit_sender(request.user)
-
-
 @hooks.register("register_settings_menu_item")
 def register_sender_menu_item():
-    return SenderMenuItem(
+    return ShownMenuItem(
         _("Mail sender"),
         reverse_lazy("speakout_outbox:sender"),
+        shown=lambda request: outbox_admin.can_edit_sender(request.user),
         name="mail-sender",
         icon_name="mail",
         order=901,
@@ -256,33 +239,16 @@ def register_contact_urls():
     ]
 
 
-class ContactMenuItem(MenuItem):
-    """ "Contact messages", labelled with the number of unread ones: "Contact messages (2)"."""
-
-    def is_shown(self, request):
-        from speakout.contact import admin_views as contact_admin
-
-        return contact_admin.can_view(request.user)
-
-    def render_component(self, request):
-        from speakout.contact import admin_views as contact_admin
-
-        unread = contact_admin.unread_count()
-        return LinkMenuItemComponent(
-            self.name,
-            f"{self.label} ({unread})" if unread else str(self.label),
-            self.url,
-            icon_name=self.icon_name,
-            classname=self.classname,
-            attrs=self.attrs,
-        )
-
-
 @hooks.register("register_admin_menu_item")
 def register_contact_menu_item():
-    return ContactMenuItem(
+    from speakout.contact import admin_views as contact_admin
+
+    return ShownMenuItem(
         _("Contact messages"),
         reverse_lazy("speakout_contact:index"),
+        shown=lambda request: contact_admin.can_view(request.user),
+        count=lambda request: contact_admin.unread_count(),
+        hide_zero=True,
         name="contact-messages",
         icon_name="mail",
         order=250,
