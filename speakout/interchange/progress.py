@@ -32,7 +32,3 @@ def load(run_id: int) -> dict:
         return json.loads(_path(run_id).read_text())
     except (OSError, ValueError):
         return {}
-
-
-def clear(run_id: int) -> None:
-    _path(run_id).unlink(missing_ok=True)

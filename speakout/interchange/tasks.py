@@ -22,7 +22,8 @@ def run_import_task(run_id: int) -> str:
     run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).first()
     if run is None:
         return "gone"
-    ImportRun.objects.filter(pk=run.pk).update(status=ImportRun.Status.RUNNING)
+    runs = ImportRun.objects.filter(pk=run.pk)
+    runs.update(status=ImportRun.Status.RUNNING)
     last = [0.0]
 
     def report(progress) -> None:
@@ -39,26 +40,23 @@ def run_import_task(run_id: int) -> str:
             media_dir=run.media_file.path if run.media_file else None,
             on_progress=report,
         )
-    except ImportFailed as error:
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED, error=str(error), finished_at=timezone.now(), file="", media_file=""
+    except Exception as error:
+        known = isinstance(error, ImportFailed)
+        message = (
+            str(error)
+            if known
+            else _("The import stopped on an unexpected error (see the worker's log). Nothing was imported.")
         )
+        runs.update(status=ImportRun.Status.FAILED, error=message, finished_at=timezone.now(), file="", media_file="")
+        if not known:
+            raise
         return "failed"
-    except Exception:
-        ImportRun.objects.filter(pk=run.pk).update(
-            status=ImportRun.Status.FAILED,
-            error=_("The import stopped on an unexpected error (see the worker's log). Nothing was imported."),
-            finished_at=timezone.now(),
-            file="",
-            media_file="",
-        )
-        raise
     finally:
         # The upload holds commenters' addresses and private posts: it goes with the run,
         # whatever the outcome (a crash too).
         delete_upload(run.file)
         delete_upload(run.media_file)
-    ImportRun.objects.filter(pk=run.pk).update(
+    runs.update(
         status=ImportRun.Status.DONE, summary=result.as_dict(), finished_at=timezone.now(), file="", media_file=""
     )
     return "done"

@@ -242,15 +242,12 @@ class SiteWriter:
     # -- media -----------------------------------------------------------------------------
     def _local_file(self, url: str) -> Path | None:
         """The file for an old address: in the media folder, else fetched by ``--fetch-media``."""
-        if self.media_dir is not None:
-            relative = uploads_path(url)
-            local = self.media_dir / relative
-            if relative and local.is_file() and local.resolve().is_relative_to(self.media_dir.resolve()):
-                return local
+        relative = uploads_path(url)
+        if self.media_dir is not None and relative:
             # WordPress links resized copies ("photo-300x200.jpg"); the original stands in.
-            original = self.media_dir / SIZE_SUFFIX.sub("", relative)
-            if relative and original.is_file() and original.resolve().is_relative_to(self.media_dir.resolve()):
-                return original
+            for local in (self.media_dir / relative, self.media_dir / SIZE_SUFFIX.sub("", relative)):
+                if local.is_file() and local.resolve().is_relative_to(self.media_dir.resolve()):
+                    return local
         if self.use_fetched and cached(url).is_file():
             return cached(url)
         return None

@@ -41,6 +41,9 @@ COMMENT_STATUS = {
 }
 COMMENT_KIND = {"pingback": Reply.Kind.PINGBACK, "trackback": Reply.Kind.TRACKBACK}
 POST_TYPES = {"post": ImportedItem.Kind.REPORT, "page": ImportedItem.Kind.PAGE}
+# A category's slug, name, parent and description, as <wp:category> and as <wp:term> write them.
+CATEGORY_KEYS = ("wp:category_nicename", "wp:cat_name", "wp:category_parent", "wp:category_description")
+TERM_KEYS = ("wp:term_slug", "wp:term_name", "wp:term_parent", "wp:term_description")
 
 
 class WXRImporter(Importer):
@@ -118,35 +121,26 @@ class WXRImporter(Importer):
             self._ensure_source()
         if name == "wp:author":
             self._author(first_texts(element))
-        elif name == "wp:category":
-            fields = first_texts(element)
-            self.writer.category(
-                fields.get("wp:category_nicename", ""),
-                unescape(fields.get("wp:cat_name", "")),
-                fields.get("wp:category_parent", ""),
-                unescape(fields.get("wp:category_description", "")),
-            )
+        elif name in ("wp:category", "wp:term"):
+            self._term(name, first_texts(element))
         elif name == "wp:tag":
             self.result.count("tag", "seen")
-        elif name == "wp:term":
-            fields = first_texts(element)
-            taxonomy = fields.get("wp:term_taxonomy", "")
-            if taxonomy == "category":
-                self.writer.category(
-                    fields.get("wp:term_slug", ""),
-                    unescape(fields.get("wp:term_name", "")),
-                    fields.get("wp:term_parent", ""),
-                    unescape(fields.get("wp:term_description", "")),
-                )
-            elif taxonomy == "post_tag":
-                self.result.count("tag", "seen")
-            else:
-                self.result.skip(
-                    _("term %(slug)s") % {"slug": fields.get("wp:term_slug", "")},
-                    _("the taxonomy “%(taxonomy)s” has no equivalent here") % {"taxonomy": taxonomy},
-                )
         elif name == "item":
             self._item(element)
+
+    def _term(self, name: str, fields: dict[str, str]) -> None:
+        taxonomy = "category" if name == "wp:category" else fields.get("wp:term_taxonomy", "")
+        if taxonomy == "category":
+            keys = CATEGORY_KEYS if name == "wp:category" else TERM_KEYS
+            slug, label, parent, description = (fields.get(key, "") for key in keys)
+            self.writer.category(slug, unescape(label), parent, unescape(description))
+        elif taxonomy == "post_tag":
+            self.result.count("tag", "seen")
+        else:
+            self.result.skip(
+                _("term %(slug)s") % {"slug": fields.get("wp:term_slug", "")},
+                _("the taxonomy “%(taxonomy)s” has no equivalent here") % {"taxonomy": taxonomy},
+            )
 
     def _ensure_source(self) -> None:
         if not self.writer.source:
