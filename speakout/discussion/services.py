@@ -35,6 +35,7 @@ from .models import (
     RemovedReply,
     Reply,
     Thread,
+    holding,
     path_segment,
     thread_dependency,
 )
@@ -141,7 +142,7 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
     if not email:
         return None
     # In any spelling of its case: "Manage my replies" finds records by the address that way.
-    claimed = Commenter.objects.filter(email__iexact=email).exists()
+    claimed = Commenter.objects.filter(holding(email)).exists()
     return Commenter(email="" if claimed else email, display_name=name, website=website)
 
 
@@ -183,7 +184,7 @@ def _account_commenter(user: Any, name: str) -> Commenter:
     addresses = [address.strip() for address in verified_addresses(user) if address.strip()]
     query = Q(pk__in=[])
     for address in addresses:
-        query |= Q(email__iexact=address)
+        query |= holding(address)
     holders = list(Commenter.objects.filter(query))
     for holder in holders:
         if holder.user_id is None and holder.forget_requested_at is None:
