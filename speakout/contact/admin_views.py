@@ -31,12 +31,8 @@ DELETE = "speakout_contact.delete_contactmessage"
 PER_PAGE = 50
 
 
-def _allowed(user, permission: str) -> bool:
-    return user.is_active and (user.is_superuser or user.has_perm(permission))
-
-
 def can_view(user) -> bool:
-    return _allowed(user, VIEW)
+    return user.has_perm(VIEW)
 
 
 def unread_count() -> int:
@@ -102,70 +98,69 @@ class InboxView(_Headed, View):
         return self.render_to_response(context)
 
 
-class MessageView(_Headed, View):
+class _OneMessage(_Headed, View):
+    permission = VIEW
+
+    def dispatch(self, request, pk, *args, **kwargs):
+        if not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        self.message = get_object_or_404(ContactMessage, pk=pk)
+        return super().dispatch(request, *args, **kwargs)
+
+
+# POST actions on one message that set fields: (the fields, what it says, back to the inbox).
+_ACTIONS = {
+    "unread": ({"read_at": None}, _("Marked as unread."), True),
+    "archive": ({"archived": True}, _("Archived."), True),
+    "unarchive": ({"archived": False}, _("Moved back to the inbox."), False),
+}
+
+
+class MessageView(_OneMessage):
     """One message. Opening it marks it read; POST marks it unread, archives or restores it."""
 
     template_name = "contact/admin/message.html"
     header_icon = "mail"
     page_title = _("Contact message")
 
-    def dispatch(self, request, pk, *args, **kwargs):
-        if not can_view(request.user):
-            raise PermissionDenied
-        self.message = get_object_or_404(ContactMessage, pk=pk)
-        return super().dispatch(request, *args, **kwargs)
-
     def get(self, request, *args, **kwargs):
-        if self.message.read_at is None and _allowed(request.user, CHANGE):
+        if self.message.read_at is None and request.user.has_perm(CHANGE):
             ContactMessage.objects.filter(pk=self.message.pk, read_at__isnull=True).update(read_at=timezone.now())
             self.message.refresh_from_db()
         context = self.get_context_data(
             contact_message=self.message,
             reply_subject=_("Re: %(subject)s")
             % {"subject": services.subject_for(self.message.topic, self.message.message)},
-            can_change=_allowed(request.user, CHANGE),
-            can_delete=_allowed(request.user, DELETE),
+            can_change=request.user.has_perm(CHANGE),
+            can_delete=request.user.has_perm(DELETE),
             index_url=reverse("speakout_contact:index"),
         )
         return self.render_to_response(context)
 
     def post(self, request, *args, **kwargs):
-        if not _allowed(request.user, CHANGE):
+        if not request.user.has_perm(CHANGE):
             raise PermissionDenied
         action = request.POST.get("action", "")
-        queryset = ContactMessage.objects.filter(pk=self.message.pk)
-        if action == "unread":
-            queryset.update(read_at=None)
-            messages.success(request, _("Marked as unread."))
-            return HttpResponseRedirect(reverse("speakout_contact:index"))
-        if action == "archive":
-            queryset.update(archived=True)
-            messages.success(request, _("Archived."))
-            return HttpResponseRedirect(reverse("speakout_contact:index"))
-        if action == "release" and self.message.is_spam:
-            services.release_held_message(
-                self.message, inbox_url=request.build_absolute_uri(reverse("speakout_contact:index"))
-            )
+        index = reverse("speakout_contact:index")
+        if action in _ACTIONS:
+            fields, said, to_index = _ACTIONS[action]
+            ContactMessage.objects.filter(pk=self.message.pk).update(**fields)
+            messages.success(request, said)
+            if to_index:
+                return HttpResponseRedirect(index)
+        elif action == "release" and self.message.is_spam:
+            services.release_held_message(self.message, inbox_url=request.build_absolute_uri(index))
             messages.success(request, _("Not spam: the message was passed on to the recipients."))
-            return HttpResponseRedirect(reverse("speakout_contact:message", args=[self.message.pk]))
-        if action == "unarchive":
-            queryset.update(archived=False)
-            messages.success(request, _("Moved back to the inbox."))
         return HttpResponseRedirect(reverse("speakout_contact:message", args=[self.message.pk]))
 
 
-class DeleteView(_Headed, View):
+class DeleteView(_OneMessage):
     """Asks first (GET), deletes on POST."""
 
     template_name = "contact/admin/delete.html"
     header_icon = "bin"
     page_title = _("Delete contact message")
-
-    def dispatch(self, request, pk, *args, **kwargs):
-        if not _allowed(request.user, DELETE):
-            raise PermissionDenied
-        self.message = get_object_or_404(ContactMessage, pk=pk)
-        return super().dispatch(request, *args, **kwargs)
+    permission = DELETE
 
     def get(self, request, *args, **kwargs):
         return self.render_to_response(self.get_context_data(contact_message=self.message))

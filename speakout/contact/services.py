@@ -184,13 +184,6 @@ def queue_message_mails(
     if copy_to:
         copy = {**context, "copy": True, "inbox_url": ""}
         copy_text, copy_html = render_mail("contact/email/message", copy, language=language)
-        mails.append(
-            queue_mail(
-                copy_to,
-                (_("Copy: %(subject)s") % {"subject": subject})[:SUBJECT_MAX_LENGTH],
-                copy_text,
-                copy_html,
-                language=language,
-            )
-        )
+        copy_subject = (_("Copy: %(subject)s") % {"subject": subject})[:SUBJECT_MAX_LENGTH]
+        mails.append(queue_mail(copy_to, copy_subject, copy_text, copy_html, language=language))
     return mails
