@@ -43,6 +43,28 @@ def follower_inboxes() -> list[str]:
     return inboxes
 
 
+def tell_followers(kind: str, obj: Any, *, cc: list[str] | None = None) -> int:
+    """Queue a public ``kind`` activity about ``obj`` for every follower."""
+    from . import documents
+
+    return queue(documents.activity(kind, obj, to=[jsonld.PUBLIC], cc=cc), follower_inboxes())
+
+
+def tell_followers_deleted(object_id: str) -> int:
+    from . import documents
+
+    return tell_followers("Delete", documents.tombstone(object_id))
+
+
+def answer_follow(follower: Follower, kind: str, follow: dict[str, Any] | None = None) -> None:
+    """``Accept`` or ``Reject`` a follower's follow, sent to them."""
+    from . import documents
+    from .urls_helpers import actor_url
+
+    follow = follow or {"id": follower.follow_id, "type": "Follow", "actor": follower.actor.url, "object": actor_url()}
+    queue(documents.activity(kind, follow, to=[follower.actor.url]), [follower.actor.inbox])
+
+
 def queue(activity: dict[str, Any], inboxes: Iterable[str]) -> int:
     rows = [Delivery(activity_id=activity["id"], inbox=inbox, payload=activity) for inbox in inboxes if inbox]
     if not rows:

@@ -9,13 +9,12 @@ from urllib.parse import urlsplit
 
 import nh3
 from django.conf import settings
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 
 from . import jsonld, keys
 from .models import FederationSettings, PublishedArticle
-from .urls_helpers import absolute, activity_url, actor_url, host
+from .urls_helpers import absolute, activity_url, actor_url, address, followers_url, host
 
 CONTEXT: list[Any] = [
     jsonld.AS_CONTEXT,
@@ -62,10 +61,10 @@ def actor(config: FederationSettings | None = None) -> dict[str, Any]:
         "name": site_name(config),
         "summary": nh3.clean(config.summary.replace("\n", "<br>"), tags={"br"}),
         "url": absolute("/"),
-        "inbox": absolute(reverse("federation:inbox")),
-        "outbox": absolute(reverse("federation:outbox")),
-        "followers": absolute(reverse("federation:followers")),
-        "endpoints": {"sharedInbox": absolute(reverse("federation:inbox"))},
+        "inbox": address("inbox"),
+        "outbox": address("outbox"),
+        "followers": followers_url(),
+        "endpoints": {"sharedInbox": address("inbox")},
         "manuallyApprovesFollowers": config.approve_followers,
         "discoverable": True,
         "publicKey": {"id": url + "#main-key", "owner": url, "publicKeyPem": key.public_pem},
@@ -157,7 +156,7 @@ def article(page: Any, published: PublishedArticle | None = None) -> dict[str, A
         "url": url,
         "published": (page.first_published_at or timezone.now()).isoformat(),
         "to": [jsonld.PUBLIC],
-        "cc": [absolute(reverse("federation:followers"))],
+        "cc": [followers_url()],
         "sensitive": bool(warning),
     }
     _language_maps(document, page)

@@ -28,7 +28,7 @@ from speakout.discussion.clients import _keyed_hash
 from speakout.discussion.models import Commenter, DiscussionSettings, Reply, Thread
 from speakout.net import ratelimit
 
-from . import delivery, documents, jsonld, remote, signatures
+from . import delivery, jsonld, remote, signatures
 from .app_settings import app_settings
 from .models import ActivityLog, FederatedReply, FederationSettings, Follower, PublishedArticle, RemoteActor, log
 from .urls_helpers import actor_url
@@ -169,9 +169,7 @@ def accept(follower: Follower, follow: dict[str, Any] | None = None) -> None:
     """Tell the follower they follow the site now (a moderator's approval calls this too)."""
     follower.state = Follower.State.ACCEPTED
     follower.save(update_fields=["state"])
-    follow = follow or {"id": follower.follow_id, "type": "Follow", "actor": follower.actor.url, "object": actor_url()}
-    activity = documents.activity("Accept", follow, to=[follower.actor.url])
-    delivery.queue(activity, [follower.actor.inbox])
+    delivery.answer_follow(follower, "Accept", follow)
 
 
 def _undo(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:

@@ -14,7 +14,6 @@ def deliver_due() -> None:
 
 def schedule() -> list[tuple[str, int, str]]:
     """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
-    # Retries, and deliveries whose worker died mid-send.
     return [
         ("federation_deliveries", settings.SPEAKOUT_OUTBOX_SWEEP_SECONDS, f"{__name__}.deliver_due"),
         # The log keeps a bounded past (LOG_RETENTION_DAYS).

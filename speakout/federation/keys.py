@@ -67,18 +67,13 @@ def rotate_and_announce(by: Any = None) -> tuple[ActorKey, int]:
     returns the key and how many inboxes are told."""
     from wagtail.log_actions import log
 
-    from . import delivery, documents, jsonld
+    from . import delivery, documents
     from .models import FederationSettings
-    from .urls_helpers import absolute
+    from .urls_helpers import followers_url
 
     with transaction.atomic():
         key = rotate()
-        from django.urls import reverse
-
-        update = documents.activity(
-            "Update", documents.actor(), to=[jsonld.PUBLIC], cc=[absolute(reverse("federation:followers"))]
-        )
-        told = delivery.queue(update, delivery.follower_inboxes())
+        told = delivery.tell_followers("Update", documents.actor(), cc=[followers_url()])
         log(instance=FederationSettings.load(), action=ROTATED, user=by, data={"inboxes": told})
     return key, told
 

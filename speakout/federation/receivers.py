@@ -13,15 +13,9 @@ from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished
 
-from . import delivery, documents, jsonld
+from . import delivery, documents
 from .models import FederationSettings, PublishedArticle
-from .urls_helpers import absolute
-
-
-def _followers_url() -> str:
-    from django.urls import reverse
-
-    return absolute(reverse("federation:followers"))
+from .urls_helpers import followers_url
 
 
 def sync_report(page: Any, *, gone: bool = False) -> str:
@@ -55,8 +49,7 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
         return ""
     published.deleted = True
     published.save(update_fields=["deleted"])
-    activity = documents.activity("Delete", documents.tombstone(published.object_id), to=[jsonld.PUBLIC])
-    delivery.queue(activity, delivery.follower_inboxes())
+    delivery.tell_followers_deleted(published.object_id)
     _sync_replies(published.thread_key)
     return "Delete"
 
@@ -96,8 +89,7 @@ def _announce(page: Any) -> str:
         published.deleted, published.announced = False, True
         published.revision += 1
         published.save(update_fields=["deleted", "announced", "revision", "updated_at"])
-    activity = documents.activity(kind, document, to=[jsonld.PUBLIC], cc=[_followers_url()])
-    delivery.queue(activity, delivery.follower_inboxes())
+    delivery.tell_followers(kind, document, cc=[followers_url()])
     _sync_replies(published.thread_key)
     return kind
 
@@ -118,19 +110,15 @@ def _reports(page: Any, *, inclusive: bool = True) -> list[Any]:
 @receiver(page_published)
 @receiver(page_unpublished)
 def _page_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+    from speakout.publishing.discussion import sync_reports
+
     reports = _reports(instance)
-    _threads_in_step(reports)
-    for report in reports:
-        sync_report(report)
-
-
-def _threads_in_step(reports: list[Any]) -> None:
     # The replies that go or stay follow the thread's status and public flag, which the publishing
     # app's own receiver sets; receivers have no order, so bring them in step here first (a no-op
     # when that receiver already ran).
-    from speakout.publishing.discussion import sync_reports
-
     sync_reports(reports)
+    for report in reports:
+        sync_report(report)
 
 
 @receiver(post_save, sender=PageViewRestriction)
@@ -140,10 +128,7 @@ def _restriction_changed(sender: Any, instance: PageViewRestriction, **kwargs: A
         page = instance.page
     except Page.DoesNotExist:
         return
-    reports = _reports(page)
-    _threads_in_step(reports)
-    for report in reports:
-        sync_report(report)
+    _page_changed(sender, page)
 
 
 @receiver(pre_delete)

@@ -31,7 +31,7 @@ from speakout.identity.models import is_pseudonym
 
 from . import delivery, documents, jsonld
 from .models import FederatedReply, FederationSettings, PublishedArticle
-from .urls_helpers import absolute, actor_url
+from .urls_helpers import absolute, actor_url, followers_url
 
 
 def member_may_federate(user: Any) -> bool:
@@ -51,10 +51,6 @@ def offered(request: Any) -> bool:
 
 def note_id(reply: Reply) -> str:
     return absolute(reverse("discussion:reply", args=[reply.pk]))
-
-
-def _followers_url() -> str:
-    return absolute(reverse("federation:followers"))
 
 
 def _original(translation: PublishedArticle) -> PublishedArticle | None:
@@ -89,7 +85,7 @@ def note(reply: Reply) -> dict[str, Any]:
     in_reply_to, mentioned = _answered(reply)
     body = documents.clean_html(reply.body_html)
     byline = f"<p>\u2014 {escape(reply.author_name)}</p>"
-    cc = [_followers_url()]
+    cc = [followers_url()]
     document: dict[str, Any] = {
         "id": note_id(reply),
         "type": "Note",
@@ -222,8 +218,7 @@ def _reply_deleted(sender: Any, instance: FederatedReply, **kwargs: Any) -> None
     """A reply deleted for good (its record goes with it): ``Delete`` if the Fediverse holds it."""
     if not instance.outgoing or not instance.announced or not FederationSettings.load().enabled:
         return
-    activity = documents.activity("Delete", documents.tombstone(instance.object_id), to=[jsonld.PUBLIC])
-    delivery.queue(activity, delivery.follower_inboxes())
+    delivery.tell_followers_deleted(instance.object_id)
 
 
 @receiver(post_save, sender=Commenter, dispatch_uid="federation-commenter-banned")

@@ -61,23 +61,26 @@ def site_key_id() -> str:
     return actor_url() + "#main-key"
 
 
-def sign(method: str, url: str, headers: Mapping[str, str], body: bytes) -> dict[str, str]:
-    """The headers that sign a request from the site actor (Date, Host, Digest, Signature)."""
+def _signed_text(method: str, url: str, covered: list[str], value: Any) -> bytes:
+    """The draft-cavage signing string: one line per covered name, ``value(name)`` for headers."""
     parts = urlsplit(url)
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    added = {"Date": formatdate(usegmt=True), "Host": parts.netloc}
+    lines = [
+        f"{name}: {method.lower()} {target}" if name == "(request-target)" else f"{name}: {value(name)}"
+        for name in covered
+    ]
+    return "\n".join(lines).encode()
+
+
+def sign(method: str, url: str, headers: Mapping[str, str], body: bytes) -> dict[str, str]:
+    """The headers that sign a request from the site actor (Date, Host, Digest, Signature)."""
+    added = {"Date": formatdate(usegmt=True), "Host": urlsplit(url).netloc}
     covered = ["(request-target)", "host", "date"]
     if body or method.upper() == "POST":
         added["Digest"] = body_digest(body)
         covered.append("digest")
-    lines = []
-    for name in covered:
-        if name == "(request-target)":
-            lines.append(f"(request-target): {method.lower()} {target}")
-        else:
-            lines.append(f"{name}: {added[name.title()]}")
-    key = keys.current()
-    signature = keys.private_key(key).sign("\n".join(lines).encode(), padding.PKCS1v15(), hashes.SHA256())
+    message = _signed_text(method, url, covered, lambda name: added[name.title()])
+    signature = keys.private_key(keys.current()).sign(message, padding.PKCS1v15(), hashes.SHA256())
     added["Signature"] = (
         f'keyId="{site_key_id()}",algorithm="rsa-sha256",headers="{" ".join(covered)}",'
         f'signature="{base64.b64encode(signature).decode()}"'
@@ -161,24 +164,20 @@ def _verify_cavage(request: Incoming, header: str) -> RemoteActor:
         expected = body_digest(request.body).split("=", 1)[1]
         if not hmac.compare_digest(sent.get("sha-256", ""), expected):
             raise SignatureError("the Digest does not match the body")
-    parts = urlsplit(request.url)
-    lines = []
-    for name in covered:
-        if name == "(request-target)":
-            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-            lines.append(f"(request-target): {request.method.lower()} {target}")
-        elif name in ("(created)", "(expires)"):
-            lines.append(f"{name}: {params.get(name[1:-1], '')}")
-        else:
-            value = request.header(name)
-            if not value:
-                raise SignatureError(f"the signed header {name[:40]!r} is missing")
-            lines.append(f"{name}: {value}")
+
+    def value(name: str) -> str:
+        if name in ("(created)", "(expires)"):
+            return params.get(name[1:-1], "")
+        found = request.header(name)
+        if not found:
+            raise SignatureError(f"the signed header {name[:40]!r} is missing")
+        return found
+
+    message = _signed_text(request.method, request.url, covered, value)
     try:
         raw = base64.b64decode(signature, validate=True)
     except ValueError as error:
         raise SignatureError("the signature is not base64") from error
-    message = "\n".join(lines).encode()
 
     def check(actor: RemoteActor) -> bool:
         try:

@@ -12,8 +12,17 @@ def absolute(path: str) -> str:
     return settings.BASE_URL.rstrip("/") + path
 
 
+def address(name: str, *args: str) -> str:
+    """The absolute address of the federation's URL ``name``."""
+    return absolute(reverse(f"federation:{name}", args=args))
+
+
 def actor_url() -> str:
-    return absolute(reverse("federation:actor"))
+    return address("actor")
+
+
+def followers_url() -> str:
+    return address("followers")
 
 
 def host() -> str:
@@ -21,4 +30,4 @@ def host() -> str:
 
 
 def activity_url(kind: str, token: str) -> str:
-    return absolute(reverse("federation:activity", args=[kind.lower(), token]))
+    return address("activity", kind.lower(), token)

@@ -8,13 +8,12 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from . import documents, jsonld
 from .models import FederationSettings, Follower, PublishedArticle, RemoteActor
-from .urls_helpers import absolute, actor_url
+from .urls_helpers import absolute, actor_url, address
 
 SOFTWARE = "speakout"
 
@@ -61,7 +60,7 @@ def nodeinfo_links(request: HttpRequest) -> HttpResponse:
             "links": [
                 {
                     "rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-                    "href": absolute(reverse("federation:nodeinfo")),
+                    "href": address("nodeinfo"),
                 }
             ]
         }
@@ -116,7 +115,7 @@ def followers(request: HttpRequest) -> HttpResponse:
         items = [
             follower.actor.url for follower in accepted.select_related("actor")[start : start + documents.PAGE_SIZE]
         ]
-    url = absolute(reverse("federation:followers"))
+    url = address("followers")
     return activity_response(documents.collection(url, items, accepted.count(), page))
 
 
@@ -141,7 +140,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
                 {"id": article.object_id + "#create", "type": "Create", "actor": actor_url(), "object": document,
                  "to": document["to"], "cc": document["cc"], "published": document["published"]}
             )  # fmt: skip
-    url = absolute(reverse("federation:outbox"))
+    url = address("outbox")
     return activity_response(documents.collection(url, items, articles.count(), page))
 
 

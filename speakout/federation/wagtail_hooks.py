@@ -18,7 +18,7 @@ from wagtail.permissions import register_permission_policy
 from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
-from . import delivery, documents, moderation, rotation
+from . import delivery, moderation, rotation
 from .models import ActivityLog, Follower
 
 
@@ -52,10 +52,7 @@ def _follower_removed(request: Any, instances: Any) -> None:
     for follower in instances:
         if isinstance(follower, Follower):
             with transaction.atomic():
-                follow = {"id": follower.follow_id, "type": "Follow", "actor": follower.actor.url,
-                          "object": documents.actor_url()}  # fmt: skip
-                rejection = documents.activity("Reject", follow, to=[follower.actor.url])
-                delivery.queue(rejection, [follower.actor.inbox])
+                delivery.answer_follow(follower, "Reject")
 
 
 def delivery_sent(follower: Follower, kind: str) -> bool:
@@ -71,15 +68,6 @@ class ReadOnlyPolicy(ModelPermissionPolicy):
 
     def user_has_permission(self, user: Any, action: str) -> bool:
         return action == "view" and super().user_has_permission(user, "view")
-
-    def user_has_any_permission(self, user: Any, actions: Any) -> bool:
-        return "view" in actions and self.user_has_permission(user, "view")
-
-    def user_has_permission_for_instance(self, user: Any, action: str, instance: Any) -> bool:
-        return self.user_has_permission(user, action)
-
-    def user_has_any_permission_for_instance(self, user: Any, actions: Any, instance: Any) -> bool:
-        return self.user_has_any_permission(user, actions)
 
 
 register_permission_policy(ActivityLog, ReadOnlyPolicy(ActivityLog))
