@@ -82,11 +82,7 @@ def request_subscription(email: str, **target: Unpack[Target]) -> Subscription:
     gets nothing new, an unconfirmed one keeps its single confirmation mail (a repeated request
     queues no second one), a new one gets its confirmation. Raises ValueError for a bad address
     or arguments."""
-    with transaction.atomic():
-        subscription = open_subscription(email, **target)
-        if subscription.confirmed_at is None:
-            send_confirmation(subscription)
-    return subscription
+    return _request(email, [target])[0]
 
 
 def request_posts_lists(
@@ -95,11 +91,17 @@ def request_posts_lists(
     """Ask for several new-post lists at once (the whole site is the category ""): one row per
     list, and one confirmation mail naming every list not confirmed yet, whose link confirms
     them all. Otherwise as ``request_subscription``."""
+    targets = [
+        Target(kind=Kind.POSTS, category=category, frequency=frequency, language=language)
+        for category in dict.fromkeys(categories)
+    ]
+    return _request(email, targets)
+
+
+def _request(email: str, targets: list[Target]) -> list[Subscription]:
+    """A row per target, and one confirmation mail for those not confirmed yet."""
     with transaction.atomic():
-        rows = [
-            open_subscription(email, kind=Kind.POSTS, category=category, frequency=frequency, language=language)
-            for category in dict.fromkeys(categories)
-        ]
+        rows = [open_subscription(email, **target) for target in targets]
         waiting = [row for row in rows if row.confirmed_at is None]
         if waiting:
             send_confirmation(waiting[0], together=waiting[1:])
@@ -206,12 +208,7 @@ def request_reply_mail(
     an address nobody has proved yet: the rows wait for the one confirmation mail's link. Raises
     ValueError for a bad address."""
     kinds = [kind for kind, wanted in ((Kind.ANSWERS, answers), (Kind.OUTCOME, outcome)) if wanted]
-    with transaction.atomic():
-        rows = [open_subscription(email, kind=kind, reply=reply, language=language) for kind in kinds]
-        pending = [row for row in rows if row.confirmed_at is None]
-        if pending:
-            send_confirmation(pending[0], together=pending[1:])
-    return rows
+    return _request(email, [Target(kind=kind, reply=reply, language=language) for kind in kinds])
 
 
 def confirm(subscription: Subscription, now: datetime | None = None) -> bool:

@@ -57,10 +57,7 @@ class SubscriberFileError(ValueError):
 
 def _column(header: list[str], names: tuple[str, ...]) -> int | None:
     wanted = [name.strip().lower() for name in header]
-    for name in names:
-        if name in wanted:
-            return wanted.index(name)
-    return None
+    return next((wanted.index(name) for name in names if name in wanted), None)
 
 
 def _when(value: str) -> datetime | None:

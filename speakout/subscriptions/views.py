@@ -28,44 +28,59 @@ def _rate_limited(request) -> bool:
     return not ratelimit.allow(f"speakout:subscriptions:follow:{client_hash(request)}", count, window)
 
 
-def _form_page(request, thread, form, status):
-    data = form.data.copy()
-    data["form_token"] = issue_form_token(thread.key, after_error=True)
-    form.data = data
-    return render(request, "subscriptions/follow.html", {"thread": thread, "form": form}, status=status)
+def _handle(request, form, *, key: str, template: str, context: dict, ask):
+    """What both forms do with a POST: check the form, its honeypot, token and the client's
+    limit, then ``ask(cleaned_data)``; a form shown again keeps what was typed."""
+
+    def again(status):
+        data = form.data.copy()
+        data["form_token"] = issue_form_token(key, after_error=True)
+        form.data = data
+        return render(request, template, {**context, "form": form}, status=status)
+
+    if not form.is_valid():
+        return again(400)
+    done = render(request, "subscriptions/requested.html", context)
+    if form.cleaned_data["homepage"]:
+        return done  # a robot: it learns nothing, and nothing is sent
+    age = read_form_token(form.cleaned_data["form_token"], key)
+    if age is None or age > discussion_settings.FORM_MAX_AGE:
+        form.add_error(None, _("This form has expired. Please send it again."))
+        return again(400)
+    # No minimum time here: an autofilled form goes in a second, and the confirmation mail, the
+    # honeypot and the rate limit already stop robots.
+    if _rate_limited(request):
+        form.add_error(None, _("Too many requests from your connection. Please try again later."))
+        return again(429)
+    try:
+        ask(form.cleaned_data)
+    except ValueError:
+        form.add_error("email", _("Enter a valid email address."))
+        return again(400)
+    # The same page whether the address was new, pending or already subscribed.
+    return done
 
 
 @require_POST
 def follow(request):
     thread = get_object_or_404(Thread, key=thread_key_from(request.POST.get("thread")), is_public=True)
-    form = FollowForm(request.POST)
-    if not form.is_valid():
-        return _form_page(request, thread, form, 400)
-    cleaned = form.cleaned_data
-    done = render(request, "subscriptions/requested.html", {"thread": thread})
-    if cleaned["homepage"]:
-        return done  # a robot: it learns nothing, and nothing is sent
-    age = read_form_token(cleaned["form_token"], thread.key)
-    if age is None or age > discussion_settings.FORM_MAX_AGE:
-        form.add_error(None, _("This form has expired. Please send it again."))
-        return _form_page(request, thread, form, 400)
-    # No minimum time here: an autofilled form goes in a second, and the confirmation mail, the
-    # honeypot and the rate limit already stop robots.
-    if _rate_limited(request):
-        form.add_error(None, _("Too many requests from your connection. Please try again later."))
-        return _form_page(request, thread, form, 429)
-    try:
+
+    def ask(cleaned):
         if cleaned["notify_replies"]:
             services.request_subscription(cleaned["email"], kind=services.Kind.THREAD, thread=thread)
         if cleaned["notify_posts"]:
             services.request_subscription(
                 cleaned["email"], kind=services.Kind.POSTS, frequency=cleaned["frequency"] or "instant"
             )
-    except ValueError:
-        form.add_error("email", _("Enter a valid email address."))
-        return _form_page(request, thread, form, 400)
-    # The same page whether the address was new, pending or already subscribed.
-    return done
+
+    return _handle(
+        request,
+        FollowForm(request.POST),
+        key=thread.key,
+        template="subscriptions/follow.html",
+        context={"thread": thread},
+        ask=ask,
+    )
 
 
 POSTS_FORM_KEY = "subscriptions:posts"
@@ -80,32 +95,10 @@ def posts(request):
         return render(request, "subscriptions/posts.html", {"form": form})
     form = PostsForm(request.POST)
 
-    def again(status):
-        data = form.data.copy()
-        data["form_token"] = issue_form_token(POSTS_FORM_KEY, after_error=True)
-        form.data = data
-        return render(request, "subscriptions/posts.html", {"form": form}, status=status)
+    def ask(cleaned):
+        services.request_posts_lists(cleaned["email"], categories=form.categories(), frequency=cleaned["frequency"])
 
-    if not form.is_valid():
-        return again(400)
-    done = render(request, "subscriptions/requested.html", {})
-    if form.cleaned_data["homepage"]:
-        return done
-    age = read_form_token(form.cleaned_data["form_token"], POSTS_FORM_KEY)
-    if age is None or age > discussion_settings.FORM_MAX_AGE:
-        form.add_error(None, _("This form has expired. Please send it again."))
-        return again(400)
-    if _rate_limited(request):
-        form.add_error(None, _("Too many requests from your connection. Please try again later."))
-        return again(429)
-    try:
-        services.request_posts_lists(
-            form.cleaned_data["email"], categories=form.categories(), frequency=form.cleaned_data["frequency"]
-        )
-    except ValueError:
-        form.add_error("email", _("Enter a valid email address."))
-        return again(400)
-    return done
+    return _handle(request, form, key=POSTS_FORM_KEY, template="subscriptions/posts.html", context={}, ask=ask)
 
 
 def _invalid(request):
