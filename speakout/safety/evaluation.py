@@ -39,14 +39,17 @@ class Score:
         return self.true_positives / present if present else 1.0
 
 
+def _rows(path: Path) -> list[list[str]]:
+    """A labelled set's tab-separated rows (label, language, text); blank and # lines skipped."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [line.split("\t", 2) for line in lines if line.strip() and not line.startswith("#")]
+
+
 def load_examples(path: Path) -> list[Example]:
-    examples = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        kinds, language, text = line.split("\t", 2)
-        examples.append(Example(frozenset() if kinds == "-" else frozenset(kinds.split(",")), language, text))
-    return examples
+    return [
+        Example(frozenset() if kinds == "-" else frozenset(kinds.split(",")), language, text)
+        for kinds, language, text in _rows(path)
+    ]
 
 
 def score_examples(examples: list[Example]) -> tuple[dict[str, Score], list[tuple[Example, frozenset[str]]]]:
@@ -78,13 +81,7 @@ class SpamExample:
 
 
 def load_spam_examples(path: Path) -> list[SpamExample]:
-    examples = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if not line.strip() or line.startswith("#"):
-            continue
-        label, language, text = line.split("\t", 2)
-        examples.append(SpamExample(label == "spam", language, text))
-    return examples
+    return [SpamExample(label == "spam", language, text) for label, language, text in _rows(path)]
 
 
 def split_spam_examples(examples: list[SpamExample]) -> tuple[list[SpamExample], list[SpamExample]]:

@@ -69,6 +69,11 @@ def _person(user) -> dict | None:
     return {"id": user.pk, "username": user.get_username()}
 
 
+def _logged(reason: str, content_sha256: str) -> str:
+    """The moderation log's reason for a hold or release: the moderator's, with the seal's hash."""
+    return (f"{reason} (SHA-256 {content_sha256})" if reason else f"SHA-256 {content_sha256}")[:REASON_LENGTH]
+
+
 def active_holds() -> QuerySet[EvidenceHold]:
     return EvidenceHold.objects.filter(released_at__isnull=True)
 
@@ -160,7 +165,7 @@ def hold_reply(reply: Reply, *, actor, reason: str = "") -> EvidenceHold:
             held_by=actor,
             reason=reason,
         )
-        log_reason = f"{reason} (SHA-256 {content_sha256})" if reason else f"SHA-256 {content_sha256}"
+        log_reason = _logged(reason, content_sha256)
         if reply.status != Reply.Status.TRASH:
             services.set_status(reply, Reply.Status.TRASH, actor=actor, reason=log_reason, action="evidence_hold")
         else:
@@ -184,9 +189,7 @@ def release_hold(hold: EvidenceHold, *, actor, reason: str = "") -> bool:
                 commenter_id=hold.reply.commenter_id if hold.reply_id else None,
                 actor=actor,
                 action="evidence_release",
-                reason=(f"{reason} (SHA-256 {hold.content_sha256})" if reason else f"SHA-256 {hold.content_sha256}")[
-                    :REASON_LENGTH
-                ],
+                reason=_logged(reason, hold.content_sha256),
             )
     return bool(updated)
 

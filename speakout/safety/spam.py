@@ -235,8 +235,7 @@ def learn_decision(reply: Reply) -> None:
         tokens = reply_features(reply)
         if assessment.trained_as:
             model.learn(tokens, spam=assessment.trained_as == "spam", weight=-1)
-        if label:
-            model.learn(tokens, spam=label == "spam")
+        model.learn(tokens, spam=label == "spam")
         save_model(model)
         assessment.trained_as = label
         assessment.save(update_fields=["trained_as"])
