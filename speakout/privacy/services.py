@@ -48,12 +48,11 @@ def normalise(email: str) -> str:
 # Who is asking -------------------------------------------------------------------------------
 
 
-def verified_emails(user) -> list[str]:
-    """The account's proven addresses: the same rule as the subscriptions page (allauth's
-    verified addresses; without allauth, the account's own address)."""
-    from speakout.subscriptions.services import verified_addresses
-
-    return verified_addresses(user)
+def _any_address(field_name: str, emails) -> Q:
+    query = Q(pk__in=[])
+    for email in emails:
+        query |= Q(**{f"{field_name}__iexact": email})
+    return query
 
 
 @dataclass
@@ -69,13 +68,11 @@ class Owner:
 
     @classmethod
     def for_user(cls, user) -> Owner:
-        return cls(emails=verified_emails(user), user=user)
+        # The subscriptions page's rule: allauth's verified addresses (else the account's own).
+        return cls(emails=subscriptions.verified_addresses(user), user=user)
 
     def _email_q(self, field_name: str) -> Q:
-        query = Q(pk__in=[])
-        for email in self.emails:
-            query |= Q(**{f"{field_name}__iexact": email})
-        return query
+        return _any_address(field_name, self.emails)
 
     def commenters(self):
         query = self._email_q("email")
@@ -222,12 +219,11 @@ def anonymise(owner: Owner, reply: Reply) -> bool:
 
 def stop_notifications(owner: Owner) -> int:
     """End every subscription of the owner's addresses (confirmed or not). Returns how many."""
-    count = 0
     with transaction.atomic():
-        for subscription in owner.subscriptions().filter(unsubscribed_at__isnull=True):
+        stopped = list(owner.subscriptions().filter(unsubscribed_at__isnull=True))
+        for subscription in stopped:
             subscriptions.unsubscribe(subscription)
-            count += 1
-    return count
+    return len(stopped)
 
 
 def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None = None) -> int:
@@ -248,13 +244,9 @@ def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None =
         for commenter in owner.commenters():
             if commenter.email:
                 emails.append(normalise(commenter.email))
-        mail_q = Q(pk__in=[])
-        request_q = Q(pk__in=[])
-        for email in set(emails):
-            mail_q |= Q(to__iexact=email)
-            request_q |= Q(email__iexact=email)
-        OutgoingMail.objects.filter(mail_q).exclude(status=OutgoingMail.Status.SENDING).delete()
-        ManageRequest.objects.filter(request_q).delete()
+        emails = list(set(emails))
+        OutgoingMail.objects.filter(_any_address("to", emails)).exclude(status=OutgoingMail.Status.SENDING).delete()
+        ManageRequest.objects.filter(_any_address("email", emails)).delete()
         owner.commenters().update(forget_requested_at=now, user=None, display_name="", website="")
     return len(reply_ids)
 
