@@ -35,7 +35,7 @@ from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
 from speakout.discussion.reading import approved_counts, load_thread_page
 
-from .origins import Origin, origin_of, page_thread
+from .origins import Origin, origin_of, page_thread, visible_thread
 from .tokens import USER_HEADER, read_user_token
 
 api = NinjaAPI(
@@ -84,13 +84,6 @@ def author_for(
     entry = embed_origin(request)
     author.user = read_user_token(user_token, entry.origin if entry else None)
     return author, new_token
-
-
-def visible_thread(key: str) -> Thread | None:
-    thread = Thread.objects.filter(key=key).first()
-    if thread is not None and (not thread.is_public or thread.status == Thread.Status.HIDDEN):
-        raise Http404
-    return thread
 
 
 def with_sources(replies: list[dict[str, Any]]) -> None:

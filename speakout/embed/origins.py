@@ -51,6 +51,18 @@ def page_thread(entry: Origin, key: str, url: str) -> Thread:
     return Thread(key=key, url=url, title=title[:TITLE_MAX_LENGTH])
 
 
+def visible_thread(key: str) -> Thread | None:
+    """The thread stored under ``key``, None if there is none yet; 404 if it is not public."""
+    from django.http import Http404
+
+    from speakout.discussion.models import Thread
+
+    thread = Thread.objects.filter(key=key).first()
+    if thread is not None and (not thread.is_public or thread.status == Thread.Status.HIDDEN):
+        raise Http404
+    return thread
+
+
 def normalise_origin(value: str) -> str:
     """``https://Example.org:443/`` -> ``https://example.org``; "" when it is not an origin."""
     try:

@@ -19,11 +19,11 @@ from speakout.discussion import views as discussion_views
 from speakout.discussion.clients import read_guest_token
 from speakout.discussion.forms import parse_id
 from speakout.discussion.html import render_reply_list
-from speakout.discussion.models import DiscussionSettings, Reply, Thread
+from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.discussion.reading import load_thread_page
 
 from .middleware import SIGNIN_COOKIE
-from .origins import Origin, allowed, origin_of, page_thread
+from .origins import Origin, allowed, origin_of, page_thread, visible_thread
 from .tokens import sign_user_token
 
 STATIC_DIR = Path(__file__).resolve().parent / "static" / "embed"
@@ -103,9 +103,7 @@ def thread_page(request):
     """A page's thread on Speakout itself: the replies and the normal reply form."""
     key, url, entry = _page_thread(request)
     rules = DiscussionSettings.load()
-    thread = Thread.objects.filter(key=key).first()
-    if thread is not None and (not thread.is_public or thread.status == Thread.Status.HIDDEN):
-        raise Http404
+    thread = visible_thread(key)
     shown = thread or page_thread(entry, key, url)
     listing_html, count, page = "", 0, None
     user = request.user if request.user.is_authenticated else None
@@ -147,11 +145,7 @@ def thread_post(request):
     key, url, entry = _page_thread(request)
     if request.POST.get("thread") != key:
         return HttpResponseBadRequest()
-    thread = Thread.objects.filter(key=key).first()
-    if thread is not None and (not thread.is_public or thread.status == Thread.Status.HIDDEN):
-        raise Http404
-    if thread is None:
-        thread = page_thread(entry, key, url)
+    thread = visible_thread(key) or page_thread(entry, key, url)
     response = discussion_views.post_to_thread(request, thread)
     if response.status_code == 303:
         fragment = urlsplit(response["Location"]).fragment
