@@ -42,6 +42,8 @@ from ninja.errors import HttpError, ValidationError
 from ninja.params.functions import Header, Query
 from ninja.parser import Parser
 
+from speakout.net import sharedreads
+
 from . import reading, services
 from .adapter import Dialect, error_body, get_adapter
 from .api_schemas import (
@@ -380,10 +382,11 @@ def post_reply(request: HttpRequest, key: str, payload: ReplyIn, guest: str = Gu
     """Send a reply. 201 when stored (published or held for moderation), 200 when the same
     ``submission_id`` was already stored (the first reply is returned, nothing is added)."""
     thread = public_thread(key)
-    rules = DiscussionSettings.load()
     adapter = get_adapter()
-    author, new_token = author_for(request, guest, create_guest_token=True)
-    result = adapter.submit(thread, adapter.form_data(thread.key, payload.dict()), author, rules=rules)
+    with sharedreads.read_together(services.shared_keys()):
+        rules = DiscussionSettings.load()
+        author, new_token = author_for(request, guest, create_guest_token=True)
+        result = adapter.submit(thread, adapter.form_data(thread.key, payload.dict()), author, rules=rules)
     if not result.ok:
         raise ApiError.refused(result, form_token=issue_form_token(thread.key, after_error=True))
     reply = result.stored

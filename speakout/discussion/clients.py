@@ -26,6 +26,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from speakout.net import sharedreads
 from speakout.net.addresses import client_ip
 
 from . import app_settings
@@ -60,14 +61,19 @@ def oldest_kept_period(now: datetime | None = None) -> int:
     return key_period(now) - periods_kept
 
 
+def client_keys_cache_key(now: datetime | None = None) -> str:
+    """Where ``client_keys`` keeps the keys in the shared cache."""
+    return f"speakout:client-keys:{key_period(now)}"
+
+
 def client_keys(now: datetime | None = None) -> list[str]:
     """The current key first, then the older keys still kept. Creates the current one if needed.
     Read from the shared cache for a few minutes: every reply and report computes hashes."""
     from .models import ClientKey
 
     period = key_period(now)
-    cache_key = f"speakout:client-keys:{period}"
-    keys = cache.get(cache_key)
+    cache_key = client_keys_cache_key(now)
+    keys = sharedreads.get(cache_key)
     if keys:
         return keys
     current = ClientKey.objects.filter(period=period).first()

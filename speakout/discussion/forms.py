@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 
+from speakout.net import sharedreads
 from speakout.pagecache.holes import is_marker
 
 from . import app_settings
@@ -126,7 +127,7 @@ STAFF_NAMES_SECONDS = 60  # a change made without saving a user (a bulk update) 
 def staff_names() -> set[str]:
     """The staff's user names and full names, compared folded. Read on every reply, so kept in
     the shared cache, which forgets them whenever a user is saved or deleted."""
-    names = cache.get(STAFF_NAMES_KEY)
+    names = sharedreads.get(STAFF_NAMES_KEY)
     if names is None:
         names = set()
         User = get_user_model()

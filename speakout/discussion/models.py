@@ -20,6 +20,7 @@ from django.db.models.lookups import Exact
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from speakout.net import sharedreads
 from speakout.pagecache import versions
 
 SAME_TEXT_PREFIX = 100  # characters of a reply's text in the duplicate check's index
@@ -400,17 +401,29 @@ class DiscussionSettings(models.Model):
         versions.bump(SETTINGS_DEPENDENCY)
 
     @classmethod
+    def shared_keys(cls) -> list[str]:
+        """What ``load`` reads from the shared cache, for ``sharedreads.read_together``."""
+        if versions.file_versions() is not None:
+            return [cls.CACHE_KEY]
+        return [versions.key(SETTINGS_DEPENDENCY), cls.CACHE_KEY]
+
+    @classmethod
     def load(cls) -> DiscussionSettings:
         """The settings row, from the cache when possible (it is read on every page and reply),
-        under the settings' version: a save made by any process (a command, the worker, another
-        web process) is read on the next request, with or without Redis."""
-        key = f"{cls.CACHE_KEY}:{versions.current([SETTINGS_DEPENDENCY])[SETTINGS_DEPENDENCY]}"
-        instance = cache.get(key)
+        kept with the settings' version and used only while that version stands: a save made by
+        any process (a command, the worker, another web process) is read on the next request,
+        with or without Redis. With Redis, the version and the row come in one round trip."""
+        found = sharedreads.get_many(cls.shared_keys())
+        version = found.get(versions.key(SETTINGS_DEPENDENCY))
+        if version is None:
+            version = versions.current([SETTINGS_DEPENDENCY])[SETTINGS_DEPENDENCY]
+        kept = found.get(cls.CACHE_KEY)
+        if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == version:
+            return kept[1]
+        instance = cls.objects.filter(pk=1).first()
         if instance is None:
-            instance = cls.objects.filter(pk=1).first()
-            if instance is None:
-                instance, _created = cls.objects.get_or_create(pk=1)
-            cache.set(key, instance, 300)
+            instance, _created = cls.objects.get_or_create(pk=1)
+        cache.set(cls.CACHE_KEY, (version, instance), 300)
         return instance
 
     @staticmethod

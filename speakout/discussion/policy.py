@@ -82,6 +82,12 @@ class Check:
 
     code = "check"
 
+    def shared_keys(self) -> list[str]:
+        """The shared-cache keys ``check`` reads, so that a front end reads them with the
+        others in one round trip (``speakout.net.sharedreads``). Optional: a key left out is
+        simply read when asked for."""
+        return []
+
     def check(self, submission: Submission) -> Verdict | None:
         """Runs before the reply's transaction (nothing is written yet, and on SQLite no write
         lock is held), so it must not write; ``submission.commenter`` is then unsaved (``pk``

@@ -23,8 +23,8 @@ from speakout.pagecache import versions
 from . import refusals, signals
 from .app_settings import app_settings
 from .avatars import avatar_for
-from .clients import guest_key, guest_keys
-from .forms import ReplyForm, read_form_token
+from .clients import client_keys_cache_key, guest_key, guest_keys
+from .forms import STAFF_NAMES_KEY, ReplyForm, read_form_token
 from .models import (
     PATH_SEGMENT_LENGTH,
     BannedClient,
@@ -39,7 +39,7 @@ from .models import (
     path_segment,
     thread_dependency,
 )
-from .policy import Check, Decision, PolicyRun, Submission, Verdict
+from .policy import Check, Decision, PolicyRun, Submission, Verdict, load_checks
 from .reading import wrote
 from .rendering import render_markdown
 
@@ -228,6 +228,16 @@ def display_name_for(author: Author, name: str) -> str:
     return name or _("Anonymous")
 
 
+def shared_keys(checks: list[Check] | None = None) -> list[str]:
+    """The shared-cache entries a reply post reads (the rules, the client keys, the staff's
+    names and what the policy checks ask for), for a front end to read them in one round trip
+    with ``sharedreads.read_together`` before it looks at the post."""
+    keys = [*DiscussionSettings.shared_keys(), client_keys_cache_key(), STAFF_NAMES_KEY]
+    for check in checks if checks is not None else load_checks():
+        keys.extend(check.shared_keys())
+    return keys
+
+
 def submit_reply(
     *,
     thread: Thread,
@@ -331,6 +341,12 @@ def _submit_reply(
     }[result.decision]
     body_html = render_markdown(cleaned["body"])
     wishes = writer_wishes(cleaned, author)
+    if status == Reply.Status.APPROVED:
+        # The thread's pages are retired now, and again at the commit (``count_new_reply``): a
+        # page rendered in between from what was not committed yet carries this value, so the
+        # second bump retires it. Now rather than inside the transaction, which on SQLite would
+        # hold the write lock through this round trip to the shared cache.
+        versions.bump_now(thread_dependency(thread.key))
     with transaction.atomic():
         lost_race = run.reserve()
         if lost_race is not None:
@@ -458,8 +474,10 @@ def insert_reply(reply: Reply, path_base: str) -> None:
 
 def count_new_reply(reply: Reply, thread: Thread, *, commenter_counted: bool) -> None:
     """``_count_approved(reply, +1, ...)`` for a reply just stored in ``thread``: the same
-    changes, in plain statements."""
-    versions.bump(thread_dependency(thread.key))
+    changes, in plain statements. The page cache's version of the thread moves at the commit;
+    ``_submit_reply`` moved it once already, before the transaction."""
+    name = thread_dependency(thread.key)
+    transaction.on_commit(lambda: versions.bump_now(name))
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         table, count, version, pk = (quote(name) for name in (Thread._meta.db_table, "approved_count", "version", "id"))

@@ -17,6 +17,7 @@ from django.utils.html import conditional_escape
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from speakout.net import sharedreads
 from speakout.pagecache.holes import is_marker, per_request
 
 from . import app_settings, avatars, services
@@ -133,6 +134,11 @@ def post_reply(request):
 def post_to_thread(request, thread: Thread):
     """The form's post to ``thread``; an unsaved thread (a page's first reply) is stored with
     the reply, and not at all if the reply is refused."""
+    with sharedreads.read_together(services.shared_keys()):
+        return _post_to_thread(request, thread)
+
+
+def _post_to_thread(request, thread: Thread):
     rules = DiscussionSettings.load()
     bad_fields = undecodable_fields(request)
     if bad_fields:

@@ -10,7 +10,7 @@ from speakout.discussion.policy import Check, Decision, Verdict
 from . import app_settings
 from .detect import ADDRESS, EMAIL, NAME, PHONE, find_personal_data
 from .models import ReplyAssessment, SafetySettings
-from .spam import features, scoring_model
+from .spam import features, model_version_keys, scoring_model
 
 # The fields a reader sees (the email field is never shown, so it is not checked).
 FIELDS = (("name", gettext_lazy("name")), ("website", gettext_lazy("website")), ("body", gettext_lazy("reply")))
@@ -57,6 +57,9 @@ class PersonalDataCheck(Check):
     """Personal data in what readers will see: warn first; if the writer confirms, hold."""
 
     code = "personal_data"
+
+    def shared_keys(self):
+        return [SafetySettings.CACHE_KEY]
 
     def findings(self, submission) -> dict[str, list]:
         names = safety_settings(submission).protected_name_list
@@ -147,6 +150,9 @@ class SpamScoreCheck(Check):
     """The local spam model's score, with the rule features it learnt, as one verdict."""
 
     code = "spam_score"
+
+    def shared_keys(self):
+        return [SafetySettings.CACHE_KEY, *model_version_keys()]
 
     def check(self, submission):
         settings = safety_settings(submission)

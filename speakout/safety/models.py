@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from speakout.discussion.models import Commenter, Reply
+from speakout.net import sharedreads
 
 
 class SafetySettings(models.Model):
@@ -80,7 +81,7 @@ class SafetySettings(models.Model):
 
     @classmethod
     def load(cls) -> SafetySettings:
-        instance = cache.get(cls.CACHE_KEY)
+        instance = sharedreads.get(cls.CACHE_KEY)
         if instance is None:
             instance = cls.objects.filter(pk=1).first() or cls.objects.get_or_create(pk=1)[0]
             cache.set(cls.CACHE_KEY, instance, 300)

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from speakout.discussion.models import ModerationLogEntry, Reply
 from speakout.discussion.rendering import count_links
+from speakout.net import sharedreads
 from speakout.pagecache import versions
 
 from .detect import fold
@@ -149,12 +150,23 @@ def load_model() -> NaiveBayes:
     return NaiveBayes(row.spam_documents, row.ham_documents, row.spam_tokens, row.ham_tokens)
 
 
+def model_version_keys() -> list[str]:
+    """What ``model_version`` reads from the shared cache, for ``sharedreads.read_together``."""
+    return [] if versions.file_versions() is not None else [versions.key(MODEL_VERSION)]
+
+
+def model_version() -> int:
+    for value in sharedreads.get_many(model_version_keys()).values():
+        return int(value)
+    return versions.current([MODEL_VERSION])[MODEL_VERSION]
+
+
 def scoring_model() -> NaiveBayes:
     """The stored model for scoring, shared by the process until it changes: do not change it."""
     global _scoring
     # The version is read before the row: a model saved after this point moves the version
     # again (after its commit), so an older row is never kept under a newer version.
-    version = versions.current([MODEL_VERSION])[MODEL_VERSION]
+    version = model_version()
     cached = _scoring
     if cached is not None and cached[0] == version:
         return cached[1]

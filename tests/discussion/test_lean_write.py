@@ -104,8 +104,9 @@ def test_the_lean_count_changes_what_the_orm_count_changes(commenter_counted):
     assert rows["lean"][1]["approved_count"] == (2 if commenter_counted else 3)
 
 
-def test_the_lean_count_retires_the_threads_cached_pages(django_capture_on_commit_callbacks):
-    """Like the ORM path, the thread's page-cache version moves at once and again at the commit."""
+def test_the_lean_count_retires_the_threads_cached_pages_at_the_commit(django_capture_on_commit_callbacks):
+    """The thread's page-cache version moves at the commit (the reply's service moved it once
+    already, before its transaction: see test_write_path)."""
     from speakout.discussion.models import thread_dependency
     from speakout.pagecache import versions
 
@@ -113,11 +114,12 @@ def test_the_lean_count_retires_the_threads_cached_pages(django_capture_on_commi
     reply = Reply.objects.create(thread=thread, author_name="a", body="b", body_html="b")
     name = thread_dependency(thread.key)
     before = versions.current([name])[name]
-    with django_capture_on_commit_callbacks(execute=True):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
         services.count_new_reply(reply, thread, commenter_counted=False)
-        during = versions.current([name])[name]
+        assert versions.current([name])[name] == before, "not inside the transaction"
+    assert len(callbacks) == 1
     after = versions.current([name])[name]
-    assert before < during < after
+    assert before < after
 
 
 def test_the_lean_commenter_insert_writes_the_row_the_orm_writes_and_yields_a_taken_address():

@@ -202,3 +202,30 @@ def test_a_batch_of_notifications_asks_for_one_send_task(client, thread, rules, 
         assert notification_services.send_due_reply_notifications() == 3
     assert [callback for callback in callbacks if callback is _ensure_send_task] == [_ensure_send_task]
     assert OutgoingMail.objects.filter(to="follower@example.org").count() == 3
+
+
+def test_a_published_reply_retires_its_threads_pages_outside_its_transaction(
+    client, thread, rules, monkeypatch, django_capture_on_commit_callbacks
+):
+    """The thread's page-cache version moves before the reply's transaction and again at its
+    commit, never inside it: on SQLite that transaction holds the one write lock, and the move is
+    a round trip to Redis in production."""
+    from speakout.discussion.models import thread_dependency
+    from speakout.pagecache import versions
+
+    name = thread_dependency(thread.key)
+    depths: list[int] = []
+    original = versions.bump_now
+
+    def recording(*names):
+        if name in names:
+            depths.append(len(connection.atomic_blocks))
+        original(*names)
+
+    monkeypatch.setattr(versions, "bump_now", recording)
+    outside = len(connection.atomic_blocks)  # the test's own transaction
+    before = versions.current([name])[name]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, thread, 1)["outcome"] == "published"
+    assert depths == [outside, outside], depths
+    assert versions.current([name])[name] > before

@@ -1,0 +1,64 @@
+"""Small shared-cache entries a request needs, read in one round trip.
+
+A reply post reads about half a dozen small entries of the shared cache (the discussion's and
+the safety app's rules, the client keys, the staff's names, the spam model's version), each
+once. Asked one by one, each is a round trip to Redis; ``read_together(keys)`` asks for all of
+them with one multi-get, and ``get``/``get_many`` then answer each key's first read from it.
+A key's second read, a key not in the batch, and every read outside the block go to the cache
+as before, so a value is at most as old as the start of the block, and nothing outlives it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
+
+from django.core.cache import cache
+
+_ABSENT = object()  # read together, and not in the cache
+_read: ContextVar[dict[str, Any] | None] = ContextVar("speakout_shared_reads", default=None)
+
+
+@contextmanager
+def read_together(keys: Iterable[str]) -> Iterator[None]:
+    """Read ``keys`` from the shared cache now, in one round trip, for the block's first reads."""
+    keys = list(dict.fromkeys(keys))
+    found = cache.get_many(keys) if keys else {}
+    token = _read.set({key: found.get(key, _ABSENT) for key in keys})
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def _taken(key: str) -> Any:
+    """The batch's value of ``key`` (once), ``_ABSENT``, or None when the batch never read it."""
+    batch = _read.get()
+    if batch is None:
+        return None
+    return batch.pop(key, None)
+
+
+def get(key: str) -> Any:
+    """``cache.get(key)``, answered from the batch for the key's first read in the block."""
+    value = _taken(key)
+    if value is None:
+        return cache.get(key)
+    return None if value is _ABSENT else value
+
+
+def get_many(keys: Iterable[str]) -> dict[str, Any]:
+    """``cache.get_many(keys)``, from the batch for the keys it read; the others in one trip."""
+    found: dict[str, Any] = {}
+    missing: list[str] = []
+    for key in keys:
+        value = _taken(key)
+        if value is None:
+            missing.append(key)
+        elif value is not _ABSENT:
+            found[key] = value
+    if missing:
+        found.update(cache.get_many(missing))
+    return found

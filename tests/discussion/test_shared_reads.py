@@ -1,0 +1,130 @@
+"""A reply post reads the shared cache's small entries in one round trip (speakout/net/sharedreads.py),
+against a real Redis as production runs it (``SPEAKOUT_TEST_REDIS_URL``), and a change made between
+two posts by another process is seen by the next post."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+
+import pytest
+from django.core.cache import cache, caches
+
+from speakout.discussion import services
+from speakout.discussion.forms import STAFF_NAMES_KEY, issue_form_token
+from speakout.discussion.models import DiscussionSettings, Reply
+from speakout.net import sharedreads
+from speakout.net.rediscache import SharedClientRedisCache
+from speakout.safety.models import SafetySettings
+
+pytestmark = pytest.mark.django_db
+
+REDIS_URL = os.environ.get("SPEAKOUT_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
+
+
+@pytest.fixture
+def redis(settings):
+    """The default cache in Redis and the page cache's versions there too, as in production."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "speakout.net.rediscache.SharedClientRedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        }
+    }
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""
+    yield caches["default"]
+    caches["default"].clear()
+
+
+def commands_of(redis_cache, monkeypatch) -> list[str]:
+    client = redis_cache._cache.get_client(write=True)
+    sent: list[str] = []
+    original = client.execute_command
+
+    def counting(*args, **kwargs):
+        sent.append(str(args[0]))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(client, "execute_command", counting)
+    return sent
+
+
+def post(client, thread, number: int, **fields):
+    words = "".join(chr(97 + int(digit)) for digit in str(number))  # no digits: not a phone number
+    data = {
+        "name": f"Writer {words}",
+        "email": f"writer-{words}@example.org",
+        "body": f"Reply {words}, with **Markdown**.",
+        "form_token": issue_form_token(thread.key, issued_at=time.time() - 10),
+        **fields,
+    }
+    response = client.post(
+        f"/api/threads/{thread.key}/replies",
+        json.dumps(data),
+        content_type="application/json",
+        REMOTE_ADDR=f"198.51.{number % 250}.1",
+    )
+    return {"status": response.status_code, **response.json()}
+
+
+def test_a_reply_post_reads_its_rules_keys_and_names_in_one_round_trip(
+    client, rules, redis, monkeypatch, settings, django_capture_on_commit_callbacks
+):
+    """Once the entries are cached, a published reply asks Redis for: the site's language (the
+    middleware), one multi-get of the rules, client keys, staff names, safety rules and spam
+    model version, one of the refusal counts, and the thread's version bumped twice (before
+    the reply's transaction and at its commit)."""
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
+    thread = services.get_or_create_thread("shared-reads", url="http://testserver/s/", title="Shared reads")
+    assert post(client, thread, 1)["outcome"] == "published"  # fills the cache
+    sent = commands_of(redis, monkeypatch)
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = post(client, thread, 2)
+    assert answer["outcome"] == "published", answer
+    reads = [command for command in sent if command in ("GET", "MGET")]
+    assert reads == ["GET", "MGET", "MGET"], sent
+    assert sent.count("EVALSHA") == 2, sent
+    assert len(sent) == 5, sent
+
+
+def test_changes_between_two_posts_are_read_by_the_next(client, rules, redis, settings):
+    """Nothing read together outlives its block: the rules, the safety rules and the staff's
+    names changed by another process (straight in the cache and database) count at once."""
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
+    thread = services.get_or_create_thread("shared-reads-2", url="http://testserver/t/", title="Shared reads")
+    assert post(client, thread, 1)["outcome"] == "published"
+    another_process = SharedClientRedisCache(REDIS_URL, {"KEY_PREFIX": redis.key_prefix})
+
+    DiscussionSettings.objects.filter(pk=1).update(hold_words="pineapple")
+    from speakout.pagecache import versions
+
+    versions.bump_now("discussion-settings")
+    assert post(client, thread, 2, body="About pineapple.")["outcome"] == "held"
+
+    SafetySettings.objects.update_or_create(pk=1, defaults={"protected_names": "Zelda Quux"})
+    another_process.delete(SafetySettings.CACHE_KEY)
+    answer = post(client, thread, 3, body="Zelda Quux said so.")
+    assert answer["status"] == 400 and answer["code"] == "personal_data", answer
+
+    another_process.set(STAFF_NAMES_KEY, {"writerd"}, 60)
+    answer = post(client, thread, 4, name="Writer d")
+    assert answer["status"] == 400 and "name" in answer["errors"], answer
+    assert Reply.objects.filter(thread=thread).count() == 2
+
+
+def test_each_key_is_answered_from_the_batch_once_and_only_inside_the_block():
+    cache.set("shared-a", 1, 60)
+    with sharedreads.read_together(["shared-a", "shared-missing"]):
+        cache.set("shared-a", 2, 60)
+        assert sharedreads.get("shared-a") == 1, "as read when the block started"
+        assert sharedreads.get("shared-a") == 2, "a second read asks the cache"
+        assert sharedreads.get_many(["shared-missing", "shared-a"]) == {"shared-a": 2}
+    cache.set("shared-a", 3, 60)
+    assert sharedreads.get("shared-a") == 3
+    assert sharedreads.get_many(["shared-a"]) == {"shared-a": 3}
+    cache.delete("shared-a")
