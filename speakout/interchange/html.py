@@ -37,26 +37,14 @@ _ENDS_WITH_BLOCK = re.compile(rf"</?({_BLOCK_TAGS})\b[^>]*>\s*$", re.I)
 RICH_TAGS = {"b", "i", "a", "ol", "ul", "li", "sup", "sub", "br"}
 _INLINE_RENAME = {"strong": "b", "em": "i", "cite": "i", "dfn": "i", "var": "i"}
 _HEADINGS = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h3", "h5": "h3", "h6": "h3"}
-_CONTAINERS = {
-    "div",
-    "section",
-    "article",
-    "main",
-    "header",
-    "footer",
-    "aside",
-    "nav",
-    "figure",
-    "details",
-    "center",
-    "form",
-    "dl",
-    "tbody",
-    "thead",
-    "tfoot",
-}
+_CONTAINERS = set(
+    "div section article main header footer aside nav figure details center form dl tbody thead tfoot".split()
+)
 _DROP = {"script", "style", "noscript", "template", "hr", "button", "input", "select", "textarea"}
 _MEDIA = {"iframe": "video", "video": "video", "audio": "audio", "embed": "other", "object": "other"}
+# Elements read as blocks of their own; any other element is inline unless it holds one of _HOLDS_BLOCKS.
+_BLOCK_ELEMENTS = {*_HEADINGS, *_MEDIA, *_CONTAINERS, *"p ul ol blockquote pre img table figcaption".split()}
+_HOLDS_BLOCKS = ["img", "p", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "figure"]
 
 
 def _before_block(match: re.Match) -> str:
@@ -135,77 +123,47 @@ class BodyConverter:
         name = tag.name.lower()
         if name in _DROP:
             return
+        if name not in _BLOCK_ELEMENTS and not tag.find(_HOLDS_BLOCKS):
+            self.inline.append(str(self._rewrite(tag)))
+            return
+        self._flush()
         if name in _HEADINGS:
-            self._flush()
             heading = tag.get_text(" ", strip=True)
             if heading:
                 self.blocks.append({"type": "heading", "value": {"text": heading[:200], "level": _HEADINGS[name]}})
-            return
-        if name == "p":
-            self._flush()
+        elif name == "p":
             self._paragraph(tag)
             self._flush()
-            return
-        if name in ("ul", "ol"):
-            self._flush()
+        elif name in ("ul", "ol"):
             self._rich(str(self._rewrite(tag)))
-            return
-        if name == "blockquote":
-            self._flush()
+        elif name == "blockquote":
             cite = tag.find("cite")
             attribution = cite.extract().get_text(" ", strip=True) if cite else ""
             quote = "\n\n".join(p.get_text(" ", strip=True) for p in tag.find_all("p")) or tag.get_text(" ", strip=True)
             if quote:
                 self.blocks.append({"type": "quote", "value": {"quote": quote, "attribution": attribution[:200]}})
-            return
-        if name == "pre":
-            self._flush()
+        elif name == "pre":
             lines = [escape(line) for line in tag.get_text().splitlines()]
             if any(line.strip() for line in lines):
                 self._rich("<p>" + "<br>".join(lines) + "</p>")
-            return
-        if name == "img":
-            self._flush()
+        elif name == "img":
             self._image(tag)
-            return
-        if name in _MEDIA:
-            self._flush()
+        elif name in _MEDIA:
             inner = tag.find("source")
-            source = tag.get("src") or tag.get("data") or (inner.get("src") if inner else "")
-            if source and str(source).startswith(("http://", "https://")):
-                self.blocks.append(
-                    {
-                        "type": "media_link",
-                        "value": {
-                            "url": str(source),
-                            "title": (tag.get("title") or os.path.basename(str(source).rstrip("/")) or str(source))[
-                                :200
-                            ],
-                            "description": "",
-                            "kind": _MEDIA[name],
-                        },
-                    }
-                )
-            return
-        if name == "table":
-            self._flush()
+            source = str(tag.get("src") or tag.get("data") or (inner.get("src") if inner else "") or "")
+            if source.startswith(("http://", "https://")):
+                title = (tag.get("title") or os.path.basename(source.rstrip("/")) or source)[:200]
+                value = {"url": source, "title": title, "description": "", "kind": _MEDIA[name]}
+                self.blocks.append({"type": "media_link", "value": value})
+        elif name == "table":
             for row in tag.find_all("tr"):
                 cells = [escape(cell.get_text(" ", strip=True)) for cell in row.find_all(["td", "th"])]
                 if any(cells):
                     self._rich("<p>" + " · ".join(cells) + "</p>")
-            return
-        if name in _CONTAINERS or name == "figcaption":
-            self._flush()
+        else:
+            # A container, or an inline element wrapping block content (a link around an image, say).
             self._walk(tag)
             self._flush()
-            return
-        if tag.find(["img", "p", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "figure"]):
-            # An inline element wrapping block content (a link around an image, say).
-            self._flush()
-            self._walk(tag)
-            self._flush()
-            return
-        self.inline.append(str(self._rewrite(tag)))
 
     def _paragraph(self, tag: Tag) -> None:
         for image in tag.find_all("img"):
@@ -220,9 +178,7 @@ class BodyConverter:
             if isinstance(child, Tag) and child.name in _MEDIA:
                 self._flush()
                 self._element(child)
-            elif isinstance(child, Tag) and child.name in _DROP:
-                continue
-            elif isinstance(child, Comment):
+            elif isinstance(child, Comment) or (isinstance(child, Tag) and child.name in _DROP):
                 continue
             elif isinstance(child, NavigableString):
                 self.inline.append(escape(str(child)))

@@ -99,7 +99,8 @@ def alert_each(reply: Reply, *, template: str, subject: str, key: str, extra: di
         if not under_hourly_cap(user, now):
             logger.info("Moderator alert held back by the hourly cap")
             continue
-        send(user, template, subject, {**reply_context(reply), **extra}, dedupe_key=f"{key}:{reply.pk}:{user.pk}")
+        context = {**reply_context(reply), "subject_values": {"title": reply.thread.title or reply.thread.key}, **extra}
+        send(user, template, subject, context, dedupe_key=f"{key}:{reply.pk}:{user.pk}")
         sent += 1
     return sent
 
@@ -116,10 +117,7 @@ def on_reply_posted(sender, reply, outcome, **kwargs):
         template="moderation_held",
         subject=gettext_noop("A reply is waiting for review: “{title}”"),
         key="moderation-held",
-        extra={
-            "queue_url": admin_url("speakout_moderation:queue", "pending"),
-            "subject_values": {"title": reply.thread.title or reply.thread.key},
-        },
+        extra={"queue_url": admin_url("speakout_moderation:queue", "pending")},
     )
 
 
@@ -131,11 +129,7 @@ def on_reply_flagged(sender, reply, flag, **kwargs):
         template="moderation_reported",
         subject=gettext_noop("A reader reported a reply: “{title}”"),
         key="moderation-reported",  # one mail per reply, however many readers report it
-        extra={
-            "flag": flag,
-            "queue_url": admin_url("speakout_moderation:queue", "reported"),
-            "subject_values": {"title": reply.thread.title or reply.thread.key},
-        },
+        extra={"flag": flag, "queue_url": admin_url("speakout_moderation:queue", "reported")},
     )
 
 
@@ -154,7 +148,6 @@ def on_pile_on(sender, reply, target, count, minutes, **kwargs):
             "count": count,
             "minutes": minutes,
             "queue_url": admin_url("speakout_moderation:queue", "pending"),
-            "subject_values": {"title": reply.thread.title or reply.thread.key},
         },
     )
 

@@ -25,39 +25,26 @@ def waiting_items(request) -> list[dict]:
     items = []
     if moderation.can_moderate(request.user):
         counts = moderation.queue_counts(request)
+        queue = "speakout_moderation:queue"
+        items.append(_row(_("Replies waiting for review"), counts["pending"], reverse(queue, args=["pending"])))
         items.append(
-            {
-                "label": _("Replies waiting for review"),
-                "count": counts["pending"],
-                "url": reverse("speakout_moderation:queue", args=["pending"]),
-            }
-        )
-        items.append(
-            {
-                "label": _("Published replies with an open report"),
-                "count": counts["reported"],
-                "url": reverse("speakout_moderation:queue", args=["reported"]),
-            }
+            _row(_("Published replies with an open report"), counts["reported"], reverse(queue, args=["reported"]))
         )
         if screens.shows_pending_bans(request):
+            bans = screens.pending_ban_count(request)
             items.append(
-                {
-                    "label": _("Bans waiting for a second moderator"),
-                    "count": screens.pending_ban_count(request),
-                    "url": reverse("speakout_moderation:pending_bans"),
-                }
+                _row(_("Bans waiting for a second moderator"), bans, reverse("speakout_moderation:pending_bans"))
             )
     if contact_admin.can_view(request.user):
         index = reverse("speakout_contact:index")
-        items.append({"label": _("Unread contact messages"), "count": contact_admin.unread_count(), "url": index})
-        items.append(
-            {
-                "label": _("Contact messages stopped by the spam filter"),
-                "count": ContactMessage.objects.filter(is_spam=True, archived=False, read_at__isnull=True).count(),
-                "url": f"{index}?folder=spam",
-            }
-        )
+        items.append(_row(_("Unread contact messages"), contact_admin.unread_count(), index))
+        spam = ContactMessage.objects.filter(is_spam=True, archived=False, read_at__isnull=True).count()
+        items.append(_row(_("Contact messages stopped by the spam filter"), spam, f"{index}?folder=spam"))
     return items
+
+
+def _row(label, count: int, url: str) -> dict:
+    return {"label": label, "count": count, "url": url}
 
 
 class ModeratorDashboardPanel(Component):

@@ -63,36 +63,32 @@ def _image(seed: int, title: str):
     return Image.objects.create(title=title, file=_draw_picture(seed, title))
 
 
+def _block(kind: str, value) -> dict:
+    return {"type": kind, "value": value, "id": str(uuid.uuid4())}
+
+
 def _paragraph(html: str) -> dict:
-    return {"type": "paragraph", "value": html, "id": str(uuid.uuid4())}
+    return _block("paragraph", html)
 
 
 def _heading(text: str, level: str = "h2") -> dict:
-    return {"type": "heading", "value": {"text": text, "level": level}, "id": str(uuid.uuid4())}
+    return _block("heading", {"text": text, "level": level})
 
 
 def _quote(text: str, attribution: str = "") -> dict:
-    return {"type": "quote", "value": {"quote": text, "attribution": attribution}, "id": str(uuid.uuid4())}
+    return _block("quote", {"quote": text, "attribution": attribution})
 
 
 def _picture(image, alt: str, caption: str = "", credit: str = "") -> dict:
-    return {
-        "type": "image",
-        "value": {"image": image.pk, "alt_text": alt, "caption": caption, "credit": credit},
-        "id": str(uuid.uuid4()),
-    }
+    return _block("image", {"image": image.pk, "alt_text": alt, "caption": caption, "credit": credit})
 
 
 def _media(url: str, title: str, description: str, kind: str = "video") -> dict:
-    return {
-        "type": "media_link",
-        "value": {"url": url, "title": title, "description": description, "kind": kind},
-        "id": str(uuid.uuid4()),
-    }
+    return _block("media_link", {"url": url, "title": title, "description": description, "kind": kind})
 
 
 def _notes(*texts: str) -> list[dict]:
-    return [{"type": "note", "value": {"text": text}, "id": str(uuid.uuid4())} for text in texts]
+    return [_block("note", {"text": text}) for text in texts]
 
 
 def _at(days_ago: int, hour: int = 9) -> datetime:
@@ -352,7 +348,7 @@ def load_demo_content() -> bool:
         image=harbour,
     )
 
-    about = home.add_child(
+    home.add_child(
         instance=StandardPage(
             title="About",
             slug="about",
@@ -372,10 +368,9 @@ def load_demo_content() -> bool:
                 ),
             ],
         )
-    )
-    about.save_revision().publish()
+    ).save_revision().publish()
 
-    involved = home.add_child(
+    home.add_child(
         instance=StandardPage(
             title="Get involved",
             slug="get-involved",
@@ -399,10 +394,9 @@ def load_demo_content() -> bool:
                 ),
             ],
         )
-    )
-    involved.save_revision().publish()
+    ).save_revision().publish()
 
-    contact = home.add_child(
+    home.add_child(
         instance=ContactPage(
             title="Contact us",
             slug="contact-us",
@@ -415,8 +409,7 @@ def load_demo_content() -> bool:
             recipients="collective@example.org",
             thank_you="<p>Thank you. Your message has reached the collective, and we will answer soon.</p>",
         )
-    )
-    contact.save_revision().publish()
+    ).save_revision().publish()
 
     _translate_into_french(home, reports, evictions, keys)
     return True
@@ -529,6 +522,5 @@ def _add_report(index, *, title, slug, date, standfirst, authors, categories, ta
     index.add_child(instance=report)
     report.tags.add(*tags)
     report.save()
-    revision = report.save_revision()
-    revision.publish()
+    report.save_revision().publish()
     return report

@@ -105,13 +105,7 @@ class RepliesMenuItem(SubmenuMenuItem):
         )
 
 
-QUEUE_ICONS = {
-    "pending": "time",
-    "approved": "success",
-    "reported": "warning",
-    "spam": "no-view",
-    "trash": "bin",
-}
+QUEUE_ICONS = {"pending": "time", "approved": "success", "reported": "warning", "spam": "no-view", "trash": "bin"}
 
 
 def replies_menu_items() -> list[MenuItem]:
