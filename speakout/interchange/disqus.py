@@ -78,12 +78,7 @@ class DisqusImporter(Importer):
                     _("the thread is not in the file or has no address"),
                 )
                 continue
-            page = self.writer.page_for_url(info["link"])
-            if page is not None:
-                thread = self.writer.thread_for_page(page)
-            else:
-                thread = self.writer.external_thread(f"disqus-{thread_id}", info["link"], info["title"])
-                self.result.count("thread", "external")
+            thread = self.writer.thread_for_url(f"disqus-{thread_id}", info["link"], info["link"], info["title"])
             self.writer.save_replies(thread, comments, prefix="disqus:")
 
     def _post(self, element, posts) -> None:

@@ -25,19 +25,29 @@ from .replies import CommentData
 ISSO_MODES = {1: Reply.Status.APPROVED, 2: Reply.Status.PENDING, 4: Reply.Status.TRASH}
 
 
+def _comment(fields: dict, created_at: datetime | None) -> CommentData:
+    """One Isso comment, a row of its database or an object of its JSON."""
+    return CommentData(
+        source_id=str(fields.get("id", "")),
+        parent_id=str(fields.get("parent") or ""),
+        author_name=str(fields.get("author") or ""),
+        email=str(fields.get("email") or ""),
+        website=str(fields.get("website") or ""),
+        created_at=created_at,
+        body=str(fields.get("text") or ""),
+        status=ISSO_MODES.get(fields.get("mode", 1), Reply.Status.PENDING),
+        markdown=True,
+    )
+
+
 class _IssoBase(Importer):
     def write(self, threads: list[tuple[str, str, list[CommentData]]]) -> None:
         self.writer.source = "isso"
         for uri, title, comments in threads:
             if not comments:
                 continue
-            page = self.writer.page_for_url(uri)
-            if page is not None:
-                thread = self.writer.thread_for_page(page)
-            else:
-                url = uri if uri.startswith(("http://", "https://")) else settings.BASE_URL + "/" + uri.lstrip("/")
-                thread = self.writer.external_thread(f"isso:{uri}", url, title)
-                self.result.count("thread", "external")
+            url = uri if uri.startswith(("http://", "https://")) else settings.BASE_URL + "/" + uri.lstrip("/")
+            thread = self.writer.thread_for_url(f"isso:{uri}", uri, url, title)
             self.writer.save_replies(thread, comments, prefix="isso:")
 
 
@@ -58,21 +68,11 @@ class IssoSQLiteImporter(_IssoBase):
             raise ImportFailed(_("This is not an Isso database: %(error)s") % {"error": error}) from error
         out = []
         for thread in threads:
-            comments = []
-            for row in database.execute("SELECT * FROM comments WHERE tid = ? ORDER BY id", [thread["id"]]):
-                comments.append(
-                    CommentData(
-                        source_id=str(row["id"]),
-                        parent_id=str(row["parent"] or ""),
-                        author_name=row["author"] or "",
-                        email=row["email"] or "",
-                        website=row["website"] or "",
-                        created_at=datetime.fromtimestamp(row["created"], tz=UTC) if row["created"] else None,
-                        body=row["text"] or "",
-                        status=ISSO_MODES.get(row["mode"], Reply.Status.PENDING),
-                        markdown=True,
-                    )
-                )
+            rows = database.execute("SELECT * FROM comments WHERE tid = ? ORDER BY id", [thread["id"]])
+            comments = [
+                _comment(dict(row), datetime.fromtimestamp(row["created"], tz=UTC) if row["created"] else None)
+                for row in rows
+            ]
             out.append((thread["uri"] or "", thread["title"] or "", comments))
         database.close()
         self.moved(self.progress.total)
@@ -105,21 +105,10 @@ class IssoJSONImporter(_IssoBase):
             if not isinstance(thread, dict) or "id" not in thread:
                 self.result.skip(_("thread %(n)s") % {"n": number}, _("it has no id (its URI)"))
                 continue
-            comments = []
-            for comment in thread.get("comments") or []:
-                comments.append(
-                    CommentData(
-                        source_id=str(comment.get("id", "")),
-                        parent_id=str(comment.get("parent") or ""),
-                        author_name=str(comment.get("author") or ""),
-                        email=str(comment.get("email") or ""),
-                        website=str(comment.get("website") or ""),
-                        created_at=parse_iso(str(comment.get("created") or "")),
-                        body=str(comment.get("text") or ""),
-                        status=ISSO_MODES.get(comment.get("mode", 1), Reply.Status.PENDING),
-                        markdown=True,
-                    )
-                )
+            comments = [
+                _comment(comment, parse_iso(str(comment.get("created") or "")))
+                for comment in thread.get("comments") or []
+            ]
             out.append((str(thread["id"]), str(thread.get("title") or ""), comments))
         self.moved(self.progress.total)
         self.write(out)

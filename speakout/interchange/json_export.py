@@ -107,10 +107,7 @@ class JSONWriter:
             .values("id", "reply_id", "commenter_id", "actor_id", "action", "reason", "created_at")
             .iterator(),
         )
-        self.section(
-            "discussion_settings",
-            [{k: v for k, v in row.items()} for row in DiscussionSettings.objects.values()],
-        )
+        self.section("discussion_settings", DiscussionSettings.objects.values())
         self.section(
             "redirects",
             Redirect.objects.order_by("pk").values(

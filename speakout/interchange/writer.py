@@ -501,21 +501,25 @@ class SiteWriter:
             Thread.objects.filter(pk=thread.pk).update(**changes)
         return thread
 
-    def external_thread(self, key: str, url: str, title: str) -> Thread:
+    def thread_for_url(self, key: str, address: str, url: str, title: str) -> Thread:
+        """The thread of the imported or existing page ``address`` points at; without one, the
+        external thread ``key`` (for ``url``)."""
+        page = self._page_for_url(address)
+        if page is not None:
+            return self.thread_for_page(page)
+        self.result.count("thread", "external")
         thread = get_or_create_thread(key[:255], url=url[:1000] if url.startswith(("http://", "https://")) else "")
         if title and not thread.title:
             Thread.objects.filter(pk=thread.pk).update(title=title[:500])
         return thread
 
-    def page_for_url(self, url: str) -> Page | None:
-        """The imported or existing page an external thread's address points at, if any."""
+    def _page_for_url(self, url: str) -> Page | None:
         if not url:
             return None
         path = urlsplit(url).path or "/"
         if not path.endswith("/"):
             path += "/"
-        home_path = self.home.url_path
-        page = Page.objects.filter(url_path=home_path.rstrip("/") + path).first()
+        page = Page.objects.filter(url_path=self.home.url_path.rstrip("/") + path).first()
         if page is None:
             redirect = Redirect.objects.filter(old_path=old_path(url), redirect_page__isnull=False).first()
             page = redirect.redirect_page if redirect else None

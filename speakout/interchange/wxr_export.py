@@ -293,12 +293,9 @@ class WXRWriter:
         date = date or page.first_published_at or page.latest_revision_created_at or timezone.now()
         # Most sites have no view restriction at all: then no page needs its ancestors looked up.
         restricted = page.get_view_restrictions().first() if self.any_restriction else None
+        status = extra.get("status") if extra.get("status") in ("draft", "pending", "private", "future") else "draft"
         if page.live:
             status = "publish"
-        else:
-            status = (
-                extra.get("status") if extra.get("status") in ("draft", "pending", "private", "future") else "draft"
-            )
         parent_id = 0
         if not is_report and root is not None:
             parent = page.get_parent()
