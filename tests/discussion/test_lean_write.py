@@ -196,3 +196,51 @@ def test_the_waiting_task_look_up_answers_as_the_orm_does():
     assert both("a.task", "default", TaskResultStatus.RUNNING) == (False, False)
     assert both("a.task", "other", TaskResultStatus.READY) == (False, False)
     assert both("b.task", "default", TaskResultStatus.READY) == (False, False)
+
+
+def test_the_address_look_up_finds_what_the_orm_finds():
+    """``address_held`` against its ORM reference, ``holding``: any spelling of the case, and
+    no pattern characters (an address may hold ``_`` or ``%``)."""
+    from speakout.discussion.models import holding
+
+    for email in ("Ana.Lean@Example.org", "under_score@example.org", "per%cent@example.org"):
+        Commenter.objects.create(email=email, display_name="x")
+    Commenter.objects.create(email="", display_name="no address")
+    asked = [
+        "ana.lean@example.org",
+        "ANA.LEAN@EXAMPLE.ORG",
+        "Ana.Lean@Example.org",
+        "ana.lean@example.or",
+        "underXscore@example.org",
+        "UNDER_SCORE@example.org",
+        "perXcent@example.org",
+        "per%cent@EXAMPLE.org",
+        "nobody@example.org",
+        "",
+    ]
+    for email in asked:
+        assert services.address_held(email) == Commenter.objects.filter(holding(email)).exists(), email
+    assert [services.address_held(email) for email in asked] == [
+        True, True, True, False, False, True, False, True, False, True,
+    ]  # fmt: skip
+
+
+def test_the_ban_look_up_finds_what_the_orm_finds():
+    """``banned_client`` against the ORM look-up it replaces: the first ban by id among the
+    client's hashes, whole (its reason is carried to the current key), or none."""
+    from speakout.discussion.models import BannedClient
+    from speakout.discussion.policy import banned_client
+
+    older = BannedClient.objects.create(client_hash="b" * 64, reason="older")
+    BannedClient.objects.create(client_hash="a" * 64, reason="newer")
+    for hashes in (("a" * 64, "b" * 64), ("a" * 64,), ("c" * 64,), ("c" * 64, "b" * 64), ("B" * 64,)):
+        found = banned_client(hashes)
+        expected = BannedClient.objects.filter(client_hash__in=hashes).first()
+        assert found == expected, hashes
+        if found is not None:
+            assert (found.client_hash, found.reason, found.created_at) == (
+                expected.client_hash,
+                expected.reason,
+                expected.created_at,
+            )
+    assert banned_client(("a" * 64, "b" * 64)) == older
