@@ -297,7 +297,7 @@ def banned_client(hashes: tuple[str, ...] | list[str]) -> BannedClient | None:
     is loaded through the ORM."""
     quote = connection.ops.quote_name
     table, pk = quote(BannedClient._meta.db_table), quote(BannedClient._meta.pk.column or "id")
-    column = quote(BannedClient._meta.get_field("client_hash").column)
+    column = quote(BannedClient._meta.get_field("client_hash").column or "client_hash")
     marks = ", ".join(["%s"] * len(hashes))
     # Table and column names are the model's own; the hashes are parameters.
     statement = f"SELECT {pk} FROM {table} WHERE {column} IN ({marks}) ORDER BY {pk} LIMIT 1"  # nosec B608

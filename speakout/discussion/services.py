@@ -441,7 +441,7 @@ def address_held(email: str) -> bool:
     key = (connection.vendor, Commenter, "address_held")
     if key not in _STATEMENTS:
         quote = connection.ops.quote_name
-        table, column = quote(Commenter._meta.db_table), quote(Commenter._meta.get_field("email").column)
+        table, column = quote(Commenter._meta.db_table), quote(Commenter._meta.get_field("email").column or "email")
         statement = f"SELECT 1 FROM {table} WHERE UPPER({column}) = UPPER(%s) LIMIT 1"  # nosec B608
         _STATEMENTS[key] = (statement, [])
     with connection.cursor() as cursor:
