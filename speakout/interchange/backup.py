@@ -96,12 +96,9 @@ def _pg(program: str, arguments: list[str]) -> None:
     params = connection.get_connection_params()
     env = {**os.environ}
     command = [executable, *arguments, "--dbname", params.get("dbname") or settings.DATABASES["default"]["NAME"]]
-    if params.get("host"):
-        command += ["--host", str(params["host"])]
-    if params.get("port"):
-        command += ["--port", str(params["port"])]
-    if params.get("user"):
-        command += ["--username", str(params["user"])]
+    for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
+        if params.get(key):
+            command += [option, str(params[key])]
     if params.get("password"):
         env["PGPASSWORD"] = str(params["password"])
     completed = subprocess.run(command, env=env, capture_output=True, text=True)

@@ -362,9 +362,9 @@ class SiteWriter:
                 parent_page = self.pages_by_source[post.parent_source_id]
                 if not isinstance(parent_page.specific, ReportPage):
                     parent = parent_page
-            page = model(slug=self._free_slug(parent, post.slug, title), has_unpublished_changes=not post.live)
-            for name, value in fields.items():
-                setattr(page, name, value)
+            page = model(
+                slug=self._free_slug(parent, post.slug, title), has_unpublished_changes=not post.live, **fields
+            )
             if post.tags and isinstance(page, ReportPage):
                 page.tags.set(post.tags)
             self._add_child(parent, page)

@@ -325,12 +325,7 @@ class ReportPage(SeoMixin, Page):
         return self.search_description or self.standfirst
 
     def get_social_image(self):
-        if self.social_image:
-            return self.social_image
-        for block in self.body:
-            if block.block_type == "image":
-                return block.value["image"]
-        return None
+        return self.lead_image[0] if self.lead_image else None
 
     def mail_parts(self) -> dict[str, str]:
         """The whole report for subscribers' mail (see ``speakout.publishing.mailing``)."""
