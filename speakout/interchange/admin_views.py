@@ -66,9 +66,7 @@ class ImportView(_Guarded):
 
     def render(self, form, status=200, subscriber_form=None):
         context = self.get_context_data(
-            form=form,
-            subscriber_form=subscriber_form or SubscriberImportForm(),
-            runs=ImportRun.objects.all()[:20],
+            form=form, subscriber_form=subscriber_form or SubscriberImportForm(), runs=ImportRun.objects.all()[:20]
         )
         return self.render_to_response(context, status=status)
 

@@ -95,8 +95,7 @@ class IssoJSONImporter(_IssoBase):
         except (ValueError, UnicodeDecodeError) as error:
             line = getattr(error, "lineno", None)
             raise ImportFailed(
-                _("The file is not valid JSON (line %(line)s): %(error)s") % {"line": line, "error": error},
-                line=line,
+                _("The file is not valid JSON (line %(line)s): %(error)s") % {"line": line, "error": error}, line=line
             ) from error
         if not isinstance(data, list):
             raise ImportFailed(_("An Isso JSON export is a list of threads."))

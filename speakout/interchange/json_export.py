@@ -18,14 +18,7 @@ from taggit.models import Tag
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.models import Page, PageViewRestriction
 
-from speakout.discussion.models import (
-    Commenter,
-    DiscussionSettings,
-    Flag,
-    ModerationLogEntry,
-    Reply,
-    Thread,
-)
+from speakout.discussion.models import Commenter, DiscussionSettings, Flag, ModerationLogEntry, Reply, Thread
 from speakout.publishing.models import Author, Category, ReportPage, StandardPage
 
 from .models import ImportedItem
@@ -98,8 +91,7 @@ class JSONWriter:
             .iterator(),
         )
         self.section(
-            "flags",
-            Flag.objects.order_by("pk").values("id", "reply_id", "reason", "note", "created_at", "resolved_at"),
+            "flags", Flag.objects.order_by("pk").values("id", "reply_id", "reason", "note", "created_at", "resolved_at")
         )
         self.section(
             "moderation_log",

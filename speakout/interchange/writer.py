@@ -38,11 +38,7 @@ from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
 from wagtail.models import Page, PageViewRestriction
 
-from speakout.discussion.models import (
-    Commenter,
-    Reply,
-    Thread,
-)
+from speakout.discussion.models import Commenter, Reply, Thread
 from speakout.discussion.services import get_or_create_thread
 from speakout.publishing.home import HomePageRefused, home_page
 from speakout.publishing.models import Author, Category, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
@@ -487,10 +483,7 @@ class SiteWriter:
             self._batch.threads[thread.pk] = thread
             return thread
         thread = get_or_create_thread(
-            key,
-            url=page.full_url or "",
-            title=page.title,
-            is_public=bool(page.live) and not restricted,
+            key, url=page.full_url or "", title=page.title, is_public=bool(page.live) and not restricted
         )
         changes = {}
         if thread.status != status:

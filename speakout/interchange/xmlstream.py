@@ -91,8 +91,7 @@ def stream(handle, depth: int) -> Iterator[tuple[str, Element, Element | None]]:
     except ParseError as error:
         line = error.position[0] if getattr(error, "position", None) else None
         raise ImportFailed(
-            _("The file is not well-formed XML (line %(line)s): %(error)s") % {"line": line, "error": error},
-            line=line,
+            _("The file is not well-formed XML (line %(line)s): %(error)s") % {"line": line, "error": error}, line=line
         ) from error
     except DefusedXmlException as error:
         raise ImportFailed(

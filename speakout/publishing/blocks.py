@@ -15,9 +15,7 @@ RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul", "su
 class HeadingBlock(blocks.StructBlock):
     text = blocks.CharBlock(label=_("Heading"), max_length=200)
     level = blocks.ChoiceBlock(
-        choices=[("h2", _("Section (level 2)")), ("h3", _("Subsection (level 3)"))],
-        default="h2",
-        label=_("Level"),
+        choices=[("h2", _("Section (level 2)")), ("h3", _("Subsection (level 3)"))], default="h2", label=_("Level")
     )
 
     class Meta:
@@ -39,9 +37,7 @@ class QuoteBlock(blocks.StructBlock):
 class CaptionedImageBlock(blocks.StructBlock):
     image = ImageChooserBlock(label=_("Image"))
     alt_text = blocks.CharBlock(
-        label=_("Alt text"),
-        max_length=300,
-        help_text=_("Describe the image for people who cannot see it. Required."),
+        label=_("Alt text"), max_length=300, help_text=_("Describe the image for people who cannot see it. Required.")
     )
     caption = blocks.CharBlock(label=_("Caption"), required=False, max_length=300)
     credit = blocks.CharBlock(label=_("Credit"), required=False, max_length=200)

@@ -218,9 +218,7 @@ def load_demo_content() -> bool:
                 "We are happy to share anything that does not identify a speaker.</p>"
             ),
         ],
-        notes=_notes(
-            "Figures from the session handout, shared with the permission of the presenters.",
-        ),
+        notes=_notes("Figures from the session handout, shared with the permission of the presenters."),
         image=hall,
     )
     load_demo_discussion(conference_report)

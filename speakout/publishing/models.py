@@ -44,10 +44,7 @@ class SeoMixin(models.Model):
     social_image_alt = models.CharField(_("sharing image alt text"), max_length=300, blank=True)
 
     promote_panels = Page.promote_panels + [
-        MultiFieldPanel(
-            [FieldPanel("social_image"), FieldPanel("social_image_alt")],
-            heading=_("Sharing"),
-        )
+        MultiFieldPanel([FieldPanel("social_image"), FieldPanel("social_image_alt")], heading=_("Sharing"))
     ]
 
     class Meta:
@@ -192,12 +189,7 @@ class ReportIndexPage(RoutablePageMixin, SeoMixin, Page):
             page_of_reports = paginator.page(request.GET.get("page") or 1)
         except (EmptyPage, PageNotAnInteger) as error:
             raise Http404(_("There is no such page of reports.")) from error
-        context = {
-            "reports": page_of_reports,
-            "category": category,
-            "tag": tag,
-            "categories": Category.objects.all(),
-        }
+        context = {"reports": page_of_reports, "category": category, "tag": tag, "categories": Category.objects.all()}
         return self.render(request, context_overrides=context)
 
     @path("")
@@ -244,8 +236,7 @@ class ReportIndexPage(RoutablePageMixin, SeoMixin, Page):
     def render(self, request, *args, template=None, context_overrides=None, **kwargs):
         context_overrides = context_overrides or {}
         context_overrides.setdefault(
-            "feed_urls",
-            self.feed_urls(context_overrides.get("category"), context_overrides.get("tag")),
+            "feed_urls", self.feed_urls(context_overrides.get("category"), context_overrides.get("tag"))
         )
         return super().render(request, *args, template=template, context_overrides=context_overrides, **kwargs)
 

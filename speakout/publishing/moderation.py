@@ -119,11 +119,7 @@ class ModerationView(WagtailAdminTemplateMixin, View):
         context = super().get_context_data(**kwargs)
         counts = queue_counts(self.request)
         context["queues"] = [
-            {
-                "queue": queue,
-                "count": counts[slug],
-                "url": reverse("speakout_moderation:queue", args=[slug]),
-            }
+            {"queue": queue, "count": counts[slug], "url": reverse("speakout_moderation:queue", args=[slug])}
             for slug, queue in QUEUES.items()
         ]
         context["show_email"] = can_see_email(self.request.user)
@@ -238,17 +234,11 @@ class QueueView(ModerationView):
             "approve": ngettext("%(count)d reply approved.", "%(count)d replies approved.", count),
             "pending": ngettext("%(count)d reply held for review.", "%(count)d replies held for review.", count),
             "dismiss": ngettext(
-                "Reports dismissed on %(count)d reply.",
-                "Reports dismissed on %(count)d replies.",
-                count,
+                "Reports dismissed on %(count)d reply.", "Reports dismissed on %(count)d replies.", count
             ),
             "spam": ngettext("%(count)d reply marked as spam.", "%(count)d replies marked as spam.", count),
             "trash": ngettext("%(count)d reply moved to trash.", "%(count)d replies moved to trash.", count),
-            "delete": ngettext(
-                "%(count)d reply deleted permanently.",
-                "%(count)d replies deleted permanently.",
-                count,
-            ),
+            "delete": ngettext("%(count)d reply deleted permanently.", "%(count)d replies deleted permanently.", count),
         }
         return templates[action.name] % {"count": count}
 

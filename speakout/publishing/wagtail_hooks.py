@@ -142,11 +142,7 @@ def replies_menu_items() -> list[MenuItem]:
 @hooks.register("register_admin_menu_item")
 def register_replies_menu():
     return RepliesMenuItem(
-        _("Replies"),
-        Menu(items=replies_menu_items()),
-        name="replies",
-        icon_name="comment",
-        order=200,
+        _("Replies"), Menu(items=replies_menu_items()), name="replies", icon_name="comment", order=200
     )
 
 
