@@ -12,39 +12,31 @@ NEW_PASSWORD = _("New password")
 NEW_PASSWORD_AGAIN = _("New password again")
 
 
-def _relabel(form, labels: dict) -> None:
-    for name, label in labels.items():
-        if name in form.fields:
-            form.fields[name].label = label
+class _Relabelled:
+    labels: dict = {}
 
-
-class LoginForm(allauth_forms.LoginForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        _relabel(self, {"remember": _("Keep me signed in on this device")})
+        for name, label in self.labels.items():
+            if name in self.fields:
+                self.fields[name].label = label
 
 
-class SignupForm(allauth_forms.SignupForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, {"password2": PASSWORD_AGAIN, "email2": _("Email again")})
+class LoginForm(_Relabelled, allauth_forms.LoginForm):
+    labels = {"remember": _("Keep me signed in on this device")}
 
 
-class ChangePasswordForm(allauth_forms.ChangePasswordForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(
-            self, {"oldpassword": _("Current password"), "password1": NEW_PASSWORD, "password2": NEW_PASSWORD_AGAIN}
-        )
+class SignupForm(_Relabelled, allauth_forms.SignupForm):
+    labels = {"password2": PASSWORD_AGAIN, "email2": _("Email again")}
 
 
-class SetPasswordForm(allauth_forms.SetPasswordForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, {"password2": PASSWORD_AGAIN})
+class ChangePasswordForm(_Relabelled, allauth_forms.ChangePasswordForm):
+    labels = {"oldpassword": _("Current password"), "password1": NEW_PASSWORD, "password2": NEW_PASSWORD_AGAIN}
 
 
-class ResetPasswordKeyForm(allauth_forms.ResetPasswordKeyForm):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _relabel(self, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD_AGAIN})
+class SetPasswordForm(_Relabelled, allauth_forms.SetPasswordForm):
+    labels = {"password2": PASSWORD_AGAIN}
+
+
+class ResetPasswordKeyForm(_Relabelled, allauth_forms.ResetPasswordKeyForm):
+    labels = {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD_AGAIN}

@@ -14,7 +14,7 @@ from .app_settings import app_settings
 
 
 def can_reach_admin(user) -> bool:
-    return user.is_active and (user.is_superuser or user.has_perm("wagtailadmin.access_admin"))
+    return user.has_perm("wagtailadmin.access_admin")  # False for inactive users, True for active superusers
 
 
 def has_second_factor(user) -> bool:
