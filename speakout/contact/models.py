@@ -19,12 +19,8 @@ RICH_TEXT_FEATURES = ["bold", "italic", "link", "document-link", "ol", "ul"]
 
 
 def _lines(text: str) -> list[str]:
-    seen: list[str] = []
-    for line in (text or "").splitlines():
-        line = line.strip()
-        if line and line not in seen:
-            seen.append(line)
-    return seen
+    """The text's non-blank lines, trimmed, each once, in order."""
+    return list(dict.fromkeys(line.strip() for line in (text or "").splitlines() if line.strip()))
 
 
 class ContactPage(Page):

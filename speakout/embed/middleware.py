@@ -59,7 +59,7 @@ class EmbedMiddleware:
             return self._opener(request, self.get_response(request))
         credentials = scope[1]
         origin = request.headers.get("Origin")
-        entry = None
+        entry = response = None
         if origin is not None and normalise_origin(origin) != own_origin(request):
             entry = allowed(origin)
             if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
@@ -68,15 +68,11 @@ class EmbedMiddleware:
                     response["Access-Control-Allow-Methods"] = ALLOW_METHODS
                     response["Access-Control-Allow-Headers"] = ALLOW_HEADERS
                     response["Access-Control-Max-Age"] = str(app_settings.CORS_MAX_AGE)
-                    self._allow(response, entry.origin, credentials)
-                patch_vary_headers(response, ["Origin"])
-                return response
-            if request.method not in SAFE_METHODS and entry is None:
+            elif request.method not in SAFE_METHODS and entry is None:
                 response = _forbidden_origin()
-                patch_vary_headers(response, ["Origin"])
-                return response
-        request.speakout_embed_origin = entry
-        response = self.get_response(request)
+        if response is None:
+            request.speakout_embed_origin = entry
+            response = self.get_response(request)
         if entry is not None:
             self._allow(response, entry.origin, credentials)
         patch_vary_headers(response, ["Origin"])

@@ -95,42 +95,34 @@ def actor(request: HttpRequest) -> HttpResponse:
     return activity_response(documents.actor(_enabled()))
 
 
-def _page(request: HttpRequest) -> int | None:
+def _collection(request: HttpRequest, name: str, rows: Any, items_of: Any) -> HttpResponse:
+    """The collection at ``name`` (``rows``, a queryset), or the page ``?page=`` asks for, whose
+    items ``items_of`` makes from that page's rows."""
+    _enabled()
     raw = request.GET.get("page")
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
+    if raw is not None and (not raw.isdigit() or int(raw) < 1):
         raise Http404("No such page.")
-    return int(raw)
+    page = int(raw) if raw is not None else None
+    items: list[Any] = []
+    if page is not None:
+        start = (page - 1) * documents.PAGE_SIZE
+        items = items_of(list(rows[start : start + documents.PAGE_SIZE]))
+    return activity_response(documents.collection(address(name), items, rows.count(), page))
 
 
 @require_GET
 def followers(request: HttpRequest) -> HttpResponse:
-    _enabled()
-    page = _page(request)
-    accepted = Follower.objects.filter(state=Follower.State.ACCEPTED).order_by("pk")
-    items: list[Any] = []
-    if page is not None:
-        start = (page - 1) * documents.PAGE_SIZE
-        items = [
-            follower.actor.url for follower in accepted.select_related("actor")[start : start + documents.PAGE_SIZE]
-        ]
-    url = address("followers")
-    return activity_response(documents.collection(url, items, accepted.count(), page))
+    accepted = Follower.objects.filter(state=Follower.State.ACCEPTED).order_by("pk").select_related("actor")
+    return _collection(request, "followers", accepted, lambda rows: [follower.actor.url for follower in rows])
 
 
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
     from speakout.publishing.models import ReportPage
 
-    _enabled()
-    page = _page(request)
-    articles = PublishedArticle.objects.filter(deleted=False, announced=True).order_by("-published_at", "-pk")
-    items: list[Any] = []
-    if page is not None:
-        start = (page - 1) * documents.PAGE_SIZE
-        chosen = list(articles[start : start + documents.PAGE_SIZE])
+    def creates(chosen: list[PublishedArticle]) -> list[Any]:
         pages = {report.pk: report for report in ReportPage.objects.filter(pk__in=[a.page_id for a in chosen])}
+        items = []
         for article in chosen:
             report = pages.get(article.page_id)
             if report is None:
@@ -140,8 +132,10 @@ def outbox(request: HttpRequest) -> HttpResponse:
                 {"id": article.object_id + "#create", "type": "Create", "actor": actor_url(), "object": document,
                  "to": document["to"], "cc": document["cc"], "published": document["published"]}
             )  # fmt: skip
-    url = address("outbox")
-    return activity_response(documents.collection(url, items, articles.count(), page))
+        return items
+
+    articles = PublishedArticle.objects.filter(deleted=False, announced=True).order_by("-published_at", "-pk")
+    return _collection(request, "outbox", articles, creates)
 
 
 @csrf_exempt

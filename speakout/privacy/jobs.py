@@ -12,5 +12,4 @@ def purge_expired() -> None:
 
 def schedule() -> list[tuple[str, int, str]]:
     """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
-    # Deletes what the retention settings say has expired; logs counts only.
     return [("privacy_purge", 3600, f"{__name__}.purge_expired")]

@@ -124,19 +124,17 @@ def open_subscription(
         if reply is None:
             raise ValueError("A subscription about a reply needs the reply.")
         thread = reply.thread
-        category = ""
-        frequency = Frequency.INSTANT
     elif kind == Kind.THREAD:
         if thread is None:
             raise ValueError("A thread subscription needs a thread.")
-        category = ""
-        frequency = Frequency.INSTANT
     elif kind == Kind.POSTS:
         thread = None
         if frequency not in Frequency.values:
             raise ValueError(f"Unknown frequency {frequency!r}.")
     else:
         raise ValueError(f"Unknown kind {kind!r}.")
+    if kind != Kind.POSTS:
+        category, frequency = "", Frequency.INSTANT
     if kind not in REPLY_KINDS:
         reply = None
     target = Subscription.target_for(kind, thread, category, reply)
