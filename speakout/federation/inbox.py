@@ -85,7 +85,7 @@ def receive(request: HttpRequest) -> Answer:
         answer.message,
         outcome=Outcome.OK if answer.status < 300 else Outcome.REFUSED,
         status=answer.status,
-        activity_type=_logged_type(activity),
+        activity_type=kind,
         host=actor.domain,
     )
     return answer
@@ -241,10 +241,8 @@ def _target(in_reply_to: str) -> tuple[Thread, Reply | None] | None:
     if article is not None:
         thread = Thread.objects.filter(key=article.thread_key, is_public=True).first()
         return (thread, None) if thread is not None else None
-    parent: Reply | None = None
     known = FederatedReply.objects.filter(object_id=in_reply_to).select_related("reply").first()
-    if known is not None:
-        parent = known.reply
+    parent = known.reply if known is not None else None
     if parent is None or parent.status != Reply.Status.APPROVED:
         return None
     thread = Thread.objects.filter(pk=parent.thread_id, is_public=True).first()
