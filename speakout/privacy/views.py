@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
@@ -135,6 +136,7 @@ def _back(prefix: str, token: str):
 def owner_view(handler):
     """Resolve who is asking (link or account) and hand the handler the owner and URL helpers."""
 
+    @wraps(handler)
     def view(request, token: str | None = None, **kwargs):
         try:
             owner, prefix, token = _resolve(request, token)
@@ -142,8 +144,6 @@ def owner_view(handler):
             return _private(denied.response)
         return _private(handler(request, owner, prefix, token, **kwargs))
 
-    view.__name__ = handler.__name__
-    view.__doc__ = handler.__doc__
     return never_cache(view)
 
 

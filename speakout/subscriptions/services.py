@@ -170,18 +170,14 @@ def send_confirmation(subscription: Subscription, *, together: Iterable[Subscrip
         return
     # Mail about one reply names each thing asked for it (answers, the moderators' decision).
     kinds = [subscription.kind, *(row.kind for row in together)]
-    if subscription.kind in REPLY_KINDS or subscription.kind == Kind.THREAD:
-        title = mails.thread_title(subscription.thread)
+    title = mails.thread_title(subscription.thread)  # "" for new posts, which have no thread
 
-        def subject() -> str:
-            if subscription.kind in REPLY_KINDS:
-                return _("Please confirm: mail about your reply to “%(title)s”") % {"title": title}
+    def subject() -> str:
+        if subscription.kind in REPLY_KINDS:
+            return _("Please confirm: mail about your reply to “%(title)s”") % {"title": title}
+        if subscription.kind == Kind.THREAD:
             return _("Please confirm: new replies to “%(title)s”") % {"title": title}
-
-    else:
-
-        def subject() -> str:
-            return _("Please confirm your subscription to new posts")
+        return _("Please confirm your subscription to new posts")
 
     mails.send(
         subscription,
@@ -757,7 +753,7 @@ def render_post_preview(announcement: Announcement, *, email: str, language: str
     send to ``email``: the arguments of one ``queue_mail`` call. It has no unsubscribe link
     (the reader is nobody's subscription) and says it is a test."""
     reader = Subscription(email=email, kind=Kind.POSTS, language=language)
-    rendered: dict[str, Any] = mails.render(
+    return mails.render(
         reader,
         "post",
         post_subject(announcement),
@@ -765,7 +761,6 @@ def render_post_preview(announcement: Announcement, *, email: str, language: str
         dedupe_key=None,
         unsubscribe=False,
     )
-    return rendered
 
 
 def send_digests(frequency: str, now: datetime | None = None) -> int:
