@@ -178,8 +178,9 @@ def worker(interval: int | None) -> int:
 
     tune()  # see speakout/memory.py
     _setup_django()
-    from speakout.worker import run_worker
+    from speakout.worker import lower_priority, run_worker
 
+    lower_priority()
     return run_worker(interval)
 
 

@@ -483,6 +483,8 @@ LOGGING = {
 # Speakout's own settings
 SPEAKOUT_REPORTS_PER_PAGE = env_int("SPEAKOUT_REPORTS_PER_PAGE", 10)
 SPEAKOUT_SCHEDULER_INTERVAL = env_int("SPEAKOUT_SCHEDULER_INTERVAL", 60)
+# Niceness the worker adds to its own CPU priority (speakout/worker.py ``lower_priority``).
+SPEAKOUT_WORKER_NICE = env_int("SPEAKOUT_WORKER_NICE", 0)
 # Each app's jobs.py lists its scheduled jobs (``schedule()``); the worker's clock runs them and
 # these, the project's own: (name, every N seconds, dotted path). See speakout/worker.py.
 SPEAKOUT_SCHEDULED_JOBS: list[tuple[str, int, str]] = []

@@ -11,6 +11,7 @@ embedded default.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -53,6 +54,17 @@ def run_due_jobs(now: float, last_run: dict[str, float], jobs: list[tuple[str, i
         except Exception:
             logger.exception("Scheduled job %s failed; it will run again next period", name)
     return ran
+
+
+def lower_priority(niceness: int | None = None) -> int:
+    """Add ``niceness`` (``SPEAKOUT_WORKER_NICE``; 0 or less: none) to this process's nice value,
+    so that where the worker shares the cores with the web processes, the requests of a burst
+    are answered first and its background work (notification mails, sending) runs in the CPU
+    they leave, right after it. Returns the process's nice value."""
+    niceness = settings.SPEAKOUT_WORKER_NICE if niceness is None else niceness
+    if not hasattr(os, "nice"):
+        return 0
+    return os.nice(max(0, niceness))
 
 
 def _clock(stop: threading.Event, tick: float) -> None:
