@@ -119,7 +119,6 @@ def _media_files() -> list[Path]:
 
 
 def backup(destination: str | Path | None = None) -> Path:
-    """Write a backup archive and return its path."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if destination is None:
         folder = Path(settings.DATA_DIR) / "backups"

@@ -47,6 +47,5 @@ def random_upload_name(instance, filename: str) -> str:
 
 
 def delete_upload(field_file) -> None:
-    """Delete a run's file, if it is still there."""
     if field_file and field_file.name:
         field_file.storage.delete(field_file.name)

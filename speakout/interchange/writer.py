@@ -549,7 +549,6 @@ class SiteWriter:
         return execute(sql, params, many, context)
 
     def flush(self) -> None:
-        """Write the batch (``PageBatch.write``) and start a new one."""
         batch, self._batch = self._batch, PageBatch()
         with self._batch_aware():
             batch.write()
