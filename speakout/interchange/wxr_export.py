@@ -51,6 +51,7 @@ STATUS_OUT = {
 # JSON list of [login, name], so that a byline WordPress's own export leaves out of its author
 # list (it lists only post authors) keeps its name.
 AUTHORS_KEY = "_speakout_authors"
+NO_DATE = "0000-00-00 00:00:00"  # how WordPress writes "no date"
 # What a login may hold in WordPress (sanitize_user in strict mode).
 _NOT_IN_LOGIN = re.compile(r"[^a-z0-9 _.@-]", re.I)
 
@@ -83,21 +84,15 @@ def html_text(value) -> str:
 
 
 def _local(moment) -> str:
-    if not moment:
-        return "0000-00-00 00:00:00"
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S") if moment else NO_DATE
 
 
 def _gmt(moment) -> str:
-    if not moment:
-        return "0000-00-00 00:00:00"
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S") if moment else NO_DATE
 
 
 def _rfc822(moment) -> str:
-    if not moment:
-        return ""
-    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000") if moment else ""
 
 
 def body_html(stream) -> str:
@@ -317,7 +312,7 @@ class WXRWriter:
         self.tag("excerpt:encoded", html_text(page.standfirst if is_report else page.intro))
         self.tag("wp:post_id", page.pk, raw=True)
         self.tag("wp:post_date", _local(date))
-        self.tag("wp:post_date_gmt", _gmt(date) if page.live else "0000-00-00 00:00:00")
+        self.tag("wp:post_date_gmt", _gmt(date) if page.live else NO_DATE)
         replies_open = (getattr(page, "replies", "open") == "open") if is_report else False
         self.tag("wp:comment_status", "open" if replies_open else "closed")
         self.tag("wp:ping_status", "closed")
