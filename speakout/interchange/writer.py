@@ -55,7 +55,6 @@ from .tree import last_child_path, place_child
 # A batch of new posts is written when it has this many posts or this many replies.
 POST_BATCH = 100
 REPLY_BATCH = 5000
-IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".avif"}
 
 
 def checksum(value) -> str:

@@ -17,12 +17,8 @@ from __future__ import annotations
 import re
 
 from django.utils import translation
-from wagtail.models import Locale
 
-from speakout.theme.languages import content_default, content_language_of, content_prefixes
-from speakout.theme.translations import site_root_in
-
-__all__ = ["ContentLanguagePrefix", "default_locale", "site_root_in"]
+from speakout.theme.languages import content_language_of, content_prefixes
 
 
 class ContentLanguagePrefix:
@@ -55,7 +51,3 @@ class ContentLanguagePrefix:
 
     def __str__(self) -> str:
         return "<language>/"
-
-
-def default_locale() -> Locale:
-    return Locale.objects.get_or_create(language_code=content_default())[0]

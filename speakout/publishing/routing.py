@@ -27,8 +27,7 @@ from wagtail.views import serve as wagtail_serve
 
 from speakout.theme.cache import content_version
 from speakout.theme.languages import content_language_of
-
-from .languages import site_root_in
+from speakout.theme.translations import site_root_in
 
 REMEMBERED_ROUTES = 2000
 _routes: OrderedDict[tuple, tuple[type[Page], int, bool]] = OrderedDict()  # → model, pk, unrestricted
