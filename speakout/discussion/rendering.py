@@ -45,7 +45,9 @@ def sanitise(html: str) -> str:
 
 def count_links(text: str) -> int:
     """Links a reader would see: Markdown links and bare web addresses."""
-    tokens = _markdown.parseInline(text) if text else []
+    # A Markdown link needs "[" (or "<" for an autolink); most replies have neither, and the
+    # parse is then spared (it runs twice per post: the link check and the spam model).
+    tokens = _markdown.parseInline(text) if "[" in text or "<" in text else []
     count = 0
     for block in tokens:
         for child in block.children or []:

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from speakout.discussion.rendering import render_markdown
+from speakout.discussion.rendering import count_links, render_markdown
 from speakout.discussion.services import Author, submit_reply
 from tests.discussion.helpers import form_data
 from tests.discussion.inert import active_content, page_active_content
@@ -155,3 +155,25 @@ def test_a_stored_body_is_what_was_typed_and_a_refusal_says_why(site_builder_onc
     else:
         assert result.errors and all(result.errors.values())
         assert set(result.errors) <= {"body", "name", "email", "website", "__all__"}
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.one_of(
+            MARKUP_BITS,
+            st.sampled_from(["https://a.example", "www.b.example", "<https://c.example>", "x", " ", "\n", "*", "\\"]),
+        ),
+        max_size=25,
+    ).map("".join)
+)
+def test_links_are_counted_as_the_full_parse_counts_them(text):
+    """``count_links`` skips the parse when the text has no "[" or "<"; it must count what the
+    parse would."""
+    from speakout.discussion.rendering import _markdown
+
+    tokens = _markdown.parseInline(text) if text else []
+    marked_up = sum(child.type == "link_open" for block in tokens for child in block.children or [])
+    lowered = text.lower()
+    bare = lowered.count("http://") + lowered.count("https://") + lowered.count("www.")
+    assert count_links(text) == max(marked_up, bare)
