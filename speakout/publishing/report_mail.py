@@ -56,6 +56,8 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         self.page = page
         self.draft = page.get_latest_revision_as_object()
         self.email_only = not page.live
+        # What is mailed: the live report, or the latest draft when sent by email only.
+        self.mailed = self.draft if self.email_only else page
         self.sent = Announcement.objects.filter(key=subscription_mail.announcement_key(page)).first()
         return super().dispatch(request, page_id, *args, **kwargs)
 
@@ -63,9 +65,7 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         return self.page.title
 
     def content(self):
-        """What would be mailed now: the live report, or the latest draft when sent by email only."""
-        report = self.draft if self.email_only else self.page
-        return subscription_mail.announcement_for(report, email_only=self.email_only)
+        return subscription_mail.announcement_for(self.mailed, email_only=self.email_only)
 
     def get(self, request, *args, **kwargs):
         announcement = self.sent or self.content()
@@ -118,13 +118,7 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
                 raise PermissionDenied
             if self.page.live and not subscription_mail.is_public(self.page):
                 messages.error(request, _("A private report is not sent by email."))
-            elif (
-                self.sent
-                or subscription_mail.send_report(
-                    self.draft if self.email_only else self.page, email_only=self.email_only
-                )
-                is None
-            ):
+            elif self.sent or subscription_mail.send_report(self.mailed, email_only=self.email_only) is None:
                 messages.warning(request, _("This report was already sent by email."))
             else:
                 messages.success(request, _("The report is being sent to its subscribers."))
