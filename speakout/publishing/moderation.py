@@ -60,15 +60,12 @@ def with_row_relations(replies: QuerySet[Reply]) -> QuerySet[Reply]:
     return _with_row_relations(replies, "safety_assessment")
 
 
-def pending_ban_count(request=None) -> int:
+def pending_ban_count(request) -> int:
     """Bans one moderator asked for and another has yet to confirm (kept on the request, as the
     menu and the tabs both show it)."""
-    count = getattr(request, "_speakout_pending_bans", None)
-    if count is None:
-        count = PendingBan.objects.count()
-        if request is not None:
-            request._speakout_pending_bans = count
-    return count
+    if not hasattr(request, "_speakout_pending_bans"):
+        request._speakout_pending_bans = PendingBan.objects.count()
+    return request._speakout_pending_bans
 
 
 def shows_pending_bans(request) -> bool:
