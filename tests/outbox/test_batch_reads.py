@@ -49,3 +49,30 @@ def test_a_batch_of_mails_reads_the_sender_once(mailoutbox):
     queue_mail("reader-9@example.org", "Subject", "Text")
     send_due_mail()
     assert "Renamed" in mailoutbox[-1].extra_headers["From"]
+
+
+def test_sending_a_batch_costs_two_statements_per_mail(mailoutbox):
+    """The claim and the mark "sent" (what keeps a mail from going out twice); the rows and the
+    suppressed addresses are read once for the batch, not per mail."""
+
+    def statements_to_send(count: int) -> int:
+        for number in range(count):
+            queue_mail(f"reader-{count}-{number}@example.org", "Subject", "Text")
+        with CaptureQueriesContext(connection) as statements:
+            send_due_mail()
+        return len(statements.captured_queries)
+
+    two, five = statements_to_send(2), statements_to_send(5)
+    assert len(mailoutbox) == 7
+    assert five - two == 2 * 3
+
+
+def test_an_address_suppressed_before_the_batch_is_not_sent(mailoutbox):
+    from speakout.outbox.models import Suppression
+
+    queue_mail("Kept.Away@example.org", "Subject", "Text")
+    queue_mail("welcome@example.org", "Subject", "Text")
+    Suppression.objects.create(address="kept.away@example.org", reason=Suppression.Reason.COMPLAINT)
+    send_due_mail()
+    assert [message.to for message in mailoutbox] == [["welcome@example.org"]]
+    assert OutgoingMail.objects.get(to="Kept.Away@example.org").status == "failed"

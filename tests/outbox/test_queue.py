@@ -146,3 +146,39 @@ def test_a_used_dedupe_key_inside_a_transaction_leaves_it_usable(django_capture_
         third = queue_mail("ada@example.org", "Other", "Text", dedupe_key="welcome:3")
     assert first.pk == second.pk != third.pk
     assert OutgoingMail.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_a_batch_of_mails_is_written_in_one_statement_leaving_out_used_keys():
+    """``queue_mails``: what ``queue_mail`` does for each mail, in one INSERT."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from speakout.outbox.services import queue_mails
+
+    queue_mail("first@example.org", "Subject", "Text", dedupe_key="taken")
+    with CaptureQueriesContext(connection) as statements:
+        given = queue_mails(
+            [
+                {"to": "second@example.org", "subject": "Again", "text": "Text", "dedupe_key": "taken"},
+                {"to": "third@example.org", "subject": "New", "text": "Text", "dedupe_key": "new", "language": "fr"},
+                {"to": "fourth@example.org", "subject": "Plain", "text": "Text", "html": "<p>Text</p>"},
+            ]
+        )
+    assert given == 3
+    assert [query["sql"].split()[0] for query in statements.captured_queries] == ["INSERT"]
+    assert OutgoingMail.objects.get(dedupe_key="taken").to == "first@example.org"
+    assert OutgoingMail.objects.get(dedupe_key="new").language == "fr"
+    assert OutgoingMail.objects.get(to="fourth@example.org").html_body == "<p>Text</p>"
+    assert len(set(OutgoingMail.objects.values_list("message_id", flat=True))) == 3
+
+
+@pytest.mark.django_db
+def test_a_batch_with_one_bad_mail_writes_none():
+    from speakout.outbox.services import queue_mails
+
+    good = {"to": "good@example.org", "subject": "Subject", "text": "Text"}
+    for bad in ({"to": "not an address"}, {"subject": "Two\nlines"}, {"headers": {"Bcc": "x@example.org"}}):
+        with pytest.raises(ValueError):
+            queue_mails([good, {**good, **bad}])
+    assert not OutgoingMail.objects.exists()

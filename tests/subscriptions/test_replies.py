@@ -11,6 +11,7 @@ from unittest import mock
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
 from django_tasks.backends.immediate import ImmediateBackend
 
 from speakout.discussion.models import Reply
@@ -272,3 +273,16 @@ def test_a_reply_whose_mails_fail_to_render_waits_and_holds_up_no_other(
     monkeypatch.setattr(services, "_reply_mails", render)
     assert services.send_due_reply_notifications() == 1
     assert OutgoingMail.objects.filter(to="ada@example.org").count() == 2
+
+
+def test_a_batch_of_notification_mails_is_queued_in_one_statement(thread, post_reply, subscribe):
+    subscribe("ada@example.org", thread=thread)
+    subscribe("bob@example.org", thread=thread)
+    for letter in "xyz":
+        post_reply(thread, email=f"writer-{letter}@example.org", body=f"Reply {letter}")
+    with CaptureQueriesContext(connection) as statements:
+        assert services.send_due_reply_notifications() == 6
+    inserts = [query for query in statements.captured_queries if query["sql"].startswith("INSERT")]
+    assert len(inserts) == 1 and "speakout_outbox_outgoingmail" in inserts[0]["sql"]
+    assert OutgoingMail.objects.filter(to="ada@example.org").count() == 3
+    assert OutgoingMail.objects.filter(dedupe_key__startswith="subscriptions:reply:").count() == 6
