@@ -129,28 +129,10 @@ def queue_mail(
     a line break or NUL (header injection), a header outside ``ALLOWED_HEADERS``, or a bad
     language tag. ``schedule=False``: the caller queues many mails in one transaction and calls
     ``schedule_send()`` once itself (each call costs a query after the commit)."""
-    address = clean_address(to)
-    _check_line("subject", subject)
-    if len(subject) > SUBJECT_MAX_LENGTH:
-        raise ValueError(f"The subject must be at most {SUBJECT_MAX_LENGTH} characters.")
-    cleaned_headers = clean_headers(headers)
-    language = (language or "").strip()
-    if language and not _LANGUAGE.match(language):
-        raise ValueError(f"{language!r} is not a language tag.")
-    mail = OutgoingMail(
-        to=address,
-        subject=subject,
-        text_body=text,
-        html_body=html or "",
-        headers=cleaned_headers,
-        language=language,
-        message_id=new_message_id(),
-        dedupe_key=dedupe_key,
-    )
+    mail = outgoing_mail(to, subject, text, html, headers=headers, language=language, dedupe_key=dedupe_key)
     if dedupe_key is None:
         mail.save()
     else:
-        _check_line("deduplication key", dedupe_key)
         # Written first and looked up only if the key is taken: most keys are new (a reply's
         # notification, a first request), and a look-up before every write was a query each.
         try:
@@ -164,6 +146,52 @@ def queue_mail(
     if schedule:
         schedule_send()
     return mail
+
+
+def queue_mails(mails: Iterable[dict[str, Any]]) -> int:
+    """``queue_mail(**mail, schedule=False)`` for each of ``mails`` (its keyword arguments), in
+    one statement: a mail whose ``dedupe_key`` is already used is left out, as ``queue_mail``
+    leaves it. Every mail is checked first, so a bad one raises ValueError and writes none.
+    The caller calls ``schedule_send()``. Returns how many mails were given.
+
+    For the worker, which queues a batch of notification mails at a time: one INSERT for the
+    batch instead of a savepoint, an INSERT and its release per mail."""
+    rows = [outgoing_mail(**mail) for mail in mails]
+    OutgoingMail.objects.bulk_create(rows, ignore_conflicts=True)
+    return len(rows)
+
+
+def outgoing_mail(
+    to: str,
+    subject: str,
+    text: str,
+    html: str | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+    language: str | None = None,
+    dedupe_key: str | None = None,
+) -> OutgoingMail:
+    """The row ``queue_mail`` writes, checked (see there), not saved."""
+    address = clean_address(to)
+    _check_line("subject", subject)
+    if len(subject) > SUBJECT_MAX_LENGTH:
+        raise ValueError(f"The subject must be at most {SUBJECT_MAX_LENGTH} characters.")
+    cleaned_headers = clean_headers(headers)
+    language = (language or "").strip()
+    if language and not _LANGUAGE.match(language):
+        raise ValueError(f"{language!r} is not a language tag.")
+    if dedupe_key is not None:
+        _check_line("deduplication key", dedupe_key)
+    return OutgoingMail(
+        to=address,
+        subject=subject,
+        text_body=text,
+        html_body=html or "",
+        headers=cleaned_headers,
+        language=language,
+        message_id=new_message_id(),
+        dedupe_key=dedupe_key,
+    )
 
 
 def schedule_send() -> None:
@@ -259,28 +287,38 @@ def describe_error(error: BaseException, mail: OutgoingMail) -> str:
 
 
 def send_pending(
-    mail_id: int, *, now: datetime | None = None, connection: BaseEmailBackend | None = None
+    mail_id: int,
+    *,
+    now: datetime | None = None,
+    connection: BaseEmailBackend | None = None,
+    batch: SendBatch | None = None,
 ) -> SendOutcome:
     """Send one mail if it is pending and due; return what happened (SENT, RETRY, FAILED,
     RATE_LIMITED or NOT_CLAIMED).
 
     With ``connection`` (a mail backend from ``get_connection``), the mail goes over it and it
     stays open for the caller's next mail; after a failure it is closed, and the next send
-    opens it again. Without one, a connection is opened for this mail and closed after it."""
+    opens it again. Without one, a connection is opened for this mail and closed after it.
+    With ``batch`` (``send_due_mail``'s), the row and whether its address is suppressed come from
+    the batch's reads instead of a query each."""
     now = now or timezone.now()
+    read = batch.rows.get(mail_id) if batch is not None else None
     # With a send limit, only a mail that can be claimed takes a slot; without one, the claim
     # alone says whether the mail is pending and due.
     limited = app_settings.RATE_PER_MINUTE > 0
     if limited:
-        address = (
-            OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now)
-            .values_list("to", flat=True)
-            .first()
-        )
+        if read is not None:
+            address: str | None = read.to
+        else:
+            address = (
+                OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now)
+                .values_list("to", flat=True)
+                .first()
+            )
         if address is None:
             return NOT_CLAIMED
         # Before the send limit: a mail that will not be sent must not take a slot.
-        if _settle_if_suppressed(mail_id, address, Status.PENDING):
+        if _settle_if_suppressed(mail_id, address, Status.PENDING, batch):
             return SUPPRESSED
     if limited and not take_rate_slot(now):
         next_minute = datetime.fromtimestamp((int(now.timestamp()) // 60 + 1) * 60, tz=now.tzinfo)
@@ -288,8 +326,10 @@ def send_pending(
         return RATE_LIMITED
     if not claim(mail_id, now):
         return NOT_CLAIMED
-    mail = OutgoingMail.objects.get(pk=mail_id)
-    if not limited and _settle_if_suppressed(mail_id, mail.to, Status.SENDING):
+    # The row read for the batch is the row claimed: the claim takes only a mail still pending
+    # and due at the batch's time, and nothing rewrites a pending mail (a take-back deletes it).
+    mail = read if read is not None else OutgoingMail.objects.get(pk=mail_id)
+    if not limited and _settle_if_suppressed(mail_id, mail.to, Status.SENDING, batch):
         return SUPPRESSED
     own_connection = connection is None
     backend = get_connection(fail_silently=False) if connection is None else connection
@@ -312,10 +352,25 @@ def send_pending(
     return SENT
 
 
-def _settle_if_suppressed(mail_id: int, address: str, status: str) -> bool:
+class SendBatch:
+    """What ``send_due_mail`` reads once for a batch of mails: the rows, and the suppressions of
+    their addresses (a suppression recorded while the batch is sent, seconds, counts from the
+    next batch)."""
+
+    def __init__(self, rows: list[OutgoingMail]):
+        self.rows = {row.pk: row for row in rows}
+        addresses = {row.to.strip().lower() for row in rows}
+        self.suppressions = {row.address: row for row in Suppression.objects.filter(address__in=addresses)}
+
+
+def _settle_if_suppressed(mail_id: int, address: str, status: str, batch: SendBatch | None = None) -> bool:
     """Mark the mail failed, never to be retried, when its address is suppressed (a hard bounce,
     a complaint, repeated soft bounces). Its recipient is told nothing."""
-    suppression = Suppression.objects.filter(address=address.strip().lower()).first()
+    key = address.strip().lower()
+    if batch is not None:
+        suppression = batch.suppressions.get(key)
+    else:
+        suppression = Suppression.objects.filter(address=key).first()
     if suppression is None:
         return False
     OutgoingMail.objects.filter(pk=mail_id, status=status).update(
@@ -403,11 +458,12 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
             due = OutgoingMail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by(
                 "next_attempt_at", "pk"
             )
-            batch = list(due.values_list("pk", flat=True)[: app_settings.SWEEP_BATCH])
+            rows = list(due[: app_settings.SWEEP_BATCH])
+            batch = SendBatch(rows)
             sent_on_connection = 0
             stopped = False
-            for mail_id in batch:
-                outcome = send_pending(mail_id, now=now, connection=connection)
+            for mail_id in batch.rows:
+                outcome = send_pending(mail_id, now=now, connection=connection, batch=batch)
                 if outcome in counts:
                     counts[outcome] += 1
                 if outcome == SENT:
@@ -419,7 +475,7 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
                 elif outcome in (RATE_LIMITED, RETRY, FAILED):
                     stopped = True
                     break
-            if stopped or not until_empty or len(batch) < app_settings.SWEEP_BATCH:
+            if stopped or not until_empty or len(rows) < app_settings.SWEEP_BATCH:
                 return counts
             now = timezone.now()
     finally:

@@ -28,7 +28,7 @@ from speakout.discussion import services as discussion_services
 from speakout.discussion.models import ModerationLogEntry, Reply, Thread
 from speakout.net import ratelimit
 from speakout.outbox.sender import one_batch, organisation_name
-from speakout.outbox.services import queue_mail, schedule_send
+from speakout.outbox.services import queue_mail, queue_mails, schedule_send
 
 from . import mails
 from .app_settings import app_settings
@@ -425,12 +425,11 @@ def _announce_batch(size: int) -> tuple[int, int]:
         NotifiedReply.objects.filter(
             pk__in=[record_id for record_id in claimed if due[record_id] not in still_approved]
         ).delete()
+        mails = []
         for record_id in sorted(claimed):
             reply_id = due[record_id]
             if reply_id in still_approved and reply_id in prepared:
-                for mail in prepared[reply_id]:
-                    queue_mail(**mail, schedule=False)
-                    queued += 1
+                mails.extend(prepared[reply_id])
                 AnswerNotice.objects.bulk_create(
                     [
                         AnswerNotice(
@@ -443,6 +442,8 @@ def _announce_batch(size: int) -> tuple[int, int]:
                     ],
                     ignore_conflicts=True,
                 )
+        # One statement for the batch's mails (a savepoint and an INSERT each, one by one).
+        queued = queue_mails(mails)
         if queued:
             schedule_send()  # once for the batch's mails
     return len(claimed), queued
