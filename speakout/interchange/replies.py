@@ -119,12 +119,13 @@ class ReplyWriter:
             self._depth(state, sid)
         updated = self._update_known(state)
         rows = self._new_rows(state, write=not new)
+        approved = sum(state.by_id[sid].status == Reply.Status.APPROVED for sid in state.new_ids)
         if new:
             self.result.count("reply", "created", len(rows))
             self.tick(0, len(rows))
             if state.new_ids:
                 # The thread row carries the count and version bump an update would have given it.
-                thread.approved_count = sum(state.by_id[sid].status == Reply.Status.APPROVED for sid in state.new_ids)
+                thread.approved_count = approved
                 thread.version += 1
             return rows
         self._insert(rows)
@@ -133,7 +134,6 @@ class ReplyWriter:
         elif state.new_ids:
             # The thread had no approved reply (its count is kept by every change): count the new
             # ones here instead of in the database.
-            approved = sum(state.by_id[sid].status == Reply.Status.APPROVED for sid in state.new_ids)
             Thread.objects.filter(pk=thread.pk).update(approved_count=approved, version=F("version") + 1)
         return []
 
