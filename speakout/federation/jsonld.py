@@ -106,8 +106,6 @@ def accepts_activity_json(accept: str) -> bool:
     for part in accept.split(","):
         kind, _, params = part.strip().partition(";")
         kind = kind.strip().lower()
-        if kind == "application/activity+json":
-            return True
-        if kind == "application/ld+json" and "activitystreams" in params:
+        if kind == "application/activity+json" or (kind == "application/ld+json" and "activitystreams" in params):
             return True
     return False

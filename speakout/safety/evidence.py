@@ -64,9 +64,7 @@ def _time(value: datetime | None) -> str | None:
 
 
 def _person(user) -> dict | None:
-    if user is None:
-        return None
-    return {"id": user.pk, "username": user.get_username()}
+    return None if user is None else {"id": user.pk, "username": user.get_username()}
 
 
 def _logged(reason: str, content_sha256: str) -> str:
