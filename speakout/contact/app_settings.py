@@ -2,19 +2,14 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from speakout.conf import Setting
 
 
 class AppSettings:
     prefix = "SPEAKOUT_CONTACT_"
 
-    def _setting(self, name: str, default):
-        return getattr(settings, self.prefix + name, default)
-
-    @property
-    def SECONDS_BETWEEN_MESSAGES(self) -> int:
-        """Minimum seconds between two messages from one client or one email address (0: no limit)."""
-        return self._setting("SECONDS_BETWEEN_MESSAGES", 30)
+    #: Minimum seconds between two messages from one client or one email address (0: no limit).
+    SECONDS_BETWEEN_MESSAGES = Setting(30)
 
 
 app_settings = AppSettings()

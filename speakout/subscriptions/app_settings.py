@@ -2,38 +2,23 @@
 
 from __future__ import annotations
 
-from django.conf import settings
+from speakout.conf import Setting
 
 
 class AppSettings:
-    def _setting(self, name: str, default):
-        return getattr(settings, name, default)
+    prefix = "SPEAKOUT_SUBSCRIPTIONS_"
 
-    @property
-    def CONFIRM_MAX_AGE(self) -> int:
-        """Seconds a confirmation link stays valid; an unconfirmed request is deleted after it."""
-        return self._setting("SPEAKOUT_SUBSCRIPTIONS_CONFIRM_MAX_AGE", 7 * 24 * 3600)
-
-    @property
-    def FOLLOW_LIMIT(self) -> tuple[int, int]:
-        """Follow requests one client may send, per this many seconds."""
-        return self._setting("SPEAKOUT_SUBSCRIPTIONS_FOLLOW_LIMIT", (10, 3600))
-
-    @property
-    def CONFIRMATIONS_PER_ADDRESS(self) -> tuple[int, int]:
-        """Confirmation mails one address may get, per this many seconds, from all clients."""
-        return self._setting("SPEAKOUT_SUBSCRIPTIONS_CONFIRMATIONS_PER_ADDRESS", (5, 86400))
-
-    @property
-    def ANSWER_MINUTES(self) -> int:
-        """Minutes between two mails about answers in one thread to one address; the answers
-        approved meanwhile wait and go out together in one digest. 0: a mail for each."""
-        return self._setting("SPEAKOUT_SUBSCRIPTIONS_ANSWER_MINUTES", 15)
-
-    @property
-    def BASE_URL(self) -> str:
-        """The public address that links in mails start with."""
-        return self._setting("BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    #: Seconds a confirmation link stays valid; an unconfirmed request is deleted after it.
+    CONFIRM_MAX_AGE = Setting(7 * 24 * 3600)
+    #: Follow requests one client may send, per this many seconds.
+    FOLLOW_LIMIT = Setting((10, 3600))
+    #: Confirmation mails one address may get, per this many seconds, from all clients.
+    CONFIRMATIONS_PER_ADDRESS = Setting((5, 86400))
+    #: Minutes between two mails about answers in one thread to one address; the answers
+    #: approved meanwhile wait and go out together in one digest. 0: a mail for each.
+    ANSWER_MINUTES = Setting(15)
+    #: The public address that links in mails start with.
+    BASE_URL = Setting("http://127.0.0.1:8000", lambda url: url.rstrip("/"), name="BASE_URL")
 
 
 app_settings = AppSettings()
