@@ -211,7 +211,6 @@ def fetch(request):
     by_path = {reply.path: reply for reply in rows}
     roots: list[Reply] = []
     below: dict[int, list[Reply]] = {}
-    root_of: dict[int, int] = {}
     for reply in rows:
         root = by_path.get(reply.path[:9])
         if root is None or root is reply:
@@ -219,7 +218,6 @@ def fetch(request):
             below[reply.pk] = []
         else:
             below[root.pk].append(reply)
-            root_of[reply.pk] = root.pk
     newest = sort in ("newest", "upvotes")
     roots.sort(key=lambda r: r.created_at, reverse=newest)
     for children in below.values():
