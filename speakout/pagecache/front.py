@@ -1,40 +1,20 @@
-"""The page cache in front of Django: a WSGI application that answers cache hits itself.
+"""The page cache in front of Django: a WSGI application that answers cache hits itself, before
+Django builds a request and runs its middleware (which cost more than the answer).
 
-``PageCacheMiddleware`` answers a hit before sessions, routing and templates, but after Django
-has built its request and run the middleware above it (security headers, the content security
-policy, the language, CSRF, CORS); for a cached page those cost more than the answer itself.
-This wrapper answers the same hits without any of that, and sends everything else to Django:
-
-* It only considers requests the cache could answer: ``GET`` without a query string, no
-  ``Origin`` (CORS answers are Django's), no personal header, no cookie but the neutral ones, and
-  a path outside the excluded prefixes.
-* It learns from Django. When Django answers such a request from the page cache, the middleware
-  notes the entry's key in the WSGI environ, and this wrapper keeps the key and the headers the
-  outer middleware added (the security headers, ``Content-Language``, ``Vary``) for requests of
-  the same shape: path, host, scheme (and the forwarded one), language cookie, Accept-Language and
-  Accept-Encoding. Whatever Django decides about those (the language, a redirect to HTTPS, a
-  disallowed host) is therefore never guessed here: a shape Django did not answer from the cache
-  is never answered by the wrapper.
-* A learned shape is answered with the same lookup the middleware makes (the entry is served only
-  while every version it was built from stands, so a new reply, an edit, a moderation decision
-  or a report edit shows on the next request) and the same response (``respond``: precompressed
-  body, ``ETag``, ``304 Not Modified``). A stored page is the same bytes for every reader (its
-  per-reader values are fill markers: holes.py), so its whole answer is prepared once per entry
-  and shape.
-
-The learned shapes live in this process only (a bounded table); each process learns from its own
-first request of a shape. See docs/caching.md.
+It answers only request shapes (path, host, scheme, language cookie, Accept-Language and
+-Encoding) that Django itself answered from the page cache, with the same lookup (so the same
+versions: a change shows on the next request) and the headers Django's outer middleware added;
+the rest goes to Django. The shapes are learnt per process (a bounded table). See docs/caching.md,
+"In front of Django".
 """
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections import OrderedDict
 
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIRequest
-from django.core.signals import setting_changed
 from django.http import parse_cookie
 from django.utils.cache import patch_vary_headers
 
@@ -47,14 +27,6 @@ _PER_RESPONSE = {"set-cookie", "content-length", "date", "server"}
 # Headers ``respond`` writes from the entry itself; the rest of a learned response is the outer
 # middleware's. Vary is merged, since both add to it.
 _OWN = {"content-type", "content-encoding", "etag", "last-modified", "cache-control", "x-speakout-cache"}
-
-
-@functools.cache
-def _language_cookie_name() -> str:
-    return settings.LANGUAGE_COOKIE_NAME  # read per request: kept, like app_settings
-
-
-setting_changed.connect(lambda **kwargs: _language_cookie_name.cache_clear(), weak=False)
 
 
 class PageCacheFront:
@@ -102,7 +74,7 @@ class PageCacheFront:
             neutral = app_settings.NEUTRAL_COOKIES
             if any(name not in neutral for name in cookies):
                 return None
-            language = cookies.get(_language_cookie_name(), "")
+            language = cookies.get(settings.LANGUAGE_COOKIE_NAME, "")
         return (
             environ.get("SCRIPT_NAME", ""),
             path,

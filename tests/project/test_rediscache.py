@@ -4,6 +4,7 @@ tests use (``SPEAKOUT_TEST_REDIS_URL``)."""
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 import warnings
 
@@ -72,3 +73,47 @@ def test_one_client_per_pool_and_every_process_reads_what_another_wrote(redis_ca
     assert redis_cache.get_many(["counter"]) == {"counter": 1}
     another_process.incr("counter")
     assert redis_cache.get_many(["counter", "missing"]) == {"counter": 2}
+
+
+def test_get_many_is_one_mget_on_a_connection_of_the_threads_own(redis_cache, monkeypatch):
+    """A multi-get (every page-cache hit's version check) goes past the pool and redis-py's
+    command path: one MGET on a connection kept per thread, so two threads never share one."""
+    redis_cache.set_many({"text": "a", "counter": 1}, timeout=60)
+    redis_cache.get_many(["text"])  # connected
+    pool = redis_cache._cache._get_connection_pool(False)
+    sent = []
+    original = pool.connection_class.send_packed_command
+
+    def sending(connection, command, *args, **kwargs):
+        sent.append(b"".join(bytes(part) for part in ([command] if isinstance(command, bytes) else command)))
+        return original(connection, command, *args, **kwargs)
+
+    monkeypatch.setattr(pool.connection_class, "send_packed_command", sending)
+    assert redis_cache.get_many(["text", "missing", "counter"]) == {"text": "a", "counter": 1}
+    assert redis_cache.get_many(["text", "missing", "counter"]) == {"text": "a", "counter": 1}
+    assert [command.split(b"\r\n")[2] for command in sent] == [b"MGET", b"MGET"]
+    own = redis_cache._cache._own.__dict__[id(pool)]
+    assert own not in pool._available_connections and own not in pool._in_use_connections
+
+    seen = {}
+
+    def other_thread():
+        seen["values"] = redis_cache.get_many(["text"])
+        seen["connection"] = redis_cache._cache._own.__dict__[id(pool)]
+
+    worker = threading.Thread(target=other_thread)
+    worker.start()
+    worker.join()
+    assert seen["values"] == {"text": "a"}
+    assert seen["connection"] is not own
+
+
+def test_get_many_reconnects_when_redis_dropped_its_connection(redis_cache):
+    """A connection Redis closed (a restart, a timeout on its side) costs no failed read."""
+    redis_cache.set("counter", 7, timeout=60)
+    assert redis_cache.get_many(["counter"]) == {"counter": 7}
+    pool = redis_cache._cache._get_connection_pool(False)
+    host, port = redis_cache._cache._own.__dict__[id(pool)]._sock.getsockname()[:2]
+    assert redis_cache._cache.get_client().client_kill(f"{host}:{port}")
+    redis_cache.incr("counter")
+    assert redis_cache.get_many(["counter", "missing"]) == {"counter": 8}
