@@ -71,11 +71,8 @@ class Owner:
         # The subscriptions page's rule: allauth's verified addresses (else the account's own).
         return cls(emails=subscriptions.verified_addresses(user), user=user)
 
-    def _email_q(self, field_name: str) -> Q:
-        return _any_address(field_name, self.emails)
-
     def commenters(self):
-        query = self._email_q("email")
+        query = _any_address("email", self.emails)
         if self.user is not None:
             query |= Q(user=self.user)
         return Commenter.objects.filter(query, forget_requested_at__isnull=True)
@@ -92,14 +89,14 @@ class Owner:
         return self.all_replies().exclude(status=Reply.Status.TRASH)
 
     def subscriptions(self):
-        return Subscription.objects.filter(self._email_q("email")).select_related("thread")
+        return Subscription.objects.filter(_any_address("email", self.emails)).select_related("thread")
 
     def contact_messages(self):
         if not apps.is_installed("speakout.contact"):
             return []
         from speakout.contact.models import ContactMessage
 
-        return ContactMessage.objects.filter(self._email_q("email"))
+        return ContactMessage.objects.filter(_any_address("email", self.emails))
 
     def owns(self, reply: Reply) -> bool:
         return self.replies().filter(pk=reply.pk).exists()
