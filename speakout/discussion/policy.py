@@ -189,10 +189,14 @@ class RateLimitCheck(Check):
 
     def check(self, submission: Submission) -> Verdict | None:
         wait, burst_count, _burst_window = self.limits()
-        for key in self._keys(submission, every_client_key=True):
-            if wait and ratelimit.paused(f"{self.scope}:last:{key}"):
+        keys = self._keys(submission, every_client_key=True)
+        names = [f"{self.scope}:last:{key}" for key in keys] if wait else []
+        names += [f"{self.scope}:burst:{key}" for key in keys] if burst_count else []
+        found = ratelimit.read(names)  # every pause and count in one round trip
+        for key in keys:
+            if wait and ratelimit.paused(f"{self.scope}:last:{key}", found):
                 return Verdict(Decision.REJECT, self.code, self.wait_message(wait))
-            if burst_count and ratelimit.used(f"{self.scope}:burst:{key}") >= burst_count:
+            if burst_count and ratelimit.used(f"{self.scope}:burst:{key}", found) >= burst_count:
                 return self.burst_verdict()
         return None
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from typing import Any
 
 from django.core.cache import cache
 
@@ -44,9 +45,15 @@ def allow(key: str, limit: int, window: int, *, aligned: bool = False, now: date
     return hit(key, window) <= limit
 
 
-def used(key: str) -> int:
-    """The uses counted in ``key``'s current window, without counting one."""
-    return cache.get(key) or 0
+def read(keys: list[str]) -> dict[str, Any]:
+    """Several pauses and counts in one round trip, for ``used`` and ``paused`` to answer from."""
+    return cache.get_many(keys) if keys else {}
+
+
+def used(key: str, read_before: dict[str, Any] | None = None) -> int:
+    """The uses counted in ``key``'s current window, without counting one (from ``read_before``,
+    what ``read`` returned, when given)."""
+    return (read_before.get(key) if read_before is not None else cache.get(key)) or 0
 
 
 def unhit(key: str) -> None:
@@ -62,8 +69,8 @@ def pause(key: str, seconds: int) -> bool:
     return cache.add(key, 1, timeout=seconds)
 
 
-def paused(key: str) -> bool:
-    return cache.get(key) is not None
+def paused(key: str, read_before: dict[str, Any] | None = None) -> bool:
+    return (read_before.get(key) if read_before is not None else cache.get(key)) is not None
 
 
 def end_pauses(keys: list[str]) -> None:

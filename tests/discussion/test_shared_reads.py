@@ -128,3 +128,17 @@ def test_each_key_is_answered_from_the_batch_once_and_only_inside_the_block():
     assert sharedreads.get("shared-a") == 3
     assert sharedreads.get_many(["shared-a"]) == {"shared-a": 3}
     cache.delete("shared-a")
+
+
+def test_the_rate_limits_are_read_in_one_round_trip_and_still_hold(client, rules, redis, monkeypatch, settings):
+    """With the limits on, the pauses and counts of every key (the client under each key still
+    kept, the address) come in one multi-get; a second post within the pause is refused."""
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 30
+    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (5, 600)
+    thread = services.get_or_create_thread("shared-reads-3", url="http://testserver/r/", title="Shared reads")
+    assert post(client, thread, 1)["outcome"] == "published"
+    sent = commands_of(redis, monkeypatch)
+    assert post(client, thread, 2)["outcome"] == "published"
+    assert [command for command in sent if command in ("GET", "MGET")] == ["GET", "MGET", "MGET", "MGET"], sent
+    answer = post(client, thread, 2, body="Another reply from the same client, too soon.")
+    assert answer["status"] == 429 and answer["code"] == "rate_limit", answer
