@@ -49,6 +49,14 @@ def commands_of(redis_cache, monkeypatch) -> list[str]:
         return original(*args, **kwargs)
 
     monkeypatch.setattr(client, "execute_command", counting)
+    # get_many sends its MGET on a connection of its own, past the client (net/rediscache.py).
+    many = redis_cache._cache.get_many
+
+    def counting_many(keys):
+        sent.append("MGET")
+        return many(keys)
+
+    monkeypatch.setattr(redis_cache._cache, "get_many", counting_many)
     return sent
 
 
