@@ -3,8 +3,8 @@
 * One ``redis.Redis`` per connection pool: Django builds one per operation, copying its 170-odd
   response callbacks each time (a quarter of a millisecond, more than the round trip). A client
   is safe to share between threads.
-* ``get_many`` sends a plain MGET on a connection of the thread's own, packed once per list of
-  keys, past redis-py's per-command machinery (pool, retries, event hooks).
+* ``get`` and ``get_many`` send a plain GET or MGET, packed once, on a connection of the thread's
+  own, past redis-py's command path (pool, retries, event hooks).
 * ``incr`` in one round trip; no memcached key check.
 
 They lean on Django's private ``_get_connection_pool`` and ``_client``:
@@ -34,7 +34,7 @@ class ReusingRedisCacheClient(RedisCacheClient):
         super().__init__(*args, **kwargs)
         self._clients = {}
         self._incr_scripts = {}
-        self._own = threading.local()  # a connection per thread and pool, for get_many
+        self._own = threading.local()  # a connection per thread and pool, for reads
         self._packed: dict[tuple, list] = {}
 
     def get_client(self, key=None, *, write=False):
@@ -44,27 +44,34 @@ class ReusingRedisCacheClient(RedisCacheClient):
             client = self._clients[id(pool)] = self._client(connection_pool=pool)
         return client
 
+    def get(self, key, default):
+        value = self._ask("GET", key)
+        return default if value is None else self._serializer.loads(value)
+
     def get_many(self, keys):
-        keys = tuple(keys)
+        values = self._ask("MGET", *keys)
+        loads = self._serializer.loads
+        return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
+
+    def _ask(self, *command):
+        """A read on a connection of this thread's own, the command packed once."""
         pool = self._get_connection_pool(False)
         own = self._own.__dict__
         connection = own.get(id(pool))
         if connection is None or connection.pid != os.getpid():
             connection = own[id(pool)] = pool.connection_class(**pool.connection_kwargs)
-        packed = self._packed.get(keys)
+        packed = self._packed.get(command)
         if packed is None:
-            if len(self._packed) > 4096:  # a bound, not an LRU
+            if len(self._packed) > 1024:  # a bound, not an LRU
                 self._packed.clear()
-            packed = self._packed[keys] = connection.pack_command("MGET", *keys)
+            packed = self._packed[command] = connection.pack_command(*command)
         try:
             connection.send_packed_command(packed)
-            values = connection.read_response()
+            return connection.read_response()
         except RedisConnectionError:  # dropped since (a restart): once more on a new connection
             connection.disconnect()
             connection.send_packed_command(packed)
-            values = connection.read_response()
-        loads = self._serializer.loads
-        return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
+            return connection.read_response()
 
     def incr(self, key, delta):
         client = self.get_client(key, write=True)

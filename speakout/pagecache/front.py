@@ -4,8 +4,7 @@ Django builds a request and runs its middleware (which cost more than the answer
 It answers only request shapes (path, host, scheme, language cookie, Accept-Language and
 -Encoding) that Django itself answered from the page cache, with the same lookup (so the same
 versions: a change shows on the next request) and the headers Django's outer middleware added;
-the rest goes to Django. The shapes are learnt per process (a bounded table). See docs/caching.md,
-"In front of Django".
+the rest goes to Django. Shapes are learnt per process (a bounded table): docs/caching.md.
 """
 
 from __future__ import annotations

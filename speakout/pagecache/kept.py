@@ -46,10 +46,6 @@ class KeptEntries:
         with self._lock:
             self._local.pop(key, None)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._local.clear()
-
     def _remember(self, key: str, entry: Entry) -> None:
         kept = (entry, tuple(versions.key(name) for name in entry.deps), list(entry.deps.values()))
         with self._lock:

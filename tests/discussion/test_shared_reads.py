@@ -40,23 +40,17 @@ def redis(settings):
 
 
 def commands_of(redis_cache, monkeypatch) -> list[str]:
-    client = redis_cache._cache.get_client(write=True)
+    """The commands sent to Redis, through redis-py's client or on the backend's own connections."""
+    connection_class = redis_cache._cache._get_connection_pool(True).connection_class
     sent: list[str] = []
-    original = client.execute_command
+    original = connection_class.send_packed_command
 
-    def counting(*args, **kwargs):
-        sent.append(str(args[0]))
-        return original(*args, **kwargs)
+    def counting(connection, command, *args, **kwargs):
+        packed = b"".join(bytes(part) for part in ([command] if isinstance(command, bytes) else command))
+        sent.append(packed.split(b"\r\n")[2].decode())
+        return original(connection, command, *args, **kwargs)
 
-    monkeypatch.setattr(client, "execute_command", counting)
-    # get_many sends its MGET on a connection of its own, past the client (net/rediscache.py).
-    many = redis_cache._cache.get_many
-
-    def counting_many(keys):
-        sent.append("MGET")
-        return many(keys)
-
-    monkeypatch.setattr(redis_cache._cache, "get_many", counting_many)
+    monkeypatch.setattr(connection_class, "send_packed_command", counting)
     return sent
 
 

@@ -75,9 +75,9 @@ def test_one_client_per_pool_and_every_process_reads_what_another_wrote(redis_ca
     assert redis_cache.get_many(["counter", "missing"]) == {"counter": 2}
 
 
-def test_get_many_is_one_mget_on_a_connection_of_the_threads_own(redis_cache, monkeypatch):
-    """A multi-get (every page-cache hit's version check) goes past the pool and redis-py's
-    command path: one MGET on a connection kept per thread, so two threads never share one."""
+def test_reads_are_one_command_on_a_connection_of_the_threads_own(redis_cache, monkeypatch):
+    """A get or multi-get (every page-cache hit's version check) goes past the pool and redis-py's
+    command path: one GET or MGET on a connection kept per thread, so two threads never share one."""
     redis_cache.set_many({"text": "a", "counter": 1}, timeout=60)
     redis_cache.get_many(["text"])  # connected
     pool = redis_cache._cache._get_connection_pool(False)
@@ -91,7 +91,8 @@ def test_get_many_is_one_mget_on_a_connection_of_the_threads_own(redis_cache, mo
     monkeypatch.setattr(pool.connection_class, "send_packed_command", sending)
     assert redis_cache.get_many(["text", "missing", "counter"]) == {"text": "a", "counter": 1}
     assert redis_cache.get_many(["text", "missing", "counter"]) == {"text": "a", "counter": 1}
-    assert [command.split(b"\r\n")[2] for command in sent] == [b"MGET", b"MGET"]
+    assert redis_cache.get("text") == "a" and redis_cache.get("missing", "default") == "default"
+    assert [command.split(b"\r\n")[2] for command in sent] == [b"MGET", b"MGET", b"GET", b"GET"]
     own = redis_cache._cache._own.__dict__[id(pool)]
     assert own not in pool._available_connections and own not in pool._in_use_connections
 
@@ -113,7 +114,13 @@ def test_get_many_reconnects_when_redis_dropped_its_connection(redis_cache):
     redis_cache.set("counter", 7, timeout=60)
     assert redis_cache.get_many(["counter"]) == {"counter": 7}
     pool = redis_cache._cache._get_connection_pool(False)
-    host, port = redis_cache._cache._own.__dict__[id(pool)]._sock.getsockname()[:2]
-    assert redis_cache._cache.get_client().client_kill(f"{host}:{port}")
+
+    def drop():
+        host, port = redis_cache._cache._own.__dict__[id(pool)]._sock.getsockname()[:2]
+        assert redis_cache._cache.get_client().client_kill(f"{host}:{port}")
+
+    drop()
     redis_cache.incr("counter")
     assert redis_cache.get_many(["counter", "missing"]) == {"counter": 8}
+    drop()
+    assert redis_cache.get("counter") == 8
