@@ -6,6 +6,9 @@ saved copy of the same report page, then loads both with wrk (2 threads, 32 conn
 loopback). Every measurement runs three times, interleaved, and reports the median with min and
 max. Reply posts run on SQLite and, when it answers, PostgreSQL. Writes a dated section to
 docs/benchmarks.md (newest first) and stops everything it started.
+
+``SPEAKOUT_BENCH_READS_ONLY=yes bench/web.py`` runs only the page and JSON reads (the first table)
+and prints their figures, the web processes' CPU per request and their memory, writing nothing.
 """
 
 from __future__ import annotations
@@ -198,6 +201,18 @@ class Stack:
                 result[kind].append(int(rss) / 1024)
                 result[f"{kind}_private"].append(private_kb(int(pid)) / 1024)
         return result
+
+    def web_cpu_seconds(self) -> float:
+        """User and system CPU time of granian's processes (nginx's runs count as 0)."""
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[3]) == self.processes[0].pid:  # granian's session
+                total += int(fields[11]) + int(fields[12])
+        return total / os.sysconf("SC_CLK_TCK")
 
     def stop(self) -> None:
         for process in self.processes:
@@ -477,11 +492,22 @@ def main() -> int:
             "Thread JSON, guest with a reply of their own (all rendered)": (base + data["api_url"], writer_guest),
         }
         results: dict[str, list[dict]] = {name: [] for name in runs}
+        cpu: dict[str, list[float]] = {name: [] for name in runs}
         for round_number in range(ROUNDS):
             print(f"Round {round_number + 1} of {ROUNDS}...", flush=True)
             for name, (url, headers) in runs.items():
                 settle(base + "/robots.txt")
+                before = stack.web_cpu_seconds()
                 results[name].append(wrk(url, headers=headers))
+                cpu[name].append((stack.web_cpu_seconds() - before) * 1000 / max(1, results[name][-1]["total"]))
+        if os.environ.get("SPEAKOUT_BENCH_READS_ONLY", "no") == "yes":
+            nginx_rate = statistics.median(run["rate"] for run in results["nginx, static copy of the page"])
+            for name, runs in results.items():
+                rate = statistics.median(run["rate"] for run in runs)
+                print(f"{name}: {spread([run['rate'] for run in runs])} req/s, {rate / nginx_rate:.2f} of nginx, "
+                      f"web CPU {spread(cpu[name], '{:.3f}')} ms a request")  # fmt: skip
+            print(f"Memory (MB): {stack.memory_mb()}; load average {os.getloadavg()[0]:.1f}")
+            return 0
         # Reply posts, Speakout and Isso in turn, while nothing else runs.
         isso = Isso(scratch, free_port())
         started.append(isso)
