@@ -3,7 +3,7 @@
 ``load_demo_content()`` goes only into an empty site (a fresh install: no page but Wagtail's
 placeholder, no reply), so ``make run`` can call it on every start without duplicating anything
 or touching real content; it never replaces or deletes a page.
-The words are in ``demo/site.toml``; this module only builds the pages from them.
+The words are in ``demo_content/site.toml``; this module only builds the pages from them.
 Pictures are drawn here with Pillow, so the demo needs no downloaded file.
 """
 
@@ -27,7 +27,7 @@ from .demo_discussion import load_demo_discussion
 from .home import content_summary, home_page
 from .models import Author, Category, HomePage, ReportAuthor, ReportIndexPage, ReportPage, StandardPage
 
-SITE = tomllib.loads((Path(__file__).parent / "demo" / "site.toml").read_text(encoding="utf-8"))
+SITE = tomllib.loads((Path(__file__).parent / "demo_content" / "site.toml").read_text(encoding="utf-8"))
 ORGANISATION = SITE["organisation"]
 MISSION = SITE["mission"]
 

@@ -5,7 +5,7 @@
 about real people at real keyboards). Most are published; a few are left in the moderation queues
 so a new site has something to show there: three held for review, two caught as spam, and one
 published reply that a reader has reported. The people and their words are in
-``demo/discussion.toml``.
+``demo_content/discussion.toml``.
 
 It is idempotent: a thread that already has replies is left alone. The site's discussion settings
 are copied and adjusted in memory for the demo; the stored settings are never changed.
@@ -72,7 +72,7 @@ class Entry:
 
 # The people and the conversation, in the order it happened (a parent always comes before its
 # replies), and a reader's mild report of an off-topic reply, left open for the moderators.
-_DATA = tomllib.loads((Path(__file__).parent / "demo" / "discussion.toml").read_text(encoding="utf-8"))
+_DATA = tomllib.loads((Path(__file__).parent / "demo_content" / "discussion.toml").read_text(encoding="utf-8"))
 PEOPLE = {handle: Person(**person) for handle, person in _DATA["people"].items()}
 CONVERSATION = [Entry(**entry) for entry in _DATA["conversation"]]
 FLAGGED_ENTRY = _DATA["flag"]["reply"]

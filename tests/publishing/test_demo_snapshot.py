@@ -3,7 +3,7 @@ page's fields and body blocks, the people, pictures, categories, and every reply
 text, place in the tree, time, status and reason, and the reader's report.
 
 The snapshot was taken from the demo as written in Python before its words moved to data files
-(speakout/publishing/demo/); it changes only when the demo's content is meant to change.
+(speakout/publishing/demo_content/); it changes only when the demo's content is meant to change.
 """
 
 import json
