@@ -215,7 +215,7 @@ class Reply(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
     # Materialised tree path: the ancestors' segments then our own. Ordering by it gives the
     # thread in reading order with one query; it is written once, right after the insert.
-    path = models.CharField(max_length=2000, db_index=True, blank=True)
+    path = models.CharField(max_length=2000, blank=True)
     depth = models.PositiveIntegerField(default=0)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REPLY)
     commenter = models.ForeignKey(Commenter, null=True, on_delete=models.SET_NULL, related_name="replies")
@@ -226,22 +226,22 @@ class Reply(models.Model):
     author_website = models.URLField(_("website"), max_length=500, blank=True)
     body = models.TextField(_("text"))
     body_html = models.TextField(editable=False)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     moderation_reason = models.CharField(_("why"), max_length=500, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     # When the reply reached this site. An imported reply keeps its old ``created_at``, but
     # retention periods (the purge of replies nobody moderated) count from its arrival here.
     received_at = models.DateTimeField(_("received at"), default=timezone.now, editable=False)
     edited_at = models.DateTimeField(null=True, blank=True)
-    client_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    client_hash = models.CharField(max_length=64, blank=True)
     # The public avatar: a keyed hash of the author's account, commenter record or guest token,
     # random for a writer who proved nothing (see avatars.py).
     avatar_key = models.CharField(max_length=16, blank=True)
     # Hash of the guest's private token: lets a guest see their held reply and edit or
     # delete within the window, without an account.
-    guest_key = models.CharField(max_length=64, blank=True, db_index=True)
-    submission_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
-    external_id = models.CharField(max_length=100, blank=True, db_index=True)
+    guest_key = models.CharField(max_length=64, blank=True)
+    submission_id = models.CharField(max_length=64, null=True, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
     # The writer's pile-on brake: replies to this one from commenters without an approved reply
     # wait for review (enforced by a policy check, speakout.safety.pileon).
     approved_repliers_only = models.BooleanField(_("only approved commenters may reply"), default=False)
@@ -251,7 +251,17 @@ class Reply(models.Model):
     class Meta:
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
+        # Plain btree indexes rather than db_index/unique on these text columns: on PostgreSQL
+        # those add a second, varchar_pattern_ops index per column for LIKE look-ups that no query
+        # makes (the importer's external_id prefix is shared by a whole source and always comes
+        # with its thread), and every reply insert and path update writes them all.
+        constraints = [models.UniqueConstraint(fields=["submission_id"], name="speakout_reply_submission_once")]
         indexes = [
+            models.Index(fields=["path"], name="speakout_reply_path"),
+            models.Index(fields=["status"], name="speakout_reply_status"),
+            models.Index(fields=["client_hash"], name="speakout_reply_client_hash"),
+            models.Index(fields=["guest_key"], name="speakout_reply_guest_key"),
+            models.Index(fields=["external_id"], name="speakout_reply_external_id"),
             models.Index(fields=["thread", "status", "path"]),
             # A large thread's pages: its top-level replies counted and ranged without reading
             # the rest of the thread.
