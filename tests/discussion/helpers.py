@@ -5,6 +5,7 @@ Plain functions, imported where needed; the fixtures that use them live in tests
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 
@@ -89,3 +90,24 @@ def add_reply(
     if not result.ok:
         return None
     return set_status(result.stored, status) if status is not None else result.stored
+
+
+def api_post(client, thread: Thread, number: int, guest: str = "", **fields) -> dict:
+    """A new writer's reply through the JSON API, from a client of its own (rate limits stay out
+    of it): the answer's status and body."""
+    words = "".join(chr(97 + int(digit)) for digit in str(number))  # no digits: not a phone number
+    data = {
+        "name": f"Writer {words}",
+        "email": f"writer-{words}@example.org",
+        "body": f"Reply {words}, with **Markdown**.",
+        "form_token": issue_form_token(thread.key, issued_at=time.time() - 10),
+        **fields,
+    }
+    response = client.post(
+        f"/api/threads/{thread.key}/replies",
+        json.dumps(data),
+        content_type="application/json",
+        REMOTE_ADDR=f"198.51.{number % 250}.1",
+        headers={"X-Speakout-Guest": guest} if guest else {},
+    )
+    return {"status": response.status_code, **response.json()}

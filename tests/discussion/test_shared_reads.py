@@ -4,20 +4,19 @@ two posts by another process is seen by the next post."""
 
 from __future__ import annotations
 
-import json
 import os
-import time
 import uuid
 
 import pytest
 from django.core.cache import cache, caches
 
 from speakout.discussion import services
-from speakout.discussion.forms import STAFF_NAMES_KEY, issue_form_token
+from speakout.discussion.forms import STAFF_NAMES_KEY
 from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.net import sharedreads
 from speakout.net.rediscache import SharedClientRedisCache
 from speakout.safety.models import SafetySettings
+from tests.discussion.helpers import api_post
 
 pytestmark = pytest.mark.django_db
 
@@ -54,24 +53,6 @@ def commands_of(redis_cache, monkeypatch) -> list[str]:
     return sent
 
 
-def post(client, thread, number: int, **fields):
-    words = "".join(chr(97 + int(digit)) for digit in str(number))  # no digits: not a phone number
-    data = {
-        "name": f"Writer {words}",
-        "email": f"writer-{words}@example.org",
-        "body": f"Reply {words}, with **Markdown**.",
-        "form_token": issue_form_token(thread.key, issued_at=time.time() - 10),
-        **fields,
-    }
-    response = client.post(
-        f"/api/threads/{thread.key}/replies",
-        json.dumps(data),
-        content_type="application/json",
-        REMOTE_ADDR=f"198.51.{number % 250}.1",
-    )
-    return {"status": response.status_code, **response.json()}
-
-
 def test_a_reply_post_reads_its_rules_keys_and_names_in_one_round_trip(
     client, rules, redis, monkeypatch, settings, django_capture_on_commit_callbacks
 ):
@@ -82,10 +63,10 @@ def test_a_reply_post_reads_its_rules_keys_and_names_in_one_round_trip(
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
     settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
     thread = services.get_or_create_thread("shared-reads", url="http://testserver/s/", title="Shared reads")
-    assert post(client, thread, 1)["outcome"] == "published"  # fills the cache
+    assert api_post(client, thread, 1)["outcome"] == "published"  # fills the cache
     sent = commands_of(redis, monkeypatch)
     with django_capture_on_commit_callbacks(execute=True):
-        answer = post(client, thread, 2)
+        answer = api_post(client, thread, 2)
     assert answer["outcome"] == "published", answer
     reads = [command for command in sent if command in ("GET", "MGET")]
     assert reads == ["GET", "MGET", "MGET"], sent
@@ -99,22 +80,22 @@ def test_changes_between_two_posts_are_read_by_the_next(client, rules, redis, se
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
     settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
     thread = services.get_or_create_thread("shared-reads-2", url="http://testserver/t/", title="Shared reads")
-    assert post(client, thread, 1)["outcome"] == "published"
+    assert api_post(client, thread, 1)["outcome"] == "published"
     another_process = SharedClientRedisCache(REDIS_URL, {"KEY_PREFIX": redis.key_prefix})
 
     DiscussionSettings.objects.filter(pk=1).update(hold_words="pineapple")
     from speakout.pagecache import versions
 
     versions.bump_now("discussion-settings")
-    assert post(client, thread, 2, body="About pineapple.")["outcome"] == "held"
+    assert api_post(client, thread, 2, body="About pineapple.")["outcome"] == "held"
 
     SafetySettings.objects.update_or_create(pk=1, defaults={"protected_names": "Zelda Quux"})
     another_process.delete(SafetySettings.CACHE_KEY)
-    answer = post(client, thread, 3, body="Zelda Quux said so.")
+    answer = api_post(client, thread, 3, body="Zelda Quux said so.")
     assert answer["status"] == 400 and answer["code"] == "personal_data", answer
 
     another_process.set(STAFF_NAMES_KEY, {"writerd"}, 60)
-    answer = post(client, thread, 4, name="Writer d")
+    answer = api_post(client, thread, 4, name="Writer d")
     assert answer["status"] == 400 and "name" in answer["errors"], answer
     assert Reply.objects.filter(thread=thread).count() == 2
 
@@ -138,9 +119,9 @@ def test_the_rate_limits_are_read_in_one_round_trip_and_still_hold(client, rules
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 30
     settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (5, 600)
     thread = services.get_or_create_thread("shared-reads-3", url="http://testserver/r/", title="Shared reads")
-    assert post(client, thread, 1)["outcome"] == "published"
+    assert api_post(client, thread, 1)["outcome"] == "published"
     sent = commands_of(redis, monkeypatch)
-    assert post(client, thread, 2)["outcome"] == "published"
+    assert api_post(client, thread, 2)["outcome"] == "published"
     assert [command for command in sent if command in ("GET", "MGET")] == ["GET", "MGET", "MGET", "MGET"], sent
-    answer = post(client, thread, 2, body="Another reply from the same client, too soon.")
+    answer = api_post(client, thread, 2, body="Another reply from the same client, too soon.")
     assert answer["status"] == 429 and answer["code"] == "rate_limit", answer

@@ -3,22 +3,18 @@ again on every post, and that what it keeps in the cache still follows every cha
 
 from __future__ import annotations
 
-import json
-import time
-
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from speakout.discussion import services
-from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import Commenter, DiscussionSettings, Reply, Thread
 from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions import services as notification_services
 from speakout.subscriptions.models import NotifiedReply, Subscription
+from tests.discussion.helpers import api_post
 
 pytestmark = pytest.mark.django_db
 
@@ -48,25 +44,6 @@ def thread(db):
     return thread
 
 
-def post(client: Client, thread, number: int, guest: str = "", **fields) -> dict:
-    words = "".join(chr(97 + int(digit)) for digit in str(number))  # no digits: not a phone number
-    data = {
-        "name": f"Writer {words}",
-        "email": f"writer-{words}@example.org",
-        "body": f"Reply {words}, with **Markdown**.",
-        "form_token": issue_form_token(thread.key, issued_at=time.time() - 10),
-        **fields,
-    }
-    response = client.post(
-        f"/api/threads/{thread.key}/replies",
-        json.dumps(data),
-        content_type="application/json",
-        REMOTE_ADDR=f"198.51.{number % 250}.1",  # one client per post: rate limits stay out of it
-        headers={"X-Speakout-Guest": guest} if guest else {},
-    )
-    return {"status": response.status_code, **response.json()}
-
-
 def test_a_reply_post_makes_a_fixed_number_of_queries(
     client, thread, rules, settings, django_capture_on_commit_callbacks
 ):
@@ -77,11 +54,11 @@ def test_a_reply_post_makes_a_fixed_number_of_queries(
 
     settings.TASKS = DATABASE_TASKS
     with django_capture_on_commit_callbacks(execute=True):
-        assert post(client, thread, 1)["status"] == 201  # warms the caches every post reads
+        assert api_post(client, thread, 1)["status"] == 201  # warms the caches every post reads
     counts = []
     for number in (2, 3):
         with CaptureQueriesContext(connection) as captured, django_capture_on_commit_callbacks(execute=True):
-            answer = post(client, thread, number)
+            answer = api_post(client, thread, number)
         assert answer["status"] == 201 and answer["outcome"] == "published", answer
         counts.append(len(captured))
     statements = [query["sql"].split()[0].upper() for query in captured.captured_queries]
@@ -106,9 +83,9 @@ def test_a_reply_costs_the_same_however_many_follow_the_thread(client, thread, r
     """The followers' mails are the worker's: a post to a thread with a hundred followers makes
     the same queries as a post to a thread with one (it made three more per follower, and on
     SQLite held the one write lock while each mail was rendered)."""
-    assert post(client, thread, 1)["status"] == 201  # warms the caches every post reads
+    assert api_post(client, thread, 1)["status"] == 201  # warms the caches every post reads
     with CaptureQueriesContext(connection) as one_follower:
-        assert post(client, thread, 2)["status"] == 201
+        assert api_post(client, thread, 2)["status"] == 201
     Subscription.objects.bulk_create(
         Subscription(
             email=f"follower-{number}@example.org",
@@ -120,7 +97,7 @@ def test_a_reply_costs_the_same_however_many_follow_the_thread(client, thread, r
         for number in range(100)
     )
     with CaptureQueriesContext(connection) as many_followers:
-        assert post(client, thread, 3)["status"] == 201
+        assert api_post(client, thread, 3)["status"] == 201
     assert len(many_followers) == len(one_follower)
     assert not OutgoingMail.objects.exists()
     # The worker had not run: each of the three replies goes to the 101 followers it finds.
@@ -132,9 +109,9 @@ def test_a_known_commenter_is_counted_by_an_update(client, thread, rules, settin
     """A commenter who wrote before (proven by their guest token) is found, not created, and
     its count goes up by one."""
     settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
-    first = post(client, thread, 7)
+    first = api_post(client, thread, 7)
     assert first["status"] == 201
-    answer = post(client, thread, 7, guest=first["guest_token"], body="A second thought, in other words.")
+    answer = api_post(client, thread, 7, guest=first["guest_token"], body="A second thought, in other words.")
     assert answer["status"] == 201, answer
     commenter = Commenter.objects.get(email="writer-h@example.org")
     assert commenter.approved_count == 2 and Commenter.objects.count() == 1
@@ -145,7 +122,7 @@ def test_a_refused_reply_writes_nothing_not_even_the_commenter(client, thread, r
     rules.save()
     thread.status = Thread.Status.CLOSED
     thread.save()
-    answer = post(client, thread, 4)
+    answer = api_post(client, thread, 4)
     assert answer["status"] == 400 and answer["code"] == "closed"
     assert not Commenter.objects.exists() and not Reply.objects.exists()
 
@@ -153,30 +130,30 @@ def test_a_refused_reply_writes_nothing_not_even_the_commenter(client, thread, r
 def test_a_setting_changed_takes_effect_on_the_next_reply(client, thread, rules):
     """The discussion rules are read from the shared cache; saving them (as the admin's settings
     screen does) is seen by the very next reply."""
-    assert post(client, thread, 1)["outcome"] == "published"
+    assert api_post(client, thread, 1)["outcome"] == "published"
     rules = DiscussionSettings.load()
     rules.hold_words = "pineapple"
     rules.save()
-    answer = post(client, thread, 2, body="A reply about pineapple.")
+    answer = api_post(client, thread, 2, body="A reply about pineapple.")
     assert answer["outcome"] == "held", answer
     rules.hold_words = ""
     rules.save()
-    assert post(client, thread, 3, body="Another reply about pineapple.")["outcome"] == "published"
+    assert api_post(client, thread, 3, body="Another reply about pineapple.")["outcome"] == "published"
 
 
 def test_staff_names_are_read_once_and_forgotten_when_a_user_changes(client, thread, rules):
     """The staff's names are reserved in the form: kept in the cache rather than queried on every
     post, and a user made staff has their name reserved from the next reply on."""
-    assert post(client, thread, 1)["status"] == 201
+    assert api_post(client, thread, 1)["status"] == 201
     with CaptureQueriesContext(connection) as captured:
-        assert post(client, thread, 2)["status"] == 201
+        assert api_post(client, thread, 2)["status"] == 201
     assert not any("auth_user" in query["sql"] for query in captured.captured_queries)
 
     user = get_user_model().objects.create_user("quinn", "quinn@example.org", "x", first_name="Quinn")
-    assert post(client, thread, 3, name="Quinn")["status"] == 201, "not staff: the name is free"
+    assert api_post(client, thread, 3, name="Quinn")["status"] == 201, "not staff: the name is free"
     user.is_staff = True
     user.save()
-    answer = post(client, thread, 4, name="quinn")
+    answer = api_post(client, thread, 4, name="quinn")
     assert answer["status"] == 400 and "name" in answer["errors"], answer
 
 
@@ -197,7 +174,7 @@ def test_a_batch_of_notifications_asks_for_one_send_task(client, thread, rules, 
     from speakout.outbox.services import _ensure_send_task
 
     for number in (1, 2, 3):
-        assert post(client, thread, number)["status"] == 201
+        assert api_post(client, thread, number)["status"] == 201
     with django_capture_on_commit_callbacks() as callbacks:
         assert notification_services.send_due_reply_notifications() == 3
     assert [callback for callback in callbacks if callback is _ensure_send_task] == [_ensure_send_task]
@@ -226,7 +203,7 @@ def test_a_published_reply_retires_its_threads_pages_outside_its_transaction(
     outside = len(connection.atomic_blocks)  # the test's own transaction
     before = versions.current([name])[name]
     with django_capture_on_commit_callbacks(execute=True):
-        assert post(client, thread, 1)["outcome"] == "published"
+        assert api_post(client, thread, 1)["outcome"] == "published"
     assert depths == [outside, outside], depths
     assert versions.current([name])[name] > before
 
