@@ -347,7 +347,6 @@ def _submit_reply(
         # second bump retires it. Now rather than inside the transaction, which on SQLite would
         # hold the write lock through this round trip to the shared cache.
         versions.bump_now(thread_dependency(thread.key))
-    outermost = not transaction.get_connection().in_atomic_block
     with transaction.atomic():
         lost_race = run.reserve()
         if lost_race is not None:
@@ -410,7 +409,7 @@ def _submit_reply(
         if approved:
             # Last: the thread's row is what every reply to it updates, so its lock (on
             # PostgreSQL) is held only from here to the commit, not while mails are rendered.
-            count_new_reply(reply, thread, commenter_counted=new_commenter, commit=outermost)
+            count_new_reply(reply, thread, commenter_counted=new_commenter)
     return SubmissionResult(outcome, reply=reply)
 
 
@@ -488,45 +487,25 @@ def insert_reply(reply: Reply, path_base: str) -> None:
         cursor.execute(f"UPDATE {table} SET {path} = %s WHERE {pk} = %s", [reply.path, reply.pk])  # nosec B608
 
 
-def count_new_reply(reply: Reply, thread: Thread, *, commenter_counted: bool, commit: bool = False) -> None:
+def count_new_reply(reply: Reply, thread: Thread, *, commenter_counted: bool) -> None:
     """``_count_approved(reply, +1, ...)`` for a reply just stored in ``thread``: the same
     changes, in plain statements. The page cache's version of the thread moves at the commit;
-    ``_submit_reply`` moved it once already, before the transaction.
-
-    ``commit``: these are the last statements of the caller's transaction, which is the
-    outermost. On PostgreSQL they are then sent with its COMMIT in one round trip: the thread's
-    row, which every reply to it updates, stays locked until the commit is on disk, and a round
-    trip more (with the wait for the web process's other thread to let go of the interpreter)
-    made that lock, held by one post at a time, what limited the rate of replies to a thread.
-    The transaction's own ``commit()`` then finds nothing left to commit."""
+    ``_submit_reply`` moved it once already, before the transaction."""
     name = thread_dependency(thread.key)
     transaction.on_commit(lambda: versions.bump_now(name))
     quote = connection.ops.quote_name
-    table, count, version, pk = (quote(name) for name in (Thread._meta.db_table, "approved_count", "version", "id"))
-    statements = [f"UPDATE {table} SET {count} = {count} + 1, {version} = {version} + 1 WHERE {pk} = %s"]  # nosec B608
-    values: list[Any] = [thread.pk]
-    if reply.commenter_id and not commenter_counted:
-        table = quote(Commenter._meta.db_table)
-        statements.append(f"UPDATE {table} SET {count} = {count} + 1 WHERE {pk} = %s")  # nosec B608
-        values.append(reply.commenter_id)
     with connection.cursor() as cursor:
-        if commit and _commits_in_the_statement():
-            cursor.execute("; ".join([*statements, "COMMIT"]), values)
-            return
-        for statement, value in zip(statements, values, strict=True):
-            cursor.execute(statement, [value])
-
-
-def _commits_in_the_statement() -> bool:
-    """Whether a COMMIT can end the last statements of the outermost transaction: on PostgreSQL
-    with Django's client-side binding (several statements in one call, which server-side binding
-    refuses), where psycopg's ``commit()`` is then a no-op (tests/discussion/test_commit_round_trip.py)."""
-    return (
-        connection.vendor == "postgresql"
-        and connection.settings_dict["OPTIONS"].get("server_side_binding") is not True
-        and len(getattr(connection, "savepoint_ids", ())) == 0
-        and not connection.needs_rollback
-    )
+        table, count, version, pk = (quote(name) for name in (Thread._meta.db_table, "approved_count", "version", "id"))
+        cursor.execute(
+            f"UPDATE {table} SET {count} = {count} + 1, {version} = {version} + 1 WHERE {pk} = %s",  # nosec B608
+            [thread.pk],
+        )
+        if reply.commenter_id and not commenter_counted:
+            table = quote(Commenter._meta.db_table)
+            cursor.execute(
+                f"UPDATE {table} SET {count} = {count} + 1 WHERE {pk} = %s",  # nosec B608
+                [reply.commenter_id],
+            )
 
 
 def wishes_by_default(author: Author) -> bool:
