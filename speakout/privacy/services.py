@@ -332,5 +332,18 @@ def export(owner: Owner) -> dict:
             "email": getattr(user, "email", ""),
             "date_joined": _when(getattr(user, "date_joined", None)),
             "last_login": _when(getattr(user, "last_login", None)),
+            "pseudonym": _pseudonym_mark(user),
         }
     return data
+
+
+def _pseudonym_mark(user) -> dict | None:
+    """The mark "reply under a pseudonym" left on the account (identity app), or None."""
+    if not apps.is_installed("speakout.identity"):
+        return None
+    from speakout.identity.models import PseudonymAccount
+
+    mark = PseudonymAccount.objects.filter(user_id=user.pk).first()
+    if mark is None:
+        return None
+    return {"marked_at": _when(mark.created_at), "inferred": mark.inferred}

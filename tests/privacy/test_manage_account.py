@@ -121,3 +121,17 @@ def test_staff_accounts_are_not_deleted_from_here(client, django_user_model):
 def test_request_page_points_signed_in_readers_to_their_account(client, member):
     client.force_login(member)
     assert "/privacy/my-data/" in client.get("/privacy/my-replies/").content.decode()
+
+
+def test_export_names_the_pseudonym_mark_on_the_account(client, member, member_replies):
+    """The download holds the mark "reply under a pseudonym" left on the account (when it was
+    made and whether the migration inferred it), and says so plainly when there is none."""
+    from speakout.identity.models import PseudonymAccount
+
+    client.force_login(member)
+    data = json.loads(client.get("/privacy/my-data/export.json").content)
+    assert data["account"]["pseudonym"] is None
+
+    mark = PseudonymAccount.objects.create(user=member, inferred=True)
+    data = json.loads(client.get("/privacy/my-data/export.json").content)
+    assert data["account"]["pseudonym"] == {"marked_at": mark.created_at.isoformat(), "inferred": True}
