@@ -18,7 +18,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext, gettext_noop
@@ -28,6 +28,7 @@ from speakout.discussion.models import DiscussionSettings, Flag, Reply
 from speakout.discussion.moderation import MODERATE_PERMISSION, plain_text
 from speakout.net import ratelimit
 from speakout.outbox.compose import mail_context, render_mail
+from speakout.outbox.models import OutgoingMail
 from speakout.outbox.services import queue_mail
 from speakout.safety.signals import pile_on_detected
 from speakout.theme.languages import default_language
@@ -99,10 +100,19 @@ def alert_each(reply: Reply, *, template: str, subject: str, key: str, extra: di
         if not under_hourly_cap(user, now):
             logger.info("Moderator alert held back by the hourly cap")
             continue
-        context = {**reply_context(reply), "subject_values": {"title": reply.thread.title or reply.thread.key}, **extra}
-        send(user, template, subject, context, dedupe_key=f"{key}:{reply.pk}:{user.pk}")
+        send_alert(user, reply, template=template, subject=subject, key=key, extra=extra)
         sent += 1
     return sent
+
+
+def send_alert(user, reply: Reply, *, template: str, subject: str, key: str, extra: dict) -> None:
+    context = {**reply_context(reply), "subject_values": {"title": reply.thread.title or reply.thread.key}, **extra}
+    send(user, template, subject, context, dedupe_key=f"{key}:{reply.pk}:{user.pk}")
+
+
+QUEUE = "speakout_moderation:queue"
+HELD_SUBJECT = gettext_noop("A reply is waiting for review: “{title}”")
+REPORTED_SUBJECT = gettext_noop("A reader reported a reply: “{title}”")
 
 
 # Receivers -----------------------------------------------------------------------------------
@@ -115,7 +125,7 @@ def on_reply_posted(sender, reply, outcome, **kwargs):
     alert_each(
         reply,
         template="moderation_held",
-        subject=gettext_noop("A reply is waiting for review: “{title}”"),
+        subject=HELD_SUBJECT,
         key="moderation-held",
         extra={"queue_url": admin_url("speakout_moderation:queue", "pending")},
     )
@@ -127,7 +137,7 @@ def on_reply_flagged(sender, reply, flag, **kwargs):
     alert_each(
         reply,
         template="moderation_reported",
-        subject=gettext_noop("A reader reported a reply: “{title}”"),
+        subject=REPORTED_SUBJECT,
         key="moderation-reported",  # one mail per reply, however many readers report it
         extra={"flag": flag, "queue_url": admin_url("speakout_moderation:queue", "reported")},
     )
@@ -152,9 +162,52 @@ def on_pile_on(sender, reply, target, count, minutes, **kwargs):
     )
 
 
+def on_reply_anonymised(sender, reply, **kwargs):
+    """No alert not yet sent may carry the name ``reply`` had (``reply`` still holds it). Its own
+    held and reported alerts are written again as the reply is now, so the moderator still hears
+    of it; a pile-on alert about it (the person the burst answered) and a daily summary naming it
+    cannot be and are dropped: the replies wait in the admin's queue, and the next hourly run
+    writes the summary again. A mail the worker is sending right now is past taking back."""
+    unsent = OutgoingMail.objects.filter(status__in=[OutgoingMail.Status.PENDING, OutgoingMail.Status.FAILED])
+    anonymised = Reply.objects.select_related("thread").filter(pk=reply.pk).first()
+    first_flag = Flag.objects.filter(reply_id=reply.pk).order_by("pk").first()
+    again = {
+        "moderation-held": ("moderation_held", HELD_SUBJECT, {"queue_url": admin_url(QUEUE, "pending")}),
+        "moderation-reported": (
+            "moderation_reported",
+            REPORTED_SUBJECT,
+            {"flag": first_flag, "queue_url": admin_url(QUEUE, "reported")},
+        ),
+    }
+    users = {user.pk: user for user in moderators()}
+    for key, (template, subject, extra) in again.items():
+        for mail in unsent.filter(dedupe_key__startswith=f"{key}:{reply.pk}:"):
+            user = users.get(int(mail.dedupe_key.rsplit(":", 1)[1]))
+            mail.delete()
+            if anonymised is None or user is None or extra.get("flag", True) is None:
+                logger.info("Dropped an unsent moderator alert about reply %s, anonymised by its writer", reply.pk)
+                continue
+            send_alert(user, anonymised, template=template, subject=subject, key=key, extra=extra)
+
+    naming_it = Q(pk__in=[])
+    for answer_id in Reply.objects.filter(parent_id=reply.pk).values_list("pk", flat=True):
+        naming_it |= Q(dedupe_key__startswith=f"moderation-pile-on:{answer_id}:")
+    name = " ".join(reply.author_name.split())
+    if name:
+        naming_it |= Q(dedupe_key__startswith="moderation-summary:", text_body__contains=name)
+    dropped = unsent.filter(naming_it).delete()[0]
+    if dropped:
+        logger.info(
+            "Dropped %d unsent moderator mail(s) naming the writer of reply %s, who anonymised it", dropped, reply.pk
+        )
+
+
 def connect() -> None:
     signals.reply_posted.connect(on_reply_posted, sender=Reply, dispatch_uid="speakout-moderator-alerts-posted")
     signals.reply_flagged.connect(on_reply_flagged, sender=Reply, dispatch_uid="speakout-moderator-alerts-flagged")
+    signals.reply_anonymised.connect(
+        on_reply_anonymised, sender=Reply, dispatch_uid="speakout-moderator-alerts-anonymised"
+    )
     pile_on_detected.connect(on_pile_on, sender=Reply, dispatch_uid="speakout-moderator-alerts-pile-on")
 
 

@@ -73,6 +73,7 @@ def on_reply_moderated(sender, reply, old_status, new_status, notice="", **kwarg
 
 def on_reply_anonymised(sender, reply, **kwargs):
     services.take_back_answer_name(reply)
+    services.take_back_writer_mail(reply)
 
 
 def connect() -> None:

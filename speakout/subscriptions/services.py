@@ -620,6 +620,33 @@ def take_back_answer_name(reply: Reply) -> int:
     return dropped
 
 
+def take_back_writer_mail(reply: Reply) -> int:
+    """``reply`` was anonymised: nothing may tie its writer's address to it any more. The mails
+    not yet sent to the writer about it (published, removed, answers to it) are dropped, and the
+    subscriptions it held for them end. A mail of answers that also told of answers to another of
+    the writer's replies lets those wait again, for the next sweep to mail. Returns how many mails
+    were dropped."""
+    from speakout.outbox.models import OutgoingMail
+
+    unsent = OutgoingMail.objects.filter(status__in=[OutgoingMail.Status.PENDING, OutgoingMail.Status.FAILED])
+    about_it = Q(dedupe_key=f"subscriptions:published:{reply.pk}") | Q(
+        dedupe_key__startswith=f"subscriptions:removal:{reply.pk}:"
+    )
+    dropped = unsent.filter(about_it).delete()[0]
+    own = Subscription.objects.filter(reply_id=reply.pk)
+    for notice in AnswerNotice.objects.filter(subscription__in=own, mailed_at__isnull=False):
+        batch = AnswerNotice.objects.filter(email=notice.email, thread_id=notice.thread_id, mailed_at=notice.mailed_at)
+        keys = [f"subscriptions:answers:{pk}" for pk in batch.values_list("pk", flat=True)]
+        removed = unsent.filter(dedupe_key__in=keys).delete()[0]
+        if removed:
+            batch.update(mailed_at=None)
+            dropped += removed
+    own.delete()
+    if dropped:
+        logger.info("Dropped %d unsent mail(s) to the writer of reply %s, who anonymised it", dropped, reply.pk)
+    return dropped
+
+
 def answers_subject(count: int, title: str) -> str:
     """The subject of a digest of ``count`` answers in the thread ``title`` (in the active language)."""
     return ngettext(

@@ -4,6 +4,7 @@ discussion rules choose (each, daily summary, off), with links into the admin th
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, time, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from django.core.cache import cache
 from django.utils import timezone, translation
 
 from speakout.discussion.models import DiscussionSettings, Reply
-from speakout.discussion.services import flag_reply, set_status
+from speakout.discussion.services import Author, flag_reply, set_status
 from speakout.outbox.models import OutgoingMail
 from speakout.publishing import alerts
 from tests.subscriptions.helpers import HOLD, SPAM
@@ -172,3 +173,62 @@ def test_the_mode_is_a_discussion_setting_in_the_admin(admin_client):
     )
     assert response.status_code == 302
     assert DiscussionSettings.load().moderator_alerts == "daily"
+
+
+def unsent_mails_naming(name: str) -> list[OutgoingMail]:
+    return [
+        mail
+        for mail in OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT)
+        if name in mail.subject or name in mail.text_body or name in mail.html_body
+    ]
+
+
+def anonymise_writer(reply, email="robin@example.org"):
+    from speakout.privacy.services import Owner, anonymise
+
+    assert anonymise(Owner.for_email(email), Reply.objects.get(pk=reply.pk))
+
+
+def test_a_queued_alert_is_written_again_without_the_name_of_a_writer_who_anonymised(thread, post_reply, moderator):
+    """Erasure: an alert not yet sent loses the writer's name; the moderator still hears of the
+    held and the reported reply, with the reason and the reader's note, once each."""
+    robin = Author(client_hash=uuid.uuid4().hex, guest_token=uuid.uuid4().hex)  # one browser: one record
+    held = post_reply(thread, author=robin, checks=HOLD, name="Robin Hidalgo", body="Held text.").reply
+    reported = post_reply(thread, author=robin, name="Robin Hidalgo", body="Reported text.").reply
+    flag_reply(reported, "harassment", note="It names my neighbour")
+    assert len(unsent_mails_naming("Hidalgo")) == 2
+
+    anonymise_writer(held)
+    anonymise_writer(reported)
+    assert unsent_mails_naming("Hidalgo") == []
+    mails = mails_to("moira@example.org")
+    assert len(mails) == 2
+    held_mail = next(mail for mail in mails if "waiting for review" in mail.subject)
+    assert "A reply by Anonymous" in held_mail.text_body and "Held text." in held_mail.text_body
+    reported_mail = next(mail for mail in mails if "reported" in mail.subject)
+    assert "A reader reported a reply by Anonymous" in reported_mail.text_body
+    assert "It names my neighbour" in reported_mail.text_body and "Anonymous" in reported_mail.html_body
+
+
+def test_a_sent_alert_stays_and_another_writers_alert_is_untouched(thread, post_reply, moderator):
+    held = post_reply(thread, checks=HOLD, name="Robin Hidalgo", body="Held text.").reply
+    OutgoingMail.objects.update(status=OutgoingMail.Status.SENT)
+    post_reply(thread, checks=HOLD, name="Bea", email="bea@example.org", body="Other text.")
+    anonymise_writer(held)
+    assert len(mails_to("moira@example.org")) == 2
+    assert [mail.status for mail in unsent_mails_naming("Bea")] == [OutgoingMail.Status.PENDING]
+
+
+def test_a_queued_daily_summary_naming_an_anonymised_writer_is_dropped_and_made_again(thread, post_reply, moderator):
+    set_mode(DiscussionSettings.ModeratorAlerts.DAILY)
+    held = post_reply(thread, checks=HOLD, name="Robin Hidalgo", body="Held text.").reply
+    post_reply(thread, checks=HOLD, name="Bea", email="bea@example.org", body="Other text.")
+    now = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)))
+    assert alerts.send_daily_summaries(now) == 1
+    assert len(unsent_mails_naming("Hidalgo")) == 1
+
+    anonymise_writer(held)
+    assert unsent_mails_naming("Hidalgo") == []
+    alerts.send_daily_summaries(now + timedelta(minutes=60))  # the worker's next hourly run
+    [summary] = mails_to("moira@example.org")
+    assert "2 waiting" in summary.subject and "Anonymous" in summary.text_body and "Bea" in summary.text_body

@@ -204,3 +204,25 @@ def test_moderators_set_the_brake_in_the_safety_settings(admin_client):
     refused = {"spam_hold_score": 60, "spam_score": 95, "pile_on_replies": 6, "pile_on_minutes": 0}
     response = admin_client.post(url, refused)
     assert response.status_code == 200 and "pile_on_minutes" in response.content.decode()
+
+
+def test_a_queued_pile_on_alert_naming_a_person_who_anonymised_their_reply_is_dropped(client, thread, rules, moderator):
+    """Erasure: the alert names the person the burst answered; once they anonymise that reply, the
+    alert not yet sent goes (the held replies still wait in the queue), and other mail stays."""
+    from speakout.privacy.services import Owner, anonymise
+
+    settings_row = SafetySettings.load()
+    settings_row.pile_on_replies = 2
+    settings_row.save()
+    target = alice_reply(client, thread, name="Alice Hidalgo")
+    for n in range(3):
+        post(client, thread, parent=target.pk, name=f"P{n}", email=f"p{n}@example.org", body=f"Reply {n}.")
+    pile_on_mail = OutgoingMail.objects.filter(subject__startswith="Many replies to one person")
+    assert "Alice Hidalgo received 2 replies" in pile_on_mail.get().text_body
+    others = set(OutgoingMail.objects.exclude(pk=pile_on_mail.get().pk).values_list("pk", flat=True))
+    assert others, "the held reply's own alert"
+
+    assert anonymise(Owner.for_email("alice@example.org"), Reply.objects.get(pk=target.pk))
+    assert not pile_on_mail.exists()
+    assert set(OutgoingMail.objects.values_list("pk", flat=True)) == others
+    assert Reply.objects.filter(parent=target, status=Reply.Status.PENDING).exists()

@@ -406,3 +406,38 @@ def test_confirming_after_a_reply_went_out_at_once_sends_no_published_mail(threa
     [confirmation] = mails_to("ada@example.org")
     Client().post(link_path(confirmation.text_body, "confirm"))
     assert mails_to("ada@example.org") == [confirmation]
+
+
+def test_the_writers_own_unsent_mail_about_a_reply_they_anonymised_is_dropped(thread, post_reply):
+    """Erasure: the "published" and answers mails queued for the writer carry their name or tie
+    their address to the reply; they are taken back, and the reply's own subscriptions end, so
+    nothing later mails the address about it."""
+    from speakout.privacy.services import Owner, anonymise
+
+    mine = confirmed_writer(thread, post_reply, name="Ada Lovelock", checks=HOLD, notify_outcome="1")
+    other = confirmed_writer(thread, post_reply, email="bea@example.org", name="Bea", checks=HOLD, notify_outcome="1")
+    set_status(mine, Reply.Status.APPROVED)
+    set_status(other, Reply.Status.APPROVED)
+    services.send_due_reply_notifications()
+    answer(thread, post_reply, Reply.objects.get(pk=mine.pk), body="An answer to Ada.")
+    assert len(unsent_mails_naming("Lovelock")) == 1
+    assert any("An answer to Ada." in mail.text_body for mail in mails_to("ada@example.org"))
+    assert Subscription.objects.filter(reply=mine).exists()
+
+    assert anonymise(Owner.for_email("ada@example.org"), Reply.objects.get(pk=mine.pk))
+    assert unsent_mails_naming("Lovelock") == []
+    assert mails_to("ada@example.org") == []
+    assert not Subscription.objects.filter(reply=mine).exists()
+    assert len(mails_to("bea@example.org")) == 1, "another writer's mail stays"
+
+
+def test_a_removal_notice_not_yet_sent_to_a_writer_who_anonymised_the_reply_is_dropped(thread, post_reply):
+    from speakout.discussion import moderation
+    from speakout.privacy.services import Owner, anonymise
+
+    removed = confirmed_writer(thread, post_reply, name="Ada Lovelock", notify_outcome="1")
+    notice = "We removed it because it named a neighbour."
+    moderation.perform(moderation.ACTIONS["spam"], Reply.objects.get(pk=removed.pk), notice=notice)
+    assert any(notice in mail.text_body for mail in unsent_mails_naming("Lovelock"))
+    assert anonymise(Owner.for_email("ada@example.org"), Reply.objects.get(pk=removed.pk))
+    assert unsent_mails_naming("Lovelock") == []
