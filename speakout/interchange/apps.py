@@ -9,4 +9,4 @@ class InterchangeConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the private folder check)
+        from . import checks, receivers  # noqa: F401  (register the private folder check and the listeners)

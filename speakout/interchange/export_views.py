@@ -1,4 +1,6 @@
-"""The "Export" screen in the Wagtail admin: the export's report, and the files to download.
+"""The "Export" screen in the Wagtail admin: the files to download, and the report of the last
+check of what WordPress will make of the WXR export (made by the worker on request: building the
+export takes seconds on a large site, too long for a page view).
 
 Only superusers see it: an export holds every commenter's address.
 """
@@ -7,16 +9,29 @@ from __future__ import annotations
 
 import io
 import tempfile
+from collections import Counter
+from datetime import timedelta
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
-from django.utils import timezone
+from django.shortcuts import redirect
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from .export_report import ExportReport
 from .json_export import export_json
+from .models import ExportCheck
 from .wxr_export import export_wxr
+
+# A check still queued or running after this long is taken as lost (a worker stopped mid-way):
+# a new one may start.
+CHECK_GIVEN_UP_AFTER = timedelta(hours=1)
+# A check's report names addresses (those WordPress would refuse): it is kept a day at most,
+# and only the latest one (receivers.py also drops them when a writer is anonymised).
+CHECK_KEPT_FOR = timedelta(days=1)
 
 
 def _export_subscribers(out) -> int:
@@ -32,7 +47,7 @@ def can_export(user) -> bool:
     return user.is_active and user.is_superuser
 
 
-class _NullWriter:
+class NullWriter:
     def write(self, text: str) -> int:
         return len(text)
 
@@ -44,16 +59,47 @@ class _Guarded(View):
         return super().dispatch(request, *args, **kwargs)
 
 
+def check_in_progress() -> ExportCheck | None:
+    return (
+        ExportCheck.objects.filter(
+            status__in=[ExportCheck.Status.QUEUED, ExportCheck.Status.RUNNING],
+            created_at__gte=timezone.now() - CHECK_GIVEN_UP_AFTER,
+        )
+        .order_by("-pk")
+        .first()
+    )
+
+
 class ExportView(_Guarded, WagtailAdminTemplateMixin):
-    """Runs the WXR export once without keeping it, to show what WordPress will make of it."""
+    """The downloads, and the last check of the WXR export; a POST asks the worker for a new check."""
 
     template_name = "interchange/admin/export.html"
     page_title = _("Export")
     header_icon = "upload"
 
     def get(self, request, *args, **kwargs):
-        report = export_wxr(_NullWriter()).report
-        return self.render_to_response(self.get_context_data(lines=report.lines(), warnings=report.warnings))
+        ExportCheck.objects.filter(created_at__lt=timezone.now() - CHECK_KEPT_FOR).delete()
+        running = check_in_progress()
+        done = ExportCheck.objects.filter(status=ExportCheck.Status.DONE).order_by("-pk").first()
+        context = {"running": running, "checked": done, "lines": [], "warnings": []}
+        if done is not None:
+            report = ExportReport(
+                counts=Counter(done.counts),
+                replies_by_status=Counter(done.replies_by_status),
+                warnings=[tuple(warning) for warning in done.warnings],
+            )
+            context.update(lines=report.lines(), warnings=report.warnings)
+        return self.render_to_response(self.get_context_data(**context))
+
+    def post(self, request, *args, **kwargs):
+        from .tasks import check_export_task
+
+        if check_in_progress() is None:
+            ExportCheck.objects.all().delete()
+            check = ExportCheck.objects.create(language=translation.get_language() or "", started_by=request.user)
+            check_export_task.enqueue(check.pk)
+        messages.info(request, _("The worker is checking the export; this page shows the result when it is done."))
+        return redirect("speakout_interchange_export:index")
 
 
 class DownloadView(_Guarded):

@@ -77,3 +77,37 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return self.original_name or f"#{self.pk}"
+
+
+class ExportCheck(models.Model):
+    """A check of what a WXR export would hold, made by the worker when a superuser asks for one
+    on the Export screen: building the export takes seconds on a large site, too long for a page
+    view. It keeps only counts and what WordPress would refuse, never the file."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    # The language of the superuser who asked: the warnings are worded in it.
+    language = models.CharField(max_length=35, blank=True)
+    counts = models.JSONField(default=dict, blank=True)
+    replies_by_status = models.JSONField(default=dict, blank=True)
+    warnings = models.JSONField(default=list, blank=True)
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export check")
+        verbose_name_plural = _("export checks")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} ({self.status})"
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

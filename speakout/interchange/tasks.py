@@ -78,3 +78,34 @@ def index_pages_task(page_ids: list[int]) -> int:
             with transaction.atomic():
                 ReferenceIndex.create_or_update_for_object(page)
     return len(pages)
+
+
+@task()
+def check_export_task(check_id: int) -> str:
+    """Build the WXR export without keeping it and store its report in the check."""
+    from django.utils import timezone
+    from django.utils.translation import override
+
+    from .export_views import NullWriter
+    from .models import ExportCheck
+    from .wxr_export import export_wxr
+
+    check = ExportCheck.objects.filter(pk=check_id, status=ExportCheck.Status.QUEUED).first()
+    if check is None:
+        return "gone"
+    checks = ExportCheck.objects.filter(pk=check.pk)
+    checks.update(status=ExportCheck.Status.RUNNING)
+    try:
+        with override(check.language or None):
+            report = export_wxr(NullWriter()).report
+    except Exception:
+        checks.update(status=ExportCheck.Status.FAILED, finished_at=timezone.now())
+        raise
+    checks.update(
+        status=ExportCheck.Status.DONE,
+        counts=dict(report.counts),
+        replies_by_status=dict(report.replies_by_status),
+        warnings=[list(warning) for warning in report.warnings],
+        finished_at=timezone.now(),
+    )
+    return "done"
