@@ -114,6 +114,12 @@ class ReplyIn(Schema):
     approved_repliers_only: bool | None = Field(
         default=None, description="Only commenters with an approved reply may answer this one without review."
     )
+    federate: bool | None = Field(
+        default=None,
+        description="Also post this reply to the Fediverse (the reply form's box). A wish: it goes only when the "
+        "site lets members federate their replies and the writer is a signed-in account with a verified address, "
+        "not a pseudonym; a guest's reply never leaves the site.",
+    )
     confirm: list[str] | None = Field(
         default=None,
         description="Codes of warnings to overrule (an error's `confirm` keys), e.g. `personal_data`.",

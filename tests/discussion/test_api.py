@@ -759,3 +759,40 @@ def test_a_guest_keeps_their_replies_across_a_secret_key_rotation(client, thread
 
     settings.SECRET_KEY_FALLBACKS = []
     assert get(client, guest=guest).json()["replies"] == []
+
+
+@pytest.fixture
+def federate_wishes():
+    """What ``reply_posted`` carries as ``federate``, reply by reply."""
+    from speakout.discussion.signals import reply_posted
+
+    wishes: list[bool] = []
+
+    def listen(sender, reply, federate=None, **kwargs):
+        wishes.append(federate)
+
+    reply_posted.connect(listen, sender=Reply, dispatch_uid="test-federate-wishes")
+    yield wishes
+    reply_posted.disconnect(sender=Reply, dispatch_uid="test-federate-wishes")
+
+
+def test_the_federate_box_reaches_reply_posted_as_the_form_s_does(client, thread, rules, federate_wishes):
+    """The API takes the form's "also post this reply to the Fediverse" box: ticked, left out or
+    unticked, ``reply_posted`` gets what the HTML form's would (the federation app then decides
+    whether this writer may)."""
+    from tests.discussion.helpers import form_data
+
+    for ticked in (True, False):
+        cache.clear()  # past the rate limit
+        extra = {"federate": "on"} if ticked else {}
+        form = form_data(thread, body=f"Through the form, {ticked}.", **extra)
+        assert Client().post("/discussion/post/", form).status_code == 303
+        cache.clear()
+        response = post(client, body=f"Through the API, {ticked}.", email=f"{ticked}@example.org", federate=ticked)
+        assert response.status_code == 201
+    cache.clear()
+    assert post(client, email="left-out@example.org").status_code == 201
+    assert federate_wishes == [True, True, False, False, False]
+
+    schema = client.get("/api/openapi.json").json()["components"]["schemas"]["ReplyIn"]["properties"]
+    assert "Fediverse" in schema["federate"]["description"]

@@ -262,3 +262,24 @@ def test_the_allow_list_has_an_admin_screen(allowed_site, django_user_model):
     assert AllowedOrigin.objects.filter(origin="https://news.example.org").exists()
     refused = admin.post("/admin/embed_origins/new/", {"origin": "https://x.example.org/path", "is_active": "on"})
     assert refused.status_code == 200 and "no path" in refused.content.decode()
+
+
+def test_a_signed_in_writer_s_federate_box_reaches_reply_posted(client, rules, allowed_site, django_user_model):
+    """The embed takes the form's "also post this reply to the Fediverse" box; with a sign-in
+    token the reply is the account's, so the federation app may act on it."""
+    from speakout.discussion.signals import reply_posted
+
+    wishes = []
+
+    def listen(sender, reply, federate=None, **kwargs):
+        wishes.append((reply.user_id, federate))
+
+    user = django_user_model.objects.create_user("ada", "ada@example.org", "pw", first_name="Ada")
+    headers = {"X-Speakout-User": sign_user_token(user, SITE)}
+    reply_posted.connect(listen, sender=Reply, dispatch_uid="test-embed-federate")
+    try:
+        response = post(client, "/p/", name="", email="", federate=True, headers=headers)
+    finally:
+        reply_posted.disconnect(sender=Reply, dispatch_uid="test-embed-federate")
+    assert response.status_code == 201, response.content
+    assert wishes == [(user.pk, True)]
