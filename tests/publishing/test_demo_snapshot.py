@@ -113,7 +113,17 @@ def demo_snapshot(loaded_at) -> dict:
     }
 
 
-def test_demo_content_matches_the_snapshot():
+@pytest.fixture(params=["noon", "last moment of the day"])
+def stopped_clock(request, monkeypatch):
+    """The clock stopped at one instant of today (UTC) while the demo loads and is read back: the
+    demo's "N days ago" dates and the snapshot's count from the same day, whenever the test runs."""
+    noon = timezone.now().replace(hour=12, minute=0, second=0, microsecond=0)
+    instant = noon if request.param == "noon" else noon + timedelta(hours=12, microseconds=-1)
+    monkeypatch.setattr(timezone, "now", lambda: instant)
+    return instant
+
+
+def test_demo_content_matches_the_snapshot(stopped_clock):
     assert load_demo_content() is True
     snapshot = json.loads(json.dumps(demo_snapshot(timezone.now()), default=str))
     expected = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
