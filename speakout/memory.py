@@ -1,4 +1,5 @@
-"""glibc malloc settings for long-running Speakout processes (web processes and the worker).
+"""What a long-running Speakout process holds: glibc malloc settings (web processes and the
+worker), and libraries the web processes leave out.
 
 A web process serves from several threads, and glibc gives each thread that meets a locked
 allocator an arena of its own (up to eight per core), each keeping freed memory for later.
@@ -13,6 +14,16 @@ against 8-10 ms in the server) for 2-3 MB less per process.
 Applied with ``mallopt`` when the process starts; an environment variable of glibc's
 (``MALLOC_ARENA_MAX``, ``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_``) wins, and
 ``SPEAKOUT_MALLOC_TUNING=no`` leaves glibc's defaults. Elsewhere than glibc it does nothing.
+
+Some libraries are imported by others only because they are installed, and load native code into
+every process that nothing in Speakout's configuration uses: Willow (Wagtail's images) imports
+pillow-heif's HEIF codecs (libheif, libx265), though HEIF is not among the image types Speakout
+accepts; REST framework (Wagtail's admin APIs) imports ``django.contrib.postgres``, and with it
+psycopg and its own copy of libcrypto, on SQLite too. Both libraries import them as optional (an
+``ImportError`` leaves them out), so ``leave_out_unused_libraries`` marks them as missing
+(``sys.modules[name] = None``, Python's documented way to make an import fail) before Django
+starts; ``speakout.wsgi`` does so for the web processes: about 16 MB less a process at start
+(docs/production.md, "Memory").
 """
 
 from __future__ import annotations
@@ -20,6 +31,9 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import sys
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 # mallopt parameters (glibc malloc.h) and the values used.
 M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
@@ -48,3 +62,29 @@ def tune() -> bool:
         if variable not in os.environ:
             applied = bool(mallopt(parameter, value)) or applied
     return applied
+
+
+# Engines whose Django backend needs psycopg (dj-database-url's names for PostgreSQL and PostGIS).
+POSTGRES_ENGINES = ("postgresql", "postgis")
+
+
+def unused_libraries(databases: Mapping[str, Mapping[str, Any]], image_extensions: Iterable[str]) -> list[str]:
+    """The optional libraries nothing in this configuration uses (see the module's docstring)."""
+    unused = []
+    if not {"heic", "heif"} & {extension.lower() for extension in image_extensions}:
+        unused.append("pillow_heif")
+    engines = [str(database.get("ENGINE", "")) for database in databases.values()]
+    if not any(postgres in engine for engine in engines for postgres in POSTGRES_ENGINES):
+        unused += ["psycopg", "psycopg2"]
+    return unused
+
+
+def leave_out_unused_libraries(settings: Any) -> list[str]:
+    """Mark the unused libraries as missing, before Django starts; returns those marked (one
+    already imported stays)."""
+    marked = []
+    for name in unused_libraries(settings.DATABASES, getattr(settings, "WAGTAILIMAGES_EXTENSIONS", ())):
+        if name not in sys.modules:
+            sys.modules[name] = None  # type: ignore[assignment]
+            marked.append(name)
+    return marked

@@ -17,15 +17,11 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from . import progress as progress_store
 from .forms import ImportForm, SubscriberImportForm
 from .models import ImportRun
+from .permissions import can_import
 from .report import summary_lines
 from .tasks import run_import_task
 
-PERMISSION = "speakout_interchange.add_importrun"
 SUBSCRIBER_FILE_MAX_BYTES = 20 * 1024 * 1024
-
-
-def can_import(user) -> bool:
-    return user.is_active and (user.is_superuser or user.has_perm(PERMISSION))
 
 
 class _Guarded(WagtailAdminTemplateMixin, View):

@@ -24,6 +24,7 @@ from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 from .export_report import ExportReport
 from .json_export import export_json
 from .models import ExportCheck
+from .permissions import can_export
 from .wxr_export import export_wxr
 
 # A check still queued or running after this long is taken as lost (a worker stopped mid-way):
@@ -41,10 +42,6 @@ def _export_subscribers(out) -> int:
 
 
 EXPORTERS = {"wxr": (export_wxr, "xml"), "json": (export_json, "json"), "subscribers": (_export_subscribers, "csv")}
-
-
-def can_export(user) -> bool:
-    return user.is_active and user.is_superuser
 
 
 class NullWriter:
