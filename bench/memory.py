@@ -87,7 +87,8 @@ def main() -> int:
             before = stack.web_cpu_seconds()
             result = web.wrk(url, headers=headers, seconds=options.seconds)
             cpu = (stack.web_cpu_seconds() - before) * 1000 / max(1, result["total"])
-            print(f"{name}: {result['rate']:.0f} req/s, web CPU {cpu:.3f} ms a request", flush=True)
+            errors = f" ({result['errors']} non-2xx)" if result["errors"] else ""
+            print(f"{name}: {result['rate']:.0f} req/s{errors}, web CPU {cpu:.3f} ms a request", flush=True)
         print(f"after reads: {stack.memory_mb()}", flush=True)
         for round_number in range(options.rounds):
             result = web.post_replies(env, base, data, folder)
