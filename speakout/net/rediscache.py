@@ -5,7 +5,7 @@
   is safe to share between threads.
 * ``get`` and ``get_many`` send a plain GET or MGET, packed once, on a connection of the thread's
   own, past redis-py's command path (pool, retries, event hooks).
-* ``incr`` in one round trip; no memcached key check.
+* ``incr`` in one round trip (a script, sent the same way); no memcached key check.
 
 They lean on Django's private ``_get_connection_pool`` and ``_client``:
 tests/project/test_rediscache.py fails on the upgrade that changes them.
@@ -13,11 +13,13 @@ tests/project/test_rediscache.py fails on the upgrade that changes them.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError
 
 # Django's ``incr`` asks EXISTS, then INCRBY: two round trips, and a key expiring in between
 # comes back as 1 with no expiry. This script does both in Redis, in one trip and atomically.
@@ -27,13 +29,13 @@ if redis.call('exists', KEYS[1]) == 1 then
 end
 return false
 """
+_INCR_EXISTING_SHA = hashlib.sha1(_INCR_EXISTING.encode(), usedforsecurity=False).hexdigest()
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._clients = {}
-        self._incr_scripts = {}
         self._own = threading.local()  # a connection per thread and pool, for reads
         self._packed: dict[tuple, list] = {}
 
@@ -53,9 +55,9 @@ class ReusingRedisCacheClient(RedisCacheClient):
         loads = self._serializer.loads
         return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
 
-    def _ask(self, *command):
-        """A read on a connection of this thread's own, the command packed once."""
-        pool = self._get_connection_pool(False)
+    def _ask(self, *command, write=False):
+        """A command on a connection of this thread's own, packed once."""
+        pool = self._get_connection_pool(write)
         own = self._own.__dict__
         connection = own.get(id(pool))
         if connection is None or connection.pid != os.getpid():
@@ -74,11 +76,13 @@ class ReusingRedisCacheClient(RedisCacheClient):
             return connection.read_response()
 
     def incr(self, key, delta):
-        client = self.get_client(key, write=True)
-        script = self._incr_scripts.get(id(client))
-        if script is None:
-            script = self._incr_scripts[id(client)] = client.register_script(_INCR_EXISTING)
-        value = script(keys=[key], args=[delta])
+        # Every approved reply bumps its thread's page version twice: EVALSHA sent like the
+        # reads, past redis-py's command path, which cost several times the round trip.
+        try:
+            value = self._ask("EVALSHA", _INCR_EXISTING_SHA, 1, key, delta, write=True)
+        except NoScriptError:  # Redis restarted or its scripts were flushed: load it once more
+            self.get_client(key, write=True).script_load(_INCR_EXISTING)
+            value = self._ask("EVALSHA", _INCR_EXISTING_SHA, 1, key, delta, write=True)
         if value is None:
             raise ValueError(f"Key {key!r} not found.")
         return value

@@ -24,20 +24,27 @@ def redis_cache():
 
 def test_incr_adds_to_a_key_in_one_round_trip(redis_cache, monkeypatch):
     redis_cache.set("counter", 5, timeout=60)
-    redis_cache.incr("counter", 0)  # the script loaded, whatever Redis held before (SCRIPT FLUSH)
-    client = redis_cache._cache.get_client(write=True)
-    commands = []
-    original = client.execute_command
+    redis_cache.incr("counter", 0)  # this thread's connection made, the script loaded
+    pool = redis_cache._cache._get_connection_pool(True)
+    sent = []
+    original = pool.connection_class.send_packed_command
 
-    def counting(*args, **kwargs):
-        commands.append(args[0])
-        return original(*args, **kwargs)
+    def counting(connection, command, *args, **kwargs):
+        sent.append(command)
+        return original(connection, command, *args, **kwargs)
 
-    monkeypatch.setattr(client, "execute_command", counting)
+    monkeypatch.setattr(pool.connection_class, "send_packed_command", counting)
     assert redis_cache.incr("counter") == 6
     assert redis_cache.incr("counter", 4) == 10
-    assert len(commands) == 2, commands  # one script call each
+    assert len(sent) == 2, sent  # one script call each
     assert redis_cache.get("counter") == 10
+
+
+def test_incr_loads_its_script_again_after_redis_lost_it(redis_cache):
+    redis_cache.set("counter", 5, timeout=60)
+    redis_cache._cache.get_client(write=True).script_flush()  # as after a restart
+    assert redis_cache.incr("counter") == 6
+    assert redis_cache.incr("counter") == 7
 
 
 def test_incr_of_a_missing_key_raises_and_creates_nothing(redis_cache):
