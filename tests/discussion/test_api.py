@@ -507,6 +507,27 @@ def test_thread_json_is_written_exactly_as_the_schema_says(client, thread, rules
     ]  # fmt: skip
 
 
+def test_reply_answers_are_written_exactly_as_ninja_writes_the_schema(client, thread, rules):
+    """A post's answer is encoded without the schema's validation; it must be, byte for byte, what
+    django-ninja writes for the same answer validated against SubmissionOut: published with a new
+    token, held, and a retry that gets no token."""
+    from speakout.discussion.api import api
+    from speakout.discussion.api_schemas import SubmissionOut
+
+    published = post(client, submission_id="once")
+    retried = post(client, submission_id="once")
+    rules.hold_first_reply = True
+    rules.save()
+    cache.clear()  # the rate limits
+    held = post(client, name="Bo", email="bo@example.org", body="Held *here*")
+    assert [published.status_code, retried.status_code, held.status_code] == [201, 200, 201]
+    assert [held.json()["outcome"], retried.json()["guest_token"]] == ["held", None]
+    for response in (published, retried, held):
+        assert response["Content-Type"] == "application/json; charset=utf-8"
+        validated = SubmissionOut.model_validate(response.json()).model_dump()
+        assert api.renderer.render(None, validated, response_status=response.status_code).encode() == response.content
+
+
 def test_api_ignores_the_guest_cookie(client, thread):
     """Identity comes from the header only: the HTML form's cookie opens nothing here."""
     guest = post(client).json()["guest_token"]
