@@ -5,11 +5,13 @@ Every rule gives a field-specific message, and a rejected form keeps what was ty
 
 from __future__ import annotations
 
+import copy
 import ipaddress
 import re
 import time
 import unicodedata
 import uuid
+from typing import Any
 from urllib.parse import urlsplit
 
 from django import forms
@@ -221,6 +223,67 @@ class DefaultableBooleanField(forms.Field):
         return self.to_python(initial) != self.to_python(data)
 
 
+def _copied_by_default(cls: type) -> bool:
+    """Whether ``copy.copy`` of an instance of ``cls`` is Python's default: a new instance with
+    the same attributes (no ``__copy__``, no reduce or state hooks, no slots)."""
+    return (
+        getattr(cls, "__copy__", None) is None
+        and cls.__reduce_ex__ is object.__reduce_ex__
+        and cls.__reduce__ is object.__reduce__
+        and cls.__getstate__ is object.__getstate__
+        and getattr(cls, "__setstate__", None) is None
+        and not any("__slots__" in vars(base) for base in cls.__mro__[:-1])
+    )
+
+
+_PLAIN_COPY: dict[type, bool] = {}
+
+
+def _copies_plainly(field: forms.Field) -> bool:
+    """Whether Django's deepcopy of this field is exactly ``Field.__deepcopy__`` and
+    ``Widget.__deepcopy__`` over Python's default copy: true of plain fields and widgets, not
+    of choice or multi-value fields, which copy more."""
+    kinds = (type(field), type(field.widget))
+    known = _PLAIN_COPY.get(kinds)  # type: ignore[call-overload]
+    if known is None:
+        known = _PLAIN_COPY[kinds] = (  # type: ignore[index]
+            kinds[0].__deepcopy__ is forms.Field.__deepcopy__
+            and kinds[1].__deepcopy__ is forms.Widget.__deepcopy__
+            and _copied_by_default(kinds[0])
+            and _copied_by_default(kinds[1])
+        )
+    return known
+
+
+def _plain_copy(instance: Any) -> Any:
+    copied = object.__new__(type(instance))
+    copied.__dict__.update(instance.__dict__)
+    return copied
+
+
+class PlainlyCopiedFields(dict):
+    """A form's ``base_fields`` whose deepcopy (made by every form instance) does what Django's
+    ``Field.__deepcopy__`` and ``Widget.__deepcopy__`` do, without ``copy.deepcopy``'s generic
+    machinery, which cost a reply post more than validating the fields. A field that copies
+    differently is deep-copied as before. tests/discussion/test_form_copy.py compares the two."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> dict[str, forms.Field]:
+        fields = {}
+        for name, field in self.items():
+            if not _copies_plainly(field):
+                fields[name] = copy.deepcopy(field, memo)
+                continue
+            # Field.__deepcopy__, then Widget.__deepcopy__ for its widget.
+            result = _plain_copy(field)
+            widget = result.widget = _plain_copy(field.widget)
+            widget.attrs = field.widget.attrs.copy()
+            result.error_messages = field.error_messages.copy()
+            result.validators = field.validators[:]
+            memo[id(field)], memo[id(field.widget)] = result, widget
+            fields[name] = result
+        return fields
+
+
 class ReplyForm(forms.Form):
     """What a guest or signed-in reader sends. Identity fields are ignored for signed-in readers."""
 
@@ -357,6 +420,9 @@ class ReplyForm(forms.Form):
         if not body:
             raise forms.ValidationError(_("Write something before sending."), code="required")
         return body
+
+
+ReplyForm.base_fields = PlainlyCopiedFields(ReplyForm.base_fields)
 
 
 def _has_control(text: str) -> bool:
