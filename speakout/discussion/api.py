@@ -247,28 +247,48 @@ def author_for(
     return get_adapter().author(request, guest_token=token, create_guest_token=create_guest_token)
 
 
-_PUBLIC_THREAD: dict[str, str] = {}
+_PUBLIC_THREAD: dict[str, tuple[str, list[Any]]] = {}
+_THREAD_ATTNAMES = [field.attname for field in Thread._meta.concrete_fields]
 
 
-def _public_thread_statement() -> str:
-    # Building this look-up through the ORM cost several times running it, on every reply post.
+def _public_thread_statement() -> tuple[str, list[Any]]:
+    """The look-up's statement, and for each of its columns (the model's fields, in order) the
+    field and the converters Django's compiler would apply to it."""
+    # Building this look-up through the ORM, or reading its row through Thread.objects.raw, cost
+    # several times running it, on every reply post.
     vendor = connection.vendor
     if vendor not in _PUBLIC_THREAD:
         quote = connection.ops.quote_name
+        fields = list(Thread._meta.concrete_fields)
+        columns = []
+        for field in fields:
+            column = field.get_col(Thread._meta.db_table)
+            converters = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            columns.append((field, column, converters))
         key, public, status = (quote(name) for name in ("key", "is_public", "status"))  # the fields' own columns
+        names = ", ".join(quote(str(field.column)) for field in fields)
         _PUBLIC_THREAD[vendor] = (
-            f"SELECT * FROM {quote(Thread._meta.db_table)} WHERE {key} = %s AND {public} = %s AND {status} <> %s"  # nosec B608
-            f" ORDER BY {quote(str(Thread._meta.pk.column))} LIMIT 1"
+            f"SELECT {names} FROM {quote(Thread._meta.db_table)} WHERE {key} = %s AND {public} = %s"  # nosec B608
+            f" AND {status} <> %s ORDER BY {quote(str(Thread._meta.pk.column))} LIMIT 1",
+            columns,
         )
     return _PUBLIC_THREAD[vendor]
 
 
 def public_thread(key: str) -> Thread:
     """A thread whose replies may appear in public; any other is simply not found."""
-    found = list(Thread.objects.raw(_public_thread_statement(), [key, True, Thread.Status.HIDDEN.value]))
-    if not found:
+    statement, columns = _public_thread_statement()
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [key, True, Thread.Status.HIDDEN.value])
+        row = cursor.fetchone()
+    if row is None:
         raise Http404
-    return found[0]
+    values = []
+    for value, (_field, column, converters) in zip(row, columns, strict=True):
+        for converter in converters:
+            value = converter(value, column, connection)
+        values.append(value)
+    return Thread.from_db(connection.alias, _THREAD_ATTNAMES, values)
 
 
 def reply_data(

@@ -407,8 +407,16 @@ class PolicyResult:
         return " ".join(verdict.message for verdict in self.verdicts if verdict.decision != Decision.ACCEPT)
 
 
+_CHECK_CLASSES: dict[tuple[str, ...], list[Any]] = {}
+
+
 def load_checks() -> list[Check]:
-    return [import_string(path)() for path in app_settings.POLICY_CHECKS]
+    # Run twice per reply post: the classes are imported once per list of paths, not each time.
+    paths = tuple(app_settings.POLICY_CHECKS)
+    classes = _CHECK_CLASSES.get(paths)
+    if classes is None:
+        classes = _CHECK_CLASSES[paths] = [import_string(path) for path in paths]
+    return [check_class() for check_class in classes]
 
 
 def evaluate(submission: Submission, checks: list[Check] | None = None) -> PolicyResult:

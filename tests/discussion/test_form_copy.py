@@ -19,11 +19,11 @@ def assert_same_copy(lean: forms.Field, django: forms.Field, original: forms.Fie
     assert lean.widget.attrs == django.widget.attrs and lean.widget.attrs is not original.widget.attrs
     shared = {"widget", "error_messages", "validators"}
     assert vars(lean).keys() == vars(django).keys()
-    for name in vars(django).keys() - shared:
-        assert vars(lean)[name] is vars(original)[name], name
+    for name in vars(django).keys() - shared:  # Django shares every other attribute, and so do we
+        assert vars(lean)[name] is vars(original)[name] is vars(django)[name], name
     assert vars(lean.widget).keys() == vars(django.widget).keys()
     for name in vars(django.widget).keys() - {"attrs"}:
-        assert vars(lean.widget)[name] is vars(original.widget)[name], name
+        assert vars(lean.widget)[name] is vars(original.widget)[name] is vars(django.widget)[name], name
 
 
 def test_every_reply_form_field_is_copied_as_django_copies_it():

@@ -173,7 +173,11 @@ def test_the_public_thread_look_up_finds_what_the_orm_finds_column_by_column():
             continue
         found = public_thread(key)
         names = [field.attname for field in Thread._meta.concrete_fields]
-        assert {name: getattr(found, name) for name in names} == {name: getattr(reference, name) for name in names}
+        # Types too: a boolean read back as 1, or a naive time, would still compare equal or near.
+        assert {name: (type(getattr(found, name)), getattr(found, name)) for name in names} == {
+            name: (type(getattr(reference, name)), getattr(reference, name)) for name in names
+        }
+        assert found._state.adding is False and found._state.db == reference._state.db
     assert public_thread_reference("look-up/open") is not None  # the loop compared a row
 
 
