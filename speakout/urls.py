@@ -1,6 +1,5 @@
 from django.conf import settings
 from django.urls import URLResolver, include, path, re_path
-from django.views.static import serve
 from wagtail import urls as wagtail_urls
 from wagtail.admin import urls as wagtailadmin_urls
 from wagtail.documents import urls as wagtaildocs_urls
@@ -31,7 +30,7 @@ urlpatterns = [
     path("", include("speakout.publishing.urls")),
     # Uploaded images. In production a front server or CDN may serve MEDIA_ROOT instead, but
     # the embedded default serves them itself so a fresh install shows its pictures.
-    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
+    path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", theme_views.serve_media),
     # Wagtail's URLs (its password and login helpers), with its page view replaced by the same
     # view with remembered routes (publishing/routing.py), under the same name and pattern.
     # Its password form, with attempts limited (publishing/views.py).

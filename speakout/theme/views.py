@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.i18n import set_language as django_set_language
+from django.views.static import serve
 
 from .languages import content_default, content_language_of, supported
 
@@ -73,3 +75,9 @@ def _version_in(request, next_url: str, language: str) -> str | None:
     if version is None or version.pk == page.pk:
         return next_url
     return version.get_url(request)
+
+
+def serve_media(request, path: str):
+    """Uploaded files from MEDIA_ROOT as it is set now (not as it was when the URLs were first
+    loaded: a folder fixed then would outlive a changed setting)."""
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
