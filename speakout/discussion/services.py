@@ -738,6 +738,7 @@ def delete_permanently(reply: Reply, *, actor: Any = None, reason: str = "") -> 
         if reply.external_id:
             # An import of the same file must not bring back what a person or moderator deleted.
             RemovedReply.objects.get_or_create(thread_id=reply.thread_id, external_id=reply.external_id)
+        signals.reply_deleted.send(sender=Reply, reply=reply)
         reply.delete()
 
 

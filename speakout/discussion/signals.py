@@ -30,6 +30,10 @@ reply_flagged(sender=Reply, reply, flag)
 reply_anonymised(sender=Reply, reply)
     Its writer had their name, website and every link back to them dropped (the text stays).
     Anything that carried the old name elsewhere should take it back.
+reply_deleted(sender=Reply, reply)
+    It is being deleted for good (by its writer, a moderator, the retention purge or its Fediverse
+    author); sent before the row goes, so ``reply`` and what hangs off it can still be read.
+    Anything that carried its name or text elsewhere (a mail not yet sent) should be dropped.
 """
 
 from django.dispatch import Signal
@@ -39,3 +43,4 @@ reply_edited = Signal()
 reply_moderated = Signal()
 reply_flagged = Signal()
 reply_anonymised = Signal()
+reply_deleted = Signal()

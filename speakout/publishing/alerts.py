@@ -202,12 +202,35 @@ def on_reply_anonymised(sender, reply, **kwargs):
         )
 
 
+def on_reply_deleted(sender, reply, **kwargs):
+    """No alert not yet sent may keep the name or the text of ``reply``, deleted for good (the row
+    still exists while this runs). Unlike anonymising, nothing is written again: there is no
+    reply left to review. Its held, reported and pile-on alerts go, so do pile-on alerts about
+    answers to it (they name its writer) and a daily summary quoting it; the next hourly run writes
+    the summary again from what still waits. A mail the worker is sending right now is past
+    taking back."""
+    unsent = OutgoingMail.objects.filter(status__in=[OutgoingMail.Status.PENDING, OutgoingMail.Status.FAILED])
+    about_it = Q(pk__in=[])
+    for key in ("moderation-held", "moderation-reported", "moderation-pile-on"):
+        about_it |= Q(dedupe_key__startswith=f"{key}:{reply.pk}:")
+    for answer_id in Reply.objects.filter(parent_id=reply.pk).values_list("pk", flat=True):
+        about_it |= Q(dedupe_key__startswith=f"moderation-pile-on:{answer_id}:")
+    # A summary quotes the name and the start of the text (the text part is rendered unescaped).
+    for quoted in (" ".join(reply.author_name.split()), plain_text(reply.body_html)[:60]):
+        if quoted:
+            about_it |= Q(dedupe_key__startswith="moderation-summary:", text_body__contains=quoted)
+    dropped = unsent.filter(about_it).delete()[0]
+    if dropped:
+        logger.info("Dropped %d unsent moderator mail(s) about reply %s, deleted for good", dropped, reply.pk)
+
+
 def connect() -> None:
     signals.reply_posted.connect(on_reply_posted, sender=Reply, dispatch_uid="speakout-moderator-alerts-posted")
     signals.reply_flagged.connect(on_reply_flagged, sender=Reply, dispatch_uid="speakout-moderator-alerts-flagged")
     signals.reply_anonymised.connect(
         on_reply_anonymised, sender=Reply, dispatch_uid="speakout-moderator-alerts-anonymised"
     )
+    signals.reply_deleted.connect(on_reply_deleted, sender=Reply, dispatch_uid="speakout-moderator-alerts-deleted")
     pile_on_detected.connect(on_pile_on, sender=Reply, dispatch_uid="speakout-moderator-alerts-pile-on")
 
 

@@ -76,9 +76,18 @@ def on_reply_anonymised(sender, reply, **kwargs):
     services.take_back_writer_mail(reply)
 
 
+def on_reply_deleted(sender, reply, **kwargs):
+    """Deleted for good (the row still exists while this runs): no mail not yet sent may keep its
+    name or text, or tie its writer's address to it."""
+    services.take_back_answer_name(reply)
+    services.take_back_writer_mail(reply)
+    services.take_back_reply_notices(reply)
+
+
 def connect() -> None:
     signals.reply_posted.connect(on_reply_posted, sender=Reply, dispatch_uid="speakout-subscriptions-posted")
     signals.reply_moderated.connect(on_reply_moderated, sender=Reply, dispatch_uid="speakout-subscriptions-moderated")
     signals.reply_anonymised.connect(
         on_reply_anonymised, sender=Reply, dispatch_uid="speakout-subscriptions-anonymised"
     )
+    signals.reply_deleted.connect(on_reply_deleted, sender=Reply, dispatch_uid="speakout-subscriptions-deleted")

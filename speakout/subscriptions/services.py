@@ -621,7 +621,7 @@ def take_back_answer_name(reply: Reply) -> int:
 
 
 def take_back_writer_mail(reply: Reply) -> int:
-    """``reply`` was anonymised: nothing may tie its writer's address to it any more. The mails
+    """``reply`` was anonymised or is being deleted: nothing may tie its writer's address to it. The mails
     not yet sent to the writer about it (published, removed, answers to it) are dropped, and the
     subscriptions it held for them end. A mail of answers that also told of answers to another of
     the writer's replies lets those wait again, for the next sweep to mail. Returns how many mails
@@ -643,8 +643,23 @@ def take_back_writer_mail(reply: Reply) -> int:
             dropped += removed
     own.delete()
     if dropped:
-        logger.info("Dropped %d unsent mail(s) to the writer of reply %s, who anonymised it", dropped, reply.pk)
+        logger.info(
+            "Dropped %d unsent mail(s) to the writer of reply %s, who anonymised or deleted it", dropped, reply.pk
+        )
     return dropped
+
+
+def take_back_reply_notices(reply: Reply) -> int:
+    """``reply`` is being deleted for good: the subscribers' notices about it not yet sent (its
+    name and text) are dropped. One the worker is sending right now is past taking back."""
+    from speakout.outbox.models import OutgoingMail
+
+    return (
+        OutgoingMail.objects.filter(dedupe_key__startswith=f"subscriptions:reply:{reply.pk}:")
+        .exclude(status=OutgoingMail.Status.SENDING)
+        .exclude(status=OutgoingMail.Status.SENT)
+        .delete()[0]
+    )
 
 
 def answers_subject(count: int, title: str) -> str:

@@ -232,3 +232,63 @@ def test_a_queued_daily_summary_naming_an_anonymised_writer_is_dropped_and_made_
     alerts.send_daily_summaries(now + timedelta(minutes=60))  # the worker's next hourly run
     [summary] = mails_to("moira@example.org")
     assert "2 waiting" in summary.subject and "Anonymous" in summary.text_body and "Bea" in summary.text_body
+
+
+def delete_as_writer(reply, email="robin@example.org"):
+    from speakout.privacy.services import Owner, delete
+
+    assert delete(Owner.for_email(email), Reply.objects.get(pk=reply.pk))
+
+
+def unsent_mails_quoting(text: str) -> list[OutgoingMail]:
+    return [mail for mail in OutgoingMail.objects.exclude(status=OutgoingMail.Status.SENT) if text in mail.text_body]
+
+
+def test_a_queued_alert_about_a_reply_its_writer_deleted_is_dropped(thread, post_reply, moderator):
+    """Erasure: no alert not yet sent keeps the name or the text of a deleted reply, and none is
+    written again (there is nothing left to review); another writer's alert stays."""
+    robin = Author(client_hash=uuid.uuid4().hex, guest_token=uuid.uuid4().hex)
+    held = post_reply(thread, author=robin, checks=HOLD, name="Robin Hidalgo", body="Held text.").reply
+    reported = post_reply(thread, author=robin, name="Robin Hidalgo", body="Reported text.").reply
+    flag_reply(reported, "harassment", note="It names my neighbour")
+    post_reply(thread, checks=HOLD, name="Bea", email="bea@example.org", body="Other text.")
+    assert len(unsent_mails_naming("Hidalgo")) == 2
+
+    delete_as_writer(held)
+    delete_as_writer(reported)
+    assert unsent_mails_naming("Hidalgo") == []
+    assert unsent_mails_quoting("Held text.") == [] and unsent_mails_quoting("Reported text.") == []
+    [left] = mails_to("moira@example.org")
+    assert "Bea" in left.text_body and left.status == OutgoingMail.Status.PENDING
+
+
+def test_a_queued_daily_summary_naming_a_deleted_reply_is_dropped_and_made_again(thread, post_reply, moderator):
+    set_mode(DiscussionSettings.ModeratorAlerts.DAILY)
+    held = post_reply(thread, checks=HOLD, name="Robin Hidalgo", body="Held text.").reply
+    post_reply(thread, checks=HOLD, name="Bea", email="bea@example.org", body="Other text.")
+    now = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)))
+    assert alerts.send_daily_summaries(now) == 1
+
+    delete_as_writer(held)
+    assert unsent_mails_naming("Hidalgo") == [] and unsent_mails_quoting("Held text.") == []
+    alerts.send_daily_summaries(now + timedelta(minutes=60))  # the worker's next hourly run
+    [summary] = mails_to("moira@example.org")
+    assert "1 waiting" in summary.subject and "Bea" in summary.text_body and "Hidalgo" not in summary.text_body
+
+
+def test_a_moderator_deleting_a_reply_drops_only_the_alerts_about_it(thread, post_reply, moderator):
+    """Deleting from the moderation screens goes the same way: the alert about the deleted reply
+    goes with it, a sent one stays sent, another reply's alert is untouched."""
+    from speakout.discussion import moderation
+
+    sent = post_reply(thread, checks=HOLD, name="Sam", email="sam@example.org", body="Sent already.").reply
+    OutgoingMail.objects.update(status=OutgoingMail.Status.SENT)
+    held = post_reply(thread, checks=HOLD, name="Robin Hidalgo", body="Held text.").reply
+    post_reply(thread, checks=HOLD, name="Bea", email="bea@example.org", body="Other text.")
+    for reply in (sent, held):
+        trashed = moderation.perform(moderation.ACTIONS["trash"], Reply.objects.get(pk=reply.pk), actor=moderator)
+        assert moderation.perform(moderation.ACTIONS["delete"], trashed, actor=moderator) is None
+    assert unsent_mails_naming("Hidalgo") == []
+    statuses = {mail.text_body.count("Sam") > 0: mail.status for mail in mails_to("moira@example.org")}
+    assert statuses == {True: OutgoingMail.Status.SENT, False: OutgoingMail.Status.PENDING}
+    assert len(unsent_mails_naming("Bea")) == 1

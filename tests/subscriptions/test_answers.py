@@ -441,3 +441,38 @@ def test_a_removal_notice_not_yet_sent_to_a_writer_who_anonymised_the_reply_is_d
     assert any(notice in mail.text_body for mail in unsent_mails_naming("Lovelock"))
     assert anonymise(Owner.for_email("ada@example.org"), Reply.objects.get(pk=removed.pk))
     assert unsent_mails_naming("Lovelock") == []
+
+
+def test_unsent_mail_about_a_reply_its_writer_deleted_is_dropped(thread, post_reply, subscribe):
+    """Erasure: deleting a reply takes back the mails queued about it, to its writer (it was
+    published) and to others (the answer it was), and ends the reply's own subscriptions."""
+    from speakout.privacy.services import Owner, delete
+
+    mine = confirmed_writer(thread, post_reply, name="Ada Lovelock", checks=HOLD, notify_outcome="1")
+    other = confirmed_writer(thread, post_reply, email="bea@example.org", name="Bea", checks=HOLD, notify_outcome="1")
+    set_status(mine, Reply.Status.APPROVED)
+    set_status(other, Reply.Status.APPROVED)
+    services.send_due_reply_notifications()
+    subscribe("sub@example.org", thread=thread)
+    answer(thread, post_reply, Reply.objects.get(pk=mine.pk), body="An answer to Ada.")
+    hidalgo = answer(
+        thread,
+        post_reply,
+        Reply.objects.get(pk=other.pk),
+        name="Bob Hidalgo",
+        email="hidalgo@example.org",
+        body="Bob says hello.",
+    )
+    services.send_due_reply_notifications()
+    assert len(unsent_mails_naming("Lovelock")) == 1 and len(unsent_mails_naming("Hidalgo")) == 2
+
+    assert delete(Owner.for_email("ada@example.org"), Reply.objects.get(pk=mine.pk))
+    assert delete(Owner.for_email("hidalgo@example.org"), Reply.objects.get(pk=hidalgo.reply.pk))
+    assert unsent_mails_naming("Lovelock") == [] and unsent_mails_naming("Hidalgo") == []
+    assert mails_to("ada@example.org") == []
+    assert not [mail for mail in OutgoingMail.objects.all() if "Bob says hello." in mail.text_body]
+    assert not Subscription.objects.filter(reply_id=mine.pk).exists()
+    [published] = mails_to("bea@example.org")
+    assert "published" in published.subject, "another writer's mail stays"
+    [notice] = mails_to("sub@example.org")
+    assert "An answer to Ada." in notice.text_body, "the notice of a reply that stays, stays"
