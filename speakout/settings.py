@@ -230,6 +230,16 @@ if DATABASE_URL:
             DATABASE_URL, conn_max_age=env_int("SPEAKOUT_DB_CONN_MAX_AGE", 60), conn_health_checks=True
         )
     }
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+        "SPEAKOUT_DB_PREPARED_STATEMENTS", True
+    ):
+        # Parameters sent apart from the statement, and a statement run twice on a connection
+        # prepared: PostgreSQL parses and plans it once, not on every request (about a third of
+        # its CPU per reply post, see docs/benchmarks.md). Off for a pooler in transaction mode
+        # that cannot keep prepared statements (PgBouncer before 1.21). Options in the URL win.
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options.setdefault("server_side_binding", True)
+        options.setdefault("prepare_threshold", 1)
 else:
     DATABASES = {
         "default": {

@@ -70,9 +70,7 @@ def test_a_batch_claimed_for_half_the_claim_timeout_goes_back_before_the_sweep_t
     first, *rest = queue(3)
     assert send_due_mail()[services.SENT] == 1  # a batch always sends its first mail
     assert OutgoingMail.objects.get(pk=first).status == Status.SENT
-    assert set(OutgoingMail.objects.filter(pk__in=rest).values_list("status", "claimed_at")) == {
-        (Status.PENDING, None)
-    }
+    assert set(OutgoingMail.objects.filter(pk__in=rest).values_list("status", "claimed_at")) == {(Status.PENDING, None)}
     settings.SPEAKOUT_OUTBOX_CLAIM_TIMEOUT_SECONDS = 600
     assert send_due_mail()[services.SENT] == 2
     assert len(mailoutbox) == 3

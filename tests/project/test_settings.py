@@ -166,3 +166,26 @@ def test_several_web_processes_need_redis(tmp_path):
     )
     assert result.returncode == 2
     assert "set REDIS_URL" in result.stderr
+
+
+def database_options(tmp_path, url: str, **env_overrides) -> str:
+    result = run_manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))",
+        env_overrides={"DATABASE_URL": url, **env_overrides},
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_postgresql_binds_on_the_server_and_prepares_statements_unless_turned_off(tmp_path):
+    url = "postgres://speakout@db.invalid/speakout"
+    assert database_options(tmp_path, url) == "[('prepare_threshold', 1), ('server_side_binding', True)]"
+    assert database_options(tmp_path, url, SPEAKOUT_DB_PREPARED_STATEMENTS="no") == "[]"
+    # What the URL says wins (a pooler that keeps no prepared statements, say).
+    assert (
+        database_options(tmp_path, url + "?prepare_threshold=5&server_side_binding=false")
+        == "[('prepare_threshold', 5), ('server_side_binding', False)]"
+    )
