@@ -200,3 +200,15 @@ def export(base: str) -> str:
 
 def images_in(report) -> list:
     return [block.value["image"] for block in report.body if block.block_type == "image"]
+
+
+def sign_in_as_editor(client, user) -> None:
+    """``user`` as staff who may reach the admin but is no superuser."""
+    from django.contrib.auth.models import Group, Permission
+
+    user.is_staff = True
+    user.save()
+    group = Group.objects.get_or_create(name="Editors")[0]
+    group.permissions.add(Permission.objects.get(codename="access_admin"))
+    user.groups.add(group)
+    client.force_login(user)

@@ -84,15 +84,9 @@ def test_anonymising_a_writer_drops_the_reports_that_may_name_them(every_case, a
 
 
 def test_only_superusers_may_ask_for_a_check(every_case, client):
-    from django.contrib.auth.models import Group, Permission
+    from tests.interchange.helpers import sign_in_as_editor
 
-    editor = every_case["staff"]
-    editor.is_staff = True
-    editor.save()
-    group = Group.objects.get_or_create(name="Editors")[0]
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    editor.groups.add(group)
-    client.force_login(editor)
+    sign_in_as_editor(client, every_case["staff"])
     assert client.post("/admin/export/").status_code in (302, 403)
     assert not ExportCheck.objects.exists()
 

@@ -189,15 +189,9 @@ def test_the_export_report_says_what_wordpress_refuses(every_case, tmp_path, adm
 
 
 def test_only_superusers_may_export(every_case, client):
-    from django.contrib.auth.models import Group, Permission
+    from tests.interchange.helpers import sign_in_as_editor
 
-    editor = every_case["staff"]
-    editor.is_staff = True
-    editor.save()
-    group = Group.objects.get_or_create(name="Editors")[0]
-    group.permissions.add(Permission.objects.get(codename="access_admin"))
-    editor.groups.add(group)
-    client.force_login(editor)
+    sign_in_as_editor(client, every_case["staff"])
     assert client.get("/admin/export/").status_code in (302, 403)
     assert client.get("/admin/export/wxr/").status_code in (302, 403)
 
