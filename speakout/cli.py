@@ -174,9 +174,13 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
 
 
 def worker(interval: int | None) -> int:
-    from speakout.memory import tune
+    from speakout.memory import leave_out_unused_libraries, tune
 
     tune()  # see speakout/memory.py
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speakout.settings")
+    from django.conf import settings
+
+    leave_out_unused_libraries(settings)  # before the apps load, as in a web process
     _setup_django()
     from speakout.worker import lower_priority, run_worker
 

@@ -175,3 +175,30 @@ def test_a_web_process_leaves_out_what_readers_do_not_use(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stdout.splitlines()[-3:] == ["reader's path without them", "interchange screens", "pictures"]
+
+
+def test_the_worker_leaves_out_what_it_does_not_use(tmp_path):
+    """The worker renders mails (so loads the URLs, and with them REST framework) and makes
+    renditions: on SQLite, without HEIF uploads, psycopg and pillow-heif stay out of it too."""
+    code = (
+        "import sys, types\n"
+        "from speakout import cli\n"
+        "runner = types.ModuleType('speakout.worker')\n"
+        "def run_worker(interval):\n"
+        "    from django.urls import reverse\n"
+        "    reverse('wagtailadmin_home')\n"
+        "    import rest_framework.fields, willow.image  # noqa: F401\n"
+        "    print(sorted(name for name in ('psycopg', 'pillow_heif') if sys.modules.get(name) is not None))\n"
+        "    return 0\n"
+        "runner.run_worker, runner.lower_priority = run_worker, lambda: None\n"
+        "sys.modules['speakout.worker'] = runner\n"
+        "sys.exit(cli.worker(None))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "speakout.settings", "SPEAKOUT_DATA_DIR": str(tmp_path)}
+    for name in ("DATABASE_URL", "REDIS_URL", "SPEAKOUT_ENV"):
+        env.pop(name, None)
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.stdout.splitlines()[-1] == "[]"
