@@ -300,14 +300,9 @@ def send_pending(
     stays open for the caller's next mail; after a failure it is closed, and the next send
     opens it again. Without one, a connection is opened for this mail and closed after it.
     With ``batch`` (``send_due_mail``'s), the row and whether its address is suppressed come from
-    the batch's reads instead of a query each, and a batch claimed whole (``claim_batch``) is
-    not claimed again mail by mail."""
+    the batch's reads instead of a query each."""
     now = now or timezone.now()
     read = batch.rows.get(mail_id) if batch is not None else None
-    if batch is not None and batch.claimed:
-        if read is None:
-            return NOT_CLAIMED
-        return _send_claimed(read, connection, batch, now)
     # With a send limit, only a mail that can be claimed takes a slot; without one, the claim
     # alone says whether the mail is pending and due.
     limited = app_settings.RATE_PER_MINUTE > 0
@@ -336,20 +331,6 @@ def send_pending(
     mail = read if read is not None else OutgoingMail.objects.get(pk=mail_id)
     if not limited and _settle_if_suppressed(mail_id, mail.to, Status.SENDING, batch):
         return SUPPRESSED
-    return _send_claimed(mail, connection, batch, now, suppression_checked=not limited)
-
-
-def _send_claimed(
-    mail: OutgoingMail,
-    connection: BaseEmailBackend | None,
-    batch: SendBatch | None,
-    now: datetime,
-    *,
-    suppression_checked: bool = False,
-) -> SendOutcome:
-    """Send a mail this worker has claimed ("sending") and record what came of it."""
-    if not suppression_checked and _settle_if_suppressed(mail.pk, mail.to, Status.SENDING, batch):
-        return SUPPRESSED
     own_connection = connection is None
     backend = get_connection(fail_silently=False) if connection is None else connection
     try:
@@ -374,11 +355,10 @@ def _send_claimed(
 class SendBatch:
     """What ``send_due_mail`` reads once for a batch of mails: the rows, and the suppressions of
     their addresses (a suppression recorded while the batch is sent, seconds, counts from the
-    next batch). ``claimed``: the rows were claimed together (``claim_batch``)."""
+    next batch)."""
 
-    def __init__(self, rows: list[OutgoingMail], *, claimed: bool = False):
+    def __init__(self, rows: list[OutgoingMail]):
         self.rows = {row.pk: row for row in rows}
-        self.claimed = claimed
         addresses = {row.to.strip().lower() for row in rows}
         self.suppressions = {row.address: row for row in Suppression.objects.filter(address__in=addresses)}
 
@@ -473,24 +453,16 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
     now = now or timezone.now()
     counts = {"released": release_stale_claims(now), SENT: 0, RETRY: 0, FAILED: 0, SUPPRESSED: 0, REFUSED: 0}
     connection = get_connection(fail_silently=False)
-    # Without a send limit the batch is claimed whole, two statements for it instead of a claim
-    # per mail; with one, each mail is claimed once it has its slot.
-    claim_whole = app_settings.RATE_PER_MINUTE <= 0
-    unsent: dict[int, None] = {}  # claimed with the batch, not tried yet
     try:
         while True:
             due = OutgoingMail.objects.filter(status=Status.PENDING, next_attempt_at__lte=now).order_by(
                 "next_attempt_at", "pk"
             )
-            rows = claim_batch(due, now) if claim_whole else list(due[: app_settings.SWEEP_BATCH])
-            batch = SendBatch(rows, claimed=claim_whole)
-            unsent = dict.fromkeys(batch.rows) if claim_whole else {}
+            rows = list(due[: app_settings.SWEEP_BATCH])
+            batch = SendBatch(rows)
             sent_on_connection = 0
             stopped = False
-            for index, mail_id in enumerate(batch.rows):
-                if claim_whole and index and claim_too_old(now):
-                    break  # the rest go back to the queue below, and are claimed afresh
-                unsent.pop(mail_id, None)
+            for mail_id in batch.rows:
                 outcome = send_pending(mail_id, now=now, connection=connection, batch=batch)
                 if outcome in counts:
                     counts[outcome] += 1
@@ -503,48 +475,11 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
                 elif outcome in (RATE_LIMITED, RETRY, FAILED):
                     stopped = True
                     break
-            release_claims(list(unsent))
-            unsent = {}
             if stopped or not until_empty or len(rows) < app_settings.SWEEP_BATCH:
                 return counts
             now = timezone.now()
     finally:
-        if unsent:
-            # Left by an error: the mails go back at once rather than after the claim timeout
-            # (which still frees them if the database cannot be reached now).
-            try:
-                release_claims(list(unsent))
-            except Exception:
-                logger.exception("Could not put %d claimed mails back in the queue", len(unsent))
         _close_quietly(connection)
-
-
-def claim_batch(due: Any, now: datetime) -> list[OutgoingMail]:
-    """Claim the first ``SWEEP_BATCH`` mails of ``due`` for sending in one transaction: they are
-    locked as they are read, and other workers skip them (``SKIP LOCKED`` on PostgreSQL; SQLite's
-    transaction holds the write lock), so only one worker ever sends each."""
-    with transaction.atomic():
-        rows = list(due.select_for_update(skip_locked=True)[: app_settings.SWEEP_BATCH])
-        if rows:
-            OutgoingMail.objects.filter(pk__in=[row.pk for row in rows]).update(status=Status.SENDING, claimed_at=now)
-    for row in rows:
-        row.status, row.claimed_at = Status.SENDING, now
-    return rows
-
-
-def claim_too_old(claimed_at: datetime) -> bool:
-    """Whether a batch claimed at ``claimed_at`` has been sent long enough that the sweep may soon
-    take its mails for a dead worker's (``release_stale_claims``): past half the claim timeout,
-    the rest of the batch is put back and claimed again."""
-    return timezone.now() - claimed_at >= timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS / 2)
-
-
-def release_claims(mail_ids: list[int]) -> None:
-    """Put claimed mails this worker did not try back in the queue, due as they were."""
-    if mail_ids:
-        OutgoingMail.objects.filter(pk__in=mail_ids, status=Status.SENDING).update(
-            status=Status.PENDING, claimed_at=None
-        )
 
 
 def retry_now(mail_ids: Iterable[int]) -> int:
