@@ -198,11 +198,7 @@ def _anonymise(reply_id: int) -> None:
             avatar_key=random_avatar_key(),
         )
         ModerationLogEntry.objects.filter(reply_id=reply.pk).update(commenter=None)
-        # Stored copies of the notices that carried the old name (already delivered ones stay
-        # in the subscribers' inboxes; we keep no copy).
-        OutgoingMail.objects.filter(dedupe_key__startswith=f"subscriptions:reply:{reply.pk}:").exclude(
-            status=OutgoingMail.Status.SENDING
-        ).delete()
+        subscriptions.take_back_reply_notices(reply)  # they carried the old name
         Thread.objects.get(pk=reply.thread_id).bump_version()
         discussion_signals.reply_anonymised.send(sender=Reply, reply=reply)
 

@@ -650,14 +650,15 @@ def take_back_writer_mail(reply: Reply) -> int:
 
 
 def take_back_reply_notices(reply: Reply) -> int:
-    """``reply`` is being deleted for good: the subscribers' notices about it not yet sent (its
-    name and text) are dropped. One the worker is sending right now is past taking back."""
+    """``reply`` was anonymised or is being deleted: the subscribers' notices about it (its name
+    and text) are dropped, the stored copies of sent ones too (delivered ones stay in the
+    subscribers' inboxes; we keep no copy). One the worker is sending right now is past taking
+    back."""
     from speakout.outbox.models import OutgoingMail
 
     return (
         OutgoingMail.objects.filter(dedupe_key__startswith=f"subscriptions:reply:{reply.pk}:")
         .exclude(status=OutgoingMail.Status.SENDING)
-        .exclude(status=OutgoingMail.Status.SENT)
         .delete()[0]
     )
 

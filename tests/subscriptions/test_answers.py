@@ -476,3 +476,20 @@ def test_unsent_mail_about_a_reply_its_writer_deleted_is_dropped(thread, post_re
     assert "published" in published.subject, "another writer's mail stays"
     [notice] = mails_to("sub@example.org")
     assert "An answer to Ada." in notice.text_body, "the notice of a reply that stays, stays"
+
+
+def test_the_stored_copy_of_a_sent_notice_about_a_deleted_reply_goes(thread, post_reply, subscribe):
+    """As on anonymising: delivered notices stay in the subscribers' inboxes, but we keep no copy
+    of the deleted reply's name and text."""
+    from speakout.outbox.services import send_due_mail
+    from speakout.privacy.services import Owner, delete
+
+    subscribe("sub@example.org", thread=thread)
+    gone = post_reply(
+        thread, author=guest(), name="Bob Hidalgo", email="hidalgo@example.org", body="Bob says hello.", checks=[]
+    ).reply
+    services.send_due_reply_notifications()
+    send_due_mail()
+    assert OutgoingMail.objects.filter(status=OutgoingMail.Status.SENT, text_body__contains="Bob says hello.").exists()
+    assert delete(Owner.for_email("hidalgo@example.org"), Reply.objects.get(pk=gone.pk))
+    assert not [mail for mail in OutgoingMail.objects.all() if "Bob says hello." in mail.text_body]
