@@ -14,7 +14,7 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
-from typing import Any, Required, TypedDict, Unpack
+from typing import TYPE_CHECKING, Any, Required, TypedDict, Unpack
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -33,6 +33,9 @@ from speakout.outbox.services import queue_mail, queue_mails, schedule_send
 from . import mails
 from .app_settings import app_settings
 from .models import Announcement, AnswerNotice, NotifiedReply, Subscription
+
+if TYPE_CHECKING:
+    from speakout.outbox.models import OutgoingMail
 
 logger = logging.getLogger("speakout.subscriptions")
 
@@ -606,18 +609,31 @@ def take_back_answer_name(reply: Reply) -> int:
     )
     dropped = 0
     for notice in AnswerNotice.objects.filter(answer=reply, mailed_at__isnull=False):
-        batch = AnswerNotice.objects.filter(email=notice.email, thread_id=notice.thread_id, mailed_at=notice.mailed_at)
-        keys = [f"subscriptions:answers:{pk}" for pk in batch.values_list("pk", flat=True)]
-        removed, _counts = unsent.filter(dedupe_key__in=keys).delete()
-        if removed:
-            batch.update(mailed_at=None)
-            dropped += removed
+        dropped += _take_back_answers_mail(unsent, notice)
+    # Any other queued mail of answers that links to the reply or names its writer (a whole
+    # name: erasing "Bo" is not about "Bob"), its answers waiting again all the same.
     marker = re.compile(rf"#reply-{reply.pk}(?!\d)")
     name = " ".join(reply.author_name.split())
-    for mail_id, text in unsent.values_list("pk", "text_body"):
-        if marker.search(text) or (name and name in text):
-            dropped += OutgoingMail.objects.filter(pk=mail_id).delete()[0]
+    naming = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)") if name else None
+    for dedupe_key, text in unsent.values_list("dedupe_key", "text_body"):
+        if marker.search(text) or (naming and naming.search(text)):
+            first = AnswerNotice.objects.filter(pk=str(dedupe_key).rsplit(":", 1)[1]).first()
+            if first is not None and first.mailed_at is not None:
+                dropped += _take_back_answers_mail(unsent, first)
+            else:  # its answers were let go (a mail retried past the interval): it cannot be rendered again
+                dropped += unsent.filter(dedupe_key=dedupe_key).delete()[0]
     return dropped
+
+
+def _take_back_answers_mail(unsent: QuerySet[OutgoingMail], notice: AnswerNotice) -> int:
+    """Drop the unsent mail of answers ``notice`` went out in; its answers wait again, for the
+    next sweep to render as they are now. Returns how many mails were dropped."""
+    batch = AnswerNotice.objects.filter(email=notice.email, thread_id=notice.thread_id, mailed_at=notice.mailed_at)
+    keys = [f"subscriptions:answers:{pk}" for pk in batch.values_list("pk", flat=True)]
+    removed: int = unsent.filter(dedupe_key__in=keys).delete()[0]
+    if removed:
+        batch.update(mailed_at=None)
+    return removed
 
 
 def take_back_writer_mail(reply: Reply) -> int:

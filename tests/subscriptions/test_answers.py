@@ -374,6 +374,26 @@ def test_an_unsent_answer_mail_whose_notice_is_gone_is_cancelled_on_anonymising(
     assert unsent_mails_naming("Hidalgo") == []
 
 
+@pytest.mark.parametrize("body", ["Bob's answer.", "Bob's answer, with thanks to Bo."])
+def test_anonymising_a_writer_whose_name_is_part_of_another_name_loses_no_answer(thread, post_reply, body):
+    """Erasing "Bo" takes back what names Bo; a queued mail telling Ada of Bob's answer is not
+    about Bo, and if it is dropped on a doubt (Bob's text names Bo) its answer waits again: Ada
+    still hears of it."""
+    from speakout.privacy.services import Owner, anonymise
+
+    mine = confirmed_writer(thread, post_reply)
+    answer(thread, post_reply, mine, name="Bob", body=body)
+    [mail] = mails_to("ada@example.org")
+    assert mail.status == OutgoingMail.Status.PENDING and "Bob's answer" in mail.text_body
+    # Bo writes elsewhere in the thread, then erases the reply.
+    bo = post_reply(thread, author=guest(), name="Bo", email="bo@example.org", body="Elsewhere.", checks=[]).reply
+
+    assert anonymise(Owner.for_email("bo@example.org"), Reply.objects.get(pk=bo.pk))
+    services.send_due_answers(now=timezone.now() + timedelta(hours=1))
+    told = [mail for mail in mails_to("ada@example.org") if "Bob's answer" in mail.text_body]
+    assert len(told) == 1, "Bob's answer must reach Ada once"
+
+
 def test_a_guest_who_confirms_after_the_approval_still_hears_it_is_published(thread, post_reply):
     """The approval came while the address was unproved (nothing may go to it then); confirming
     later sends the "published" mail once, and an answer approved meanwhile is mailed too."""
