@@ -97,7 +97,8 @@ def robots_txt(request):
 
 def authenticate_with_password(request, page_view_restriction_id, page_id):
     """Wagtail's password form for a protected page, with attempts limited per client and per
-    page (``SPEAKOUT_PAGE_PASSWORD_ATTEMPTS``). Past a limit every attempt is checked against a
+    page (``SPEAKOUT_PAGE_PASSWORD_ATTEMPTS``; a client past its own limit no longer counts
+    against the page's). Past a limit every attempt is checked against a
     password nobody can know, so the refusal is Wagtail's own "not correct" page, word for word:
     it tells a guesser nothing, and a right guess past the limit opens nothing."""
     from django.shortcuts import get_object_or_404
@@ -111,12 +112,12 @@ def authenticate_with_password(request, page_view_restriction_id, page_id):
 
     if request.method == "POST":
         per_client, per_page, window = settings.SPEAKOUT_PAGE_PASSWORD_ATTEMPTS
-        # Both are counted on every attempt (no short cut), so a blocked client still fills the page's count.
-        allowed = [
-            ratelimit.allow(f"speakout:page-password:client:{client_hash(request)}", per_client, window),
-            ratelimit.allow(f"speakout:page-password:page:{page_id}", per_page, window),
-        ]
-        if not all(allowed):
+        # A client already stopped is not counted against the page: alone it could otherwise use
+        # up the page's attempts and shut out every reader who knows the password.
+        allowed = ratelimit.allow(
+            f"speakout:page-password:client:{client_hash(request)}", per_client, window
+        ) and ratelimit.allow(f"speakout:page-password:page:{page_id}", per_page, window)
+        if not allowed:
             restriction = get_object_or_404(PageViewRestriction, id=page_view_restriction_id)
             page = get_object_or_404(Page, id=page_id).specific
             unknowable = PageViewRestriction(password=secrets.token_urlsafe(32))

@@ -61,9 +61,22 @@ def test_many_clients_together_are_stopped_per_page(protected, settings):
     settings.SPEAKOUT_PAGE_PASSWORD_ATTEMPTS = (5, 8, 900)
     report, address = protected
     for number in range(8):
-        client = Client(REMOTE_ADDR=f"203.0.113.{number + 1}")
+        # Each in a network of its own: a client is its address kept to /24.
+        client = Client(REMOTE_ADDR=f"198.18.{number + 1}.1")
         assert _try(client, address, report, f"guess-{number}").status_code == 200
     late = Client(REMOTE_ADDR="198.51.100.7")
     answer = _try(late, address, report, PASSWORD)
     assert answer.status_code == 200
     assert "Body of Protected report" not in late.get(report.url).content.decode()
+
+
+def test_one_client_trying_on_past_its_limit_does_not_lock_the_page_for_readers(protected, settings):
+    """A client already stopped is refused without counting against the page: on its own it
+    cannot use up the page's attempts and shut out everyone who knows the password."""
+    settings.SPEAKOUT_PAGE_PASSWORD_ATTEMPTS = (5, 8, 900)
+    report, address = protected
+    attacker = Client(REMOTE_ADDR="203.0.113.9")
+    assert all(_try(attacker, address, report, f"guess-{number}").status_code == 200 for number in range(30))
+    reader = Client(REMOTE_ADDR="192.0.2.44")
+    assert _try(reader, address, report, PASSWORD).status_code == 302
+    assert "Body of Protected report" in reader.get(report.url).content.decode()
