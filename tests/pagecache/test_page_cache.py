@@ -358,3 +358,15 @@ def test_discussion_settings_saved_by_another_process_are_read_on_the_next_reque
     assert DiscussionSettings.load().hold_first_reply is not held, "still the kept row (no bump yet)"
     versions.bump_now(SETTINGS_DEPENDENCY)
     assert DiscussionSettings.load().hold_first_reply is held
+
+
+def test_a_kept_page_reads_its_versions_where_they_live_now(client, report, settings, tmp_path):
+    """A page kept in the process reads its versions from where they live at the time of the
+    request, not where they lived when it was kept: once they move (another folder here), the
+    page is built again against the new ones instead of being served under the old."""
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path / "first")
+    page(client, report)
+    assert page(client, report)[STATUS_HEADER] == "hit"
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path / "second")
+    assert page(client, report)[STATUS_HEADER] == "miss"
+    assert page(client, report)[STATUS_HEADER] == "hit"

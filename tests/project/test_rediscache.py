@@ -116,6 +116,17 @@ def test_reads_are_one_command_on_a_connection_of_the_threads_own(redis_cache, m
     assert seen["connection"] is not own
 
 
+def test_a_reader_reads_the_current_values_in_order(redis_cache):
+    """What a page-cache hit calls for its versions: the keys made once, the values read afresh
+    on every call, in order, None where missing."""
+    redis_cache.set_many({"text": "a", "counter": 1}, timeout=60)
+    read = redis_cache.reader(["counter", "missing", "text"])
+    assert read() == [1, None, "a"]
+    redis_cache.incr("counter")
+    redis_cache.set("missing", 3, timeout=60)
+    assert read() == [2, 3, "a"]
+
+
 def test_get_many_reconnects_when_redis_dropped_its_connection(redis_cache):
     """A connection Redis closed (a restart, a timeout on its side) costs no failed read."""
     redis_cache.set("counter", 7, timeout=60)
