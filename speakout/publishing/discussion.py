@@ -25,7 +25,8 @@ def thread_for_report(report, *, refresh: bool = True, create: bool = True) -> T
     receivers below to have kept its address, public flag and status in step; ``create=False``
     only reads (previews)."""
     if not refresh or not create:
-        thread = Thread.objects.filter(key=report.thread_key).first()
+        # The key is unique: a slice, not first(), which would order the rows too.
+        thread = next(iter(Thread.objects.filter(key=report.thread_key)[:1]), None)
         if thread is not None or not create:
             return thread
     thread = get_or_create_thread(

@@ -6,8 +6,11 @@ or seven queries and most of an uncached page's time. This view asks Wagtail onc
 which site answers a host and which page answers a path, under the content version
 (``speakout.theme.cache``): publishing, unpublishing, moving a page, changing a slug and saving a
 site all bump it, so a remembered answer never outlives what it was built from. The next request
-then loads the page by its primary key (one query) and hands it to Wagtail's own ``serve`` view,
-which runs the ``before_serve_page`` hooks (view restrictions, the page cache) as usual.
+then takes the page from the row remembered with the route (loaded by its primary key once per
+version, kept pickled so each request gets an instance of its own) and hands it to Wagtail's own
+``serve`` view, which runs the ``before_serve_page`` hooks (view restrictions, the page cache) as
+usual. A published edit bumps the version too; what changes a page row without bumping it (a
+draft saved, a page locked) is nothing a reader sees.
 
 Only plain answers are remembered: a live page of a type that does not route further itself
 (reports, standard pages, the home page). Index pages with sub-routes (categories, tags, feeds)
@@ -17,6 +20,7 @@ version it is keyed by lives in the shared cache, so a change made through any p
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections import OrderedDict
 
@@ -32,6 +36,10 @@ from speakout.theme.translations import site_root_in
 REMEMBERED_ROUTES = 2000
 _routes: OrderedDict[tuple, tuple[type[Page], int, bool]] = OrderedDict()  # → model, pk, unrestricted
 _UNRESTRICTED = "_speakout_known_unrestricted"
+# The pages' rows for the latest routes: loading one by its key costs more than the rest of the
+# routing (a query joining the specific table, a StreamField decoded); a few KB each.
+KEPT_PAGES = 256
+_pages: OrderedDict[tuple, bytes] = OrderedDict()
 _sites: dict[tuple, Site | None] = {}
 _lock = threading.Lock()
 
@@ -55,10 +63,20 @@ def _remembered_page(key: tuple) -> Page | None:
         known = _routes.get(key)
         if known is not None:
             _routes.move_to_end(key)
+        kept = _pages.get(key)
     if known is None:
         return None
     model, pk, unrestricted = known
-    page = model.objects.filter(pk=pk, live=True).first()
+    if kept is not None:
+        page = pickle.loads(kept)
+    else:
+        page = model.objects.filter(pk=pk, live=True).first()
+        if page is not None:
+            row = pickle.dumps(page, pickle.HIGHEST_PROTOCOL)  # before this request marks it
+            with _lock:
+                _pages[key] = row
+                while len(_pages) > KEPT_PAGES:
+                    _pages.popitem(last=False)
     if page is not None and unrestricted:
         mark_unrestricted(page)
     return page
@@ -105,6 +123,7 @@ def forget_all() -> None:
     """Drop what this process remembers (tests; the content version normally does this)."""
     with _lock:
         _routes.clear()
+        _pages.clear()
         _sites.clear()
 
 

@@ -51,9 +51,31 @@ def test_a_remembered_route_serves_the_same_page_with_fewer_queries(site_builder
     # The page alone: the feed link (its parent) is in the cached head, and the route is known to
     # have no view restriction under the content version.
     assert second_count == 1
+    # Then none: the page's row is kept with the route.
+    status, third_count, third = queries_for(client, report.url)
+    assert (status, third_count) == (200, 0)
+    assert "Bus routes" in third and "Body of Bus routes." in third
     with CaptureQueriesContext(connection) as queries:
         assert client.get(report.url).status_code == 200
     assert not [query for query in queries if "wagtailcore_pageviewrestriction" in query["sql"]]
+
+
+def test_a_published_edit_shows_on_the_next_request_and_a_draft_does_not(site_builder):
+    """The page's row kept with the route is the live one: a published edit replaces it at once,
+    and each request gets an instance of its own (one request's marks never reach another's)."""
+    report = site_builder.report("Bus routes")
+    client = signed_in_client()
+    for _round in range(2):
+        assert "<title>Bus routes" in client.get(report.url).content.decode()
+    report.title = "Bus routes, revised"
+    report.save_revision()
+    assert "<title>Bus routes ·" in client.get(report.url).content.decode(), "a draft is not shown"
+    report.get_latest_revision().publish()
+    html = client.get(report.url).content.decode()
+    assert "<title>Bus routes, revised" in html
+    page = routing._remembered_page(next(reversed(routing._routes)))
+    page.title = "Changed in one request"
+    assert routing._remembered_page(next(reversed(routing._routes))).title == "Bus routes, revised"
 
 
 def test_unpublished_and_deleted_pages_are_gone_on_the_next_request(site_builder):
