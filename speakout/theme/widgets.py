@@ -7,7 +7,7 @@ every other template (other widgets, whole forms, error lists) is rendered by Dj
 from __future__ import annotations
 
 from django.forms.renderers import DjangoTemplates
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, format_html, format_html_join
 from django.utils.safestring import SafeString
 
 WIDGETS = "django/forms/widgets/"
@@ -26,11 +26,16 @@ def _text(value) -> str:
 
 
 def _attrs(attrs: dict) -> SafeString:
-    # As attrs.html: True writes the name alone, False leaves the attribute out.
-    return _joined(
-        format_html(" {}", name) if value is True else format_html(' {}="{}"', name, _text(value))
-        for name, value in attrs.items()
-        if value is not False
+    # As attrs.html: True writes the name alone, False leaves the attribute out. Escaped as
+    # format_html would, without a format_html and a join of safe strings per attribute.
+    return SafeString(
+        "".join(
+            f" {conditional_escape(name)}"
+            if value is True
+            else f' {conditional_escape(name)}="{conditional_escape(_text(value))}"'
+            for name, value in attrs.items()
+            if value is not False
+        )
     )
 
 
