@@ -105,7 +105,8 @@ class ReplyRenderer:
         shown = self._dates.get(day)
         if shown is None:
             shown = self._dates[day] = date_format(day, "DATE_FORMAT")
-        return local.isoformat(), f"{shown}, {local:%H:%M}"
+        # %H:%M by hand: strftime costs twice the rest of this, once per reply on the page.
+        return local.isoformat(), f"{shown}, {local.hour:02d}:{local.minute:02d}"
 
     def render(self, node: ReplyNode) -> str:
         reply = node.reply
