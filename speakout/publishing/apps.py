@@ -21,6 +21,14 @@ class PublishingConfig(AppConfig):
         guard_wagtail_exports()
 
         from django.apps import apps
+        from wagtail.contrib.routable_page.models import RoutablePageMixin
+
+        # Wagtail builds a routable page's resolver on first use and stores it on the class while
+        # other threads may be reading the class's attributes ("dictionary changed size during
+        # iteration", a 500): built here, before any request.
+        for model in apps.get_models():
+            if issubclass(model, RoutablePageMixin):
+                model.get_resolver()
 
         if apps.is_installed("speakout.subscriptions"):
             from speakout.subscriptions import wagtail as subscriptions

@@ -168,3 +168,14 @@ def test_a_remembered_route_knows_the_page_is_unrestricted_until_that_changes(si
     for _round in range(2):
         html = outsider.get(report.url).content.decode()
         assert 'type="password"' in html and "Body of Budget notes." not in html
+
+
+def test_routable_pages_have_their_resolvers_before_the_first_request():
+    """Wagtail would build one during a request and store it on the class while another thread
+    loops over the class's attributes (a 500 under the first concurrent requests)."""
+    from django.apps import apps
+    from wagtail.contrib.routable_page.models import RoutablePageMixin
+
+    routable = [model for model in apps.get_models() if issubclass(model, RoutablePageMixin)]
+    assert routable
+    assert all("_routablepage_urlresolver" in model.__dict__ for model in routable)
