@@ -341,11 +341,9 @@ def _submit_reply(
     }[result.decision]
     body_html = render_markdown(cleaned["body"])
     wishes = writer_wishes(cleaned, author)
-    if status == Reply.Status.APPROVED:
-        # The thread's pages are retired now, and again at the commit (``count_new_reply``): a
-        # page rendered in between from what was not committed yet carries this value, so the
-        # second bump retires it. Now rather than inside the transaction, which on SQLite would
-        # hold the write lock through this round trip to the shared cache.
+    if status == Reply.Status.APPROVED and connection.in_atomic_block:
+        # Inside a caller's transaction (a command, a test), whose own reads see the reply before
+        # it commits: its pages are retired now too, not only at that commit (count_new_reply).
         versions.bump_now(thread_dependency(thread.key))
     with transaction.atomic():
         lost_race = run.reserve()
@@ -476,9 +474,18 @@ def insert_row(instance: Any, *, unless_taken: bool = False) -> bool:
 
 def insert_reply(reply: Reply, path_base: str) -> None:
     """Store a new reply and give it its tree path (which holds its id): what ``reply.save()``
-    and an ``update(path=...)`` would do, in two plain statements."""
+    and an ``update(path=...)`` would do, in plain statements (one on PostgreSQL, which takes
+    the id from the sequence and writes its path in the same INSERT)."""
     if not reply.avatar_key:
         reply.avatar_key = avatar_for(user_id=reply.user_id, commenter_id=reply.commenter_id, guest_key=reply.guest_key)
+    if connection.vendor == "postgresql":
+        statement, fields = _insert_reply_with_path()
+        values = [field.get_db_prep_save(field.pre_save(reply, True), connection) for field in fields]
+        with connection.cursor() as cursor:
+            cursor.execute(statement, [*values, path_base])
+            reply.pk, reply.path = cursor.fetchone()
+        reply._state.adding, reply._state.db = False, connection.alias
+        return
     insert_row(reply)
     reply.path = path_base + path_segment(reply.pk)
     quote = connection.ops.quote_name
@@ -487,10 +494,47 @@ def insert_reply(reply: Reply, path_base: str) -> None:
         cursor.execute(f"UPDATE {table} SET {path} = %s WHERE {pk} = %s", [reply.path, reply.pk])  # nosec B608
 
 
+# A reply's path segment (``models.path_segment``) in SQL, for the id in ``{id}``: its base-36
+# digits (a bigint has at most 13), leading zeros dropped, then padded to the segment's width
+# (LPAD alone would cut a longer one).
+_DIVISORS = ",".join(str(36**power) for power in range(13))
+PATH_SEGMENT_SQL = (
+    "(SELECT LPAD(t, GREATEST({width}, LENGTH(t)), '0') || '/' FROM (SELECT LTRIM(STRING_AGG("
+    "SUBSTR('0123456789abcdefghijklmnopqrstuvwxyz', (({id} / d) %% 36)::int + 1, 1), '' ORDER BY d DESC), '0') "
+    f"AS t FROM UNNEST('{{{{{_DIVISORS}}}}}'::bigint[]) AS d) AS digits)"
+)
+
+
+def _insert_reply_with_path() -> tuple[str, list[Any]]:
+    """The reply's INSERT on PostgreSQL, its id taken from the table's sequence first, so the
+    path (the parent's path, the last parameter, then the id's segment) goes in with the row."""
+    key = (connection.vendor, Reply, "with_path")
+    if key not in _STATEMENTS:
+        quote = connection.ops.quote_name
+        pk_column = Reply._meta.pk.column or "id"
+        fields = [
+            field for field in Reply._meta.local_concrete_fields if not field.primary_key and field.name != "path"
+        ]
+        names = ", ".join(quote(field.column or field.name) for field in fields)
+        marks = ", ".join(["%s"] * len(fields))
+        table, pk, path = quote(Reply._meta.db_table), quote(pk_column), quote("path")
+        segment = PATH_SEGMENT_SQL.format(id="new.id", width=PATH_SEGMENT_LENGTH - 1)
+        statement = (
+            f"WITH new AS (SELECT NEXTVAL(PG_GET_SERIAL_SEQUENCE('{Reply._meta.db_table}', '{pk_column}')) AS id) "
+            f"INSERT INTO {table} ({pk}, {names}, {path}) SELECT new.id, {marks}, %s || {segment} FROM new "
+            f"RETURNING {pk}, {path}"
+        )  # nosec B608
+        _STATEMENTS[key] = (statement, fields)
+    return _STATEMENTS[key]
+
+
 def count_new_reply(reply: Reply, thread: Thread, *, commenter_counted: bool) -> None:
     """``_count_approved(reply, +1, ...)`` for a reply just stored in ``thread``: the same
-    changes, in plain statements. The page cache's version of the thread moves at the commit;
-    ``_submit_reply`` moved it once already, before the transaction."""
+    changes, in plain statements. The page cache's version of the thread moves after the commit:
+    a page read under the old version was rendered from what was there before, or already shows
+    the reply; either is retired then. (No other connection sees the reply before, so a bump
+    before the commit retires nothing more; ``_submit_reply`` makes one only inside a caller's
+    transaction.)"""
     name = thread_dependency(thread.key)
     transaction.on_commit(lambda: versions.bump_now(name))
     quote = connection.ops.quote_name

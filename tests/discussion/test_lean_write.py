@@ -4,10 +4,11 @@ replaces: the rows both write must be the same, column by column."""
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from speakout.discussion import services
-from speakout.discussion.models import Commenter, Reply, Thread, path_segment
+from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,17 @@ def test_the_lean_insert_writes_the_row_the_orm_writes(answer):
     assert every_column(Reply, lean.pk, ("id",))["path"] == lean.path
     # The object in memory is the row, as after save().
     assert Reply.objects.get(pk=lean.pk).path == lean.path
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the path is written in SQL on PostgreSQL only")
+def test_the_path_segment_written_in_sql_is_the_models_own():
+    """The reply's INSERT on PostgreSQL writes the tree path's segment in SQL: the same as
+    ``path_segment`` for every id, the largest a bigint holds included."""
+    expression = services.PATH_SEGMENT_SQL.format(id="%s::bigint", width=PATH_SEGMENT_LENGTH - 1)
+    with connection.cursor() as cursor:
+        for reply_id in (1, 9, 10, 35, 36, 1295, 1296, 36**8 - 1, 36**8, 36**12, 2**63 - 1):
+            cursor.execute(f"SELECT {expression}", [reply_id])  # nosec B608
+            assert cursor.fetchone()[0] == path_segment(reply_id), reply_id
 
 
 def test_a_duplicate_submission_id_is_refused_by_the_database_as_through_the_orm():
@@ -182,24 +194,37 @@ def test_the_public_thread_look_up_finds_what_the_orm_finds_column_by_column():
 
 
 def test_the_waiting_task_look_up_answers_as_the_orm_does():
+    from datetime import timedelta
+
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
     from speakout.net.tasks import waiting_statement_result
 
-    def both(path: str, backend: str, status) -> tuple[bool, bool]:
-        orm = DBTaskResult.objects.filter(task_path=path, backend_name=backend, status=status).exists()
+    def both(path: str, backend: str, status) -> tuple[object, object]:
+        orm = (
+            DBTaskResult.objects.filter(task_path=path, backend_name=backend, status=status)
+            .order_by("-run_after")
+            .values_list("run_after", flat=True)
+            .first()
+        )
         return orm, waiting_statement_result(DBTaskResult, path, backend, status)
 
-    assert both("a.task", "default", TaskResultStatus.READY) == (False, False)
+    assert both("a.task", "default", TaskResultStatus.READY) == (None, None)
     arguments = {"args": [], "kwargs": {}}
-    DBTaskResult.objects.create(
-        task_path="a.task", backend_name="default", status=TaskResultStatus.READY, args_kwargs=arguments
-    )
-    assert both("a.task", "default", TaskResultStatus.READY) == (True, True)
-    assert both("a.task", "default", TaskResultStatus.RUNNING) == (False, False)
-    assert both("a.task", "other", TaskResultStatus.READY) == (False, False)
-    assert both("b.task", "default", TaskResultStatus.READY) == (False, False)
+    soon = timezone.now().replace(microsecond=123456) + timedelta(seconds=1)
+    for run_after in (soon, soon - timedelta(seconds=5)):
+        DBTaskResult.objects.create(
+            task_path="a.task",
+            backend_name="default",
+            status=TaskResultStatus.READY,
+            args_kwargs=arguments,
+            run_after=run_after,
+        )
+    assert both("a.task", "default", TaskResultStatus.READY) == (soon, soon)
+    assert both("a.task", "default", TaskResultStatus.RUNNING) == (None, None)
+    assert both("a.task", "other", TaskResultStatus.READY) == (None, None)
+    assert both("b.task", "default", TaskResultStatus.READY) == (None, None)
 
 
 def test_the_address_look_up_finds_what_the_orm_finds():

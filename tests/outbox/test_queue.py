@@ -3,8 +3,12 @@ anything that could inject a header."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from speakout.outbox.models import OutgoingMail
 from speakout.outbox.services import queue_mail
@@ -106,29 +110,37 @@ DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 
 @pytest.mark.django_db(transaction=True)
-def test_with_the_database_task_queue_one_waiting_send_task_serves_many_mails(settings, mailoutbox):
+def test_with_the_database_task_queue_one_waiting_send_task_serves_many_mails(settings, mailoutbox, monkeypatch):
     """The default task queue is a table of the same database. A send task is enqueued after the
     commit, only when none waits to start: a burst of mails makes one task, a mail queued while
     the task runs makes a new one, and a rollback makes none. The task sends them all."""
     from django_tasks import TaskResultStatus
     from django_tasks_db.models import DBTaskResult
 
+    from speakout.net import tasks
     from speakout.outbox.tasks import send_outbox_task
 
     settings.TASKS = DATABASE_TASKS
+    monkeypatch.setattr(tasks, "_WAITS_UNTIL", {})  # what this test's tasks leave is forgotten after it
     with transaction.atomic():
         for number in range(3):
             queue_mail(f"reader{number}@example.org", "Hello", "Text")
         assert not DBTaskResult.objects.exists()  # not before the commit
     [task] = DBTaskResult.objects.all()
     assert task.task_path == send_outbox_task.module_path and task.status == TaskResultStatus.READY
-    queue_mail("reader3@example.org", "Hello", "Text")
+    with CaptureQueriesContext(connection) as captured:
+        queue_mail("reader3@example.org", "Hello", "Text")
     assert DBTaskResult.objects.count() == 1  # the waiting task will find it
+    # Known to wait until its start time: the queue is not asked again meanwhile.
+    assert not [query for query in captured.captured_queries if DBTaskResult._meta.db_table in query["sql"]]
     with pytest.raises(Boom), transaction.atomic():
         queue_mail("bob@example.org", "Hello", "Text")
         raise Boom
     assert DBTaskResult.objects.count() == 1
-    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING)  # started: it may have looked already
+    # Started (no worker starts it before its start time): it may have looked already.
+    later = task.run_after + timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING)
     queue_mail("reader4@example.org", "Hello", "Text")
     assert DBTaskResult.objects.filter(status=TaskResultStatus.READY).count() == 1
 
