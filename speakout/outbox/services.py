@@ -32,6 +32,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db import connection as database
 from django.utils import timezone
 
 from speakout.net import ratelimit
@@ -234,12 +235,36 @@ def take_rate_slot(now: datetime) -> bool:
 
 def claim(mail_id: int, now: datetime) -> bool:
     """Take a due pending mail for sending. Only one caller ever gets True for one attempt."""
-    return (
-        OutgoingMail.objects.filter(pk=mail_id, status=Status.PENDING, next_attempt_at__lte=now).update(
-            status=Status.SENDING, claimed_at=now
-        )
-        == 1
-    )
+    return update_mail(mail_id, Status.PENDING, {"status": Status.SENDING, "claimed_at": now}, due=now) == 1
+
+
+# Every mail sent is claimed and marked sent, and building those two statements through the ORM
+# cost more of the worker's CPU than running them. tests/outbox/test_lean_send.py compares them
+# with the ORM's.
+_UPDATES: dict[tuple[str, tuple[str, ...], bool], tuple[str, list[Any]]] = {}
+
+
+def update_mail(mail_id: int, status: str, changes: dict[str, Any], *, due: datetime | None = None) -> int:
+    """``OutgoingMail.objects.filter(pk=mail_id, status=status).update(**changes)`` (and
+    ``next_attempt_at__lte=due`` with ``due``) as one plain statement, every value prepared by its
+    field as the ORM would; returns how many rows changed (0 or 1)."""
+    key = (database.vendor, tuple(changes), due is not None)
+    if key not in _UPDATES:
+        quote, meta = database.ops.quote_name, OutgoingMail._meta
+        fields: list[Any] = [meta.get_field(name) for name in changes]
+        assignments = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+        where = f"{quote(meta.pk.column or 'id')} = %s AND {quote('status')} = %s"
+        if due is not None:
+            where += f" AND {quote('next_attempt_at')} <= %s"
+        _UPDATES[key] = (f"UPDATE {quote(meta.db_table)} SET {assignments} WHERE {where}", fields)  # nosec B608
+    statement, fields = _UPDATES[key]
+    values = [field.get_db_prep_save(changes[field.name], database) for field in fields]
+    values += [mail_id, str(status)]
+    if due is not None:
+        values.append(OutgoingMail._meta.get_field("next_attempt_at").get_db_prep_value(due, database))
+    with database.cursor() as cursor:
+        cursor.execute(statement, values)
+        return int(cursor.rowcount)
 
 
 class OutboxMessage(EmailMultiAlternatives):
@@ -344,8 +369,16 @@ def send_pending(
     except Exception as error:
         _close_quietly(backend)
         return record_failure(mail, error, now=timezone.now())
-    OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(
-        status=Status.SENT, sent_at=timezone.now(), claimed_at=None, attempts=mail.attempts + 1, last_error=""
+    update_mail(
+        mail.pk,
+        Status.SENDING,
+        {
+            "status": Status.SENT,
+            "sent_at": timezone.now(),
+            "claimed_at": None,
+            "attempts": mail.attempts + 1,
+            "last_error": "",
+        },
     )
     if own_connection:
         _close_quietly(backend)

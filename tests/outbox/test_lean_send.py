@@ -1,0 +1,59 @@
+"""The claim and the sent mark of every mail sent (``services.update_mail``) against the ORM's
+``filter(...).update(...)`` they replace: the same rows changed, column by column."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from speakout.outbox.models import OutgoingMail
+from speakout.outbox.services import queue_mail, update_mail
+
+pytestmark = pytest.mark.django_db
+
+Status = OutgoingMail.Status
+
+
+def every_column(mail: OutgoingMail) -> dict:
+    names = [field.attname for field in OutgoingMail._meta.concrete_fields]
+    row = OutgoingMail.objects.filter(pk=mail.pk).values(*names).get()
+    return {name: value for name, value in row.items() if name not in ("id", "to", "message_id")}
+
+
+def two_mails() -> tuple[OutgoingMail, OutgoingMail]:
+    reference = queue_mail("ana@example.org", "Hello", "Text", html="<p>Text</p>", language="pt-br", schedule=False)
+    lean = queue_mail("bo@example.org", "Hello", "Text", html="<p>Text</p>", language="pt-br", schedule=False)
+    OutgoingMail.objects.filter(pk=lean.pk).update(
+        created_at=reference.created_at, next_attempt_at=reference.next_attempt_at
+    )
+    lean.refresh_from_db()
+    return reference, lean
+
+
+def test_the_claim_and_the_sent_mark_write_what_the_orm_writes():
+    reference, lean = two_mails()
+    now = (timezone.now() + timedelta(seconds=1)).replace(microsecond=123456)
+    assert OutgoingMail.objects.filter(pk=reference.pk, status=Status.PENDING, next_attempt_at__lte=now).update(
+        status=Status.SENDING, claimed_at=now
+    )
+    assert update_mail(lean.pk, Status.PENDING, {"status": Status.SENDING, "claimed_at": now}, due=now) == 1
+    assert every_column(lean) == every_column(reference)
+    sent = {"status": Status.SENT, "sent_at": now, "claimed_at": None, "attempts": 1, "last_error": ""}
+    assert OutgoingMail.objects.filter(pk=reference.pk, status=Status.SENDING).update(**sent) == 1
+    assert update_mail(lean.pk, Status.SENDING, sent) == 1
+    assert every_column(lean) == every_column(reference)
+    assert every_column(lean)["status"] == Status.SENT and every_column(lean)["sent_at"] == now
+
+
+def test_the_claim_takes_only_a_pending_mail_that_is_due():
+    _reference, lean = two_mails()
+    before = every_column(lean)
+    earlier = lean.next_attempt_at - timedelta(seconds=1)
+    changes = {"status": Status.SENDING, "claimed_at": timezone.now()}
+    assert update_mail(lean.pk, Status.PENDING, changes, due=earlier) == 0  # not due yet
+    assert update_mail(lean.pk, Status.SENDING, changes) == 0  # not in that status
+    assert update_mail(lean.pk + 1000, Status.PENDING, changes, due=timezone.now()) == 0
+    assert every_column(lean) == before
+    assert update_mail(lean.pk, Status.PENDING, changes, due=lean.next_attempt_at) == 1  # due at that instant
