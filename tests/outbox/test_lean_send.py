@@ -57,3 +57,20 @@ def test_the_claim_takes_only_a_pending_mail_that_is_due():
     assert update_mail(lean.pk + 1000, Status.PENDING, changes, due=timezone.now()) == 0
     assert every_column(lean) == before
     assert update_mail(lean.pk, Status.PENDING, changes, due=lean.next_attempt_at) == 1  # due at that instant
+
+
+def test_a_message_chooses_a_boundary_its_bodies_do_not_hold():
+    """The boundary ``OutboxMessage`` sets (instead of the email package's search of the
+    serialised parts) is in neither body, and the message parses back into its two parts."""
+    from email import message_from_bytes
+
+    from speakout.outbox.services import build_message
+
+    text = "--===============0==\n===============\nLines that look like boundaries.\n"
+    mail = queue_mail("ana@example.org", "Hello “you”", text, html=f"<pre>{text}</pre>", schedule=False)
+    message = build_message(mail).message()
+    boundary = message.get_boundary()
+    assert boundary and boundary not in text
+    parsed = message_from_bytes(message.as_bytes())
+    parts = [part.get_payload(decode=True).decode() for part in parsed.walk() if not part.is_multipart()]
+    assert parts == [text, f"<pre>{text}</pre>"]
