@@ -74,3 +74,22 @@ def test_a_message_chooses_a_boundary_its_bodies_do_not_hold():
     parsed = message_from_bytes(message.as_bytes())
     parts = [part.get_payload(decode=True).decode() for part in parsed.walk() if not part.is_multipart()]
     assert parts == [text, f"<pre>{text}</pre>"]
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["Plain words", "New reply to “Two hundred replies”", "Nueva respuesta: «Vivienda» " * 6, "ردود جديدة " * 12],
+)
+def test_a_subject_is_sent_as_encoded_words_that_read_back_the_same(subject):
+    """``encoded_words`` (the subject as the message writes it) reads back as the subject, in
+    words no longer than RFC 2047 allows, split between characters."""
+    from email import message_from_bytes, policy
+
+    from speakout.outbox.services import build_message, encoded_words
+
+    subject = subject.strip()
+    mail = queue_mail("ana@example.org", subject, "Text", html="<p>Text</p>", schedule=False)
+    message = build_message(mail)
+    parsed = message_from_bytes(message.message().as_bytes(), policy=policy.default)
+    assert parsed["Subject"] == subject and message.subject == subject
+    assert all(len(word) <= 75 for word in encoded_words(subject).split()) or subject.isascii()
