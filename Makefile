@@ -37,14 +37,15 @@ test: typecheck
 
 # A quick loop: everything but the browser journeys and the tests that start a real server.
 test-fast: $(VENV)/.installed-dev
-	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup -m "not browser and not server" --ignore=tests/mailserver $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup -m "not browser and not server" --ignore=tests/mailserver --ignore=tests/postgres $(PYTEST_ARGS)
 
 # mypy with django-stubs on the modules pyproject.toml's [tool.mypy] names, strictly.
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
+# tests/postgres/ holds what only PostgreSQL can run (SQL written for it).
 test-sqlite: $(VENV)/.installed-dev
-	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	env -u DATABASE_URL $(BIN)/pytest -n 2 --dist loadgroup --ignore=tests/postgres $(PYTEST_ARGS)
 
 test-postgres: $(VENV)/.installed-dev
 	DATABASE_URL=$(TEST_POSTGRES_URL) $(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)

@@ -4,11 +4,10 @@ replaces: the rows both write must be the same, column by column."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from speakout.discussion import services
-from speakout.discussion.models import PATH_SEGMENT_LENGTH, Commenter, Reply, Thread, path_segment
+from speakout.discussion.models import Commenter, Reply, Thread, path_segment
 
 pytestmark = pytest.mark.django_db
 
@@ -67,17 +66,6 @@ def test_the_lean_insert_writes_the_row_the_orm_writes(answer):
     assert every_column(Reply, lean.pk, ("id",))["path"] == lean.path
     # The object in memory is the row, as after save().
     assert Reply.objects.get(pk=lean.pk).path == lean.path
-
-
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="the path is written in SQL on PostgreSQL only")
-def test_the_path_segment_written_in_sql_is_the_models_own():
-    """The reply's INSERT on PostgreSQL writes the tree path's segment in SQL: the same as
-    ``path_segment`` for every id, the largest a bigint holds included."""
-    expression = services.PATH_SEGMENT_SQL.format(id="%s::bigint", width=PATH_SEGMENT_LENGTH - 1)
-    with connection.cursor() as cursor:
-        for reply_id in (1, 9, 10, 35, 36, 1295, 1296, 36**8 - 1, 36**8, 36**12, 2**63 - 1):
-            cursor.execute(f"SELECT {expression}", [reply_id])  # nosec B608
-            assert cursor.fetchone()[0] == path_segment(reply_id), reply_id
 
 
 def test_a_duplicate_submission_id_is_refused_by_the_database_as_through_the_orm():
