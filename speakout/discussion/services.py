@@ -499,7 +499,7 @@ def insert_reply(reply: Reply, path_base: str) -> None:
 # (LPAD alone would cut a longer one).
 _DIVISORS = ",".join(str(36**power) for power in range(13))
 PATH_SEGMENT_SQL = (
-    "(SELECT LPAD(t, GREATEST({width}, LENGTH(t)), '0') || '/' FROM (SELECT LTRIM(STRING_AGG("
+    "(SELECT LPAD(t, GREATEST({width}, LENGTH(t)), '0') || '/' FROM (SELECT LTRIM(STRING_AGG("  # nosec B608
     "SUBSTR('0123456789abcdefghijklmnopqrstuvwxyz', (({id} / d) %% 36)::int + 1, 1), '' ORDER BY d DESC), '0') "
     f"AS t FROM UNNEST('{{{{{_DIVISORS}}}}}'::bigint[]) AS d) AS digits)"
 )
@@ -520,10 +520,11 @@ def _insert_reply_with_path() -> tuple[str, list[Any]]:
         table, pk, path = quote(Reply._meta.db_table), quote(pk_column), quote("path")
         segment = PATH_SEGMENT_SQL.format(id="new.id", width=PATH_SEGMENT_LENGTH - 1)
         statement = (
-            f"WITH new AS (SELECT NEXTVAL(PG_GET_SERIAL_SEQUENCE('{Reply._meta.db_table}', '{pk_column}')) AS id) "
+            # Only the model's own names and the constant above go in; the values are parameters.
+            f"WITH new AS (SELECT NEXTVAL(PG_GET_SERIAL_SEQUENCE('{Reply._meta.db_table}', '{pk_column}')) AS id) "  # nosec B608
             f"INSERT INTO {table} ({pk}, {names}, {path}) SELECT new.id, {marks}, %s || {segment} FROM new "
             f"RETURNING {pk}, {path}"
-        )  # nosec B608
+        )
         _STATEMENTS[key] = (statement, fields)
     return _STATEMENTS[key]
 

@@ -68,7 +68,7 @@ def _remembered_page(key: tuple) -> Page | None:
         return None
     model, pk, unrestricted = known
     if kept is not None:
-        page = pickle.loads(kept)
+        page = pickle.loads(kept)  # nosec B301: bytes this process pickled itself, below
     else:
         page = model.objects.filter(pk=pk, live=True).first()
         if page is not None:

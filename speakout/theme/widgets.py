@@ -28,7 +28,7 @@ def _text(value) -> str:
 def _attrs(attrs: dict) -> SafeString:
     # As attrs.html: True writes the name alone, False leaves the attribute out. Escaped as
     # format_html would, without a format_html and a join of safe strings per attribute.
-    return SafeString(
+    return SafeString(  # nosec B703: every name and value is escaped
         "".join(
             f" {conditional_escape(name)}"
             if value is True
