@@ -142,7 +142,12 @@ def reader(keys) -> Callable[[], list]:
     if make is not None:
         return make(keys)
     keys = list(keys)
-    return lambda: [found.get(key) for found in (cache.get_many(keys),) for key in keys]
+
+    def read() -> list:
+        found = cache.get_many(keys)
+        return [found.get(name) for name in keys]
+
+    return read
 
 
 def current(names: Iterable[str]) -> dict[str, int]:

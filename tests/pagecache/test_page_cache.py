@@ -370,3 +370,14 @@ def test_a_kept_page_reads_its_versions_where_they_live_now(client, report, sett
     settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path / "second")
     assert page(client, report)[STATUS_HEADER] == "miss"
     assert page(client, report)[STATUS_HEADER] == "hit"
+
+
+def test_a_version_reader_on_a_cache_without_its_own_reader_sees_the_next_bump(settings):
+    """Counters in a cache backend other than Redis's (here Django's local memory): the reader a
+    kept page checks on every hit reads them afresh each call, in order, None where missing."""
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""
+    before = versions.current(["reader-test"])["reader-test"]
+    read = versions.reader([versions.key("reader-test"), versions.key("never-made")])
+    assert read() == [before, None]
+    versions.bump_now("reader-test")
+    assert read() == [versions.current(["reader-test"])["reader-test"], None] != [before, None]
