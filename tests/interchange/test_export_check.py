@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from speakout.interchange import export_views, wxr_export
 from speakout.interchange.models import ExportCheck
 
 pytestmark = pytest.mark.django_db
@@ -20,8 +21,11 @@ def test_viewing_the_screen_builds_no_export(every_case, admin_client, monkeypat
     def refuse(*args, **kwargs):
         raise AssertionError("the export was built for a page view")
 
-    monkeypatch.setattr("speakout.interchange.wxr_export.export_wxr", refuse)
-    monkeypatch.setattr("speakout.interchange.export_views.export_wxr", refuse)
+    # Patched on modules already imported, and in the screen's table of exporters: a module first
+    # imported while the patch is on would keep `refuse` for every later test in the process.
+    monkeypatch.setattr(wxr_export, "export_wxr", refuse)
+    monkeypatch.setattr(export_views, "export_wxr", refuse)
+    monkeypatch.setitem(export_views.EXPORTERS, "wxr", (refuse, "xml"))
     page = admin_client.get("/admin/export/")
     assert page.status_code == 200
     assert "Not checked yet" in page.content.decode()
