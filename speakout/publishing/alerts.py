@@ -14,6 +14,7 @@ what the cap holds back still waits in the queue, and the daily summary lists it
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 
 from django.conf import settings
@@ -192,9 +193,7 @@ def on_reply_anonymised(sender, reply, **kwargs):
     naming_it = Q(pk__in=[])
     for answer_id in Reply.objects.filter(parent_id=reply.pk).values_list("pk", flat=True):
         naming_it |= Q(dedupe_key__startswith=f"moderation-pile-on:{answer_id}:")
-    name = " ".join(reply.author_name.split())
-    if name:
-        naming_it |= Q(dedupe_key__startswith="moderation-summary:", text_body__contains=name)
+    naming_it |= _summaries_quoting(unsent, reply)
     dropped = unsent.filter(naming_it).delete()[0]
     if dropped:
         logger.info(
@@ -215,13 +214,24 @@ def on_reply_deleted(sender, reply, **kwargs):
         about_it |= Q(dedupe_key__startswith=f"{key}:{reply.pk}:")
     for answer_id in Reply.objects.filter(parent_id=reply.pk).values_list("pk", flat=True):
         about_it |= Q(dedupe_key__startswith=f"moderation-pile-on:{answer_id}:")
-    # A summary quotes the name and the start of the text (the text part is rendered unescaped).
-    for quoted in (" ".join(reply.author_name.split()), plain_text(reply.body_html)[:60]):
-        if quoted:
-            about_it |= Q(dedupe_key__startswith="moderation-summary:", text_body__contains=quoted)
+    about_it |= _summaries_quoting(unsent, reply, plain_text(reply.body_html)[:60])
     dropped = unsent.filter(about_it).delete()[0]
     if dropped:
         logger.info("Dropped %d unsent moderator mail(s) about reply %s, deleted for good", dropped, reply.pk)
+
+
+def _summaries_quoting(unsent, reply: Reply, text: str = "") -> Q:
+    """The unsent daily summaries that name ``reply``'s writer (as a whole name: erasing "Bo" is
+    not about "Bob") or quote the start of its ``text``; the text part of a summary is rendered
+    unescaped, so it is the one searched."""
+    name = " ".join(reply.author_name.split())
+    naming = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)") if name else None
+    found = [
+        pk
+        for pk, body in unsent.filter(dedupe_key__startswith="moderation-summary:").values_list("pk", "text_body")
+        if (naming and naming.search(body)) or (text and text in body)
+    ]
+    return Q(pk__in=found)
 
 
 def connect() -> None:

@@ -234,6 +234,21 @@ def test_a_queued_daily_summary_naming_an_anonymised_writer_is_dropped_and_made_
     assert "2 waiting" in summary.subject and "Anonymous" in summary.text_body and "Bea" in summary.text_body
 
 
+@pytest.mark.parametrize("erase", ["anonymise", "delete"])
+def test_a_queued_daily_summary_is_not_dropped_for_a_name_it_only_contains(thread, post_reply, moderator, erase):
+    """Erasing "Bo" is not about "Bob": a summary that names only Bob goes out when it is due,
+    not an hour later."""
+    set_mode(DiscussionSettings.ModeratorAlerts.DAILY)
+    post_reply(thread, checks=HOLD, name="Bob", email="bob@example.org", body="Waiting text.")
+    published = post_reply(thread, name="Bo", body="Published text.").reply
+    now = timezone.make_aware(datetime.combine(timezone.localdate(), time(12)))
+    assert alerts.send_daily_summaries(now) == 1
+
+    (anonymise_writer if erase == "anonymise" else delete_as_writer)(published)
+    [summary] = mails_to("moira@example.org")
+    assert summary.status == OutgoingMail.Status.PENDING and "Bob" in summary.text_body
+
+
 def delete_as_writer(reply, email="robin@example.org"):
     from speakout.privacy.services import Owner, delete
 
