@@ -3,7 +3,10 @@ language) is read once per batch, and a change shows from the next batch."""
 
 from __future__ import annotations
 
+import smtplib
+
 import pytest
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from wagtail.models import Site
@@ -52,8 +55,9 @@ def test_a_batch_of_mails_reads_the_sender_once(mailoutbox):
 
 
 def test_sending_a_batch_costs_two_statements_per_mail(mailoutbox):
-    """The claim and the mark "sent" (what keeps a mail from going out twice); the rows and the
-    suppressed addresses are read once for the batch, not per mail."""
+    """The claim and the mark "sent" (what keeps a mail from going out twice), on PostgreSQL in
+    one statement: a mail's mark goes with the next mail's claim. The rows and the suppressed
+    addresses are read once for the batch, not per mail."""
 
     def statements_to_send(count: int) -> int:
         for number in range(count):
@@ -64,7 +68,32 @@ def test_sending_a_batch_costs_two_statements_per_mail(mailoutbox):
 
     two, five = statements_to_send(2), statements_to_send(5)
     assert len(mailoutbox) == 7
-    assert five - two == 2 * 3
+    assert five - two == (1 if connection.vendor == "postgresql" else 2) * 3
+    assert OutgoingMail.objects.filter(status="sent", sent_at__isnull=False, claimed_at=None).count() == 7
+
+
+class FailingThirdBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        if email_messages[0].to == ["third@example.org"]:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return len(email_messages)
+
+
+def test_a_sent_mail_is_marked_sent_whatever_ends_the_batch(settings):
+    """The sent mark that waits for the next mail's claim is written when the batch ends: after
+    its last mail, and when a failure stops it."""
+    settings.EMAIL_BACKEND = f"{__name__}.FailingThirdBackend"
+    for address in ("first", "second", "third"):
+        queue_mail(f"{address}@example.org", "Subject", "Text")
+    send_due_mail()
+    statuses = dict(OutgoingMail.objects.values_list("to", "status"))
+    assert statuses == {"first@example.org": "sent", "second@example.org": "sent", "third@example.org": "pending"}
+    assert OutgoingMail.objects.get(to="second@example.org").attempts == 1
+    OutgoingMail.objects.filter(to="third@example.org").delete()
+    queue_mail("last@example.org", "Subject", "Text")
+    send_due_mail()
+    last = OutgoingMail.objects.get(to="last@example.org")
+    assert (last.status, last.claimed_at, last.attempts) == ("sent", None, 1) and last.sent_at is not None
 
 
 def test_an_address_suppressed_before_the_batch_is_not_sent(mailoutbox):

@@ -47,6 +47,23 @@ def test_the_claim_and_the_sent_mark_write_what_the_orm_writes():
     assert every_column(lean)["status"] == Status.SENT and every_column(lean)["sent_at"] == now
 
 
+def test_a_sent_mark_carried_by_the_next_claim_writes_what_the_orm_writes():
+    """The sweep marks a mail sent with the next mail's claim (one statement on PostgreSQL)."""
+    reference, lean = two_mails()
+    now = (timezone.now() + timedelta(seconds=1)).replace(microsecond=654321)
+    OutgoingMail.objects.filter(pk=reference.pk).update(status=Status.SENDING, claimed_at=now)
+    sent = {"status": Status.SENT, "sent_at": now, "claimed_at": None, "attempts": 1, "last_error": ""}
+    claim = {"status": Status.SENDING, "claimed_at": now}
+    assert update_mail(lean.pk, Status.PENDING, claim, due=now, after=(reference.pk, Status.SENDING, sent)) == 1
+    assert every_column(reference)["status"] == Status.SENT and every_column(reference)["sent_at"] == now
+    assert every_column(reference)["claimed_at"] is None and every_column(reference)["attempts"] == 1
+    assert every_column(lean)["status"] == Status.SENDING and every_column(lean)["claimed_at"] == now
+    # The count is the claim's: a mail not pending is not claimed, and the mark is still made.
+    OutgoingMail.objects.filter(pk=reference.pk).update(status=Status.SENDING, sent_at=None)
+    assert update_mail(lean.pk, Status.PENDING, claim, due=now, after=(reference.pk, Status.SENDING, sent)) == 0
+    assert every_column(reference)["status"] == Status.SENT and every_column(reference)["sent_at"] == now
+
+
 def test_the_claim_takes_only_a_pending_mail_that_is_due():
     _reference, lean = two_mails()
     before = every_column(lean)
