@@ -7,7 +7,9 @@
   own, past redis-py's command path (pool, retries, event hooks).
 * ``incr`` in one round trip (a script, sent the same way); no memcached key check.
 
-They lean on Django's private ``_get_connection_pool`` and ``_client``:
+* The reading connections are blocking sockets with the timeout kept by the kernel.
+
+They lean on Django's private ``_get_connection_pool`` and ``_client`` and redis-py's ``_sock``:
 tests/project/test_rediscache.py fails on the upgrade that changes them.
 """
 
@@ -16,6 +18,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+import socket
+import struct
 import threading
 from collections.abc import Callable
 
@@ -32,6 +36,27 @@ end
 return false
 """
 _INCR_EXISTING_SHA = hashlib.sha1(_INCR_EXISTING.encode(), usedforsecurity=False).hexdigest()
+
+
+class _Process:
+    pid = os.getpid()  # asking the kernel on every read costs a system call
+
+
+_process = _Process()
+os.register_at_fork(after_in_child=lambda: setattr(_process, "pid", os.getpid()))
+
+
+def _connect_blocking(connection) -> None:
+    """Connect, then leave the socket blocking with the connection's timeout kept by the kernel
+    (SO_RCVTIMEO, SO_SNDTIMEO): under Python's own timeout every send and receive polls first, one
+    more system call and one more release of the GIL each. A Redis that never answers still ends
+    the read, with an error (BlockingIOError, which redis-py reports as a ConnectionError)."""
+    connection.connect()
+    seconds = connection.socket_timeout or 5
+    timeval = struct.pack("@ll", int(seconds), int(seconds % 1 * 1_000_000))
+    connection._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
+    connection._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    connection._sock.settimeout(None)
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -67,7 +92,7 @@ class ReusingRedisCacheClient(RedisCacheClient):
         pool = self._get_connection_pool(write)
         own = self._own.__dict__
         connection = own.get(id(pool))
-        if connection is None or connection.pid != os.getpid():
+        if connection is None or connection.pid != _process.pid:
             connection = own[id(pool)] = pool.connection_class(**pool.connection_kwargs)
         packed = self._packed.get(command)
         if packed is None:
@@ -75,10 +100,13 @@ class ReusingRedisCacheClient(RedisCacheClient):
                 self._packed.clear()
             packed = self._packed[command] = connection.pack_command(*command)
         try:
+            if connection._sock is None:
+                _connect_blocking(connection)
             connection.send_packed_command(packed)
             return connection.read_response()
         except RedisConnectionError:  # dropped since (a restart): once more on a new connection
             connection.disconnect()
+            _connect_blocking(connection)
             connection.send_packed_command(packed)
             return connection.read_response()
 

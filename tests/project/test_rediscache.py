@@ -4,7 +4,10 @@ tests use (``SPEAKOUT_TEST_REDIS_URL``)."""
 from __future__ import annotations
 
 import os
+import socket
+import struct
 import threading
+import time
 import uuid
 import warnings
 
@@ -152,3 +155,78 @@ def test_get_many_reconnects_when_redis_dropped_its_connection(redis_cache):
     assert redis_cache.get_many(["counter", "missing"]) == {"counter": 8}
     drop()
     assert redis_cache.get("counter") == 8
+
+
+def _silent_redis():
+    """A server that answers redis-py's handshake (HELLO refused, so RESP2; +OK to the rest) and
+    never a read: Redis stuck. Its port, and a function that stops it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    stop = threading.Event()
+
+    def answer(connection):
+        lines: list[bytes] = []
+        while not stop.is_set():
+            data = connection.recv(4096)
+            if not data:
+                return
+            lines += data.split(b"\r\n")[:-1]  # commands arrive whole: one small write each
+            while lines:
+                count = int(lines[0][1:])  # *<arguments>, then $<length> and the argument, each
+                name, lines = lines[2].upper(), lines[1 + 2 * count :]
+                if name in (b"GET", b"MGET"):
+                    continue  # stuck
+                connection.sendall(b"-ERR unknown command\r\n" if name == b"HELLO" else b"+OK\r\n")
+
+    def serve():
+        while not stop.is_set():
+            try:
+                connection, _address = listener.accept()
+            except TimeoutError:
+                continue
+            threading.Thread(target=answer, args=(connection,), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+
+    def close():
+        stop.set()
+        listener.close()
+
+    return listener.getsockname()[1], close
+
+
+def test_a_read_redis_never_answers_ends_with_an_error_not_a_hang():
+    """The connections a hit reads on are blocking sockets (no poll before each send and receive)
+    with the timeout kept by the kernel, so a Redis that stops answering still frees the thread."""
+    port, close = _silent_redis()
+    cache = SharedClientRedisCache(f"redis://127.0.0.1:{port}/0", {"OPTIONS": {"socket_timeout": 0.3}})
+    outcome = {}
+
+    def read():
+        started = time.monotonic()
+        try:
+            cache.get_many(["text"])
+        except Exception as error:
+            outcome["error"] = error
+        outcome["seconds"] = time.monotonic() - started
+
+    try:
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        reader.join(timeout=10)
+        assert not reader.is_alive(), "the read still waits"
+        assert "error" in outcome and outcome["seconds"] < 2, outcome
+    finally:
+        close()
+
+
+def test_the_reading_connection_is_blocking_with_the_kernels_timeout(redis_cache):
+    redis_cache.get_many(["text"])
+    pool = redis_cache._cache._get_connection_pool(False)
+    sock = redis_cache._cache._own.__dict__[id(pool)]._sock
+    assert sock.gettimeout() is None  # blocking: each send and receive is one system call
+    seconds, microseconds = struct.unpack("@ll", sock.getsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16))
+    assert (seconds, microseconds) == (5, 0)  # redis-py's default socket timeout
+    assert sock.getsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, 16) == sock.getsockopt(
+        socket.SOL_SOCKET, socket.SO_RCVTIMEO, 16
+    )
