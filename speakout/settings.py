@@ -266,6 +266,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     require_package("redis", "REDIS_URL", "redis")
+    require_package("hiredis", "REDIS_URL", "redis")  # net/rediscache.py parses every reply with it
     CACHES = {
         "default": {
             # Django's backend, keeping one Redis client per pool (see the module for why).

@@ -4,13 +4,13 @@
   response callbacks each time (a quarter of a millisecond, more than the round trip). A client
   is safe to share between threads.
 * ``get`` and ``get_many`` send a plain GET or MGET, packed once, on a connection of the thread's
-  own, past redis-py's command path (pool, retries, event hooks).
+  own, and read the reply with hiredis, past redis-py's command path (pool, retries, event hooks)
+  and its connection's send and read methods; the socket blocks, its timeout kept by the kernel.
 * ``incr`` in one round trip (a script, sent the same way); no memcached key check.
 
-* The reading connections are blocking sockets with the timeout kept by the kernel.
-
-They lean on Django's private ``_get_connection_pool`` and ``_client`` and redis-py's ``_sock``:
-tests/project/test_rediscache.py fails on the upgrade that changes them.
+They lean on Django's private ``_get_connection_pool`` and ``_client`` and on redis-py's
+connection's ``_sock`` and ``_parser``: tests/project/test_rediscache.py fails on the upgrade that
+changes them.
 """
 
 from __future__ import annotations
@@ -23,9 +23,11 @@ import struct
 import threading
 from collections.abc import Callable
 
+import hiredis
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 # Django's ``incr`` asks EXISTS, then INCRBY: two round trips, and a key expiring in between
 # comes back as 1 with no expiry. This script does both in Redis, in one trip and atomically.
@@ -38,25 +40,48 @@ return false
 _INCR_EXISTING_SHA = hashlib.sha1(_INCR_EXISTING.encode(), usedforsecurity=False).hexdigest()
 
 
-class _Process:
-    pid = os.getpid()  # asking the kernel on every read costs a system call
+_process = {"pid": os.getpid()}  # asking the kernel on every read costs a system call
+os.register_at_fork(after_in_child=lambda: _process.update(pid=os.getpid()))
 
 
-_process = _Process()
-os.register_at_fork(after_in_child=lambda: setattr(_process, "pid", os.getpid()))
-
-
-def _connect_blocking(connection) -> None:
-    """Connect, then leave the socket blocking with the connection's timeout kept by the kernel
-    (SO_RCVTIMEO, SO_SNDTIMEO): under Python's own timeout every send and receive polls first, one
-    more system call and one more release of the GIL each. A Redis that never answers still ends
-    the read, with an error (BlockingIOError, which redis-py reports as a ConnectionError)."""
+def _connect(connection) -> None:
+    """Connect (redis-py's handshake), then leave the socket blocking with the connection's timeout
+    kept by the kernel (SO_RCVTIMEO, SO_SNDTIMEO): under Python's own timeout every send and
+    receive polls first, one more system call and one more release of the GIL each. A Redis that
+    never answers still ends the read, with a TimeoutError."""
     connection.connect()
     seconds = connection.socket_timeout or 5
     timeval = struct.pack("@ll", int(seconds), int(seconds % 1 * 1_000_000))
-    connection._sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVTIMEO, timeval)
-    connection._sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, timeval)
+    for option in (socket.SO_RCVTIMEO, socket.SO_SNDTIMEO):
+        connection._sock.setsockopt(socket.SOL_SOCKET, option, timeval)
     connection._sock.settimeout(None)
+    connection.speakout_reader = hiredis.Reader(replyError=connection._parser.parse_error)
+
+
+def _exchange(connection, packed: bytes):
+    """Send one packed command and read its reply with hiredis, past redis-py's send and read
+    methods (their checks cost more than the exchange)."""
+    if connection._sock is None:
+        _connect(connection)
+    sock, reader = connection._sock, connection.speakout_reader
+    try:
+        sock.sendall(packed)
+        reply = reader.gets()
+        while reply is False:
+            data = sock.recv(65536)
+            if not data:
+                raise ConnectionResetError("Redis closed the connection")
+            reader.feed(data)
+            reply = reader.gets()
+    except BaseException as error:
+        connection.disconnect()  # a command half sent or a reply half read: never reused
+        if isinstance(error, OSError):
+            kind = RedisTimeoutError if isinstance(error, BlockingIOError) else RedisConnectionError
+            raise kind(f"Redis: {error}") from error
+        raise
+    if isinstance(reply, ResponseError):
+        raise reply
+    return reply
 
 
 class ReusingRedisCacheClient(RedisCacheClient):
@@ -64,7 +89,7 @@ class ReusingRedisCacheClient(RedisCacheClient):
         super().__init__(*args, **kwargs)
         self._clients = {}
         self._own = threading.local()  # a connection per thread and pool, for reads
-        self._packed: dict[tuple, list] = {}
+        self._packed: dict[tuple, bytes] = {}
 
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
@@ -92,23 +117,17 @@ class ReusingRedisCacheClient(RedisCacheClient):
         pool = self._get_connection_pool(write)
         own = self._own.__dict__
         connection = own.get(id(pool))
-        if connection is None or connection.pid != _process.pid:
+        if connection is None or connection.pid != _process["pid"]:
             connection = own[id(pool)] = pool.connection_class(**pool.connection_kwargs)
         packed = self._packed.get(command)
         if packed is None:
             if len(self._packed) > 1024:  # a bound, not an LRU
                 self._packed.clear()
-            packed = self._packed[command] = connection.pack_command(*command)
+            packed = self._packed[command] = b"".join(connection.pack_command(*command))
         try:
-            if connection._sock is None:
-                _connect_blocking(connection)
-            connection.send_packed_command(packed)
-            return connection.read_response()
+            return _exchange(connection, packed)
         except RedisConnectionError:  # dropped since (a restart): once more on a new connection
-            connection.disconnect()
-            _connect_blocking(connection)
-            connection.send_packed_command(packed)
-            return connection.read_response()
+            return _exchange(connection, packed)
 
     def incr(self, key, delta):
         # Every approved reply bumps its thread's page version twice: EVALSHA sent like the

@@ -13,7 +13,7 @@ from django.core.cache import cache, caches
 from speakout.discussion import services
 from speakout.discussion.forms import STAFF_NAMES_KEY
 from speakout.discussion.models import DiscussionSettings, Reply
-from speakout.net import sharedreads
+from speakout.net import rediscache, sharedreads
 from speakout.net.rediscache import SharedClientRedisCache
 from speakout.safety.models import SafetySettings
 from tests.discussion.helpers import api_post
@@ -42,14 +42,19 @@ def commands_of(redis_cache, monkeypatch) -> list[str]:
     """The commands sent to Redis, through redis-py's client or on the backend's own connections."""
     connection_class = redis_cache._cache._get_connection_pool(True).connection_class
     sent: list[str] = []
-    original = connection_class.send_packed_command
+    original, exchange = connection_class.send_packed_command, rediscache._exchange
 
     def counting(connection, command, *args, **kwargs):
         packed = b"".join(bytes(part) for part in ([command] if isinstance(command, bytes) else command))
         sent.append(packed.split(b"\r\n")[2].decode())
         return original(connection, command, *args, **kwargs)
 
+    def exchanging(connection, packed):
+        sent.append(packed.split(b"\r\n")[2].decode())
+        return exchange(connection, packed)
+
     monkeypatch.setattr(connection_class, "send_packed_command", counting)
+    monkeypatch.setattr(rediscache, "_exchange", exchanging)
     return sent
 
 

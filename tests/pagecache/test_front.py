@@ -21,6 +21,7 @@ from django.test import Client
 
 from speakout.discussion import services
 from speakout.discussion.models import Reply, Thread
+from speakout.net import rediscache
 from speakout.pagecache.front import PageCacheFront
 from speakout.pagecache.middleware import STATUS_HEADER
 
@@ -217,19 +218,16 @@ def redis_as_cache(settings):
 def test_with_redis_a_hit_reads_only_the_versions_and_a_change_still_shows(
     redis_as_cache, front, django_app, report, monkeypatch
 ):
-    from django.core.cache import cache
-
     call(front, report.url)
     call(front, report.url)
-    connection_class = cache._cache._get_connection_pool(False).connection_class
     reads = []
-    original = connection_class.send_packed_command
+    exchange = rediscache._exchange
 
-    def sending(connection, command, *args, **kwargs):
-        reads.append(b"".join(bytes(part) for part in ([command] if isinstance(command, bytes) else command)))
-        return original(connection, command, *args, **kwargs)
+    def sending(connection, packed):
+        reads.append(packed)
+        return exchange(connection, packed)
 
-    monkeypatch.setattr(connection_class, "send_packed_command", sending)
+    monkeypatch.setattr(rediscache, "_exchange", sending)
     assert call(front, report.url)[STATUS_HEADER] == "hit"
     assert [command.split(b"\r\n")[2] for command in reads] == [b"MGET"], "one read of the versions, not of the page"
     test_a_change_shows_on_the_next_request(front, django_app, report)
