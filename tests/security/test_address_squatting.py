@@ -1,0 +1,223 @@
+"""A guest who types someone's address before its owner ever writes here plants a record under
+it. That claim must never become the owner's identity (DESIGN.md "trust follows proof"): when the
+owner later verifies the address with a site account, the planted record is not linked to the
+account, its ban, trust and replies stay the guest's, it does not keep the owner's record from
+holding the address, and the guest's token never rides the owner's trust.
+
+A record whose address was proven (imported from the organisation's own data, confirmed by a
+mailed link, or verified by an account) still becomes the account's: that is how someone's
+earlier replies become theirs.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from speakout.discussion import services
+from speakout.discussion.forms import issue_form_token
+from speakout.discussion.models import Commenter, Reply
+from speakout.interchange.importers import run_import
+from speakout.subscriptions import services as subscriptions
+from speakout.subscriptions import tokens as subscription_tokens
+from speakout.subscriptions.models import Subscription
+from tests.security.test_identity_claims import FRONT_ENDS, KEY, fresh_client, send, site  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+VICTIM = "victim@example.org"
+
+
+def make_owner(email: str = VICTIM, username: str = "victim"):
+    """A site account whose address allauth verified (its mailed link was clicked)."""
+    from allauth.account.models import EmailAddress
+
+    user = get_user_model().objects.create_user(username, email, "pw-long-enough-1")
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+    return user
+
+
+def post_form(client: Client, **fields) -> dict:
+    """Post through the HTML form as a browser would (its guest cookie kept by the client)."""
+    data = {"thread": KEY, "form_token": issue_form_token(KEY, issued_at=time.time() - 10), **fields}
+    response = client.post("/discussion/post/", data, headers={"Accept": "application/json"})
+    return response.json()
+
+
+def owner_posts(user, body: str = "My own first words here.") -> Reply:
+    client = fresh_client()
+    client.force_login(user)
+    answer = post_form(client, body=body)
+    assert answer["outcome"] in ("published", "held"), answer
+    return Reply.objects.select_related("commenter").get(pk=answer["id"])
+
+
+def planted(front: str) -> tuple[Client, Reply, str]:
+    """The attacker's reply, typed with the victim's address through one front end."""
+    client = fresh_client()
+    answer = send(front, client, name="Victim", email=VICTIM, body="Planted under someone else's address.")
+    assert answer.outcome in ("published", "held")
+    return client, Reply.objects.select_related("commenter").get(pk=answer.reply_id), answer.guest_token
+
+
+@pytest.mark.parametrize("front", FRONT_ENDS)
+def test_a_typed_address_is_not_linked_to_the_account_that_verifies_it(front, site):  # noqa: F811
+    _client, squat, _token = planted(front)
+    assert squat.commenter is not None and squat.commenter.email == VICTIM
+
+    owner = make_owner()
+    own = owner_posts(owner)
+
+    squatter = Commenter.objects.get(pk=squat.commenter_id)
+    assert squatter.user_id is None, "the guest's record became the owner's account record"
+    assert own.commenter_id != squat.commenter_id
+    assert not Reply.objects.filter(commenter__user=owner, pk=squat.pk).exists()
+    # The owner's record holds the address the account proved, the claim does not keep it away.
+    assert own.commenter.email == VICTIM
+
+
+def test_the_squatter_s_ban_does_not_reach_the_owner(site):  # noqa: F811
+    _client, squat, _token = planted("form")
+    services.ban_commenter(squat.commenter, reason="abuse")
+
+    own = owner_posts(make_owner())
+
+    assert own.status != Reply.Status.SPAM, "the owner was filed as spam under the squatter's ban"
+    assert not own.commenter.is_banned
+
+
+def test_the_squatter_s_trust_does_not_reach_the_owner(site):  # noqa: F811
+    """Trust is earned by the record's own approved replies: a moderator approving the
+    squatter's reply says nothing about the owner, whose first reply is held like anyone's."""
+    _client, squat, _token = planted("form")
+    services.set_status(squat, Reply.Status.APPROVED)
+
+    own = owner_posts(make_owner())
+
+    assert own.status == Reply.Status.PENDING, "the owner skipped moderation on the squatter's approval"
+    assert own.commenter.approved_count == 0
+
+
+@pytest.mark.parametrize("front", ["form", "api", "embed"])
+def test_the_squatter_does_not_ride_the_owner_s_trust(front, site):  # noqa: F811
+    client, squat, token = planted(front)
+    owner = make_owner()
+    own = owner_posts(owner)
+    services.set_status(own, Reply.Status.APPROVED)
+    assert Commenter.objects.get(user=owner).approved_count == 1
+
+    again = send(front, client, guest=token, name="Victim", email=VICTIM, body="Now I am trusted, am I?")
+
+    assert again.outcome == "held", "the squatter's token reached the owner's trusted record"
+    stored = Reply.objects.select_related("commenter").get(pk=again.reply_id)
+    assert stored.commenter is None or stored.commenter.user_id is None
+    # The owner's moderation record lists only their own reply.
+    assert list(Reply.objects.filter(commenter__user=owner).values_list("pk", flat=True)) == [own.pk]
+
+
+def test_a_typed_address_does_not_spend_the_owner_s_rate_limit(site, settings):  # noqa: F811
+    """The per-address limit counts what a guest types: it must not pause a writer who proved
+    the address."""
+    owner = make_owner()
+    owner_posts(owner, body="Hello from my account.")
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 60
+    planted("form")
+
+    client = fresh_client()
+    client.force_login(owner)
+    answer = post_form(client, body="My second reply, a minute later.")
+
+    assert answer["outcome"] != "rejected", answer
+
+
+def isso_archive(path, email: str) -> None:
+    """The organisation's old Isso database, with one approved reply by ``email``."""
+    db = sqlite3.connect(path)
+    db.executescript(
+        f"""
+        CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256));
+        CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
+            created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR,
+            author VARCHAR, email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0,
+            dislikes INTEGER DEFAULT 0, voters BLOB, notification INTEGER DEFAULT 0);
+        INSERT INTO threads VALUES (1, '/archive/', 'From the archive');
+        INSERT INTO comments (tid, id, parent, created, mode, text, author, email)
+            VALUES (1, 1, NULL, 1700000000, 1, 'Written years ago.', 'Victim', '{email}'),
+                   (1, 2, NULL, 1700000100, 1, 'And again.', 'Victim', '{email}');
+        """
+    )
+    db.commit()
+    db.close()
+
+
+def test_an_import_does_not_file_the_organisation_s_replies_under_a_typed_claim(site, site_builder, tmp_path):  # noqa: F811
+    """Imported replies carry the organisation's own record of who wrote them: they go to a
+    record of their own, never to a guest's typed claim, whose token would then carry their
+    approvals; and that record is what the owner's verified account takes over."""
+    client, squat, token = planted("api")
+    path = tmp_path / "comments.db"
+    isso_archive(path, VICTIM)
+    run_import(path)
+
+    archived = Reply.objects.filter(external_id__startswith="isso:").select_related("commenter")
+    assert archived.count() == 2
+    assert {reply.commenter_id for reply in archived} != {squat.commenter_id}
+    assert Commenter.objects.get(pk=squat.commenter_id).approved_count == 0
+
+    again = send("api", client, guest=token, name="Victim", email=VICTIM, body="The archive vouches for me.")
+    assert again.outcome == "held", "the squatter's token earned the imported replies' trust"
+
+    own = owner_posts(make_owner())
+    assert own.commenter_id == archived[0].commenter_id, "the owner's imported replies did not become theirs"
+    assert own.status == Reply.Status.APPROVED
+    assert Commenter.objects.get(pk=squat.commenter_id).user_id is None
+
+
+def confirm_by_mail(reply: Reply) -> None:
+    """Click the confirmation link mailed about ``reply`` (the reader owns the mailbox)."""
+    subscription = Subscription.objects.get(reply=reply)
+    link = subscription_tokens.make_token(subscription, subscription_tokens.CONFIRM)
+    response = Client().post(f"/subscriptions/confirm/{link}/")
+    assert response.status_code == 200
+    assert Subscription.objects.get(pk=subscription.pk).confirmed_at is not None
+
+
+def test_a_guest_s_replies_become_their_account_s_once_their_address_is_confirmed_by_mail(site):  # noqa: F811
+    """The real feature: a guest who confirmed the mail about their reply proved the address;
+    their account verifying it later takes over their record, with its trust."""
+    client = fresh_client()
+    answer = post_form(client, name="Victim", email=VICTIM, body="As a guest, first.", notify_answers="on")
+    guest_reply = Reply.objects.get(pk=answer["id"])
+    services.set_status(guest_reply, Reply.Status.APPROVED)
+    confirm_by_mail(guest_reply)
+
+    owner = make_owner()
+    own = owner_posts(owner)
+
+    assert own.commenter_id == guest_reply.commenter_id
+    assert Commenter.objects.get(pk=guest_reply.commenter_id).user_id == owner.pk
+    assert own.status == Reply.Status.APPROVED
+
+
+def test_once_a_record_is_an_account_s_a_guest_token_no_longer_reaches_it(site):  # noqa: F811
+    """Even a proven link may have been planted (the owner confirmed a mail about a reply that
+    was not theirs): from then on only signing in reaches the account's record, so the token
+    of whoever wrote that reply rides none of the owner's trust."""
+    client, squat, token = planted("api")
+    # The squatter asked for mail about their reply, and the owner clicked its link.
+    subscriptions.request_reply_mail(VICTIM, squat, answers=True)
+    confirm_by_mail(squat)
+    owner = make_owner()
+    own = owner_posts(owner)
+    services.set_status(own, Reply.Status.APPROVED)
+    assert own.commenter_id == squat.commenter_id, "the mailed proof links the record"
+
+    again = send("api", client, guest=token, name="Victim", email=VICTIM, body="Riding on the account.")
+
+    assert again.outcome == "held"
+    stored = Reply.objects.select_related("commenter").get(pk=again.reply_id)
+    assert stored.commenter is None or stored.commenter.user_id is None
