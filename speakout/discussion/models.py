@@ -125,10 +125,23 @@ class Commenter(models.Model):
     """The moderation identity behind replies: private, never shown to the public.
 
     Moderators know a commenter by ``handle``, an opaque label that says nothing about the
-    person; the email address needs the ``view_commenter_email`` permission (docs/safety.md)."""
+    person; the email address needs the ``view_commenter_email`` permission (docs/safety.md).
+
+    ``address_proof`` says how its address was proven. Only a proven address links the record
+    to the account that verifies it and keeps other proven records from holding it; one a guest
+    typed is a claim (DESIGN.md "trust follows proof")."""
+
+    class AddressProof(models.TextChoices):
+        TYPED = "", _("typed by a guest (a claim)")
+        IMPORTED = "import", _("the organisation's own data (an import)")
+        MAIL = "mail", _("confirmed by a mailed link")
+        ACCOUNT = "account", _("verified by a site account")
 
     handle = models.CharField(_("handle"), max_length=9, unique=True, default=new_handle, editable=False)
     email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
+    address_proof = models.CharField(
+        _("address proven by"), max_length=10, choices=AddressProof.choices, blank=True, default=AddressProof.TYPED
+    )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="commenters"
     )
@@ -147,8 +160,17 @@ class Commenter(models.Model):
         verbose_name_plural = _("commenters")
         permissions = [("view_commenter_email", _("Can see commenters' email addresses"))]
         constraints = [
+            # One proven holder and one claim per address: a claim never keeps its proven owner
+            # from it, and a later claim is kept apart without it (``_store_commenter``).
             models.UniqueConstraint(
-                fields=["email"], condition=~models.Q(email=""), name="speakout_commenter_unique_email"
+                fields=["email"],
+                condition=~models.Q(email="") & ~models.Q(address_proof=""),
+                name="speakout_commenter_unique_proven_email",
+            ),
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=~models.Q(email="") & models.Q(address_proof=""),
+                name="speakout_commenter_unique_typed_email",
             ),
         ]
         # A first-time writer's address is looked up in any spelling of its case on every post

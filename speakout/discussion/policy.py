@@ -181,7 +181,9 @@ class RateLimitCheck(Check):
         keys: list[str] = []
         hashes = submission.all_client_hashes if every_client_key else (submission.client_hash,)
         keys.extend(f"client:{value}" for value in hashes if value)
-        if submission.email:
+        # A typed address limits the guests who type it; a signed-in writer is limited by their
+        # account, never by what others typed under their address.
+        if submission.email and submission.user is None:
             keys.append(f"email:{submission.email.lower()}")
         if submission.user is not None:
             keys.append(f"user:{submission.user.pk}")

@@ -129,9 +129,10 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
 
     Only proof reaches an existing record (DESIGN.md "trust follows proof"): the account, the
     guest token of the record's earlier replies, or an address the account has verified. A
-    typed address reaches nothing: a first-time writer's new record keeps it, unless another
-    record already holds it; then the new record is kept apart without it, so the claim earns
-    none of that record's trust and never shows on its owner's "manage my replies" page."""
+    typed address reaches nothing: a first-time writer's new record keeps it as a claim
+    (``AddressProof.TYPED``), unless another record already holds it; then the new record is
+    kept apart without it, so the claim earns none of that record's trust and never shows on
+    its owner's "manage my replies" page."""
     if author.is_signed_in:
         return _account_commenter(author.user, name)
     if author.commenter is not None:
@@ -147,12 +148,19 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
 
 
 def _guest_commenter(token: str) -> Commenter | None:
-    """The record the guest token's earlier replies were filed under (their latest one)."""
+    """The record the guest token's earlier replies were filed under (their latest one). Not an
+    account's: only signing in reaches that, as whoever holds the token may not be the person
+    whose account took the record over (a planted reply, a shared browser)."""
     keys = guest_keys(token)
     if not keys:
         return None
     earlier = (
-        Reply.objects.filter(guest_key__in=keys, commenter__isnull=False, commenter__forget_requested_at__isnull=True)
+        Reply.objects.filter(
+            guest_key__in=keys,
+            commenter__isnull=False,
+            commenter__user__isnull=True,
+            commenter__forget_requested_at__isnull=True,
+        )
         .select_related("commenter")
         .order_by("-pk")
         .first()
@@ -175,9 +183,14 @@ def verified_addresses(user: Any) -> list[str]:
 
 
 def _account_commenter(user: Any, name: str) -> Commenter:
-    """The account's record; else the record of an address it verified, linked to it now (how
-    someone's imported or guest replies become theirs); else a new one. An address the account
-    has not verified (a login provider that does not check them) reaches no record."""
+    """The account's record; else the record of an address it verified whose address was proven
+    too (imported, or confirmed by a mailed link), linked to it now: how someone's earlier
+    replies become theirs; else a new one holding a verified address.
+
+    Both proofs are needed: a guest's typed address proves nothing about who wrote under it, so
+    that record is never linked (its ban, trust and replies would become the owner's) and does
+    not keep the owner's record from the address. An address the account has not verified (a
+    login provider that does not check them) reaches no record."""
     commenter = Commenter.objects.filter(user=user).first()
     if commenter is not None:
         return commenter
@@ -185,7 +198,7 @@ def _account_commenter(user: Any, name: str) -> Commenter:
     query = Q(pk__in=[])
     for address in addresses:
         query |= holding(address)
-    holders = list(Commenter.objects.filter(query))
+    holders = list(Commenter.objects.filter(query).exclude(address_proof=Commenter.AddressProof.TYPED))
     for holder in holders:
         if holder.user_id is None and holder.forget_requested_at is None:
             holder.user = user
@@ -193,7 +206,35 @@ def _account_commenter(user: Any, name: str) -> Commenter:
             return holder
     held = {holder.email.lower() for holder in holders}
     free = next((address for address in addresses if address.lower() not in held), "")
-    return Commenter(user=user, email=free, display_name=name)
+    return Commenter(
+        user=user,
+        email=free,
+        address_proof=Commenter.AddressProof.ACCOUNT if free else Commenter.AddressProof.TYPED,
+        display_name=name,
+    )
+
+
+def address_confirmed(reply: Reply, email: str) -> bool:
+    """The owner of ``email`` confirmed a link mailed to it about ``reply`` ("mail about your
+    reply"): the address its record claimed is proven, so an account that verifies the address
+    later takes the record over. Not when another proven record holds the address."""
+    commenter = reply.commenter
+    if commenter is None or commenter.address_proof != Commenter.AddressProof.TYPED:
+        return False
+    if not commenter.email or commenter.email.lower() != email.strip().lower():
+        return False
+    proven = Commenter.objects.filter(holding(commenter.email)).exclude(address_proof=Commenter.AddressProof.TYPED)
+    try:
+        with transaction.atomic():
+            if proven.exists():
+                return False
+            return bool(
+                Commenter.objects.filter(pk=commenter.pk, address_proof=Commenter.AddressProof.TYPED).update(
+                    address_proof=Commenter.AddressProof.MAIL
+                )
+            )
+    except IntegrityError:  # another record was proven under the address meanwhile
+        return False
 
 
 def _store_commenter(author: Author, commenter: Commenter, approved_count: int = 0) -> Commenter:
@@ -205,9 +246,10 @@ def _store_commenter(author: Author, commenter: Commenter, approved_count: int =
         return commenter
     commenter.approved_count = approved_count
     if not insert_row(commenter, unless_taken=True):
-        # Another request filed a record under this address meanwhile: this writer proved no
-        # more than before, so their record is kept apart, without the address.
+        # Another request filed a record of the same kind (claim or proven) under this address
+        # meanwhile: this writer's record is kept apart, without the address.
         commenter.email = ""
+        commenter.address_proof = Commenter.AddressProof.TYPED
         commenter.save()
     return commenter
 

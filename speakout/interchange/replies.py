@@ -321,9 +321,17 @@ class ReplyWriter:
         found = {email: self._commenter_ids[email] for email in wanted if email in self._commenter_ids}
         unknown = [email for email in wanted if email not in found]
         if unknown:
-            found.update(Commenter.objects.filter(email__in=unknown).values_list("email", "id"))
+            # A proven record only: a guest's typed claim to the address must not get the
+            # organisation's replies (nor their approvals, which its guest token would carry).
+            proven = Commenter.objects.filter(email__in=unknown).exclude(address_proof=Commenter.AddressProof.TYPED)
+            found.update(proven.values_list("email", "id"))
         missing = [
-            Commenter(email=email, display_name=(c.author_name or "")[:100], website=clean_website(c.website))
+            Commenter(
+                email=email,
+                address_proof=Commenter.AddressProof.IMPORTED,
+                display_name=(c.author_name or "")[:100],
+                website=clean_website(c.website),
+            )
             for email, c in wanted.items()
             if email not in found
         ]

@@ -221,6 +221,8 @@ def confirm(subscription: Subscription, now: datetime | None = None) -> bool:
         updated = Subscription.objects.filter(pk=subscription.pk, confirmed_at__isnull=True).update(confirmed_at=now)
         if updated:
             subscription.confirmed_at = now
+            if subscription.kind in REPLY_KINDS and subscription.reply is not None:
+                discussion_services.address_confirmed(subscription.reply, subscription.email)
             _catch_up(subscription)
     return True
 

@@ -221,3 +221,27 @@ def test_once_a_record_is_an_account_s_a_guest_token_no_longer_reaches_it(site):
     assert again.outcome == "held"
     stored = Reply.objects.select_related("commenter").get(pk=again.reply_id)
     assert stored.commenter is None or stored.commenter.user_id is None
+
+
+def test_the_migration_keeps_imported_and_linked_records_proven_and_every_other_address_a_claim(site):  # noqa: F811
+    """Rows from before ``address_proof``: a record already an account's keeps its link, one
+    with imported replies keeps linking; every other address was typed by a guest."""
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("speakout.discussion.migrations.0014_commenter_address_proof")
+    linked = Commenter.objects.create(email="linked@example.org", user=make_owner("linked@example.org", "linked"))
+    imported = Commenter.objects.create(email="archive@example.org")
+    Reply.objects.create(thread=site, commenter=imported, body="Old.", status="approved", external_id="wxr:1:7")
+    typed = Commenter.objects.create(email="typed@example.org")
+    Reply.objects.create(thread=site, commenter=typed, body="Typed.", status="approved")
+    nameless = Commenter.objects.create(user=make_owner("other@example.org", "other"))
+
+    migration.mark_proven_addresses(apps, None)
+
+    proof = dict(Commenter.objects.values_list("pk", "address_proof"))
+    assert proof[linked.pk] == Commenter.AddressProof.ACCOUNT
+    assert proof[imported.pk] == Commenter.AddressProof.IMPORTED
+    assert proof[typed.pk] == Commenter.AddressProof.TYPED
+    assert proof[nameless.pk] == Commenter.AddressProof.TYPED

@@ -275,7 +275,12 @@ def test_another_spelling_of_a_known_address_earns_nothing_either(spelling, site
 def test_an_imported_commenter_s_address_earns_nothing_but_their_verified_account_does(site, client):
     """Imported replies carry an address nobody proved here: typing it is a claim like any other.
     A site account with that address verified (by allauth's mailed link) is the proof."""
-    imported = Commenter.objects.create(email="archive@example.org", display_name="Archived", approved_count=3)
+    imported = Commenter.objects.create(
+        email="archive@example.org",
+        address_proof=Commenter.AddressProof.IMPORTED,
+        display_name="Archived",
+        approved_count=3,
+    )
     Reply.objects.create(
         thread=site, commenter=imported, author_name="Archived", body="From the old blog.", status="approved"
     )
