@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from speakout.discussion import services as discussion_services
-from speakout.discussion.models import ModerationLogEntry, Reply, Thread
+from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread
 from speakout.net import ratelimit
 from speakout.outbox.sender import one_batch, organisation_name
 from speakout.outbox.services import queue_mail, queue_mails, schedule_send
@@ -241,7 +241,7 @@ def _catch_up(subscription: Subscription) -> None:
     elif subscription.kind == Kind.ANSWERS:
         answers = Reply.objects.filter(parent=reply, status=Reply.Status.APPROVED).select_related("commenter", "user")
         for answer in answers:
-            if author_email(answer).strip().lower() == subscription.email or same_writer(answer, reply):
+            if proven_author_email(answer).strip().lower() == subscription.email or same_writer(answer, reply):
                 continue
             AnswerNotice.objects.get_or_create(
                 subscription=subscription, answer=answer, defaults={"email": subscription.email, "thread": reply.thread}
@@ -275,6 +275,17 @@ def delete_expired_requests(now: datetime | None = None) -> int:
 def author_email(reply: Reply) -> str:
     if reply.commenter is not None and reply.commenter.email:
         return reply.commenter.email
+    if reply.user_id:
+        return getattr(reply.user, "email", "") or ""
+    return ""
+
+
+def proven_author_email(reply: Reply) -> str:
+    """The writer's address where it is proven (not a guest's typed claim): what decides that a
+    mail would be about the reader's own reply. A claim must not silence someone else's mail."""
+    commenter = reply.commenter
+    if commenter is not None and commenter.email and commenter.address_proof != Commenter.AddressProof.TYPED:
+        return commenter.email
     if reply.user_id:
         return getattr(reply.user, "email", "") or ""
     return ""
@@ -467,7 +478,7 @@ def _answer_subscriptions(replies: Iterable[Reply]) -> dict[int, list[Subscripti
         watching.setdefault(subscription.reply_id, []).append(subscription)
     result: dict[int, list[Subscription]] = {}
     for answer in answers:
-        own = author_email(answer).strip().lower()
+        own = proven_author_email(answer).strip().lower()
         for subscription in watching.get(answer.parent_id, []):
             if subscription.email == own or (subscription.reply and same_writer(answer, subscription.reply)):
                 continue
@@ -507,7 +518,7 @@ def reply_link(reply: Reply) -> str:
 
 def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict[str, Any]]:
     """The mails announcing ``reply`` to the thread's followers (not its author), rendered."""
-    own = author_email(reply).strip().lower()
+    own = proven_author_email(reply).strip().lower()
     thread = reply.thread
     prepared = []
     title = mails.thread_title(thread)

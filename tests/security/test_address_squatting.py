@@ -22,10 +22,12 @@ from speakout.discussion import services
 from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import Commenter, Reply
 from speakout.interchange.importers import run_import
+from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions import tokens as subscription_tokens
 from speakout.subscriptions.models import Subscription
 from tests.security.test_identity_claims import FRONT_ENDS, KEY, fresh_client, send, site  # noqa: F401
+from tests.subscriptions.helpers import mails_to
 
 pytestmark = pytest.mark.django_db
 
@@ -245,3 +247,38 @@ def test_the_migration_keeps_imported_and_linked_records_proven_and_every_other_
     assert proof[imported.pk] == Commenter.AddressProof.IMPORTED
     assert proof[typed.pk] == Commenter.AddressProof.TYPED
     assert proof[nameless.pk] == Commenter.AddressProof.TYPED
+
+
+def _owner_watching(**wish) -> tuple[Reply, Client]:
+    """The owner's approved reply, written while signed in with a box ticked (subscribed at
+    once: the account verified the address)."""
+    client = fresh_client()
+    client.force_login(make_owner())
+    answer = post_form(client, body="Tell me what others say.", **wish)
+    own = Reply.objects.get(pk=answer["id"])
+    services.set_status(own, Reply.Status.APPROVED)
+    assert Subscription.objects.filter(email=VICTIM, confirmed_at__isnull=False).exists()
+    OutgoingMail.objects.all().delete()
+    return own, client
+
+
+def test_an_answer_under_a_typed_claim_to_the_owner_s_address_is_still_mailed_to_the_owner(site):  # noqa: F811
+    """ "Not about one's own answer" is decided by proof: an answer typed with the owner's
+    address must not silence the owner's mail about it."""
+    squatter, _squat, _token = planted("form")
+    own, _client = _owner_watching(notify_answers="on")
+
+    answer = post_form(squatter, name="Victim", email=VICTIM, body="An answer you never hear of.", parent=own.pk)
+    services.set_status(Reply.objects.get(pk=answer["id"]), Reply.Status.APPROVED)
+
+    assert [mail for mail in mails_to(VICTIM) if "answered your reply" in mail.subject]
+
+
+def test_a_reply_under_a_typed_claim_to_a_follower_s_address_is_still_mailed_to_the_follower(site):  # noqa: F811
+    squatter, _squat, _token = planted("form")
+    _own, _client = _owner_watching(notify_replies="on")
+
+    reply = post_form(squatter, name="Victim", email=VICTIM, body="A reply you never hear of.")
+    services.set_status(Reply.objects.get(pk=reply["id"]), Reply.Status.APPROVED)
+
+    assert [mail for mail in mails_to(VICTIM) if "New reply" in mail.subject]

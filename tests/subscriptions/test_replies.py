@@ -31,7 +31,12 @@ def test_published_reply_notifies_confirmed_subscribers_except_its_author(thread
     other = subscribe("carol@example.org", thread=thread)
     other.unsubscribed_at = other.confirmed_at
     other.save()
-    result = post_reply(thread, email="Bob@example.org", body="Hello thread")
+    from allauth.account.models import EmailAddress
+
+    # The author proved the address (a guest's typed one proves nothing, see the next test).
+    bob = get_user_model().objects.create_user("bob", "Bob@example.org", "pw-long-enough-1")
+    EmailAddress.objects.create(user=bob, email="bob@example.org", verified=True, primary=True)
+    result = post_reply(thread, author=Author(user=bob), body="Hello thread")
     assert result.outcome == "published"
     [mail] = mails_to("ada@example.org")
     assert "A test report" in mail.subject
@@ -43,6 +48,16 @@ def test_published_reply_notifies_confirmed_subscribers_except_its_author(thread
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mails_to("bob@example.org") == []  # the author
     assert mails_to("carol@example.org") == []  # unsubscribed
+
+
+def test_a_follower_hears_of_a_reply_a_guest_typed_their_address_on(thread, post_reply, subscribe):
+    """Whether a reply is the follower's own is decided by proof: a typed address would let
+    anyone silence a follower's mail about the replies written in their name."""
+    subscribe("bob@example.org", thread=thread)
+    result = post_reply(thread, email="Bob@example.org", body="Typed with Bob's address")
+    assert result.outcome == "published"
+    [mail] = mails_to("bob@example.org")
+    assert "Typed with Bob's address" in mail.text_body
 
 
 @pytest.mark.parametrize("checks", [HOLD, SPAM], ids=["held", "spam"])
