@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone, translation
@@ -36,7 +37,8 @@ def form_key(page: ContactPage) -> str:
 
 
 class ContactRateLimitCheck(policy.RateLimitCheck):
-    """At most one message per N seconds per client and per email address (no burst limit)."""
+    """At most one message per N seconds per client and per account, or per typed email address
+    for a sender who is not signed in (no burst limit)."""
 
     scope = "speakout:contact:rl"
 
@@ -105,6 +107,7 @@ def submit_message(
     inbox_url: str = "",
     site_name: str = "",
     copy_to: str = "",
+    user: Any = None,
 ) -> Outcome:
     """Check, store and queue one message. ``data`` is a contact form's cleaned data.
 
@@ -123,6 +126,8 @@ def submit_message(
         now=timezone.now(),
         form_age=form_age,
         honeypot=honeypot,
+        # A signed-in sender is limited by their account, not by what others typed as their address.
+        user=user if getattr(user, "is_authenticated", False) else None,
     )
     run = policy.PolicyRun(submission, checks())
     result = run.check()

@@ -87,6 +87,7 @@ def serve_contact_page(page, request, *args, **kwargs):
             copy_to=services.copy_address(request.user, form.cleaned_data["email"])
             if form.cleaned_data.get("send_copy")
             else "",
+            user=request.user,
         )
     except Exception:
         # The transaction rolled back: nothing was stored or queued. The text is kept.

@@ -26,6 +26,7 @@ from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions import tokens as subscription_tokens
 from speakout.subscriptions.models import Subscription
+from tests.contact.conftest import contact_page, post_data  # noqa: F401
 from tests.security.test_identity_claims import FRONT_ENDS, KEY, fresh_client, send, site  # noqa: F401
 from tests.subscriptions.helpers import mails_to
 
@@ -282,3 +283,15 @@ def test_a_reply_under_a_typed_claim_to_a_follower_s_address_is_still_mailed_to_
     services.set_status(Reply.objects.get(pk=reply["id"]), Reply.Status.APPROVED)
 
     assert [mail for mail in mails_to(VICTIM) if "New reply" in mail.subject]
+
+
+def test_a_contact_message_typed_with_an_address_does_not_pause_its_owner(contact_page, post_data, settings):  # noqa: F811
+    settings.SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = 30
+    stranger = fresh_client()
+    assert stranger.post(contact_page.url, post_data(name="Victim", email=VICTIM)).status_code == 303
+
+    owner = fresh_client()
+    owner.force_login(make_owner())
+    response = owner.post(contact_page.url, post_data(name="Victim", email=VICTIM, message="My own question."))
+
+    assert response.status_code == 303, "the stranger's message paused the owner's"
