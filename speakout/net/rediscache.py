@@ -103,12 +103,16 @@ class ReusingRedisCacheClient(RedisCacheClient):
         return default if value is None else self._serializer.loads(value)
 
     def get_many(self, keys):
+        if not keys:  # Redis refuses an MGET of nothing
+            return {}
         values = self._ask("MGET", *keys)
         loads = self._serializer.loads
         return {key: loads(value) for key, value in zip(keys, values, strict=True) if value is not None}
 
     def values(self, keys) -> list:
         """The values under these keys (made already), in order, None where missing: one MGET."""
+        if not keys:
+            return []
         loads = self._serializer.loads
         return [None if value is None else loads(value) for value in self._ask("MGET", *keys)]
 

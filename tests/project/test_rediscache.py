@@ -142,6 +142,13 @@ def test_a_reader_reads_the_current_values_in_order(redis_cache):
     assert read() == [2, 3, "a"]
 
 
+def test_no_keys_read_nothing(redis_cache):
+    """Redis refuses an MGET of no keys; a caller with nothing to read (a reply posted with no
+    client key and no account, as an import or a command does) gets nothing, not an error."""
+    assert redis_cache.get_many([]) == {}
+    assert redis_cache.reader([])() == []
+
+
 def test_get_many_reconnects_when_redis_dropped_its_connection(redis_cache):
     """A connection Redis closed (a restart, a timeout on its side) costs no failed read."""
     redis_cache.set("counter", 7, timeout=60)
