@@ -27,6 +27,22 @@ FORMAT = "speakout-json"
 VERSION = 1
 # Models written in their own sections; other rows of Speakout's apps go under "other".
 _STRUCTURED = {Commenter, DiscussionSettings, Flag, ModerationLogEntry, Reply, Thread, ImportedItem}
+# The columns those sections leave out; every other column goes, so a column added later is not
+# lost on the way out. Left out: the keys that tie a reply or a report to a browser or a network
+# (client_hash, guest_key), what Speakout derives again (a reply's thread, which holds it here, its
+# tree path and avatar key; a thread's cache version) and a post's one-time submission id.
+LEFT_OUT: dict[type, set[str]] = {
+    Commenter: set(),
+    Reply: {"thread_id", "path", "client_hash", "guest_key", "avatar_key", "submission_id"},
+    Thread: {"version"},
+    Flag: {"client_hash"},
+    ModerationLogEntry: set(),
+}
+
+
+def columns(model) -> list[str]:
+    """The columns of ``model`` its section writes."""
+    return [field.attname for field in model._meta.concrete_fields if field.attname not in LEFT_OUT[model]]
 
 
 def _dump(value) -> str:
@@ -76,28 +92,12 @@ class JSONWriter:
         self.section("threads", self._threads())
         self.section(
             "commenters",
-            Commenter.objects.order_by("pk")
-            .values(
-                "id",
-                "email",
-                "user_id",
-                "display_name",
-                "website",
-                "approved_count",
-                "is_banned",
-                "banned_reason",
-                "created_at",
-            )
-            .iterator(),
+            Commenter.objects.order_by("pk").values(*columns(Commenter)).iterator(),
         )
-        self.section(
-            "flags", Flag.objects.order_by("pk").values("id", "reply_id", "reason", "note", "created_at", "resolved_at")
-        )
+        self.section("flags", Flag.objects.order_by("pk").values(*columns(Flag)))
         self.section(
             "moderation_log",
-            ModerationLogEntry.objects.order_by("pk")
-            .values("id", "reply_id", "commenter_id", "actor_id", "action", "reason", "created_at")
-            .iterator(),
+            ModerationLogEntry.objects.order_by("pk").values(*columns(ModerationLogEntry)).iterator(),
         )
         self.section("discussion_settings", DiscussionSettings.objects.values())
         self.section(
@@ -148,34 +148,10 @@ class JSONWriter:
                 yield row
 
     def _threads(self):
-        fields = (
-            "id",
-            "parent_id",
-            "depth",
-            "kind",
-            "commenter_id",
-            "user_id",
-            "author_name",
-            "author_website",
-            "body",
-            "body_html",
-            "status",
-            "moderation_reason",
-            "created_at",
-            "edited_at",
-            "external_id",
-        )
-        for thread in Thread.objects.order_by("pk").iterator(chunk_size=200):
-            yield {
-                "key": thread.key,
-                "url": thread.url,
-                "title": thread.title,
-                "status": thread.status,
-                "is_public": thread.is_public,
-                "opened_at": thread.opened_at,
-                "approved_count": thread.approved_count,
-                "replies": list(thread.replies.order_by("path", "pk").values(*fields)),
-            }
+        fields = columns(Reply)
+        for thread in Thread.objects.order_by("pk").values(*columns(Thread)).iterator(chunk_size=200):
+            replies = Reply.objects.filter(thread_id=thread["id"]).order_by("path", "pk").values(*fields)
+            yield {**thread, "replies": list(replies)}
 
     def _other(self):
         for model in apps.get_models():
