@@ -1,13 +1,12 @@
 """Page cache settings (environment variables are read in speakout/settings.py).
 
-They are read on every request a cache could answer, so each is looked up once and kept until a
-setting changes (``override_settings`` in tests sends ``setting_changed``).
+They are read on every request a cache could answer, so each is looked up once and kept as a
+plain attribute of this module (read without calling ``__getattr__``) until a setting changes
+(``override_settings`` in tests sends ``setting_changed``).
 """
 
 from django.conf import settings
 from django.core.signals import setting_changed
-
-_known: dict[str, object] = {}
 
 
 def _defaults() -> dict[str, object]:
@@ -31,27 +30,24 @@ def _defaults() -> dict[str, object]:
 
 
 def __getattr__(name):
-    try:
-        return _known[name]
-    except KeyError:
-        pass
     defaults = _defaults()
     if name not in defaults:
         raise AttributeError(name)
-    value = _known[name] = getattr(settings, f"SPEAKOUT_PAGE_CACHE_{name}", defaults[name])
+    value = globals()[name] = getattr(settings, f"SPEAKOUT_PAGE_CACHE_{name}", defaults[name])
     return value
 
 
 def vary_allowed() -> set[str]:
     """Request headers a stored answer may vary on: the negotiated ones, and the personal headers
     (an answer that varies on one was rendered without it)."""
-    headers = __getattr__("PERSONAL_HEADERS")
+    headers = globals().get("PERSONAL_HEADERS") or __getattr__("PERSONAL_HEADERS")
     personal = {name[5:].replace("_", "-").lower() for name in headers if name.startswith("HTTP_")}
     return {"accept-encoding", "accept-language", "cookie", *personal}
 
 
 def _forget(**kwargs) -> None:
-    _known.clear()
+    for name in _defaults():
+        globals().pop(name, None)
 
 
 setting_changed.connect(_forget)

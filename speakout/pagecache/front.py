@@ -62,7 +62,7 @@ class PageCacheFront:
             return None
         if asks_for_json_ld(environ.get("HTTP_ACCEPT", "")):
             return None
-        if any(name in environ for name in app_settings.PERSONAL_HEADERS):
+        if not environ.keys().isdisjoint(app_settings.PERSONAL_HEADERS):
             return None
         path = environ.get("PATH_INFO", "")
         if not path.startswith("/") or path.startswith(app_settings.EXCLUDED_PREFIXES):

@@ -293,3 +293,15 @@ def test_switched_off_the_front_passes_everything_to_django(front, django_app, r
         answer = call(front, report.url)
         assert STATUS_HEADER not in answer
     assert django_app.calls == 3
+
+
+def test_page_cache_settings_changed_after_requests_count_on_the_next_one(front, django_app, report, settings):
+    """The front keeps each setting once read (a plain attribute of app_settings): a change of
+    setting still counts on the next request."""
+    call(front, report.url)
+    assert call(front, report.url)[STATUS_HEADER] == "hit" and django_app.calls == 1
+    settings.SPEAKOUT_PAGE_CACHE_PERSONAL_HEADERS = (*settings.SPEAKOUT_PAGE_CACHE_PERSONAL_HEADERS, "HTTP_X_TENANT")
+    call(front, report.url, x_tenant="a")
+    assert django_app.calls == 2
+    settings.SPEAKOUT_PAGE_CACHE_ENABLED = False
+    assert STATUS_HEADER not in call(front, report.url) and django_app.calls == 3
