@@ -34,8 +34,13 @@ def redis(settings):
         }
     }
     settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""
-    yield caches["default"]
-    caches["default"].clear()
+    shared = caches["default"]
+    yield shared
+    # Only this test's keys: clear() would empty the whole Redis database (FLUSHDB), under the
+    # servers of tests running beside this one that keep their rate limits and versions there.
+    client = shared._cache.get_client(write=True)
+    for key in client.scan_iter(f"{shared.key_prefix}:*"):
+        client.delete(key)
 
 
 def commands_of(redis_cache, monkeypatch) -> list[str]:
