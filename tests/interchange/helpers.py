@@ -212,3 +212,13 @@ def sign_in_as_editor(client, user) -> None:
     group.permissions.add(Permission.objects.get(codename="access_admin"))
     user.groups.add(group)
     client.force_login(user)
+
+
+# Isso's own SQLite tables (what the Isso importer reads).
+ISSO_SCHEMA = """
+CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256));
+CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
+    created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR,
+    author VARCHAR, email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0,
+    dislikes INTEGER DEFAULT 0, voters BLOB, notification INTEGER DEFAULT 0);
+"""

@@ -8,7 +8,7 @@ from collections import Counter
 from speakout.discussion.models import Reply, Thread
 from speakout.interchange.importers import run_import
 from speakout.publishing.models import ReportPage
-from tests.interchange.helpers import FIXTURES, TESTDATA, content_counts
+from tests.interchange.helpers import FIXTURES, ISSO_SCHEMA, TESTDATA, content_counts
 
 
 def test_disqus_reply_before_its_parent_and_statuses(site):
@@ -52,12 +52,8 @@ def test_isso_sqlite_database(site, tmp_path):
     path = tmp_path / "comments.db"
     db = sqlite3.connect(path)
     db.executescript(
-        """
-        CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256));
-        CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
-            created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR,
-            author VARCHAR, email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0,
-            dislikes INTEGER DEFAULT 0, voters BLOB, notification INTEGER DEFAULT 0);
+        ISSO_SCHEMA
+        + """
         INSERT INTO threads VALUES (1, '/rent-strike/', 'Rent strike');
         INSERT INTO comments (tid, id, parent, created, mode, text, author, email)
             VALUES (1, 1, NULL, 1700000000, 1, 'We are *in*.', 'Ana', 'ana@example.net'),

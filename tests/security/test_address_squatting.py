@@ -15,7 +15,6 @@ import sqlite3
 import time
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from speakout.discussion import services
@@ -26,22 +25,13 @@ from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions import tokens as subscription_tokens
 from speakout.subscriptions.models import Subscription
-from tests.contact.conftest import contact_page, post_data  # noqa: F401
-from tests.security.test_identity_claims import FRONT_ENDS, KEY, fresh_client, send, site  # noqa: F401
+from tests.interchange.helpers import ISSO_SCHEMA
+from tests.security.claims import FRONT_ENDS, KEY, fresh_client, make_owner, send
 from tests.subscriptions.helpers import mails_to
 
 pytestmark = pytest.mark.django_db
 
 VICTIM = "victim@example.org"
-
-
-def make_owner(email: str = VICTIM, username: str = "victim"):
-    """A site account whose address allauth verified (its mailed link was clicked)."""
-    from allauth.account.models import EmailAddress
-
-    user = get_user_model().objects.create_user(username, email, "pw-long-enough-1")
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
 
 
 def post_form(client: Client, **fields) -> dict:
@@ -68,7 +58,7 @@ def planted(front: str) -> tuple[Client, Reply, str]:
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
-def test_a_typed_address_is_not_linked_to_the_account_that_verifies_it(front, site):  # noqa: F811
+def test_a_typed_address_is_not_linked_to_the_account_that_verifies_it(front, site):
     _client, squat, _token = planted(front)
     assert squat.commenter is not None and squat.commenter.email == VICTIM
 
@@ -83,7 +73,7 @@ def test_a_typed_address_is_not_linked_to_the_account_that_verifies_it(front, si
     assert own.commenter.email == VICTIM
 
 
-def test_the_squatter_s_ban_does_not_reach_the_owner(site):  # noqa: F811
+def test_the_squatter_s_ban_does_not_reach_the_owner(site):
     _client, squat, _token = planted("form")
     services.ban_commenter(squat.commenter, reason="abuse")
 
@@ -93,7 +83,7 @@ def test_the_squatter_s_ban_does_not_reach_the_owner(site):  # noqa: F811
     assert not own.commenter.is_banned
 
 
-def test_the_squatter_s_trust_does_not_reach_the_owner(site):  # noqa: F811
+def test_the_squatter_s_trust_does_not_reach_the_owner(site):
     """Trust is earned by the record's own approved replies: a moderator approving the
     squatter's reply says nothing about the owner, whose first reply is held like anyone's."""
     _client, squat, _token = planted("form")
@@ -106,7 +96,7 @@ def test_the_squatter_s_trust_does_not_reach_the_owner(site):  # noqa: F811
 
 
 @pytest.mark.parametrize("front", ["form", "api", "embed"])
-def test_the_squatter_does_not_ride_the_owner_s_trust(front, site):  # noqa: F811
+def test_the_squatter_does_not_ride_the_owner_s_trust(front, site):
     client, squat, token = planted(front)
     owner = make_owner()
     own = owner_posts(owner)
@@ -122,7 +112,7 @@ def test_the_squatter_does_not_ride_the_owner_s_trust(front, site):  # noqa: F81
     assert list(Reply.objects.filter(commenter__user=owner).values_list("pk", flat=True)) == [own.pk]
 
 
-def test_a_typed_address_does_not_spend_the_owner_s_rate_limit(site, settings):  # noqa: F811
+def test_a_typed_address_does_not_spend_the_owner_s_rate_limit(site, settings):
     """The per-address limit counts what a guest types: it must not pause a writer who proved
     the address."""
     owner = make_owner()
@@ -141,12 +131,8 @@ def isso_archive(path, email: str) -> None:
     """The organisation's old Isso database, with one approved reply by ``email``."""
     db = sqlite3.connect(path)
     db.executescript(
-        f"""
-        CREATE TABLE threads (id INTEGER PRIMARY KEY, uri VARCHAR(256) UNIQUE, title VARCHAR(256));
-        CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, parent INTEGER,
-            created FLOAT NOT NULL, modified FLOAT, mode INTEGER, remote_addr VARCHAR, text VARCHAR,
-            author VARCHAR, email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0,
-            dislikes INTEGER DEFAULT 0, voters BLOB, notification INTEGER DEFAULT 0);
+        ISSO_SCHEMA
+        + f"""
         INSERT INTO threads VALUES (1, '/archive/', 'From the archive');
         INSERT INTO comments (tid, id, parent, created, mode, text, author, email)
             VALUES (1, 1, NULL, 1700000000, 1, 'Written years ago.', 'Victim', '{email}'),
@@ -157,7 +143,7 @@ def isso_archive(path, email: str) -> None:
     db.close()
 
 
-def test_an_import_does_not_file_the_organisation_s_replies_under_a_typed_claim(site, site_builder, tmp_path):  # noqa: F811
+def test_an_import_does_not_file_the_organisation_s_replies_under_a_typed_claim(site, site_builder, tmp_path):
     """Imported replies carry the organisation's own record of who wrote them: they go to a
     record of their own, never to a guest's typed claim, whose token would then carry their
     approvals; and that record is what the owner's verified account takes over."""
@@ -189,7 +175,7 @@ def confirm_by_mail(reply: Reply) -> None:
     assert Subscription.objects.get(pk=subscription.pk).confirmed_at is not None
 
 
-def test_a_guest_s_replies_become_their_account_s_once_their_address_is_confirmed_by_mail(site):  # noqa: F811
+def test_a_guest_s_replies_become_their_account_s_once_their_address_is_confirmed_by_mail(site):
     """The real feature: a guest who confirmed the mail about their reply proved the address;
     their account verifying it later takes over their record, with its trust."""
     client = fresh_client()
@@ -206,7 +192,7 @@ def test_a_guest_s_replies_become_their_account_s_once_their_address_is_confirme
     assert own.status == Reply.Status.APPROVED
 
 
-def test_once_a_record_is_an_account_s_a_guest_token_no_longer_reaches_it(site):  # noqa: F811
+def test_once_a_record_is_an_account_s_a_guest_token_no_longer_reaches_it(site):
     """Even a proven link may have been planted (the owner confirmed a mail about a reply that
     was not theirs): from then on only signing in reaches the account's record, so the token
     of whoever wrote that reply rides none of the owner's trust."""
@@ -226,7 +212,7 @@ def test_once_a_record_is_an_account_s_a_guest_token_no_longer_reaches_it(site):
     assert stored.commenter is None or stored.commenter.user_id is None
 
 
-def test_the_migration_keeps_imported_and_linked_records_proven_and_every_other_address_a_claim(site):  # noqa: F811
+def test_the_migration_keeps_imported_and_linked_records_proven_and_every_other_address_a_claim(site):
     """Rows from before ``address_proof``: a record already an account's keeps its link, one
     with imported replies keeps linking; every other address was typed by a guest."""
     import importlib
@@ -263,7 +249,7 @@ def _owner_watching(**wish) -> tuple[Reply, Client]:
     return own, client
 
 
-def test_an_answer_under_a_typed_claim_to_the_owner_s_address_is_still_mailed_to_the_owner(site):  # noqa: F811
+def test_an_answer_under_a_typed_claim_to_the_owner_s_address_is_still_mailed_to_the_owner(site):
     """ "Not about one's own answer" is decided by proof: an answer typed with the owner's
     address must not silence the owner's mail about it."""
     squatter, _squat, _token = planted("form")
@@ -275,7 +261,7 @@ def test_an_answer_under_a_typed_claim_to_the_owner_s_address_is_still_mailed_to
     assert [mail for mail in mails_to(VICTIM) if "answered your reply" in mail.subject]
 
 
-def test_a_reply_under_a_typed_claim_to_a_follower_s_address_is_still_mailed_to_the_follower(site):  # noqa: F811
+def test_a_reply_under_a_typed_claim_to_a_follower_s_address_is_still_mailed_to_the_follower(site):
     squatter, _squat, _token = planted("form")
     _own, _client = _owner_watching(notify_replies="on")
 
@@ -283,15 +269,3 @@ def test_a_reply_under_a_typed_claim_to_a_follower_s_address_is_still_mailed_to_
     services.set_status(Reply.objects.get(pk=reply["id"]), Reply.Status.APPROVED)
 
     assert [mail for mail in mails_to(VICTIM) if "New reply" in mail.subject]
-
-
-def test_a_contact_message_typed_with_an_address_does_not_pause_its_owner(contact_page, post_data, settings):  # noqa: F811
-    settings.SPEAKOUT_CONTACT_SECONDS_BETWEEN_MESSAGES = 30
-    stranger = fresh_client()
-    assert stranger.post(contact_page.url, post_data(name="Victim", email=VICTIM)).status_code == 303
-
-    owner = fresh_client()
-    owner.force_login(make_owner())
-    response = owner.post(contact_page.url, post_data(name="Victim", email=VICTIM, message="My own question."))
-
-    assert response.status_code == 303, "the stranger's message paused the owner's"
