@@ -21,73 +21,11 @@ import os
 import shutil
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import web  # noqa: E402  (bench/web.py, beside this file)
-
-
-def process_cpu(stack: web.Stack, database: str = "") -> dict[int, tuple[str, float]]:
-    """CPU seconds used so far by each of the web processes (granian's), the background worker
-    and, with ``database``, the PostgreSQL backends serving that database (on the same cores:
-    their parsing, planning and commits are part of what a reply costs): {pid: (kind, seconds)}."""
-    sessions = {stack.processes[0].pid: "web", stack.processes[1].pid: "worker"}
-    ticks = os.sysconf("SC_CLK_TCK")
-    used = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace") if database else ""
-        except OSError:
-            continue
-        # After the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th).
-        kind = sessions.get(int(fields[3]))
-        if not kind and database and title.startswith("postgres: ") and f" {database} " in title:
-            kind = "postgres"
-        if kind:
-            used[int(entry.name)] = (kind, (int(fields[11]) + int(fields[12])) / ticks)
-    return used
-
-
-class CpuWatch:
-    """The CPU time each kind of process spends during a round. Read every quarter second, so a
-    process that exits meanwhile (a database connection past its age is replaced) keeps what it
-    used until its last reading; and the share of the machine's CPU left idle."""
-
-    def __init__(self, stack: web.Stack, database: str = ""):
-        self.stack, self.database = stack, database
-        self.start = process_cpu(stack, database)
-        self.last = dict(self.start)
-        self.idle_start = idle_ticks()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._watch, daemon=True)
-        self.thread.start()
-
-    def _watch(self) -> None:
-        while not self.stop.wait(0.25):
-            self.last.update(process_cpu(self.stack, self.database))
-
-    def finish(self) -> tuple[dict[str, float], float]:
-        """CPU seconds per kind since the start, and the machine's idle share (0-1)."""
-        self.stop.set()
-        self.thread.join()
-        self.last.update(process_cpu(self.stack, self.database))
-        idle_end = idle_ticks()
-        used = {"web": 0.0, "worker": 0.0, "postgres": 0.0}
-        for pid, (kind, seconds) in self.last.items():
-            used[kind] += seconds - self.start.get(pid, (kind, 0.0))[1]
-        idle = (idle_end[0] - self.idle_start[0]) / max(1, idle_end[1] - self.idle_start[1])
-        return used, idle
-
-
-def idle_ticks() -> tuple[int, int]:
-    """The machine's idle and total CPU ticks so far (/proc/stat)."""
-    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    return fields[3] + fields[4], sum(fields[:8])
 
 
 def stack_for(name: str, folder: Path, database_url: str = "") -> tuple[web.Stack, dict, dict]:
@@ -115,7 +53,7 @@ def stack_for(name: str, folder: Path, database_url: str = "") -> tuple[web.Stac
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=web.ROUNDS)
+    parser.add_argument("--rounds", type=int, default=web.POST_ROUNDS)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--postgres-only", action="store_true")
     parser.add_argument("--keep", type=Path, help="keep the data folders here and reuse them")
@@ -143,7 +81,7 @@ def main() -> int:
                 for round_number in range(options.rounds):
                     load = os.getloadavg()
                     database = url.rsplit("/", 1)[1] if url else ""
-                    watch = CpuWatch(stack, database)
+                    watch = web.CpuWatch(web.stack_sessions(stack), database)
                     result = web.post_replies(env, base, data, folder)
                     used, idle = watch.finish()
                     stored = max(1, result["stored"])

@@ -3,8 +3,9 @@
 Builds the data set in a scratch data folder (bench/dataset.py), starts Speakout as in
 production (granian, one web process per core, Redis, the background worker) and nginx serving a
 saved copy of the same report page, then loads both with wrk (2 threads, 32 connections on
-loopback). Every measurement runs three times, interleaved, and reports the median with min and
-max. Reply posts run on SQLite and, when it answers, PostgreSQL. Writes a dated section to
+loopback). Every read runs three times and every post load five (SPEAKOUT_BENCH_POST_ROUNDS),
+interleaved, reporting the median with min and max; posts also report the server's CPU per
+reply. Reply posts run on SQLite and, when it answers, PostgreSQL. Writes a dated section to
 docs/benchmarks.md (newest first) and stops everything it started.
 
 ``SPEAKOUT_BENCH_READS_ONLY=yes bench/web.py`` runs only the page and JSON reads (the first table)
@@ -26,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -38,6 +40,8 @@ SERVER_PY = os.environ.get("SPEAKOUT_BENCH_PYTHON") or PY
 THREADS_PER_PROCESS = os.environ.get("SPEAKOUT_THREADS", "2")  # speakout.cli.DEFAULT_THREADS
 SECONDS = int(os.environ.get("SPEAKOUT_BENCH_SECONDS", "5"))
 ROUNDS = 3
+# Post runs vary more than reads (each side's SQLite lock waits): more of them, in turn.
+POST_ROUNDS = int(os.environ.get("SPEAKOUT_BENCH_POST_ROUNDS", "5"))
 THREADS, CONNECTIONS = 2, 32
 POSTGRES = os.environ.get("SPEAKOUT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("SPEAKOUT_BENCH_REDIS", "redis://127.0.0.1:6379/0")
@@ -226,6 +230,71 @@ class Stack:
                 process.wait()
 
 
+def stack_sessions(stack: Stack) -> dict[int, str]:
+    """The sessions of a Speakout stack's processes: granian's (the web processes) and the worker's."""
+    return {stack.processes[0].pid: "web", stack.processes[1].pid: "worker"}
+
+
+def process_cpu(sessions: dict[int, str], database: str = "") -> dict[int, tuple[str, float]]:
+    """CPU seconds used so far by each process of the given sessions ({session id: kind}) and,
+    with ``database``, by the PostgreSQL backends serving that database (on the same cores:
+    their parsing, planning and commits are part of what a reply costs): {pid: (kind, seconds)}."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            title = (entry / "cmdline").read_bytes().split(b"\0")[0].decode(errors="replace") if database else ""
+        except OSError:
+            continue
+        # After the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th).
+        kind = sessions.get(int(fields[3]))
+        if not kind and database and title.startswith("postgres: ") and f" {database} " in title:
+            kind = "postgres"
+        if kind:
+            used[int(entry.name)] = (kind, (int(fields[11]) + int(fields[12])) / ticks)
+    return used
+
+
+class CpuWatch:
+    """The CPU time each kind of process spends during a round. Read every quarter second, so a
+    process that exits meanwhile (a database connection past its age is replaced) keeps what it
+    used until its last reading; and the share of the machine's CPU left idle."""
+
+    def __init__(self, sessions: dict[int, str], database: str = ""):
+        self.sessions, self.database = sessions, database
+        self.start = process_cpu(sessions, database)
+        self.last = dict(self.start)
+        self.idle_start = idle_ticks()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+        self.thread.start()
+
+    def _watch(self) -> None:
+        while not self.stop.wait(0.25):
+            self.last.update(process_cpu(self.sessions, self.database))
+
+    def finish(self) -> tuple[dict[str, float], float]:
+        """CPU seconds per kind since the start, and the machine's idle share (0-1)."""
+        self.stop.set()
+        self.thread.join()
+        self.last.update(process_cpu(self.sessions, self.database))
+        idle_end = idle_ticks()
+        used = {kind: 0.0 for kind in [*self.sessions.values(), "postgres"]}
+        for pid, (kind, seconds) in self.last.items():
+            used[kind] += seconds - self.start.get(pid, (kind, 0.0))[1]
+        idle = (idle_end[0] - self.idle_start[0]) / max(1, idle_end[1] - self.idle_start[1])
+        return used, idle
+
+
+def idle_ticks() -> tuple[int, int]:
+    """The machine's idle and total CPU ticks so far (/proc/stat)."""
+    fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return fields[3] + fields[4], sum(fields[:8])
+
+
 def private_kb(pid: int) -> int:
     """Private_Clean + Private_Dirty of a process (/proc/PID/smaps_rollup), in KB; 0 if gone."""
     try:
@@ -317,6 +386,16 @@ def post_replies(env: dict, base: str, data: dict, scratch: Path) -> dict:
     settle(base + "/robots.txt")  # posts taken before the end of the run are stored before counting
     after = count_rows(env, data["thread_key"])
     return {**result, "stored": after[0] - before[0], "mails": after[1] - before[1]}
+
+
+def with_cpu(sessions: dict[int, str], run, database: str = "") -> dict:
+    """A post run's result with the server's CPU time per stored reply (``cpu_ms``): every
+    process of ``sessions`` and the database's backends, from the run's start to the end of its
+    tail (the notifications queued and their mails sent)."""
+    watch = CpuWatch(sessions, database)
+    result = run()
+    used, _idle = watch.finish()
+    return {**result, "cpu_ms": sum(used.values()) * 1000 / max(1, result["stored"])}
 
 
 class Isso:
@@ -518,10 +597,10 @@ def main() -> int:
         isso = Isso(scratch, free_port())
         started.append(isso)
         posts: dict[str, list[dict]] = {"SQLite": [], "Isso": []}
-        for round_number in range(ROUNDS):
-            print(f"Posts, round {round_number + 1} of {ROUNDS}...", flush=True)
-            posts["SQLite"].append(post_replies(env, base, data, scratch))
-            posts["Isso"].append(isso.post_replies(scratch))
+        for round_number in range(POST_ROUNDS):
+            print(f"Posts, round {round_number + 1} of {POST_ROUNDS}...", flush=True)
+            posts["SQLite"].append(with_cpu(stack_sessions(stack), lambda: post_replies(env, base, data, scratch)))
+            posts["Isso"].append(with_cpu({isso.process.pid: "isso"}, lambda: isso.post_replies(scratch)))
         isso.stop()
         memory = stack.memory_mb()
         stack.stop()
@@ -565,7 +644,12 @@ def main() -> int:
             started.append(stack2)
             stack2.start()
             posts["PostgreSQL"] = [
-                post_replies(env2, f"http://127.0.0.1:{port2}", data2, scratch) for _ in range(ROUNDS)
+                with_cpu(
+                    stack_sessions(stack2),
+                    lambda: post_replies(env2, f"http://127.0.0.1:{port2}", data2, scratch),
+                    database=name,
+                )
+                for _ in range(POST_ROUNDS)
             ]
             stack2.stop()
         write_report(data, results, posts, memory, weight, default_results)
@@ -641,17 +725,21 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
     isso_rate = statistics.median(r["rate"] for r in posts["Isso"])
     lines += [
         "",
-        f"Reply posts, side by side: {POSTS:,} new replies per run over {CONNECTIONS} connections, every post a "
+        f"Reply posts, side by side: {POSTS:,} new replies per run over {CONNECTIONS} connections, {POST_ROUNDS} "
+        "runs each, every post a "
         "new writer, timed from the first request to the last answer. Speakout through its JSON API with every "
         "check on (personal-data guard, spam model, rate-limit bookkeeping; the limits and the time trap off by "
         f"environment); Isso 0.14 under gunicorn ({ISSO_WORKERS} workers, its own install, guard and moderation "
         "off, SQLite), in turn with the SQLite runs; PostgreSQL after. Stored counts the runs' rows (posts in "
         "flight when a run ended are stored too); notifications are counted once the worker has queued them, "
-        "and every run (Isso's too) starts once the worker has sent the mails the run before queued.",
+        "and every run (Isso's too) starts once the worker has sent the mails the run before queued. Server CPU "
+        "per reply: every process of the server (Speakout's web processes and worker, and on PostgreSQL the "
+        "database's backends; Isso's gunicorn processes) from a run's start to its end, the worker's tail "
+        "included, per stored reply: the machine's other load disturbs it less than the rate.",
         "",
-        "| Server | replies/s | ratio to Isso | seconds per run | not stored (4xx/5xx) | stored | "
-        "notifications queued |",
-        "|---|---|---|---|---|---|---|",
+        "| Server | replies/s | ratio to Isso | server CPU ms per reply | seconds per run | not stored (4xx/5xx) "
+        "| stored | notifications queued |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     names = {"SQLite": "Speakout, SQLite", "PostgreSQL": "Speakout, PostgreSQL", "Isso": "Isso 0.14, SQLite"}
     for database, runs in posts.items():
@@ -659,6 +747,7 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
         mails = "—" if runs[0]["mails"] is None else str(sum(r["mails"] for r in runs))
         lines.append(
             f"| {names[database]} | {spread([r['rate'] for r in runs])} | {rate / isso_rate:.2f} "
+            f"| {spread([r['cpu_ms'] for r in runs], '{:.1f}')} "
             f"| {spread([r['seconds'] for r in runs], '{:.1f}')} | {sum(r['failed'] for r in runs)} "
             f"| {sum(r['stored'] for r in runs)} | {mails} |"
         )
