@@ -132,7 +132,8 @@ def _find_commenter(author: Author, name: str, email: str, website: str) -> Comm
     typed address reaches nothing: a first-time writer's new record keeps it as a claim
     (``AddressProof.TYPED``), unless another record already holds it; then the new record is
     kept apart without it, so the claim earns none of that record's trust and never shows on
-    its owner's "manage my replies" page."""
+    its owner's "manage my replies" page (until the address's owner confirms mail about its
+    reply: ``address_confirmed``)."""
     if author.is_signed_in:
         return _account_commenter(author.user, name)
     if author.commenter is not None:
@@ -217,21 +218,25 @@ def _account_commenter(user: Any, name: str) -> Commenter:
 def address_confirmed(reply: Reply, email: str) -> bool:
     """The owner of ``email`` confirmed a link mailed to it about ``reply`` ("mail about your
     reply"): the address its record claimed is proven, so an account that verifies the address
-    later takes the record over. Not when another proven record holds the address."""
+    later takes the record over. Not when another proven record holds the address.
+
+    A guest's record kept apart without the address (someone else's claim held it first) takes
+    it now, proven: the claim that came first must not keep the owner from their own replies."""
     commenter = reply.commenter
-    if commenter is None or commenter.address_proof != Commenter.AddressProof.TYPED:
+    address = email.strip()
+    if commenter is None or commenter.address_proof != Commenter.AddressProof.TYPED or not address:
         return False
-    if not commenter.email or commenter.email.lower() != email.strip().lower():
+    if commenter.email.lower() != address.lower() and (commenter.email or commenter.user_id is not None):
         return False
-    proven = Commenter.objects.filter(holding(commenter.email)).exclude(address_proof=Commenter.AddressProof.TYPED)
+    proven = Commenter.objects.filter(holding(address)).exclude(address_proof=Commenter.AddressProof.TYPED)
     try:
         with transaction.atomic():
             if proven.exists():
                 return False
             return bool(
-                Commenter.objects.filter(pk=commenter.pk, address_proof=Commenter.AddressProof.TYPED).update(
-                    address_proof=Commenter.AddressProof.MAIL
-                )
+                Commenter.objects.filter(
+                    pk=commenter.pk, email=commenter.email, address_proof=Commenter.AddressProof.TYPED
+                ).update(email=commenter.email or address, address_proof=Commenter.AddressProof.MAIL)
             )
     except IntegrityError:  # another record was proven under the address meanwhile
         return False

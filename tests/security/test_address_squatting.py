@@ -269,3 +269,37 @@ def test_a_reply_under_a_typed_claim_to_a_follower_s_address_is_still_mailed_to_
     services.set_status(Reply.objects.get(pk=reply["id"]), Reply.Status.APPROVED)
 
     assert [mail for mail in mails_to(VICTIM) if "New reply" in mail.subject]
+
+
+def test_the_owner_proves_their_address_by_mail_even_after_a_squatter_typed_it_first(site):
+    """A squatter's claim keeps the owner's later guest record from the address, but not from
+    proving it: once the owner confirms the mail about their own reply, their record holds the
+    address, proven, and their account later takes it over (not the squatter's)."""
+    planted("api")
+    client = fresh_client()
+    answer = post_form(client, name="Victim", email=VICTIM, body="The owner, as a guest.", notify_answers="on")
+    own_guest_reply = Reply.objects.select_related("commenter").get(pk=answer["id"])
+    assert own_guest_reply.commenter.email == "", "the squatter's claim came first"
+
+    confirm_by_mail(own_guest_reply)
+
+    record = Commenter.objects.get(pk=own_guest_reply.commenter_id)
+    assert (record.email, record.address_proof) == (VICTIM, Commenter.AddressProof.MAIL)
+    owner = make_owner()
+    assert owner_posts(owner).commenter_id == record.pk
+
+
+def test_a_mailed_confirmation_does_not_move_an_address_a_proven_record_holds(site):
+    """With the address already proven elsewhere, an address-less record confirming a mail about
+    its reply stays as it is: one proven holder per address."""
+    client = fresh_client()
+    first = post_form(client, name="Victim", email=VICTIM, body="The first, confirmed.", notify_answers="on")
+    confirm_by_mail(Reply.objects.get(pk=first["id"]))
+    other = post_form(fresh_client(), name="Victim", email=VICTIM, body="Another browser.", notify_answers="on")
+    other_reply = Reply.objects.select_related("commenter").get(pk=other["id"])
+    assert other_reply.commenter.email == ""
+
+    confirm_by_mail(other_reply)
+
+    assert Commenter.objects.get(pk=other_reply.commenter_id).email == ""
+    assert Commenter.objects.filter(email=VICTIM).count() == 1
