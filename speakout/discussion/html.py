@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from html import escape
 
-from django.urls import reverse
+from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
 from django.utils.module_loading import import_string
@@ -58,9 +58,20 @@ def proven_identities(replies: Sequence[Reply]) -> dict[int, ProvenIdentity]:
     return found
 
 
+_AVATAR_PATTERNS: dict[tuple[object, str], str] = {}
+
+
 def avatar_url_pattern() -> str:
-    """The avatar view's path with ``{key}`` in place of the key (reversed once per page)."""
-    return reverse("discussion:avatar", args=["0" * 16]).replace("0" * 16, "{key}")
+    """The avatar view's path with ``{key}`` in place of the key. Reversed once per URL
+    configuration (Django makes a new resolver when it changes) and script prefix: every reply
+    post and every reply list asks for it."""
+    key = (get_resolver(get_urlconf()), get_script_prefix())
+    pattern = _AVATAR_PATTERNS.get(key)
+    if pattern is None:
+        if len(_AVATAR_PATTERNS) >= 16:  # a bound: old resolvers are not kept alive
+            _AVATAR_PATTERNS.clear()
+        pattern = _AVATAR_PATTERNS[key] = reverse("discussion:avatar", args=["0" * 16]).replace("0" * 16, "{key}")
+    return pattern
 
 
 def avatar_url(key: str) -> str:
