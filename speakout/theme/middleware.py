@@ -1,5 +1,8 @@
-from csp.middleware import CSPMiddleware, PolicyParts
+from csp.constants import HEADER, HEADER_REPORT_ONLY
+from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
+from csp.utils import build_policy
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import JsonResponse
 from django.middleware.locale import LocaleMiddleware
 from django.utils import translation
@@ -24,6 +27,55 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         if not report_only and request.path_info.startswith(self.admin_prefix):
             return PolicyParts(config=settings.SPEAKOUT_ADMIN_CSP_DIRECTIVES, nonce=parts.nonce)
         return parts
+
+    def process_response(self, request, response):
+        """django-csp's, with the settings' policies built once, not for every answer: most
+        answers carry them as they are (no nonce, no decorator's change, not the admin's).
+        tests/theme/test_csp.py compares every header with django-csp's own."""
+        plain = PolicyParts()
+        if (
+            self.get_policy_parts(request, response) != plain
+            or self.get_policy_parts(request, response, report_only=True) != plain
+            or (response.status_code in (500, 404) and settings.DEBUG)
+        ):
+            return super().process_response(request, response)
+        for header, report_only, exempt in (
+            (HEADER, False, "_csp_exempt"),
+            (HEADER_REPORT_ONLY, True, "_csp_exempt_ro"),
+        ):
+            policy = settings_policy(report_only)
+            if policy and getattr(response, exempt, False) is False and header not in response:
+                prefixes = (policy_setting(report_only) or {}).get("EXCLUDE_URL_PREFIXES", None) or ()
+                if not request.path_info.startswith(tuple(prefixes)):
+                    response[header] = policy
+        if getattr(request, "_csp_nonce", None) is None:
+            request.csp_nonce = CheckableLazyObject(self._csp_nonce_post_response)
+        return response
+
+
+def policy_setting(report_only: bool) -> dict | None:
+    name = "CONTENT_SECURITY_POLICY_REPORT_ONLY" if report_only else "CONTENT_SECURITY_POLICY"
+    return getattr(settings, name, None)
+
+
+_SETTINGS_POLICIES: dict[bool, str] = {}
+
+
+def settings_policy(report_only: bool) -> str:
+    """The policy header the settings make (django-csp's ``build_policy()``), built once per
+    process and again when the setting changes (``setting_changed``: tests)."""
+    policy = _SETTINGS_POLICIES.get(report_only)
+    if policy is None:
+        policy = _SETTINGS_POLICIES[report_only] = build_policy(report_only=report_only)
+    return policy
+
+
+def _forget_policies(*, setting: str, **kwargs) -> None:
+    if setting.startswith("CONTENT_SECURITY_POLICY"):
+        _SETTINGS_POLICIES.clear()
+
+
+setting_changed.connect(_forget_policies)
 
 
 class RefuseNulMiddleware:
