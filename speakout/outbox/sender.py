@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from email.utils import formataddr, parseaddr
+from typing import Any, TypeVar
 
 from django.apps import apps
 from django.conf import settings
@@ -23,7 +24,8 @@ from .models import SenderSettings, at_from_domain
 logger = logging.getLogger("speakout.outbox")
 
 # What every mail of a batch reads the same (see ``one_batch``).
-_batch: ContextVar[dict[str, str] | None] = ContextVar("speakout_outbox_batch", default=None)
+_batch: ContextVar[dict[str, Any] | None] = ContextVar("speakout_outbox_batch", default=None)
+T = TypeVar("T")
 
 
 @contextmanager
@@ -39,7 +41,7 @@ def one_batch() -> Iterator[None]:
         _batch.reset(token)
 
 
-def for_the_batch(name: str, read: Callable[[], str]) -> str:
+def for_the_batch(name: str, read: Callable[[], T]) -> T:
     """``read()``, once per ``one_batch`` (every time outside one)."""
     remembered = _batch.get()
     if remembered is None:

@@ -32,11 +32,35 @@ def confirm_url(subscription: Subscription, *, together=()) -> str:
 
 
 def unsubscribe_url(subscription: Subscription) -> str:
-    return absolute(reverse("subscriptions:unsubscribe", args=[tokens.make_token(subscription, tokens.UNSUBSCRIBE)]))
+    """The subscription's one-click unsubscribe link. Within a batch (``one_batch``) each row's
+    link is signed once: it does not expire, so every mail of the batch may carry the same."""
+    return for_the_batch(
+        f"subscriptions:unsubscribe:{subscription.pk}:{subscription.secret}",
+        lambda: link("subscriptions:unsubscribe", tokens.make_token(subscription, tokens.UNSUBSCRIBE)),
+    )
 
 
 def unsubscribe_all_url(email: str) -> str:
-    return absolute(reverse("subscriptions:unsubscribe_all", args=[tokens.make_address_token(email)]))
+    return for_the_batch(
+        f"subscriptions:unsubscribe_all:{email}",
+        lambda: link("subscriptions:unsubscribe_all", tokens.make_address_token(email)),
+    )
+
+
+_PLACEHOLDER = "--token--"
+# What a signed token is made of (base64url, ":" between its parts, "." before compressed data):
+# characters reverse() writes as they are.
+_PLAIN_TOKEN = re.compile(r"[A-Za-z0-9_.:-]+")
+
+
+def link(name: str, token: str) -> str:
+    """``absolute(reverse(name, args=[token]))``, with the URL resolver asked once per batch (for
+    a placeholder the token then takes the place of): a batch's links differ only by their tokens."""
+    if not _PLAIN_TOKEN.fullmatch(token):
+        return absolute(reverse(name, args=[token]))
+    pattern = for_the_batch(f"subscriptions:link:{name}", lambda: absolute(reverse(name, args=[_PLACEHOLDER])))
+    head, _placeholder, tail = pattern.rpartition(_PLACEHOLDER)
+    return f"{head}{token}{tail}"
 
 
 TITLE_LENGTH = 80

@@ -446,18 +446,19 @@ def _announce_batch(size: int) -> tuple[int, int]:
             reply_id = due[record_id]
             if reply_id in still_approved and reply_id in prepared:
                 mails.extend(prepared[reply_id])
-                AnswerNotice.objects.bulk_create(
-                    [
-                        AnswerNotice(
-                            subscription=subscription,
-                            answer_id=reply_id,
-                            email=subscription.email,
-                            thread=subscription.thread,
-                        )
-                        for subscription in answered.get(reply_id, [])
-                    ],
-                    ignore_conflicts=True,
-                )
+                if reply_id in answered:
+                    AnswerNotice.objects.bulk_create(
+                        [
+                            AnswerNotice(
+                                subscription=subscription,
+                                answer_id=reply_id,
+                                email=subscription.email,
+                                thread=subscription.thread,
+                            )
+                            for subscription in answered[reply_id]
+                        ],
+                        ignore_conflicts=True,
+                    )
         # One statement for the batch's mails (a savepoint and an INSERT each, one by one).
         queued = queue_mails(mails)
         if queued:
