@@ -138,12 +138,19 @@ class Commenter(models.Model):
         ACCOUNT = "account", _("verified by a site account")
 
     handle = models.CharField(_("handle"), max_length=9, unique=True, default=new_handle, editable=False)
-    email = models.EmailField(_("email"), max_length=254, blank=True, db_index=True)
+    # No plain index: exact look-ups go through the partial unique ones below, and
+    # case-insensitive ones through the upper-cased address's.
+    email = models.EmailField(_("email"), max_length=254, blank=True)
     address_proof = models.CharField(
         _("address proven by"), max_length=10, choices=AddressProof.choices, blank=True, default=AddressProof.TYPED
     )
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="commenters"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="commenters",
+        db_index=False,  # a partial index below: a guest's record has none
     )
     display_name = models.CharField(_("name"), max_length=100, blank=True)
     website = models.URLField(_("website"), max_length=500, blank=True)
@@ -175,7 +182,11 @@ class Commenter(models.Model):
         ]
         # A first-time writer's address is looked up in any spelling of its case on every post
         # (``holding``): without this index, a scan of every commenter.
-        indexes = [models.Index(Upper("email"), name="speakout_commenter_email_upper")]
+        indexes = [
+            models.Index(Upper("email"), name="speakout_commenter_email_upper"),
+            # Only the records an account holds: every query names one account.
+            models.Index(fields=["user"], condition=models.Q(user__isnull=False), name="speakout_commenter_user"),
+        ]
 
     def __str__(self) -> str:
         # Never the email: this appears on moderators' screens whatever their permissions.
@@ -233,8 +244,11 @@ class Reply(models.Model):
         PINGBACK = "pingback", _("Pingback")
         TRACKBACK = "trackback", _("Trackback")
 
-    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="replies")
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    # No index of its own: the composite indexes below start with the thread.
+    thread = models.ForeignKey(Thread, on_delete=models.CASCADE, related_name="replies", db_index=False)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children", db_index=False
+    )
     # Materialised tree path: the ancestors' segments then our own. Ordering by it gives the
     # thread in reading order with one query; it is written once, right after the insert.
     path = models.CharField(max_length=2000, blank=True)
@@ -242,7 +256,7 @@ class Reply(models.Model):
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.REPLY)
     commenter = models.ForeignKey(Commenter, null=True, on_delete=models.SET_NULL, related_name="replies")
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     author_name = models.CharField(_("name"), max_length=100)
     author_website = models.URLField(_("website"), max_length=500, blank=True)
@@ -273,17 +287,22 @@ class Reply(models.Model):
     class Meta:
         verbose_name = _("reply")
         verbose_name_plural = _("replies")
-        # Plain btree indexes rather than db_index/unique on these text columns: on PostgreSQL
-        # those add a second, varchar_pattern_ops index per column for LIKE look-ups that no query
-        # makes (the importer's external_id prefix is shared by a whole source and always comes
-        # with its thread), and every reply insert and path update writes them all.
+        # Every reply insert writes every index of the table, so each one here serves a query
+        # (docs/architecture.md, "Indexes"). None on path, client_hash or external_id alone:
+        # they are only ever looked up within a thread or after another index. Plain btree
+        # indexes rather than db_index/unique on text columns: on PostgreSQL those add a second,
+        # varchar_pattern_ops index for LIKE look-ups that no query makes.
         constraints = [models.UniqueConstraint(fields=["submission_id"], name="speakout_reply_submission_once")]
         indexes = [
-            models.Index(fields=["path"], name="speakout_reply_path"),
+            # The moderation queues (held, spam, trash) and their counts.
             models.Index(fields=["status"], name="speakout_reply_status"),
-            models.Index(fields=["client_hash"], name="speakout_reply_client_hash"),
+            # A returning guest's earlier record (services._guest_commenter), in every thread.
             models.Index(fields=["guest_key"], name="speakout_reply_guest_key"),
-            models.Index(fields=["external_id"], name="speakout_reply_external_id"),
+            # Answers to a reply, and to an account's replies, with nothing for the replies that
+            # answer nobody or have no account (most of them): every query names one.
+            models.Index(fields=["parent"], condition=models.Q(parent__isnull=False), name="speakout_reply_parent"),
+            models.Index(fields=["user"], condition=models.Q(user__isnull=False), name="speakout_reply_user"),
+            # A thread's replies in reading order.
             models.Index(fields=["thread", "status", "path"]),
             # A large thread's pages: its top-level replies counted and ranged without reading
             # the rest of the thread.

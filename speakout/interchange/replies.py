@@ -323,7 +323,13 @@ class ReplyWriter:
         if unknown:
             # A proven record only: a guest's typed claim to the address must not get the
             # organisation's replies (nor their approvals, which its guest token would carry).
-            proven = Commenter.objects.filter(email__in=unknown).exclude(address_proof=Commenter.AddressProof.TYPED)
+            # Through the partial unique index of proven addresses: the query names both of its
+            # conditions, as SQLite needs to use it (no other index holds the exact address).
+            proven = (
+                Commenter.objects.filter(email__in=unknown)
+                .exclude(address_proof=Commenter.AddressProof.TYPED)
+                .exclude(email="")
+            )
             found.update(proven.values_list("email", "id"))
         missing = [
             Commenter(

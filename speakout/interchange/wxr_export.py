@@ -175,7 +175,9 @@ class WXRWriter:
             self.byline_logins[author.pk] = login
             self._author(author.pk, login, "", author.name)
         self.report.counts["byline"] = len(bylines)
-        user_ids = set(Reply.objects.exclude(user=None).values_list("user_id", flat=True).distinct())
+        # "IS NOT NULL" as the partial index on the column says it (SQLite reads "NOT ... IS NULL"
+        # as another condition and would read every reply).
+        user_ids = set(Reply.objects.filter(user__isnull=False).values_list("user_id", flat=True).distinct())
         user_ids |= set(StandardPage.objects.exclude(owner=None).values_list("owner_id", flat=True))
         for user in get_user_model().objects.filter(pk__in=user_ids).order_by("pk"):
             name = user.get_full_name() or user.get_username()
