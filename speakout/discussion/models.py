@@ -137,7 +137,7 @@ class Commenter(models.Model):
         MAIL = "mail", _("confirmed by a mailed link")
         ACCOUNT = "account", _("verified by a site account")
 
-    handle = models.CharField(_("handle"), max_length=9, unique=True, default=new_handle, editable=False)
+    handle = models.CharField(_("handle"), max_length=9, default=new_handle, editable=False)
     # No plain index: exact look-ups go through the partial unique ones below, and
     # case-insensitive ones through the upper-cased address's.
     email = models.EmailField(_("email"), max_length=254, blank=True)
@@ -167,6 +167,8 @@ class Commenter(models.Model):
         verbose_name_plural = _("commenters")
         permissions = [("view_commenter_email", _("Can see commenters' email addresses"))]
         constraints = [
+            # Not unique=True, which on PostgreSQL adds a LIKE index that no query reads.
+            models.UniqueConstraint(fields=["handle"], name="speakout_commenter_handle_once"),
             # One proven holder and one claim per address: a claim never keeps its proven owner
             # from it, and a later claim is kept apart without it (``_store_commenter``).
             models.UniqueConstraint(

@@ -34,14 +34,21 @@ class OutgoingMail(models.Model):
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     # Generated once, so a retry after a crash sends the same message, not a second one.
-    message_id = models.CharField(_("Message-ID"), max_length=255, unique=True, editable=False)
+    message_id = models.CharField(_("Message-ID"), max_length=255, editable=False)
     # Callers that may run twice (a retried request, a re-run job) pass one to queue once.
-    dedupe_key = models.CharField(_("deduplication key"), max_length=255, null=True, blank=True, unique=True)
+    dedupe_key = models.CharField(_("deduplication key"), max_length=255, null=True, blank=True)
 
     class Meta:
         verbose_name = _("outgoing mail")
         verbose_name_plural = _("outgoing mail")
         ordering = ["-created_at", "-pk"]
+        # Constraints rather than unique=True, which on PostgreSQL adds a second index to each
+        # column for LIKE look-ups that no query makes; a mail's insert, claim and sent mark each
+        # write a row version with an entry in every index.
+        constraints = [
+            models.UniqueConstraint(fields=["message_id"], name="speakout_outbox_message_id_once"),
+            models.UniqueConstraint(fields=["dedupe_key"], name="speakout_outbox_dedupe_key_once"),
+        ]
         indexes = [models.Index(fields=["status", "next_attempt_at"], name="speakout_outbox_due")]
 
     def __str__(self) -> str:
