@@ -182,9 +182,10 @@ def worker(interval: int | None) -> int:
 
     leave_out_unused_libraries(settings)  # before the apps load, as in a web process
     _setup_django()
-    from speakout.worker import lower_priority, run_worker
+    from speakout.worker import lower_priority, run_worker, settle
 
     lower_priority()
+    settle()
     return run_worker(interval)
 
 

@@ -190,7 +190,7 @@ def test_the_worker_leaves_out_what_it_does_not_use(tmp_path):
         "    import rest_framework.fields, willow.image  # noqa: F401\n"
         "    print(sorted(name for name in ('psycopg', 'pillow_heif') if sys.modules.get(name) is not None))\n"
         "    return 0\n"
-        "runner.run_worker, runner.lower_priority = run_worker, lambda: None\n"
+        "runner.run_worker, runner.lower_priority, runner.settle = run_worker, lambda: None, lambda: None\n"
         "sys.modules['speakout.worker'] = runner\n"
         "sys.exit(cli.worker(None))\n"
     )
