@@ -294,7 +294,15 @@ class Reply(models.Model):
         # they are only ever looked up within a thread or after another index. Plain btree
         # indexes rather than db_index/unique on text columns: on PostgreSQL those add a second,
         # varchar_pattern_ops index for LIKE look-ups that no query makes.
-        constraints = [models.UniqueConstraint(fields=["submission_id"], name="speakout_reply_submission_once")]
+        constraints = [
+            # Only the replies that carry one: an import, an Isso client or another API client
+            # sends none, and such a reply takes no entry.
+            models.UniqueConstraint(
+                fields=["submission_id"],
+                condition=models.Q(submission_id__isnull=False),
+                name="speakout_reply_submission_once",
+            )
+        ]
         indexes = [
             # The moderation queues (held, spam, trash) and their counts.
             models.Index(fields=["status"], name="speakout_reply_status"),

@@ -62,3 +62,9 @@ def test_an_account_s_replies_and_record_are_found_through_their_partial_indexes
     assert "speakout_reply_user" in plan(Reply.objects.filter(user=user))
     assert "speakout_reply_user" in plan(Reply.objects.filter(user__isnull=False).values_list("user_id").distinct())
     assert "speakout_commenter_user" in plan(Commenter.objects.filter(user=user))
+
+
+def test_a_retried_submission_is_found_through_its_partial_unique_index(db):
+    """Only replies that carry a submission id take an entry (an import, an Isso client or another
+    API client sends none); a retry's look-up names one, so it reads through the index."""
+    assert "speakout_reply_submission_once" in plan(Reply.objects.filter(submission_id="retried"))
