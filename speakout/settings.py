@@ -169,6 +169,9 @@ MIDDLEWARE = [
     "speakout.theme.middleware.RefuseNulMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "speakout.theme.middleware.ContentSecurityPolicyMiddleware",
+    # The shared-cache entries the request will read (a reply post's rules, the default language)
+    # in one round trip, for the whole request (speakout/net/sharedreads.py).
+    "speakout.net.sharedreads.SharedReadsMiddleware",
     # Django's LocaleMiddleware, with the admin's default language (speakout/theme/languages.py).
     "speakout.theme.middleware.SiteLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -12,8 +12,13 @@ class DiscussionConfig(AppConfig):
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_delete, post_save
 
+        from speakout.net import sharedreads
+
         from . import checks  # noqa: F401  (registers the system checks)
         from .forms import forget_staff_names
+        from .services import reply_post_keys
+
+        sharedreads.prefetch(reply_post_keys)
 
         # Staff names are reserved in the reply form; their cached list goes with any user change.
         User = get_user_model()

@@ -285,6 +285,19 @@ def shared_keys(checks: list[Check] | None = None) -> list[str]:
     return keys
 
 
+# The endings of the paths a reply is posted to: the JSON and embed APIs' (``.../replies``) and
+# the HTML form's. A path another view also ends with only has a few more keys read together.
+REPLY_POST_PATHS = ("/replies", "/discussion/post/", "/embed/thread/post/")
+
+
+def reply_post_keys(request: Any) -> list[str]:
+    """``shared_keys()`` for a request posting a reply, read by ``sharedreads.SharedReadsMiddleware``
+    with what the middleware reads before the view (the site's language) in one round trip."""
+    if request.method == "POST" and request.path_info.endswith(REPLY_POST_PATHS):
+        return shared_keys()
+    return []
+
+
 def submit_reply(
     *,
     thread: Thread,

@@ -6,11 +6,16 @@ once. Asked one by one, each is a round trip to Redis; ``read_together(keys)`` a
 them with one multi-get, and ``get``/``get_many`` then answer each key's first read from it.
 A key's second read, a key not in the batch, and every read outside the block go to the cache
 as before, so a value is at most as old as the start of the block, and nothing outlives it.
+
+``SharedReadsMiddleware`` opens such a block for a whole request with the keys the apps say it
+will read (``prefetch``), before the middleware that read them (the site's default language), so
+a reply post reads those and its own in one round trip. A block opened inside another reads only
+the keys the outer one does not hold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -25,6 +30,14 @@ _read: ContextVar[dict[str, Any] | None] = ContextVar("speakout_shared_reads", d
 def read_together(keys: Iterable[str]) -> Iterator[None]:
     """Read ``keys`` from the shared cache now, in one round trip, for the block's first reads."""
     keys = list(dict.fromkeys(keys))
+    batch = _read.get()
+    if batch is not None:
+        # Inside a request's block: the keys it holds unread are as fresh as this block needs.
+        missing = [key for key in keys if key not in batch]
+        found = cache.get_many(missing) if missing else {}
+        batch.update((key, found.get(key, _ABSENT)) for key in missing)
+        yield
+        return
     found = cache.get_many(keys) if keys else {}
     token = _read.set({key: found.get(key, _ABSENT) for key in keys})
     try:
@@ -62,3 +75,34 @@ def get_many(keys: Iterable[str]) -> dict[str, Any]:
     if missing:
         found.update(cache.get_many(missing))
     return found
+
+
+# Functions of a request that name the shared-cache keys it will read, registered by the apps in
+# AppConfig.ready(); "alongside" ones only add their keys to a read another one asked for.
+_PREFETCHERS: list[tuple[Callable[[Any], Iterable[str]], bool]] = []
+
+
+def prefetch(function: Callable[[Any], Iterable[str]], *, alongside: bool = False) -> None:
+    """Have ``SharedReadsMiddleware`` read the keys ``function(request)`` names. ``alongside``:
+    only with the keys of another (the site's language, read by every request anyway, gains
+    nothing read alone)."""
+    if (function, alongside) not in _PREFETCHERS:
+        _PREFETCHERS.append((function, alongside))
+
+
+class SharedReadsMiddleware:
+    """Reads what the registered functions say a request will read, in one round trip, for the
+    first reads of the whole request (see the module's docstring)."""
+
+    def __init__(self, get_response: Callable[[Any], Any]):
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        keys: list[str] = []
+        extra: list[str] = []
+        for function, alongside in _PREFETCHERS:
+            (extra if alongside else keys).extend(function(request))
+        if not keys:
+            return self.get_response(request)
+        with read_together([*keys, *extra]):
+            return self.get_response(request)

@@ -13,6 +13,8 @@ from django.core.cache import cache
 from django.utils import translation
 from django.utils.translation.trans_real import parse_accept_lang_header
 
+from speakout.net import sharedreads
+
 
 def supported(code: str | None) -> str | None:
     """The offered language closest to ``code`` (``pt-PT`` finds ``pt-br``), or None."""
@@ -37,12 +39,18 @@ def default_language(*, read_database: bool = True) -> str:
     ``SPEAKOUT_LANGUAGE``."""
     if not apps.is_installed("speakout.theme"):
         return settings.LANGUAGE_CODE
-    value = cache.get(CACHE_KEY)
+    value = sharedreads.get(CACHE_KEY)
     if value is None:
         if not read_database:
             return settings.LANGUAGE_CODE
         value = refill_default_language()
     return value
+
+
+def language_keys(request) -> list[str]:
+    """For ``sharedreads.prefetch``: the default language is read by SiteLanguageMiddleware
+    for most requests, so it joins any read the request makes together."""
+    return [CACHE_KEY]
 
 
 def refill_default_language() -> str:
