@@ -66,15 +66,22 @@ def client_keys_cache_key(now: datetime | None = None) -> str:
     return f"speakout:client-keys:{key_period(now)}"
 
 
+# The keys this process read last: a guess of a coming request's hashes, so that what is kept
+# under them is read with the request's other reads (``likely_client_hashes``); never an answer.
+_last_read: list[str] = []
+
+
 def client_keys(now: datetime | None = None) -> list[str]:
     """The current key first, then the older keys still kept. Creates the current one if needed.
     Read from the shared cache for a few minutes: every reply and report computes hashes."""
+    global _last_read
     from .models import ClientKey
 
     period = key_period(now)
     cache_key = client_keys_cache_key(now)
     keys = sharedreads.get(cache_key)
     if keys:
+        _last_read = keys
         return keys
     current = ClientKey.objects.filter(period=period).first()
     if current is None:
@@ -86,6 +93,7 @@ def client_keys(now: datetime | None = None) -> list[str]:
     older = ClientKey.objects.filter(period__lt=period, period__gte=oldest_kept_period(now)).order_by("-period")
     keys = [current.secret, *older.values_list("secret", flat=True)]
     cache.set(cache_key, keys, 300)
+    _last_read = keys
     return keys
 
 
@@ -99,6 +107,15 @@ def client_hashes_for_ip(address: str, now: datetime | None = None) -> list[str]
     if not truncated:
         return []
     return [_client_hash_with(secret, truncated) for secret in client_keys(now)]
+
+
+def likely_client_hashes(request) -> list[str]:
+    """The request's client hashes under the keys this process read last (none before its first
+    read), without reading them: a guess, right unless the keys changed since, to read what is
+    kept under the hashes ahead (``refusals.spent`` asks again for any the guess missed)."""
+    keys = _last_read
+    truncated = truncate_ip(client_ip(request)) if keys else ""
+    return [_client_hash_with(secret, truncated) for secret in keys] if truncated else []
 
 
 def client_hashes(request) -> list[str]:

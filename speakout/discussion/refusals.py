@@ -13,12 +13,15 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.utils.translation import gettext as _
 
+from speakout.net import sharedreads
+
 from .app_settings import app_settings
 
 SCOPE = "speakout:refused"
 
 
-def _keys(client_hashes: tuple[str, ...], user) -> list[str]:
+def keys(client_hashes: tuple[str, ...] | list[str], user) -> list[str]:
+    """Where the counts of these clients and this account are kept in the shared cache."""
     keys = [f"{SCOPE}:client:{value}" for value in client_hashes if value]
     if user is not None:
         keys.append(f"{SCOPE}:user:{user.pk}")
@@ -29,8 +32,8 @@ def spent(client_hashes: tuple[str, ...], user) -> bool:
     count, _window = app_settings.REFUSAL_LIMIT
     if not count:
         return False
-    keys = _keys(client_hashes, user)
-    return any((value or 0) >= count for value in cache.get_many(keys).values())
+    # Read with the request's other reads when it named them (services.reply_post_keys).
+    return any((value or 0) >= count for value in sharedreads.get_many(keys(client_hashes, user)).values())
 
 
 def count(client_hashes: tuple[str, ...], user) -> None:
@@ -38,7 +41,7 @@ def count(client_hashes: tuple[str, ...], user) -> None:
     limit, window = app_settings.REFUSAL_LIMIT
     if not limit:
         return
-    for key in _keys(client_hashes[:1], user):
+    for key in keys(client_hashes[:1], user):
         cache.add(key, 0, timeout=window)
         try:
             cache.incr(key)

@@ -23,7 +23,7 @@ from speakout.pagecache import versions
 from . import refusals, signals
 from .app_settings import app_settings
 from .avatars import avatar_for
-from .clients import client_keys_cache_key, guest_key, guest_keys
+from .clients import client_keys_cache_key, guest_key, guest_keys, likely_client_hashes
 from .forms import STAFF_NAMES_KEY, ReplyForm, read_form_token
 from .models import (
     PATH_SEGMENT_LENGTH,
@@ -293,9 +293,10 @@ REPLY_POST_PATHS = ("/replies", "/discussion/post/", "/embed/thread/post/")
 def reply_post_keys(request: Any) -> list[str]:
     """``shared_keys()`` for a request posting a reply, read by ``sharedreads.SharedReadsMiddleware``
     with what the middleware reads before the view (the site's language) in one round trip."""
-    if request.method == "POST" and request.path_info.endswith(REPLY_POST_PATHS):
-        return shared_keys()
-    return []
+    if request.method != "POST" or not request.path_info.endswith(REPLY_POST_PATHS):
+        return []
+    # And the refusal counts of the client, under the hashes it most likely has (submit_reply).
+    return [*shared_keys(), *refusals.keys(likely_client_hashes(request), None)]
 
 
 def submit_reply(
