@@ -5,18 +5,9 @@ from __future__ import annotations
 from django.db import connection
 
 from speakout.discussion.models import Commenter, Reply
+from tests.queryplans import explain
 
 from .helpers import new_author, post
-
-
-def _plan(sql: str, params) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            return " ".join(str(row) for row in cursor.fetchall())
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return " ".join(row[0] for row in cursor.fetchall())
 
 
 def test_the_address_look_up_reads_through_its_index(thread, post_reply):
@@ -34,7 +25,7 @@ def test_the_address_look_up_reads_through_its_index(thread, post_reply):
     with connection.execute_wrapper(keep):
         assert post_reply(thread, email="First.Time@Example.org").ok
     (sql, params) = statements[-1]
-    assert "speakout_commenter_email_upper" in _plan(sql, params)
+    assert "speakout_commenter_email_upper" in explain(sql, params)
 
 
 def test_an_address_held_in_another_case_is_still_kept_apart(thread, post_reply):

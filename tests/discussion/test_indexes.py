@@ -6,19 +6,9 @@ from __future__ import annotations
 from django.db import connection
 
 from speakout.discussion.models import Commenter, Reply
+from tests.queryplans import plan
 
 from .helpers import add_reply
-
-
-def plan(queryset) -> str:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            return " ".join(str(row) for row in cursor.fetchall())
-        cursor.execute("SET LOCAL enable_seqscan = off")  # a test's tables are too small to plan by
-        cursor.execute("EXPLAIN " + sql, params)
-        return " ".join(row[0] for row in cursor.fetchall())
 
 
 def single_column_indexes(model) -> dict[str, list[str]]:

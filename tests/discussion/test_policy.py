@@ -10,6 +10,7 @@ from speakout.discussion import policy
 from speakout.discussion.models import BannedClient, Commenter, DiscussionSettings, Reply, Thread
 from speakout.discussion.policy import Decision, Submission, evaluate
 from speakout.discussion.services import HELD, PUBLISHED, REJECTED, Author, ban_commenter, set_status
+from tests.queryplans import explain
 
 pytestmark = pytest.mark.django_db
 
@@ -191,14 +192,7 @@ def test_the_duplicate_check_reads_through_its_index(thread, post_reply):
     with connection.execute_wrapper(keep):
         post_reply(thread, author=Author(client_hash="plan-browser"), body="Look me up.")
     (sql, params) = statements[-1]
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            plan = " ".join(str(row) for row in cursor.fetchall())
-        else:
-            cursor.execute("SET LOCAL enable_seqscan = off")
-            cursor.execute("EXPLAIN " + sql, params)
-            plan = " ".join(row[0] for row in cursor.fetchall())
+    plan = explain(sql, params)
     # Both columns of the index, not only the thread's.
     assert "speakout_reply_same_text" in plan, plan
     if connection.vendor == "sqlite":

@@ -6,16 +6,7 @@ from django.db import connection
 
 from speakout.interchange.importers import run_import
 from tests.interchange.helpers import FIXTURES
-
-
-def explain(sql: str, params) -> str:
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("EXPLAIN QUERY PLAN " + sql, params)
-            return " ".join(str(row) for row in cursor.fetchall())
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return " ".join(row[0] for row in cursor.fetchall())
+from tests.queryplans import explain
 
 
 def test_the_importer_finds_proven_addresses_through_their_unique_index(site):
