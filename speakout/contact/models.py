@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField
@@ -103,6 +104,9 @@ class ContactMessage(models.Model):
         ordering = ["-created_at", "-pk"]
         verbose_name = _("contact message")
         verbose_name_plural = _("contact messages")
+        # The data rights pages read an address's messages in any spelling of its case
+        # (``privacy.services``); without this index, a scan of every message.
+        indexes = [models.Index(Upper("email"), name="speakout_contact_email_upper")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

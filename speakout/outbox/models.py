@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +50,12 @@ class OutgoingMail(models.Model):
             models.UniqueConstraint(fields=["message_id"], name="speakout_outbox_message_id_once"),
             models.UniqueConstraint(fields=["dedupe_key"], name="speakout_outbox_dedupe_key_once"),
         ]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="speakout_outbox_due")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="speakout_outbox_due"),
+            # "Forget me" deletes the mail queued to an address in any spelling of its case
+            # (``privacy.services``); without this index, a scan of every mail.
+            models.Index(Upper("to"), name="speakout_outbox_to_upper"),
+        ]
 
     def __str__(self) -> str:
         return self.subject

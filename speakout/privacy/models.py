@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +28,8 @@ class ManageRequest(models.Model):
     class Meta:
         verbose_name = _("request for a manage link")
         verbose_name_plural = _("requests for a manage link")
+        # "Forget me" deletes an address's requests in any spelling of its case.
+        indexes = [models.Index(Upper("email"), name="speakout_manage_email_upper")]
 
     def __str__(self) -> str:
         return f"#{self.pk}"

@@ -12,6 +12,7 @@ import secrets
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -67,6 +68,9 @@ class Subscription(models.Model):
                 name="speakout_subscription_one_active",
             )
         ]
+        # The data rights pages read an address's subscriptions in any spelling of its case
+        # (``privacy.services``); without this index, a scan of every subscription.
+        indexes = [models.Index(Upper("email"), name="subscriptions_email_upper")]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.target}"
