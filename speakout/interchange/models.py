@@ -107,7 +107,3 @@ class ExportCheck(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} ({self.status})"
-
-    @property
-    def in_progress(self) -> bool:
-        return self.status in (self.Status.QUEUED, self.Status.RUNNING)
