@@ -340,10 +340,6 @@ class Reply(models.Model):
     def anchor(self) -> str:
         return f"reply-{self.pk}"
 
-    @property
-    def is_held(self) -> bool:
-        return self.status != Reply.Status.APPROVED
-
 
 class RemovedReply(models.Model):
     """The import id of a reply deleted here (by its author, a moderator or the retention purge),

@@ -51,10 +51,6 @@ class ReplyRow:
     def pk(self) -> int:
         return self.id
 
-    @property
-    def is_held(self) -> bool:
-        return self.status != Reply.Status.APPROVED
-
 
 @dataclass
 class ReplyNode:
