@@ -10,8 +10,9 @@ asks the adapter, as allauth's views ask ``get_adapter()``:
   confirmations passed on), so the same form validates every front end's input;
 * ``submit(...)``: the service, which may also start the thread of a page on an allowed site;
   the thread is stored with the reply, so a refused reply leaves no thread behind;
-* ``status(...)``, ``json_error(...)``, ``plain_error(...)``: the result as that front end's
-  status code and error shape.
+* ``status(...)``, ``plain_error(...)``: the result as that front end's status code, and its
+  messages as one line for the front ends that answer in plain text (the JSON front ends write
+  ``error_body``).
 
 Replace it with ``SPEAKOUT_DISCUSSION_ADAPTER`` (a dotted path to a subclass) to change a rule
 for every front end at once.
@@ -128,11 +129,6 @@ class FrontDoorAdapter:
         if dialect == Dialect.ISSO:
             return 400 if result.code == "invalid" else 403
         return 429 if result.code == "rate_limit" else 400
-
-    def json_error(self, result: SubmissionResult, form_token: str = "") -> dict[str, Any]:
-        """``/api/``'s error object: outcome, code, field errors, a new form token, and the
-        warnings the writer may overrule by sending their codes back in ``confirm``."""
-        return error_body(result.code or "invalid", result.errors, form_token, result.confirm)
 
     def plain_error(self, result: SubmissionResult) -> str:
         """Every message in one line, for front ends that answer in plain text (Isso)."""
