@@ -211,16 +211,10 @@ def _clip(text: str) -> str:
     return text[:DETAIL_MAX_LENGTH]
 
 
-def mail_id(message: Message, envelope_recipients: tuple[str, ...] = ()) -> int | None:
-    """The outbox mail a returned message is about, from a signed return path: the envelope
-    recipient (the listener knows it), the headers the delivering server wrote, or, in a
+def _signed(message: Message, envelope_recipients: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Every signed return path the returned message carries, as (mail id, recipient tag): the
+    envelope recipient (the listener knows it), the headers the delivering server wrote, or, in a
     complaint report, its Original-Mail-From or the Return-Path of the mail it carries."""
-    found = _signed(message, envelope_recipients)
-    return found[0][0] if found else None
-
-
-def _signed(message: Message, envelope_recipients: tuple[str, ...] = ()) -> list[tuple[int, str]]:
-    """Every signed return path the returned message carries, as (mail id, recipient tag)."""
     candidates = list(envelope_recipients)
     for name in RECIPIENT_HEADERS:
         candidates.extend(str(value) for value in message.get_all(name, []))
