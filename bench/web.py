@@ -32,12 +32,13 @@ import time
 import urllib.request
 from pathlib import Path
 
+from speakout.cli import DEFAULT_THREADS, granian_arguments
+
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv/bin/python")
 # The server runs from a production install (`make bench` makes .venv-bench with
 # `pip install -e ".[postgres,redis]"`): the test tools in .venv are not in production's memory.
 SERVER_PY = os.environ.get("SPEAKOUT_BENCH_PYTHON") or PY
-THREADS_PER_PROCESS = os.environ.get("SPEAKOUT_THREADS", "2")  # speakout.cli.DEFAULT_THREADS
 SECONDS = int(os.environ.get("SPEAKOUT_BENCH_SECONDS", "5"))
 ROUNDS = 3
 # Post runs vary more than reads (each side's SQLite lock waits): more of them, in turn.
@@ -172,12 +173,11 @@ class Stack:
         log = open(Path(self.env["SPEAKOUT_DATA_DIR"]) / "server.log", "a")
         # granian exactly as `speakout run --workers N` starts it (its setup step already ran in
         # bench/dataset.py, and collecting static files twice takes minutes).
+        arguments = granian_arguments("127.0.0.1", self.port, self.workers)
         self.processes.append(
             subprocess.Popen(
-                [SERVER_PY, "-m", "granian", "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers), "--blocking-threads", THREADS_PER_PROCESS, "--no-ws",
-                 "--log-level", "warning", "--workers-kill-timeout", "5", "speakout.wsgi:application"],
-                env=self.env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True,
+                [SERVER_PY, "-m", "granian", *arguments], env=self.env, cwd=ROOT, stdout=log, stderr=log,
+                start_new_session=True,
             )
         )  # fmt: skip
         self.processes.append(
@@ -692,7 +692,8 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
         "",
         f"Machine: {machine()}. Commit {commit.stdout.strip() or 'unknown'}.",
         f"Settings: `SPEAKOUT_ENV=production`, granian (as `speakout run --workers {os.cpu_count()}` starts it: WSGI, "
-        f"{THREADS_PER_PROCESS} blocking threads each; {install()}), Redis cache, SQLite (WAL) unless noted, "
+        f"{os.environ.get('SPEAKOUT_THREADS', DEFAULT_THREADS)} blocking threads each; {install()}), "
+        "Redis cache, SQLite (WAL) unless noted, "
         f"the background worker running; nginx 1.x serving a saved copy of the same page from a file. wrk on loopback, "
         f"{THREADS} threads, {CONNECTIONS} connections, {SECONDS} s per run, {ROUNDS} runs interleaved, each "
         "started once the server has answered what the one before left queued; figures are the median "

@@ -113,18 +113,9 @@ def _terminate(processes: list[subprocess.Popen], grace: float = 15.0) -> bool:
     return clean
 
 
-def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) -> int:
-    if workers > 1 and not os.environ.get("REDIS_URL"):
-        # Caches, rate limits and job locks must be shared between processes.
-        print("Several web processes need a shared cache: set REDIS_URL (see docs/production.md).", file=sys.stderr)
-        return 2
-    setup(load_demo=load_demo)
-    from django.conf import settings
-
-    server = [
-        sys.executable,
-        "-m",
-        "granian",
+def granian_arguments(host: str, port: int, workers: int) -> list[str]:
+    """granian's command line for the web processes (``make bench`` starts them the same way)."""
+    arguments = [
         "--interface",
         "wsgi",
         "--host",
@@ -143,8 +134,19 @@ def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) 
     ]
     if os.environ.get("SPEAKOUT_BACKPRESSURE"):
         # Requests a process takes on at once; beyond it granian queues at the socket.
-        server += ["--backpressure", os.environ["SPEAKOUT_BACKPRESSURE"]]
-    server.append("speakout.wsgi:application")
+        arguments += ["--backpressure", os.environ["SPEAKOUT_BACKPRESSURE"]]
+    return [*arguments, "speakout.wsgi:application"]
+
+
+def run(host: str, port: int, workers: int, with_worker: bool, load_demo: bool) -> int:
+    if workers > 1 and not os.environ.get("REDIS_URL"):
+        # Caches, rate limits and job locks must be shared between processes.
+        print("Several web processes need a shared cache: set REDIS_URL (see docs/production.md).", file=sys.stderr)
+        return 2
+    setup(load_demo=load_demo)
+    from django.conf import settings
+
+    server = [sys.executable, "-m", "granian", *granian_arguments(host, port, workers)]
     processes = [_start(server)]
     if with_worker:
         processes.append(_start([sys.executable, "-m", "speakout.cli", "worker"]))
