@@ -25,14 +25,8 @@ def activity_alternate(page: Any) -> str:
 def fediverse_handle_line() -> dict[str, str]:
     """The line "Follow us from Mastodon: @reports@example.org" when federation is on (template
     ``federation/handle.html``)."""
-    return {"handle": fediverse_handle()}
-
-
-@register.simple_tag
-def fediverse_handle() -> str:
-    """The site's handle ("@reports@example.org") when federation is on, else ""."""
     from ..documents import handle
     from ..models import FederationSettings
 
     config = FederationSettings.load()
-    return handle(config) if config.enabled else ""
+    return {"handle": handle(config) if config.enabled else ""}
