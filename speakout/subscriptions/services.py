@@ -342,7 +342,7 @@ NOTIFICATION_BATCH = 100  # replies at most in one batch
 NOTIFICATION_MAILS = 500
 
 
-def send_due_reply_notifications(limit: int | None = None) -> int:
+def send_due_reply_notifications() -> int:
     """Queue the mails of every recorded reply not announced yet, oldest first, a batch at a
     time; returns how many mails were queued.
 
@@ -352,14 +352,12 @@ def send_due_reply_notifications(limit: int | None = None) -> int:
     none of them), on SQLite the transaction holds the write lock from its start. So two workers
     never announce one reply twice (the loser only rendered in vain), and a worker that dies
     leaves its batch for the next run."""
-    queued = handled = 0
+    queued = 0
     with one_batch():
-        while limit is None or handled < limit:
-            size = NOTIFICATION_BATCH if limit is None else min(NOTIFICATION_BATCH, limit - handled)
-            claimed, mails_queued = _announce_batch(size)
+        while True:
+            claimed, mails_queued = _announce_batch(NOTIFICATION_BATCH)
             if not claimed:
                 break  # nothing due, or all of it taken by another worker
-            handled += claimed
             queued += mails_queued
     return queued + send_due_answers()
 

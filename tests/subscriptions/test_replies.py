@@ -240,9 +240,17 @@ def test_the_worker_drains_the_queue_batch_after_batch(thread, post_reply, subsc
     subscribe("ada@example.org", thread=thread)
     for number in range(5):
         post_reply(thread, email=f"writer-{'abcde'[number]}@example.org", body=f"Reply {'abcde'[number]}")
-    assert services.send_due_reply_notifications(limit=3) == 3
-    assert NotifiedReply.objects.filter(notified_at__isnull=True).count() == 2
-    assert services.send_due_reply_notifications() == 2
+    announce, claims = services._announce_batch, []
+
+    def counted(size):
+        claimed, mails = announce(size)
+        claims.append(claimed)
+        return claimed, mails
+
+    monkeypatch.setattr(services, "_announce_batch", counted)
+    assert services.send_due_reply_notifications() == 5
+    assert claims == [2, 2, 1, 0], "batches of NOTIFICATION_BATCH until none is due"
+    assert not NotifiedReply.objects.filter(notified_at__isnull=True).exists()
     assert OutgoingMail.objects.filter(to="ada@example.org").count() == 5
 
 
