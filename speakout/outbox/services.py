@@ -124,7 +124,6 @@ def queue_mail(
     headers: dict[str, str] | None = None,
     language: str | None = None,
     dedupe_key: str | None = None,
-    schedule: bool = True,
 ) -> OutgoingMail:
     """Write an outgoing mail in the current transaction; it is sent once that commits.
 
@@ -132,8 +131,8 @@ def queue_mail(
     drops the mail too. With a ``dedupe_key`` already used, the existing row is returned and
     nothing new is queued. Raises ValueError for a bad address, a subject or header value with
     a line break or NUL (header injection), a header outside ``ALLOWED_HEADERS``, or a bad
-    language tag. ``schedule=False``: the caller queues many mails in one transaction and calls
-    ``schedule_send()`` once itself (each call costs a query after the commit)."""
+    language tag. To queue many mails in one transaction, ``queue_mails`` and one
+    ``schedule_send()`` cost less (each send task scheduled costs a query after the commit)."""
     mail = outgoing_mail(to, subject, text, html, headers=headers, language=language, dedupe_key=dedupe_key)
     if dedupe_key is None:
         mail.save()
@@ -148,16 +147,15 @@ def queue_mail(
             if existing is None:
                 raise
             return existing
-    if schedule:
-        schedule_send()
+    schedule_send()
     return mail
 
 
 def queue_mails(mails: Iterable[dict[str, Any]]) -> int:
-    """``queue_mail(**mail, schedule=False)`` for each of ``mails`` (its keyword arguments), in
-    one statement: a mail whose ``dedupe_key`` is already used is left out, as ``queue_mail``
-    leaves it. Every mail is checked first, so a bad one raises ValueError and writes none.
-    The caller calls ``schedule_send()``. Returns how many mails were given.
+    """``queue_mail(**mail)`` for each of ``mails`` (its keyword arguments), without its send
+    task, in one statement: a mail whose ``dedupe_key`` is already used is left out, as
+    ``queue_mail`` leaves it. Every mail is checked first, so a bad one raises ValueError and
+    writes none. The caller calls ``schedule_send()``. Returns how many mails were given.
 
     For the worker, which queues a batch of notification mails at a time: one INSERT for the
     batch instead of a savepoint, an INSERT and its release per mail."""

@@ -23,8 +23,8 @@ def every_column(mail: OutgoingMail) -> dict:
 
 
 def two_mails() -> tuple[OutgoingMail, OutgoingMail]:
-    reference = queue_mail("ana@example.org", "Hello", "Text", html="<p>Text</p>", language="pt-br", schedule=False)
-    lean = queue_mail("bo@example.org", "Hello", "Text", html="<p>Text</p>", language="pt-br", schedule=False)
+    reference = queue_mail("ana@example.org", "Hello", "Text", html="<p>Text</p>", language="pt-br")
+    lean = queue_mail("bo@example.org", "Hello", "Text", html="<p>Text</p>", language="pt-br")
     OutgoingMail.objects.filter(pk=lean.pk).update(
         created_at=reference.created_at, next_attempt_at=reference.next_attempt_at
     )
@@ -84,7 +84,7 @@ def test_a_message_chooses_a_boundary_its_bodies_do_not_hold():
     from speakout.outbox.services import build_message
 
     text = "--===============0==\n===============\nLines that look like boundaries.\n"
-    mail = queue_mail("ana@example.org", "Hello “you”", text, html=f"<pre>{text}</pre>", schedule=False)
+    mail = queue_mail("ana@example.org", "Hello “you”", text, html=f"<pre>{text}</pre>")
     message = build_message(mail).message()
     boundary = message.get_boundary()
     assert boundary and boundary not in text
@@ -105,7 +105,7 @@ def test_a_subject_is_sent_as_encoded_words_that_read_back_the_same(subject):
     from speakout.outbox.services import build_message, encoded_words
 
     subject = subject.strip()
-    mail = queue_mail("ana@example.org", subject, "Text", html="<p>Text</p>", schedule=False)
+    mail = queue_mail("ana@example.org", subject, "Text", html="<p>Text</p>")
     message = build_message(mail)
     parsed = message_from_bytes(message.message().as_bytes(), policy=policy.default)
     assert parsed["Subject"] == subject and message.subject == subject
@@ -154,7 +154,6 @@ def test_a_message_serialises_to_the_bytes_compat32_writes():
         "Text",
         html="<p>Text</p>",
         headers={"List-Unsubscribe": "<https://example.org/unsubscribe/" + "a" * 90 + "/>"},
-        schedule=False,
     )
     message = build_message(mail).message()
     quick = message.as_bytes(linesep="\r\n")

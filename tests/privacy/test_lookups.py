@@ -36,7 +36,7 @@ def _contact_message(email):
 
 def _mail(to, status=OutgoingMail.Status.PENDING):
     with transaction.atomic():
-        mail = queue_mail(to, "Subject", "Text", schedule=False)
+        mail = queue_mail(to, "Subject", "Text")
     OutgoingMail.objects.filter(pk=mail.pk).update(status=status)
     return mail
 
