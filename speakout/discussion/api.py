@@ -297,7 +297,6 @@ def reply_data(
     own: bool,
     can_change: bool,
     in_reply_to: str = "",
-    children: list[dict[str, Any]] | None = None,
     avatars: str = "",
 ) -> dict[str, Any]:
     # The whitelist: exactly ReplyOut's fields, copied one by one.
@@ -315,7 +314,7 @@ def reply_data(
         "own": own,
         "can_change": can_change,
         "in_reply_to": in_reply_to,
-        "children": children if children is not None else [],
+        "children": [],  # nest() fills it
     }
 
 
