@@ -591,13 +591,12 @@ def _insert_reply_with_path() -> tuple[str, list[Any]]:
 
 
 def count_new_reply(reply: Reply, thread: Thread, *, commenter_counted: bool) -> None:
-    """``_count_approved(reply, +1)`` for a reply just stored in ``thread``: the same changes, in
-    plain statements, leaving out the commenter's count when ``commenter_counted`` (the commenter
-    was created with this reply already counted). The page cache's version of the thread moves
-    after the commit: a page read under the old version was rendered from what was there before,
-    or already shows the reply; either is retired then. (No other connection sees the reply
-    before, so a bump before the commit retires nothing more; ``_submit_reply`` makes one only
-    inside a caller's transaction.)"""
+    """``_count_approved(reply, +1, ...)`` for a reply just stored in ``thread``: the same
+    changes, in plain statements. The page cache's version of the thread moves after the commit:
+    a page read under the old version was rendered from what was there before, or already shows
+    the reply; either is retired then. (No other connection sees the reply before, so a bump
+    before the commit retires nothing more; ``_submit_reply`` makes one only inside a caller's
+    transaction.)"""
     name = thread_dependency(thread.key)
     transaction.on_commit(lambda: versions.bump_now(name))
     quote = connection.ops.quote_name
@@ -675,13 +674,17 @@ def _retry_result(existing: Reply, thread: Thread, author: Author, body: str) ->
     return SubmissionResult(outcome, reply=existing, duplicate_of_retry=True)
 
 
-def _count_approved(reply: Reply, delta: int) -> None:
+def _count_approved(reply: Reply, delta: int, *, thread: Thread | None = None, commenter_counted: bool = False) -> None:
     """Count a reply in (or out of) its thread's and its commenter's approved replies, and bump
-    the thread's version."""
-    Thread.objects.filter(pk=reply.thread_id).update(
-        approved_count=F("approved_count") + delta, version=F("version") + 1
-    )
-    if reply.commenter_id:
+    the thread's version. ``thread``: the reply's thread when the caller has it (its key names the
+    version, so it need not be read again); ``commenter_counted``: the commenter was created with
+    this reply already counted."""
+    changes = {"approved_count": F("approved_count") + delta, "version": F("version") + 1}
+    if thread is not None and thread.pk == reply.thread_id:
+        Thread.objects.filter(pk=thread.pk).update_versions([thread.key], **changes)
+    else:
+        Thread.objects.filter(pk=reply.thread_id).update(**changes)
+    if reply.commenter_id and not commenter_counted:
         Commenter.objects.filter(pk=reply.commenter_id).update(approved_count=F("approved_count") + delta)
 
 
