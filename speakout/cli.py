@@ -184,7 +184,8 @@ def worker(interval: int | None) -> int:
 
     leave_out_unused_libraries(settings)  # before the apps load, as in a web process
     _setup_django()
-    from speakout.worker import lower_priority, run_worker, settle
+    from speakout.memory import settle
+    from speakout.worker import lower_priority, run_worker
 
     lower_priority()
     settle()

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import gc
 import os
 import sys
 from collections.abc import Iterable, Mapping
@@ -88,3 +89,18 @@ def leave_out_unused_libraries(settings: Any) -> list[str]:
             sys.modules[name] = None  # type: ignore[assignment]
             marked.append(name)
     return marked
+
+
+def settle() -> None:
+    """Load what a long-running process needs for its whole life (the URL configuration, the
+    template engines and their tag libraries), then leave every object made so far out of the
+    garbage collector's full collections (``gc.freeze``). Called once Django is set up, by the web
+    processes (``speakout.wsgi``) and the worker: each full collection otherwise walked the loaded
+    apps' 200,000 objects, about 0.1 s of CPU, to free none of them (docs/production.md)."""
+    from django.template import engines
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018  (imports the URL configuration)
+    engines.all()
+    gc.collect()  # what start-up left as garbage is freed, not frozen
+    gc.freeze()

@@ -10,7 +10,6 @@ embedded default.
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import signal
@@ -66,20 +65,6 @@ def lower_priority(niceness: int | None = None) -> int:
     if not hasattr(os, "nice"):
         return 0
     return os.nice(max(0, niceness))
-
-
-def settle() -> None:
-    """Load what the worker's tasks need for the life of the process (the URL configuration the
-    mails' links are resolved against, the template engines and their tag libraries), then leave
-    every object made so far out of the garbage collector's full collections (``gc.freeze``):
-    each of them walked the loaded apps' 200,000 objects, about 0.1 s of CPU, to free none."""
-    from django.template import engines
-    from django.urls import get_resolver
-
-    get_resolver().url_patterns  # noqa: B018  (imports the URL configuration)
-    engines.all()
-    gc.collect()  # what start-up left as garbage is freed, not frozen
-    gc.freeze()
 
 
 def _clock(stop: threading.Event, tick: float) -> None:

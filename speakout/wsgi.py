@@ -1,7 +1,7 @@
 import os
 import sys
 
-from speakout.memory import leave_out_unused_libraries, tune
+from speakout.memory import leave_out_unused_libraries, settle, tune
 
 tune()  # before Django is loaded: see speakout/memory.py
 
@@ -22,3 +22,4 @@ from speakout.pagecache.front import PageCacheFront  # noqa: E402  (after the se
 
 # Anonymous page-cache hits are answered in front of Django (docs/caching.md); the rest is Django.
 application = PageCacheFront(get_wsgi_application())
+settle()  # the apps' objects out of full garbage collections: see speakout/memory.py

@@ -190,7 +190,7 @@ def test_the_worker_leaves_out_what_it_does_not_use(tmp_path):
         "    import rest_framework.fields, willow.image  # noqa: F401\n"
         "    print(sorted(name for name in ('psycopg', 'pillow_heif') if sys.modules.get(name) is not None))\n"
         "    return 0\n"
-        "runner.run_worker, runner.lower_priority, runner.settle = run_worker, lambda: None, lambda: None\n"
+        "runner.run_worker, runner.lower_priority = run_worker, lambda: None\n"
         "sys.modules['speakout.worker'] = runner\n"
         "sys.exit(cli.worker(None))\n"
     )
@@ -202,3 +202,18 @@ def test_the_worker_leaves_out_what_it_does_not_use(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_settling_loads_the_urls_and_the_templates_then_freezes_what_start_up_made():
+    """A full garbage collection in a web process or the worker walks only what its requests or
+    tasks made, not the apps."""
+    import gc
+
+    from django.urls import get_resolver
+
+    try:
+        memory.settle()
+        assert gc.get_freeze_count() > 0
+        assert "url_patterns" in get_resolver().__dict__  # loaded
+    finally:
+        gc.unfreeze()

@@ -107,19 +107,3 @@ def test_the_worker_waits_out_a_database_outage_instead_of_exiting(monkeypatch, 
         assert speakout.worker.run_worker(interval=3600) == 0
     assert command.call_count == 3
     assert "The database is unavailable" in caplog.text
-
-
-def test_settling_loads_the_urls_and_the_templates_then_freezes_what_start_up_made():
-    """A full garbage collection in the worker walks only what its tasks made, not the apps."""
-    import gc
-
-    from django.urls import get_resolver
-
-    from speakout.worker import settle
-
-    try:
-        settle()
-        assert gc.get_freeze_count() > 0
-        assert "url_patterns" in get_resolver().__dict__  # loaded
-    finally:
-        gc.unfreeze()
