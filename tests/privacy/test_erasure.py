@@ -1,0 +1,291 @@
+"""After "forget me" (or "delete my account"), no row of any table holds the person's address, in
+any spelling of its case, except the rows docs/privacy.md says are kept on purpose.
+
+The search walks every model of every installed app and every text field of it (char, email,
+text, JSON, and the session's encoded data), so a table added later that stores an address is
+caught without this test knowing it. The person's data is made through the services and pages
+a person would use: replies as a guest and signed in, subscriptions, a contact message, queued
+and sent mail, a soft bounce and a hard bounce read from the mail server's own reports, a manage
+link request, a commenter record and someone else's answer to their reply.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pytest
+from django.apps import apps
+from django.contrib.sessions.models import Session
+from django.db import models, transaction
+from django.utils import timezone
+
+from speakout.contact.models import ContactPage
+from speakout.contact.services import form_key
+from speakout.discussion.forms import issue_form_token
+from speakout.discussion.models import Commenter
+from speakout.discussion.services import Author
+from speakout.outbox import bounces
+from speakout.outbox.models import OutgoingMail, SoftBounce, Suppression
+from speakout.outbox.services import queue_mail, send_due_mail
+from speakout.privacy.app_settings import app_settings
+from speakout.privacy.purge import purge_expired
+from speakout.subscriptions import services as subscriptions
+from tests.outbox.returned import postfix_dsn
+from tests.privacy.helpers import mails_to
+from tests.privacy.test_manage_account import verify
+
+pytestmark = pytest.mark.django_db
+
+PERSON = "robin.gone@example.org"
+OTHER = "someone.else@example.org"
+STAFF = "desk@org.example"
+
+
+# Where the address may stay, and why (docs/privacy.md, "What is stored" and "Forget me") ------
+
+
+@dataclass(frozen=True)
+class Kept:
+    """Rows of ``label`` may still hold the address in ``fields`` when ``applies(row)``."""
+
+    label: str
+    fields: frozenset[str]
+    why: str
+    applies: Callable[[dict], bool] | None = None  # of the row's {field: value}; None: every row
+
+    def allows(self, label: str, field: str, row: dict) -> bool:
+        return label == self.label and field in self.fields and (self.applies is None or self.applies(row))
+
+
+SUPPRESSION = Kept(
+    "speakout_outbox.Suppression",
+    frozenset({"address", "detail"}),
+    "deleting it would start mailing an address that bounced for good or complained",
+)
+CONTACT_MESSAGE = Kept(
+    "speakout_contact.ContactMessage",
+    frozenset({"email", "message"}),
+    "private correspondence with staff, kept until staff delete it",
+)
+CONTACT_MAIL_TO_STAFF = Kept(
+    "speakout_outbox.OutgoingMail",
+    frozenset({"text_body", "html_body", "headers"}),
+    "the contact message's mail to staff (Reply-To: its sender), deleted with the sent mail",
+    lambda row: row["to"] == STAFF,
+)
+EVIDENCE = Kept(
+    "speakout_safety.EvidenceHold",
+    frozenset({"content"}),
+    "a reply held as evidence, sealed with its author's details, until released",
+)
+FORGOTTEN_COMMENTER = Kept(
+    "speakout_discussion.Commenter",
+    frozenset({"email"}),
+    "linked to nothing, deleted by the purge SPEAKOUT_FORGET_AFTER_DAYS after the request",
+    lambda row: row["forget_requested_at"] is not None,
+)
+FOR_GOOD = (SUPPRESSION, CONTACT_MESSAGE, CONTACT_MAIL_TO_STAFF, EVIDENCE)
+UNTIL_THE_PURGE = (*FOR_GOOD, FORGOTTEN_COMMENTER)
+
+
+def _text_fields(model) -> list[models.Field]:
+    return [
+        field
+        for field in model._meta.concrete_fields
+        if isinstance(field, (models.CharField, models.TextField, models.JSONField))
+    ]
+
+
+def _as_text(model, field: models.Field, value) -> str:
+    if value is None:
+        return ""
+    if model is Session and field.name == "session_data":
+        return json.dumps(Session.objects.decode(value), ensure_ascii=False, default=str)
+    if isinstance(field, models.JSONField):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def rows_holding(address: str, kept=()) -> list[tuple[str, object, str]]:
+    """(model label, primary key, field) of every row holding ``address`` in any case, but for
+    what ``kept`` allows."""
+    needle = address.casefold()
+    found = []
+    for model in apps.get_models():
+        fields = _text_fields(model)
+        if not fields:
+            continue
+        names = [field.attname for field in model._meta.concrete_fields]
+        label = model._meta.label
+        for values in model._base_manager.values_list(*names).iterator():
+            row = dict(zip(names, values, strict=True))
+            for field in fields:
+                if needle not in _as_text(model, field, row[field.attname]).casefold():
+                    continue
+                if not any(rule.allows(label, field.name, row) for rule in kept):
+                    found.append((label, row[model._meta.pk.attname], field.name))
+    return found
+
+
+def labels(found) -> set[str]:
+    return {label for label, _, _ in found}
+
+
+# What the person leaves behind ----------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _bounces_and_rules(settings):
+    settings.SPEAKOUT_BOUNCE_ADDRESS = "bounces@example.org"
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (0, 600)
+
+
+@pytest.fixture
+def contact_page(site_builder):
+    page = site_builder.home.add_child(
+        instance=ContactPage(
+            title="Contact us",
+            slug="contact",
+            intro="<p>Write to us.</p>",
+            topics="Press",
+            recipients=STAFF,
+            thank_you="<p>Thanks.</p>",
+        )
+    )
+    page.save_revision().publish()
+    return page
+
+
+def write_to_staff(client, page, email):
+    data = {
+        "name": "Robin",
+        "email": email,
+        "topic": "Press",
+        "message": "Please call me back.",
+        "form_token": issue_form_token(form_key(page), time.time() - 10),
+        "homepage": "",
+    }
+    response = client.post(page.url, data)
+    assert response.status_code in (200, 302, 303), response.content[:500]
+
+
+def mail_bounce(address, *, status, diagnostic):
+    """Send a mail to ``address`` and read the mail server's report of its failure (a Postfix
+    DSN quoting the address, as Postfix does)."""
+    from django.core import mail as django_mail
+
+    before = len(django_mail.outbox)
+    with transaction.atomic():
+        queue_mail(address, "A new reply", "Plain words", "<p>HTML words</p>")
+    send_due_mail()
+    message = django_mail.outbox[before]
+    original = message.message().as_bytes(linesep="\r\n")
+    report = postfix_dsn(message.from_email, original, recipient=address, status=status, diagnostic=diagnostic)
+    return bounces.process(report)
+
+
+def soft_bounce(address):
+    outcome = mail_bounce(address, status="4.2.2", diagnostic="smtp; 452 4.2.2 <{rcpt}>: Mailbox full")
+    assert outcome.kind == bounces.Kind.SOFT
+
+
+def hard_bounce(address):
+    outcome = mail_bounce(address, status="5.1.1", diagnostic="smtp; 550 5.1.1 <{rcpt}>: User unknown")
+    assert outcome.suppressed
+
+
+def leave_traces(thread, other_thread, post_reply, client, contact_page, *, email, user=None):
+    """Everything a reader does with ``email`` (spelt as they like), and someone else's answer."""
+    guest = Author(client_hash=uuid.uuid4().hex, guest_token=uuid.uuid4().hex)
+    mine = post_reply(
+        thread, author=guest, email=email, name="Robin", notify_replies="on", notify_posts="on", notify_answers="on"
+    )
+    assert mine.ok, mine.errors
+    if user is not None:
+        signed = post_reply(other_thread, author=Author(user=user, client_hash=uuid.uuid4().hex), body="Signed in.")
+        assert signed.ok, signed.errors
+    for subscription in subscriptions.subscriptions_of([email.lower()]):
+        subscriptions.confirm(subscription)
+    write_to_staff(client, contact_page, email.upper())
+    send_due_mail()  # the confirmation requests and the contact message leave
+    answer = post_reply(thread, email=OTHER, name="Sam", parent=mine.reply.pk, body="An answer.")
+    assert answer.ok, answer.errors
+    subscriptions.send_due_reply_notifications()
+    subscriptions.send_due_answers(timezone.now() + timedelta(days=1))
+    soft_bounce(email)
+    return mine.reply
+
+
+def assert_seeded(address):
+    """The walk finds the person's rows before the erasure: the test is not looking at nothing."""
+    before = labels(rows_holding(address))
+    for label in (
+        "speakout_discussion.Commenter",
+        "speakout_subscriptions.Subscription",
+        "speakout_contact.ContactMessage",
+        "speakout_outbox.OutgoingMail",
+        "speakout_outbox.SoftBounce",
+    ):
+        assert label in before, (label, sorted(before))
+    assert OutgoingMail.objects.filter(to__iexact=address, status=OutgoingMail.Status.SENT).exists()
+    return before
+
+
+def assert_forgotten(address):
+    assert rows_holding(address, UNTIL_THE_PURGE) == []
+    assert Commenter.objects.filter(email__iexact=address).exclude(forget_requested_at=None).exists()
+    later = timezone.now() + timedelta(days=app_settings.FORGET_AFTER_DAYS, hours=1)
+    purge_expired(later)
+    assert rows_holding(address, FOR_GOOD) == []
+
+
+# The tests ------------------------------------------------------------------------------------
+
+
+def test_forget_me_leaves_the_address_only_where_the_privacy_notes_say(
+    thread, other_thread, post_reply, client, contact_page, manage_link
+):
+    leave_traces(thread, other_thread, post_reply, client, contact_page, email="Robin.Gone@Example.ORG")
+    other = post_reply(thread, email=OTHER, name="Sam", body="Unrelated.")
+    assert other.ok
+    path = manage_link(PERSON)
+    assert mails_to(PERSON), "the link's mail waits in the outbox"
+    before = assert_seeded(PERSON)
+    assert "speakout_privacy.ManageRequest" in before
+
+    response = client.post(f"{path}forget/", {"confirm": "on"})
+    assert response.status_code == 200
+
+    assert_forgotten(PERSON)
+    assert rows_holding(OTHER), "someone else's rows are theirs"
+
+
+def test_deleting_an_account_leaves_its_address_only_where_the_privacy_notes_say(
+    thread, other_thread, post_reply, client, contact_page, django_user_model
+):
+    member = django_user_model.objects.create_user("robin", PERSON, "a long password")
+    verify(member, PERSON)
+    leave_traces(thread, other_thread, post_reply, client, contact_page, email=PERSON.upper(), user=member)
+    hard_bounce(PERSON)
+    before = assert_seeded(PERSON)
+    assert {"auth.User", "account.EmailAddress", "speakout_outbox.Suppression"} <= before
+    client.force_login(member)
+    assert client.get("/privacy/my-data/").status_code == 200
+
+    response = client.post("/privacy/my-data/delete-account/", {"replies": "anonymise", "confirm": "on"})
+    assert response.status_code == 200
+
+    assert_forgotten(PERSON)
+    assert Suppression.objects.filter(address=PERSON).exists(), "a bounced address stays suppressed"
+
+
+def test_the_walk_finds_a_soft_bounce_in_any_case(db):
+    """The search itself: a soft bounce's address, whatever its case, is found."""
+    SoftBounce.objects.create(address="ROBIN.GONE@example.org", mail_id=1)
+    assert rows_holding(PERSON) == [("speakout_outbox.SoftBounce", SoftBounce.objects.get().pk, "address")]
