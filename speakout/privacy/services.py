@@ -28,7 +28,7 @@ from speakout.discussion import signals as discussion_signals
 from speakout.discussion.avatars import random_avatar_key
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread, holding
 from speakout.outbox.compose import render_mail
-from speakout.outbox.models import OutgoingMail
+from speakout.outbox.models import OutgoingMail, SoftBounce
 from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.subscriptions import services as subscriptions
@@ -106,6 +106,17 @@ class Owner:
         from speakout.contact.models import ContactMessage
 
         return ContactMessage.objects.filter(_any_address("email", self.emails))
+
+    def addresses(self) -> list[str]:
+        """The proven addresses and those of the person's commenter records, lower-cased: what
+        "forget me" erases and the download shows beyond the replies and subscriptions."""
+        emails = {normalise(email) for email in self.emails}
+        emails.update(normalise(email) for email in self.commenters().exclude(email="").values_list("email", flat=True))
+        return sorted(emails)
+
+    def soft_bounces(self):
+        # The bounce processing stores addresses lower-cased, as ``normalise`` spells them.
+        return SoftBounce.objects.filter(address__in=self.addresses())
 
     def owns(self, reply: Reply) -> bool:
         return self.replies().filter(pk=reply.pk).exists()
@@ -230,10 +241,13 @@ def stop_notifications(owner: Owner) -> int:
 
 def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None = None) -> int:
     """Anonymise (or delete) every reply, delete the subscriptions, the stored mail to the
-    addresses and the link requests, and mark the commenter rows to be deleted by the purge
-    (``FORGET_AFTER_DAYS``). Returns how many replies were changed."""
+    addresses, the link requests and the soft bounces, and mark the commenter rows to be deleted
+    by the purge (``FORGET_AFTER_DAYS``). A suppression stays: deleting it would start mailing
+    an address that bounced for good or complained. Returns how many replies were changed."""
     now = now or timezone.now()
     with transaction.atomic():
+        # Read before the commenter records are marked, which hides them from ``commenters``.
+        emails = owner.addresses()
         # A reply held as evidence stays as it was sealed until a moderator releases it.
         reply_ids = list(exclude_held_evidence(owner.all_replies()).values_list("pk", flat=True))
         for reply in Reply.objects.filter(pk__in=reply_ids).select_related("thread"):
@@ -242,13 +256,9 @@ def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None =
             else:
                 _anonymise(reply.pk)
         owner.subscriptions().delete()
-        emails = list(owner.emails)
-        for commenter in owner.commenters():
-            if commenter.email:
-                emails.append(normalise(commenter.email))
-        emails = list(set(emails))
         OutgoingMail.objects.filter(_any_address("to", emails)).exclude(status=OutgoingMail.Status.SENDING).delete()
         ManageRequest.objects.filter(_any_address("email", emails)).delete()
+        SoftBounce.objects.filter(address__in=emails).delete()
         owner.commenters().update(forget_requested_at=now, user=None, display_name="", website="")
     return len(reply_ids)
 

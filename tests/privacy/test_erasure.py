@@ -34,10 +34,12 @@ from speakout.outbox.models import OutgoingMail, SoftBounce, Suppression
 from speakout.outbox.services import queue_mail, send_due_mail
 from speakout.privacy.app_settings import app_settings
 from speakout.privacy.purge import purge_expired
+from speakout.privacy.services import Owner
 from speakout.subscriptions import services as subscriptions
 from tests.outbox.returned import postfix_dsn
 from tests.privacy.helpers import mails_to
 from tests.privacy.test_manage_account import verify
+from tests.queryplans import plan
 
 pytestmark = pytest.mark.django_db
 
@@ -289,3 +291,13 @@ def test_the_walk_finds_a_soft_bounce_in_any_case(db):
     """The search itself: a soft bounce's address, whatever its case, is found."""
     SoftBounce.objects.create(address="ROBIN.GONE@example.org", mail_id=1)
     assert rows_holding(PERSON) == [("speakout_outbox.SoftBounce", SoftBounce.objects.get().pk, "address")]
+
+
+def test_forget_me_deletes_soft_bounces_through_the_address_index(db):
+    """The soft bounces of the address are found through the table's index on it, not by
+    reading every bounce."""
+    SoftBounce.objects.create(address=PERSON, mail_id=1)
+    SoftBounce.objects.create(address=OTHER, mail_id=2)
+    bounces_of = Owner.for_email(PERSON.upper()).soft_bounces()
+    assert [bounce.address for bounce in bounces_of] == [PERSON]
+    assert "speakout_outbox_softbounce_address" in plan(bounces_of)
