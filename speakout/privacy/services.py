@@ -28,7 +28,7 @@ from speakout.discussion import signals as discussion_signals
 from speakout.discussion.avatars import random_avatar_key
 from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread, holding
 from speakout.outbox.compose import render_mail
-from speakout.outbox.models import OutgoingMail, SoftBounce
+from speakout.outbox.models import OutgoingMail, SoftBounce, Suppression
 from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.subscriptions import services as subscriptions
@@ -114,9 +114,18 @@ class Owner:
         emails.update(normalise(email) for email in self.commenters().exclude(email="").values_list("email", flat=True))
         return sorted(emails)
 
+    def mail(self):
+        return OutgoingMail.objects.filter(_any_address("to", self.addresses()))
+
+    def manage_requests(self):
+        return ManageRequest.objects.filter(_any_address("email", self.addresses()))
+
     def soft_bounces(self):
         # The bounce processing stores addresses lower-cased, as ``normalise`` spells them.
         return SoftBounce.objects.filter(address__in=self.addresses())
+
+    def suppressions(self):
+        return Suppression.objects.filter(address__in=self.addresses())
 
     def owns(self, reply: Reply) -> bool:
         return self.replies().filter(pk=reply.pk).exists()
@@ -337,6 +346,39 @@ def export(owner: Owner) -> dict:
                 "created_at": _when(message.created_at),
             }
             for message in owner.contact_messages()
+        ],
+        # What was mailed or is waiting to be, without the bodies: those carry working links (a
+        # manage link like the one this download came through, unsubscribe and confirmation
+        # links) that a shared download would hand on, and answers quote other people's replies.
+        "mail": [
+            {
+                "to": mail.to,
+                "subject": mail.subject,
+                "status": mail.status,
+                "language": mail.language,
+                "created_at": _when(mail.created_at),
+                "sent_at": _when(mail.sent_at),
+                "last_error": mail.last_error,
+            }
+            for mail in owner.mail().order_by("created_at", "pk")
+        ],
+        # Requests for this page's link, without their secret (the link's key).
+        "manage_link_requests": [
+            {"email": request.email, "language": request.language, "created_at": _when(request.created_at)}
+            for request in owner.manage_requests().order_by("created_at", "pk")
+        ],
+        "suppressions": [
+            {
+                "address": suppression.address,
+                "reason": suppression.reason,
+                "detail": suppression.detail,
+                "created_at": _when(suppression.created_at),
+            }
+            for suppression in owner.suppressions()
+        ],
+        "soft_bounces": [
+            {"address": bounce.address, "detail": bounce.detail, "received_at": _when(bounce.received_at)}
+            for bounce in owner.soft_bounces().order_by("received_at", "pk")
         ],
     }
     if owner.user is not None:
