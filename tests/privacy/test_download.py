@@ -82,3 +82,52 @@ def test_a_signed_in_download_holds_the_mail_to_the_account_s_verified_addresses
 
     assert [(mail["to"], mail["subject"]) for mail in data["mail"]] == [("Sam@Example.org", "Your answer")]
     assert data["manage_link_requests"] == [] and data["soft_bounces"] == [] and data["suppressions"] == []
+
+
+def test_a_signed_in_download_holds_the_account_s_addresses_and_linked_logins(client, django_user_model):
+    """The account's download holds what allauth keeps for it: each of its addresses (verified or
+    not, which is primary) and each login linked from a provider (its uid, dates, and what the
+    provider sent about the person); never the provider's access token, the password hash or the
+    session key, and nothing of another account."""
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+
+    member = django_user_model.objects.create_user("sam", "sam@example.org", "a long password", first_name="Sam")
+    EmailAddress.objects.create(user=member, email="sam@example.org", verified=True, primary=True)
+    EmailAddress.objects.create(user=member, email="sam.old@example.net", verified=False, primary=False)
+    app = SocialApp.objects.create(provider="github", name="GitHub", client_id="app-id", secret="app-secret")
+    linked = SocialAccount.objects.create(
+        user=member, provider="github", uid="4242", extra_data={"login": "samhub", "name": "Sam Hub", "followers": 7}
+    )
+    SocialToken.objects.create(app=app, account=linked, token="gho-access-token-4242", token_secret="refresh-4242")
+    kim = django_user_model.objects.create_user("kim", "kim@example.org", "another long password")
+    EmailAddress.objects.create(user=kim, email="kim@example.org", verified=True, primary=True)
+    EmailAddress.objects.create(user=kim, email="kim.unproven@example.net", verified=False, primary=False)
+    theirs = SocialAccount.objects.create(user=kim, provider="github", uid="uid-of-kim", extra_data={"login": "kimhub"})
+    SocialToken.objects.create(app=app, account=theirs, token="gho-access-token-of-kim")
+    client.force_login(member)
+
+    response = client.get("/privacy/my-data/export.json")
+
+    assert response.status_code == 200
+    account = json.loads(response.content)["account"]
+    assert account["username"] == "sam" and account["name"] == "Sam" and account["email"] == "sam@example.org"
+    assert account["date_joined"] == member.date_joined.isoformat()
+    assert sorted(
+        (address["email"], address["verified"], address["primary"]) for address in account["email_addresses"]
+    ) == [("sam.old@example.net", False, False), ("sam@example.org", True, True)]
+    [social] = account["social_accounts"]
+    linked.refresh_from_db()
+    assert social == {
+        "provider": "github",
+        "uid": "4242",
+        "date_joined": linked.date_joined.isoformat(),
+        "last_login": linked.last_login.isoformat(),
+        "extra_data": {"login": "samhub", "name": "Sam Hub", "followers": 7},
+    }
+    text = response.content.decode()
+    for elsewhere in ("kim", "gho-access-token", "refresh-4242", "app-secret", "app-id"):
+        assert elsewhere not in text, elsewhere
+    member.refresh_from_db()
+    assert member.password not in text and member.password.split("$")[-1] not in text, "no password hash"
+    assert client.session.session_key not in text, "no session key"
