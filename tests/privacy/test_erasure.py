@@ -6,7 +6,8 @@ text, JSON, and the session's encoded data), so a table added later that stores 
 caught without this test knowing it. The person's data is made through the services and pages
 a person would use: replies as a guest and signed in, subscriptions, a contact message, queued
 and sent mail, a soft bounce and a hard bounce read from the mail server's own reports, a manage
-link request, a commenter record and someone else's answer to their reply.
+link request, a commenter record and someone else's answer to their reply; for an account, its
+addresses and a login linked from a provider with its access token.
 """
 
 from __future__ import annotations
@@ -224,6 +225,18 @@ def leave_traces(thread, other_thread, post_reply, client, contact_page, *, emai
     return mine.reply
 
 
+def link_a_login(user, address):
+    """A login linked from a provider, as allauth stores it: what the provider said of the person
+    (their address among it) and an access token (named after the address, so the walk sees it)."""
+    from allauth.socialaccount.models import SocialAccount, SocialApp, SocialToken
+
+    app = SocialApp.objects.create(provider="github", name="GitHub", client_id="app-id", secret="app-secret")
+    linked = SocialAccount.objects.create(
+        user=user, provider="github", uid="4242", extra_data={"login": "robinhub", "email": address.upper()}
+    )
+    SocialToken.objects.create(app=app, account=linked, token=f"token-for-{address}")
+
+
 def assert_seeded(address):
     """The walk finds the person's rows before the erasure: the test is not looking at nothing."""
     before = labels(rows_holding(address))
@@ -273,10 +286,17 @@ def test_deleting_an_account_leaves_its_address_only_where_the_privacy_notes_say
 ):
     member = django_user_model.objects.create_user("robin", PERSON, "a long password")
     verify(member, PERSON)
+    link_a_login(member, PERSON)
     leave_traces(thread, other_thread, post_reply, client, contact_page, email=PERSON.upper(), user=member)
     hard_bounce(PERSON)
     before = assert_seeded(PERSON)
-    assert {"auth.User", "account.EmailAddress", "speakout_outbox.Suppression"} <= before
+    assert {
+        "auth.User",
+        "account.EmailAddress",
+        "socialaccount.SocialAccount",
+        "socialaccount.SocialToken",
+        "speakout_outbox.Suppression",
+    } <= before
     client.force_login(member)
     assert client.get("/privacy/my-data/").status_code == 200
 
