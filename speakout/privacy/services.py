@@ -390,8 +390,43 @@ def export(owner: Owner) -> dict:
             "date_joined": _when(getattr(user, "date_joined", None)),
             "last_login": _when(getattr(user, "last_login", None)),
             "pseudonym": _pseudonym_mark(user),
+            "email_addresses": _email_addresses(user),
+            "social_accounts": _social_accounts(user),
         }
     return data
+
+
+def _email_addresses(user) -> list[dict]:
+    """Every address allauth holds for the account, the unverified ones too: they are the
+    account's data even though nothing else is looked up under them."""
+    if not apps.is_installed("allauth.account"):
+        return []
+    from allauth.account.models import EmailAddress
+
+    return [
+        {"email": address.email, "verified": address.verified, "primary": address.primary}
+        for address in EmailAddress.objects.filter(user_id=user.pk).order_by("pk")
+    ]
+
+
+def _social_accounts(user) -> list[dict]:
+    """The logins linked from a provider, with what the provider sent about the person. Named
+    fields only: the access tokens (``SocialToken``) would let whoever holds the file act as
+    the person at the provider."""
+    if not apps.is_installed("allauth.socialaccount"):
+        return []
+    from allauth.socialaccount.models import SocialAccount
+
+    return [
+        {
+            "provider": account.provider,
+            "uid": account.uid,
+            "date_joined": _when(account.date_joined),
+            "last_login": _when(account.last_login),
+            "extra_data": account.extra_data,
+        }
+        for account in SocialAccount.objects.filter(user_id=user.pk).order_by("pk")
+    ]
 
 
 def _pseudonym_mark(user) -> dict | None:
