@@ -392,6 +392,7 @@ def export(owner: Owner) -> dict:
             "pseudonym": _pseudonym_mark(user),
             "email_addresses": _email_addresses(user),
             "social_accounts": _social_accounts(user),
+            "second_factors": _second_factors(user),
         }
     return data
 
@@ -426,6 +427,19 @@ def _social_accounts(user) -> list[dict]:
             "extra_data": account.extra_data,
         }
         for account in SocialAccount.objects.filter(user_id=user.pk).order_by("pk")
+    ]
+
+
+def _second_factors(user) -> list[dict]:
+    """The second factors the account set up: their kind and dates, never their data (a TOTP
+    seed or recovery codes in a passed-on file would undo the second factor)."""
+    if not apps.is_installed("allauth.mfa"):
+        return []
+    from allauth.mfa.models import Authenticator
+
+    return [
+        {"type": factor.type, "created_at": _when(factor.created_at), "last_used_at": _when(factor.last_used_at)}
+        for factor in Authenticator.objects.filter(user_id=user.pk).order_by("pk")
     ]
 
 

@@ -131,3 +131,30 @@ def test_a_signed_in_download_holds_the_account_s_addresses_and_linked_logins(cl
     member.refresh_from_db()
     assert member.password not in text and member.password.split("$")[-1] not in text, "no password hash"
     assert client.session.session_key not in text, "no session key"
+
+
+def test_a_signed_in_download_lists_the_account_s_second_factors_without_their_secrets(client, django_user_model):
+    """Each second factor the account set up (its kind, when it was added and last used), never
+    its data: a TOTP seed or recovery codes in a passed-on file would undo the second factor."""
+    from allauth.mfa.models import Authenticator
+
+    member = django_user_model.objects.create_user("sam", "sam@example.org", "a long password")
+    totp = Authenticator.objects.create(user=member, type=Authenticator.Type.TOTP, data={"secret": "TOTPSEED4242"})
+    codes = Authenticator.objects.create(
+        user=member, type=Authenticator.Type.RECOVERY_CODES, data={"seed": "recovery-seed-4242", "used_mask": 0}
+    )
+    kim = django_user_model.objects.create_user("kim", "kim@example.org", "another long password")
+    Authenticator.objects.create(user=kim, type=Authenticator.Type.WEBAUTHN, data={"name": "kim's key"})
+    client.force_login(member)
+
+    response = client.get("/privacy/my-data/export.json")
+
+    assert response.status_code == 200
+    factors = json.loads(response.content)["account"]["second_factors"]
+    assert factors == [
+        {"type": "totp", "created_at": totp.created_at.isoformat(), "last_used_at": None},
+        {"type": "recovery_codes", "created_at": codes.created_at.isoformat(), "last_used_at": None},
+    ]
+    text = response.content.decode()
+    for secret in ("TOTPSEED4242", "recovery-seed-4242", "kim's key", "webauthn"):
+        assert secret not in text, secret
