@@ -54,3 +54,16 @@ def test_every_site_page_links_to_privacy_and_manage_my_replies(client, site_bui
     html = client.get("/").content.decode()
     assert 'href="/privacy/"' in html
     assert 'href="/privacy/my-replies/"' in html
+
+
+def test_the_page_names_everything_forget_me_keeps(client):
+    """What outlives "forget me" (tests/privacy/test_erasure.py's exceptions: contact messages and
+    their mail to staff, a suppression, a reply held as evidence) is said beside the promise."""
+    html = client.get("/privacy/").content.decode()
+    kept = html.split("your address is deleted within 7 days", 1)[1]
+    for thing in (
+        "the messages you sent through a contact page, until our staff delete them",
+        "the note that we must never mail it again",
+        "a reply of yours that our moderators hold as evidence of a threat, with your details, until they release it",
+    ):
+        assert thing in kept, thing
