@@ -1,5 +1,6 @@
 """What a long-running Speakout process holds: glibc malloc settings (web processes and the
-worker), and libraries the web processes leave out.
+worker), libraries the web processes leave out, and the start-up objects both freeze out of the
+garbage collector's full collections (``settle``).
 
 A web process serves from several threads, and glibc gives each thread that meets a locked
 allocator an arena of its own (up to eight per core), each keeping freed memory for later.
@@ -96,7 +97,7 @@ def settle() -> None:
     template engines and their tag libraries), then leave every object made so far out of the
     garbage collector's full collections (``gc.freeze``). Called once Django is set up, by the web
     processes (``speakout.wsgi``) and the worker: each full collection otherwise walked the loaded
-    apps' 200,000 objects, about 0.1 s of CPU, to free none of them (docs/production.md)."""
+    apps' 180,000-odd objects, about 0.1 s of CPU, to free none of them (docs/production.md)."""
     from django.template import engines
     from django.urls import get_resolver
 
