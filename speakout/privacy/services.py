@@ -9,6 +9,7 @@ the same pipeline as a new reply), and never sends anything to an address that i
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,8 +17,8 @@ from datetime import datetime
 from django.apps import apps
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, Value
-from django.db.models.functions import Upper
+from django.db.models import Q, TextField, Value
+from django.db.models.functions import Cast, Upper
 from django.db.models.lookups import Exact
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -58,6 +59,31 @@ def _any_address(field_name: str, emails) -> Q:
     for email in emails:
         query |= Q(Exact(Upper(field_name), Upper(Value(email))))
     return query
+
+
+def _delete_task_results(emails) -> int:
+    """Delete the finished tasks of django-tasks' database queue whose arguments, result or
+    traceback quote one of ``emails`` in any case (a mail server's refusal quotes the address).
+    Waiting and running ones stay: their arguments are what they run with, and their work may
+    be someone else's too. The table holds a few days of tasks (``TASK_RESULT_DAYS``) and has no
+    index to search, so this reads it all. Returns how many went."""
+    if not emails or not apps.is_installed("django_tasks_db"):
+        return 0
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    query = Q(pk__in=[])
+    for email in emails:
+        # SQLite stores JSON with non-ASCII letters escaped (``\u00eb``); PostgreSQL as they are.
+        for needle in {email, json.dumps(email)[1:-1]}:
+            for name in ("args_text", "return_text", "traceback"):
+                query |= Q(**{f"{name}__icontains": needle})
+    return (
+        DBTaskResult.objects.filter(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED])
+        .alias(args_text=Cast("args_kwargs", TextField()), return_text=Cast("return_value", TextField()))
+        .filter(query)
+        .delete()[0]
+    )
 
 
 @dataclass
@@ -250,7 +276,8 @@ def stop_notifications(owner: Owner) -> int:
 
 def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None = None) -> int:
     """Anonymise (or delete) every reply, delete the subscriptions, the stored mail to the
-    addresses, the link requests and the soft bounces, and mark the commenter rows to be deleted
+    addresses, the link requests, the soft bounces and the finished background tasks that quote
+    an address, and mark the commenter rows to be deleted
     by the purge (``FORGET_AFTER_DAYS``). A suppression stays: deleting it would start mailing
     an address that bounced for good or complained. Returns how many replies were changed."""
     now = now or timezone.now()
@@ -268,6 +295,7 @@ def forget(owner: Owner, *, delete_replies: bool = False, now: datetime | None =
         OutgoingMail.objects.filter(_any_address("to", emails)).exclude(status=OutgoingMail.Status.SENDING).delete()
         ManageRequest.objects.filter(_any_address("email", emails)).delete()
         SoftBounce.objects.filter(address__in=emails).delete()
+        _delete_task_results(emails)
         owner.commenters().update(forget_requested_at=now, user=None, display_name="", website="")
     return len(reply_ids)
 

@@ -6,13 +6,16 @@ text, JSON, and the session's encoded data), so a table added later that stores 
 caught without this test knowing it. The person's data is made through the services and pages
 a person would use: replies as a guest and signed in, subscriptions, a contact message, queued
 and sent mail, a soft bounce and a hard bounce read from the mail server's own reports, a manage
-link request, a commenter record and someone else's answer to their reply; for an account, its
-addresses and a login linked from a provider with its access token.
+link request, a commenter record, someone else's answer to their reply, and background tasks run
+by django-tasks' database worker whose records quote the address (a failure's traceback, a task's
+arguments and result); for an account, its addresses and a login linked from a provider with its
+access token.
 """
 
 from __future__ import annotations
 
 import json
+import smtplib
 import time
 import uuid
 from collections.abc import Callable
@@ -23,7 +26,9 @@ import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.db import models, transaction
+from django.test import override_settings
 from django.utils import timezone
+from django_tasks import TaskResultStatus, task
 
 from speakout.contact.models import ContactPage
 from speakout.contact.services import form_key
@@ -35,7 +40,7 @@ from speakout.outbox.models import OutgoingMail, SoftBounce, Suppression
 from speakout.outbox.services import queue_mail, send_due_mail
 from speakout.privacy.app_settings import app_settings
 from speakout.privacy.purge import purge_expired
-from speakout.privacy.services import Owner
+from speakout.privacy.services import Owner, forget
 from speakout.subscriptions import services as subscriptions
 from tests.outbox.returned import postfix_dsn
 from tests.privacy.helpers import mails_to
@@ -237,6 +242,61 @@ def link_a_login(user, address):
     SocialToken.objects.create(app=app, account=linked, token=f"token-for-{address}")
 
 
+DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+@task()
+def refused_by_the_mail_server(commenter_id: int) -> None:
+    """Fails as a mail server refusing the commenter's address does: its reply quotes the address
+    (upper-cased, as some servers write it), and so does the traceback the worker stores."""
+    address = Commenter.objects.get(pk=commenter_id).email.upper()
+    reply = f"5.1.1 <{address}>: Recipient address rejected: mailbox unavailable"
+    raise smtplib.SMTPRecipientsRefused({address: (550, reply.encode())})
+
+
+@task()
+def look_up_address(email: str) -> dict:
+    """Called with an address, returns it: the worker keeps both."""
+    return {"looked_up": email.lower()}
+
+
+def run_the_worker(monkeypatch):
+    """Run every waiting task the way `speakout worker` does, with django-tasks' database worker,
+    until the queue is empty. Its per-task check of the connection would close the test's own
+    (open in the test's transaction), as the test client's request signals would."""
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    db_worker.Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="erasure-test",
+        excluded_queue_names=[],
+    ).run()
+
+
+def fail_tasks_quoting(address, monkeypatch):
+    """Through the database queue and its worker: a task refused by the mail server, whose
+    traceback quotes the address, and a task called with the address in another case, which
+    returns it. Their finished records stay for SPEAKOUT_TASK_RESULT_DAYS."""
+    from django_tasks_db.models import DBTaskResult
+
+    commenter = Commenter.objects.filter(email__iexact=address).order_by("pk").first()
+    with override_settings(TASKS=DATABASE_TASKS):
+        refused = refused_by_the_mail_server.enqueue(commenter.pk)
+        looked_up = look_up_address.enqueue(email=address.title())
+        run_the_worker(monkeypatch)
+    failed = DBTaskResult.objects.get(pk=refused.id)
+    assert failed.status == TaskResultStatus.FAILED
+    assert address.upper() in failed.traceback and address not in failed.args_kwargs["args"]
+    done = DBTaskResult.objects.get(pk=looked_up.id)
+    assert done.status == TaskResultStatus.SUCCESSFUL and done.return_value == {"looked_up": address.lower()}
+
+
 def assert_seeded(address):
     """The walk finds the person's rows before the erasure: the test is not looking at nothing."""
     before = labels(rows_holding(address))
@@ -246,6 +306,7 @@ def assert_seeded(address):
         "speakout_contact.ContactMessage",
         "speakout_outbox.OutgoingMail",
         "speakout_outbox.SoftBounce",
+        "django_tasks_database.DBTaskResult",
     ):
         assert label in before, (label, sorted(before))
     assert OutgoingMail.objects.filter(to__iexact=address, status=OutgoingMail.Status.SENT).exists()
@@ -264,9 +325,10 @@ def assert_forgotten(address):
 
 
 def test_forget_me_leaves_the_address_only_where_the_privacy_notes_say(
-    thread, other_thread, post_reply, client, contact_page, manage_link
+    thread, other_thread, post_reply, client, contact_page, manage_link, monkeypatch
 ):
     leave_traces(thread, other_thread, post_reply, client, contact_page, email="Robin.Gone@Example.ORG")
+    fail_tasks_quoting(PERSON, monkeypatch)
     other = post_reply(thread, email=OTHER, name="Sam", body="Unrelated.")
     assert other.ok
     path = manage_link(PERSON)
@@ -282,13 +344,14 @@ def test_forget_me_leaves_the_address_only_where_the_privacy_notes_say(
 
 
 def test_deleting_an_account_leaves_its_address_only_where_the_privacy_notes_say(
-    thread, other_thread, post_reply, client, contact_page, django_user_model
+    thread, other_thread, post_reply, client, contact_page, django_user_model, monkeypatch
 ):
     member = django_user_model.objects.create_user("robin", PERSON, "a long password")
     verify(member, PERSON)
     link_a_login(member, PERSON)
     leave_traces(thread, other_thread, post_reply, client, contact_page, email=PERSON.upper(), user=member)
     hard_bounce(PERSON)
+    fail_tasks_quoting(PERSON, monkeypatch)
     before = assert_seeded(PERSON)
     assert {
         "auth.User",
@@ -311,6 +374,34 @@ def test_the_walk_finds_a_soft_bounce_in_any_case(db):
     """The search itself: a soft bounce's address, whatever its case, is found."""
     SoftBounce.objects.create(address="ROBIN.GONE@example.org", mail_id=1)
     assert rows_holding(PERSON) == [("speakout_outbox.SoftBounce", SoftBounce.objects.get().pk, "address")]
+
+
+def test_forget_me_deletes_finished_tasks_quoting_the_address_and_leaves_waiting_ones(settings):
+    """A finished task's record whose arguments, result or traceback quote the address, in any
+    case, is deleted. A task still waiting or running keeps its record (without its arguments it
+    would fail, and its work may be someone else's too); other people's records stay."""
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = DATABASE_TASKS
+
+    def record(status, email="nobody@example.org", **fields):
+        result = look_up_address.enqueue(email=email)
+        DBTaskResult.objects.filter(pk=result.id).update(status=status, **fields)
+        return str(result.id)
+
+    done = TaskResultStatus.SUCCESSFUL
+    record(done, email=PERSON.upper())
+    record(done, return_value={"looked_up": "Robin.Gone@example.org"})
+    record(TaskResultStatus.FAILED, traceback="SMTPRecipientsRefused: 550 <ROBIN.GONE@EXAMPLE.ORG>: no mailbox")
+    waiting = record(TaskResultStatus.READY, email=PERSON)
+    running = record(TaskResultStatus.RUNNING, email=PERSON)
+    someone_elses = record(TaskResultStatus.FAILED, email=OTHER, traceback=f"550 <{OTHER}>: no mailbox")
+    unrelated = record(done, return_value={"looked_up": "nobody@example.org"})
+
+    forget(Owner.for_email(PERSON))
+
+    remaining = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
+    assert remaining == {waiting, running, someone_elses, unrelated}
 
 
 def test_forget_me_deletes_soft_bounces_through_the_address_index(db):
