@@ -28,6 +28,7 @@ from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions import wagtail as subscription_mail
 from speakout.subscriptions.models import Announcement, Subscription
 
+from .discussion import report_is_public
 from .models import ReportPage
 
 
@@ -75,7 +76,7 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         )
         readers = subscriptions.posts_subscribers(announcement.categories)
         counts = {label: readers.filter(frequency=value).count() for value, label in Subscription.Frequency.choices}
-        private = self.page.live and not subscription_mail.is_public(self.page)
+        private = self.page.live and not report_is_public(self.page)
         return self.render_to_response(
             self.get_context_data(
                 report=self.page,
@@ -116,7 +117,7 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         elif action == "send":
             if not self.permissions.can_publish():
                 raise PermissionDenied
-            if self.page.live and not subscription_mail.is_public(self.page):
+            if self.page.live and not report_is_public(self.page):
                 messages.error(request, _("A private report is not sent by email."))
             elif self.sent or subscription_mail.send_report(self.mailed, email_only=self.email_only) is None:
                 messages.warning(request, _("This report was already sent by email."))
