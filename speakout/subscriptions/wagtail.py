@@ -26,6 +26,9 @@ def announcement_key(report) -> str:
 
 
 def is_public(report) -> bool:
+    # The same test as publishing.discussion.report_is_public (the thread's public flag), written
+    # again because publishing imports this module; tests/subscriptions/test_posts.py
+    # holds the two to the same answers.
     return bool(report.live) and not report.get_view_restrictions().exists()
 
 

@@ -6,10 +6,13 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from wagtail.models import PageViewRestriction
 
 from speakout.outbox.models import OutgoingMail
+from speakout.publishing.discussion import report_is_public
 from speakout.subscriptions import jobs, services
 from speakout.subscriptions.models import Announcement, Subscription
+from speakout.subscriptions.wagtail import is_public
 from tests.subscriptions.helpers import mails_to
 
 pytestmark = pytest.mark.django_db
@@ -53,6 +56,22 @@ def test_private_report_is_not_announced(site_builder, subscribe):
     site_builder.report("Members only", private=True, live=False).save_revision().publish()
     assert Announcement.objects.count() == 0
     assert mails_to("all@example.org") == []
+
+
+def test_what_is_public_here_is_what_publishing_calls_public(site_builder):
+    """subscriptions.wagtail keeps its own copy of publishing's test (publishing imports it, so
+    it cannot import publishing): the two answer alike for every kind of report."""
+    public = site_builder.report("Public")
+    draft = site_builder.report("Draft", live=False)
+    restricted = site_builder.report("Restricted", private=True)
+    unpublished = site_builder.report("Unpublished")
+    unpublished.unpublish()
+    reports = [public, draft, restricted, unpublished]
+    answers = [(is_public(report), report_is_public(report)) for report in reports]
+    assert answers == [(True, True), (False, False), (False, False), (False, False)]
+    # A restriction on the reports' index hides the report under it too.
+    PageViewRestriction.objects.create(page=site_builder.index, restriction_type=PageViewRestriction.LOGIN)
+    assert (is_public(public), report_is_public(public)) == (False, False)
 
 
 def test_digests_are_sent_when_due(subscribe):
