@@ -186,6 +186,22 @@ def test_send_screen_needs_edit_rights(site, smtp_server, client):
     assert Announcement.objects.count() == 1  # its own publication, nothing more
 
 
+def test_a_private_report_is_not_sent_from_the_screen(site, editor):
+    """A live report behind a view restriction: the screen says it is private and sending it mails
+    nobody."""
+    subscriber("all@example.net")
+    report = site.report("Board minutes", private=True, live=False)
+    report.save_revision().publish()
+    admin = Client(HTTP_HOST="news.org.example")
+    admin.force_login(editor)
+    url = reverse("speakout_report_mail", args=[report.pk])
+    assert "This report is private" in admin.get(url, secure=True).content.decode()
+    assert admin.post(url, {"action": "send"}, secure=True).status_code == 302
+    assert "A private report is not sent by email." in admin.get(url, secure=True).content.decode()
+    assert not Announcement.objects.exists()
+    assert not OutgoingMail.objects.filter(to="all@example.net").exists()
+
+
 def test_a_reader_chooses_lists_by_category(site, smtp_server):
     """The "New reports by email" page offers every category; each chosen one is its own list,
     and one mail naming them all confirms them together."""
