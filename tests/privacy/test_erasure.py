@@ -15,7 +15,6 @@ access token.
 from __future__ import annotations
 
 import json
-import smtplib
 import time
 import uuid
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from django.contrib.sessions.models import Session
 from django.db import models, transaction
 from django.test import override_settings
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task
+from django_tasks import TaskResultStatus
 
 from speakout.contact.models import ContactPage
 from speakout.contact.services import form_key
@@ -44,6 +43,7 @@ from speakout.privacy.services import Owner, forget
 from speakout.subscriptions import services as subscriptions
 from tests.outbox.returned import postfix_dsn
 from tests.privacy.helpers import mails_to
+from tests.privacy.tasks import DATABASE_TASKS, look_up_address, refused_by_the_mail_server, run_the_worker
 from tests.privacy.test_manage_account import verify
 from tests.queryplans import plan
 
@@ -242,43 +242,6 @@ def link_a_login(user, address):
     SocialToken.objects.create(app=app, account=linked, token=f"token-for-{address}")
 
 
-DATABASE_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-
-
-@task()
-def refused_by_the_mail_server(commenter_id: int) -> None:
-    """Fails as a mail server refusing the commenter's address does: its reply quotes the address
-    (upper-cased, as some servers write it), and so does the traceback the worker stores."""
-    address = Commenter.objects.get(pk=commenter_id).email.upper()
-    reply = f"5.1.1 <{address}>: Recipient address rejected: mailbox unavailable"
-    raise smtplib.SMTPRecipientsRefused({address: (550, reply.encode())})
-
-
-@task()
-def look_up_address(email: str) -> dict:
-    """Called with an address, returns it: the worker keeps both."""
-    return {"looked_up": email.lower()}
-
-
-def run_the_worker(monkeypatch):
-    """Run every waiting task the way `speakout worker` does, with django-tasks' database worker,
-    until the queue is empty. Its per-task check of the connection would close the test's own
-    (open in the test's transaction), as the test client's request signals would."""
-    from django_tasks_db.management.commands import db_worker
-
-    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
-    db_worker.Worker(
-        queue_names=["default"],
-        interval=0,
-        batch=True,
-        backend_name="default",
-        startup_delay=False,
-        max_tasks=None,
-        worker_id="erasure-test",
-        excluded_queue_names=[],
-    ).run()
-
-
 def fail_tasks_quoting(address, monkeypatch):
     """Through the database queue and its worker: a task refused by the mail server, whose
     traceback quotes the address, and a task called with the address in another case, which
@@ -289,7 +252,7 @@ def fail_tasks_quoting(address, monkeypatch):
     with override_settings(TASKS=DATABASE_TASKS):
         refused = refused_by_the_mail_server.enqueue(commenter.pk)
         looked_up = look_up_address.enqueue(email=address.title())
-        run_the_worker(monkeypatch)
+        run_the_worker(monkeypatch, worker_id="erasure-test")
     failed = DBTaskResult.objects.get(pk=refused.id)
     assert failed.status == TaskResultStatus.FAILED
     assert address.upper() in failed.traceback and address not in failed.args_kwargs["args"]
