@@ -485,6 +485,9 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": env("SPEAKOUT_LOG_LEVEL", "INFO")},
     "loggers": {
+        # In place of Django's defaults for its loggers: a console handler of their own (printing
+        # when DEBUG is on) and AdminEmailHandler, neither with the filter above.
+        "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         # Wagtail logs every page action at INFO, with titles; the admin's history keeps those.
