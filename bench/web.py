@@ -719,8 +719,8 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
     default_nginx = statistics.median(r["rate"] for r in default_results["nginx, static copy of the page"])
     lines += ["", "`make run`'s defaults (one web process with 2 threads, no Redis: pages kept in the process, "
               "their versions in files; SQLite; `SPEAKOUT_ENV` unset), measured first, on the same 200-reply "
-              "page, and nginx serving a saved copy of that page:", "", "| What | req/s | ratio to nginx | p50 ms | p99 ms |",
-              "|---|---|---|---|---|"]  # fmt: skip
+              "page, and nginx serving a saved copy of that page:", "",
+              "| What | req/s | ratio to nginx | p50 ms | p99 ms |", "|---|---|---|---|---|"]  # fmt: skip
     for name, runs in default_results.items():
         rates = [run["rate"] for run in runs]
         lines.append(
