@@ -13,14 +13,18 @@ from __future__ import annotations
 
 import copy
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 from django.core.cache import cache
 from django.db import transaction
+from django.db.models import F, Q
 from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
 
 from speakout.discussion import services
 from speakout.discussion.adapter import get_adapter
@@ -319,7 +323,14 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
         return Answer(429 if result.code == "rate_limit" else 403, message[:300])
     reply = result.stored
     with transaction.atomic():
-        FederatedReply.objects.get_or_create(reply=reply, defaults={"object_id": note_id, "actor": actor})
+        FederatedReply.objects.get_or_create(
+            reply=reply,
+            defaults={
+                "object_id": note_id,
+                "actor": actor,
+                "remote_updated_at": _time(note.get("updated")) or _time(note.get("published")),
+            },
+        )
         reply.thread.bump_version()  # cached pages show the handle and avatar kept just now
         if actor.commenter_id is None and reply.commenter_id is not None:
             RemoteActor.objects.filter(pk=actor.pk).update(commenter_id=reply.commenter_id)
@@ -342,9 +353,44 @@ def _held_as_evidence(reply: Reply) -> bool:
     return reply.evidence_holds.filter(released_at__isnull=True).exists()
 
 
+def _time(value: Any) -> datetime | None:
+    """An xsd:dateTime (``updated``, ``published``) as an aware datetime; None when it is missing,
+    not a time, or has no zone (a time without one names no instant to compare)."""
+    if isinstance(value, list):
+        value = value[0] if value else None
+    if isinstance(value, dict):
+        value = value.get("@value")
+    if not isinstance(value, str):
+        return None
+    try:
+        found = parse_datetime(value.strip())
+    except ValueError:
+        return None
+    return found if found is not None and found.tzinfo is not None else None
+
+
+def _newer_than_kept(note: dict[str, Any]) -> tuple[Q, datetime | F]:
+    """Which kept versions this version of a Note is newer than (a condition on the FederatedReply
+    row), and the time to keep once it is taken.
+
+    Deliveries come out of order and are retried for days, so an edit is taken only if its
+    ``updated`` is later than the kept time (the last edit's, else the Note's own). An edit without
+    a usable ``updated`` is not known to be newer: it is taken only while no dated edit is kept
+    (the kept time is none or the Note's ``published``), as a server that never dates its edits
+    would need; among such edits the last to arrive wins, as nothing orders them."""
+    unknown = Q(remote_updated_at__isnull=True)
+    stamp = _time(note.get("updated"))
+    if stamp is not None:
+        return unknown | Q(remote_updated_at__lt=stamp), stamp
+    published = _time(note.get("published"))
+    original = unknown | Q(remote_updated_at__lte=published) if published is not None else unknown
+    return original, F("remote_updated_at")
+
+
 def _update(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
     obj = activity.get("object")
     if jsonld.types(obj) & remote.ACTOR_TYPES:
+        # Never taken from the activity: the profile is fetched fresh, so order does not matter.
         if jsonld.ref(obj) == actor.url:
             remote.actor(actor.url, refresh=True)
         return ACCEPTED
@@ -357,20 +403,36 @@ def _update(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     reply = known.reply
     if _held_as_evidence(reply):
         return Answer(202, "held as evidence: kept as it was")
+    condition, kept_time = _newer_than_kept(note)
+    rows = FederatedReply.objects.filter(condition, pk=known.pk)
+    stale = Answer(202, "not newer than the version kept")
+    if not rows.exists():
+        return stale
+
+    def newer() -> bool:
+        # Asked again in the transaction that writes, as one conditional UPDATE: on PostgreSQL it
+        # waits for a concurrent delivery's row lock and checks what that one kept; SQLite writes
+        # one at a time.
+        return rows.update(remote_updated_at=kept_time) == 1
+
     if not jsonld.is_public(note):
-        services.delete_permanently(reply, reason="The Fediverse author made it private.")
+        with transaction.atomic():
+            if not newer():
+                return stale
+            services.delete_permanently(reply, reason="The Fediverse author made it private.")
         return ACCEPTED
     body = note_text(jsonld.text(note.get("content")) or jsonld.text(note.get("contentMap")))
-    return _edit(reply, body)
+    return _edit(reply, body, newer) or stale
 
 
 # Checks an edit cannot fail or need not pass again: they are about the act of posting.
 _NOT_RECHECKED = ("RateLimitCheck", "DuplicateCheck", "TimeTrapCheck", "HoneypotCheck", "TrustCheck")
 
 
-def _edit(reply: Reply, body: str) -> Answer:
+def _edit(reply: Reply, body: str, newer: Callable[[], bool]) -> Answer | None:
     """A remote edit, at any time (the remote server decides its own window), checked again: an
-    edit that the pipeline would hold or refuse takes a published reply back to the queue."""
+    edit that the pipeline would hold or refuse takes a published reply back to the queue. None
+    when ``newer()``, asked in the transaction that writes, says a newer version is kept."""
     from django.utils import timezone
     from django.utils.module_loading import import_string
 
@@ -392,6 +454,8 @@ def _edit(reply: Reply, body: str) -> Answer:
     )  # fmt: skip
     verdict = evaluate(submission, checks)
     with transaction.atomic():
+        if not newer():
+            return None
         reply.body = body
         reply.body_html = render_markdown(body)
         reply.edited_at = timezone.now()

@@ -385,6 +385,69 @@ def test_remote_update_and_delete_and_the_evidence_hold_wins(
     assert not Reply.objects.filter(pk=gone).exists()
 
 
+def edit(created: dict, content: str, updated: str | None, suffix: str) -> dict:
+    """An Update of the Note in ``created``: its new text and, unless None, its ``updated`` time."""
+    obj = {**created["object"], "content": content, "published": "2026-01-01T10:00:00Z"}
+    if updated is not None:
+        obj["updated"] = updated
+    return {**created, "id": created["id"] + suffix, "type": "Update", "object": obj}
+
+
+def test_an_older_or_repeated_remote_edit_never_overwrites_a_newer_one(federation, client, bob, report, no_pause):
+    created = note(bob, article_id(report), "<p>First words</p>")
+    created["object"]["published"] = "2026-01-01T10:00:00Z"
+    bob.post(client, created)
+    reply = Reply.objects.get()
+    newer = edit(created, "<p>newer</p>", "2026-01-01T12:00:00Z", "#u2")
+    older = edit(created, "<p>older</p>", "2026-01-01T11:00:00+00:00", "#u1")
+    assert bob.post(client, newer).status_code == 202
+    assert bob.post(client, older).status_code == 202  # a late delivery or a retry
+    reply.refresh_from_db()
+    assert reply.body == "newer" and "<p>newer</p>" in reply.body_html
+    # The same version again changes nothing, not even the time of the edit.
+    edited_at = reply.edited_at
+    assert bob.post(client, {**newer, "id": newer["id"] + "-again"}).status_code == 202
+    reply.refresh_from_db()
+    assert reply.body == "newer" and reply.edited_at == edited_at
+    # One without a time (or with one that is not a time with its zone) is not known to be newer.
+    for when in (None, "yesterday", "2026-01-01T13:00:00"):
+        assert bob.post(client, edit(created, "<p>undated</p>", when, f"#u-{when}")).status_code == 202
+        reply.refresh_from_db()
+        assert reply.body == "newer"
+    # A later one is taken, and is the one to beat from then on.
+    assert bob.post(client, edit(created, "<p>latest</p>", "2026-01-01T16:00:00+02:00", "#u3")).status_code == 202
+    reply.refresh_from_db()
+    assert reply.body == "latest"
+    # Times are compared as instants: 17:00 at +05:00 is 12:00 UTC, before the 14:00 UTC kept.
+    assert bob.post(client, edit(created, "<p>late</p>", "2026-01-01T17:00:00+05:00", "#u4")).status_code == 202
+    reply.refresh_from_db()
+    assert reply.body == "latest"
+    assert FederatedReply.objects.get().remote_updated_at == datetime(2026, 1, 1, 14, tzinfo=UTC)
+
+
+def test_a_remote_edit_is_compared_with_the_note_s_own_time(federation, client, bob, report, no_pause):
+    created = note(bob, article_id(report), "<p>First words</p>")
+    created["object"]["published"] = "2026-01-01T10:00:00Z"
+    bob.post(client, created)
+    assert FederatedReply.objects.get().remote_updated_at == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    # Dated before the note itself: older than what is kept.
+    assert bob.post(client, edit(created, "<p>before</p>", "2026-01-01T09:00:00Z", "#u0")).status_code == 202
+    assert Reply.objects.get().body == "First words"
+    # A server that never dates its edits: an edit of the original is still an edit.
+    assert bob.post(client, edit(created, "<p>undated</p>", None, "#u1")).status_code == 202
+    assert Reply.objects.get().body == "undated"
+
+
+def test_an_older_edit_does_not_make_a_reply_private(federation, client, bob, report, no_pause):
+    created = note(bob, article_id(report), "<p>First words</p>")
+    bob.post(client, created)
+    assert bob.post(client, edit(created, "<p>newer</p>", "2026-01-01T12:00:00Z", "#u2")).status_code == 202
+    private = edit(created, "<p>older</p>", "2026-01-01T11:00:00Z", "#u1")
+    private["object"] = {**private["object"], "to": ACTOR, "cc": []}
+    assert bob.post(client, private).status_code == 202
+    assert Reply.objects.get().body == "newer"
+
+
 def test_replies_are_rate_limited_per_actor(federation, client, bob, report, rules):
     assert bob.post(client, note(bob, article_id(report), "<p>One</p>")).status_code == 202
     assert bob.post(client, note(bob, article_id(report), "<p>Two</p>")).status_code == 429
