@@ -34,7 +34,16 @@ from speakout.net import ratelimit
 
 from . import delivery, jsonld, remote, signatures
 from .app_settings import app_settings
-from .models import ActivityLog, FederatedReply, FederationSettings, Follower, PublishedArticle, RemoteActor, log
+from .models import (
+    ActivityLog,
+    FederatedReply,
+    FederationSettings,
+    Follower,
+    NoteTombstone,
+    PublishedArticle,
+    RemoteActor,
+    log,
+)
 from .urls_helpers import actor_url
 
 
@@ -45,6 +54,7 @@ class Answer:
 
 
 ACCEPTED = Answer(202)
+DELETED = Answer(202, "already deleted")
 
 
 def receive(request: HttpRequest) -> Answer:
@@ -291,6 +301,9 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     note_id = jsonld.ref(note)
     if FederatedReply.objects.filter(object_id=note_id).exists():
         return Answer(202, "already received")
+    # Deleted by its author: answered as taken, so that the sender stops retrying it.
+    if NoteTombstone.is_deleted(actor.url, note_id):
+        return DELETED
     target = _target(jsonld.ref(note.get("inReplyTo")))
     if target is None:
         return Answer(202, "not a reply to a published report")
@@ -334,6 +347,11 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
         reply.thread.bump_version()  # cached pages show the handle and avatar kept just now
         if actor.commenter_id is None and reply.commenter_id is not None:
             RemoteActor.objects.filter(pk=actor.pk).update(commenter_id=reply.commenter_id)
+    # Asked again once the reply is kept: a Delete that ran meanwhile kept its tombstone before it
+    # looked for the reply, so one of the two sees the other.
+    if NoteTombstone.is_deleted(actor.url, note_id) and not _held_as_evidence(reply):
+        services.delete_permanently(reply, reason="Deleted by its Fediverse author.")
+        return DELETED
     return Answer(202, result.outcome)
 
 
@@ -474,6 +492,10 @@ def _delete(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     object_id = jsonld.ref(activity.get("object"))
     if object_id == actor.url:
         return ACCEPTED  # the account is gone; its replies stay until a moderator decides
+    if object_id and urlsplit(object_id).netloc == urlsplit(actor.url).netloc:
+        # Kept first, known note or not (a Delete can overtake its Create), so that a Create sent
+        # before it or retried after it is not taken.
+        NoteTombstone.record(actor.url, object_id)
     known = FederatedReply.objects.filter(object_id=object_id, actor=actor).select_related("reply").first()
     if known is None:
         return Answer(202, "unknown note")

@@ -1,9 +1,11 @@
 """What the federation keeps: its settings, the site actor's keys, the remote actors it has
 met, its followers, the deliveries it owes, the reports it has published and the replies that
-came from the Fediverse, and a log of every remote fetch and delivery."""
+came from the Fediverse, digests of the remote notes their authors deleted, and a log of every
+remote fetch and delivery."""
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import urlsplit
 
 from django.db import models
@@ -206,6 +208,30 @@ class FederatedReply(models.Model):
 
     def __str__(self) -> str:
         return self.object_id
+
+
+class NoteTombstone(models.Model):
+    """A remote Note its author deleted, so that its ``Create``, retried or overtaken by the
+    ``Delete``, does not bring the reply back. Kept ``TOMBSTONE_RETENTION_DAYS``."""
+
+    # A digest of the author's and the Note's ids, never the ids: they name the remote account.
+    digest = models.CharField(max_length=64, unique=True)
+    deleted_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return self.digest
+
+    @staticmethod
+    def digest_of(actor_url: str, note_id: str) -> str:
+        return hashlib.sha256(f"{actor_url}\n{note_id}".encode()).hexdigest()
+
+    @classmethod
+    def record(cls, actor_url: str, note_id: str) -> None:
+        cls.objects.bulk_create([cls(digest=cls.digest_of(actor_url, note_id))], ignore_conflicts=True)
+
+    @classmethod
+    def is_deleted(cls, actor_url: str, note_id: str) -> bool:
+        return cls.objects.filter(digest=cls.digest_of(actor_url, note_id)).exists()
 
 
 class ActivityLog(models.Model):

@@ -21,6 +21,7 @@ from speakout.federation.models import (
     Delivery,
     FederatedReply,
     Follower,
+    NoteTombstone,
     PublishedArticle,
     RemoteActor,
 )
@@ -448,7 +449,6 @@ def test_an_older_edit_does_not_make_a_reply_private(federation, client, bob, re
     assert Reply.objects.get().body == "newer"
 
 
-@pytest.mark.xfail(strict=True, reason="a deleted Note's id is not kept, so a retried Create brings it back")
 def test_a_create_retried_after_its_delete_does_not_bring_the_reply_back(federation, client, bob, report, no_pause):
     created = note(bob, article_id(report), "<p>First words</p>")
     bob.post(client, created)
@@ -458,6 +458,46 @@ def test_a_create_retried_after_its_delete_does_not_bring_the_reply_back(federat
     assert not Reply.objects.exists()
     assert bob.post(client, created).status_code == 202  # the Create, retried
     assert not Reply.objects.exists()
+
+
+def test_a_delete_that_overtakes_its_create_keeps_the_note_out(federation, client, bob, report, no_pause):
+    created = note(bob, article_id(report), "<p>First words</p>")
+    delete = {"@context": AS, "id": created["id"] + "-d", "type": "Delete", "actor": bob.url,
+              "object": created["object"]["id"]}  # fmt: skip
+    assert bob.post(client, delete).status_code == 202
+    # What is kept is a digest, never the note's or its author's address.
+    (tombstone,) = NoteTombstone.objects.values_list("digest", flat=True)
+    assert len(tombstone) == 64 and set(tombstone) <= set("0123456789abcdef")
+    assert bob.post(client, created).status_code == 202
+    assert not Reply.objects.exists() and not FederatedReply.objects.exists()
+    answered = ActivityLog.objects.latest("pk")
+    assert (answered.ok, answered.detail) == (True, "already deleted")
+    # Another account on the same server cannot keep out a note that is not its own.
+    carol = RemoteKey(f"{REMOTE}/users/carol")
+    theirs = note(bob, article_id(report), "<p>Mine</p>")
+    forged = {"@context": AS, "id": f"{carol.url}/d/1", "type": "Delete", "actor": carol.url,
+              "object": theirs["object"]["id"]}  # fmt: skip
+    assert carol.post(client, forged).status_code == 202
+    assert bob.post(client, theirs).status_code == 202
+    assert Reply.objects.get().body == "Mine"
+
+
+def test_a_delete_taken_while_its_create_is_being_taken_wins(federation, client, bob, report, no_pause, monkeypatch):
+    from speakout.federation import inbox
+
+    created = note(bob, article_id(report), "<p>First words</p>")
+    adapter = inbox.get_adapter()
+    real_submit = adapter.submit
+
+    def submit_then_delete(*args, **kwargs):
+        result = real_submit(*args, **kwargs)
+        NoteTombstone.record(bob.url, created["object"]["id"])  # the Delete, found no reply yet
+        return result
+
+    monkeypatch.setattr(adapter, "submit", submit_then_delete)
+    monkeypatch.setattr(inbox, "get_adapter", lambda: adapter)
+    assert bob.post(client, created).status_code == 202
+    assert not Reply.objects.exists() and not FederatedReply.objects.exists()
 
 
 def test_replies_are_rate_limited_per_actor(federation, client, bob, report, rules):
