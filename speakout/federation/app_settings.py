@@ -36,6 +36,9 @@ class AppSettings:
     REPLIES_PER_DOMAIN_PER_HOUR = Setting(60)
     #: How long the log of fetches, deliveries and inbox decisions is kept.
     LOG_RETENTION_DAYS = Setting(30)
+    #: How long a deleted remote Note is remembered, so that its Create is not taken again: longer
+    #: than servers retry a delivery (Mastodon, about a week).
+    TOMBSTONE_RETENTION_DAYS = Setting(30)
 
 
 app_settings = AppSettings()

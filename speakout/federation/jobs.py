@@ -16,20 +16,27 @@ def schedule() -> list[tuple[str, int, str]]:
     """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
     return [
         ("federation_deliveries", settings.SPEAKOUT_OUTBOX_SWEEP_SECONDS, f"{__name__}.deliver_due"),
-        # The log keeps a bounded past (LOG_RETENTION_DAYS).
+        # The log and the deleted notes' tombstones keep a bounded past (LOG_RETENTION_DAYS,
+        # TOMBSTONE_RETENTION_DAYS).
         ("federation_log_prune", 3600, f"{__name__}.prune_log"),
     ]
 
 
 def prune_log() -> int:
-    """Drop log entries older than the retention; returns how many went."""
+    """Drop log entries and deleted notes' tombstones older than their retention; returns how
+    many went."""
     from datetime import timedelta
 
     from django.utils import timezone
 
     from .app_settings import app_settings
-    from .models import ActivityLog
+    from .models import ActivityLog, NoteTombstone
 
-    cutoff = timezone.now() - timedelta(days=app_settings.LOG_RETENTION_DAYS)
-    deleted, _by_model = ActivityLog.objects.filter(created_at__lt=cutoff).delete()
-    return deleted
+    now = timezone.now()
+    logged, _by_model = ActivityLog.objects.filter(
+        created_at__lt=now - timedelta(days=app_settings.LOG_RETENTION_DAYS)
+    ).delete()
+    tombstones, _by_model = NoteTombstone.objects.filter(
+        deleted_at__lt=now - timedelta(days=app_settings.TOMBSTONE_RETENTION_DAYS)
+    ).delete()
+    return logged + tombstones

@@ -12,9 +12,10 @@ from email.utils import formatdate
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from speakout.discussion.models import BannedClient, DiscussionSettings, Reply, Thread
-from speakout.federation import delivery, documents, jsonld
+from speakout.federation import delivery, documents, jobs, jsonld
 from speakout.federation.inbox import actor_hashes
 from speakout.federation.models import (
     ActivityLog,
@@ -498,6 +499,19 @@ def test_a_delete_taken_while_its_create_is_being_taken_wins(federation, client,
     monkeypatch.setattr(inbox, "get_adapter", lambda: adapter)
     assert bob.post(client, created).status_code == 202
     assert not Reply.objects.exists() and not FederatedReply.objects.exists()
+
+
+def test_the_scheduled_prune_drops_old_tombstones_and_keeps_recent_ones(federation, settings):
+    settings.SPEAKOUT_FEDERATION_TOMBSTONE_RETENTION_DAYS = 7
+    NoteTombstone.record("https://remote.example/users/bob", "https://remote.example/notes/old")
+    NoteTombstone.record("https://remote.example/users/bob", "https://remote.example/notes/recent")
+    now = timezone.now()
+    old = NoteTombstone.digest_of("https://remote.example/users/bob", "https://remote.example/notes/old")
+    NoteTombstone.objects.filter(digest=old).update(deleted_at=now - timedelta(days=8))
+    NoteTombstone.objects.exclude(digest=old).update(deleted_at=now - timedelta(days=6))
+    assert jobs.prune_log() == 1
+    assert not NoteTombstone.is_deleted("https://remote.example/users/bob", "https://remote.example/notes/old")
+    assert NoteTombstone.is_deleted("https://remote.example/users/bob", "https://remote.example/notes/recent")
 
 
 def test_replies_are_rate_limited_per_actor(federation, client, bob, report, rules):
