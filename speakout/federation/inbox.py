@@ -15,7 +15,7 @@ import copy
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpRequest
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from speakout.discussion import services
@@ -417,7 +418,7 @@ def _update(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
         return note
     known = FederatedReply.objects.filter(object_id=jsonld.ref(note), actor=actor).select_related("reply").first()
     if known is None:
-        return Answer(202, "unknown note")
+        return _update_as_create(config, actor, activity, note)
     reply = known.reply
     if _held_as_evidence(reply):
         return Answer(202, "held as evidence: kept as it was")
@@ -443,6 +444,21 @@ def _update(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     return _edit(reply, body, newer) or stale
 
 
+def _update_as_create(
+    config: FederationSettings, actor: RemoteActor, activity: dict[str, Any], note: dict[str, Any]
+) -> Answer:
+    """An edit of a Note not kept here. Deliveries are retried out of order, so it can arrive
+    before its Create: it is then taken as the Note, through every check of a Create, with its own
+    text and ``updated`` time, and the Create that comes later is an older version that changes
+    nothing. Only a Note published within the tombstones' memory is taken: a deleted one (by its
+    author, a moderator or made private) is remembered that long, so no edit brings it back."""
+    published = _time(note.get("published"))
+    oldest = timezone.now() - timedelta(days=app_settings.TOMBSTONE_RETENTION_DAYS)
+    if published is None or published < oldest:
+        return Answer(202, "unknown note")
+    return _create(config, actor, activity)
+
+
 # Checks an edit cannot fail or need not pass again: they are about the act of posting.
 _NOT_RECHECKED = ("RateLimitCheck", "DuplicateCheck", "TimeTrapCheck", "HoneypotCheck", "TrustCheck")
 
@@ -451,7 +467,6 @@ def _edit(reply: Reply, body: str, newer: Callable[[], bool]) -> Answer | None:
     """A remote edit, at any time (the remote server decides its own window), checked again: an
     edit that the pipeline would hold or refuse takes a published reply back to the queue. None
     when ``newer()``, asked in the transaction that writes, says a newer version is kept."""
-    from django.utils import timezone
     from django.utils.module_loading import import_string
 
     from speakout.discussion import signals as discussion_signals

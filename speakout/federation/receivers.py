@@ -1,6 +1,7 @@
 """Reports to the Fediverse: first publication sends ``Create``, a later publication ``Update``,
 unpublishing, a view restriction or deletion ``Delete``, to every follower's shared inbox (the
-deliveries are stored in the publishing transaction and sent by the worker)."""
+deliveries are stored in the publishing transaction and sent by the worker). And a reply from the
+Fediverse deleted here leaves a tombstone of its Note."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from wagtail.models import Page, PageViewRestriction
 from wagtail.signals import page_published, page_unpublished
 
 from . import delivery, documents
-from .models import FederationSettings, PublishedArticle
+from .models import FederatedReply, FederationSettings, NoteTombstone, PublishedArticle, RemoteActor
 from .urls_helpers import followers_url
 
 
@@ -137,3 +138,16 @@ def _page_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
     if isinstance(instance, ReportPage):
         sync_report(instance, gone=True)
+
+
+@receiver(pre_delete, sender=FederatedReply, dispatch_uid="federation-remote-reply-deleted")
+def _remote_reply_deleted(sender: Any, instance: FederatedReply, **kwargs: Any) -> None:
+    """A reply from the Fediverse deleted here, whoever deleted it (its author, a moderator, the
+    author making it private, the retention purge): its Note is remembered as deleted, so that a
+    retried Create or a later edit (taken as the Note when its Create is unknown) does not bring it
+    back."""
+    if instance.outgoing or instance.actor_id is None:
+        return
+    actor = RemoteActor.objects.filter(pk=instance.actor_id).values_list("url", flat=True).first()
+    if actor:
+        NoteTombstone.record(actor, instance.object_id)

@@ -501,6 +501,91 @@ def test_a_delete_taken_while_its_create_is_being_taken_wins(federation, client,
     assert not Reply.objects.exists() and not FederatedReply.objects.exists()
 
 
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_an_update_that_overtakes_its_create_is_taken_and_the_late_create_changes_nothing(
+    federation, client, bob, report, no_pause
+):
+    """Servers retry, so an edit can arrive before the Note it edits: it is taken as the Note, with
+    its own text and time, through the same checks as a Create; the Create that follows is older."""
+    now = timezone.now().replace(microsecond=0)
+    created = note(bob, article_id(report), "<p>First words</p>")
+    created["object"]["published"] = _iso(now - timedelta(minutes=5))
+    update = edit(created, "<p>Better words</p>", _iso(now - timedelta(minutes=1)), "#u1")
+    update["object"]["published"] = created["object"]["published"]
+    assert bob.post(client, update).status_code == 202
+    reply = Reply.objects.get()
+    assert reply.body == "Better words" and reply.thread.key == report.thread_key
+    assert FederatedReply.objects.get().remote_updated_at == now - timedelta(minutes=1)
+    assert bob.post(client, created).status_code == 202  # the Create, late
+    reply.refresh_from_db()
+    assert reply.body == "Better words" and Reply.objects.count() == 1
+
+
+def test_an_update_of_an_unknown_note_passes_the_checks_of_a_create(federation, client, bob, report, no_pause):
+    """Taken as a Create, an Update must be one that a Create would be: a public reply to one of our
+    reports, not deleted, and recent (older than the tombstones, a deleted Note could come back)."""
+    now = timezone.now()
+
+    def update(content: str, *, published: datetime | None = now, public: bool = True, to: str = "") -> dict:
+        created = note(bob, to or article_id(report), content, public=public)
+        changed = edit(created, content, _iso(now), "#u")
+        changed["object"].pop("published")
+        if published is not None:
+            changed["object"]["published"] = _iso(published)
+        return changed
+
+    # Deleted by its author before the edit came: the tombstone keeps it out.
+    deleted = update("<p>deleted</p>")
+    NoteTombstone.record(bob.url, deleted["object"]["id"])
+    assert bob.post(client, deleted).status_code == 202
+    # Not public, not a reply to a report, published before what tombstones remember, or undated.
+    assert bob.post(client, update("<p>private</p>", public=False)).status_code == 403
+    assert bob.post(client, update("<p>elsewhere</p>", to=f"{REMOTE}/notes/1")).status_code == 202
+    old = now - timedelta(days=31)
+    assert bob.post(client, update("<p>old</p>", published=old)).status_code == 202
+    assert bob.post(client, update("<p>undated</p>", published=None)).status_code == 202
+    # Another account's note, or a note on another host, is never taken.
+    carol = RemoteKey(f"{REMOTE}/users/carol")
+    theirs = update("<p>theirs</p>")
+    assert carol.post(client, {**theirs, "actor": carol.url}).status_code == 400
+    assert not Reply.objects.exists()
+
+
+def test_a_reply_deleted_here_is_not_brought_back_by_its_author_s_edit(
+    federation, client, bob, report, no_pause, django_user_model
+):
+    """A moderator's deletion, or the author making the Note private, keeps a tombstone too: a
+    later edit (or an older one, late) is not a new Note."""
+    from speakout.discussion.services import delete_permanently
+
+    now = timezone.now()
+    created = note(bob, article_id(report), "<p>Rude words</p>")
+    created["object"]["published"] = _iso(now - timedelta(minutes=5))
+    bob.post(client, created)
+    moderator = django_user_model.objects.create_user("mod", is_staff=True, is_superuser=True)
+    delete_permanently(Reply.objects.get(), actor=moderator, reason="rude")
+    later = edit(created, "<p>Still rude</p>", _iso(now), "#u1")
+    later["object"]["published"] = created["object"]["published"]
+    assert bob.post(client, later).status_code == 202
+    assert not Reply.objects.exists()
+    # Made private by its author, then an older public edit arrives late.
+    second = note(bob, article_id(report), "<p>Second</p>")
+    second["object"]["published"] = _iso(now - timedelta(minutes=5))
+    bob.post(client, second)
+    private = edit(second, "<p>Second</p>", _iso(now), "#u2")
+    private["object"] = {**private["object"], "published": second["object"]["published"], "to": ACTOR, "cc": []}
+    private.update({"to": ACTOR, "cc": []})
+    assert bob.post(client, private).status_code == 202
+    assert not Reply.objects.exists()
+    late = edit(second, "<p>Second, public</p>", _iso(now - timedelta(minutes=2)), "#u1")
+    late["object"]["published"] = second["object"]["published"]
+    assert bob.post(client, late).status_code == 202
+    assert not Reply.objects.exists()
+
+
 def test_the_scheduled_prune_drops_old_tombstones_and_keeps_recent_ones(federation, settings):
     settings.SPEAKOUT_FEDERATION_TOMBSTONE_RETENTION_DAYS = 7
     NoteTombstone.record("https://remote.example/users/bob", "https://remote.example/notes/old")
