@@ -39,6 +39,7 @@ from django.db import connection as database
 from django.utils import timezone
 
 from speakout.net import ratelimit
+from speakout.theme.logging import mask_addresses
 
 from . import signing, verp
 from .app_settings import app_settings
@@ -435,8 +436,16 @@ def build_message(mail: OutgoingMail, connection: BaseEmailBackend | None = None
 
 def describe_error(error: BaseException, mail: OutgoingMail) -> str:
     """The exception's class and message, without the recipient's address, truncated."""
-    text = f"{type(error).__name__}: {error}".replace(mail.to, "<recipient>")
-    return text[:ERROR_MAX_LENGTH]
+    return without_addresses(f"{type(error).__name__}: {error}", mail.to)[:ERROR_MAX_LENGTH]
+
+
+def without_addresses(text: str, recipient: str) -> str:
+    """A mail server's words as kept: the recipient, in whatever case the server quotes it, as
+    ``<recipient>``, and any other address as the logs mask it (one it forwards to, one in another
+    spelling): the row outlives the mail, and "forget me" looks for the address, not its echoes."""
+    if recipient:
+        text = re.sub(re.escape(recipient), "<recipient>", text, flags=re.IGNORECASE)
+    return mask_addresses(text)
 
 
 def send_pending(
@@ -579,7 +588,7 @@ def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -
 
         changes["status"] = Status.FAILED
         OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(**changes)
-        bounces.record_refusal(mail.to, mail.pk, refusal.replace(mail.to, "<recipient>"))
+        bounces.record_refusal(mail.to, mail.pk, without_addresses(refusal, mail.to))
         logger.warning("Outgoing mail %s refused for good by the mail server", mail.pk)
         return REFUSED
     if now - mail.created_at >= timedelta(seconds=app_settings.RETRY_FOR_SECONDS):

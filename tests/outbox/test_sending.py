@@ -106,6 +106,23 @@ def test_error_does_not_repeat_the_recipient_address(settings):
     assert "<recipient>" in mail.last_error
 
 
+def test_error_masks_the_recipient_in_any_case_and_any_other_address(settings):
+    """A server's refusal quoting the address in its own case, or naming another (where it
+    forwards), keeps no address in the mail's error nor in the bounce it counts."""
+    from speakout.outbox.models import SoftBounce, Suppression
+
+    settings.EMAIL_BACKEND = "tests.outbox.backends.RefusingInOtherWordsBackend"
+    mail = queue_mail("robin@example.org", "Hello", "Text")
+    send_pending(mail.pk)
+    mail.refresh_from_db()
+    kept = [mail.last_error, *SoftBounce.objects.values_list("detail", flat=True)]
+    kept += Suppression.objects.values_list("detail", flat=True)
+    assert len(kept) == 2, kept
+    for text in kept:
+        assert "@" not in text and "robin" not in text.lower(), text
+    assert "<recipient>" in mail.last_error and "mailbox unavailable" in mail.last_error
+
+
 def test_crashed_worker_claim_is_released_and_sent_by_the_sweep(mailoutbox):
     """A mail left "sending" by a worker that died goes back to pending after 10 minutes and
     the sweep sends it once; a fresh claim is left alone."""
