@@ -494,6 +494,11 @@ LOGGING = {
         "wagtail": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django_tasks": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # granian's worker gives its loggers handlers of its own (stdout, no filter) before it
+        # loads the application, whose LOGGING replaces them here. Its access log would print
+        # each reader's IP address: it prints nothing, even if turned on.
+        "_granian": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "granian.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

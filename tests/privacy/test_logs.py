@@ -100,3 +100,73 @@ def test_every_handler_that_prints_has_the_filter(console):
                 assert any(isinstance(f, NoPersonalDataFilter) for f in handler.filters), (logger.name, handler)
     for name, handler in settings.LOGGING["handlers"].items():
         assert "no_personal_data" in handler.get("filters", []), name
+
+
+@pytest.fixture
+def granian_logging():
+    """granian's own logging, as its worker process sets it up before it loads the application
+    (whose LOGGING comes after: list this fixture before ``console``); put back afterwards."""
+    from granian.log import LogLevels
+    from granian.log import configure_logging as configure_granian
+
+    names = ("_granian", "granian", "granian.access")
+    saved = [(x, x.level, x.propagate, x.handlers[:]) for x in map(logging.getLogger, names)]
+    configure_granian(LogLevels.warning)
+    stream = io.StringIO()  # what granian's own handlers print, if they still print
+    for logger in map(logging.getLogger, names):
+        for handler in logger.handlers:
+            handler.setStream(stream)
+    try:
+        yield stream
+    finally:
+        for logger, level, propagate, handlers in saved:
+            logger.setLevel(level)
+            logger.propagate, logger.handlers[:] = propagate, handlers
+
+
+def test_granian_s_loggers_print_through_the_filter_and_its_access_log_not_at_all(granian_logging, console):
+    """granian gives its loggers handlers of its own, printing to stdout without the filter; the
+    project's LOGGING, applied when the worker loads the application, replaces them. Its access
+    log (each reader's IP address, with ``--access-log``) prints nothing: the proxy's is enough."""
+    from granian.log import access_logger, log_request_builder, logger
+
+    try:
+        raise RuntimeError(f"response iterator failed for {PERSON}")
+    except RuntimeError:
+        logger.exception("Application callable raised an exception")
+    request = {"addr_remote": "203.0.113.7", "path": "/x/", "qs": "", "method": "GET", "scheme": "http",
+               "protocol": "HTTP/1.1"}  # fmt: skip
+    log_request_builder(None)(0.0, 0.0, request, 200)
+    access_logger.warning("%s said hello", PERSON)
+
+    log = console.getvalue() + granian_logging.getvalue()
+    assert (
+        "Application callable raised an exception" in log
+        and "RuntimeError: response iterator failed for [email]" in log
+    )
+    assert "[email] said hello" in log and "203.0.113.7" not in log and "/x/" not in log
+    assert_no_address(log)
+    for name in ("_granian", "granian.access"):
+        handlers = [x for x in logging.getLogger(name).handlers if not type(x).__module__.startswith("_pytest")]
+        (handler,) = handlers
+        assert any(isinstance(f, NoPersonalDataFilter) for f in handler.filters), name
+
+
+# What the filter leaves as it is: attributes a call passes with ``extra=``.
+RECORD_FIELDS = {
+    "asctime", "created", "filename", "funcName", "levelname", "levelno", "lineno", "message", "module", "msecs",
+    "name", "pathname", "process", "processName", "relativeCreated", "thread", "threadName", "taskName",
+}  # fmt: skip
+
+
+def test_formatters_print_no_attribute_a_call_adds_with_extra(console):
+    """The filter masks a record's message, traceback and stack; a formatter printing another
+    attribute (one passed with ``extra=``) would print it unmasked, so none does."""
+    import re
+
+    logging.getLogger("speakout.outbox").warning("Mail refused", extra={"recipient": PERSON})
+    assert "Mail refused" in console.getvalue()
+    assert_no_address(console.getvalue())
+    for name, formatter in settings.LOGGING["formatters"].items():
+        fields = set(re.findall(r"%\((\w+)\)", formatter.get("format", formatter.get("fmt", ""))))
+        assert fields and fields <= RECORD_FIELDS, (name, fields - RECORD_FIELDS)
