@@ -61,6 +61,26 @@ def retention_facts() -> dict:
         "csrf_days": settings.CSRF_COOKIE_AGE // DAY,
         "language_cookie": settings.LANGUAGE_COOKIE_NAME,
         "language_days": (settings.LANGUAGE_COOKIE_AGE or 0) // DAY,
+        **_federation_facts(),
+    }
+
+
+def _federation_facts() -> dict:
+    """The Fediverse's part, where the federation app is installed: said while federation is on,
+    or while replies that came from it are kept."""
+    from django.apps import apps
+
+    if not apps.is_installed("speakout.federation"):
+        return {"federation": False}
+    from speakout.federation.app_settings import app_settings as federation_settings
+    from speakout.federation.models import FederatedReply, FederationSettings
+
+    config = FederationSettings.load()
+    return {
+        "federation": config.enabled or FederatedReply.objects.filter(outgoing=False).exists(),
+        "members_federate": config.enabled and config.federate_member_replies,
+        "tombstone_days": federation_settings.TOMBSTONE_RETENTION_DAYS,
+        "federation_log_days": federation_settings.LOG_RETENTION_DAYS,
     }
 
 

@@ -67,3 +67,41 @@ def test_the_page_names_everything_forget_me_keeps(client):
         "a reply of yours that our moderators hold as evidence of a threat, with your details, until they release it",
     ):
         assert thing in kept, thing
+
+
+@pytest.fixture
+def federated(db):
+    from speakout.federation.models import FederationSettings
+
+    config = FederationSettings.load()
+    config.enabled = True
+    config.save()
+    return config
+
+
+def test_with_the_fediverse_on_the_page_says_what_is_kept_of_a_remote_reply(client, federated, settings):
+    """What a reply from another server leaves here, how its deletion there removes it, what the
+    tombstone keeps and for how long (the setting's number), and whether replies made here go out."""
+    settings.SPEAKOUT_FEDERATION_TOMBSTONE_RETENTION_DAYS = 12
+    settings.SPEAKOUT_FEDERATION_LOG_RETENTION_DAYS = 5
+    html = client.get("/privacy/").content.decode()
+    for fact in (
+        "Replies from the Fediverse",
+        "its text, when it was written and last edited",
+        "name, handle, profile link and picture",
+        "your server tells us and we delete the reply",
+        "a one-way hash of the post's and your account's addresses for 12 days",
+        "the same happens when our moderators delete it",
+        "for 5 days, never its content",
+        "Replies written on this site are not sent to other servers.",
+    ):
+        assert fact in html, fact
+    federated.federate_member_replies = True
+    federated.save()
+    html = client.get("/privacy/").content.decode()
+    assert "Replies written on this site are not sent" not in html
+    assert "tick “Also post this reply to the Fediverse”" in html
+
+
+def test_without_the_fediverse_the_page_says_nothing_of_it(client):
+    assert "Fediverse" not in client.get("/privacy/").content.decode()
