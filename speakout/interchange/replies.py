@@ -10,6 +10,7 @@ from functools import cached_property
 from typing import Any
 
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -76,7 +77,7 @@ class ThreadReplies:
     prefix: str
     by_id: dict[str, CommentData] = field(default_factory=dict)  # source id → reply
     existing: dict[str, dict[str, Any]] = field(default_factory=dict)  # source id → stored row
-    removed: set[str] = field(default_factory=set)  # deleted here: never brought back
+    removed: dict[str, datetime] = field(default_factory=dict)  # deleted here (when): never brought back
     decided: set[int] = field(default_factory=set)  # reply ids a moderator decided on
     parent_of: dict[str, str] = field(default_factory=dict)
     depth_of: dict[str, int] = field(default_factory=dict)
@@ -164,10 +165,10 @@ class ReplyWriter:
         }
         if self._site_removed_imported_replies:
             state.removed = {
-                external_id[len(prefix) :]
-                for external_id in RemovedReply.objects.filter(
+                external_id[len(prefix) :]: removed_at
+                for external_id, removed_at in RemovedReply.objects.filter(
                     thread=thread, external_id__startswith=prefix
-                ).values_list("external_id", flat=True)
+                ).values_list("external_id", "removed_at")
             }
         if state.existing and self._site_moderated_imported_replies:
             state.decided = set(
@@ -175,11 +176,13 @@ class ReplyWriter:
                 .values_list("reply_id", flat=True)
                 .distinct()
             )
-        for sid in state.removed & state.by_id.keys():
+        for sid in state.removed.keys() & state.by_id.keys():
             del state.by_id[sid]
             self.result.count("reply", "deleted here")
+            when = timezone.localdate(state.removed[sid]).isoformat()
             self.result.skip(
-                _("reply %(id)s") % {"id": sid}, _("it was deleted here; importing does not bring it back")
+                _("reply %(id)s") % {"id": sid},
+                _("it was deleted here on %(date)s; importing does not bring it back") % {"date": when},
             )
 
     def _parents(self, state: ThreadReplies) -> None:
