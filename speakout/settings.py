@@ -278,7 +278,12 @@ if REDIS_URL:
             "KEY_PREFIX": env("SPEAKOUT_CACHE_PREFIX", "speakout"),
         }
     }
-    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""  # the version counters live in Redis, shared
+    # The page cache's version counters, read on every hit: with SQLite every process runs on
+    # this host and reaches the data folder, so they are files there (a hit then waits on no
+    # round trip to Redis); with a database several hosts share, they live in Redis.
+    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = (
+        DATA_DIR / "cache" / "versions" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else ""
+    )
 else:
     # Rate limits live here too: with locmem's default of 300 entries, a flood from a few
     # hundred senders culled the counters and let replies through (tests/security/test_floods.py).

@@ -1,4 +1,5 @@
-"""Django's Redis cache with less CPU per call (every page-cache hit makes one: docs/architecture.md).
+"""Django's Redis cache with less CPU per call (with PostgreSQL every page-cache hit makes one:
+docs/architecture.md).
 
 * One ``redis.Redis`` per connection pool: Django builds one per operation, copying its 170-odd
   response callbacks each time (a quarter of a millisecond, more than the round trip). A client

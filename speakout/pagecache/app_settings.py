@@ -20,9 +20,8 @@ def _defaults() -> dict[str, object]:
         # Paths never looked up or stored, whatever their views say. Apps add theirs in the
         # project's settings (the page cache imports no other app).
         "EXCLUDED_PREFIXES": ("/admin/", "/static/", "/media/", "/i18n/"),
-        # Where the version counters live when the default cache is not shared between processes
-        # (no Redis): a folder every web process, the worker and the commands share. Empty: in the
-        # default cache.
+        # Where the version counters live (no Redis, or SQLite): a folder every web process, the
+        # worker and the commands share. Empty: in the default cache (PostgreSQL and Redis).
         "VERSIONS_DIR": "",
         # Header values that, in a request, make the page personal (WSGI names: HTTP_X_...).
         "PERSONAL_HEADERS": ("HTTP_AUTHORIZATION",),

@@ -1,7 +1,7 @@
 """Stored pages in the shared cache, the most recently used kept in this process as well.
 
-A hit on a kept copy reads only the small version counters (one multi-get from Redis, or the
-version files), not the whole page; they are read on every lookup, so a change made through
+A hit on a kept copy reads only the small version counters (the version files, or one
+multi-get from Redis), not the whole page; they are read on every lookup, so a change made through
 another process shows on the next request. How to read an entry's counters (their keys made,
 the store found) is worked out once, when the entry is kept; a setting change (tests) forgets
 every kept entry, since the store may have changed with it.

@@ -3,9 +3,10 @@ process, the worker's scheduled unpublishing, an import or purge command) is see
 process on its next request. A cached page records the versions it was built from and is served
 only while all of them stand; a change bumps its name ("content", "thread:<key hash>", ...).
 
-They live in the shared cache when it is Redis. Without Redis the default cache is local to each
-process, so the counters live in small files in the data folder instead (``FileVersions``,
-``SPEAKOUT_PAGE_CACHE_VERSIONS_DIR``), which the web processes, the worker and every command share.
+They live in small files in the data folder (``FileVersions``, ``SPEAKOUT_PAGE_CACHE_VERSIONS_DIR``),
+which the web processes, the worker and every command share: without Redis the default cache is
+each process's own, and with SQLite every process is on one host, where a hit reads the files
+faster than it asks Redis. With PostgreSQL and Redis (several hosts) they live in Redis.
 
 A counter that is missing (never set, or evicted) starts again at the current time in
 microseconds, which is above any value it can have held before, so an evicted counter can never

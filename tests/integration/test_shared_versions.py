@@ -1,7 +1,8 @@
 """Changes made outside the web processes reach every one of them on the next request: on the
 default install (no Redis: each process's cache is its own, so the page cache's version counters
 live in files in the data folder, shared by the web process, the worker and every command), and
-with Redis and two web processes (the counters in Redis)."""
+with Redis and two web processes (the counters still in files with SQLite, in Redis with
+PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -40,6 +41,23 @@ def server(request, speakout_server) -> SpeakoutServer:
         assert "REDIS_URL" not in speakout_server.env
         return speakout_server
     return request.getfixturevalue("redis_server")
+
+
+def test_with_redis_the_versions_are_files_with_sqlite_and_redis_keys_with_postgresql(redis_server):
+    """With SQLite every process is on one host and reaches the data folder, so the versions a
+    hit reads are files there even with Redis; with PostgreSQL (several hosts) they stay in
+    Redis. The tests below run on this server too: a command's bump and a web process's reach
+    every web process on the next request, wherever the versions live."""
+    import hashlib
+
+    name = f"where-{uuid.uuid4().hex[:8]}"
+    shell(redis_server, f"from speakout.pagecache import versions; versions.bump_now({name!r}); print('ok')")
+    digest = hashlib.sha1(f"speakout:version:{name}".encode(), usedforsecurity=False).hexdigest()
+    in_files = (redis_server.data_dir / "cache" / "versions" / digest).exists()
+    in_redis = redis.Redis.from_url(REDIS_URL).exists(
+        f"{redis_server.env['SPEAKOUT_CACHE_PREFIX']}:1:speakout:version:{name}"
+    )
+    assert (in_files, bool(in_redis)) == ((True, False) if redis_server.database_url is None else (False, True))
 
 
 def every_process_gets(server: SpeakoutServer, path: str) -> list[tuple]:

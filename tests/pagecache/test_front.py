@@ -207,7 +207,7 @@ def redis_as_cache(settings):
     settings.CACHES = {
         "default": {"BACKEND": "speakout.net.rediscache.SharedClientRedisCache", "LOCATION": url, "KEY_PREFIX": prefix}
     }
-    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""  # the counters in Redis, as in production
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""  # the counters in Redis, as with PostgreSQL
     yield
     client = redis.Redis.from_url(url)
     keys = list(client.scan_iter(f"{prefix}:*"))

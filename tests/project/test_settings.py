@@ -111,6 +111,27 @@ def test_redis_url_selects_the_redis_cache(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "True True ok {'probe': 'ok', 'count': 2}"
 
 
+def test_with_redis_the_page_cache_versions_are_files_on_sqlite_and_in_redis_on_postgresql(tmp_path):
+    # Every process that reaches an SQLite database runs on its host and reaches the data folder,
+    # so the versions every cache hit reads are files there; a database that several hosts share
+    # keeps them in Redis. Without Redis they are files whatever the database.
+    probe = (
+        "from speakout.pagecache import versions; files = versions.file_versions(); print(files and files.directory)"
+    )
+    redis_url = {"REDIS_URL": "redis://127.0.0.1:6379/15"}
+    postgres = {"DATABASE_URL": "postgres://speakout@db.invalid/speakout"}
+    files = str(tmp_path / "cache" / "versions")
+    for overrides, expected in (
+        (redis_url, files),
+        ({**redis_url, "DATABASE_URL": f"sqlite:///{tmp_path}/elsewhere.sqlite3"}, files),
+        ({**redis_url, **postgres}, "None"),
+        (postgres, files),
+    ):
+        result = run_manage("shell", "-c", probe, env_overrides=overrides, tmp_path=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == expected, overrides
+
+
 @pytest.mark.django_db
 def test_public_pages_send_a_strict_content_security_policy(client, site_builder):
     policy = client.get("/")["Content-Security-Policy"]
