@@ -122,10 +122,10 @@ def test_with_redis_the_page_cache_versions_are_files_on_sqlite_and_in_redis_on_
     postgres = {"DATABASE_URL": "postgres://speakout@db.invalid/speakout"}
     files = str(tmp_path / "cache" / "versions")
     for overrides, expected in (
-        (redis_url, files),
+        ({**redis_url, "DATABASE_URL": ""}, files),
         ({**redis_url, "DATABASE_URL": f"sqlite:///{tmp_path}/elsewhere.sqlite3"}, files),
         ({**redis_url, **postgres}, "None"),
-        (postgres, files),
+        ({**postgres, "REDIS_URL": ""}, files),
     ):
         result = run_manage("shell", "-c", probe, env_overrides=overrides, tmp_path=tmp_path)
         assert result.returncode == 0, result.stderr
