@@ -4,13 +4,18 @@ subscription's one-click unsubscribe link and the RFC 8058 headers."""
 
 from __future__ import annotations
 
+import copy
 import re
+import secrets
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.template.defaultfilters import linebreaksbr, truncatechars
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.html import conditional_escape
 
 from speakout.discussion.forms import INVISIBLE_OR_BIDI
 from speakout.outbox.sender import for_the_batch, organisation_name
@@ -114,7 +119,7 @@ def render(
             headers = {"List-Unsubscribe": f"<{link}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
         text = render_to_string(f"subscriptions/email/{template}.txt", context)
         html = render_to_string(f"subscriptions/email/{template}.html", context)
-        subject = " ".join(str(subject() if callable(subject) else subject).split())[:500]
+        subject = one_line_subject(subject)
     return {
         "to": subscription.email,
         "subject": subject,
@@ -124,6 +129,77 @@ def render(
         "language": language,
         "dedupe_key": dedupe_key,
     }
+
+
+def one_line_subject(subject) -> str:
+    return " ".join(str(subject() if callable(subject) else subject).split())[:500]
+
+
+# What a reply notification shows of its reply stands in a stencil as a marker: letters and
+# digits, which escaping and the templates' filters leave as they are, and which no text can
+# hold, being drawn anew by each process.
+_MARK = f"speakout{secrets.token_hex(10)}"
+_NAME, _BODY, _ID = f"{_MARK}n", f"{_MARK}b", f"{_MARK}i"
+BODY_CHARS = 2000  # the templates' truncatechars
+
+
+def _filled(stencil: tuple[str, str], reply) -> tuple[str, str]:
+    """A stencil's text and HTML with the reply's name, text and id where its markers are, each
+    as the templates show it: the text's as it is, the HTML's escaped, its line breaks as <br>."""
+    text, html = stencil
+    body, name, pk = truncatechars(reply.body, BODY_CHARS), reply.author_name, str(reply.pk)
+    text = text.replace(_NAME, name).replace(_BODY, body).replace(_ID, pk)
+    html = html.replace(_NAME, conditional_escape(name))
+    return text, html.replace(_BODY, linebreaksbr(body, autoescape=True)).replace(_ID, pk)
+
+
+def render_about_reply(
+    subscription: Subscription,
+    template: str,
+    subject,
+    reply,
+    context: Callable[[Any, str], dict],
+    *,
+    dedupe_key: str,
+) -> dict[str, Any]:
+    """``render`` for a mail about ``reply``, whose context ``context(reply, reply_id)`` gives.
+
+    Within a batch (``one_batch``), a subscriber's mails about the replies of one thread differ
+    only by what they show of each reply (its writer's name, its text and its id, in
+    ``reply_url``): the first two are rendered, then once more with markers in their place (a
+    stencil), and if the stencil filled in with each of the two gives both exactly, the others
+    are filled in from it instead of rendered (two templates a mail were most of the worker's
+    time per reply). A template that shows anything else of the reply, or chooses by it, makes
+    the two differ from the stencil's: every mail is then rendered."""
+    key = f"subscriptions:stencil:{template}:{subscription.pk}:{reply.thread_id}"
+    state: dict[str, Any] = for_the_batch(key, dict)  # a new one each time outside a batch
+    stencil = state.get("stencil")
+    if stencil is not None:
+        text, html = _filled(stencil["bodies"], reply)
+        with translation.override(stencil["language"]):
+            line = one_line_subject(subject)
+        mail = stencil["mail"]
+        return {
+            **mail,
+            "subject": line,
+            "text": text,
+            "html": html,
+            "headers": dict(mail["headers"]),
+            "dedupe_key": dedupe_key,
+        }
+    mail = render(subscription, template, subject, context(reply, str(reply.pk)), dedupe_key=dedupe_key)
+    rendered = state.setdefault("rendered", [])
+    if len(rendered) < 2:  # the first two are kept, to prove the stencil on
+        rendered.append((reply, (mail["text"], mail["html"])))
+        if len(rendered) < 2:
+            return mail
+        marked = copy.copy(reply)
+        marked.author_name, marked.body = _NAME, _BODY
+        made = render(subscription, template, subject, context(marked, _ID), dedupe_key=None)
+        bodies = (made["text"], made["html"])
+        if all(_filled(bodies, earlier) == mail_bodies for earlier, mail_bodies in rendered):
+            state["stencil"] = {"bodies": bodies, "mail": made, "language": made["language"]}
+    return mail
 
 
 def send(subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str, unsubscribe=True):

@@ -521,6 +521,10 @@ def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict[str, 
     thread = reply.thread
     prepared = []
     title = mails.thread_title(thread)
+
+    def context(shown: Reply, reply_id: str) -> dict[str, Any]:
+        return {"reply": shown, "thread": thread, "reply_url": f"{thread.url}#reply-{reply_id}" if thread.url else ""}
+
     for subscription in followers:
         if subscription.email == own:
             continue
@@ -529,11 +533,12 @@ def _reply_mails(reply: Reply, followers: list[Subscription]) -> list[dict[str, 
             return _("New reply to “%(title)s”") % {"title": title}
 
         prepared.append(
-            mails.render(
+            mails.render_about_reply(
                 subscription,
                 "reply",
                 subject,
-                {"reply": reply, "thread": thread, "reply_url": f"{thread.url}#reply-{reply.pk}" if thread.url else ""},
+                reply,
+                context,
                 dedupe_key=f"subscriptions:reply:{reply.pk}:{subscription.pk}",
             )
         )

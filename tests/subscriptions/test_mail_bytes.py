@@ -4,6 +4,7 @@ signs them and resolved as ``reverse()`` resolves them, however many mails the b
 
 from __future__ import annotations
 
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -95,3 +96,87 @@ def test_a_link_is_what_reverse_makes_of_its_token(token):
         assert mails.link("subscriptions:unsubscribe", token) == app_settings.BASE_URL + reverse(
             "subscriptions:unsubscribe", args=[token]
         )
+
+
+# Replies whose name and text the templates escape, break into lines, cut at 2,000 characters or
+# quote inside a translated sentence: each notification must be what it renders alone, whether it
+# was rendered or filled in from the batch's stencil.
+AWKWARD = [
+    ("Ann <b>&</b> “Co” 100%", "First line\nsecond <i>line</i> & more"),
+    ("Bob %(name)s", "A reply with\r\n\r\nparagraphs, {{ braces }} and {% tags %}"),
+    ("Chloé", "long " * 600 + "end"),  # past 2,000 characters
+    ('D\'Arcy "quoted"', "<script>alert(1)</script> &amp; done"),
+    ("Eve", "short"),
+]
+
+
+def test_every_notification_of_a_batch_is_what_it_renders_alone_however_awkward(
+    thread, post_reply, subscribe, monkeypatch
+):
+    ada = subscribe("ada@example.org", thread=thread)
+    replies = [
+        post_reply(thread, name=name, email=f"writer-{n}@example.org", body=body).reply
+        for n, (name, body) in enumerate(AWKWARD)
+    ]
+    rendered = renders_counted(monkeypatch)
+    with mock.patch("time.time", return_value=NOW):
+        assert services.send_due_reply_notifications() == len(replies)
+        assert len(rendered) == 3 * 2  # the last three filled in from the stencil
+        for reply in replies:
+            mail = OutgoingMail.objects.get(dedupe_key=f"subscriptions:reply:{reply.pk}:{ada.pk}")
+            want = expected(ada, reply)
+            assert {key: getattr(mail, key) for key in want} == want
+
+
+def renders_counted(monkeypatch) -> list[str]:
+    rendered: list[str] = []
+    real = mails.render_to_string
+
+    def counting(name, context=None, *args, **kwargs):
+        rendered.append(name)
+        return real(name, context, *args, **kwargs)
+
+    monkeypatch.setattr(mails, "render_to_string", counting)
+    return rendered
+
+
+def test_after_two_notifications_of_a_thread_a_subscriber_s_are_filled_in(thread, post_reply, subscribe, monkeypatch):
+    subscribe("ada@example.org", thread=thread)
+    for n in range(6):
+        post_reply(thread, email=f"writer-{n}@example.org", body=f"Reply {n}")
+    rendered = renders_counted(monkeypatch)
+    assert services.send_due_reply_notifications() == 6
+    # Two mails rendered, the stencil, then four filled in: a text and an HTML template each.
+    assert len(rendered) == 3 * 2
+
+
+def test_a_template_showing_more_of_the_reply_has_every_mail_rendered(
+    thread, post_reply, subscribe, monkeypatch, settings
+):
+    ada = subscribe("ada@example.org", thread=thread)
+    replies = [post_reply(thread, email=f"writer-{n}@example.org", body=f"Reply {n}").reply for n in range(4)]
+    # The reply's date shown, beside what the stencil marks: the stencil would give every mail the
+    # date of the reply it was made from.
+    source = Path(settings.BASE_DIR) / "speakout/subscriptions/templates/subscriptions/email/reply.txt"
+    changed = source.read_text().replace(
+        "{% endblock %}", "{{ reply.created_at|date:'c' }} {{ reply.pk }}{% endblock %}", 1
+    )
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "APP_DIRS": False,
+            "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"],
+                "loaders": [
+                    ("django.template.loaders.locmem.Loader", {"subscriptions/email/reply.txt": changed}),
+                    "django.template.loaders.app_directories.Loader",
+                ],
+            },
+        }
+    ]
+    rendered = renders_counted(monkeypatch)
+    assert services.send_due_reply_notifications() == 4
+    assert len(rendered) == 4 * 2 + 2  # every mail, and the stencil that was turned down
+    for reply in replies:
+        mail = OutgoingMail.objects.get(dedupe_key=f"subscriptions:reply:{reply.pk}:{ada.pk}")
+        assert f"{reply.created_at:%Y-%m-%d}" in mail.text_body and f" {reply.pk}" in mail.text_body
