@@ -171,7 +171,12 @@ def render_about_reply(
     are filled in from it instead of rendered (two templates a mail were most of the worker's
     time per reply). A template that shows anything else of the reply, or chooses by it, makes
     the two differ from the stencil's: every mail is then rendered."""
-    key = f"subscriptions:stencil:{template}:{subscription.pk}:{reply.thread_id}"
+    # Everything else a mail shows comes from the subscription and the thread: read anew for each
+    # batch of replies, they name the stencil, so a change made meanwhile makes a new one.
+    thread = subscription.thread
+    title, url = (thread.title, thread.url) if thread is not None else ("", "")
+    shown = (template, subscription.pk, subscription.email, subscription.language, reply.thread_id, title, url)
+    key = f"subscriptions:stencil:{shown!r}"
     state: dict[str, Any] = for_the_batch(key, dict)  # a new one each time outside a batch
     stencil = state.get("stencil")
     if stencil is not None:

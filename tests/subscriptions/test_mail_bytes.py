@@ -13,10 +13,12 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
+from speakout.discussion.models import Reply, Thread
 from speakout.outbox.models import OutgoingMail
 from speakout.outbox.sender import one_batch, organisation_name
 from speakout.subscriptions import mails, services, tokens
 from speakout.subscriptions.app_settings import app_settings
+from speakout.subscriptions.models import Subscription
 from speakout.theme.languages import default_language
 
 pytestmark = pytest.mark.django_db
@@ -180,3 +182,21 @@ def test_a_template_showing_more_of_the_reply_has_every_mail_rendered(
     for reply in replies:
         mail = OutgoingMail.objects.get(dedupe_key=f"subscriptions:reply:{reply.pk}:{ada.pk}")
         assert f"{reply.created_at:%Y-%m-%d}" in mail.text_body and f" {reply.pk}" in mail.text_body
+
+
+def test_a_title_changed_between_two_batches_of_a_run_shows_in_the_second(thread, post_reply, subscribe):
+    ada = subscribe("ada@example.org", thread=thread)
+    for n in range(3):
+        post_reply(thread, email=f"writer-{n}@example.org", body=f"Reply {n}")
+    with mock.patch("time.time", return_value=NOW), one_batch():
+        assert services._announce_batch(100) == (3, 3)  # its stencil made
+        Thread.objects.filter(pk=thread.pk).update(title="Another title")
+        later = [post_reply(thread, email=f"later-{n}@example.org", body=f"Later {n}").reply for n in range(3)]
+        assert services._announce_batch(100) == (3, 3)
+        ada = Subscription.objects.get(pk=ada.pk)
+        for reply in later:
+            reply = Reply.objects.select_related("thread").get(pk=reply.pk)
+            mail = OutgoingMail.objects.get(dedupe_key=f"subscriptions:reply:{reply.pk}:{ada.pk}")
+            want = expected(ada, reply)
+            assert "Another title" in want["text_body"]
+            assert {key: getattr(mail, key) for key in want} == want
