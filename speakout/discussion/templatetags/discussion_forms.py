@@ -2,6 +2,8 @@
 whose ``aria-describedby`` names only ids the page really has (the help and the error shown)."""
 
 from django import template
+from django.utils.html import conditional_escape
+from django.utils.safestring import SafeString
 
 register = template.Library()
 
@@ -20,10 +22,69 @@ def described_widget(field):
 
     Django describes a widget by ``<id>_helptext`` whenever the field has help text; the
     templates print the help themselves, so the ids are set here to match what they print."""
+    return _described(field, field.errors, field.help_text)
+
+
+def _described(field, errors, help_text) -> str:
     described_by = []
-    if field.errors:
+    if errors:
         described_by.append(error_id(field))
-    if field.help_text:
+    if help_text:
         described_by.append(help_id(field))
     attrs = {"aria-describedby": " ".join(described_by)} if described_by else {}
     return field.as_widget(attrs=attrs)
+
+
+# The layouts of discussion/includes/field.html, checkbox.html and wish.html, written out: through
+# an include each box of a form cost about three times its widget. The templates stay for the
+# other forms, and tests/discussion/test_form_layout.py requires the same HTML from both.
+REQUIRED_MARK = ' <span class="field__required" aria-hidden="true">*</span>'
+
+
+def _parts(field) -> tuple:
+    errors = field.errors
+    help_text = field.help_text
+    auto_id = conditional_escape(field.auto_id)
+    error = (
+        f'<span class="field__error" id="{auto_id}-error">{" ".join(conditional_escape(e) for e in errors)}</span>'
+        if errors
+        else ""
+    )
+    help_html = (
+        f'<div class="field__help" id="{auto_id}_helptext">{conditional_escape(help_text)}</div>' if help_text else ""
+    )
+    return errors, auto_id, error, help_html, _described(field, errors, help_text)
+
+
+@register.simple_tag
+def field_layout(field, required=False) -> str:
+    """What ``{% include "discussion/includes/field.html" with field=field required=required %}`` gives."""
+    errors, auto_id, error, help_html, widget = _parts(field)
+    return SafeString(  # nosec B703: every value is escaped or a widget's own HTML
+        f'<div class="field{" field--error" if errors else ""}" data-field="{conditional_escape(field.name)}">\n'
+        f'  <label for="{auto_id}">{conditional_escape(field.label)}{REQUIRED_MARK if required else ""}</label>\n'
+        f"  {widget}\n  {error}\n  {help_html}\n</div>\n"
+    )
+
+
+@register.simple_tag
+def checkbox_layout(field) -> str:
+    """What ``{% include "discussion/includes/checkbox.html" with field=field %}`` gives."""
+    errors, auto_id, error, help_html, widget = _parts(field)
+    return SafeString(  # nosec B703: every value is escaped or a widget's own HTML
+        f'<div class="field field--checkbox{" field--error" if errors else ""}" '
+        f'data-field="{conditional_escape(field.name)}">\n  {widget}\n'
+        f'  <label for="{auto_id}">{conditional_escape(field.label)}</label>\n  {help_html}\n  {error}\n</div>\n'
+    )
+
+
+@register.simple_tag
+def wish_layout(field, checked) -> str:
+    """What ``{% include "discussion/includes/wish.html" with field=field checked=checked %}`` gives."""
+    name = conditional_escape(field.name)
+    auto_id = conditional_escape(field.auto_id)
+    return SafeString(  # nosec B703: every value is escaped
+        f'<div class="field field--checkbox" data-field="{name}"><input type="hidden" name="{name}" value="0">'
+        f'<input type="checkbox" name="{name}" value="1" id="{auto_id}"{conditional_escape(checked)}>\n'
+        f'  <label for="{auto_id}">{conditional_escape(field.label)}</label>\n</div>\n'
+    )
