@@ -5,6 +5,8 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from speakout.discussion.forms import PlainlyCopiedFields
+
 from .models import Subscription
 
 
@@ -92,3 +94,7 @@ class PostsForm(AddressForm):
     def categories(self) -> list[str]:
         """The chosen lists as subscription categories ("" is the whole site)."""
         return ["" if value == self.EVERYTHING else value for value in self.cleaned_data["lists"]]
+
+
+# Made for every report page a signed-in reader opens: its plain fields copied as the reply form's are.
+FollowForm.base_fields = PlainlyCopiedFields(FollowForm.base_fields)

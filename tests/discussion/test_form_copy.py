@@ -1,13 +1,15 @@
-"""ReplyForm's fields are copied for each form by PlainlyCopiedFields (discussion/forms.py)
+"""ReplyForm's and FollowForm's fields are copied for each form by PlainlyCopiedFields (discussion/forms.py)
 without copy.deepcopy's machinery: the copies must be what Django's deepcopy makes."""
 
 from __future__ import annotations
 
 import copy
 
+import pytest
 from django import forms
 
-from speakout.discussion.forms import PlainlyCopiedFields, ReplyForm
+from speakout.discussion.forms import PlainlyCopiedFields, ReplyForm, _copies_plainly
+from speakout.subscriptions.forms import FollowForm
 
 
 def assert_same_copy(lean: forms.Field, django: forms.Field, original: forms.Field) -> None:
@@ -26,13 +28,18 @@ def assert_same_copy(lean: forms.Field, django: forms.Field, original: forms.Fie
         assert vars(lean.widget)[name] is vars(original.widget)[name] is vars(django.widget)[name], name
 
 
-def test_every_reply_form_field_is_copied_as_django_copies_it():
-    base = ReplyForm.base_fields
+@pytest.mark.parametrize("form", [ReplyForm, FollowForm])
+def test_every_field_is_copied_as_django_copies_it(form):
+    base = form.base_fields
     assert isinstance(base, PlainlyCopiedFields)
     lean, django = copy.deepcopy(base), copy.deepcopy(dict(base))
     assert type(lean) is dict and list(lean) == list(django) == list(base)
     for name, field in base.items():
-        assert_same_copy(lean[name], django[name], field)
+        if _copies_plainly(field):
+            assert_same_copy(lean[name], django[name], field)
+        else:  # deep-copied as Django does (the follow form's choice of frequency)
+            assert type(lean[name]) is type(field) and lean[name].widget is not field.widget
+            assert lean[name].choices == django[name].choices
 
 
 def test_a_field_that_copies_more_is_deep_copied_as_before():
