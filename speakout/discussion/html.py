@@ -14,7 +14,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from html import escape
+from pathlib import Path
+from weakref import WeakKeyDictionary
 
+from django.template import Engine, TemplateDoesNotExist
 from django.urls import get_resolver, get_script_prefix, get_urlconf, reverse
 from django.utils import timezone
 from django.utils.formats import date_format, number_format
@@ -72,6 +75,26 @@ def avatar_url_pattern() -> str:
             _AVATAR_PATTERNS.clear()
         pattern = _AVATAR_PATTERNS[key] = reverse("discussion:avatar", args=["0" * 16]).replace("0" * 16, "{key}")
     return pattern
+
+
+_SHIPPED: WeakKeyDictionary[Engine, dict[str, bool]] = WeakKeyDictionary()
+
+
+def is_shipped(name: str, templates: Path) -> bool:
+    """Whether the template ``name`` is the one in ``templates`` (an app's own folder) and not
+    one a project put in its place. HTML written out in Python stands in for a template only while
+    the template is ours: an override is rendered as written. Asked once per template engine
+    (Django makes a new one when the ``TEMPLATES`` setting changes)."""
+    engine = Engine.get_default()
+    known = _SHIPPED.setdefault(engine, {})
+    shipped = known.get(name)
+    if shipped is None:
+        try:
+            origin = engine.get_template(name).origin.name
+        except TemplateDoesNotExist:
+            origin = ""
+        shipped = known[name] = bool(origin) and Path(origin).resolve() == (templates / name).resolve()
+    return shipped
 
 
 def avatar_url(key: str) -> str:

@@ -8,6 +8,7 @@ import copy
 import re
 import secrets
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,6 +19,7 @@ from django.utils import translation
 from django.utils.html import conditional_escape
 
 from speakout.discussion.forms import INVISIBLE_OR_BIDI
+from speakout.discussion.html import is_shipped
 from speakout.outbox.sender import for_the_batch, organisation_name
 from speakout.outbox.services import queue_mail
 from speakout.theme.languages import default_language
@@ -141,6 +143,7 @@ def one_line_subject(subject) -> str:
 _MARK = f"speakout{secrets.token_hex(10)}"
 _NAME, _BODY, _ID = f"{_MARK}n", f"{_MARK}b", f"{_MARK}i"
 BODY_CHARS = 2000  # the templates' truncatechars
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def _filled(stencil: tuple[str, str], reply) -> tuple[str, str]:
@@ -169,8 +172,9 @@ def render_about_reply(
     ``reply_url``): the first two are rendered, then once more with markers in their place (a
     stencil), and if the stencil filled in with each of the two gives both exactly, the others
     are filled in from it instead of rendered (two templates a mail were most of the worker's
-    time per reply). A template that shows anything else of the reply, or chooses by it, makes
-    the two differ from the stencil's: every mail is then rendered."""
+    time per reply). A template that shows anything else of the reply makes the two differ from
+    the stencil's: every mail is then rendered. So is every mail whose templates a project put in
+    place of ours: one could choose by the reply in a way the first two do not show."""
     # Everything else a mail shows comes from the subscription and the thread: read anew for each
     # batch of replies, they name the stencil, so a change made meanwhile makes a new one.
     thread = subscription.thread
@@ -178,6 +182,8 @@ def render_about_reply(
     shown = (template, subscription.pk, subscription.email, subscription.language, reply.thread_id, title, url)
     key = f"subscriptions:stencil:{shown!r}"
     state: dict[str, Any] = for_the_batch(key, dict)  # a new one each time outside a batch
+    if "ours" not in state:
+        state["ours"] = all(is_shipped(f"subscriptions/email/{template}.{kind}", TEMPLATES) for kind in ("txt", "html"))
     stencil = state.get("stencil")
     if stencil is not None:
         text, html = _filled(stencil["bodies"], reply)
@@ -194,7 +200,7 @@ def render_about_reply(
         }
     mail = render(subscription, template, subject, context(reply, str(reply.pk)), dedupe_key=dedupe_key)
     rendered = state.setdefault("rendered", [])
-    if len(rendered) < 2:  # the first two are kept, to prove the stencil on
+    if state["ours"] and len(rendered) < 2:  # the first two are kept, to prove the stencil on
         rendered.append((reply, (mail["text"], mail["html"])))
         if len(rendered) < 2:
             return mail

@@ -77,3 +77,35 @@ def test_an_error_and_help_text_are_both_shown_and_described():
     html = through_tag("{% field_layout form.text required=True %}", form=form)
     assert 'aria-describedby="id_text-error id_text_helptext"' in html
     assert "field--error" in html and "&lt;script&gt;" in html and "<script>" not in html
+
+
+@pytest.mark.parametrize("name", ["field", "checkbox", "wish"])
+def test_a_project_s_own_box_template_is_rendered_as_an_include_would(name, settings):
+    """A project that puts its own box template in place of ours sees it in the reply and follow
+    forms: the tags render it as the include did."""
+    own = f"<p class=own-{name}>{{{{ field.name }}}} {{{{ required|yesno:'r,' }}}}{{{{ checked }}}}</p>"
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "APP_DIRS": False,
+            "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"],
+                "loaders": [
+                    ("django.template.loaders.locmem.Loader", {f"discussion/includes/{name}.html": own}),
+                    "django.template.loaders.app_directories.Loader",
+                ],
+            },
+        }
+    ]
+    form = ReplyForm(initial={"thread": "t"})
+    tag = {
+        "field": "{% field_layout form.body required=True %}",
+        "checkbox": "{% checkbox_layout form.notify_replies %}",
+        "wish": "{% wish_layout form.notify_answers ' checked' %}",
+    }[name]
+    expected = {
+        "field": "<p class=own-field>body r</p>",
+        "checkbox": "<p class=own-checkbox>notify_replies </p>",
+        "wish": "<p class=own-wish>notify_answers  checked</p>",
+    }[name]
+    assert through_tag(tag, form=form) == expected

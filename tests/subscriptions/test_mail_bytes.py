@@ -176,12 +176,48 @@ def test_a_template_showing_more_of_the_reply_has_every_mail_rendered(
             },
         }
     ]
+    # Taken for ours, so that the stencil is tried: its check on the first two turns it down.
+    monkeypatch.setattr(mails, "is_shipped", lambda name, templates: True)
     rendered = renders_counted(monkeypatch)
     assert services.send_due_reply_notifications() == 4
     assert len(rendered) == 4 * 2 + 2  # every mail, and the stencil that was turned down
     for reply in replies:
         mail = OutgoingMail.objects.get(dedupe_key=f"subscriptions:reply:{reply.pk}:{ada.pk}")
         assert f"{reply.created_at:%Y-%m-%d}" in mail.text_body and f" {reply.pk}" in mail.text_body
+
+
+def with_template(settings, name: str, text: str) -> None:
+    """``name`` replaced by ``text``, as a project's own template would be."""
+    settings.TEMPLATES = [
+        {
+            **settings.TEMPLATES[0],
+            "APP_DIRS": False,
+            "OPTIONS": {
+                **settings.TEMPLATES[0]["OPTIONS"],
+                "loaders": [
+                    ("django.template.loaders.locmem.Loader", {name: text}),
+                    "django.template.loaders.app_directories.Loader",
+                ],
+            },
+        }
+    ]
+
+
+def test_a_project_s_own_template_is_rendered_for_every_mail(thread, post_reply, subscribe, monkeypatch, settings):
+    """A template of a project's own may choose by the reply where the first two replies do not
+    show it (here, by its length): no stencil is made from it."""
+    ada = subscribe("ada@example.org", thread=thread)
+    bodies = ["Short one.", "Short two.", "A much longer reply, well past the forty characters the template counts."]
+    replies = [post_reply(thread, email=f"writer-{n}@example.org", body=body).reply for n, body in enumerate(bodies)]
+    source = Path(settings.BASE_DIR) / "speakout/subscriptions/templates/subscriptions/email/reply.txt"
+    chooses = "{% if reply.body|length > 40 %}LONG{% else %}SHORT{% endif %}{% endblock %}"
+    with_template(settings, "subscriptions/email/reply.txt", source.read_text().replace("{% endblock %}", chooses, 1))
+    rendered = renders_counted(monkeypatch)
+    assert services.send_due_reply_notifications() == 3
+    assert len(rendered) == 3 * 2
+    for reply, kind in zip(replies, ["SHORT", "SHORT", "LONG"], strict=True):
+        mail = OutgoingMail.objects.get(dedupe_key=f"subscriptions:reply:{reply.pk}:{ada.pk}")
+        assert kind in mail.text_body
 
 
 def test_a_title_changed_between_two_batches_of_a_run_shows_in_the_second(thread, post_reply, subscribe):

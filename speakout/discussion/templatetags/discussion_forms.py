@@ -1,9 +1,13 @@
 """Form rendering shared by the reply, contact and follow forms: one field layout, and widgets
 whose ``aria-describedby`` names only ids the page really has (the help and the error shown)."""
 
+from pathlib import Path
+
 from django import template
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString
+
+from speakout.discussion.html import is_shipped
 
 register = template.Library()
 
@@ -37,7 +41,9 @@ def _described(field, errors, help_text) -> str:
 
 # The layouts of discussion/includes/field.html, checkbox.html and wish.html, written out: through
 # an include each box of a form cost about three times its widget. The templates stay for the
-# other forms, and tests/discussion/test_form_layout.py requires the same HTML from both.
+# other forms, and tests/discussion/test_form_layout.py requires the same HTML from both. A
+# project that puts its own of these templates in place gets them rendered, as an include would.
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 REQUIRED_MARK = ' <span class="field__required" aria-hidden="true">*</span>'
 
 
@@ -56,9 +62,20 @@ def _parts(field) -> tuple:
     return errors, auto_id, error, help_html, _described(field, errors, help_text)
 
 
-@register.simple_tag
-def field_layout(field, required=False) -> str:
+def _overridden(context, name: str, **values) -> str | None:
+    """The include's own rendering when a project replaced the template ``name``, else None."""
+    if is_shipped(name, TEMPLATES):
+        return None
+    with context.push(**values):
+        return context.template.engine.get_template(name).render(context)
+
+
+@register.simple_tag(takes_context=True)
+def field_layout(context, field, required=False) -> str:
     """What ``{% include "discussion/includes/field.html" with field=field required=required %}`` gives."""
+    overridden = _overridden(context, "discussion/includes/field.html", field=field, required=required)
+    if overridden is not None:
+        return overridden
     errors, auto_id, error, help_html, widget = _parts(field)
     return SafeString(  # nosec B703: every value is escaped or a widget's own HTML
         f'<div class="field{" field--error" if errors else ""}" data-field="{conditional_escape(field.name)}">\n'
@@ -67,9 +84,12 @@ def field_layout(field, required=False) -> str:
     )
 
 
-@register.simple_tag
-def checkbox_layout(field) -> str:
+@register.simple_tag(takes_context=True)
+def checkbox_layout(context, field) -> str:
     """What ``{% include "discussion/includes/checkbox.html" with field=field %}`` gives."""
+    overridden = _overridden(context, "discussion/includes/checkbox.html", field=field)
+    if overridden is not None:
+        return overridden
     errors, auto_id, error, help_html, widget = _parts(field)
     return SafeString(  # nosec B703: every value is escaped or a widget's own HTML
         f'<div class="field field--checkbox{" field--error" if errors else ""}" '
@@ -78,9 +98,12 @@ def checkbox_layout(field) -> str:
     )
 
 
-@register.simple_tag
-def wish_layout(field, checked) -> str:
+@register.simple_tag(takes_context=True)
+def wish_layout(context, field, checked) -> str:
     """What ``{% include "discussion/includes/wish.html" with field=field checked=checked %}`` gives."""
+    overridden = _overridden(context, "discussion/includes/wish.html", field=field, checked=checked)
+    if overridden is not None:
+        return overridden
     name = conditional_escape(field.name)
     auto_id = conditional_escape(field.auto_id)
     return SafeString(  # nosec B703: every value is escaped
