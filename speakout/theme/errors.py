@@ -14,6 +14,7 @@ site) and the CSRF token is passed in by hand.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
@@ -62,10 +63,18 @@ class ReporterFilter(SafeExceptionReporterFilter):
         return meta
 
 
+# The data folder's disk is full: with SQLite the page cache's version files live beside the
+# database, so a reply's first write to fail there can be the version bump in its transaction.
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
 def database_unavailable(error: BaseException | None) -> bool:
-    """Whether ``error`` (or what it was raised from) says the database cannot be used now."""
+    """Whether ``error`` (or what it was raised from) says the database, or the disk it writes
+    to, cannot be used now."""
     while error is not None:
         if isinstance(error, (OperationalError, InterfaceError)):
+            return True
+        if isinstance(error, OSError) and error.errno in DISK_FULL:
             return True
         error = error.__cause__
     return False

@@ -6,6 +6,7 @@ surface; tests/reliability/test_faults*.py cause the real failures against a run
 
 from __future__ import annotations
 
+import errno
 import html
 import json
 import re
@@ -168,11 +169,26 @@ def test_any_other_error_is_still_a_500(client, thread):
     assert BODY not in response.content.decode()
 
 
+def test_a_full_disk_met_by_the_page_cache_s_version_files_is_a_503_with_the_text(client, thread):
+    """The page cache's version files live beside a SQLite database (even with Redis): a reply
+    whose version bump meets the full disk is rolled back and answered as the database's own
+    "disk is full" is, not with a 500 that loses the text."""
+    full = OSError(errno.ENOSPC, "No space left on device")
+    with mock.patch("speakout.pagecache.versions.FileVersions._written", side_effect=full):
+        response = client.post("/discussion/post/", reply_fields(thread))
+    assert response.status_code == 503
+    assert textarea(response.content.decode(), "body") == BODY
+    assert not Reply.objects.exists()
+
+
 def test_only_database_availability_errors_count():
     assert database_unavailable(OperationalError("database is locked"))
     assert database_unavailable(OperationalError("database or disk is full"))
     wrapped = RuntimeError("while saving")
     wrapped.__cause__ = InterfaceError("closed")
     assert database_unavailable(wrapped)
+    assert database_unavailable(OSError(errno.ENOSPC, "No space left on device"))
+    assert database_unavailable(OSError(errno.EDQUOT, "Disk quota exceeded"))
+    assert not database_unavailable(OSError(errno.EACCES, "Permission denied"))
     assert not database_unavailable(ValueError("bad input"))
     assert not database_unavailable(None)
