@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 from django.conf import settings
@@ -21,10 +22,17 @@ def _path(run_id: int) -> Path:
 
 
 def save(run_id: int, data: dict) -> None:
+    """Written to a temporary file of this call's own, then moved into place: a reader sees the
+    old or the new progress, never a part, and two writers never move each other's file."""
     path = _path(run_id)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(data))
-    os.replace(partial, path)
+    handle, partial = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".partial")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(json.dumps(data))
+        os.replace(partial, path)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
 
 
 def load(run_id: int) -> dict:
