@@ -33,6 +33,8 @@ from email.utils import parseaddr
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from speakout.theme.logging import mask_addresses
+
 from . import verp
 from .app_settings import app_settings
 from .models import OutgoingMail, SoftBounce, Suppression
@@ -207,6 +209,15 @@ def _failure_kind(status: str) -> Kind:
     return Kind.SOFT
 
 
+def without_addresses(text: str, recipient: str) -> str:
+    """A mail server's words as kept: the recipient, in whatever case the server quotes it, as
+    ``<recipient>``, and any other address as the logs mask it (one it forwards to, one in another
+    spelling): the row outlives the mail, and "forget me" looks for the address, not its echoes."""
+    if recipient:
+        text = re.sub(re.escape(recipient), "<recipient>", text, flags=re.IGNORECASE)
+    return mask_addresses(text)
+
+
 def _clip(text: str) -> str:
     return text[:DETAIL_MAX_LENGTH]
 
@@ -279,10 +290,11 @@ def process(raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Outcome:
         logger.info("A %s report names no mail the outbox knows; ignored", report.kind)
         return Outcome(Kind.UNKNOWN_MAIL, found)
     address = address.strip().lower()
+    detail = without_addresses(report.detail, address)
     if report.kind == Kind.SOFT:
-        return Outcome(Kind.SOFT, found, _soft_bounce(address, found, report.detail))
+        return Outcome(Kind.SOFT, found, _soft_bounce(address, found, detail))
     reason = Suppression.Reason.COMPLAINT if report.kind == Kind.COMPLAINT else Suppression.Reason.HARD_BOUNCE
-    suppress(address, reason, report.detail)
+    suppress(address, reason, detail)
     return Outcome(report.kind, found, True)
 
 

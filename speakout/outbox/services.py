@@ -39,10 +39,10 @@ from django.db import connection as database
 from django.utils import timezone
 
 from speakout.net import ratelimit
-from speakout.theme.logging import mask_addresses
 
-from . import signing, verp
+from . import bounces, signing, verp
 from .app_settings import app_settings
+from .bounces import without_addresses
 from .models import ALLOWED_HEADERS, ERROR_MAX_LENGTH, SUBJECT_MAX_LENGTH, OutgoingMail, Suppression
 from .sender import for_the_batch, one_batch, sender_address
 
@@ -439,15 +439,6 @@ def describe_error(error: BaseException, mail: OutgoingMail) -> str:
     return without_addresses(f"{type(error).__name__}: {error}", mail.to)[:ERROR_MAX_LENGTH]
 
 
-def without_addresses(text: str, recipient: str) -> str:
-    """A mail server's words as kept: the recipient, in whatever case the server quotes it, as
-    ``<recipient>``, and any other address as the logs mask it (one it forwards to, one in another
-    spelling): the row outlives the mail, and "forget me" looks for the address, not its echoes."""
-    if recipient:
-        text = re.sub(re.escape(recipient), "<recipient>", text, flags=re.IGNORECASE)
-    return mask_addresses(text)
-
-
 def send_pending(
     mail_id: int,
     *,
@@ -584,8 +575,6 @@ def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -
     refusal = permanent_refusal(error)
     if refusal is not None:
         # Final: the same request would get the same answer. Counted like a bounce saying so.
-        from . import bounces
-
         changes["status"] = Status.FAILED
         OutgoingMail.objects.filter(pk=mail.pk, status=Status.SENDING).update(**changes)
         bounces.record_refusal(mail.to, mail.pk, without_addresses(refusal, mail.to))

@@ -81,6 +81,8 @@ def _federation_facts() -> dict:
         "members_federate": config.enabled and config.federate_member_replies,
         "tombstone_days": federation_settings.TOMBSTONE_RETENTION_DAYS,
         "federation_log_days": federation_settings.LOG_RETENTION_DAYS,
+        # An unneeded account goes once its key is stale, at the next hourly prune.
+        "actor_hours": federation_settings.KEY_CACHE_SECONDS // 3600 + 1,
     }
 
 

@@ -14,7 +14,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from speakout.discussion.models import BannedClient, DiscussionSettings, Reply, Thread
+from speakout.discussion.models import BannedClient, Commenter, DiscussionSettings, Reply, Thread
 from speakout.federation import delivery, documents, jobs, jsonld
 from speakout.federation.inbox import actor_hashes
 from speakout.federation.models import (
@@ -27,6 +27,7 @@ from speakout.federation.models import (
     RemoteActor,
 )
 from speakout.safety.evidence import hold_reply
+from speakout.safety.models import PendingBan
 
 from .helpers import BASE_URL, REMOTE, RemoteKey
 
@@ -597,6 +598,46 @@ def test_the_scheduled_prune_drops_old_tombstones_and_keeps_recent_ones(federati
     assert jobs.prune_log() == 1
     assert not NoteTombstone.is_deleted("https://remote.example/users/bob", "https://remote.example/notes/old")
     assert NoteTombstone.is_deleted("https://remote.example/users/bob", "https://remote.example/notes/recent")
+
+
+def test_the_scheduled_prune_forgets_accounts_nothing_here_refers_to(federation, client, bob, report, settings):
+    """A Fediverse account is kept while something here needs it (a follow, a reply, a ban or one
+    pending); one that only signed a request, or whose replies are all gone, is deleted once its
+    key is stale, with the moderation record made for it alone."""
+    settings.SPEAKOUT_FEDERATION_KEY_CACHE_SECONDS = 3600
+    assert bob.post(client, note(bob, article_id(report), "<p>Kept</p>")).status_code == 202
+    stale = timezone.now() - timedelta(hours=2)
+
+    def actor(name: str, **fields) -> RemoteActor:
+        return RemoteActor.objects.create(
+            url=f"https://remote.example/users/{name}", domain="remote.example", username=name, name=name.title(),
+            avatar=b"picture", **{"fetched_at": stale, **fields},
+        )  # fmt: skip
+
+    actor("signer")
+    actor("fresh", fetched_at=timezone.now())
+    follows = actor("follows")
+    Follower.objects.create(actor=follows, follow_id="https://remote.example/follows/1")
+    banned = actor("banned", commenter=Commenter.objects.create(display_name="Banned", is_banned=True))
+    pending = actor("pending", commenter=Commenter.objects.create(display_name="Pending"))
+    PendingBan.objects.create(commenter=pending.commenter, reason="abuse", requested_by=None)
+    removed = actor("removed", commenter=Commenter.objects.create(display_name="Removed", website="https://r.example"))
+    RemoteActor.objects.filter(url=bob.url).update(fetched_at=stale)
+
+    jobs.prune_log()
+
+    kept = {"bob", "fresh", "follows", "banned", "pending"}
+    assert set(RemoteActor.objects.values_list("username", flat=True)) == kept
+    assert not Commenter.objects.filter(pk=removed.commenter_id).exists()
+    assert Commenter.objects.filter(pk=banned.commenter_id).exists()
+    assert Reply.objects.get().federated.actor.url == bob.url
+    # Its reply deleted (here or by its server), bob's account goes at the next prune.
+    bobs_record = RemoteActor.objects.get(url=bob.url).commenter_id
+    assert bobs_record is not None
+    Reply.objects.get().delete()
+    jobs.prune_log()
+    assert not RemoteActor.objects.filter(url=bob.url).exists()
+    assert not Commenter.objects.filter(pk=bobs_record).exists()
 
 
 def test_replies_are_rate_limited_per_actor(federation, client, bob, report, rules):

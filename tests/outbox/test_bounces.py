@@ -126,6 +126,22 @@ def test_a_hard_bounce_suppresses_the_address_and_nothing_more_is_sent():
     assert OutgoingMail.objects.filter(status=Status.PENDING).count() == 0
 
 
+def test_a_bounce_s_words_are_kept_without_any_address():
+    """The diagnostic a returned mail quotes is kept with the suppression (and a soft bounce), but
+    not the addresses in it: the recipient, in whatever case, and any address it forwards to."""
+    mail, return_path, original = send("Ada@Example.net")
+    diagnostic = "smtp; 550 5.1.1 <ADA@example.NET>: forwarded to <ada.private@elsewhere.example>: User unknown"
+    bounces.process(postfix_dsn(return_path, original, recipient=mail.to, diagnostic=diagnostic))
+    detail = Suppression.objects.get().detail
+    assert "5.1.1" in detail and "User unknown" in detail
+    assert "<<recipient>>" in detail
+    assert "ada" not in detail.lower() and "elsewhere.example" not in detail
+
+    _mail_id, soft = soft_dsn("bo@example.net", diagnostic="smtp; 452 4.2.2 <BO@example.net> Mailbox full")
+    bounces.process(soft)
+    assert SoftBounce.objects.get().detail == "4.2.2 smtp; 452 4.2.2 <<recipient>> Mailbox full"
+
+
 def test_a_mail_waiting_for_a_retry_is_settled_once_its_address_is_suppressed(failing_backend):
     """A mail that failed and waits for its next attempt is not retried for a day once its
     address is suppressed: the next sweep marks it failed."""

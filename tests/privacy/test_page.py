@@ -84,6 +84,7 @@ def test_with_the_fediverse_on_the_page_says_what_is_kept_of_a_remote_reply(clie
     tombstone keeps and for how long (the setting's number), and whether replies made here go out."""
     settings.SPEAKOUT_FEDERATION_TOMBSTONE_RETENTION_DAYS = 12
     settings.SPEAKOUT_FEDERATION_LOG_RETENTION_DAYS = 5
+    settings.SPEAKOUT_FEDERATION_KEY_CACHE_SECONDS = 6 * 3600
     html = client.get("/privacy/").content.decode()
     for fact in (
         "Replies from the Fediverse",
@@ -93,6 +94,7 @@ def test_with_the_fediverse_on_the_page_says_what_is_kept_of_a_remote_reply(clie
         "a one-way hash of the post's and your account's addresses for 12 days",
         "the same happens when our moderators delete it",
         "for 5 days, never its content",
+        "we delete your account's details within 7 hours",
         "Replies written on this site are not sent to other servers.",
     ):
         assert fact in html, fact
