@@ -3,11 +3,13 @@ import re
 
 # An e-mail address as it appears in running text: a local part of letters (any script), digits
 # and the . _ + ' - that real addresses use (RFC 5322 allows more, as rare as they are unhelpful
-# here: "=" or "/" would take "to=" or a path along), then "@" (or "%40", URL-encoded) and a
-# domain of two labels or more, as Django's EmailValidator wants. The whole address goes, domain
-# included: a person's own domain names them as well as the local part does, and a log line
-# cannot be erased by "forget me".
-EMAIL_ADDRESS = re.compile(r"[\w.+'-]+(?:@|%40)[\w-]+(?:\.[\w-]+)+")
+# here: "=" or "/" would take "to=" or a path along), or a quoted one; then "@" (or "%40",
+# URL-encoded) and a domain of two labels or more, or an IP literal in brackets, as Django's
+# EmailValidator takes them. The whole address goes, domain included: a person's own domain names
+# them as well as the local part does, and a log line cannot be erased by "forget me".
+EMAIL_ADDRESS = re.compile(
+    r"""(?:[\w.+'-]+|"[^"\r\n]{1,64}")(?:@|%40)(?:[\w-]+(?:\.[\w-]+)+|\[(?:IPv6:)?[0-9A-Fa-f:.]+\])"""
+)
 MASK = "[email]"
 
 _exception_formatter = logging.Formatter()

@@ -106,6 +106,11 @@ def test_a_message_that_is_not_a_string_is_masked():
         ("rôbin@exämple.org", "[email]"),
         ("/unsubscribe/robin%40example.org/", "/unsubscribe/[email]/"),
         ("(robin@example.org)", "([email])"),
+        # Django's EmailValidator takes a quoted local part and an IP literal for a domain.
+        ('550 <"robin gone"@example.org> unknown', "550 <[email]> unknown"),
+        ("for robin@[192.0.2.25]: refused", "for [email]: refused"),
+        ("robin@[IPv6:2001:db8::1]", "[email]"),
+        ('"robin, gone"%40example.org', "[email]"),
     ],
 )
 def test_addresses_are_masked_whole(text, masked):
