@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import secrets
+import string
 import uuid
 from datetime import datetime
 
@@ -143,3 +145,10 @@ class SiteBuilder:
         if live:
             page.save_revision().publish()
         return page
+
+
+def word_marker(length: int = 8) -> str:
+    """A random word that finds a test's text again. Letters only: a run of digits in a random
+    hex string looks like a phone number to the personal-data guard often enough (about one
+    10-character string in fifty) to hold a test's reply for "Post anyway" now and then."""
+    return "".join(secrets.choice(string.ascii_lowercase) for _ in range(length))

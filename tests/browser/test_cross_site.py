@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from tests.browser.helpers import sign_in
+from tests.helpers import word_marker
 from tests.integration.server import free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
@@ -92,7 +93,7 @@ def test_a_form_on_another_origin_cannot_post_to_speakout(new_context, speakout_
     context = new_context()
     if signed_in:
         sign_in_context(context, speakout_server)
-    body = f"Forged from {attacker.origin} ({uuid.uuid4().hex[:8]})."
+    body = f"Forged from {attacker.origin} ({word_marker()})."
     fields = {"thread": thread_key(speakout_server), "name": "Mallory", "email": "m@example.org", "body": body}
     page = context.new_page()
     with page.expect_response(lambda response: response.url.endswith("/discussion/post/")) as answer:
@@ -134,7 +135,7 @@ def test_without_javascript_a_reply_on_a_cached_page_goes_in_one_press(new_conte
     context = new_context(java_script_enabled=False)
     page = cached_page(context, REPORT)
     assert "csrfmiddlewaretoken" not in page.content()
-    text = f"One press, no script ({uuid.uuid4().hex[:8]})."
+    text = f"One press, no script ({word_marker()})."
     page.fill("#respond input[name=name]", "Wren")
     page.fill("#respond input[name=email]", "wren@example.org")
     page.fill("#respond textarea[name=body]", text)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 import time
-import uuid
 
 import pytest
 
@@ -17,6 +16,7 @@ from tests.browser.helpers import (
     send_an_unusable_address,
     wait_out_the_time_trap,
 )
+from tests.helpers import word_marker
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 
@@ -29,7 +29,7 @@ def public_text(new_context, javascript: bool = True) -> str:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-javascript", "without-javascript"])
 def test_guest_reply_is_held_approved_then_answered_in_a_nested_reply(new_context, speakout_server, javascript):
-    marker = uuid.uuid4().hex[:8]
+    marker = word_marker()
     first_text = f"Thank you for these notes ({marker})."
     answer_text = f"And a follow-up question ({marker})."
     guest = new_context(java_script_enabled=javascript).new_page()

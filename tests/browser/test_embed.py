@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import StaticSite, allow, approve_as_moderator, wait_out_the_time_trap
+from tests.helpers import word_marker
 from tests.integration.server import HTTP
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
@@ -65,7 +66,7 @@ def test_widget_lists_replies_takes_held_and_nested_replies_edits_deletes_and_re
     new_context, speakout_server, sites
 ):
     site, _stranger = sites
-    marker = uuid.uuid4().hex[:8]
+    marker = word_marker()
     key = f"/posts/{marker}/"
     url = widget_page(site, speakout_server, key)
     first = f"A first thought ({marker})."
@@ -253,7 +254,7 @@ def test_isso_s_own_client_posts_lists_edits_and_deletes(new_context, speakout_s
     package = Path(isso.__file__).resolve().parent
     shutil.copy(package / "js" / "embed.min.js", site.root / "embed.min.js")
     shutil.copy(package / "css" / "isso.css", site.root / "isso.css")
-    marker = uuid.uuid4().hex[:8]
+    marker = word_marker()
     page_name = f"isso-{marker}.html"
     url = site.write(
         page_name,

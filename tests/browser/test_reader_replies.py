@@ -5,7 +5,6 @@ that says what happened, and site search finds words that only a reply holds."""
 from __future__ import annotations
 
 import time
-import uuid
 
 import pytest
 
@@ -18,6 +17,7 @@ from tests.browser.helpers import (
     wait_out_the_time_trap,
 )
 from tests.browser.layout import assert_label_visible_inside, box
+from tests.helpers import word_marker
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 
@@ -43,7 +43,7 @@ def post_as_guest(page, marker: str, body: str) -> int:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-javascript", "without-javascript"])
 def test_long_reply_folds_then_edit_and_delete_say_so(new_context, javascript, artifact_path):
-    marker = uuid.uuid4().hex[:8]
+    marker = word_marker()
     body = long_text(marker)
     assert len(body) > 19_000
     page = new_context(java_script_enabled=javascript, viewport={"width": 1280, "height": 900}).new_page()
@@ -97,7 +97,7 @@ def test_long_reply_folds_then_edit_and_delete_say_so(new_context, javascript, a
 
 
 def test_search_finds_words_only_a_reply_holds(new_context, speakout_server):
-    marker = uuid.uuid4().hex[:10]
+    marker = word_marker(10)
     guest = new_context().new_page()
     reply_id = post_as_guest(guest, marker, f"A word no page holds: zq{marker}.")
     reader = new_context().new_page()

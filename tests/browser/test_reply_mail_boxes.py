@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 import re
 import time
-import uuid
 
 import pytest
+
+from tests.helpers import word_marker
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
 
@@ -50,7 +51,7 @@ def post(page, opened: float) -> None:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["with-javascript", "without-javascript"])
 def test_a_guest_ticks_the_answers_box_and_gets_one_confirmation(new_context, speakout_server, javascript):
-    marker = uuid.uuid4().hex[:8]
+    marker = word_marker()
     page = new_context(java_script_enabled=javascript).new_page()
     page.goto(REPORT)
     opened = time.monotonic()
@@ -68,7 +69,7 @@ def test_a_guest_ticks_the_answers_box_and_gets_one_confirmation(new_context, sp
 
 
 def test_a_signed_in_reader_with_a_verified_address_finds_the_boxes_ticked(new_context, speakout_server):
-    marker = uuid.uuid4().hex[:8]
+    marker = word_marker()
     username, password = f"ada-{marker}", f"a long password {marker}"
     shell(
         speakout_server,

@@ -13,13 +13,13 @@ import tarfile
 import time
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from tests.browser.helpers import fill_guest_form, reply_id_with_text, wait_out_the_time_trap
+from tests.helpers import word_marker
 from tests.integration.server import new_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
@@ -154,7 +154,7 @@ def test_from_wordpress_export_to_a_restored_site(chromium, tmp_path, artifact_p
         assert "John Γιάννης Doe Κάποιος" in guest.locator("#discussion").inner_text()
 
         # A guest replies; the reply waits; a moderator approves it; everyone sees it.
-        marker = uuid.uuid4().hex[:8]
+        marker = word_marker()
         text = f"Glad these came across from the old site ({marker})."
         fill_guest_form(guest, "Wren", f"wren-{marker}@example.org", text)
         wait_out_the_time_trap(opened)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import uuid
 
 import pytest
 from allauth.account.models import EmailAddress
@@ -26,6 +25,7 @@ from speakout.federation.models import Delivery, FederatedReply, Follower
 from speakout.identity.models import PseudonymAccount, is_pseudonym
 from speakout.identity.receivers import mark_email_verified
 from speakout.outbox.models import OutgoingMail
+from tests.helpers import word_marker
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -43,7 +43,7 @@ def thread(federation, site_builder, bob, rules):
 
 def federated(thread: Thread, user) -> bool:
     """Whether a reply by ``user`` that asks to go to the Fediverse goes there."""
-    data = {"thread": thread.key, "body": f"Reply {uuid.uuid4().hex}", "federate": True}
+    data = {"thread": thread.key, "body": f"Reply {word_marker(32)}", "federate": True}
     result = submit_reply(thread=thread, data=data, author=Author(user=user), checks=[], check_form_token=False)
     assert result.ok, result.errors
     assert result.stored.status == Reply.Status.APPROVED

@@ -12,6 +12,7 @@ import uuid
 import pytest
 import redis
 
+from tests.helpers import word_marker
 from tests.integration.server import SpeakoutServer, new_server
 
 pytestmark = [pytest.mark.server, pytest.mark.xdist_group("server")]
@@ -112,7 +113,7 @@ def test_a_page_expired_by_the_scheduled_job_stops_being_served_at_once(server):
 def test_a_reply_moderated_by_a_command_is_gone_from_the_cached_page_at_once(server):
     speakout_server = server
     path = "/reports/peer-safety-conference-lisbon/"
-    text = f"Removed by a command ({uuid.uuid4().hex[:8]})."
+    text = f"Removed by a command ({word_marker()})."
     shell(
         speakout_server,
         "from speakout.discussion.models import Thread; from speakout.discussion import services;"
@@ -184,7 +185,7 @@ def test_a_remote_update_and_delete_of_a_fediverse_reply_reach_every_process_at_
 
     speakout_server = server
     path = "/reports/peer-safety-conference-lisbon/"
-    tag = uuid.uuid4().hex[:8]
+    tag = word_marker()
     actor = f"https://remote.example/users/bob-{tag}"
     note = f"{actor}/notes/1"
     text, edited = f"Seen from Mastodon ({tag}).", f"Edited on Mastodon ({tag})."

@@ -9,6 +9,7 @@ import uuid
 import pytest
 
 from speakout.discussion.services import Author, get_or_create_thread
+from tests.helpers import word_marker
 from tests.privacy.helpers import EMAIL, mails_to, manage_path
 
 
@@ -33,7 +34,7 @@ def reply_as(post_reply, settings):
 
     def make(thread, email=EMAIL, body=None, **kwargs):
         author = Author(client_hash=uuid.uuid4().hex, guest_token=browsers.setdefault(email, uuid.uuid4().hex))
-        result = post_reply(thread, author=author, email=email, body=body or f"Reply {uuid.uuid4().hex[:8]}", **kwargs)
+        result = post_reply(thread, author=author, email=email, body=body or f"Reply {word_marker()}", **kwargs)
         assert result.ok, result.errors
         return result.reply
 
