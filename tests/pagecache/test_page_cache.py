@@ -5,6 +5,7 @@ fills them in). These tests drive the whole middleware stack."""
 from __future__ import annotations
 
 import gzip
+import os
 import re
 
 import brotli
@@ -381,3 +382,40 @@ def test_a_version_reader_on_a_cache_without_its_own_reader_sees_the_next_bump(s
     assert read() == [before, None]
     versions.bump_now("reader-test")
     assert read() == [versions.current(["reader-test"])["reader-test"], None] != [before, None]
+
+
+def test_file_counters_are_links_read_in_one_call_and_replaced_whole(tmp_path):
+    """Each counter is a symbolic link whose target is its value: added only if missing (the
+    first process's value stands), bumped to a value never used, and cleared with the rest."""
+    store = versions.FileVersions(tmp_path)
+    name = versions.key("links")
+    store.add(name)
+    first = store.get_many([name])[name]
+    store.add(name)
+    assert store.get_many([name])[name] == first, "an add never moves a counter"
+    path = store._path(name)
+    assert os.path.islink(path) and int(os.readlink(path)) == first
+    store.bump(name)
+    assert store.get_many([name])[name] > first
+    assert not [entry for entry in os.listdir(tmp_path) if entry.startswith(".new-")], "no temporary left"
+    store.clear()
+    assert store.get_many([name]) == {} and os.listdir(tmp_path) == []
+
+
+def test_a_counter_left_as_a_plain_file_by_an_earlier_release_moves_on(client, report, settings, tmp_path):
+    """A data folder from before the links holds plain files: each one read is replaced by a link
+    with a new value (a bump, so no other process's bump is undone), and the page is built
+    again once, then served from the cache."""
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path)
+    page(client, report)
+    assert page(client, report)[STATUS_HEADER] == "hit"
+    links = [entry for entry in os.scandir(tmp_path) if not entry.name.startswith(".")]
+    assert links and all(entry.is_symlink() for entry in links)
+    for entry in links:  # as an earlier release wrote them
+        value = os.readlink(entry.path)
+        os.unlink(entry.path)
+        with open(entry.path, "w") as counter:
+            counter.write(value)
+    assert page(client, report)[STATUS_HEADER] == "miss", "a counter read from a plain file is bumped"
+    assert all(os.path.islink(entry.path) for entry in links)
+    assert page(client, report)[STATUS_HEADER] == "hit"
