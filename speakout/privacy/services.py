@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -63,8 +64,8 @@ def _any_address(field_name: str, emails) -> Q:
 
 def _delete_task_results(emails) -> int:
     """Delete the finished tasks of django-tasks' database queue whose arguments, result or
-    traceback quote one of ``emails`` in any case (a mail server's refusal quotes the address).
-    Waiting and running ones stay: their arguments are what they run with, and their work may
+    traceback quote one of ``emails`` in any case (a mail server's refusal quotes the address),
+    whole: not another person's address that holds it. Waiting and running ones stay: their arguments are what they run with, and their work may
     be someone else's too. The table holds a few days of tasks (``TASK_RESULT_DAYS``) and has no
     index to search, so this reads it all. Returns how many went."""
     if not emails or not apps.is_installed("django_tasks_db"):
@@ -73,17 +74,22 @@ def _delete_task_results(emails) -> int:
     from django_tasks_db.models import DBTaskResult
 
     query = Q(pk__in=[])
+    whole = []
     for email in emails:
         # SQLite stores JSON with non-ASCII letters escaped (``\u00eb``); PostgreSQL as they are.
         for needle in {email, json.dumps(email)[1:-1]}:
             for name in ("args_text", "return_text", "traceback"):
                 query |= Q(**{f"{name}__icontains": needle})
-    return (
+            # The address whole, not inside another one (x + it, or it + ".mail.example").
+            whole.append(re.compile(rf"(?<![\w.+'-]){re.escape(needle)}(?![\w-]|\.[\w-])", re.IGNORECASE))
+    quoting = (
         DBTaskResult.objects.filter(status__in=[TaskResultStatus.SUCCESSFUL, TaskResultStatus.FAILED])
-        .alias(args_text=Cast("args_kwargs", TextField()), return_text=Cast("return_value", TextField()))
+        .annotate(args_text=Cast("args_kwargs", TextField()), return_text=Cast("return_value", TextField()))
         .filter(query)
-        .delete()[0]
+        .values_list("pk", "args_text", "return_text", "traceback")
     )
+    found = [pk for pk, *texts in quoting if any(p.search(text or "") for p in whole for text in texts)]
+    return DBTaskResult.objects.filter(pk__in=found).delete()[0]
 
 
 @dataclass

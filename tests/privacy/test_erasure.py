@@ -360,11 +360,15 @@ def test_forget_me_deletes_finished_tasks_quoting_the_address_and_leaves_waiting
     running = record(TaskResultStatus.RUNNING, email=PERSON)
     someone_elses = record(TaskResultStatus.FAILED, email=OTHER, traceback=f"550 <{OTHER}>: no mailbox")
     unrelated = record(done, return_value={"looked_up": "nobody@example.org"})
+    # Addresses that hold this one inside them are other people's.
+    longer = record(done, email=f"x{PERSON}")
+    subdomain = record(TaskResultStatus.FAILED, traceback=f"550 <{PERSON}.mail.example>: no mailbox")
+    record(done, return_value={"to": f"Robin <{PERSON}>"})  # quoted inside a longer value: theirs
 
     forget(Owner.for_email(PERSON))
 
     remaining = {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)}
-    assert remaining == {waiting, running, someone_elses, unrelated}
+    assert remaining == {waiting, running, someone_elses, unrelated, longer, subdomain}
 
 
 def test_forget_me_deletes_soft_bounces_through_the_address_index(db):
