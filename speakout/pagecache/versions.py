@@ -56,7 +56,9 @@ class FileVersions:
             if len(self._paths) > 10_000:  # one per thread read: a bound, not an LRU
                 self._paths.clear()
             digest = hashlib.sha1(version_key.encode(), usedforsecurity=False).hexdigest()
-            path = self._paths[version_key] = os.path.join(self.directory, digest)
+            # ".link": a name apart from the plain file the earlier release kept the counter
+            # in, which a process of that release (running until the restart) reads and makes.
+            path = self._paths[version_key] = os.path.join(self.directory, f"{digest}.link")
         return path
 
     def get_many(self, keys) -> dict:
@@ -68,26 +70,16 @@ class FileVersions:
         """A function that reads these counters, in order (None where missing)."""
         return functools.partial(self._read, [self._path(key) for key in keys])
 
-    def _read(self, paths) -> list:
+    @staticmethod
+    def _read(paths) -> list:
         # Read on every cache hit: plain os calls cost a seventh of pathlib's.
         found = []
         for path in paths:
             try:
                 found.append(int(os.readlink(path)))
-            except FileNotFoundError:
+            except (FileNotFoundError, ValueError):
                 found.append(None)
-            except ValueError:
-                found.append(None)
-            except OSError:  # not a link: a counter an earlier release wrote as a plain file
-                found.append(self._replace(path))
         return found
-
-    def _replace(self, path: str) -> int:
-        """Put a link with a new value in the place of ``path`` (a bump: keeping the old value
-        instead could undo another process's bump made meanwhile)."""
-        value = self._new_value()
-        os.replace(self._written(value), path)
-        return value
 
     @staticmethod
     def _new_value() -> int:
@@ -113,7 +105,7 @@ class FileVersions:
             pass
 
     def bump(self, version_key: str) -> None:
-        self._replace(self._path(version_key))
+        os.replace(self._written(self._new_value()), self._path(version_key))
 
     def clear(self) -> None:
         for path in self.directory.glob("[!.]*"):  # not a file another process is writing

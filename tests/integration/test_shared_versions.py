@@ -54,7 +54,7 @@ def test_with_redis_the_versions_are_files_with_sqlite_and_redis_keys_with_postg
     name = f"where-{uuid.uuid4().hex[:8]}"
     shell(redis_server, f"from speakout.pagecache import versions; versions.bump_now({name!r}); print('ok')")
     digest = hashlib.sha1(f"speakout:version:{name}".encode(), usedforsecurity=False).hexdigest()
-    in_files = os.path.lexists(redis_server.data_dir / "cache" / "versions" / digest)  # a link
+    in_files = os.path.lexists(redis_server.data_dir / "cache" / "versions" / f"{digest}.link")
     in_redis = redis.Redis.from_url(REDIS_URL).exists(
         f"{redis_server.env['SPEAKOUT_CACHE_PREFIX']}:1:speakout:version:{name}"
     )

@@ -402,20 +402,48 @@ def test_file_counters_are_links_read_in_one_call_and_replaced_whole(tmp_path):
     assert store.get_many([name]) == {} and os.listdir(tmp_path) == []
 
 
-def test_a_counter_left_as_a_plain_file_by_an_earlier_release_moves_on(client, report, settings, tmp_path):
-    """A data folder from before the links holds plain files: each one read is replaced by a link
-    with a new value (a bump, so no other process's bump is undone), and the page is built
-    again once, then served from the cache."""
-    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path)
-    page(client, report)
-    assert page(client, report)[STATUS_HEADER] == "hit"
-    links = [entry for entry in os.scandir(tmp_path) if not entry.name.startswith(".")]
-    assert links and all(entry.is_symlink() for entry in links)
-    for entry in links:  # as an earlier release wrote them
-        value = os.readlink(entry.path)
-        os.unlink(entry.path)
-        with open(entry.path, "w") as counter:
-            counter.write(value)
-    assert page(client, report)[STATUS_HEADER] == "miss", "a counter read from a plain file is bumped"
-    assert all(os.path.islink(entry.path) for entry in links)
-    assert page(client, report)[STATUS_HEADER] == "hit"
+def _earlier_release_current(directory, version_key: str) -> int:
+    """How the release before the links read a counter (a plain file, made if missing), as a
+    process still running it during an upgrade does."""
+    import hashlib
+    import tempfile
+
+    path = os.path.join(directory, hashlib.sha1(version_key.encode(), usedforsecurity=False).hexdigest())
+
+    def read():
+        try:
+            handle = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            return None
+        try:
+            return int(os.read(handle, 64))
+        finally:
+            os.close(handle)
+
+    if read() is None:
+        handle, name = tempfile.mkstemp(dir=directory, prefix=".new-")
+        with os.fdopen(handle, "wb") as temporary:
+            temporary.write(b"123")
+        try:
+            os.link(name, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(name)
+    value = read()
+    assert value is not None, "the earlier release would raise KeyError here: a 500 on every page it builds"
+    return value
+
+
+def test_a_process_of_the_earlier_release_keeps_working_beside_the_links(tmp_path):
+    """During an upgrade a process of the earlier release (plain files) can run beside new ones
+    (a command run before the restart, say). The links have names of their own, so neither
+    reads the other's counters as broken: the old process builds its pages as before."""
+    store = versions.FileVersions(tmp_path)
+    name = versions.key("content")
+    store.add(name)
+    store.bump(name)
+    assert _earlier_release_current(tmp_path, name) == 123
+    store.bump(name)
+    assert _earlier_release_current(tmp_path, name) == 123, "a plain file is never replaced by a link"
+    assert store.get_many([name])[name] != 123
