@@ -160,7 +160,10 @@ def current(names: Iterable[str]) -> dict[str, int]:
         if value is None:
             if files is not None:
                 files.add(key(name))
-                value = files.get_many([key(name)])[key(name)]
+                value = files.get_many([key(name)]).get(key(name))
+                if value is None:  # something unreadable in its place: a new value replaces it
+                    files.bump(key(name))
+                    value = files.get_many([key(name)])[key(name)]
             else:
                 cache.add(key(name), _fresh(), timeout=None)
                 value = cache.get(key(name))

@@ -447,3 +447,15 @@ def test_a_process_of_the_earlier_release_keeps_working_beside_the_links(tmp_pat
     store.bump(name)
     assert _earlier_release_current(tmp_path, name) == 123, "a plain file is never replaced by a link"
     assert store.get_many([name])[name] != 123
+
+
+def test_an_unreadable_counter_is_replaced_not_a_failure(client, report, settings, tmp_path):
+    """Something other than a number where a counter's link should be (a hand edit, a broken
+    copy of the data folder) gets a new value: the page is built, not a 500 on every request."""
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path)
+    page(client, report)
+    for entry in os.scandir(tmp_path):
+        os.unlink(entry.path)
+        os.symlink("not a number", entry.path)
+    assert page(client, report).status_code == 200
+    assert page(client, report)[STATUS_HEADER] == "hit"
