@@ -28,6 +28,7 @@ from django.utils.html import escape
 from speakout.discussion import signals as discussion_signals
 from speakout.discussion.models import Commenter, Reply, Thread
 from speakout.identity.models import is_pseudonym
+from speakout.theme.cache import content_version
 
 from . import delivery, documents, jsonld
 from .models import FederatedReply, FederationSettings, PublishedArticle
@@ -43,10 +44,28 @@ def member_may_federate(user: Any) -> bool:
     return bool(verified_addresses(user)) and not is_pseudonym(user)
 
 
+# Whether the site lets members choose, kept per process under the content version
+# (speakout.theme.cache): every save of the federation settings bumps it, wherever it is made, and
+# a page reads it once anyway, so a signed-in reader's page asks no query for the settings.
+_members_choose: tuple[int, bool] | None = None
+
+
+def members_may_choose(request: Any) -> bool:
+    """Whether the site is federated and lets its members send their replies there."""
+    global _members_choose
+    version = content_version(request)
+    kept = _members_choose
+    if kept is not None and kept[0] == version:
+        return kept[1]
+    config = FederationSettings.load()
+    choose = bool(config.enabled and config.federate_member_replies)
+    _members_choose = (version, choose)
+    return choose
+
+
 def offered(request: Any) -> bool:
     """Whether the reply form shows this reader the "also post it to the Fediverse" box."""
-    config = FederationSettings.load()
-    return config.enabled and config.federate_member_replies and member_may_federate(request.user)
+    return members_may_choose(request) and member_may_federate(request.user)
 
 
 def note_id(reply: Reply) -> str:

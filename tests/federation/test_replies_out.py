@@ -228,6 +228,45 @@ def test_the_form_offers_the_box_to_members_only_and_carries_it(setup, client, s
     assert [p["object"]["content"] for p in sent("Create")] == ["<p>Posted with the box.</p><p>\u2014 Ines</p>"]
 
 
+@pytest.mark.parametrize("where", ["this process", "another process"])
+def test_the_box_follows_a_change_of_the_settings_on_the_next_request(setup, federation, client, where):
+    """The setting is kept per process under the content version: a page asks no query for it,
+    and a change saved anywhere shows on the next request."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from speakout.federation.models import FederationSettings
+    from speakout.pagecache import versions
+
+    report, thread = setup
+    client.force_login(make_user("ines"))
+    label = "Also post this reply to the Fediverse"
+
+    def shown() -> bool:
+        return label in client.get(report.url).content.decode()
+
+    def change(**fields) -> None:
+        if where == "this process":
+            for name, value in fields.items():
+                setattr(federation, name, value)
+            federation.save()
+        else:  # what another process's save leaves for this one: the row and the version it bumped
+            FederationSettings.objects.filter(pk=federation.pk).update(**fields)
+            versions.bump_now("content")
+
+    assert shown()
+    with CaptureQueriesContext(connection) as queries:
+        assert shown()
+    table = FederationSettings._meta.db_table
+    assert not [query for query in queries if table in query["sql"]], "the settings read again"
+    change(federate_member_replies=False)
+    assert not shown()
+    change(federate_member_replies=True)
+    assert shown()
+    change(enabled=False)
+    assert not shown()
+
+
 @pytest.mark.parametrize("how", ["anonymise", "forget", "forget and delete"])
 def test_a_member_who_drops_their_name_or_replies_takes_the_note_off_the_fediverse(setup, how):
     from speakout.privacy import services as privacy

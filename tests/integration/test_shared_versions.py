@@ -232,3 +232,48 @@ def test_a_remote_update_and_delete_of_a_fediverse_reply_reach_every_process_at_
     )
     for status, _headers, body in every_process_gets(speakout_server, path):
         assert status == 200 and edited.encode() not in body
+
+
+def test_the_fediverse_box_follows_a_settings_change_made_by_a_command_in_every_process(server):
+    """Each web process keeps whether members may send their replies to the Fediverse under the
+    content version: a signed-in reader's form shows the change made in another process on the
+    next request, in every web process."""
+    import urllib.request
+
+    from tests.integration.server import HTTP
+
+    path = "/reports/peer-safety-conference-lisbon/"
+    name = f"fedbox-{word_marker(8).lower()}"
+    settings_script = (
+        "from speakout.federation.models import FederationSettings;"
+        "config = FederationSettings.load(); config.enabled = True; config.federate_member_replies = {on};"
+        "config.save(); print('ok')"
+    )
+    shell(server, settings_script.format(on=True))
+    session = shell(
+        server,
+        "from importlib import import_module; from allauth.account.models import EmailAddress;"
+        "from django.conf import settings; from django.contrib import auth;"
+        f"user = auth.get_user_model().objects.create_user({name!r}, {name + '@example.org'!r},"
+        " 'a long enough password 42');"
+        "EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True);"
+        "store = import_module(settings.SESSION_ENGINE).SessionStore();"
+        "store[auth.SESSION_KEY] = str(user.pk); store[auth.BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0];"
+        "store[auth.HASH_SESSION_KEY] = user.get_session_auth_hash(); store.create(); print(store.session_key)",
+    )
+    label = b"Also post this reply to the Fediverse"
+
+    def pages() -> list[bytes]:
+        request = urllib.request.Request(server.url(path), headers={"Cookie": f"sessionid={session}"})
+        answers = []
+        for _ in range(6):  # enough that each web process answers some
+            with HTTP.open(request, timeout=20) as response:
+                answers.append(response.read())
+        return answers
+
+    try:
+        assert all(label in page and name.encode() in page for page in pages())
+        shell(server, settings_script.format(on=False))
+        assert not any(label in page for page in pages())
+    finally:
+        shell(server, settings_script.format(on=False))
