@@ -266,6 +266,9 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's {% cache %} tag reads this alias: the default cache, read through the request's
+# shared reads, so the fragments a page's view read ahead come in one round trip (net/sharedreads.py).
+FRAGMENT_CACHE = {"BACKEND": "speakout.net.sharedreads.FragmentCache"}
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     require_package("redis", "REDIS_URL", "redis")
@@ -276,7 +279,8 @@ if REDIS_URL:
             "BACKEND": "speakout.net.rediscache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("SPEAKOUT_CACHE_PREFIX", "speakout"),
-        }
+        },
+        "template_fragments": FRAGMENT_CACHE,
     }
     # The page cache's version counters, read on every hit: with SQLite every process runs on
     # this host and reaches the data folder, so they are files there (a hit then waits on no
@@ -291,7 +295,8 @@ else:
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 20000},
-        }
+        },
+        "template_fragments": FRAGMENT_CACHE,
     }
     # That cache is each process's own: the page cache's version counters go to files every
     # process shares, so a change made by the worker or a command is seen by the web process.

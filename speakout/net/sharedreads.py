@@ -5,12 +5,14 @@ the safety app's rules, the client keys, the staff's names, the spam model's ver
 once. Asked one by one, each is a round trip to Redis; ``read_together(keys)`` asks for all of
 them with one multi-get, and ``get``/``get_many`` then answer each key's first read from it.
 A key's second read, a key not in the batch, and every read outside the block go to the cache
-as before, so a value is at most as old as the start of the block, and nothing outlives it.
+as before, so a value is at most as old as its read into the block, and nothing outlives it.
 
 ``SharedReadsMiddleware`` opens such a block for a whole request with the keys the apps say it
 will read (``prefetch``), before the middleware that read them (the site's default language), so
 a reply post reads those and its own in one round trip. A block opened inside another reads only
-the keys the outer one does not hold.
+the keys the outer one does not hold. A view that knows what its template will read adds those
+keys with ``read_ahead`` (the report page: its ``{% cache %}`` fragments, which Django's tag reads
+through ``FragmentCache``, the menu, the translations, the discussion's rules).
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
 
 _ABSENT = object()  # read together, and not in the cache
 _read: ContextVar[dict[str, Any] | None] = ContextVar("speakout_shared_reads", default=None)
@@ -77,6 +80,69 @@ def get_many(keys: Iterable[str]) -> dict[str, Any]:
     return found
 
 
+def read_ahead(keys: Iterable[str]) -> None:
+    """Inside a block (every request has one, ``SharedReadsMiddleware``), read ``keys`` now in one
+    round trip, for their first reads later in the block; outside a block, nothing."""
+    batch = _read.get()
+    if batch is None:
+        return
+    missing = [key for key in dict.fromkeys(keys) if key not in batch]
+    if missing:
+        found = cache.get_many(missing)
+        batch.update((key, found.get(key, _ABSENT)) for key in missing)
+
+
+class FragmentCache(BaseCache):
+    """The default cache, whose reads are answered first from the request's block: Django's
+    ``{% cache %}`` tag reads the ``template_fragments`` cache when one is configured, so the
+    fragments a page's view read ahead cost no round trip each. Every write goes to the default
+    cache, and every read a block does not hold too."""
+
+    def __init__(self, location: str, params: dict[str, Any]):
+        super().__init__(params)
+
+    @property
+    def _shared(self) -> BaseCache:
+        return caches[DEFAULT_CACHE_ALIAS]
+
+    def get(self, key: Any, default: Any = None, version: Any = None) -> Any:
+        if version is None:
+            value = _taken(key)
+            if value is not None:
+                return default if value is _ABSENT else value
+        return self._shared.get(key, default, version)
+
+    def get_many(self, keys: Any, version: Any = None) -> dict[str, Any]:
+        return self._shared.get_many(keys, version) if version is not None else get_many(keys)
+
+    def add(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
+        return self._shared.add(key, value, timeout, version)
+
+    def set(self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> None:
+        self._shared.set(key, value, timeout, version)
+
+    def set_many(self, data: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> list:
+        return self._shared.set_many(data, timeout, version)
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: Any = None) -> bool:
+        return self._shared.touch(key, timeout, version)
+
+    def delete(self, key: Any, version: Any = None) -> bool:
+        return self._shared.delete(key, version)
+
+    def delete_many(self, keys: Any, version: Any = None) -> None:
+        self._shared.delete_many(keys, version)
+
+    def has_key(self, key: Any, version: Any = None) -> bool:
+        return self._shared.has_key(key, version)
+
+    def incr(self, key: Any, delta: int = 1, version: Any = None) -> int:
+        return self._shared.incr(key, delta, version)
+
+    def clear(self) -> None:
+        self._shared.clear()
+
+
 # Functions of a request that name the shared-cache keys it will read, registered by the apps in
 # AppConfig.ready(); "alongside" ones only add their keys to a read another one asked for.
 _PREFETCHERS: list[tuple[Callable[[Any], Iterable[str]], bool]] = []
@@ -102,7 +168,7 @@ class SharedReadsMiddleware:
         extra: list[str] = []
         for function, alongside in _PREFETCHERS:
             (extra if alongside else keys).extend(function(request))
-        if not keys:
-            return self.get_response(request)
-        with read_together([*keys, *extra]):
+        # A request that names no keys still gets a block (read nothing yet), for its view's
+        # ``read_ahead``; what it then reads alone it asks the cache as before.
+        with read_together([*keys, *extra] if keys else []):
             return self.get_response(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from django.conf import settings
+from django.core.cache.utils import make_template_fragment_key
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db import models
 from django.http import Http404
@@ -12,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject, cached_property
 from django.utils.html import strip_tags
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from modelcluster.contrib.taggit import ClusterTaggableManager
 from modelcluster.fields import ParentalKey, ParentalManyToManyField
@@ -24,6 +26,8 @@ from wagtail.images import get_image_model_string
 from wagtail.models import Orderable, Page, PageViewRestriction
 from wagtail.search import index
 from wagtail.snippets.models import register_snippet
+
+from speakout.net import sharedreads
 
 from .blocks import RICH_TEXT_FEATURES, NoteBlock, ReportBodyBlock
 from .cache import content_version
@@ -365,7 +369,33 @@ class ReportPage(SeoMixin, Page):
             context["thread"] = thread_for_report(self, create=False) if self.pk else None
         else:
             context["thread"] = thread_for_report(self, refresh=False)
+            sharedreads.read_ahead(self._shared_keys(request, context["content_version"]))
         return context
+
+    def _shared_keys(self, request, version: int) -> list[str]:
+        """What the template (publishing/report_page.html and base.html) then reads from the
+        shared cache, read here in one round trip: its ``{% cache %}`` fragments (their keys as
+        the tags make them), the menu, the page's translations and the discussion's rules."""
+        from wagtail.models import Site
+
+        from speakout.discussion.models import DiscussionSettings
+        from speakout.theme.languages import content_language_of
+        from speakout.theme.templatetags.speakout_theme import menu_key, translations_key
+
+        language, host = get_language(), request.get_host()
+        page = (self.pk, self.live_revision_id, version, language)
+        keys = [
+            make_template_fragment_key("report_meta", [*page, host]),
+            make_template_fragment_key("report_head", page),
+            make_template_fragment_key("report_article", page),
+            make_template_fragment_key("fediverse_handle", [version, language]),
+            translations_key(self.pk, host, version),
+            *DiscussionSettings.shared_keys(),
+        ]
+        site = Site.find_for_request(request)
+        if site is not None:
+            keys.append(menu_key(site.pk, content_language_of(request.path_info), version))
+        return keys
 
 
 class StandardPage(SeoMixin, Page):

@@ -31,7 +31,8 @@ def redis(settings):
             "BACKEND": "speakout.net.rediscache.SharedClientRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": f"test-{uuid.uuid4().hex}",
-        }
+        },
+        "template_fragments": {"BACKEND": "speakout.net.sharedreads.FragmentCache"},  # as in production
     }
     settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = ""
     shared = caches["default"]
@@ -207,3 +208,64 @@ def test_the_refusal_budget_read_ahead_still_holds(client, rules, redis, setting
     answer = api_post(client, thread, 7)
     assert answer["status"] == 429 and answer["code"] == "rate_limit", answer
     assert api_post(client, thread, 8)["outcome"] == "published", "another client's budget is its own"
+
+
+def _signed_in_page(client, url: str) -> str:
+    """The page, without the tokens made afresh for each response."""
+    import re
+
+    page = client.get(url).content.decode()
+    return re.sub(r'(name="(?:csrfmiddlewaretoken|form_token|submission_id)" value=")[^"]*', r"\1", page)
+
+
+def test_a_signed_in_reader_s_report_page_reads_its_fragments_in_one_round_trip(
+    client, rules, redis, monkeypatch, site_builder, post_reply, settings
+):
+    """The report's fragments (head, article, Fediverse line), the menu, the translations and the
+    discussion's rules are read with one multi-get by the page's view, where each was a GET; the
+    page is the same, and an edit of the report and a new reply show on the next request."""
+    from django.contrib.auth import get_user_model
+
+    from speakout.discussion.models import Thread
+
+    report = site_builder.report("Read ahead", standfirst="First standfirst.")
+    thread = Thread.objects.get(key=report.thread_key)
+    assert post_reply(thread, body="A first reply.").outcome == "published"
+    client.force_login(get_user_model().objects.create_user("reader", "reader@example.org"))
+    _signed_in_page(client, report.url)  # fills the cache
+    sent = commands_of(redis, monkeypatch)
+    page = _signed_in_page(client, report.url)
+    read_ahead = [command for command in sent if command in ("GET", "MGET")]
+    sent.clear()
+    monkeypatch.setattr(sharedreads, "read_ahead", lambda keys: None)
+    assert _signed_in_page(client, report.url) == page
+    one_by_one = [command for command in sent if command in ("GET", "MGET")]
+    # The site's language, the content version, what the view read ahead, the reply list; one
+    # by one, six GETs more (the rules' multi-get is in the read-ahead).
+    assert read_ahead == ["GET", "MGET", "MGET", "GET"], read_ahead
+    assert len(one_by_one) == len(read_ahead) + 6, one_by_one
+    monkeypatch.undo()
+
+    report.standfirst = "Second standfirst."
+    report.save_revision().publish()
+    page = _signed_in_page(client, report.url)
+    assert "Second standfirst." in page and "First standfirst." not in page
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 0
+    assert post_reply(thread, body="A second reply.").outcome == "published"
+    assert "A second reply." in _signed_in_page(client, report.url)
+
+
+def test_the_fragment_cache_reads_through_the_block_and_writes_to_the_default_cache():
+    fragments = caches["template_fragments"]
+    assert isinstance(fragments, sharedreads.FragmentCache)
+    fragments.set("fragment-a", "a", 60)
+    assert cache.get("fragment-a") == "a" and fragments.get("fragment-a") == "a"
+    with sharedreads.read_together([]):
+        sharedreads.read_ahead(["fragment-a", "fragment-b"])
+        cache.set("fragment-a", "changed", 60)
+        assert fragments.get("fragment-a") == "a"  # as read ahead, once
+        assert fragments.get("fragment-a") == "changed"
+        assert fragments.get("fragment-b", "missing") == "missing"
+    sharedreads.read_ahead(["fragment-a"])  # outside a block: nothing read, nothing kept
+    fragments.delete("fragment-a")
+    assert cache.get("fragment-a") is None

@@ -2,11 +2,20 @@ from django import template
 from django.core.cache import cache
 from wagtail.models import Site
 
+from speakout.net import sharedreads
 from speakout.theme.cache import content_version
 from speakout.theme.languages import content_default, content_language_of
 from speakout.theme.translations import site_root_in
 
 register = template.Library()
+
+
+def menu_key(site_pk: int, language: str | None, version: int) -> str:
+    return f"speakout:menu:{site_pk}:{language}:{version}"
+
+
+def translations_key(page_pk: int, host: str, version: int) -> str:
+    return f"speakout:translations:{page_pk}:{host}:{version}"
 
 
 @register.simple_tag(takes_context=True)
@@ -19,8 +28,8 @@ def main_menu(context):
     # The menu of the language the page being read is written in (its home page's children).
     page = context.get("page")
     language = content_language_of(request.path_info) if page is not None else None
-    key = f"speakout:menu:{site.pk}:{language}:{content_version(request)}"
-    menu = cache.get(key)
+    key = menu_key(site.pk, language, content_version(request))
+    menu = sharedreads.get(key)
     if menu is None:
         home = site_root_in(site, language) or site.root_page
         menu = [
@@ -54,8 +63,8 @@ def page_translations(context, page):
     if page is None or not getattr(page, "pk", None) or getattr(request, "is_preview", False):
         return []
     host = request.get_host() if request is not None else ""
-    key = f"speakout:translations:{page.pk}:{host}:{content_version(request)}"
-    versions = cache.get(key)
+    key = translations_key(page.pk, host, content_version(request))
+    versions = sharedreads.get(key)
     if versions is None:
         versions = translations(page, request)
         cache.set(key, versions, 24 * 3600)
