@@ -65,9 +65,10 @@ def _any_address(field_name: str, emails) -> Q:
 def _delete_task_results(emails) -> int:
     """Delete the finished tasks of django-tasks' database queue whose arguments, result or
     traceback quote one of ``emails`` in any case (a mail server's refusal quotes the address),
-    whole: not another person's address that holds it. Waiting and running ones stay: their arguments are what they run with, and their work may
-    be someone else's too. The table holds a few days of tasks (``TASK_RESULT_DAYS``) and has no
-    index to search, so this reads it all. Returns how many went."""
+    whole: not another person's address that holds it. Waiting and running ones stay: their
+    arguments are what they run with, and their work may be someone else's too. The table holds
+    a few days of tasks (``TASK_RESULT_DAYS``) and has no index to search, so this reads it all.
+    Returns how many went."""
     if not emails or not apps.is_installed("django_tasks_db"):
         return 0
     from django_tasks import TaskResultStatus
