@@ -618,6 +618,11 @@ def main() -> int:
                 rate = statistics.median(run["rate"] for run in runs)
                 print(f"{name}: {spread([run['rate'] for run in runs])} req/s, {rate / nginx_rate:.2f} of nginx, "
                       f"web CPU {spread(cpu[name], '{:.3f}')} ms a request")  # fmt: skip
+            run_nginx_rate = statistics.median(run["rate"] for run in default_results["nginx, static copy of the page"])
+            for name, runs in default_results.items():
+                rate = statistics.median(run["rate"] for run in runs)
+                print(f"make run's defaults, {name}: {spread([run['rate'] for run in runs])} req/s, "
+                      f"{rate / run_nginx_rate:.3f} of nginx")  # fmt: skip
             print(f"Memory (MB): {stack.memory_mb()}; load average {os.getloadavg()[0]:.1f}")
             return 0
         # Reply posts, Speakout and Isso in turn, while nothing else runs.
