@@ -3,7 +3,7 @@ process, the worker's scheduled unpublishing, an import or purge command) is see
 process on its next request. A cached page records the versions it was built from and is served
 only while all of them stand; a change bumps its name ("content", "thread:<key hash>", ...).
 
-They live in small files (symbolic links) in the data folder (``FileVersions``, ``SPEAKOUT_PAGE_CACHE_VERSIONS_DIR``),
+They live in symbolic links in the data folder (``FileVersions``, ``SPEAKOUT_PAGE_CACHE_VERSIONS_DIR``),
 which the web processes, the worker and every command share: without Redis the default cache is
 each process's own, and with SQLite every process is on one host, where a hit reads the files
 faster than it asks Redis. With PostgreSQL and Redis (several hosts) they live in Redis.
@@ -77,7 +77,7 @@ class FileVersions:
         for path in paths:
             try:
                 found.append(int(os.readlink(path)))
-            except (FileNotFoundError, ValueError):
+            except (OSError, ValueError):  # missing, or not a link holding a number
                 found.append(None)
         return found
 

@@ -454,8 +454,13 @@ def test_an_unreadable_counter_is_replaced_not_a_failure(client, report, setting
     copy of the data folder) gets a new value: the page is built, not a 500 on every request."""
     settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path)
     page(client, report)
-    for entry in os.scandir(tmp_path):
+    for number, entry in enumerate(os.scandir(tmp_path)):
         os.unlink(entry.path)
-        os.symlink("not a number", entry.path)
+        if number % 2:
+            os.symlink("not a number", entry.path)
+        else:  # a plain file where the link should be
+            with open(entry.path, "w") as counter:
+                counter.write("123")
     assert page(client, report).status_code == 200
     assert page(client, report)[STATUS_HEADER] == "hit"
+    assert all(entry.is_symlink() for entry in os.scandir(tmp_path))
