@@ -59,16 +59,21 @@ def forget_unneeded_actors(now) -> int:
 
     unused_record = Q(is_banned=False, replies__isnull=True, pending_bans__isnull=True, user__isnull=True, email="")
     stale = now - timedelta(seconds=app_settings.KEY_CACHE_SECONDS)
-    unneeded = (
-        RemoteActor.objects.filter(fetched_at__lt=stale, follower__isnull=True, replies__isnull=True)
-        .filter(Q(commenter__isnull=True) | Q(commenter__in=Commenter.objects.filter(unused_record)))
-        .values_list("pk", "commenter_id")
+    unneeded = RemoteActor.objects.filter(fetched_at__lt=stale, follower__isnull=True, replies__isnull=True).filter(
+        Q(commenter__isnull=True) | Q(commenter__in=Commenter.objects.filter(unused_record))
     )
     with transaction.atomic():
-        found = list(unneeded)
+        found = _found(unneeded)
         if not found:
             return 0
-        RemoteActor.objects.filter(pk__in=[pk for pk, _record in found]).delete()
+        # Asked again as it is deleted: an account that wrote or was fetched since stays.
+        _count, gone = unneeded.filter(pk__in=[pk for pk, _record in found]).delete()
         records = [record for _pk, record in found if record is not None]
-        Commenter.objects.filter(unused_record, pk__in=records).delete()
-    return len(found)
+        # Only the records whose account went (the relation is empty once it has).
+        Commenter.objects.filter(unused_record, pk__in=records, remote_actor__isnull=True).delete()
+    return gone.get(RemoteActor._meta.label, 0)
+
+
+def _found(accounts) -> list[tuple[int, int | None]]:
+    """The accounts about to go, with their moderation records (a seam for tests)."""
+    return list(accounts.values_list("pk", "commenter_id"))

@@ -640,6 +640,30 @@ def test_the_scheduled_prune_forgets_accounts_nothing_here_refers_to(federation,
     assert not Commenter.objects.filter(pk=bobs_record).exists()
 
 
+def test_an_account_fetched_again_while_the_prune_runs_is_kept_with_its_record(federation, monkeypatch, settings):
+    """The prune picks the accounts, then deletes them: one that signed a request in between (so
+    was fetched again) stays, and so does the moderation record that belongs to it."""
+    settings.SPEAKOUT_FEDERATION_KEY_CACHE_SECONDS = 3600
+    stale = timezone.now() - timedelta(hours=2)
+    record = Commenter.objects.create(display_name="Returning")
+    returning = RemoteActor.objects.create(
+        url="https://remote.example/users/returning", domain="remote.example", username="returning",
+        commenter=record, fetched_at=stale,
+    )  # fmt: skip
+    RemoteActor.objects.create(url="https://remote.example/users/gone", domain="remote.example", fetched_at=stale)
+    picked = jobs._found
+
+    def then_fetched_again(accounts):
+        found = picked(accounts)
+        RemoteActor.objects.filter(pk=returning.pk).update(fetched_at=timezone.now())
+        return found
+
+    monkeypatch.setattr(jobs, "_found", then_fetched_again)
+    assert jobs.forget_unneeded_actors(timezone.now()) == 1
+    assert list(RemoteActor.objects.values_list("username", flat=True)) == ["returning"]
+    assert RemoteActor.objects.get().commenter == record
+
+
 def test_replies_are_rate_limited_per_actor(federation, client, bob, report, rules):
     assert bob.post(client, note(bob, article_id(report), "<p>One</p>")).status_code == 202
     assert bob.post(client, note(bob, article_id(report), "<p>Two</p>")).status_code == 429
