@@ -33,6 +33,7 @@ from speakout.discussion.clients import client_hashes_for_ip
 from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.discussion.services import get_or_create_thread
+from tests.helpers import word_marker
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -83,7 +84,7 @@ def send(client: Client, thread, attempt: Attempt, number: int) -> tuple[int, di
         "name": f"Sender {number}",
         "email": attempt.email,
         # Letters only: a run of digits could read as a phone number to the personal-data guard.
-        "body": "Attempt " + "".join(chr(97 + int(digit, 16)) for digit in uuid.uuid4().hex[:16]),
+        "body": "Attempt " + word_marker(16),
         "homepage": attempt.honeypot,
     }
     if attempt.token_age is not None:
