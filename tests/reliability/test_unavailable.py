@@ -19,7 +19,7 @@ from django.db import InterfaceError, OperationalError
 from django.test import Client
 
 from speakout.discussion.forms import issue_form_token
-from speakout.discussion.models import Reply
+from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.discussion.services import get_or_create_thread
 from speakout.theme.errors import database_unavailable
 
@@ -173,9 +173,15 @@ def test_a_full_disk_met_by_the_page_cache_s_version_files_is_a_503_with_the_tex
     """The page cache's version files live beside a SQLite database (even with Redis): a reply
     whose version bump meets the full disk is rolled back and answered as the database's own
     "disk is full" is, not with a 500 that loses the text."""
+    # The rules' row made first and the reply published at once, so the write that meets the full
+    # disk is the reply's own version bump (not the row's, nor none for a held reply).
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = False
+    rules.save()
     full = OSError(errno.ENOSPC, "No space left on device")
-    with mock.patch("speakout.pagecache.versions.FileVersions._written", side_effect=full):
+    with mock.patch("speakout.pagecache.versions.FileVersions._written", side_effect=full) as written:
         response = client.post("/discussion/post/", reply_fields(thread))
+    assert written.called
     assert response.status_code == 503
     assert textarea(response.content.decode(), "body") == BODY
     assert not Reply.objects.exists()
