@@ -597,8 +597,7 @@ def count_new_reply(reply: Reply, thread: Thread, *, commenter_counted: bool) ->
     the reply; either is retired then. (No other connection sees the reply before, so a bump
     before the commit retires nothing more; ``_submit_reply`` makes one only inside a caller's
     transaction.)"""
-    name = thread_dependency(thread.key)
-    transaction.on_commit(lambda: versions.bump_now(name))
+    versions.bump_at_commit(thread_dependency(thread.key))
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         table, count, version, pk = (quote(name) for name in (Thread._meta.db_table, "approved_count", "version", "id"))

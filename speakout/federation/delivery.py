@@ -11,6 +11,7 @@ workers never send it twice; one claimed by a worker that died is sent again aft
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from speakout.net.fetch import FetchRefused, fetch
 from . import jsonld
 from .app_settings import app_settings
 from .models import ActivityLog, Delivery, Follower, log
+
+logger = logging.getLogger(__name__)
 
 RETRYABLE_4XX = {408, 429}
 
@@ -79,7 +82,11 @@ def _enqueue() -> None:
 
     from .tasks import deliver_task
 
-    enqueue_unless_waiting(deliver_task)
+    try:
+        enqueue_unless_waiting(deliver_task)
+    except Exception:
+        # The delivery is committed; the worker's sweep (federation_deliveries) sends it.
+        logger.exception("Could not enqueue the delivery task; the sweep will send the delivery")
 
 
 def _due() -> Q:

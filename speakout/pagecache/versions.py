@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import logging
 import os
 import secrets
 import time
@@ -29,6 +30,8 @@ from django.db import transaction
 from . import app_settings
 
 PREFIX = "speakout:version:"
+
+logger = logging.getLogger(__name__)
 
 
 def key(name: str) -> str:
@@ -183,9 +186,24 @@ def bump_now(*names: str) -> None:
             cache.set(key(name), _fresh(), timeout=None)
 
 
+def bump_at_commit(*names: str) -> None:
+    """Bump once the current transaction commits (at once outside one). What committed stays
+    committed whatever happens here, so a failure (a full disk, Redis gone) is logged rather than
+    raised: the request that stored the change must not answer that it failed. Pages read under
+    the old version then stay until the next change of the same name."""
+    transaction.on_commit(functools.partial(_bump_committed, names))
+
+
+def _bump_committed(names: tuple[str, ...]) -> None:
+    try:
+        bump_now(*names)
+    except Exception:
+        logger.exception("Could not retire the cached pages of %s after a commit", ", ".join(names))
+
+
 def bump(*names: str) -> None:
     """Bump now and again when the surrounding transaction commits: a page rendered between the
     two from data not yet committed carries the first bump's value, so the second retires it."""
     bump_now(*names)
     if transaction.get_connection().in_atomic_block:
-        transaction.on_commit(lambda: bump_now(*names))
+        bump_at_commit(*names)

@@ -92,3 +92,22 @@ def test_an_inbox_on_a_private_address_is_never_reached(federation):
     delivery.deliver_due()
     refused.refresh_from_db()
     assert refused.status == Delivery.Status.PENDING and "not public" in refused.last_error
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_queue_that_cannot_take_the_task_leaves_the_delivery_to_the_sweep(caplog, monkeypatch):
+    """The task is enqueued after the commit: by then the delivery is stored, so a failure there
+    must not turn the request that queued it (an Accept, a published reply) into an error."""
+    from django.db import transaction
+
+    from speakout.net import tasks
+
+    def broken(task):
+        raise RuntimeError("the task queue is unavailable")
+
+    monkeypatch.setattr(tasks, "enqueue_unless_waiting", broken)
+    activity = {"id": "http://testserver/federation/activities/create/sweep", "type": "Create"}
+    with transaction.atomic():
+        assert delivery.queue(activity, ["https://peer.example/inbox"]) == 1
+    assert Delivery.objects.filter(activity_id=activity["id"], status=Delivery.Status.PENDING).exists()
+    assert "the task queue is unavailable" in caplog.text

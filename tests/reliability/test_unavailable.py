@@ -198,3 +198,34 @@ def test_only_database_availability_errors_count():
     assert not database_unavailable(OSError(errno.EACCES, "Permission denied"))
     assert not database_unavailable(ValueError("bad input"))
     assert not database_unavailable(None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_full_disk_after_the_reply_commits_still_answers_that_it_is_stored(client, thread, caplog):
+    """In production no transaction surrounds the request, so an approved reply's version bump
+    runs once the reply has committed. A full disk there must not answer "not stored, send it
+    again" for a reply that is stored: the writer gets their reply, the failure goes to the log."""
+    rules = DiscussionSettings.load()
+    rules.hold_first_reply = False
+    rules.save()
+    full = OSError(errno.ENOSPC, "No space left on device")
+    fields = reply_fields(thread)
+    with mock.patch("speakout.pagecache.versions.FileVersions._written", side_effect=full) as written:
+        response = client.post("/discussion/post/", fields)
+    assert written.called
+    reply = Reply.objects.get(submission_id=fields["submission_id"])
+    assert response.status_code == 303, response.content.decode()[:500]
+    assert f"#reply-{reply.pk}" in response["Location"] or str(reply.pk) in response["Location"]
+    assert "No space left on device" in caplog.text
+
+    # Another writer (address and name): the first one's pace limit holds.
+    second = reply_fields(thread, body="A second reply, by the API.", name="Sam", email="sam@example.org")
+    with mock.patch("speakout.pagecache.versions.FileVersions._written", side_effect=full):
+        response = client.post(
+            f"/api/threads/{thread.key}/replies",
+            json.dumps({**second, "notify_replies": False}),
+            content_type="application/json",
+            REMOTE_ADDR="192.0.2.7",
+        )
+    assert response.status_code == 201, response.content.decode()[:500]
+    assert Reply.objects.filter(body="A second reply, by the API.").exists()
