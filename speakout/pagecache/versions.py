@@ -114,6 +114,26 @@ class FileVersions:
         for path in self.directory.glob("[!.]*"):  # not a file another process is writing
             path.unlink(missing_ok=True)
 
+    def tidy(self, older_than: float) -> int:
+        """Delete what no process of this release reads and none has changed for ``older_than``
+        seconds: the earlier release's plain files (read only by its processes, which change
+        them when they bump) and temporary links a process killed mid-bump left. Returns how many."""
+        cutoff = time.time() - older_than
+        removed = 0
+        try:
+            entries = list(os.scandir(self.directory))
+        except FileNotFoundError:
+            return 0
+        for entry in entries:
+            ours = entry.name.endswith(".link") and entry.is_symlink()
+            try:
+                if not ours and entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                    os.unlink(entry.path)
+                    removed += 1
+            except FileNotFoundError:  # another worker's tidy, or a rename, got there first
+                continue
+        return removed
+
 
 _file_versions: dict[str, FileVersions] = {}
 

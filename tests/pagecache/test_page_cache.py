@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import os
 import re
+import time
 
 import brotli
 from django.contrib.auth import get_user_model
@@ -464,3 +465,34 @@ def test_an_unreadable_counter_is_replaced_not_a_failure(client, report, setting
     assert page(client, report).status_code == 200
     assert page(client, report)[STATUS_HEADER] == "hit"
     assert all(entry.is_symlink() for entry in os.scandir(tmp_path))
+
+
+def test_the_hourly_tidy_removes_what_no_process_has_touched_for_a_day(settings, tmp_path):
+    """The earlier release's plain files are never read again once its processes are gone, and a
+    temporary link is left behind by a process killed between making it and renaming it into
+    place; untouched for a day, both go. A counter's link stays, whatever its age, and so does a
+    plain file changed within the day (a process of the earlier release may still be using it)."""
+    from speakout.pagecache import jobs
+    from speakout.worker import scheduled_jobs
+
+    settings.SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = str(tmp_path)
+    store = versions.file_versions()
+    assert store is not None
+    store.add(versions.key("content"))
+    day_old = time.time() - 25 * 3600
+    names = {"old plain": "a" * 40, "new plain": "b" * 40, "old temporary": ".new-0123", "new temporary": ".new-4567"}
+    for label, name in names.items():
+        path = tmp_path / name
+        if "plain" in label:
+            path.write_text("123")
+        else:
+            os.symlink("456", path)
+        if label.startswith("old"):
+            os.utime(path, (day_old, day_old), follow_symlinks=False)
+    link = store._path(versions.key("content"))
+    os.utime(link, (day_old, day_old), follow_symlinks=False)
+
+    assert ("pagecache_tidy", 3600, "speakout.pagecache.jobs.tidy_versions") in scheduled_jobs()
+    assert jobs.tidy_versions() == 2
+    assert sorted(os.listdir(tmp_path)) == sorted([os.path.basename(link), names["new plain"], names["new temporary"]])
+    assert store.get_many([versions.key("content")])
