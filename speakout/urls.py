@@ -28,8 +28,9 @@ urlpatterns = [
     path("", include("speakout.federation.urls")),
     path("", include("speakout.embed.urls")),
     path("", include("speakout.publishing.urls")),
-    # Uploaded images. In production a front server or CDN may serve MEDIA_ROOT instead, but
-    # the embedded default serves them itself so a fresh install shows its pictures.
+    # Uploaded images (documents go through Wagtail's view: theme/views.py). In production a
+    # front server or CDN may serve them instead, but the embedded default serves them itself so
+    # a fresh install shows its pictures.
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", theme_views.serve_media),
     # Wagtail's URLs (its password and login helpers), with its page view replaced by the same
     # view with remembered routes (publishing/routing.py), under the same name and pattern.

@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import posixpath
+
 from django.conf import settings
+from django.http import Http404
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.i18n import set_language as django_set_language
 from django.views.static import serve
@@ -77,7 +80,14 @@ def _version_in(request, next_url: str, language: str) -> str | None:
     return version.get_url(request)
 
 
+# Wagtail's image folders (originals and renditions). Documents are left out: Wagtail's own view
+# serves them after asking their collection's privacy, which this address would skip.
+SERVED_MEDIA_FOLDERS = ("original_images/", "images/")
+
+
 def serve_media(request, path: str):
-    """Uploaded files from MEDIA_ROOT as it is set now (not as it was when the URLs were first
+    """Uploaded images from MEDIA_ROOT as it is set now (not as it was when the URLs were first
     loaded: a folder fixed then would outlive a changed setting)."""
+    if not posixpath.normpath(path).lstrip("/").startswith(SERVED_MEDIA_FOLDERS):
+        raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
