@@ -38,6 +38,12 @@ LEFT_OUT: dict[type, set[str]] = {
     Flag: {"client_hash"},
     ModerationLogEntry: set(),
 }
+# Left out of the other rows, for the same reason as a reply's client hash and because the file
+# leaves the server: the client hash keys, with which trying each /24 network against a stored
+# hash (a contact message's, a ban's) names the one its writer used, those hashes themselves,
+# and the Fediverse actor's private key, which signs as the site.
+OTHER_LEFT_OUT_MODELS = {"speakout_discussion.ClientKey"}
+OTHER_LEFT_OUT_COLUMNS = {"client_hash", "private_pem"}
 
 
 def columns(model) -> list[str]:
@@ -158,9 +164,12 @@ class JSONWriter:
             label = model._meta.app_label
             if not label.startswith("speakout_") or model in _STRUCTURED or model._meta.proxy:
                 continue
-            if label == "speakout_publishing":
-                continue  # written above as pages, authors and categories
-            yield from serialize("python", model.objects.order_by("pk").iterator(chunk_size=500))
+            if label == "speakout_publishing" or model._meta.label in OTHER_LEFT_OUT_MODELS:
+                continue  # publishing's rows: written above as pages, authors and categories
+            for row in serialize("python", model.objects.order_by("pk").iterator(chunk_size=500)):
+                for name in OTHER_LEFT_OUT_COLUMNS.intersection(row["fields"]):
+                    del row["fields"][name]
+                yield row
 
 
 def export_json(out) -> JSONWriter:
