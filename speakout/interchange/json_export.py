@@ -41,9 +41,10 @@ LEFT_OUT: dict[type, set[str]] = {
 # Left out of the other rows, for the same reason as a reply's client hash and because the file
 # leaves the server: the client hash keys, with which trying each /24 network against a stored
 # hash (a contact message's, a ban's) names the one its writer used, those hashes themselves,
-# and the Fediverse actor's private key, which signs as the site.
+# the Fediverse actor's private key, which signs as the site, and the outbox's mail bodies, whose
+# links (manage my replies, confirm, unsubscribe) work for whoever holds them.
 OTHER_LEFT_OUT_MODELS = {"speakout_discussion.ClientKey"}
-OTHER_LEFT_OUT_COLUMNS = {"client_hash", "private_pem"}
+OTHER_LEFT_OUT_COLUMNS = {"client_hash", "private_pem", "text_body", "html_body"}
 
 
 def columns(model) -> list[str]:

@@ -8,14 +8,18 @@ import hashlib
 import hmac
 import io
 import json
+import re
 
 import pytest
+from django.test import Client
 
 from speakout.contact.models import ContactMessage
 from speakout.discussion.clients import client_hashes_for_ip
 from speakout.discussion.models import BannedClient, ClientKey
 from speakout.federation import keys
 from speakout.interchange.json_export import export_json
+from speakout.privacy import services as privacy
+from speakout.subscriptions.models import Subscription
 
 # The network a person at risk wrote from: their /24 is all the hash holds, and 2**24 guesses
 # take seconds once the key is known.
@@ -69,3 +73,19 @@ def test_the_export_holds_no_private_key_of_the_sites_fediverse_actor(site_build
     assert "PRIVATE KEY" not in text
     exported = [row for row in data["other"] if row["model"] == "speakout_federation.actorkey"]
     assert [row["fields"]["public_pem"] for row in exported] == [key.public_pem]
+
+
+@pytest.mark.django_db
+def test_the_export_hands_on_no_working_link_from_a_mail(site_builder, settings):
+    """The outbox keeps mails a while, and a "manage my replies" mail holds a link that opens the
+    person's page (their address, their replies to edit or delete, their data to download). The
+    export keeps each mail's addressee, subject and status, not its body."""
+    settings.BASE_URL = "http://testserver"
+    Subscription.objects.create(email="sam@example.org", kind=Subscription.Kind.POSTS)
+    privacy.send_manage_link(privacy.request_manage_link("sam@example.org").pk)
+    text, data = _export()
+    links = re.findall(r"http://testserver(/privacy/my-replies/[^/\\\s\"]+/)", text)
+    opened = [link for link in links if Client().get(link).status_code == 200]
+    assert opened == []
+    mails = [row["fields"] for row in data["other"] if row["model"] == "speakout_outbox.outgoingmail"]
+    assert [mail["to"] for mail in mails] == ["sam@example.org"]
