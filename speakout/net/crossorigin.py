@@ -68,3 +68,14 @@ class CrossOriginProtectionMiddleware(CsrfViewMiddleware):
         if base and origin == base:
             return True
         return self._origin_verified(request)  # the request's own origin, or CSRF_TRUSTED_ORIGINS
+
+
+def _no_view(request):
+    raise AssertionError("sent_from_this_site() judges a request; it runs no view")
+
+
+def sent_from_this_site(request) -> bool:
+    """Whether the rule above takes ``request`` as sent from the site's own pages, for an answer
+    made where the middleware may not have judged it yet (an error raised in an earlier
+    middleware): only then may it hand the request's fields back with a token."""
+    return CrossOriginProtectionMiddleware(_no_view).process_view(request, _no_view, (), {}) is None

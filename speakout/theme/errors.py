@@ -31,6 +31,8 @@ from django.views import defaults
 from django.views.debug import SafeExceptionReporterFilter
 from django.views.decorators.csrf import requires_csrf_token
 
+from speakout.net import crossorigin
+
 RETRY_AFTER_SECONDS = 10
 
 # Fields a person never types: sent back as they came, out of sight.
@@ -108,14 +110,27 @@ def wants_json(request) -> bool:
     return "application/json" in request.headers.get("Accept", "") or request.content_type == "application/json"
 
 
+def _sent_from_this_site(request) -> bool:
+    try:
+        return crossorigin.sent_from_this_site(request)
+    except (ValueError, SuspiciousOperation, RawPostDataException, MultiPartParserError):
+        return False  # a body that cannot be read (the token check reads it): nothing to hand back
+
+
 def unavailable(request):
     """The 503 answer: HTML with the form to send again, or JSON with the fields echoed."""
-    fields = [(name, value) for name, value in submitted_fields(request) if name not in DROPPED_FIELDS]
-    if request.method == "POST":
+    as_json = wants_json(request)
+    # The database may fail in a middleware before the cross-site check has run (the admin's
+    # second-factor check, the embed's allow-list): a forged post handed back in a form with a
+    # valid token would be sent from this site by one press of "Send again".
+    hand_back = request.method == "POST" and (as_json or _sent_from_this_site(request))
+    fields = []
+    if hand_back:
+        fields = [(name, value) for name, value in submitted_fields(request) if name not in DROPPED_FIELDS]
         message = _("Could not save, please try again in a moment. Nothing you typed is lost: it is all here.")
     else:
         message = _("The site cannot reach its database just now. Please try again in a moment.")
-    if wants_json(request):
+    if as_json:
         submitted: dict[str, str | list[str]] = {}
         for name, value in fields:
             previous = submitted.get(name)
@@ -142,7 +157,7 @@ def unavailable(request):
                 if name not in MACHINE_FIELDS and value != "on"
             ],
             "hidden": [(name, value) for name, value in fields if name in MACHINE_FIELDS or value == "on"],
-            "csrf_token": get_token(request),
+            "csrf_token": get_token(request) if hand_back else "",
             "LANGUAGE_CODE": getattr(request, "LANGUAGE_CODE", ""),
         }
         response = HttpResponse(render_to_string("503.html", context), status=503)

@@ -10,10 +10,12 @@ site's own; a request with neither header meets Django's token check.
 from __future__ import annotations
 
 import re
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core import signing
+from django.db import OperationalError
 from django.test import Client
 
 from speakout.discussion.forms import issue_form_token
@@ -21,6 +23,7 @@ from speakout.discussion.models import DiscussionSettings, Reply, Thread
 
 EVIL = "https://evil.example"
 OWN = "http://testserver"
+EMBEDDING_SITE = "https://blog.example.org"
 # A fill marker as the page cache used to put in every cached page, signed by the site: the
 # attacker copies it from any public page.
 CSRF_MARKER = "fill:" + signing.Signer(salt="speakout.pagecache.fill").sign_object(["csrf"])
@@ -81,6 +84,76 @@ def test_a_cross_site_post_with_a_fill_marker_never_lands_on_a_form_with_a_fresh
         assert "mallory" not in shown and "csrfmiddlewaretoken" not in shown, headers
         assert "csrftoken" not in response.cookies or not response.cookies["csrftoken"].value, headers
     assert not get_user_model().objects.filter(username="mallory").exists()
+
+
+def database_down(*args, **kwargs):
+    raise OperationalError('connection to server at "127.0.0.1", port 5432 failed: Connection refused')
+
+
+FORGED_ADMIN_USER = {
+    "username": "mallory",
+    "email": "mallory@evil.example",
+    "password1": "an attacker's pass phrase",
+    "password2": "an attacker's pass phrase",
+    "is_superuser": "on",
+}
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": EVIL},
+        {"Sec-Fetch-Site": "same-site", "Origin": "https://other.testserver"},
+        {"Origin": EVIL},
+        {"Origin": "null"},
+        {},  # neither header, and no token
+    ],
+    ids=["cross-site", "same-site", "foreign-origin", "null-origin", "no-headers"],
+)
+@pytest.mark.parametrize(
+    "path, fields",
+    [
+        # The admin's second-factor check reads the session before the cross-site check runs.
+        ("/admin/users/new/", FORGED_ADMIN_USER),
+        # The embed's allow-list is read before it too.
+        (f"/embed/thread/post/?url={EMBEDDING_SITE}/a/", {"thread": "/a/", "body": "Forged words."}),
+    ],
+    ids=["admin-user", "embed-reply"],
+)
+def test_a_cross_site_post_met_by_a_database_outage_gets_no_form_to_send_again(admin, settings, path, fields, headers):
+    """The one-click takeover by way of the 503 page: a forged post that fails on the database
+    before it is judged must not come back as "Send again" holding the attacker's fields and a
+    valid token (one press by the administrator would send them from this site)."""
+    settings.SPEAKOUT_STAFF_REQUIRE_MFA = True
+    settings.SPEAKOUT_EMBED_ORIGINS = [EMBEDDING_SITE]
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(admin)
+    with (
+        mock.patch("django.contrib.sessions.backends.db.SessionStore.load", side_effect=database_down),
+        mock.patch("speakout.embed.origins._load", side_effect=database_down),
+    ):
+        response = client.post(path, fields, headers=headers)
+    shown = response.content.decode()
+    assert response.status_code in (403, 503)
+    assert "csrfmiddlewaretoken" not in shown
+    assert "Send again" not in shown
+    assert "mallory" not in shown and "Forged words." not in shown
+    assert "csrftoken" not in response.cookies or not response.cookies["csrftoken"].value
+
+
+def test_a_same_origin_post_met_by_a_database_outage_still_gets_its_fields_back(admin, settings):
+    """The 503 page keeps what an administrator typed on the site's own pages."""
+    settings.SPEAKOUT_STAFF_REQUIRE_MFA = True
+    client = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    client.force_login(admin)
+    with mock.patch("django.contrib.sessions.backends.db.SessionStore.load", side_effect=database_down):
+        response = client.post(
+            "/admin/users/new/", {"username": "robin"}, headers={"Sec-Fetch-Site": "same-origin", "Origin": OWN}
+        )
+    shown = response.content.decode()
+    assert response.status_code == 503
+    assert 'name="username" value="robin"' in shown
+    assert "csrfmiddlewaretoken" in shown
 
 
 @pytest.mark.parametrize("signed_in", [False, True], ids=["guest", "signed-in"])
