@@ -1,3 +1,4 @@
+from allauth.account import views as account_views
 from django.conf import settings
 from django.urls import URLResolver, include, path, re_path
 from wagtail import urls as wagtail_urls
@@ -15,6 +16,9 @@ urlpatterns = [
     # One way in for everyone: the admin's login and password reset hand over to allauth's.
     path("admin/login/", identity_views.admin_login),
     path("admin/password_reset/", identity_views.admin_password_reset),
+    # Wagtail's logout view drops the session cookie on any method, so a link from another site
+    # would sign staff out; allauth's signs out on POST only (the admin's button posts).
+    path("admin/logout/", account_views.logout),
     path("admin/", include(wagtailadmin_urls)),
     path("accounts/", include("speakout.identity.urls")),
     path("accounts/", include("allauth.urls")),

@@ -221,3 +221,21 @@ def test_cached_pages_carry_no_csrf_token_or_marker(report):
     html = reader.get(report.url).content.decode()
     assert "csrfmiddlewaretoken" not in html
     assert CSRF_MARKER not in html
+
+
+@pytest.mark.parametrize("path", ["/admin/logout/", "/accounts/logout/"])
+def test_a_link_from_another_site_signs_nobody_out(admin, path):
+    """Signing out takes a POST: a link, redirect or refresh from another site that opens the
+    logout address leaves the reader signed in. (Wagtail's own logout view dropped the session
+    cookie whatever the method, even as it answered a GET with 405.)"""
+    client = strict_client(admin)
+    response = client.get(path, headers={"Sec-Fetch-Site": "cross-site"})
+    assert "sessionid" not in response.cookies or response.cookies["sessionid"].value
+    assert client.get("/accounts/").status_code == 200
+
+
+def test_the_admin_s_log_out_button_still_signs_out(admin):
+    client = strict_client(admin)
+    response = client.post("/admin/logout/", headers={"Sec-Fetch-Site": "same-origin", "Origin": OWN})
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
