@@ -133,7 +133,8 @@ def test_uploads_left_public_by_an_earlier_version_are_deleted(site_builder):
     left.write_bytes(_export())
     done = ImportRun.objects.create(file=f"interchange/uploads/{WORDPRESS_NAME}", status=ImportRun.Status.DONE)
     waiting = ImportRun.objects.create(file=f"interchange/uploads/{WORDPRESS_NAME}", status=ImportRun.Status.QUEUED)
-    assert Client().get(f"{settings.MEDIA_URL}interchange/uploads/{WORDPRESS_NAME}").status_code == 200
+    # Speakout's media address serves images only now, but a front server may serve the folder.
+    assert left.is_file()
     migration = importlib.import_module("speakout.interchange.migrations.0002_private_uploads")
     migration.delete_public_uploads(apps, schema_editor=None)
     assert not left.exists()
