@@ -108,6 +108,7 @@ def queries(client, url: str, **headers) -> int:
 
 def main() -> int:
     setup()
+    from django.conf import settings
     from django.contrib.auth import get_user_model
     from django.core.cache import cache
     from django.test import Client
@@ -132,7 +133,7 @@ def main() -> int:
     user = get_user_model().objects.create_user("reader", "reader@example.org", "bench-password")
     signed_in = Client()
     signed_in.force_login(user)
-    session = signed_in.cookies["sessionid"].value
+    session = signed_in.cookies[settings.SESSION_COOKIE_NAME].value
     guest_header = sign_guest_token("bench-guest")
     # Readers with a reply of their own in the thread get their reply list rendered for them
     # (the others share the cached one): one signed-in writer and one guest, each owning the
@@ -140,7 +141,7 @@ def main() -> int:
     writer = get_user_model().objects.create_user("writer", "writer@example.org", "bench-password")
     writing = Client()
     writing.force_login(writer)
-    writer_session = writing.cookies["sessionid"].value
+    writer_session = writing.cookies[settings.SESSION_COOKIE_NAME].value
     writer_guest_header = sign_guest_token("bench-guest-writer")
     last = Reply.objects.filter(thread=thread).order_by("-pk").first()
     Reply.objects.filter(pk=last.pk).update(user=writer, guest_key=guest_key("bench-guest-writer"))
@@ -185,6 +186,7 @@ def main() -> int:
                 "report_url": report.url,
                 "thread_key": thread.key,
                 "api_url": api,
+                "session_cookie": settings.SESSION_COOKIE_NAME,
                 "session": session,
                 "guest_header": guest_header,
                 "writer_session": writer_session,

@@ -111,7 +111,8 @@ def main() -> int:
     timed(lambda: client.get(url), 30)  # warm up: imports, template loading, connections
     page = timed(lambda: client.get(url), 200)
     # A reader with a guest token (they have posted before): nothing of the thread is cached.
-    from speakout.discussion.clients import GUEST_COOKIE, sign_guest_token
+    from speakout.discussion.app_settings import GUEST_COOKIE_NAME as GUEST_COOKIE
+    from speakout.discussion.clients import sign_guest_token
 
     guest = Client()
     guest.cookies[GUEST_COOKIE] = sign_guest_token("bench-guest")

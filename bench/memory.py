@@ -77,8 +77,8 @@ def main() -> int:
         reads = {
             "report page, anonymous": (page, []),
             "report page, anonymous, gzip": (page, ["Accept-Encoding: gzip"]),
-            "report page, signed-in reader": (page, [f"Cookie: sessionid={data['session']}"]),
-            "report page, signed-in writer": (page, [f"Cookie: sessionid={data['writer_session']}"]),
+            "report page, signed-in reader": (page, [f"Cookie: {data['session_cookie']}={data['session']}"]),
+            "report page, signed-in writer": (page, [f"Cookie: {data['session_cookie']}={data['writer_session']}"]),
             "thread JSON, anonymous": (api, []),
             "thread JSON, guest token": (api, [f"X-Speakout-Guest: {data['guest_header']}"]),
             "thread JSON, guest writer": (api, [f"X-Speakout-Guest: {data['writer_guest_header']}"]),

@@ -589,9 +589,9 @@ def main() -> int:
         started.append(server)
         weight = weights(base, data["report_url"])
 
-        signed_in = [f"Cookie: sessionid={data['session']}"]
+        signed_in = [f"Cookie: {data['session_cookie']}={data['session']}"]
         guest = [f"X-Speakout-Guest: {data['guest_header']}"]
-        writer = [f"Cookie: sessionid={data['writer_session']}"]
+        writer = [f"Cookie: {data['session_cookie']}={data['writer_session']}"]
         writer_guest = [f"X-Speakout-Guest: {data['writer_guest_header']}"]
         runs = {
             "nginx, static copy of the page": (f"http://127.0.0.1:{nginx_port}/", []),

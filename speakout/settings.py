@@ -430,6 +430,13 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
+# With Secure cookies, the "__Host-" prefix: a browser then keeps such a cookie only from this
+# host itself (Secure, Path=/, no Domain), so a sibling subdomain (x.example.org setting one for
+# example.org) cannot sign a reader in as someone else. The guest cookie follows the session
+# cookie's (speakout.discussion.app_settings). Changing the names signs everyone out once.
+if SESSION_COOKIE_SECURE:
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 SECURE_SSL_REDIRECT = env_bool("SPEAKOUT_SSL_REDIRECT", PRODUCTION)
 if env_bool("SPEAKOUT_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

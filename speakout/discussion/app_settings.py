@@ -36,6 +36,15 @@ class AppSettings:
         ) + list(self._setting("EXTRA_POLICY_CHECKS", []))
 
     @property
+    def GUEST_COOKIE_NAME(self) -> str:
+        """The guest token's cookie. With Secure session cookies, "__Host-" too: a browser then
+        refuses one a sibling subdomain set, which would file the reader's replies under a token
+        its setter holds (and shows them the setter's held replies as their own)."""
+        return self._setting(
+            "GUEST_COOKIE_NAME", "__Host-speakout_guest" if settings.SESSION_COOKIE_SECURE else "speakout_guest"
+        )
+
+    @property
     def MIN_SECONDS_TO_SUBMIT(self) -> int:
         return self._setting("MIN_SECONDS_TO_SUBMIT", 3)
 

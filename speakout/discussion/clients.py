@@ -31,7 +31,6 @@ from speakout.net.addresses import client_ip
 
 from . import app_settings
 
-GUEST_COOKIE = "speakout_guest"
 GUEST_COOKIE_MAX_AGE = 365 * 24 * 3600
 _GUEST_SALT = "speakout.discussion.guest"
 
@@ -155,7 +154,7 @@ def guest_keys(token: str) -> tuple[str, ...]:
 
 def read_guest_token(request) -> str:
     """The guest token from the signed cookie, or from the embed widget's signed header."""
-    raw = request.COOKIES.get(GUEST_COOKIE) or request.headers.get("X-Speakout-Guest", "")
+    raw = request.COOKIES.get(app_settings.GUEST_COOKIE_NAME) or request.headers.get("X-Speakout-Guest", "")
     if not raw:
         return ""
     try:
@@ -170,7 +169,7 @@ def sign_guest_token(token: str) -> str:
 
 def remember_guest(response, token: str) -> None:
     response.set_cookie(
-        GUEST_COOKIE,
+        app_settings.GUEST_COOKIE_NAME,
         sign_guest_token(token),
         max_age=GUEST_COOKIE_MAX_AGE,
         httponly=True,

@@ -24,7 +24,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from speakout.discussion import app_settings as discussion_settings
-from speakout.discussion.clients import GUEST_COOKIE, GUEST_COOKIE_MAX_AGE, client_hash
+from speakout.discussion.clients import GUEST_COOKIE_MAX_AGE, client_hash
 from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.net import ratelimit
 from speakout.outbox.app_settings import app_settings as outbox_settings
@@ -53,7 +53,7 @@ def retention_facts() -> dict:
         "confirm_days": subscription_settings.CONFIRM_MAX_AGE // DAY,
         "link_hours": app_settings.LINK_MAX_AGE // 3600,
         "edit_minutes": DiscussionSettings.load().edit_window_minutes,
-        "guest_cookie": GUEST_COOKIE,
+        "guest_cookie": discussion_settings.GUEST_COOKIE_NAME,
         "guest_cookie_days": GUEST_COOKIE_MAX_AGE // DAY,
         "session_cookie": settings.SESSION_COOKIE_NAME,
         "session_days": settings.SESSION_COOKIE_AGE // DAY,

@@ -14,7 +14,8 @@ from django.test import Client
 from django.utils import timezone
 
 from speakout.discussion import services
-from speakout.discussion.clients import GUEST_COOKIE, sign_guest_token
+from speakout.discussion.app_settings import GUEST_COOKIE_NAME as GUEST_COOKIE
+from speakout.discussion.clients import sign_guest_token
 from speakout.discussion.forms import issue_form_token, read_form_token
 from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
 from tests.discussion.helpers import add_reply

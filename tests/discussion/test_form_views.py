@@ -6,7 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from speakout.discussion.clients import GUEST_COOKIE
+from speakout.discussion.app_settings import GUEST_COOKIE_NAME as GUEST_COOKIE
 from speakout.discussion.models import Flag, Reply, Thread
 from tests.discussion.helpers import add_reply, form_data
 

@@ -92,7 +92,7 @@ def test_no_app_imports_the_worker():
 def test_the_page_cache_is_told_the_discussion_s_guest_cookie_and_header():
     """The page cache imports no app: the project's settings name what marks a guest."""
     from speakout.discussion.api import GUEST_HEADER
-    from speakout.discussion.clients import GUEST_COOKIE
+    from speakout.discussion.app_settings import GUEST_COOKIE_NAME as GUEST_COOKIE
     from speakout.pagecache import app_settings
 
     assert GUEST_COOKIE not in app_settings.NEUTRAL_COOKIES  # a guest's request passes the cache by
