@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 
 from django.http import HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -49,6 +50,14 @@ def _forbidden_origin() -> HttpResponse:
     return HttpResponse(json.dumps(body), status=403, content_type="application/json")
 
 
+def _isso_route(request) -> bool:
+    try:
+        match = resolve(request.path_info, getattr(request, "urlconf", None))
+    except Resolver404:
+        return False
+    return (match.url_name or "").startswith("isso_")
+
+
 class EmbedMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -58,6 +67,10 @@ class EmbedMiddleware:
         if scope is None:
             return self._opener(request, self.get_response(request))
         credentials = scope[1]
+        if credentials and not _isso_route(request):
+            # Only Isso's own routes keep rights in a cookie; a page that merely shares their
+            # prefix (a section named like it) must not be read by other sites with the cookies.
+            return self._opener(request, self.get_response(request))
         origin = request.headers.get("Origin")
         entry = response = None
         if origin is not None and normalise_origin(origin) != own_origin(request):

@@ -156,3 +156,25 @@ def test_votes_answer_for_a_reply_in_a_non_public_thread_as_for_a_missing_one(cl
     for verb in ("like", "dislike"):
         answer = client.post(f"/isso/id/{comment['id']}/{verb}", content_type="application/json")
         assert (answer.status_code, answer.content) == (missing.status_code, missing.content)
+
+
+def test_isso_s_credentials_reach_isso_s_own_routes_only(allowed_site, site_builder):
+    """Credentials are allowed for Isso's client because its routes keep their edit rights in a
+    cookie. Another page whose address starts with the same prefix (a section of the site named
+    like it) is not Isso's: an allowed site must not read it with the reader's cookies."""
+    from django.contrib.auth import get_user_model
+    from wagtail.models import PageViewRestriction
+
+    from speakout.publishing.models import ReportIndexPage
+
+    section = site_builder.home.add_child(instance=ReportIndexPage(title="Isso notes", slug="isso"))
+    members = section.add_child(instance=ReportIndexPage(title="Members only", slug="members"))
+    PageViewRestriction.objects.create(page=members, restriction_type=PageViewRestriction.LOGIN)
+    reader = Client(HTTP_ORIGIN=SITE)
+    reader.force_login(get_user_model().objects.create_user("member", "member@example.org", "x" * 20))
+    page = reader.get("/isso/members/")
+    assert page.status_code == 200 and "Members only" in page.content.decode()
+    assert "Access-Control-Allow-Origin" not in page and "Access-Control-Allow-Credentials" not in page
+    preflight = reader.options("/isso/members/", headers={"Access-Control-Request-Method": "GET"})
+    assert "Access-Control-Allow-Credentials" not in preflight
+    assert reader.get("/isso/config")["Access-Control-Allow-Credentials"] == "true"
