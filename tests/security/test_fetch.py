@@ -69,6 +69,14 @@ def test_loopback_is_refused_by_default_without_a_connection(server, settings):
         "http://0.0.0.0/",
         "http://240.0.0.1/",
         "http://100.64.0.1/",
+        # IPv6 addresses that carry an IPv4 address inside (NAT64, 6to4, IPv4-compatible,
+        # IPv4-translated), and the old site-local block: Python's is_global calls them global.
+        "http://[64:ff9b::a9fe:a9fe]/",
+        "http://[64:ff9b:1::a00:1]/",
+        "http://[2002:7f00:1::]/",
+        "http://[::7f00:1]/",
+        "http://[::ffff:0:a00:1]/",
+        "http://[fec0::1]/",
     ],
 )
 def test_inside_addresses_are_refused(target, settings):
@@ -119,4 +127,41 @@ def test_a_silent_server_times_out(settings):
         with pytest.raises(FetchRefused):
             fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/", timeout=0.5)
     finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("stage", ["headers", "body"])
+def test_a_trickling_server_is_cut_off_at_the_time_limit(stage, settings):
+    """A byte at a time, each within the socket timeout, never holds a fetch past its limit: the
+    limit is for the whole fetch, not for each read."""
+    import socket
+    import time
+
+    settings.SPEAKOUT_FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def trickle():
+        connection, _address = listener.accept()
+        connection.recv(4096)
+        if stage == "body":
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 100\r\n\r\n")
+        for _byte in range(40):
+            try:
+                connection.sendall(b"x")
+            except OSError:
+                break
+            time.sleep(0.1)
+        connection.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(FetchRefused):
+            fetch(f"http://127.0.0.1:{listener.getsockname()[1]}/", timeout=0.5)
+        assert time.monotonic() - started < 2
+    finally:
+        thread.join(5)
         listener.close()
