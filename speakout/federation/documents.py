@@ -192,16 +192,13 @@ def tombstone(object_id: str) -> dict[str, Any]:
     return {"id": object_id, "type": "Tombstone"}
 
 
-def collection(url: str, items: list[Any], total: int, page: int | None) -> dict[str, Any]:
-    """An OrderedCollection, or (``page`` given) one page of it."""
+def collection(url: str, items: list[Any], total: int, page: int | None, *, paged: bool = True) -> dict[str, Any]:
+    """An OrderedCollection, or (``page`` given) one page of it; without ``paged``, its count only."""
     if page is None:
-        return {
-            "@context": jsonld.AS_CONTEXT,
-            "id": url,
-            "type": "OrderedCollection",
-            "totalItems": total,
-            "first": f"{url}?page=1",
-        }
+        document = {"@context": jsonld.AS_CONTEXT, "id": url, "type": "OrderedCollection", "totalItems": total}
+        if paged:
+            document["first"] = f"{url}?page=1"
+        return document
     document: dict[str, Any] = {
         "@context": jsonld.AS_CONTEXT,
         "id": f"{url}?page={page}",

@@ -112,8 +112,13 @@ def _collection(request: HttpRequest, name: str, rows: Any, items_of: Any) -> Ht
 
 @require_GET
 def followers(request: HttpRequest) -> HttpResponse:
-    accepted = Follower.objects.filter(state=Follower.State.ACCEPTED).order_by("pk").select_related("actor")
-    return _collection(request, "followers", accepted, lambda rows: [follower.actor.url for follower in rows])
+    """The number of followers, never who they are: following an at-risk group can put a person
+    at risk, and no server needs the list (each knows which of its own accounts follow)."""
+    _enabled()
+    if "page" in request.GET:
+        raise Http404("Followers are not listed.")
+    count = Follower.objects.filter(state=Follower.State.ACCEPTED).count()
+    return activity_response(documents.collection(address("followers"), [], count, None, paged=False))
 
 
 @require_GET

@@ -215,6 +215,17 @@ def test_a_signed_follow_is_accepted_and_the_accept_is_queued(federation, client
     assert not Follower.objects.exists()
 
 
+def test_the_followers_collection_counts_followers_and_names_none(federation, client, bob, monkeypatch):
+    """Who follows an at-risk group is theirs to tell: the collection gives the number only."""
+    monkeypatch.setattr(delivery, "_enqueue", lambda: None)
+    assert bob.post(client, follow(bob)).status_code == 202
+    collection = client.get("/federation/followers").json()
+    assert collection["totalItems"] == 1 and "first" not in collection
+    for page in ("1", "2"):
+        answer = client.get("/federation/followers", {"page": page})
+        assert answer.status_code == 404 and bob.url.encode() not in answer.content
+
+
 def test_approve_followers_holds_the_follow(federation, client, bob, monkeypatch):
     monkeypatch.setattr(delivery, "_enqueue", lambda: None)
     federation.approve_followers = True
