@@ -82,8 +82,16 @@ def store_actor(url: str, document: dict[str, Any]) -> RemoteActor:
     actor_id = jsonld.ref(document)
     if actor_id != url.split("#", 1)[0]:
         raise RemoteError("the actor's id is not the address it was fetched from")
-    keys = [key for key in jsonld.as_list(document.get("publicKey")) if isinstance(key, dict)]
-    key = next((key for key in keys if jsonld.ref(key.get("owner")) in ("", actor_id)), None)
+    # Only a key on the actor's own server: one naming another server's keyId would stand in for
+    # that key when it is looked up, and its owner's signatures would fail.
+    keys = [
+        key
+        for key in jsonld.as_list(document.get("publicKey"))
+        if isinstance(key, dict)
+        and jsonld.ref(key.get("owner")) in ("", actor_id)
+        and urlsplit(jsonld.ref(key)).netloc == urlsplit(actor_id).netloc
+    ]
+    key = keys[0] if keys else None
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     icon = document.get("icon")
     icon_url = jsonld.ref(icon.get("url")) if isinstance(icon, dict) else jsonld.ref(icon)

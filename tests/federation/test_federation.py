@@ -256,6 +256,27 @@ def test_unsigned_wrongly_signed_stale_or_forged_posts_are_refused(federation, c
     assert ActivityLog.objects.filter(kind="inbox", ok=False).count() >= 5
 
 
+def test_an_account_cannot_take_a_key_on_another_server(federation, client, monkeypatch):
+    """An actor document that lists another server's keyId as its own is kept without it: kept
+    with it, it stood first for that key, so the key's real owner was refused (401) at every
+    request within the refetch limit after the first."""
+    from speakout.federation import remote
+
+    pem = RemoteKey(f"{REMOTE}/users/helper").actor.public_key_pem
+    hostile = "https://elsewhere.example/users/mallory"
+    taken = {"id": f"{REMOTE}/users/bob#main-key", "owner": hostile, "publicKeyPem": pem}
+    stored = remote.store_actor(hostile, {"id": hostile, "type": "Person", "inbox": hostile + "/inbox",
+                                          "publicKey": taken})  # fmt: skip
+    assert stored.key_id == ""
+    bob = RemoteKey(f"{REMOTE}/users/bob")
+    key = {"id": bob.key_id, "owner": bob.url, "publicKeyPem": bob.actor.public_key_pem}
+    document = {"id": bob.url, "type": "Person", "inbox": bob.url + "/inbox", "publicKey": key}
+    monkeypatch.setattr(remote, "fetch_document", lambda url: document)
+    monkeypatch.setattr(delivery, "_enqueue", lambda: None)
+    assert bob.post(client, follow(bob)).status_code == 202
+    assert bob.post(client, follow(bob)).status_code == 202
+
+
 def test_blocked_domains_and_actors_are_refused(federation, client, bob):
     federation.blocked_domains = "remote.example"
     federation.save()
