@@ -17,7 +17,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 from django.core.cache import cache
@@ -45,7 +44,7 @@ from .models import (
     RemoteActor,
     log,
 )
-from .urls_helpers import actor_url
+from .urls_helpers import actor_url, is_web_url, netloc, server_name
 
 
 @dataclass
@@ -88,7 +87,7 @@ def receive(request: HttpRequest) -> Answer:
     if claimed != actor.url:
         return _refused(request, 401, "the activity's actor is not the signer", actor.url, kind, Outcome.SIGNATURE)
     activity_id = jsonld.ref(activity)
-    if activity_id and urlsplit(activity_id).netloc != urlsplit(actor.url).netloc:
+    if activity_id and netloc(activity_id) != netloc(actor.url):
         return _refused(request, 400, "the activity's id is on another host", actor.url, kind)
     handler = HANDLERS.get(next(iter(sorted(jsonld.types(activity) & set(HANDLERS))), ""), _ignore)
     answer = handler(config, actor, activity)
@@ -134,7 +133,7 @@ def _log_refusal(request: HttpRequest, who: str) -> bool:
     cannot grow the log without bound. The sender is the claimed actor's host, else the address."""
     from speakout.net.addresses import client_ip
 
-    host = (urlsplit(who).hostname or "") if who else ""
+    host = server_name(who) if who else ""
     sender = host or client_ip(request)
     limit = app_settings.REFUSED_LOGGED_PER_HOST_PER_HOUR
     key = ratelimit.window_key(f"federation:refused:{sender}", 3600)
@@ -241,7 +240,7 @@ def note_text(html: str) -> str:
     for link in soup.find_all("a"):
         href = link.get("href") or ""
         label = link.get_text().replace("[", "(").replace("]", ")")
-        if isinstance(href, str) and urlsplit(href).scheme in ("http", "https"):
+        if isinstance(href, str) and is_web_url(href):
             link.replace_with(f"[{label}]({href.replace(')', '%29')})")
         else:
             link.replace_with(label)
@@ -287,7 +286,7 @@ def _note(activity: dict[str, Any], actor: RemoteActor) -> dict[str, Any] | Answ
     if not isinstance(note, dict) or "Note" not in jsonld.types(note):
         return Answer(202, "not a note")
     note_id = jsonld.ref(note)
-    if not note_id or urlsplit(note_id).netloc != urlsplit(actor.url).netloc:
+    if not note_id or netloc(note_id) != netloc(actor.url):
         return Answer(400, "the note's id is on another host")
     attributed = jsonld.refs(note.get("attributedTo"))
     if attributed and attributed != [actor.url]:
@@ -507,7 +506,7 @@ def _delete(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     object_id = jsonld.ref(activity.get("object"))
     if object_id == actor.url:
         return ACCEPTED  # the account is gone; its replies stay until a moderator decides
-    if object_id and urlsplit(object_id).netloc == urlsplit(actor.url).netloc:
+    if object_id and netloc(object_id) == netloc(actor.url):
         # Kept first, known note or not (a Delete can overtake its Create), so that a Create sent
         # before it or retried after it is not taken.
         NoteTombstone.record(actor.url, object_id)

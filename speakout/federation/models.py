@@ -74,7 +74,9 @@ class FederationSettings(BaseGenericSetting):
         return [line.strip() for line in self.blocked_actors.splitlines() if line.strip()]
 
     def is_blocked(self, actor_url: str) -> bool:
-        host = (urlsplit(actor_url).hostname or "").lower()
+        from .urls_helpers import server_name
+
+        host = server_name(actor_url)
         blocked = self.domain_list()
         if any(host == domain or host.endswith("." + domain) for domain in blocked):
             return True

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.utils import timezone
 
@@ -19,6 +18,7 @@ from speakout.net.fetch import FetchRefused, fetch
 from . import jsonld
 from .app_settings import app_settings
 from .models import ActivityLog, RemoteActor, log
+from .urls_helpers import is_web_url, netloc, server_name
 
 ACCEPT = f"{jsonld.CONTENT_TYPE}, {jsonld.LD_PROFILE}"
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
@@ -54,7 +54,7 @@ def fetch_document(url: str) -> dict[str, Any]:
         log(ActivityLog.Kind.FETCH, url, False, str(error), status=answer.status)
         raise RemoteError(str(error)) from error
     found = jsonld.ref(document)
-    if urlsplit(found).netloc != urlsplit(answer.url).netloc:
+    if netloc(found) != netloc(answer.url):
         log(ActivityLog.Kind.FETCH, url, False, "the document names another host", status=answer.status)
         raise RemoteError("the document's id is on another host")
     log(
@@ -73,7 +73,7 @@ def _fresh(actor: RemoteActor) -> bool:
 
 
 def _http_url(value: str) -> str:
-    return value if urlsplit(value).scheme in ("http", "https") else ""
+    return value if is_web_url(value) else ""
 
 
 def store_actor(url: str, document: dict[str, Any]) -> RemoteActor:
@@ -89,14 +89,14 @@ def store_actor(url: str, document: dict[str, Any]) -> RemoteActor:
         for key in jsonld.as_list(document.get("publicKey"))
         if isinstance(key, dict)
         and jsonld.ref(key.get("owner")) in ("", actor_id)
-        and urlsplit(jsonld.ref(key)).netloc == urlsplit(actor_id).netloc
+        and netloc(jsonld.ref(key)) == netloc(actor_id)
     ]
     key = keys[0] if keys else None
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     icon = document.get("icon")
     icon_url = jsonld.ref(icon.get("url")) if isinstance(icon, dict) else jsonld.ref(icon)
     fields = {
-        "domain": (urlsplit(actor_id).hostname or "").lower(),
+        "domain": server_name(actor_id),
         "inbox": _http_url(jsonld.ref(document.get("inbox"))),
         "shared_inbox": _http_url(jsonld.ref(endpoints.get("sharedInbox"))),
         "username": jsonld.text(document.get("preferredUsername"))[:200],
@@ -139,7 +139,7 @@ def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
     else:
         # A key document: its owner is the actor, who must list this key as theirs.
         owner = jsonld.ref(document.get("owner"))
-        if not owner or urlsplit(owner).netloc != urlsplit(key_id).netloc:
+        if not owner or netloc(owner) != netloc(key_id):
             raise RemoteError("the key has no owner on its own host")
         found = actor(owner, refresh=True)
     if found.key_id != key_id:

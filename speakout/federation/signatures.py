@@ -212,7 +212,9 @@ def _may_fetch_key(key_id: str) -> bool:
     per_key = "speakout:federation:key-fetch:" + hashlib.sha256(key_id.encode()).hexdigest()
     if not ratelimit.allow(per_key, 1, app_settings.KEY_REFETCH_SECONDS):
         return False
-    host = (urlsplit(key_id).hostname or "").lower()
+    from .urls_helpers import server_name
+
+    host = server_name(key_id)
     per_host = f"speakout:federation:key-fetch-host:{host}"
     if not ratelimit.allow(per_host, app_settings.KEY_FETCHES_PER_HOST_PER_HOUR, 3600):
         ratelimit.unhit(per_key)  # not fetched: this keyId may be fetched once the host may

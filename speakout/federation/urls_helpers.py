@@ -1,4 +1,6 @@
-"""The site's ActivityPub addresses, all under ``settings.BASE_URL`` (ids must never change)."""
+"""The site's ActivityPub addresses, all under ``settings.BASE_URL`` (ids must never change), and
+how other servers' addresses are read: an id sent by a remote server can be anything, and must
+never become a server error, nor a second name for a blocked server."""
 
 from __future__ import annotations
 
@@ -31,3 +33,29 @@ def host() -> str:
 
 def activity_url(kind: str, token: str) -> str:
     return address("activity", kind.lower(), token)
+
+
+def netloc(url: str) -> str:
+    """A URL's host and port as written; "" when it is not a URL ``urlsplit`` can read."""
+    try:
+        return urlsplit(url).netloc
+    except ValueError:
+        return ""
+
+
+def server_name(url: str) -> str:
+    """The server a URL names, as blocks, bans and limits compare it: its host in lowercase ASCII
+    (IDNA) without the root's dot, so every spelling that reaches one server (``Remote.example.``,
+    ``remote。example``, an IDN in either form) is that server; "" when none can be read."""
+    try:
+        host = (urlsplit(url).hostname or "").rstrip(".")
+        return host.encode("idna").decode("ascii").lower()
+    except ValueError:  # UnicodeError is one
+        return ""
+
+
+def is_web_url(value: str) -> bool:
+    try:
+        return urlsplit(value).scheme in ("http", "https")
+    except ValueError:
+        return False

@@ -172,12 +172,15 @@ def fetch(
         max_redirects = 0
     deadline = time.monotonic() + timeout
     for _hop in range(max_redirects + 1):
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError as error:
+            raise FetchRefused(f"not a URL: {url[:200]!r}") from error
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise FetchRefused(f"only http and https URLs are fetched, not {url[:200]!r}")
         if parts.username or parts.password:
             raise FetchRefused("URLs with credentials are not fetched")
-        port = parts.port or (443 if parts.scheme == "https" else 80)
         address = _checked_address(parts.hostname, port)
         remaining = deadline - time.monotonic()
         if remaining <= 0:

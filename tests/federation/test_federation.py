@@ -288,6 +288,48 @@ def test_blocked_domains_and_actors_are_refused(federation, client, bob):
     assert not Follower.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("blocked", "host"),
+    [
+        ("remote.example", "remote.example."),  # the root's dot
+        ("remote.example", "remote\u3002example"),  # an ideographic full stop, read as a dot by IDNA
+        ("remote.example", "remote\uff0eexample"),  # a fullwidth one
+        ("xn--rmote-bsa.example", "r\u00e9mote.example"),  # an IDN as typed and in its ASCII form
+    ],
+)
+def test_a_blocked_server_is_refused_under_every_spelling_of_its_name(federation, client, blocked, host):
+    """Each spelling resolves to the same server, so each is the blocked server."""
+    federation.blocked_domains = blocked
+    federation.save()
+    account = RemoteKey(f"https://{host}/users/bob")
+    assert account.post(client, follow(account)).status_code == 403
+    assert not Follower.objects.exists()
+
+
+@pytest.mark.parametrize("address", ["https://[remote/users/bob", "https://remote\uff03example/users/bob"])
+def test_an_address_that_is_not_a_url_is_refused_not_a_server_error(federation, client, address):
+    """As the activity's actor, as the keyId, as a link in a note, in a fetched actor document."""
+    from speakout.federation import remote
+
+    bob = RemoteKey(f"{REMOTE}/users/bob")
+    body = json.dumps({**follow(bob), "actor": address}).encode()
+    answer = client.post("/federation/inbox", body, content_type="application/activity+json")
+    assert answer.status_code == 401
+    digest = "SHA-256=" + base64.b64encode(__import__("hashlib").sha256(body).digest()).decode()
+    signature = (
+        f'keyId="{address}#k",algorithm="rsa-sha256",headers="(request-target) host date digest",signature="AA=="'
+    )
+    answer = client.post(
+        "/federation/inbox", body, content_type="application/activity+json",
+        HTTP_SIGNATURE=signature, HTTP_DATE=formatdate(usegmt=True), HTTP_DIGEST=digest,
+    )  # fmt: skip
+    assert answer.status_code == 401
+    assert bob.post(client, {**follow(bob), "id": address + "#follow"}).status_code == 400
+    key = {"id": bob.key_id, "owner": bob.url, "publicKeyPem": bob.actor.public_key_pem}
+    document = {"id": bob.url, "type": "Person", "inbox": address, "url": address, "publicKey": key}
+    assert remote.store_actor(bob.url, document).inbox == ""
+
+
 # Replies ----------------------------------------------------------------------------------------
 
 
