@@ -1,7 +1,8 @@
 """Reports to the Fediverse: first publication sends ``Create``, a later publication ``Update``,
-unpublishing, a view restriction or deletion ``Delete``, to every follower's shared inbox (the
-deliveries are stored in the publishing transaction and sent by the worker). And a reply from the
-Fediverse deleted here leaves a tombstone of its Note."""
+unpublishing, a view restriction (its own, or its new section's once moved) or deletion
+``Delete``, to every follower's shared inbox (the deliveries are stored in the publishing
+transaction and sent by the worker). And a reply from the Fediverse deleted here leaves a
+tombstone of its Note."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 from wagtail.models import Page, PageViewRestriction
-from wagtail.signals import page_published, page_unpublished
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import delivery, documents
 from .models import FederatedReply, FederationSettings, NoteTombstone, PublishedArticle, RemoteActor
@@ -120,6 +121,13 @@ def _page_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     sync_reports(reports)
     for report in reports:
         sync_report(report)
+
+
+@receiver(post_page_move)
+def _page_moved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # Under its new parent it may inherit a view restriction, or have left one; read again, as
+    # the instance sent can carry its old place in the tree.
+    _page_changed(sender, Page.objects.get(pk=instance.pk))
 
 
 @receiver(post_save, sender=PageViewRestriction)

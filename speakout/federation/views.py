@@ -123,6 +123,7 @@ def followers(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
+    from speakout.publishing.discussion import report_is_public
     from speakout.publishing.models import ReportPage
 
     def creates(chosen: list[PublishedArticle]) -> list[Any]:
@@ -130,7 +131,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         items = []
         for article in chosen:
             report = pages.get(article.page_id)
-            if report is None:
+            if report is None or not report_is_public(report):  # as its own address answers
                 continue
             document = documents.article(report, article)
             items.append(

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
-from wagtail.models import PageViewRestriction
-from wagtail.signals import page_published, page_unpublished
+from wagtail.models import Page, PageViewRestriction
+from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from speakout.discussion.models import Thread
 from speakout.discussion.services import get_or_create_thread
@@ -67,6 +67,13 @@ def _restriction_changed(sender, instance, **kwargs):
     except Exception:  # the page itself is being deleted
         return
     sync_reports(page.get_descendants(inclusive=True).type(_report_model()))
+
+
+@receiver(post_page_move)
+def _page_moved(sender, instance, **kwargs):
+    # Under its new parent it may inherit a view restriction, or have left one; read again, as
+    # the instance sent can carry its old place in the tree.
+    _page_changed(sender, Page.objects.get(pk=instance.pk))
 
 
 def _report_model():

@@ -193,6 +193,29 @@ def test_a_private_report_is_never_published(federation, site_builder):
     assert Delivery.objects.count() == 0
 
 
+def test_a_report_moved_under_a_restricted_section_leaves_the_fediverse(
+    federation, client, site_builder, bob, monkeypatch
+):
+    """Moved where only members may read it, a report is withdrawn from followers (Delete), leaves
+    the outbox, and takes no reply from the Fediverse, as if the restriction were put on it."""
+    from wagtail.models import PageViewRestriction
+
+    from speakout.publishing.models import ReportIndexPage
+
+    monkeypatch.setattr(delivery, "_enqueue", lambda: None)
+    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#follow")
+    report = site_builder.report("Rivers")
+    object_id = PublishedArticle.objects.get(page_id=report.pk).object_id
+    members = site_builder.home.add_child(instance=ReportIndexPage(title="Members", slug="members"))
+    PageViewRestriction.objects.create(page=members, restriction_type=PageViewRestriction.LOGIN)
+    report.move(members, pos="last-child")
+    assert PublishedArticle.objects.get(page_id=report.pk).deleted
+    assert Delivery.objects.filter(payload__type="Delete").exists()
+    assert client.get("/federation/outbox", {"page": 1}).json()["orderedItems"] == []
+    assert bob.post(client, note(bob, object_id, "<p>Hello</p>")).status_code == 202
+    assert not Reply.objects.exists()
+
+
 # Signatures and following ---------------------------------------------------------------------
 
 
