@@ -130,16 +130,22 @@ def _refused(
 def _log_refusal(request: HttpRequest, who: str) -> bool:
     """Whether this refusal gets its own log row: the first few per sender and hour do (an admin
     wants their reasons); past that one row per sender and hour counts the rest, so junk POSTs
-    cannot grow the log without bound. The sender is the claimed actor's host, else the address."""
+    cannot grow the log without bound. The sender is counted as the claimed actor's host and as
+    the client's address: the claim is the sender's word, and a new one at each request must not
+    buy a new allowance."""
     from speakout.net.addresses import client_ip
 
     host = server_name(who) if who else ""
-    sender = host or client_ip(request)
     limit = app_settings.REFUSED_LOGGED_PER_HOST_PER_HOUR
-    key = ratelimit.window_key(f"federation:refused:{sender}", 3600)
-    count = ratelimit.hit(key, 7200)
-    if limit <= 0 or count <= limit:
+    over: tuple[str, str, int] | None = None
+    for sender in list(dict.fromkeys(part for part in (host, client_ip(request)) if part)) or [""]:
+        key = ratelimit.window_key(f"federation:refused:{sender}", 3600)
+        count = ratelimit.hit(key, 7200)
+        if over is None and limit > 0 and count > limit:
+            over = (sender, key, count)
+    if over is None:
         return True
+    sender, key, count = over
     more = count - limit
     detail = f"{more} more refused request(s) from {sender} this hour, not logged one by one"
     summary_key = key + ":row"
