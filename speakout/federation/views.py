@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from speakout.discussion.moderation import can_moderate
+
 from . import documents, jsonld
 from .models import FederationSettings, Follower, PublishedArticle, RemoteActor
 from .urls_helpers import absolute, actor_url, address
@@ -162,13 +164,29 @@ def activity(request: HttpRequest, kind: str, token: str) -> HttpResponse:
     raise Http404("Activities are not kept.")
 
 
+def _has_a_public_reply(commenter_id: int) -> bool:
+    from speakout.discussion.models import Reply, Thread
+
+    return (
+        Reply.objects.filter(commenter_id=commenter_id, status=Reply.Status.APPROVED, thread__is_public=True)
+        .exclude(thread__status=Thread.Status.HIDDEN)
+        .exists()
+    )
+
+
 @require_GET
 def avatar(request: HttpRequest, actor_id: int) -> HttpResponse:
+    """A kept picture, beside a reply anyone may read (or for the moderators). Its address is a
+    number: serving every kept one would list, to anyone counting through them, the accounts
+    whose replies were held, refused or removed."""
     remote = RemoteActor.objects.filter(pk=actor_id).exclude(avatar=None).first()
     if remote is None or not remote.avatar:
         raise Http404("No picture.")
+    shown = remote.commenter_id is not None and _has_a_public_reply(remote.commenter_id)
+    if not (shown or can_moderate(request.user)):
+        raise Http404("No picture.")
     response = HttpResponse(bytes(remote.avatar), content_type=remote.avatar_type)
-    response["Cache-Control"] = "public, max-age=86400"
+    response["Cache-Control"] = "public, max-age=3600" if shown else "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'"
     return response

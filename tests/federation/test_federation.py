@@ -819,3 +819,28 @@ def test_compact_json_ld_shapes_read_the_same():
 
 def test_thread_key_is_unchanged(report):
     assert Thread.objects.filter(key=report.thread_key).exists()
+
+
+def test_a_kept_picture_is_served_only_beside_a_reply_anyone_may_read(federation, client, bob, report, no_pause):
+    """The pictures' addresses are numbered: serving every kept one would list, to anyone counting
+    through them, the accounts whose replies were held, refused or removed. A picture is served
+    while its account has a published reply in a public discussion (the moderators see it too)."""
+    from django.contrib.auth import get_user_model
+
+    from speakout.discussion.services import set_status
+
+    RemoteActor.objects.filter(pk=bob.actor.pk).update(avatar=b"\x89PNG\r\n\x1a\nkept", avatar_type="image/png")
+    assert bob.post(client, note(bob, article_id(report), "<p>Held for now</p>")).status_code == 202
+    reply = Reply.objects.get()
+    assert reply.status == Reply.Status.PENDING
+    avatar = f"/federation/avatars/{bob.actor.pk}"
+    assert client.get(avatar).status_code == 404
+    moderator = Client()
+    moderator.force_login(get_user_model().objects.create_superuser("mod", "mod@example.org", "x" * 20))
+    seen = moderator.get(avatar)
+    assert seen.status_code == 200 and "private" in seen["Cache-Control"]
+    set_status(reply, Reply.Status.APPROVED)
+    shown = client.get(avatar)
+    assert shown.status_code == 200 and shown.content == b"\x89PNG\r\n\x1a\nkept"
+    set_status(reply, Reply.Status.TRASH)
+    assert client.get(avatar).status_code == 404
