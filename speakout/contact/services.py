@@ -37,8 +37,8 @@ def form_key(page: ContactPage) -> str:
 
 
 class ContactRateLimitCheck(policy.RateLimitCheck):
-    """At most one message per N seconds per client and per account, or per typed email address
-    for a sender who is not signed in (no burst limit)."""
+    """At most one message per N seconds per client and per account (no burst limit), never per
+    typed address: that would tell a stranger typing it that its owner has just written."""
 
     scope = "speakout:contact:rl"
 

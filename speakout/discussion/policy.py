@@ -157,7 +157,7 @@ class HoneypotCheck(Check):
 
 
 class RateLimitCheck(Check):
-    """At most one reply per N seconds, and a burst limit, per client, email address and account.
+    """At most one reply per N seconds, and a burst limit, per client, guest token and account.
 
     Other forms reuse it by overriding ``scope`` (the cache key prefix), ``limits`` and
     ``wait_message`` (see speakout.contact.services)."""
@@ -181,12 +181,14 @@ class RateLimitCheck(Check):
         keys: list[str] = []
         hashes = submission.all_client_hashes if every_client_key else (submission.client_hash,)
         keys.extend(f"client:{value}" for value in hashes if value)
-        # A typed address limits the guests who type it; a signed-in writer is limited by their
-        # account, never by what others typed under their address.
-        if submission.email and submission.user is None:
-            keys.append(f"email:{submission.email.lower()}")
+        # What proves the writer, never a typed address: keyed on one, a stranger typing it would
+        # be told "too fast" just after its owner wrote (who wrote the reply that just appeared?),
+        # and could keep its owner from writing by typing it.
         if submission.user is not None:
             keys.append(f"user:{submission.user.pk}")
+        else:
+            guests = submission.guest_keys if every_client_key else submission.guest_keys[:1]
+            keys.extend(f"guest:{value}" for value in guests)
         return keys
 
     def check(self, submission: Submission) -> Verdict | None:

@@ -130,6 +130,26 @@ def test_a_proven_writer_keeps_one_avatar(front, site):
     assert Reply.objects.get(pk=again.reply_id).commenter_id == reply.commenter_id
 
 
+# An address's recent use: the rate limits answer by proof, never by a typed address ------------
+
+
+@pytest.mark.parametrize("front", FRONT_ENDS)
+def test_the_rate_limit_does_not_tell_whether_an_address_just_wrote(front, site, settings):
+    """Paused or counted by a typed address, a stranger typing it would be refused as "too fast"
+    right after its owner wrote (and the owner after the stranger): an oracle of who wrote the
+    reply that just appeared, and a way to silence someone by typing their address."""
+    settings.SPEAKOUT_DISCUSSION_SECONDS_BETWEEN_REPLIES = 60
+    settings.SPEAKOUT_DISCUSSION_BURST_LIMIT = (1, 600)
+    cache.clear()
+    victim_wrote = send(front, fresh_client(), name="Alice", email=VICTIM, body="Alice, just now.")
+    assert victim_wrote.outcome in ("published", "held")
+
+    right_guess = send(front, fresh_client(), name="Guess", email=VICTIM, body="Was it you?")
+    wrong_guess = send(front, fresh_client(), name="Guess", email="bob@example.net", body="Or you?")
+    assert comparable(right_guess) == comparable(wrong_guess), "the answer tells whether the address just wrote"
+    assert right_guess.code != "rate_limit"
+
+
 # Row 5: a known commenter's address earns nothing --------------------------------------------
 
 
