@@ -5,8 +5,9 @@ windows are stretched to an hour so a slow machine sees the same figures).
 Every attempt is counted: accepted (stored: the answer names the reply), refused (429 with the
 rate-limit reason, or 400 with another clear reason), stored (rows in the database), lost
 (accepted but not stored: must be 0). The limits must hold per client hash (never per typed
-address: tests/security/test_identity_claims.py), a forged ``X-Forwarded-For`` from a peer that is not a trusted proxy must not split one
-sender into many, and the honeypot and the time trap must catch what they are for.
+address: tests/security/test_identity_claims.py), a forged ``X-Forwarded-For`` from a peer that
+is not a trusted proxy must not split one sender into many, and the honeypot and the time trap
+must catch what they are for.
 
 On SQLite the test database lives in memory, shared by the threads' connections, and such a
 database refuses a second writer outright instead of waiting for it; the attempts are then sent
