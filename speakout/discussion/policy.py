@@ -241,8 +241,10 @@ class RateLimitCheck(Check):
 
 class DuplicateCheck(Check):
     """The same text twice in a thread from the same writer, known by what proves who they are
-    (their account, guest token or client), never by a typed address: keyed on that, the
-    answer would tell anyone who types an address whether its owner wrote a given reply."""
+    (their account or guest token). Never by a typed address, nor by the client: the answer
+    would tell anyone who types an address whether its owner wrote a given reply, or anyone on
+    one network (a household, an office) that a public reply was written from there. A double
+    click from one client is the rate limit's."""
 
     code = "duplicate"
 
@@ -250,39 +252,32 @@ class DuplicateCheck(Check):
         if submission.thread.pk is None:
             return None  # a thread that does not exist yet has no replies
         user_id = submission.user.pk if submission.user is not None else None
-        keys, hashes = list(submission.guest_keys), list(submission.all_client_hashes)
-        if user_id is None and not keys and not hashes:
+        keys = list(submission.guest_keys)
+        if user_id is None and not keys:
             return None  # nothing proves who wrote what: no earlier reply is theirs
-        if same_text_exists(submission.thread.pk, submission.body, user_id=user_id, guest_keys=keys, hashes=hashes):
+        if same_text_exists(submission.thread.pk, submission.body, user_id=user_id, guest_keys=keys):
             return Verdict(Decision.REJECT, self.code, _("You have already posted this reply here."), field="body")
         return None
 
 
-def same_text_exists(
-    thread_id: int, body: str, *, user_id: Any = None, guest_keys: list[str], hashes: list[str]
-) -> bool:
+def same_text_exists(thread_id: int, body: str, *, user_id: Any = None, guest_keys: list[str]) -> bool:
     """Whether a reply of the thread, not in the bin, has exactly this text and was written by
-    the account (``user_id``), else by the guest token or client. Plain SQL: the index on the
+    the account (``user_id``), else under one of the guest keys. Plain SQL: the index on the
     text's first characters (``speakout_reply_same_text``) is used only when the statement names
     the same expression with the same constants, which the ORM sends as parameters; without it
     every post read the whole thread."""
     function = {"postgresql": "SUBSTRING", "sqlite": "SUBSTR"}.get(connection.vendor)
     if function is None:  # another database: the ORM, without the index
-        same_writer = (
-            Q(user_id=user_id) if user_id is not None else Q(guest_key__in=guest_keys) | Q(client_hash__in=hashes)
-        )
+        same_writer = Q(user_id=user_id) if user_id is not None else Q(guest_key__in=guest_keys)
         same_text = Reply.objects.filter(same_writer, thread_id=thread_id, body=body)
         return same_text.exclude(status=Reply.Status.TRASH).exists()
     quote = connection.ops.quote_name
     if user_id is not None:
         writer, params = f"{quote('user_id')} = %s", [user_id]
+    elif guest_keys:
+        writer, params = f"{quote('guest_key')} IN ({', '.join(['%s'] * len(guest_keys))})", list(guest_keys)
     else:
-        conditions = [
-            f"{quote(column)} IN ({', '.join(['%s'] * len(values))})"
-            for column, values in (("guest_key", guest_keys), ("client_hash", hashes))
-            if values
-        ]
-        writer, params = f"({' OR '.join(conditions) or '1 = 0'})", [*guest_keys, *hashes]
+        return False
     body_column = quote("body")
     # SQLite puts the text compared with the column into the index's expression (constant
     # propagation), which then no longer matches the index; "+" makes the comparison no

@@ -89,6 +89,9 @@ class Author:
     commenter: Commenter | None = None
     # The guest token was made for this very request: no reply can be filed under it yet.
     new_guest_token: bool = False
+    # Tokens of the writer's earlier replies that the front end proved (the Isso API's per-reply
+    # edit cookies): the rate limits and the duplicate check count those replies as theirs.
+    earlier_guest_tokens: tuple[str, ...] = ()
 
     @property
     def is_signed_in(self) -> bool:
@@ -380,7 +383,10 @@ def _submit_reply(
         website=website,
         client_hash=author.client_hash,
         client_hashes=tuple(author.client_hashes),
-        guest_keys=() if author.new_guest_token else guest_keys(author.guest_token),
+        guest_keys=(
+            *(() if author.new_guest_token else guest_keys(author.guest_token)),
+            *(key for token in author.earlier_guest_tokens for key in guest_keys(token)),
+        ),
         rules=rules,
         now=now,
         parent=parent,

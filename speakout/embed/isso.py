@@ -301,7 +301,9 @@ def new(request):
         return text("Not Found", 404)
     adapter = get_adapter()
     # Isso's client keeps no guest cookie: each reply gets a token of its own, in its edit cookie.
+    # The edit cookies still held prove the writer's earlier replies (the duplicate check's).
     author, token = adapter.author(request, create_guest_token=True)
+    author.earlier_guest_tokens = tuple(tokens_from_cookies(request).values())
     data = adapter.form_data(key, data, renamed=ISSO_FIELDS)
     result = adapter.submit(thread, data, author, check_form_token=False)
     status = adapter.status(result, Dialect.ISSO)

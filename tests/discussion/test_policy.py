@@ -191,7 +191,7 @@ def test_the_duplicate_check_reads_through_its_index(thread, post_reply):
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(keep):
-        post_reply(thread, author=Author(client_hash="plan-browser"), body="Look me up.")
+        post_reply(thread, author=Author(client_hash="plan-browser", guest_token="plan-token"), body="Look me up.")
     (sql, params) = statements[-1]
     plan = explain(sql, params)
     # Both columns of the index, not only the thread's.

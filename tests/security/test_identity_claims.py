@@ -24,7 +24,7 @@ from speakout.discussion.models import Commenter, DiscussionSettings, Reply, Thr
 from speakout.privacy import tokens
 from speakout.privacy.models import ManageRequest
 from speakout.safety.models import SafetySettings
-from tests.security.claims import FRONT_ENDS, KEY, Answer, fresh_client, public_avatar, send
+from tests.security.claims import FRONT_ENDS, KEY, SITE, Answer, fresh_client, public_avatar, send
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +66,24 @@ def test_the_duplicate_check_does_not_tell_who_wrote_a_public_reply(front, site)
     right_guess = send(front, fresh_client(), name="Guess", email=VICTIM, body=reply.body)
     assert comparable(right_guess) == comparable(wrong_guess), "the answer tells whether the address wrote it"
     assert right_guess.code != "duplicate"
+
+
+@pytest.mark.parametrize("front", FRONT_ENDS)
+def test_the_duplicate_check_does_not_tell_that_a_public_reply_came_from_one_s_own_network(front, site):
+    """A household or an office shares one address, so one client hash: keyed on it, the answer
+    would tell anyone there who copies a public reply's text that it was written from there."""
+    writer = Client(HTTP_ORIGIN=SITE, REMOTE_ADDR="203.0.113.5")
+    written = send(front, writer, name="Kit", body="Written at home, under a pseudonym.")
+    services.set_status(Reply.objects.get(pk=written.reply_id), Reply.Status.APPROVED)
+
+    same_network = send(front, Client(HTTP_ORIGIN=SITE, REMOTE_ADDR="203.0.113.77"), body=written_body(written))
+    elsewhere = send(front, fresh_client(), body=written_body(written))
+    assert comparable(same_network) == comparable(elsewhere), "the answer tells where the reply was written"
+    assert same_network.code != "duplicate"
+
+
+def written_body(answer: Answer) -> str:
+    return Reply.objects.get(pk=answer.reply_id).body
 
 
 @pytest.mark.parametrize("front", FRONT_ENDS)
