@@ -319,9 +319,8 @@ def report_reply(request, reply_id: int):
 
 def reply_permalink(request, reply_id: int):
     """Where a reply lives: its page, at its anchor (used by feeds and notices)."""
-    reply = get_object_or_404(
-        Reply.objects.select_related("thread"), pk=reply_id, status=Reply.Status.APPROVED, thread__is_public=True
-    )
+    # Published, on a public thread that shows its replies: any other answers as an unknown id.
+    reply = get_object_or_404(services.reportable_replies(), pk=reply_id)
     if not reply.thread.url:
         return HttpResponse(status=404)
     return HttpResponseRedirect(_reply_location(reply, reply.thread))

@@ -17,7 +17,7 @@ from django.core.cache import cache
 from wagtail.models import PageViewRestriction
 
 from speakout.discussion.forms import issue_form_token
-from speakout.discussion.models import Commenter, DiscussionSettings, Reply
+from speakout.discussion.models import Commenter, DiscussionSettings, Reply, Thread
 from speakout.discussion.services import Author, submit_reply
 from speakout.publishing.discussion import thread_for_report
 
@@ -149,3 +149,13 @@ def test_posting_to_or_editing_in_a_hidden_thread_answers_as_if_it_did_not_exist
                 assert _without_tokens(answer.content) == _without_tokens(expected)
                 assert not [text for text in titles | addresses if text and text in body]
     assert Reply.objects.filter(body="mine now").count() == 0
+
+
+def test_a_reply_of_a_thread_whose_replies_are_hidden_has_no_permalink(client, site):
+    """A thread set to "no replies shown" shows none of them anywhere: its replies' permalinks
+    answer as an unknown id does, not with a redirect that says the reply is there, published."""
+    public, _hidden, replies = site
+    thread = thread_for_report(public)
+    thread.status = Thread.Status.HIDDEN
+    thread.save()
+    assert client.get(f"/discussion/reply/{replies['public'].pk}/").status_code == 404
