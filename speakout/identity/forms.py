@@ -81,7 +81,8 @@ class PseudonymSignupForm(BaseSignupForm):
     def clean_username(self) -> str:
         username = super().clean_username()
         if comparable_name(username) in reserved_names():
-            raise forms.ValidationError(_("That name belongs to the site's staff. Please choose another."))
+            # The reply form's words: whose name it is stays unsaid (a staff member's real name).
+            raise forms.ValidationError(_("That name cannot be used here. Please choose another."))
         return username
 
     def save(self, request):

@@ -136,7 +136,7 @@ def test_the_reader_comes_back_with_a_code_mailed_to_them(client, report):
     ("pseudonym", "email", "message"),
     [
         ("lena.m", "lena.m@example.org", "This pseudonym gives away your email address."),
-        ("Moderator", "x@example.org", "That name belongs to the site&#x27;s staff."),
+        ("Moderator", "x@example.org", "That name cannot be used here."),
     ],
 )
 def test_a_pseudonym_that_identifies_is_refused_and_the_form_kept(client, pseudonym, email, message):

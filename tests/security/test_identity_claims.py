@@ -16,6 +16,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 
 from speakout.discussion import services
 from speakout.discussion.clients import sign_guest_token
@@ -276,6 +277,18 @@ def test_the_staff_names_refusal_does_not_say_whose_name_it_is_and_spends_the_li
     assert "staff" not in refused.message.lower(), refused.message
     client, answers = _refused_guesses(front, lambda n: {"name": "DANA" if n % 2 else "dana"})
     assert any(answer.code == "rate_limit" for answer in answers), "refusals must count towards the limits"
+
+
+def test_the_pseudonym_sign_up_does_not_say_a_name_is_a_staff_member_s(client):
+    """A pseudonym refused for being a staff member's name (their username or full name) gets
+    the reply form's words: saying "the site's staff" would confirm who works here."""
+    get_user_model().objects.create_user(
+        "dana", "dana@example.org", "x", is_staff=True, first_name="Dana", last_name="Lind"
+    )
+    response = client.post(reverse("identity:pseudonym"), {"username": "Dana Lind", "email": "guess@example.net"})
+    page = response.content.decode()
+    assert "That name cannot be used here." in page, page
+    assert "staff" not in page.lower()
 
 
 def test_sign_up_does_not_say_a_username_exists_and_refusals_spend_the_limit(client, settings):
