@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .errors import ImportFailed
+from .storage import open_private
 
 MANIFEST = "manifest.json"
 ARCHIVE_FORMAT = 1
@@ -123,6 +124,7 @@ def backup(destination: str | Path | None = None) -> Path:
     if destination is None:
         folder = Path(settings.DATA_DIR) / "backups"
         folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o700)
         destination = folder / f"speakout-{stamp}.tar.gz"
     destination = Path(destination)
     if destination.is_dir():
@@ -143,7 +145,7 @@ def backup(destination: str | Path | None = None) -> Path:
         for path in media:
             manifest["files"]["media/" + path.relative_to(root).as_posix()] = _sha256(path)
         partial = destination.with_name(destination.name + ".partial")
-        with tarfile.open(partial, "w:gz") as archive:
+        with open_private(partial, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as archive:
             data = json.dumps(manifest, indent=1, sort_keys=True).encode()
             info = tarfile.TarInfo(MANIFEST)
             info.size = len(data)

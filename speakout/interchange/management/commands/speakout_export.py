@@ -12,6 +12,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from speakout.interchange.json_export import export_json
+from speakout.interchange.storage import open_private
 from speakout.interchange.wxr_export import export_wxr
 
 
@@ -27,7 +28,7 @@ class Command(BaseCommand):
         if options["output"]:
             path = Path(options["output"])
             partial = path.with_name(path.name + ".partial")
-            with open(partial, "w", encoding="utf-8") as out:
+            with open_private(partial, "w", encoding="utf-8") as out:
                 writer = exporter(out)
             partial.replace(path)
             if options["verbosity"]:
