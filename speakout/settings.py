@@ -8,6 +8,7 @@ on a fresh clone, and production swaps in PostgreSQL, Redis and SMTP through the
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import secrets
@@ -244,10 +245,15 @@ if DATABASE_URL:
         options.setdefault("server_side_binding", True)
         options.setdefault("prepare_threshold", 1)
 else:
+    SQLITE_FILE = DATA_DIR / "speakout.sqlite3"
+    # Made here, readable by the site's own user only (SQLite gives its -wal and -shm files the
+    # same mode); SQLite itself would follow the umask, usually readable by everyone.
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(SQLITE_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "speakout.sqlite3",
+            "NAME": SQLITE_FILE,
             "OPTIONS": {
                 # WAL lets readers run beside the one writer; IMMEDIATE takes the write lock at
                 # the start of a transaction so concurrent writers queue instead of failing.
@@ -367,6 +373,10 @@ if EMAIL_HOST:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
     EMAIL_FILE_PATH = DATA_DIR / "mail"
+    # The mails hold working links (manage my replies, confirmations): a folder of the site's own.
+    EMAIL_FILE_PATH.mkdir(mode=0o700, exist_ok=True)
+    with contextlib.suppress(PermissionError):  # one another user owns is left as it is
+        EMAIL_FILE_PATH.chmod(0o700)
 DEFAULT_FROM_EMAIL = env("SPEAKOUT_EMAIL_FROM", "Speakout <speakout@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The outbox sends at most this many mails a minute, across all workers (0: no limit).
