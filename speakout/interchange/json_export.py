@@ -97,9 +97,11 @@ class JSONWriter:
         self.section("tags", Tag.objects.order_by("pk").values("id", "name", "slug"))
         self.section("pages", self._pages())
         self.section("threads", self._threads())
+        # A commenter who asked to be forgotten waits for the purge here, not in a file that
+        # would outlive it.
         self.section(
             "commenters",
-            Commenter.objects.order_by("pk").values(*columns(Commenter)).iterator(),
+            Commenter.objects.filter(forget_requested_at=None).order_by("pk").values(*columns(Commenter)).iterator(),
         )
         self.section("flags", Flag.objects.order_by("pk").values(*columns(Flag)))
         self.section(

@@ -379,3 +379,22 @@ def test_forget_me_deletes_soft_bounces_through_the_address_index(db):
     bounces_of = Owner.for_email(PERSON.upper()).soft_bounces()
     assert [bounce.address for bounce in bounces_of] == [PERSON]
     assert "speakout_outbox_softbounce_address" in plan(bounces_of)
+
+
+def test_an_export_made_after_forget_me_holds_the_address_nowhere(thread, post_reply):
+    """The commenter row waits for the purge (``SPEAKOUT_FORGET_AFTER_DAYS``) so moderators can
+    finish with abuse, but a file made meanwhile outlives the purge: the JSON export (which holds
+    every commenter) does not write it."""
+    import io
+
+    from speakout.interchange.json_export import export_json
+
+    mine = post_reply(thread, email=PERSON, name="Robin", body="Mine.")
+    other = post_reply(thread, email=OTHER, name="Sam", body="Unrelated.")
+    assert mine.ok and other.ok
+    forget(Owner.for_email(PERSON))
+    assert Commenter.objects.filter(email=PERSON).exclude(forget_requested_at=None).exists()
+    out = io.StringIO()
+    export_json(out)
+    assert PERSON not in out.getvalue().lower()
+    assert OTHER in out.getvalue()
