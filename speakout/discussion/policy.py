@@ -114,7 +114,8 @@ class ClosedThreadCheck(Check):
         if submission.parent is not None and (
             submission.parent.thread_id != submission.thread.pk or submission.parent.status != Reply.Status.APPROVED
         ):
-            return Verdict(Decision.REJECT, self.code, _("The reply you are answering is no longer available."))
+            # The code a parent id that was never used gets: another would tell which ids hold a reply.
+            return Verdict(Decision.REJECT, "parent", _("The reply you are answering is no longer available."))
         return None
 
 

@@ -386,6 +386,20 @@ def test_post_to_a_missing_parent(client, thread):
     assert_error(post(client, parent=2**70), 400, "invalid", "parent")
 
 
+def test_a_parent_that_is_held_or_elsewhere_answers_as_a_missing_one(client, thread):
+    """A parent nobody may answer (held, spam, in another or a private thread) gets the answer an
+    id that was never used gets: a different one would tell which ids hold a reply."""
+    held = Reply.objects.create(thread=thread, author_name="Held", body="x", body_html="<p>x</p>")
+    other = services.get_or_create_thread("elsewhere", url="http://testserver/y/", title="Y")
+    elsewhere = Reply.objects.create(
+        thread=other, author_name="Else", body="y", body_html="<p>y</p>", status=Reply.Status.APPROVED
+    )
+    missing = assert_error(post(client, parent=999_999), 400, "parent")
+    for parent in (held, elsewhere):
+        answer = assert_error(post(client, parent=parent.pk, body=f"Answer to {parent.author_name}"), 400, "parent")
+        assert answer["errors"] == missing["errors"]
+
+
 @pytest.mark.parametrize(
     ("raw", "code"),
     [
