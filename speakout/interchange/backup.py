@@ -30,8 +30,9 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from speakout.net.files import open_private
+
 from .errors import ImportFailed
-from .storage import open_private
 
 MANIFEST = "manifest.json"
 ARCHIVE_FORMAT = 1

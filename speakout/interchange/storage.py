@@ -46,15 +46,6 @@ def random_upload_name(instance, filename: str) -> str:
     return f"{secrets.token_urlsafe(24)}.upload"
 
 
-def open_private(path: str | Path, mode: str = "w", **options):
-    """Open ``path`` for writing, readable by the site's own user only whatever the umask (a file
-    left by an earlier run is made private too): for backups and exports, which hold every
-    commenter's address, and a backup every table."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    os.fchmod(descriptor, 0o600)
-    return os.fdopen(descriptor, mode, **options)
-
-
 def delete_upload(field_file) -> None:
     if field_file and field_file.name:
         field_file.storage.delete(field_file.name)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -20,8 +21,8 @@ from speakout.discussion import app_settings as discussion_settings
 from speakout.discussion.clients import read_guest_token
 from speakout.discussion.models import Reply
 from tests.discussion.helpers import form_data
-from tests.project.test_settings import ROOT
 
+ROOT = Path(__file__).resolve().parents[2]
 IMPORTS = "from django.conf import settings; from speakout.discussion import app_settings as discussion"
 HOST_COOKIES = {"SESSION_COOKIE_NAME": "__Host-sessionid", "CSRF_COOKIE_NAME": "__Host-csrftoken"}
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from speakout.interchange.json_export import export_json
-from speakout.interchange.storage import open_private
 from speakout.interchange.wxr_export import export_wxr
+from speakout.net.files import open_private
 
 
 class Command(BaseCommand):
