@@ -716,3 +716,9 @@ SPEAKOUT_DISCUSSION_IDENTITY_TEMPLATE = "identity/reply_form_identity.html"
 # Interchange: scheduled backups by the worker (0 hours: off), keeping the newest N archives.
 SPEAKOUT_BACKUP_EVERY_HOURS = env_int("SPEAKOUT_BACKUP_EVERY_HOURS", 0)
 SPEAKOUT_BACKUP_KEEP = env_int("SPEAKOUT_BACKUP_KEEP", 7)
+# Interchange: the most an import may bring (speakout/interchange/app_settings.py says what each
+# limits).
+SPEAKOUT_INTERCHANGE_MAX_UPLOAD_BYTES = env_int("SPEAKOUT_IMPORT_MAX_FILE_MB", 1024) * 1024 * 1024
+SPEAKOUT_INTERCHANGE_MEDIA_MAX_BYTES = env_int("SPEAKOUT_IMPORT_MAX_MEDIA_MB", 20 * 1024) * 1024 * 1024
+SPEAKOUT_INTERCHANGE_MEDIA_MAX_FILES = env_int("SPEAKOUT_IMPORT_MAX_MEDIA_FILES", 200_000)
+SPEAKOUT_INTERCHANGE_MEDIA_MAX_FILE_BYTES = env_int("SPEAKOUT_IMPORT_MAX_MEDIA_FILE_MB", 1024) * 1024 * 1024

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 from django.views import View
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
 
+from . import app_settings
 from . import progress as progress_store
-from .forms import ImportForm, SubscriberImportForm
+from .forms import ImportForm, SubscriberImportForm, too_large
 from .models import ImportRun
 from .permissions import can_import
 from .report import summary_lines
@@ -45,6 +46,13 @@ class ImportView(_Guarded):
         return self.render(ImportForm())
 
     def post(self, request, *args, **kwargs):
+        if _announced_size(request) > app_settings.MAX_UPLOAD_BYTES + app_settings.MEDIA_MAX_BYTES + 1024 * 1024:
+            # Answered before the body is read, so an oversized upload is never spooled to disk.
+            form = ImportForm(data={}, files={})
+            form.errors["file"] = form.error_class(
+                [too_large(app_settings.MAX_UPLOAD_BYTES + app_settings.MEDIA_MAX_BYTES, "SPEAKOUT_IMPORT_MAX_FILE_MB")]
+            )
+            return self.render(form, status=413)
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render(form, status=400)
@@ -105,6 +113,13 @@ class SubscriberImportView(_Guarded):
         view = ImportView()
         view.setup(request)
         return view.render(ImportForm(), status=400, subscriber_form=form)
+
+
+def _announced_size(request) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
 
 
 class RunView(_Guarded):

@@ -3,9 +3,26 @@ from __future__ import annotations
 import tarfile
 
 from django import forms
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext_lazy as _
 
+from . import app_settings
 from .importers import importers
+
+
+def too_large(limit: int, variable: str) -> str:
+    return _("The file is larger than %(size)s, the most an import takes (%(variable)s). Nothing was stored.") % {
+        "size": filesizeformat(limit),
+        "variable": variable,
+    }
+
+
+def _within(upload, limit: int, variable: str):
+    # Refused before the run is made: nothing goes to the private folder (Django deletes its own
+    # temporary copy when the request ends).
+    if upload and upload.size > limit:
+        raise forms.ValidationError(too_large(limit, variable))
+    return upload
 
 
 def _format_choices():
@@ -26,8 +43,11 @@ class ImportForm(forms.Form):
         label=_("Dry run"), required=False, help_text=_("Report what the import would do without saving anything.")
     )
 
+    def clean_file(self):
+        return _within(self.cleaned_data.get("file"), app_settings.MAX_UPLOAD_BYTES, "SPEAKOUT_IMPORT_MAX_FILE_MB")
+
     def clean_media(self):
-        media = self.cleaned_data.get("media")
+        media = _within(self.cleaned_data.get("media"), app_settings.MEDIA_MAX_BYTES, "SPEAKOUT_IMPORT_MAX_MEDIA_MB")
         if media:
             media.seek(0)
             readable = tarfile.is_tarfile(media)

@@ -28,7 +28,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .errors import ImportFailed
 
@@ -81,9 +83,51 @@ def media_folder(path: str | Path | None) -> Iterator[Path | None]:
         )
     with tempfile.TemporaryDirectory(prefix="speakout-media-") as scratch:
         with tarfile.open(path) as archive:
+            _check_size(archive)
             # The "data" filter refuses absolute names, "..", links out of the folder and devices.
             archive.extractall(scratch, filter="data")
         yield _uploads_root(Path(scratch))
+
+
+def _check_size(archive: tarfile.TarFile) -> None:
+    """Refuse an archive that would fill the disk before a byte of it is written: its headers say
+    how much each member unpacks to (a compressed archive is read through once for them)."""
+    from . import app_settings
+
+    most_files, most_bytes, largest = (
+        app_settings.MEDIA_MAX_FILES,
+        app_settings.MEDIA_MAX_BYTES,
+        app_settings.MEDIA_MAX_FILE_BYTES,
+    )
+    count = total = 0
+    for member in archive:  # one header at a time: a million entries are refused at the first too many
+        count += 1
+        if count > most_files:
+            raise ImportFailed(
+                ngettext(
+                    "The media archive holds more than %(count)s file (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
+                    "The media archive holds more than %(count)s files (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
+                    most_files,
+                )
+                % {"count": most_files}
+                + " "
+                + _("Nothing was unpacked.")
+            )
+        if member.size > largest:
+            raise ImportFailed(
+                _("%(name)s in the media archive is larger than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_FILE_MB).")
+                % {"name": member.name[:200], "size": filesizeformat(largest)}
+                + " "
+                + _("Nothing was unpacked.")
+            )
+        total += member.size
+        if total > most_bytes:
+            raise ImportFailed(
+                _("The media archive unpacks to more than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB).")
+                % {"size": filesizeformat(most_bytes)}
+                + " "
+                + _("Nothing was unpacked.")
+            )
 
 
 @dataclass
