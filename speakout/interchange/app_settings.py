@@ -20,6 +20,10 @@ class AppSettings:
     MEDIA_MAX_FILES = Setting(200_000)
     #: The largest single file a media archive may hold, in bytes.
     MEDIA_MAX_FILE_BYTES = Setting(1024 * MB)
+    #: Days after which the worker deletes what an import left: the uploads of a run that ended,
+    #: never started or stopped with its worker, fetched media no import used since, and scratch
+    #: folders (0: never).
+    LEFTOVER_DAYS = Setting(7)
 
 
 app_settings = AppSettings()

@@ -5,8 +5,18 @@ from __future__ import annotations
 from django.conf import settings
 
 
+def sweep_leftovers() -> int:
+    """Delete what imports left on disk past the delay (``leftovers.sweep``); returns how many went."""
+    from .leftovers import sweep
+
+    return sweep()
+
+
 def schedule() -> list[tuple[str, int, str]]:
     """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
+    jobs = [("interchange_leftovers", 3600, f"{__name__}.sweep_leftovers")]
     # Backups to DATA_DIR/backups/ when the operator asks for them (0 hours: none).
     hours = settings.SPEAKOUT_BACKUP_EVERY_HOURS
-    return [("backup", hours * 3600, "speakout.interchange.backup.scheduled_backup")] if hours > 0 else []
+    if hours > 0:
+        jobs.append(("backup", hours * 3600, "speakout.interchange.backup.scheduled_backup"))
+    return jobs

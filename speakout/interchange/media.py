@@ -81,7 +81,8 @@ def media_folder(path: str | Path | None) -> Iterator[Path | None]:
         raise ImportFailed(
             _("%(path)s is neither a folder nor a .tar archive (WordPress.com's media export).") % {"path": path}
         )
-    with tempfile.TemporaryDirectory(prefix="speakout-media-") as scratch:
+    scratch_folder().mkdir(parents=True, exist_ok=True, mode=0o700)
+    with tempfile.TemporaryDirectory(prefix="speakout-media-", dir=scratch_folder()) as scratch:
         with tarfile.open(path) as archive:
             _check_size(archive)
             # The "data" filter refuses absolute names, "..", links out of the folder and devices.
@@ -177,6 +178,12 @@ def cache_folder() -> Path:
     return Path(settings.SPEAKOUT_PRIVATE_DIR) / "import-media"
 
 
+def scratch_folder() -> Path:
+    """Where archives are unpacked for an import: on the data disk (the system's temporary folder
+    is often small or in memory), and swept of what a crashed worker left (``leftovers``)."""
+    return Path(settings.SPEAKOUT_PRIVATE_DIR) / "import-scratch"
+
+
 def cached(url: str) -> Path:
     return cache_folder() / hashlib.sha256(url.encode()).hexdigest()
 
@@ -203,6 +210,8 @@ def fetch_media(
             on_progress(number, len(urls), url)
         target = cached(url)
         if target.is_file():
+            # Used again: the leftover sweep keeps what an import used in its last N days.
+            target.touch()
             report.already += 1
             continue
         if dry_run:

@@ -68,6 +68,8 @@ class ImportRun(models.Model):
     error = models.TextField(_("error"), blank=True)
     started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the worker took the run: a run "running" long after it is one whose worker stopped.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -20,10 +20,12 @@ def run_import_task(run_id: int) -> str:
     from .storage import delete_upload
 
     run = ImportRun.objects.filter(pk=run_id, status=ImportRun.Status.QUEUED).first()
-    if run is None:
+    runs = ImportRun.objects.filter(pk=run_id)
+    # Claimed only if still queued: the leftover sweep may have failed it (and deleted its files).
+    if run is None or not runs.filter(status=ImportRun.Status.QUEUED).update(
+        status=ImportRun.Status.RUNNING, started_at=timezone.now()
+    ):
         return "gone"
-    runs = ImportRun.objects.filter(pk=run.pk)
-    runs.update(status=ImportRun.Status.RUNNING)
     last = [0.0]
 
     def report(progress) -> None:
