@@ -44,7 +44,7 @@ from .models import (
     RemoteActor,
     log,
 )
-from .urls_helpers import actor_url, is_web_url, netloc, server_name
+from .urls_helpers import actor_url, is_web_url, netloc, registrable_domain
 
 
 @dataclass
@@ -130,12 +130,12 @@ def _refused(
 def _log_refusal(request: HttpRequest, who: str) -> bool:
     """Whether this refusal gets its own log row: the first few per sender and hour do (an admin
     wants their reasons); past that one row per sender and hour counts the rest, so junk POSTs
-    cannot grow the log without bound. The sender is counted as the claimed actor's host and as
-    the client's address: the claim is the sender's word, and a new one at each request must not
-    buy a new allowance."""
+    cannot grow the log without bound. The sender is counted as the claimed actor's registrable
+    domain and as the client's address: the claim is the sender's word, and a new one at each
+    request (or a new name under one wildcard domain) must not buy a new allowance."""
     from speakout.net.addresses import client_ip
 
-    host = server_name(who) if who else ""
+    host = registrable_domain(who) if who else ""
     limit = app_settings.REFUSED_LOGGED_PER_HOST_PER_HOUR
     over: tuple[str, str, int] | None = None
     for sender in list(dict.fromkeys(part for part in (host, client_ip(request)) if part)) or [""]:
@@ -272,8 +272,9 @@ def _target(in_reply_to: str) -> tuple[Thread, Reply | None] | None:
 
 
 def actor_hashes(actor: RemoteActor) -> tuple[str, str]:
-    """The keys bans and rate limits count under: the actor's, then its domain's."""
-    return _keyed_hash(actor.url, "federation-actor"), _keyed_hash(actor.domain, "federation-domain")
+    """The keys bans and rate limits count under: the actor's, then its server's (its registrable
+    domain, so every name of a wildcard domain is one server)."""
+    return _keyed_hash(actor.url, "federation-actor"), _keyed_hash(registrable_domain(actor.url), "federation-domain")
 
 
 def _author(actor: RemoteActor) -> services.Author:
@@ -316,7 +317,7 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     if not jsonld.is_public(note) or not jsonld.is_public(activity):
         return Answer(403, "only public and unlisted replies are taken")
     if not ratelimit.allow(
-        f"speakout:federation:domain:{actor.domain}", app_settings.REPLIES_PER_DOMAIN_PER_HOUR, 3600
+        f"speakout:federation:domain:{registrable_domain(actor.url)}", app_settings.REPLIES_PER_DOMAIN_PER_HOUR, 3600
     ):
         return Answer(429, "too many replies from this server")
     thread, parent = target

@@ -27,6 +27,7 @@ from speakout.discussion.models import Reply
 from speakout.discussion.moderation import ACTIONS, Queue, RowLink, can_moderate, perform
 
 from .models import FederatedReply, FederationSettings
+from .urls_helpers import registrable_domain
 
 SETTINGS_PERMISSION = "speakout_federation.change_federationsettings"
 #: A server's name as stored for a remote actor (lowercase; IDNs in their ASCII form).
@@ -58,7 +59,9 @@ def row_links(replies: Sequence[Reply], user: Any) -> dict[int, list[RowLink]]:
         actor=None
     )
     links: dict[int, list[RowLink]] = {}
-    for reply_id, domain in rows.values_list("reply_id", "actor__domain"):
+    for reply_id, actor_url in rows.values_list("reply_id", "actor__url"):
+        # The registrable domain: a block of a.evil.example alone would leave b.evil.example open.
+        domain = registrable_domain(actor_url)
         if domain and not config.is_blocked(f"https://{domain}/"):
             url = reverse("federation_admin:block_domain") + "?" + urlencode({"domain": domain})
             links[reply_id] = [RowLink(str(_("Block domain…")), url)]
@@ -96,9 +99,9 @@ class BlockDomainView(WagtailAdminTemplateMixin, View):
         return reverse("speakout_moderation:queue", args=[QUEUE.slug])
 
     def waiting(self) -> Any:
-        return Reply.objects.filter(
-            from_the_fediverse(), federated__actor__domain=self.domain, status=Reply.Status.PENDING
-        )
+        # Every name under the blocked domain, as the block refuses them all.
+        on_domain = Q(federated__actor__domain=self.domain) | Q(federated__actor__domain__endswith="." + self.domain)
+        return Reply.objects.filter(from_the_fediverse(), on_domain, status=Reply.Status.PENDING)
 
     def get(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         context = self.get_context_data(domain=self.domain, waiting=self.waiting().count(), back=self.back_url())

@@ -208,13 +208,14 @@ def _with_key(key_id: str, check: Any) -> RemoteActor:
 
 
 def _may_fetch_key(key_id: str) -> bool:
-    """Count a key fetch for ``key_id`` and its host; False past either limit."""
+    """Count a key fetch for ``key_id`` and its server (its registrable domain, so that the names
+    of a wildcard domain share one count); False past either limit."""
     per_key = "speakout:federation:key-fetch:" + hashlib.sha256(key_id.encode()).hexdigest()
     if not ratelimit.allow(per_key, 1, app_settings.KEY_REFETCH_SECONDS):
         return False
-    from .urls_helpers import server_name
+    from .urls_helpers import registrable_domain
 
-    host = server_name(key_id)
+    host = registrable_domain(key_id)
     per_host = f"speakout:federation:key-fetch-host:{host}"
     if not ratelimit.allow(per_host, app_settings.KEY_FETCHES_PER_HOST_PER_HOUR, 3600):
         ratelimit.unhit(per_key)  # not fetched: this keyId may be fetched once the host may

@@ -4,6 +4,9 @@ never become a server error, nor a second name for a blocked server."""
 
 from __future__ import annotations
 
+import ipaddress
+from functools import cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
@@ -52,6 +55,31 @@ def server_name(url: str) -> str:
         return host.encode("idna").decode("ascii").lower()
     except ValueError:  # UnicodeError is one
         return ""
+
+
+@cache
+def _public_suffixes() -> Any:
+    # The list the package ships (updated with each release), read once on first use: it is
+    # never fetched at run time, and a web process that never federates never loads it.
+    from publicsuffixlist import PublicSuffixList
+
+    return PublicSuffixList()
+
+
+def registrable_domain(url: str) -> str:
+    """The domain a URL's server is registered under (eTLD+1 by the Public Suffix List), which is
+    what per-server limits, bans and blocks count under: every name of a server with wildcard DNS
+    (``a.evil.example``, ``b.evil.example``) is ``evil.example``, while two people's sites under
+    a public suffix (``alice.github.io``, ``bob.github.io``) stay two. An IP-literal host is
+    itself, a host that is a public suffix is itself; "" when no host can be read."""
+    host = server_name(url)
+    if not host:
+        return ""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    return _public_suffixes().privatesuffix(host) or host
 
 
 def is_web_url(value: str) -> bool:
