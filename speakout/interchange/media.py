@@ -19,6 +19,7 @@ import io
 import json
 import os
 import re
+import secrets
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -169,6 +170,40 @@ def _looks_like_markup(data: bytes) -> bool:
     # A "document" that a browser would run as a page (HTML or SVG renamed .txt or .csv).
     head = data[:1024].lstrip().lower()
     return head.startswith((b"<!doctype", b"<html", b"<svg", b"<?xml", b"<script"))
+
+
+# -- files of posts nobody outside may read ---------------------------------------------------
+
+# Kept untranslated: the import finds it again by this name, whatever the language of the run.
+PRIVATE_COLLECTION = "Imported, not public"
+
+
+def private_collection():
+    """The collection for the files of draft, pending, private and scheduled posts, made on first
+    use with a view restriction that lets only the groups reaching the admin (and superusers)
+    open a document in it. An editor who lifts the restriction later is not overruled."""
+    from django.contrib.auth.models import Group
+    from wagtail.models import Collection, CollectionViewRestriction
+
+    root = Collection.get_first_root_node() or Collection.add_root(name="Root")
+    found = root.get_children().filter(name=PRIVATE_COLLECTION).first()
+    if found is None:
+        found = root.add_child(name=PRIVATE_COLLECTION)
+        restriction = CollectionViewRestriction.objects.create(
+            collection=found, restriction_type=CollectionViewRestriction.GROUPS
+        )
+        restriction.groups.set(
+            Group.objects.filter(
+                permissions__codename="access_admin", permissions__content_type__app_label="wagtailadmin"
+            )
+        )
+    return found
+
+
+def unguessable_name(name: str) -> str:
+    """A stored name that tells nothing of the old one: a picture's file is served by its address
+    (by a front server too), so only its name keeps a draft's picture from being guessed."""
+    return secrets.token_urlsafe(16) + os.path.splitext(name)[1]
 
 
 # -- fetching -------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ from speakout.publishing.models import Author, Category, ReportAuthor, ReportInd
 
 from .batch import PageBatch
 from .html import convert_body, html_to_text
-from .media import SIZE_SUFFIX, cached, clean_file, uploads_path
+from .media import SIZE_SUFFIX, cached, clean_file, private_collection, unguessable_name, uploads_path
 from .models import ImportedItem
 from .replies import CommentData, ReplyWriter
 from .result import ImportResult
@@ -114,6 +114,8 @@ class SiteWriter:
         self.categories: dict[str, Category] = {}
         self.media_urls: dict[str, str] = {}  # old address → new address
         self.media_images: dict[str, object] = {}  # old address (without size suffix) → image
+        self._private_collection = None
+        self._private_body = False  # converting the body of a post nobody outside may read
         self.pages_by_source: dict[str, Page] = {}
         self._home = None
         self._index = None
@@ -247,15 +249,24 @@ class SiteWriter:
             return cached(url)
         return None
 
-    def attachment(self, source_id: str, url: str, title: str) -> None:
-        """Import an attachment's file (media folder or fetched) and remember its new address."""
+    def attachment(self, source_id: str, url: str, title: str, *, private: bool = False) -> None:
+        """Import an attachment's file (media folder or fetched) and remember its new address;
+        ``private``: its post is one nobody outside may read (see ``_media_file``)."""
         if not url:
             return
-        self._media_file(source_id, url, title)
+        self._media_file(source_id, url, title, private=private)
 
-    def _media_file(self, source_id: str, url: str, title: str, *, quiet: bool = False):
+    def private_collection(self):
+        if self._private_collection is None:
+            self._private_collection = private_collection()
+        return self._private_collection
+
+    def _media_file(self, source_id: str, url: str, title: str, *, quiet: bool = False, private: bool = False):
         """Store the file of ``url`` once (remembered under ``source_id``); returns the image or
-        document, or None when there is no usable file (the old address then stays a link)."""
+        document, or None when there is no usable file (the old address then stays a link).
+
+        A ``private`` file (a draft's, say) goes into the private collection under a name nobody
+        can guess; one an earlier import left in a public collection is moved there."""
         existing = self._item("attachment", source_id)
         model_by_type = {"image": get_image_model(), "document": get_document_model()}
         obj = None
@@ -283,22 +294,27 @@ class SiteWriter:
                 return None
             model = get_image_model() if cleaned.is_image else get_document_model()
             obj = model(title=(title or cleaned.name)[:255])
+            stored_name = unguessable_name(cleaned.name) if private else cleaned.name
             content = (
-                ImageFile(io.BytesIO(cleaned.content), name=cleaned.name)
+                ImageFile(io.BytesIO(cleaned.content), name=stored_name)
                 if cleaned.is_image
-                else ContentFile(cleaned.content, name=cleaned.name)
+                else ContentFile(cleaned.content, name=stored_name)
             )
-            obj.file.save(cleaned.name, content, save=False)
+            if private:
+                obj.collection = self.private_collection()
+            obj.file.save(stored_name, content, save=False)
             obj.save()
             self.result.count("attachment", "created")
-            self._remember(
-                "attachment",
-                source_id,
-                obj.pk,
-                data={"url": url, "type": "image" if cleaned.is_image else "document", "file": uploads_path(url)},
-            )
+            data = {"url": url, "type": "image" if cleaned.is_image else "document", "file": uploads_path(url)}
+            self._remember("attachment", source_id, obj.pk, data={**data, "private": True} if private else data)
         else:
             self.result.count("attachment", "unchanged")
+            if private and obj.collection_id != self.private_collection().pk:
+                obj.collection = self.private_collection()
+                obj.save(update_fields=["collection"])
+                self._remember("attachment", source_id, obj.pk, data={**existing.data, "private": True}, item=existing)
+        if private:
+            self.result.count("attachment", "private")
         is_image = obj._meta.model is get_image_model()
         self.media_urls[url] = obj.file.url if is_image else obj.url
         if is_image:
@@ -310,7 +326,7 @@ class SiteWriter:
         found = self.media_images.get(url) or self.media_images.get(SIZE_SUFFIX.sub("", url))
         if found is None and url and (self.media_dir is not None or self.use_fetched):
             # An image a post shows that is no attachment of the export (another site's, say).
-            found = self._media_file(f"url:{url}"[:300], url, "", quiet=True)
+            found = self._media_file(f"url:{url}"[:300], url, "", quiet=True, private=self._private_body)
             if found is not None and found._meta.model is not get_image_model():
                 found = None
         return found
@@ -319,7 +335,12 @@ class SiteWriter:
     def save_post(self, post: PostData) -> Page | None:
         if len(self._batch.pages) >= POST_BATCH or len(self._batch.replies) >= REPLY_BATCH:
             self.flush()
-        body = convert_body(post.body_html, image_for=self.image_for, url_map=self.media_urls)
+        # A picture first seen in a post nobody outside may read is as private as an attachment of it.
+        self._private_body = not post.live
+        try:
+            body = convert_body(post.body_html, image_for=self.image_for, url_map=self.media_urls)
+        finally:
+            self._private_body = False
         standfirst = html_to_text(post.excerpt)[:1000]
         digest = checksum(
             [post.title, post.slug, post.date, post.live, body, standfirst, post.authors, post.categories, post.tags]

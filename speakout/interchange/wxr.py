@@ -41,6 +41,8 @@ COMMENT_STATUS = {
 }
 COMMENT_KIND = {"pingback": Reply.Kind.PINGBACK, "trackback": Reply.Kind.TRACKBACK}
 POST_TYPES = {"post": ImportedItem.Kind.REPORT, "page": ImportedItem.Kind.PAGE}
+# Statuses of posts nobody outside may read (imported as drafts); their attachments stay private.
+NOT_PUBLIC = ("draft", "pending", "private", "future")
 # A category's slug, name, parent and description, as <wp:category> and as <wp:term> write them.
 CATEGORY_KEYS = ("wp:category_nicename", "wp:cat_name", "wp:category_parent", "wp:category_description")
 TERM_KEYS = ("wp:term_slug", "wp:term_name", "wp:term_parent", "wp:term_description")
@@ -316,7 +318,11 @@ class WXRImporter(Importer):
 
     # -- media ----------------------------------------------------------------------------
     def _import_media(self) -> None:
-        """A first pass for attachments, so that bodies can point at the imported files."""
+        """A first pass for attachments, so that bodies can point at the imported files. The
+        attachments of a post nobody outside may read are kept private; WordPress often writes
+        an attachment before its post, so the statuses are gathered first."""
+        statuses: dict[str, str] = {}
+        attachments: list[tuple[str, str, str, str]] = []
         with open(self.path, "rb") as handle:
             for name, element, _parent in stream(handle, depth=2):
                 if name == "wp:wxr_version":
@@ -325,13 +331,17 @@ class WXRImporter(Importer):
                     self.channel.setdefault(name, text(element).strip())
                 elif name == "item":
                     fields = first_texts(element)
+                    post_id = fields.get("wp:post_id", "").strip()
                     if fields.get("wp:post_type", "").strip() == "attachment":
-                        self._ensure_source()
-                        self.writer.attachment(
-                            fields.get("wp:post_id", "").strip(),
-                            fields.get("wp:attachment_url", "").strip() or fields.get("guid", "").strip(),
-                            fields.get("title", ""),
-                        )
+                        url = fields.get("wp:attachment_url", "").strip() or fields.get("guid", "").strip()
+                        attachments.append((post_id, url, fields.get("title", ""), fields.get("wp:post_parent", "")))
+                    elif post_id:
+                        statuses[post_id] = fields.get("wp:status", "publish").strip()
+        if attachments:
+            self._ensure_source()
+        for post_id, url, title, parent in attachments:
+            private = statuses.get(parent.strip(), "") in NOT_PUBLIC
+            self.writer.attachment(post_id, url, title, private=private)
         self.version = ""
 
 

@@ -1,0 +1,138 @@
+"""The files of WordPress posts nobody outside may read (draft, pending, private, scheduled) stay
+private after an import: they go into a collection only the site's staff may open, a document
+there is served by Wagtail's view after asking that collection, and a picture's file gets a name
+nobody can guess from the old site's, where a public post's picture keeps its name and address."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.test import Client
+from wagtail.documents import get_document_model
+from wagtail.images import get_image_model
+from wagtail.models import Collection, CollectionViewRestriction
+
+from speakout.interchange.importers import run_import
+from speakout.interchange.models import ImportedItem
+from tests.interchange.helpers import picture
+
+pytestmark = pytest.mark.django_db
+
+BASE = "https://old.example.org"
+UPLOADS = f"{BASE}/wp-content/uploads/2024/01"
+
+
+def _item(post_id, post_type, status, *, parent="0", title="", body="", url=""):
+    return f"""<item><title>{title}</title><wp:post_id>{post_id}</wp:post_id>
+<wp:post_type>{post_type}</wp:post_type><wp:status>{status}</wp:status><wp:post_parent>{parent}</wp:post_parent>
+<wp:post_name>{title.lower().replace(" ", "-")}</wp:post_name><wp:post_date_gmt>2024-01-02 10:00:00</wp:post_date_gmt>
+<content:encoded><![CDATA[{body}]]></content:encoded>
+{f"<wp:attachment_url>{url}</wp:attachment_url>" if url else ""}</item>"""
+
+
+def wxr() -> str:
+    """A published report and a draft, pending, private and scheduled one, each with its own
+    attachment; the private post's attachment comes before the post in the file, as WordPress
+    often writes it, and the draft also shows a picture that is no attachment."""
+    items = [
+        _item(31, "attachment", "inherit", parent="30", title="leak-private", url=f"{UPLOADS}/leak-private.jpg"),
+        _item(10, "post", "publish", title="Public report", body=f'<p><img src="{UPLOADS}/public.jpg"></p>'),
+        _item(11, "attachment", "inherit", parent="10", title="public", url=f"{UPLOADS}/public.jpg"),
+        _item(
+            20,
+            "post",
+            "draft",
+            title="Draft report",
+            body=f'<p><img src="{UPLOADS}/leak-draft.jpg"></p><p><img src="{UPLOADS}/leak-inline.png"></p>'
+            f'<p><a href="{UPLOADS}/leak-minutes.txt">minutes</a></p>',
+        ),
+        _item(21, "attachment", "inherit", parent="20", title="leak-draft", url=f"{UPLOADS}/leak-draft.jpg"),
+        _item(22, "attachment", "inherit", parent="20", title="leak-minutes", url=f"{UPLOADS}/leak-minutes.txt"),
+        _item(30, "post", "private", title="Private report"),
+        _item(40, "post", "pending", title="Pending report"),
+        _item(41, "attachment", "inherit", parent="40", title="leak-pending", url=f"{UPLOADS}/leak-pending.jpg"),
+        _item(50, "post", "future", title="Scheduled report"),
+        _item(51, "attachment", "inherit", parent="50", title="leak-future", url=f"{UPLOADS}/leak-future.jpg"),
+    ]
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>Old Collective</title><link>{BASE}</link><wp:wxr_version>1.2</wp:wxr_version>
+<wp:base_blog_url>{BASE}</wp:base_blog_url>
+{"".join(items)}
+</channel></rss>"""
+
+
+@pytest.fixture
+def imported(settings, tmp_path, site_builder):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    uploads = tmp_path / "uploads" / "2024" / "01"
+    uploads.mkdir(parents=True)
+    for name in ("public", "leak-private", "leak-draft", "leak-pending", "leak-future"):
+        (uploads / f"{name}.jpg").write_bytes(picture("JPEG"))
+    (uploads / "leak-inline.png").write_bytes(picture("PNG"))
+    (uploads / "leak-minutes.txt").write_bytes(b"board minutes: who was at the meeting")
+    export = tmp_path / "export.xml"
+    export.write_text(wxr(), encoding="utf-8")
+    result = run_import(export, media_dir=tmp_path / "uploads")
+    return result, export, tmp_path / "uploads"
+
+
+def _anonymous(url: str) -> int:
+    return Client().get(url).status_code
+
+
+def test_attachments_of_posts_nobody_outside_reads_are_not_served_to_the_public(imported):
+    images = {image.title: image for image in get_image_model().objects.all()}
+    assert set(images) == {"public", "leak-private", "leak-draft", "leak-pending", "leak-future", "leak-inline.png"}
+    public = images.pop("public")
+    assert not CollectionViewRestriction.objects.filter(collection=public.collection).exists()
+    assert _anonymous(public.file.url) == 200, "a published post's picture is served as before"
+    for title, image in images.items():
+        assert CollectionViewRestriction.objects.filter(collection=image.collection).exists(), title
+        stem = title.rsplit(".", 1)[0]
+        assert stem not in image.file.name, "the stored name tells nothing of the old one"
+        for guess in (f"original_images/{stem}.jpg", f"original_images/{stem}.png", f"images/{stem}.width-800.jpg"):
+            assert _anonymous(f"{settings.MEDIA_URL}{guess}") == 404, guess
+
+    document = get_document_model().objects.get(title="leak-minutes")
+    assert CollectionViewRestriction.objects.filter(collection=document.collection).exists()
+    assert _anonymous(document.url) == 302, "Wagtail's view asks for a sign-in"
+    assert _anonymous(f"{settings.MEDIA_URL}{document.file.name}") == 404
+    # A commenter with an account is no more entitled than anyone else.
+    reader = get_user_model().objects.create_user("reader", "reader@example.org", "pw-long-enough-1")
+    client = Client()
+    client.force_login(reader)
+    assert client.get(document.url).status_code != 200
+    staff = get_user_model().objects.create_superuser("boss", "boss@example.org", "pw-long-enough-1")
+    client.force_login(staff)
+    assert client.get(document.url).status_code == 200
+
+
+def test_the_private_collection_is_made_once_and_reimports_keep_files_where_they_are(imported):
+    result, export, uploads = imported
+    assert result.get("attachment", "private") == 6, result.as_dict()
+    again = run_import(export, media_dir=uploads)
+    assert again.get("attachment", "created") == 0
+    restricted = Collection.objects.filter(view_restrictions__isnull=False).distinct()
+    assert restricted.count() == 1
+    assert get_image_model().objects.filter(collection=restricted.get()).count() == 5
+
+
+def test_a_file_imported_public_earlier_moves_into_the_private_collection(imported):
+    """An import by an earlier version put every attachment in the public collection: a new
+    import of the same export moves the non-public posts' files out of it."""
+    _result, export, uploads = imported
+    root = Collection.get_first_root_node()
+    document = get_document_model().objects.get(title="leak-minutes")
+    document.collection = root
+    document.save()
+    assert _anonymous(document.url) == 200
+
+    run_import(export, media_dir=uploads)
+
+    document.refresh_from_db()
+    assert document.collection != root and _anonymous(document.url) == 302
+    record = ImportedItem.objects.get(kind="attachment", source_id="22")
+    assert record.data.get("private") is True
