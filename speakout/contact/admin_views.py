@@ -93,6 +93,7 @@ class InboxView(_Headed, View):
             page=page,
             elided_page_range=list(paginator.get_elided_page_range(page.number)),
             contact_messages=list(page.object_list),
+            can_change=request.user.has_perm(CHANGE),
             export_url=f"{reverse('speakout_contact:export')}?folder={current}",
         )
         return self.render_to_response(context)
@@ -117,16 +118,15 @@ _ACTIONS = {
 
 
 class MessageView(_OneMessage):
-    """One message. Opening it marks it read; POST marks it unread, archives or restores it."""
+    """One message. A GET only shows it: an <img> on another site or a link prefetcher must not
+    mark it read and hide it from the team. POST opens it from the inbox (marking it read), marks
+    it read or unread, archives or restores it."""
 
     template_name = "contact/admin/message.html"
     header_icon = "mail"
     page_title = _("Contact message")
 
     def get(self, request, *args, **kwargs):
-        if self.message.read_at is None and request.user.has_perm(CHANGE):
-            ContactMessage.objects.filter(pk=self.message.pk, read_at__isnull=True).update(read_at=timezone.now())
-            self.message.refresh_from_db()
         context = self.get_context_data(
             contact_message=self.message,
             reply_subject=_("Re: %(subject)s")
@@ -142,6 +142,13 @@ class MessageView(_OneMessage):
             raise PermissionDenied
         action = request.POST.get("action", "")
         index = reverse("speakout_contact:index")
+        here = reverse("speakout_contact:message", args=[self.message.pk])
+        if action in ("open", "read"):
+            # The first reading stays: opening it again changes nothing.
+            ContactMessage.objects.filter(pk=self.message.pk, read_at__isnull=True).update(read_at=timezone.now())
+            if action == "read":
+                messages.success(request, _("Marked as read."))
+            return HttpResponseRedirect(here)
         if action in _ACTIONS:
             fields, said, to_index = _ACTIONS[action]
             ContactMessage.objects.filter(pk=self.message.pk).update(**fields)
@@ -151,7 +158,7 @@ class MessageView(_OneMessage):
         elif action == "release" and self.message.is_spam:
             services.release_held_message(self.message, inbox_url=request.build_absolute_uri(index))
             messages.success(request, _("Not spam: the message was passed on to the recipients."))
-        return HttpResponseRedirect(reverse("speakout_contact:message", args=[self.message.pk]))
+        return HttpResponseRedirect(here)
 
 
 class DeleteView(_OneMessage):

@@ -48,11 +48,45 @@ def test_menu_item_shows_the_unread_count(admin, messages):
     assert "Contact messages (2)" in html
 
 
-def test_opening_marks_read_then_unread_archive_and_delete(admin, messages):
+def test_a_get_of_a_message_changes_nothing(admin, messages):
+    """Reading is marked by a POST only: an <img> on another site or a link prefetcher that
+    loads the message's address must not hide a new message from the team."""
+    message = messages[0]
+    url = reverse("speakout_contact:message", args=[message.pk])
+    for _ in range(2):
+        response = admin.get(url)
+        assert response.status_code == 200
+    message.refresh_from_db()
+    assert message.read_at is None
+    html = admin.get(reverse("speakout_contact:index")).content.decode()
+    assert html.count("contact-unread") == 2
+    assert "Contact messages (2)" in admin.get(reverse("wagtailadmin_home")).content.decode()
+    assert 'value="read"' in response.content.decode(), "the page offers to mark it read"
+
+
+def test_the_inbox_opens_a_message_by_a_post_that_marks_it_read(admin, messages):
+    """The inbox's link to a message is a form: one press marks it read and shows it."""
+    message = messages[0]
+    url = reverse("speakout_contact:message", args=[message.pk])
+    inbox = admin.get(reverse("speakout_contact:index")).content.decode()
+    assert f'action="{url}"' in inbox and 'name="action" value="open"' in inbox
+    response = admin.post(url, {"action": "open"})
+    assert response.status_code == 302 and response["Location"] == url
+    message.refresh_from_db()
+    assert message.read_at is not None
+    assert "Contact messages (1)" in admin.get(reverse("wagtailadmin_home")).content.decode()
+    first_read = message.read_at
+    admin.post(url, {"action": "open"})
+    message.refresh_from_db()
+    assert message.read_at == first_read, "opening again keeps the first reading"
+
+
+def test_read_then_unread_archive_and_delete(admin, messages):
     message = messages[0]
     url = reverse("speakout_contact:message", args=[message.pk])
     html = admin.get(url).content.decode()
     assert HOSTILE not in html and "&lt;script&gt;" in html
+    assert admin.post(url, {"action": "read"}).status_code == 302
     message.refresh_from_db()
     assert message.read_at is not None
 
