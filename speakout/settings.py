@@ -447,6 +447,8 @@ CSRF_COOKIE_SECURE = PRODUCTION
 if SESSION_COOKIE_SECURE:
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
+# The messages cookie too ("__Host-messages"): speakout.net.messages names it from the setting above.
+MESSAGE_STORAGE = "speakout.net.messages.FallbackStorage"
 SECURE_SSL_REDIRECT = env_bool("SPEAKOUT_SSL_REDIRECT", PRODUCTION)
 if env_bool("SPEAKOUT_BEHIND_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

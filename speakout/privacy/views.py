@@ -27,6 +27,7 @@ from speakout.discussion import app_settings as discussion_settings
 from speakout.discussion.clients import GUEST_COOKIE_MAX_AGE, client_hash
 from speakout.discussion.models import DiscussionSettings, Reply
 from speakout.net import ratelimit
+from speakout.net.messages import cookie_name as messages_cookie_name
 from speakout.outbox.app_settings import app_settings as outbox_settings
 from speakout.subscriptions.app_settings import app_settings as subscription_settings
 
@@ -59,6 +60,7 @@ def retention_facts() -> dict:
         "session_days": settings.SESSION_COOKIE_AGE // DAY,
         "csrf_cookie": settings.CSRF_COOKIE_NAME,
         "csrf_days": settings.CSRF_COOKIE_AGE // DAY,
+        "messages_cookie": messages_cookie_name(),
         "language_cookie": settings.LANGUAGE_COOKIE_NAME,
         "language_days": (settings.LANGUAGE_COOKIE_AGE or 0) // DAY,
         **_federation_facts(),

@@ -21,6 +21,7 @@ def test_privacy_page_states_the_settings_in_force(client):
         "<code>csrftoken</code>",
         "<code>sessionid</code>",
         "<code>django_language</code>",
+        "<code>messages</code>",
     ):
         assert fact in html, fact
 

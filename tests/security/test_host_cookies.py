@@ -23,7 +23,11 @@ from speakout.discussion.models import Reply
 from tests.discussion.helpers import form_data
 
 ROOT = Path(__file__).resolve().parents[2]
-IMPORTS = "from django.conf import settings; from speakout.discussion import app_settings as discussion"
+IMPORTS = (
+    "from django.conf import settings; from django.http import HttpRequest;"
+    " from django.utils.module_loading import import_string;"
+    " from speakout.discussion import app_settings as discussion"
+)
 HOST_COOKIES = {"SESSION_COOKIE_NAME": "__Host-sessionid", "CSRF_COOKIE_NAME": "__Host-csrftoken"}
 
 
@@ -44,9 +48,11 @@ def _production_setting(tmp_path, expression: str) -> str:
 def test_production_names_its_cookies_for_this_host_only(tmp_path):
     names = _production_setting(
         tmp_path,
-        "settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, discussion.GUEST_COOKIE_NAME",
+        "settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, discussion.GUEST_COOKIE_NAME,"
+        " import_string(settings.MESSAGE_STORAGE)(type('R', (HttpRequest,), {'session': {}})())"
+        ".storages[0].cookie_name",
     )
-    assert names == "('__Host-sessionid', '__Host-csrftoken', '__Host-speakout_guest')"
+    assert names == "('__Host-sessionid', '__Host-csrftoken', '__Host-speakout_guest', '__Host-messages')"
 
 
 @pytest.fixture
@@ -98,3 +104,31 @@ def test_signing_in_sets_the_session_under_the_host_name(production_cookies):
     _meets_the_host_prefix(response.cookies["__Host-sessionid"])
     assert "sessionid" not in response.cookies
     assert reader.get("/accounts/email/", secure=True).status_code == 200, "the session is read back"
+
+
+@pytest.mark.django_db
+def test_messages_go_under_the_host_name_and_a_planted_one_is_not_shown(production_cookies):
+    """Django's ``messages`` cookie is signed, but not bound to a reader: a sibling subdomain
+    could plant one the site signed for the planter (allauth's "Successfully signed in as NAME",
+    with a name the planter chose) and the reader would see it as the site's word."""
+    from allauth.account.models import EmailAddress
+
+    planter = get_user_model().objects.create_user("Call 555 0100 to unlock", "eve@example.org", "a long passphrase!")
+    EmailAddress.objects.create(user=planter, email=planter.email, verified=True, primary=True)
+    response = Client().post(
+        "/accounts/login/", {"login": planter.username, "password": "a long passphrase!"}, secure=True
+    )
+    assert response.status_code == 302
+    cookie = response.cookies["__Host-messages"]
+    _meets_the_host_prefix(cookie)
+    assert "messages" not in response.cookies, "only the name a sibling cannot plant"
+
+    reader = Client()
+    reader.force_login(get_user_model().objects.create_user("robin", "robin@example.org"))
+    reader.cookies["messages"] = cookie.value  # as x.example.org could set it for example.org
+    page = reader.get("/accounts/email/", secure=True)
+    assert page.status_code == 200
+    assert "555 0100" not in page.content.decode()
+
+    reader.cookies["__Host-messages"] = cookie.value  # the real name is read: the test can fail
+    assert "555 0100" in reader.get("/accounts/email/", secure=True).content.decode()
