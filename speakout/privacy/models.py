@@ -2,7 +2,8 @@
 
 The link carries only this row's id and random secret, signed: never the address, which would
 otherwise end up in browser histories and proxy logs. A row whose address is unknown is deleted
-by the task that looked; the others are purged once their link has expired.
+by the task that looked; the others are purged once their link has expired. A request whose task
+was never queued (the queue failed after the commit) is taken up by the worker's sweep.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ class ManageRequest(models.Model):
     secret = models.CharField(max_length=64, default=new_secret, editable=False)
     language = models.CharField(max_length=35, blank=True)
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    # When the task (or the sweep, for a request whose task was never queued) mailed the link.
+    handled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("request for a manage link")

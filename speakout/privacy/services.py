@@ -13,7 +13,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.apps import apps
 from django.conf import settings
@@ -187,7 +187,30 @@ def request_manage_link(email: str, *, language: str = "") -> ManageRequest:
 def _enqueue(request_id: int) -> None:
     from .tasks import send_manage_link_task
 
-    send_manage_link_task.enqueue(request_id)
+    try:
+        send_manage_link_task.enqueue(request_id)
+    except Exception:
+        # The request is committed; the worker's sweep (privacy_manage_links) does the task's work.
+        logger.exception("Could not enqueue the manage link task; the sweep will send the link")
+
+
+# A request younger than this may still have its task waiting in the queue.
+SWEEP_AFTER = timedelta(minutes=5)
+
+
+def send_unsent_manage_links(now: datetime | None = None) -> int:
+    """Do the task's work for requests whose task never ran (the queue failed after the commit);
+    returns how many were looked at. Expired requests are left to the purge."""
+    now = now or timezone.now()
+    unsent = ManageRequest.objects.filter(
+        handled_at__isnull=True,
+        created_at__lt=now - SWEEP_AFTER,
+        created_at__gte=now - timedelta(seconds=app_settings.LINK_MAX_AGE),
+    )
+    ids = list(unsent.order_by("pk").values_list("pk", flat=True)[:500])
+    for request_id in ids:
+        send_manage_link(request_id)
+    return len(ids)
 
 
 def manage_url(request: ManageRequest) -> str:
@@ -204,6 +227,9 @@ def send_manage_link(request_id: int) -> bool:
         return False
     language = request.language or default_language()
     with translation.override(language), transaction.atomic():
+        # Taken once: by the task, or by the sweep if the task was never queued (or comes late).
+        if not ManageRequest.objects.filter(pk=request.pk, handled_at__isnull=True).update(handled_at=timezone.now()):
+            return False
         context = {
             "manage_url": manage_url(request),
             "hours": app_settings.LINK_MAX_AGE // 3600,

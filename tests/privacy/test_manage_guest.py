@@ -53,6 +53,44 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_only_known_get_mail
     assert list(ManageRequest.objects.values_list("email", flat=True)) == [EMAIL]
 
 
+def test_a_request_whose_task_was_not_queued_is_mailed_by_the_sweep(thread, reply_as, request_link, monkeypatch, caplog):
+    """The request is stored before its task is queued: a queue that fails then must not turn the
+    answer into an error (nor make it differ by address), and the worker's sweep does the task's
+    work, once, for the known address and the unknown one alike."""
+    from speakout.privacy import jobs
+    from speakout.privacy.tasks import send_manage_link_task
+    from speakout.worker import scheduled_jobs
+
+    reply_as(thread)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the task queue is unavailable")
+
+    monkeypatch.setattr(type(send_manage_link_task.get_backend()), "enqueue", broken)
+    known = request_link(EMAIL)
+    unknown = request_link("nobody@example.org")
+    assert known.status_code == unknown.status_code == 200
+    assert without_csrf_token(known) == without_csrf_token(unknown)
+    assert "the task queue is unavailable" in caplog.text
+    assert mails_to(EMAIL) == [] and ManageRequest.objects.count() == 2
+    monkeypatch.undo()
+
+    jobs.send_unsent_manage_links()
+    assert mails_to(EMAIL) == [], "a request whose task may still be waiting is left to it"
+
+    ManageRequest.objects.update(created_at=timezone.now() - timedelta(minutes=10))
+    jobs.send_unsent_manage_links()
+    assert len(mails_to(EMAIL)) == 1
+    assert list(ManageRequest.objects.values_list("email", flat=True)) == [EMAIL], "the unknown one leaves no trace"
+    jobs.send_unsent_manage_links()
+    assert len(mails_to(EMAIL)) == 1, "swept once"
+    request = ManageRequest.objects.get()
+    assert send_manage_link_task.call(request.pk) is False, "a late task finds the work done"
+    assert len(mails_to(EMAIL)) == 1
+    paths = {path for _name, _every, path in scheduled_jobs()}
+    assert "speakout.privacy.jobs.send_unsent_manage_links" in paths
+
+
 def test_the_request_does_the_same_work_for_known_and_unknown_addresses(
     thread, reply_as, client, django_capture_on_commit_callbacks
 ):
