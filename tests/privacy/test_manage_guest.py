@@ -53,7 +53,9 @@ def test_known_and_unknown_addresses_get_the_same_answer_and_only_known_get_mail
     assert list(ManageRequest.objects.values_list("email", flat=True)) == [EMAIL]
 
 
-def test_a_request_whose_task_was_not_queued_is_mailed_by_the_sweep(thread, reply_as, request_link, monkeypatch, caplog):
+def test_a_request_whose_task_was_not_queued_is_mailed_by_the_sweep(
+    thread, reply_as, request_link, monkeypatch, caplog
+):
     """The request is stored before its task is queued: a queue that fails then must not turn the
     answer into an error (nor make it differ by address), and the worker's sweep does the task's
     work, once, for the known address and the unknown one alike."""
