@@ -65,7 +65,7 @@ def answer_follow(follower: Follower, kind: str, follow: dict[str, Any] | None =
     from .urls_helpers import actor_url
 
     follow = follow or {"id": follower.follow_id, "type": "Follow", "actor": follower.actor.url, "object": actor_url()}
-    queue(documents.activity(kind, follow, to=[follower.actor.url]), [follower.actor.inbox])
+    queue(documents.activity(kind, follow, to=[follower.actor.url]), [follower.actor.own_inbox])
 
 
 def queue(activity: dict[str, Any], inboxes: Iterable[str]) -> int:

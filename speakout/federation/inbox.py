@@ -169,8 +169,8 @@ def _ignore(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
 def _follow(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
     if jsonld.ref(activity.get("object")) != actor_url():
         return Answer(202, "a follow of someone else")
-    if not actor.inbox:
-        return Answer(400, "the actor has no inbox")
+    if not actor.own_inbox:
+        return Answer(400, "the actor has no inbox on its own domain")
     with transaction.atomic():
         follower, _created = Follower.objects.get_or_create(
             actor=actor, defaults={"follow_id": jsonld.ref(activity), "state": Follower.State.PENDING}
@@ -222,8 +222,8 @@ def _move(config: FederationSettings, actor: RemoteActor, activity: dict[str, An
         return Answer(400, f"the new account could not be read: {error}"[:300])
     if actor.url not in jsonld.refs(document.get("alsoKnownAs")):
         return Answer(403, "the new account does not name the old one")
-    if not moved.inbox:
-        return Answer(400, "the new account has no inbox")
+    if not moved.own_inbox:
+        return Answer(400, "the new account has no inbox on its own domain")
     with transaction.atomic():
         RemoteActor.objects.filter(pk=actor.pk).update(moved_to=moved.url)
         if Follower.objects.filter(actor=moved).exists():

@@ -126,9 +126,20 @@ class RemoteActor(models.Model):
     def handle(self) -> str:
         return f"@{self.username}@{self.domain}" if self.username else self.url
 
+    def _on_own_domain(self, address: str) -> str:
+        from .urls_helpers import registrable_domain
+
+        return address if address and registrable_domain(address) == registrable_domain(self.url) else ""
+
+    @property
+    def own_inbox(self) -> str:
+        """The inbox, if it is on the actor's registrable domain: what is fetched now must be
+        (``remote.store_actor``), a row kept from before may not, and is sent nothing."""
+        return self._on_own_domain(self.inbox)
+
     @property
     def delivery_inbox(self) -> str:
-        return self.shared_inbox or self.inbox
+        return self._on_own_domain(self.shared_inbox) or self.own_inbox
 
 
 class Follower(models.Model):

@@ -3,7 +3,8 @@
 Every fetch is signed by the site actor (servers in "authorized fetch" mode answer nothing
 else), asks for ActivityStreams (Fedify answers 406 without it), and is logged with its outcome.
 A fetched document must carry the id it was fetched by (on the same host), so one server cannot
-speak for another.
+speak for another, and an actor's inboxes must be on its own registrable domain, so it cannot
+make the site post to another server.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from speakout.net.fetch import FetchRefused, fetch
 from . import jsonld
 from .app_settings import app_settings
 from .models import ActivityLog, RemoteActor, log
-from .urls_helpers import is_web_url, netloc, server_name
+from .urls_helpers import is_web_url, netloc, registrable_domain, server_name
 
 ACCEPT = f"{jsonld.CONTENT_TYPE}, {jsonld.LD_PROFILE}"
 ACTOR_TYPES = {"Person", "Service", "Application", "Group", "Organization"}
@@ -93,12 +94,20 @@ def store_actor(url: str, document: dict[str, Any]) -> RemoteActor:
     ]
     key = keys[0] if keys else None
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
+    inbox = _http_url(jsonld.ref(document.get("inbox")))
+    shared_inbox = _http_url(jsonld.ref(endpoints.get("sharedInbox")))
+    # The site POSTs signed activities to these (the Accept of a follow, reports, replies): named
+    # on another registrable domain, they would aim it at a server the actor's owner does not run.
+    domain = registrable_domain(actor_id)
+    if any(address and registrable_domain(address) != domain for address in (inbox, shared_inbox)):
+        log(ActivityLog.Kind.FETCH, url, False, "the actor's inbox is on another domain")
+        raise RemoteError("the actor's inbox is on another domain")
     icon = document.get("icon")
     icon_url = jsonld.ref(icon.get("url")) if isinstance(icon, dict) else jsonld.ref(icon)
     fields = {
         "domain": server_name(actor_id),
-        "inbox": _http_url(jsonld.ref(document.get("inbox"))),
-        "shared_inbox": _http_url(jsonld.ref(endpoints.get("sharedInbox"))),
+        "inbox": inbox,
+        "shared_inbox": shared_inbox,
         "username": jsonld.text(document.get("preferredUsername"))[:200],
         "name": jsonld.text(document.get("name"))[:200],
         "profile_url": _http_url(jsonld.ref(document.get("url")) or actor_id),
