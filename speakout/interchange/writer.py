@@ -28,7 +28,7 @@ from urllib.parse import unquote, urlsplit
 
 from django.core.files.base import ContentFile
 from django.core.files.images import ImageFile
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
@@ -309,9 +309,8 @@ class SiteWriter:
             self._remember("attachment", source_id, obj.pk, data={**data, "private": True} if private else data)
         else:
             self.result.count("attachment", "unchanged")
-            if private and obj.collection_id != self.private_collection().pk:
-                obj.collection = self.private_collection()
-                obj.save(update_fields=["collection"])
+            if private and not self.dry_run and obj.collection_id != self.private_collection().pk:
+                self._make_private(obj)
                 self._remember("attachment", source_id, obj.pk, data={**existing.data, "private": True}, item=existing)
         if private:
             self.result.count("attachment", "private")
@@ -320,6 +319,23 @@ class SiteWriter:
         if is_image:
             self.media_images[url.split("?")[0]] = obj
         return obj
+
+    def _make_private(self, obj) -> None:
+        """Move a file an earlier import left public into the private collection; a picture also
+        gets a new name (and loses its renditions, named after the old one)."""
+        obj.collection = self.private_collection()
+        fields = ["collection"]
+        if obj._meta.model is get_image_model():
+            old = obj.file.name
+            with obj.file.open("rb") as handle:
+                data = handle.read()
+            obj.renditions.all().delete()
+            obj.file.save(unguessable_name(old), ImageFile(io.BytesIO(data), name=os.path.basename(old)), save=False)
+            fields.append("file")
+            storage = obj.file.storage
+            # Once the import is committed: a rolled-back one still names the old file.
+            transaction.on_commit(lambda: storage.delete(old))
+        obj.save(update_fields=fields)
 
     def image_for(self, url: str):
         url = url.split("?")[0]

@@ -136,3 +136,33 @@ def test_a_file_imported_public_earlier_moves_into_the_private_collection(import
     assert document.collection != root and _anonymous(document.url) == 302
     record = ImportedItem.objects.get(kind="attachment", source_id="22")
     assert record.data.get("private") is True
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_picture_imported_public_earlier_moves_and_loses_its_guessable_name(settings, tmp_path, site_builder):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    uploads = tmp_path / "uploads" / "2024" / "01"
+    uploads.mkdir(parents=True)
+    for name in ("public", "leak-private", "leak-draft", "leak-pending", "leak-future"):
+        (uploads / f"{name}.jpg").write_bytes(picture("JPEG"))
+    export = tmp_path / "export.xml"
+    export.write_text(wxr(), encoding="utf-8")
+    run_import(export, media_dir=tmp_path / "uploads")
+    # As an earlier version left it: in the public collection, under the old site's name.
+    image = get_image_model().objects.get(title="leak-draft")
+    with image.file.open("rb") as handle:
+        guessable = image.file.storage.save("original_images/leak-draft.jpg", handle)
+    image.file.storage.delete(image.file.name)
+    image.file, image.collection = guessable, Collection.get_first_root_node()
+    image.save()
+    get_image_model().objects.get(pk=image.pk).get_rendition("width-20")
+    assert _anonymous(f"{settings.MEDIA_URL}{guessable}") == 200
+
+    run_import(export, media_dir=tmp_path / "uploads")
+
+    image.refresh_from_db()
+    assert CollectionViewRestriction.objects.filter(collection=image.collection).exists()
+    assert "leak" not in image.file.name
+    assert _anonymous(f"{settings.MEDIA_URL}{guessable}") == 404
+    assert not any("leak" in path.name for path in (tmp_path / "media").rglob("*"))
+    assert image.get_rendition("width-20").url, "the picture itself is intact"
