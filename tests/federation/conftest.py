@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import threading
+from http.server import ThreadingHTTPServer
+
 import pytest
 
 from speakout.federation.models import FederationSettings
 
-from .helpers import BASE_URL, REMOTE, RemoteKey
+from .helpers import BASE_URL, REMOTE, Inbox, RemoteKey
 
 
 @pytest.fixture
@@ -20,3 +23,16 @@ def federation(db, settings):
 @pytest.fixture
 def bob(db):
     return RemoteKey(f"{REMOTE}/users/bob")
+
+
+@pytest.fixture
+def inbox(settings, federation):
+    """A local server taking deliveries (what it took: ``Inbox.received``); yields its address."""
+    settings.SPEAKOUT_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    Inbox.status, Inbox.received = 202, []
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/inbox"
+    server.shutdown()
+    server.server_close()

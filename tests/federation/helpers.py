@@ -1,4 +1,5 @@
-"""A remote Fediverse account for tests: kept as if fetched, with its own key to sign with."""
+"""A remote Fediverse account for tests: kept as if fetched, with its own key to sign with; and a
+local inbox that takes deliveries (``Inbox``, served by the ``inbox`` fixture in conftest.py)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import base64
 import hashlib
 import json
 from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -61,3 +63,18 @@ class RemoteKey:
     def post(self, client, activity: dict, path: str = "/federation/inbox", **options):
         body = json.dumps(activity).encode()
         return client.post(path, body, content_type="application/activity+json", **self.headers(path, body, **options))
+
+
+class Inbox(BaseHTTPRequestHandler):
+    status = 202
+    received: list[dict] = []
+
+    def do_POST(self):  # noqa: N802  (http.server's name)
+        length = int(self.headers.get("Content-Length", "0"))
+        Inbox.received.append({"headers": dict(self.headers), "body": self.rfile.read(length)})
+        self.send_response(Inbox.status)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass

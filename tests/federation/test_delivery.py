@@ -3,9 +3,7 @@ good, and sent again (once) when the worker that claimed one died mid-send."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.utils import timezone
@@ -13,32 +11,7 @@ from django.utils import timezone
 from speakout.federation import delivery
 from speakout.federation.models import ActivityLog, Delivery
 
-
-class Inbox(BaseHTTPRequestHandler):
-    status = 202
-    received: list[dict] = []
-
-    def do_POST(self):  # noqa: N802  (http.server's name)
-        length = int(self.headers.get("Content-Length", "0"))
-        Inbox.received.append({"headers": dict(self.headers), "body": self.rfile.read(length)})
-        self.send_response(Inbox.status)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def inbox(settings, federation):
-    settings.SPEAKOUT_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
-    Inbox.status, Inbox.received = 202, []
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Inbox)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/inbox"
-    server.shutdown()
-    server.server_close()
+from .helpers import Inbox
 
 
 def owed(inbox: str, **fields) -> Delivery:

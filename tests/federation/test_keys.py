@@ -15,11 +15,7 @@ from wagtail.models import ModelLogEntry
 from speakout.federation import delivery, keys, remote, signatures
 from speakout.federation.models import Delivery, Follower, RemoteActor
 
-from . import test_delivery
-from .helpers import BASE_URL, REMOTE, RemoteKey
-from .test_delivery import Inbox
-
-inbox_server = test_delivery.inbox  # the fixture "inbox": a local server taking deliveries
+from .helpers import BASE_URL, REMOTE, Inbox, RemoteKey
 
 pytestmark = pytest.mark.django_db
 ACTOR = f"{BASE_URL}/federation/actor"
@@ -40,7 +36,7 @@ def as_verifier_sees(received: dict, inbox_url: str, pem: str) -> signatures.Inc
 
 
 def test_rotation_changes_the_public_key_signs_with_the_new_one_and_tells_followers(
-    federation, bob, inbox_server, monkeypatch
+    federation, bob, inbox, monkeypatch
 ):
     carol = RemoteKey(f"{REMOTE}/users/carol")  # bob's server: one shared inbox for both
     dave = RemoteKey("https://other.example/users/dave")
@@ -59,7 +55,6 @@ def test_rotation_changes_the_public_key_signs_with_the_new_one_and_tells_follow
     assert {row.payload["object"]["id"] for row in updates} == {ACTOR}
 
     # A delivery after the rotation verifies with the new key, and not with the old one.
-    inbox = inbox_server
     Delivery.objects.all().delete()
     Delivery.objects.create(activity_id=f"{BASE_URL}/x", inbox=inbox, payload={"id": f"{BASE_URL}/x", "type": "Note"})
     assert delivery.deliver_due() == {"sent": 1, "failed": 0}

@@ -13,7 +13,7 @@ from speakout.outbox import bounces
 from speakout.outbox.models import OutgoingMail, Suppression
 from speakout.outbox.services import queue_mail, send_due_mail
 from speakout.privacy.models import ManageRequest
-from tests.privacy.helpers import EMAIL, mails_to
+from tests.privacy.helpers import EMAIL, mails_to, verify
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,6 @@ def test_the_download_holds_the_address_s_mail_link_requests_and_bounces(thread,
 
 
 def test_a_signed_in_download_holds_the_mail_to_the_account_s_verified_addresses(client, django_user_model):
-    from tests.privacy.test_manage_account import verify
 
     member = django_user_model.objects.create_user("sam", "sam@example.org", "a long password")
     verify(member, "sam@example.org")

@@ -42,9 +42,8 @@ from speakout.privacy.purge import purge_expired
 from speakout.privacy.services import Owner, forget
 from speakout.subscriptions import services as subscriptions
 from tests.outbox.returned import postfix_dsn
-from tests.privacy.helpers import mails_to
+from tests.privacy.helpers import mails_to, verify
 from tests.privacy.tasks import DATABASE_TASKS, look_up_address, refused_by_the_mail_server, run_the_worker
-from tests.privacy.test_manage_account import verify
 from tests.queryplans import plan
 
 pytestmark = pytest.mark.django_db

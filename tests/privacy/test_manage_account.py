@@ -4,24 +4,16 @@ import json
 import uuid
 
 import pytest
-from django.apps import apps
 
 from speakout.discussion.models import Commenter, Reply
 from speakout.discussion.services import Author
 from speakout.outbox.models import OutgoingMail
 from speakout.subscriptions.models import Subscription
+from tests.privacy.helpers import verify
 
 pytestmark = pytest.mark.django_db
 
 ACCOUNT_EMAIL = "sam@example.org"
-
-
-def verify(user, email):
-    """Mark the address as proven to belong to the account (allauth's record when installed)."""
-    if apps.is_installed("allauth.account"):
-        from allauth.account.models import EmailAddress
-
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
 
 
 @pytest.fixture

@@ -5,24 +5,10 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def run_manage(*args, env_overrides, tmp_path):
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in ("DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE")
-    }
-    env.update({"SPEAKOUT_DATA_DIR": str(tmp_path)})
-    env.update(env_overrides)
-    return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, capture_output=True, text=True, timeout=120
-    )
+from tests.project.helpers import run_manage
 
 
 def test_check_deploy_is_clean_in_production(tmp_path):

@@ -11,8 +11,7 @@ from django.test import RequestFactory
 
 from speakout.discussion.clients import client_hash, client_hashes_for_ip
 from speakout.net.addresses import client_ip
-
-from ..project.test_settings import run_manage
+from tests.project.helpers import run_manage
 
 
 def request_from(peer: str, forwarded: str | None = None):

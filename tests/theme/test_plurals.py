@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.utils import translation
 
-from tests.theme.test_i18n import LOCALE_DIR, parse_po
+from tests.theme.catalogs import LOCALE_DIR, parse_po
 
 # A placeholder, then a space and a word.
 COUNTED = re.compile(r"%\((?P<name>\w+)\)[ds] (?P<word>[^\W\d_]+)")
