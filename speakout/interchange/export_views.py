@@ -30,9 +30,15 @@ from .wxr_export import export_wxr
 # A check still queued or running after this long is taken as lost (a worker stopped mid-way):
 # a new one may start.
 CHECK_GIVEN_UP_AFTER = timedelta(hours=1)
-# A check's report names addresses (those WordPress would refuse): it is kept a day at most,
-# and only the latest one (receivers.py also drops them when a writer is anonymised).
+# A check's report names addresses (those WordPress would refuse): it is shown a day at most and
+# deleted by the worker's hourly job, never by a page view; only the latest is kept
+# (receivers.py also drops them when a writer is anonymised).
 CHECK_KEPT_FOR = timedelta(days=1)
+
+
+def forget_expired_checks() -> int:
+    """Delete the checks older than CHECK_KEPT_FOR; returns how many went."""
+    return ExportCheck.objects.filter(created_at__lt=timezone.now() - CHECK_KEPT_FOR).delete()[0]
 
 
 def _export_subscribers(out) -> int:
@@ -75,9 +81,9 @@ class ExportView(_Guarded, WagtailAdminTemplateMixin):
     header_icon = "upload"
 
     def get(self, request, *args, **kwargs):
-        ExportCheck.objects.filter(created_at__lt=timezone.now() - CHECK_KEPT_FOR).delete()
         running = check_in_progress()
-        done = ExportCheck.objects.filter(status=ExportCheck.Status.DONE).order_by("-pk").first()
+        kept = ExportCheck.objects.filter(created_at__gte=timezone.now() - CHECK_KEPT_FOR)
+        done = kept.filter(status=ExportCheck.Status.DONE).order_by("-pk").first()
         context = {"running": running, "checked": done, "lines": [], "warnings": []}
         if done is not None:
             report = ExportReport(

@@ -12,9 +12,19 @@ def sweep_leftovers() -> int:
     return sweep()
 
 
+def forget_export_checks() -> int:
+    """Delete the Export screen's checks past their day (their reports name addresses)."""
+    from .export_views import forget_expired_checks
+
+    return forget_expired_checks()
+
+
 def schedule() -> list[tuple[str, int, str]]:
     """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
-    jobs = [("interchange_leftovers", 3600, f"{__name__}.sweep_leftovers")]
+    jobs = [
+        ("interchange_leftovers", 3600, f"{__name__}.sweep_leftovers"),
+        ("interchange_export_checks", 3600, f"{__name__}.forget_export_checks"),
+    ]
     # Backups to DATA_DIR/backups/ when the operator asks for them (0 hours: none).
     hours = settings.SPEAKOUT_BACKUP_EVERY_HOURS
     if hours > 0:

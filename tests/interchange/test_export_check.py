@@ -65,13 +65,21 @@ def test_a_lost_check_does_not_block_a_new_one(every_case, admin_client, setting
     assert list(ExportCheck.objects.values_list("status", flat=True)) == [ExportCheck.Status.QUEUED]
 
 
-def test_a_report_is_kept_a_day_at_most(every_case, admin_client):
+def test_a_report_is_kept_a_day_at_most_and_deleted_by_the_worker_not_by_a_page_view(every_case, admin_client):
+    """A GET changes nothing (an image on another site can send one); the hourly job deletes."""
+    from speakout.interchange import jobs
+    from speakout.worker import scheduled_jobs
+
     admin_client.post("/admin/export/")
     assert "root@localhost" in admin_client.get("/admin/export/").content.decode()
     ExportCheck.objects.update(created_at=timezone.now() - timedelta(days=1, minutes=1))
     page = admin_client.get("/admin/export/").content.decode()
     assert "root@localhost" not in page and "Not checked yet" in page
-    assert not ExportCheck.objects.exists()
+    assert ExportCheck.objects.exists(), "a page view deletes nothing"
+    fresh = ExportCheck.objects.create(status=ExportCheck.Status.DONE)
+    jobs.forget_export_checks()
+    assert list(ExportCheck.objects.all()) == [fresh], "the expired one goes, a fresh one stays"
+    assert "speakout.interchange.jobs.forget_export_checks" in {path for _name, _every, path in scheduled_jobs()}
 
 
 def test_anonymising_a_writer_drops_the_reports_that_may_name_them(every_case, admin_client):
