@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
 from django.core.cache import cache
@@ -298,7 +299,31 @@ def _note(activity: dict[str, Any], actor: RemoteActor) -> dict[str, Any] | Answ
     attributed = jsonld.refs(note.get("attributedTo"))
     if attributed and attributed != [actor.url]:
         return Answer(400, "the note is attributed to someone else")
+    if _under_another_account(note_id, actor):
+        return Answer(403, "the note's id is under another account's address")
     return note
+
+
+def _under_another_account(note_id: str, actor: RemoteActor) -> bool:
+    """Whether ``note_id`` lies under the address of another account kept here and not under the
+    sender's own (``/users/bob/statuses/N``, where Mastodon puts Bob's Notes): another account of
+    Bob's server could otherwise take the id of a Note Bob will write, and his would be refused.
+    The server's root is no account's address here, so a site actor at ``https://host/`` does
+    not own every Note on its host."""
+    try:
+        parts = urlsplit(note_id)
+    except ValueError:
+        return False
+    segments = parts.path.split("/")
+    above = [f"{parts.scheme}://{parts.netloc}{'/'.join(segments[:end])}" for end in range(2, len(segments))]
+    if not above or actor.url in above:
+        return False
+    return RemoteActor.objects.filter(url__in=above).exclude(pk=actor.pk).exists()
+
+
+# A Note id is one account's: another account's Create or Update of it is refused (not "already
+# received"), so the log shows the attempt and the sender is told.
+KEPT_FOR_ANOTHER = Answer(409, "the note's id is kept for another account")
 
 
 def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, Any]) -> Answer:
@@ -306,8 +331,9 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
     if isinstance(note, Answer):
         return note
     note_id = jsonld.ref(note)
-    if FederatedReply.objects.filter(object_id=note_id).exists():
-        return Answer(202, "already received")
+    kept = FederatedReply.objects.filter(object_id=note_id).first()
+    if kept is not None:
+        return Answer(202, "already received") if kept.actor_id == actor.pk else KEPT_FOR_ANOTHER
     # Deleted by its author: answered as taken, so that the sender stops retrying it.
     if NoteTombstone.is_deleted(actor.url, note_id):
         return DELETED
@@ -339,6 +365,8 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
         thread, adapter.form_data(thread.key, payload), _author(actor), rules=rules, check_form_token=False
     )
     if not result.ok:
+        if result.code == "already_sent":
+            return KEPT_FOR_ANOTHER  # the same id kept meanwhile, for another account
         message = adapter.plain_error(result)
         return Answer(429 if result.code == "rate_limit" else 403, message[:300])
     reply = result.stored
