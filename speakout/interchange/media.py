@@ -237,7 +237,11 @@ def fetch_media(
     already is not fetched again."""
     from speakout.net.fetch import FetchRefused, fetch
 
+    from . import app_settings
+
     report = FetchReport()
+    # What the cache holds for this import, kept within the media limit as an archive is.
+    held, most = 0, app_settings.MEDIA_MAX_BYTES
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     for number, url in enumerate(urls, 1):
@@ -248,8 +252,18 @@ def fetch_media(
             # Used again: the leftover sweep keeps what an import used in its last N days.
             target.touch()
             report.already += 1
+            held += target.stat().st_size
             continue
         if dry_run:
+            continue
+        if held >= most:
+            report.failed.append(
+                (
+                    url,
+                    _("the fetched files reached %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB)")
+                    % {"size": filesizeformat(most)},
+                )
+            )
             continue
         try:
             answer = fetch(url, max_bytes=FETCH_MAX_BYTES, timeout=FETCH_TIMEOUT)
@@ -265,6 +279,7 @@ def fetch_media(
             continue
         partial = target.with_suffix(".partial")
         partial.write_bytes(answer.body)
+        held += len(answer.body)
         partial.replace(target)
         target.with_suffix(".json").write_text(json.dumps({"url": url, "type": content_type}))
         report.fetched += 1

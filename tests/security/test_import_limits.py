@@ -168,3 +168,27 @@ def test_an_archive_within_the_limits_is_imported(settings, folders, site, tmp_p
     result = run_import(wxr, media_dir=media)
 
     assert result.get("attachment", "created") == 2
+
+
+def test_fetched_media_stop_at_the_media_limit(settings, folders, tmp_path):
+    """`--fetch-media` reads the export's addresses: a crafted export naming thousands of large
+    files fills the private folder no more than a media archive may."""
+    from speakout.interchange.media import cache_folder, fetch_media
+    from tests.interchange.test_media import OldSite
+
+    settings.SPEAKOUT_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
+    settings.SPEAKOUT_INTERCHANGE_MEDIA_MAX_BYTES = 2500
+    site = OldSite()
+    try:
+        for number in range(5):
+            site.files[f"/wp-content/uploads/{number}.jpg"] = ("image/jpeg", picture("JPEG") + bytes(1000))
+        urls = [f"{site.base}/wp-content/uploads/{number}.jpg" for number in range(5)]
+
+        report = fetch_media(urls)
+    finally:
+        site.close()
+
+    assert report.fetched == 2, report
+    assert len(report.failed) == 3 and all("SPEAKOUT_IMPORT_MAX_MEDIA_MB" in why for _url, why in report.failed)
+    assert len(site.requests) == 2, "nothing more is asked for once the limit is reached"
+    assert sum(path.stat().st_size for path in cache_folder().iterdir()) < 2500 + 2000
