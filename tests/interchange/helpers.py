@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import tarfile
+import threading
 from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -222,3 +224,36 @@ CREATE TABLE comments (tid REFERENCES threads(id), id INTEGER PRIMARY KEY, paren
     author VARCHAR, email VARCHAR, website VARCHAR, likes INTEGER DEFAULT 0,
     dislikes INTEGER DEFAULT 0, voters BLOB, notification INTEGER DEFAULT 0);
 """
+
+
+class OldSite:
+    """The old site's media on a loopback HTTP server; ``files`` maps a path to (type, bytes)."""
+
+    def __init__(self):
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.requests: list[str] = []
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                site.requests.append(self.path)
+                found = site.files.get(self.path)
+                if found is None:
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", found[0])
+                self.send_header("Content-Length", str(len(found[1])))
+                self.end_headers()
+                self.wfile.write(found[1])
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()

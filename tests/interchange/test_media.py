@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-import threading
 from html.parser import HTMLParser
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,44 +14,11 @@ from PIL import Image
 
 from speakout.interchange.importers import run_import
 from speakout.publishing.models import ReportPage
-from tests.interchange.helpers import TESTDATA, export, images_in, media_tar, picture
+from tests.interchange.helpers import TESTDATA, OldSite, export, images_in, media_tar, picture
 
 pytestmark = pytest.mark.django_db
 
 SCRIPT = b"<script>alert(document.domain)</script>"
-
-
-class OldSite:
-    """The old site's media on a loopback HTTP server; ``files`` maps a path to (type, bytes)."""
-
-    def __init__(self):
-        self.files: dict[str, tuple[str, bytes]] = {}
-        self.requests: list[str] = []
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                site.requests.append(self.path)
-                found = site.files.get(self.path)
-                if found is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", found[0])
-                self.send_header("Content-Length", str(len(found[1])))
-                self.end_headers()
-                self.wfile.write(found[1])
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

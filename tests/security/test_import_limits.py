@@ -174,7 +174,7 @@ def test_fetched_media_stop_at_the_media_limit(settings, folders, tmp_path):
     """`--fetch-media` reads the export's addresses: a crafted export naming thousands of large
     files fills the private folder no more than a media archive may."""
     from speakout.interchange.media import cache_folder, fetch_media
-    from tests.interchange.test_media import OldSite
+    from tests.interchange.helpers import OldSite
 
     settings.SPEAKOUT_FETCH_ALLOWED_NETWORKS = ["127.0.0.0/8"]
     settings.SPEAKOUT_INTERCHANGE_MEDIA_MAX_BYTES = 2500
