@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import ngettext
 
@@ -46,8 +47,12 @@ def sweep(now=None) -> int:
 
 def _stale_runs(now, cutoff, days: int) -> int:
     """Runs never started, or "running" long after their worker took them: failed, files deleted."""
-    stale = ImportRun.objects.filter(status=ImportRun.Status.QUEUED, created_at__lt=cutoff) | ImportRun.objects.filter(
-        status=ImportRun.Status.RUNNING, started_at__lt=cutoff
+    running = ImportRun.Status.RUNNING
+    stale = ImportRun.objects.filter(
+        Q(status=ImportRun.Status.QUEUED, created_at__lt=cutoff)
+        | Q(status=running, started_at__lt=cutoff)
+        # Taken by a version that did not record when: the upload's age stands in.
+        | Q(status=running, started_at__isnull=True, created_at__lt=cutoff)
     )
     error = ngettext(
         "The worker did not finish this import within %(days)s day; its files were deleted. Upload them again.",
@@ -79,7 +84,7 @@ def _unnamed_uploads(oldest: float) -> int:
     waiting = set()
     for names in ImportRun.objects.filter(status__in=WAITING).values_list("file", "media_file"):
         waiting.update(Path(name).name for name in names if name)
-    old = [entry for entry in _old_entries(Path(settings.SPEAKOUT_PRIVATE_DIR) / FOLDER, oldest)]
+    old = _old_entries(Path(settings.SPEAKOUT_PRIVATE_DIR) / FOLDER, oldest)
     return _delete([entry for entry in old if entry.name not in waiting])
 
 

@@ -90,14 +90,17 @@ def test_a_run_that_never_started_loses_its_upload_after_the_delay_and_fails_cle
 
 def test_a_run_whose_worker_stopped_loses_its_upload_but_a_run_still_going_keeps_it(private):
     dead = make_run(ImportRun.Status.RUNNING, created_days=9, started_days=8)
+    # Taken by a version that did not record when: its upload tells the age.
+    dead_before_upgrade = make_run(ImportRun.Status.RUNNING, created_days=9)
     # Queued for a long time (the worker was down), then started a day ago: still at work.
     going = make_run(ImportRun.Status.RUNNING, created_days=30, started_days=1)
 
     sweep_leftovers()
 
-    dead_files = stored(dead)
-    dead.refresh_from_db()
-    assert dead_files == [False, False] and dead.status == ImportRun.Status.FAILED
+    for run in (dead, dead_before_upgrade):
+        files = stored(run)
+        run.refresh_from_db()
+        assert files == [False, False] and run.status == ImportRun.Status.FAILED
     going.refresh_from_db()
     assert going.status == ImportRun.Status.RUNNING and stored(going) == [True, True]
 
