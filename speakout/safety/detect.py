@@ -159,6 +159,11 @@ def find_names(text: str, names: list[str]) -> list[Finding]:
     return found
 
 
+# The host of a web address written as an IPv4 literal ("https://198.51.100.1/users/x"): a
+# Fediverse profile on a bare address, not a phone number. The path is kept (wa.me/346…).
+_URL_IP_HOST = re.compile(r"(?<=://)(?:[^\s/@]*@)?\d{1,3}(?:\.\d{1,3}){3}(?=[:/?#]|\s|$)")
+
+
 def find_personal_data(
     text: str, *, protected_names: list[str] | None = None, regions: tuple[str, ...] = ("ES", "GB", "US")
 ) -> list[Finding]:
@@ -167,7 +172,7 @@ def find_personal_data(
     if not text:
         return []
     emails = find_emails(text)
-    rest = text
+    rest = _URL_IP_HOST.sub(" ", text)  # a web address's numeric host is no phone number
     for finding in emails:
         rest = rest.replace(finding.text, " ")
     return [

@@ -42,6 +42,12 @@ def test_recall_and_precision_per_kind():
         ("In 2024 we spent €12,500 on 3 reports.", set()),
         ("Thank you for these notes (38157909).", set()),
         ("Móvil 699123456", {"phone"}),
+        # An address whose host is an IP literal (a Fediverse profile on a bare address, say)
+        # holds no phone number; the same digits outside an address still count.
+        ("https://198.51.100.1/users/river", set()),
+        ("See http://203.0.113.77:8443/notes/5 and https://[2001:db8::1]/x", set()),
+        ("Call 91.234.56.78 tonight", {"phone"}),
+        ("https://wa.me/34612345678", {"phone"}),
     ],
 )
 def test_single_cases(text, kinds):
