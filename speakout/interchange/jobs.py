@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
 def sweep_leftovers() -> int:
     """Delete what imports left on disk past the delay (``leftovers.sweep``); returns how many went."""
     from .leftovers import sweep
 
-    return sweep()
+    deleted = sweep()
+    if deleted:  # what went, for an operator wondering where a file is
+        logger.info("Deleted %d files and folders that imports left behind", deleted)
+    return deleted
 
 
 def forget_export_checks() -> int:

@@ -71,11 +71,13 @@ def test_the_worker_runs_the_sweep():
     assert ("interchange_leftovers", 3600, "speakout.interchange.jobs.sweep_leftovers") in scheduled_jobs()
 
 
-def test_a_run_that_never_started_loses_its_upload_after_the_delay_and_fails_clearly(private):
+def test_a_run_that_never_started_loses_its_upload_after_the_delay_and_fails_clearly(private, caplog):
     old = make_run(ImportRun.Status.QUEUED, created_days=8)
     recent = make_run(ImportRun.Status.QUEUED, created_days=6)
 
-    sweep_leftovers()
+    with caplog.at_level("INFO", logger="speakout.interchange.jobs"):
+        assert sweep_leftovers() == 2
+    assert "Deleted 2 files and folders that imports left behind" in caplog.text
 
     old_files = stored(old)
     old.refresh_from_db()
