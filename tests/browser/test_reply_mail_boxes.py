@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from tests.browser.helpers import wait_out_the_time_trap
 from tests.helpers import word_marker
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("server")]
@@ -44,7 +45,7 @@ def wishes_of(server, body: str) -> dict:
 
 
 def post(page, opened: float) -> None:
-    time.sleep(max(0.0, 3.5 - (time.monotonic() - opened)))  # the time trap
+    wait_out_the_time_trap(opened)
     page.click("#respond .reply-form__submit")  # not the signed-in reader's "Log out" button
     page.wait_for_load_state()
 
