@@ -2,9 +2,10 @@
 
 An origin is ``scheme://host[:port]`` exactly as a browser sends it in the ``Origin`` header.
 The list is the admin's ``AllowedOrigin`` rows plus ``SPEAKOUT_EMBED_ORIGINS``; it is read on
-every cross-origin request, so it is cached: the shared cache is dropped whenever a row
-changes, and entries live at most CACHE_SECONDS, so a per-process cache (the embedded default)
-also sees a change within that time.
+every cross-origin request, so it is cached under a version counter every process shares
+(``speakout.pagecache.versions``: files in the data folder, or Redis), which a change of a row
+bumps, so a change made anywhere (the admin, ``speakout manage speakout_embed_allow``) reaches
+every web process at its next request, even with the per-process cache (the embedded default).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 
+from speakout.pagecache import versions
+
 from . import app_settings
 
 if TYPE_CHECKING:
@@ -23,6 +26,7 @@ if TYPE_CHECKING:
 
 CACHE_KEY = "speakout:embed:origins"
 CACHE_SECONDS = 30
+VERSION = "embed-origins"
 
 
 @dataclass(frozen=True)
@@ -103,10 +107,11 @@ def _load() -> dict[str, str]:
 
 
 def allowed_origins() -> dict[str, str]:
-    table = cache.get(CACHE_KEY)
+    key = f"{CACHE_KEY}:{versions.current([VERSION])[VERSION]}"
+    table = cache.get(key)
     if table is None:
         table = _load()
-        cache.set(CACHE_KEY, table, CACHE_SECONDS)
+        cache.set(key, table, CACHE_SECONDS)
     return table
 
 
@@ -126,7 +131,7 @@ def own_origin(request) -> str:
 
 
 def _forget(**kwargs) -> None:
-    cache.delete(CACHE_KEY)
+    versions.bump(VERSION)
 
 
 def connect() -> None:

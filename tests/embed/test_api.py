@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from speakout.discussion import services
 from speakout.discussion.models import Reply, Thread
+from speakout.embed import origins
 from speakout.embed.models import AllowedOrigin
 from speakout.embed.tokens import sign_user_token
 from tests.discussion.helpers import old_form_token as old_token
@@ -283,3 +284,17 @@ def test_a_signed_in_writer_s_federate_box_reaches_reply_posted(client, rules, a
         reply_posted.disconnect(sender=Reply, dispatch_uid="test-embed-federate")
     assert response.status_code == 201, response.content
     assert wishes == [(user.pk, True)]
+
+
+def test_an_origin_allowed_in_another_process_is_served_at_its_next_request(client, allowed_site):
+    """Without Redis each process keeps the allow-list in its own memory. `speakout manage
+    speakout_embed_allow` (another process) must reach the web process at once, not up to
+    CACHE_SECONDS later."""
+    other = "https://other.example.net"
+    assert origins.allowed(other) is None  # this process now holds the list
+    another_process = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "other"}}
+    with override_settings(CACHES=another_process):
+        AllowedOrigin.objects.create(origin=other)
+    assert origins.allowed(other) is not None
+    answer = Client(HTTP_ORIGIN=other).get("/embed/api/strings")
+    assert answer.headers.get("Access-Control-Allow-Origin") == other
