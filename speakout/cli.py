@@ -65,6 +65,16 @@ def _bring_database_up_to_date() -> None:
         _manage("migrate", "--no-input", "--verbosity", "0")
 
 
+def _restores_into_a_new_database(command: str) -> bool:
+    """`restore` replaces the whole database with the archive's: on a database nothing has set
+    up, migrating it first (about 15 s) would only be thrown away."""
+    if command != "restore":
+        return False
+    from speakout.interchange.backup import database_is_new
+
+    return database_is_new()
+
+
 def _manage(*args: str) -> None:
     from django.core.management import call_command
 
@@ -219,7 +229,7 @@ def _main(argv: list[str]) -> int:
     if argv[:1] and argv[0] in INTERCHANGE_COMMANDS:
         # Thin entries for the interchange app's management commands (their own --help applies).
         _setup_django()
-        if not _asks_for_help(argv[1:]):
+        if not _asks_for_help(argv[1:]) and not _restores_into_a_new_database(argv[0]):
             _bring_database_up_to_date()
         from django.core.management import execute_from_command_line
 

@@ -167,7 +167,14 @@ def read_manifest(archive_path: Path) -> dict:
             raise BackupFailed(_("This archive has no manifest; it is not a Speakout backup.")) from error
 
 
+def database_is_new() -> bool:
+    """The database has no table at all: nothing has set it up (a new data folder)."""
+    return not connection.introspection.table_names()
+
+
 def instance_is_empty() -> bool:
+    if database_is_new():
+        return True
     from wagtail.models import Page
 
     from speakout.discussion.models import Reply
