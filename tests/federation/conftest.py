@@ -4,6 +4,7 @@ import threading
 from http.server import ThreadingHTTPServer
 
 import pytest
+from django.test import Client
 
 from speakout.federation.models import FederationSettings
 
@@ -23,6 +24,14 @@ def federation(db, settings):
 @pytest.fixture
 def bob(db):
     return RemoteKey(f"{REMOTE}/users/bob")
+
+
+@pytest.fixture
+def admin(django_user_model):
+    """A signed-in superuser's client, apart from the test's own (anonymous) ``client``."""
+    client = Client()
+    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.org", "pw"))
+    return client
 
 
 @pytest.fixture

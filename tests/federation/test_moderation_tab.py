@@ -40,13 +40,6 @@ def reply_from(remote, report, text: str) -> Reply:
     return Reply.objects.get(body=text)
 
 
-@pytest.fixture
-def admin(django_user_model):
-    client = Client()
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.org", "pw"))
-    return client
-
-
 def test_the_tab_lists_fediverse_replies_with_handle_profile_server_and_actions(federation, report, bob, admin):
     from speakout.discussion.models import Thread
 

@@ -109,13 +109,6 @@ def test_an_ip_literal_host_is_its_own_domain(federation, client, report, settin
     assert len({actor_hashes(account.actor)[1] for account in accounts}) == 3
 
 
-@pytest.fixture
-def admin(django_user_model):
-    client = Client()
-    client.force_login(django_user_model.objects.create_superuser("admin", "admin@example.org", "pw"))
-    return client
-
-
 def test_block_domain_from_the_queue_blocks_the_registrable_domain(federation, report, admin, django_user_model):
     """The moderator's "Block domain…" beside a reply from a.evil.example blocks evil.example,
     so b.evil.example is refused too; beside one from alice.github.io it blocks that site only."""

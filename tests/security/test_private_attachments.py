@@ -64,19 +64,26 @@ def wxr() -> str:
 </channel></rss>"""
 
 
-@pytest.fixture
-def imported(settings, tmp_path, site_builder):
-    settings.MEDIA_ROOT = str(tmp_path / "media")
+def old_uploads(tmp_path, *, everything: bool = True):
+    """The old site's uploads folder (each post's picture; with ``everything`` also the inline
+    picture and the document) and its export, for an import with MEDIA_ROOT under ``tmp_path``."""
     uploads = tmp_path / "uploads" / "2024" / "01"
     uploads.mkdir(parents=True)
     for name in ("public", "leak-private", "leak-draft", "leak-pending", "leak-future"):
         (uploads / f"{name}.jpg").write_bytes(picture("JPEG"))
-    (uploads / "leak-inline.png").write_bytes(picture("PNG"))
-    (uploads / "leak-minutes.txt").write_bytes(b"board minutes: who was at the meeting")
+    if everything:
+        (uploads / "leak-inline.png").write_bytes(picture("PNG"))
+        (uploads / "leak-minutes.txt").write_bytes(b"board minutes: who was at the meeting")
     export = tmp_path / "export.xml"
     export.write_text(wxr(), encoding="utf-8")
-    result = run_import(export, media_dir=tmp_path / "uploads")
-    return result, export, tmp_path / "uploads"
+    return export, tmp_path / "uploads"
+
+
+@pytest.fixture
+def imported(settings, tmp_path, site_builder):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    export, uploads = old_uploads(tmp_path)
+    return run_import(export, media_dir=uploads), export, uploads
 
 
 def _anonymous(url: str) -> int:
@@ -141,13 +148,8 @@ def test_a_file_imported_public_earlier_moves_into_the_private_collection(import
 @pytest.mark.django_db(transaction=True)
 def test_a_picture_imported_public_earlier_moves_and_loses_its_guessable_name(settings, tmp_path, site_builder):
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    uploads = tmp_path / "uploads" / "2024" / "01"
-    uploads.mkdir(parents=True)
-    for name in ("public", "leak-private", "leak-draft", "leak-pending", "leak-future"):
-        (uploads / f"{name}.jpg").write_bytes(picture("JPEG"))
-    export = tmp_path / "export.xml"
-    export.write_text(wxr(), encoding="utf-8")
-    run_import(export, media_dir=tmp_path / "uploads")
+    export, uploads = old_uploads(tmp_path, everything=False)
+    run_import(export, media_dir=uploads)
     # As an earlier version left it: in the public collection, under the old site's name.
     image = get_image_model().objects.get(title="leak-draft")
     with image.file.open("rb") as handle:
