@@ -42,6 +42,7 @@ SERVER_PY = os.environ.get("SPEAKOUT_BENCH_PYTHON") or PY
 SECONDS = int(os.environ.get("SPEAKOUT_BENCH_SECONDS", "5"))
 ROUNDS = 3
 # Post runs vary more than reads (each side's SQLite lock waits): more of them, in turn.
+ISSO_BESIDE_POSTGRESQL = "Isso beside PostgreSQL"
 POST_ROUNDS = int(os.environ.get("SPEAKOUT_BENCH_POST_ROUNDS", "5"))
 THREADS, CONNECTIONS = 2, 32
 POSTGRES = os.environ.get("SPEAKOUT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -652,14 +653,24 @@ def main() -> int:
             stack2 = Stack(env2, port2)
             started.append(stack2)
             stack2.start()
-            posts["PostgreSQL"] = [
-                with_cpu(
-                    stack_sessions(stack2),
-                    lambda: post_replies(env2, f"http://127.0.0.1:{port2}", data2, scratch),
-                    database=name,
+            # Isso again, in turn with these runs: the ratio compares runs made at the same time
+            # (the machine's speed, and its disk's, drift over the minutes between the halves).
+            isso2 = Isso(scratch / "postgres", free_port())
+            started.append(isso2)
+            posts["PostgreSQL"], posts[ISSO_BESIDE_POSTGRESQL] = [], []
+            for round_number in range(POST_ROUNDS):
+                print(f"Posts (PostgreSQL), round {round_number + 1} of {POST_ROUNDS}...", flush=True)
+                posts["PostgreSQL"].append(
+                    with_cpu(
+                        stack_sessions(stack2),
+                        lambda: post_replies(env2, f"http://127.0.0.1:{port2}", data2, scratch),
+                        database=name,
+                    )
                 )
-                for _ in range(POST_ROUNDS)
-            ]
+                posts[ISSO_BESIDE_POSTGRESQL].append(
+                    with_cpu({isso2.process.pid: "isso"}, lambda: isso2.post_replies(scratch))
+                )
+            isso2.stop()
             stack2.stop()
         write_report(data, results, posts, memory, weight, default_results)
     finally:
@@ -732,7 +743,10 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
             f"| {name} | {spread(rates)} | {statistics.median(rates) / default_nginx:.2f} "
             f"| {spread([r['p50'] for r in runs], '{:.1f}')} | {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
-    isso_rate = statistics.median(r["rate"] for r in posts["Isso"])
+    # Each Speakout row against the Isso runs made in turn with it.
+    beside = {"SQLite": "Isso", "Isso": "Isso", "PostgreSQL": ISSO_BESIDE_POSTGRESQL}
+    beside[ISSO_BESIDE_POSTGRESQL] = ISSO_BESIDE_POSTGRESQL
+    isso_rates = {name: statistics.median(r["rate"] for r in runs) for name, runs in posts.items() if "Isso" in name}
     lines += [
         "",
         f"Reply posts, side by side: {POSTS:,} new replies per run over {CONNECTIONS} connections, {POST_ROUNDS} "
@@ -740,7 +754,8 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
         "new writer, timed from the first request to the last answer. Speakout through its JSON API with every "
         "check on (personal-data guard, spam model, rate-limit bookkeeping; the limits and the time trap off by "
         f"environment); Isso 0.14 under gunicorn ({ISSO_WORKERS} workers, its own install, guard and moderation "
-        "off, SQLite), in turn with the SQLite runs; PostgreSQL after. Stored counts the runs' rows (posts in "
+        "off, SQLite), in turn with the Speakout runs on SQLite and again with those on PostgreSQL; each ratio "
+        "is to the Isso runs made in turn with it. Stored counts the runs' rows (posts in "
         "flight when a run ended are stored too); notifications are counted once the worker has queued them, "
         "and every run (Isso's too) starts once the worker has sent the mails the run before queued. Server CPU "
         "per reply: every process of the server (Speakout's web processes and worker, and on PostgreSQL the "
@@ -751,9 +766,15 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
         "| stored | notifications queued |",
         "|---|---|---|---|---|---|---|---|",
     ]
-    names = {"SQLite": "Speakout, SQLite", "PostgreSQL": "Speakout, PostgreSQL", "Isso": "Isso 0.14, SQLite"}
+    names = {
+        "SQLite": "Speakout, SQLite",
+        "Isso": "Isso 0.14, SQLite (in turn with Speakout on SQLite)",
+        "PostgreSQL": "Speakout, PostgreSQL",
+        ISSO_BESIDE_POSTGRESQL: "Isso 0.14, SQLite (in turn with Speakout on PostgreSQL)",
+    }
     for database, runs in posts.items():
         rate = statistics.median(r["rate"] for r in runs)
+        isso_rate = isso_rates[beside[database]]
         mails = "—" if runs[0]["mails"] is None else str(sum(r["mails"] for r in runs))
         lines.append(
             # A tenth of a reply and three decimals: a near tie must show which side is ahead.
