@@ -27,6 +27,7 @@ from pathlib import Path
 from django.apps import apps
 from django.conf import settings
 from django.db import connection
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -183,6 +184,46 @@ def instance_is_empty() -> bool:
     return Page.objects.count() <= 2 and not Reply.objects.exists()
 
 
+# Left free by a restore for what the site writes meanwhile (its log, mail files, the worker).
+RESTORE_RESERVE_BYTES = 100 * 1024 * 1024
+
+
+def _existing(path: Path) -> Path:
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def _check_space(members: list[tarfile.TarInfo], scratch: Path) -> None:
+    """Refuse, before the first write, a restore the disks have no room for: the archive is
+    unpacked, then its media copied and (SQLite) its database written, and a disk that filled up
+    halfway would leave the old database replaced and the media missing."""
+    unpacked = sum(member.size for member in members)
+    places = [
+        (scratch, unpacked),
+        (Path(settings.MEDIA_ROOT), sum(member.size for member in members if member.name.startswith("media/"))),
+    ]
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        database = sum(member.size for member in members if member.name == "database.sqlite3")
+        places.append((Path(connection.settings_dict["NAME"]).parent, database))
+    needed: dict[int, tuple[Path, int]] = {}  # by filesystem: the places on one disk add up
+    for place, size in places:
+        existing = _existing(place)
+        first, total = needed.get(existing.stat().st_dev, (existing, 0))
+        needed[existing.stat().st_dev] = (first, total + size)
+    for folder, size in needed.values():
+        free = shutil.disk_usage(folder).free
+        if size + RESTORE_RESERVE_BYTES > free:
+            raise BackupFailed(
+                _("Restoring this archive needs %(needed)s free on the disk of %(folder)s; it has %(free)s free.")
+                % {
+                    "needed": filesizeformat(size + RESTORE_RESERVE_BYTES),
+                    "folder": folder,
+                    "free": filesizeformat(free),
+                }
+            )
+
+
 def restore(archive_path: str | Path, *, force: bool = False) -> dict:
     """Restore an archive into this (empty) instance; returns the manifest once verified."""
     archive_path = Path(archive_path)
@@ -196,7 +237,11 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
     with tempfile.TemporaryDirectory(prefix="speakout-restore-") as scratch:
         folder = Path(scratch)
         with tarfile.open(archive_path, "r:gz") as archive:
-            archive.extractall(folder, filter="data")
+            # Only what the manifest names: anything else in the file (a gzip bomb) stays packed.
+            members = [member for member in archive.getmembers() if member.name in manifest["files"]]
+            _check_space(members, folder)
+            for member in members:
+                archive.extract(member, folder, filter="data")
         for name, expected in manifest["files"].items():
             path = folder / name
             if not path.is_file() or _sha256(path) != expected:

@@ -188,3 +188,71 @@ def test_damaged_archive_is_refused(site_builder_transactional, tmp_path):
     with pytest.raises(ImportFailed, match="damaged"):
         backup.restore(damaged, force=True)
     assert Reply.objects.count() == count
+
+
+def _free_space(monkeypatch, free: int) -> None:
+    """Every filesystem reports ``free`` bytes free."""
+    import shutil
+
+    real = shutil.disk_usage
+
+    def disk_usage(path):
+        usage = real(path)
+        return type(usage)(usage.total, usage.total - free, free)
+
+    monkeypatch.setattr(shutil, "disk_usage", disk_usage)
+
+
+def _unpacked_size(archive) -> int:
+    import tarfile
+
+    with tarfile.open(archive) as source:
+        return sum(member.size for member in source.getmembers() if member.isfile())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_that_would_fill_the_disk_is_refused_before_anything_changes(
+    site_builder_transactional, tmp_path, monkeypatch
+):
+    """A backup is unpacked, copied into the media folder and written into the database: on a
+    disk without room for that it stops before the first write, not halfway with the old
+    database replaced and the media missing."""
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    count = Reply.objects.count()
+    _free_space(monkeypatch, _unpacked_size(archive))
+    with pytest.raises(ImportFailed, match="free"):
+        backup.restore(archive, force=True)
+    assert Reply.objects.count() == count
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_unpacks_only_what_the_manifest_names(site_builder_transactional, tmp_path, monkeypatch):
+    """Members the manifest does not name (a gzip bomb, say) are neither unpacked nor counted."""
+    import tarfile
+
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    named = _unpacked_size(archive)
+    padded = tmp_path / "padded.tar.gz"
+    extra = 64 * 1024 * 1024
+    with tarfile.open(archive) as source, tarfile.open(padded, "w:gz", compresslevel=1) as target:
+        for member in source.getmembers():
+            target.addfile(member, source.extractfile(member))
+        bomb = tarfile.TarInfo("media/original_images/zeros.bin")
+        bomb.size = extra
+        target.addfile(bomb, io.BytesIO(bytes(extra)))
+    unpacked: list[str] = []
+    real_extract = tarfile.TarFile.extract
+
+    def extract(self, member, *args, **kwargs):
+        unpacked.append(getattr(member, "name", member))
+        return real_extract(self, member, *args, **kwargs)
+
+    monkeypatch.setattr(tarfile.TarFile, "extract", extract)
+    # Room for what the manifest names twice over (the copy unpacked, then the database and media
+    # written from it) and the reserve, not for the extra member.
+    _free_space(monkeypatch, 2 * named + backup.RESTORE_RESERVE_BYTES + 1024 * 1024)
+    backup.restore(padded, force=True)
+    assert "media/original_images/zeros.bin" not in unpacked
+    assert set(unpacked) == set(backup.read_manifest(archive)["files"])
