@@ -11,11 +11,12 @@ import re
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import get_resolver
 
 from speakout.embed.models import AllowedOrigin
 from speakout.publishing.discussion import thread_for_report
 from speakout.theme.languages import content_prefixes
+from tests.security.routes import routes
 
 pytestmark = pytest.mark.django_db
 
@@ -31,15 +32,6 @@ EXCLUDED_PREFIXES = {
     # Anonymous requests are sent to the login page before any admin view reads a key.
     "admin/": "the Wagtail admin, behind a staff login",
 }
-
-
-def _routes(patterns, prefix=""):
-    for pattern in patterns:
-        text = str(pattern.pattern)
-        if isinstance(pattern, URLResolver):
-            yield from _routes(pattern.url_patterns, prefix + text)
-        elif isinstance(pattern, URLPattern):
-            yield prefix + text, pattern
 
 
 # A regex group, named or not, with at most one level of nested parentheses.
@@ -113,7 +105,7 @@ def test_every_route_taking_a_key_or_id_answers_hostile_values_without_a_500(wor
     covered = 0
     unknown = []
     failures = []
-    for route, _pattern in _routes(get_resolver().url_patterns):
+    for route, _pattern in routes(get_resolver().url_patterns):
         if any(route.startswith(prefix) for prefix in EXCLUDED_PREFIXES):
             continue
         addresses = _addresses(route)

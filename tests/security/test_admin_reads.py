@@ -1,0 +1,115 @@
+"""A GET of any of Speakout's admin screens writes nothing: no row, no file.
+
+A staff member's browser loads addresses it was never asked to (an image on another site, a link
+prefetcher, a mail scanner following a link), so a screen that changed something on GET (a
+contact message marked read, export checks deleted) could be driven by a stranger. The routes
+come from the URL configuration; every id in a path is tried with the id of each sample object,
+so a new screen is covered without editing this file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import get_resolver
+
+from speakout.contact.models import ContactMessage
+from speakout.discussion.models import Reply
+from speakout.discussion.services import flag_reply
+from speakout.federation import keys
+from speakout.identity.models import PseudonymAccount
+from speakout.interchange.models import ImportRun
+from speakout.publishing.discussion import thread_for_report
+from speakout.safety.evidence import hold_reply
+from tests.discussion.helpers import add_reply
+from tests.security.routes import routes
+
+pytestmark = pytest.mark.django_db
+
+# What a GET may write, and why: not the site's data but the visit itself.
+ALLOWED_WRITES = {
+    "django_session": "the signed-in staff member's session",
+    "wagtailusers_userprofile": "Wagtail makes a user's profile on their first admin page",
+}
+PATH_VALUES = {"slug": ["pending", "approved", "reported", "spam", "trash"], "str": ["wxr", "json"]}
+# Screens that are not Speakout's data: signing in and resetting a password write by design.
+SKIPPED = {"admin/login/", "admin/password_reset/"}
+
+
+def _our_admin_routes() -> list[str]:
+    found = []
+    for route, pattern in routes(get_resolver().url_patterns):
+        view = getattr(pattern.callback, "view_class", pattern.callback)
+        if route.startswith("admin/") and view.__module__.startswith("speakout.") and route not in SKIPPED:
+            found.append(route)
+    return found
+
+
+def _addresses(route: str, ids: list[int]) -> list[str]:
+    addresses = ["/" + route]
+    for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route):
+        placeholder = f"<{converter}:{name}>" if converter else f"<{name}>"
+        values = [str(pk) for pk in ids] if converter == "int" or name == "pk" else PATH_VALUES.get(converter, ["x"])
+        addresses = [address.replace(placeholder, value, 1) for address in addresses for value in values]
+    return addresses
+
+
+def _files() -> dict[str, tuple[int, int]]:
+    folders = {Path(settings.MEDIA_ROOT), Path(settings.SPEAKOUT_PRIVATE_DIR)}
+    return {
+        str(path): (path.stat().st_size, path.stat().st_mtime_ns)
+        for folder in folders
+        if folder.exists()
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+@pytest.fixture
+def samples(site_builder, admin_user):
+    """One of everything an admin screen shows, in every state it shows differently."""
+    report = site_builder.report("A report")
+    thread = thread_for_report(report)
+    approved = add_reply(thread, "Published.")
+    flag_reply(add_reply(thread, "Reported."), "abuse")
+    held = add_reply(thread, "Held.", name="Sam", status=Reply.Status.PENDING)
+    add_reply(thread, "Spam.", name="Kim", status=Reply.Status.SPAM)
+    add_reply(thread, "Trash.", name="Lee", status=Reply.Status.TRASH)
+    hold = hold_reply(approved, actor=admin_user, reason="For the lawyer")
+    message = ContactMessage.objects.create(name="Ada", email="ada@example.net", message="Unread.")
+    run = ImportRun.objects.create(original_name="export.xml", format="wxr")
+    pseudonym = PseudonymAccount.objects.create(user=type(admin_user).objects.create_user("pseudonym-1"))
+    keys.current()  # the site's Fediverse key, made on first use by any Fediverse request
+    return sorted(
+        {report.pk, approved.pk, held.pk, approved.commenter_id, held.commenter_id, hold.pk, message.pk, run.pk}
+        | {pseudonym.pk}
+    )
+
+
+def test_every_admin_screen_of_ours_writes_nothing_on_get(client, admin_user, samples):
+    client.force_login(admin_user)
+    client.get("/admin/")  # the visit's own writes (the session, Wagtail's profile) happen here
+    addresses = [address for route in _our_admin_routes() for address in _addresses(route, samples)]
+    assert len(addresses) > 30  # the routes were found
+    answered = 0
+    for address in addresses:
+        files = _files()
+        unread = ContactMessage.objects.filter(read_at__isnull=True).count()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(address)
+        writes = [
+            query["sql"]
+            for query in queries.captured_queries
+            if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+            and not any(table in query["sql"] for table in ALLOWED_WRITES)
+        ]
+        assert not writes, f"GET {address} wrote: {writes}"
+        assert _files() == files, f"GET {address} changed files"
+        assert ContactMessage.objects.filter(read_at__isnull=True).count() == unread, address
+        answered += response.status_code == 200
+    assert answered > 15  # the sample ids reached the screens, not only their 404s
