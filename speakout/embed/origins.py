@@ -107,11 +107,19 @@ def _load() -> dict[str, str]:
 
 
 def allowed_origins() -> dict[str, str]:
-    key = f"{CACHE_KEY}:{versions.current([VERSION])[VERSION]}"
-    table = cache.get(key)
-    if table is None:
-        table = _load()
-        cache.set(key, table, CACHE_SECONDS)
+    """The allow-list, kept with the version it was read under and used only while that version
+    stands (as ``DiscussionSettings.load``): with the versions in Redis, both come in one trip."""
+    version_key = versions.key(VERSION)
+    found = cache.get_many([CACHE_KEY] if versions.file_versions() is not None else [version_key, CACHE_KEY])
+    version = found.get(version_key)
+    if version is None:
+        version = versions.current([VERSION])[VERSION]
+    kept = found.get(CACHE_KEY)
+    if isinstance(kept, tuple) and len(kept) == 2 and kept[0] == version:
+        return kept[1]
+    # The version is read before the rows: a change after this point moves it again.
+    table = _load()
+    cache.set(CACHE_KEY, (version, table), CACHE_SECONDS)
     return table
 
 
