@@ -10,10 +10,8 @@ so a new screen is covered without editing this file.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import get_resolver
@@ -27,15 +25,10 @@ from speakout.interchange.models import ImportRun
 from speakout.publishing.discussion import thread_for_report
 from speakout.safety.evidence import hold_reply
 from tests.discussion.helpers import add_reply
-from tests.security.routes import routes
+from tests.security.routes import files_in_data_folders, routes, writes_in
 
 pytestmark = pytest.mark.django_db
 
-# What a GET may write, and why: not the site's data but the visit itself.
-ALLOWED_WRITES = {
-    "django_session": "the signed-in staff member's session",
-    "wagtailusers_userprofile": "Wagtail makes a user's profile on their first admin page",
-}
 PATH_VALUES = {"slug": ["pending", "approved", "reported", "spam", "trash"], "str": ["wxr", "json"]}
 # Screens that are not Speakout's data: signing in and resetting a password write by design.
 SKIPPED = {"admin/login/", "admin/password_reset/"}
@@ -57,17 +50,6 @@ def _addresses(route: str, ids: list[int]) -> list[str]:
         values = [str(pk) for pk in ids] if converter == "int" or name == "pk" else PATH_VALUES.get(converter, ["x"])
         addresses = [address.replace(placeholder, value, 1) for address in addresses for value in values]
     return addresses
-
-
-def _files() -> dict[str, tuple[int, int]]:
-    folders = {Path(settings.MEDIA_ROOT), Path(settings.SPEAKOUT_PRIVATE_DIR)}
-    return {
-        str(path): (path.stat().st_size, path.stat().st_mtime_ns)
-        for folder in folders
-        if folder.exists()
-        for path in folder.rglob("*")
-        if path.is_file()
-    }
 
 
 @pytest.fixture
@@ -98,18 +80,13 @@ def test_every_admin_screen_of_ours_writes_nothing_on_get(client, admin_user, sa
     assert len(addresses) > 30  # the routes were found
     answered = 0
     for address in addresses:
-        files = _files()
+        files = files_in_data_folders()
         unread = ContactMessage.objects.filter(read_at__isnull=True).count()
         with CaptureQueriesContext(connection) as queries:
             response = client.get(address)
-        writes = [
-            query["sql"]
-            for query in queries.captured_queries
-            if query["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
-            and not any(table in query["sql"] for table in ALLOWED_WRITES)
-        ]
+        writes = writes_in(queries)
         assert not writes, f"GET {address} wrote: {writes}"
-        assert _files() == files, f"GET {address} changed files"
+        assert files_in_data_folders() == files, f"GET {address} changed files"
         assert ContactMessage.objects.filter(read_at__isnull=True).count() == unread, address
         answered += response.status_code == 200
     assert answered > 15  # the sample ids reached the screens, not only their 404s
