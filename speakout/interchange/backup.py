@@ -36,6 +36,8 @@ from speakout.net.files import open_private
 from .errors import ImportFailed
 
 MANIFEST = "manifest.json"
+# A backup's manifest names each file and table in about 150 bytes: this is millions of files.
+MANIFEST_MAX_BYTES = 256 * 1024 * 1024
 ARCHIVE_FORMAT = 1
 
 
@@ -163,9 +165,16 @@ def backup(destination: str | Path | None = None) -> Path:
 def read_manifest(archive_path: Path) -> dict:
     with tarfile.open(archive_path, "r:gz") as archive:
         try:
-            return json.load(archive.extractfile(MANIFEST))
+            member = archive.getmember(MANIFEST)
         except KeyError as error:
             raise BackupFailed(_("This archive has no manifest; it is not a Speakout backup.")) from error
+        # Read whole into memory: its size is checked from its header first.
+        if member.size > MANIFEST_MAX_BYTES:
+            raise BackupFailed(_("This archive's manifest is too large to be a Speakout backup's."))
+        handle = archive.extractfile(member)
+        if handle is None:
+            raise BackupFailed(_("This archive has no manifest; it is not a Speakout backup."))
+        return json.load(handle)
 
 
 def database_is_new() -> bool:

@@ -256,3 +256,22 @@ def test_restore_unpacks_only_what_the_manifest_names(site_builder_transactional
     backup.restore(padded, force=True)
     assert "media/original_images/zeros.bin" not in unpacked
     assert set(unpacked) == set(backup.read_manifest(archive)["files"])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_manifest_too_large_to_read_is_refused_before_it_is_read(site_builder_transactional, tmp_path, monkeypatch):
+    """The manifest is read whole into memory: one of gigabytes (a gzip bomb in its place) would
+    take the server's memory, so its size is checked from its header first."""
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    import tarfile
+
+    with tarfile.open(archive) as source:
+        size = source.getmember(backup.MANIFEST).size
+    monkeypatch.setattr(backup, "MANIFEST_MAX_BYTES", size - 1)
+    read = []
+    real_load = backup.json.load
+    monkeypatch.setattr(backup.json, "load", lambda handle: read.append(1) or real_load(handle))
+    with pytest.raises(ImportFailed, match="manifest"):
+        backup.read_manifest(archive)
+    assert not read
