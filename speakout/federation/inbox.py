@@ -321,6 +321,32 @@ def _under_another_account(note_id: str, actor: RemoteActor) -> bool:
     return RemoteActor.objects.filter(url__in=above).exclude(pk=actor.pk).exists()
 
 
+def _under_own_address(note_id: str, actor: RemoteActor) -> bool:
+    return note_id.startswith(actor.url.rstrip("/") + "/")
+
+
+def _as_its_server_serves_it(note_id: str, actor: RemoteActor) -> Answer | None:
+    """None if the sender may keep ``note_id``; else why not. An id under the sender's own address
+    is theirs (``_under_another_account`` keeps others off it). One under no account's address
+    (Misskey's ``/notes/ID``, Pleroma's ``/objects/UUID``) could be claimed by another account of
+    the same server before its author writes it: the Note is fetched from its id (a signed GET)
+    and kept only if its server names the sender as its author."""
+    if _under_own_address(note_id, actor):
+        return None
+    try:
+        served = remote.fetch_document(note_id)
+    except remote.RemoteError as error:
+        # Not served (yet), or the server is down: the sender tries again later.
+        return Answer(503, f"the note could not be fetched from its id: {error}"[:300])
+    if (
+        jsonld.ref(served) != note_id
+        or "Note" not in jsonld.types(served)
+        or jsonld.refs(served.get("attributedTo")) != [actor.url]
+    ):
+        return Answer(403, "its server does not serve this note as the sender's")
+    return None
+
+
 # A Note id is one account's: another account's Create or Update of it is refused (not "already
 # received"), so the log shows the attempt and the sender is told.
 KEPT_FOR_ANOTHER = Answer(409, "the note's id is kept for another account")
@@ -342,6 +368,9 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
         return Answer(202, "not a reply to a published report")
     if not jsonld.is_public(note) or not jsonld.is_public(activity):
         return Answer(403, "only public and unlisted replies are taken")
+    unproven = _as_its_server_serves_it(note_id, actor)
+    if unproven is not None:
+        return unproven
     if not ratelimit.allow(
         f"speakout:federation:domain:{registrable_domain(actor.url)}", app_settings.REPLIES_PER_DOMAIN_PER_HOUR, 3600
     ):

@@ -45,3 +45,21 @@ def inbox(settings, federation):
     yield f"http://127.0.0.1:{server.server_address[1]}/inbox"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def served_notes(monkeypatch):
+    """Notes as their servers serve them at their ids: ``served_notes[id] = note``. A Note whose id
+    is not under its author's address is fetched from there before it is kept; an id not in
+    the dict answers 404."""
+    from speakout.federation import remote
+
+    served: dict[str, dict] = {}
+
+    def fetch_document(url: str) -> dict:
+        if url not in served:
+            raise remote.RemoteError("answered 404 text/html")
+        return {"@context": "https://www.w3.org/ns/activitystreams", **served[url]}
+
+    monkeypatch.setattr(remote, "fetch_document", fetch_document)
+    return served

@@ -2,7 +2,8 @@
 //
 // It serves an actor (/users/alice, and /users/alice-moved for a Move) with keys made at start, verifies every activity delivered
 // to its inboxes (Fedify answers 401 to a bad or missing signature, so only verified activities
-// are recorded) and, on the test's request, signs and sends the activity it is given. The
+// are recorded) and, on the test's request, signs and sends the activity it is given; a Note it
+// sent is served at its id (/notes/...), which is under no actor's address, as on Misskey. The
 // control paths (/control/...) are for the test only.
 import {
   createFederation,
@@ -14,6 +15,8 @@ import { Activity, Endpoints, Person } from "npm:@fedify/vocab@2.3.6";
 const keys = await generateCryptoKeyPair("RSASSA-PKCS1-v1_5");
 const ACTORS = ["alice", "alice-moved"];
 const received: unknown[] = [];
+// The Notes alice sent (Create, Update), served at their ids as her server would serve them.
+const notes = new Map<string, unknown>();
 let down = false; // the test can make the inboxes answer 503, as a peer that is down would
 
 const federation = createFederation<void>({
@@ -66,6 +69,10 @@ async function control(request: Request, url: URL): Promise<Response> {
   if (url.pathname === "/control/send" && request.method === "POST") {
     // {activity: JSON-LD, actor: recipient actor URL, inbox: its inbox URL}
     const order = await request.json();
+    const object = order.activity?.object;
+    if (["Create", "Update"].includes(order.activity?.type) && typeof object?.id === "string") {
+      notes.set(new URL(object.id).pathname, { "@context": "https://www.w3.org/ns/activitystreams", ...object });
+    }
     const ctx = federation.createContext(new URL(url.origin), undefined);
     const activity = await Activity.fromJsonLd(order.activity, { documentLoader: ctx.documentLoader });
     try {
@@ -93,6 +100,11 @@ Deno.serve(
     const url = new URL(request.url);
     if (url.pathname.startsWith("/control/")) return await control(request, url);
     if (down && request.method === "POST") return new Response("down", { status: 503 });
+    if (request.method === "GET" && notes.has(url.pathname)) {
+      return new Response(JSON.stringify(notes.get(url.pathname)), {
+        headers: { "Content-Type": "application/activity+json" },
+      });
+    }
     try {
       return await federation.fetch(request, { contextData: undefined });
     } catch (error) {
