@@ -239,7 +239,7 @@ def _language(lang: str) -> str:
     return supported(lang) or default_language(read_database=False)
 
 
-@api.get("/strings", response={200: dict, 400: discussion_api.ErrorOut}, tags=["widget"])
+@api.get("/strings", response={200: dict, 400: ERRORS[400]}, tags=["widget"])
 def strings(request: HttpRequest, response: HttpResponse, lang: str = "") -> dict[str, Any]:
     """The widget's words in one language (``lang``, else the site's default)."""
     language = _language(lang)
