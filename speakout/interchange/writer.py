@@ -116,6 +116,7 @@ class SiteWriter:
         self.media_images: dict[str, object] = {}  # old address (without size suffix) → image
         self._private_collection = None
         self._private_body = False  # converting the body of a post nobody outside may read
+        self._unlisted_body = False  # converting the body of a post behind a password
         self.pages_by_source: dict[str, Page] = {}
         self._home = None
         self._index = None
@@ -249,24 +250,39 @@ class SiteWriter:
             return cached(url)
         return None
 
-    def attachment(self, source_id: str, url: str, title: str, *, private: bool = False) -> None:
+    def attachment(
+        self, source_id: str, url: str, title: str, *, private: bool = False, unlisted: bool = False
+    ) -> None:
         """Import an attachment's file (media folder or fetched) and remember its new address;
-        ``private``: its post is one nobody outside may read (see ``_media_file``)."""
+        ``private``: its post is one nobody outside may read; ``unlisted``: its post is behind a
+        password (see ``_media_file``)."""
         if not url:
             return
-        self._media_file(source_id, url, title, private=private)
+        self._media_file(source_id, url, title, private=private, unlisted=unlisted)
 
     def private_collection(self):
         if self._private_collection is None:
             self._private_collection = private_collection()
         return self._private_collection
 
-    def _media_file(self, source_id: str, url: str, title: str, *, quiet: bool = False, private: bool = False):
+    def _media_file(
+        self,
+        source_id: str,
+        url: str,
+        title: str,
+        *,
+        quiet: bool = False,
+        private: bool = False,
+        unlisted: bool = False,
+    ):
         """Store the file of ``url`` once (remembered under ``source_id``); returns the image or
         document, or None when there is no usable file (the old address then stays a link).
 
         A ``private`` file (a draft's, say) goes into the private collection under a name nobody
-        can guess; one an earlier import left in a public collection is moved there."""
+        can guess; one an earlier import left in a public collection is moved there. An
+        ``unlisted`` one (a password-protected post's) stays public, for the readers who have the
+        password, under a name nobody can guess; one an earlier import left under its old name is
+        renamed."""
         existing = self._item("attachment", source_id)
         model_by_type = {"image": get_image_model(), "document": get_document_model()}
         obj = None
@@ -294,7 +310,7 @@ class SiteWriter:
                 return None
             model = get_image_model() if cleaned.is_image else get_document_model()
             obj = model(title=(title or cleaned.name)[:255])
-            stored_name = unguessable_name(cleaned.name) if private else cleaned.name
+            stored_name = unguessable_name(cleaned.name) if private or unlisted else cleaned.name
             content = (
                 ImageFile(io.BytesIO(cleaned.content), name=stored_name)
                 if cleaned.is_image
@@ -306,12 +322,17 @@ class SiteWriter:
             obj.save()
             self.result.count("attachment", "created")
             data = {"url": url, "type": "image" if cleaned.is_image else "document", "file": uploads_path(url)}
-            self._remember("attachment", source_id, obj.pk, data={**data, "private": True} if private else data)
+            marks = {"private": True} if private else {"unlisted": True} if unlisted else {}
+            self._remember("attachment", source_id, obj.pk, data={**data, **marks})
         else:
             self.result.count("attachment", "unchanged")
             if private and not self.dry_run and obj.collection_id != self.private_collection().pk:
                 self._make_private(obj)
                 self._remember("attachment", source_id, obj.pk, data={**existing.data, "private": True}, item=existing)
+            elif unlisted and not private and not self.dry_run and existing and not existing.data.get("unlisted"):
+                if not existing.data.get("private"):
+                    self._rename(obj)
+                self._remember("attachment", source_id, obj.pk, data={**existing.data, "unlisted": True}, item=existing)
         if private:
             self.result.count("attachment", "private")
         is_image = obj._meta.model is get_image_model()
@@ -324,25 +345,35 @@ class SiteWriter:
         """Move a file an earlier import left public into the private collection; a picture also
         gets a new name (and loses its renditions, named after the old one)."""
         obj.collection = self.private_collection()
-        fields = ["collection"]
+        obj.save(update_fields=["collection"])
         if obj._meta.model is get_image_model():
-            old = obj.file.name
-            with obj.file.open("rb") as handle:
-                data = handle.read()
+            self._rename(obj)
+
+    def _rename(self, obj) -> None:
+        """Give a file an earlier import stored under its old name one nobody can guess (a
+        picture loses its renditions, named after the old one)."""
+        old = obj.file.name
+        with obj.file.open("rb") as handle:
+            data = handle.read()
+        if obj._meta.model is get_image_model():
             obj.renditions.all().delete()
-            obj.file.save(unguessable_name(old), ImageFile(io.BytesIO(data), name=os.path.basename(old)), save=False)
-            fields.append("file")
-            storage = obj.file.storage
-            # Once the import is committed: a rolled-back one still names the old file.
-            transaction.on_commit(lambda: storage.delete(old))
-        obj.save(update_fields=fields)
+            content = ImageFile(io.BytesIO(data), name=os.path.basename(old))
+        else:
+            content = ContentFile(data, name=os.path.basename(old))
+        obj.file.save(unguessable_name(old), content, save=False)
+        obj.save(update_fields=["file"])
+        storage = obj.file.storage
+        # Once the import is committed: a rolled-back one still names the old file.
+        transaction.on_commit(lambda: storage.delete(old))
 
     def image_for(self, url: str):
         url = url.split("?")[0]
         found = self.media_images.get(url) or self.media_images.get(SIZE_SUFFIX.sub("", url))
         if found is None and url and (self.media_dir is not None or self.use_fetched):
             # An image a post shows that is no attachment of the export (another site's, say).
-            found = self._media_file(f"url:{url}"[:300], url, "", quiet=True, private=self._private_body)
+            found = self._media_file(
+                f"url:{url}"[:300], url, "", quiet=True, private=self._private_body, unlisted=self._unlisted_body
+            )
             if found is not None and found._meta.model is not get_image_model():
                 found = None
         return found
@@ -353,10 +384,11 @@ class SiteWriter:
             self.flush()
         # A picture first seen in a post nobody outside may read is as private as an attachment of it.
         self._private_body = not post.live
+        self._unlisted_body = bool(post.data.get("password"))
         try:
             body = convert_body(post.body_html, image_for=self.image_for, url_map=self.media_urls)
         finally:
-            self._private_body = False
+            self._private_body = self._unlisted_body = False
         standfirst = html_to_text(post.excerpt)[:1000]
         digest = checksum(
             [post.title, post.slug, post.date, post.live, body, standfirst, post.authors, post.categories, post.tags]

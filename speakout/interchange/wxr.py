@@ -319,9 +319,11 @@ class WXRImporter(Importer):
     # -- media ----------------------------------------------------------------------------
     def _import_media(self) -> None:
         """A first pass for attachments, so that bodies can point at the imported files. The
-        attachments of a post nobody outside may read are kept private; WordPress often writes
-        an attachment before its post, so the statuses are gathered first."""
+        attachments of a post nobody outside may read are kept private, and those of a post behind
+        a password get names nobody can guess; WordPress often writes an attachment before its
+        post, so the statuses and passwords are gathered first."""
         statuses: dict[str, str] = {}
+        behind_password: set[str] = set()
         attachments: list[tuple[str, str, str, str]] = []
         with open(self.path, "rb") as handle:
             for name, element, _parent in stream(handle, depth=2):
@@ -337,11 +339,13 @@ class WXRImporter(Importer):
                         attachments.append((post_id, url, fields.get("title", ""), fields.get("wp:post_parent", "")))
                     elif post_id:
                         statuses[post_id] = fields.get("wp:status", "publish").strip()
+                        if fields.get("wp:post_password", ""):
+                            behind_password.add(post_id)
         if attachments:
             self._ensure_source()
         for post_id, url, title, parent in attachments:
             private = statuses.get(parent.strip(), "") in NOT_PUBLIC
-            self.writer.attachment(post_id, url, title, private=private)
+            self.writer.attachment(post_id, url, title, private=private, unlisted=parent.strip() in behind_password)
         self.version = ""
 
 

@@ -23,15 +23,15 @@ BASE = "https://old.example.org"
 UPLOADS = f"{BASE}/wp-content/uploads/2024/01"
 
 
-def _item(post_id, post_type, status, *, parent="0", title="", body="", url=""):
+def _item(post_id, post_type, status, *, parent="0", title="", body="", url="", password=""):
     return f"""<item><title>{title}</title><wp:post_id>{post_id}</wp:post_id>
-<wp:post_type>{post_type}</wp:post_type><wp:status>{status}</wp:status><wp:post_parent>{parent}</wp:post_parent>
+<wp:post_password>{password}</wp:post_password><wp:post_type>{post_type}</wp:post_type><wp:status>{status}</wp:status><wp:post_parent>{parent}</wp:post_parent>
 <wp:post_name>{title.lower().replace(" ", "-")}</wp:post_name><wp:post_date_gmt>2024-01-02 10:00:00</wp:post_date_gmt>
 <content:encoded><![CDATA[{body}]]></content:encoded>
 {f"<wp:attachment_url>{url}</wp:attachment_url>" if url else ""}</item>"""
 
 
-def wxr() -> str:
+def wxr(*extra: str) -> str:
     """A published report and a draft, pending, private and scheduled one, each with its own
     attachment; the private post's attachment comes before the post in the file, as WordPress
     often writes it, and the draft also shows a picture that is no attachment."""
@@ -54,6 +54,7 @@ def wxr() -> str:
         _item(41, "attachment", "inherit", parent="40", title="leak-pending", url=f"{UPLOADS}/leak-pending.jpg"),
         _item(50, "post", "future", title="Scheduled report"),
         _item(51, "attachment", "inherit", parent="50", title="leak-future", url=f"{UPLOADS}/leak-future.jpg"),
+        *extra,
     ]
     return f"""<?xml version="1.0" encoding="UTF-8" ?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
@@ -168,3 +169,82 @@ def test_a_picture_imported_public_earlier_moves_and_loses_its_guessable_name(se
     assert _anonymous(f"{settings.MEDIA_URL}{guessable}") == 404
     assert not any("leak" in path.name for path in (tmp_path / "media").rglob("*"))
     assert image.get_rendition("width-20").url, "the picture itself is intact"
+
+
+def _members_only(tmp_path):
+    """A published report behind a password: an attached picture and document, and a picture its
+    text shows that is no attachment."""
+    uploads = tmp_path / "uploads" / "2024" / "01"
+    uploads.mkdir(parents=True, exist_ok=True)
+    (uploads / "members-photo.jpg").write_bytes(picture("JPEG"))
+    (uploads / "members-inline.png").write_bytes(picture("PNG"))
+    (uploads / "members-minutes.txt").write_bytes(b"members' minutes: who came")
+    body = (
+        f'<p><img src="{UPLOADS}/members-photo.jpg"></p><p><img src="{UPLOADS}/members-inline.png"></p>'
+        f'<p><a href="{UPLOADS}/members-minutes.txt">minutes</a></p>'
+    )
+    items = (
+        _item(61, "attachment", "inherit", parent="60", title="members-photo", url=f"{UPLOADS}/members-photo.jpg"),
+        _item(62, "attachment", "inherit", parent="60", title="members-minutes", url=f"{UPLOADS}/members-minutes.txt"),
+        _item(60, "post", "publish", title="Members report", body=body, password="harbour lights"),
+    )
+    export = tmp_path / "export.xml"
+    export.write_text(wxr(*items), encoding="utf-8")
+    return export, tmp_path / "uploads"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_password_protected_post_s_files_are_served_only_under_names_nobody_can_guess(
+    settings, tmp_path, site_builder
+):
+    """Readers with the password must see the post's pictures, so its files stay public, but
+    under names the old site's do not give away: without the password nobody learns them."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    export, uploads = _members_only(tmp_path)
+    run_import(export, media_dir=uploads)
+    images = {image.title: image for image in get_image_model().objects.filter(title__startswith="members")}
+    document = get_document_model().objects.get(title="members-minutes")
+    assert set(images) == {"members-photo", "members-inline.png"}
+    for title, image in images.items():
+        assert not CollectionViewRestriction.objects.filter(collection=image.collection).exists(), title
+        assert "members" not in image.file.name, title
+        assert _anonymous(image.file.url) == 200, "served to whoever has the page"
+        stem = title.rsplit(".", 1)[0]
+        for guess in (f"original_images/{stem}.jpg", f"original_images/{stem}.png", f"images/{stem}.width-800.jpg"):
+            assert _anonymous(f"{settings.MEDIA_URL}{guess}") == 404, guess
+    assert not CollectionViewRestriction.objects.filter(collection=document.collection).exists()
+    assert "members" not in document.file.name
+    assert _anonymous(document.url) == 200
+    assert _anonymous(f"/documents/{document.pk}/members-minutes.txt") == 404
+
+    # With the password, the report shows them.
+    from speakout.publishing.models import ReportPage
+
+    page = ReportPage.objects.get(title="Members report")
+    restriction = page.get_view_restrictions().get()
+    reader = Client()
+    new_name = images["members-photo"].file.name.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    assert new_name not in reader.get(page.url).content.decode()
+    reader.post(
+        f"/_util/authenticate_with_password/{restriction.pk}/{page.pk}/",
+        {"password": "harbour lights", "return_url": page.url},
+    )
+    html = reader.get(page.url).content.decode()
+    assert "Members report" in html
+    assert new_name in html
+    assert "members-photo.jpg" not in html, "neither the old address nor the old name"
+
+    # A file an earlier version imported under its old name gets a new one.
+    image = images["members-photo"]
+    with image.file.open("rb") as handle:
+        guessable = image.file.storage.save("original_images/members-photo.jpg", handle)
+    image.file.storage.delete(image.file.name)
+    image.file = guessable
+    image.save()
+    record = ImportedItem.objects.get(kind="attachment", source_id="61")
+    record.data.pop("unlisted", None)
+    record.save()
+    run_import(export, media_dir=uploads)
+    image.refresh_from_db()
+    assert "members" not in image.file.name
+    assert _anonymous(f"{settings.MEDIA_URL}{guessable}") == 404
