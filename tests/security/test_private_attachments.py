@@ -248,3 +248,25 @@ def test_a_password_protected_post_s_files_are_served_only_under_names_nobody_ca
     image.refresh_from_db()
     assert "members" not in image.file.name
     assert _anonymous(f"{settings.MEDIA_URL}{guessable}") == 404
+
+
+def test_publishing_an_imported_draft_opens_the_documents_it_links_to(imported):
+    """A draft's files were kept private because nobody outside read the draft. Once an editor
+    publishes it here, its readers must be able to open the document it links to; the files of
+    the drafts still unpublished stay private."""
+    from speakout.publishing.models import ReportPage
+
+    minutes = get_document_model().objects.get(title="leak-minutes")
+    assert _anonymous(minutes.url) == 302
+    draft = ReportPage.objects.get(title="Draft report")
+    assert minutes.url in str(draft.body.raw_data)
+    other = get_image_model().objects.get(title="leak-pending")
+
+    draft.save_revision().publish()
+
+    minutes.refresh_from_db()
+    assert not CollectionViewRestriction.objects.filter(collection=minutes.collection).exists()
+    assert _anonymous(minutes.url) == 200
+    assert _anonymous(draft.url) == 200
+    other.refresh_from_db()
+    assert CollectionViewRestriction.objects.filter(collection=other.collection).exists()
