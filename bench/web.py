@@ -729,7 +729,7 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
         errors = sum(run["errors"] for run in runs)
         note = f" ({errors} non-2xx)" if errors else ""
         lines.append(
-            f"| {name}{note} | {spread(rates)} | {ratio:.2f} | {spread([r['p50'] for r in runs], '{:.1f}')} "
+            f"| {name}{note} | {spread(rates)} | {ratio:.3f} | {spread([r['p50'] for r in runs], '{:.1f}')} "
             f"| {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
     default_nginx = statistics.median(r["rate"] for r in default_results["nginx, static copy of the page"])
@@ -740,7 +740,7 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
     for name, runs in default_results.items():
         rates = [run["rate"] for run in runs]
         lines.append(
-            f"| {name} | {spread(rates)} | {statistics.median(rates) / default_nginx:.2f} "
+            f"| {name} | {spread(rates)} | {statistics.median(rates) / default_nginx:.3f} "
             f"| {spread([r['p50'] for r in runs], '{:.1f}')} | {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
     # Each Speakout row against the Isso runs made in turn with it.
