@@ -146,3 +146,14 @@ def subscribe(db):
         )
 
     return make
+
+
+@pytest.fixture
+def redis(settings):
+    """The default cache in a real Redis, and the page cache's versions there too, as production
+    runs them with PostgreSQL (``SPEAKOUT_TEST_REDIS_URL``); this test's keys are deleted after."""
+    from tests.sharedcache import forget, redis_in_settings
+
+    shared = redis_in_settings(settings)
+    yield shared
+    forget(shared)

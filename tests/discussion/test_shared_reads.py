@@ -14,16 +14,9 @@ from speakout.net import sharedreads
 from speakout.net.rediscache import SharedClientRedisCache
 from speakout.safety.models import SafetySettings
 from tests.discussion.helpers import api_post
-from tests.sharedcache import REDIS_URL, commands_of, forget, redis_in_settings
+from tests.sharedcache import REDIS_URL, commands_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def redis(settings):
-    shared = redis_in_settings(settings)
-    yield shared
-    forget(shared)
 
 
 def test_a_reply_post_reads_its_rules_keys_and_names_in_one_round_trip(

@@ -8,16 +8,9 @@ import pytest
 from speakout.embed import origins
 from speakout.embed.models import AllowedOrigin
 from tests.embed.helpers import SITE
-from tests.sharedcache import commands_of, forget, redis_in_settings
+from tests.sharedcache import commands_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def redis(settings):
-    shared = redis_in_settings(settings)
-    yield shared
-    forget(shared)
 
 
 def test_the_allow_list_and_its_version_come_in_one_round_trip(redis, monkeypatch, django_capture_on_commit_callbacks):
