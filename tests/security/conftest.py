@@ -16,3 +16,11 @@ def site(settings):
     thread = services.get_or_create_thread(KEY, url=f"{SITE}{KEY}", title="A post")
     yield thread
     cache.clear()
+
+
+@pytest.fixture
+def own_data_folders(settings, tmp_path):
+    """Media and private folders of the test's own: the tests that watch them for writes must not
+    see the files that tests running beside them (other xdist workers) write in the shared ones."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.SPEAKOUT_PRIVATE_DIR = tmp_path / "private"

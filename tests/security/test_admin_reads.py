@@ -53,7 +53,7 @@ def _addresses(route: str, ids: list[int]) -> list[str]:
 
 
 @pytest.fixture
-def samples(site_builder, admin_user):
+def samples(own_data_folders, site_builder, admin_user):
     """One of everything an admin screen shows, in every state it shows differently."""
     report = site_builder.report("A report")
     thread = thread_for_report(report)

@@ -36,7 +36,7 @@ WRITER = "robin@example.org"
 
 
 @pytest.fixture
-def samples(site_builder, subscribe, django_user_model):
+def samples(own_data_folders, site_builder, subscribe, django_user_model):
     report = site_builder.report("A report")
     thread = thread_for_report(report)
     writer = django_user_model.objects.create_user("robin", WRITER, "a long passphrase 42")
