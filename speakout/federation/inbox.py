@@ -368,13 +368,15 @@ def _create(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
         return Answer(202, "not a reply to a published report")
     if not jsonld.is_public(note) or not jsonld.is_public(activity):
         return Answer(403, "only public and unlisted replies are taken")
-    unproven = _as_its_server_serves_it(note_id, actor)
-    if unproven is not None:
-        return unproven
     if not ratelimit.allow(
         f"speakout:federation:domain:{registrable_domain(actor.url)}", app_settings.REPLIES_PER_DOMAIN_PER_HOUR, 3600
     ):
         return Answer(429, "too many replies from this server")
+    # After the allowance: each fetch holds a web thread up to its timeout, so a server cannot
+    # make the site fetch from it more often than it may reply.
+    unproven = _as_its_server_serves_it(note_id, actor)
+    if unproven is not None:
+        return unproven
     thread, parent = target
     remote.fetch_avatar(actor)
     adapter = get_adapter()
