@@ -13,9 +13,11 @@ from speakout.discussion.signals import reply_anonymised, reply_deleted
 from .media import PRIVATE_COLLECTION
 from .models import ExportCheck
 
-# A document in a page's text: the address an import writes (``/documents/ID/name``) or the
-# link Wagtail's editor makes.
-_DOCUMENT_LINK = re.compile(r'/documents/(\d+)/|linktype=\\?"document\\?" id=\\?"(\d+)')
+# A document of this site in a page's text (as JSON): the link an import writes
+# (``href="/documents/ID/name"``, a path on this site) or the one Wagtail's editor makes.
+_DOCUMENT_LINK = re.compile(
+    r'href=\\"/documents/(\d+)/|linktype=\\"document\\" id=\\"(\d+)|id=\\"(\d+)\\" linktype=\\"document'
+)
 
 
 @receiver(reply_anonymised, dispatch_uid="speakout.interchange.export_checks_forget")
@@ -30,12 +32,14 @@ def forget_export_checks(**kwargs) -> None:
 def release_imported_files(sender, instance, **kwargs) -> None:
     """An imported draft's documents were kept in "Imported, not public" because nobody outside
     read the draft: once it is published here, the ones its text links to move to the public
-    collection, so its readers can open them. Pictures there are already served by address."""
+    collection, so its readers can open them (unless the page itself is restricted). Pictures
+    there are already served by address."""
     from wagtail.documents import get_document_model
     from wagtail.models import Collection
 
     body = getattr(instance, "body", None)
-    if body is None:
+    # Behind a password or a sign-in (its own or an ancestor's), its documents stay private.
+    if body is None or instance.get_view_restrictions().exists():
         return
     found = _DOCUMENT_LINK.findall(json.dumps(body.get_prep_value(), default=str))
     ids = {int(number) for pair in found for number in pair if number}

@@ -270,3 +270,33 @@ def test_publishing_an_imported_draft_opens_the_documents_it_links_to(imported):
     assert _anonymous(draft.url) == 200
     other.refresh_from_db()
     assert CollectionViewRestriction.objects.filter(collection=other.collection).exists()
+
+
+def test_publishing_opens_only_our_own_documents_and_only_on_a_page_anyone_may_read(imported):
+    """A link to another site's /documents/N/ names no document here; and a report published
+    behind a password or a sign-in keeps the documents it links to private."""
+    from wagtail.models import PageViewRestriction
+
+    from speakout.publishing.models import ReportPage
+
+    minutes = get_document_model().objects.get(title="leak-minutes")
+    draft = ReportPage.objects.get(title="Draft report")
+    PageViewRestriction.objects.create(page=draft, restriction_type=PageViewRestriction.PASSWORD, password="pw")
+    draft.save_revision().publish()
+    minutes.refresh_from_db()
+    assert _anonymous(minutes.url) == 302
+
+    pending = ReportPage.objects.get(title="Pending report")
+    pending.body = [("paragraph", f'<p><a href="https://elsewhere.example/documents/{minutes.pk}/x/">x</a></p>')]
+    pending.save_revision().publish()
+    minutes.refresh_from_db()
+    assert _anonymous(minutes.url) == 302
+
+    # The link Wagtail's editor makes (its attributes in either order), on a page anyone may read.
+    for link in (f'<a id="{minutes.pk}" linktype="document">', f'<a linktype="document" id="{minutes.pk}">'):
+        minutes.collection = Collection.objects.get(name="Imported, not public")
+        minutes.save()
+        pending.body = [("paragraph", f"<p>{link}minutes</a></p>")]
+        pending.save_revision().publish()
+        minutes.refresh_from_db()
+        assert _anonymous(minutes.url) == 200, link
