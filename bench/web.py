@@ -42,9 +42,10 @@ SERVER_PY = os.environ.get("SPEAKOUT_BENCH_PYTHON") or PY
 SECONDS = int(os.environ.get("SPEAKOUT_BENCH_SECONDS", "5"))
 ROUNDS = 3
 # Post runs vary more than reads (each side's SQLite lock waits): more of them, in turn.
-ISSO_BESIDE_POSTGRESQL = "Isso beside PostgreSQL"
 POST_ROUNDS = int(os.environ.get("SPEAKOUT_BENCH_POST_ROUNDS", "5"))
 THREADS, CONNECTIONS = 2, 32
+# The Isso runs made in turn with the PostgreSQL runs (those made with the SQLite runs: "Isso").
+ISSO_BESIDE_POSTGRESQL = "Isso beside PostgreSQL"
 POSTGRES = os.environ.get("SPEAKOUT_BENCH_POSTGRES", "postgres://postgres@127.0.0.1:5432/postgres")
 REDIS = os.environ.get("SPEAKOUT_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 
@@ -744,8 +745,12 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
             f"| {spread([r['p50'] for r in runs], '{:.1f}')} | {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
     # Each Speakout row against the Isso runs made in turn with it.
-    beside = {"SQLite": "Isso", "Isso": "Isso", "PostgreSQL": ISSO_BESIDE_POSTGRESQL}
-    beside[ISSO_BESIDE_POSTGRESQL] = ISSO_BESIDE_POSTGRESQL
+    beside = {
+        "SQLite": "Isso",
+        "Isso": "Isso",
+        "PostgreSQL": ISSO_BESIDE_POSTGRESQL,
+        ISSO_BESIDE_POSTGRESQL: ISSO_BESIDE_POSTGRESQL,
+    }
     isso_rates = {name: statistics.median(r["rate"] for r in runs) for name, runs in posts.items() if "Isso" in name}
     lines += [
         "",
