@@ -51,15 +51,24 @@ def inbox(settings, federation):
 def served_notes(monkeypatch):
     """Notes as their servers serve them at their ids: ``served_notes[id] = note``. A Note whose id
     is not under its author's address is fetched from there before it is kept; an id not in
-    the dict answers 404."""
+    the dict answers 404. ``served_notes.asked``: every address fetched."""
     from speakout.federation import remote
 
-    served: dict[str, dict] = {}
+    served = ServedNotes()
 
     def fetch_document(url: str) -> dict:
+        served.asked.append(url)
         if url not in served:
             raise remote.RemoteError("answered 404 text/html")
         return {"@context": "https://www.w3.org/ns/activitystreams", **served[url]}
 
     monkeypatch.setattr(remote, "fetch_document", fetch_document)
     return served
+
+
+class ServedNotes(dict):
+    """Notes by id, and the addresses the site asked for (``asked``), served or not."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[str] = []

@@ -130,18 +130,11 @@ def test_a_note_id_not_under_its_author_s_address_is_taken_as_its_server_serves_
 
 
 def test_the_fetch_of_a_note_counts_against_its_server_s_reply_allowance(
-    federation, client, report, bob, settings, monkeypatch
+    federation, client, report, bob, settings, served_notes
 ):
     """Each such Create makes the site fetch from the sender's server, holding a web thread up to
     the fetch's timeout: a server sending Creates without end must not make it fetch without end."""
     settings.SPEAKOUT_FEDERATION_REPLIES_PER_DOMAIN_PER_HOUR = 2
-    fetched: list[str] = []
-
-    def fetch_document(url: str) -> dict:
-        fetched.append(url)
-        raise remote.RemoteError("answered 404 text/html")
-
-    monkeypatch.setattr(remote, "fetch_document", fetch_document)
     answers = [bob.post(client, create(bob, report, "Words", f"{REMOTE}/notes/{n}")).status_code for n in range(4)]
     assert answers == [503, 503, 429, 429]
-    assert len(fetched) == 2
+    assert len(served_notes.asked) == 2
