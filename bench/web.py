@@ -31,6 +31,7 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+from wsgiref.util import is_hop_by_hop
 
 from speakout.cli import DEFAULT_THREADS, granian_arguments
 
@@ -478,6 +479,39 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000;
     return process
 
 
+# granian serving the saved page, with the headers Speakout sent, from a three-line WSGI
+# application in the same processes and threads: what any WSGI application answering with these
+# bytes can do under granian on this machine, the ceiling of a page-cache hit.
+GRANIAN_ALONE = "granian alone, the same answer from memory"
+GRANIAN_ALONE_APP = """import json
+from pathlib import Path
+
+_here = Path(__file__).parent
+_body = (_here / "page.html").read_bytes()
+_headers = [*map(tuple, json.loads((_here / "headers.json").read_text())), ("Content-Length", str(len(_body)))]
+
+
+def application(environ, start_response):
+    start_response("200 OK", _headers)
+    return [_body]
+"""
+
+
+def granian_alone(scratch: Path, page: bytes, headers: dict, port: int, workers: int) -> subprocess.Popen:
+    root = scratch / f"granian-alone-{port}"
+    root.mkdir()
+    (root / "page.html").write_bytes(page)
+    # Not the connection's headers (urllib asked to close it), nor those granian writes itself.
+    own = ("content-length", "date", "server")
+    kept = [[name, value] for name, value in headers.items() if name.lower() not in own and not is_hop_by_hop(name)]
+    (root / "headers.json").write_text(json.dumps(kept))
+    (root / "bare_page.py").write_text(GRANIAN_ALONE_APP)
+    arguments = [*granian_arguments("127.0.0.1", port, workers)[:-1], "bare_page:application"]
+    process = subprocess.Popen([SERVER_PY, "-m", "granian", *arguments], cwd=root, start_new_session=True)
+    wait_for(f"http://127.0.0.1:{port}/")
+    return process
+
+
 def fetch(url: str, **headers) -> tuple[bytes, dict]:
     request = urllib.request.Request(url, headers=headers)
     with urllib.request.urlopen(request) as response:
@@ -563,12 +597,16 @@ def main() -> int:
         started.append(run_stack)
         run_stack.start()
         run_base = f"http://127.0.0.1:{run_port}"
-        run_page, _headers = fetch(run_base + data["report_url"])
+        run_page, run_headers = fetch(run_base + data["report_url"])
         run_nginx = nginx(scratch, run_page, run_nginx_port, name="nginx-run")
         started.append(run_nginx)
+        run_alone_port = free_port()
+        run_alone = granian_alone(scratch, run_page, run_headers, run_alone_port, workers=1)
+        started.append(run_alone)
         defaults = {
             "nginx, static copy of the page": (f"http://127.0.0.1:{run_nginx_port}/", []),
             "Report page, anonymous (page cache)": (run_base + data["report_url"], []),
+            GRANIAN_ALONE: (f"http://127.0.0.1:{run_alone_port}/", []),
         }
         default_results: dict[str, list[dict]] = {name: [] for name in defaults}
         for _round in range(ROUNDS):
@@ -576,19 +614,22 @@ def main() -> int:
                 settle(run_base + "/robots.txt")
                 default_results[name].append(wrk(url, headers=headers))
         run_stack.stop()
-        run_nginx.terminate()
-        run_nginx.wait()
+        for process in (run_nginx, run_alone):
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait()
 
         stack = Stack(env, port)
         started.append(stack)
         stack.start()
         base = f"http://127.0.0.1:{port}"
         page_url = base + data["report_url"]
-        saved, _headers = fetch(page_url)
+        saved, saved_headers = fetch(page_url)
         fetch(page_url, **{"Accept-Encoding": "gzip"})
         fetch(base + data["api_url"])
         server = nginx(scratch, saved, nginx_port)
         started.append(server)
+        alone_port = free_port()
+        started.append(granian_alone(scratch, saved, saved_headers, alone_port, workers=stack.workers))
         weight = weights(base, data["report_url"])
 
         signed_in = [f"Cookie: {data['session_cookie']}={data['session']}"]
@@ -598,6 +639,7 @@ def main() -> int:
         runs = {
             "nginx, static copy of the page": (f"http://127.0.0.1:{nginx_port}/", []),
             "Report page, anonymous (page cache)": (page_url, []),
+            GRANIAN_ALONE: (f"http://127.0.0.1:{alone_port}/", []),
             "Report page, anonymous, gzip (page cache)": (page_url, ["Accept-Encoding: gzip"]),
             "Report page, signed-in reader (uncached page, shared reply list)": (page_url, signed_in),
             "Report page, signed-in reader with a reply of their own (all rendered)": (page_url, writer),
@@ -625,6 +667,8 @@ def main() -> int:
                 rate = statistics.median(run["rate"] for run in runs)
                 print(f"make run's defaults, {name}: {spread([run['rate'] for run in runs])} req/s, "
                       f"{rate / run_nginx_rate:.3f} of nginx")  # fmt: skip
+            print(alone_sentence(results, "the production settings"))
+            print(alone_sentence(default_results, "`make run`'s defaults"))
             print(f"Memory (MB): {stack.memory_mb()}; load average {os.getloadavg()[0]:.1f}")
             return 0
         # Reply posts, Speakout and Isso in turn, while nothing else runs.
@@ -705,6 +749,22 @@ def install() -> str:
     return f"run from a production install (`{Path(SERVER_PY).parent.parent.name}`, no test tools)"
 
 
+def alone_sentence(results: dict[str, list[dict]], settings: str) -> str:
+    """The cached page against granian alone serving the same answer, run by run (each pair was
+    measured minutes apart at most: the machine's drift between rounds cancels)."""
+    pairs = zip(results["Report page, anonymous (page cache)"], results[GRANIAN_ALONE], strict=True)
+    shares = [page["rate"] / alone["rate"] for page, alone in pairs]
+    return (
+        f"Under {settings}, the cached page is {spread(shares, '{:.2f}')} of granian alone serving the same "
+        f"answer (run by run); granian alone is {ratio(results, GRANIAN_ALONE)} of nginx."
+    )
+
+
+def ratio(results: dict[str, list[dict]], name: str) -> str:
+    nginx_rate = statistics.median(run["rate"] for run in results["nginx, static copy of the page"])
+    return f"{statistics.median(run['rate'] for run in results[name]) / nginx_rate:.3f}"
+
+
 def write_report(data, results, posts, memory, weight, default_results) -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
     nginx_rates = [run["rate"] for run in results["nginx, static copy of the page"]]
@@ -733,6 +793,7 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
             f"| {name}{note} | {spread(rates)} | {ratio:.3f} | {spread([r['p50'] for r in runs], '{:.1f}')} "
             f"| {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
+    lines += ["", alone_sentence(results, "the production settings")]
     default_nginx = statistics.median(r["rate"] for r in default_results["nginx, static copy of the page"])
     lines += ["", "`make run`'s defaults (one web process with 2 threads, no Redis: pages kept in the process, "
               "their versions in files; SQLite; `SPEAKOUT_ENV` unset), measured first, on the same 200-reply "
@@ -744,6 +805,7 @@ def write_report(data, results, posts, memory, weight, default_results) -> None:
             f"| {name} | {spread(rates)} | {statistics.median(rates) / default_nginx:.3f} "
             f"| {spread([r['p50'] for r in runs], '{:.1f}')} | {spread([r['p99'] for r in runs], '{:.1f}')} |"
         )
+    lines += ["", alone_sentence(default_results, "`make run`'s defaults")]
     # Each Speakout row against the Isso runs made in turn with it.
     beside = {
         "SQLite": "Isso",
