@@ -2,7 +2,8 @@
 
 Builds the data set in a scratch data folder (bench/dataset.py), starts Speakout as in
 production (granian, one web process per core, Redis, the background worker) and nginx serving a
-saved copy of the same report page, then loads both with wrk (2 threads, 32 connections on
+saved copy of the same report page (and granian alone answering with the page's bytes and headers
+from memory: the ceiling of a page-cache hit under granian), then loads them with wrk (2 threads, 32 connections on
 loopback). Every read runs three times and every post load five (SPEAKOUT_BENCH_POST_ROUNDS),
 interleaved, reporting the median with min and max; posts also report the server's CPU per
 reply. Reply posts run on SQLite and, when it answers, PostgreSQL. Writes a dated section to
