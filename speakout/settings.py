@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.sitemaps",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's list of security keys loads it
     # Accounts, social login and MFA (configured in the identity section below).
     "allauth",
     "allauth.account",

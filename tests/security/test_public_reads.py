@@ -30,7 +30,6 @@ pytestmark = pytest.mark.django_db
 # Not walked here, and why.
 SKIPPED = {
     "media/<path:path>": "files: the served-files tests (test_served_files.py)",
-    "accounts/": "allauth's own screens",
 }
 WRITER = "robin@example.org"
 
@@ -106,3 +105,81 @@ def test_every_public_address_of_ours_writes_nothing_on_get(client, samples, sig
         assert files_in_data_folders() == files, f"GET {address} changed files"
         answered += response.status_code == 200
     assert answered > 20  # the samples reached the views, not only their 404s
+
+
+# allauth notes when a person last looked at their own recovery codes (shown only after they gave
+# their password again): the one write of its screens on GET.
+SEEN_CODES = dict.fromkeys(
+    ["/accounts/2fa/recovery-codes/", "/accounts/2fa/recovery-codes/download/"], 'UPDATE "mfa_authenticator" SET'
+)
+
+
+def _allauth_addresses(values: dict[str, list[str]]) -> list[str]:
+    """Every address of allauth's screens, its path parameters (some routes are regular
+    expressions) filled in with each sample."""
+    addresses = []
+    for route, pattern in routes(get_resolver().url_patterns):
+        view = getattr(pattern.callback, "view_class", pattern.callback)
+        if not view.__module__.startswith("allauth."):
+            continue
+        found = [route.replace("^", "").replace("$", "")]
+        for name in re.findall(r"\(\?P<(\w+)>", route) + [
+            name for _c, name in re.findall(r"<(?:(\w+):)?(\w+)>", route)
+        ]:
+            found = [
+                re.sub(rf"\(\?P<{name}>[^)]*\)|<(?:\w+:)?{name}>", value, address, count=1)
+                for address in found
+                for value in values.get(name, ["x"])
+            ]
+        addresses += ["/" + address for address in found]
+    return addresses
+
+
+@pytest.mark.parametrize(
+    "signed_in", ["", "password", "second factors"], ids=["guest", "signed-in writer", "writer with second factors"]
+)
+def test_every_account_screen_writes_nothing_on_get(client, samples, signed_in):
+    """allauth's screens too: a confirmation or reset link opened by a mail scanner, or a
+    provider's login address loaded by another site's page, must not act; and every screen
+    answers (the list of security keys once failed on a template library not installed)."""
+    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+    from allauth.account.utils import user_pk_to_url_str
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+    from django.contrib.auth.tokens import default_token_generator
+
+    writer = samples["writer"]
+    email_address = EmailAddress.objects.create(user=writer, email=WRITER, primary=True, verified=False)
+    values = {
+        "key": [EmailConfirmationHMAC(email_address).key, default_token_generator.make_token(writer)],
+        "uidb36": [user_pk_to_url_str(writer)],
+        "pk": ["1"],
+        "provider_id": ["x"],
+    }
+    if signed_in:
+        client.force_login(writer)
+    if signed_in == "second factors":
+        TOTP.activate(writer, generate_totp_secret())
+        RecoveryCodes.activate(writer)
+        # The password given again a moment ago, so the second-factor screens show rather than ask for it.
+        client.post("/accounts/reauthenticate/", {"password": "a long passphrase 42"})
+    client.get("/")
+    addresses = _allauth_addresses(values)
+    assert len(addresses) > 40  # the routes were found
+    statuses = {}
+    for address in addresses:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(address)
+        writes = [sql for sql in writes_in(queries) if not sql.startswith(SEEN_CODES.get(address, "-"))]
+        assert not writes, f"GET {address} wrote: {writes}"
+        assert response.status_code < 500, f"GET {address} answered {response.status_code}"
+        statuses[address] = response.status_code
+    if signed_in:
+        assert statuses["/accounts/2fa/webauthn/"] == 200
+    if signed_in == "second factors":  # the screens that show what was set up
+        assert statuses["/accounts/2fa/"] == statuses["/accounts/2fa/recovery-codes/"] == 200
+    answered = sum(status == 200 for status in statuses.values())
+    email_address.refresh_from_db()
+    assert not email_address.verified  # the confirmation link, opened, confirmed nothing
+    assert writer.check_password("a long passphrase 42")
+    assert answered > 10  # the samples reached the views, not only their 404s
