@@ -36,7 +36,7 @@ from django.utils.translation import gettext as _
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
-from wagtail.models import Page, PageViewRestriction
+from wagtail.models import Collection, Page, PageViewRestriction
 
 from speakout.discussion.models import Commenter, Reply, Thread
 from speakout.discussion.services import get_or_create_thread
@@ -330,9 +330,12 @@ class SiteWriter:
                 self._make_private(obj)
                 self._remember("attachment", source_id, obj.pk, data={**existing.data, "private": True}, item=existing)
             elif unlisted and not private and not self.dry_run and existing and not existing.data.get("unlisted"):
-                if not existing.data.get("private"):
+                if existing.data.get("private"):  # a draft's, published behind a password since
+                    self._make_public(obj)
+                else:
                     self._rename(obj)
-                self._remember("attachment", source_id, obj.pk, data={**existing.data, "unlisted": True}, item=existing)
+                data = {key: value for key, value in existing.data.items() if key != "private"}
+                self._remember("attachment", source_id, obj.pk, data={**data, "unlisted": True}, item=existing)
         if private:
             self.result.count("attachment", "private")
         is_image = obj._meta.model is get_image_model()
@@ -348,6 +351,13 @@ class SiteWriter:
         obj.save(update_fields=["collection"])
         if obj._meta.model is get_image_model():
             self._rename(obj)
+
+    def _make_public(self, obj) -> None:
+        """Move a file out of the private collection (its name, given there, is one nobody can
+        guess already); one an editor has moved elsewhere since stays where it is."""
+        if obj.collection_id == self.private_collection().pk:
+            obj.collection = Collection.get_first_root_node()
+            obj.save(update_fields=["collection"])
 
     def _rename(self, obj) -> None:
         """Give a file an earlier import stored under its old name one nobody can guess (a

@@ -171,7 +171,7 @@ def test_a_picture_imported_public_earlier_moves_and_loses_its_guessable_name(se
     assert image.get_rendition("width-20").url, "the picture itself is intact"
 
 
-def _members_only(tmp_path):
+def _members_only(tmp_path, status="publish"):
     """A published report behind a password: an attached picture and document, and a picture its
     text shows that is no attachment."""
     uploads = tmp_path / "uploads" / "2024" / "01"
@@ -186,7 +186,7 @@ def _members_only(tmp_path):
     items = (
         _item(61, "attachment", "inherit", parent="60", title="members-photo", url=f"{UPLOADS}/members-photo.jpg"),
         _item(62, "attachment", "inherit", parent="60", title="members-minutes", url=f"{UPLOADS}/members-minutes.txt"),
-        _item(60, "post", "publish", title="Members report", body=body, password="harbour lights"),
+        _item(60, "post", status, title="Members report", body=body, password="harbour lights"),
     )
     export = tmp_path / "export.xml"
     export.write_text(wxr(*items), encoding="utf-8")
@@ -248,6 +248,34 @@ def test_a_password_protected_post_s_files_are_served_only_under_names_nobody_ca
     image.refresh_from_db()
     assert "members" not in image.file.name
     assert _anonymous(f"{settings.MEDIA_URL}{guessable}") == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_published_behind_a_password_on_the_old_site_has_its_files_opened_by_a_reimport(
+    settings, tmp_path, site_builder
+):
+    """Imported as a draft, its files went into the private collection; published behind a
+    password on the old site since, a re-import must let the readers with the password open its
+    document (public under the name nobody can guess), as a first import of it would."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    export, uploads = _members_only(tmp_path, status="draft")
+    run_import(export, media_dir=uploads)
+    document = get_document_model().objects.get(title="members-minutes")
+    assert _anonymous(document.url) == 302
+    private_name = document.file.name
+
+    export, uploads = _members_only(tmp_path)
+    run_import(export, media_dir=uploads)
+
+    document.refresh_from_db()
+    assert not CollectionViewRestriction.objects.filter(collection=document.collection).exists()
+    assert _anonymous(document.url) == 200
+    assert document.file.name == private_name and "members" not in document.file.name
+    for image in get_image_model().objects.filter(title__startswith="members"):
+        assert not CollectionViewRestriction.objects.filter(collection=image.collection).exists(), image.title
+        assert "members" not in image.file.name and _anonymous(image.file.url) == 200
+    record = ImportedItem.objects.get(kind="attachment", source_id="62")
+    assert record.data.get("unlisted") is True and not record.data.get("private")
 
 
 def test_publishing_an_imported_draft_opens_the_documents_it_links_to(imported):
