@@ -90,3 +90,44 @@ def test_every_admin_screen_of_ours_writes_nothing_on_get(client, admin_user, sa
         assert ContactMessage.objects.filter(read_at__isnull=True).count() == unread, address
         answered += response.status_code == 200
     assert answered > 15  # the sample ids reached the screens, not only their 404s
+
+
+# Wagtail's own check that its error page works: it raises on purpose.
+RAISES_ON_PURPOSE = {"admin/failwhale/"}
+
+
+def test_every_admin_screen_answers_without_a_server_error(client, admin_user, site_builder, settings, tmp_path):
+    """Wagtail's screens too, with this site's hooks, menus, page types and settings in them:
+    each route of the admin, with the id of a report, its revision, a picture, a document, a user
+    and a collection, answers without a server error."""
+    from django.core.files.base import ContentFile
+    from wagtail.documents import get_document_model
+    from wagtail.images import get_image_model
+    from wagtail.models import Collection
+
+    from tests.interchange.helpers import picture
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    report = site_builder.report("A report")
+    add_reply(thread_for_report(report), "A reply.")
+    image = get_image_model().objects.create(title="A picture", file=ContentFile(picture("PNG"), name="p.png"))
+    document = get_document_model().objects.create(title="Minutes", file=ContentFile(b"minutes", name="m.txt"))
+    ids = [report.pk, report.latest_revision_id, image.pk, document.pk, admin_user.pk]
+    ids = [str(pk) for pk in sorted({*ids, Collection.get_first_root_node().pk})]
+    client.force_login(admin_user)
+    failures, tried = [], 0
+    for route, _pattern in routes(get_resolver().url_patterns):
+        if not route.startswith("admin/") or "(?P<" in route or route in SKIPPED | RAISES_ON_PURPOSE:
+            continue
+        addresses = ["/" + route]
+        for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route):
+            placeholder = f"<{converter}:{name}>" if converter else f"<{name}>"
+            values = ids if converter == "int" or name.endswith(("pk", "id")) else PATH_VALUES.get(converter, ["x"])
+            addresses = [address.replace(placeholder, value, 1) for address in addresses for value in values]
+        for address in addresses:
+            tried += 1
+            status = client.get(address).status_code
+            if status >= 500:
+                failures.append(f"{address}: {status}")
+    assert tried > 400  # the routes were found
+    assert not failures
