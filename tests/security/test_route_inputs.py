@@ -1,8 +1,9 @@
 """Every route that takes a key or an id, with hostile keys and ids in its path, its query string
 and its form or JSON body: a NUL (PostgreSQL cannot store one in text), a superscript digit
-("²".isdigit() is true, int("²") fails), an integer too large for the database. Each answer is
-a 4xx or a normal page, never a 500. The routes come from the URL configuration itself, so a new
-route is covered without editing this file."""
+("²".isdigit() is true, int("²") fails), an integer too large for the database; every parameter a
+view reads, with a fraction, a word, a broken escape or 5,000 characters; an empty body. For a guest and
+for a signed-in writer, each answer is a 4xx or a normal page, never a 500. The routes come from
+the URL configuration itself, so a new route is covered without editing this file."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from django.urls import get_resolver
 from speakout.embed.models import AllowedOrigin
 from speakout.publishing.discussion import thread_for_report
 from speakout.theme.languages import content_prefixes
+from tests.discussion.helpers import add_reply
 from tests.security.routes import routes
 
 pytestmark = pytest.mark.django_db
@@ -25,8 +27,14 @@ SUPERSCRIPT = "%C2%B2"
 HUGE = "99999999999999999999"
 # Values for the path's converters: the converter decides which can reach the view.
 PATH_VALUES = {"int": ["0", HUGE], "str": [NUL, SUPERSCRIPT, "x"], "slug": ["x"], "path": [NUL, SUPERSCRIPT, "x/y"]}
-PARAMETERS = ("key", "thread", "uri", "id", "parent", "replyto", "reply_to", "page", "q", "next", "reply", "flavour")
+# Every parameter a view of ours reads from the query string or a body.
+PARAMETERS = (
+    "key thread uri id parent replyto reply_to page q next reply flavour after domain folder held hold lang limit "
+    "nested_limit offset origin p plain replies replies_page resource sent sort status url"
+).split()
 HOSTILE_VALUES = ("\0", "a\0b", "²", HUGE, "-1")
+# Query values beyond the keys' and ids': a number with a fraction, a word, a broken escape, very long text.
+HOSTILE_QUERY_VALUES = ("1.5", "abc", "%ff", "x" * 5000)
 # Not covered here, and why.
 EXCLUDED_PREFIXES = {
     # Anonymous requests are sent to the login page before any admin view reads a key.
@@ -73,7 +81,7 @@ def _addresses(route: str) -> list[str]:
 
 def _queries() -> list[str]:
     queries = []
-    for value in ("%00", "a%00b", SUPERSCRIPT, HUGE):
+    for value in ("%00", "a%00b", SUPERSCRIPT, HUGE, "-1", *HOSTILE_QUERY_VALUES):
         queries.append("?" + "&".join(f"{name}={value}" for name in PARAMETERS))
     return queries
 
@@ -94,14 +102,27 @@ def world(site_builder, settings):
     return report
 
 
+@pytest.fixture(params=[False, True], ids=["guest", "signed-in writer"])
+def visitor(request, world, django_user_model) -> Client:
+    """A guest, or a signed-in reader with a reply of their own and an answer to it (the pages
+    and lists they see take other paths)."""
+    client = Client(raise_request_exception=False)
+    if request.param:
+        writer = django_user_model.objects.create_user("robin", "robin@example.org", "a long passphrase 42")
+        reply = add_reply(thread_for_report(world), "A reply of their own.", name="Robin", user=writer)
+        add_reply(thread_for_report(world), "An answer.", name="Sam", parent=reply)
+        client.force_login(writer)
+    return client
+
+
 def _check(client: Client, method: str, address: str, failures: list, **kwargs) -> None:
     response = getattr(client, method)(address, **kwargs)
     if response.status_code >= 500:
         failures.append(f"{method.upper()} {address} {kwargs.get('data', '')!r:.120}")
 
 
-def test_every_route_taking_a_key_or_id_answers_hostile_values_without_a_500(world):
-    client = Client(raise_request_exception=False)
+def test_every_route_taking_a_key_or_id_answers_hostile_values_without_a_500(world, visitor):
+    client = visitor
     covered = 0
     unknown = []
     failures = []
@@ -115,7 +136,8 @@ def test_every_route_taking_a_key_or_id_answers_hostile_values_without_a_500(wor
         for address in addresses:
             for query in ["", *_queries()]:
                 _check(client, "get", address + query, failures)
-            for body in _bodies(world.thread_key):
+            _check(client, "post", address, failures, data="", content_type="application/json")
+            for body in [{}, *_bodies(world.thread_key)]:
                 _check(client, "post", address, failures, data=body)
                 _check(client, "post", address, failures, data=json.dumps(body), content_type="application/json")
             covered += 1
