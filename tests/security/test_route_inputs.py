@@ -1,7 +1,7 @@
 """Every route that takes a key or an id, with hostile keys and ids in its path, its query string
 and its form or JSON body: a NUL (PostgreSQL cannot store one in text), a superscript digit
 ("²".isdigit() is true, int("²") fails), an integer too large for the database; every parameter a
-view reads, with a fraction, a word, a broken escape or 5,000 characters; an empty body. For a guest and
+view reads, with a fraction, a word, a broken escape or 1,000 characters; an empty body. For a guest and
 for a signed-in writer, each answer is a 4xx or a normal page, never a 500. The routes come from
 the URL configuration itself, so a new route is covered without editing this file."""
 
@@ -34,7 +34,7 @@ PARAMETERS = (
 ).split()
 HOSTILE_VALUES = ("\0", "a\0b", "²", HUGE, "-1")
 # Query values beyond the keys' and ids': a number with a fraction, a word, a broken escape, very long text.
-HOSTILE_QUERY_VALUES = ("1.5", "abc", "%ff", "x" * 5000)
+HOSTILE_QUERY_VALUES = ("1.5", "abc", "%ff", "x" * 1000)
 # Not covered here, and why.
 EXCLUDED_PREFIXES = {
     # Anonymous requests are sent to the login page before any admin view reads a key.
@@ -103,16 +103,16 @@ def world(site_builder, settings):
 
 
 @pytest.fixture(params=[False, True], ids=["guest", "signed-in writer"])
-def visitor(request, world, django_user_model) -> Client:
+def visitor(request, world, django_user_model) -> tuple[Client, bool]:
     """A guest, or a signed-in reader with a reply of their own and an answer to it (the pages
-    and lists they see take other paths)."""
+    and lists they see take other paths); and whether signed in."""
     client = Client(raise_request_exception=False)
     if request.param:
         writer = django_user_model.objects.create_user("robin", "robin@example.org", "a long passphrase 42")
         reply = add_reply(thread_for_report(world), "A reply of their own.", name="Robin", user=writer)
         add_reply(thread_for_report(world), "An answer.", name="Sam", parent=reply)
         client.force_login(writer)
-    return client
+    return client, request.param
 
 
 def _check(client: Client, method: str, address: str, failures: list, **kwargs) -> None:
@@ -122,7 +122,10 @@ def _check(client: Client, method: str, address: str, failures: list, **kwargs) 
 
 
 def test_every_route_taking_a_key_or_id_answers_hostile_values_without_a_500(world, visitor):
-    client = visitor
+    client, signed_in = visitor
+    # Signed in, the hostile bodies take the paths a guest's take (parsed before anyone is
+    # looked at): the queries and the empty bodies are what a signed-in page reads differently.
+    bodies = [{}] if signed_in else [{}, *_bodies(world.thread_key)]
     covered = 0
     unknown = []
     failures = []
@@ -137,7 +140,7 @@ def test_every_route_taking_a_key_or_id_answers_hostile_values_without_a_500(wor
             for query in ["", *_queries()]:
                 _check(client, "get", address + query, failures)
             _check(client, "post", address, failures, data="", content_type="application/json")
-            for body in [{}, *_bodies(world.thread_key)]:
+            for body in bodies:
                 _check(client, "post", address, failures, data=body)
                 _check(client, "post", address, failures, data=json.dumps(body), content_type="application/json")
             covered += 1
