@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv/bin/python")
 # The server runs from a production install (`make bench` makes .venv-bench with
 # `pip install -e ".[postgres,redis]"`): the test tools in .venv are not in production's memory.
-SERVER_PY = os.environ.get("SPEAKOUT_BENCH_PYTHON") or PY
+SERVER_PY = os.path.abspath(os.environ.get("SPEAKOUT_BENCH_PYTHON") or PY)  # granian alone runs elsewhere
 SECONDS = int(os.environ.get("SPEAKOUT_BENCH_SECONDS", "5"))
 ROUNDS = 3
 # Post runs vary more than reads (each side's SQLite lock waits): more of them, in turn.
