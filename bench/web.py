@@ -757,11 +757,11 @@ def alone_sentence(results: dict[str, list[dict]], settings: str) -> str:
     shares = [page["rate"] / alone["rate"] for page, alone in pairs]
     return (
         f"Under {settings}, the cached page is {spread(shares, '{:.2f}')} of granian alone serving the same "
-        f"answer (run by run); granian alone is {ratio(results, GRANIAN_ALONE)} of nginx."
+        f"answer (run by run); granian alone is {nginx_share(results, GRANIAN_ALONE)} of nginx."
     )
 
 
-def ratio(results: dict[str, list[dict]], name: str) -> str:
+def nginx_share(results: dict[str, list[dict]], name: str) -> str:
     nginx_rate = statistics.median(run["rate"] for run in results["nginx, static copy of the page"])
     return f"{statistics.median(run['rate'] for run in results[name]) / nginx_rate:.3f}"
 

@@ -112,19 +112,14 @@ def test_every_admin_screen_answers_without_a_server_error(client, admin_user, s
     add_reply(thread_for_report(report), "A reply.")
     image = get_image_model().objects.create(title="A picture", file=ContentFile(picture("PNG"), name="p.png"))
     document = get_document_model().objects.create(title="Minutes", file=ContentFile(b"minutes", name="m.txt"))
-    ids = [report.pk, report.latest_revision_id, image.pk, document.pk, admin_user.pk]
-    ids = [str(pk) for pk in sorted({*ids, Collection.get_first_root_node().pk})]
+    root = Collection.get_first_root_node()
+    ids = sorted({report.pk, report.latest_revision_id, image.pk, document.pk, admin_user.pk, root.pk})
     client.force_login(admin_user)
     failures, tried = [], 0
     for route, _pattern in routes(get_resolver().url_patterns):
         if not route.startswith("admin/") or "(?P<" in route or route in SKIPPED | RAISES_ON_PURPOSE:
             continue
-        addresses = ["/" + route]
-        for converter, name in re.findall(r"<(?:(\w+):)?(\w+)>", route):
-            placeholder = f"<{converter}:{name}>" if converter else f"<{name}>"
-            values = ids if converter == "int" or name.endswith(("pk", "id")) else PATH_VALUES.get(converter, ["x"])
-            addresses = [address.replace(placeholder, value, 1) for address in addresses for value in values]
-        for address in addresses:
+        for address in _addresses(route, ids):
             tried += 1
             status = client.get(address).status_code
             if status >= 500:
