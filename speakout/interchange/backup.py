@@ -12,6 +12,7 @@ overwritten by surprise.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import json
@@ -21,6 +22,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+import zlib
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -162,19 +164,40 @@ def backup(destination: str | Path | None = None) -> Path:
     return destination
 
 
+# What a cut-short or foreign file raises while it is read (a full disk raises other OSErrors).
+UNREADABLE = (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile)
+
+
+def _not_a_backup() -> BackupFailed:
+    return BackupFailed(_("This archive has no manifest; it is not a Speakout backup."))
+
+
+def _damaged() -> BackupFailed:
+    return BackupFailed(_("The archive is damaged: it ends early or cannot be unpacked."))
+
+
 def read_manifest(archive_path: Path) -> dict:
-    with tarfile.open(archive_path, "r:gz") as archive:
-        try:
-            member = archive.getmember(MANIFEST)
-        except KeyError as error:
-            raise BackupFailed(_("This archive has no manifest; it is not a Speakout backup.")) from error
-        # Read whole into memory: its size is checked from its header first.
-        if member.size > MANIFEST_MAX_BYTES:
-            raise BackupFailed(_("This archive's manifest is too large to be a Speakout backup's."))
-        handle = archive.extractfile(member)
-        if handle is None:
-            raise BackupFailed(_("This archive has no manifest; it is not a Speakout backup."))
-        return json.load(handle)
+    """The manifest, from the archive's first member (``backup`` writes it first): one header
+    read, not a pass over gigabytes of media."""
+    try:
+        with tarfile.open(archive_path, "r:gz") as archive:
+            member = archive.next()
+            if member is None or member.name != MANIFEST or not member.isfile():
+                raise _not_a_backup()
+            # Read whole into memory: its size is checked from its header first.
+            if member.size > MANIFEST_MAX_BYTES:
+                raise BackupFailed(_("This archive's manifest is too large to be a Speakout backup's."))
+            handle = archive.extractfile(member)
+            if handle is None:
+                raise _not_a_backup()
+            manifest = json.load(handle)
+    except UNREADABLE as error:
+        raise (_not_a_backup() if isinstance(error, tarfile.ReadError) else _damaged()) from error
+    except ValueError as error:  # not JSON
+        raise _not_a_backup() from error
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
+        raise _not_a_backup()
+    return manifest
 
 
 def database_is_new() -> bool:
@@ -245,12 +268,15 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
         )
     with tempfile.TemporaryDirectory(prefix="speakout-restore-") as scratch:
         folder = Path(scratch)
-        with tarfile.open(archive_path, "r:gz") as archive:
-            # Only what the manifest names: anything else in the file (a gzip bomb) stays packed.
-            members = [member for member in archive.getmembers() if member.name in manifest["files"]]
-            _check_space(members, folder)
-            for member in members:
-                archive.extract(member, folder, filter="data")
+        try:
+            with tarfile.open(archive_path, "r:gz") as archive:
+                # Only what the manifest names: anything else in the file (a gzip bomb) stays packed.
+                members = [member for member in archive.getmembers() if member.name in manifest["files"]]
+                _check_space(members, folder)
+                for member in members:
+                    archive.extract(member, folder, filter="data")
+        except UNREADABLE as error:
+            raise _damaged() from error
         for name, expected in manifest["files"].items():
             path = folder / name
             if not path.is_file() or _sha256(path) != expected:

@@ -190,6 +190,48 @@ def test_damaged_archive_is_refused(site_builder_transactional, tmp_path):
     assert Reply.objects.count() == count
 
 
+@pytest.mark.django_db(transaction=True)
+def test_cut_short_or_foreign_archive_is_refused_in_words(site_builder_transactional, tmp_path):
+    """A backup cut short in transfer (a full disk, a dropped connection) or a file that is no
+    archive at all gets a sentence from ``speakout restore``, not a traceback, and the instance
+    is left as it was."""
+    from django.core.management.base import CommandError
+
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    data = archive.read_bytes()
+    cut = tmp_path / "cut.tar.gz"
+    cut.write_bytes(data[: len(data) * 2 // 3])
+    foreign = tmp_path / "notes.tar.gz"
+    foreign.write_bytes(b"Minutes of the meeting, not a backup.\n" * 100)
+    count = Reply.objects.count()
+    with pytest.raises(CommandError, match="damaged"):
+        call_command("speakout_restore", str(cut), "--force")
+    with pytest.raises(CommandError, match="not a Speakout backup"):
+        call_command("speakout_restore", str(foreign), "--force")
+    assert Reply.objects.count() == count
+
+
+def test_the_manifest_is_read_from_the_archive_s_first_member(tmp_path):
+    """The manifest is written first: reading it takes the first header, not a pass over the
+    whole archive (gigabytes of media), so even a backup cut short shows what it held."""
+    import tarfile
+
+    manifest = {"format": 1, "engine": "sqlite", "files": {}, "tables": {}}
+    archive = tmp_path / "site.tar.gz"
+    with tarfile.open(archive, "w:gz") as target:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo(backup.MANIFEST)
+        info.size = len(data)
+        target.addfile(info, io.BytesIO(data))
+        padding = tarfile.TarInfo("media/large.bin")
+        padding.size = 4 * 1024 * 1024
+        target.addfile(padding, io.BytesIO(bytes(range(256)) * (padding.size // 256)))
+    whole = archive.read_bytes()
+    archive.write_bytes(whole[: len(whole) // 2])
+    assert backup.read_manifest(archive) == manifest
+
+
 def _free_space(monkeypatch, free: int) -> None:
     """Every filesystem reports ``free`` bytes free."""
     import shutil

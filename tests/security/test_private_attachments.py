@@ -278,6 +278,32 @@ def test_a_draft_published_behind_a_password_on_the_old_site_has_its_files_opene
     assert record.data.get("unlisted") is True and not record.data.get("private")
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_reimport_leaves_a_file_where_an_editor_moved_it(settings, tmp_path, site_builder):
+    """The import decides where a file goes only while it is where an import put it: a document
+    an editor moved from the private collection into one of their own (the board's, say, with its
+    own restriction) stays there when the draft it came with is published and imported again."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    export, uploads = _members_only(tmp_path, status="draft")
+    run_import(export, media_dir=uploads)
+    document = get_document_model().objects.get(title="members-minutes")
+    board = Collection.get_first_root_node().add_child(name="Board only")
+    CollectionViewRestriction.objects.create(
+        collection=board, restriction_type=CollectionViewRestriction.PASSWORD, password="tide tables"
+    )
+    document.collection = board
+    document.save()
+
+    export, uploads = _members_only(tmp_path)
+    run_import(export, media_dir=uploads)
+
+    document.refresh_from_db()
+    assert document.collection_id == board.pk
+    answer = Client().get(document.url)
+    body = b"".join(answer.streaming_content) if answer.streaming else answer.content
+    assert b"who came" not in body, "the board's password still asked for"
+
+
 def test_publishing_an_imported_draft_opens_the_documents_it_links_to(imported):
     """A draft's files were kept private because nobody outside read the draft. Once an editor
     publishes it here, its readers must be able to open the document it links to; the files of
