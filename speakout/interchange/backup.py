@@ -4,7 +4,9 @@ The database copy is SQLite's online backup (a consistent snapshot while the sit
 ``pg_dump`` in its custom format for PostgreSQL. The manifest lists each archive member's
 SHA-256, the row count of every table, and a checksum of every table's rows, so a restore can
 prove it brought back the same data: ``restore`` checks the members before touching anything
-and the counts and row checksums afterwards.
+and the counts and row checksums afterwards. It also lists the database's migrations, so a
+backup made by an earlier version is restored and then brought up to date (its row counts
+checked before), and one made by a later version is refused before anything changes.
 
 Restoring is for an empty instance (a fresh install: migrated, no content), so nothing is
 overwritten by surprise.
@@ -17,6 +19,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -93,7 +96,8 @@ def _dump_database(target: Path) -> str:
     raise BackupFailed(_("Backups support SQLite and PostgreSQL only."))
 
 
-def _pg(program: str, arguments: list[str]) -> None:
+def _pg(program: str, arguments: list[str], *, connect: bool = True) -> str:
+    """Run a PostgreSQL client tool (on this site's database unless ``connect`` is false); its output."""
     executable = shutil.which(program)
     if executable is None:
         raise BackupFailed(
@@ -102,10 +106,12 @@ def _pg(program: str, arguments: list[str]) -> None:
         )
     params = connection.get_connection_params()
     env = {**os.environ}
-    command = [executable, *arguments, "--dbname", params.get("dbname") or settings.DATABASES["default"]["NAME"]]
-    for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
-        if params.get(key):
-            command += [option, str(params[key])]
+    command = [executable, *arguments]
+    if connect:
+        command += ["--dbname", params.get("dbname") or settings.DATABASES["default"]["NAME"]]
+        for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
+            if params.get(key):
+                command += [option, str(params[key])]
     if params.get("password"):
         env["PGPASSWORD"] = str(params["password"])
     completed = subprocess.run(command, env=env, capture_output=True, text=True)
@@ -113,6 +119,14 @@ def _pg(program: str, arguments: list[str]) -> None:
         raise BackupFailed(
             _("%(program)s failed: %(error)s") % {"program": program, "error": completed.stderr.strip()[:2000]}
         )
+    return completed.stdout
+
+
+def _tables_in_dump(dump: Path) -> set[str]:
+    """The tables a ``pg_dump`` archive creates, from ``pg_restore --list`` ("214; 1259 81867
+    TABLE public name owner")."""
+    listing = _pg("pg_restore", ["--list", str(dump)], connect=False)
+    return {match[1] for match in re.finditer(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", listing, re.MULTILINE)}
 
 
 def _media_files() -> list[Path]:
@@ -147,6 +161,7 @@ def backup(destination: str | Path | None = None) -> Path:
             "engine": engine,
             "files": {member: _sha256(dump)},
             "tables": table_summary(),
+            "migrations": sorted(_applied_migrations()),
         }
         for path in media:
             manifest["files"]["media/" + path.relative_to(root).as_posix()] = _sha256(path)
@@ -256,12 +271,87 @@ def _check_space(members: list[tarfile.TarInfo], scratch: Path) -> None:
             )
 
 
+def _applied_migrations() -> set[str]:
+    from django.db.migrations.recorder import MigrationRecorder
+
+    return {f"{app}.{name}" for app, name in MigrationRecorder(connection).applied_migrations()}
+
+
+def _known_migrations() -> set[str]:
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    return {f"{app}.{name}" for app, name in loader.disk_migrations}
+
+
+def _refuse_a_later_version(manifest: dict) -> None:
+    """A backup whose database has migrations this code does not know was made by a later
+    version: restored here, its tables would not match the code (archives made before the
+    manifest listed them come from earlier versions, which this code can bring up to date)."""
+    archived = set(manifest.get("migrations") or ())
+    known = _known_migrations()
+    # An unknown name in an app whose known migrations are all applied is one ahead of this code;
+    # in an app that lacks some, it is an old one a later release deleted after squashing.
+    unknown = sorted(
+        name
+        for name in archived - known
+        if {other for other in known if other.split(".", 1)[0] == name.split(".", 1)[0]} <= archived
+    )
+    if unknown:
+        raise BackupFailed(
+            _(
+                "This backup was made by a later version of Speakout (its database has changes "
+                "this version does not know, such as %(migration)s). Install that version or a "
+                "newer one, then restore."
+            )
+            % {"migration": unknown[0]}
+        )
+
+
+def _behind() -> bool:
+    """The restored database lacks migrations this code has: it came from an earlier version."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    return bool(executor.migration_plan(executor.loader.graph.leaf_nodes()))
+
+
+def _check_counts(manifest: dict) -> None:
+    """Before an earlier version's database is migrated: every table it had holds the rows its
+    manifest counted (its row checksums were taken over the earlier version's columns, and the
+    database file itself matched its checksum already)."""
+    existing = set(connection.introspection.table_names())
+    for label, expected in manifest["tables"].items():
+        try:
+            model = apps.get_model(label)
+        except LookupError:
+            continue  # a model this version no longer has; its migration drops the table
+        if model._meta.db_table not in existing:
+            continue
+        rows = model._base_manager.count()  # COUNT(*): reads no column the table may lack
+        if rows != expected["count"]:
+            raise _mismatch(label, rows, expected["count"])
+
+
+def _mismatch(label: str, rows: int, expected: int) -> BackupFailed:
+    return BackupFailed(
+        ngettext(
+            "The restored table %(table)s does not match the backup (%(found)s row, %(expected)s expected).",
+            "The restored table %(table)s does not match the backup (%(found)s rows, %(expected)s expected).",
+            rows,
+        )
+        % {"table": label, "found": rows, "expected": expected}
+    )
+
+
 def restore(archive_path: str | Path, *, force: bool = False) -> dict:
-    """Restore an archive into this (empty) instance; returns the manifest once verified."""
+    """Restore an archive into this (empty) instance; returns the manifest once verified, with
+    ``brought_up_to_date`` true when the archive came from an earlier version and was migrated."""
     archive_path = Path(archive_path)
     if not archive_path.is_file():
         raise BackupFailed(_("There is no archive at %(path)s.") % {"path": archive_path})
     manifest = read_manifest(archive_path)
+    _refuse_a_later_version(manifest)
     if not force and not instance_is_empty():
         raise BackupFailed(
             _("This instance already has content. Restore into an empty instance, or pass --force to replace it.")
@@ -294,11 +384,18 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
                 source.backup(connection.connection)
             source.close()
         else:
+            dump = folder / "database.pgdump"
+            # --clean drops only what the dump has: a table a later migration made (the backup
+            # coming from an earlier version) would stay, with the replaced site's rows in it.
+            leftovers = set(connection.introspection.table_names()) - _tables_in_dump(dump)
             _pg(
                 "pg_restore",
-                ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction"]
-                + [str(folder / "database.pgdump")],
+                ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction", str(dump)],
             )
+            if leftovers:
+                with connection.cursor() as cursor:
+                    names = ", ".join(connection.ops.quote_name(name) for name in sorted(leftovers))
+                    cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
         connection.close()
         root = Path(settings.MEDIA_ROOT)
         for name in manifest["files"]:
@@ -306,18 +403,21 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
                 target = root / name[len("media/") :]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(folder / name, target)
-    found = table_summary()
-    for label, expected in manifest["tables"].items():
-        if found.get(label) != expected:
-            rows = found.get(label, {}).get("count") or 0
-            raise BackupFailed(
-                ngettext(
-                    "The restored table %(table)s does not match the backup (%(found)s row, %(expected)s expected).",
-                    "The restored table %(table)s does not match the backup (%(found)s rows, %(expected)s expected).",
-                    rows,
-                )
-                % {"table": label, "found": rows, "expected": expected["count"]}
-            )
+    manifest["brought_up_to_date"] = _behind()
+    if manifest["brought_up_to_date"]:
+        from django.core.management import call_command
+
+        try:
+            _check_counts(manifest)
+        finally:
+            # Even when a count differs: the database is the archive's now, and the site must
+            # run on it to be looked at.
+            call_command("migrate", interactive=False, verbosity=0)
+    else:
+        found = table_summary()
+        for label, expected in manifest["tables"].items():
+            if found.get(label) != expected:
+                raise _mismatch(label, found.get(label, {}).get("count") or 0, expected["count"])
     from django.core.cache import cache
 
     cache.clear()

@@ -132,6 +132,7 @@ def test_backup_and_restore(site_builder_transactional, tmp_path, settings):
             path.unlink()
     restored = backup.restore(archive, force=True)
     assert backup.table_summary() == restored["tables"]
+    assert restored["brought_up_to_date"] is False, "the same version: every row checksum compared"
     assert Reply.objects.count() == 9
     assert any(path.is_file() for path in (tmp_path / "media").rglob("*.png"))
     restored_french = ReportPage.objects.get(pk=french.pk)
@@ -230,6 +231,117 @@ def test_the_manifest_is_read_from_the_archive_s_first_member(tmp_path):
     whole = archive.read_bytes()
     archive.write_bytes(whole[: len(whole) // 2])
     assert backup.read_manifest(archive) == manifest
+
+
+def _pack(path, manifest: dict, members: dict) -> None:
+    """An archive as ``speakout backup`` writes it: the manifest first, then the named files."""
+    import tarfile
+
+    with tarfile.open(path, "w:gz") as target:
+        data = json.dumps(manifest).encode()
+        info = tarfile.TarInfo(backup.MANIFEST)
+        info.size = len(data)
+        target.addfile(info, io.BytesIO(data))
+        for name, source in members.items():
+            target.add(source, arcname=name)
+
+
+def _backup_of_an_earlier_version(tmp_path):
+    """The archive the version before the import runs' start time and the Fediverse tombstones
+    would have written: its database two migrations behind, and a manifest of that time (no
+    list of migrations, no tombstone table, row checksums over that version's columns)."""
+    from speakout.federation.models import NoteTombstone
+
+    call_command("migrate", "speakout_interchange", "0004", verbosity=0)
+    call_command("migrate", "speakout_federation", "0005", verbosity=0)
+    try:
+        dump = tmp_path / "earlier.dump"
+        engine = backup._dump_database(dump)
+    finally:
+        call_command("migrate", verbosity=0)
+    member = "database.sqlite3" if engine == "sqlite" else "database.pgdump"
+    tables = {
+        model._meta.label: {"count": model._base_manager.count(), "checksum": "over the earlier columns"}
+        for model in backup.content_models()
+        if model is not NoteTombstone
+    }
+    manifest = {"format": 1, "engine": engine, "files": {member: backup._sha256(dump)}, "tables": tables}
+    archive = tmp_path / "earlier.tar.gz"
+    _pack(archive, manifest, {member: dump})
+    return archive
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_made_by_an_earlier_version_is_restored_and_brought_up_to_date(site_builder_transactional, tmp_path):
+    """A backup from before an upgrade (the server died after it) is restored, its row counts
+    checked, and its database migrated: the site runs on it, nothing lost."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    from speakout.federation.models import NoteTombstone
+    from speakout.interchange.models import ImportRun
+
+    run_import(FIXTURES / "edge-cases.xml")
+    replies = Reply.objects.count()
+    archive = _backup_of_an_earlier_version(tmp_path)
+    Reply.objects.all().delete()
+    # A table the earlier version did not have, holding a row of the site being replaced.
+    NoteTombstone.objects.create(digest="0" * 64)
+    out = io.StringIO()
+    call_command("speakout_restore", str(archive), "--force", stdout=out)
+    assert "brought up to date" in out.getvalue()
+    assert Reply.objects.count() == replies
+    executor = MigrationExecutor(connection)
+    assert not executor.migration_plan(executor.loader.graph.leaf_nodes()), "every migration applied"
+    assert ImportRun.objects.filter(started_at__isnull=True).count() == ImportRun.objects.count()
+    assert NoteTombstone.objects.count() == 0, "the replaced site's rows are gone with it"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_of_an_earlier_version_with_rows_missing_is_refused(site_builder_transactional, tmp_path):
+    """Its row checksums cannot be compared across versions, so its counts are, before the
+    database is migrated."""
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = _backup_of_an_earlier_version(tmp_path)
+    manifest = backup.read_manifest(archive)
+    manifest["tables"]["speakout_discussion.Reply"]["count"] += 1
+    import tarfile
+
+    with tarfile.open(archive) as source:
+        source.extractall(tmp_path / "unpacked", filter="data")
+    member = next(iter(manifest["files"]))
+    _pack(archive, manifest, {member: tmp_path / "unpacked" / member})
+    with pytest.raises(ImportFailed, match="speakout_discussion.Reply"):
+        backup.restore(archive, force=True)
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    assert not executor.migration_plan(executor.loader.graph.leaf_nodes()), "migrated, to be looked at"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_made_by_a_later_version_is_refused_before_anything_changes(site_builder_transactional, tmp_path):
+    """Its database has migrations this version does not know: restored, its tables would not
+    match the code. The manifest lists them, so it is refused before the first write."""
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    manifest = backup.read_manifest(archive)
+    assert set(manifest["migrations"]) >= {
+        "speakout_discussion.0001_initial",
+        "speakout_interchange.0005_run_started_at",
+    }
+    manifest["migrations"].append("speakout_discussion.9001_from_a_later_version")
+    import tarfile
+
+    with tarfile.open(archive) as source:
+        source.extractall(tmp_path / "unpacked", filter="data")
+    _pack(archive, manifest, {name: tmp_path / "unpacked" / name for name in manifest["files"]})
+    count = Reply.objects.count()
+    Reply.objects.filter(pk=Reply.objects.order_by("pk").values("pk")[:1]).delete()
+    with pytest.raises(ImportFailed, match="later version"):
+        backup.restore(archive, force=True)
+    assert Reply.objects.count() == count - 1, "the database was not replaced"
 
 
 def _free_space(monkeypatch, free: int) -> None:

@@ -21,7 +21,14 @@ class Command(BaseCommand):
         except ImportFailed as error:
             raise CommandError(str(error)) from error
         rows = sum(table["count"] for table in manifest["tables"].values())
-        self.stdout.write(
+        restored = (
             f"Restored {rows} rows in {len(manifest['tables'])} tables and "
-            f"{sum(1 for name in manifest['files'] if name.startswith('media/'))} media files; all checksums match."
+            f"{sum(1 for name in manifest['files'] if name.startswith('media/'))} media files"
         )
+        if manifest["brought_up_to_date"]:
+            self.stdout.write(
+                f"{restored}; the files' checksums and every table's row count match. The backup came "
+                "from an earlier version of Speakout: its database has been brought up to date."
+            )
+        else:
+            self.stdout.write(f"{restored}; all checksums match.")
