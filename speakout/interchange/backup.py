@@ -126,7 +126,12 @@ def _tables_in_dump(dump: Path) -> set[str]:
     """The tables a ``pg_dump`` archive creates, from ``pg_restore --list`` ("214; 1259 81867
     TABLE public name owner")."""
     listing = _pg("pg_restore", ["--list", str(dump)], connect=False)
-    return {match[1] for match in re.finditer(r"^\d+; \d+ \d+ TABLE \S+ (\S+) ", listing, re.MULTILINE)}
+    entries = re.finditer(r"^\d+; \d+ \d+ TABLE (?!DATA )\S+ (\S+)(?: |$)", listing, re.MULTILINE)
+    tables = {match[1] for match in entries}
+    if not tables:
+        # A listing this code cannot read: every table would look left over and be dropped.
+        raise BackupFailed(_("pg_restore lists no table in this backup; nothing was changed."))
+    return tables
 
 
 def _media_files() -> list[Path]:

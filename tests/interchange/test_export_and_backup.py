@@ -344,6 +344,26 @@ def test_a_backup_made_by_a_later_version_is_refused_before_anything_changes(sit
     assert Reply.objects.count() == count - 1, "the database was not replaced"
 
 
+def test_the_tables_of_a_postgresql_dump_are_read_from_its_listing_or_nothing_is_dropped(monkeypatch, tmp_path):
+    """After ``pg_restore`` the tables the dump lacks are dropped: a listing read wrong would make
+    every table look left over, so one that names no table stops the restore before it starts."""
+    listing = (
+        ";\n; Selected TOC Entries:\n;\n"
+        "231; 1259 16497 TABLE public account_emailaddress postgres\n"
+        "3340; 0 16497 TABLE DATA public account_emailaddress postgres\n"
+        "221; 1259 16411 TABLE public speakout_discussion_reply\n"
+        "3197; 2606 16415 CONSTRAINT public speakout_discussion_reply speakout_discussion_reply_pkey postgres\n"
+    )
+    monkeypatch.setattr(backup, "_pg", lambda program, arguments, connect=True: listing)
+    assert backup._tables_in_dump(tmp_path / "database.pgdump") == {
+        "account_emailaddress",
+        "speakout_discussion_reply",
+    }
+    monkeypatch.setattr(backup, "_pg", lambda program, arguments, connect=True: ";\n; TOC Entries: 0\n")
+    with pytest.raises(ImportFailed, match="nothing was changed"):
+        backup._tables_in_dump(tmp_path / "database.pgdump")
+
+
 def _free_space(monkeypatch, free: int) -> None:
     """Every filesystem reports ``free`` bytes free."""
     import shutil
