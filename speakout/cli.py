@@ -56,11 +56,9 @@ MIGRATION_COMMANDS = {"migrate", "makemigrations", "showmigrations", "sqlmigrate
 
 def _bring_database_up_to_date() -> None:
     """Apply pending migrations, so every command works on a new data folder."""
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
+    from speakout.interchange.backup import migrations_pending
 
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+    if migrations_pending():
         print("Bringing the database up to date first (as `speakout setup` does)…", file=sys.stderr, flush=True)
         _manage("migrate", "--no-input", "--verbosity", "0")
 

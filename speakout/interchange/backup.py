@@ -31,7 +31,7 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -132,6 +132,29 @@ def _tables_in_dump(dump: Path) -> set[str]:
         # A listing this code cannot read: every table would look left over and be dropped.
         raise BackupFailed(_("pg_restore lists no table in this backup; nothing was changed."))
     return tables
+
+
+def _leftover_tables(dump: Path) -> set[str]:
+    """Tables of this code's models that the dump lacks (made by a migration later than the
+    backup): ``pg_restore --clean`` drops only what the dump has, so they would stay, with the
+    replaced site's rows. Only our models' tables: a database shared with other software keeps
+    theirs."""
+    ours = set(connection.introspection.django_table_names(only_existing=True, include_views=False))
+    return ours - _tables_in_dump(dump)
+
+
+def _drop(tables: set[str]) -> None:
+    if not tables:
+        return
+    names = ", ".join(connection.ops.quote_name(name) for name in sorted(tables))
+    try:
+        with connection.cursor() as cursor:
+            # No CASCADE: whatever else depends on them (another program's view) is not ours to drop.
+            cursor.execute(f"DROP TABLE IF EXISTS {names}")
+    except DatabaseError as error:
+        raise BackupFailed(
+            _("%(program)s failed: %(error)s") % {"program": "DROP TABLE", "error": str(error).strip()[:2000]}
+        ) from error
 
 
 def _media_files() -> list[Path]:
@@ -313,8 +336,8 @@ def _refuse_a_later_version(manifest: dict) -> None:
         )
 
 
-def _behind() -> bool:
-    """The restored database lacks migrations this code has: it came from an earlier version."""
+def migrations_pending() -> bool:
+    """The database lacks migrations this code has (a new one, or a restored earlier version's)."""
     from django.db.migrations.executor import MigrationExecutor
 
     executor = MigrationExecutor(connection)
@@ -390,17 +413,12 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
             source.close()
         else:
             dump = folder / "database.pgdump"
-            # --clean drops only what the dump has: a table a later migration made (the backup
-            # coming from an earlier version) would stay, with the replaced site's rows in it.
-            leftovers = set(connection.introspection.table_names()) - _tables_in_dump(dump)
+            leftovers = _leftover_tables(dump)
             _pg(
                 "pg_restore",
                 ["--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction", str(dump)],
             )
-            if leftovers:
-                with connection.cursor() as cursor:
-                    names = ", ".join(connection.ops.quote_name(name) for name in sorted(leftovers))
-                    cursor.execute(f"DROP TABLE IF EXISTS {names} CASCADE")
+            _drop(leftovers)
         connection.close()
         root = Path(settings.MEDIA_ROOT)
         for name in manifest["files"]:
@@ -408,7 +426,7 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
                 target = root / name[len("media/") :]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(folder / name, target)
-    manifest["brought_up_to_date"] = _behind()
+    manifest["brought_up_to_date"] = migrations_pending()
     if manifest["brought_up_to_date"]:
         from django.core.management import call_command
 

@@ -364,6 +364,40 @@ def test_the_tables_of_a_postgresql_dump_are_read_from_its_listing_or_nothing_is
         backup._tables_in_dump(tmp_path / "database.pgdump")
 
 
+@pytest.mark.django_db
+def test_only_our_own_tables_missing_from_a_dump_are_dropped(monkeypatch, tmp_path):
+    """The tables a restore drops after ``pg_restore`` are those of our models the dump lacks:
+    another program's table in a shared database is not ours to drop."""
+    from django.db import connection
+
+    from speakout.federation.models import NoteTombstone
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE another_programs_table (id integer)")
+    ours = connection.introspection.django_table_names(only_existing=True, include_views=False)
+    tombstones = NoteTombstone._meta.db_table
+    listing = "".join(
+        f"{number}; 1259 {number} TABLE public {table} postgres\n"
+        for number, table in enumerate(ours, start=100)
+        if table != tombstones
+    )
+    monkeypatch.setattr(backup, "_pg", lambda program, arguments, connect=True: listing)
+    assert backup._leftover_tables(tmp_path / "database.pgdump") == {tombstones}
+
+
+def test_a_migration_a_later_release_deleted_does_not_make_a_backup_look_later():
+    """An unknown migration in an app whose known ones the backup has all of is a later
+    version's; in an app that lacks some of them, it is an old one deleted after a squash."""
+    known = sorted(backup._known_migrations())
+    discussion = [name for name in known if name.startswith("speakout_discussion.")]
+    others = [name for name in known if not name.startswith("speakout_discussion.")]
+    older = {"migrations": [*others, *discussion[:-1], "speakout_discussion.0003_squashed_away_since"]}
+    backup._refuse_a_later_version(older)
+    later = {"migrations": [*known, "speakout_discussion.9001_from_a_later_version"]}
+    with pytest.raises(ImportFailed, match="later version"):
+        backup._refuse_a_later_version(later)
+
+
 def _free_space(monkeypatch, free: int) -> None:
     """Every filesystem reports ``free`` bytes free."""
     import shutil
