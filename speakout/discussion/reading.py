@@ -86,7 +86,9 @@ def _own(user, guest_token: str) -> Q | None:
         own = Q(user_id=user.pk)
     keys = guest_keys(guest_token)
     if keys:
-        own = Q(guest_key__in=keys) if own is None else own | Q(guest_key__in=keys)
+        # A guest token reaches guests' replies only: an account's reply is not the browser's.
+        by_token = Q(guest_key__in=keys, user_id__isnull=True)
+        own = by_token if own is None else own | by_token
     return own
 
 
@@ -125,8 +127,8 @@ def visible_reply(reply_id: int, *, user=None, guest_token: str = "") -> Reply |
 
 def wrote(reply: Reply, *, user=None, guest_token: str = "") -> bool:
     """Whether the reader (an account, else a guest token) wrote the reply."""
-    if user is not None and getattr(user, "is_authenticated", False) and reply.user_id is not None:
-        return reply.user_id == user.pk
+    if reply.user_id is not None:
+        return user is not None and getattr(user, "is_authenticated", False) and reply.user_id == user.pk
     return bool(reply.guest_key) and reply.guest_key in guest_keys(guest_token)
 
 
@@ -213,7 +215,10 @@ def _arrange(rows: list[Reply], max_depth: int, newest_first: bool, user, keys: 
         depth_of[reply.pk] = depth
         display_depth = min(depth, deepest)
         in_reply_to = parent.author_name if parent is not None and depth > display_depth else ""
-        own = (user_id is not None and reply.user_id == user_id) or (bool(reply.guest_key) and reply.guest_key in keys)
+        if reply.user_id is not None:
+            own = reply.user_id == user_id
+        else:
+            own = bool(reply.guest_key) and reply.guest_key in keys
         nodes.append(ReplyNode(reply, display_depth, in_reply_to, own))
     if newest_first:
         nodes = _roots_reversed(nodes)

@@ -439,7 +439,9 @@ def _submit_reply(
             moderation_reason=result.reasons[:500],
             created_at=now,
             client_hash=author.client_hash,
-            guest_key=guest_key(author.guest_token),
+            # An account's reply is the account's alone: the browser's guest cookie outlives a
+            # sign-out, so whoever used the browser next would hold the reply too.
+            guest_key="" if author.is_signed_in else guest_key(author.guest_token),
             avatar_key=avatar_key_for(author, commenter),
             submission_id=submission_id,
             approved_repliers_only=bool(cleaned.get("approved_repliers_only")),

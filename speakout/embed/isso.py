@@ -202,7 +202,9 @@ def fetch(request):
         keys = [key for token in tokens_from_cookies(request).values() for key in guest_keys(token)]
         visible = Reply.objects.filter(thread=thread, status=Reply.Status.APPROVED)
         if keys:
-            visible = visible | Reply.objects.filter(thread=thread, status__in=HELD_STATUSES, guest_key__in=keys)
+            # Guests' held replies only: an account's reply is not the browser's.
+            held = Reply.objects.filter(thread=thread, status__in=HELD_STATUSES, user_id__isnull=True)
+            visible = visible | held.filter(guest_key__in=keys)
         rows = list(visible.order_by("path"))
     if after:
         rows = [reply for reply in rows if reply.created_at.timestamp() > after]

@@ -27,7 +27,7 @@ import tarfile
 import tempfile
 import zlib
 from datetime import UTC, datetime
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.apps import apps
 from django.conf import settings
@@ -240,7 +240,21 @@ def read_manifest(archive_path: Path) -> dict:
         raise _not_a_backup() from error
     if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), dict):
         raise _not_a_backup()
+    for name in manifest["files"]:
+        if not _member_name_is_safe(name):
+            raise BackupFailed(
+                _("This archive names a file outside its own folders (%(name)s); nothing was changed.") % {"name": name}
+            )
     return manifest
+
+
+def _member_name_is_safe(name: str) -> bool:
+    """A member restore writes (the database, or a file under ``media/``) whose name cannot climb
+    out of where it goes: whoever made the archive chose its names."""
+    parts = PurePosixPath(name).parts
+    if name in ("database.sqlite3", "database.pgdump"):
+        return True
+    return len(parts) > 1 and parts[0] == "media" and not {"..", "/"} & set(parts)
 
 
 def database_is_new() -> bool:
@@ -248,15 +262,83 @@ def database_is_new() -> bool:
     return not connection.introspection.table_names()
 
 
+# Tables a fresh install fills, or whose rows only configure the site or derive from its
+# content: a restore may replace them without --force. Every other table holds the site's own
+# (a new model's too, unless it is named here).
+SET_UP_TABLES = {
+    "auth.Permission",
+    "auth.Group",
+    "socialaccount.SocialApp",
+    "wagtailadmin.Admin",
+    "wagtailadmin.EditingSession",
+    "wagtailadmin.FormState",
+    "wagtailcore.Collection",
+    "wagtailcore.GroupApprovalTask",
+    "wagtailcore.GroupCollectionPermission",
+    "wagtailcore.GroupPagePermission",
+    "wagtailcore.GroupSitePermission",
+    "wagtailcore.Locale",
+    "wagtailcore.ModelLogEntry",
+    "wagtailcore.PageLogEntry",
+    "wagtailcore.ReferenceIndex",
+    "wagtailcore.Revision",
+    "wagtailcore.Site",
+    "wagtailcore.Task",
+    "wagtailcore.Workflow",
+    "wagtailcore.WorkflowContentType",
+    "wagtailcore.WorkflowPage",
+    "wagtailcore.WorkflowTask",
+    "wagtailembeds.Embed",
+    "wagtailimages.Rendition",
+    "wagtailsearch.IndexEntry",
+    "wagtailsearch.SQLiteFTSIndexEntry",
+    "wagtailusers.UserProfile",
+    "speakout_discussion.DiscussionSettings",
+    "speakout_federation.ActorKey",
+    "speakout_federation.FederationSettings",
+    "speakout_outbox.SenderSettings",
+    "speakout_safety.RemovalNotice",
+    "speakout_safety.SafetySettings",
+    "speakout_safety.SpamModel",
+    "speakout_theme.LanguageSettings",
+}
+# Rows of the staff's own accounts (``speakout setup`` makes the first admin): set-up too.
+STAFF_TABLES = {
+    "account.EmailAddress": "user__in",
+    "account.EmailConfirmation": "email_address__user__in",
+    "mfa.Authenticator": "user__in",
+}
+
+
 def instance_is_empty() -> bool:
+    """Nothing here is the site's own yet: no page but Wagtail's placeholder, and no row in any
+    table but the set-up ones (staff accounts included). Subscribers taken in before the first
+    post, an uploaded picture or a reader's account are content a restore must not replace
+    unasked."""
     if database_is_new():
         return True
+    from django.contrib.auth import get_user_model
+    from django.db.models import Q
     from wagtail.models import Page
 
-    from speakout.discussion.models import Reply
+    from speakout.publishing.home import content_summary
 
-    # A fresh install has Wagtail's root and one home page, and no replies.
-    return Page.objects.count() <= 2 and not Reply.objects.exists()
+    if any(content_summary().values()):
+        return False
+    user_model = get_user_model()
+    staff = user_model._base_manager.filter(Q(is_staff=True) | Q(is_superuser=True)).values("pk")
+    for model in content_models():
+        label = model._meta.label
+        if label in SET_UP_TABLES or issubclass(model, Page):
+            continue
+        rows = model._base_manager.all()
+        if model is user_model:
+            rows = rows.exclude(pk__in=staff)
+        elif label in STAFF_TABLES:
+            rows = rows.exclude(**{STAFF_TABLES[label]: staff})
+        if rows.exists():
+            return False
+    return True
 
 
 # Left free by a restore for what the site writes meanwhile (its log, mail files, the worker).

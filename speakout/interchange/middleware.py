@@ -2,7 +2,7 @@
 
 Wagtail's redirect middleware only acts on a 404, but ``/?p=123`` is the home page with a query
 string, which answers 200. This middleware looks such a request up in the same redirect table
-the importer fills (old path ``/?p=123``) before the page is served.
+the importer fills (old path ``/?p=123``) before the page is served, when that page is public.
 """
 
 from __future__ import annotations
@@ -28,6 +28,13 @@ class OldQueryLinkMiddleware:
                         .select_related("redirect_page")
                         .first()
                     )
-                    if redirect is not None and redirect.link:
+                    if redirect is not None and redirect.link and _public(redirect.redirect_page):
                         return HttpResponsePermanentRedirect(redirect.link)
         return self.get_response(request)
+
+
+def _public(page) -> bool:
+    """Only a page anyone may read is found by its old id: a draft's, private or scheduled post's
+    address (its slug, from its title) would otherwise go to whoever counts ids. Its old link
+    answers as an unknown id does, until it is published."""
+    return page.live and not page.get_view_restrictions().exists()

@@ -1,0 +1,90 @@
+"""A hostile backup archive: ``speakout restore`` writes nothing outside the media folder,
+whatever a member of the archive is called (a backup's names come from whoever made the file)."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+
+import pytest
+
+
+@pytest.fixture
+def site_builder_transactional(transactional_db):
+    from tests.helpers import SiteBuilder
+
+    return SiteBuilder()
+
+
+def _hostile_backup(path, member_name: str, payload: bytes, database) -> None:
+    """An archive as ``speakout backup`` writes it (manifest first, checksums right), whose one
+    media member's name climbs out of ``media/``."""
+    import hashlib
+
+    from speakout.interchange import backup
+
+    dump_bytes = database.read_bytes()
+    manifest = {
+        "format": backup.ARCHIVE_FORMAT,
+        "engine": "sqlite",
+        "files": {
+            "database.sqlite3": hashlib.sha256(dump_bytes).hexdigest(),
+            member_name: hashlib.sha256(payload).hexdigest(),
+        },
+        "tables": backup.table_summary(),
+        "migrations": sorted(backup._applied_migrations()),
+    }
+    with tarfile.open(path, "w:gz") as archive:
+        for name, data in (
+            (backup.MANIFEST, json.dumps(manifest).encode()),
+            ("database.sqlite3", dump_bytes),
+            (member_name, payload),
+        ):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_restore_writes_no_file_outside_the_media_folder(site_builder_transactional, tmp_path, settings):
+    """A backup's ``media/…`` members are copied into MEDIA_ROOT. A member named
+    ``media/../static/speakout.js`` passes the ``data`` filter (it stays inside the scratch folder
+    while unpacked) and was copied to ``MEDIA_ROOT/../static/speakout.js``: the data folder's
+    static files (served to every reader), the private folder, the SQLite database: anything
+    under MEDIA_ROOT's parent."""
+    from speakout.interchange import backup
+
+    data_dir = tmp_path / "data"
+    settings.MEDIA_ROOT = str(data_dir / "media")
+    (data_dir / "media").mkdir(parents=True)
+    (data_dir / "static").mkdir()
+    real = backup.backup(tmp_path / "real.tar.gz")
+    with tarfile.open(real) as archive:
+        database = tmp_path / "database.sqlite3"
+        database.write_bytes(archive.extractfile("database.sqlite3").read())
+    hostile = tmp_path / "hostile.tar.gz"
+    _hostile_backup(hostile, "media/../static/speakout.js", b"alert('planted by a backup')", database)
+    try:
+        backup.restore(hostile, force=True)
+    except backup.BackupFailed:
+        pass  # refusing the archive is a fine answer
+    assert not (data_dir / "static" / "speakout.js").exists(), "a backup member was written outside MEDIA_ROOT"
+
+
+@pytest.mark.parametrize(
+    ("name", "safe"),
+    [
+        ("database.sqlite3", True),
+        ("media/original_images/photo.jpg", True),
+        ("media/../static/speakout.js", False),
+        ("media/images/../../secret_key", False),
+        ("/etc/cron.d/job", False),
+        ("static/speakout.js", False),
+        ("media", False),
+    ],
+)
+def test_only_the_database_and_files_under_media_are_restored(name, safe):
+    from speakout.interchange import backup
+
+    assert backup._member_name_is_safe(name) is safe
