@@ -1,6 +1,7 @@
-"""Everything as one JSON document: pages with their bodies, snippets, tags, threads with
-replies, commenters, reports of replies, the moderation log, discussion settings, redirects,
-and every other row of Speakout's own apps (subscriptions, contact messages, the outbox).
+"""Everything as one JSON document: the pages of every Speakout page type with their own fields,
+snippets, tags, threads with replies, commenters, reports of replies, the moderation log,
+discussion settings, redirects, and every other row of Speakout's own apps (subscriptions,
+contact messages, the outbox).
 
 Written record by record, so memory stays flat however large the site is.
 """
@@ -16,17 +17,34 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 from taggit.models import Tag
 from wagtail.contrib.redirects.models import Redirect
+from wagtail.fields import StreamField
 from wagtail.models import Page, PageViewRestriction
 
 from speakout.discussion.models import Commenter, DiscussionSettings, Flag, ModerationLogEntry, Reply, Thread
-from speakout.publishing.models import Author, Category, ReportPage, StandardPage
+from speakout.publishing.models import Author, Category, ReportAuthor, ReportPage, ReportTag, StandardPage
 
 from .models import ImportedItem
 
 FORMAT = "speakout-json"
 VERSION = 1
-# Models written in their own sections; other rows of Speakout's apps go under "other".
-_STRUCTURED = {Commenter, DiscussionSettings, Flag, ModerationLogEntry, Reply, Thread, ImportedItem}
+# Models written in their own sections (a report's bylines and tags in its page row). Speakout's
+# page types (``page_models``) go in "pages"; every other row of Speakout's apps under "other".
+_STRUCTURED = {
+    Author,
+    Category,
+    ReportAuthor,
+    ReportTag,
+    Commenter,
+    DiscussionSettings,
+    Flag,
+    ModerationLogEntry,
+    Reply,
+    Thread,
+    ImportedItem,
+}
+# A page row's "type": the two the first exports wrote keep their names; any other type is named
+# after its model ("home", "reportindex", "contact"...).
+_PAGE_TYPES = {ReportPage: "report", StandardPage: "page"}
 # The columns those sections leave out; every other column goes, so a column added later is not
 # lost on the way out. Left out: the keys that tie a reply or a report to a browser or a network
 # (client_hash, guest_key), what Speakout derives again (a reply's thread, which holds it here, its
@@ -45,6 +63,22 @@ LEFT_OUT: dict[type, set[str]] = {
 # links (manage my replies, confirm, unsubscribe) work for whoever holds them.
 OTHER_LEFT_OUT_MODELS = {"speakout_discussion.ClientKey"}
 OTHER_LEFT_OUT_COLUMNS = {"client_hash", "private_pem", "text_body", "html_body"}
+
+
+def page_models() -> list[type[Page]]:
+    """Speakout's own page types, found from the models so that a type added later is exported
+    too (written under "other", a page would lose its title and place in the tree, which are
+    Wagtail's page row, not its type's)."""
+    return [
+        model
+        for model in apps.get_models()
+        if issubclass(model, Page) and model._meta.app_label.startswith("speakout_") and not model._meta.proxy
+    ]
+
+
+def own_fields(model) -> list:
+    """The columns of a page type's own table (Wagtail's page columns are written by name)."""
+    return [field for field in model._meta.concrete_fields if field.model is not Page and not field.primary_key]
 
 
 def columns(model) -> list[str]:
@@ -121,14 +155,16 @@ class JSONWriter:
 
     def _pages(self):
         restrictions = set(PageViewRestriction.objects.values_list("page_id", flat=True))
-        for model, kind in ((ReportPage, "report"), (StandardPage, "page")):
-            pages = model.objects.order_by("path")
+        for model in page_models():
+            fields = own_fields(model)
+            # exact_type: a page of a type derived from this one is written once, with its own.
+            pages = model.objects.exact_type(model).order_by("path")
             if model is ReportPage:
                 pages = pages.prefetch_related("categories", "tagged_items__tag", "report_authors__author")
             for page in pages.iterator(chunk_size=200):
                 row = {
                     "id": page.pk,
-                    "type": kind,
+                    "type": _PAGE_TYPES.get(model, model._meta.model_name.removesuffix("page")),
                     "title": page.title,
                     "slug": page.slug,
                     "url_path": page.url_path,
@@ -140,20 +176,17 @@ class JSONWriter:
                     "go_live_at": page.go_live_at,
                     "seo_title": page.seo_title,
                     "search_description": page.search_description,
-                    "body": page.body.get_prep_value(),
                 }
-                if kind == "report":
+                for field in fields:
+                    value = getattr(page, field.attname)
+                    # Block data as stored (a list of blocks), not the column's JSON text.
+                    row[field.attname] = value.get_prep_value() if isinstance(field, StreamField) else value
+                if model is ReportPage:
                     row.update(
-                        date=page.date,
-                        standfirst=page.standfirst,
-                        notes=page.notes.get_prep_value(),
-                        replies=page.replies,
                         categories=[c.slug for c in page.categories.all()],
                         tags=[t.tag.name for t in page.tagged_items.all()],
                         authors=[a.slug for a in page.authors],
                     )
-                else:
-                    row["intro"] = page.intro
                 yield row
 
     def _threads(self):
@@ -163,12 +196,12 @@ class JSONWriter:
             yield {**thread, "replies": list(replies)}
 
     def _other(self):
+        written = _STRUCTURED.union(page_models())
         for model in apps.get_models():
-            label = model._meta.app_label
-            if not label.startswith("speakout_") or model in _STRUCTURED or model._meta.proxy:
+            if not model._meta.app_label.startswith("speakout_") or model in written or model._meta.proxy:
                 continue
-            if label == "speakout_publishing" or model._meta.label in OTHER_LEFT_OUT_MODELS:
-                continue  # publishing's rows: written above as pages, authors and categories
+            if model._meta.label in OTHER_LEFT_OUT_MODELS:
+                continue
             for row in serialize("python", model.objects.order_by("pk").iterator(chunk_size=500)):
                 for name in OTHER_LEFT_OUT_COLUMNS.intersection(row["fields"]):
                     del row["fields"][name]

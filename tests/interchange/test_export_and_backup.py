@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 
 import pytest
 from django.core.management import call_command
+from wagtail.models import Page
 
 from speakout.discussion.models import DiscussionSettings, ModerationLogEntry, Reply
 from speakout.discussion.services import set_status
@@ -100,6 +102,74 @@ def test_json_export_leaves_out_no_column_but_those_it_names(site, tmp_path):
         every = {field.attname for field in model._meta.concrete_fields}
         assert set(row) == every - LEFT_OUT[model], model.__name__
         assert LEFT_OUT[model] <= every, model.__name__  # no stale name
+
+
+def _json_export() -> str:
+    from speakout.interchange.json_export import export_json
+
+    out = io.StringIO()
+    export_json(out)
+    return out.getvalue()
+
+
+def test_json_export_carries_the_home_page_s_mission(site_builder):
+    """docs/interchange.md: the JSON export holds "pages (with their block data) ... and every
+    other row of Speakout's apps". The home page (its mission text) is a row of
+    ``speakout_publishing``, which ``JSONWriter._other`` skips as "written above as pages", but
+    ``_pages`` writes only reports and standard pages: the mission is in no section."""
+    marker = f"mission{uuid.uuid4().hex[:8]}"
+    home = site_builder.home
+    home.mission = f"<p>We document {marker} evictions.</p>"
+    home.save()
+    assert marker in _json_export()
+
+
+def test_json_export_carries_a_contact_page_s_title(site_builder):
+    """A contact page is written under "other" by Django's serializer, which writes only the
+    ``ContactPage`` table's own columns (intro, topics, recipients, thank-you text): its title,
+    slug and place in the tree (Wagtail's page row) are in no section."""
+    from speakout.contact.models import ContactPage
+
+    marker = f"Write{uuid.uuid4().hex[:8]}"
+    page = ContactPage(title=f"{marker} to the collective", slug="contact", recipients="office@example.org")
+    site_builder.home.add_child(instance=page)
+    text = _json_export()
+    assert "office@example.org" in text, "the contact page's own row is exported"
+    assert marker in text, "its title is not"
+
+
+def test_json_export_writes_each_page_of_speakout_s_types_once_with_its_own_fields(site_builder):
+    """Every page of a Speakout page type is one row of "pages", with the page fields and every
+    column of its type's own table; none of them (nor the rows the other sections hold) is
+    written again under "other"."""
+    from speakout.contact.models import ContactPage
+    from speakout.interchange.json_export import page_models
+
+    site_builder.report("Housing report")
+    site_builder.standard_page("About us")
+    site_builder.home.add_child(instance=ContactPage(title="Contact", slug="contact", topics="Press"))
+    data = json.loads(_json_export())
+    types = {model._meta.label for model in page_models()}
+    assert types >= {
+        "speakout_publishing.HomePage",
+        "speakout_publishing.ReportIndexPage",
+        "speakout_publishing.ReportPage",
+        "speakout_publishing.StandardPage",
+        "speakout_contact.ContactPage",
+    }
+    pages = {row["id"]: row for row in data["pages"]}
+    assert len(pages) == len(data["pages"])
+    for model in page_models():
+        for page in model.objects.all():
+            row = pages.pop(page.pk)
+            assert row["title"] == page.title and row["url_path"] == page.url_path, model.__name__
+            own = {f.attname for f in model._meta.concrete_fields if f.model is not Page and not f.primary_key}
+            assert own <= set(row), model.__name__
+    assert pages == {}, "a page written twice or not of a Speakout type"
+    assert {row["type"] for row in data["pages"]} >= {"home", "report", "page", "contact"}
+    other = {row["model"] for row in data["other"]}
+    assert not other & {m._meta.label_lower for m in page_models()}
+    assert not other & {"speakout_publishing.author", "speakout_publishing.category"}
 
 
 @pytest.mark.django_db(transaction=True)
