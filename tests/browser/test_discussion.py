@@ -86,3 +86,53 @@ def test_bad_input_comes_back_with_the_text_and_a_field_message(new_context, spe
     assert "valid email" in error.inner_text()
     assert page.input_value("#respond textarea[name=body]") == "Words I do not want to lose."
     assert page.locator("#respond input[name=email]").get_attribute("aria-invalid") == "true"
+
+
+def test_post_anyway_is_offered_when_the_form_posts_with_its_script(new_context, speakout_server):
+    """docs/safety.md: a reply that seems to hold personal data is refused with "Please take it
+    out, or tick “Post anyway”", and the form shows a **Post anyway** box. Without JavaScript the
+    refusal page has it (``_confirm.html``); with it, the form posts with ``Accept:
+    application/json`` and the answer's ``"confirm"`` must put the same box in the form, or the
+    reader is told to tick a box that is not there and cannot send their reply as written."""
+    marker = word_marker()
+    text = f"Ring the landlord on 07700 900123 ({marker})."
+    page = new_context().new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
+    page.on("console", lambda m: m.type == "error" and "status of 400" not in m.text and problems.append(m.text))
+    page.goto(REPORT)
+    opened = time.monotonic()
+    fill_guest_form(page, "Lark", f"lark-{marker}@example.org", text)
+    wait_out_the_time_trap(opened)
+    page.click("#respond button[type=submit]")
+
+    page.locator("[data-field=body] .field__error", has_text="Post anyway").wait_for()
+    assert page.input_value("#respond textarea[name=body]") == text, "the text is kept"
+    box = page.locator("#respond form input[name=confirm]")
+    assert box.count() == 1, "the refusal asks to tick “Post anyway”, but the form has no such box"
+    assert box.get_attribute("value") == "personal_data"
+    assert box.get_attribute("id") == "id_confirm_personal_data"
+    assert page.locator("#respond form .field--confirm[data-field=confirm]").count() == 1
+
+    # A refusal that no longer asks (the number taken out, an unusable address) takes the box
+    # away; the next one that asks brings it back.
+    fill_guest_form(page, "Lark", "lark@example", f"Ring the landlord ({marker}).")
+    page.click("#respond button[type=submit]")
+    page.locator("[data-field=email] .field__error").wait_for()
+    assert box.count() == 0, "the box stays after a refusal that does not ask for it"
+    fill_guest_form(page, "Lark", f"lark-{marker}@example.org", text)
+    page.click("#respond button[type=submit]")
+    page.locator("[data-field=body] .field__error", has_text="Post anyway").wait_for()
+    assert box.count() == 1
+    page.get_by_label("Post anyway: a moderator will read it first").check()  # its label names it
+    page.click("#respond button[type=submit]")
+
+    held = page.locator("article.reply--held", has_text=marker)
+    held.wait_for()
+    assert "awaiting moderation" in page.locator(".respond__status").inner_text().lower()
+    assert page.locator("#respond input[name=confirm]").count() == 0, "the box goes with the refusal"
+    script = f"from speakout.discussion.models import Reply;print(Reply.objects.get(body__contains={marker!r}).status)"
+    result = speakout_server.command("manage", "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "pending", "posted anyway, for a moderator to read first"
+    assert problems == []

@@ -332,3 +332,49 @@ def test_signing_in_through_the_small_window_posts_as_the_account(new_context, s
     reply.wait_for()
     assert speakout_server.admin_username in reply.locator(".so-author").inner_text()
     assert problems.errors == []
+
+
+def test_post_anyway_is_offered_in_the_widget(new_context, speakout_server, sites):
+    """The widget's form, like the hosted one: a reply with a phone number is refused with the
+    API's ``"confirm"``; the widget shows the **Post anyway** box, and the reply sent again with
+    it ticked carries ``confirm`` and waits for a moderator."""
+    site, _stranger = sites
+    marker = word_marker()
+    text = f"Ring the landlord on 07700 900123 ({marker})."
+    page = new_context().new_page()
+    problems = Problems(page)
+    page.goto(widget_page(site, speakout_server, f"/posts/{marker}/"))
+    page.locator(".so-form").wait_for()
+    opened = time.monotonic()
+    post_in_widget(page, "Lark", f"lark-{marker}@example.org", text, opened)
+
+    expect(page.locator("#so1-body-error")).to_contain_text("Post anyway")
+    assert page.input_value("[data-speakout-thread] textarea[name=body]") == text, "the text is kept"
+    box = page.locator("[data-speakout-thread] .so-form input[name=confirm]")
+    assert box.count() == 1, "the refusal asks to tick “Post anyway”, but the widget has no such box"
+    assert box.get_attribute("value") == "personal_data"
+
+    # A refusal that no longer asks takes the box away; the next one that asks brings it back.
+    page.fill("[data-speakout-thread] input[name=email]", "lark@example")
+    page.fill("[data-speakout-thread] textarea[name=body]", f"Ring the landlord ({marker}).")
+    page.click("[data-speakout-thread] .so-form .so-submit")
+    expect(page.locator("#so1-email-error")).to_contain_text("valid email")
+    assert box.count() == 0, "the box stays after a refusal that does not ask for it"
+    page.fill("[data-speakout-thread] input[name=email]", f"lark-{marker}@example.org")
+    page.fill("[data-speakout-thread] textarea[name=body]", text)
+    page.click("[data-speakout-thread] .so-form .so-submit")
+    expect(page.locator("#so1-body-error")).to_contain_text("Post anyway")
+    assert box.count() == 1
+
+    page.get_by_label("Post anyway: a moderator will read it first").check()  # its label names it
+    page.click("[data-speakout-thread] .so-form .so-submit")
+
+    held = page.locator(".so-reply--held", has_text=marker)
+    held.wait_for()
+    expect(page.locator(".so-live")).to_contain_text("awaiting moderation")
+    assert page.locator("[data-speakout-thread] input[name=confirm]").count() == 0, "the box goes with the refusal"
+    script = f"from speakout.discussion.models import Reply;print(Reply.objects.get(body__contains={marker!r}).status)"
+    result = speakout_server.command("manage", "shell", "-c", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "pending", "posted anyway, for a moderator to read first"
+    assert all("400" in error for error in problems.errors), problems.errors

@@ -152,6 +152,38 @@
       summary.appendChild(list);
     }
 
+    // The warnings the writer may overrule ("Post anyway"), as the page without this script
+    // shows them (discussion/_confirm.html): one box per code the answer asks about, in the form
+    // so that it is sent; a box stays (ticked or not) while the answer still asks for it.
+    function showConfirm(confirm) {
+      confirm = confirm || {};
+      var shown = {};
+      Array.prototype.forEach.call(form.querySelectorAll("[data-field=confirm]"), function (field) {
+        var input = field.querySelector("input[name=confirm]");
+        if (input && Object.prototype.hasOwnProperty.call(confirm, input.value)) shown[input.value] = true;
+        else field.parentNode.removeChild(field);
+      });
+      var submitRow = button.parentNode;
+      Object.keys(confirm).forEach(function (code) {
+        if (shown[code]) return;
+        var field = document.createElement("p");
+        field.className = "field field--checkbox field--confirm";
+        field.setAttribute("data-field", "confirm");
+        var input = document.createElement("input");
+        input.type = "checkbox";
+        input.name = "confirm";
+        input.value = code;
+        input.id = "id_confirm_" + code;
+        var label = document.createElement("label");
+        label.htmlFor = input.id;
+        label.textContent = confirm[code];
+        field.appendChild(input);
+        field.appendChild(document.createTextNode(" "));
+        field.appendChild(label);
+        submitRow.parentNode.insertBefore(field, submitRow);
+      });
+    }
+
     function insertReply(html, parentId) {
       var template = document.createElement("template");
       template.innerHTML = html.trim();
@@ -205,6 +237,7 @@
         .then(function (result) {
           var data = result.data;
           if (data.form_token) form.querySelector("input[name=form_token]").value = data.form_token;
+          showConfirm(result.ok ? null : data.confirm);
           if (!result.ok) {
             showErrors(data.errors);
             return;

@@ -318,6 +318,27 @@
     if (first) first.focus();
   };
 
+  // Warnings the writer may overrule (the API's "confirm": {code: label}): one box each before
+  // the submit button, as on the hosted form; a box stays while the answer still asks for it.
+  Widget.prototype.showConfirm = function (form, confirm) {
+    var self = this, shown = {};
+    confirm = confirm || {};
+    form.querySelectorAll("[data-field=confirm]").forEach(function (field) {
+      var code = field.querySelector("input").value;
+      if (Object.prototype.hasOwnProperty.call(confirm, code)) shown[code] = true;
+      else field.remove();
+    });
+    var submitRow = form.querySelector(".so-submit").parentNode;
+    Object.keys(confirm).forEach(function (code) {
+      if (shown[code]) return;
+      var id = self.id("confirm_" + code);
+      submitRow.before(h("p", { class: "so-check", "data-field": "confirm" }, [
+        h("input", { type: "checkbox", id: id, name: "confirm", value: code }),
+        h("label", { for: id, text: confirm[code] }),
+      ]));
+    });
+  };
+
   Widget.prototype.send = function (form) {
     var self = this, t = this.t, el = form.elements, button = form.querySelector(".so-submit");
     this.submission = this.submission || Math.random().toString(36).slice(2) + Date.now().toString(36);
@@ -332,6 +353,7 @@
       notify_answers: el.notify_answers.checked,
       notify_outcome: el.notify_outcome.checked,
       approved_repliers_only: el.approved_repliers_only.checked,
+      confirm: Array.prototype.map.call(form.querySelectorAll("input[name=confirm]:checked"), function (box) { return box.value; }),
       url: this.url,
       title: this.title,
     };
@@ -348,6 +370,7 @@
         button.disabled = false;
         button.textContent = t.submit;
         if (r.data.form_token) self.data.form_token = r.data.form_token;
+        self.showConfirm(form, r.ok ? null : r.data.confirm);
         if (!r.ok) return self.showErrors(form, r.data.errors);
         self.submission = null;
         if (r.data.guest_token) stored("guest", r.data.guest_token);
