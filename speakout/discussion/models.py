@@ -373,6 +373,10 @@ class Flag(models.Model):
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     note = models.TextField(_("details"), blank=True, max_length=2000)
     client_hash = models.CharField(max_length=64, blank=True)
+    #: The reply's text (its Markdown source) when it was reported, so that an edit by its author
+    #: cannot hide what was reported. Blank for reports made before it was kept. It goes with
+    #: the reply: deleting the reply deletes its reports; anonymising keeps the text, and it.
+    reported_body = models.TextField(_("reported text"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -382,6 +386,12 @@ class Flag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_reason_display()} (#{self.reply_id})"
+
+    @property
+    def edited_since(self) -> bool:
+        """The reply's text is no longer the one reported: its author (or a Fediverse update)
+        changed it. Reads ``self.reply`` (set by a prefetch through ``reply.flags``)."""
+        return bool(self.reported_body) and self.reported_body != self.reply.body
 
 
 class ModerationLogEntry(models.Model):

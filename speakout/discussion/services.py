@@ -780,7 +780,10 @@ def flag_reply(reply: Reply, reason: str, note: str = "", client_hash: str = "")
         if limit and recent.count() >= limit:
             raise TooManyReports()
     with transaction.atomic():
-        flag = Flag.objects.create(reply=reply, reason=reason, note=note, client_hash=client_hash)
+        # The text as reported: its author may edit it within the edit window (``edit_reply``).
+        flag = Flag.objects.create(
+            reply=reply, reason=reason, note=note, client_hash=client_hash, reported_body=reply.body
+        )
         signals.reply_flagged.send(sender=Reply, reply=reply, flag=flag)
     return flag
 

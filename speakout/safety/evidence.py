@@ -81,6 +81,20 @@ def is_held(reply_id_field: str = "pk") -> Exists:
     return Exists(active_holds().filter(reply=OuterRef(reply_id_field)))
 
 
+def _report(flag) -> dict:
+    """A reader's report; with ``reported_text``, the reply's text when it was reported, if its
+    author has changed it since (the sealed "text" is then not what the reader saw)."""
+    report = {
+        "reason": flag.reason,
+        "details": flag.note,
+        "reported_at": _time(flag.created_at),
+        "resolved_at": _time(flag.resolved_at),
+    }
+    if flag.edited_since:
+        report["reported_text"] = flag.reported_body
+    return report
+
+
 def snapshot(reply: Reply, *, held_at: datetime, held_by, reason: str) -> dict:
     """Everything a lawyer needs about the reply, as plain values."""
     commenter = reply.commenter
@@ -120,15 +134,7 @@ def snapshot(reply: Reply, *, held_at: datetime, held_by, reason: str) -> dict:
             "approved_replies": commenter.approved_count,
             "banned": commenter.is_banned,
         },
-        "reports": [
-            {
-                "reason": flag.reason,
-                "details": flag.note,
-                "reported_at": _time(flag.created_at),
-                "resolved_at": _time(flag.resolved_at),
-            }
-            for flag in reply.flags.order_by("created_at", "pk")
-        ],
+        "reports": [_report(flag) for flag in reply.flags.order_by("created_at", "pk")],
         "moderation_log": [
             {"at": _time(entry.created_at), "action": entry.action, "by": _person(entry.actor), "reason": entry.reason}
             for entry in reply.log_entries.select_related("actor").order_by("created_at", "pk")

@@ -8,8 +8,9 @@ from django.db.models import Q
 
 from speakout.discussion import moderation, signals
 from speakout.discussion.models import Flag, ModerationLogEntry, Reply
+from speakout.discussion.services import edit_reply, flag_reply
 
-from .helpers import post, publishing_rules, report_thread
+from .helpers import new_author, post, publishing_rules, report_thread
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +82,32 @@ def test_another_app_keeps_replies_out_of_every_queue(settings):
     assert moderation.queue_counts()["pending"] == 1
     assert list(moderation.QUEUES["pending"].queryset()) == [shown]
     assert kept.pk not in moderation.QUEUES["pending"].queryset().values_list("pk", flat=True)
+
+
+# A report keeps the text it was about ---------------------------------------------------------
+
+
+def test_an_author_s_edit_of_a_reported_reply_keeps_what_was_reported(rules, thread):
+    """A reader reports a reply; within the edit window its author rewrites it. The report keeps
+    the text it was about (rev-c's test_review_loss.py): the moderator who opens it, and an
+    evidence hold sealed after it, can still see what was reported."""
+    author = new_author()
+    reply = post(thread, author=author, body="I know where you live, threat-marker.").stored
+    flag = flag_reply(reply, Flag.Reason.HARASSMENT, note="", client_hash="reader-hash")
+
+    edited = edit_reply(reply, "Sorry, I take that back.", author)
+
+    assert edited.ok, edited.errors
+    flag.refresh_from_db()
+    assert flag.reported_body == "I know where you live, threat-marker."
+    assert Reply.objects.get(pk=reply.pk).body == "Sorry, I take that back."
+    assert flag.edited_since
+
+
+def test_a_report_of_an_unchanged_reply_is_not_marked_as_edited(rules, thread):
+    reply = post(thread, body="Plain words.").stored
+    flag = flag_reply(reply, Flag.Reason.SPAM, client_hash="reader-hash")
+    assert flag.reported_body == "Plain words." and not flag.edited_since
+    # A report made before reports kept their text (blank) is not "edited" either.
+    Flag.objects.filter(pk=flag.pk).update(reported_body="")
+    assert not Flag.objects.get(pk=flag.pk).edited_since

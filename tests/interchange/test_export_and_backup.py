@@ -102,6 +102,7 @@ def test_json_export_leaves_out_no_column_but_those_it_names(site, tmp_path):
         every = {field.attname for field in model._meta.concrete_fields}
         assert set(row) == every - LEFT_OUT[model], model.__name__
         assert LEFT_OUT[model] <= every, model.__name__  # no stale name
+    assert data["flags"][0]["reported_body"] == reply.body, "a report's text as reported goes too"
 
 
 def _json_export() -> str:

@@ -397,3 +397,32 @@ def test_an_export_made_after_forget_me_holds_the_address_nowhere(thread, post_r
     export_json(out)
     assert PERSON not in out.getvalue().lower()
     assert OTHER in out.getvalue()
+
+
+# A report's copy of the reported text --------------------------------------------------------
+
+
+@pytest.mark.parametrize("delete_replies", [True, False])
+def test_forget_me_treats_the_reported_text_of_a_reply_as_its_text(thread, post_reply, delete_replies):
+    """A report keeps the reply's text as reported (the author may edit it since). "Forget me"
+    handles that copy as it handles the reply's text: deleting the replies deletes their reports
+    with it; anonymising keeps the text, and the reports keep theirs (it names nobody: the
+    name, address and links back go as for the reply)."""
+    from speakout.discussion.models import Flag, Reply
+    from speakout.discussion.services import edit_reply, flag_reply
+
+    guest = Author(client_hash=uuid.uuid4().hex, guest_token=uuid.uuid4().hex)
+    mine = post_reply(thread, author=guest, email=PERSON, name="Robin", body="What I wrote first.")
+    assert mine.ok, mine.errors
+    flag_reply(mine.reply, "harassment", client_hash="reader-hash")
+    assert edit_reply(mine.reply, "What I wrote then.", guest).ok
+    assert Flag.objects.filter(reported_body="What I wrote first.").exists()
+
+    forget(Owner.for_email(PERSON), delete_replies=delete_replies)
+
+    if delete_replies:
+        assert not Reply.objects.filter(pk=mine.reply.pk).exists()
+        assert not Flag.objects.filter(reported_body__contains="What I wrote").exists()
+    else:
+        assert Reply.objects.get(pk=mine.reply.pk).body == "What I wrote then."
+        assert Flag.objects.get(reply=mine.reply).reported_body == "What I wrote first."

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import Flag, ModerationLogEntry, Reply
-from speakout.discussion.services import Author, submit_reply
+from speakout.discussion.services import Author, edit_reply, flag_reply, submit_reply
 from speakout.embed.models import AllowedOrigin
 from speakout.privacy.purge import purge_expired
 from speakout.privacy.services import Owner, forget
@@ -159,6 +159,25 @@ def test_the_sealed_content_has_the_metadata_and_hashes_to_its_digest(admin_clie
     assert content["held"]["by"]["username"] == "admin" and content["held"]["reason"] == "Threat"
     assert evidence.sha256(hold.content.encode()) == hold.content_sha256
     assert evidence.canonical(content) == hold.content.encode(), "the stored content is canonical JSON"
+
+
+def test_the_bundle_carries_the_reported_text_of_a_reply_edited_since(admin_client, thread, rules):
+    """Reported, then rewritten by its author, then held: the sealed reply is the new text, and
+    the report made before the edit carries what it was about; one made after it does not
+    repeat the text it saw, which is the reply's."""
+    threat = post(thread)
+    flag_reply(threat, Flag.Reason.HARASSMENT, note="This is a threat", client_hash="first-reader")
+    assert edit_reply(threat, "Sorry, I take that back.", None, owner_confirmed=True).ok
+    flag_reply(Reply.objects.get(pk=threat.pk), Flag.Reason.OTHER, note="Edited?", client_hash="second-reader")
+    hold = hold_through_admin(admin_client, threat, reason="Threat")
+
+    with zipfile.ZipFile(io.BytesIO(bundle_bytes(admin_client, hold))) as bundle:
+        content = json.loads(bundle.read("evidence.json"))
+    assert content["reply"]["text"] == "Sorry, I take that back."
+    before, after = content["reports"]
+    assert before["details"] == "This is a threat" and before["reported_text"] == THREAT
+    assert after["details"] == "Edited?" and "reported_text" not in after
+    assert evidence.verify_bundle(bundle_bytes(admin_client, hold)).ok
 
 
 def test_the_exported_bundle_verifies_on_its_own_and_against_the_site(admin_client, thread, rules, tmp_path):

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from speakout.discussion.models import Commenter, Flag, ModerationLogEntry, Reply
-from speakout.discussion.services import Author, submit_reply
+from speakout.discussion.services import Author, edit_reply, flag_reply, submit_reply
 from speakout.outbox.models import OutgoingMail
 from speakout.safety.models import PendingBan, RemovalNotice, SafetySettings
 from speakout.subscriptions import services as subscriptions
@@ -99,6 +99,45 @@ def test_the_safety_settings_screen_has_the_care_settings(admin_client):
     assert admin_client.post(url, data).status_code == 302
     saved = SafetySettings.objects.get(pk=1)
     assert saved.ban_needs_confirmation and not saved.blur_held_content
+
+
+# What was reported -----------------------------------------------------------------------------
+
+EDITED_LABEL = "Reported text (the author has edited it since)"
+
+
+def reported_text(html: str) -> list[str]:
+    """The reported texts the rows show, as the page writes them (escaped)."""
+    shown = r'class="speakout-reported-text"[^>]*>\s*<summary>[^<]*</summary>\s*<p[^>]*>(.*?)</p>'
+    return re.findall(shown, html, re.S)
+
+
+def test_the_moderation_screen_shows_the_reported_text_after_an_edit(admin_client, thread, rules):
+    """A reply reported, then rewritten by its author: its row in the queues shows, under the
+    report, the text as reported (escaped: plain text), closed while reported text is blurred."""
+    reply = post(thread, body="I know where you live <em>tonight</em>.")
+    flag_reply(reply, Flag.Reason.HARASSMENT, note="a threat", client_hash="reader-hash")
+    assert edit_reply(reply, "Sorry, I take that back.", None, owner_confirmed=True).ok
+
+    for slug in ("reported", "approved"):
+        html = queue(admin_client, slug)
+        assert EDITED_LABEL in html
+        assert reported_text(html) == ["I know where you live &lt;em&gt;tonight&lt;/em&gt;."], slug
+        assert "<em>tonight</em>" not in html
+        assert '<details class="speakout-reported-text">' in html, "closed while blurred"
+
+    settings = SafetySettings.load()
+    settings.blur_held_content = False
+    settings.save()
+    assert '<details class="speakout-reported-text" open>' in queue(admin_client, "reported")
+
+
+def test_the_moderation_screen_shows_no_reported_text_when_the_reply_is_unchanged(admin_client, thread, rules):
+    reply = post(thread, body="Words as they were reported.")
+    flag_reply(reply, Flag.Reason.SPAM, client_hash="reader-hash")
+    html = queue(admin_client, "reported")
+    assert "Words as they were reported." in html
+    assert EDITED_LABEL not in html and reported_text(html) == []
 
 
 # Removal notices -------------------------------------------------------------------------------
