@@ -272,6 +272,8 @@ def widget_strings() -> dict[str, Any]:
         "email": _("Email"),
         "email_help": _("Never shown to anyone. Used only for notices you ask for."),
         "website": _("Website"),
+        # The same words as the hosted form's box (discussion/reply_form.html).
+        "remember": _("Save my name, email and website in this browser for my next reply"),
         "body": _("Reply"),
         "notify_replies": _("Notify me of new comments by email"),
         "notify_posts": _("Notify me of new posts by email"),

@@ -26,12 +26,13 @@ import subprocess
 import tarfile
 import tempfile
 import zlib
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DatabaseError, connection
+from django.db import DatabaseError, connection, transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -55,13 +56,17 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
+# Apps whose tables hold no site data (sessions, task results...): not summed up, and not
+# compared when an archive made before one was added here lists it.
+NOT_CONTENT = {"sessions", "django_tasks_database", "contenttypes", "admin"}
+
+
 def content_models():
-    """Every concrete model whose table holds site data (sessions and task results excluded)."""
-    skip = {"sessions", "django_tasks_db", "contenttypes", "admin"}
+    """Every concrete model whose table holds site data."""
     return [
         model
         for model in apps.get_models()
-        if model._meta.managed and not model._meta.proxy and model._meta.app_label not in skip
+        if model._meta.managed and not model._meta.proxy and model._meta.app_label not in NOT_CONTENT
     ]
 
 
@@ -82,7 +87,42 @@ def table_summary() -> dict[str, dict]:
     return out
 
 
+@contextmanager
+def _one_snapshot():
+    """One transaction on this connection for what ``backup`` reads (the copy, the summary, the
+    migrations): the site goes on writing meanwhile, and a manifest read after the copy would
+    describe another database, which a restore refuses once it has replaced the database.
+    PostgreSQL: REPEATABLE READ (set on the driver: a health check's query may open the
+    transaction), whose snapshot ``pg_dump`` imports. SQLite (WAL): a deferred transaction, not
+    Django's BEGIN IMMEDIATE, so the site's writers need not wait, whose first read takes its
+    snapshot; the online backup of a connection in a read transaction copies that snapshot. A
+    caller's SQLite transaction is one snapshot already."""
+    connection.ensure_connection()
+    if connection.vendor == "postgresql":
+        from django.db.backends.postgresql.psycopg_any import IsolationLevel
+
+        driver = connection.connection
+        level, driver.isolation_level = driver.isolation_level, IsolationLevel.REPEATABLE_READ
+        try:
+            with transaction.atomic():
+                yield
+        finally:
+            driver.isolation_level = level
+    elif connection.vendor == "sqlite" and not connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            cursor.execute("BEGIN DEFERRED")
+            try:
+                # The snapshot starts here: a backup step would take one of its own and drop it.
+                cursor.execute("SELECT count(*) FROM sqlite_master")
+                yield
+            finally:
+                cursor.execute("COMMIT")
+    else:
+        yield
+
+
 def _dump_database(target: Path) -> str:
+    """The database as this connection's transaction sees it (``_one_snapshot``)."""
     connection.ensure_connection()
     if connection.vendor == "sqlite":
         destination = sqlite3.connect(target)
@@ -91,7 +131,13 @@ def _dump_database(target: Path) -> str:
         destination.close()
         return "sqlite"
     if connection.vendor == "postgresql":
-        _pg("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--file", str(target)])
+        # pg_dump reads this transaction's snapshot, kept open (exported) while it runs; not
+        # from a savepoint, where PostgreSQL refuses to export one.
+        with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+            cursor.execute("SELECT pg_export_snapshot()")
+            snapshot = cursor.fetchone()[0]
+            arguments = ["--format=custom", "--no-owner", "--no-privileges", "--snapshot", snapshot]
+            _pg("pg_dump", [*arguments, "--file", str(target)])
         return "postgresql"
     raise BackupFailed(_("Backups support SQLite and PostgreSQL only."))
 
@@ -179,7 +225,9 @@ def backup(destination: str | Path | None = None) -> Path:
         destination = destination / f"speakout-{stamp}.tar.gz"
     with tempfile.TemporaryDirectory(prefix="speakout-backup-") as scratch:
         dump = Path(scratch) / "database.dump"
-        engine = _dump_database(dump)
+        with _one_snapshot():
+            engine = _dump_database(dump)
+            tables, migrations = table_summary(), sorted(_applied_migrations())
         member = "database.sqlite3" if engine == "sqlite" else "database.pgdump"
         media = _media_files()
         root = Path(settings.MEDIA_ROOT)
@@ -188,8 +236,8 @@ def backup(destination: str | Path | None = None) -> Path:
             "created_at": datetime.now(UTC).isoformat(),
             "engine": engine,
             "files": {member: _sha256(dump)},
-            "tables": table_summary(),
-            "migrations": sorted(_applied_migrations()),
+            "tables": tables,
+            "migrations": migrations,
         }
         for path in media:
             manifest["files"]["media/" + path.relative_to(root).as_posix()] = _sha256(path)
@@ -432,6 +480,8 @@ def _check_counts(manifest: dict) -> None:
     database file itself matched its checksum already)."""
     existing = set(connection.introspection.table_names())
     for label, expected in manifest["tables"].items():
+        if label.split(".")[0] in NOT_CONTENT:
+            continue
         try:
             model = apps.get_model(label)
         except LookupError:
@@ -521,7 +571,7 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
     else:
         found = table_summary()
         for label, expected in manifest["tables"].items():
-            if found.get(label) != expected:
+            if found.get(label) != expected and label.split(".")[0] not in NOT_CONTENT:
                 raise _mismatch(label, found.get(label, {}).get("count") or 0, expected["count"])
     from django.core.cache import cache
 

@@ -28,7 +28,6 @@ from speakout.subscriptions import services as subscriptions
 from speakout.subscriptions import wagtail as subscription_mail
 from speakout.subscriptions.models import Announcement, Subscription
 
-from .discussion import report_is_public
 from .models import ReportPage
 
 
@@ -62,6 +61,11 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         self.sent = Announcement.objects.filter(key=subscription_mail.announcement_key(page)).first()
         return super().dispatch(request, page_id, *args, **kwargs)
 
+    def is_private(self) -> bool:
+        # Behind a view restriction (its own or a section's), live or a draft: by email only, a
+        # draft would go whole to every subscriber, past the password or group its readers need.
+        return self.page.get_view_restrictions().exists()
+
     def get_page_subtitle(self):
         return self.page.title
 
@@ -76,7 +80,7 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         )
         readers = subscriptions.posts_subscribers(announcement.categories)
         counts = {label: readers.filter(frequency=value).count() for value, label in Subscription.Frequency.choices}
-        private = self.page.live and not report_is_public(self.page)
+        private = self.is_private()
         return self.render_to_response(
             self.get_context_data(
                 report=self.page,
@@ -117,7 +121,7 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
         elif action == "send":
             if not self.permissions.can_publish():
                 raise PermissionDenied
-            if self.page.live and not report_is_public(self.page):
+            if self.is_private():
                 messages.error(request, _("A private report is not sent by email."))
             elif self.sent or subscription_mail.send_report(self.mailed, email_only=self.email_only) is None:
                 messages.warning(request, _("This report was already sent by email."))

@@ -6,7 +6,8 @@
   Safety), further replies to them wait for review and moderators are told once per burst.
 
 Both are listed in ``SPEAKOUT_DISCUSSION_EXTRA_POLICY_CHECKS``. The burst is counted in the
-database, not in a process's memory, so every web process sees the same replies.
+database, not in a process's memory, so every web process sees the same replies. "One person" is
+what the public can see: one avatar (see ``answers_to_the_same_face``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from speakout.discussion.avatars import DEFAULT_KEY
 from speakout.discussion.models import Reply
 from speakout.discussion.policy import Check, Decision, Submission, Verdict
 
@@ -55,16 +57,28 @@ class ApprovedRepliersOnlyCheck(Check):
         )
 
 
-def person_of(reply: Reply) -> tuple[Q, str]:
-    """The replies answering anything this reply's author wrote, and a key naming that person.
-    A guest who left no address is known by their browser's guest key, else by this reply alone."""
+def person_of(reply: Reply) -> str:
+    """A key naming the person who wrote this reply, for the moderators' alert only (one mail per
+    person and burst): their commenter record, account or guest key, else this reply alone.
+    Moderators may see that link; the public outcome (held or published) must not depend on it."""
     if reply.commenter_id:
-        return Q(parent__commenter_id=reply.commenter_id), f"commenter:{reply.commenter_id}"
+        return f"commenter:{reply.commenter_id}"
     if reply.user_id:
-        return Q(parent__user_id=reply.user_id), f"user:{reply.user_id}"
+        return f"user:{reply.user_id}"
     if reply.guest_key:
-        return Q(parent__guest_key=reply.guest_key), f"guest:{reply.guest_key}"
-    return Q(parent_id=reply.pk), f"reply:{reply.pk}"
+        return f"guest:{reply.guest_key}"
+    return f"reply:{reply.pk}"
+
+
+def answers_to_the_same_face(reply: Reply) -> Q:
+    """The replies the brake counts together with answers to ``reply``: answers to any reply that
+    wears its avatar, across threads (readers can link those already), or, for the plain avatar
+    that imported replies share, answers to this reply alone. Never by commenter record, account
+    or guest key: held or published would then tell anyone who can post whether two replies with
+    different names and avatars share a writer."""
+    if reply.avatar_key and reply.avatar_key != DEFAULT_KEY:
+        return Q(parent__avatar_key=reply.avatar_key)
+    return Q(parent_id=reply.pk)
 
 
 class PileOnCheck(Check):
@@ -79,19 +93,20 @@ class PileOnCheck(Check):
             return None
         if writer_is_staff(submission) or writes_to_themselves(submission, parent):
             return None
-        aimed_at_them, person = person_of(parent)
         since = submission.now - timedelta(minutes=settings.pile_on_minutes)
         received = Reply.objects.filter(
-            aimed_at_them,
+            answers_to_the_same_face(parent),
             created_at__gte=since,
             status__in=(Reply.Status.APPROVED, Reply.Status.PENDING),
         )
-        if parent.commenter_id:
-            received = received.exclude(commenter_id=parent.commenter_id)  # their own follow-ups
+        if parent.avatar_key and parent.avatar_key != DEFAULT_KEY:
+            # Their own follow-ups, known by the avatar they wear: skipping them by commenter
+            # record instead would tell that a reply with another avatar is theirs.
+            received = received.exclude(avatar_key=parent.avatar_key)
         count = received.count()
         if count < settings.pile_on_replies:
             return None
-        submission.extra["pile_on"] = {"person": person, "count": count, "minutes": settings.pile_on_minutes}
+        submission.extra["pile_on"] = {"person": person_of(parent), "count": count, "minutes": settings.pile_on_minutes}
         return Verdict(
             Decision.HOLD,
             self.code,

@@ -145,6 +145,58 @@ def test_widget_lists_replies_takes_held_and_nested_replies_edits_deletes_and_re
     assert author_problems.errors == [] and reader_problems.errors == []
 
 
+REMEMBER = "Save my name, email and website in this browser for my next reply"
+GUEST_DETAILS = "['speakout-name', 'speakout-email', 'speakout-website'].map(k => localStorage.getItem(k))"
+
+
+def test_the_widget_keeps_a_guest_s_details_on_the_embedding_page_only_when_asked(new_context, speakout_server, sites):
+    """Any script on the embedding site can read its localStorage: the widget keeps a guest's
+    name, email and website there only when they tick the same box as on Speakout's own form."""
+    site, _stranger = sites
+    marker = word_marker()
+    url = widget_page(site, speakout_server, f"/posts/{marker}/")
+    context = new_context()
+    page = context.new_page()
+    problems = Problems(page)
+    page.goto(url)
+    page.locator(".so-form").wait_for()
+    remember = page.get_by_label(REMEMBER)
+    assert remember.is_visible() and not remember.is_checked(), "offered, and off by default"
+
+    opened = time.monotonic()
+    page.fill("[data-speakout-thread] input[name=website]", "https://owl.example.org/")
+    first = f"Not remembered unless I ask ({marker})."
+    post_in_widget(page, "Night Owl", f"owl-{marker}@example.org", first, opened)
+    page.locator(".so-reply--held", has_text=first).wait_for()
+    assert page.evaluate(GUEST_DETAILS) == [None, None, None], "kept on the embedding page unasked"
+    assert page.evaluate("localStorage.getItem('speakout-guest')"), "the guest token stays"
+
+    page.reload()
+    page.locator(".so-reply--held", has_text=first).wait_for()  # still theirs to see, held
+    assert page.input_value("[data-speakout-thread] input[name=name]") == ""
+    assert not page.get_by_label(REMEMBER).is_checked()
+
+    opened = time.monotonic()
+    page.fill("[data-speakout-thread] input[name=website]", "https://owl.example.org/")
+    page.get_by_label(REMEMBER).check()
+    second = f"Remember me this time ({marker})."
+    post_in_widget(page, "Night Owl", f"owl-{marker}@example.org", second, opened)
+    page.locator(".so-reply", has_text=second).wait_for()
+    assert page.evaluate(GUEST_DETAILS) == ["Night Owl", f"owl-{marker}@example.org", "https://owl.example.org/"]
+
+    again = context.new_page()
+    again.goto(url)
+    again.locator(".so-form").wait_for()
+    assert again.input_value("[data-speakout-thread] input[name=name]") == "Night Owl"
+    assert again.input_value("[data-speakout-thread] input[name=email]") == f"owl-{marker}@example.org"
+    assert again.input_value("[data-speakout-thread] input[name=website]") == "https://owl.example.org/"
+    assert again.get_by_label(REMEMBER).is_checked()
+    again.get_by_label(REMEMBER).uncheck()
+    assert again.evaluate(GUEST_DETAILS) == [None, None, None], "unticking deletes them"
+    assert again.evaluate("localStorage.getItem('speakout-guest')"), "but not the guest token"
+    assert problems.errors == []
+
+
 def test_bad_input_keeps_the_text_and_says_which_field(new_context, speakout_server, sites):
     site, _stranger = sites
     page = new_context().new_page()
@@ -324,6 +376,7 @@ def test_signing_in_through_the_small_window_posts_as_the_account(new_context, s
     assert speakout_server.admin_username in identity.inner_text()
     assert page.evaluate("localStorage.getItem('speakout-user')"), "the token is kept by the page"
     assert page.locator("[data-speakout-thread] input[name=email]").count() == 0
+    assert page.get_by_label(REMEMBER).count() == 0, "nothing of a guest's to keep"
     opened = time.monotonic()
     page.fill("[data-speakout-thread] textarea[name=body]", "Signed in from another site.")
     wait_out_the_time_trap(opened)

@@ -311,3 +311,19 @@ def test_a_test_goes_only_to_an_address_the_editor_verified(site, smtp_server):
     assert admin.post(url, {"action": "test"}, secure=True).status_code == 302
     send_due_mail(until_empty=True)
     assert [envelope.rcpt_tos for envelope in smtp_server.envelopes] == [["proved@example.net"]]
+
+
+def test_a_draft_behind_a_password_is_not_sent_by_email_only(site, editor):
+    """A draft under a view restriction (a members' section, or its own password) would go whole
+    to every subscriber by email only: sending it is refused as for a live private report."""
+    subscriber("all@example.net")
+    report = site.report("Members' briefing", private=True, live=False)
+    assert not report.live
+    admin = Client(HTTP_HOST="news.org.example")
+    admin.force_login(editor)
+    url = reverse("speakout_report_mail", args=[report.pk])
+    assert "This report is private" in admin.get(url, secure=True).content.decode()
+    assert admin.post(url, {"action": "send"}, secure=True).status_code == 302
+    assert "A private report is not sent by email." in admin.get(url, secure=True).content.decode()
+    assert not Announcement.objects.exists()
+    assert not OutgoingMail.objects.filter(to="all@example.net").exists()

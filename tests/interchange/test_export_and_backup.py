@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import sqlite3
 import uuid
+from contextlib import closing
 
 import pytest
 from django.core.management import call_command
@@ -223,6 +225,96 @@ def client_get(url: str) -> str:
     return response.content.decode()
 
 
+@pytest.fixture
+def database_file(site_builder_transactional, tmp_path):
+    """SQLite: the test's connection moved onto a file copy of the test database, in WAL mode
+    as the site runs (the in-memory test database has no snapshots, and its shared cache locks
+    a writer out while another connection reads), so another connection can write beside it.
+    Nothing to do on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        yield
+        return
+    connection.ensure_connection()
+    memory, name = connection.connection, connection.settings_dict["NAME"]
+    path = tmp_path / "site.sqlite3"
+    with closing(sqlite3.connect(path)) as copy:
+        memory.backup(copy)
+        copy.execute("PRAGMA journal_mode=WAL")
+    connection.connection = None
+    connection.settings_dict["NAME"] = str(path)
+    try:
+        yield
+    finally:
+        connection.close()
+        connection.settings_dict["NAME"] = name
+        connection.connection = memory
+
+
+def _write_from_another_connection(name: str) -> None:
+    """A row committed by another process's connection (a reply posted, a task's result)."""
+    from django.db import connection
+
+    statement = f"INSERT INTO auth_group (name) VALUES ('{name}')"
+    if connection.vendor == "sqlite":
+        with closing(sqlite3.connect(connection.settings_dict["NAME"], isolation_level=None)) as other:
+            other.execute(statement)
+        return
+    import psycopg
+
+    params = connection.get_connection_params()
+    keys = ("dbname", "user", "password", "host", "port")
+    with psycopg.connect(**{key: params[key] for key in keys if params.get(key)}, autocommit=True) as other:
+        other.execute(statement)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_taken_while_the_site_writes_restores(database_file, tmp_path, monkeypatch):
+    """The scheduled backup runs while the site is live: a row written by another connection
+    while the backup is taken is in both the database copy and the manifest's summary, or in
+    neither, so the archive restores (a manifest read after the copy made restore refuse it,
+    after the database was replaced)."""
+    from django.contrib.auth.models import Group
+
+    run_import(FIXTURES / "edge-cases.xml")
+    replies = Reply.objects.count()
+    real_dump = backup._dump_database
+
+    def dump_then_a_write(target):
+        engine = real_dump(target)
+        _write_from_another_connection("written during the backup")
+        return engine
+
+    monkeypatch.setattr(backup, "_dump_database", dump_then_a_write)
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    monkeypatch.undo()
+    assert Group.objects.filter(name="written during the backup").exists()
+    Reply.objects.all().delete()
+    restored = backup.restore(archive, force=True)
+    assert restored["brought_up_to_date"] is False, "every row checksum compared"
+    assert backup.table_summary() == restored["tables"]
+    assert Reply.objects.count() == replies
+    assert not Group.objects.filter(name="written during the backup").exists(), "written after the snapshot"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archive_that_counted_task_results_restores(site_builder_transactional, tmp_path):
+    """Archives made before task results were left out of the manifest list them (counted
+    while the worker wrote more): a restore does not compare them."""
+    run_import(FIXTURES / "edge-cases.xml")
+    archive = backup.backup(tmp_path / "site.tar.gz")
+    manifest = backup.read_manifest(archive)
+    manifest["tables"]["django_tasks_database.DBTaskResult"] = {"count": 3, "checksum": "0" * 64}
+    import tarfile
+
+    with tarfile.open(archive) as source:
+        source.extractall(tmp_path / "unpacked", filter="data")
+    _pack(archive, manifest, {name: tmp_path / "unpacked" / name for name in manifest["files"]})
+    restored = backup.restore(archive, force=True)
+    assert restored["brought_up_to_date"] is False
+
+
 def test_wxr_export_carries_translations_as_posts(site):
     """WordPress has no languages of its own: a translation is exported as a post of its own,
     at its own address, so that nothing written in the admin is left out of the file."""
@@ -336,6 +428,8 @@ def _backup_of_an_earlier_version(tmp_path):
         for model in backup.content_models()
         if model is not NoteTombstone
     }
+    # Archives of that time counted the task results too (the worker added some after the copy).
+    tables["django_tasks_database.DBTaskResult"] = {"count": 3, "checksum": "over the earlier columns"}
     manifest = {"format": 1, "engine": engine, "files": {member: backup._sha256(dump)}, "tables": tables}
     archive = tmp_path / "earlier.tar.gz"
     _pack(archive, manifest, {member: dump})

@@ -22,6 +22,12 @@
     }
   }
 
+  // A guest's name, email and website, kept only when they tick the box (form: its elements; falsy: forget them).
+  var DETAILS = ["name", "email", "website"];
+  function keep(form) {
+    DETAILS.forEach(function (name) { stored(name, form ? form[name].value : ""); });
+  }
+
   function call(method, url, body) {
     var headers = {};
     if (stored("guest")) headers["X-Speakout-Guest"] = stored("guest");
@@ -254,7 +260,9 @@
         h("p", { class: "so-signin" }, [this.button(t.sign_in, function () { self.signIn(); })]),
         this.field("name", t.name, h("input", { type: "text", maxlength: "100", autocomplete: "name", required: required })),
         this.field("email", t.email, h("input", { type: "email", autocomplete: "email", required: required }), t.email_help),
-        this.field("website", t.website, h("input", { type: "url", autocomplete: "url" }))
+        this.field("website", t.website, h("input", { type: "url", autocomplete: "url" })),
+        // Off unless ticked: any script on the embedding page can read its localStorage.
+        h("p", { class: "so-check" }, [h("input", { type: "checkbox", id: this.id("remember"), name: "remember", onchange: function () { if (!this.checked) keep(""); } }), h("label", { for: this.id("remember"), text: t.remember })])
       );
     }
     fields.push(
@@ -278,7 +286,10 @@
     this.formTitle = title;
     this.respond = h("div", { class: "so-respond" }, [title, form]);
     this.parent = null;
-    if (!viewer.signed_in) ["name", "email", "website"].forEach(function (name) { form.elements[name].value = stored(name); });
+    if (!viewer.signed_in) DETAILS.forEach(function (name) {
+      form.elements[name].value = stored(name);
+      if (stored(name)) form.elements.remember.checked = true;
+    });
     return this.respond;
   };
 
@@ -358,10 +369,8 @@
       title: this.title,
     };
     if (el.name) {
-      ["name", "email", "website"].forEach(function (name) {
-        payload[name] = el[name].value;
-        stored(name, el[name].value);
-      });
+      DETAILS.forEach(function (name) { payload[name] = el[name].value; });
+      keep(el.remember.checked && el);
     }
     button.disabled = true;
     button.textContent = t.sending;
