@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from speakout.discussion.forms import comparable_name, reserved_names
 
 from .models import PseudonymAccount
+from .names import gives_away_address
 
 
 def provider_choices() -> list[tuple[str, str]]:
@@ -95,7 +96,6 @@ class PseudonymSignupForm(BaseSignupForm):
     def clean(self):
         cleaned = super().clean()
         username, email = cleaned.get("username", ""), cleaned.get("email", "")
-        local_part = comparable_name(email.partition("@")[0])
-        if username and len(local_part) >= 3 and local_part in comparable_name(username):
+        if username and gives_away_address(username, email):
             self.add_error("username", _("This pseudonym gives away your email address. Please choose another."))
         return cleaned
