@@ -43,7 +43,7 @@ from speakout.discussion.reading import HELD_STATUSES, approved_counts
 from speakout.discussion.rendering import render_markdown
 
 from . import app_settings
-from .origins import page_thread
+from .origins import is_address, page_thread
 
 _SALT = "speakout.embed.isso"
 MAX_TEXT = 65535
@@ -284,7 +284,7 @@ def new(request):
     uri = request.GET.get("uri")
     if not uri:
         return text("missing uri query", 400)
-    if not uri.startswith("/") or uri.startswith("//"):
+    if not uri.startswith("/") or uri.startswith("//") or not is_address(uri):
         return text(_("The uri must be a path on the page's site, such as /posts/hello/."), 400)
     data, error = read_json(request)
     if error:

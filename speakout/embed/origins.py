@@ -55,6 +55,13 @@ def page_thread(entry: Origin, key: str, url: str) -> Thread:
     return Thread(key=key, url=url, title=title[:TITLE_MAX_LENGTH])
 
 
+def is_address(value: str) -> bool:
+    """No white space and no control character: ``urlsplit`` drops tabs and line breaks, so text
+    after them ("URGENT: verify at https://…") would pass as part of an address, be stored as a
+    thread's page address and be printed in the site's mails to its followers."""
+    return value.isprintable() and not any(char.isspace() for char in value)
+
+
 def visible_thread(key: str) -> Thread | None:
     """The thread stored under ``key``, None if there is none yet; 404 if it is not public."""
     from django.http import Http404
@@ -86,8 +93,11 @@ def normalise_origin(value: str) -> str:
 
 
 def origin_of(url: str) -> str:
+    """The origin of a page address; "" for one that is no plain address (see ``is_address``)."""
+    if not is_address(url or ""):
+        return ""
     try:
-        parts = urlsplit(url or "")
+        parts = urlsplit(url)
     except ValueError:
         return ""
     return normalise_origin(f"{parts.scheme}://{parts.netloc}") if parts.scheme and parts.netloc else ""
