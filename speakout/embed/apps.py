@@ -9,6 +9,9 @@ class EmbedConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from . import origins
+        from django.contrib.auth.signals import user_logged_out
+
+        from . import origins, tokens
 
         origins.connect()
+        user_logged_out.connect(tokens.signed_out, dispatch_uid="speakout-embed-signed-out")

@@ -56,6 +56,20 @@ def test_a_signed_in_reader_gets_a_token_for_the_allowed_origin_only(allowed_sit
 
 
 @pytest.mark.django_db
+def test_a_token_issued_before_the_sign_out_counter_is_refused(django_user_model):
+    """Tokens from before the upgrade carry no sign-out counter ("v"): refused, not trusted."""
+    from django.core import signing
+
+    from speakout.embed import tokens
+
+    user = django_user_model.objects.create_user("kai", "kai@example.org", "pw")
+    current = signing.loads(tokens.sign_user_token(user, SITE), salt=tokens._SALT)
+    assert read_user_token(signing.dumps(current, salt=tokens._SALT), SITE) == user
+    del current["v"]
+    assert read_user_token(signing.dumps(current, salt=tokens._SALT), SITE) is None
+
+
+@pytest.mark.django_db
 def test_the_login_pages_keep_the_opener_only_during_a_sign_in(db):
     assert Client().get("/")["Cross-Origin-Opener-Policy"] == "same-origin"
     during = Client()

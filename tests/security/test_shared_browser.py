@@ -86,3 +86,29 @@ def test_an_upgrade_takes_the_browser_s_key_off_replies_written_by_accounts(site
     migration.forget_browser_keys_of_account_replies(apps, None)
     assert Reply.objects.get(pk=written.reply_id).guest_key == ""
     assert Reply.objects.get(pk=guest.reply_id).guest_key == guest_key
+
+
+def test_a_sign_in_token_does_not_outlive_signing_out(site):
+    """The widget's token was void only by a password change (its fingerprint is the session
+    auth hash). On a shared computer a reader who signed out of Speakout (allauth's Log out) left
+    the embedding page signed in as them for up to SPEAKOUT_EMBED_SIGNIN_MAX_AGE: the next person
+    there saw their held replies and posted under their account. (The widget's own "Log out" only
+    forgets the token in that page's localStorage.) Signing out must end what the session handed
+    out."""
+    from speakout.embed.middleware import SIGNIN_COOKIE
+
+    kit = make_owner("kit@example.org", "kit")
+    browser = fresh_client()
+    browser.force_login(kit)
+    browser.cookies[SIGNIN_COOKIE] = "1"
+    html = browser.get("/embed/signin/", {"origin": SITE}).content.decode()
+    token = html.split('data-token="', 1)[1].split('"', 1)[0]
+    widget = fresh_client()
+    headers = {"X-Speakout-User": token}
+    assert widget.get("/embed/api/thread", {"key": KEY}, headers=headers).json()["viewer"]["signed_in"] is True
+
+    browser.post("/accounts/logout/")
+    assert "_auth_user_id" not in browser.session, "signed out of Speakout"
+
+    viewer = widget.get("/embed/api/thread", {"key": KEY}, headers=headers).json()["viewer"]
+    assert viewer["signed_in"] is False, "the token handed out by the ended session still signs in"
