@@ -178,13 +178,9 @@ def media_tar() -> bytes:
 def export(base: str) -> str:
     """A WordPress export of one post: an attachment, an image in the body that is not an
     attachment, a fake image (HTML), an SVG, and an image on another host."""
-    return f"""<?xml version="1.0" encoding="UTF-8" ?>
-<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
-  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
-<channel>
-<title>Old Collective</title><link>{base}</link><wp:wxr_version>1.2</wp:wxr_version>
-<wp:base_blog_url>{base}</wp:base_blog_url>
-<item><title>photo</title><wp:post_id>7</wp:post_id><wp:post_type>attachment</wp:post_type>
+    return wxr(
+        base,
+        f"""<item><title>photo</title><wp:post_id>7</wp:post_id><wp:post_type>attachment</wp:post_type>
 <wp:status>inherit</wp:status><wp:attachment_url>{base}/wp-content/uploads/2024/01/photo.jpg</wp:attachment_url></item>
 <item><title>Our report</title><link>{base}/2024/01/02/our-report/</link>
 <content:encoded><![CDATA[<p>Before.</p>
@@ -195,9 +191,19 @@ def export(base: str) -> str:
 <p>After.</p>]]></content:encoded>
 <wp:post_id>8</wp:post_id><wp:post_date_gmt>2024-01-02 10:00:00</wp:post_date_gmt>
 <wp:post_name>our-report</wp:post_name><wp:status>publish</wp:status><wp:post_type>post</wp:post_type>
-</item>
-</channel></rss>
-"""
+</item>""",
+    )
+
+
+def wxr(base: str, *items: str) -> str:
+    """A WordPress export (WXR 1.2) of the site at ``base`` holding ``items`` (``<item>`` elements)."""
+    return f"""<?xml version="1.0" encoding="UTF-8" ?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
+  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+<channel><title>Old Collective</title><link>{base}</link><wp:wxr_version>1.2</wp:wxr_version>
+<wp:base_blog_url>{base}</wp:base_blog_url>
+{"".join(items)}
+</channel></rss>"""
 
 
 def images_in(report) -> list:

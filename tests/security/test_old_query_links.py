@@ -9,6 +9,7 @@ from django.test import Client
 
 from speakout.interchange.importers import run_import
 from speakout.publishing.models import ReportPage
+from tests.interchange.helpers import wxr
 
 BASE = "https://old.example.org"
 
@@ -21,13 +22,7 @@ def _item(post_id: int, status: str, title: str, *, slug: str = "") -> str:
 
 
 def _wxr(*items: str) -> str:
-    return f"""<?xml version="1.0" encoding="UTF-8" ?>
-<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
-  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
-<channel><title>Old Collective</title><link>{BASE}</link><wp:wxr_version>1.2</wp:wxr_version>
-<wp:base_blog_url>{BASE}</wp:base_blog_url>
-{"".join(items)}
-</channel></rss>"""
+    return wxr(BASE, *items)
 
 
 # -- hidden imported posts found by their old ids ------------------------------------------------

@@ -16,6 +16,7 @@ from wagtail.models import Collection, CollectionViewRestriction
 from speakout.interchange.importers import run_import
 from speakout.interchange.models import ImportedItem
 from tests.interchange.helpers import picture
+from tests.interchange.helpers import wxr as wxr_document
 
 pytestmark = pytest.mark.django_db
 
@@ -56,13 +57,7 @@ def wxr(*extra: str) -> str:
         _item(51, "attachment", "inherit", parent="50", title="leak-future", url=f"{UPLOADS}/leak-future.jpg"),
         *extra,
     ]
-    return f"""<?xml version="1.0" encoding="UTF-8" ?>
-<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
-  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
-<channel><title>Old Collective</title><link>{BASE}</link><wp:wxr_version>1.2</wp:wxr_version>
-<wp:base_blog_url>{BASE}</wp:base_blog_url>
-{"".join(items)}
-</channel></rss>"""
+    return wxr_document(BASE, *items)
 
 
 def old_uploads(tmp_path, *, everything: bool = True):
