@@ -478,15 +478,15 @@ def get_thread(
     return response
 
 
-@api.patch("/replies/{reply_id}", response={200: EditOut, **ERRORS}, tags=["replies"])
-def edit_reply(request: HttpRequest, reply_id: int, payload: EditIn, guest: str = GuestHeader) -> dict[str, Any]:
-    """Change the text of one's own reply, within the edit window."""
-    author, _new = author_for(request, guest)
+def edit_own_reply(reply_id: int, body: str, author: services.Author) -> dict[str, Any]:
+    """The answer to an author changing their reply's text (``EditOut``), for every JSON front
+    end whatever header names the author: 404 for a reply they may not see, 403 for one they
+    may see but not change."""
     reply = visible_reply(reply_id, author)
     rules = DiscussionSettings.load()
     if not services.can_change(reply, author, rules):
         raise forbidden()
-    result = services.edit_reply(reply, payload.body or "", author)
+    result = services.edit_reply(reply, body, author)
     if not result.ok:
         if result.code == "forbidden":
             raise forbidden()
@@ -498,14 +498,27 @@ def edit_reply(request: HttpRequest, reply_id: int, payload: EditIn, guest: str 
     }
 
 
-@api.delete("/replies/{reply_id}", response={200: DeletedOut, **ERRORS}, tags=["replies"])
-def delete_reply(request: HttpRequest, reply_id: int, guest: str = GuestHeader) -> dict[str, Any]:
-    """Delete one's own reply, within the edit window."""
-    author, _new = author_for(request, guest)
+def delete_own_reply(reply_id: int, author: services.Author) -> dict[str, Any]:
+    """The answer to an author deleting their reply (``DeletedOut``), with the same errors as
+    ``edit_own_reply``."""
     reply = visible_reply(reply_id, author)
     if not services.delete_own_reply(reply, author):
         raise forbidden()
     return {"outcome": "deleted", "id": reply.pk}
+
+
+@api.patch("/replies/{reply_id}", response={200: EditOut, **ERRORS}, tags=["replies"])
+def edit_reply(request: HttpRequest, reply_id: int, payload: EditIn, guest: str = GuestHeader) -> dict[str, Any]:
+    """Change the text of one's own reply, within the edit window."""
+    author, _new = author_for(request, guest)
+    return edit_own_reply(reply_id, payload.body or "", author)
+
+
+@api.delete("/replies/{reply_id}", response={200: DeletedOut, **ERRORS}, tags=["replies"])
+def delete_reply(request: HttpRequest, reply_id: int, guest: str = GuestHeader) -> dict[str, Any]:
+    """Delete one's own reply, within the edit window."""
+    author, _new = author_for(request, guest)
+    return delete_own_reply(reply_id, author)
 
 
 @api.post("/replies/{reply_id}/reports", response={201: ReportedOut, **ERRORS}, tags=["replies"])

@@ -1,10 +1,11 @@
 """The widget's endpoints (django-ninja), mounted at ``/embed/api/``.
 
-They add to Speakout's discussion API (``/api/``, which the widget also uses to edit, delete
-and report) what a page on another site needs: threads addressed by the page's path, so a
-thread can be read before it exists and is created by its first reply (from allow-listed
-origins only, with the page's canonical URL and title); the signed-in reader's token from the
-sign-in window (``X-Speakout-User``); counts for many links at once; and the widget's strings.
+They add to Speakout's discussion API (``/api/``, which the widget also uses to report) what
+a page on another site needs: threads addressed by the page's path, so a thread can be read
+before it exists and is created by its first reply (from allow-listed origins only, with the
+page's canonical URL and title); the signed-in reader's token from the sign-in window
+(``X-Speakout-User``), also for editing and deleting the reader's own replies (``/api/`` reads
+the guest header only); counts for many links at once; and the widget's strings.
 
 Like ``/api/``, nothing here reads a cookie or the session: identity travels in headers, so
 CORS runs with credentials off and no CSRF token is needed (see speakout.discussion.api).
@@ -29,7 +30,7 @@ from speakout.discussion import api as discussion_api
 from speakout.discussion import services
 from speakout.discussion.adapter import Dialect, get_adapter
 from speakout.discussion.api import GUEST_HEADER, ApiError, count_keys, general
-from speakout.discussion.api_schemas import MAX_ID, ReplyIn
+from speakout.discussion.api_schemas import MAX_ID, DeletedOut, EditIn, EditOut, ReplyIn
 from speakout.discussion.clients import sign_guest_token
 from speakout.discussion.forms import issue_form_token
 from speakout.discussion.models import DiscussionSettings, Flag, Reply, Thread
@@ -213,6 +214,28 @@ def new_thread(request: HttpRequest, key: str, payload: EmbedReplyIn) -> Thread:
         message = _("The page address must be on %(origin)s.") % {"origin": entry.origin}
         raise ApiError(400, "invalid", {"url": [message]})
     return page_thread(entry, key, url)
+
+
+@api.patch("/replies/{reply_id}", response={200: EditOut, **ERRORS}, tags=["replies"])
+def edit_reply(
+    request: HttpRequest,
+    reply_id: int,
+    payload: EditIn,
+    guest: str = GuestHeader,
+    user_token: str = UserHeader,
+) -> dict[str, Any]:
+    """Change the text of one's own reply, within the edit window (as ``/api/``'s, signed in or not)."""
+    author, _new = author_for(request, guest, user_token)
+    return discussion_api.edit_own_reply(reply_id, payload.body or "", author)
+
+
+@api.delete("/replies/{reply_id}", response={200: DeletedOut, **ERRORS}, tags=["replies"])
+def delete_reply(
+    request: HttpRequest, reply_id: int, guest: str = GuestHeader, user_token: str = UserHeader
+) -> dict[str, Any]:
+    """Delete one's own reply, within the edit window (as ``/api/``'s, signed in or not)."""
+    author, _new = author_for(request, guest, user_token)
+    return discussion_api.delete_own_reply(reply_id, author)
 
 
 @api.get("/counts", response={200: dict, **ERRORS}, tags=["threads"])

@@ -143,6 +143,109 @@ def test_a_sign_in_token_posts_as_the_account(client, rules, allowed_site, djang
     assert other["viewer"]["signed_in"] is False
 
 
+def change(client, reply_id, body="Better **words**", headers=None):
+    return client.patch(
+        f"/embed/api/replies/{reply_id}", json.dumps({"body": body}), content_type="application/json", headers=headers
+    )
+
+
+def signed_in_reply(client, django_user_model, key="/p/"):
+    """A reply posted through the widget by an account signed in there, and her token's header."""
+    user = django_user_model.objects.create_user("ada", "ada@example.org", "pw", first_name="Ada")
+    headers = {"X-Speakout-User": sign_user_token(user, SITE)}
+    response = post(client, key, name="", email="", headers=headers)
+    assert response.status_code == 201, response.content
+    reply = Reply.objects.get(pk=response.json()["reply"]["id"])
+    assert reply.user == user
+    return reply, headers
+
+
+def test_a_reader_signed_in_through_the_widget_edits_and_deletes_their_own_reply(
+    client, rules, allowed_site, django_user_model
+):
+    """The widget shows Edit and Delete on her reply (``can_change``), so they must work with
+    the same token: ``/api/`` reads the guest header only."""
+    reply, headers = signed_in_reply(client, django_user_model)
+    shown = client.get("/embed/api/thread?key=/p/", headers=headers).json()["replies"][0]
+    assert shown["can_change"] is True
+    response = change(client, reply.pk, headers=headers)
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert body["outcome"] == "published"
+    assert body["reply"]["body_html"] == "<p>Better <strong>words</strong></p>"
+    assert body["reply"]["own"] is True and body["reply"]["can_change"] is True
+    assert response["Access-Control-Allow-Origin"] == SITE
+    reply.refresh_from_db()
+    assert reply.body == "Better **words**" and reply.edited_at is not None
+    deleted = client.delete(f"/embed/api/replies/{reply.pk}", headers=headers)
+    assert deleted.status_code == 200, deleted.content
+    assert deleted.json() == {"outcome": "deleted", "id": reply.pk}
+    assert Reply.objects.get(pk=reply.pk).status == Reply.Status.TRASH
+
+
+def test_no_one_else_changes_a_signed_in_reader_s_reply_through_the_widget(
+    client, rules, allowed_site, django_user_model
+):
+    """As on ``/api/``: a held reply is not found by anyone but its writer (404), a published one
+    is found but may not be changed (403); nothing changes either way."""
+    reply, own = signed_in_reply(client, django_user_model)
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.PENDING)
+    someone = django_user_model.objects.create_user("bo", "bo@example.org", "pw")
+    others = [{"X-Speakout-User": sign_user_token(someone, SITE)}, {}]
+    for headers in others:
+        assert change(client, reply.pk, "Hijacked", headers=headers).status_code == 404
+        assert client.delete(f"/embed/api/replies/{reply.pk}", headers=headers).status_code == 404
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.APPROVED)
+    for headers in others:
+        edited = change(client, reply.pk, "Hijacked", headers=headers)
+        assert edited.status_code == 403 and edited.json()["code"] == "forbidden"
+        deleted = client.delete(f"/embed/api/replies/{reply.pk}", headers=headers)
+        assert deleted.status_code == 403 and deleted.json()["code"] == "forbidden"
+    reply.refresh_from_db()
+    assert reply.body == "A reply from another site." and reply.edited_at is None
+    assert reply.status == Reply.Status.APPROVED
+    unknown = change(client, 2**70, headers=own)
+    assert unknown.status_code == 404 and unknown.json()["code"] == "not_found"
+
+
+def test_a_sign_in_token_of_another_origin_changes_nothing(client, rules, allowed_site, django_user_model):
+    reply, headers = signed_in_reply(client, django_user_model)
+    Reply.objects.filter(pk=reply.pk).update(status=Reply.Status.PENDING)
+    AllowedOrigin.objects.create(origin=OTHER)
+    elsewhere = Client(HTTP_ORIGIN=OTHER)
+    assert change(elsewhere, reply.pk, "Hijacked", headers=headers).status_code == 404
+    assert elsewhere.delete(f"/embed/api/replies/{reply.pk}", headers=headers).status_code == 404
+    reply.refresh_from_db()
+    assert reply.body == "A reply from another site." and reply.status == Reply.Status.PENDING
+
+
+def test_a_guest_still_edits_and_deletes_their_reply_through_the_widget(client, rules, allowed_site):
+    response = post(client, "/posts/guest/")
+    reply_id, guest = response.json()["reply"]["id"], response.json()["guest_token"]
+    headers = {"X-Speakout-Guest": guest}
+    edited = change(client, reply_id, headers=headers)
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["reply"]["can_change"] is True
+    assert client.delete(f"/embed/api/replies/{reply_id}", headers=headers).json() == {
+        "outcome": "deleted",
+        "id": reply_id,
+    }
+    assert Reply.objects.get(pk=reply_id).status == Reply.Status.TRASH
+
+
+@pytest.mark.parametrize("method", ["PATCH", "DELETE"])
+def test_an_allowed_origin_may_edit_and_delete_with_the_sign_in_header(client, allowed_site, method):
+    response = client.options(
+        "/embed/api/replies/1",
+        headers={"Access-Control-Request-Method": method, "Access-Control-Request-Headers": "x-speakout-user"},
+    )
+    assert response.status_code == 204
+    assert response["Access-Control-Allow-Origin"] == SITE
+    assert method in [m.strip() for m in response["Access-Control-Allow-Methods"].split(",")]
+    allowed_headers = [h.strip().lower() for h in response["Access-Control-Allow-Headers"].split(",")]
+    assert "x-speakout-user" in allowed_headers and "x-speakout-guest" in allowed_headers
+
+
 def test_key_prefix_separates_sites_with_the_same_paths(rules, allowed_site):
     AllowedOrigin.objects.create(origin=OTHER, key_prefix="other:")
     other = Client(HTTP_ORIGIN=OTHER)

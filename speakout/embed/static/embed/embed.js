@@ -405,7 +405,7 @@
     ])]);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      call("PATCH", base + "/api/replies/" + reply.id, { body: area.value }).then(function (r) {
+      call("PATCH", api + "/replies/" + reply.id, { body: area.value }).then(function (r) {
         if (!r.ok) return self.say(Object.values(r.data.errors || {}).join(" "), true);
         self.say(t.saved);
         self.load(reply.id);
@@ -420,7 +420,7 @@
     var confirm = h("p", { class: "so-confirm" }, [t.confirm_delete + " "]);
     confirm.append(
       this.button(t.delete, function () {
-        call("DELETE", base + "/api/replies/" + reply.id).then(function (r) {
+        call("DELETE", api + "/replies/" + reply.id).then(function (r) {
           if (!r.ok) return self.say(Object.values(r.data.errors || {}).join(" "), true);
           self.say(t.deleted);
           self.load();
