@@ -72,9 +72,26 @@ def queue(activity: dict[str, Any], inboxes: Iterable[str]) -> int:
     rows = [Delivery(activity_id=activity["id"], inbox=inbox, payload=activity) for inbox in inboxes if inbox]
     if not rows:
         return 0
+    if activity.get("type") == "Delete":
+        _withdraw_waiting(activity.get("object"))
     Delivery.objects.bulk_create(rows, ignore_conflicts=True)
     transaction.on_commit(_enqueue)
     return len(rows)
+
+
+def _withdraw_waiting(retracted: Any) -> int:
+    """Withdraw every Create and Update of a deleted object still waiting for its (re)try: sent after
+    the Delete, one would put the Note or Article back (an anonymised byline, a report made
+    private), and most servers keep no memory of a Delete that came first. One being sent right
+    now is past stopping; the Delete follows it."""
+    object_id = retracted.get("id") if isinstance(retracted, dict) else retracted
+    if not object_id:
+        return 0
+    stale = timezone.now() - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
+    waiting = Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
+    owed = Delivery.objects.filter(waiting, payload__type__in=["Create", "Update"], payload__object__id=object_id)
+    # Kept, as failed, so the delivery log still shows what was owed and why it never went.
+    return owed.update(status=Delivery.Status.FAILED, last_error="Withdrawn: its object was deleted first.")
 
 
 def _enqueue() -> None:

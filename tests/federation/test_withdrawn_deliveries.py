@@ -1,0 +1,112 @@
+"""A Note or an Article taken back (a reply anonymised, a report made private) stays taken back:
+no Create or Update still waiting for its retry is sent after its Delete."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from speakout.discussion.models import Thread
+from speakout.discussion.services import Author, submit_reply
+from speakout.federation import delivery
+from speakout.federation.models import Delivery, Follower
+
+pytestmark = pytest.mark.django_db
+
+
+def make_user(name: str):
+    from allauth.account.models import EmailAddress
+
+    user = get_user_model().objects.create_user(name, email=f"{name}@example.org", first_name=name.title())
+    user.set_password("a long enough password 42")
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
+    return user
+
+
+@pytest.fixture
+def setup(federation, site_builder, bob, rules):
+    federation.federate_member_replies = True
+    federation.save()
+    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#f")
+    report = site_builder.report("Rivers", standfirst="Dry.")
+    thread = Thread.objects.get(key=report.thread_key)
+    return report, thread
+
+
+class _Answer:
+    status = 202
+
+
+@pytest.fixture
+def wire(monkeypatch):
+    """Every activity the worker puts on the wire, in order (the remote inbox takes each)."""
+    sent: list[dict] = []
+
+    def fake_fetch(url, *, method="GET", body=b"", **kwargs):
+        import json
+
+        sent.append(json.loads(body))
+        return _Answer()
+
+    monkeypatch.setattr(delivery, "fetch", fake_fetch)
+    return sent
+
+
+def _first_attempt_failed(kind: str) -> None:
+    """The remote server was down for the first attempt of ``kind``: it waits for its retry."""
+    Delivery.objects.filter(status=Delivery.Status.PENDING, payload__type=kind).update(
+        attempts=1, next_attempt_at=timezone.now() + timedelta(minutes=30)
+    )
+
+
+def _later() -> None:
+    """Time passes: every waiting retry is due."""
+    Delivery.objects.filter(status=Delivery.Status.PENDING).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_a_note_retried_after_its_delete_puts_the_anonymised_writer_s_name_back_on_the_fediverse(setup, wire):
+    from speakout.privacy import services as privacy
+
+    report, thread = setup
+    Delivery.objects.all().delete()  # the report's own Create
+    member = make_user("ines")
+    data = {"thread": thread.key, "body": "Signed with my name.", "federate": True}
+    reply = submit_reply(thread=thread, data=data, author=Author(user=member), checks=[], check_form_token=False).stored
+    _first_attempt_failed("Create")
+    assert privacy.anonymise(privacy.Owner.for_user(member), reply)  # Delete queued, due now
+    delivery.deliver_due()
+    _later()
+    delivery.deliver_due()
+    kinds = [activity["type"] for activity in wire]
+    # The follower's server must end without the Note: nothing about it may arrive after its Delete.
+    assert "Delete" in kinds
+    after = kinds[kinds.index("Delete") + 1 :]
+    assert after == [], f"sent after the Delete: {after} (the Note with the byline '— Ines' comes back)"
+
+
+def test_a_report_s_create_retried_after_it_was_made_private_republishes_it(setup, wire, site_builder):
+    from wagtail.models import PageViewRestriction
+
+    # A second report whose Create is still waiting for its retry when it is made private.
+    report = site_builder.report("Names of the witnesses", standfirst="Only for members.")
+    _first_attempt_failed("Create")
+    Delivery.objects.filter(status=Delivery.Status.PENDING).exclude(
+        payload__object__name="Names of the witnesses"
+    ).delete()
+    PageViewRestriction.objects.create(page=report, restriction_type=PageViewRestriction.LOGIN)
+    assert Delivery.objects.filter(payload__type="Delete").exists()
+    delivery.deliver_due()
+    _later()
+    delivery.deliver_due()
+    kinds = [activity["type"] for activity in wire]
+    assert "Delete" in kinds
+    after = [a for a in wire[kinds.index("Delete") + 1 :]]
+    assert after == [], "the private report's Article was sent after its Delete: " + ", ".join(
+        f"{a['type']}({a['object'].get('name', '')})" for a in after
+    )
