@@ -218,6 +218,10 @@ class FederatedReply(models.Model):
     outgoing = models.BooleanField(default=False)
     announced = models.BooleanField(default=False)
     remote_updated_at = models.DateTimeField(null=True, blank=True)
+    # An outgoing Note's every inbox so far, so that its Update and Delete reach the servers that
+    # hold it even when the Note would no longer go there (its mentioned writer's parent reply
+    # deleted, a follower gone). Empty for rows from before it was kept.
+    inboxes = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return self.object_id

@@ -136,6 +136,16 @@ def _inboxes(reply: Reply) -> list[str]:
     return inboxes
 
 
+def _recipients(record: FederatedReply, reply: Reply, kind: str) -> list[str]:
+    """Every server that got the Note (kept on its record) and whoever would get it now. A
+    ``Delete`` goes even to a server blocked since: it holds the Note and the writer's name."""
+    inboxes = list(dict.fromkeys([*record.inboxes, *_inboxes(reply)]))
+    if kind == "Delete":
+        return inboxes
+    config = FederationSettings.load()
+    return [inbox for inbox in inboxes if not config.is_blocked(inbox)]
+
+
 def shown(reply: Reply) -> bool:
     """Whether the Fediverse should hold this reply now: published, on a public thread that is
     not hidden, under a federated report, by a writer who is not banned and still may."""
@@ -172,8 +182,10 @@ def sync(reply: Reply, *, edited: bool = False) -> str:
         else:
             document = note(reply)
             activity = documents.activity(kind, document, to=document["to"], cc=document["cc"])
-        FederatedReply.objects.filter(pk=record.pk).update(announced=kind != "Delete")
-        delivery.queue(activity, _inboxes(reply))
+        inboxes = _recipients(record, reply, kind)
+        kept = {"inboxes": list(dict.fromkeys([*record.inboxes, *inboxes]))} if kind != "Delete" else {}
+        FederatedReply.objects.filter(pk=record.pk).update(announced=kind != "Delete", **kept)
+        delivery.queue(activity, inboxes)
     return kind
 
 
@@ -237,7 +249,9 @@ def _reply_deleted(sender: Any, instance: FederatedReply, **kwargs: Any) -> None
     """A reply deleted for good (its record goes with it): ``Delete`` if the Fediverse holds it."""
     if not instance.outgoing or not instance.announced or not FederationSettings.load().enabled:
         return
-    delivery.tell_followers_deleted(instance.object_id)
+    # Not only to the followers: a mentioned writer's server got the Create too.
+    activity = documents.activity("Delete", documents.tombstone(instance.object_id), to=[jsonld.PUBLIC])
+    delivery.queue(activity, _recipients(instance, instance.reply, "Delete"))
 
 
 @receiver(post_save, sender=Commenter, dispatch_uid="federation-commenter-banned")
