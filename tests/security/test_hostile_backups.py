@@ -17,30 +17,19 @@ def site_builder_transactional(transactional_db):
     return SiteBuilder()
 
 
-def _hostile_backup(path, member_name: str, payload: bytes, database) -> None:
-    """An archive as ``speakout backup`` writes it (manifest first, checksums right), whose one
-    media member's name climbs out of ``media/``."""
+def _hostile_backup(real, path, member_name: str, payload: bytes) -> None:
+    """The archive ``speakout backup`` wrote (its manifest first, checksums right, either engine's
+    database), with one media member more whose name climbs out of ``media/``."""
     import hashlib
 
     from speakout.interchange import backup
 
-    dump_bytes = database.read_bytes()
-    manifest = {
-        "format": backup.ARCHIVE_FORMAT,
-        "engine": "sqlite",
-        "files": {
-            "database.sqlite3": hashlib.sha256(dump_bytes).hexdigest(),
-            member_name: hashlib.sha256(payload).hexdigest(),
-        },
-        "tables": backup.table_summary(),
-        "migrations": sorted(backup._applied_migrations()),
-    }
+    with tarfile.open(real) as archive:
+        manifest = json.load(archive.extractfile(backup.MANIFEST))
+        members = [(name, archive.extractfile(name).read()) for name in manifest["files"]]
+    manifest["files"][member_name] = hashlib.sha256(payload).hexdigest()
     with tarfile.open(path, "w:gz") as archive:
-        for name, data in (
-            (backup.MANIFEST, json.dumps(manifest).encode()),
-            ("database.sqlite3", dump_bytes),
-            (member_name, payload),
-        ):
+        for name, data in [(backup.MANIFEST, json.dumps(manifest).encode()), *members, (member_name, payload)]:
             info = tarfile.TarInfo(name)
             info.size = len(data)
             archive.addfile(info, io.BytesIO(data))
@@ -51,7 +40,7 @@ def test_restore_writes_no_file_outside_the_media_folder(site_builder_transactio
     """A backup's ``media/…`` members are copied into MEDIA_ROOT. A member named
     ``media/../static/speakout.js`` passes the ``data`` filter (it stays inside the scratch folder
     while unpacked) and was copied to ``MEDIA_ROOT/../static/speakout.js``: the data folder's
-    static files (served to every reader), the private folder, the SQLite database: anything
+    static files (served to every reader), the private folder, an SQLite database: anything
     under MEDIA_ROOT's parent."""
     from speakout.interchange import backup
 
@@ -60,11 +49,8 @@ def test_restore_writes_no_file_outside_the_media_folder(site_builder_transactio
     (data_dir / "media").mkdir(parents=True)
     (data_dir / "static").mkdir()
     real = backup.backup(tmp_path / "real.tar.gz")
-    with tarfile.open(real) as archive:
-        database = tmp_path / "database.sqlite3"
-        database.write_bytes(archive.extractfile("database.sqlite3").read())
     hostile = tmp_path / "hostile.tar.gz"
-    _hostile_backup(hostile, "media/../static/speakout.js", b"alert('planted by a backup')", database)
+    _hostile_backup(real, hostile, "media/../static/speakout.js", b"alert('planted by a backup')")
     try:
         backup.restore(hostile, force=True)
     except backup.BackupFailed:
