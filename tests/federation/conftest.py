@@ -72,3 +72,17 @@ class ServedNotes(dict):
     def __init__(self) -> None:
         super().__init__()
         self.asked: list[str] = []
+
+
+@pytest.fixture
+def member_replies(federation, site_builder, bob, rules):
+    """Members may send their replies to the Fediverse; Bob follows; a report "Rivers" and its
+    thread."""
+    from speakout.discussion.models import Thread
+    from speakout.federation.models import Follower
+
+    federation.federate_member_replies = True
+    federation.save()
+    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#f")
+    report = site_builder.report("Rivers", standfirst="Dry.")
+    return report, Thread.objects.get(key=report.thread_key)

@@ -78,3 +78,21 @@ class Inbox(BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
+
+
+def make_user(name: str, *, verified: bool = True, pseudonym: bool = False):
+    """A member with a (verified) address, a password or a pseudonym's mark."""
+    from allauth.account.models import EmailAddress
+    from django.contrib.auth import get_user_model
+
+    from speakout.identity.models import PseudonymAccount
+
+    user = get_user_model().objects.create_user(name, email=f"{name}@example.org", first_name=name.title())
+    if pseudonym:
+        user.set_unusable_password()  # as "reply under a pseudonym" makes them, and marks them
+        PseudonymAccount.objects.create(user=user)
+    else:
+        user.set_password("a long enough password 42")
+    user.save()
+    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
+    return user

@@ -14,9 +14,9 @@ from speakout.discussion import services
 from speakout.discussion.models import Reply, Thread
 from speakout.discussion.services import Author, set_status, submit_reply
 from speakout.federation import replies_out
-from speakout.federation.models import Delivery, FederatedReply, Follower, PublishedArticle
+from speakout.federation.models import Delivery, FederatedReply, PublishedArticle
 
-from .helpers import BASE_URL, REMOTE, RemoteKey
+from .helpers import BASE_URL, REMOTE, RemoteKey, make_user
 
 pytestmark = pytest.mark.django_db
 AS = "https://www.w3.org/ns/activitystreams"
@@ -24,31 +24,10 @@ ACTOR = f"{BASE_URL}/federation/actor"
 ACTIVITY = "application/activity+json"
 
 
-def make_user(name: str, *, verified: bool = True, pseudonym: bool = False):
-    from allauth.account.models import EmailAddress
-
-    from speakout.identity.models import PseudonymAccount
-
-    user = get_user_model().objects.create_user(name, email=f"{name}@example.org", first_name=name.title())
-    if pseudonym:
-        user.set_unusable_password()  # as "reply under a pseudonym" makes them, and marks them
-        PseudonymAccount.objects.create(user=user)
-    else:
-        user.set_password("a long enough password 42")
-    user.save()
-    EmailAddress.objects.create(user=user, email=user.email, verified=verified, primary=True)
-    return user
-
-
 @pytest.fixture
-def setup(federation, site_builder, bob, rules):
-    federation.federate_member_replies = True
-    federation.save()
-    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#f")
-    report = site_builder.report("Rivers", standfirst="Dry.")
-    thread = Thread.objects.get(key=report.thread_key)
+def setup(member_replies):
     Delivery.objects.all().delete()  # the report's own Create
-    return report, thread
+    return member_replies
 
 
 def post(thread: Thread, author: Author, body: str = "My reply.", parent: Reply | None = None, federate=True):

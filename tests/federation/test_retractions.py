@@ -5,38 +5,17 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from speakout.discussion import services
 from speakout.discussion.models import Reply, Thread
 from speakout.discussion.services import Author, submit_reply
-from speakout.federation.models import Delivery, FederatedReply, Follower
+from speakout.federation.models import Delivery, FederatedReply
 
-from .helpers import RemoteKey
+from .helpers import RemoteKey, make_user
 
 pytestmark = pytest.mark.django_db
 
 CAROL_INBOX = "https://elsewhere.example/inbox"
-
-
-def make_user(name: str):
-    from allauth.account.models import EmailAddress
-
-    user = get_user_model().objects.create_user(name, email=f"{name}@example.org", first_name=name.title())
-    user.set_password("a long enough password 42")
-    user.save()
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
-@pytest.fixture
-def setup(federation, site_builder, bob, rules):
-    federation.federate_member_replies = True
-    federation.save()
-    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#f")
-    report = site_builder.report("Rivers", standfirst="Dry.")
-    thread = Thread.objects.get(key=report.thread_key)
-    return report, thread
 
 
 def _answer_carol(thread: Thread) -> tuple[Reply, Reply]:
@@ -58,8 +37,8 @@ def _inboxes(kind: str) -> set[str]:
     return set(Delivery.objects.filter(payload__type=kind).values_list("inbox", flat=True))
 
 
-def test_a_deleted_reply_s_delete_skips_the_mentioned_writer_s_server_that_got_its_create(setup):
-    report, thread = setup
+def test_a_deleted_reply_s_delete_skips_the_mentioned_writer_s_server_that_got_its_create(member_replies):
+    report, thread = member_replies
     _parent, reply = _answer_carol(thread)
     creates = _inboxes("Create")
     assert CAROL_INBOX in creates
@@ -68,8 +47,8 @@ def test_a_deleted_reply_s_delete_skips_the_mentioned_writer_s_server_that_got_i
     assert creates <= deletes, f"Create went to {sorted(creates)}, Delete only to {sorted(deletes)}"
 
 
-def test_a_removed_reply_s_delete_reaches_the_mentioned_server_after_its_parent_was_deleted(setup):
-    report, thread = setup
+def test_a_removed_reply_s_delete_reaches_the_mentioned_server_after_its_parent_was_deleted(member_replies):
+    report, thread = member_replies
     parent, reply = _answer_carol(thread)
     creates = _inboxes("Create")
     assert CAROL_INBOX in creates

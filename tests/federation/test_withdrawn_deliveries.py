@@ -6,35 +6,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from speakout.discussion.models import Thread
 from speakout.discussion.services import Author, submit_reply
 from speakout.federation import delivery
-from speakout.federation.models import Delivery, Follower
+from speakout.federation.models import Delivery
+
+from .helpers import make_user
 
 pytestmark = pytest.mark.django_db
-
-
-def make_user(name: str):
-    from allauth.account.models import EmailAddress
-
-    user = get_user_model().objects.create_user(name, email=f"{name}@example.org", first_name=name.title())
-    user.set_password("a long enough password 42")
-    user.save()
-    EmailAddress.objects.create(user=user, email=user.email, verified=True, primary=True)
-    return user
-
-
-@pytest.fixture
-def setup(federation, site_builder, bob, rules):
-    federation.federate_member_replies = True
-    federation.save()
-    Follower.objects.create(actor=bob.actor, state=Follower.State.ACCEPTED, follow_id=bob.url + "#f")
-    report = site_builder.report("Rivers", standfirst="Dry.")
-    thread = Thread.objects.get(key=report.thread_key)
-    return report, thread
 
 
 class _Answer:
@@ -70,10 +50,10 @@ def _later() -> None:
     )
 
 
-def test_a_note_retried_after_its_delete_puts_the_anonymised_writer_s_name_back_on_the_fediverse(setup, wire):
+def test_a_note_retried_after_its_delete_puts_the_anonymised_writer_s_name_back_on_the_fediverse(member_replies, wire):
     from speakout.privacy import services as privacy
 
-    report, thread = setup
+    report, thread = member_replies
     Delivery.objects.all().delete()  # the report's own Create
     member = make_user("ines")
     data = {"thread": thread.key, "body": "Signed with my name.", "federate": True}
@@ -90,7 +70,7 @@ def test_a_note_retried_after_its_delete_puts_the_anonymised_writer_s_name_back_
     assert after == [], f"sent after the Delete: {after} (the Note with the byline '— Ines' comes back)"
 
 
-def test_a_report_s_create_retried_after_it_was_made_private_republishes_it(setup, wire, site_builder):
+def test_a_report_s_create_retried_after_it_was_made_private_republishes_it(member_replies, wire, site_builder):
     from wagtail.models import PageViewRestriction
 
     # A second report whose Create is still waiting for its retry when it is made private.
