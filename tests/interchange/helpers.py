@@ -199,7 +199,7 @@ def wxr(base: str, *items: str) -> str:
     """A WordPress export (WXR 1.2) of the site at ``base`` holding ``items`` (``<item>`` elements)."""
     return f"""<?xml version="1.0" encoding="UTF-8" ?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
-  xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
+  xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">
 <channel><title>Old Collective</title><link>{base}</link><wp:wxr_version>1.2</wp:wxr_version>
 <wp:base_blog_url>{base}</wp:base_blog_url>
 {"".join(items)}

@@ -105,11 +105,15 @@ def test_good_file_imports_with_its_counts(site, name):
 
 
 def test_theme_unit_test_data_in_detail(site):
-    """The theme test data: 33 comments (30 approved, 3 pending), ten levels, pingbacks kept."""
+    """The theme test data: 33 comments (30 approved, 3 pending), ten levels, pingbacks kept,
+    with their whole names (a pingback's name is the linking page's title)."""
     result = run_import(TESTDATA / "wordpress" / "themeunittestdata.wordpress.xml")
     assert result.replies_by_status == Counter({"approved": 30, "pending": 3})
     assert result.max_depth == 9
     assert Reply.objects.filter(kind=Reply.Kind.PINGBACK).exists()
+    long_name = "Ping 2 with a much longer title than the previous ping, which was called Ping 1 « What’s a tellyworth?"
+    assert Reply.objects.filter(author_name=long_name).exists()
+    assert not result.notes
     assert any("nav_menu_item" in why for _what, why in result.skipped)
     deepest = Reply.objects.order_by("-depth").first()
     chain = 0
