@@ -152,7 +152,9 @@ class Commenter(models.Model):
         related_name="commenters",
         db_index=False,  # a partial index below: a guest's record has none
     )
-    display_name = models.CharField(_("name"), max_length=100, blank=True)
+    # As long as WordPress stores a commenter's name, so an imported one is kept whole; the
+    # reply form asks for at most forms.NAME_MAX_LENGTH.
+    display_name = models.CharField(_("name"), max_length=255, blank=True)
     website = models.URLField(_("website"), max_length=500, blank=True)
     approved_count = models.PositiveIntegerField(_("approved replies"), default=0)
     is_banned = models.BooleanField(_("banned"), default=False)
@@ -260,7 +262,7 @@ class Reply(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
-    author_name = models.CharField(_("name"), max_length=100)
+    author_name = models.CharField(_("name"), max_length=255)  # as Commenter.display_name
     author_website = models.URLField(_("website"), max_length=500, blank=True)
     body = models.TextField(_("text"))
     body_html = models.TextField(editable=False)

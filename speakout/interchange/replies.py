@@ -27,10 +27,15 @@ from speakout.discussion.rendering import render_markdown, sanitise
 from speakout.discussion.services import MAX_PATH_DEPTH
 
 from .html import autop
-from .result import ImportResult
+from .result import NAME_CUT, ImportResult
 from .rows import IdAllocator, insert_rows
 
 BATCH_SIZE = 1000
+# What a reply's row can hold; an imported value that does not fit is noted (see ``_fit``).
+NAME_MAX_LENGTH = Reply._meta.get_field("author_name").max_length
+WEBSITE_MAX_LENGTH = Reply._meta.get_field("author_website").max_length
+EMAIL_MAX_LENGTH = Commenter._meta.get_field("email").max_length
+EXTERNAL_ID_MAX_LENGTH = Reply._meta.get_field("external_id").max_length
 
 
 @dataclass
@@ -112,7 +117,7 @@ class ReplyWriter:
         """Store a thread's replies with their tree. A reply whose parent is missing joins the
         thread at the top; a reply may come before its parent in the file. ``new``: the thread
         is not written yet, so nothing is looked up and the rows are returned for its batch."""
-        state = ThreadReplies(thread, prefix, by_id=self._unique(thread, comments))
+        state = ThreadReplies(thread, prefix, by_id=self._unique(thread, comments, prefix))
         if not new:
             self._read_known(state)
         self._parents(state)
@@ -138,17 +143,25 @@ class ReplyWriter:
             Thread.objects.filter(pk=thread.pk).update(approved_count=approved, version=F("version") + 1)
         return []
 
-    def _unique(self, thread: Thread, comments: list[CommentData]) -> dict[str, CommentData]:
+    def _unique(self, thread: Thread, comments: list[CommentData], prefix: str) -> dict[str, CommentData]:
         by_id: dict[str, CommentData] = {}
+        longest_id = EXTERNAL_ID_MAX_LENGTH - len(prefix)
         for comment in comments:
             if not comment.source_id:
                 self.result.skip(_("a reply in “%(thread)s”") % {"thread": thread}, _("it has no id"))
+            elif len(comment.source_id) > longest_id:
+                # A cut id could be another reply's on the next import.
+                self.result.skip(
+                    _("reply %(id)s") % {"id": comment.source_id},
+                    _("its id is longer than %(max)s characters") % {"max": longest_id},
+                )
             elif comment.source_id in by_id:
                 self.result.skip(
                     _("reply %(id)s") % {"id": comment.source_id}, _("the same id appears twice in the file")
                 )
             else:
                 by_id[comment.source_id] = comment
+                self._fit(comment)
         return by_id
 
     def _read_known(self, state: ThreadReplies) -> None:
@@ -279,7 +292,6 @@ class ReplyWriter:
             if parent and level >= MAX_PATH_DEPTH:
                 base = base[:-PATH_SEGMENT_LENGTH]
             paths[sid] = base + path_segment(ids[sid])
-            email = clean_email(comment.email)
             rows.append(
                 (
                     ids[sid],
@@ -288,14 +300,14 @@ class ReplyWriter:
                     paths[sid],
                     level,
                     comment.kind,
-                    commenters.get(email) if email else None,
-                    (comment.author_name or anonymous)[:100],
-                    clean_website(comment.website),
+                    commenters.get(comment.email) if comment.email else None,
+                    comment.author_name or anonymous,
+                    comment.website,
                     comment.body,
                     reply_html(comment),
                     comment.status,
                     comment.created_at or thread.opened_at,
-                    f"{state.prefix}{sid}"[:100],
+                    f"{state.prefix}{sid}",
                 )
             )
             self.result.replies_by_status[comment.status] += 1
@@ -305,6 +317,29 @@ class ReplyWriter:
                 self._insert(rows)
                 rows = []
         return rows
+
+    def _fit(self, comment: CommentData) -> None:
+        """The author's name, address and website as the reply keeps them: a name too long is
+        cut, an address or website that is none is left out (a cut one would be another's), and
+        the report says which."""
+        what = _("reply %(id)s") % {"id": comment.source_id}
+        comment.author_name = self.result.cut(what, comment.author_name, NAME_MAX_LENGTH, NAME_CUT)
+        email, website = comment.email.strip(), comment.website.strip()
+        comment.email = email if "@" in email and " " not in email and len(email) <= EMAIL_MAX_LENGTH else ""
+        if email and not comment.email:
+            self.result.note(
+                what,
+                _("the email address was left out: it has no “@”, has a space or is longer than %(max)s characters")
+                % {"max": EMAIL_MAX_LENGTH},
+            )
+        usable = website.startswith(("http://", "https://")) and len(website) <= WEBSITE_MAX_LENGTH
+        comment.website = website if usable else ""
+        if website and not usable:
+            self.result.note(
+                what,
+                _("the website was left out: it is not an http or https address of at most %(max)s characters")
+                % {"max": WEBSITE_MAX_LENGTH},
+            )
 
     def _insert(self, rows: list[tuple[Any, ...]]) -> None:
         if not rows:
@@ -316,9 +351,8 @@ class ReplyWriter:
     def _commenters(self, comments: list[CommentData]) -> dict[str, int]:
         wanted: dict[str, CommentData] = {}
         for comment in comments:
-            email = clean_email(comment.email)
-            if email and email not in wanted:
-                wanted[email] = comment
+            if comment.email and comment.email not in wanted:
+                wanted[comment.email] = comment
         if not wanted:
             return {}
         found = {email: self._commenter_ids[email] for email in wanted if email in self._commenter_ids}
@@ -338,8 +372,8 @@ class ReplyWriter:
             Commenter(
                 email=email,
                 address_proof=Commenter.AddressProof.IMPORTED,
-                display_name=(c.author_name or "")[:100],
-                website=clean_website(c.website),
+                display_name=c.author_name,
+                website=c.website,
             )
             for email, c in wanted.items()
             if email not in found
@@ -359,13 +393,3 @@ def reply_html(comment: CommentData) -> str:
     if not comment.body:
         return ""
     return render_markdown(comment.body) if comment.markdown else sanitise(autop(comment.body))
-
-
-def clean_email(value: str) -> str:
-    value = (value or "").strip()
-    return value[:254] if "@" in value and " " not in value else ""
-
-
-def clean_website(value: str) -> str:
-    value = (value or "").strip()
-    return value[:500] if value.startswith(("http://", "https://")) and len(value) <= 500 else ""

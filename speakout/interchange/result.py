@@ -5,6 +5,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext_lazy as _
+
+NAME_CUT = _("the name was cut to %(max)s characters")
+
 
 @dataclass
 class ImportResult:
@@ -26,6 +30,13 @@ class ImportResult:
 
     def note(self, what: str, why: str) -> None:
         self.notes.append((what, why))
+
+    def cut(self, what: str, value: str, limit: int, why) -> str:
+        """``value`` within ``limit`` characters; a longer one is cut and noted with ``why``,
+        which may name ``%(max)s`` and the kept ``%(value)s``."""
+        if len(value) > limit:
+            self.note(what, why % {"max": limit, "value": value[:limit]})
+        return value[:limit]
 
     def get(self, kind: str, outcome: str) -> int:
         return self.counts.get(f"{kind}.{outcome}", 0)

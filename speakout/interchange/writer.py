@@ -33,6 +33,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from wagtail.contrib.redirects.models import Redirect
 from wagtail.documents import get_document_model
 from wagtail.images import get_image_model
@@ -48,13 +49,21 @@ from .html import convert_body, html_to_text
 from .media import SIZE_SUFFIX, cached, clean_file, private_collection, unguessable_name, uploads_path
 from .models import ImportedItem
 from .replies import CommentData, ReplyWriter
-from .result import ImportResult
+from .result import NAME_CUT, ImportResult
 from .rows import IdAllocator
 from .tree import last_child_path, place_child
 
 # A batch of new posts is written when it has this many posts or this many replies.
 POST_BATCH = 100
 REPLY_BATCH = 5000
+# What the site's rows can hold; an imported value that does not fit is cut and noted.
+TITLE_MAX_LENGTH = Page._meta.get_field("title").max_length
+AUTHOR_NAME_MAX_LENGTH = Author._meta.get_field("name").max_length
+CATEGORY_NAME_MAX_LENGTH = Category._meta.get_field("name").max_length
+CATEGORY_SLUG_MAX_LENGTH = Category._meta.get_field("slug").max_length
+REDIRECT_PATH_MAX_LENGTH = Redirect._meta.get_field("old_path").max_length
+TITLE_CUT = gettext_lazy("the title was cut to %(max)s characters")
+SLUG_CUT = gettext_lazy("the slug was cut to %(max)s characters")
 
 
 def checksum(value) -> str:
@@ -211,9 +220,10 @@ class SiteWriter:
         if not slug:
             self.result.skip(_("author %(key)s") % {"key": key}, _("no usable name"))
             return None
-        author, created = Author.objects.get_or_create(slug=slug, defaults={"name": (name or key)[:200]})
-        if not created and name and author.name != name[:200] and self._item("author", key):
-            author.name = name[:200]
+        name = self.result.cut(_("author %(key)s") % {"key": key}, name or key, AUTHOR_NAME_MAX_LENGTH, NAME_CUT)
+        author, created = Author.objects.get_or_create(slug=slug, defaults={"name": name})
+        if not created and author.name != name and self._item("author", key):
+            author.name = name
             author.save(update_fields=["name"])
         self.result.count("author", "created" if created else "existing")
         self._remember("author", key, author.pk, data=data)
@@ -221,20 +231,23 @@ class SiteWriter:
         return author
 
     def category(self, slug: str, name: str, parent: str = "", description: str = "") -> Category | None:
-        clean = slugify(unquote(slug or ""), allow_unicode=True)[:100] or slugify(name, allow_unicode=True)[:100]
-        if not clean:
+        wanted = slugify(unquote(slug or ""), allow_unicode=True) or slugify(name, allow_unicode=True)
+        if not wanted:
             self.result.skip(_("category %(name)s") % {"name": name}, _("no usable name"))
             return None
-        if clean in self.categories:
-            return self.categories[clean]
+        if wanted in self.categories:
+            return self.categories[wanted]
+        what = _("category %(name)s") % {"name": wanted}
+        clean = self.result.cut(what, wanted, CATEGORY_SLUG_MAX_LENGTH, SLUG_CUT)
+        name = self.result.cut(what, name or clean, CATEGORY_NAME_MAX_LENGTH, NAME_CUT)
         category, created = Category.objects.get_or_create(
-            slug=clean, defaults={"name": (name or clean)[:100], "description": description}
+            slug=clean, defaults={"name": name, "description": description}
         )
         self.result.count("category", "created" if created else "existing")
         # Our categories are flat; the parent is kept for the WXR export.
         parent_slug = slugify(unquote(parent or ""), allow_unicode=True)[:100]
         self._remember("category", clean, category.pk, data={"parent": parent_slug} if parent_slug else {})
-        self.categories[clean] = category
+        self.categories[wanted] = self.categories[clean] = category
         return category
 
     # -- media -----------------------------------------------------------------------------
@@ -309,7 +322,9 @@ class SiteWriter:
                 self.result.count("attachment", "created")
                 return None
             model = get_image_model() if cleaned.is_image else get_document_model()
-            obj = model(title=(title or cleaned.name)[:255])
+            what = _("attachment %(url)s") % {"url": url}
+            title = self.result.cut(what, title or cleaned.name, model._meta.get_field("title").max_length, TITLE_CUT)
+            obj = model(title=title)
             stored_name = unguessable_name(cleaned.name) if private or unlisted else cleaned.name
             content = (
                 ImageFile(io.BytesIO(cleaned.content), name=stored_name)
@@ -399,7 +414,7 @@ class SiteWriter:
             body = convert_body(post.body_html, image_for=self.image_for, url_map=self.media_urls)
         finally:
             self._private_body = self._unlisted_body = False
-        standfirst = html_to_text(post.excerpt)[:1000]
+        standfirst = html_to_text(post.excerpt)
         digest = checksum(
             [post.title, post.slug, post.date, post.live, body, standfirst, post.authors, post.categories, post.tags]
             + [post.replies_open, post.data]
@@ -412,7 +427,10 @@ class SiteWriter:
             # (no id yet) names a page of the batch, which the lookup writes first.
             with self._batch_aware() if item.pk is not None else nullcontext():
                 page = model.objects.filter(pk=item.object_id).first()
-        title = (html_to_text(post.title) or post.title or _("Untitled"))[:255]
+        what = _("“%(title)s” (id %(id)s)") % {"title": post.title[:80], "id": post.source_id}
+        title = self.result.cut(
+            what, html_to_text(post.title) or post.title or _("Untitled"), TITLE_MAX_LENGTH, TITLE_CUT
+        )
         if page is not None and item.checksum == digest:
             self.result.count(post.kind, "unchanged")
             self.pages_by_source[post.source_id] = page
@@ -451,7 +469,7 @@ class SiteWriter:
         self.result.count(post.kind, "created" if created else "updated")
         self._remember(post.kind, post.source_id, page.pk, digest, data=post.data, item=item)
         self.pages_by_source[post.source_id] = page
-        self._redirects(page, post.old_links)
+        self._redirects(page, post.old_links, what)
         self.tick(1, 0)
         return page
 
@@ -500,9 +518,16 @@ class SiteWriter:
         # Tags ride on the page's own save (modelcluster), not a second one.
         page.tags.set(post.tags)
 
-    def _redirects(self, page: Page, links: list[str]) -> None:
+    def _redirects(self, page: Page, links: list[str], what: str) -> None:
         own = Redirect.normalise_path(page.url_path[len(self.home.url_path) - 1 :]) if self.home else ""
         paths = list(dict.fromkeys(path for path in map(old_path, links) if path and path != "/" and path != own))
+        for path in [path for path in paths if len(path) > REDIRECT_PATH_MAX_LENGTH]:
+            paths.remove(path)
+            self.result.note(
+                what,
+                _("no redirect from its old address %(path)s: it is longer than %(max)s characters")
+                % {"path": path, "max": REDIRECT_PATH_MAX_LENGTH},
+            )
         if not paths:
             return
         if self._redirect_paths is None:

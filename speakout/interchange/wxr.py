@@ -13,7 +13,8 @@ from html import unescape
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
+from taggit.models import Tag
 
 from speakout.discussion.models import Reply
 
@@ -46,6 +47,8 @@ NOT_PUBLIC = ("draft", "pending", "private", "future")
 # A category's slug, name, parent and description, as <wp:category> and as <wp:term> write them.
 CATEGORY_KEYS = ("wp:category_nicename", "wp:cat_name", "wp:category_parent", "wp:category_description")
 TERM_KEYS = ("wp:term_slug", "wp:term_name", "wp:term_parent", "wp:term_description")
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+TAG_CUT = gettext_lazy("the tag “%(value)s” was cut to %(max)s characters")
 
 
 class WXRImporter(Importer):
@@ -87,6 +90,7 @@ class WXRImporter(Importer):
         self.version = ""
         self.channel: dict[str, str] = {}
         self.seen_posts: set[str] = set()
+        self.client_data_seen = False  # a comment's IP address or browser, which is never stored
         # WordPress 2.x wrote WXR 1.0 without a version tag; its namespace says the version.
         with open(self.path, "rb") as handle:
             peek = handle.read(8192)
@@ -100,6 +104,11 @@ class WXRImporter(Importer):
                 self.moved(reader.position)
         if not self.version:
             raise ImportFailed(_("This is not a WordPress export: it has no WXR version (wp:wxr_version)."))
+        if self.client_data_seen:
+            self.result.note(
+                _("replies"),
+                _("their IP addresses and browsers (user agents) were not imported: Speakout keeps neither"),
+            )
 
     # -- channel --------------------------------------------------------------------------
     def _channel_child(self, name: str, element) -> None:
@@ -210,7 +219,7 @@ class WXRImporter(Importer):
             elif domain in ("post_tag", "tag"):
                 label = unescape(text(child)).strip()
                 if label:
-                    tags.append(label[:100])
+                    tags.append(self.result.cut(what, label, TAG_MAX_LENGTH, TAG_CUT))
         link = fields.get("link", "").strip()
         post_name = fields.get("wp:post_name", "").strip()
         old_links = [link] if link else []
@@ -298,6 +307,9 @@ class WXRImporter(Importer):
                     _("unknown status “%(status)s”; held for moderation") % {"status": approved[:20]},
                 )
                 status = Reply.Status.PENDING
+            self.client_data_seen = self.client_data_seen or bool(
+                fields.get("wp:comment_author_IP", "").strip() or fields.get("wp:comment_agent", "").strip()
+            )
             content = fields.get("wp:comment_content", "")
             # Speakout's own export keeps the reply's text beside the HTML WordPress shows.
             source = source_from_meta(content, _meta(child, "wp:commentmeta"))

@@ -6,12 +6,13 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 import pytest
+from wagtail.contrib.redirects.models import Redirect
 
 from speakout.discussion.models import Commenter, Reply
 from speakout.interchange.importers import run_import
 from speakout.interchange.report import summary_lines
 from speakout.publishing.models import Author, Category, ReportPage
-from tests.interchange.helpers import wxr
+from tests.interchange.helpers import TESTDATA, wxr
 
 BASE = "https://old.example.org"
 
@@ -113,3 +114,23 @@ def test_post_fields_are_kept_whole_or_cut_and_listed(import_items):
     ]
     lines = summary_lines(result)
     assert f"  * “{'T' * 80}” (id 8): the title was cut to 255 characters" in lines
+
+
+def test_a_comments_ip_address_and_browser_are_said_not_to_be_imported(site):
+    """A real export's comments carry IP addresses: the report says once that they (and the
+    browsers) were not imported, rather than dropping them without a word."""
+    result = run_import(TESTDATA / "isso" / "wordpress.xml")
+    why = "their IP addresses and browsers (user agents) were not imported: Speakout keeps neither"
+    assert result.notes.count(("replies", why)) == 1
+
+
+def test_an_old_address_too_long_for_a_redirect_is_listed(import_items):
+    """A permalink longer than a redirect can hold gets no redirect (PostgreSQL refused the whole
+    import for it) and the report names it; the post's other old addresses still redirect."""
+    slug = "a" * 190
+    long_path = f"/category/reports-from-the-field/and-a-subcategory-of-those/2024/01/02/{slug}"
+    link = f"<link>{BASE}{long_path}/</link>"
+    result = import_items(post(extra=link))
+    assert set(Redirect.objects.values_list("old_path", flat=True)) == {"/?p=8", "/our-report"}
+    why = f"no redirect from its old address {long_path}: it is longer than 255 characters"
+    assert result.notes == [("“Our report” (id 8)", why)]
