@@ -8,6 +8,11 @@ and the counts and row checksums afterwards. It also lists the database's migrat
 backup made by an earlier version is restored and then brought up to date (its row counts
 checked before), and one made by a later version is refused before anything changes.
 
+The archive also carries the keys the site keeps in its data folder (its generated secret key,
+its DKIM key file), so the site restored on a new machine keeps its readers' cookies, sign-ins
+and mailed links, and signs its mail with the key in its DNS record. Keys given by environment
+variable are the operator's and stay out; the manifest names their settings.
+
 Restoring is for an empty instance (a fresh install: migrated, no content), so nothing is
 overwritten by surprise.
 """
@@ -45,6 +50,8 @@ MANIFEST = "manifest.json"
 # A backup's manifest names each file and table in about 150 bytes: this is millions of files.
 MANIFEST_MAX_BYTES = 256 * 1024 * 1024
 ARCHIVE_FORMAT = 1
+SECRET_KEY_MEMBER = "keys/secret_key"
+DKIM_KEY_MEMBER = "keys/dkim.pem"
 
 
 class BackupFailed(ImportFailed):
@@ -213,6 +220,38 @@ def _media_files() -> list[Path]:
     )
 
 
+def _key_files() -> dict[str, Path]:
+    """Where this site keeps each key an archive may carry, by member name."""
+    from speakout.outbox.app_settings import app_settings
+
+    return {SECRET_KEY_MEMBER: Path(settings.DATA_DIR) / "secret_key", DKIM_KEY_MEMBER: app_settings.DKIM_KEY_FILE}
+
+
+def _secret_key_file_in_use() -> bool:
+    path = _key_files()[SECRET_KEY_MEMBER]
+    return path.is_file() and path.read_text().strip() == settings.SECRET_KEY
+
+
+def _keys_in_use() -> tuple[dict[str, Path], list[str]]:
+    """The key files this site signs with, by member name, and the settings that give it keys
+    from the environment instead."""
+    from speakout.outbox.app_settings import app_settings
+
+    files, from_environment = {}, []
+    paths = _key_files()
+    if _secret_key_file_in_use():
+        files[SECRET_KEY_MEMBER] = paths[SECRET_KEY_MEMBER]
+    else:
+        from_environment.append("SPEAKOUT_SECRET_KEY")
+    if settings.SECRET_KEY_FALLBACKS:
+        from_environment.append("SPEAKOUT_SECRET_KEY_FALLBACKS")
+    if app_settings.DKIM_PRIVATE_KEY.strip():
+        from_environment.append("SPEAKOUT_DKIM_PRIVATE_KEY")
+    elif paths[DKIM_KEY_MEMBER].is_file():
+        files[DKIM_KEY_MEMBER] = paths[DKIM_KEY_MEMBER]
+    return files, from_environment
+
+
 def backup(destination: str | Path | None = None) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if destination is None:
@@ -230,6 +269,7 @@ def backup(destination: str | Path | None = None) -> Path:
             tables, migrations = table_summary(), sorted(_applied_migrations())
         member = "database.sqlite3" if engine == "sqlite" else "database.pgdump"
         media = _media_files()
+        keys, keys_from_environment = _keys_in_use()
         root = Path(settings.MEDIA_ROOT)
         manifest = {
             "format": ARCHIVE_FORMAT,
@@ -238,9 +278,12 @@ def backup(destination: str | Path | None = None) -> Path:
             "files": {member: _sha256(dump)},
             "tables": tables,
             "migrations": migrations,
+            "keys_from_environment": keys_from_environment,
         }
         for path in media:
             manifest["files"]["media/" + path.relative_to(root).as_posix()] = _sha256(path)
+        for name, path in keys.items():
+            manifest["files"][name] = _sha256(path)
         partial = destination.with_name(destination.name + ".partial")
         with open_private(partial, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as archive:
             data = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -251,6 +294,8 @@ def backup(destination: str | Path | None = None) -> Path:
             archive.add(dump, arcname=member)
             for path in media:
                 archive.add(path, arcname="media/" + path.relative_to(root).as_posix())
+            for name, path in keys.items():
+                archive.add(path, arcname=name)
         partial.replace(destination)
     return destination
 
@@ -297,10 +342,10 @@ def read_manifest(archive_path: Path) -> dict:
 
 
 def _member_name_is_safe(name: str) -> bool:
-    """A member restore writes (the database, or a file under ``media/``) whose name cannot climb
-    out of where it goes: whoever made the archive chose its names."""
+    """A member restore writes (the database, a file under ``media/``, or a key) whose name cannot
+    climb out of where it goes: whoever made the archive chose its names."""
     parts = PurePosixPath(name).parts
-    if name in ("database.sqlite3", "database.pgdump"):
+    if name in ("database.sqlite3", "database.pgdump", SECRET_KEY_MEMBER, DKIM_KEY_MEMBER):
         return True
     return len(parts) > 1 and parts[0] == "media" and not {"..", "/"} & set(parts)
 
@@ -504,9 +549,68 @@ def _mismatch(label: str, rows: int, expected: int) -> BackupFailed:
     )
 
 
+def _write_private(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    with open(source, "rb") as data, open_private(partial, "wb") as handle:
+        shutil.copyfileobj(data, handle)
+    partial.replace(target)
+
+
+def _differing_dkim_key(manifest: dict) -> Path | None:
+    """This site's DKIM key file, when the archive carries a different one."""
+    path = _key_files()[DKIM_KEY_MEMBER]
+    archived = manifest["files"].get(DKIM_KEY_MEMBER)
+    return path if archived and path.is_file() and _sha256(path) != archived else None
+
+
+def _restore_keys(manifest: dict, folder: Path) -> list[str]:
+    """Put the archive's keys where this site reads them; what the operator must know or do."""
+    paths = _key_files()
+    secret, dkim = paths[SECRET_KEY_MEMBER], paths[DKIM_KEY_MEMBER]
+    notes = []
+    if SECRET_KEY_MEMBER in manifest["files"]:
+        in_use = _secret_key_file_in_use()
+        _write_private(folder / SECRET_KEY_MEMBER, secret)
+        if secret.read_text().strip() != settings.SECRET_KEY:
+            message = (
+                _("The old site's secret key is now in %(path)s: restart the web processes and the worker to use it.")
+                if in_use
+                else _(
+                    "This site's secret key is set by SPEAKOUT_SECRET_KEY, so the old site's key, written to "
+                    "%(path)s, is not used: add it to SPEAKOUT_SECRET_KEY_FALLBACKS for the links, cookies and "
+                    "sign-ins the old site made to keep working."
+                )
+            )
+            notes.append(message % {"path": secret})
+    if DKIM_KEY_MEMBER in manifest["files"]:
+        if _differing_dkim_key(manifest):
+            kept = dkim.with_name(f"{dkim.name}.before-restore-{datetime.now(UTC):%Y%m%d-%H%M%S}")
+            dkim.replace(kept)
+            notes.append(_("This data folder's own DKIM key, which differs, is kept as %(path)s.") % {"path": kept})
+        _write_private(folder / DKIM_KEY_MEMBER, dkim)
+        notes.append(_("The old site's DKIM key is now in %(path)s.") % {"path": dkim})
+    if "keys_from_environment" not in manifest:
+        notes.append(
+            _(
+                "This archive was made before backups carried the site's keys: the links, cookies and sign-ins "
+                "the old site made need its secret key (add it to SPEAKOUT_SECRET_KEY_FALLBACKS), and if it "
+                "signed its mail with DKIM, copy its key file to %(path)s."
+            )
+            % {"path": dkim}
+        )
+    for setting in manifest.get("keys_from_environment", ()):
+        notes.append(
+            _("The old site's %(setting)s was set in its environment, so it is not in the archive: set it here too.")
+            % {"setting": setting}
+        )
+    return notes
+
+
 def restore(archive_path: str | Path, *, force: bool = False) -> dict:
     """Restore an archive into this (empty) instance; returns the manifest once verified, with
-    ``brought_up_to_date`` true when the archive came from an earlier version and was migrated."""
+    ``brought_up_to_date`` true when the archive came from an earlier version and was migrated,
+    and ``notes`` on the site's keys for the operator."""
     archive_path = Path(archive_path)
     if not archive_path.is_file():
         raise BackupFailed(_("There is no archive at %(path)s.") % {"path": archive_path})
@@ -515,6 +619,16 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
     if not force and not instance_is_empty():
         raise BackupFailed(
             _("This instance already has content. Restore into an empty instance, or pass --force to replace it.")
+        )
+    # Its public half may be in the organisation's DNS already: replacing it is the operator's choice.
+    dkim = _differing_dkim_key(manifest)
+    if dkim and not force:
+        raise BackupFailed(
+            _(
+                "This site already has a DKIM key in %(path)s, different from the archive's. Pass --force to "
+                "restore the archive's (this one is kept beside it); nothing was changed."
+            )
+            % {"path": dkim}
         )
     with tempfile.TemporaryDirectory(prefix="speakout-restore-") as scratch:
         folder = Path(scratch)
@@ -558,6 +672,7 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
                 target = root / name[len("media/") :]
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(folder / name, target)
+        manifest["notes"] = _restore_keys(manifest, folder)
     manifest["brought_up_to_date"] = migrations_pending()
     if manifest["brought_up_to_date"]:
         from django.core.management import call_command

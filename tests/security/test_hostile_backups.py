@@ -68,9 +68,16 @@ def test_restore_writes_no_file_outside_the_media_folder(site_builder_transactio
         ("/etc/cron.d/job", False),
         ("static/speakout.js", False),
         ("media", False),
+        ("keys/secret_key", True),
+        ("keys/dkim.pem", True),
+        ("secret_key", False),
+        ("keys/../secret_key", False),
+        ("keys/dkim/../../speakout.sqlite3", False),
+        ("keys/other.pem", False),
+        ("keys", False),
     ],
 )
-def test_only_the_database_and_files_under_media_are_restored(name, safe):
+def test_only_the_database_files_under_media_and_the_keys_are_restored(name, safe):
     from speakout.interchange import backup
 
     assert backup._member_name_is_safe(name) is safe

@@ -32,3 +32,5 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"{restored}; all checksums match.")
+        for note in manifest["notes"]:
+            self.stdout.write(note)
