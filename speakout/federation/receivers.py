@@ -29,10 +29,11 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
     translation still answers at its own address (and takes replies there)."""
     from speakout.publishing.discussion import report_is_public
 
-    config = FederationSettings.load()
-    if not config.enabled:
-        return ""
     public = not gone and report_is_public(page)
+    enabled = FederationSettings.load().enabled
+    if public and not enabled:
+        # Off, nothing new goes out; what is taken back is decided now and sent once it is on.
+        return ""
     # As stored: the instance a caller holds may predate its own first publication.
     first = type(page).objects.filter(pk=page.pk).values_list("first_published_at", flat=True).first()
     mine = (first or page.first_published_at, page.pk)
@@ -43,7 +44,10 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
         # a language of the original, and never of it alone.
         _keep(page, public)
         original = earlier[0]
-        return _announce(original) if report_is_public(original) else ""
+        # Off, only a withdrawn language goes: an Update of the Article followers hold.
+        held = PublishedArticle.objects.filter(page_id=original.pk, announced=True, deleted=False)
+        may_send = enabled or held.exists()
+        return _announce(original) if may_send and report_is_public(original) else ""
     if public:
         return _announce(page)
     published = PublishedArticle.objects.filter(page_id=page.pk).first()
