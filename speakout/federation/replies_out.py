@@ -161,7 +161,8 @@ def shown(reply: Reply) -> bool:
 
 def sync(reply: Reply, *, edited: bool = False) -> str:
     """Tell the Fediverse what became of an outgoing reply; returns the activity type sent, or "".
-    While federation is off only a ``Delete`` is decided (the worker sends it once it is on)."""
+    While federation is off nothing new is announced (no ``Create``), but an ``Update`` or ``Delete``
+    of a Note the Fediverse holds is decided as ever, and the worker sends it once it is on again."""
     enabled = FederationSettings.load().enabled
     with transaction.atomic():
         record = FederatedReply.objects.select_for_update().filter(reply_id=reply.pk, outgoing=True).first()
@@ -177,7 +178,7 @@ def sync(reply: Reply, *, edited: bool = False) -> str:
             kind = "Delete"
         else:
             return ""
-        if not enabled and kind != "Delete":
+        if kind == "Create" and not enabled:
             return ""
         if kind == "Delete":
             activity = documents.activity(kind, documents.tombstone(record.object_id), to=[jsonld.PUBLIC])

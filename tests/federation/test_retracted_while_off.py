@@ -1,6 +1,6 @@
 """What is taken back while federation is off (a reply anonymised, removed or deleted, a report
-made private, unpublished or deleted), or by a re-import, leaves the Fediverse: its Delete goes
-once federation is on again, once, and nothing goes while it is off."""
+made private, unpublished or deleted), or by a re-import, leaves the Fediverse: its Delete (and
+an edit's Update) goes once federation is on again, once, and nothing goes while it is off."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from speakout.discussion import services
 from speakout.discussion.models import Reply
 from speakout.discussion.services import Author, submit_reply
 from speakout.federation import delivery, replies_out
-from speakout.federation.models import FederatedReply, PublishedArticle
+from speakout.federation.models import Delivery, FederatedReply, PublishedArticle
 
 from .helpers import make_user
 
@@ -65,6 +65,24 @@ def test_a_reply_taken_back_while_federation_was_off_is_deleted_once_it_is_on(me
     else:
         services.set_status(reply, how, reason="Off topic.")
     assert _then_on_again(federation, wire) == [("Delete", note)]
+
+
+def test_a_reply_and_a_report_edited_while_federation_was_off_are_updated_once_it_is_on(
+    member_replies, federation, wire
+):
+    """Their writers may have taken something out (a phone number, a name): followers' copies
+    follow once federation is on again."""
+    report, thread = member_replies
+    reply = _federated_reply(thread, wire)
+    article = PublishedArticle.objects.get(page_id=report.pk).object_id
+    _switch(federation, False)
+    assert services.edit_reply(reply, "Signed, without my number.", Author(user=reply.user)).ok
+    report.standfirst = "Dry, and no names."
+    report.save_revision().publish()
+    sent = _then_on_again(federation, wire)
+    assert sorted(sent) == sorted([("Update", replies_out.note_id(reply)), ("Update", article)])
+    note = Delivery.objects.get(payload__type="Update", payload__object__id=replies_out.note_id(reply)).payload
+    assert "without my number" in note["object"]["content"]
 
 
 @pytest.mark.parametrize("how", ["private", "unpublished", "deleted"])
