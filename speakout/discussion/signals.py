@@ -20,7 +20,8 @@ reply_edited(sender=Reply, reply)
 reply_moderated(sender=Reply, reply, old_status, new_status, actor, reason, action, notice)
     A moderator (``moderation.perform``), the author deleting, or another app's rule changed its
     status. ``action`` names the decision as the moderation log does ("approved", "spam",
-    "trash", "author_delete", "evidence_hold"...); ``actor`` is None when no moderator made it.
+    "trash", "author_delete", "evidence_hold"...; "import" for an approved reply a re-import
+    took out of sight); ``actor`` is None when no moderator made it.
     ``notice``: the kind words the organisation wrote, which the moderator chose to send the
     writer with a removal ("" for none); a listener sends them only to a writer who asked to be
     told at a proven address.

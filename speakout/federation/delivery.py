@@ -24,7 +24,7 @@ from speakout.net.fetch import FetchRefused, fetch
 
 from . import jsonld
 from .app_settings import app_settings
-from .models import ActivityLog, Delivery, Follower, log
+from .models import ActivityLog, Delivery, FederationSettings, Follower, log
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +34,6 @@ RETRYABLE_4XX = {408, 429}
 def follower_inboxes() -> list[str]:
     """Every accepted follower's shared inbox (or own inbox), each once; none for a follower
     blocked since they followed (their actor, or their or their inbox's server)."""
-    from .models import FederationSettings
-
     config = FederationSettings.load()
     inboxes: list[str] = []
     for follower in Follower.objects.filter(state=Follower.State.ACCEPTED).select_related("actor"):
@@ -172,8 +170,11 @@ def send(delivery: Delivery) -> bool:
 
 
 def deliver_due(limit: int = 200) -> dict[str, int]:
-    """Send what is due (retries, and deliveries whose worker died mid-send)."""
+    """Send what is due (retries, and deliveries whose worker died mid-send). Nothing while
+    federation is off: what is owed, a retraction decided meanwhile too, waits until it is on."""
     counts = {"sent": 0, "failed": 0}
+    if not FederationSettings.load().enabled:
+        return counts
     for delivery in list(Delivery.objects.filter(_due()).order_by("next_attempt_at", "pk")[:limit]):
         if not _claim(delivery):
             continue

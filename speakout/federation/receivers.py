@@ -29,9 +29,6 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
     translation still answers at its own address (and takes replies there)."""
     from speakout.publishing.discussion import report_is_public
 
-    config = FederationSettings.load()
-    if not config.enabled:
-        return ""
     public = not gone and report_is_public(page)
     # As stored: the instance a caller holds may predate its own first publication.
     first = type(page).objects.filter(pk=page.pk).values_list("first_published_at", flat=True).first()
@@ -43,9 +40,9 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
         # a language of the original, and never of it alone.
         _keep(page, public)
         original = earlier[0]
-        return _announce(original) if report_is_public(original) else ""
+        return _announce(original) if report_is_public(original) and _may_announce(original) else ""
     if public:
-        return _announce(page)
+        return _announce(page) if _may_announce(page) else ""
     published = PublishedArticle.objects.filter(page_id=page.pk).first()
     if published is None or published.deleted:
         return ""
@@ -54,6 +51,13 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
     delivery.tell_followers_deleted(published.object_id)
     _sync_replies(published.thread_key)
     return "Delete"
+
+
+def _may_announce(page: Any) -> bool:
+    """While federation is off nothing new is announced, but the Articles followers hold still
+    follow each change (an Update, a Delete), sent once it is on again."""
+    held = PublishedArticle.objects.filter(page_id=page.pk, announced=True, deleted=False)
+    return FederationSettings.load().enabled or held.exists()
 
 
 def _order(first_published_at: Any, pk: int) -> tuple[Any, int]:

@@ -160,9 +160,10 @@ def shown(reply: Reply) -> bool:
 
 
 def sync(reply: Reply, *, edited: bool = False) -> str:
-    """Tell the Fediverse what became of an outgoing reply; returns the activity type sent, or ""."""
-    if not FederationSettings.load().enabled:
-        return ""
+    """Tell the Fediverse what became of an outgoing reply; returns the activity type sent, or "".
+    While federation is off nothing new is announced (no ``Create``), but an ``Update`` or ``Delete``
+    of a Note the Fediverse holds is decided as ever, and the worker sends it once it is on again."""
+    enabled = FederationSettings.load().enabled
     with transaction.atomic():
         record = FederatedReply.objects.select_for_update().filter(reply_id=reply.pk, outgoing=True).first()
         if record is None:
@@ -176,6 +177,8 @@ def sync(reply: Reply, *, edited: bool = False) -> str:
         elif not wanted and record.announced:
             kind = "Delete"
         else:
+            return ""
+        if kind == "Create" and not enabled:
             return ""
         if kind == "Delete":
             activity = documents.activity(kind, documents.tombstone(record.object_id), to=[jsonld.PUBLIC])
@@ -247,7 +250,7 @@ def _reply_edited(sender: Any, reply: Reply, **kwargs: Any) -> None:
 @receiver(pre_delete, sender=FederatedReply, dispatch_uid="federation-reply-deleted")
 def _reply_deleted(sender: Any, instance: FederatedReply, **kwargs: Any) -> None:
     """A reply deleted for good (its record goes with it): ``Delete`` if the Fediverse holds it."""
-    if not instance.outgoing or not instance.announced or not FederationSettings.load().enabled:
+    if not instance.outgoing or not instance.announced:
         return
     # Not only to the followers: a mentioned writer's server got the Create too.
     activity = documents.activity("Delete", documents.tombstone(instance.object_id), to=[jsonld.PUBLIC])

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from speakout.discussion import signals
 from speakout.discussion.models import (
     PATH_SEGMENT_LENGTH,
     Commenter,
@@ -230,7 +231,7 @@ class ReplyWriter:
 
     def _update_known(self, state: ThreadReplies) -> list[Reply]:
         """Updates to replies already stored: status, text and kind only (the tree stays)."""
-        updated = []
+        updated, withdrawn = [], []
         kept_here = 0
         for sid, row in state.existing.items():
             comment = state.by_id.get(sid)
@@ -252,12 +253,26 @@ class ReplyWriter:
                         kind=comment.kind,
                     )
                 )
+                if row["status"] == Reply.Status.APPROVED != comment.status:
+                    withdrawn.append(row["id"])
             self.result.replies_by_status[status] += 1
             self.result.replies_by_kind[kind] += 1
             self.result.max_depth = max(self.result.max_depth, row["depth"])
         if updated:
             Reply.objects.bulk_update(updated, ["status", "body", "body_html", "kind"], batch_size=BATCH_SIZE)
             self.result.count("reply", "updated", len(updated))
+        # Taken out of sight as a moderator would: whatever carried it elsewhere takes it back.
+        for reply in Reply.objects.filter(pk__in=withdrawn):
+            signals.reply_moderated.send(
+                sender=Reply,
+                reply=reply,
+                old_status=Reply.Status.APPROVED,
+                new_status=reply.status,
+                actor=None,
+                reason="",
+                action="import",
+                notice="",
+            )
         if kept_here:
             self.result.count("reply", "kept as changed here", kept_here)
             self.result.note(

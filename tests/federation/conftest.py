@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+import json
 import threading
 from http.server import ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 from django.test import Client
@@ -45,6 +47,21 @@ def inbox(settings, federation):
     yield f"http://127.0.0.1:{server.server_address[1]}/inbox"
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def wire(monkeypatch):
+    """Every activity the worker puts on the wire, in order (the remote inbox takes each)."""
+    from speakout.federation import delivery
+
+    sent: list[dict] = []
+
+    def fake_fetch(url, *, method="GET", body=b"", **kwargs):
+        sent.append(json.loads(body))
+        return SimpleNamespace(status=202)
+
+    monkeypatch.setattr(delivery, "fetch", fake_fetch)
+    return sent
 
 
 @pytest.fixture

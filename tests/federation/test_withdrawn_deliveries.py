@@ -17,25 +17,6 @@ from .helpers import make_user
 pytestmark = pytest.mark.django_db
 
 
-class _Answer:
-    status = 202
-
-
-@pytest.fixture
-def wire(monkeypatch):
-    """Every activity the worker puts on the wire, in order (the remote inbox takes each)."""
-    sent: list[dict] = []
-
-    def fake_fetch(url, *, method="GET", body=b"", **kwargs):
-        import json
-
-        sent.append(json.loads(body))
-        return _Answer()
-
-    monkeypatch.setattr(delivery, "fetch", fake_fetch)
-    return sent
-
-
 def _first_attempt_failed(kind: str) -> None:
     """The remote server was down for the first attempt of ``kind``: it waits for its retry."""
     Delivery.objects.filter(status=Delivery.Status.PENDING, payload__type=kind).update(

@@ -68,10 +68,12 @@ def shell_process(server: SpeakoutServer, script: str) -> subprocess.Popen:
 
 def test_a_delivery_whose_worker_is_killed_mid_send_is_sent_again_once(speakout_server, slow_inbox):
     activity_id = f"http://testserver/federation/activities/kill-{uuid.uuid4().hex[:8]}"
-    # A Delivery row made directly (queue() would wake the server's own worker), then sent.
+    # A Delivery row made directly (queue() would wake the server's own worker), then sent (only
+    # while federation is on).
     first = shell_process(
         speakout_server,
-        "from speakout.federation import delivery; from speakout.federation.models import Delivery;"
+        "from speakout.federation import delivery; from speakout.federation.models import Delivery, FederationSettings;"
+        "config = FederationSettings.load(); config.enabled = True; config.save();"
         f"Delivery.objects.create(activity_id={activity_id!r}, inbox={slow_inbox!r},"
         f" payload={{'id': {activity_id!r}, 'type': 'Create'}});"
         "delivery.deliver_due()",
