@@ -195,7 +195,8 @@ MIDDLEWARE = [
     "speakout.identity.middleware.StaffMFAMiddleware",
     "speakout.identity.middleware.ProviderRedirectMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "wagtail.contrib.redirects.middleware.RedirectMiddleware",
+    # Wagtail's redirects, none to a page a stranger may not read (speakout/interchange/middleware.py).
+    "speakout.interchange.middleware.PublicRedirectMiddleware",
     "speakout.interchange.middleware.OldQueryLinkMiddleware",
 ]
 
