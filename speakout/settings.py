@@ -698,6 +698,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # a provider's email never takes over a site account
 SOCIALACCOUNT_STORE_TOKENS = False  # we only need to know who someone is
+# A provider sign-up asks for the name shown on replies instead of taking the provider's.
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_FORMS = {"signup": "speakout.identity.account_forms.ProviderSignupForm"}
 SOCIALACCOUNT_PROVIDERS = {
     # Every provider's keys live in the admin (Settings > Login providers), never here.
     "openid_connect": {"OAUTH_PKCE_ENABLED": True},

@@ -21,7 +21,6 @@ from speakout.outbox.sender import organisation_name
 from speakout.outbox.services import queue_mail
 
 from .app_settings import app_settings
-from .names import gives_away_address
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -85,18 +84,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         return True
 
     def populate_user(self, request, sociallogin, data):
-        """A username shows on the account's replies, and this one nobody typed: never the address
-        a provider may send as its preferred username, nor allauth's fallback, the address's local
-        part. The first and last names the provider gave make it, else "reader"."""
-        from allauth.account.adapter import get_adapter
-        from allauth.account.utils import user_email, user_field, user_username
-
-        user = super().populate_user(request, sociallogin, data)
-        username = user_username(user) or ""
-        if not username or gives_away_address(username, user_email(user) or ""):
-            names = [user_field(user, "first_name"), user_field(user, "last_name"), "reader"]
-            user_username(user, get_adapter(request).generate_unique_username(names))
-        return user
+        """Only the address is taken from what the provider sent. Its names (often a legal name)
+        are not kept, since a reply shows an account's full name before its username; the person
+        chooses the username, their public name, on the sign-up form
+        (``SOCIALACCOUNT_AUTO_SIGNUP = False``)."""
+        return super().populate_user(request, sociallogin, {"email": data.get("email")})
 
     def get_provider(self, request, provider, client_id=None):
         """A provider this site has not configured answers 404, as allauth's own OpenID Connect

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from allauth.account.forms import BaseSignupForm
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers import registry
 from django import forms
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from speakout.discussion.forms import comparable_name, reserved_names
-
 from .models import PseudonymAccount
-from .names import gives_away_address
+from .names import PublicNameForm
 
 
 def provider_choices() -> list[tuple[str, str]]:
@@ -58,12 +55,13 @@ class SocialAppForm(forms.ModelForm):
         return cleaned
 
 
-class PseudonymSignupForm(BaseSignupForm):
+class PseudonymSignupForm(PublicNameForm):
     """A pseudonym and an email address, no password: allauth's sign-up without its password
     fields. The address is proved by allauth's verification link and never shown; later
     sign-ins are by a code mailed to it (``ACCOUNT_LOGIN_BY_CODE_ENABLED``)."""
 
     field_order = ["username", "email"]
+    address_error = _("This pseudonym gives away your email address. Please choose another.")
     by_passkey = False  # allauth's sign-up view asks (passkey sign-ups are another flow)
 
     def __init__(self, *args, **kwargs):
@@ -79,23 +77,9 @@ class PseudonymSignupForm(BaseSignupForm):
             "code mailed to it."
         )
 
-    def clean_username(self) -> str:
-        username = super().clean_username()
-        if comparable_name(username) in reserved_names():
-            # The reply form's words: whose name it is stays unsaid (a staff member's real name).
-            raise forms.ValidationError(_("That name cannot be used here. Please choose another."))
-        return username
-
     def save(self, request):
         # The mark goes with the account, in one transaction: never an unmarked pseudonym.
         with transaction.atomic():
             user = super().save(request)
             PseudonymAccount.objects.create(user=user)
         return user
-
-    def clean(self):
-        cleaned = super().clean()
-        username, email = cleaned.get("username", ""), cleaned.get("email", "")
-        if username and gives_away_address(username, email):
-            self.add_error("username", _("This pseudonym gives away your email address. Please choose another."))
-        return cleaned

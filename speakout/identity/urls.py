@@ -10,4 +10,5 @@ urlpatterns = [
     path("", views.account, name="account"),
     path("switch/", views.switch, name="switch"),
     path("pseudonym/", views.PseudonymSignupView.as_view(), name="pseudonym"),
+    path("3rdparty/signup/", views.ProviderSignupView.as_view()),  # allauth's socialaccount_signup, rate limited
 ]

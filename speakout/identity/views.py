@@ -6,10 +6,13 @@ from urllib.parse import urlencode
 
 from allauth.account.utils import get_next_redirect_url
 from allauth.account.views import SignupView
+from allauth.decorators import rate_limit
+from allauth.socialaccount import views as social_views
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
+from django.utils.decorators import method_decorator
 
 from .app_settings import app_settings
 from .forms import PseudonymSignupForm
@@ -62,6 +65,13 @@ class PseudonymSignupView(SignupView):
 
     def is_open(self) -> bool:
         return True  # open even when site-account sign-up is closed (SPEAKOUT_PSEUDONYMS decides)
+
+
+@method_decorator(rate_limit(action="signup"), name="dispatch")
+class ProviderSignupView(social_views.SignupView):
+    """Allauth's sign-up through a login provider, which asks for the public name. A taken name
+    is refused, so each try spends the sign-up limit, as on the site's own form: names cannot
+    be listed by guessing."""
 
 
 def admin_login(request):

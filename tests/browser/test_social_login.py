@@ -1,6 +1,7 @@
 """Social login end to end: a reader clicks the provider's icon on a report's reply form, signs
-in at a real OpenID Connect provider on loopback, consents, comes back to the same report and
-posts a reply as that identity. Before the click, no page makes a request off the site."""
+in at a real OpenID Connect provider on loopback, consents, chooses the name shown on replies,
+comes back to the same report and posts a reply as that identity. Before the click, no page
+makes a request off the site."""
 
 from __future__ import annotations
 
@@ -87,10 +88,15 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
         page.wait_for_url(re.compile(r"^http://127\.0\.0\.2:\d+/o/authorize/"))
         page.click("input[name=allow]")  # consent
 
+        # The provider's name is not taken: the reader chooses the one their replies show.
+        page.wait_for_url(f"{live_server.url}/accounts/3rdparty/signup/")
+        assert page.input_value("input[name=username]") == ""
+        page.fill("input[name=username]", "Night Owl")
+        page.click("form.account-form button[type=submit]")
         page.wait_for_url(re.compile(re.escape(f"{live_server.url}{report_path}?replyto={earlier.pk}") + r"#respond$"))
         assert "Leave a Reply to Jun" in page.inner_text("#reply-title")
         identity = page.inner_text("#respond .respond__identity")
-        assert f"You are commenting as {oidc_provider.name}" in identity
+        assert "You are commenting as Night Owl" in identity and oidc_provider.name not in identity
         assert "Log out" in identity and "Change" in identity
 
         page.fill("#respond textarea[name=body]", "Signed in through the loopback provider.")
@@ -104,4 +110,4 @@ def test_reader_logs_in_with_the_oidc_provider_and_replies_as_that_identity(
     assert reply.parent_id == earlier.pk, "it answers the reply the reader had chosen"
     account = SocialAccount.objects.get(user=reply.user)
     assert account.provider == "loopback"
-    assert reply.user.email == oidc_provider.email
+    assert reply.user.email == oidc_provider.email and reply.user.get_full_name() == ""

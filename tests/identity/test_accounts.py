@@ -7,6 +7,7 @@ import re
 from urllib.parse import urlsplit
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -25,7 +26,7 @@ def test_sign_up_verify_by_the_mail_in_the_outbox_then_sign_in(client):
     response = client.post(
         reverse("account_signup"),
         {
-            "username": "maya",
+            "username": "heron",
             "email": "maya@example.org",
             "password1": "rivers run to the sea 7",
             "password2": "rivers run to the sea 7",
@@ -37,7 +38,7 @@ def test_sign_up_verify_by_the_mail_in_the_outbox_then_sign_in(client):
     assert "/accounts/confirm-email/" in mail.text_body
     client.logout()
     # Not verified yet: mandatory verification refuses the login and sends no second account.
-    response = client.post(reverse("account_login"), {"login": "maya", "password": "rivers run to the sea 7"})
+    response = client.post(reverse("account_login"), {"login": "heron", "password": "rivers run to the sea 7"})
     assert response.status_code == 302 and response["Location"] == reverse("account_email_verification_sent")
 
     link = confirmation_link(OutgoingMail.objects.filter(to="maya@example.org").order_by("pk").first())
@@ -45,7 +46,7 @@ def test_sign_up_verify_by_the_mail_in_the_outbox_then_sign_in(client):
     assert page.status_code == 200
     assert b"maya@example.org" in page.content
     client.post(link)
-    response = client.post(reverse("account_login"), {"login": "maya", "password": "rivers run to the sea 7"})
+    response = client.post(reverse("account_login"), {"login": "heron", "password": "rivers run to the sea 7"})
     assert response.status_code == 302
     assert client.get(reverse("identity:account")).status_code == 200
 
@@ -76,7 +77,7 @@ def test_wrong_password_is_a_clear_error_and_keeps_the_login(client, user_factor
 def test_sign_up_with_a_taken_email_looks_like_a_new_one(client, user_factory):
     user_factory(email="taken@example.org")
     responses = []
-    for username, email in (("fresh", "fresh@example.org"), ("copycat", "taken@example.org")):
+    for username, email in (("wren", "fresh@example.org"), ("copycat", "taken@example.org")):
         client.logout()
         responses.append(
             client.post(
@@ -93,6 +94,36 @@ def test_sign_up_with_a_taken_email_looks_like_a_new_one(client, user_factory):
     assert responses[0]["Location"] == responses[1]["Location"]
     # The owner of the taken address is told, by mail, that someone tried.
     assert OutgoingMail.objects.filter(to="taken@example.org").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("username", "message"),
+    [
+        ("maya.r@example.org", "This name gives away your email address."),
+        ("maya.r", "This name gives away your email address."),
+        ("Maya.R 1990", "This name gives away your email address."),
+        ("Dana Lind", "That name cannot be used here."),
+    ],
+)
+def test_sign_up_refuses_a_username_that_is_the_address_or_a_staff_name(client, username, message):
+    """The username is the name the account's replies show: neither the address (nor its local
+    part) nor a staff member's name, refused as on the pseudonym form, with what was typed kept."""
+    get_user_model().objects.create_user(
+        "dana", "dana@example.org", "x", is_staff=True, first_name="Dana", last_name="Lind"
+    )
+    response = client.post(
+        reverse("account_signup"),
+        {
+            "username": username,
+            "email": "maya.r@example.org",
+            "password1": "rivers run to the sea 7",
+            "password2": "rivers run to the sea 7",
+        },
+    )
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert message in html and 'value="maya.r@example.org"' in html
+    assert get_user_model().objects.count() == 1 and not OutgoingMail.objects.exists()
 
 
 def test_password_reset_gives_the_same_answer_for_known_and_unknown_addresses(client, user_factory):

@@ -29,7 +29,7 @@ def test_sign_up_mail_names_the_organisation(client, named_site):
     client.post(
         reverse("account_signup"),
         {
-            "username": "maya",
+            "username": "heron",
             "email": "maya@example.org",
             "password1": "rivers run to the sea 7",
             "password2": "rivers run to the sea 7",

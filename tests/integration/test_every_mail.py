@@ -187,7 +187,7 @@ def test_every_mail_kind(site, smtp_server, post_reply, settings):
         browser.post(
             reverse("account_signup"),
             {
-                "username": "maya",
+                "username": "heron",
                 "email": "maya@example.net",
                 "password1": "rivers run 7 seas",
                 "password2": "rivers run 7 seas",
