@@ -68,7 +68,7 @@ class PseudonymSignupForm(PublicNameForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = _("Pseudonym")
         self.fields["username"].help_text = _(
-            "The only name readers will see: letters, digits, spaces and @ . + - _. "
+            "The only name readers will see: letters, digits, spaces and . + - _. "
             "Choose one that does not identify you."
         )
         self.fields["username"].widget.attrs.update({"placeholder": _("Pseudonym"), "autocomplete": "nickname"})
