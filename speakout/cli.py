@@ -59,8 +59,10 @@ def _bring_database_up_to_date() -> None:
     from speakout.interchange.backup import migrations_pending
 
     if migrations_pending():
+        from django.core.management import call_command
+
         print("Bringing the database up to date first (as `speakout setup` does)…", file=sys.stderr, flush=True)
-        _manage("migrate", "--no-input", "--verbosity", "0")
+        call_command("migrate", "--no-input", "--verbosity", "0")
 
 
 def _restores_into_a_new_database(command: str) -> bool:
@@ -73,24 +75,19 @@ def _restores_into_a_new_database(command: str) -> bool:
     return database_is_new()
 
 
-def _manage(*args: str) -> None:
-    from django.core.management import call_command
-
-    call_command(*args)
-
-
 def setup(load_demo: bool = True) -> None:
     """Bring the database up to date, add the demo content once, and make sure an admin exists."""
     _setup_django()
     from django.conf import settings
+    from django.core.management import call_command
 
-    _manage("migrate", "--no-input", "--verbosity", "0")
+    call_command("migrate", "--no-input", "--verbosity", "0")
     if settings.PRODUCTION:
-        _manage("collectstatic", "--no-input", "--verbosity", "0")
-    _manage("speakout_sync_site")
+        call_command("collectstatic", "--no-input", "--verbosity", "0")
+    call_command("speakout_sync_site")
     if load_demo:
-        _manage("speakout_load_demo")
-    _manage("speakout_ensure_admin")
+        call_command("speakout_load_demo")
+    call_command("speakout_ensure_admin")
 
 
 def _start(command: list[str]) -> subprocess.Popen:
@@ -223,32 +220,30 @@ def _asks_for_help(args: list[str]) -> bool:
     return bool({"-h", "--help"} & set(args))
 
 
+def _execute(command_line: list[str], *, migrate_first: bool) -> int:
+    """Run a management command (Django is set up), on an up-to-date database if asked."""
+    if migrate_first:
+        _bring_database_up_to_date()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(command_line)
+    return 0
+
+
 def _main(argv: list[str]) -> int:
     if argv[:1] and argv[0] in INTERCHANGE_COMMANDS:
         # Thin entries for the interchange app's management commands (their own --help applies).
         _setup_django()
-        if not _asks_for_help(argv[1:]) and not _restores_into_a_new_database(argv[0]):
-            _bring_database_up_to_date()
-        from django.core.management import execute_from_command_line
-
-        execute_from_command_line([f"speakout {argv[0]}", INTERCHANGE_COMMANDS[argv[0]], *argv[1:]])
-        return 0
+        migrate_first = not _asks_for_help(argv[1:]) and not _restores_into_a_new_database(argv[0])
+        return _execute([f"speakout {argv[0]}", INTERCHANGE_COMMANDS[argv[0]], *argv[1:]], migrate_first=migrate_first)
     if argv[:2] == ["federation", "rotate-key"]:
         _setup_django()
-        if not _asks_for_help(argv[2:]):
-            _bring_database_up_to_date()
-        from django.core.management import execute_from_command_line
-
-        execute_from_command_line(["speakout federation rotate-key", "federation_rotate_key", *argv[2:]])
-        return 0
+        command_line = ["speakout federation rotate-key", "federation_rotate_key", *argv[2:]]
+        return _execute(command_line, migrate_first=not _asks_for_help(argv[2:]))
     if argv[:1] == ["manage"]:
         _setup_django()
-        if argv[1:] and argv[1] not in MIGRATION_COMMANDS and not _asks_for_help(argv[1:]):
-            _bring_database_up_to_date()
-        from django.core.management import execute_from_command_line
-
-        execute_from_command_line(["speakout manage", *argv[1:]])
-        return 0
+        migrate_first = bool(argv[1:]) and argv[1] not in MIGRATION_COMMANDS and not _asks_for_help(argv[1:])
+        return _execute(["speakout manage", *argv[1:]], migrate_first=migrate_first)
 
     # No docstrings under ``python -OO``.
     parser = argparse.ArgumentParser(prog="speakout", description=(__doc__ or "").split("\n\n")[0])
@@ -280,11 +275,10 @@ def _main(argv: list[str]) -> int:
     commands.add_parser("bounces", help="receive bounces from the mail server over SMTP or LMTP (--port, --lmtp)")
 
     args = parser.parse_args(argv)
+    load_demo = not getattr(args, "no_demo", False) and os.environ.get("SPEAKOUT_DEMO", "1") != "0"
     if args.command == "run":
         os.environ["SPEAKOUT_HOST"] = args.host
         os.environ["SPEAKOUT_PORT"] = str(args.port)
-    load_demo = not getattr(args, "no_demo", False) and os.environ.get("SPEAKOUT_DEMO", "1") != "0"
-    if args.command == "run":
         return run(args.host, args.port, args.workers, not args.no_worker, load_demo)
     if args.command == "worker":
         return worker(args.interval)

@@ -62,6 +62,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_networks(name: str, what: str) -> list[str]:
+    """A list of IP addresses or networks; one that is neither stops the start, saying it is not ``what``."""
+    networks = env_list(name, [])
+    for network in networks:
+        try:
+            ipaddress.ip_network(network, strict=False)
+        except ValueError as error:
+            raise ImproperlyConfigured(f"{name}: {network!r} is not {what}") from error
+    return networks
+
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 BASE_DIR = PACKAGE_DIR.parent
 
@@ -274,9 +285,6 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# Django's {% cache %} tag reads this alias: the default cache, read through the request's
-# shared reads, so the fragments a page's view read ahead come in one round trip (net/sharedreads.py).
-FRAGMENT_CACHE = {"BACKEND": "speakout.net.sharedreads.FragmentCache"}
 REDIS_URL = env("REDIS_URL")
 if REDIS_URL:
     require_package("redis", "REDIS_URL", "redis")
@@ -288,14 +296,7 @@ if REDIS_URL:
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env("SPEAKOUT_CACHE_PREFIX", "speakout"),
         },
-        "template_fragments": FRAGMENT_CACHE,
     }
-    # The page cache's version counters, read on every hit: with SQLite every process runs on
-    # this host and reaches the data folder, so they are files there (a hit then waits on no
-    # round trip to Redis); with a database several hosts share, they live in Redis.
-    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = (
-        DATA_DIR / "cache" / "versions" if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3" else ""
-    )
 else:
     # Rate limits live here too: with locmem's default of 300 entries, a flood from a few
     # hundred senders culled the counters and let replies through (tests/security/test_floods.py).
@@ -304,11 +305,19 @@ else:
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "OPTIONS": {"MAX_ENTRIES": 20000},
         },
-        "template_fragments": FRAGMENT_CACHE,
     }
-    # That cache is each process's own: the page cache's version counters go to files every
-    # process shares, so a change made by the worker or a command is seen by the web process.
-    SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = DATA_DIR / "cache" / "versions"
+# Django's {% cache %} tag reads this alias: the default cache, read through the request's
+# shared reads, so the fragments a page's view read ahead come in one round trip (net/sharedreads.py).
+CACHES["template_fragments"] = {"BACKEND": "speakout.net.sharedreads.FragmentCache"}
+# The page cache's version counters, read on every hit. Without Redis the cache is each process's
+# own, and with SQLite every process runs on this host and reaches the data folder: they are
+# files there, which every process shares (a hit then waits on no round trip to Redis). With
+# Redis and a database several hosts share, they live in Redis.
+SPEAKOUT_PAGE_CACHE_VERSIONS_DIR = (
+    ""
+    if REDIS_URL and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3"
+    else DATA_DIR / "cache" / "versions"
+)
 
 TASKS = {
     "default": {
@@ -564,26 +573,16 @@ SPEAKOUT_DISCUSSION_REPORTS_PER_HOUR = env_int("SPEAKOUT_DISCUSSION_REPORTS_PER_
 SPEAKOUT_MODERATOR_ALERTS_PER_HOUR = env_int("SPEAKOUT_MODERATOR_ALERTS_PER_HOUR", 30)
 # The proxies in front of Speakout (addresses or networks). X-Forwarded-For is read only from
 # them, walked from the right past them (speakout/net/addresses.py); empty: it is ignored.
-SPEAKOUT_TRUSTED_PROXIES = env_list("SPEAKOUT_TRUSTED_PROXIES", [])
-for _proxy in SPEAKOUT_TRUSTED_PROXIES:
-    try:
-        ipaddress.ip_network(_proxy, strict=False)
-    except ValueError as error:
-        raise ImproperlyConfigured(
-            f"SPEAKOUT_TRUSTED_PROXIES: {_proxy!r} is not an IP address or network (e.g. 10.0.0.2, 10.0.0.0/24)"
-        ) from error
+SPEAKOUT_TRUSTED_PROXIES = env_networks(
+    "SPEAKOUT_TRUSTED_PROXIES", "an IP address or network (e.g. 10.0.0.2, 10.0.0.0/24)"
+)
 if "SPEAKOUT_TRUSTED_PROXY_COUNT" in os.environ:
     raise ImproperlyConfigured(
         "SPEAKOUT_TRUSTED_PROXY_COUNT is gone: list the proxies' addresses in SPEAKOUT_TRUSTED_PROXIES instead"
     )
 # Networks the server-side fetcher (speakout.net.fetch) may reach although they are not public:
 # for tests that serve an old site from loopback. Leave empty in production (SSRF protection).
-SPEAKOUT_FETCH_ALLOWED_NETWORKS = env_list("SPEAKOUT_FETCH_ALLOWED_NETWORKS", [])
-for _network in SPEAKOUT_FETCH_ALLOWED_NETWORKS:
-    try:
-        ipaddress.ip_network(_network, strict=False)
-    except ValueError as error:
-        raise ImproperlyConfigured(f"SPEAKOUT_FETCH_ALLOWED_NETWORKS: {_network!r} is not an IP network") from error
+SPEAKOUT_FETCH_ALLOWED_NETWORKS = env_networks("SPEAKOUT_FETCH_ALLOWED_NETWORKS", "an IP network")
 # The Fediverse's operator limits (what each means: speakout/federation/app_settings.py).
 SPEAKOUT_FEDERATION_MAX_BODY_BYTES = env_int("SPEAKOUT_FEDERATION_MAX_BODY_BYTES", 256 * 1024)
 SPEAKOUT_FEDERATION_MAX_JSON_DEPTH = env_int("SPEAKOUT_FEDERATION_MAX_JSON_DEPTH", 32)

@@ -14,6 +14,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from django.views import View
 from wagtail.admin import messages
@@ -54,7 +55,15 @@ def current_folder(request) -> str:
 
 
 class _Headed(WagtailAdminTemplateMixin):
-    """Screens headed by their own title, under "Contact messages" (not Wagtail's bare "Home")."""
+    """Screens headed by their own title, under "Contact messages" (not Wagtail's bare "Home"),
+    for users with ``permission``."""
+
+    permission = VIEW
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.has_perm(self.permission):
+            raise PermissionDenied
+        return super().dispatch(request, *args, **kwargs)
 
     def get_breadcrumbs_items(self):
         trail = [{"url": reverse("speakout_contact:index"), "label": _("Contact messages")}]
@@ -67,11 +76,6 @@ class InboxView(_Headed, View):
     template_name = "contact/admin/index.html"
     header_icon = "mail"
     page_title = _("Contact messages")
-
-    def dispatch(self, request, *args, **kwargs):
-        if not can_view(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
 
     def get(self, request, *args, **kwargs):
         all_folders = folders()
@@ -100,13 +104,10 @@ class InboxView(_Headed, View):
 
 
 class _OneMessage(_Headed, View):
-    permission = VIEW
-
-    def dispatch(self, request, pk, *args, **kwargs):
-        if not request.user.has_perm(self.permission):
-            raise PermissionDenied
-        self.message = get_object_or_404(ContactMessage, pk=pk)
-        return super().dispatch(request, *args, **kwargs)
+    @cached_property
+    def message(self) -> ContactMessage:
+        # Looked up once the permission is checked: no 404 tells a stranger which messages exist.
+        return get_object_or_404(ContactMessage, pk=self.kwargs["pk"])
 
 
 # POST actions on one message that set fields: (the fields, what it says, back to the inbox).

@@ -26,10 +26,6 @@ from .forms import ContactForm
 
 logger = logging.getLogger("speakout.contact")
 
-REFUSAL_MESSAGES = {
-    "form_expired": lambda: _("This form has expired. Your text is still here: please send it again."),
-}
-
 
 def _render(page, request, form=None, *, sent=False, held=False, status=200):
     context = page.get_context(request)
@@ -95,8 +91,10 @@ def serve_contact_page(page, request, *args, **kwargs):
         form.add_error(None, _("Your message could not be sent. Please try again in a moment."))
         return _render(page, request, form, status=503)
     if not outcome.ok:
-        refusal = REFUSAL_MESSAGES.get(outcome.code)
-        form.add_error(None, refusal() if refusal else outcome.error)
+        error = outcome.error
+        if outcome.code == "form_expired":
+            error = _("This form has expired. Your text is still here: please send it again.")
+        form.add_error(None, error)
         return _render(page, request, form, status=429 if outcome.code == "rate_limit" else 400)
     landing = "held" if outcome.code == "spam" else "sent"
     return HttpResponseRedirect(f"{page.get_url(request)}?{landing}=1", status=303)

@@ -36,9 +36,7 @@ def read_together(keys: Iterable[str]) -> Iterator[None]:
     batch = _read.get()
     if batch is not None:
         # Inside a request's block: the keys it holds unread are as fresh as this block needs.
-        missing = [key for key in keys if key not in batch]
-        found = cache.get_many(missing) if missing else {}
-        batch.update((key, found.get(key, _ABSENT)) for key in missing)
+        read_ahead(keys)
         yield
         return
     found = cache.get_many(keys) if keys else {}

@@ -27,12 +27,10 @@ def enqueue_unless_waiting(task: Any) -> None:
     waiting task's start time, which no worker starts it before, the queue is not asked again.
     Queues other than django-tasks' database backend, which cannot be asked what waits, get a
     task every time (started at once where they cannot defer one)."""
-    known = _known_waiting(task)
-    if known is None:
-        pass  # not the database queue
-    elif known[1] is not None and timezone.now() < known[1] - CLOCK_MARGIN:
-        return
-    else:
+    known = _known_waiting(task)  # None: not the database queue
+    if known is not None:
+        if known[1] is not None and timezone.now() < known[1] - CLOCK_MARGIN:
+            return
         starts = _task_waiting(task, known[0])
         if starts is not None:
             _remember(known[0], starts)

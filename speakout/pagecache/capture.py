@@ -59,9 +59,7 @@ def share(request, *dependencies: str) -> bool:
     versions (and the site's content version) stand. False (and nothing done) unless the request
     is one the cache may answer."""
     capture = capturing(request)
-    if capture is None:
-        return False
-    if capture.private:
+    if capture is None or capture.private:
         return False
     capture.shareable = True
     capture.depend(dependencies)

@@ -9,10 +9,7 @@ CONTEXT_PROCESSOR = "speakout.pagecache.holes.csrf"
 def check_setup(app_configs, **kwargs):
     """The context processor that keeps CSRF tokens out of pages rendered for the cache must be on,
     or every such page reads a real token and is never stored."""
-    errors = []
     processors = [p for engine in settings.TEMPLATES for p in engine.get("OPTIONS", {}).get("context_processors", [])]
     if MIDDLEWARE in settings.MIDDLEWARE and CONTEXT_PROCESSOR not in processors:
-        errors.append(
-            Error(f"Add {CONTEXT_PROCESSOR} to the template context processors.", id="speakout_pagecache.E002")
-        )
-    return errors
+        return [Error(f"Add {CONTEXT_PROCESSOR} to the template context processors.", id="speakout_pagecache.E002")]
+    return []

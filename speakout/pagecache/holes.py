@@ -16,6 +16,8 @@ gets the values themselves (``fill`` below).
 
 from __future__ import annotations
 
+import functools
+
 from django.core import signing
 from django.utils.module_loading import import_string
 
@@ -39,14 +41,11 @@ def csrf(request) -> dict:
     return {"csrf_token": "NOTPROVIDED"}
 
 
-_functions: dict[str, object] = {}
+_function = functools.cache(import_string)
 
 
 def fill(spec: tuple) -> str:
-    function = _functions.get(spec[1])
-    if function is None:
-        function = _functions[spec[1]] = import_string(spec[1])
-    return function(*spec[2])
+    return _function(spec[1])(*spec[2])
 
 
 MARKER_PREFIX = "fill:"

@@ -98,11 +98,10 @@ class PageCacheMiddleware:
             headers = [(name, value) for name, value in response.items() if name.lower() not in _SKIPPED_HEADERS]
             # The same bytes for everyone: per-request values become fill markers (holes.py).
             body = capture.replace_holes(response.content, marker)
-            source = entries.Entry(response.status_code, headers, capture.deps, body)
-            store(base, source)
-            entry = source
+            entry = entries.Entry(response.status_code, headers, capture.deps, body)
+            store(base, entry)
             if encoding != "identity":
-                entry = entries.encode(source, encoding)
+                entry = entries.encode(entry, encoding)
                 store(base, entry)
             request.META[ENVIRON_KEY] = (base, entry.encoding)
             return respond(request, entry, "miss")
@@ -154,29 +153,25 @@ def fill_in_place(response, capture: Capture) -> None:
 
 def respond(request, entry: entries.Entry, status: str):
     etag = entry.etag
+    not_modified = False
     if request.META.get("HTTP_IF_NONE_MATCH"):
         tags = {tag.removeprefix("W/") for tag in parse_etags(request.META["HTTP_IF_NONE_MATCH"])}
-        if etag.removeprefix("W/") in tags or "*" in tags:
-            response = HttpResponseNotModified()
-            _cache_headers(response, entry, etag)
-            response[STATUS_HEADER] = status
-            return response
-    body = entry.body
-    response = HttpResponse(b"" if request.method == "HEAD" else body, status=entry.status)
-    if request.method == "HEAD":  # the length a GET would have
-        response["Content-Length"] = str(len(body))
-    for name, value in entry.headers:
-        response[name] = value
-    if entry.encoding != "identity":
-        response["Content-Encoding"] = entry.encoding
-    _cache_headers(response, entry, etag)
-    response[STATUS_HEADER] = status
-    return response
-
-
-def _cache_headers(response, entry: entries.Entry, etag: str) -> None:
+        not_modified = etag.removeprefix("W/") in tags or "*" in tags
+    if not_modified:
+        response = HttpResponseNotModified()
+    else:
+        body = entry.body
+        response = HttpResponse(b"" if request.method == "HEAD" else body, status=entry.status)
+        if request.method == "HEAD":  # the length a GET would have
+            response["Content-Length"] = str(len(body))
+        for name, value in entry.headers:
+            response[name] = value
+        if entry.encoding != "identity":
+            response["Content-Encoding"] = entry.encoding
     response["ETag"] = etag
     response["Last-Modified"] = http_date(entry.built_at)
     # A browser or a CDN may keep the page and revalidates each use (a cheap 304).
     response["Cache-Control"] = "public, no-cache"
     patch_vary_headers(response, ("Accept-Encoding", "Cookie"))
+    response[STATUS_HEADER] = status
+    return response

@@ -149,12 +149,6 @@ def file_versions() -> FileVersions | None:
     return store
 
 
-def get_many(keys) -> dict:
-    """The counters under these keys that exist, read from wherever they live."""
-    files = file_versions()
-    return files.get_many(keys) if files is not None else cache.get_many(list(keys))
-
-
 def reader(keys) -> Callable[[], list]:
     """A function that reads the counters under these keys, in order (None where missing), from
     where they live now: for a check repeated on every hit, with the keys prepared once."""
@@ -176,7 +170,8 @@ def reader(keys) -> Callable[[], list]:
 def current(names: Iterable[str]) -> dict[str, int]:
     names = list(names)
     files = file_versions()
-    found = get_many([key(name) for name in names])
+    keys = [key(name) for name in names]
+    found = files.get_many(keys) if files is not None else cache.get_many(keys)
     result = {}
     for name in names:
         value = found.get(key(name))

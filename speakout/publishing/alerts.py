@@ -190,11 +190,7 @@ def on_reply_anonymised(sender, reply, **kwargs):
                 continue
             send_alert(user, anonymised, template=template, subject=subject, key=key, extra=extra)
 
-    naming_it = Q(pk__in=[])
-    for answer_id in Reply.objects.filter(parent_id=reply.pk).values_list("pk", flat=True):
-        naming_it |= Q(dedupe_key__startswith=f"moderation-pile-on:{answer_id}:")
-    naming_it |= _summaries_quoting(unsent, reply)
-    dropped = unsent.filter(naming_it).delete()[0]
+    dropped = unsent.filter(_naming_writer(unsent, reply)).delete()[0]
     if dropped:
         logger.info(
             "Dropped %d unsent moderator mail(s) naming the writer of reply %s, who anonymised it", dropped, reply.pk
@@ -212,18 +208,17 @@ def on_reply_deleted(sender, reply, **kwargs):
     about_it = Q(pk__in=[])
     for key in ("moderation-held", "moderation-reported", "moderation-pile-on"):
         about_it |= Q(dedupe_key__startswith=f"{key}:{reply.pk}:")
-    for answer_id in Reply.objects.filter(parent_id=reply.pk).values_list("pk", flat=True):
-        about_it |= Q(dedupe_key__startswith=f"moderation-pile-on:{answer_id}:")
-    about_it |= _summaries_quoting(unsent, reply, plain_text(reply.body_html)[:60])
+    about_it |= _naming_writer(unsent, reply, plain_text(reply.body_html)[:60])
     dropped = unsent.filter(about_it).delete()[0]
     if dropped:
         logger.info("Dropped %d unsent moderator mail(s) about reply %s, deleted for good", dropped, reply.pk)
 
 
-def _summaries_quoting(unsent, reply: Reply, text: str = "") -> Q:
-    """The unsent daily summaries that name ``reply``'s writer (as a whole name: erasing "Bo" is
-    not about "Bob") or quote the start of its ``text``; the text part of a summary is rendered
-    unescaped, so it is the one searched."""
+def _naming_writer(unsent, reply: Reply, text: str = "") -> Q:
+    """The unsent mails that name ``reply``'s writer: pile-on alerts about answers to it, and
+    daily summaries that name them (as a whole name: erasing "Bo" is not about "Bob") or quote
+    the start of its ``text``; the text part of a summary is rendered unescaped, so it is the one
+    searched."""
     name = " ".join(reply.author_name.split())
     naming = re.compile(rf"(?<!\w){re.escape(name)}(?!\w)") if name else None
     found = [
@@ -231,7 +226,10 @@ def _summaries_quoting(unsent, reply: Reply, text: str = "") -> Q:
         for pk, body in unsent.filter(dedupe_key__startswith="moderation-summary:").values_list("pk", "text_body")
         if (naming and naming.search(body)) or (text and text in body)
     ]
-    return Q(pk__in=found)
+    about = Q(pk__in=found)
+    for answer_id in Reply.objects.filter(parent_id=reply.pk).values_list("pk", flat=True):
+        about |= Q(dedupe_key__startswith=f"moderation-pile-on:{answer_id}:")
+    return about
 
 
 def connect() -> None:

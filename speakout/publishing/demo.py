@@ -32,7 +32,7 @@ ORGANISATION = SITE["organisation"]
 MISSION = SITE["mission"]
 
 
-def _draw_picture(seed: int, title: str) -> ImageFile:
+def _draw_picture(seed: int) -> ImageFile:
     """An abstract picture (overlapping discs on a tinted ground), different for each seed."""
     from PIL import Image, ImageDraw
 
@@ -59,7 +59,7 @@ def _draw_picture(seed: int, title: str) -> ImageFile:
 
 def _image(seed: int, title: str):
     Image = get_image_model()
-    return Image.objects.create(title=title, file=_draw_picture(seed, title))
+    return Image.objects.create(title=title, file=_draw_picture(seed))
 
 
 def _block(kind: str, value) -> dict:
@@ -127,19 +127,27 @@ def load_demo_content() -> bool:
 
     translated = None
     for fields in SITE["reports"]:
-        report = _add_report(
-            reports,
+        date = _at(fields["days_ago"])
+        report = ReportPage(
             title=fields["title"],
             slug=fields["slug"],
-            date=_at(fields["days_ago"]),
+            date=date,
             standfirst=fields["standfirst"],
-            authors=[authors[slug] for slug in fields["authors"]],
-            categories=[categories[slug] for slug in fields["categories"]],
-            tags=fields["tags"],
             body=_blocks(fields["body"], images),
             notes=_notes(fields["notes"]),
-            image=images[fields["image"]],
+            search_description=fields["standfirst"],
+            social_image=images[fields["image"]],
+            social_image_alt="",
+            first_published_at=date,
         )
+        report.categories = [categories[slug] for slug in fields["categories"]]
+        report.report_authors = [
+            ReportAuthor(author=authors[slug], sort_order=i) for i, slug in enumerate(fields["authors"])
+        ]
+        reports.add_child(instance=report)
+        report.tags.add(*fields["tags"])
+        report.save()
+        report.save_revision().publish()
         if fields.get("discussion"):
             load_demo_discussion(report)
         if fields.get("translated"):
@@ -189,25 +197,3 @@ def _translate_into_french(home, reports, report, images):
         body=_blocks(fields["body"], images),
         notes=_notes(fields["notes"]),
     )
-
-
-def _add_report(index, *, title, slug, date, standfirst, authors, categories, tags, body, notes, image):
-    report = ReportPage(
-        title=title,
-        slug=slug,
-        date=date,
-        standfirst=standfirst,
-        body=body,
-        notes=notes,
-        search_description=standfirst,
-        social_image=image,
-        social_image_alt="",
-        first_published_at=date,
-    )
-    report.categories = categories
-    report.report_authors = [ReportAuthor(author=author, sort_order=i) for i, author in enumerate(authors)]
-    index.add_child(instance=report)
-    report.tags.add(*tags)
-    report.save()
-    report.save_revision().publish()
-    return report

@@ -148,14 +148,13 @@ def load_demo_discussion(report) -> dict:
     posted: dict[str, Reply] = {}
     rejected = 0
     for entry in sorted(CONVERSATION, key=lambda entry: entry.hours):
+        parent = None
         if entry.parent is not None:
             assert hours[entry.parent] < entry.hours, f"{entry.key} is dated before its parent"
             parent = posted.get(entry.parent)
             if parent is None or parent.status != Reply.Status.APPROVED:
                 rejected += 1  # its parent was refused or held: nothing to answer
                 continue
-        else:
-            parent = None
         person = PEOPLE[entry.person]
         data = {
             "thread": thread.key,

@@ -25,7 +25,7 @@ from speakout.discussion.moderation import can_moderate, can_see_email, plain_te
 from speakout.safety import evidence
 from speakout.safety.models import EvidenceHold, RemovalNotice
 
-from .moderation import PER_PAGE, ModerationView, paginate, read_reason
+from .moderation import ModerationView, paginate, read_reason
 
 HOLD_PERMISSION = "speakout_safety.hold_evidence"
 RELEASE_PERMISSION = "speakout_safety.release_evidence"
@@ -120,7 +120,7 @@ class EvidenceListView(EvidenceView):
 
     def context(self, form, **extra):
         holds = EvidenceHold.objects.select_related("reply__thread", "held_by", "released_by")
-        page, page_range = paginate(self.request, holds, PER_PAGE)
+        page, page_range = paginate(self.request, holds)
         return self.get_context_data(
             page=page,
             elided_page_range=page_range,

@@ -42,10 +42,8 @@ def home_page(title: str) -> HomePage:
             return root_page
         if not Page.objects.filter(pk=root_page.pk).filter(_placeholder_filter()).exists():
             raise HomePageRefused(root_page)
-    existing = HomePage.objects.first()
-    if existing is not None:
-        home = existing
-    else:
+    home = HomePage.objects.first()
+    if home is None:
         root = Page.get_first_root_node()
         home = root.add_child(instance=HomePage(title=title, slug=_free_slug(root, "home")))
     if site is None:

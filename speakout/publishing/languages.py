@@ -39,9 +39,7 @@ class ContentLanguagePrefix:
         # The view reads the language from the address itself (routing.serve), so that the
         # match has the page path as its only argument, as Django's translate_url expects.
         language = content_language_of("/" + path)
-        if language is None:
-            return path, (), {}
-        return path.removeprefix(f"{language}/"), (), {}
+        return (path.removeprefix(f"{language}/") if language else path), (), {}
 
     def check(self):
         return []

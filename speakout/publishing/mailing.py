@@ -10,6 +10,7 @@ Media links stay plain links. No address carries anything that tells who opened 
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin, urlsplit
 
 import nh3
@@ -111,10 +112,7 @@ def html_to_text(fragment: str) -> str:
     for paragraph in soup.find_all(["p", "ul", "ol"]):
         paragraph.insert_after("\n\n")
     lines = [" ".join(line.split()) for line in soup.get_text().splitlines()]
-    text = "\n".join(lines)
-    while "\n\n\n" in text:
-        text = text.replace("\n\n\n", "\n\n")
-    return text.strip()
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
 def mail_parts(report) -> dict[str, str]:

@@ -73,8 +73,8 @@ def shows_pending_bans(request) -> bool:
     return SafetySettings.load().ban_needs_confirmation or pending_ban_count(request) > 0
 
 
-def paginate(request, items, per_page: int = PER_PAGE):
-    paginator = WagtailPaginator(items, per_page)
+def paginate(request, items):
+    paginator = WagtailPaginator(items, PER_PAGE)
     page = paginator.get_page(request.GET.get("p"))
     return page, list(paginator.get_elided_page_range(page.number))
 
@@ -358,7 +358,7 @@ class LogFilterForm(forms.Form):
         actors = ModerationLogEntry.objects.filter(actor__isnull=False).values("actor")
         self.fields["actor"].queryset = get_user_model().objects.filter(pk__in=actors).order_by("username")
         self.fields["actor"].label_from_instance = lambda user: user.get_full_name() or user.get_username()
-        self.fields["action"].choices = [("", _("Any"))] + [(key, label) for key, label in LOG_ACTION_LABELS.items()]
+        self.fields["action"].choices = [("", _("Any")), *LOG_ACTION_LABELS.items()]
 
     def filter(self, entries: QuerySet[ModerationLogEntry]) -> QuerySet[ModerationLogEntry]:
         if not self.is_valid():

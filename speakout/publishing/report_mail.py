@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from django.views import View
 from wagtail.admin import messages
 from wagtail.admin.views.generic.base import WagtailAdminTemplateMixin
-from wagtail.models import Page
 
 from speakout.outbox.services import queue_mail
 from speakout.subscriptions import services as subscriptions
@@ -47,9 +46,7 @@ class ReportMailView(WagtailAdminTemplateMixin, View):
     page_title = gettext_lazy("Send by email")
 
     def dispatch(self, request, page_id: int, *args, **kwargs):
-        page = get_object_or_404(Page, pk=page_id).specific
-        if not isinstance(page, ReportPage):
-            raise Http404
+        page = get_object_or_404(ReportPage, pk=page_id)
         self.permissions = page.permissions_for_user(request.user)
         if not self.permissions.can_edit():
             raise PermissionDenied

@@ -2,10 +2,10 @@ import secrets
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_GET
-from wagtail.models import Locale, Page
+from wagtail.models import Locale, Page, PageViewRestriction
 
 from speakout.theme.languages import content_default, supported
 
@@ -101,11 +101,9 @@ def authenticate_with_password(request, page_view_restriction_id, page_id):
     against the page's). Past a limit every attempt is checked against a
     password nobody can know, so the refusal is Wagtail's own "not correct" page, word for word:
     it tells a guesser nothing, and a right guess past the limit opens nothing."""
-    from django.shortcuts import get_object_or_404
     from django.urls import reverse
     from wagtail import views as wagtail_views
     from wagtail.forms import PasswordViewRestrictionForm
-    from wagtail.models import PageViewRestriction
 
     from speakout.discussion.clients import client_hash
     from speakout.net import ratelimit

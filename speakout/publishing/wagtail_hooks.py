@@ -45,7 +45,7 @@ urlpatterns = [
 
 @hooks.register("register_admin_urls")
 def register_moderation_urls():
-    return [path("replies/", include((urlpatterns, app_name), namespace=app_name))]
+    return [path("replies/", include((urlpatterns, app_name)))]
 
 
 class ShownMenuItem(MenuItem):
@@ -156,21 +156,11 @@ def register_removal_notices():
 
 @hooks.register("register_admin_urls")
 def register_outbox_urls():
-    return [
-        path(
-            "outbox/",
-            include(
-                (
-                    [
-                        path("", outbox_admin.OutboxView.as_view(), name="index"),
-                        path("sender/", outbox_admin.SenderSettingsView.as_view(), name="sender"),
-                    ],
-                    "speakout_outbox",
-                ),
-                namespace="speakout_outbox",
-            ),
-        )
+    outbox_urls = [
+        path("", outbox_admin.OutboxView.as_view(), name="index"),
+        path("sender/", outbox_admin.SenderSettingsView.as_view(), name="sender"),
     ]
+    return [path("outbox/", include((outbox_urls, "speakout_outbox")))]
 
 
 @hooks.register("register_settings_menu_item")
@@ -222,11 +212,7 @@ def report_mail_button(page, user, view_name, next_url=None):
 
 @hooks.register("register_admin_urls")
 def register_contact_urls():
-    from speakout.contact import admin_urls as contact_admin_urls
-
-    return [
-        path("contact/", include((contact_admin_urls.urlpatterns, "speakout_contact"), namespace="speakout_contact"))
-    ]
+    return [path("contact/", include("speakout.contact.admin_urls"))]
 
 
 @hooks.register("register_admin_menu_item")

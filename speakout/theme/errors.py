@@ -131,13 +131,11 @@ def unavailable(request):
     else:
         message = _("The site cannot reach its database just now. Please try again in a moment.")
     if as_json:
-        submitted: dict[str, str | list[str]] = {}
+        values: dict[str, list[str]] = {}
         for name, value in fields:
-            previous = submitted.get(name)
-            if previous is None:
-                submitted[name] = value
-            else:
-                submitted[name] = [*previous, value] if isinstance(previous, list) else [previous, value]
+            values.setdefault(name, []).append(value)
+        # A field sent once is a string, one sent several times a list.
+        submitted = {name: sent[0] if len(sent) == 1 else sent for name, sent in values.items()}
         body = {"outcome": "unavailable", "code": "unavailable", "errors": {"__all__": [message]}}
         if request.method == "POST":
             body["submitted"] = submitted

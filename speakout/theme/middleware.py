@@ -1,3 +1,5 @@
+import functools
+
 from csp.constants import HEADER, HEADER_REPORT_ONLY
 from csp.middleware import CheckableLazyObject, CSPMiddleware, PolicyParts
 from csp.utils import build_policy
@@ -58,21 +60,16 @@ def policy_setting(report_only: bool) -> dict | None:
     return getattr(settings, name, None)
 
 
-_SETTINGS_POLICIES: dict[bool, str] = {}
-
-
+@functools.cache
 def settings_policy(report_only: bool) -> str:
     """The policy header the settings make (django-csp's ``build_policy()``), built once per
     process and again when the setting changes (``setting_changed``: tests)."""
-    policy = _SETTINGS_POLICIES.get(report_only)
-    if policy is None:
-        policy = _SETTINGS_POLICIES[report_only] = build_policy(report_only=report_only)
-    return policy
+    return build_policy(report_only=report_only)
 
 
 def _forget_policies(*, setting: str, **kwargs) -> None:
     if setting.startswith("CONTENT_SECURITY_POLICY"):
-        _SETTINGS_POLICIES.clear()
+        settings_policy.cache_clear()
 
 
 setting_changed.connect(_forget_policies)

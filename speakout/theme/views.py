@@ -49,7 +49,6 @@ def _version_in(request, next_url: str, language: str) -> str | None:
     the page itself. None when ``next_url`` is no page."""
     from urllib.parse import urlsplit
 
-    from django.http import Http404
     from django.urls import Resolver404, resolve
     from wagtail.models import Site
 
