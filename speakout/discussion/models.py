@@ -376,8 +376,8 @@ class Flag(models.Model):
     note = models.TextField(_("details"), blank=True, max_length=2000)
     client_hash = models.CharField(max_length=64, blank=True)
     #: The reply's text (its Markdown source) when it was reported, so that an edit by its author
-    #: cannot hide what was reported. Blank for reports made before it was kept. It goes with
-    #: the reply: deleting the reply deletes its reports; anonymising keeps the text, and it.
+    #: cannot hide what was reported. Blank for reports made before it was kept. Deleting the
+    #: reply deletes its reports; anonymising blanks it (words edited away, a signature say).
     reported_body = models.TextField(_("reported text"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)

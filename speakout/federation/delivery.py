@@ -81,15 +81,25 @@ def _withdraw_waiting(retracted: Any) -> int:
     """Withdraw every Create and Update of a deleted object still waiting for its (re)try: sent after
     the Delete, one would put the Note or Article back (an anonymised byline, a report made
     private), and most servers keep no memory of a Delete that came first. One being sent right
-    now is past stopping; the Delete follows it."""
+    now is past stopping; the Delete follows it. Every other stored copy, sent or withdrawn, keeps
+    the object's address only: the rest is what was taken back (a byline, words edited away)."""
+    from .documents import tombstone
+
     object_id = retracted.get("id") if isinstance(retracted, dict) else retracted
     if not object_id:
         return 0
     stale = timezone.now() - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
     waiting = Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
-    owed = Delivery.objects.filter(waiting, payload__type__in=["Create", "Update"], payload__object__id=object_id)
+    copies = Delivery.objects.filter(payload__type__in=["Create", "Update"], payload__object__id=object_id)
     # Kept, as failed, so the delivery log still shows what was owed and why it never went.
-    return owed.update(status=Delivery.Status.FAILED, last_error="Withdrawn: its object was deleted first.")
+    withdrawn = copies.filter(waiting).update(
+        status=Delivery.Status.FAILED, last_error="Withdrawn: its object was deleted first."
+    )
+    kept = list(copies.exclude(status=Delivery.Status.SENDING))
+    for row in kept:
+        row.payload["object"] = tombstone(object_id)
+    Delivery.objects.bulk_update(kept, ["payload"])
+    return withdrawn
 
 
 def _enqueue() -> None:

@@ -28,7 +28,7 @@ from django.utils.translation import gettext as _
 from speakout.discussion import services as discussion
 from speakout.discussion import signals as discussion_signals
 from speakout.discussion.avatars import random_avatar_key
-from speakout.discussion.models import Commenter, ModerationLogEntry, Reply, Thread, holding
+from speakout.discussion.models import Commenter, Flag, ModerationLogEntry, Reply, Thread, holding
 from speakout.outbox.compose import render_mail
 from speakout.outbox.models import OutgoingMail, SoftBounce, Suppression
 from speakout.outbox.sender import organisation_name
@@ -286,6 +286,8 @@ def _anonymise(reply_id: int) -> None:
             avatar_key=random_avatar_key(),
         )
         ModerationLogEntry.objects.filter(reply_id=reply.pk).update(commenter=None)
+        # The text as reported may be words its writer edited away since (a signature, say).
+        Flag.objects.filter(reply_id=reply.pk).update(reported_body="")
         subscriptions.take_back_reply_notices(reply)  # they carried the old name
         Thread.objects.get(pk=reply.thread_id).bump_version()
         discussion_signals.reply_anonymised.send(sender=Reply, reply=reply)

@@ -146,6 +146,14 @@ def describe_feature(token: str) -> str:
     return f"“{token}”"
 
 
+def spam_message(probability: float, reasons: list[str]) -> str:
+    reasons_text = ", ".join(describe_feature(token) for token in reasons)
+    return _("Spam score %(percent)d%% (%(reasons)s).") % {
+        "percent": round(probability * 100),
+        "reasons": reasons_text or "—",
+    }
+
+
 class SpamScoreCheck(Check):
     """The local spam model's score, with the rule features it learnt, as one verdict."""
 
@@ -163,8 +171,7 @@ class SpamScoreCheck(Check):
             return None  # not enough decisions yet to say anything
         submission.extra["spam_score"] = score
         percent = round(score.probability * 100)
-        reasons = ", ".join(describe_feature(token) for token in score.reasons)
-        message = _("Spam score %(percent)d%% (%(reasons)s).") % {"percent": percent, "reasons": reasons or "—"}
+        message = spam_message(score.probability, score.reasons)
         if settings.spam_score and percent >= settings.spam_score:
             return Verdict(Decision.SPAM, self.code, message)
         if settings.spam_hold_score and percent >= settings.spam_hold_score:

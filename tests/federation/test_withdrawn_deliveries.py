@@ -71,3 +71,29 @@ def test_a_report_s_create_retried_after_it_was_made_private_republishes_it(memb
     assert after == [], "the private report's Article was sent after its Delete: " + ", ".join(
         f"{a['type']}({a['object'].get('name', '')})" for a in after
     )
+
+
+def test_an_anonymised_note_leaves_no_stored_copy_of_its_byline_or_earlier_words(member_replies, wire):
+    """The federation outbox keeps each activity it sent: a member's Note (byline and text) and
+    the Update of each edit. Once the writer anonymises the reply, its Delete goes out and no
+    stored Create or Update keeps their name or the words they edited away."""
+    from speakout.discussion.services import edit_reply
+    from speakout.privacy import services as privacy
+
+    _report, thread = member_replies
+    Delivery.objects.all().delete()  # the report's own Create
+    member = make_user("ines")
+    data = {"thread": thread.key, "body": "First words, signed Ines of the third floor.", "federate": True}
+    reply = submit_reply(thread=thread, data=data, author=Author(user=member), checks=[], check_form_token=False).stored
+    byline = f"\u2014 {reply.author_name}"
+    delivery.deliver_due()
+    assert edit_reply(reply, "Second words.", Author(user=member)).ok
+    _first_attempt_failed("Update")  # one still waits for its retry
+    owed = [row.payload for row in Delivery.objects.filter(payload__type__in=["Create", "Update"])]
+    assert {"Create", "Update"} <= {p["type"] for p in owed} and all(byline in str(p) for p in owed)
+
+    assert privacy.anonymise(privacy.Owner.for_user(member), reply)
+
+    stored = [row.payload for row in Delivery.objects.all()]
+    assert [p for p in stored if byline in str(p) or "third floor" in str(p)] == []
+    assert any(p["type"] == "Delete" for p in stored)
