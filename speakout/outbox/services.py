@@ -651,16 +651,9 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
 def retry_now(mail_ids: Iterable[int]) -> int:
     """Put failed and pending mails back to pending, due now, and enqueue them (the admin's
     "Retry now"). A failed mail gets one more attempt; returns how many were re-queued."""
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            OutgoingMail.objects.filter(pk__in=mail_ids, status__in=[Status.PENDING, Status.FAILED]).values_list(
-                "pk", flat=True
-            )
-        )
-        OutgoingMail.objects.filter(pk__in=ids, status__in=[Status.PENDING, Status.FAILED]).update(
-            status=Status.PENDING, next_attempt_at=now
-        )
-        if ids:
-            schedule_send()
-    return len(ids)
+    count = OutgoingMail.objects.filter(pk__in=mail_ids, status__in=[Status.PENDING, Status.FAILED]).update(
+        status=Status.PENDING, next_attempt_at=timezone.now()
+    )
+    if count:
+        schedule_send()
+    return count
