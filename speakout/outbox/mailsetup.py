@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
-from email.utils import parseaddr
 
 import dns.exception
 import dns.name
@@ -15,6 +14,7 @@ from django.conf import settings
 
 from . import signing
 from .app_settings import app_settings
+from .models import domain_of
 
 
 class Level(enum.StrEnum):
@@ -77,10 +77,6 @@ def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _domain_of(address: str) -> str:
-    return parseaddr(address)[1].rpartition("@")[2].strip().lower()
-
-
 def _aligned(domain: str, with_domain: str) -> bool:
     """Relaxed DMARC alignment, approximated: the same domain or one a subdomain of the other."""
     return domain == with_domain or domain.endswith("." + with_domain) or with_domain.endswith("." + domain)
@@ -97,14 +93,14 @@ def _tags(record: str) -> dict[str, str]:
 
 def check(resolver: dns.resolver.Resolver, domain: str = "") -> list[Finding]:
     """Everything found about the mail set-up of ``domain`` (default: SPEAKOUT_EMAIL_FROM's)."""
-    domain = (domain or _domain_of(settings.DEFAULT_FROM_EMAIL)).strip(".").lower()
+    domain = (domain or domain_of(settings.DEFAULT_FROM_EMAIL)).strip(".").lower()
     lookup = Lookup(resolver)
     findings: list[Finding] = []
     try:
         if lookup.txt(domain) is None:
             return [Finding(Level.PROBLEM, "DNS", f"The domain {domain} does not exist in DNS.")]
         findings += _spf(lookup, domain, "SPF")
-        bounce_domain = _domain_of(app_settings.BOUNCE_ADDRESS)
+        bounce_domain = domain_of(app_settings.BOUNCE_ADDRESS)
         if bounce_domain and bounce_domain != domain:
             findings += _spf(lookup, bounce_domain, "SPF (bounce address)")
             if not _aligned(bounce_domain, domain):
