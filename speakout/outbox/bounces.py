@@ -183,17 +183,21 @@ def _fields(part: Message) -> dict[str, str]:
     return fields
 
 
+def _recipient_blocks(message: Message) -> list[Message]:
+    """The per-recipient field blocks of a DSN's delivery-status parts (each part's first block
+    is per-message)."""
+    payloads = [part.get_payload() for part in _parts(message, "message/delivery-status")]
+    return [block for payload in payloads if isinstance(payload, list) for block in payload[1:]]
+
+
 def _delivery_status(message: Message) -> Report:
     failures: list[Report] = []
-    for part in _parts(message, "message/delivery-status"):
-        payload = part.get_payload()
-        blocks = payload[1:] if isinstance(payload, list) else []  # the first is per-message
-        for block in blocks:
-            if str(block.get("Action", "")).strip().lower() != "failed":
-                continue  # delayed, delivered, relayed, expanded: not a bounce
-            status = str(block.get("Status", "")).strip()
-            diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
-            failures.append(Report(_failure_kind(status), _clip(f"{status} {diagnostic}".strip())))
+    for block in _recipient_blocks(message):
+        if str(block.get("Action", "")).strip().lower() != "failed":
+            continue  # delayed, delivered, relayed, expanded: not a bounce
+        status = str(block.get("Status", "")).strip()
+        diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
+        failures.append(Report(_failure_kind(status), _clip(f"{status} {diagnostic}".strip())))
     if not failures:
         return Report(Kind.NOT_A_BOUNCE)
     return next((report for report in failures if report.kind == Kind.HARD), failures[0])
@@ -246,11 +250,9 @@ def claimed_recipients(message: Message) -> list[str]:
     fields, a complaint's Original-Rcpt-To or the To of the mail it carries. Never believed
     alone: only an address the return path's recipient tag confirms counts (``_purged_address``)."""
     addresses: list[str] = []
-    for part in _parts(message, "message/delivery-status"):
-        payload = part.get_payload()
-        for block in payload[1:] if isinstance(payload, list) else []:
-            for name in ("Final-Recipient", "Original-Recipient"):
-                addresses.append(str(block.get(name, "")).partition(";")[2])
+    for block in _recipient_blocks(message):
+        for name in ("Final-Recipient", "Original-Recipient"):
+            addresses.append(str(block.get(name, "")).partition(";")[2])
     for part in _parts(message, "message/feedback-report"):
         addresses.append(_fields(part).get("original-rcpt-to", ""))
     for part in _parts(message, "message/rfc822"):
