@@ -668,12 +668,7 @@ def take_back_writer_mail(reply: Reply) -> int:
     dropped = unsent.filter(about_it).delete()[0]
     own = Subscription.objects.filter(reply_id=reply.pk)
     for notice in AnswerNotice.objects.filter(subscription__in=own, mailed_at__isnull=False):
-        batch = AnswerNotice.objects.filter(email=notice.email, thread_id=notice.thread_id, mailed_at=notice.mailed_at)
-        keys = [f"subscriptions:answers:{pk}" for pk in batch.values_list("pk", flat=True)]
-        removed = unsent.filter(dedupe_key__in=keys).delete()[0]
-        if removed:
-            batch.update(mailed_at=None)
-            dropped += removed
+        dropped += _take_back_answers_mail(unsent, notice)
     own.delete()
     if dropped:
         logger.info(
