@@ -265,8 +265,7 @@ def delete_expired_requests(now: datetime | None = None) -> int:
     """Delete unconfirmed requests older than the confirmation link's lifetime."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=app_settings.CONFIRM_MAX_AGE)
-    deleted, _counts = Subscription.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff).delete()
-    return deleted
+    return Subscription.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff).delete()[0]
 
 
 # Reply notifications -------------------------------------------------------------------------
