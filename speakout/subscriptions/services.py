@@ -208,9 +208,9 @@ def request_reply_mail(
     return _request(email, [Target(kind=kind, reply=reply, language=language) for kind in kinds])
 
 
-def confirm(subscription: Subscription, now: datetime | None = None) -> bool:
+def confirm(subscription: Subscription) -> bool:
     """Confirm a pending, unexpired request. False when it was unsubscribed or has expired."""
-    now = now or timezone.now()
+    now = timezone.now()
     if subscription.unsubscribed_at is not None:
         return False
     if subscription.confirmed_at is not None:
@@ -249,10 +249,10 @@ def _catch_up(subscription: Subscription) -> None:
         transaction.on_commit(_ensure_notification_task)
 
 
-def unsubscribe(subscription: Subscription, now: datetime | None = None) -> None:
+def unsubscribe(subscription: Subscription) -> None:
     """Stop all mail for this subscription (idempotent). For answers to one's replies the link
     is per thread: it stops the answers to every reply of the address in that discussion."""
-    now = now or timezone.now()
+    now = timezone.now()
     Subscription.objects.filter(pk=subscription.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
     if subscription.kind == Kind.ANSWERS:
         Subscription.objects.filter(
@@ -261,10 +261,9 @@ def unsubscribe(subscription: Subscription, now: datetime | None = None) -> None
     subscription.unsubscribed_at = subscription.unsubscribed_at or now
 
 
-def delete_expired_requests(now: datetime | None = None) -> int:
+def delete_expired_requests() -> int:
     """Delete unconfirmed requests older than the confirmation link's lifetime."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=app_settings.CONFIRM_MAX_AGE)
+    cutoff = timezone.now() - timedelta(seconds=app_settings.CONFIRM_MAX_AGE)
     return Subscription.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff).delete()[0]
 
 
@@ -916,7 +915,7 @@ def subscriptions_of(addresses: Iterable[str]) -> list[Subscription]:
     return list(Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).select_related("thread"))
 
 
-def unsubscribe_all(addresses: Iterable[str], now: datetime | None = None) -> int:
+def unsubscribe_all(addresses: Iterable[str]) -> int:
     """Stop every subscription of these addresses; returns how many were stopped."""
-    now = now or timezone.now()
-    return Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
+    stopping = Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True)
+    return stopping.update(unsubscribed_at=timezone.now())
