@@ -593,9 +593,8 @@ def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -
     return outcome
 
 
-def release_stale_claims(now: datetime | None = None) -> int:
+def release_stale_claims(now: datetime) -> int:
     """Put mails back to pending whose worker died mid-send (claimed too long ago)."""
-    now = now or timezone.now()
     cutoff = now - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
     return OutgoingMail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
         status=Status.PENDING, claimed_at=None, next_attempt_at=now
