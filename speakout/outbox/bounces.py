@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import parseaddr
 
 from django.db import IntegrityError, transaction
@@ -75,10 +75,6 @@ class Outcome:
     kind: Kind
     mail_id: int | None = None
     suppressed: bool = False
-
-
-def parse(raw: bytes) -> EmailMessage:
-    return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
 # Plain-text bounces (no RFC 3464 report), as qmail and Exim (and servers copying its wording)
@@ -274,7 +270,7 @@ def _purged_address(message: Message, tokens: list[tuple[int, str]], mail_id: in
 
 def process(raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Outcome:
     """Read one returned message and act on it. Safe to run twice on the same message."""
-    message = parse(raw)
+    message = message_from_bytes(raw, policy=policy.default)
     report = classify(message)
     if report.kind == Kind.NOT_A_BOUNCE:
         return Outcome(Kind.NOT_A_BOUNCE)
