@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 from email import message_from_bytes, policy
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import parseaddr
 
 from django.db import IntegrityError, transaction
@@ -75,10 +75,6 @@ class Outcome:
     kind: Kind
     mail_id: int | None = None
     suppressed: bool = False
-
-
-def parse(raw: bytes) -> EmailMessage:
-    return message_from_bytes(raw, policy=policy.default)  # type: ignore[return-value]
 
 
 # Plain-text bounces (no RFC 3464 report), as qmail and Exim (and servers copying its wording)
@@ -183,17 +179,21 @@ def _fields(part: Message) -> dict[str, str]:
     return fields
 
 
+def _recipient_blocks(message: Message) -> list[Message]:
+    """The per-recipient field blocks of a DSN's delivery-status parts (each part's first block
+    is per-message)."""
+    payloads = [part.get_payload() for part in _parts(message, "message/delivery-status")]
+    return [block for payload in payloads if isinstance(payload, list) for block in payload[1:]]
+
+
 def _delivery_status(message: Message) -> Report:
     failures: list[Report] = []
-    for part in _parts(message, "message/delivery-status"):
-        payload = part.get_payload()
-        blocks = payload[1:] if isinstance(payload, list) else []  # the first is per-message
-        for block in blocks:
-            if str(block.get("Action", "")).strip().lower() != "failed":
-                continue  # delayed, delivered, relayed, expanded: not a bounce
-            status = str(block.get("Status", "")).strip()
-            diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
-            failures.append(Report(_failure_kind(status), _clip(f"{status} {diagnostic}".strip())))
+    for block in _recipient_blocks(message):
+        if str(block.get("Action", "")).strip().lower() != "failed":
+            continue  # delayed, delivered, relayed, expanded: not a bounce
+        status = str(block.get("Status", "")).strip()
+        diagnostic = " ".join(str(block.get("Diagnostic-Code", "")).split())
+        failures.append(Report(_failure_kind(status), _clip(f"{status} {diagnostic}".strip())))
     if not failures:
         return Report(Kind.NOT_A_BOUNCE)
     return next((report for report in failures if report.kind == Kind.HARD), failures[0])
@@ -246,11 +246,9 @@ def claimed_recipients(message: Message) -> list[str]:
     fields, a complaint's Original-Rcpt-To or the To of the mail it carries. Never believed
     alone: only an address the return path's recipient tag confirms counts (``_purged_address``)."""
     addresses: list[str] = []
-    for part in _parts(message, "message/delivery-status"):
-        payload = part.get_payload()
-        for block in payload[1:] if isinstance(payload, list) else []:
-            for name in ("Final-Recipient", "Original-Recipient"):
-                addresses.append(str(block.get(name, "")).partition(";")[2])
+    for block in _recipient_blocks(message):
+        for name in ("Final-Recipient", "Original-Recipient"):
+            addresses.append(str(block.get(name, "")).partition(";")[2])
     for part in _parts(message, "message/feedback-report"):
         addresses.append(_fields(part).get("original-rcpt-to", ""))
     for part in _parts(message, "message/rfc822"):
@@ -272,7 +270,7 @@ def _purged_address(message: Message, tokens: list[tuple[int, str]], mail_id: in
 
 def process(raw: bytes, envelope_recipients: tuple[str, ...] = ()) -> Outcome:
     """Read one returned message and act on it. Safe to run twice on the same message."""
-    message = parse(raw)
+    message = message_from_bytes(raw, policy=policy.default)
     report = classify(message)
     if report.kind == Kind.NOT_A_BOUNCE:
         return Outcome(Kind.NOT_A_BOUNCE)

@@ -116,10 +116,8 @@ def poll(url: str | None = None) -> dict[str, int]:
                 continue
             outcome = bounces.process(raw)
             counts[outcome.kind.value] += 1
-            if outcome.kind in RECORDED:
-                connection.uid("STORE", uid, "+FLAGS", r"(\Seen \Deleted)")
-            else:
-                connection.uid("STORE", uid, "+FLAGS", r"(\Seen)")
+            flags = r"(\Seen \Deleted)" if outcome.kind in RECORDED else r"(\Seen)"
+            connection.uid("STORE", uid, "+FLAGS", flags)
         connection.expunge()
         connection.close()
     finally:

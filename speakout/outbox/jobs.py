@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from . import imap, services
+
 
 def send_due_mail() -> None:
     """Send retries, rate-limited mails and mails whose worker died mid-send."""
-    from . import services
-
     services.send_due_mail()
 
 
 def poll_bounce_mailbox() -> None:
     """Read bounces and complaints from SPEAKOUT_BOUNCE_IMAP_URL's folder."""
-    from . import imap
-
     imap.poll()
 
 

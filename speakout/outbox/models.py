@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
+from django.conf import settings
 from django.db import models
 from django.db.models.functions import Upper
 from django.utils import timezone
@@ -61,13 +64,14 @@ class OutgoingMail(models.Model):
         return self.subject
 
 
+def domain_of(address: str) -> str:
+    """The domain of an address, or of a header value such as ``Name <address>``, lower-cased."""
+    return parseaddr(address)[1].rpartition("@")[2].strip().lower()
+
+
 def from_domain() -> str:
     """The domain of ``SPEAKOUT_EMAIL_FROM``: the one the mail server (SPF, DKIM) speaks for."""
-    from email.utils import parseaddr
-
-    from django.conf import settings
-
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].strip().lower()
+    return domain_of(settings.DEFAULT_FROM_EMAIL)
 
 
 def at_from_domain(address: str) -> bool:

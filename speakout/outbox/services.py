@@ -593,9 +593,8 @@ def record_failure(mail: OutgoingMail, error: BaseException, *, now: datetime) -
     return outcome
 
 
-def release_stale_claims(now: datetime | None = None) -> int:
+def release_stale_claims(now: datetime) -> int:
     """Put mails back to pending whose worker died mid-send (claimed too long ago)."""
-    now = now or timezone.now()
     cutoff = now - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
     return OutgoingMail.objects.filter(status=Status.SENDING, claimed_at__lt=cutoff).update(
         status=Status.PENDING, claimed_at=None, next_attempt_at=now
@@ -651,16 +650,9 @@ def send_due_mail(now: datetime | None = None, *, until_empty: bool = False) -> 
 def retry_now(mail_ids: Iterable[int]) -> int:
     """Put failed and pending mails back to pending, due now, and enqueue them (the admin's
     "Retry now"). A failed mail gets one more attempt; returns how many were re-queued."""
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            OutgoingMail.objects.filter(pk__in=mail_ids, status__in=[Status.PENDING, Status.FAILED]).values_list(
-                "pk", flat=True
-            )
-        )
-        OutgoingMail.objects.filter(pk__in=ids, status__in=[Status.PENDING, Status.FAILED]).update(
-            status=Status.PENDING, next_attempt_at=now
-        )
-        if ids:
-            schedule_send()
-    return len(ids)
+    count = OutgoingMail.objects.filter(pk__in=mail_ids, status__in=[Status.PENDING, Status.FAILED]).update(
+        status=Status.PENDING, next_attempt_at=timezone.now()
+    )
+    if count:
+        schedule_send()
+    return count

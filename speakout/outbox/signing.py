@@ -8,11 +8,9 @@ mail goes out unsigned, as before. docs/email.md says how to publish the key.
 from __future__ import annotations
 
 import logging
-from email.utils import parseaddr
-
-from django.conf import settings
 
 from .app_settings import app_settings
+from .models import from_domain
 
 logger = logging.getLogger("speakout.outbox")
 
@@ -52,7 +50,7 @@ def private_key() -> bytes | None:
 def signing_domain() -> str:
     if app_settings.DKIM_DOMAIN:
         return app_settings.DKIM_DOMAIN.strip().lower()
-    return parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2].lower()
+    return from_domain()
 
 
 def signature(message: bytes, key: bytes) -> tuple[str, str]:

@@ -94,17 +94,13 @@ def thread_title(thread) -> str:
     return text
 
 
-def language_of(subscription: Subscription) -> str:
-    return subscription.language or for_the_batch("default_language", default_language)
-
-
 def render(
     subscription: Subscription, template: str, subject, context: dict, *, dedupe_key: str | None, unsubscribe=True
 ) -> dict[str, Any]:
     """Render ``subscriptions/email/<template>.txt`` and ``.html``: the arguments of one
     ``queue_mail`` call. ``subject`` may be a callable, so it is translated in the subscriber's
     language."""
-    language = language_of(subscription)
+    language = subscription.language or for_the_batch("default_language", default_language)
     headers = {}
     with translation.override(language):
         context = {

@@ -208,9 +208,9 @@ def request_reply_mail(
     return _request(email, [Target(kind=kind, reply=reply, language=language) for kind in kinds])
 
 
-def confirm(subscription: Subscription, now: datetime | None = None) -> bool:
+def confirm(subscription: Subscription) -> bool:
     """Confirm a pending, unexpired request. False when it was unsubscribed or has expired."""
-    now = now or timezone.now()
+    now = timezone.now()
     if subscription.unsubscribed_at is not None:
         return False
     if subscription.confirmed_at is not None:
@@ -249,10 +249,10 @@ def _catch_up(subscription: Subscription) -> None:
         transaction.on_commit(_ensure_notification_task)
 
 
-def unsubscribe(subscription: Subscription, now: datetime | None = None) -> None:
+def unsubscribe(subscription: Subscription) -> None:
     """Stop all mail for this subscription (idempotent). For answers to one's replies the link
     is per thread: it stops the answers to every reply of the address in that discussion."""
-    now = now or timezone.now()
+    now = timezone.now()
     Subscription.objects.filter(pk=subscription.pk, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
     if subscription.kind == Kind.ANSWERS:
         Subscription.objects.filter(
@@ -261,12 +261,10 @@ def unsubscribe(subscription: Subscription, now: datetime | None = None) -> None
     subscription.unsubscribed_at = subscription.unsubscribed_at or now
 
 
-def delete_expired_requests(now: datetime | None = None) -> int:
+def delete_expired_requests() -> int:
     """Delete unconfirmed requests older than the confirmation link's lifetime."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(seconds=app_settings.CONFIRM_MAX_AGE)
-    deleted, _counts = Subscription.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff).delete()
-    return deleted
+    cutoff = timezone.now() - timedelta(seconds=app_settings.CONFIRM_MAX_AGE)
+    return Subscription.objects.filter(confirmed_at__isnull=True, created_at__lt=cutoff).delete()[0]
 
 
 # Reply notifications -------------------------------------------------------------------------
@@ -668,12 +666,7 @@ def take_back_writer_mail(reply: Reply) -> int:
     dropped = unsent.filter(about_it).delete()[0]
     own = Subscription.objects.filter(reply_id=reply.pk)
     for notice in AnswerNotice.objects.filter(subscription__in=own, mailed_at__isnull=False):
-        batch = AnswerNotice.objects.filter(email=notice.email, thread_id=notice.thread_id, mailed_at=notice.mailed_at)
-        keys = [f"subscriptions:answers:{pk}" for pk in batch.values_list("pk", flat=True)]
-        removed = unsent.filter(dedupe_key__in=keys).delete()[0]
-        if removed:
-            batch.update(mailed_at=None)
-            dropped += removed
+        dropped += _take_back_answers_mail(unsent, notice)
     own.delete()
     if dropped:
         logger.info(
@@ -922,7 +915,7 @@ def subscriptions_of(addresses: Iterable[str]) -> list[Subscription]:
     return list(Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).select_related("thread"))
 
 
-def unsubscribe_all(addresses: Iterable[str], now: datetime | None = None) -> int:
+def unsubscribe_all(addresses: Iterable[str]) -> int:
     """Stop every subscription of these addresses; returns how many were stopped."""
-    now = now or timezone.now()
-    return Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True).update(unsubscribed_at=now)
+    stopping = Subscription.objects.filter(email__in=addresses, unsubscribed_at__isnull=True)
+    return stopping.update(unsubscribed_at=timezone.now())

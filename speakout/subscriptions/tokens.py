@@ -30,11 +30,7 @@ def make_token(subscription: Subscription, purpose: str, *, together=()) -> str:
 def read_together(token: str, subscription: Subscription) -> list[Subscription]:
     """The other rows a valid confirmation ``token`` of ``subscription`` names, still matching
     their secrets and its address."""
-    try:
-        data = signing.loads(token, salt=CONFIRM, max_age=app_settings.CONFIRM_MAX_AGE)
-    except signing.BadSignature:
-        return []
-    pairs = data.get("and") if isinstance(data, dict) else None
+    pairs = _load(token, CONFIRM).get("and")
     if not isinstance(pairs, list):
         return []
     secrets = {pair[0]: pair[1] for pair in pairs if isinstance(pair, list) and len(pair) == 2}
@@ -48,12 +44,8 @@ def read_together(token: str, subscription: Subscription) -> list[Subscription]:
 
 def read_token(token: str, purpose: str) -> Subscription | None:
     """The subscription a valid token names, or None (forged, expired, foreign or deleted)."""
-    max_age = app_settings.CONFIRM_MAX_AGE if purpose == CONFIRM else None
-    try:
-        data = signing.loads(token, salt=purpose, max_age=max_age)
-    except signing.BadSignature:  # includes SignatureExpired
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("id"), int) or not isinstance(data.get("s"), str):
+    data = _load(token, purpose)
+    if not isinstance(data.get("id"), int) or not isinstance(data.get("s"), str):
         return None
     subscription = Subscription.objects.filter(pk=data["id"]).select_related("thread").first()
     if subscription is None or not constant_time_compare(subscription.secret, data["s"]):
@@ -68,10 +60,15 @@ def make_address_token(email: str) -> str:
 
 
 def read_address_token(token: str) -> str | None:
+    email = _load(token, UNSUBSCRIBE_ALL).get("e")
+    return email if isinstance(email, str) and email else None
+
+
+def _load(token: str, purpose: str) -> dict:
+    """What a valid token of ``purpose`` holds ({} if none: forged, expired, or not ours)."""
+    max_age = app_settings.CONFIRM_MAX_AGE if purpose == CONFIRM else None
     try:
-        data = signing.loads(token, salt=UNSUBSCRIBE_ALL)
-    except signing.BadSignature:
-        return None
-    if not isinstance(data, dict) or not isinstance(data.get("e"), str) or not data["e"]:
-        return None
-    return str(data["e"])
+        data = signing.loads(token, salt=purpose, max_age=max_age)
+    except signing.BadSignature:  # includes SignatureExpired
+        return {}
+    return data if isinstance(data, dict) else {}

@@ -23,11 +23,6 @@ from .app_settings import app_settings
 from .forms import FollowForm, PostsForm
 
 
-def _rate_limited(request) -> bool:
-    count, window = app_settings.FOLLOW_LIMIT
-    return not ratelimit.allow(f"speakout:subscriptions:follow:{client_hash(request)}", count, window)
-
-
 def _handle(request, form, *, key: str, template: str, context: dict, ask):
     """What both forms do with a POST: check the form, its honeypot, token and the client's
     limit, then ``ask(cleaned_data)``; a form shown again keeps what was typed."""
@@ -49,7 +44,7 @@ def _handle(request, form, *, key: str, template: str, context: dict, ask):
         return again(400)
     # No minimum time here: an autofilled form goes in a second, and the confirmation mail, the
     # honeypot and the rate limit already stop robots.
-    if _rate_limited(request):
+    if not ratelimit.allow(f"speakout:subscriptions:follow:{client_hash(request)}", *app_settings.FOLLOW_LIMIT):
         form.add_error(None, _("Too many requests from your connection. Please try again later."))
         return again(429)
     try:

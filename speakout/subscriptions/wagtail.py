@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
 from wagtail.signals import page_published
 
 from . import services
@@ -58,18 +57,17 @@ def send_report(report, *, email_only: bool = False) -> Announcement | None:
     """Mail ``report`` to its subscribers (instant now, the digests later); None if it was
     already. ``email_only``: the report is not on the site (a draft), so the mail links nowhere."""
     draft = announcement_for(report, email_only=email_only)
-    with transaction.atomic():
-        return services.announce_post(
-            draft.key,
-            title=draft.title,
-            url=draft.url,
-            summary=draft.summary,
-            categories=draft.categories,
-            published_at=None if email_only else draft.published_at,
-            html=draft.html,
-            text=draft.text,
-            email_only=email_only,
-        )
+    return services.announce_post(
+        draft.key,
+        title=draft.title,
+        url=draft.url,
+        summary=draft.summary,
+        categories=draft.categories,
+        published_at=None if email_only else draft.published_at,
+        html=draft.html,
+        text=draft.text,
+        email_only=email_only,
+    )
 
 
 def is_translation_of_an_announced_report(report) -> bool:

@@ -6,13 +6,6 @@ from django.core.management.base import BaseCommand, CommandError
 
 from speakout.outbox import mailsetup
 
-LABELS = {
-    mailsetup.Level.OK: "OK",
-    mailsetup.Level.NOTE: "NOTE",
-    mailsetup.Level.MISSING: "MISSING",
-    mailsetup.Level.PROBLEM: "PROBLEM",
-}
-
 
 class Command(BaseCommand):
     help = "Look up the SPF, DKIM and DMARC records of the domain mail is sent from and say what is missing."
@@ -26,7 +19,7 @@ class Command(BaseCommand):
         resolver = mailsetup.make_resolver(nameserver, timeout)
         findings = mailsetup.check(resolver, domain)
         for finding in findings:
-            self.stdout.write(f"{LABELS[finding.level]:<8} {finding.topic}: {finding.message}")
+            self.stdout.write(f"{finding.level.name:<8} {finding.topic}: {finding.message}")
         to_fix = [f for f in findings if f.level in (mailsetup.Level.MISSING, mailsetup.Level.PROBLEM)]
         if to_fix:
             raise CommandError(f"{len(to_fix)} thing(s) to fix; docs/email.md says how.")
