@@ -29,7 +29,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 from django.core import signing
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import path
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -57,10 +57,6 @@ def text(message: str, status: int) -> HttpResponse:
     return HttpResponse(message, status=status, content_type="text/plain; charset=utf-8")
 
 
-def json_response(data: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(json.dumps(data), status=status, content_type="application/json")
-
-
 def read_json(request):
     """Isso's CSRF rule: writes must not look like a form post (its ``xhr`` decorator)."""
     if request.content_type and not request.content_type.startswith("application/json"):
@@ -72,10 +68,6 @@ def read_json(request):
 
 
 # Identity: one signed cookie per reply, as Isso does -----------------------------------------
-
-
-def _cookie_value(reply_id: int, token: str) -> str:
-    return signing.dumps([reply_id, token], salt=_SALT)
 
 
 def tokens_from_cookies(request) -> dict[int, str]:
@@ -93,31 +85,22 @@ def tokens_from_cookies(request) -> dict[int, str]:
     return found
 
 
-def _cookie_header(name: str, value: str, max_age: int, secure: bool, path: str) -> str:
-    cookie = SimpleCookie()
-    cookie[name] = value
-    morsel = cookie[name]
-    morsel["max-age"] = max_age
-    morsel["path"] = path
-    morsel["samesite"] = "None" if secure else "Lax"
-    if secure:
-        morsel["secure"] = True
-    return morsel.OutputString()
-
-
-def set_edit_cookies(request, response, reply_id: int, value: str, max_age: int) -> None:
+def set_edit_cookies(request, response, reply_id: int, token: str) -> None:
+    """The reply's edit cookie proving ``token``; without one, a cookie that ends it."""
+    value = signing.dumps([reply_id, token], salt=_SALT) if token else ""
+    max_age = app_settings.ISSO_EDIT_SECONDS if token else 0
     secure = request.is_secure()
+    samesite = "None" if secure else "Lax"
     response.set_cookie(
-        str(reply_id),
-        value,
-        max_age=max_age,
-        path="/",
-        secure=secure,
-        httponly=True,
-        samesite="None" if secure else "Lax",
+        str(reply_id), value, max_age=max_age, path="/", secure=secure, httponly=True, samesite=samesite
     )
     # For the client, which reads it from the response and stores it on the page.
-    response["X-Set-Cookie"] = _cookie_header(f"isso-{reply_id}", value, max_age, secure, "/")
+    name = f"isso-{reply_id}"
+    cookie = SimpleCookie({name: value})
+    cookie[name].update({"max-age": max_age, "path": "/", "samesite": samesite})
+    if secure:
+        cookie[name]["secure"] = True
+    response["X-Set-Cookie"] = cookie[name].OutputString()
 
 
 # Threads and replies ------------------------------------------------------------------------
@@ -163,15 +146,6 @@ def public_config() -> dict[str, Any]:
     }
 
 
-def _int(value, name: str):
-    if value in (None, ""):
-        return None, None
-    try:
-        return int(value), None
-    except ValueError:
-        return None, text(f"{name} should be integer", 400)
-
-
 def fetch(request):
     uri = request.GET.get("uri")
     if not uri:
@@ -179,13 +153,14 @@ def fetch(request):
     sort = request.GET.get("sort") or "oldest"
     if sort not in ("newest", "oldest", "upvotes"):
         return text("Invalid sort option. Must be one of: 'newest', 'oldest', 'upvotes'", 400)
-    limit, error = _int(request.GET.get("limit"), "limit")
-    offset, error2 = _int(request.GET.get("offset", 0), "offset")
-    parent, error3 = _int(request.GET.get("parent"), "parent")
-    nested_limit, error4 = _int(request.GET.get("nested_limit"), "nested_limit")
-    if error or error2 or error3 or error4:
-        return error or error2 or error3 or error4
-    offset = offset or 0
+    numbers: dict[str, int | None] = {}
+    for name in ("limit", "offset", "parent", "nested_limit"):
+        try:
+            numbers[name] = int(request.GET[name]) if request.GET.get(name) else None
+        except ValueError:
+            return text(f"{name} should be integer", 400)
+    limit, parent, nested_limit = numbers["limit"], numbers["parent"], numbers["nested_limit"]
+    offset = numbers["offset"] or 0
     if offset < 0:
         return text("offset should not be negative", 400)
     try:
@@ -232,7 +207,7 @@ def fetch(request):
     if parent is not None:
         children = below.get(parent, [])
         shown = window(children, limit, offset)
-        return json_response(
+        return JsonResponse(
             {
                 "id": parent,
                 "total_replies": len(children),
@@ -251,7 +226,7 @@ def fetch(request):
         entry["hidden_replies"] = len(children) - len(nested)
         entry["replies"] = [item(r, plain=plain, parent=root.pk) for r in nested]
         replies.append(entry)
-    return json_response(
+    return JsonResponse(
         {
             "id": None,
             "total_replies": len(rows),
@@ -316,9 +291,9 @@ def new(request):
             response["X-Speakout-Confirm"] = ",".join(result.confirm)
         return response
     reply = result.reply
-    response = json_response(item(reply), status)
+    response = JsonResponse(item(reply), status=status)
     if services.is_author(reply, author):
-        set_edit_cookies(request, response, reply.pk, _cookie_value(reply.pk, token), app_settings.ISSO_EDIT_SECONDS)
+        set_edit_cookies(request, response, reply.pk, token)
     return response
 
 
@@ -344,7 +319,7 @@ def comment(request, reply_id: int):
         reply, _author, error = _own(request, reply_id)
         if error:
             return error
-        return json_response(item(reply, plain=request.GET.get("plain", "0") != "0"))
+        return JsonResponse(item(reply, plain=request.GET.get("plain", "0") != "0"))
     if request.method == "PUT":
         data, error = read_json(request)
         if error:
@@ -358,21 +333,19 @@ def comment(request, reply_id: int):
         result = services.edit_reply(reply, data["text"], author)
         if not result.ok:
             return text(get_adapter().plain_error(result), 403 if result.code == "forbidden" else 400)
-        response = json_response(item(result.reply))
-        token = tokens_from_cookies(request)[reply_id]
-        set_edit_cookies(request, response, reply_id, _cookie_value(reply_id, token), app_settings.ISSO_EDIT_SECONDS)
+        response = JsonResponse(item(result.reply))
+        set_edit_cookies(request, response, reply_id, tokens_from_cookies(request)[reply_id])
         return response
-    if request.method == "DELETE":
-        if request.content_type and not request.content_type.startswith("application/json"):
-            return text("CSRF", 403)
-        reply, author, error = _own(request, reply_id)
-        if error:
-            return error
-        services.delete_own_reply(reply, author)
-        response = json_response(None)
-        set_edit_cookies(request, response, reply_id, "", 0)
-        return response
-    return text("Method Not Allowed", 405)
+    # DELETE, the one method left (see ``urlpatterns``)
+    if request.content_type and not request.content_type.startswith("application/json"):
+        return text("CSRF", 403)
+    reply, author, error = _own(request, reply_id)
+    if error:
+        return error
+    services.delete_own_reply(reply, author)
+    response = JsonResponse(None, safe=False)
+    set_edit_cookies(request, response, reply_id, "")
+    return response
 
 
 def counts(request):
@@ -383,11 +356,11 @@ def counts(request):
         return text("JSON must be a list of URLs", 400)
     keys = {uri: thread_key(request, uri) for uri in data}
     found = approved_counts(list(keys.values()))
-    return json_response([found[keys[uri]] for uri in data])
+    return JsonResponse([found[keys[uri]] for uri in data], safe=False)
 
 
 def config(request):
-    return json_response({"config": public_config()})
+    return JsonResponse({"config": public_config()})
 
 
 def preview(request):
@@ -396,7 +369,7 @@ def preview(request):
         return error
     if not isinstance(data, dict) or not isinstance(data.get("text"), str):
         return text("text is missing", 400)
-    return json_response({"text": render_markdown(data["text"])})
+    return JsonResponse({"text": render_markdown(data["text"])})
 
 
 def vote(request, reply_id: int):
@@ -406,7 +379,7 @@ def vote(request, reply_id: int):
     )
     if not readable.exists():
         return text("Not Found", 404)
-    return json_response({"likes": 0, "dislikes": 0})
+    return JsonResponse({"likes": 0, "dislikes": 0})
 
 
 def _methods(view, *allowed: str):
