@@ -134,7 +134,8 @@ def get_thread(
     add_never_cache_headers(response)
     patch_vary_headers(response, [GUEST_HEADER, USER_HEADER])
     replies: list[dict[str, Any]] = []
-    page_info = {"number": 1, "count": 1, "per_page": rules.replies_per_page}
+    page_number = page_count = 1
+    accepts = embed_origin(request) is not None  # a page's first reply creates its thread
     if thread is not None:
         thread_page = load_thread_page(
             thread,
@@ -146,14 +147,8 @@ def get_thread(
         )
         replies = discussion_api.nest(thread_page.nodes, author, rules)
         with_sources(replies)
-        page_info = {
-            "number": thread_page.page_number,
-            "count": thread_page.page_count,
-            "per_page": rules.replies_per_page,
-        }
+        page_number, page_count = thread_page.page_number, thread_page.page_count
         accepts = thread.accepts_replies(rules.auto_close_days)
-    else:
-        accepts = embed_origin(request) is not None
     return {
         "thread": {
             "key": full_key,
@@ -162,7 +157,12 @@ def get_thread(
             "count": thread.approved_count if thread else 0,
             "accepts_replies": accepts,
         },
-        "page": {**page_info, "sort": "newest" if newest_first else "oldest"},
+        "page": {
+            "number": page_number,
+            "count": page_count,
+            "per_page": rules.replies_per_page,
+            "sort": "newest" if newest_first else "oldest",
+        },
         "replies": replies,
         "form_token": issue_form_token(full_key),
         "viewer": viewer(author),

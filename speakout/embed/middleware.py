@@ -63,13 +63,11 @@ class EmbedMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        scope = next(((p, creds) for p, creds in embed_prefixes() if request.path_info.startswith(p)), None)
-        if scope is None:
-            return self._opener(request, self.get_response(request))
-        credentials = scope[1]
-        if credentials and not _isso_route(request):
-            # Only Isso's own routes keep rights in a cookie; a page that merely shares their
-            # prefix (a section named like it) must not be read by other sites with the cookies.
+        credentials = next((creds for prefix, creds in embed_prefixes() if request.path_info.startswith(prefix)), None)
+        # Outside the embed paths; or outside Isso's own routes, the only ones that keep rights in
+        # a cookie: a page that merely shares their prefix (a section named like it) must not be
+        # read by other sites with the cookies.
+        if credentials is None or (credentials and not _isso_route(request)):
             return self._opener(request, self.get_response(request))
         origin = request.headers.get("Origin")
         entry = response = None
@@ -87,16 +85,12 @@ class EmbedMiddleware:
             request.speakout_embed_origin = entry
             response = self.get_response(request)
         if entry is not None:
-            self._allow(response, entry.origin, credentials)
+            response["Access-Control-Allow-Origin"] = entry.origin
+            if credentials:
+                response["Access-Control-Allow-Credentials"] = "true"
+                response["Access-Control-Expose-Headers"] = "X-Set-Cookie, Date"
         patch_vary_headers(response, ["Origin"])
         return response
-
-    @staticmethod
-    def _allow(response, origin: str, credentials: bool) -> None:
-        response["Access-Control-Allow-Origin"] = origin
-        if credentials:
-            response["Access-Control-Allow-Credentials"] = "true"
-            response["Access-Control-Expose-Headers"] = "X-Set-Cookie, Date"
 
     @staticmethod
     def _opener(request, response):

@@ -106,11 +106,7 @@ def origin_of(url: str) -> str:
 def _load() -> dict[str, str]:
     from .models import AllowedOrigin
 
-    table = {}
-    for origin in app_settings.ORIGINS:
-        normalised = normalise_origin(origin)
-        if normalised:
-            table[normalised] = ""
+    table = {normalised: "" for normalised in map(normalise_origin, app_settings.ORIGINS) if normalised}
     for origin, prefix in AllowedOrigin.objects.filter(is_active=True).values_list("origin", "key_prefix"):
         table[normalise_origin(origin) or origin] = prefix
     return table
@@ -136,12 +132,8 @@ def allowed_origins() -> dict[str, str]:
 def allowed(origin: str) -> Origin | None:
     """The allow-list entry for an ``Origin`` header value, or None."""
     normalised = normalise_origin(origin)
-    if not normalised:
-        return None
-    table = allowed_origins()
-    if normalised not in table:
-        return None
-    return Origin(normalised, table[normalised])
+    key_prefix = allowed_origins().get(normalised) if normalised else None
+    return Origin(normalised, key_prefix) if key_prefix is not None else None
 
 
 def own_origin(request) -> str:
