@@ -51,12 +51,6 @@ def tell_followers(kind: str, obj: Any, *, cc: list[str] | None = None) -> int:
     return queue(documents.activity(kind, obj, to=[jsonld.PUBLIC], cc=cc), follower_inboxes())
 
 
-def tell_followers_deleted(object_id: str) -> int:
-    from . import documents
-
-    return tell_followers("Delete", documents.tombstone(object_id))
-
-
 def answer_follow(follower: Follower, kind: str, follow: dict[str, Any] | None = None) -> None:
     """``Accept`` or ``Reject`` a follower's follow, sent to them."""
     from . import documents
@@ -88,8 +82,7 @@ def _withdraw_waiting(retracted: Any) -> int:
     object_id = retracted.get("id") if isinstance(retracted, dict) else retracted
     if not object_id:
         return 0
-    stale = timezone.now() - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
-    waiting = Q(status=Delivery.Status.PENDING) | Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
+    waiting = Q(status=Delivery.Status.PENDING) | _abandoned()
     copies = Delivery.objects.filter(payload__type__in=["Create", "Update"], payload__object__id=object_id)
     # Kept, as failed, so the delivery log still shows what was owed and why it never went.
     withdrawn = copies.filter(waiting).update(
@@ -114,12 +107,14 @@ def _enqueue() -> None:
         logger.exception("Could not enqueue the delivery task; the sweep will send the delivery")
 
 
+def _abandoned() -> Q:
+    """Claimed by a worker that died mid-send: more than ``CLAIM_TIMEOUT_SECONDS`` ago."""
+    stale = timezone.now() - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
+    return Q(status=Delivery.Status.SENDING, claimed_at__lt=stale)
+
+
 def _due() -> Q:
-    now = timezone.now()
-    stale = now - timedelta(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
-    return Q(status=Delivery.Status.PENDING, next_attempt_at__lte=now) | Q(
-        status=Delivery.Status.SENDING, claimed_at__lt=stale
-    )
+    return Q(status=Delivery.Status.PENDING, next_attempt_at__lte=timezone.now()) | _abandoned()
 
 
 def _claim(delivery: Delivery) -> bool:

@@ -14,7 +14,7 @@ from django.utils.html import escape
 
 from . import jsonld, keys
 from .models import FederationSettings, PublishedArticle
-from .urls_helpers import absolute, activity_url, actor_url, address, followers_url, host
+from .urls_helpers import absolute, actor_url, address, followers_url, host
 
 CONTEXT: list[Any] = [
     jsonld.AS_CONTEXT,
@@ -176,7 +176,7 @@ def article(page: Any, published: PublishedArticle | None = None) -> dict[str, A
 def activity(kind: str, obj: Any, *, to: list[str] | None = None, cc: list[str] | None = None) -> dict[str, Any]:
     document: dict[str, Any] = {
         "@context": CONTEXT,
-        "id": activity_url(kind, uuid.uuid4().hex),
+        "id": address("activity", kind.lower(), uuid.uuid4().hex),
         "type": kind,
         "actor": actor_url(),
         "object": obj,

@@ -177,11 +177,9 @@ def _follow(config: FederationSettings, actor: RemoteActor, activity: dict[str, 
             actor=actor, defaults={"follow_id": jsonld.ref(activity), "state": Follower.State.PENDING}
         )
         follower.follow_id = jsonld.ref(activity) or follower.follow_id
+        follower.save(update_fields=["follow_id"])
         if config.approve_followers and follower.state != Follower.State.ACCEPTED:
-            follower.save(update_fields=["follow_id"])
             return Answer(202, "held for approval")
-        follower.state = Follower.State.ACCEPTED
-        follower.save(update_fields=["follow_id", "state"])
         accept(follower, activity)
     return ACCEPTED
 
@@ -321,17 +319,13 @@ def _under_another_account(note_id: str, actor: RemoteActor) -> bool:
     return RemoteActor.objects.filter(url__in=above).exclude(pk=actor.pk).exists()
 
 
-def _under_own_address(note_id: str, actor: RemoteActor) -> bool:
-    return note_id.startswith(actor.url.rstrip("/") + "/")
-
-
 def _as_its_server_serves_it(note_id: str, actor: RemoteActor) -> Answer | None:
     """None if the sender may keep ``note_id``; else why not. An id under the sender's own address
     is theirs (``_under_another_account`` keeps others off it). One under no account's address
     (Misskey's ``/notes/ID``, Pleroma's ``/objects/UUID``) could be claimed by another account of
     the same server before its author writes it: the Note is fetched from its id (a signed GET)
     and kept only if its server names the sender as its author."""
-    if _under_own_address(note_id, actor):
+    if note_id.startswith(actor.url.rstrip("/") + "/"):
         return None
     try:
         served = remote.fetch_document(note_id)

@@ -5,17 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 
 
-def deliver_due() -> None:
-    """Send retries, and deliveries whose worker died mid-send."""
-    from . import delivery
-
-    delivery.deliver_due()
-
-
 def schedule() -> list[tuple[str, int, str]]:
     """What the worker's clock runs for this app: (name, every N seconds, dotted path)."""
     return [
-        ("federation_deliveries", settings.SPEAKOUT_OUTBOX_SWEEP_SECONDS, f"{__name__}.deliver_due"),
+        # Retries, and deliveries whose worker died mid-send.
+        ("federation_deliveries", settings.SPEAKOUT_OUTBOX_SWEEP_SECONDS, "speakout.federation.delivery.deliver_due"),
         # The log and the deleted notes' tombstones keep a bounded past (LOG_RETENTION_DAYS,
         # TOMBSTONE_RETENTION_DAYS); accounts nothing here needs any more are forgotten.
         ("federation_log_prune", 3600, f"{__name__}.prune_log"),

@@ -77,10 +77,8 @@ class FederationSettings(BaseGenericSetting):
         from .urls_helpers import server_name
 
         host = server_name(actor_url)
-        blocked = self.domain_list()
-        if any(host == domain or host.endswith("." + domain) for domain in blocked):
-            return True
-        return actor_url in self.actor_list()
+        on_blocked_domain = any(host == domain or host.endswith("." + domain) for domain in self.domain_list())
+        return on_blocked_domain or actor_url in self.actor_list()
 
 
 class ActorKey(models.Model):

@@ -17,6 +17,7 @@ from wagtail.signals import page_published, page_unpublished, post_page_move
 
 from . import delivery, documents
 from .models import FederatedReply, FederationSettings, NoteTombstone, PublishedArticle, RemoteActor
+from .replies_out import sync_thread  # members' replies under a report follow it (gone with it, back with it)
 from .urls_helpers import followers_url
 
 
@@ -48,8 +49,8 @@ def sync_report(page: Any, *, gone: bool = False) -> str:
         return ""
     published.deleted = True
     published.save(update_fields=["deleted"])
-    delivery.tell_followers_deleted(published.object_id)
-    _sync_replies(published.thread_key)
+    delivery.tell_followers("Delete", documents.tombstone(published.object_id))
+    sync_thread(published.thread_key)
     return "Delete"
 
 
@@ -76,7 +77,7 @@ def _keep(page: Any, public: bool) -> None:
     elif published is not None and published.deleted == public:
         published.deleted = not public
         published.save(update_fields=["deleted"])
-    _sync_replies(page.thread_key)
+    sync_thread(page.thread_key)
 
 
 def _announce(page: Any) -> str:
@@ -96,29 +97,17 @@ def _announce(page: Any) -> str:
         published.revision += 1
         published.save(update_fields=["deleted", "announced", "revision", "updated_at"])
     delivery.tell_followers(kind, document, cc=[followers_url()])
-    _sync_replies(published.thread_key)
+    sync_thread(published.thread_key)
     return kind
-
-
-def _sync_replies(thread_key: str) -> None:
-    # Members' replies under it follow the report (gone with it, back with it).
-    from .replies_out import sync_thread
-
-    sync_thread(thread_key)
-
-
-def _reports(page: Any, *, inclusive: bool = True) -> list[Any]:
-    from speakout.publishing.models import ReportPage
-
-    return list(ReportPage.objects.descendant_of(page, inclusive=inclusive))
 
 
 @receiver(page_published)
 @receiver(page_unpublished)
 def _page_changed(sender: Any, instance: Any, **kwargs: Any) -> None:
     from speakout.publishing.discussion import sync_reports
+    from speakout.publishing.models import ReportPage
 
-    reports = _reports(instance)
+    reports = list(ReportPage.objects.descendant_of(instance, inclusive=True))
     # The replies that go or stay follow the thread's status and public flag, which the publishing
     # app's own receiver sets; receivers have no order, so bring them in step here first (a no-op
     # when that receiver already ran).

@@ -32,15 +32,11 @@ class RemoteError(Exception):
     """A remote document could not be had; the message says why."""
 
 
-def _signer(method: str, url: str, headers: Any, body: bytes) -> Any:
+def fetch_document(url: str) -> dict[str, Any]:
     from .signatures import sign
 
-    return sign(method, url, headers, body)
-
-
-def fetch_document(url: str) -> dict[str, Any]:
     try:
-        answer = fetch(url, headers={"Accept": ACCEPT}, sign=_signer, max_bytes=MAX_DOCUMENT_BYTES, timeout=10.0)
+        answer = fetch(url, headers={"Accept": ACCEPT}, sign=sign, max_bytes=MAX_DOCUMENT_BYTES, timeout=10.0)
     except FetchRefused as error:
         log(ActivityLog.Kind.FETCH, url, False, str(error))
         raise RemoteError(str(error)) from error

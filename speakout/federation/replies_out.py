@@ -128,18 +128,12 @@ def note(reply: Reply) -> dict[str, Any]:
     return document
 
 
-def _inboxes(reply: Reply) -> list[str]:
-    inboxes = delivery.follower_inboxes()
-    _target, mentioned = _answered(reply)
-    if mentioned is not None and mentioned.delivery_inbox and mentioned.delivery_inbox not in inboxes:
-        inboxes.append(mentioned.delivery_inbox)
-    return inboxes
-
-
 def _recipients(record: FederatedReply, reply: Reply, kind: str) -> list[str]:
     """Every server that got the Note (kept on its record) and whoever would get it now. A
     ``Delete`` goes even to a server blocked since: it holds the Note and the writer's name."""
-    inboxes = list(dict.fromkeys([*record.inboxes, *_inboxes(reply)]))
+    _target, mentioned = _answered(reply)
+    mentioned_inbox = [mentioned.delivery_inbox] if mentioned is not None and mentioned.delivery_inbox else []
+    inboxes = list(dict.fromkeys([*record.inboxes, *delivery.follower_inboxes(), *mentioned_inbox]))
     if kind == "Delete":
         return inboxes
     config = FederationSettings.load()

@@ -34,10 +34,6 @@ def host() -> str:
     return urlsplit(settings.BASE_URL).netloc
 
 
-def activity_url(kind: str, token: str) -> str:
-    return address("activity", kind.lower(), token)
-
-
 def netloc(url: str) -> str:
     """A URL's host and port as written; "" when it is not a URL ``urlsplit`` can read."""
     try:

@@ -97,21 +97,6 @@ def actor(request: HttpRequest) -> HttpResponse:
     return activity_response(documents.actor(_enabled()))
 
 
-def _collection(request: HttpRequest, name: str, rows: Any, items_of: Any) -> HttpResponse:
-    """The collection at ``name`` (``rows``, a queryset), or the page ``?page=`` asks for, whose
-    items ``items_of`` makes from that page's rows."""
-    _enabled()
-    raw = request.GET.get("page")
-    if raw is not None and (not raw.isdigit() or int(raw) < 1):
-        raise Http404("No such page.")
-    page = int(raw) if raw is not None else None
-    items: list[Any] = []
-    if page is not None:
-        start = (page - 1) * documents.PAGE_SIZE
-        items = items_of(list(rows[start : start + documents.PAGE_SIZE]))
-    return activity_response(documents.collection(address(name), items, rows.count(), page))
-
-
 @require_GET
 def followers(request: HttpRequest) -> HttpResponse:
     """The number of followers, never who they are: following an at-risk group can put a person
@@ -125,12 +110,21 @@ def followers(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def outbox(request: HttpRequest) -> HttpResponse:
+    """The reports' ``Create`` activities, newest first: the collection, or the page ``?page=`` asks for."""
     from speakout.publishing.discussion import report_is_public
     from speakout.publishing.models import ReportPage
 
-    def creates(chosen: list[PublishedArticle]) -> list[Any]:
+    _enabled()
+    raw = request.GET.get("page")
+    if raw is not None and (not raw.isdigit() or int(raw) < 1):
+        raise Http404("No such page.")
+    page = int(raw) if raw is not None else None
+    articles = PublishedArticle.objects.filter(deleted=False, announced=True).order_by("-published_at", "-pk")
+    items: list[Any] = []
+    if page is not None:
+        start = (page - 1) * documents.PAGE_SIZE
+        chosen = list(articles[start : start + documents.PAGE_SIZE])
         pages = {report.pk: report for report in ReportPage.objects.filter(pk__in=[a.page_id for a in chosen])}
-        items = []
         for article in chosen:
             report = pages.get(article.page_id)
             if report is None or not report_is_public(report):  # as its own address answers
@@ -140,10 +134,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
                 {"id": article.object_id + "#create", "type": "Create", "actor": actor_url(), "object": document,
                  "to": document["to"], "cc": document["cc"], "published": document["published"]}
             )  # fmt: skip
-        return items
-
-    articles = PublishedArticle.objects.filter(deleted=False, announced=True).order_by("-published_at", "-pk")
-    return _collection(request, "outbox", articles, creates)
+    return activity_response(documents.collection(address("outbox"), items, articles.count(), page))
 
 
 @csrf_exempt

@@ -19,7 +19,7 @@ from wagtail.snippets.models import register_snippet
 from wagtail.snippets.views.snippets import SnippetViewSet
 
 from . import delivery, moderation, rotation
-from .models import ActivityLog, Follower
+from .models import ActivityLog, Delivery, Follower
 
 
 class FollowerViewSet(SnippetViewSet):
@@ -37,12 +37,14 @@ register_snippet(FollowerViewSet)
 
 @hooks.register("after_edit_snippet")
 def _follower_approved(request: Any, instance: Any) -> None:
-    if isinstance(instance, Follower) and instance.state == Follower.State.ACCEPTED:
-        if not delivery_sent(instance, "Accept"):
-            # The inbox brings the signature libraries; only this admin action needs it here.
-            from . import inbox
+    if not isinstance(instance, Follower) or instance.state != Follower.State.ACCEPTED:
+        return
+    accepts = Delivery.objects.filter(inbox=instance.actor.inbox, payload__type="Accept")
+    if not accepts.filter(payload__object__id=instance.follow_id).exists():
+        # The inbox brings the signature libraries; only this admin action needs it here.
+        from . import inbox
 
-            inbox.accept(instance)
+        inbox.accept(instance)
 
 
 @hooks.register("before_delete_snippet")
@@ -53,13 +55,6 @@ def _follower_removed(request: Any, instances: Any) -> None:
         if isinstance(follower, Follower):
             with transaction.atomic():
                 delivery.answer_follow(follower, "Reject")
-
-
-def delivery_sent(follower: Follower, kind: str) -> bool:
-    from .models import Delivery
-
-    sent = Delivery.objects.filter(inbox=follower.actor.inbox, payload__type=kind)
-    return sent.filter(payload__object__id=follower.follow_id).exists()
 
 
 class ReadOnlyPolicy(ModelPermissionPolicy):
