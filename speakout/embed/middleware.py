@@ -15,9 +15,7 @@ before any view runs. Browsers always send ``Origin`` on such requests; programs
 
 from __future__ import annotations
 
-import json
-
-from django.http import HttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
@@ -47,7 +45,7 @@ def _forbidden_origin() -> HttpResponse:
         "code": "origin",
         "errors": {"__all__": [_("This site is not allowed to post here.")]},
     }
-    return HttpResponse(json.dumps(body), status=403, content_type="application/json")
+    return JsonResponse(body, status=403)
 
 
 def _isso_route(request) -> bool:

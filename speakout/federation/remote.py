@@ -132,12 +132,8 @@ def kept_actor_for_key(key_id: str) -> RemoteActor | None:
     return kept if kept is not None and _fresh(kept) else None
 
 
-def actor_for_key(key_id: str, *, refresh: bool = False) -> RemoteActor:
-    """The actor whose public key is ``key_id``."""
-    if not refresh:
-        kept = kept_actor_for_key(key_id)
-        if kept is not None:
-            return kept
+def actor_for_key(key_id: str) -> RemoteActor:
+    """The actor whose public key is ``key_id``, fetched fresh (``kept_actor_for_key`` never fetches)."""
     document = fetch_document(key_id.split("#", 1)[0])
     if jsonld.types(document) & ACTOR_TYPES:
         found = store_actor(jsonld.ref(document), document)

@@ -225,14 +225,10 @@ def _reply_posted(sender: Any, reply: Reply, federate: bool = False, **kwargs: A
 
 
 @receiver(discussion_signals.reply_moderated, dispatch_uid="federation-reply-moderated")
-def _reply_moderated(sender: Any, reply: Reply, **kwargs: Any) -> None:
-    sync(reply)
-
-
 @receiver(discussion_signals.reply_anonymised, dispatch_uid="federation-reply-anonymised")
-def _reply_anonymised(sender: Any, reply: Reply, **kwargs: Any) -> None:
-    # No longer a member's reply: Delete. An Update would drop the byline, but servers keep an
-    # edited post's earlier versions, name and all.
+def _reply_moderated_or_anonymised(sender: Any, reply: Reply, **kwargs: Any) -> None:
+    # Anonymised, it is no longer a member's reply: Delete. An Update would drop the byline, but
+    # servers keep an edited post's earlier versions, name and all.
     sync(reply)
 
 

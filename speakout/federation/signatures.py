@@ -199,7 +199,7 @@ def _with_key(key_id: str, check: Any) -> RemoteActor:
         reason = "the signature does not verify" if kept is not None else "the key is not known here"
         raise SignatureError(f"{reason}, and its key is not fetched again so soon")
     try:
-        actor = remote.actor_for_key(key_id, refresh=True)
+        actor = remote.actor_for_key(key_id)
     except remote.RemoteError as error:
         raise SignatureError(f"the key cannot be fetched: {error}") from error
     if check(actor):

@@ -20,10 +20,8 @@ from .urls_helpers import absolute, actor_url, address
 SOFTWARE = "speakout"
 
 
-def activity_response(document: dict[str, Any], status: int = 200) -> HttpResponse:
-    response = HttpResponse(json.dumps(document), content_type=jsonld.CONTENT_TYPE, status=status)
-    response["Vary"] = "Accept"
-    return response
+def activity_response(document: dict[str, Any]) -> HttpResponse:
+    return HttpResponse(json.dumps(document), content_type=jsonld.CONTENT_TYPE, headers={"Vary": "Accept"})
 
 
 def _enabled() -> FederationSettings:
@@ -49,9 +47,7 @@ def webfinger(request: HttpRequest) -> HttpResponse:
             {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": absolute("/")},
         ],
     }
-    response = JsonResponse(document, content_type="application/jrd+json")
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return JsonResponse(document, content_type="application/jrd+json", headers={"Access-Control-Allow-Origin": "*"})
 
 
 @require_GET
