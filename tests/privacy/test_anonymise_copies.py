@@ -18,7 +18,7 @@ from speakout.outbox.models import OutgoingMail
 from speakout.privacy.services import Owner, anonymise
 from speakout.safety import evidence, spam
 from speakout.safety.models import SafetySettings
-from tests.privacy.test_erasure import Kept, rows_holding
+from tests.privacy.helpers import Kept, rows_holding
 
 pytestmark = pytest.mark.django_db
 

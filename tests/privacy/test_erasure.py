@@ -14,17 +14,12 @@ access token.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
-from django.apps import apps
-from django.contrib.sessions.models import Session
-from django.db import models, transaction
+from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 from django_tasks import TaskResultStatus
@@ -42,7 +37,7 @@ from speakout.privacy.purge import purge_expired
 from speakout.privacy.services import Owner, forget
 from speakout.subscriptions import services as subscriptions
 from tests.outbox.returned import postfix_dsn
-from tests.privacy.helpers import mails_to, verify
+from tests.privacy.helpers import Kept, mails_to, rows_holding, verify
 from tests.privacy.tasks import DATABASE_TASKS, look_up_address, refused_by_the_mail_server, run_the_worker
 from tests.queryplans import plan
 
@@ -54,19 +49,6 @@ STAFF = "desk@org.example"
 
 
 # Where the address may stay, and why (docs/privacy.md, "What is stored" and "Forget me") ------
-
-
-@dataclass(frozen=True)
-class Kept:
-    """Rows of ``label`` may still hold the address in ``fields`` when ``applies(row)``."""
-
-    label: str
-    fields: frozenset[str]
-    why: str
-    applies: Callable[[dict], bool] | None = None  # of the row's {field: value}; None: every row
-
-    def allows(self, label: str, field: str, row: dict) -> bool:
-        return label == self.label and field in self.fields and (self.applies is None or self.applies(row))
 
 
 SUPPRESSION = Kept(
@@ -98,45 +80,6 @@ FORGOTTEN_COMMENTER = Kept(
 )
 FOR_GOOD = (SUPPRESSION, CONTACT_MESSAGE, CONTACT_MAIL_TO_STAFF, EVIDENCE)
 UNTIL_THE_PURGE = (*FOR_GOOD, FORGOTTEN_COMMENTER)
-
-
-def _text_fields(model) -> list[models.Field]:
-    return [
-        field
-        for field in model._meta.concrete_fields
-        if isinstance(field, (models.CharField, models.TextField, models.JSONField))
-    ]
-
-
-def _as_text(model, field: models.Field, value) -> str:
-    if value is None:
-        return ""
-    if model is Session and field.name == "session_data":
-        return json.dumps(Session.objects.decode(value), ensure_ascii=False, default=str)
-    if isinstance(field, models.JSONField):
-        return json.dumps(value, ensure_ascii=False)
-    return str(value)
-
-
-def rows_holding(address: str, kept=()) -> list[tuple[str, object, str]]:
-    """(model label, primary key, field) of every row holding ``address`` in any case, but for
-    what ``kept`` allows."""
-    needle = address.casefold()
-    found = []
-    for model in apps.get_models():
-        fields = _text_fields(model)
-        if not fields:
-            continue
-        names = [field.attname for field in model._meta.concrete_fields]
-        label = model._meta.label
-        for values in model._base_manager.values_list(*names).iterator():
-            row = dict(zip(names, values, strict=True))
-            for field in fields:
-                if needle not in _as_text(model, field, row[field.attname]).casefold():
-                    continue
-                if not any(rule.allows(label, field.name, row) for rule in kept):
-                    found.append((label, row[model._meta.pk.attname], field.name))
-    return found
 
 
 def labels(found) -> set[str]:
