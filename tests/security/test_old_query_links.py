@@ -23,6 +23,15 @@ def _item(post_id: int, status: str, title: str, *, slug: str = "", link: str = 
 <content:encoded><![CDATA[<p>Text of {title}.</p>]]></content:encoded></item>"""
 
 
+# Posts nobody outside could read on the old site: (WordPress status, title, slug or "").
+HIDDEN_POSTS = [
+    ("draft", "Eviction plan for Riverside Court", ""),
+    ("private", "Names of the tenants at risk", "names-of-the-tenants-at-risk"),
+    ("pending", "Statement against the landlord", ""),
+    ("future", "Occupation on Monday", "occupation-on-monday"),
+]
+
+
 def _wxr(*items: str) -> str:
     return wxr(BASE, *items)
 
@@ -31,15 +40,7 @@ def _wxr(*items: str) -> str:
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("status", "title", "slug"),
-    [
-        ("draft", "Eviction plan for Riverside Court", ""),
-        ("private", "Names of the tenants at risk", "names-of-the-tenants-at-risk"),
-        ("pending", "Statement against the landlord", ""),
-        ("future", "Occupation on Monday", "occupation-on-monday"),
-    ],
-)
+@pytest.mark.parametrize(("status", "title", "slug"), HIDDEN_POSTS)
 def test_an_old_query_link_does_not_lead_a_stranger_to_a_hidden_report(site_builder, tmp_path, status, title, slug):
     """``/?p=ID`` of a post nobody outside could read on the old site must answer as an unknown id
     does (the home page, no redirect): a 301 whose ``Location`` is the hidden page's address tells
@@ -79,15 +80,7 @@ def test_an_old_query_link_does_not_lead_to_a_page_behind_a_password(site_builde
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(
-    ("status", "title", "slug"),
-    [
-        ("draft", "Eviction plan for Riverside Court", ""),
-        ("private", "Names of the tenants at risk", "names-of-the-tenants-at-risk"),
-        ("pending", "Statement against the landlord", ""),
-        ("future", "Occupation on Monday", "occupation-on-monday"),
-    ],
-)
+@pytest.mark.parametrize(("status", "title", "slug"), HIDDEN_POSTS)
 def test_an_old_pretty_link_does_not_lead_a_stranger_to_a_hidden_report(site_builder, tmp_path, status, title, slug):
     """The old pretty link of a post nobody outside could read answers 404, as an unknown address
     does: a 301 to the hidden page would tell that it exists and where (its slug, its title)."""
