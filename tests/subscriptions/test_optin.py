@@ -132,6 +132,21 @@ def test_an_autofilled_follow_form_sent_at_once_goes_through(client, thread):
     assert Subscription.objects.filter(email="fast@example.org").exists()
 
 
+def test_follow_form_stops_a_client_past_its_limit_and_keeps_what_was_typed(thread, settings):
+    """A client past ``SPEAKOUT_SUBSCRIPTIONS_FOLLOW_LIMIT`` is told so, with the form as typed,
+    and no confirmation goes out: the limit is what keeps one client from mailing a list of
+    strangers."""
+    settings.SPEAKOUT_SUBSCRIPTIONS_FOLLOW_LIMIT = (2, 3600)
+    client = Client()
+    for n in (1, 2):
+        assert client.post("/subscriptions/follow/", follow_data(thread, f"a{n}@example.org")).status_code == 200
+    refused = client.post("/subscriptions/follow/", follow_data(thread, "a3@example.org"))
+    assert refused.status_code == 429
+    assert "Too many requests" in refused.content.decode() and 'value="a3@example.org"' in refused.content.decode()
+    assert not mails_to("a3@example.org")
+    assert not Subscription.objects.filter(email="a3@example.org").exists()
+
+
 def test_report_page_shows_the_follow_form_after_the_discussion(client, site_builder):
     report = site_builder.report("Followed")
     html = client.get(report.url).content.decode()
