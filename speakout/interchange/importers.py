@@ -81,9 +81,6 @@ class Importer:
         """The addresses of every file the archive's posts use (for ``--fetch-media``)."""
         raise ImportFailed(_("Fetching media works for WordPress exports only."))
 
-    def source(self) -> str:
-        return self.format
-
     def run(self) -> None:
         raise NotImplementedError
 
@@ -184,7 +181,7 @@ def _run(chosen, path: Path, media: Path | None, fetch: bool, dry_run: bool, on_
 
     try:
         with transaction.atomic():
-            writer = SiteWriter("", result, media_dir=media, use_fetched=fetch, dry_run=dry_run, tick=tick)
+            writer = SiteWriter(result, media_dir=media, use_fetched=fetch, dry_run=dry_run, tick=tick)
             with writer.session():
                 chosen(path, writer, result, progress, report).run()
                 writer.finish()

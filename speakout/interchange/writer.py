@@ -104,7 +104,6 @@ def old_path(link: str) -> str:
 class SiteWriter:
     def __init__(
         self,
-        source: str,
         result: ImportResult,
         *,
         media_dir: Path | None = None,
@@ -112,7 +111,7 @@ class SiteWriter:
         dry_run: bool = False,
         tick: Callable[[int, int], None] | None = None,
     ):
-        self.source = source
+        self.source = ""  # named by the reader once it knows the old site
         self.site_title = ""  # the old site's name, for a home page the import has to create
         self.result = result
         self.media_dir = media_dir
@@ -263,22 +262,12 @@ class SiteWriter:
             return cached(url)
         return None
 
-    def attachment(
-        self, source_id: str, url: str, title: str, *, private: bool = False, unlisted: bool = False
-    ) -> None:
-        """Import an attachment's file (media folder or fetched) and remember its new address;
-        ``private``: its post is one nobody outside may read; ``unlisted``: its post is behind a
-        password (see ``_media_file``)."""
-        if not url:
-            return
-        self._media_file(source_id, url, title, private=private, unlisted=unlisted)
-
     def private_collection(self):
         if self._private_collection is None:
             self._private_collection = private_collection()
         return self._private_collection
 
-    def _media_file(
+    def attachment(
         self,
         source_id: str,
         url: str,
@@ -288,14 +277,17 @@ class SiteWriter:
         private: bool = False,
         unlisted: bool = False,
     ):
-        """Store the file of ``url`` once (remembered under ``source_id``); returns the image or
-        document, or None when there is no usable file (the old address then stays a link).
+        """Import the file of ``url`` (media folder or fetched) once, remembered under
+        ``source_id`` with its new address; returns the image or document, or None when there is
+        no usable file (the old address then stays a link).
 
         A ``private`` file (a draft's, say) goes into the private collection under a name nobody
         can guess; one an earlier import left in a public collection is moved there. An
         ``unlisted`` one (a password-protected post's) stays public, for the readers who have the
         password, under a name nobody can guess; one an earlier import left under its old name is
         renamed."""
+        if not url:
+            return None
         existing = self._item("attachment", source_id)
         model_by_type = {"image": get_image_model(), "document": get_document_model()}
         obj = None
@@ -396,7 +388,7 @@ class SiteWriter:
         found = self.media_images.get(url) or self.media_images.get(SIZE_SUFFIX.sub("", url))
         if found is None and url and (self.media_dir is not None or self.use_fetched):
             # An image a post shows that is no attachment of the export (another site's, say).
-            found = self._media_file(
+            found = self.attachment(
                 f"url:{url}"[:300], url, "", quiet=True, private=self._private_body, unlisted=self._unlisted_body
             )
             if found is not None and found._meta.model is not get_image_model():
@@ -450,10 +442,9 @@ class SiteWriter:
         created = page is None
         if created:
             parent = self.index if post.kind == ImportedItem.Kind.REPORT else self.home
-            if post.parent_source_id and post.parent_source_id in self.pages_by_source:
-                parent_page = self.pages_by_source[post.parent_source_id]
-                if not isinstance(parent_page.specific, ReportPage):
-                    parent = parent_page
+            parent_page = self.pages_by_source.get(post.parent_source_id)
+            if parent_page is not None and not isinstance(parent_page.specific, ReportPage):
+                parent = parent_page
             page = model(
                 slug=self._free_slug(parent, post.slug, title), has_unpublished_changes=not post.live, **fields
             )
@@ -534,11 +525,8 @@ class SiteWriter:
             # Every old path once, so a page whose paths are all new needs no lookup.
             self._redirect_paths = set(Redirect.objects.filter(site=None).values_list("old_path", flat=True))
         known = [path for path in paths if path in self._redirect_paths]
-        existing = (
-            {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
-            if known
-            else {}
-        )
+        # No query when none is known: an empty ``__in`` matches nothing without asking.
+        existing = {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
         for redirect in existing.values():
             if redirect.redirect_page_id != page.pk or not redirect.is_permanent:
                 redirect.redirect_page, redirect.is_permanent = page, True
