@@ -104,32 +104,24 @@ def _check_size(archive: tarfile.TarFile) -> None:
     count = total = 0
     for member in archive:  # one header at a time: a million entries are refused at the first too many
         count += 1
-        if count > most_files:
-            raise ImportFailed(
-                ngettext(
-                    "The media archive holds more than %(count)s file (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
-                    "The media archive holds more than %(count)s files (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
-                    most_files,
-                )
-                % {"count": most_files}
-                + " "
-                + _("Nothing was unpacked.")
-            )
-        if member.size > largest:
-            raise ImportFailed(
-                _("%(name)s in the media archive is larger than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_FILE_MB).")
-                % {"name": member.name[:200], "size": filesizeformat(largest)}
-                + " "
-                + _("Nothing was unpacked.")
-            )
         total += member.size
-        if total > most_bytes:
-            raise ImportFailed(
-                _("The media archive unpacks to more than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB).")
-                % {"size": filesizeformat(most_bytes)}
-                + " "
-                + _("Nothing was unpacked.")
-            )
+        if count > most_files:
+            problem = ngettext(
+                "The media archive holds more than %(count)s file (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
+                "The media archive holds more than %(count)s files (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
+                most_files,
+            ) % {"count": most_files}
+        elif member.size > largest:
+            problem = _(
+                "%(name)s in the media archive is larger than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_FILE_MB)."
+            ) % {"name": member.name[:200], "size": filesizeformat(largest)}
+        elif total > most_bytes:
+            problem = _("The media archive unpacks to more than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB).") % {
+                "size": filesizeformat(most_bytes)
+            }
+        else:
+            continue
+        raise ImportFailed(f"{problem} {_('Nothing was unpacked.')}")
 
 
 @dataclass
