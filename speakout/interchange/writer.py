@@ -92,6 +92,11 @@ class PostData:
     data: dict = field(default_factory=dict)
 
 
+def _file_content(data: bytes, name: str, is_image: bool):
+    # An image's dimensions are read as it is stored.
+    return ImageFile(io.BytesIO(data), name=name) if is_image else ContentFile(data, name=name)
+
+
 def old_path(link: str) -> str:
     """The path (and query) of an old address, as the redirects app stores it."""
     if not link:
@@ -289,10 +294,9 @@ class SiteWriter:
         if not url:
             return None
         existing = self._item("attachment", source_id)
-        model_by_type = {"image": get_image_model(), "document": get_document_model()}
         obj = None
         if existing and existing.object_id:
-            model = model_by_type.get(existing.data.get("type", ""), get_image_model())
+            model = get_document_model() if existing.data.get("type") == "document" else get_image_model()
             obj = model.objects.filter(pk=existing.object_id).first()
         if obj is None:
             local = self._local_file(url)
@@ -318,14 +322,9 @@ class SiteWriter:
             title = self.result.cut(what, title or cleaned.name, model._meta.get_field("title").max_length, TITLE_CUT)
             obj = model(title=title)
             stored_name = unguessable_name(cleaned.name) if private or unlisted else cleaned.name
-            content = (
-                ImageFile(io.BytesIO(cleaned.content), name=stored_name)
-                if cleaned.is_image
-                else ContentFile(cleaned.content, name=stored_name)
-            )
             if private:
                 obj.collection = self.private_collection()
-            obj.file.save(stored_name, content, save=False)
+            obj.file.save(stored_name, _file_content(cleaned.content, stored_name, cleaned.is_image), save=False)
             obj.save()
             self.result.count("attachment", "created")
             data = {"url": url, "type": "image" if cleaned.is_image else "document", "file": uploads_path(url)}
@@ -372,12 +371,10 @@ class SiteWriter:
         old = obj.file.name
         with obj.file.open("rb") as handle:
             data = handle.read()
-        if obj._meta.model is get_image_model():
+        is_image = obj._meta.model is get_image_model()
+        if is_image:
             obj.renditions.all().delete()
-            content = ImageFile(io.BytesIO(data), name=os.path.basename(old))
-        else:
-            content = ContentFile(data, name=os.path.basename(old))
-        obj.file.save(unguessable_name(old), content, save=False)
+        obj.file.save(unguessable_name(old), _file_content(data, os.path.basename(old), is_image), save=False)
         obj.save(update_fields=["file"])
         storage = obj.file.storage
         # Once the import is committed: a rolled-back one still names the old file.
