@@ -46,12 +46,11 @@ class ImportView(_Guarded):
         return self.render(ImportForm())
 
     def post(self, request, *args, **kwargs):
-        if _announced_size(request) > app_settings.MAX_UPLOAD_BYTES + app_settings.MEDIA_MAX_BYTES + 1024 * 1024:
+        limit = app_settings.MAX_UPLOAD_BYTES + app_settings.MEDIA_MAX_BYTES
+        if _announced_size(request) > limit + 1024 * 1024:
             # Answered before the body is read, so an oversized upload is never spooled to disk.
             form = ImportForm(data={}, files={})
-            form.errors["file"] = form.error_class(
-                [too_large(app_settings.MAX_UPLOAD_BYTES + app_settings.MEDIA_MAX_BYTES, "SPEAKOUT_IMPORT_MAX_FILE_MB")]
-            )
+            form.errors["file"] = form.error_class([too_large(limit, "SPEAKOUT_IMPORT_MAX_FILE_MB")])
             return self.render(form, status=413)
         form = ImportForm(request.POST, request.FILES)
         if not form.is_valid():

@@ -157,9 +157,7 @@ def run_import(
     else:
         chosen = detect(path)
     with media_folder(media_dir) as media:
-        fetched = None
-        if fetch:
-            fetched = fetch_media(chosen.media_urls(path), on_fetch, dry_run=dry_run)
+        fetched = fetch_media(chosen.media_urls(path), on_fetch, dry_run=dry_run) if fetch else None
         result = _run(chosen, path, media, fetch, dry_run, on_progress)
     if fetched is not None:
         result.count("file", "fetched", fetched.fetched)

@@ -234,6 +234,7 @@ def fetch_media(
     report = FetchReport()
     # What the cache holds for this import, kept within the media limit as an archive is.
     held, most = 0, app_settings.MEDIA_MAX_BYTES
+    full = _("the fetched files reached %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB)") % {"size": filesizeformat(most)}
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     for number, url in enumerate(urls, 1):
@@ -249,13 +250,7 @@ def fetch_media(
         if dry_run:
             continue
         if held >= most:
-            report.failed.append(
-                (
-                    url,
-                    _("the fetched files reached %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB)")
-                    % {"size": filesizeformat(most)},
-                )
-            )
+            report.failed.append((url, full))
             continue
         try:
             answer = fetch(url, max_bytes=FETCH_MAX_BYTES, timeout=FETCH_TIMEOUT)
