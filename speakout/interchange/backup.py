@@ -431,12 +431,6 @@ def instance_is_empty() -> bool:
 RESTORE_RESERVE_BYTES = 100 * 1024 * 1024
 
 
-def _existing(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def _check_space(members: list[tarfile.TarInfo], scratch: Path) -> None:
     """Refuse, before the first write, a restore the disks have no room for: the archive is
     unpacked, then its media copied and (SQLite) its database written, and a disk that filled up
@@ -451,9 +445,10 @@ def _check_space(members: list[tarfile.TarInfo], scratch: Path) -> None:
         places.append((Path(connection.settings_dict["NAME"]).parent, database))
     needed: dict[int, tuple[Path, int]] = {}  # by filesystem: the places on one disk add up
     for place, size in places:
-        existing = _existing(place)
-        first, total = needed.get(existing.stat().st_dev, (existing, 0))
-        needed[existing.stat().st_dev] = (first, total + size)
+        while not place.exists() and place != place.parent:  # a folder made later: its disk
+            place = place.parent
+        first, total = needed.get(place.stat().st_dev, (place, 0))
+        needed[place.stat().st_dev] = (first, total + size)
     for folder, size in needed.values():
         free = shutil.disk_usage(folder).free
         if size + RESTORE_RESERVE_BYTES > free:

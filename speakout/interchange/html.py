@@ -102,17 +102,14 @@ class BodyConverter:
     # -- walking --------------------------------------------------------------------------
     def _walk(self, node) -> None:
         for child in list(node.children):
-            if isinstance(child, Comment):
+            if isinstance(child, Tag):
+                self._element(child)
+            elif isinstance(child, Comment):
                 continue
-            if isinstance(child, NavigableString):
-                if str(child).strip():
-                    self.inline.append(escape(str(child)))
-                elif self.inline:
-                    self.inline.append(" ")
-                continue
-            if not isinstance(child, Tag):
-                continue
-            self._element(child)
+            elif str(child).strip():  # text
+                self.inline.append(escape(str(child)))
+            elif self.inline:
+                self.inline.append(" ")
 
     def _element(self, tag: Tag) -> None:
         name = tag.name.lower()
