@@ -298,13 +298,13 @@ class SiteWriter:
         if existing and existing.object_id:
             model = get_document_model() if existing.data.get("type") == "document" else get_image_model()
             obj = model.objects.filter(pk=existing.object_id).first()
+        what = _("attachment %(url)s") % {"url": url}
         if obj is None:
             local = self._local_file(url)
             if local is None:
                 if not quiet:
                     self.result.skip(
-                        _("attachment %(url)s") % {"url": url},
-                        _("the file is not in the media folder; it is shown as a link to its old address"),
+                        what, _("the file is not in the media folder; it is shown as a link to its old address")
                     )
                 return None
             cleaned = clean_file(local.read_bytes(), os.path.basename(uploads_path(url)) or local.name)
@@ -318,7 +318,6 @@ class SiteWriter:
                 self.result.count("attachment", "created")
                 return None
             model = get_image_model() if cleaned.is_image else get_document_model()
-            what = _("attachment %(url)s") % {"url": url}
             title = self.result.cut(what, title or cleaned.name, model._meta.get_field("title").max_length, TITLE_CUT)
             obj = model(title=title)
             stored_name = unguessable_name(cleaned.name) if private or unlisted else cleaned.name
