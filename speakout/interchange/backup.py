@@ -31,7 +31,7 @@ import subprocess
 import tarfile
 import tempfile
 import zlib
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
@@ -132,10 +132,8 @@ def _dump_database(target: Path) -> str:
     """The database as this connection's transaction sees it (``_one_snapshot``)."""
     connection.ensure_connection()
     if connection.vendor == "sqlite":
-        destination = sqlite3.connect(target)
-        with destination:
+        with closing(sqlite3.connect(target)) as destination, destination:
             connection.connection.backup(destination)
-        destination.close()
         return "sqlite"
     if connection.vendor == "postgresql":
         # pg_dump reads this transaction's snapshot, kept open (exported) while it runs; not
@@ -255,10 +253,9 @@ def _keys_in_use() -> tuple[dict[str, Path], list[str]]:
 def backup(destination: str | Path | None = None) -> Path:
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     if destination is None:
-        folder = Path(settings.DATA_DIR) / "backups"
-        folder.mkdir(parents=True, exist_ok=True)
-        folder.chmod(0o700)
-        destination = folder / f"speakout-{stamp}.tar.gz"
+        destination = Path(settings.DATA_DIR) / "backups"
+        destination.mkdir(parents=True, exist_ok=True)
+        destination.chmod(0o700)
     destination = Path(destination)
     if destination.is_dir():
         destination = destination / f"speakout-{stamp}.tar.gz"
@@ -267,23 +264,22 @@ def backup(destination: str | Path | None = None) -> Path:
         with _one_snapshot():
             engine = _dump_database(dump)
             tables, migrations = table_summary(), sorted(_applied_migrations())
-        member = "database.sqlite3" if engine == "sqlite" else "database.pgdump"
-        media = _media_files()
         keys, keys_from_environment = _keys_in_use()
         root = Path(settings.MEDIA_ROOT)
+        members = {
+            "database.sqlite3" if engine == "sqlite" else "database.pgdump": dump,
+            **{"media/" + path.relative_to(root).as_posix(): path for path in _media_files()},
+            **keys,
+        }
         manifest = {
             "format": ARCHIVE_FORMAT,
             "created_at": datetime.now(UTC).isoformat(),
             "engine": engine,
-            "files": {member: _sha256(dump)},
+            "files": {name: _sha256(path) for name, path in members.items()},
             "tables": tables,
             "migrations": migrations,
             "keys_from_environment": keys_from_environment,
         }
-        for path in media:
-            manifest["files"]["media/" + path.relative_to(root).as_posix()] = _sha256(path)
-        for name, path in keys.items():
-            manifest["files"][name] = _sha256(path)
         partial = destination.with_name(destination.name + ".partial")
         with open_private(partial, "wb") as handle, tarfile.open(fileobj=handle, mode="w:gz") as archive:
             data = json.dumps(manifest, indent=1, sort_keys=True).encode()
@@ -291,10 +287,7 @@ def backup(destination: str | Path | None = None) -> Path:
             info.size = len(data)
             info.mtime = int(datetime.now(UTC).timestamp())
             archive.addfile(info, io.BytesIO(data))
-            archive.add(dump, arcname=member)
-            for path in media:
-                archive.add(path, arcname="media/" + path.relative_to(root).as_posix())
-            for name, path in keys.items():
+            for name, path in members.items():
                 archive.add(path, arcname=name)
         partial.replace(destination)
     return destination
@@ -438,12 +431,6 @@ def instance_is_empty() -> bool:
 RESTORE_RESERVE_BYTES = 100 * 1024 * 1024
 
 
-def _existing(path: Path) -> Path:
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return path
-
-
 def _check_space(members: list[tarfile.TarInfo], scratch: Path) -> None:
     """Refuse, before the first write, a restore the disks have no room for: the archive is
     unpacked, then its media copied and (SQLite) its database written, and a disk that filled up
@@ -458,9 +445,10 @@ def _check_space(members: list[tarfile.TarInfo], scratch: Path) -> None:
         places.append((Path(connection.settings_dict["NAME"]).parent, database))
     needed: dict[int, tuple[Path, int]] = {}  # by filesystem: the places on one disk add up
     for place, size in places:
-        existing = _existing(place)
-        first, total = needed.get(existing.stat().st_dev, (existing, 0))
-        needed[existing.stat().st_dev] = (first, total + size)
+        while not place.exists() and place != place.parent:  # a folder made later: its disk
+            place = place.parent
+        first, total = needed.get(place.stat().st_dev, (place, 0))
+        needed[place.stat().st_dev] = (first, total + size)
     for folder, size in needed.values():
         free = shutil.disk_usage(folder).free
         if size + RESTORE_RESERVE_BYTES > free:
@@ -653,10 +641,8 @@ def restore(archive_path: str | Path, *, force: bool = False) -> dict:
             )
         connection.ensure_connection()
         if engine == "sqlite":
-            source = sqlite3.connect(folder / "database.sqlite3")
-            with source:
+            with closing(sqlite3.connect(folder / "database.sqlite3")) as source, source:
                 source.backup(connection.connection)
-            source.close()
         else:
             dump = folder / "database.pgdump"
             leftovers = _leftover_tables(dump)

@@ -104,14 +104,11 @@ class PageBatch:
                     getattr(page, relation.get_accessor_name()).commit()
                 for m2m in get_all_child_m2m_relations(page):
                     getattr(page, m2m.name).commit()
-        if self.categories:
-            ReportPage.categories.through.objects.bulk_create(self.categories)
-        if self.authors:
-            ReportAuthor.objects.bulk_create(self.authors)
-        if self.items:
-            ImportedItem.objects.bulk_create(self.items)
-        if self.redirects:
-            Redirect.objects.bulk_create(self.redirects)
+        # bulk_create of nothing asks nothing.
+        ReportPage.categories.through.objects.bulk_create(self.categories)
+        ReportAuthor.objects.bulk_create(self.authors)
+        ImportedItem.objects.bulk_create(self.items)
+        Redirect.objects.bulk_create(self.redirects)
         if self.threads:
             threads = list(self.threads.values())
             Thread.objects.bulk_create(threads)

@@ -19,14 +19,13 @@ from .importers import Importer
 from .replies import CommentData
 from .xmlstream import CountingReader, first_texts, stream
 
-_DSQ_ID = "{http://disqus.com/disqus-internals}id"
-
 
 def _dsq_id(element) -> str:
+    """The ``dsq:id`` attribute (whatever the namespace's spelling)."""
     if element is None:
         return ""
     for key, value in element.attrib.items():
-        if key == _DSQ_ID or key.endswith("}id"):
+        if key.endswith("}id"):
             return value.strip()
     return ""
 
@@ -51,14 +50,13 @@ class DisqusImporter(Importer):
         posts: dict[str, list[CommentData]] = defaultdict(list)
         with open(self.path, "rb") as handle:
             reader = CountingReader(handle)
-            for name, element, _parent in stream(reader, depth=1):
+            for name, element in stream(reader, depth=1):
                 if name == "disqus:thread":
                     fields = first_texts(element)
                     threads[_dsq_id(element)] = {
                         "link": fields.get("disqus:link", "").strip(),
                         "title": fields.get("disqus:title", "").strip(),
                         "forum": fields.get("disqus:forum", "").strip(),
-                        "closed": fields.get("disqus:isClosed", "").strip() == "true",
                     }
                 elif name == "disqus:post":
                     self._post(element, posts)

@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import timedelta
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth.mixins import UserPassesTestMixin
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect
 from django.utils import timezone, translation
@@ -55,11 +55,11 @@ class NullWriter:
         return len(text)
 
 
-class _Guarded(View):
-    def dispatch(self, request, *args, **kwargs):
-        if not can_export(request.user):
-            raise PermissionDenied
-        return super().dispatch(request, *args, **kwargs)
+class _Guarded(UserPassesTestMixin, View):
+    raise_exception = True  # a 403, not the sign-in page
+
+    def test_func(self):
+        return can_export(self.request.user)
 
 
 def check_in_progress() -> ExportCheck | None:

@@ -34,7 +34,14 @@ _CLOSE_TAG = re.compile(r"</([A-Za-z][A-Za-z0-9]*)>")
 _STARTS_WITH_BLOCK = re.compile(rf"^\s*</?({_BLOCK_TAGS})\b", re.I)
 _ENDS_WITH_BLOCK = re.compile(rf"</?({_BLOCK_TAGS})\b[^>]*>\s*$", re.I)
 
-RICH_TAGS = {"b", "i", "a", "ol", "ul", "li", "sup", "sub", "br"}
+# Only what the editor's rich text features allow; links keep their address only.
+_rich_text_cleaner = nh3.Cleaner(
+    tags={"b", "i", "a", "ol", "ul", "li", "sup", "sub", "br"},
+    attributes={"a": {"href"}},
+    url_schemes={"http", "https", "mailto"},
+    link_rel=None,
+    strip_comments=True,
+)
 _INLINE_RENAME = {"strong": "b", "em": "i", "cite": "i", "dfn": "i", "var": "i"}
 _HEADINGS = {"h1": "h2", "h2": "h2", "h3": "h3", "h4": "h3", "h5": "h3", "h6": "h3"}
 _CONTAINERS = set(
@@ -76,18 +83,6 @@ def autop(html: str) -> str:
     return "\n".join(out)
 
 
-def clean_rich_text(html: str) -> str:
-    """Only what the editor's rich text features allow; links keep their address only."""
-    return nh3.clean(
-        html,
-        tags=RICH_TAGS,
-        attributes={"a": {"href"}},
-        url_schemes={"http", "https", "mailto"},
-        link_rel=None,
-        strip_comments=True,
-    ).strip()
-
-
 class BodyConverter:
     """Turns one post's HTML into StreamField data. ``image_for(url)`` returns an imported
     image for an attachment address (or None), ``url_map`` rewrites links to imported files."""
@@ -107,17 +102,14 @@ class BodyConverter:
     # -- walking --------------------------------------------------------------------------
     def _walk(self, node) -> None:
         for child in list(node.children):
-            if isinstance(child, Comment):
+            if isinstance(child, Tag):
+                self._element(child)
+            elif isinstance(child, Comment):
                 continue
-            if isinstance(child, NavigableString):
-                if str(child).strip():
-                    self.inline.append(escape(str(child)))
-                elif self.inline:
-                    self.inline.append(" ")
-                continue
-            if not isinstance(child, Tag):
-                continue
-            self._element(child)
+            elif str(child).strip():  # text
+                self.inline.append(escape(str(child)))
+            elif self.inline:
+                self.inline.append(" ")
 
     def _element(self, tag: Tag) -> None:
         name = tag.name.lower()
@@ -220,14 +212,10 @@ class BodyConverter:
         return link
 
     def _rewrite(self, tag: Tag) -> Tag:
-        for link in [tag, *tag.find_all("a")] if isinstance(tag, Tag) else []:
-            if link.name == "a" and link.get("href") in self.url_map:
-                link["href"] = self.url_map[link["href"]]
-        for old, new in _INLINE_RENAME.items():
-            for element in tag.find_all(old) if isinstance(tag, Tag) else []:
-                element.name = new
-            if isinstance(tag, Tag) and tag.name == old:
-                tag.name = new
+        for element in [tag, *tag.find_all(True)]:
+            if element.name == "a" and element.get("href") in self.url_map:
+                element["href"] = self.url_map[element["href"]]
+            element.name = _INLINE_RENAME.get(element.name, element.name)
         return tag
 
     # -- output ---------------------------------------------------------------------------
@@ -242,7 +230,7 @@ class BodyConverter:
             self._rich(f"<p>{html}</p>")
 
     def _rich(self, html: str) -> None:
-        cleaned = clean_rich_text(html)
+        cleaned = _rich_text_cleaner.clean(html).strip()
         if re.sub(r"<[^>]+>|\s|&nbsp;", "", cleaned):
             if not cleaned.startswith(("<p>", "<ul>", "<ol>")):
                 cleaned = f"<p>{cleaned}</p>"

@@ -81,9 +81,6 @@ class Importer:
         """The addresses of every file the archive's posts use (for ``--fetch-media``)."""
         raise ImportFailed(_("Fetching media works for WordPress exports only."))
 
-    def source(self) -> str:
-        return self.format
-
     def run(self) -> None:
         raise NotImplementedError
 
@@ -160,9 +157,7 @@ def run_import(
     else:
         chosen = detect(path)
     with media_folder(media_dir) as media:
-        fetched = None
-        if fetch:
-            fetched = fetch_media(chosen.media_urls(path), on_fetch, dry_run=dry_run)
+        fetched = fetch_media(chosen.media_urls(path), on_fetch, dry_run=dry_run) if fetch else None
         result = _run(chosen, path, media, fetch, dry_run, on_progress)
     if fetched is not None:
         result.count("file", "fetched", fetched.fetched)
@@ -184,7 +179,7 @@ def _run(chosen, path: Path, media: Path | None, fetch: bool, dry_run: bool, on_
 
     try:
         with transaction.atomic():
-            writer = SiteWriter("", result, media_dir=media, use_fetched=fetch, dry_run=dry_run, tick=tick)
+            writer = SiteWriter(result, media_dir=media, use_fetched=fetch, dry_run=dry_run, tick=tick)
             with writer.session():
                 chosen(path, writer, result, progress, report).run()
                 writer.finish()

@@ -85,8 +85,7 @@ class IssoJSONImporter(_IssoBase):
 
     @classmethod
     def detect(cls, peek: bytes) -> bool:
-        start = peek.lstrip()[:1]
-        return start == b"[" and b'"comments"' in peek
+        return peek.lstrip().startswith(b"[") and b'"comments"' in peek
 
     def run(self) -> None:
         try:

@@ -100,9 +100,8 @@ class JSONWriter:
         self.out.write(("" if self._first_section else ",\n") + f"{_dump(name)}: [")
         self._first_section = False
         count = 0
-        for row in rows:
-            self.out.write(("\n" if count == 0 else ",\n") + _dump(row))
-            count += 1
+        for count, row in enumerate(rows, 1):
+            self.out.write(("\n" if count == 1 else ",\n") + _dump(row))
         self.out.write("\n]")
         self.counts[name] = count
 

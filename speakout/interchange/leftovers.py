@@ -40,7 +40,7 @@ def sweep(now=None) -> int:
         _stale_runs(now, cutoff, days)
         + _unnamed_uploads(oldest)
         + _fetched(oldest)
-        + _scratch(oldest)
+        + _delete(_old_entries(scratch_folder(), oldest))
         + _progress(oldest)
     )
 
@@ -98,10 +98,6 @@ def _fetched(oldest: float) -> int:
         stem = entry.name.split(".", 1)[0]
         newest[stem] = max(newest.get(stem, 0.0), entry.lstat().st_mtime)
     return _delete([entry for entry in folder.iterdir() if newest[entry.name.split(".", 1)[0]] < oldest])
-
-
-def _scratch(oldest: float) -> int:
-    return _delete(_old_entries(scratch_folder(), oldest))
 
 
 def _progress(oldest: float) -> int:

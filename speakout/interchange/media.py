@@ -104,32 +104,24 @@ def _check_size(archive: tarfile.TarFile) -> None:
     count = total = 0
     for member in archive:  # one header at a time: a million entries are refused at the first too many
         count += 1
-        if count > most_files:
-            raise ImportFailed(
-                ngettext(
-                    "The media archive holds more than %(count)s file (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
-                    "The media archive holds more than %(count)s files (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
-                    most_files,
-                )
-                % {"count": most_files}
-                + " "
-                + _("Nothing was unpacked.")
-            )
-        if member.size > largest:
-            raise ImportFailed(
-                _("%(name)s in the media archive is larger than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_FILE_MB).")
-                % {"name": member.name[:200], "size": filesizeformat(largest)}
-                + " "
-                + _("Nothing was unpacked.")
-            )
         total += member.size
-        if total > most_bytes:
-            raise ImportFailed(
-                _("The media archive unpacks to more than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB).")
-                % {"size": filesizeformat(most_bytes)}
-                + " "
-                + _("Nothing was unpacked.")
-            )
+        if count > most_files:
+            problem = ngettext(
+                "The media archive holds more than %(count)s file (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
+                "The media archive holds more than %(count)s files (SPEAKOUT_IMPORT_MAX_MEDIA_FILES).",
+                most_files,
+            ) % {"count": most_files}
+        elif member.size > largest:
+            problem = _(
+                "%(name)s in the media archive is larger than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_FILE_MB)."
+            ) % {"name": member.name[:200], "size": filesizeformat(largest)}
+        elif total > most_bytes:
+            problem = _("The media archive unpacks to more than %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB).") % {
+                "size": filesizeformat(most_bytes)
+            }
+        else:
+            continue
+        raise ImportFailed(f"{problem} {_('Nothing was unpacked.')}")
 
 
 @dataclass
@@ -242,6 +234,7 @@ def fetch_media(
     report = FetchReport()
     # What the cache holds for this import, kept within the media limit as an archive is.
     held, most = 0, app_settings.MEDIA_MAX_BYTES
+    full = _("the fetched files reached %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB)") % {"size": filesizeformat(most)}
     folder = cache_folder()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     for number, url in enumerate(urls, 1):
@@ -257,13 +250,7 @@ def fetch_media(
         if dry_run:
             continue
         if held >= most:
-            report.failed.append(
-                (
-                    url,
-                    _("the fetched files reached %(size)s (SPEAKOUT_IMPORT_MAX_MEDIA_MB)")
-                    % {"size": filesizeformat(most)},
-                )
-            )
+            report.failed.append((url, full))
             continue
         try:
             answer = fetch(url, max_bytes=FETCH_MAX_BYTES, timeout=FETCH_TIMEOUT)

@@ -86,11 +86,7 @@ class ExportCheck(models.Model):
     on the Export screen: building the export takes seconds on a large site, too long for a page
     view. It keeps only counts and what WordPress would refuse, never the file."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("Queued")
-        RUNNING = "running", _("Running")
-        DONE = "done", _("Done")
-        FAILED = "failed", _("Failed")
+    Status = ImportRun.Status
 
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     # The language of the superuser who asked: the warnings are worded in it.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 import time
 
 from django.utils.translation import gettext as _
@@ -10,10 +9,11 @@ from django.utils.translation import ngettext
 
 
 class ProgressBar:
-    def __init__(self, stream=None, width: int = 24, every: float = 0.2):
-        self.stream = stream or sys.stderr
-        self.width = width
-        self.every = every
+    width = 24
+    every = 0.2  # seconds between two redraws
+
+    def __init__(self, stream):
+        self.stream = stream
         self._last = 0.0
         self._shown = False
 

@@ -212,8 +212,8 @@ class ReplyWriter:
                 parent = ""
             state.parent_of[sid] = parent
 
-    def _depth(self, state: ThreadReplies, sid: str) -> int:
-        """A reply's depth, walking up to a known one; a loop of parents is broken at the top."""
+    def _depth(self, state: ThreadReplies, sid: str) -> None:
+        """A new reply's depth, walking up to a known one; a loop of parents is broken at the top."""
         existing, depth_of, parent_of = state.existing, state.depth_of, state.parent_of
         chain, node = [], sid
         while node and node not in depth_of and node not in existing:
@@ -227,7 +227,6 @@ class ReplyWriter:
         for member in reversed(chain):
             base = base + 1 if parent_of.get(member) else 0
             depth_of[member] = base
-        return depth_of.get(sid, existing[sid]["depth"] if sid in existing else 0)
 
     def _update_known(self, state: ThreadReplies) -> list[Reply]:
         """Updates to replies already stored: status, text and kind only (the tree stays)."""

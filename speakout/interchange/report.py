@@ -24,8 +24,6 @@ def summary_lines(result: dict | ImportResult) -> list[str]:
         lines.append(_("Deepest reply: level %(depth)s") % {"depth": data.get("max_depth", 0)})
     skipped = data.get("skipped", [])
     lines.append(_("Skipped: %(count)s") % {"count": len(skipped)})
-    for what, why in skipped:
-        lines.append(f"  - {what}: {why}")
-    for what, why in data.get("notes", []):
-        lines.append(f"  * {what}: {why}")
+    lines.extend(f"  - {what}: {why}" for what, why in skipped)
+    lines.extend(f"  * {what}: {why}" for what, why in data.get("notes", []))
     return lines

@@ -21,8 +21,6 @@ def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
     others = [field for name, field in fields.items() if name not in columns]
     defaults = tuple(field.get_db_prep_save(field.get_default(), connection) for field in others)
     dates = [i for i, field in enumerate(given) if isinstance(field, models.DateTimeField)]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in given + others)
     prepared = []
     for row in rows:
         if dates:
@@ -30,17 +28,7 @@ def insert_rows(model, columns: tuple[str, ...], rows: list[tuple]) -> None:
             for i in dates:
                 row[i] = given[i].get_db_prep_save(row[i], connection)
         prepared.append((*row, *defaults))
-    table = quote(model._meta.db_table)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            # The table and column names are the model's own, quoted; the values are data.
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in prepared:
-                    copy.write_row(row)
-            return
-        marks = ", ".join(["%s"] * (len(given) + len(others)))
-        # The table and column names are the model's own, quoted; every value is a parameter.
-        cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", prepared)  # nosec B608
+    _insert(model, given + others, prepared, copy=connection.vendor == "postgresql")
 
 
 def insert_objects(model, objects: list) -> None:
@@ -50,14 +38,24 @@ def insert_objects(model, objects: list) -> None:
     if not objects:
         return
     fields = model._meta.local_concrete_fields
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(field.column) for field in fields)
-    marks = ", ".join(["%s"] * len(fields))
     rows = [tuple(field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields) for obj in objects]
-    # The table and column names are the model's own, quoted; every value is a parameter.
-    statement = f"INSERT INTO {quote(model._meta.db_table)} ({names}) VALUES ({marks})"  # nosec B608
+    _insert(model, fields, rows)
+
+
+def _insert(model, fields: list, rows: list[tuple], *, copy: bool = False) -> None:
+    """``rows`` (prepared values of ``fields``, in order) into ``model``'s table: through
+    PostgreSQL's COPY, else one executemany. The table and column names are the model's own,
+    quoted; every value is data or a parameter."""
+    quote = connection.ops.quote_name
+    table, names = quote(model._meta.db_table), ", ".join(quote(field.column) for field in fields)
     with connection.cursor() as cursor:
-        cursor.executemany(statement, rows)
+        if copy:
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copying:
+                for row in rows:
+                    copying.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)  # nosec B608
 
 
 def reserve_ids(model, count: int, after: int = 0) -> list[int]:
@@ -65,8 +63,6 @@ def reserve_ids(model, count: int, after: int = 0) -> list[int]:
     transaction: on PostgreSQL the sequence hands them out; on SQLite the transaction holds the
     write lock, so nobody else can take the ids after the current maximum (``after`` is the
     highest id the import has reserved but not written yet)."""
-    if count <= 0:
-        return []
     table, column = model._meta.db_table, model._meta.pk.column
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

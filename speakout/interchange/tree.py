@@ -27,13 +27,12 @@ def last_child_path(parent: Page) -> str | None:
     """The path of ``parent``'s last child in the database, locking the parent as add_child
     does, so an editor adding a page under it waits for the import's transaction."""
     list(Page.objects.select_for_update().filter(pk=parent.pk).values_list("pk", flat=True))
-    path: str | None = (
+    return (
         Page.objects.filter(depth=parent.depth + 1, path__startswith=parent.path)
         .order_by("-path")
         .values_list("path", flat=True)
         .first()
     )
-    return path
 
 
 def place_child(parent: Page, page: Page, after: str | None) -> None:

@@ -92,6 +92,11 @@ class PostData:
     data: dict = field(default_factory=dict)
 
 
+def _file_content(data: bytes, name: str, is_image: bool):
+    # An image's dimensions are read as it is stored.
+    return ImageFile(io.BytesIO(data), name=name) if is_image else ContentFile(data, name=name)
+
+
 def old_path(link: str) -> str:
     """The path (and query) of an old address, as the redirects app stores it."""
     if not link:
@@ -104,7 +109,6 @@ def old_path(link: str) -> str:
 class SiteWriter:
     def __init__(
         self,
-        source: str,
         result: ImportResult,
         *,
         media_dir: Path | None = None,
@@ -112,7 +116,7 @@ class SiteWriter:
         dry_run: bool = False,
         tick: Callable[[int, int], None] | None = None,
     ):
-        self.source = source
+        self.source = ""  # named by the reader once it knows the old site
         self.site_title = ""  # the old site's name, for a home page the import has to create
         self.result = result
         self.media_dir = media_dir
@@ -263,22 +267,12 @@ class SiteWriter:
             return cached(url)
         return None
 
-    def attachment(
-        self, source_id: str, url: str, title: str, *, private: bool = False, unlisted: bool = False
-    ) -> None:
-        """Import an attachment's file (media folder or fetched) and remember its new address;
-        ``private``: its post is one nobody outside may read; ``unlisted``: its post is behind a
-        password (see ``_media_file``)."""
-        if not url:
-            return
-        self._media_file(source_id, url, title, private=private, unlisted=unlisted)
-
     def private_collection(self):
         if self._private_collection is None:
             self._private_collection = private_collection()
         return self._private_collection
 
-    def _media_file(
+    def attachment(
         self,
         source_id: str,
         url: str,
@@ -288,27 +282,29 @@ class SiteWriter:
         private: bool = False,
         unlisted: bool = False,
     ):
-        """Store the file of ``url`` once (remembered under ``source_id``); returns the image or
-        document, or None when there is no usable file (the old address then stays a link).
+        """Import the file of ``url`` (media folder or fetched) once, remembered under
+        ``source_id`` with its new address; returns the image or document, or None when there is
+        no usable file (the old address then stays a link).
 
         A ``private`` file (a draft's, say) goes into the private collection under a name nobody
         can guess; one an earlier import left in a public collection is moved there. An
         ``unlisted`` one (a password-protected post's) stays public, for the readers who have the
         password, under a name nobody can guess; one an earlier import left under its old name is
         renamed."""
+        if not url:
+            return None
         existing = self._item("attachment", source_id)
-        model_by_type = {"image": get_image_model(), "document": get_document_model()}
         obj = None
         if existing and existing.object_id:
-            model = model_by_type.get(existing.data.get("type", ""), get_image_model())
+            model = get_document_model() if existing.data.get("type") == "document" else get_image_model()
             obj = model.objects.filter(pk=existing.object_id).first()
+        what = _("attachment %(url)s") % {"url": url}
         if obj is None:
             local = self._local_file(url)
             if local is None:
                 if not quiet:
                     self.result.skip(
-                        _("attachment %(url)s") % {"url": url},
-                        _("the file is not in the media folder; it is shown as a link to its old address"),
+                        what, _("the file is not in the media folder; it is shown as a link to its old address")
                     )
                 return None
             cleaned = clean_file(local.read_bytes(), os.path.basename(uploads_path(url)) or local.name)
@@ -322,18 +318,12 @@ class SiteWriter:
                 self.result.count("attachment", "created")
                 return None
             model = get_image_model() if cleaned.is_image else get_document_model()
-            what = _("attachment %(url)s") % {"url": url}
             title = self.result.cut(what, title or cleaned.name, model._meta.get_field("title").max_length, TITLE_CUT)
             obj = model(title=title)
             stored_name = unguessable_name(cleaned.name) if private or unlisted else cleaned.name
-            content = (
-                ImageFile(io.BytesIO(cleaned.content), name=stored_name)
-                if cleaned.is_image
-                else ContentFile(cleaned.content, name=stored_name)
-            )
             if private:
                 obj.collection = self.private_collection()
-            obj.file.save(stored_name, content, save=False)
+            obj.file.save(stored_name, _file_content(cleaned.content, stored_name, cleaned.is_image), save=False)
             obj.save()
             self.result.count("attachment", "created")
             data = {"url": url, "type": "image" if cleaned.is_image else "document", "file": uploads_path(url)}
@@ -380,12 +370,10 @@ class SiteWriter:
         old = obj.file.name
         with obj.file.open("rb") as handle:
             data = handle.read()
-        if obj._meta.model is get_image_model():
+        is_image = obj._meta.model is get_image_model()
+        if is_image:
             obj.renditions.all().delete()
-            content = ImageFile(io.BytesIO(data), name=os.path.basename(old))
-        else:
-            content = ContentFile(data, name=os.path.basename(old))
-        obj.file.save(unguessable_name(old), content, save=False)
+        obj.file.save(unguessable_name(old), _file_content(data, os.path.basename(old), is_image), save=False)
         obj.save(update_fields=["file"])
         storage = obj.file.storage
         # Once the import is committed: a rolled-back one still names the old file.
@@ -396,7 +384,7 @@ class SiteWriter:
         found = self.media_images.get(url) or self.media_images.get(SIZE_SUFFIX.sub("", url))
         if found is None and url and (self.media_dir is not None or self.use_fetched):
             # An image a post shows that is no attachment of the export (another site's, say).
-            found = self._media_file(
+            found = self.attachment(
                 f"url:{url}"[:300], url, "", quiet=True, private=self._private_body, unlisted=self._unlisted_body
             )
             if found is not None and found._meta.model is not get_image_model():
@@ -450,10 +438,9 @@ class SiteWriter:
         created = page is None
         if created:
             parent = self.index if post.kind == ImportedItem.Kind.REPORT else self.home
-            if post.parent_source_id and post.parent_source_id in self.pages_by_source:
-                parent_page = self.pages_by_source[post.parent_source_id]
-                if not isinstance(parent_page.specific, ReportPage):
-                    parent = parent_page
+            parent_page = self.pages_by_source.get(post.parent_source_id)
+            if parent_page is not None and not isinstance(parent_page.specific, ReportPage):
+                parent = parent_page
             page = model(
                 slug=self._free_slug(parent, post.slug, title), has_unpublished_changes=not post.live, **fields
             )
@@ -534,11 +521,8 @@ class SiteWriter:
             # Every old path once, so a page whose paths are all new needs no lookup.
             self._redirect_paths = set(Redirect.objects.filter(site=None).values_list("old_path", flat=True))
         known = [path for path in paths if path in self._redirect_paths]
-        existing = (
-            {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
-            if known
-            else {}
-        )
+        # No query when none is known: an empty ``__in`` matches nothing without asking.
+        existing = {redirect.old_path: redirect for redirect in Redirect.objects.filter(old_path__in=known, site=None)}
         for redirect in existing.values():
             if redirect.redirect_page_id != page.pk or not redirect.is_permanent:
                 redirect.redirect_page, redirect.is_permanent = page, True

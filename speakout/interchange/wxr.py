@@ -67,7 +67,7 @@ class WXRImporter(Importer):
         attachments: dict[str, None] = {}
         images: dict[str, None] = {}
         with open(path, "rb") as handle:
-            for name, element, _parent in stream(handle, depth=2):
+            for name, element in stream(handle, depth=2):
                 if name != "item":
                     continue
                 fields = first_texts(element)
@@ -99,7 +99,7 @@ class WXRImporter(Importer):
             self._import_media()
         with open(self.path, "rb") as handle:
             reader = CountingReader(handle)
-            for name, element, _parent in stream(reader, depth=2):
+            for name, element in stream(reader, depth=2):
                 self._channel_child(name, element)
                 self.moved(reader.position)
         if not self.version:
@@ -222,9 +222,8 @@ class WXRImporter(Importer):
                     tags.append(self.result.cut(what, label, TAG_MAX_LENGTH, TAG_CUT))
         link = fields.get("link", "").strip()
         post_name = fields.get("wp:post_name", "").strip()
-        old_links = [link] if link else []
         query = "page_id" if post_type == "page" else "p"
-        old_links.append(f"/?{query}={post_id}")
+        old_links = [link, f"/?{query}={post_id}"]  # an empty one makes no redirect
         guid = fields.get("guid", "")
         if "?" in guid and urlsplit(guid).query and urlsplit(guid).query != f"{query}={post_id}":
             old_links.append(guid)
@@ -261,7 +260,7 @@ class WXRImporter(Importer):
                 "password": bool(password),
             },
         )
-        if status in ("private", "draft", "pending", "future"):
+        if status in NOT_PUBLIC:
             self.result.note(what, _("kept as a draft (it was “%(status)s” in WordPress)") % {"status": status})
         page = self.writer.save_post(post)
         if page is None:
@@ -338,10 +337,8 @@ class WXRImporter(Importer):
         behind_password: set[str] = set()
         attachments: list[tuple[str, str, str, str]] = []
         with open(self.path, "rb") as handle:
-            for name, element, _parent in stream(handle, depth=2):
-                if name == "wp:wxr_version":
-                    self.version = text(element).strip()
-                elif name in ("title", "link", "wp:base_site_url", "wp:base_blog_url"):
+            for name, element in stream(handle, depth=2):
+                if name in ("title", "link", "wp:base_site_url", "wp:base_blog_url"):
                     self.channel.setdefault(name, text(element).strip())
                 elif name == "item":
                     fields = first_texts(element)
@@ -358,7 +355,6 @@ class WXRImporter(Importer):
         for post_id, url, title, parent in attachments:
             private = statuses.get(parent.strip(), "") in NOT_PUBLIC
             self.writer.attachment(post_id, url, title, private=private, unlisted=parent.strip() in behind_password)
-        self.version = ""
 
 
 def _meta(element, name: str) -> dict[str, str]:

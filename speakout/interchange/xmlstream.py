@@ -73,10 +73,10 @@ class CountingReader:
         return data
 
 
-def stream(handle, depth: int) -> Iterator[tuple[str, Element, Element | None]]:
-    """Yield ``(name, element, parent)`` for every element ``depth`` levels below the root once
-    it is complete, then free it. ``depth=2`` gives an RSS channel's children. A parse error
-    becomes ``ImportFailed`` naming the line."""
+def stream(handle, depth: int) -> Iterator[tuple[str, Element]]:
+    """Yield ``(name, element)`` for every element ``depth`` (1 or more) levels below the root
+    once it is complete, then free it. ``depth=2`` gives an RSS channel's children. A parse
+    error becomes ``ImportFailed`` naming the line."""
     stack: list[Element] = []
     try:
         for event, element in iterparse(handle, events=("start", "end"), forbid_dtd=False):
@@ -85,9 +85,8 @@ def stream(handle, depth: int) -> Iterator[tuple[str, Element, Element | None]]:
                 continue
             stack.pop()
             if len(stack) == depth:
-                yield qualify(element.tag), element, (stack[-1] if stack else None)
-                if stack:
-                    stack[-1].remove(element)
+                yield qualify(element.tag), element
+                stack[-1].remove(element)
     except ParseError as error:
         line = error.position[0] if getattr(error, "position", None) else None
         raise ImportFailed(

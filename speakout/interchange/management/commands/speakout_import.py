@@ -50,7 +50,6 @@ class Command(BaseCommand):
         if not quiet:
             for line in summary_lines(result):
                 self.stdout.write(line)
-        return None
 
     def _fetching(self, number: int, total: int, url: str) -> None:
         end = "\n" if number == total else ""
