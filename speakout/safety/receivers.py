@@ -32,12 +32,17 @@ def on_reply_anonymised(sender, reply, **kwargs):
     if assessment is None or not any(token.startswith(naming) for token in assessment.spam_reasons):
         return
     kept = [token for token in assessment.spam_reasons if not token.startswith(naming)]
+    named = [token.partition(":")[2].casefold() for token in assessment.spam_reasons if token.startswith(naming)]
     ReplyAssessment.objects.filter(pk=assessment.pk).update(spam_reasons=kept)
-    # The reason was written in the writer's language; if it is not found as written, it goes.
+    # The reason was written in the writer's language; if it is not found as written but still
+    # names the writer, it goes. A reason that never named them (another check held it) stays.
     with translation.override(reply.language or None):
         said = spam_message(assessment.spam_score, assessment.spam_reasons)
         reason = reply.moderation_reason.replace(said, spam_message(assessment.spam_score, kept))
-    Reply.objects.filter(pk=reply.pk).update(moderation_reason=reason if reason != reply.moderation_reason else "")
+    if reason == reply.moderation_reason and any(value in reason.casefold() for value in named):
+        reason = ""
+    if reason != reply.moderation_reason:
+        Reply.objects.filter(pk=reply.pk).update(moderation_reason=reason)
 
 
 def connect() -> None:

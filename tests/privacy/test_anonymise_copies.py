@@ -79,3 +79,14 @@ def test_anonymising_leaves_no_copy_of_the_name_website_or_earlier_words(
     assert Flag.objects.filter(reply=kept).exists(), "so does the report"
     alert = OutgoingMail.objects.get(dedupe_key__startswith=f"moderation-held:{kept.pk}:")
     assert "Spam score 100%" in alert.text_body, "the moderators still hear of it, and why"
+
+
+def test_anonymising_keeps_a_hold_reason_that_never_named_the_writer(
+    post_reply, thread, a_filter_that_distrusts_the_name
+):
+    """Only what names the writer goes: a reason another check wrote stays for the moderators."""
+    guest = Author(client_hash=uuid.uuid4().hex, guest_token=uuid.uuid4().hex)
+    reply = post_reply(thread, author=guest, email=PERSON, name=NAME, website=WEBSITE, body=FIRST).reply
+    Reply.objects.filter(pk=reply.pk).update(moderation_reason="Too many links (3).")
+    assert anonymise(Owner.for_email(PERSON), Reply.objects.get(pk=reply.pk))
+    assert Reply.objects.get(pk=reply.pk).moderation_reason == "Too many links (3)."
